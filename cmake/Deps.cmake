@@ -1,0 +1,46 @@
+# Finds every Debian library nativelm links (see scripts/install-deps.sh) and gathers them into
+# one interface target, nativelm_deps, so a new source file can use any of them without CMake edits.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)
+set(BLA_VENDOR OpenBLAS)
+find_package(BLAS REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(BZip2 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n data)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(GTest REQUIRED)
+find_package(MPI COMPONENTS CXX)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(FASTTEXT REQUIRED IMPORTED_TARGET fasttext)
+pkg_check_modules(OPENCC REQUIRED IMPORTED_TARGET opencc)
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+pkg_check_modules(UCHARDET REQUIRED IMPORTED_TARGET uchardet)
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+
+find_path(CLD2_INCLUDE_DIR cld2/public/compact_lang_det.h REQUIRED)
+find_library(CLD2_FULL_LIBRARY cld2_full)
+find_library(CLD2_LIBRARY cld2 REQUIRED)
+
+add_library(nativelm_deps INTERFACE)
+target_include_directories(nativelm_deps INTERFACE ${CLD2_INCLUDE_DIR})
+target_link_libraries(nativelm_deps INTERFACE
+  Threads::Threads OpenMP::OpenMP_CXX BLAS::BLAS simdjson::simdjson zstd::libzstd_shared
+  ZLIB::ZLIB BZip2::BZip2 ICU::uc ICU::i18n ICU::data fmt::fmt nlohmann_json::nlohmann_json
+  yaml-cpp PkgConfig::XXHASH PkgConfig::FASTTEXT PkgConfig::OPENCC PkgConfig::GUMBO
+  PkgConfig::UCHARDET PkgConfig::HS PkgConfig::RE2 PkgConfig::HTTPLIB)
+if(CLD2_FULL_LIBRARY)
+  target_link_libraries(nativelm_deps INTERFACE ${CLD2_FULL_LIBRARY})
+endif()
+target_link_libraries(nativelm_deps INTERFACE ${CLD2_LIBRARY})
+if(MPI_CXX_FOUND)
+  target_link_libraries(nativelm_deps INTERFACE MPI::MPI_CXX)
+  target_compile_definitions(nativelm_deps INTERFACE NATIVELM_HAVE_MPI=1)
+endif()

@@ -235,9 +235,13 @@ class Bzip2Input : public CodecInput {
         if (in_stream_) truncated();
         break;
       }
-      if (!in_stream_) {
+      if (!in_stream_) {  // another bzip2 stream follows (pbzip2 and cat-ed files)
+        char* next_out = bz_.next_out;
+        unsigned avail_out = bz_.avail_out;
         BZ2_bzDecompressEnd(&bz_);
         init();
+        bz_.next_out = next_out;
+        bz_.avail_out = avail_out;
         in_stream_ = true;
       }
       bz_.next_in = in_.data() + pos_;

@@ -1,0 +1,122 @@
+// The small set of compute calls between model code and a device (DESIGN principle 5). Model
+// code allocates tensors here, moves bytes in and out with upload/download, and computes only
+// with these ops, so a CUDA backend plugs in by implementing this class, without touching any
+// model code. Every op states its shapes with llm.c names: N rows (= B*T tokens), C channels,
+// OC output channels, V vocabulary, NH query heads, NKV key/value heads, hs head size.
+//
+// Conventions: ops take tensors of one floating dtype (F32, or F64 for reference gradient
+// checks); ids, positions and document ids are I32. Backward ops say for each gradient whether
+// they overwrite it (=) or accumulate into it (+=); parameter gradients always accumulate, so
+// gradient accumulation and tied embeddings need nothing special.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "tensor/tensor.h"
+
+namespace nlm::tensor {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+  virtual std::string name() const = 0;
+
+  // ---- memory ----------------------------------------------------------------------------
+  // A new tensor; contents undefined. zeros() is empty() then zero().
+  Tensor empty(const Shape& shape, DType dtype);
+  Tensor zeros(const Shape& shape, DType dtype);
+  // Host -> device: `host` holds t.numel() elements of `host_type`, converted to t.dtype().
+  virtual void upload(Tensor& t, const void* host, DType host_type) = 0;
+  // Device -> host: writes t.numel() elements of `host_type` to `host`.
+  virtual void download(const Tensor& t, void* host, DType host_type) = 0;
+  virtual void zero(Tensor& t) = 0;
+  // dst[dst_offset : dst_offset + src.numel()] = src (element offsets, same dtype).
+  virtual void copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) = 0;
+  // Raw device memory for `bytes` bytes (aligned for any dtype); release() frees it and is
+  // called by Storage when the last handle goes away.
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* ptr, size_t bytes) = 0;
+  // Waits for queued work (no-op on CPU).
+  virtual void synchronize() {}
+
+  // ---- elementwise and reductions -------------------------------------------------------
+  // a += b (same shape).
+  virtual void add(Tensor& a, const Tensor& b) = 0;
+  // x *= s.
+  virtual void scale(Tensor& x, double s) = 0;
+  // sum of x, and sum of x^2, returned to the host in double.
+  virtual double sum(const Tensor& x) = 0;
+  virtual double sum_squares(const Tensor& x) = 0;
+
+  // ---- layers ---------------------------------------------------------------------------
+  // out[N,C] = table[ids[n], :]; ids I32 [N], table [V,C]. Out-of-range ids are an error.
+  virtual void embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) = 0;
+  // dtable[ids[n], :] += dout[n, :].
+  virtual void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) = 0;
+
+  // out[N,OC] = inp[N,C] · weight[OC,C]^T (+ bias[OC]); bias may be null.
+  virtual void matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
+                              const Tensor* bias) = 0;
+  // dinp[N,C] (= or += by accumulate_dinp) dout·W; dweight[OC,C] += dout^T·inp;
+  // dbias[OC] += Σ_n dout. dinp and dbias may be null.
+  virtual void matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+                               const Tensor& inp, const Tensor& weight, bool accumulate_dinp) = 0;
+
+  // out[N,C] = inp · rstd · weight with rstd[N] = 1/sqrt(mean(inp^2) + eps) (saved for backward).
+  virtual void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp, const Tensor& weight,
+                               double eps) = 0;
+  // dinp[N,C] +=, dweight[C] +=.
+  virtual void rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& dout,
+                                const Tensor& inp, const Tensor& weight, const Tensor& rstd) = 0;
+
+  // In place on x[N,H,D], HF rotate_half layout: for i < D/2, with θ = pos[n]·freq[i],
+  // (x_i, x_{i+D/2}) ← (x_i cosθ − x_{i+D/2} sinθ, x_{i+D/2} cosθ + x_i sinθ).
+  // cos/sin are tables [P, D/2] (P ≥ max position + 1) of the model's dtype; pos I32 [N].
+  virtual void rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) = 0;
+  // The rotation is orthogonal, so its backward rotates the gradient in place by −θ.
+  virtual void rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos,
+                             const Tensor& sin) = 0;
+
+  // Causal grouped-query attention over packed sequences. q [B,T,NH,hs], k and v [B,T,NKV,hs]
+  // (NH a multiple of NKV; head h reads kv head h / (NH/NKV)), out [B,T,NH,hs], att
+  // [B,NH,T,T] saved softmax probabilities. docs I32 [B,T] (may be null): token t attends to
+  // t' ≤ t only when docs[b,t'] == docs[b,t] (document masking inside a packed row).
+  virtual void attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
+                                 const Tensor& v, const Tensor* docs, int B, int T) = 0;
+  // dq, dk, dv (=) from dout; datt [B,NH,T,T] is scratch.
+  virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt,
+                                  const Tensor& dout, const Tensor& att, const Tensor& q,
+                                  const Tensor& k, const Tensor& v, int B, int T) = 0;
+  // Decoding with a KV cache (one sequence): q [Tq,NH,hs] holds tokens at positions
+  // past .. past+Tq−1; kcache, vcache [Tmax,NKV,hs] already hold rows 0 .. past+Tq−1.
+  // out [Tq,NH,hs]. Causal within the new tokens.
+  virtual void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
+                                const Tensor& vcache, int past, int Tq) = 0;
+
+  // out[N,H] = silu(gate) · up, silu(x) = x·σ(x).
+  virtual void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) = 0;
+  // dgate, dup (=).
+  virtual void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate,
+                               const Tensor& up) = 0;
+
+  // losses[N] = logsumexp(logits[n]) − logits[n, targets[n]]; 0 where targets[n] < 0 (ignored).
+  virtual void cross_entropy_forward(Tensor& losses, const Tensor& logits,
+                                     const Tensor& targets) = 0;
+  // dlogits[N,V] (=) = scale · (softmax(logits) − onehot(target)); zero rows where ignored.
+  // dlogits may be the same tensor as logits (in place).
+  virtual void cross_entropy_backward(Tensor& dlogits, const Tensor& logits,
+                                      const Tensor& targets, double scale) = 0;
+
+  // ---- optimizer -------------------------------------------------------------------------
+  // AdamW with decoupled weight decay, bias-corrected at step t (1-based):
+  // m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; p −= lr (m̂/(√v̂+ε) + wd·p).
+  virtual void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr,
+                            double beta1, double beta2, double eps, double weight_decay,
+                            int64_t t) = 0;
+};
+
+// The process-wide CPU backend (threads from nlm::thread_count()).
+Backend& cpu_backend();
+
+}  // namespace nlm::tensor

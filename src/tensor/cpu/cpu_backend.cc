@@ -1,0 +1,289 @@
+// CpuBackend: shape and dtype checks, then dispatch to the templated kernels (see cpu_backend.h).
+#include "tensor/cpu/cpu_backend.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/runtime.h"
+#include "tensor/cpu/kernels.h"
+
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace nlm::tensor {
+
+namespace {
+
+void check(bool ok, const char* op, const std::string& what) {
+  if (!ok) runtime_error(what, std::string("cpu backend ") + op, "this is a bug in the caller");
+}
+void same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  check(a.shape() == b.shape(), op,
+        "shape mismatch " + shape_string(a.shape()) + " vs " + shape_string(b.shape()));
+}
+void floating(const Tensor& t, const char* op) {
+  check(t.dtype() == DType::F32 || t.dtype() == DType::F64, op,
+        "expected F32 or F64, got " + std::string(dtype_name(t.dtype())));
+}
+void same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  check(a.dtype() == b.dtype(), op, "dtype mismatch");
+}
+void ints(const Tensor& t, const char* op) { check(t.dtype() == DType::I32, op, "expected I32"); }
+int last(const Tensor& t) { return static_cast<int>(t.shape().back()); }
+int rows(const Tensor& t) { return static_cast<int>(t.numel() / t.shape().back()); }
+
+// Runs body with T = float or double according to the tensor's dtype.
+#define NLM_DISPATCH(tensor, ...)            \
+  do {                                       \
+    if ((tensor).dtype() == DType::F32) {    \
+      using T = float;                       \
+      __VA_ARGS__;                           \
+    } else {                                 \
+      using T = double;                      \
+      __VA_ARGS__;                           \
+    }                                        \
+  } while (0)
+
+template <class T>
+const T* ptr_or_null(const Tensor* t) {
+  return t ? t->as<T>() : nullptr;
+}
+template <class T>
+T* mut_or_null(Tensor* t) {
+  return t ? t->as<T>() : nullptr;
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) { set_threads(threads); }
+
+void CpuBackend::set_threads(int threads) {
+  threads_ = threads > 0 ? threads : thread_count();
+  omp_set_num_threads(threads_);
+  openblas_set_num_threads(threads_);
+}
+
+void* CpuBackend::allocate(size_t bytes) {
+  size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) runtime_error("out of memory allocating " + std::to_string(bytes) + " bytes", "cpu backend");
+  return p;
+}
+void CpuBackend::release(void* ptr, size_t) { std::free(ptr); }
+
+void CpuBackend::upload(Tensor& t, const void* host, DType host_type) {
+  convert(host, host_type, t.raw(), t.dtype(), static_cast<size_t>(t.numel()));
+}
+void CpuBackend::download(const Tensor& t, void* host, DType host_type) {
+  convert(t.raw(), t.dtype(), host, host_type, static_cast<size_t>(t.numel()));
+}
+void CpuBackend::zero(Tensor& t) { std::memset(t.raw(), 0, t.bytes()); }
+void CpuBackend::copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) {
+  same_dtype(dst, src, "copy_into");
+  check(dst_offset >= 0 && dst_offset + src.numel() <= dst.numel(), "copy_into", "out of range");
+  std::memcpy(static_cast<char*>(dst.raw()) + dst_offset * dtype_size(dst.dtype()), src.raw(),
+              src.bytes());
+}
+
+void CpuBackend::add(Tensor& a, const Tensor& b) {
+  same_shape(a, b, "add");
+  same_dtype(a, b, "add");
+  floating(a, "add");
+  NLM_DISPATCH(a, cpu::add<T>(a.as<T>(), b.as<T>(), a.numel()));
+}
+void CpuBackend::scale(Tensor& x, double s) {
+  floating(x, "scale");
+  NLM_DISPATCH(x, cpu::scale<T>(x.as<T>(), x.numel(), T(s)));
+}
+double CpuBackend::sum(const Tensor& x) {
+  floating(x, "sum");
+  double r = 0;
+  NLM_DISPATCH(x, r = cpu::sum<T>(x.as<T>(), x.numel()));
+  return r;
+}
+double CpuBackend::sum_squares(const Tensor& x) {
+  floating(x, "sum_squares");
+  double r = 0;
+  NLM_DISPATCH(x, r = cpu::sum_squares<T>(x.as<T>(), x.numel()));
+  return r;
+}
+
+void CpuBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) {
+  ints(ids, "embedding_forward");
+  same_dtype(out, table, "embedding_forward");
+  const int N = static_cast<int>(ids.numel()), C = last(table), V = rows(table);
+  check(out.numel() == static_cast<int64_t>(N) * C, "embedding_forward", "out must be [N,C]");
+  const int32_t* id = ids.as<int32_t>();
+  for (int n = 0; n < N; ++n)
+    if (id[n] < 0 || id[n] >= V)
+      runtime_error("token id " + std::to_string(id[n]) + " out of range for vocabulary of " +
+                        std::to_string(V),
+                    "embedding", "the data was made with a different tokenizer");
+  NLM_DISPATCH(out, cpu::embedding_forward<T>(out.as<T>(), id, table.as<T>(), N, C));
+}
+void CpuBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
+  ints(ids, "embedding_backward");
+  const int N = static_cast<int>(ids.numel()), C = last(dtable);
+  check(dout.numel() == static_cast<int64_t>(N) * C, "embedding_backward", "dout must be [N,C]");
+  NLM_DISPATCH(dtable, cpu::embedding_backward<T>(dtable.as<T>(), dout.as<T>(), ids.as<int32_t>(), N, C));
+}
+
+void CpuBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
+                                const Tensor* bias) {
+  floating(inp, "matmul_forward");
+  same_dtype(inp, weight, "matmul_forward");
+  same_dtype(out, weight, "matmul_forward");
+  const int C = last(weight), OC = rows(weight), N = rows(inp);
+  check(last(inp) == C, "matmul_forward", "inp " + shape_string(inp.shape()) + " vs weight " +
+                                              shape_string(weight.shape()));
+  check(out.numel() == static_cast<int64_t>(N) * OC, "matmul_forward", "out must be [N,OC]");
+  check(!bias || bias->numel() == OC, "matmul_forward", "bias must be [OC]");
+  NLM_DISPATCH(inp, cpu::matmul_forward<T>(out.as<T>(), inp.as<T>(), weight.as<T>(),
+                                           ptr_or_null<T>(bias), N, C, OC));
+}
+void CpuBackend::matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+                                 const Tensor& inp, const Tensor& weight, bool accumulate_dinp) {
+  const int C = last(weight), OC = rows(weight), N = rows(inp);
+  same_shape(dweight, weight, "matmul_backward");
+  check(dout.numel() == static_cast<int64_t>(N) * OC, "matmul_backward", "dout must be [N,OC]");
+  check(!dinp || dinp->numel() == inp.numel(), "matmul_backward", "dinp must be [N,C]");
+  NLM_DISPATCH(inp, cpu::matmul_backward<T>(mut_or_null<T>(dinp), dweight.as<T>(),
+                                            mut_or_null<T>(dbias), dout.as<T>(), inp.as<T>(),
+                                            weight.as<T>(), N, C, OC, accumulate_dinp));
+}
+
+void CpuBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp, const Tensor& weight,
+                                 double eps) {
+  floating(inp, "rmsnorm_forward");
+  same_shape(out, inp, "rmsnorm_forward");
+  const int C = last(inp), N = rows(inp);
+  check(weight.numel() == C && rstd.numel() == N, "rmsnorm_forward", "weight [C], rstd [N]");
+  NLM_DISPATCH(inp, cpu::rmsnorm_forward<T>(out.as<T>(), rstd.as<T>(), inp.as<T>(), weight.as<T>(),
+                                            N, C, T(eps)));
+}
+void CpuBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& dout,
+                                  const Tensor& inp, const Tensor& weight, const Tensor& rstd) {
+  same_shape(dinp, inp, "rmsnorm_backward");
+  same_shape(dout, inp, "rmsnorm_backward");
+  const int C = last(inp), N = rows(inp);
+  NLM_DISPATCH(inp, cpu::rmsnorm_backward<T>(dinp.as<T>(), dweight.as<T>(), dout.as<T>(),
+                                             inp.as<T>(), weight.as<T>(), rstd.as<T>(), N, C));
+}
+
+void CpuBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign) {
+  floating(x, "rope");
+  ints(pos, "rope");
+  same_dtype(x, cos, "rope");
+  check(x.rank() >= 2, "rope", "x must be [N,H,D]");
+  const int D = last(x), H = static_cast<int>(x.shape()[x.rank() - 2]);
+  const int N = static_cast<int>(x.numel() / (static_cast<int64_t>(H) * D));
+  check(pos.numel() == N && D % 2 == 0 && last(cos) == D / 2, "rope", "pos [N], cos [P,D/2]");
+  const int P = rows(cos);
+  const int32_t* p = pos.as<int32_t>();
+  for (int n = 0; n < N; ++n)
+    if (p[n] < 0 || p[n] >= P)
+      runtime_error("position " + std::to_string(p[n]) + " beyond the RoPE table of " +
+                        std::to_string(P),
+                    "rope", "use a shorter sequence or raise max_position_embeddings");
+  NLM_DISPATCH(x, cpu::rope_rotate<T>(x.as<T>(), p, cos.as<T>(), sin.as<T>(), N, H, D, sign));
+}
+void CpuBackend::rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) {
+  rope(x, pos, cos, sin, +1);
+}
+void CpuBackend::rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos, const Tensor& sin) {
+  rope(dx, pos, cos, sin, -1);
+}
+
+void CpuBackend::attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
+                                   const Tensor& v, const Tensor* docs, int B, int Tn) {
+  floating(q, "attention_forward");
+  same_shape(k, v, "attention_forward");
+  same_shape(out, q, "attention_forward");
+  const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
+  const int NKV = static_cast<int>(k.numel() / (int64_t(B) * Tn * hs));
+  check(q.numel() == int64_t(B) * Tn * NH * hs && k.numel() == int64_t(B) * Tn * NKV * hs &&
+            NKV > 0 && NH % NKV == 0,
+        "attention_forward", "q [B,T,NH,hs], k/v [B,T,NKV,hs]");
+  check(att.numel() == int64_t(B) * NH * Tn * Tn, "attention_forward", "att must be [B,NH,T,T]");
+  check(!docs || (docs->numel() == int64_t(B) * Tn && docs->dtype() == DType::I32),
+        "attention_forward", "docs must be I32 [B,T]");
+  const int32_t* d = docs ? docs->as<int32_t>() : nullptr;
+  NLM_DISPATCH(q, cpu::attention_forward<T>(out.as<T>(), att.as<T>(), q.as<T>(), k.as<T>(),
+                                            v.as<T>(), d, B, Tn, NH, NKV, hs));
+}
+void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt,
+                                    const Tensor& dout, const Tensor& att, const Tensor& q,
+                                    const Tensor& k, const Tensor& v, int B, int Tn) {
+  same_shape(dq, q, "attention_backward");
+  same_shape(dk, k, "attention_backward");
+  same_shape(dv, v, "attention_backward");
+  same_shape(datt, att, "attention_backward");
+  const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
+  const int NKV = static_cast<int>(k.numel() / (int64_t(B) * Tn * hs));
+  NLM_DISPATCH(q, cpu::attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), datt.as<T>(),
+                                             dout.as<T>(), att.as<T>(), q.as<T>(), k.as<T>(),
+                                             v.as<T>(), B, Tn, NH, NKV, hs));
+}
+void CpuBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
+                                  const Tensor& vcache, int past, int Tq) {
+  same_shape(out, q, "attention_cached");
+  check(kcache.rank() == 3, "attention_cached", "caches must be [Tmax,NKV,hs]");
+  const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(Tq) * hs));
+  const int NKV = static_cast<int>(kcache.dim(1));
+  check(past + Tq <= kcache.dim(0) && NH % NKV == 0, "attention_cached", "cache too short");
+  NLM_DISPATCH(q, cpu::attention_cached<T>(out.as<T>(), q.as<T>(), kcache.as<T>(), vcache.as<T>(),
+                                           past, Tq, NH, NKV, hs));
+}
+
+void CpuBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
+  same_shape(out, gate, "swiglu_forward");
+  same_shape(up, gate, "swiglu_forward");
+  NLM_DISPATCH(gate, cpu::swiglu_forward<T>(out.as<T>(), gate.as<T>(), up.as<T>(), gate.numel()));
+}
+void CpuBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate,
+                                 const Tensor& up) {
+  same_shape(dgate, gate, "swiglu_backward");
+  same_shape(dup, gate, "swiglu_backward");
+  same_shape(dout, gate, "swiglu_backward");
+  NLM_DISPATCH(gate, cpu::swiglu_backward<T>(dgate.as<T>(), dup.as<T>(), dout.as<T>(), gate.as<T>(),
+                                             up.as<T>(), gate.numel()));
+}
+
+void CpuBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits, const Tensor& targets) {
+  ints(targets, "cross_entropy_forward");
+  const int V = last(logits), N = rows(logits);
+  check(targets.numel() == N && losses.numel() == N, "cross_entropy_forward", "targets, losses [N]");
+  const int32_t* tg = targets.as<int32_t>();
+  for (int n = 0; n < N; ++n)
+    if (tg[n] >= V) runtime_error("target id " + std::to_string(tg[n]) + " >= vocabulary " +
+                                      std::to_string(V), "cross_entropy");
+  NLM_DISPATCH(logits, cpu::cross_entropy_forward<T>(losses.as<T>(), logits.as<T>(), tg, N, V));
+}
+void CpuBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits, const Tensor& targets,
+                                        double scale) {
+  same_shape(dlogits, logits, "cross_entropy_backward");
+  const int V = last(logits), N = rows(logits);
+  check(targets.numel() == N, "cross_entropy_backward", "targets [N]");
+  NLM_DISPATCH(logits, cpu::cross_entropy_backward<T>(dlogits.as<T>(), logits.as<T>(),
+                                                      targets.as<int32_t>(), N, V, T(scale)));
+}
+
+void CpuBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr,
+                              double beta1, double beta2, double eps, double weight_decay,
+                              int64_t t) {
+  same_shape(param, grad, "adamw_update");
+  same_shape(param, m, "adamw_update");
+  same_shape(param, v, "adamw_update");
+  NLM_DISPATCH(param, cpu::adamw_update<T>(param.as<T>(), grad.as<T>(), m.as<T>(), v.as<T>(),
+                                           param.numel(), lr, beta1, beta2, eps, weight_decay, t));
+}
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace nlm::tensor

@@ -1,0 +1,63 @@
+// The CPU backend: host memory (64-byte aligned), OpenBLAS for matmuls, OpenMP + SIMD loops for
+// everything else. Dispatches each op on dtype to the float or double kernels in kernels.h.
+#pragma once
+#include "tensor/backend.h"
+
+namespace nlm::tensor {
+
+class CpuBackend final : public Backend {
+ public:
+  // threads <= 0 uses nlm::thread_count().
+  explicit CpuBackend(int threads = 0);
+  void set_threads(int threads);
+  int threads() const { return threads_; }
+
+  Device device() const override { return {}; }
+  std::string name() const override { return "cpu"; }
+  void* allocate(size_t bytes) override;
+  void release(void* ptr, size_t bytes) override;
+  void upload(Tensor& t, const void* host, DType host_type) override;
+  void download(const Tensor& t, void* host, DType host_type) override;
+  void zero(Tensor& t) override;
+  void copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) override;
+
+  void add(Tensor& a, const Tensor& b) override;
+  void scale(Tensor& x, double s) override;
+  double sum(const Tensor& x) override;
+  double sum_squares(const Tensor& x) override;
+
+  void embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) override;
+  void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) override;
+  void matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
+                      const Tensor* bias) override;
+  void matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+                       const Tensor& inp, const Tensor& weight, bool accumulate_dinp) override;
+  void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp, const Tensor& weight,
+                       double eps) override;
+  void rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& dout, const Tensor& inp,
+                        const Tensor& weight, const Tensor& rstd) override;
+  void rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) override;
+  void rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos, const Tensor& sin) override;
+  void attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
+                         const Tensor& v, const Tensor* docs, int B, int T) override;
+  void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt, const Tensor& dout,
+                          const Tensor& att, const Tensor& q, const Tensor& k, const Tensor& v,
+                          int B, int T) override;
+  void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache, const Tensor& vcache,
+                        int past, int Tq) override;
+  void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) override;
+  void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate,
+                       const Tensor& up) override;
+  void cross_entropy_forward(Tensor& losses, const Tensor& logits, const Tensor& targets) override;
+  void cross_entropy_backward(Tensor& dlogits, const Tensor& logits, const Tensor& targets,
+                              double scale) override;
+  void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr,
+                    double beta1, double beta2, double eps, double weight_decay,
+                    int64_t t) override;
+
+ private:
+  void rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign);
+  int threads_ = 1;
+};
+
+}  // namespace nlm::tensor

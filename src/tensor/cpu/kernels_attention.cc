@@ -1,0 +1,169 @@
+// CPU causal grouped-query attention with document masking, forward and backward, plus the
+// KV-cache decode path. Loops in the llm.c style: one query row at a time, softmax kept in
+// `att` for the backward pass. The backward pass runs one task per (batch, kv head) so the
+// heads sharing a kv head accumulate dk/dv without races and in a fixed order.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "tensor/cpu/kernels.h"
+
+namespace nlm::tensor::cpu {
+
+namespace {
+template <class T>
+inline T dot(const T* a, const T* b, int n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+template <class T>
+inline void axpy(T* y, T a, const T* x, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) y[i] += a * x[i];
+}
+}  // namespace
+
+// q [B,T,NH,hs]; k, v [B,T,NKV,hs]; att [B,NH,T,T]; out [B,T,NH,hs].
+// s_tt' = q_t·k_t' / √hs for allowed t' (t' ≤ t, same document), att = softmax(s), out_t = Σ att·v.
+template <class T>
+void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, const int32_t* docs,
+                       int B, int T_, int NH, int NKV, int hs) {
+  const T scale = T(1) / std::sqrt(T(hs));
+  const int group = NH / NKV;
+  const int64_t qs = static_cast<int64_t>(NH) * hs, ks = static_cast<int64_t>(NKV) * hs;
+#pragma omp parallel for collapse(3) schedule(dynamic, 8)
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < NH; ++h)
+      for (int t = 0; t < T_; ++t) {
+        const int kvh = h / group;
+        const T* qt = q + (static_cast<int64_t>(b) * T_ + t) * qs + static_cast<int64_t>(h) * hs;
+        T* a = att + ((static_cast<int64_t>(b) * NH + h) * T_ + t) * T_;
+        const int32_t* d = docs ? docs + static_cast<int64_t>(b) * T_ : nullptr;
+        T mx = -std::numeric_limits<T>::infinity();
+        for (int t2 = 0; t2 <= t; ++t2) {
+          if (d && d[t2] != d[t]) {
+            a[t2] = -std::numeric_limits<T>::infinity();
+            continue;
+          }
+          const T* kt = k + (static_cast<int64_t>(b) * T_ + t2) * ks + static_cast<int64_t>(kvh) * hs;
+          a[t2] = dot(qt, kt, hs) * scale;
+          mx = std::max(mx, a[t2]);
+        }
+        T total = 0;
+        for (int t2 = 0; t2 <= t; ++t2) {
+          T e = (a[t2] == -std::numeric_limits<T>::infinity()) ? T(0) : std::exp(a[t2] - mx);
+          a[t2] = e;
+          total += e;
+        }
+        T inv = T(1) / total;  // t attends at least to itself, so total > 0
+        for (int t2 = 0; t2 <= t; ++t2) a[t2] *= inv;
+        for (int t2 = t + 1; t2 < T_; ++t2) a[t2] = 0;
+        T* o = out + (static_cast<int64_t>(b) * T_ + t) * qs + static_cast<int64_t>(h) * hs;
+        std::fill(o, o + hs, T(0));
+        for (int t2 = 0; t2 <= t; ++t2) {
+          if (a[t2] == T(0)) continue;
+          const T* vt = v + (static_cast<int64_t>(b) * T_ + t2) * ks + static_cast<int64_t>(kvh) * hs;
+          axpy(o, a[t2], vt, hs);
+        }
+      }
+}
+
+// Per query row t of head h (P = att row, s = pre-softmax scores):
+//   ∂L/∂P_t'   = dout_t · v_t'                         (datt)
+//   ∂L/∂v_t'  += P_t' · dout_t
+//   ∂L/∂s_t'   = P_t' · (datt_t' − Σ_u P_u·datt_u)     (softmax Jacobian)
+//   ∂L/∂q_t    = Σ_t' ds_t' · k_t' / √hs
+//   ∂L/∂k_t'  += ds_t' · q_t / √hs
+// Masked entries have P = 0 and so contribute nothing.
+template <class T>
+void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
+                        const T* k, const T* v, int B, int T_, int NH, int NKV, int hs) {
+  const T scale = T(1) / std::sqrt(T(hs));
+  const int group = NH / NKV;
+  const int64_t qs = static_cast<int64_t>(NH) * hs, ks = static_cast<int64_t>(NKV) * hs;
+#pragma omp parallel for collapse(2) schedule(dynamic, 1)
+  for (int b = 0; b < B; ++b)
+    for (int kvh = 0; kvh < NKV; ++kvh) {
+      for (int t = 0; t < T_; ++t) {
+        int64_t off = (static_cast<int64_t>(b) * T_ + t) * ks + static_cast<int64_t>(kvh) * hs;
+        std::fill(dk + off, dk + off + hs, T(0));
+        std::fill(dv + off, dv + off + hs, T(0));
+      }
+      for (int h = kvh * group; h < (kvh + 1) * group; ++h)
+        for (int t = 0; t < T_; ++t) {
+          int64_t qoff = (static_cast<int64_t>(b) * T_ + t) * qs + static_cast<int64_t>(h) * hs;
+          const T* a = att + ((static_cast<int64_t>(b) * NH + h) * T_ + t) * T_;
+          T* da = datt + ((static_cast<int64_t>(b) * NH + h) * T_ + t) * T_;
+          const T* dot_ = dout + qoff;
+          T weighted = 0;
+          for (int t2 = 0; t2 <= t; ++t2) {
+            if (a[t2] == T(0)) {
+              da[t2] = 0;
+              continue;
+            }
+            int64_t koff = (static_cast<int64_t>(b) * T_ + t2) * ks + static_cast<int64_t>(kvh) * hs;
+            da[t2] = dot(dot_, v + koff, hs);
+            axpy(dv + koff, a[t2], dot_, hs);
+            weighted += a[t2] * da[t2];
+          }
+          T* dqt = dq + qoff;
+          std::fill(dqt, dqt + hs, T(0));
+          const T* qt = q + qoff;
+          for (int t2 = 0; t2 <= t; ++t2) {
+            if (a[t2] == T(0)) continue;
+            T ds = a[t2] * (da[t2] - weighted) * scale;
+            int64_t koff = (static_cast<int64_t>(b) * T_ + t2) * ks + static_cast<int64_t>(kvh) * hs;
+            axpy(dqt, ds, k + koff, hs);
+            axpy(dk + koff, ds, qt, hs);
+          }
+        }
+    }
+}
+
+// q [Tq,NH,hs] at positions past..past+Tq−1; caches [Tmax,NKV,hs]; out [Tq,NH,hs].
+template <class T>
+void attention_cached(T* out, const T* q, const T* kcache, const T* vcache, int past, int Tq,
+                      int NH, int NKV, int hs) {
+  const T scale = T(1) / std::sqrt(T(hs));
+  const int group = NH / NKV;
+  const int64_t qs = static_cast<int64_t>(NH) * hs, ks = static_cast<int64_t>(NKV) * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int t = 0; t < Tq; ++t)
+    for (int h = 0; h < NH; ++h) {
+      const int kvh = h / group, len = past + t + 1;
+      const T* qt = q + static_cast<int64_t>(t) * qs + static_cast<int64_t>(h) * hs;
+      std::vector<T> s(len);
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int j = 0; j < len; ++j) {
+        s[j] = dot(qt, kcache + j * ks + static_cast<int64_t>(kvh) * hs, hs) * scale;
+        mx = std::max(mx, s[j]);
+      }
+      T total = 0;
+      for (int j = 0; j < len; ++j) total += (s[j] = std::exp(s[j] - mx));
+      T* o = out + static_cast<int64_t>(t) * qs + static_cast<int64_t>(h) * hs;
+      std::fill(o, o + hs, T(0));
+      for (int j = 0; j < len; ++j)
+        axpy(o, s[j] / total, vcache + j * ks + static_cast<int64_t>(kvh) * hs, hs);
+    }
+}
+
+template void attention_forward<float>(float*, float*, const float*, const float*, const float*,
+                                       const int32_t*, int, int, int, int, int);
+template void attention_forward<double>(double*, double*, const double*, const double*,
+                                        const double*, const int32_t*, int, int, int, int, int);
+template void attention_backward<float>(float*, float*, float*, float*, const float*,
+                                        const float*, const float*, const float*, const float*,
+                                        int, int, int, int, int);
+template void attention_backward<double>(double*, double*, double*, double*, const double*,
+                                         const double*, const double*, const double*,
+                                         const double*, int, int, int, int, int);
+template void attention_cached<float>(float*, const float*, const float*, const float*, int, int,
+                                      int, int, int);
+template void attention_cached<double>(double*, const double*, const double*, const double*, int,
+                                       int, int, int, int);
+
+}  // namespace nlm::tensor::cpu

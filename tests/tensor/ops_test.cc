@@ -1,0 +1,294 @@
+// Every CPU op: the fast fp32 kernel against the plain reference, and its backward against
+// central finite differences on the fp64 path (loss = Σ w·y with fixed random weights w).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/reference.h"
+#include "tensor_helpers.h"
+
+namespace nlm::testing {
+namespace {
+
+using tensor::DType;
+using tensor::Tensor;
+tensor::Backend& be() { return tensor::cpu_backend(); }
+
+TEST(Ops, MatmulMatchesReferenceAndGradients) {
+  const int N = 5, C = 7, OC = 6;
+  Vec x = random_vec(N * C, 1), w = random_vec(OC * C, 2), b = random_vec(OC, 3);
+  Tensor xf = make(x, {N, C}, DType::F32), wf = make(w, {OC, C}, DType::F32),
+         bf = make(b, {OC}, DType::F32);
+  Tensor of = be().empty({N, OC}, DType::F32);
+  be().matmul_forward(of, xf, wf, &bf);
+  EXPECT_LT(max_rel_diff(get(of), tensor::reference::matmul(x, w, b, N, C, OC)), 1e-5);
+
+  Vec wout = random_vec(N * OC, 4);
+  Tensor xd = make(x, {N, C}, DType::F64), wd = make(w, {OC, C}, DType::F64),
+         bd = make(b, {OC}, DType::F64), od = be().empty({N, OC}, DType::F64);
+  Tensor dout = make(wout, {N, OC}, DType::F64);
+  Tensor dx = make(random_vec(N * C, 9), {N, C}, DType::F64), dw = be().zeros({OC, C}, DType::F64),
+         db = be().zeros({OC}, DType::F64);
+  be().matmul_backward(&dx, dw, &db, dout, xd, wd, false);
+  auto loss = [&] {
+    be().matmul_forward(od, xd, wd, &bd);
+    return dot(get(od), wout);
+  };
+  expect_gradient(x, get(dx), loss, [&] { be().upload(xd, x.data(), DType::F64); });
+  expect_gradient(w, get(dw), loss, [&] { be().upload(wd, w.data(), DType::F64); });
+  expect_gradient(b, get(db), loss, [&] { be().upload(bd, b.data(), DType::F64); });
+
+  // Parameter gradients accumulate; dinp accumulates only when asked.
+  Vec dx1 = get(dx), dw1 = get(dw);
+  be().matmul_backward(&dx, dw, nullptr, dout, xd, wd, true);
+  for (size_t i = 0; i < dw1.size(); ++i) EXPECT_NEAR(get(dw)[i], 2 * dw1[i], 1e-12);
+  for (size_t i = 0; i < dx1.size(); ++i) EXPECT_NEAR(get(dx)[i], 2 * dx1[i], 1e-12);
+}
+
+TEST(Ops, RmsnormMatchesReferenceAndGradients) {
+  const int N = 4, C = 9;
+  const double eps = 1e-5;
+  Vec x = random_vec(N * C, 5), w = random_vec(C, 6);
+  Tensor xf = make(x, {N, C}, DType::F32), wf = make(w, {C}, DType::F32);
+  Tensor of = be().empty({N, C}, DType::F32), rf = be().empty({N}, DType::F32);
+  be().rmsnorm_forward(of, rf, xf, wf, eps);
+  EXPECT_LT(max_rel_diff(get(of), tensor::reference::rmsnorm(x, w, N, C, eps)), 1e-5);
+
+  Vec wout = random_vec(N * C, 7);
+  Tensor xd = make(x, {N, C}, DType::F64), wd = make(w, {C}, DType::F64);
+  Tensor od = be().empty({N, C}, DType::F64), rd = be().empty({N}, DType::F64);
+  be().rmsnorm_forward(od, rd, xd, wd, eps);
+  Tensor dout = make(wout, {N, C}, DType::F64);
+  Tensor dx = be().zeros({N, C}, DType::F64), dw = be().zeros({C}, DType::F64);
+  be().rmsnorm_backward(dx, dw, dout, xd, wd, rd);
+  auto loss = [&] {
+    be().rmsnorm_forward(od, rd, xd, wd, eps);
+    return dot(get(od), wout);
+  };
+  expect_gradient(x, get(dx), loss, [&] { be().upload(xd, x.data(), DType::F64); });
+  expect_gradient(w, get(dw), loss, [&] { be().upload(wd, w.data(), DType::F64); });
+}
+
+// cos/sin tables as the model builds them, for the plain theta^(-2i/D) frequencies.
+std::pair<Tensor, Tensor> rope_tables(int P, int D, double theta, DType dt) {
+  Vec c(P * D / 2), s(P * D / 2);
+  for (int p = 0; p < P; ++p)
+    for (int i = 0; i < D / 2; ++i) {
+      double a = p * std::pow(theta, -2.0 * i / D);
+      c[p * D / 2 + i] = std::cos(a);
+      s[p * D / 2 + i] = std::sin(a);
+    }
+  return {make(c, {P, D / 2}, dt), make(s, {P, D / 2}, dt)};
+}
+
+TEST(Ops, RopeMatchesReferenceAndGradients) {
+  const int N = 5, H = 3, D = 8;
+  std::vector<int32_t> pos = {0, 1, 2, 7, 3};
+  Vec x = random_vec(N * H * D, 8);
+  auto [cf, sf] = rope_tables(16, D, 10000.0, DType::F32);
+  Tensor xf = make(x, {N, H, D}, DType::F32), pf = make_ids(pos);
+  be().rope_forward(xf, pf, cf, sf);
+  EXPECT_LT(max_rel_diff(get(xf), tensor::reference::rope(x, pos, N, H, D, 10000.0)), 1e-5);
+
+  auto [cd, sd] = rope_tables(16, D, 10000.0, DType::F64);
+  Vec wout = random_vec(N * H * D, 9);
+  Tensor dx = make(wout, {N, H, D}, DType::F64);
+  be().rope_backward(dx, pf, cd, sd);
+  Tensor xd = make(x, {N, H, D}, DType::F64);
+  auto loss = [&] {
+    Tensor y = make(x, {N, H, D}, DType::F64);
+    be().rope_forward(y, pf, cd, sd);
+    return dot(get(y), wout);
+  };
+  expect_gradient(x, get(dx), loss, [] {});
+}
+
+struct AttnCase {
+  int B, T, NH, NKV, hs;
+  bool docs;
+};
+
+void check_attention(const AttnCase& c, uint32_t seed) {
+  const int B = c.B, T = c.T, NH = c.NH, NKV = c.NKV, hs = c.hs;
+  Vec q = random_vec(B * T * NH * hs, seed), k = random_vec(B * T * NKV * hs, seed + 1),
+      v = random_vec(B * T * NKV * hs, seed + 2);
+  std::vector<int32_t> docs;
+  if (c.docs)
+    for (int b = 0; b < B; ++b)
+      for (int t = 0; t < T; ++t) docs.push_back(t < (b + 2) ? 0 : (t < T - 1 ? 1 : 2));
+  Tensor dids = c.docs ? make_ids(docs) : Tensor();
+  const Tensor* dptr = c.docs ? &dids : nullptr;
+
+  Tensor qf = make(q, {B, T, NH, hs}, DType::F32), kf = make(k, {B, T, NKV, hs}, DType::F32),
+         vf = make(v, {B, T, NKV, hs}, DType::F32);
+  Tensor of = be().empty({B, T, NH, hs}, DType::F32), af = be().empty({B, NH, T, T}, DType::F32);
+  be().attention_forward(of, af, qf, kf, vf, dptr, B, T);
+  EXPECT_LT(max_rel_diff(get(of), tensor::reference::attention(q, k, v, docs, B, T, NH, NKV, hs)),
+            1e-5);
+
+  Tensor qd = make(q, {B, T, NH, hs}, DType::F64), kd = make(k, {B, T, NKV, hs}, DType::F64),
+         vd = make(v, {B, T, NKV, hs}, DType::F64);
+  Tensor od = be().empty({B, T, NH, hs}, DType::F64), ad = be().empty({B, NH, T, T}, DType::F64);
+  be().attention_forward(od, ad, qd, kd, vd, dptr, B, T);
+  Vec wout = random_vec(B * T * NH * hs, seed + 3);
+  Tensor dout = make(wout, {B, T, NH, hs}, DType::F64);
+  Tensor dq = be().empty(qd.shape(), DType::F64), dk = be().empty(kd.shape(), DType::F64),
+         dv = be().empty(vd.shape(), DType::F64), datt = be().empty(ad.shape(), DType::F64);
+  be().attention_backward(dq, dk, dv, datt, dout, ad, qd, kd, vd, B, T);
+  auto loss = [&] {
+    be().attention_forward(od, ad, qd, kd, vd, dptr, B, T);
+    return dot(get(od), wout);
+  };
+  expect_gradient(q, get(dq), loss, [&] { be().upload(qd, q.data(), DType::F64); });
+  expect_gradient(k, get(dk), loss, [&] { be().upload(kd, k.data(), DType::F64); });
+  expect_gradient(v, get(dv), loss, [&] { be().upload(vd, v.data(), DType::F64); });
+}
+
+TEST(Ops, AttentionMultiHead) { check_attention({2, 5, 2, 2, 4, false}, 10); }
+TEST(Ops, AttentionGroupedQuery) { check_attention({2, 5, 4, 2, 4, false}, 20); }
+TEST(Ops, AttentionMultiQueryWithDocuments) { check_attention({2, 6, 3, 1, 4, true}, 30); }
+
+TEST(Ops, DocumentMaskIsolatesDocuments) {
+  // Changing document 0's tokens must not change any output of document 1.
+  const int B = 1, T = 6, NH = 2, NKV = 1, hs = 4;
+  Vec q = random_vec(T * NH * hs, 1), k = random_vec(T * NKV * hs, 2), v = random_vec(T * NKV * hs, 3);
+  Tensor docs = make_ids({0, 0, 0, 1, 1, 1});
+  auto run = [&](const Vec& kk) {
+    Tensor o = be().empty({B, T, NH, hs}, DType::F64), a = be().empty({B, NH, T, T}, DType::F64);
+    Tensor qd = make(q, {B, T, NH, hs}, DType::F64), kd = make(kk, {B, T, NKV, hs}, DType::F64),
+           vd = make(v, {B, T, NKV, hs}, DType::F64);
+    be().attention_forward(o, a, qd, kd, vd, &docs, B, T);
+    return get(o);
+  };
+  Vec base = run(k);
+  Vec k2 = k;
+  for (int i = 0; i < 3 * hs; ++i) k2[i] += 1.0;
+  Vec changed = run(k2);
+  for (int i = 3 * NH * hs; i < T * NH * hs; ++i) EXPECT_DOUBLE_EQ(base[i], changed[i]);
+  bool any = false;
+  for (int i = 0; i < 3 * NH * hs; ++i) any |= base[i] != changed[i];
+  EXPECT_TRUE(any);
+}
+
+TEST(Ops, CachedAttentionMatchesFullAttention) {
+  const int T = 7, NH = 4, NKV = 2, hs = 4;
+  Vec q = random_vec(T * NH * hs, 41), k = random_vec(T * NKV * hs, 42), v = random_vec(T * NKV * hs, 43);
+  Tensor qf = make(q, {1, T, NH, hs}, DType::F32), kf = make(k, {T, NKV, hs}, DType::F32),
+         vf = make(v, {T, NKV, hs}, DType::F32);
+  Tensor full = be().empty({1, T, NH, hs}, DType::F32), att = be().empty({1, NH, T, T}, DType::F32);
+  be().attention_forward(full, att, qf, kf.reshaped({1, T, NKV, hs}), vf.reshaped({1, T, NKV, hs}),
+                         nullptr, 1, T);
+  // Prefill 4 tokens, then decode the remaining 3 one at a time.
+  Vec all = get(full), got;
+  for (auto [past, n] : std::vector<std::pair<int, int>>{{0, 4}, {4, 1}, {5, 1}, {6, 1}}) {
+    Vec qs(q.begin() + past * NH * hs, q.begin() + (past + n) * NH * hs);
+    Tensor qq = make(qs, {n, NH, hs}, DType::F32), o = be().empty({n, NH, hs}, DType::F32);
+    be().attention_cached(o, qq, kf, vf, past, n);
+    Vec part = get(o);
+    got.insert(got.end(), part.begin(), part.end());
+  }
+  EXPECT_LT(max_rel_diff(got, all), 1e-5);
+}
+
+TEST(Ops, SwigluMatchesReferenceAndGradients) {
+  const int n = 11;
+  Vec g = random_vec(n, 50, 2.0), u = random_vec(n, 51);
+  Tensor gf = make(g, {n}, DType::F32), uf = make(u, {n}, DType::F32), of = be().empty({n}, DType::F32);
+  be().swiglu_forward(of, gf, uf);
+  EXPECT_LT(max_rel_diff(get(of), tensor::reference::swiglu(g, u)), 1e-5);
+  Vec wout = random_vec(n, 52);
+  Tensor gd = make(g, {n}, DType::F64), ud = make(u, {n}, DType::F64), od = be().empty({n}, DType::F64);
+  Tensor dout = make(wout, {n}, DType::F64), dg = be().empty({n}, DType::F64),
+         du = be().empty({n}, DType::F64);
+  be().swiglu_backward(dg, du, dout, gd, ud);
+  auto loss = [&] {
+    be().swiglu_forward(od, gd, ud);
+    return dot(get(od), wout);
+  };
+  expect_gradient(g, get(dg), loss, [&] { be().upload(gd, g.data(), DType::F64); });
+  expect_gradient(u, get(du), loss, [&] { be().upload(ud, u.data(), DType::F64); });
+}
+
+TEST(Ops, CrossEntropyWithIgnoreMask) {
+  const int N = 4, V = 6;
+  Vec z = random_vec(N * V, 60, 3.0);
+  std::vector<int32_t> tg = {2, -1, 5, 0};
+  Tensor zf = make(z, {N, V}, DType::F32), tf = make_ids(tg), lf = be().empty({N}, DType::F32);
+  be().cross_entropy_forward(lf, zf, tf);
+  Vec ref = tensor::reference::cross_entropy(z, tg, N, V);
+  EXPECT_LT(max_rel_diff(get(lf), ref), 1e-5);
+  EXPECT_EQ(get(lf)[1], 0.0);
+
+  Tensor zd = make(z, {N, V}, DType::F64), ld = be().empty({N}, DType::F64);
+  Tensor dz = be().empty({N, V}, DType::F64);
+  be().cross_entropy_backward(dz, zd, tf, 0.5);
+  auto loss = [&] {
+    be().cross_entropy_forward(ld, zd, tf);
+    return 0.5 * be().sum(ld);
+  };
+  expect_gradient(z, get(dz), loss, [&] { be().upload(zd, z.data(), DType::F64); });
+  // In place gives the same gradient.
+  be().cross_entropy_backward(zd, zd, tf, 0.5);
+  EXPECT_LT(max_rel_diff(get(zd), get(dz)), 1e-15);
+}
+
+TEST(Ops, EmbeddingGradientsAccumulateRepeatedIds) {
+  const int V = 5, C = 3;
+  Vec table = random_vec(V * C, 70);
+  Tensor tb = make(table, {V, C}, DType::F64), ids = make_ids({1, 3, 1});
+  Tensor out = be().empty({3, C}, DType::F64);
+  be().embedding_forward(out, ids, tb);
+  Vec o = get(out);
+  for (int c = 0; c < C; ++c) EXPECT_EQ(o[2 * C + c], table[1 * C + c]);
+  Vec wout = random_vec(3 * C, 71);
+  Tensor dt = be().zeros({V, C}, DType::F64), dout = make(wout, {3, C}, DType::F64);
+  be().embedding_backward(dt, dout, ids);
+  auto loss = [&] {
+    be().embedding_forward(out, ids, tb);
+    return dot(get(out), wout);
+  };
+  expect_gradient(table, get(dt), loss, [&] { be().upload(tb, table.data(), DType::F64); });
+  Tensor bad = make_ids({7});
+  EXPECT_THROW(be().embedding_forward(out, bad, tb), Error);
+}
+
+TEST(Ops, AdamwStepMatchesFormula) {
+  Vec p = {1.0, -2.0}, g = {0.5, -0.25};
+  Tensor pt = make(p, {2}, DType::F64), gt = make(g, {2}, DType::F64);
+  Tensor m = be().zeros({2}, DType::F64), v = be().zeros({2}, DType::F64);
+  be().adamw_update(pt, gt, m, v, 0.1, 0.9, 0.95, 1e-8, 0.01, 1);
+  Vec got = get(pt);
+  for (int i = 0; i < 2; ++i) {
+    // At t = 1 the bias-corrected m̂ = g and v̂ = g², so the step is lr·(sign(g) + wd·p).
+    double expect = p[i] - 0.1 * (g[i] / (std::abs(g[i]) + 1e-8) + 0.01 * p[i]);
+    EXPECT_NEAR(got[i], expect, 1e-12);
+  }
+}
+
+TEST(Ops, ReductionsAreDeterministicAcrossThreadCounts) {
+  Vec x = random_vec(100003, 80);
+  Tensor t = make(x, {100003}, DType::F32);
+  auto& cpu = static_cast<tensor::CpuBackend&>(be());
+  int before = cpu.threads();
+  cpu.set_threads(1);
+  double a = be().sum_squares(t);
+  cpu.set_threads(2);
+  double b = be().sum_squares(t);
+  cpu.set_threads(before);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Dtype, HalfAndBfloatRoundTrip) {
+  for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 1e-6f, 3.14159f}) {
+    EXPECT_NEAR(tensor::f16_to_f32(tensor::f32_to_f16(f)), f, std::abs(f) * 1e-3 + 1e-7);
+    EXPECT_NEAR(tensor::bf16_to_f32(tensor::f32_to_bf16(f)), f, std::abs(f) * 1e-2 + 1e-30);
+  }
+  EXPECT_EQ(tensor::f32_to_f16(1.0f), 0x3c00);
+  EXPECT_EQ(tensor::f32_to_bf16(1.0f), 0x3f80);
+  EXPECT_TRUE(std::isinf(tensor::f16_to_f32(tensor::f32_to_f16(1e6f))));
+}
+
+}  // namespace
+}  // namespace nlm::testing

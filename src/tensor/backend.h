@@ -31,8 +31,13 @@ class Backend {
   // Device -> host: writes t.numel() elements of `host_type` to `host`.
   virtual void download(const Tensor& t, void* host, DType host_type) = 0;
   virtual void zero(Tensor& t) = 0;
-  // dst[dst_offset : dst_offset + src.numel()] = src (element offsets, same dtype).
-  virtual void copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) = 0;
+  // dst[dst_offset : dst_offset + n] = src[src_offset : src_offset + n] (elements, same dtype).
+  virtual void copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,
+                          int64_t n) = 0;
+  // dst[dst_offset : dst_offset + src.numel()] = src.
+  void copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) {
+    copy_range(dst, dst_offset, src, 0, src.numel());
+  }
   // Raw device memory for `bytes` bytes (aligned for any dtype); release() frees it and is
   // called by Storage when the last handle goes away.
   virtual void* allocate(size_t bytes) = 0;

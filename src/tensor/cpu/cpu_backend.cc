@@ -81,11 +81,15 @@ void CpuBackend::download(const Tensor& t, void* host, DType host_type) {
   convert(t.raw(), t.dtype(), host, host_type, static_cast<size_t>(t.numel()));
 }
 void CpuBackend::zero(Tensor& t) { std::memset(t.raw(), 0, t.bytes()); }
-void CpuBackend::copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) {
-  same_dtype(dst, src, "copy_into");
-  check(dst_offset >= 0 && dst_offset + src.numel() <= dst.numel(), "copy_into", "out of range");
-  std::memcpy(static_cast<char*>(dst.raw()) + dst_offset * dtype_size(dst.dtype()), src.raw(),
-              src.bytes());
+void CpuBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,
+                            int64_t n) {
+  same_dtype(dst, src, "copy_range");
+  check(dst_offset >= 0 && src_offset >= 0 && n >= 0 && dst_offset + n <= dst.numel() &&
+            src_offset + n <= src.numel(),
+        "copy_range", "out of range");
+  const size_t es = dtype_size(dst.dtype());
+  std::memcpy(static_cast<char*>(dst.raw()) + dst_offset * es,
+              static_cast<const char*>(src.raw()) + src_offset * es, n * es);
 }
 
 void CpuBackend::add(Tensor& a, const Tensor& b) {

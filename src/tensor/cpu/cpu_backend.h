@@ -19,7 +19,8 @@ class CpuBackend final : public Backend {
   void upload(Tensor& t, const void* host, DType host_type) override;
   void download(const Tensor& t, void* host, DType host_type) override;
   void zero(Tensor& t) override;
-  void copy_into(Tensor& dst, int64_t dst_offset, const Tensor& src) override;
+  void copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,
+                  int64_t n) override;
 
   void add(Tensor& a, const Tensor& b) override;
   void scale(Tensor& x, double s) override;

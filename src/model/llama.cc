@@ -1,0 +1,414 @@
+// The Llama forward and backward passes (see llama.h). Shapes: N = B·T tokens, C hidden,
+// I intermediate, NH/NKV heads, hs head size, V vocabulary, L layers.
+#include "model/llama.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "model/rope_table.h"
+
+namespace nlm::model {
+
+using tensor::DType;
+using tensor::Tensor;
+
+void Batch::set_default_positions() {
+  positions.resize(static_cast<size_t>(B) * T);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) positions[static_cast<size_t>(b) * T + t] = t;
+  docs.clear();
+}
+
+struct Llama::LayerParams {
+  Param *ln1 = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *qb = nullptr, *kb = nullptr,
+        *vb = nullptr, *o = nullptr, *ln2 = nullptr, *gate = nullptr, *up = nullptr,
+        *down = nullptr;
+};
+
+// What one layer's forward keeps for its backward.
+struct Llama::LayerActs {
+  Tensor ln1, rstd1;   // [N,C], [N]
+  Tensor q, k, v;      // [B,T,NH,hs], [B,T,NKV,hs] ×2 (after RoPE for q, k)
+  Tensor att;          // [B,NH,T,T] softmax probabilities
+  Tensor attn;         // [N, NH·hs] attention output before o_proj
+  Tensor x2;           // [N,C] residual after attention
+  Tensor ln2, rstd2;   // [N,C], [N]
+  Tensor gate, up, h;  // [N,I]
+};
+
+struct Llama::Scratch {
+  Tensor ids, targets, pos, docs;  // I32 [N]
+  bool has_docs = false;
+  std::vector<Tensor> resid;       // L+1 × [N,C]: input of each layer, then the final stream
+  std::vector<LayerActs> acts;     // L entries, or 1 when recomputing
+  Tensor lnf, rstdf, logits, losses;
+  // Gradient buffers, reused across layers.
+  Tensor dres, dln, dattn, dq, dk, dv, datt, dh, dgate, dup;
+};
+
+Llama::Llama(const ModelConfig& config, tensor::Backend& backend, ModelOptions options)
+    : config_(config), backend_(backend), options_(options) {
+  config_.validate("model config");
+  if (options_.dtype != DType::F32 && options_.dtype != DType::F64)
+    usage_error("model compute dtype must be F32 or F64", "model");
+  build_params();
+}
+
+Llama::~Llama() = default;
+
+void Llama::build_params() {
+  const ModelConfig& c = config_;
+  const int64_t C = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  const int64_t q = c.num_attention_heads * c.hs(), kv = c.num_key_value_heads * c.hs();
+  struct Spec {
+    std::string name;
+    tensor::Shape shape;
+    bool norm_or_bias;
+  };
+  std::vector<Spec> specs;
+  specs.push_back({"model.embed_tokens.weight", {V, C}, false});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    std::string p = "model.layers." + std::to_string(l) + ".";
+    specs.push_back({p + "input_layernorm.weight", {C}, true});
+    specs.push_back({p + "self_attn.q_proj.weight", {q, C}, false});
+    specs.push_back({p + "self_attn.k_proj.weight", {kv, C}, false});
+    specs.push_back({p + "self_attn.v_proj.weight", {kv, C}, false});
+    if (c.attention_bias) {
+      specs.push_back({p + "self_attn.q_proj.bias", {q}, true});
+      specs.push_back({p + "self_attn.k_proj.bias", {kv}, true});
+      specs.push_back({p + "self_attn.v_proj.bias", {kv}, true});
+    }
+    specs.push_back({p + "self_attn.o_proj.weight", {C, q}, false});
+    specs.push_back({p + "post_attention_layernorm.weight", {C}, true});
+    specs.push_back({p + "mlp.gate_proj.weight", {I, C}, false});
+    specs.push_back({p + "mlp.up_proj.weight", {I, C}, false});
+    specs.push_back({p + "mlp.down_proj.weight", {C, I}, false});
+  }
+  specs.push_back({"model.norm.weight", {C}, true});
+  if (!c.tie_word_embeddings) specs.push_back({"lm_head.weight", {V, C}, false});
+
+  params_.clear();
+  params_.reserve(specs.size());
+  for (auto& s : specs)
+    params_.push_back({s.name, backend_.zeros(s.shape, options_.dtype),
+                       backend_.zeros(s.shape, options_.dtype), s.norm_or_bias});
+  embed_ = &params_.front();
+  lm_head_ = c.tie_word_embeddings ? embed_ : &params_.back();
+  final_norm_ = find("model.norm.weight");
+  layers_.assign(c.num_hidden_layers, {});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    std::string p = "model.layers." + std::to_string(l) + ".";
+    LayerParams& lp = layers_[l];
+    lp.ln1 = find(p + "input_layernorm.weight");
+    lp.q = find(p + "self_attn.q_proj.weight");
+    lp.k = find(p + "self_attn.k_proj.weight");
+    lp.v = find(p + "self_attn.v_proj.weight");
+    lp.qb = find(p + "self_attn.q_proj.bias");
+    lp.kb = find(p + "self_attn.k_proj.bias");
+    lp.vb = find(p + "self_attn.v_proj.bias");
+    lp.o = find(p + "self_attn.o_proj.weight");
+    lp.ln2 = find(p + "post_attention_layernorm.weight");
+    lp.gate = find(p + "mlp.gate_proj.weight");
+    lp.up = find(p + "mlp.up_proj.weight");
+    lp.down = find(p + "mlp.down_proj.weight");
+  }
+}
+
+Param* Llama::find(const std::string& name) {
+  for (auto& p : params_)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+namespace {
+// splitmix64 + Box–Muller: the same numbers on every platform and standard library.
+struct Normal {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+  double operator()() {
+    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2 * M_PI * uniform());
+  }
+};
+}  // namespace
+
+void Llama::init_random(uint64_t seed) {
+  const double std_ = config_.initializer_range;
+  const double proj_std = std_ / std::sqrt(2.0 * static_cast<double>(config_.num_hidden_layers));
+  for (auto& p : params_) {
+    std::vector<double> host(static_cast<size_t>(p.value.numel()));
+    bool is_bias = p.name.ends_with(".bias");
+    if (p.is_norm_or_bias) {
+      std::fill(host.begin(), host.end(), is_bias ? 0.0 : 1.0);
+    } else {
+      double s = (p.name.ends_with("o_proj.weight") || p.name.ends_with("down_proj.weight"))
+                     ? proj_std
+                     : std_;
+      Normal rng{seed ^ hash64(p.name)};
+      for (double& x : host) x = s * rng();
+    }
+    backend_.upload(p.value, host.data(), DType::F64);
+  }
+}
+
+void Llama::zero_grad() {
+  for (auto& p : params_) backend_.zero(p.grad);
+}
+
+void Llama::ensure_rope(int positions) {
+  if (positions <= rope_positions_) return;
+  std::vector<float> cos, sin;
+  rope_tables(config_, positions, cos, sin);
+  const int64_t half = config_.hs() / 2;
+  rope_cos_ = backend_.empty({positions, half}, options_.dtype);
+  rope_sin_ = backend_.empty({positions, half}, options_.dtype);
+  backend_.upload(rope_cos_, cos.data(), DType::F32);
+  backend_.upload(rope_sin_, sin.data(), DType::F32);
+  rope_positions_ = positions;
+}
+
+void Llama::ensure_buffers(int B, int T) {
+  if (s_ && B == B_ && T == T_) return;
+  B_ = B;
+  T_ = T;
+  s_ = std::make_unique<Scratch>();
+  auto& be = backend_;
+  const DType dt = options_.dtype;
+  const int64_t N = int64_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads,
+                hs = config_.hs(), V = config_.vocab_size, L = config_.num_hidden_layers;
+  s_->ids = be.empty({N}, DType::I32);
+  s_->targets = be.empty({N}, DType::I32);
+  s_->pos = be.empty({N}, DType::I32);
+  s_->docs = be.empty({N}, DType::I32);
+  for (int64_t l = 0; l <= L; ++l) s_->resid.push_back(be.empty({N, C}, dt));
+  s_->acts.resize(options_.recompute ? 1 : L);
+  for (auto& a : s_->acts) {
+    a.ln1 = be.empty({N, C}, dt);
+    a.rstd1 = be.empty({N}, dt);
+    a.q = be.empty({B, T, NH, hs}, dt);
+    a.k = be.empty({B, T, NKV, hs}, dt);
+    a.v = be.empty({B, T, NKV, hs}, dt);
+    a.att = be.empty({B, NH, T, T}, dt);
+    a.attn = be.empty({N, NH * hs}, dt);
+    a.x2 = be.empty({N, C}, dt);
+    a.ln2 = be.empty({N, C}, dt);
+    a.rstd2 = be.empty({N}, dt);
+    a.gate = be.empty({N, I}, dt);
+    a.up = be.empty({N, I}, dt);
+    a.h = be.empty({N, I}, dt);
+  }
+  s_->lnf = be.empty({N, C}, dt);
+  s_->rstdf = be.empty({N}, dt);
+  s_->logits = be.empty({N, V}, dt);
+  s_->losses = be.empty({N}, dt);
+  s_->dres = be.empty({N, C}, dt);
+  s_->dln = be.empty({N, C}, dt);
+  s_->dattn = be.empty({N, NH * hs}, dt);
+  s_->dq = be.empty({B, T, NH, hs}, dt);
+  s_->dk = be.empty({B, T, NKV, hs}, dt);
+  s_->dv = be.empty({B, T, NKV, hs}, dt);
+  s_->datt = be.empty({B, NH, T, T}, dt);
+  s_->dh = be.empty({N, I}, dt);
+  s_->dgate = be.empty({N, I}, dt);
+  s_->dup = be.empty({N, I}, dt);
+}
+
+// x [N,C] → x_out [N,C]:
+//   ln1 = rmsnorm(x); q,k,v = ln1·W^T (+b); rope(q,k); attn = attention(q,k,v)
+//   x2 = x + attn·Wo^T; ln2 = rmsnorm(x2); h = silu(ln2·Wg^T)·(ln2·Wu^T); x_out = x2 + h·Wd^T
+void Llama::layer_forward(int l, LayerActs& a, const Tensor& x, Tensor& x_out) {
+  auto& be = backend_;
+  LayerParams& p = layers_[l];
+  const int64_t N = int64_t(B_) * T_;
+  be.rmsnorm_forward(a.ln1, a.rstd1, x, p.ln1->value, config_.rms_norm_eps);
+  Tensor q2 = a.q.reshaped({N, a.q.numel() / N}), k2 = a.k.reshaped({N, a.k.numel() / N}),
+         v2 = a.v.reshaped({N, a.v.numel() / N});
+  be.matmul_forward(q2, a.ln1, p.q->value, p.qb ? &p.qb->value : nullptr);
+  be.matmul_forward(k2, a.ln1, p.k->value, p.kb ? &p.kb->value : nullptr);
+  be.matmul_forward(v2, a.ln1, p.v->value, p.vb ? &p.vb->value : nullptr);
+  be.rope_forward(a.q, s_->pos, rope_cos_, rope_sin_);
+  be.rope_forward(a.k, s_->pos, rope_cos_, rope_sin_);
+  Tensor attn4 = a.attn.reshaped(a.q.shape());
+  be.attention_forward(attn4, a.att, a.q, a.k, a.v, s_->has_docs ? &s_->docs : nullptr, B_, T_);
+  be.matmul_forward(a.x2, a.attn, p.o->value, nullptr);
+  be.add(a.x2, x);
+  be.rmsnorm_forward(a.ln2, a.rstd2, a.x2, p.ln2->value, config_.rms_norm_eps);
+  be.matmul_forward(a.gate, a.ln2, p.gate->value, nullptr);
+  be.matmul_forward(a.up, a.ln2, p.up->value, nullptr);
+  be.swiglu_forward(a.h, a.gate, a.up);
+  be.matmul_forward(x_out, a.h, p.down->value, nullptr);
+  be.add(x_out, a.x2);
+}
+
+// On entry dres = ∂L/∂x_out; on exit dres = ∂L/∂x. Each residual add passes its gradient
+// through unchanged, and each rmsnorm_backward adds its branch's contribution into dres.
+void Llama::layer_backward(int l, LayerActs& a, const Tensor& x, Tensor& dres) {
+  auto& be = backend_;
+  LayerParams& p = layers_[l];
+  Scratch& s = *s_;
+  const int64_t N = int64_t(B_) * T_;
+  // MLP: x_out = x2 + down(h)
+  be.matmul_backward(&s.dh, p.down->grad, nullptr, dres, a.h, p.down->value, false);
+  be.swiglu_backward(s.dgate, s.dup, s.dh, a.gate, a.up);
+  be.matmul_backward(&s.dln, p.gate->grad, nullptr, s.dgate, a.ln2, p.gate->value, false);
+  be.matmul_backward(&s.dln, p.up->grad, nullptr, s.dup, a.ln2, p.up->value, true);
+  be.rmsnorm_backward(dres, p.ln2->grad, s.dln, a.x2, p.ln2->value, a.rstd2);  // dres = ∂L/∂x2
+  // Attention: x2 = x + o(attn)
+  be.matmul_backward(&s.dattn, p.o->grad, nullptr, dres, a.attn, p.o->value, false);
+  Tensor dattn4 = s.dattn.reshaped(a.q.shape());
+  be.attention_backward(s.dq, s.dk, s.dv, s.datt, dattn4, a.att, a.q, a.k, a.v, B_, T_);
+  be.rope_backward(s.dq, s.pos, rope_cos_, rope_sin_);
+  be.rope_backward(s.dk, s.pos, rope_cos_, rope_sin_);
+  Tensor dq2 = s.dq.reshaped({N, s.dq.numel() / N}), dk2 = s.dk.reshaped({N, s.dk.numel() / N}),
+         dv2 = s.dv.reshaped({N, s.dv.numel() / N});
+  be.matmul_backward(&s.dln, p.q->grad, p.qb ? &p.qb->grad : nullptr, dq2, a.ln1, p.q->value, false);
+  be.matmul_backward(&s.dln, p.k->grad, p.kb ? &p.kb->grad : nullptr, dk2, a.ln1, p.k->value, true);
+  be.matmul_backward(&s.dln, p.v->grad, p.vb ? &p.vb->grad : nullptr, dv2, a.ln1, p.v->value, true);
+  be.rmsnorm_backward(dres, p.ln1->grad, s.dln, x, p.ln1->value, a.rstd1);  // dres = ∂L/∂x
+}
+
+double Llama::forward(const Batch& batch) {
+  const int B = batch.B, T = batch.T;
+  const size_t N = static_cast<size_t>(B) * T;
+  if (B <= 0 || T <= 0 || batch.inputs.size() != N || batch.targets.size() != N ||
+      batch.positions.size() != N || (!batch.docs.empty() && batch.docs.size() != N))
+    runtime_error("batch arrays do not match B·T = " + std::to_string(N), "model forward");
+  ensure_buffers(B, T);
+  int max_pos = 0;
+  for (int32_t p : batch.positions) max_pos = std::max(max_pos, p);
+  ensure_rope(max_pos + 1);
+  auto& be = backend_;
+  Scratch& s = *s_;
+  be.upload(s.ids, batch.inputs.data(), DType::I32);
+  be.upload(s.targets, batch.targets.data(), DType::I32);
+  be.upload(s.pos, batch.positions.data(), DType::I32);
+  s.has_docs = !batch.docs.empty();
+  if (s.has_docs) be.upload(s.docs, batch.docs.data(), DType::I32);
+  valid_ = 0;
+  for (int32_t t : batch.targets) valid_ += t >= 0;
+
+  be.embedding_forward(s.resid[0], s.ids, embed_->value);
+  const int L = static_cast<int>(config_.num_hidden_layers);
+  for (int l = 0; l < L; ++l)
+    layer_forward(l, s.acts[options_.recompute ? 0 : l], s.resid[l], s.resid[l + 1]);
+  be.rmsnorm_forward(s.lnf, s.rstdf, s.resid[L], final_norm_->value, config_.rms_norm_eps);
+  be.matmul_forward(s.logits, s.lnf, lm_head_->value, nullptr);
+  be.cross_entropy_forward(s.losses, s.logits, s.targets);
+  return valid_ ? be.sum(s.losses) / static_cast<double>(valid_) : 0.0;
+}
+
+std::vector<double> Llama::token_losses() const {
+  std::vector<double> out(static_cast<size_t>(s_->losses.numel()));
+  backend_.download(s_->losses, out.data(), DType::F64);
+  return out;
+}
+
+void Llama::backward(double loss_scale) {
+  if (!s_) runtime_error("backward called before forward", "model");
+  auto& be = backend_;
+  Scratch& s = *s_;
+  if (valid_ == 0) return;
+  const int L = static_cast<int>(config_.num_hidden_layers);
+  // loss = Σ losses / valid → ∂loss/∂logits = (softmax − onehot) / valid, in place on logits.
+  be.cross_entropy_backward(s.logits, s.logits, s.targets, loss_scale / static_cast<double>(valid_));
+  be.matmul_backward(&s.dln, lm_head_->grad, nullptr, s.logits, s.lnf, lm_head_->value, false);
+  be.zero(s.dres);
+  be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);
+  for (int l = L - 1; l >= 0; --l) {
+    LayerActs& a = s.acts[options_.recompute ? 0 : l];
+    if (options_.recompute) layer_forward(l, a, s.resid[l], s.resid[l + 1]);
+    layer_backward(l, a, s.resid[l], s.dres);
+  }
+  // Tied: the lm_head gradient above already went into embed_->grad; this adds the lookup's.
+  be.embedding_backward(embed_->grad, s.dres, s.ids);
+}
+
+void Llama::reset_cache(int max_tokens) {
+  const int64_t NKV = config_.num_key_value_heads, hs = config_.hs();
+  kcache_.clear();
+  vcache_.clear();
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    kcache_.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
+    vcache_.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
+  }
+  ensure_rope(max_tokens);
+  past_ = 0;
+}
+
+std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
+  if (kcache_.empty()) runtime_error("decode called before reset_cache", "model");
+  const int Tq = static_cast<int>(tokens.size());
+  const int64_t cap = kcache_[0].dim(0);
+  if (Tq == 0) runtime_error("decode needs at least one token", "model");
+  if (past_ + Tq > cap)
+    usage_error("sequence of " + std::to_string(past_ + Tq) + " tokens exceeds the cache of " +
+                    std::to_string(cap),
+                "generate", "lower --max-tokens or the prompt length");
+  auto& be = backend_;
+  const DType dt = options_.dtype;
+  const int64_t C = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
+  Tensor ids = be.empty({Tq}, DType::I32), pos = be.empty({Tq}, DType::I32);
+  std::vector<int32_t> p(Tq);
+  for (int t = 0; t < Tq; ++t) p[t] = past_ + t;
+  be.upload(ids, tokens.data(), DType::I32);
+  be.upload(pos, p.data(), DType::I32);
+  Tensor x = be.empty({Tq, C}, dt), ln = be.empty({Tq, C}, dt), rstd = be.empty({Tq}, dt);
+  Tensor q = be.empty({Tq, NH, hs}, dt), k = be.empty({Tq, NKV, hs}, dt), v = be.empty({Tq, NKV, hs}, dt);
+  Tensor attn = be.empty({Tq, NH, hs}, dt), o = be.empty({Tq, C}, dt);
+  Tensor gate = be.empty({Tq, I}, dt), up = be.empty({Tq, I}, dt), h = be.empty({Tq, I}, dt);
+  be.embedding_forward(x, ids, embed_->value);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    LayerParams& lp = layers_[l];
+    be.rmsnorm_forward(ln, rstd, x, lp.ln1->value, config_.rms_norm_eps);
+    Tensor q2 = q.reshaped({Tq, NH * hs}), k2 = k.reshaped({Tq, NKV * hs}), v2 = v.reshaped({Tq, NKV * hs});
+    be.matmul_forward(q2, ln, lp.q->value, lp.qb ? &lp.qb->value : nullptr);
+    be.matmul_forward(k2, ln, lp.k->value, lp.kb ? &lp.kb->value : nullptr);
+    be.matmul_forward(v2, ln, lp.v->value, lp.vb ? &lp.vb->value : nullptr);
+    be.rope_forward(q, pos, rope_cos_, rope_sin_);
+    be.rope_forward(k, pos, rope_cos_, rope_sin_);
+    be.copy_into(kcache_[l], int64_t(past_) * NKV * hs, k);
+    be.copy_into(vcache_[l], int64_t(past_) * NKV * hs, v);
+    be.attention_cached(attn, q, kcache_[l], vcache_[l], past_, Tq);
+    be.matmul_forward(o, attn.reshaped({Tq, NH * hs}), lp.o->value, nullptr);
+    be.add(x, o);
+    be.rmsnorm_forward(ln, rstd, x, lp.ln2->value, config_.rms_norm_eps);
+    be.matmul_forward(gate, ln, lp.gate->value, nullptr);
+    be.matmul_forward(up, ln, lp.up->value, nullptr);
+    be.swiglu_forward(h, gate, up);
+    be.matmul_forward(o, h, lp.down->value, nullptr);
+    be.add(x, o);
+  }
+  past_ += Tq;
+  // Only the last position's logits are needed.
+  Tensor last = be.empty({1, C}, dt), lnl = be.empty({1, C}, dt), r1 = be.empty({1}, dt);
+  be.copy_range(last, 0, x, int64_t(Tq - 1) * C, C);
+  be.rmsnorm_forward(lnl, r1, last, final_norm_->value, config_.rms_norm_eps);
+  Tensor logits = be.empty({1, V}, dt);
+  be.matmul_forward(logits, lnl, lm_head_->value, nullptr);
+  std::vector<float> out(static_cast<size_t>(V));
+  be.download(logits, out.data(), DType::F32);
+  return out;
+}
+
+double Llama::train_flops_per_token(int T) const {
+  const ModelConfig& c = config_;
+  const double C = double(c.hidden_size), I = double(c.intermediate_size);
+  const double q = double(c.num_attention_heads * c.hs()), kv = double(c.num_key_value_heads * c.hs());
+  const double L = double(c.num_hidden_layers), V = double(c.vocab_size);
+  // Matmul weights touched per token (the embedding lookup is not a matmul; the LM head is).
+  double matmul_params = L * (C * q + 2 * C * kv + q * C + 3 * C * I) + V * C;
+  // Causal attention: QK^T and PV average T/2 keys, 2 FLOPs each, ×3 for forward + backward.
+  double attention = L * 6.0 * double(T) * q * 0.5 * 2.0;
+  return 6.0 * matmul_params + attention;
+}
+
+}  // namespace nlm::model

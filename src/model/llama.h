@@ -1,0 +1,109 @@
+// A Llama-family decoder on a Backend: parameters with their HF names, an explicit forward pass
+// that keeps the activations the backward pass needs, an explicit backward pass, and KV-cache
+// decoding for generation. One training step reads top to bottom in llama.cc:
+//   x = embed(ids); per layer: x += o(attn(rope(q,k), v)(rmsnorm(x))); x += down(swiglu(gate,up)(rmsnorm(x)))
+//   logits = lm_head(rmsnorm(x)); loss = mean cross-entropy over targets ≥ 0.
+// The model only calls Backend ops and upload/download; it never touches device memory.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "tensor/backend.h"
+
+namespace nlm::model {
+
+struct Param {
+  std::string name;  // HF name, e.g. "model.layers.0.self_attn.q_proj.weight"
+  tensor::Tensor value;
+  tensor::Tensor grad;
+  bool is_norm_or_bias = false;  // excluded from weight decay by default
+};
+
+// One packed batch on the host. B rows of T tokens; targets < 0 are ignored by the loss.
+// positions restart at 0 for each document when document masking is on; docs (optional,
+// empty = off) holds a document index per token.
+struct Batch {
+  int B = 0, T = 0;
+  std::vector<int32_t> inputs, targets, positions, docs;
+  // Plain causal rows: positions 0..T−1, no document ids.
+  void set_default_positions();
+};
+
+struct ModelOptions {
+  // Compute dtype: F32 for training, F64 for reference gradient checks.
+  tensor::DType dtype = tensor::DType::F32;
+  // Keep only each layer's input in forward and recompute the rest during backward:
+  // saves most activation memory for about a third more compute.
+  bool recompute = false;
+};
+
+class Llama {
+ public:
+  Llama(const ModelConfig& config, tensor::Backend& backend, ModelOptions options = {});
+  ~Llama();
+  Llama(const Llama&) = delete;
+  Llama& operator=(const Llama&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  tensor::Backend& backend() const { return backend_; }
+  std::vector<Param>& params() { return params_; }
+  const std::vector<Param>& params() const { return params_; }
+  Param* find(const std::string& name);
+
+  // N(0, initializer_range) for matrices and embeddings (down/o projections scaled by
+  // 1/sqrt(2L)), ones for norms, zeros for biases. Deterministic in `seed`.
+  void init_random(uint64_t seed);
+
+  // Forward pass; returns the mean loss over targets ≥ 0 (0 if none). Keeps activations.
+  double forward(const Batch& batch);
+  // Per-token losses of the last forward (0 at ignored targets), on the host.
+  std::vector<double> token_losses() const;
+  // Number of targets ≥ 0 in the last forward.
+  int64_t valid_targets() const { return valid_; }
+  // Backward of the last forward's mean loss, scaled by loss_scale; accumulates into grads.
+  void backward(double loss_scale = 1.0);
+  void zero_grad();
+
+  // ---- generation -----------------------------------------------------------------------
+  // Starts a new sequence with room for max_tokens positions.
+  void reset_cache(int max_tokens);
+  // Feeds tokens at the next positions and returns the logits [V] of the last one.
+  std::vector<float> decode(const std::vector<int32_t>& tokens);
+  int cache_length() const { return past_; }
+
+  // FLOPs of one training step's forward+backward per token (6·params + attention), for MFU.
+  double train_flops_per_token(int T) const;
+
+ private:
+  struct LayerParams;
+  struct LayerActs;
+  struct Scratch;
+  void build_params();
+  void ensure_rope(int positions);
+  void ensure_buffers(int B, int T);
+  void layer_forward(int l, LayerActs& a, const tensor::Tensor& x, tensor::Tensor& x_out);
+  void layer_backward(int l, LayerActs& a, const tensor::Tensor& x, tensor::Tensor& dres);
+
+  ModelConfig config_;
+  tensor::Backend& backend_;
+  ModelOptions options_;
+  std::vector<Param> params_;
+  std::vector<LayerParams> layers_;
+  Param* embed_ = nullptr;
+  Param* final_norm_ = nullptr;
+  Param* lm_head_ = nullptr;  // == embed_ when tied
+  tensor::Tensor rope_cos_, rope_sin_;
+  int rope_positions_ = 0;
+
+  int B_ = 0, T_ = 0;
+  int64_t valid_ = 0;
+  std::unique_ptr<Scratch> s_;
+  // KV cache: per layer [Tmax, NKV, hs].
+  std::vector<tensor::Tensor> kcache_, vcache_;
+  int past_ = 0;
+};
+
+}  // namespace nlm::model

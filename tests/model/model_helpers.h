@@ -1,0 +1,49 @@
+// Shared helpers for the model tests: tiny configs and random packed batches.
+#pragma once
+#include <random>
+
+#include "model/config.h"
+#include "model/llama.h"
+
+namespace nlm::testing {
+
+inline model::ModelConfig tiny_config(bool tied, bool gqa = true) {
+  model::ModelConfig c;
+  c.vocab_size = 13;
+  c.hidden_size = 8;
+  c.intermediate_size = 12;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = gqa ? 2 : 4;
+  c.head_dim = 4;  // q width 16 ≠ hidden 8: exercises an explicit head_dim
+  c.max_position_embeddings = 64;
+  c.tie_word_embeddings = tied;
+  c.initializer_range = 0.5;  // large weights so every path carries signal in a gradient check
+  return c;
+}
+
+// B rows of T tokens; with docs, each row holds two documents and positions restart.
+inline model::Batch random_batch(int B, int T, int V, uint32_t seed, bool docs) {
+  std::mt19937 rng(seed);
+  model::Batch b;
+  b.B = B;
+  b.T = T;
+  for (int i = 0; i < B * T; ++i) {
+    b.inputs.push_back(static_cast<int32_t>(rng() % V));
+    b.targets.push_back(static_cast<int32_t>(rng() % V));
+  }
+  b.targets[1] = -1;  // an ignored target
+  b.set_default_positions();
+  if (docs) {
+    for (int r = 0; r < B; ++r) {
+      int cut = 1 + r % (T - 1);
+      for (int t = 0; t < T; ++t) {
+        b.docs.push_back(t < cut ? 0 : 1);
+        b.positions[r * T + t] = t < cut ? t : t - cut;
+      }
+    }
+  }
+  return b;
+}
+
+}  // namespace nlm::testing

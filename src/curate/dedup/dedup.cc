@@ -1,0 +1,366 @@
+// The dedup passes (see dedup.h). Documents are named by a ref (file index << 32 | position in
+// file) while files are read in parallel, and by a global index (input order) once the per-file
+// counts are known; sorting by ref is sorting by input order, which keeps every choice
+// deterministic.
+#include "curate/dedup/dedup.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/manifest.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "corpus/inputs.h"
+#include "corpus/reader.h"
+#include "corpus/writer.h"
+#include "curate/dedup/external_sort.h"
+#include "curate/dedup/minhash.h"
+#include "curate/dedup/shingles.h"
+#include "curate/dedup/union_find.h"
+#include "text/dedup_words.h"
+
+namespace nlm::dedup {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct BandEntry {
+  uint64_t key, ref;
+  bool operator<(const BandEntry& o) const { return key != o.key ? key < o.key : ref < o.ref; }
+};
+struct ExactEntry {
+  uint64_t high, low, ref;
+  bool operator<(const ExactEntry& o) const {
+    if (high != o.high) return high < o.high;
+    return low != o.low ? low < o.low : ref < o.ref;
+  }
+};
+
+// What pass 1 keeps per file; the per-document vectors are the ~24 bytes a document of state.
+struct FileInfo {
+  corpus::ReadStats stats;
+  std::vector<uint32_t> bytes;  // text bytes per document (saturating)
+  std::vector<float> value;     // keep-policy field values (KeepKind::Field only)
+};
+
+// Per-thread scratch for hashing documents.
+struct Worker {
+  explicit Worker(const MinHashParams& p) : shingler(p), hasher(p) {}
+  Shingler shingler;
+  MinHasher hasher;
+  std::string norm;
+  std::vector<uint64_t> shingles, sig, keys;
+  std::vector<BandEntry> bands;
+  std::vector<ExactEntry> exact;
+};
+
+constexpr size_t kFlush = 1 << 15;
+
+float keep_value(const corpus::Document& doc, const KeepPolicy& keep) {
+  auto v = doc.number_field(keep.field);
+  return v && std::isfinite(*v) ? static_cast<float>(*v) : -std::numeric_limits<float>::infinity();
+}
+
+// True when a should be kept over b (a < b in input order breaks ties).
+bool better(uint32_t a, uint32_t b, const KeepPolicy& keep, const std::vector<uint32_t>& bytes,
+            const std::vector<float>& value) {
+  switch (keep.kind) {
+    case KeepKind::Longest:
+      if (bytes[a] != bytes[b]) return bytes[a] > bytes[b];
+      break;
+    case KeepKind::Field:
+      if (value[a] != value[b]) return value[a] > value[b];
+      break;
+    default: break;
+  }
+  return a < b;
+}
+
+std::string excerpt(const std::string& text, size_t max_bytes = 160) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "…";
+}
+
+}  // namespace
+
+DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions& options) {
+  const auto start = Clock::now();
+  DedupResult result;
+  if (!options.exact && !options.fuzzy)
+    usage_error("both exact and fuzzy dedup are off", "dedup", "drop --no-exact or --no-fuzzy");
+  if (options.minhash.ngram < 1 || options.minhash.ngram > 64)
+    usage_error("n-gram length must be 1..64", "--ngram");
+  if (options.jaccard_threshold <= 0 || options.jaccard_threshold > 1)
+    usage_error("Jaccard threshold must be in (0, 1]", "--jaccard-threshold");
+  if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup");
+
+  Manifest manifest;
+  manifest.stage = "dedup";
+  manifest.options_json = options_json(options);
+  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
+  if (!options.force) {
+    auto old = read_manifest(options.shards.dir);
+    if (old && manifest_matches(*old, options.shards.dir, manifest.stage, manifest.options_json, manifest.inputs)) {
+      result.up_to_date = true;
+      return result;
+    }
+  }
+
+  const std::string spill_dir = options.shards.dir + "/.dedup-spill";
+  const bool want_value = options.keep.kind == KeepKind::Field;
+  ExternalSorter<ExactEntry> exact_sorter(spill_dir, "exact", options.memory / 8);
+  ExternalSorter<BandEntry> band_sorter(spill_dir, "bands", options.memory - options.memory / 8);
+
+  // ---- pass 1: hash every document -------------------------------------------------------------
+  auto t = Clock::now();
+  ThreadPool pool;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < pool.size(); ++i) workers.push_back(std::make_unique<Worker>(options.minhash));
+  std::vector<FileInfo> infos(files.size());
+  corpus::Diagnostics diag(options.read.max_reported, options.read.strict);
+  Progress progress("dedup: hashing", corpus::total_size(files));
+  pool.parallel_for_worker(files.size(), [&](size_t fi, int wi) {
+    Worker& w = *workers[static_cast<size_t>(wi)];
+    FileInfo& info = infos[fi];
+    corpus::DocumentReader reader(files[fi], options.read, &diag);
+    corpus::Document doc;
+    uint64_t last = 0;
+    const size_t B = w.hasher.bands();
+    w.sig.resize(w.hasher.hashes());
+    w.keys.resize(B);
+    while (reader.next(doc)) {
+      const uint64_t ref = (static_cast<uint64_t>(fi) << 32) | info.bytes.size();
+      if (info.bytes.size() >= 0xFFFFFFFFu) runtime_error("more than 4G documents in one file", files[fi], "split it");
+      info.bytes.push_back(static_cast<uint32_t>(std::min<size_t>(doc.text.size(), 0xFFFFFFFFu)));
+      if (want_value) info.value.push_back(keep_value(doc, options.keep));
+      text::dedup_normalize(doc.text, w.norm);
+      if (options.exact) {
+        Hash128 h = hash128(w.norm, options.minhash.seed);
+        w.exact.push_back({h.high, h.low, ref});
+      }
+      if (options.fuzzy) {
+        w.shingler.shingles(w.norm, w.shingles);
+        if (!w.shingles.empty()) {
+          w.hasher.signature(w.shingles.data(), w.shingles.size(), w.sig.data());
+          w.hasher.band_keys(w.sig.data(), w.keys.data());
+          for (size_t b = 0; b < B; ++b) w.bands.push_back({w.keys[b], ref});
+        }
+      }
+      if (w.bands.size() >= kFlush) {
+        band_sorter.add(w.bands.data(), w.bands.size());
+        w.bands.clear();
+      }
+      if (w.exact.size() >= kFlush) {
+        exact_sorter.add(w.exact.data(), w.exact.size());
+        w.exact.clear();
+      }
+      progress.add(1, reader.raw_bytes_read() - last);
+      last = reader.raw_bytes_read();
+    }
+    info.stats = reader.stats();
+  });
+  for (auto& w : workers) {
+    band_sorter.add(w->bands.data(), w->bands.size());
+    exact_sorter.add(w->exact.data(), w->exact.size());
+  }
+  workers.clear();
+  progress.finish();
+
+  // Global indices: input order.
+  std::vector<uint64_t> offset(files.size() + 1, 0);
+  for (size_t i = 0; i < files.size(); ++i) {
+    offset[i + 1] = offset[i] + infos[i].bytes.size();
+    result.read.merge(infos[i].stats);
+  }
+  const uint64_t n = offset.back();
+  if (n >= 0xFFFFFFFFull) runtime_error("more than 4G documents", "dedup", "dedup the corpus in parts");
+  std::vector<uint32_t> bytes;
+  std::vector<float> value;
+  bytes.reserve(n);
+  for (auto& info : infos) {
+    bytes.insert(bytes.end(), info.bytes.begin(), info.bytes.end());
+    value.insert(value.end(), info.value.begin(), info.value.end());
+    std::vector<uint32_t>().swap(info.bytes);
+    std::vector<float>().swap(info.value);
+  }
+  auto global = [&](uint64_t ref) { return static_cast<uint32_t>(offset[ref >> 32] + (ref & 0xFFFFFFFFu)); };
+  result.seconds_read = since(t);
+  result.spill_runs = exact_sorter.runs() + band_sorter.runs();
+
+  // ---- pass 2: link duplicates ----------------------------------------------------------------
+  t = Clock::now();
+  UnionFind uf(n);
+  std::vector<uint32_t> exact_rep(n);
+  for (uint32_t i = 0; i < n; ++i) exact_rep[i] = i;
+  {
+    bool have = false;
+    ExactEntry prev{};
+    uint32_t rep = 0;
+    exact_sorter.drain([&](const ExactEntry& e) {
+      uint32_t g = global(e.ref);
+      if (have && e.high == prev.high && e.low == prev.low) {
+        exact_rep[g] = rep;
+        uf.unite(rep, g);
+      } else {
+        rep = g;
+      }
+      prev = e;
+      have = true;
+    });
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // candidates awaiting the Jaccard check
+  {
+    bool have = false;
+    uint64_t key = 0;
+    uint32_t first = 0, prev = 0;
+    band_sorter.drain([&](const BandEntry& e) {
+      uint32_t g = global(e.ref);
+      if (exact_rep[g] != g) return;  // a later exact copy: already linked to its first copy
+      if (!have || e.key != key) {
+        key = e.key;
+        first = prev = g;
+        have = true;
+        return;
+      }
+      ++result.candidate_pairs;
+      if (!options.jaccard_check) {
+        uf.unite(first, g);
+      } else {
+        pairs.emplace_back(first, g);
+        if (prev != first) pairs.emplace_back(prev, g);
+      }
+      prev = g;
+    });
+  }
+  if (options.jaccard_check && !pairs.empty()) {
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    // Shingle sets of the documents that occur in a pair, from a second read of their files.
+    std::vector<uint32_t> needed;
+    for (auto [a, b] : pairs) {
+      needed.push_back(a);
+      needed.push_back(b);
+    }
+    std::sort(needed.begin(), needed.end());
+    needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+    std::vector<std::vector<uint64_t>> sets(needed.size());
+    std::vector<std::unique_ptr<Shingler>> shinglers;
+    for (int i = 0; i < pool.size(); ++i) shinglers.push_back(std::make_unique<Shingler>(options.minhash));
+    pool.parallel_for_worker(files.size(), [&](size_t fi, int wi) {
+      auto lo = std::lower_bound(needed.begin(), needed.end(), static_cast<uint32_t>(offset[fi]));
+      if (lo == needed.end() || *lo >= offset[fi + 1]) return;
+      corpus::Diagnostics quiet(0, false);
+      corpus::DocumentReader reader(files[fi], options.read, &quiet);
+      corpus::Document doc;
+      std::string norm;
+      uint32_t g = static_cast<uint32_t>(offset[fi]);
+      for (; reader.next(doc) && lo != needed.end() && *lo < offset[fi + 1]; ++g) {
+        if (g != *lo) continue;
+        text::dedup_normalize(doc.text, norm);
+        shinglers[static_cast<size_t>(wi)]->shingle_set(norm, sets[static_cast<size_t>(lo - needed.begin())]);
+        ++lo;
+      }
+    });
+    auto set_of = [&](uint32_t g) -> const std::vector<uint64_t>& {
+      return sets[static_cast<size_t>(std::lower_bound(needed.begin(), needed.end(), g) - needed.begin())];
+    };
+    std::vector<char> accept(pairs.size(), 0);
+    const size_t chunk = 4096;
+    pool.parallel_for((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
+      for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
+        accept[i] = jaccard_sorted(set_of(pairs[i].first), set_of(pairs[i].second)) >= options.jaccard_threshold;
+    });
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (accept[i])
+        uf.unite(pairs[i].first, pairs[i].second);
+      else
+        ++result.rejected_pairs;
+    }
+  }
+  std::vector<std::pair<uint32_t, uint32_t>>().swap(pairs);
+
+  // Cluster sizes and keepers; `size` and `keeper` are indexed by root.
+  std::vector<uint32_t> size(n, 0), keeper(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t r = uf.find(i);
+    if (size[r]++ == 0 || better(i, keeper[r], options.keep, bytes, value)) keeper[r] = i;
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> largest;  // (size, root)
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t r = uf.find(i);
+    result.bytes_in += bytes[i];
+    if (keeper[r] == i) {
+      if (size[r] >= 2) {
+        ++result.clusters;
+        ++result.cluster_sizes[size[r]];
+        largest.emplace_back(size[r], i);
+      }
+      continue;
+    }
+    if (exact_rep[i] == exact_rep[keeper[r]]) {
+      ++result.exact_docs;
+      result.exact_bytes += bytes[i];
+    } else {
+      ++result.fuzzy_docs;
+      result.fuzzy_bytes += bytes[i];
+    }
+  }
+  const size_t n_examples = std::min(largest.size(), static_cast<size_t>(std::max(0, options.report_examples)));
+  std::partial_sort(largest.begin(), largest.begin() + static_cast<long>(n_examples), largest.end(),
+                    [](auto& x, auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
+  largest.resize(n_examples);
+  result.docs_in = n;
+  result.seconds_cluster = since(t);
+
+  // ---- pass 3: write the kept documents -----------------------------------------------------------
+  t = Clock::now();
+  result.examples.resize(n_examples);
+  corpus::ShardWriter writer(options.shards);
+  {
+    Progress out_progress("dedup: writing", corpus::total_size(files));
+    corpus::Diagnostics quiet(0, false);
+    corpus::Document doc;
+    uint32_t g = 0;
+    for (size_t fi = 0; fi < files.size(); ++fi) {
+      corpus::DocumentReader reader(files[fi], options.read, &quiet);
+      uint64_t last = 0;
+      for (; reader.next(doc); ++g) {
+        out_progress.add(1, reader.raw_bytes_read() - last);
+        last = reader.raw_bytes_read();
+        uint32_t r = uf.find(g);
+        if (keeper[r] != g) continue;
+        for (size_t k = 0; k < largest.size(); ++k)
+          if (largest[k].second == g) result.examples[k] = {largest[k].first, doc.id, excerpt(doc.text)};
+        doc.set_number_field(options.cluster_size_field, size[r]);
+        writer.write(doc);
+        ++result.docs_out;
+        result.bytes_out += doc.text.size();
+      }
+    }
+    out_progress.finish();
+    if (g != n)
+      runtime_error("inputs changed while dedup ran (" + std::to_string(n) + " documents, then " +
+                        std::to_string(g) + ")", "dedup", "rerun on stable inputs");
+  }
+  result.seconds_write = since(t);
+  result.seconds = since(start);
+  std::error_code ec;
+  std::filesystem::remove_all(spill_dir, ec);
+  manifest.seconds = result.seconds;
+  manifest.stats_json = result.to_json();
+  write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
+  writer.finish(manifest);
+  return result;
+}
+
+}  // namespace nlm::dedup

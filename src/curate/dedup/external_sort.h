@@ -1,0 +1,123 @@
+// External sort for fixed-size records (band keys, text hashes): records collect in a buffer of
+// at most `memory_bytes`; a full buffer is sorted and written to a run file; drain() merges the
+// runs (k-way, min-heap) with the in-memory rest. Peak memory is set by the budget, not by how
+// many records arrive. Run files live in `spill_dir` and are removed when the sorter goes away.
+#pragma once
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace nlm::dedup {
+
+template <class T>
+class ExternalSorter {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  ExternalSorter(std::string spill_dir, std::string name, size_t memory_bytes)
+      : dir_(std::move(spill_dir)), name_(std::move(name)),
+        capacity_(std::max<size_t>(1024, memory_bytes / sizeof(T))) {}
+  ~ExternalSorter() {
+    std::error_code ec;
+    for (const auto& r : runs_) std::filesystem::remove(r, ec);
+  }
+  ExternalSorter(const ExternalSorter&) = delete;
+  ExternalSorter& operator=(const ExternalSorter&) = delete;
+
+  // Thread-safe. Spills a sorted run whenever the buffer reaches the budget.
+  void add(const T* items, size_t n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    count_ += n;
+    while (n > 0) {
+      if (buffer_.capacity() < capacity_) buffer_.reserve(std::min(capacity_, buffer_.size() + n + (1u << 16)));
+      size_t take = std::min(n, capacity_ - buffer_.size());
+      buffer_.insert(buffer_.end(), items, items + take);
+      items += take;
+      n -= take;
+      if (buffer_.size() >= capacity_) spill();
+    }
+  }
+
+  uint64_t size() const { return count_; }
+  size_t runs() const { return runs_.size(); }
+
+  // Calls fn(const T&) for every record in ascending order. Call once, after all add()s.
+  template <class Fn>
+  void drain(Fn&& fn) {
+    std::sort(buffer_.begin(), buffer_.end());
+    if (runs_.empty()) {
+      for (const T& t : buffer_) fn(t);
+      std::vector<T>().swap(buffer_);
+      return;
+    }
+    if (!buffer_.empty()) spill();
+    std::vector<T>().swap(buffer_);
+    // Each run gets an equal share of the budget as its read buffer.
+    const size_t per_run = std::max<size_t>(256, capacity_ / runs_.size());
+    std::vector<Run> runs(runs_.size());
+    using Head = std::pair<T, size_t>;
+    auto greater = [](const Head& x, const Head& y) { return y.first < x.first || (!(x.first < y.first) && y.second < x.second); };
+    std::priority_queue<Head, std::vector<Head>, decltype(greater)> heap(greater);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      runs[i].file = std::fopen(runs_[i].c_str(), "rb");
+      if (!runs[i].file) runtime_error("cannot read spill file", runs_[i], "check the output disk");
+      runs[i].buf.resize(per_run);
+      T first;
+      if (next(runs[i], first)) heap.push({first, i});
+    }
+    while (!heap.empty()) {
+      auto [item, i] = heap.top();
+      heap.pop();
+      fn(item);
+      T following;
+      if (next(runs[i], following)) heap.push({following, i});
+    }
+    for (auto& r : runs) std::fclose(r.file);
+  }
+
+ private:
+  struct Run {
+    std::FILE* file = nullptr;
+    std::vector<T> buf;
+    size_t pos = 0, len = 0;
+  };
+  static bool next(Run& r, T& out) {
+    if (r.pos == r.len) {
+      r.len = std::fread(r.buf.data(), sizeof(T), r.buf.size(), r.file);
+      r.pos = 0;
+      if (r.len == 0) return false;
+    }
+    out = r.buf[r.pos++];
+    return true;
+  }
+
+  void spill() {
+    std::sort(buffer_.begin(), buffer_.end());
+    make_dirs(dir_);
+    std::string path = dir_ + "/" + name_ + "-" + std::to_string(runs_.size()) + ".run";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) runtime_error("cannot create spill file", path, "check that the output folder is writable");
+    bool ok = std::fwrite(buffer_.data(), sizeof(T), buffer_.size(), f) == buffer_.size();
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok) runtime_error("cannot write spill file", path, "check free disk space");
+    runs_.push_back(path);
+    buffer_.clear();
+  }
+
+  std::string dir_, name_;
+  size_t capacity_;
+  std::vector<T> buffer_;
+  std::vector<std::string> runs_;
+  uint64_t count_ = 0;
+  std::mutex mutex_;
+};
+
+}  // namespace nlm::dedup

@@ -1,0 +1,73 @@
+// DedupResult as report.json / manifest stats, the one-line summary, and the canonical options
+// JSON that resume checks compare.
+#include <nlohmann/json.hpp>
+
+#include "core/progress.h"
+#include "curate/dedup/dedup.h"
+
+namespace nlm::dedup {
+
+std::string DedupResult::to_json() const {
+  using nlohmann::json;
+  json hist = json::array();
+  for (auto [size, count] : cluster_sizes) hist.push_back({{"size", size}, {"clusters", count}});
+  json ex = json::array();
+  for (const auto& e : examples) ex.push_back({{"cluster_size", e.size}, {"id", e.id}, {"excerpt", e.excerpt}});
+  double mb = static_cast<double>(bytes_in) / 1e6;
+  json j = {
+      {"documents_in", docs_in},
+      {"bytes_in", bytes_in},
+      {"documents_out", docs_out},
+      {"bytes_out", bytes_out},
+      {"removed",
+       {{"exact", {{"documents", exact_docs}, {"bytes", exact_bytes}}},
+        {"fuzzy", {{"documents", fuzzy_docs}, {"bytes", fuzzy_bytes}}}}},
+      {"candidate_pairs", candidate_pairs},
+      {"rejected_by_jaccard", rejected_pairs},
+      {"clusters", clusters},
+      {"cluster_sizes", hist},
+      {"largest_clusters", ex},
+      {"skipped_records", read.skipped()},
+      {"truncated_files", read.truncated_files},
+      {"invalid_utf8_documents", read.invalid_utf8_docs},
+      {"spill_runs", spill_runs},
+      {"seconds", {{"total", seconds}, {"read_and_hash", seconds_read}, {"cluster", seconds_cluster}, {"write", seconds_write}}},
+      {"throughput_mb_per_s", seconds > 0 ? mb / seconds : 0.0},
+  };
+  return j.dump(2);
+}
+
+std::string DedupResult::summary() const {
+  if (up_to_date) return "dedup: output is up to date (same inputs and options); use --force to redo";
+  return "dedup: " + std::to_string(docs_in) + " documents in, " + std::to_string(docs_out) + " kept; removed " +
+         std::to_string(exact_docs) + " exact (" + human_bytes(static_cast<double>(exact_bytes)) + ") and " +
+         std::to_string(fuzzy_docs) + " near-duplicates (" + human_bytes(static_cast<double>(fuzzy_bytes)) +
+         ") in " + std::to_string(clusters) + " clusters; skipped " + std::to_string(read.skipped()) +
+         " malformed records; " + human_duration(seconds);
+}
+
+std::string options_json(const DedupOptions& o) {
+  nlohmann::json j = {
+      {"format", corpus::input_format_name(o.read.format)},
+      {"text_mode", corpus::text_mode_name(o.read.text_mode)},
+      {"text_field", o.read.text_field},
+      {"id_field", o.read.id_field},
+      {"exact", o.exact},
+      {"fuzzy", o.fuzzy},
+      {"shingle", o.minhash.shingle == ShingleKind::Word ? "word" : "char"},
+      {"ngram", o.minhash.ngram},
+      {"bands", o.minhash.bands},
+      {"rows", o.minhash.rows},
+      {"seed", o.minhash.seed},
+      {"jaccard_check", o.jaccard_check},
+      {"jaccard_threshold", o.jaccard_threshold},
+      {"keep", keep_policy_name(o.keep)},
+      {"cluster_size_field", o.cluster_size_field},
+      {"max_docs", o.shards.max_docs},
+      {"max_bytes", o.shards.max_bytes},
+      {"extension", o.shards.extension},
+  };
+  return j.dump();
+}
+
+}  // namespace nlm::dedup

@@ -1,0 +1,35 @@
+// Shingling for MinHash: a document becomes the set of 64-bit hashes of its word n-grams or
+// code point n-grams, taken over the dedup-normalised text. A text shorter than n units gives one
+// shingle of all its units, so short documents still compare; an empty text gives none.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "curate/dedup/options.h"
+#include "text/dedup_words.h"
+
+namespace nlm::dedup {
+
+class Shingler {
+ public:
+  explicit Shingler(const MinHashParams& params) : params_(params) {}
+  // Shingle hashes of already normalised text (text::dedup_normalize), in text order, possibly
+  // repeated. `out` is replaced.
+  void shingles(std::string_view normalized, std::vector<uint64_t>& out);
+  // The same, sorted and unique: the set used by the exact Jaccard check.
+  void shingle_set(std::string_view normalized, std::vector<uint64_t>& out);
+
+ private:
+  MinHashParams params_;
+  text::DedupWordSplitter words_;
+  std::vector<std::string_view> tokens_;
+  std::vector<uint64_t> word_hashes_;
+  std::vector<uint32_t> boundaries_;
+};
+
+// Jaccard similarity |A ∩ B| / |A ∪ B| of two sorted unique sets (1 when both are empty).
+double jaccard_sorted(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
+
+}  // namespace nlm::dedup

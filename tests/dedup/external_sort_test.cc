@@ -1,0 +1,54 @@
+// The external sorter gives the same order as an in-memory sort, whether or not it spills.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "curate/dedup/external_sort.h"
+#include "curate/dedup/union_find.h"
+#include "test_util.h"
+
+namespace nlm::dedup {
+namespace {
+
+struct Rec {
+  uint64_t key, ref;
+  bool operator<(const Rec& o) const { return key != o.key ? key < o.key : ref < o.ref; }
+  bool operator==(const Rec&) const = default;
+};
+
+TEST(ExternalSort, SpillsAndMergesInOrder) {
+  nlm::testing::TempDir dir;
+  std::mt19937_64 rng(5);
+  std::vector<Rec> all(100000);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = {rng() % 5000, i};
+  for (size_t budget : {size_t{1} << 30, size_t{64} << 10}) {
+    std::vector<Rec> got;
+    {
+      ExternalSorter<Rec> sorter(dir.path() + "/spill", "t", budget);
+      for (size_t i = 0; i < all.size(); i += 777) sorter.add(all.data() + i, std::min<size_t>(777, all.size() - i));
+      EXPECT_EQ(sorter.size(), all.size());
+      if (budget < 1000000) {
+        EXPECT_GT(sorter.runs(), 10u);
+      } else {
+        EXPECT_EQ(sorter.runs(), 0u);
+      }
+      sorter.drain([&](const Rec& r) { got.push_back(r); });
+    }
+    std::vector<Rec> want = all;
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want) << "budget " << budget;
+    EXPECT_TRUE(!std::filesystem::exists(dir.path() + "/spill") || std::filesystem::is_empty(dir.path() + "/spill"));
+  }
+}
+
+TEST(UnionFind, SmallestIndexIsRoot) {
+  UnionFind uf(6);
+  EXPECT_TRUE(uf.unite(4, 2));
+  EXPECT_TRUE(uf.unite(5, 4));
+  EXPECT_FALSE(uf.unite(2, 5));
+  EXPECT_EQ(uf.find(5), 2u);
+  EXPECT_EQ(uf.find(0), 0u);
+}
+
+}  // namespace
+}  // namespace nlm::dedup

@@ -37,7 +37,9 @@ class ExternalSorter {
     std::lock_guard<std::mutex> lock(mutex_);
     count_ += n;
     while (n > 0) {
-      if (buffer_.capacity() < capacity_) buffer_.reserve(std::min(capacity_, buffer_.size() + n + (1u << 16)));
+      // One allocation of the whole budget: growing by doubling would hold old and new copies at
+      // once (up to 1.5x the budget). Pages the corpus never fills are never touched.
+      if (buffer_.capacity() < capacity_) buffer_.reserve(capacity_);
       size_t take = std::min(n, capacity_ - buffer_.size());
       buffer_.insert(buffer_.end(), items, items + take);
       items += take;

@@ -1,0 +1,65 @@
+// The chain of curation steps and its configuration. ChainConfig is the one source of truth for
+// what `curate` does: the CLI flags and the YAML config file (config.h) both fill it, and its
+// JSON form goes into manifests so a change of any option reruns the shards it affects.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "curate/doc_context.h"
+#include "curate/lid.h"
+#include "curate/normalize.h"
+#include "curate/pii.h"
+#include "curate/profiles.h"
+#include "curate/step.h"
+
+namespace nlm::curate {
+
+// Every step kind, in a sensible default order:
+//   normalize, lid, c4, gopher_quality, gopher_repetition, fineweb, pii.
+const std::vector<std::string>& known_steps();
+bool is_filter_step(const std::string& step);  // thresholds live in the profiles
+
+struct ChainConfig {
+  // The steps to run, in order; each kind at most once. The default is the default
+  // chain: normalise, language ID, Gopher quality and repetition, FineWeb, PII.
+  std::vector<std::string> steps = {"normalize", "lid", "gopher_quality", "gopher_repetition",
+                                    "fineweb", "pii"};
+  NormalizeOptions normalize;
+  LidOptions lid;
+  PiiOptions pii;
+  // Filter thresholds per language; see profiles.h.
+  ProfileMap profiles = builtin_profiles();
+
+  // Throws a usage nlm::Error for an unknown or repeated step.
+  void validate() const;
+  // Canonical JSON of the steps in use and their options (for manifests and report.json).
+  std::string to_json() const;
+};
+
+// Every step and option with its default, as YAML-like text (for `curate --list-steps`).
+std::string describe_steps();
+
+// One chain per worker thread: steps hold per-thread state (ICU iterators, buffers).
+class Chain {
+ public:
+  explicit Chain(const ChainConfig& config);
+  ~Chain();
+  // Runs the steps over `doc`, editing it; returns the first rejection, or nullopt if kept.
+  std::optional<Rejection> run(corpus::Document& doc);
+  // Index into config.steps of the step that made the last rejection.
+  size_t last_step() const { return last_step_; }
+  const std::vector<std::string>& step_names() const { return names_; }
+  Counters& counters() { return ctx_.counters(); }
+  DocContext& context() { return ctx_; }
+
+ private:
+  std::vector<std::unique_ptr<Step>> steps_;
+  std::vector<std::string> names_;
+  ProfileMap profiles_;  // a copy, so the chain does not depend on the config's lifetime
+  DocContext ctx_;
+  size_t last_step_ = 0;
+};
+
+}  // namespace nlm::curate

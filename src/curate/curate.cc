@@ -1,0 +1,227 @@
+// The shard loop: per-worker chains, per-shard readers and writers, per-shard manifests for
+// resume, and the final manifest and report.
+#include "curate/curate.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/manifest.h"
+#include "core/progress.h"
+#include "core/runtime.h"
+#include "core/thread_pool.h"
+#include "corpus/inputs.h"
+#include "corpus/reader.h"
+#include "corpus/writer.h"
+
+namespace nlm::curate {
+namespace fs = std::filesystem;
+
+namespace {
+std::string shard_name(size_t i, const std::string& ext) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "part-%05zu", i);
+  return buf + ext;
+}
+
+std::string options_json(const CurateOptions& o) {
+  nlohmann::ordered_json j;
+  j["format"] = corpus::input_format_name(o.read.format);
+  j["text_mode"] = corpus::text_mode_name(o.read.text_mode);
+  j["text_field"] = o.read.text_field;
+  j["id_field"] = o.read.id_field;
+  j["extension"] = o.extension;
+  j["max_doc_bytes"] = o.max_doc_bytes;
+  j["rejects"] = !o.rejects_dir.empty();
+  j["chain"] = nlohmann::ordered_json::parse(o.chain.to_json());
+  return j.dump();
+}
+
+struct ShardJob {
+  size_t index;
+  std::string input;
+  std::string out_path, rej_path, manifest_dir;
+};
+
+CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
+                      corpus::Diagnostics& diag, Progress& progress) {
+  CurateStats st;
+  corpus::WriteOptions wo;
+  wo.text_field = o.read.text_field;
+  wo.id_field = o.read.id_field;
+  wo.level = o.level;
+  corpus::JsonlWriter out(job.out_path, wo);
+  std::unique_ptr<corpus::JsonlWriter> rej;
+  if (!job.rej_path.empty()) rej = std::make_unique<corpus::JsonlWriter>(job.rej_path, wo);
+  corpus::DocumentReader reader(job.input, o.read, &diag);
+  corpus::Document doc;
+  uint64_t last_raw = 0;
+  chain.counters().clear();
+  while (reader.next(doc)) {
+    ++st.docs_in;
+    st.bytes_in += doc.text.size();
+    progress.add(1, reader.raw_bytes_read() - last_raw);
+    last_raw = reader.raw_bytes_read();
+    std::optional<Rejection> r;
+    std::string step;
+    if (o.max_doc_bytes > 0 && doc.text.size() > static_cast<uint64_t>(o.max_doc_bytes)) {
+      r = Rejection{"size.max_doc_bytes", static_cast<double>(doc.text.size())};
+      step = "size";
+    } else {
+      try {
+        r = chain.run(doc);
+        if (r) step = chain.step_names()[chain.last_step()];
+      } catch (const std::exception& e) {
+        // A step failing on one document (an ICU or OpenCC error, say) removes that document.
+        diag.malformed(doc.where(), std::string("curate step failed: ") + e.what());
+        r = Rejection{"error.step_failed", 0};
+        step = "error";
+      }
+    }
+    if (r) {
+      ++st.removed_by_step[step];
+      ++st.removed_by_reason[r->reason];
+      if (rej) {
+        if (doc.text.size() > static_cast<uint64_t>(std::max<int64_t>(o.max_doc_bytes, 1 << 20)))
+          doc.text.resize(1 << 20);  // keep rejects of huge documents small; the reason says why
+        doc.set_string_field("reject_reason", r->reason);
+        doc.set_number_field("reject_value", r->value);
+        rej->write(doc);
+      }
+      continue;
+    }
+    ++st.docs_out;
+    st.bytes_out += doc.text.size();
+    ++st.languages[chain.context().lang()];
+    out.write(doc);
+  }
+  st.read = reader.stats();
+  for (const auto& [g, m] : chain.counters())
+    for (const auto& [k, v] : m) st.counters[g][k] += v;
+  out.commit();
+  if (rej) rej->commit();
+  return st;
+}
+}  // namespace
+
+CurateReport curate(const std::vector<std::string>& files, const CurateOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  if (o.output_dir.empty()) usage_error("no output folder given", "curate", "pass -o DIR");
+  o.chain.validate();
+  make_dirs(o.output_dir);
+  if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);
+  std::string opts = options_json(o);
+  {
+    std::error_code ec;
+    fs::remove(fs::path(o.output_dir) / "manifest.json", ec);
+  }
+
+  // Plan: which shards are already done.
+  std::vector<ShardJob> jobs;
+  std::vector<CurateStats> done_stats;
+  std::vector<FileEntry> inputs;
+  CurateReport report;
+  report.steps = o.chain.steps;
+  report.shards = files.size();
+  report.options_json = opts;
+  for (size_t i = 0; i < files.size(); ++i) {
+    ShardJob job;
+    job.index = i;
+    job.input = files[i];
+    std::string name = shard_name(i, o.extension);
+    job.out_path = (fs::path(o.output_dir) / name).string();
+    if (!o.rejects_dir.empty()) job.rej_path = fs::absolute(fs::path(o.rejects_dir) / name).string();
+    job.manifest_dir = (fs::path(o.output_dir) / ".shards" / shard_name(i, "")).string();
+    FileEntry in = describe_file(files[i]);
+    inputs.push_back(in);
+    if (!o.force) {
+      if (auto m = read_manifest(job.manifest_dir)) {
+        bool rej_ok = o.rejects_dir.empty() || fs::exists(job.rej_path);
+        if (rej_ok && manifest_matches(*m, job.manifest_dir, "curate.shard", opts, {in})) {
+          try {
+            report.stats.merge(CurateStats::from_json(m->stats_json));
+            ++report.shards_skipped;
+            continue;
+          } catch (const Error&) {
+            // unreadable stats: redo the shard
+          }
+        }
+      }
+    }
+    jobs.push_back(std::move(job));
+  }
+  if (report.shards_skipped)
+    log::info("curate: " + std::to_string(report.shards_skipped) + " of " +
+              std::to_string(files.size()) + " shards already done; skipping them");
+
+  int threads = o.threads > 0 ? o.threads : thread_count();
+  threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(jobs.size(), static_cast<size_t>(threads))));
+  report.threads = threads;
+  std::vector<std::string> job_files;
+  for (const auto& j : jobs) job_files.push_back(j.input);
+  Progress progress("curate", corpus::total_size(job_files));
+  corpus::Diagnostics diag(o.read.max_reported, o.read.strict);
+  std::vector<std::unique_ptr<Chain>> chains(static_cast<size_t>(threads));
+  for (auto& c : chains) c = std::make_unique<Chain>(o.chain);  // fails early on bad options
+  std::mutex merge_mutex;
+  auto run_start = std::chrono::steady_clock::now();
+  ThreadPool pool(threads);
+  pool.parallel_for_worker(jobs.size(), [&](size_t k, int w) {
+    const ShardJob& job = jobs[k];
+    auto t0 = std::chrono::steady_clock::now();
+    CurateStats st = run_shard(job, o, *chains[static_cast<size_t>(w)], diag, progress);
+    Manifest m;
+    m.stage = "curate.shard";
+    m.options_json = opts;
+    m.inputs = {inputs[job.index]};
+    std::string rel = fs::relative(job.out_path, job.manifest_dir).string();
+    FileEntry out = describe_file(job.out_path, rel);
+    out.records = st.docs_out;
+    m.outputs.push_back(out);
+    if (!job.rej_path.empty()) {
+      FileEntry r = describe_file(job.rej_path);
+      r.records = st.docs_in - st.docs_out;
+      m.outputs.push_back(r);
+    }
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m.stats_json = st.to_json();
+    write_manifest(job.manifest_dir, m);
+    std::lock_guard<std::mutex> lock(merge_mutex);
+    report.stats.merge(st);
+    report.processed_bytes += st.bytes_in;
+  });
+  progress.finish();
+  auto end = std::chrono::steady_clock::now();
+  report.seconds = std::chrono::duration<double>(end - run_start).count();
+
+  // Stale shards of an earlier run over more inputs.
+  for (size_t i = files.size();; ++i) {
+    std::error_code ec;
+    bool any = fs::remove(fs::path(o.output_dir) / shard_name(i, o.extension), ec);
+    fs::remove_all(fs::path(o.output_dir) / ".shards" / shard_name(i, ""), ec);
+    if (!o.rejects_dir.empty()) any |= fs::remove(fs::path(o.rejects_dir) / shard_name(i, o.extension), ec);
+    if (!any) break;
+  }
+
+  Manifest m;
+  m.stage = "curate";
+  m.options_json = opts;
+  m.inputs = inputs;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string name = shard_name(i, o.extension);
+    FileEntry e = describe_file((fs::path(o.output_dir) / name).string(), name);
+    m.outputs.push_back(e);
+  }
+  m.seconds = std::chrono::duration<double>(end - start).count();
+  m.stats_json = report.stats.to_json();
+  write_file_atomic((fs::path(o.output_dir) / "report.json").string(), report.to_json());
+  write_manifest(o.output_dir, m);
+  return report;
+}
+
+}  // namespace nlm::curate

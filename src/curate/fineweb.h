@@ -1,0 +1,37 @@
+// FineWeb quality filter (Penedo et al. 2024) with datatrove's FineWebQualityFilter defaults:
+// too few lines ending in terminal punctuation, too many short lines, characters in duplicated
+// lines, and too many newlines per word (lists and menus).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "curate/params.h"
+#include "curate/step.h"
+
+namespace nlm::curate {
+
+// Terminal punctuation of many scripts (Latin, CJK full-width, Arabic, Devanagari, Ethiopic...).
+const std::vector<std::string>& default_terminal_punctuation();
+
+struct FineWebOptions {
+  // Share of non-empty lines that end in terminal punctuation, lower bound (0.12).
+  double min_line_punct_ratio = 0.12;
+  // Do not apply the rule above to documents with no punctuated line at all (false).
+  bool line_punct_exclude_zero = false;
+  // Share of lines no longer than short_line_length code points, upper bound (0.67).
+  double max_short_line_ratio = 0.67;
+  int64_t short_line_length = 30;
+  // Characters in lines that repeat an earlier line / characters without newlines (0.01).
+  double max_char_dup_ratio = 0.01;
+  // Newlines per word, upper bound (0.3).
+  double max_newline_ratio = 0.3;
+  // What counts as terminal punctuation at the end of a line.
+  std::vector<std::string> terminal_punctuation = default_terminal_punctuation();
+
+  void visit(ParamVisitor& v);
+};
+
+std::optional<Rejection> fineweb_check(DocContext& ctx, const FineWebOptions& o);
+
+}  // namespace nlm::curate

@@ -1,0 +1,304 @@
+// PII patterns and validators. RE2 has no look-around, so word boundaries and context (a "v"
+// before "1.2.3.4" makes it a version) are checked in code on each candidate.
+#include "curate/pii.h"
+
+#include <arpa/inet.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "curate/doc_context.h"
+#include "curate/text_util.h"
+
+namespace nlm::curate {
+
+void PiiOptions::visit(ParamVisitor& v) {
+  v.on("types", types, "built-in types: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS");
+  v.on("custom", custom, "extra patterns as NAME=regex (tag <NAME>)");
+}
+
+bool luhn_valid(std::string_view digits) {
+  int sum = 0;
+  bool dbl = false;
+  for (size_t i = digits.size(); i-- > 0;) {
+    int d = digits[i] - '0';
+    if (d < 0 || d > 9) return false;
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    dbl = !dbl;
+  }
+  return !digits.empty() && sum % 10 == 0;
+}
+
+bool iban_valid(std::string_view raw) {
+  std::string s;
+  for (char c : raw)
+    if (c != ' ') s.push_back(c);
+  if (s.size() < 15 || s.size() > 34) return false;
+  std::string r = s.substr(4) + s.substr(0, 4);
+  int mod = 0;
+  for (char c : r) {
+    if (c >= '0' && c <= '9') {
+      mod = (mod * 10 + (c - '0')) % 97;
+    } else if (c >= 'A' && c <= 'Z') {
+      int v = c - 'A' + 10;
+      mod = (mod * 100 + v) % 97;
+    } else {
+      return false;
+    }
+  }
+  return mod == 1;
+}
+
+namespace {
+enum class Kind { Email, Phone, Ipv4, Ipv6, Card, Iban, Credentials, Custom };
+
+struct Pattern {
+  Kind kind;
+  std::string tag;
+  std::unique_ptr<RE2> re;
+};
+
+struct Candidate {
+  size_t begin, end;
+  const Pattern* pattern;
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+bool is_hex(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+char at(std::string_view s, size_t i) { return i < s.size() ? s[i] : '\0'; }
+char before(std::string_view s, size_t i) { return i > 0 ? s[i - 1] : '\0'; }
+
+std::string digits_of(std::string_view s) {
+  std::string d;
+  for (char c : s)
+    if (is_digit(c)) d.push_back(c);
+  return d;
+}
+
+// The word right before `pos` (skipping spaces), lower-cased ASCII.
+std::string word_before(std::string_view s, size_t pos) {
+  size_t end = pos;
+  while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
+  size_t begin = end;
+  while (begin > 0 && is_alnum(s[begin - 1]) && end - begin < 12) --begin;
+  return ascii_lower(s.substr(begin, end - begin));
+}
+
+bool looks_like_version(std::string_view s, size_t begin) {
+  char p = before(s, begin);
+  if (p == 'v' || p == 'V') return true;
+  std::string w = word_before(s, begin);
+  return w == "version" || w == "ver" || w == "v" || w == "release" || w == "build" ||
+         w == "rev" || w == "revision" || w == "versions" || w == "versão" || w == "versión";
+}
+
+bool ipv4_ok(std::string_view s, size_t b, size_t e) {
+  if (is_alnum(before(s, b)) || before(s, b) == '.') return false;
+  if (is_alnum(at(s, e)) || (at(s, e) == '.' && is_digit(at(s, e + 1)))) return false;
+  std::string_view ip = s.substr(b, e - b);
+  size_t pos = 0;
+  for (int k = 0; k < 4; ++k) {
+    size_t dot = ip.find('.', pos);
+    std::string_view oct = ip.substr(pos, dot == std::string_view::npos ? ip.size() - pos : dot - pos);
+    if (oct.empty() || oct.size() > 3 || (oct.size() > 1 && oct[0] == '0')) return false;
+    if (std::stoi(std::string(oct)) > 255) return false;
+    pos = dot + 1;
+  }
+  return !looks_like_version(s, b);
+}
+
+bool ipv6_ok(std::string_view s, size_t b, size_t e) {
+  if (is_alnum(before(s, b)) || before(s, b) == ':') return false;
+  if (is_alnum(at(s, e)) || at(s, e) == ':') return false;
+  std::string ip(s.substr(b, e - b));
+  int colons = 0, hex = 0;
+  for (char c : ip) colons += c == ':', hex += is_hex(c);
+  if (colons < 2 || hex < 4) return false;
+  unsigned char buf[16];
+  return inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
+bool card_ok(std::string_view s, size_t b, size_t e) {
+  if (is_digit(before(s, b)) || is_digit(at(s, e))) return false;
+  std::string_view m = s.substr(b, e - b);
+  char sep = 0;
+  for (char c : m)
+    if (!is_digit(c)) {
+      if (sep && c != sep) return false;
+      sep = c;
+    }
+  std::string d = digits_of(m);
+  if (d.size() < 13 || d.size() > 19) return false;
+  int p2 = std::stoi(d.substr(0, 2)), p4 = std::stoi(d.substr(0, 4));
+  bool brand = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) || p2 == 34 ||
+               p2 == 37 || p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499) || p2 == 35 ||
+               p2 == 36 || p2 == 38 || p2 == 30 || p2 == 62;
+  return brand && luhn_valid(d);
+}
+
+bool phone_ok(std::string_view s, size_t b, size_t e) {
+  char p = before(s, b);
+  if (is_alnum(p) || p == '+' || p == '.' || p == '/' || p == '-') return false;
+  char n = at(s, e);
+  if (is_alnum(n) || ((n == '.' || n == '-' || n == '/') && is_digit(at(s, e + 1)))) return false;
+  std::string d = digits_of(s.substr(b, e - b));
+  return d.size() >= 8 && d.size() <= 15 && !looks_like_version(s, b);
+}
+
+bool email_ok(std::string_view s, size_t b, size_t) {
+  char p = before(s, b);
+  return !(p == '@' || p == '.');
+}
+
+}  // namespace
+
+struct PiiRedactor::Impl {
+  std::vector<Pattern> patterns;
+  std::unique_ptr<RE2::Set> set;
+  std::vector<int> hits;
+  std::vector<Candidate> found;
+  std::string out;
+
+  void add(Kind kind, const std::string& tag, const std::string& regex) {
+    RE2::Options o;
+    o.set_log_errors(false);
+    auto re = std::make_unique<RE2>(regex, o);
+    if (!re->ok())
+      usage_error("PII pattern does not compile: " + re->error(), tag, "fix the regex (RE2 syntax)");
+    patterns.push_back({kind, tag, std::move(re)});
+  }
+};
+
+PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Impl>()) {
+  auto& I = *impl_;
+  for (const auto& t : options.types) {
+    if (t == "EMAIL") {
+      I.add(Kind::Email, "EMAIL", R"([A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})");
+    } else if (t == "PHONE") {
+      I.add(Kind::Phone, "PHONE", R"(\+\d{1,3}[ .\-]?(?:\(\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})");
+      I.add(Kind::Phone, "PHONE", R"(\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4})");
+      I.add(Kind::Phone, "PHONE", R"(\d{3}[.\-]\d{3}[.\-]\d{4})");
+      I.add(Kind::Phone, "PHONE", R"(0\d{1,4}[ \-/]\d{3,4}[ \-]?\d{3,4})");
+      I.add(Kind::Phone, "PHONE", R"(0[1-9](?:[ .]\d{2}){4})");
+      I.add(Kind::Phone, "PHONE", R"(1[3-9]\d{9})");
+    } else if (t == "IP") {
+      I.add(Kind::Ipv4, "IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})");
+      I.add(Kind::Ipv6, "IP", R"((?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?)");
+    } else if (t == "CREDIT_CARD") {
+      I.add(Kind::Card, "CREDIT_CARD", R"(\d(?:[ \-]?\d){12,18})");
+    } else if (t == "IBAN") {
+      I.add(Kind::Iban, "IBAN", R"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)");
+    } else if (t == "CREDENTIALS") {
+      I.add(Kind::Credentials, "CREDENTIALS", R"([A-Za-z][A-Za-z0-9+.\-]*://([^\s/:@]+:[^\s/@]+)@)");
+    } else {
+      usage_error("unknown PII type '" + t + "'", "pii.types",
+                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS or a custom NAME=regex");
+    }
+  }
+  for (const auto& c : options.custom) {
+    size_t eq = c.find('=');
+    if (eq == std::string::npos || eq == 0)
+      usage_error("custom PII pattern must be NAME=regex: '" + c + "'", "pii.custom");
+    I.add(Kind::Custom, c.substr(0, eq), c.substr(eq + 1));
+  }
+  RE2::Options o;
+  o.set_log_errors(false);
+  I.set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+  for (const auto& p : I.patterns) {
+    std::string error;
+    if (I.set->Add(p.re->pattern(), &error) < 0) usage_error("PII pattern rejected: " + error, p.tag);
+  }
+  if (!I.set->Compile()) runtime_error("cannot compile the PII pattern set", "pii");
+}
+
+PiiRedactor::~PiiRedactor() = default;
+
+size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* counts) {
+  auto& I = *impl_;
+  if (I.patterns.empty()) return 0;
+  I.hits.clear();
+  if (!I.set->Match(text, &I.hits)) return 0;
+  std::string_view s = text;
+  I.found.clear();
+  for (int idx : I.hits) {
+    const Pattern& p = I.patterns[static_cast<size_t>(idx)];
+    int groups = std::min(1, p.re->NumberOfCapturingGroups());
+    re2::StringPiece m[2];
+    size_t pos = 0;
+    while (pos < s.size() &&
+           p.re->Match(s, pos, s.size(), RE2::UNANCHORED, m, groups + 1)) {
+      size_t b = static_cast<size_t>(m[0].data() - s.data()), e = b + m[0].size();
+      if (e == b) {
+        pos = b + 1;
+        continue;
+      }
+      size_t rb = b, re = e;
+      if (groups == 1 && m[1].data()) {
+        rb = static_cast<size_t>(m[1].data() - s.data());
+        re = rb + m[1].size();
+      }
+      bool ok = true;
+      switch (p.kind) {
+        case Kind::Email: ok = email_ok(s, b, e); break;
+        case Kind::Phone: ok = phone_ok(s, b, e); break;
+        case Kind::Ipv4: ok = ipv4_ok(s, b, e); break;
+        case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
+        case Kind::Card: ok = card_ok(s, b, e); break;
+        case Kind::Iban: {
+          // Drop trailing groups until the checksum holds (the pattern may take a following word).
+          ok = false;
+          while (re > rb + 14) {
+            if (!is_alnum(at(s, re)) && iban_valid(s.substr(rb, re - rb))) {
+              ok = !is_alnum(before(s, rb));
+              break;
+            }
+            size_t sp = s.substr(rb, re - rb).rfind(' ');
+            if (sp == std::string_view::npos) break;
+            re = rb + sp;
+          }
+          break;
+        }
+        case Kind::Credentials:
+        case Kind::Custom: break;
+      }
+      if (ok) I.found.push_back({rb, re, &p});
+      pos = ok ? e : b + 1;
+    }
+  }
+  if (I.found.empty()) return 0;
+  std::sort(I.found.begin(), I.found.end(), [](const Candidate& a, const Candidate& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  I.out.clear();
+  size_t last = 0, n = 0;
+  for (const auto& c : I.found) {
+    if (c.begin < last) continue;  // overlaps a longer or earlier match
+    I.out.append(s.substr(last, c.begin - last));
+    I.out += "<" + c.pattern->tag + ">";
+    last = c.end;
+    ++n;
+    if (counts) ++(*counts)[c.pattern->tag];
+  }
+  I.out.append(s.substr(last));
+  text.swap(I.out);
+  return n;
+}
+
+std::optional<Rejection> PiiStep::apply(corpus::Document& doc, DocContext& ctx) {
+  counts_.clear();
+  if (redactor_.redact(doc.text, &counts_)) {
+    for (const auto& [k, v] : counts_) ctx.count("pii", k, v);
+    ctx.count("pii_docs", "documents");
+    ctx.text_changed();
+  }
+  return std::nullopt;
+}
+
+}  // namespace nlm::curate

@@ -1,0 +1,59 @@
+// The `pii` step: finds personal data and replaces it with typed tags (<EMAIL>, <PHONE>, <IP>,
+// <CREDIT_CARD>, <IBAN>, <CREDENTIALS>, or <NAME> for a user pattern), counting each type.
+// All patterns run at once through an RE2::Set, so a document without PII costs one scan; each
+// candidate is then checked (Luhn for cards, ISO 7064 mod-97 for IBANs, inet_pton and octet
+// ranges for IPs, digit counts and boundaries for phones) so ordinary numbers, dates and version
+// strings stay as they are.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "curate/params.h"
+#include "curate/step.h"
+
+namespace nlm::curate {
+
+struct PiiOptions {
+  // Built-in types to redact: EMAIL, PHONE, IP (v4 and v6), CREDIT_CARD, IBAN, CREDENTIALS
+  // (user:password in URLs).
+  std::vector<std::string> types = {"EMAIL", "PHONE", "IP", "CREDIT_CARD", "IBAN", "CREDENTIALS"};
+  // Extra patterns as "NAME=RE2 regex"; a match becomes <NAME>. With a capture group, only the
+  // group is replaced.
+  std::vector<std::string> custom;
+
+  void visit(ParamVisitor& v);
+};
+
+class PiiRedactor {
+ public:
+  // Throws a usage nlm::Error for an unknown type or a custom pattern that does not compile.
+  explicit PiiRedactor(const PiiOptions& options);
+  ~PiiRedactor();
+  // Replaces PII in `text` with tags; adds per-type counts to `counts`; returns the total.
+  size_t redact(std::string& text, std::map<std::string, uint64_t>* counts = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class PiiStep : public Step {
+ public:
+  explicit PiiStep(const PiiOptions& options) : redactor_(options) {}
+  std::string_view name() const override { return "pii"; }
+  std::optional<Rejection> apply(corpus::Document& doc, DocContext& ctx) override;
+
+ private:
+  PiiRedactor redactor_;
+  std::map<std::string, uint64_t> counts_;
+};
+
+// Validators, exposed for tests.
+bool luhn_valid(std::string_view digits);
+bool iban_valid(std::string_view iban);  // spaces allowed
+
+}  // namespace nlm::curate

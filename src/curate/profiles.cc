@@ -1,0 +1,43 @@
+// The built-in profiles. CJK values: ICU dictionary segmentation gives Chinese words of ~1.5
+// characters, so the mean-word-length window is 1..4; a Chinese line carries about as much as an
+// English line three times longer, so "short" is 10 characters; stop words are the commonest
+// function words (Mandarin) and sentence particles (Cantonese); full-width punctuation ends lines.
+#include "curate/profiles.h"
+
+namespace nlm::curate {
+
+bool Profile::visit_step(const std::string& step, ParamVisitor& v) {
+  if (step == "gopher_quality") gopher_quality.visit(v);
+  else if (step == "gopher_repetition") gopher_repetition.visit(v);
+  else if (step == "c4") c4.visit(v);
+  else if (step == "fineweb") fineweb.visit(v);
+  else return false;
+  return true;
+}
+
+namespace {
+Profile cjk(std::vector<std::string> stop_words) {
+  Profile p;
+  p.gopher_quality.min_words = 50;
+  p.gopher_quality.min_avg_word_length = 1;
+  p.gopher_quality.max_avg_word_length = 4;
+  p.gopher_quality.stop_words = std::move(stop_words);
+  p.fineweb.short_line_length = 10;
+  p.c4.terminal_punctuation = {".", "?", "!", "\"", "'", "。", "！", "？", "”", "」", "』", "）"};
+  p.c4.min_words_per_line = 3;
+  return p;
+}
+}  // namespace
+
+std::map<std::string, Profile> builtin_profiles() {
+  std::map<std::string, Profile> m;
+  m["default"] = Profile{};
+  m["en"] = Profile{};
+  m["zh"] = cjk({"的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "他", "就", "人",
+                 "都", "一个", "們", "这个", "這", "个", "個"});
+  m["yue"] = cjk({"嘅", "咗", "喺", "係", "唔", "佢", "哋", "冇", "啲", "嗰", "呢", "咁", "噉",
+                  "嘢", "乜", "畀", "俾", "我", "你", "就", "都", "好"});
+  return m;
+}
+
+}  // namespace nlm::curate

@@ -1,0 +1,27 @@
+// Threshold profiles: one set of filter thresholds per language. A document uses the profile of
+// its `lang` (exact, then the base code before '-'/'_'), else "default". Built in: default and
+// en (the published English values), zh and yue (CJK values: ICU words are 1-2 characters long,
+// Chinese stop words, Cantonese particles). A config file edits these or adds its own.
+#pragma once
+#include <map>
+#include <string>
+
+#include "curate/c4.h"
+#include "curate/fineweb.h"
+#include "curate/gopher_quality.h"
+#include "curate/gopher_repetition.h"
+
+namespace nlm::curate {
+
+struct Profile {
+  GopherQualityOptions gopher_quality;
+  GopherRepetitionOptions gopher_repetition;
+  C4Options c4;
+  FineWebOptions fineweb;
+  // Visits the options of the filter `step` ("gopher_quality", ...); false if it has none.
+  bool visit_step(const std::string& step, ParamVisitor& v);
+};
+
+std::map<std::string, Profile> builtin_profiles();
+
+}  // namespace nlm::curate

@@ -7,6 +7,7 @@
 
 #include "model_helpers.h"
 #include "tensor/backend.h"
+#include "tensor/cpu/cpu_backend.h"
 
 namespace nlm::testing {
 namespace {
@@ -15,6 +16,10 @@ using tensor::DType;
 
 void check_model_gradients(const model::ModelConfig& cfg, bool docs, uint32_t seed) {
   auto& be = tensor::cpu_backend();
+  // Thousands of tiny forwards: one thread avoids OpenMP start-up cost on a busy machine.
+  auto& cpu = static_cast<tensor::CpuBackend&>(be);
+  int threads = cpu.threads();
+  cpu.set_threads(1);
   model::Llama m(cfg, be, {DType::F64, false});
   m.init_random(seed);
   model::Batch batch = random_batch(2, 5, static_cast<int>(cfg.vocab_size), seed + 1, docs);
@@ -44,6 +49,7 @@ void check_model_gradients(const model::ModelConfig& cfg, bool docs, uint32_t se
     }
   }
   EXPECT_GT(checked, 500);
+  cpu.set_threads(threads);
 }
 
 TEST(LlamaGrad, UntiedGqa) { check_model_gradients(tiny_config(false), false, 1); }

@@ -1,0 +1,192 @@
+// safetensors spec conformance, HF directory round trips (F32, BF16, sharded), vocabulary
+// extension initialisation, and clear errors for corrupt or mismatched checkpoints.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "model/hf_checkpoint.h"
+#include "model/safetensors.h"
+#include "model_helpers.h"
+#include "test_util.h"
+
+namespace nlm::testing {
+namespace {
+
+using tensor::DType;
+
+std::vector<float> values(const model::Param& p) {
+  std::vector<float> v(p.value.numel());
+  p.value.backend().download(p.value, v.data(), DType::F32);
+  return v;
+}
+
+TEST(Safetensors, HeaderIsSpecExact) {
+  float data[3] = {1, 2, 3};
+  std::string h = model::safetensors_header({{"a", DType::F32, {3}, data}}, {});
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(h[i]);
+  EXPECT_EQ(n, h.size() - 8);
+  EXPECT_EQ(n % 8, 0u);
+  std::string json = h.substr(8);
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.substr(0, json.find_last_not_of(' ') + 1),
+            R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})");
+  EXPECT_EQ(json.find_last_not_of(' ') + 1 + (8 - (json.find_last_not_of(' ') + 1) % 8) % 8, json.size());
+}
+
+TEST(Safetensors, WriteReadRoundTripAndCorruption) {
+  TempDir dir;
+  std::vector<uint16_t> half = {tensor::f32_to_bf16(1.5f), tensor::f32_to_bf16(-2.0f)};
+  double d[2] = {3.25, 4.5};
+  model::write_safetensors(dir.file("t.safetensors"),
+                           {{"x", DType::BF16, {2}, half.data()}, {"y", DType::F64, {1, 2}, d}},
+                           {{"format", "pt"}});
+  model::SafetensorsReader r(dir.file("t.safetensors"));
+  ASSERT_EQ(r.entries().size(), 2u);
+  EXPECT_EQ(r.metadata().at("format"), "pt");
+  const auto* y = r.find("y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->shape, (tensor::Shape{1, 2}));
+  EXPECT_EQ(reinterpret_cast<const double*>(r.data(*y))[1], 4.5);
+
+  std::string bytes = read_text(dir.file("t.safetensors"));
+  write_text(dir.file("trunc.safetensors"), bytes.substr(0, bytes.size() - 3));
+  EXPECT_THROW(model::SafetensorsReader(dir.file("trunc.safetensors")), Error);
+  write_text(dir.file("short.safetensors"), "abc");
+  EXPECT_THROW(model::SafetensorsReader(dir.file("short.safetensors")), Error);
+  std::string badjson = bytes;
+  badjson[8] = '[';
+  write_text(dir.file("bad.safetensors"), badjson);
+  try {
+    model::SafetensorsReader bad(dir.file("bad.safetensors"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt safetensors"), std::string::npos);
+  }
+}
+
+TEST(HfCheckpoint, SaveLoadRoundTripF32IsExactAndShardedWorks) {
+  TempDir dir;
+  auto& be = tensor::cpu_backend();
+  auto cfg = tiny_config(false);
+  model::Llama a(cfg, be);
+  a.init_random(3);
+  model::save_hf_model(dir.file("m"), a);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("m/model.safetensors")));
+  auto b = model::load_hf_model(dir.file("m"), be);
+  for (size_t i = 0; i < a.params().size(); ++i)
+    EXPECT_EQ(values(a.params()[i]), values(b->params()[i])) << a.params()[i].name;
+
+  model::save_hf_model(dir.file("m"), a, {DType::F32, 2000});
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m/model.safetensors")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("m/model.safetensors.index.json")));
+  EXPECT_GT(model::hf_weight_files(dir.file("m")).size(), 1u);
+  auto c = model::load_hf_model(dir.file("m"), be);
+  for (size_t i = 0; i < a.params().size(); ++i)
+    EXPECT_EQ(values(a.params()[i]), values(c->params()[i]));
+}
+
+TEST(HfCheckpoint, Bf16AndF16StorageRoundToNearest) {
+  TempDir dir;
+  auto& be = tensor::cpu_backend();
+  model::Llama a(tiny_config(true), be);
+  a.init_random(4);
+  for (DType dt : {DType::BF16, DType::F16}) {
+    model::save_hf_model(dir.file("m"), a, {dt, 0});
+    auto b = model::load_hf_model(dir.file("m"), be);
+    EXPECT_EQ(model::load_hf_config(dir.file("m")).torch_dtype, dt == DType::BF16 ? "bfloat16" : "float16");
+    for (size_t i = 0; i < a.params().size(); ++i) {
+      auto va = values(a.params()[i]), vb = values(b->params()[i]);
+      for (size_t j = 0; j < va.size(); ++j) EXPECT_NEAR(vb[j], va[j], std::abs(va[j]) * 8e-3 + 1e-6);
+    }
+  }
+}
+
+TEST(HfCheckpoint, TiedModelStoresNoLmHead) {
+  TempDir dir;
+  auto& be = tensor::cpu_backend();
+  model::Llama a(tiny_config(true), be);
+  a.init_random(5);
+  model::save_hf_model(dir.file("m"), a);
+  model::SafetensorsReader r(dir.file("m/model.safetensors"));
+  EXPECT_EQ(r.find("lm_head.weight"), nullptr);
+  EXPECT_NE(r.find("model.layers.1.mlp.down_proj.weight"), nullptr);
+}
+
+TEST(HfCheckpoint, MismatchesGiveClearErrors) {
+  TempDir dir;
+  auto& be = tensor::cpu_backend();
+  model::Llama a(tiny_config(true), be);
+  a.init_random(6);
+  model::save_hf_model(dir.file("m"), a);
+  // A config that claims untied embeddings: lm_head.weight is missing.
+  auto untied = tiny_config(false);
+  model::Llama b(untied, be);
+  try {
+    model::load_hf_weights(dir.file("m"), b);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos);
+  }
+  // Wrong hidden size: shape mismatch names the tensor and both shapes.
+  auto wide = tiny_config(true);
+  wide.intermediate_size = 16;
+  model::Llama c(wide, be);
+  try {
+    model::load_hf_weights(dir.file("m"), c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gate_proj"), std::string::npos);
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+  }
+  // Larger vocabulary without an extension map.
+  auto big = tiny_config(true);
+  big.vocab_size = 15;
+  model::Llama d(big, be);
+  EXPECT_THROW(model::load_hf_weights(dir.file("m"), d), Error);
+  // Bad config.json.
+  write_text(dir.file("bad/config.json"), R"({"model_type":"llama","vocab_size":10})");
+  EXPECT_THROW(model::load_hf_config(dir.file("bad")), Error);
+  write_text(dir.file("bad/config.json"),
+             R"({"vocab_size":10,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":3,"num_key_value_heads":2})");
+  EXPECT_THROW(model::load_hf_config(dir.file("bad")), Error);
+}
+
+TEST(HfCheckpoint, VocabularyExtensionUsesMeanOfPieces) {
+  TempDir dir;
+  auto& be = tensor::cpu_backend();
+  model::Llama a(tiny_config(false), be);
+  a.init_random(7);
+  model::save_hf_model(dir.file("m"), a);
+  write_text(dir.file("ext.json"), R"({"13": [2, 5], "14": [7]})");
+  auto ext = model::read_vocab_extension(dir.file("ext.json"));
+  auto b = model::load_hf_model(dir.file("m"), be, {}, &ext);
+  EXPECT_EQ(b->config().vocab_size, 15);
+  for (const char* name : {"model.embed_tokens.weight", "lm_head.weight"}) {
+    auto old = values(*a.find(name)), now = values(*b->find(name));
+    const int C = 8;
+    for (int c = 0; c < C; ++c) {
+      EXPECT_FLOAT_EQ(now[13 * C + c], (old[2 * C + c] + old[5 * C + c]) / 2);
+      EXPECT_FLOAT_EQ(now[14 * C + c], old[7 * C + c]);
+      EXPECT_EQ(now[4 * C + c], old[4 * C + c]);
+    }
+  }
+}
+
+TEST(HfCheckpoint, ConfigJsonRoundTripKeepsLlama3Scaling) {
+  auto c = tiny_config(false);
+  c.rope_scaling.type = "llama3";
+  c.rope_scaling.factor = 8;
+  c.model_type = "llama";
+  auto back = model::parse_hf_config(model::to_hf_config_json(c), "x");
+  EXPECT_EQ(back.rope_scaling.type, "llama3");
+  EXPECT_EQ(back.rope_scaling.factor, 8);
+  EXPECT_EQ(back.head_dim, 4);
+  EXPECT_EQ(back.num_key_value_heads, 2);
+  EXPECT_EQ(back.parameter_count(), c.parameter_count());
+}
+
+}  // namespace
+}  // namespace nlm::testing

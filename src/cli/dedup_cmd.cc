@@ -82,7 +82,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     d.keep = dedup::parse_keep_policy(o->keep);
     d.memory = parse_bytes(o->memory);
     auto result = dedup::run_dedup(corpus::expand_inputs(o->inputs), d);
-    std::printf("%s\n", result.summary().c_str());
+    if (result.rank == 0) std::printf("%s\n", result.summary().c_str());
     return 0;
   };
 }

@@ -20,6 +20,7 @@
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "corpus/writer.h"
+#include "curate/dedup/comm.h"
 #include "curate/dedup/external_sort.h"
 #include "curate/dedup/minhash.h"
 #include "curate/dedup/shingles.h"
@@ -84,6 +85,43 @@ bool better(uint32_t a, uint32_t b, const KeepPolicy& keep, const std::vector<ui
   return a < b;
 }
 
+// Sends each record of a rank's locally sorted `local` (refs turned into global indices) to the
+// rank that owns its key, into that rank's `owned` sorter, in rounds of at most `round_records`
+// per rank so memory stays bounded. With one process the records are handed straight to `fn` in
+// order; otherwise `fn` sees this rank's owned records in order after the exchange.
+template <class T, class Global, class Owner, class Fn>
+void route_sorted(ExternalSorter<T>& local, ExternalSorter<T>& owned, Comm& comm, size_t round_records,
+                  Global global, Owner owner, Fn fn) {
+  if (comm.size() == 1) {
+    local.drain([&](T e) {
+      e.ref = global(e.ref);
+      fn(e);
+    });
+    return;
+  }
+  std::vector<std::vector<T>> out(static_cast<size_t>(comm.size()));
+  size_t buffered = 0;
+  auto round = [&](bool finished) {
+    std::vector<std::vector<char>> send(out.size());
+    for (size_t d = 0; d < out.size(); ++d) {
+      send[d] = to_bytes(out[d]);
+      out[d].clear();
+    }
+    auto got = from_bytes<T>(comm.alltoallv(send));
+    owned.add(got.data(), got.size());
+    buffered = 0;
+    return comm.all_true(finished);
+  };
+  local.drain([&](T e) {
+    e.ref = global(e.ref);
+    out[static_cast<size_t>(owner(e))].push_back(e);
+    if (++buffered >= round_records) round(false);
+  });
+  while (!round(true)) {
+  }
+  owned.drain(fn);
+}
+
 std::string excerpt(const std::string& text, size_t max_bytes = 160) {
   if (text.size() <= max_bytes) return text;
   size_t cut = max_bytes;
@@ -93,7 +131,7 @@ std::string excerpt(const std::string& text, size_t max_bytes = 160) {
 
 }  // namespace
 
-DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions& options) {
+static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const DedupOptions& options, Comm& comm) {
   const auto start = Clock::now();
   DedupResult result;
   if (!options.exact && !options.fuzzy)
@@ -116,20 +154,31 @@ DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions&
     }
   }
 
-  const std::string spill_dir = options.shards.dir + "/.dedup-spill";
+  const int rank = comm.rank(), ranks = comm.size();
+  result.ranks = ranks;
+  const std::string spill_root = options.shards.dir + "/.dedup-spill";
+  const std::string spill_dir = spill_root + (ranks > 1 ? "/rank-" + std::to_string(rank) : "");
   const bool want_value = options.keep.kind == KeepKind::Field;
-  ExternalSorter<ExactEntry> exact_sorter(spill_dir, "exact", options.memory / 8);
-  ExternalSorter<BandEntry> band_sorter(spill_dir, "bands", options.memory - options.memory / 8);
+  // With several ranks, each rank's budget is shared by the sorter of its own keys and the
+  // sorter of the keys it owns after the exchange.
+  const uint64_t budget = ranks > 1 ? options.memory / 2 : options.memory;
+  ExternalSorter<ExactEntry> exact_sorter(spill_dir, "exact", budget / 8);
+  ExternalSorter<BandEntry> band_sorter(spill_dir, "bands", budget - budget / 8);
 
-  // ---- pass 1: hash every document -------------------------------------------------------------
+  // ---- pass 1: hash every document of this rank's files (file i goes to rank i % ranks) ------------
   auto t = Clock::now();
+  std::vector<size_t> mine;
+  for (size_t fi = static_cast<size_t>(rank); fi < files.size(); fi += static_cast<size_t>(ranks)) mine.push_back(fi);
   ThreadPool pool;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < pool.size(); ++i) workers.push_back(std::make_unique<Worker>(options.minhash));
   std::vector<FileInfo> infos(files.size());
   corpus::Diagnostics diag(options.read.max_reported, options.read.strict);
-  Progress progress("dedup: hashing", corpus::total_size(files));
-  pool.parallel_for_worker(files.size(), [&](size_t fi, int wi) {
+  std::vector<std::string> my_files;
+  for (size_t fi : mine) my_files.push_back(files[fi]);
+  Progress progress("dedup: hashing", corpus::total_size(my_files));
+  pool.parallel_for_worker(mine.size(), [&](size_t k, int wi) {
+    const size_t fi = mine[k];
     Worker& w = *workers[static_cast<size_t>(wi)];
     FileInfo& info = infos[fi];
     corpus::DocumentReader reader(files[fi], options.read, &diag);
@@ -176,71 +225,141 @@ DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions&
   workers.clear();
   progress.finish();
 
-  // Global indices: input order.
+  // Global indices (input order) from every rank's per-file counts.
+  std::vector<uint64_t> counts(files.size(), 0);
+  for (size_t fi : mine) counts[fi] = infos[fi].bytes.size();
+  comm.allreduce_sum(counts);
   std::vector<uint64_t> offset(files.size() + 1, 0);
-  for (size_t i = 0; i < files.size(); ++i) {
-    offset[i + 1] = offset[i] + infos[i].bytes.size();
-    result.read.merge(infos[i].stats);
-  }
+  for (size_t i = 0; i < files.size(); ++i) offset[i + 1] = offset[i] + counts[i];
   const uint64_t n = offset.back();
   if (n >= 0xFFFFFFFFull) runtime_error("more than 4G documents", "dedup", "dedup the corpus in parts");
+  {
+    corpus::ReadStats local;
+    for (size_t fi : mine) local.merge(infos[fi].stats);
+    std::vector<uint64_t> v = {local.files, local.docs, local.text_bytes, local.raw_bytes, local.bad_json,
+                               local.missing_text, local.wrong_type, local.invalid_utf8_docs,
+                               local.utf8_replacements, local.truncated_files};
+    comm.allreduce_sum(v);
+    auto& r = result.read;
+    r.files = v[0], r.docs = v[1], r.text_bytes = v[2], r.raw_bytes = v[3], r.bad_json = v[4];
+    r.missing_text = v[5], r.wrong_type = v[6], r.invalid_utf8_docs = v[7], r.utf8_replacements = v[8];
+    r.truncated_files = v[9];
+  }
+  // Per-document sizes and keep values, in input order, on rank 0 (which picks the keepers).
   std::vector<uint32_t> bytes;
   std::vector<float> value;
-  bytes.reserve(n);
-  for (auto& info : infos) {
-    bytes.insert(bytes.end(), info.bytes.begin(), info.bytes.end());
-    value.insert(value.end(), info.value.begin(), info.value.end());
-    std::vector<uint32_t>().swap(info.bytes);
-    std::vector<float>().swap(info.value);
+  {
+    std::vector<uint32_t> my_bytes;
+    std::vector<float> my_value;
+    for (size_t fi : mine) {
+      my_bytes.insert(my_bytes.end(), infos[fi].bytes.begin(), infos[fi].bytes.end());
+      my_value.insert(my_value.end(), infos[fi].value.begin(), infos[fi].value.end());
+      std::vector<uint32_t>().swap(infos[fi].bytes);
+      std::vector<float>().swap(infos[fi].value);
+    }
+    if (ranks == 1) {
+      bytes = std::move(my_bytes);
+      value = std::move(my_value);
+    } else {
+      auto all_bytes = from_bytes<uint32_t>(comm.gatherv(to_bytes(my_bytes)));
+      auto all_value = from_bytes<float>(comm.gatherv(to_bytes(my_value)));
+      if (rank == 0) {
+        bytes.resize(n);
+        if (want_value) value.resize(n);
+        size_t pos = 0;
+        for (int r = 0; r < ranks; ++r)
+          for (size_t fi = static_cast<size_t>(r); fi < files.size(); fi += static_cast<size_t>(ranks)) {
+            std::copy_n(all_bytes.begin() + static_cast<long>(pos), counts[fi], bytes.begin() + static_cast<long>(offset[fi]));
+            if (want_value)
+              std::copy_n(all_value.begin() + static_cast<long>(pos), counts[fi], value.begin() + static_cast<long>(offset[fi]));
+            pos += counts[fi];
+          }
+      }
+    }
   }
-  auto global = [&](uint64_t ref) { return static_cast<uint32_t>(offset[ref >> 32] + (ref & 0xFFFFFFFFu)); };
+  auto global = [&](uint64_t ref) -> uint64_t { return offset[ref >> 32] + (ref & 0xFFFFFFFFu); };
   result.seconds_read = since(t);
-  result.spill_runs = exact_sorter.runs() + band_sorter.runs();
 
   // ---- pass 2: link duplicates ----------------------------------------------------------------
+  // Keys are routed to owner ranks (key mod ranks); each owner links the documents that share its
+  // keys, and rank 0 merges every rank's links into the final union-find.
   t = Clock::now();
+  const size_t round_records = std::max<size_t>(1 << 12, budget / 4 / sizeof(BandEntry) / static_cast<size_t>(ranks));
   UnionFind uf(n);
   std::vector<uint32_t> exact_rep(n);
   for (uint32_t i = 0; i < n; ++i) exact_rep[i] = i;
   {
+    ExternalSorter<ExactEntry> owned(spill_dir, "exact-owned", budget / 8);
+    std::vector<std::pair<uint32_t, uint32_t>> links;  // (first copy, later copy)
     bool have = false;
     ExactEntry prev{};
     uint32_t rep = 0;
-    exact_sorter.drain([&](const ExactEntry& e) {
-      uint32_t g = global(e.ref);
-      if (have && e.high == prev.high && e.low == prev.low) {
-        exact_rep[g] = rep;
-        uf.unite(rep, g);
-      } else {
-        rep = g;
-      }
-      prev = e;
-      have = true;
-    });
+    route_sorted(exact_sorter, owned, comm, round_records, global,
+                 [&](const ExactEntry& e) { return static_cast<int>(e.high % static_cast<uint64_t>(ranks)); },
+                 [&](const ExactEntry& e) {
+                   uint32_t g = static_cast<uint32_t>(e.ref);
+                   if (have && e.high == prev.high && e.low == prev.low)
+                     links.emplace_back(rep, g);
+                   else
+                     rep = g;
+                   prev = e;
+                   have = true;
+                 });
+    if (ranks > 1) links = from_bytes<std::pair<uint32_t, uint32_t>>(comm.allgatherv(to_bytes(links)));
+    for (auto [r, g] : links) {
+      exact_rep[g] = r;
+      uf.unite(r, g);
+    }
+    result.spill_runs += exact_sorter.runs() + owned.runs();
   }
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // candidates awaiting the Jaccard check
   {
+    ExternalSorter<BandEntry> owned(spill_dir, "bands-owned", budget - budget / 8);
     bool have = false;
     uint64_t key = 0;
     uint32_t first = 0, prev = 0;
-    band_sorter.drain([&](const BandEntry& e) {
-      uint32_t g = global(e.ref);
-      if (exact_rep[g] != g) return;  // a later exact copy: already linked to its first copy
-      if (!have || e.key != key) {
-        key = e.key;
-        first = prev = g;
-        have = true;
-        return;
-      }
-      ++result.candidate_pairs;
-      if (!options.jaccard_check) {
-        uf.unite(first, g);
-      } else {
-        pairs.emplace_back(first, g);
-        if (prev != first) pairs.emplace_back(prev, g);
-      }
-      prev = g;
-    });
+    route_sorted(band_sorter, owned, comm, round_records, global,
+                 [&](const BandEntry& e) { return static_cast<int>(e.key % static_cast<uint64_t>(ranks)); },
+                 [&](const BandEntry& e) {
+                   uint32_t g = static_cast<uint32_t>(e.ref);
+                   if (exact_rep[g] != g) return;  // a later exact copy: already linked to its first copy
+                   if (!have || e.key != key) {
+                     key = e.key;
+                     first = prev = g;
+                     have = true;
+                     return;
+                   }
+                   ++result.candidate_pairs;
+                   if (!options.jaccard_check) {
+                     uf.unite(first, g);
+                   } else {
+                     pairs.emplace_back(first, g);
+                     if (prev != first) pairs.emplace_back(prev, g);
+                   }
+                   prev = g;
+                 });
+    result.spill_runs += band_sorter.runs() + owned.runs();
+  }
+  if (ranks > 1) {
+    std::vector<uint64_t> v = {result.candidate_pairs, result.spill_runs};
+    comm.allreduce_sum(v);
+    result.candidate_pairs = v[0];
+    result.spill_runs = v[1];
+    // Each rank's links, as (document, its root); candidate pairs when they are still to be checked.
+    std::vector<std::pair<uint32_t, uint32_t>> links;
+    for (uint32_t i = 0; i < n; ++i)
+      if (uint32_t r = uf.find(i); r != i) links.emplace_back(r, i);
+    auto all_links = from_bytes<std::pair<uint32_t, uint32_t>>(comm.gatherv(to_bytes(links)));
+    auto all_pairs = from_bytes<std::pair<uint32_t, uint32_t>>(comm.gatherv(to_bytes(pairs)));
+    std::error_code ec;
+    std::filesystem::remove_all(spill_dir, ec);
+    if (rank != 0) {
+      result.rank = rank;
+      result.seconds = since(start);
+      return result;
+    }
+    for (auto [r, i] : all_links) uf.unite(r, i);
+    pairs = std::move(all_pairs);
   }
   if (options.jaccard_check && !pairs.empty()) {
     std::sort(pairs.begin(), pairs.end());
@@ -355,12 +474,24 @@ DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions&
   result.seconds_write = since(t);
   result.seconds = since(start);
   std::error_code ec;
-  std::filesystem::remove_all(spill_dir, ec);
+  std::filesystem::remove_all(spill_root, ec);
   manifest.seconds = result.seconds;
   manifest.stats_json = result.to_json();
   write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
   writer.finish(manifest);
   return result;
+}
+
+DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions& options) {
+  Comm& comm = Comm::world();
+  if (comm.size() == 1) return run_dedup_ranked(files, options, comm);
+  try {
+    return run_dedup_ranked(files, options, comm);
+  } catch (const Error& e) {
+    // One rank failing would leave the others waiting in a collective forever.
+    log::warn(std::string("error on rank ") + std::to_string(comm.rank()) + ": " + e.what());
+    comm.abort(e.exit_code());
+  }
 }
 
 }  // namespace nlm::dedup

@@ -6,7 +6,9 @@
 //      of just the documents involved). Each cluster keeps one document by the keep policy.
 //   3. Rewrite the kept documents, in input order, as shards with manifest.json and report.json;
 //      each carries the size of its cluster.
-// The output depends only on the inputs and options, never on the thread count.
+// The output depends only on the inputs and options, never on the thread count or on the number
+// of MPI ranks (`mpirun -np N nativelm dedup ...`): input files are spread over ranks, keys are
+// routed to owner ranks with all-to-all exchanges, and rank 0 merges the links and writes.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -20,6 +22,8 @@ namespace nlm::dedup {
 
 struct DedupResult {
   bool up_to_date = false;  // a previous run with the same inputs and options was kept as is
+  int rank = 0;             // MPI rank; only rank 0 holds the totals and writes the output
+  int ranks = 1;            // MPI ranks that shared the work
   corpus::ReadStats read;
   uint64_t docs_in = 0, bytes_in = 0, docs_out = 0, bytes_out = 0;
   uint64_t exact_docs = 0, exact_bytes = 0;  // removed as exact copies of the kept document

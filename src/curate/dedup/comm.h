@@ -1,0 +1,48 @@
+// The few collectives dedup needs to run on MPI ranks, behind an interface free of mpi.h: with
+// one process (or a build without MPI) every call is the trivial local one, so the same code
+// path runs either way. MPI starts only when the process was launched by mpirun/srun.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace nlm::dedup {
+
+class Comm {
+ public:
+  // The world communicator; initialises MPI on first use when launched under an MPI launcher.
+  static Comm& world();
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  void allreduce_sum(std::vector<uint64_t>& values);
+  bool all_true(bool flag);
+  // Sends send[d] to rank d; returns what every rank sent to this one, in rank order.
+  std::vector<char> alltoallv(const std::vector<std::vector<char>>& send);
+  // Everyone's `send`, concatenated in rank order, on rank 0 (empty elsewhere) or on all ranks.
+  std::vector<char> gatherv(const std::vector<char>& send);
+  std::vector<char> allgatherv(const std::vector<char>& send);
+  // Ends every rank with this exit code (MPI_Abort); plain exit with one process.
+  [[noreturn]] void abort(int code);
+
+ private:
+  Comm() = default;
+  int rank_ = 0, size_ = 1;
+};
+
+// Byte views of vectors of trivially copyable records, for the calls above.
+template <class T>
+std::vector<char> to_bytes(const std::vector<T>& v) {
+  std::vector<char> b(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+template <class T>
+std::vector<T> from_bytes(const std::vector<char>& b) {
+  std::vector<T> v(b.size() / sizeof(T));
+  if (!v.empty()) std::memcpy(static_cast<void*>(v.data()), b.data(), v.size() * sizeof(T));
+  return v;
+}
+
+}  // namespace nlm::dedup

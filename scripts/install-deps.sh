@@ -15,6 +15,8 @@ PACKAGES=(
   # real multilingual text for the demo and tests
   fortune-mod fortunes-min fortunes-de fortunes-es fortunes-it fortunes-zh fortunes-ru
   fortunes-ga fortunes-pl fortunes-br
+  # tokenizer benchmark peer (spm_train)
+  sentencepiece
 )
 # Extra packages can be added by later stages through NATIVELM_EXTRA_PACKAGES.
 if [[ -n "${NATIVELM_EXTRA_PACKAGES:-}" ]]; then
@@ -30,12 +32,14 @@ for p in "${PACKAGES[@]}"; do
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm peers for the tokenizer interop tests and benchmark (idempotent; skips without npm).
+bash "$(dirname "$0")/install-npm-peers.sh"

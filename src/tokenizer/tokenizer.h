@@ -1,0 +1,104 @@
+// A complete tokenizer as HF tokenizers runs it: added/special tokens are cut out first, each
+// remaining segment is normalized, pre-tokenized into words and encoded by the BPE model, and the
+// post-processor adds BOS-style tokens. Decoding runs the decoder chain. Loaded from and saved to
+// tokenizer.json; supports what Llama-family files use (see docs/tokenizer.md for the list).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hash.h"
+#include "tokenizer/bpe_model.h"
+#include "tokenizer/split_rules.h"
+
+namespace nlm::tokenizer {
+
+struct AddedToken {
+  uint32_t id = 0;
+  std::string content;
+  bool special = true;
+  bool lstrip = false, rstrip = false, single_word = false, normalized = false;
+};
+
+struct NormalizerStep {
+  enum Kind { Nfc, Nfkc, Nfd, Nfkd, Lowercase, Prepend, Replace } kind;
+  std::string a, b;  // Prepend: a = text; Replace: a -> b
+};
+
+struct PreTokenizerStep {
+  enum Kind {
+    Split,        // regex split with a known rule, behavior Isolated
+    SplitString,  // split on a literal string: behavior in `behavior`
+    ByteLevel,    // byte-level (maps bytes; optionally GPT-2 regex split and prefix space)
+    Metaspace,    // ' ' -> replacement, optional prepended replacement, optional split
+  } kind = Split;
+  SplitRule rule = SplitRule::None;
+  std::string pattern;              // SplitString literal / Metaspace replacement
+  std::string behavior = "Isolated";  // Isolated | MergedWithPrevious | MergedWithNext | Removed
+  bool add_prefix_space = false;    // ByteLevel
+  bool use_regex = false;           // ByteLevel: split with the GPT-2 rule
+  std::string prepend_scheme = "always";  // Metaspace: always | first | never
+  bool split = true;                // Metaspace
+};
+
+struct DecoderStep {
+  enum Kind { ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace } kind = Fuse;
+  std::string a, b;  // Replace a -> b; Strip content; Metaspace replacement
+  int start = 0, stop = 0;
+  std::string prepend_scheme = "always";
+};
+
+class Tokenizer {
+ public:
+  Tokenizer();
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+
+  // Parses tokenizer.json text; `where` names it in errors. Unsupported components raise a usage
+  // error naming the component.
+  static Tokenizer from_json(std::string_view json, const std::string& where = "tokenizer.json");
+  static Tokenizer load(const std::string& path);
+  // Serializes as HF tokenizer.json (model, added tokens and pipeline).
+  std::string to_json() const;
+  // Writes DIR/tokenizer.json and DIR/tokenizer_config.json atomically.
+  void save(const std::string& dir) const;
+
+  // Text -> ids. Invalid UTF-8 is first repaired (each maximal invalid subsequence -> U+FFFD).
+  std::vector<uint32_t> encode(std::string_view text, bool add_special_tokens = false) const;
+  void encode_into(std::string_view text, bool add_special_tokens, std::vector<uint32_t>& out) const;
+  // Ids -> text. Ids >= vocab size raise a usage error.
+  std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
+
+  // Token string of an id as it appears in tokenizer.json (byte-level mapped), for display.
+  std::string token_text(uint32_t id) const;
+  uint32_t vocab_size() const;  // model vocab plus added tokens
+  uint32_t token_id(std::string_view token_json_form) const;  // kNoToken if absent
+  const AddedToken* added_token(uint32_t id) const;
+  bool is_byte_fallback(uint32_t id) const;
+  bool is_unknown(uint32_t id) const { return model.unk != kNoToken && id == model.unk; }
+  // XXH3-128 of to_json(): the identity recorded in token shards.
+  Hash128 hash() const;
+
+  // The pipeline, public so trainers and `extend` can build or edit a tokenizer.
+  BpeModel model;
+  std::vector<AddedToken> added;
+  std::vector<NormalizerStep> normalizers;
+  std::vector<PreTokenizerStep> pre_tokenizers;
+  std::vector<DecoderStep> decoders;
+  // Post-processor: tokens before and after a single sequence when add_special_tokens is set.
+  std::vector<uint32_t> post_prefix, post_suffix;
+  // Original JSON of components, re-emitted verbatim by to_json() when set (exact round trip).
+  std::string raw_normalizer, raw_pre_tokenizer, raw_post_processor, raw_decoder;
+  // Rebuilds internal indexes after the fields above change.
+  void finalize(const std::string& where = "tokenizer");
+
+ private:
+  struct Index;
+  std::unique_ptr<Index> index_;
+  void encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const;
+};
+
+}  // namespace nlm::tokenizer

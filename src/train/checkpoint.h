@@ -1,0 +1,30 @@
+// Training checkpoints: an HF model directory plus optimizer.safetensors and trainer_state.json
+// (step, data cursor and RNG, a fingerprint of the run's shape), written to a hidden temp folder
+// and renamed into place, so a kill at any moment leaves only whole checkpoints. Older ones are
+// rotated out.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "model/llama.h"
+#include "train/adamw.h"
+
+namespace nlm::train {
+
+struct TrainerState {
+  int64_t step = 0;        // optimizer steps completed
+  std::string data_state;  // LmBatches::state_json()
+  std::string fingerprint; // run shape (B, T, accum, model size); must match on resume
+};
+
+// Writes <run>/checkpoints/step-NNNNNNNN atomically; keeps the newest `keep` checkpoints.
+std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,
+                            const AdamW& opt, const TrainerState& state, int keep,
+                            const std::string& tokenizer_json);
+// The newest complete checkpoint directory, or "" when there is none.
+std::string latest_checkpoint(const std::string& run_dir);
+// Loads weights, optimizer and state from `dir`; usage errors for mismatches, runtime errors for
+// corrupt files.
+TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW& opt);
+
+}  // namespace nlm::train

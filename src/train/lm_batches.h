@@ -1,0 +1,51 @@
+// Language-modelling batches from token shards (*.tok): one or more shard sets ("sources"),
+// mixed by weight row by row, each read as one continuous stream of tokens (shards in order,
+// wrapping around for another epoch). A row is T+1 consecutive tokens: inputs are the first T,
+// targets the last T. With document masking, each row carries document ids and positions that
+// restart at each document start, taken from the shards' offset tables. The cursor and RNG state
+// serialise to JSON, so a resumed run draws exactly the batches an uninterrupted run would.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/llama.h"
+
+namespace nlm::data {
+class TokShardReader;
+}
+
+namespace nlm::train {
+
+struct DataSource {
+  // .tok files, read in this order.
+  std::vector<std::string> shards;
+  // Relative share of rows drawn from this source.
+  double weight = 1.0;
+};
+
+class LmBatches {
+ public:
+  // Opens every shard; throws usage errors for missing/empty shards, tokens beyond
+  // `model_vocab`, or non-positive weights.
+  LmBatches(const std::vector<DataSource>& sources, int B, int T, bool doc_masking, uint64_t seed,
+            int64_t model_vocab);
+  ~LmBatches();
+
+  model::Batch next();
+  // Tokens in all sources (for epochs and eval sizing).
+  uint64_t total_tokens() const;
+  std::string state_json() const;
+  void restore(const std::string& state_json);
+
+ private:
+  struct Source;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<double> cumulative_;
+  int B_, T_;
+  bool doc_masking_;
+  uint64_t rng_;
+};
+
+}  // namespace nlm::train

@@ -1,0 +1,210 @@
+// The training loop (see trainer.h): build or load the model, then per step accumulate
+// gradients over micro-batches, clip, AdamW at the scheduled learning rate, log, evaluate and
+// checkpoint. Deterministic: same seed, data and thread count give the same losses, and a
+// resumed run continues the same curve.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_escape.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "model/hf_checkpoint.h"
+#include "tensor/cpu/sgemm_peak.h"
+#include "train/checkpoint.h"
+
+namespace nlm::train {
+
+namespace fs = std::filesystem;
+
+void TrainOptions::validate() const {
+  if (out_dir.empty()) usage_error("no output directory", "train", "pass --out DIR or set out_dir");
+  if (batch_size <= 0 || seq_len <= 0 || grad_accum <= 0)
+    usage_error("batch_size, seq_len and grad_accum must be positive", "train");
+  if (steps <= 0) usage_error("steps must be positive", "train");
+  if (train_data.empty()) usage_error("no training data", "train", "list .tok shards under data.train");
+  if (keep_checkpoints < 1) usage_error("keep_checkpoints must be >= 1", "train");
+  if (save_dtype != tensor::DType::F32 && save_dtype != tensor::DType::BF16 &&
+      save_dtype != tensor::DType::F16)
+    usage_error("save_dtype must be float32, bfloat16 or float16", "train");
+  train::validate(schedule);
+}
+
+namespace {
+
+struct EvalResult {
+  double loss = 0, bpb = -1;
+};
+
+EvalResult evaluate(model::Llama& m, const TrainOptions& o) {
+  LmBatches eval({{o.eval_shards, 1.0}}, o.batch_size, o.seq_len, o.doc_masking, 0,
+                 m.config().vocab_size);
+  double nats = 0, bytes = 0;
+  int64_t count = 0;
+  for (int i = 0; i < o.eval_batches; ++i) {
+    model::Batch b = eval.next();
+    m.forward(b);
+    auto losses = m.token_losses();
+    for (size_t k = 0; k < losses.size(); ++k) {
+      if (b.targets[k] < 0) continue;
+      nats += losses[k];
+      ++count;
+      if (!o.token_bytes.empty()) bytes += o.token_bytes.at(static_cast<size_t>(b.targets[k]));
+    }
+  }
+  EvalResult r;
+  r.loss = count ? nats / static_cast<double>(count) : 0;
+  if (bytes > 0) r.bpb = nats / std::log(2.0) / bytes;
+  return r;
+}
+
+std::string fingerprint(const TrainOptions& o, const model::ModelConfig& c) {
+  return "B=" + std::to_string(o.batch_size) + " T=" + std::to_string(o.seq_len) +
+         " accum=" + std::to_string(o.grad_accum) + " params=" + std::to_string(c.parameter_count()) +
+         " sources=" + std::to_string(o.train_data.size());
+}
+
+// Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced).
+void truncate_metrics(const std::string& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto p = line.find("\"step\":");
+    if (p == std::string::npos) continue;
+    if (std::stoll(line.substr(p + 7)) <= step) kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+TrainResult run_train(const TrainOptions& o) {
+  o.validate();
+  make_dirs(o.out_dir);
+  auto& be = tensor::cpu_backend();
+  model::ModelOptions mopt;
+  mopt.recompute = o.recompute;
+  std::unique_ptr<model::Llama> m;
+  if (!o.init_from.empty()) {
+    model::VocabExtension ext;
+    if (!o.vocab_extension.empty()) ext = model::read_vocab_extension(o.vocab_extension);
+    m = model::load_hf_model(o.init_from, be, mopt, o.vocab_extension.empty() ? nullptr : &ext);
+  } else {
+    m = std::make_unique<model::Llama>(o.model, be, mopt);
+    m->init_random(o.seed);
+  }
+  if (o.seq_len > m->config().max_position_embeddings)
+    usage_error("seq_len " + std::to_string(o.seq_len) + " exceeds max_position_embeddings " +
+                    std::to_string(m->config().max_position_embeddings),
+                "train", "lower seq_len");
+  if (!o.token_bytes.empty() && static_cast<int64_t>(o.token_bytes.size()) < m->config().vocab_size)
+    usage_error("vocabulary mismatch: tokenizer has " + std::to_string(o.token_bytes.size()) +
+                    " tokens, model " + std::to_string(m->config().vocab_size),
+                "train", "use the model's tokenizer");
+  AdamW opt(*m, o.optimizer);
+  LmBatches data(o.train_data, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull,
+                 m->config().vocab_size);
+  const std::string fp = fingerprint(o, m->config());
+  const std::string metrics_path = o.out_dir + "/metrics.jsonl";
+
+  int64_t start = 0;
+  if (o.resume) {
+    std::string ck = latest_checkpoint(o.out_dir);
+    if (ck.empty()) {
+      log::warn("no checkpoint in " + o.out_dir + "/checkpoints; starting from step 0");
+    } else {
+      TrainerState st = load_checkpoint(ck, *m, opt);
+      if (st.fingerprint != fp)
+        usage_error("checkpoint was made by a run with " + st.fingerprint + ", this run has " + fp, ck,
+                    "resume with the same batch, sequence and model settings");
+      data.restore(st.data_state);
+      start = st.step;
+      log::info("resumed from " + ck + " at step " + std::to_string(start));
+    }
+  }
+  if (start == 0) write_file_atomic(metrics_path, "");
+  else truncate_metrics(metrics_path, start);
+  std::ofstream metrics(metrics_path, std::ios::app);
+
+  TrainResult r;
+  r.sgemm_gflops = tensor::measure_sgemm_gflops(512, 2);
+  const double tokens_per_step = double(o.batch_size) * o.seq_len * o.grad_accum;
+  const double flops_per_token = m->train_flops_per_token(o.seq_len);
+  double timed_seconds = 0, timed_tokens = 0;
+  auto save = [&](int64_t step) {
+    TrainerState st{step, data.state_json(), fp};
+    save_checkpoint(o.out_dir, *m, opt, st, o.keep_checkpoints, o.tokenizer);
+  };
+
+  for (int64_t step = start; step < o.steps; ++step) {
+    auto t0 = std::chrono::steady_clock::now();
+    m->zero_grad();
+    double loss = 0;
+    for (int micro = 0; micro < o.grad_accum; ++micro) {
+      model::Batch b = data.next();
+      loss += m->forward(b) / o.grad_accum;
+      m->backward(1.0 / o.grad_accum);
+    }
+    double lr = lr_at(o.schedule, step, o.steps);
+    double norm = opt.step(lr);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!std::isfinite(loss))
+      runtime_error("loss became " + std::to_string(loss) + " at step " + std::to_string(step + 1),
+                    "train", "lower the learning rate or check the data");
+    if (step > start || o.steps - start == 1) {  // the first step includes allocation; skip it
+      timed_seconds += dt;
+      timed_tokens += tokens_per_step;
+    }
+    r.losses.push_back(loss);
+    r.last_loss = loss;
+    r.steps = step + 1;
+    double tps = timed_seconds > 0 ? timed_tokens / timed_seconds : tokens_per_step / dt;
+    double mfu = tps * flops_per_token / (r.sgemm_gflops * 1e9);
+    metrics << "{\"step\":" << step + 1 << ",\"loss\":" << fmt("%.6f", loss) << ",\"lr\":" << fmt("%.6g", lr)
+            << ",\"grad_norm\":" << fmt("%.6g", norm) << ",\"tokens\":" << fmt("%.0f", (step + 1) * tokens_per_step)
+            << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu) << "}\n";
+    metrics.flush();
+    if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
+      double eta = tps > 0 ? double(o.steps - step - 1) * tokens_per_step / tps : 0;
+      log::info("step " + std::to_string(step + 1) + "/" + std::to_string(o.steps) + " | loss " +
+                fmt("%.4f", loss) + " | lr " + fmt("%.3g", lr) + " | " + human_count(tps) +
+                " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta));
+    }
+    bool last = step + 1 == o.steps;
+    if (!o.eval_shards.empty() && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
+      EvalResult e = evaluate(*m, o);
+      r.last_eval_loss = e.loss;
+      r.last_eval_bpb = e.bpb;
+      metrics << "{\"step\":" << step + 1 << ",\"eval_loss\":" << fmt("%.6f", e.loss);
+      if (e.bpb >= 0) metrics << ",\"eval_bits_per_byte\":" << fmt("%.6f", e.bpb);
+      metrics << "}\n";
+      metrics.flush();
+      log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
+                " | loss " + fmt("%.4f", e.loss));
+    }
+    if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) save(step + 1);
+  }
+  if (timed_seconds > 0) r.tokens_per_second = timed_tokens / timed_seconds;
+  r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
+  model::SaveOptions so;
+  so.dtype = o.save_dtype;
+  model::save_hf_model(o.out_dir + "/model", *m, so);
+  if (!o.tokenizer.empty())
+    fs::copy_file(o.tokenizer, o.out_dir + "/model/tokenizer.json", fs::copy_options::overwrite_existing);
+  return r;
+}
+
+}  // namespace nlm::train

@@ -78,7 +78,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     }
     if (!o->opencc.empty()) c.chain.normalize.opencc = o->opencc;
     c.chain.validate();
-    auto report = curate::curate(corpus::expand_inputs(o->inputs), c);
+    auto report = curate::run_curate(corpus::expand_inputs(o->inputs), c);
     std::string table = report.to_table();
     std::fwrite(table.data(), 1, table.size(), stdout);
     return 0;

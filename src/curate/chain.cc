@@ -20,17 +20,17 @@ bool is_filter_step(const std::string& s) {
   return s == "gopher_quality" || s == "gopher_repetition" || s == "c4" || s == "fineweb";
 }
 
-void ChainConfig::validate() const {
+void ChainConfig::validate(const std::string& where) const {
   std::set<std::string> seen;
   for (const auto& s : steps) {
     if (std::find(known_steps().begin(), known_steps().end(), s) == known_steps().end())
-      usage_error("unknown curate step '" + s + "'", "curate steps",
+      usage_error("unknown curate step '" + s + "'", where,
                   "see 'nativelm curate --list-steps'");
     if (!seen.insert(s).second)
-      usage_error("step '" + s + "' appears twice", "curate steps", "list each step once");
+      usage_error("step '" + s + "' appears twice", where, "list each step once");
   }
   if (!profiles.count("default"))
-    usage_error("no 'default' threshold profile", "curate config", "do not remove 'default'");
+    usage_error("no 'default' threshold profile", where, "do not remove 'default'");
 }
 
 std::string ChainConfig::to_json() const {

@@ -32,8 +32,8 @@ struct ChainConfig {
   // Filter thresholds per language; see profiles.h.
   ProfileMap profiles = builtin_profiles();
 
-  // Throws a usage nlm::Error for an unknown or repeated step.
-  void validate() const;
+  // Throws a usage nlm::Error for an unknown or repeated step; `where` names the source.
+  void validate(const std::string& where = "curate steps") const;
   // Canonical JSON of the steps in use and their options (for manifests and report.json).
   std::string to_json() const;
 };

@@ -112,7 +112,7 @@ void apply_config_yaml(const std::string& yaml, ChainConfig& c, const std::strin
         } else {
           usage_error("a step must be a name or 'name: {options}'", where);
         }
-        c.validate();
+        c.validate(where);
       }
       for (const auto& s : steps)
         if (s.IsMap()) apply_step(s.begin()->first.as<std::string>(), s.begin()->second, c, where);

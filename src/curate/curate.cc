@@ -109,7 +109,7 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
 }
 }  // namespace
 
-CurateReport curate(const std::vector<std::string>& files, const CurateOptions& o) {
+CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& o) {
   auto start = std::chrono::steady_clock::now();
   if (o.output_dir.empty()) usage_error("no output folder given", "curate", "pass -o DIR");
   o.chain.validate();

@@ -35,6 +35,6 @@ struct CurateOptions {
 };
 
 // Runs curation; throws nlm::Error on bad options or I/O failure. Bad records are counted.
-CurateReport curate(const std::vector<std::string>& files, const CurateOptions& options);
+CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& options);
 
 }  // namespace nlm::curate

@@ -136,10 +136,30 @@ bool card_ok(std::string_view s, size_t b, size_t e) {
     }
   std::string d = digits_of(m);
   if (d.size() < 13 || d.size() > 19) return false;
+  // Printed cards group digits as 4-4-4-4(-3), or 4-6-5 / 4-6-4 (Amex, Diners).
+  if (sep) {
+    std::string groups;
+    size_t run = 0;
+    for (char c : m) {
+      if (c == sep) {
+        groups += std::to_string(run) + ",";
+        run = 0;
+      } else {
+        ++run;
+      }
+    }
+    groups += std::to_string(run);
+    if (groups != "4,4,4,4" && groups != "4,4,4,4,3" && groups != "4,6,5" && groups != "4,6,4")
+      return false;
+  }
   int p2 = std::stoi(d.substr(0, 2)), p4 = std::stoi(d.substr(0, 4));
-  bool brand = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) || p2 == 34 ||
-               p2 == 37 || p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499) || p2 == 35 ||
-               p2 == 36 || p2 == 38 || p2 == 30 || p2 == 62;
+  size_t n = d.size();
+  bool brand = (d[0] == '4' && (n == 13 || n == 16 || n == 19)) ||                    // Visa
+               (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n == 16) ||  // Mastercard
+               ((p2 == 34 || p2 == 37) && n == 15) ||                                  // Amex
+               ((p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499)) && n >= 16) ||  // Discover
+               ((p2 == 36 || p2 == 38 || p2 == 30) && n >= 14 && n <= 16) ||           // Diners
+               ((p2 == 35 || p2 == 62) && n >= 16);                                    // JCB, UnionPay
   return brand && luhn_valid(d);
 }
 
@@ -148,6 +168,8 @@ bool phone_ok(std::string_view s, size_t b, size_t e) {
   if (is_alnum(p) || p == '+' || p == '.' || p == '/' || p == '-') return false;
   char n = at(s, e);
   if (is_alnum(n) || ((n == '.' || n == '-' || n == '/') && is_digit(at(s, e + 1)))) return false;
+  // Part of a longer run of digit groups (an account number, a table row): not a phone.
+  if ((p == ' ' && is_digit(before(s, b - 1))) || (n == ' ' && is_digit(at(s, e + 1)))) return false;
   std::string d = digits_of(s.substr(b, e - b));
   return d.size() >= 8 && d.size() <= 15 && !looks_like_version(s, b);
 }
@@ -183,8 +205,9 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       I.add(Kind::Email, "EMAIL", R"([A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})");
     } else if (t == "PHONE") {
       I.add(Kind::Phone, "PHONE", R"(\+\d{1,3}[ .\-]?(?:\(\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})");
-      I.add(Kind::Phone, "PHONE", R"(\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4})");
-      I.add(Kind::Phone, "PHONE", R"(\d{3}[.\-]\d{3}[.\-]\d{4})");
+      // North American numbers: area code and exchange start with 2-9.
+      I.add(Kind::Phone, "PHONE", R"(\([2-9]\d{2}\)[ .\-]?[2-9]\d{2}[ .\-]\d{4})");
+      I.add(Kind::Phone, "PHONE", R"([2-9]\d{2}[.\-][2-9]\d{2}[.\-]\d{4})");
       I.add(Kind::Phone, "PHONE", R"(0\d{1,4}[ \-/]\d{3,4}[ \-]?\d{3,4})");
       I.add(Kind::Phone, "PHONE", R"(0[1-9](?:[ .]\d{2}){4})");
       I.add(Kind::Phone, "PHONE", R"(1[3-9]\d{9})");

@@ -27,12 +27,23 @@ Profile cjk(std::vector<std::string> stop_words) {
   p.c4.min_words_per_line = 3;
   return p;
 }
+
+Profile with_stop_words(std::vector<std::string> stop_words) {
+  Profile p;
+  p.gopher_quality.stop_words = std::move(stop_words);
+  return p;
+}
 }  // namespace
 
 std::map<std::string, Profile> builtin_profiles() {
   std::map<std::string, Profile> m;
-  m["default"] = Profile{};
-  m["en"] = Profile{};
+  // Generic: the published thresholds, but no stop-word rule, since stop words are per language.
+  m["default"] = with_stop_words({});
+  m["default"].gopher_quality.min_stop_words = 0;
+  m["en"] = Profile{};  // Gopher's own English stop words
+  m["de"] = with_stop_words({"der", "die", "und", "das", "ist", "mit", "den", "von", "zu", "nicht"});
+  m["fr"] = with_stop_words({"le", "la", "les", "et", "est", "des", "que", "une", "dans", "pour"});
+  m["es"] = with_stop_words({"el", "la", "los", "las", "que", "y", "en", "una", "por", "con"});
   m["zh"] = cjk({"的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "他", "就", "人",
                  "都", "一个", "們", "这个", "這", "个", "個"});
   m["yue"] = cjk({"嘅", "咗", "喺", "係", "唔", "佢", "哋", "冇", "啲", "嗰", "呢", "咁", "噉",

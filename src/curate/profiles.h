@@ -1,7 +1,9 @@
 // Threshold profiles: one set of filter thresholds per language. A document uses the profile of
-// its `lang` (exact, then the base code before '-'/'_'), else "default". Built in: default and
-// en (the published English values), zh and yue (CJK values: ICU words are 1-2 characters long,
-// Chinese stop words, Cantonese particles). A config file edits these or adds its own.
+// its `lang` (exact, then the base code before '-'/'_'), else "default". Built in: default (the
+// published values without the stop-word rule, which needs a list for the language), en (Gopher's
+// English values), de/fr/es (the same with their stop words), zh and yue (CJK values: ICU words
+// are 1-2 characters long, Chinese stop words, Cantonese particles). A config file edits these or
+// adds its own.
 #pragma once
 #include <map>
 #include <string>

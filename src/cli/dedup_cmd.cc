@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "corpus/inputs.h"
 #include "curate/dedup/dedup.h"
+#include "curate/dedup/segments.h"
 
 namespace {
 
@@ -28,6 +29,51 @@ uint64_t parse_bytes(const std::string& s) {
   return static_cast<uint64_t>(v * mult);
 }
 
+void add_shard_flags(CLI::App& sub, corpus::ShardOptions& shards) {
+  sub.add_option("-o,--output", shards.dir, "Output folder (shards, manifest.json, report.json)")->required();
+  sub.add_option("--max-docs", shards.max_docs, "Documents per output shard (0 = no cap)")->capture_default_str();
+  sub.add_option("--max-bytes", shards.max_bytes, "Uncompressed bytes per output shard (0 = no cap)")
+      ->capture_default_str();
+  sub.add_option("--extension", shards.extension, "Output shard extension (picks the codec)")->capture_default_str();
+}
+
+void setup_lines(CLI::App& root, cli::Actions& actions) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    cli::ReadFlags read;
+    dedup::SegmentDedupOptions seg;
+    std::string unit = "line", memory = "1G";
+  };
+  auto o = std::make_shared<Opts>();
+  auto* sub = root.add_subcommand(
+      "dedup-lines", "Remove lines or paragraphs repeated across documents (C4 / datatrove style)");
+  sub->add_option("inputs", o->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
+  add_shard_flags(*sub, o->seg.shards);
+  sub->add_option("--unit", o->unit, "line or paragraph (blank-line separated)")->capture_default_str();
+  sub->add_option("--max-repeats", o->seg.max_docs,
+                  "A segment in more than this many documents is removed from all but the first")
+      ->capture_default_str();
+  sub->add_option("--min-segment-bytes", o->seg.min_segment_bytes, "Shorter segments are never removed")
+      ->capture_default_str();
+  sub->add_option("--min-doc-bytes", o->seg.min_doc_bytes, "Drop documents left with less text")->capture_default_str();
+  sub->add_option("--memory", o->memory, "Sort buffer budget; beyond it hashes spill to disk")->capture_default_str();
+  sub->add_flag("--force", o->seg.force, "Redo even when the output is up to date");
+  cli::add_read_flags(*sub, o->read);
+  actions[sub] = [o] {
+    auto& s = o->seg;
+    s.read = o->read.resolve();
+    s.shards.write.text_field = s.read.text_field;
+    s.shards.write.id_field = s.read.id_field;
+    if (o->unit == "line") s.unit = dedup::SegmentUnit::Line;
+    else if (o->unit == "paragraph") s.unit = dedup::SegmentUnit::Paragraph;
+    else usage_error("unknown unit '" + o->unit + "'", "--unit", "use line or paragraph");
+    s.memory = parse_bytes(o->memory);
+    auto result = dedup::run_segment_dedup(corpus::expand_inputs(o->inputs), s);
+    std::printf("%s\n", result.summary().c_str());
+    return 0;
+  };
+}
+
 void setup(CLI::App& root, cli::Actions& actions) {
   struct Opts {
     std::vector<std::string> inputs;
@@ -40,7 +86,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto o = std::make_shared<Opts>();
   auto* sub = root.add_subcommand("dedup", "Remove exact and near-duplicate documents (MinHash + LSH)");
   sub->add_option("inputs", o->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
-  sub->add_option("-o,--output", o->dedup.shards.dir, "Output folder (shards, manifest.json, report.json)")->required();
+  add_shard_flags(*sub, o->dedup.shards);
   sub->add_flag("--no-exact", o->no_exact, "Skip exact (normalised-text hash) dedup");
   sub->add_flag("--no-fuzzy", o->no_fuzzy, "Skip MinHash near-duplicate dedup");
   sub->add_option("--preset", o->preset, "fineweb (word 5-grams, 14x8) or nemo (char 24-grams, 20x13)");
@@ -56,11 +102,6 @@ void setup(CLI::App& root, cli::Actions& actions) {
   sub->add_option("--cluster-size-field", o->dedup.cluster_size_field, "Field added to kept documents")
       ->capture_default_str();
   sub->add_option("--memory", o->memory, "Sort buffer budget; beyond it keys spill to disk (e.g. 512M, 4G)")
-      ->capture_default_str();
-  sub->add_option("--max-docs", o->dedup.shards.max_docs, "Documents per output shard (0 = no cap)")->capture_default_str();
-  sub->add_option("--max-bytes", o->dedup.shards.max_bytes, "Uncompressed bytes per output shard (0 = no cap)")
-      ->capture_default_str();
-  sub->add_option("--extension", o->dedup.shards.extension, "Output shard extension (picks the codec)")
       ->capture_default_str();
   sub->add_flag("--force", o->dedup.force, "Redo even when the output is up to date");
   cli::add_read_flags(*sub, o->read);
@@ -85,6 +126,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (result.rank == 0) std::printf("%s\n", result.summary().c_str());
     return 0;
   };
+  setup_lines(root, actions);
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+// Rolling-window perplexity (see perplexity.h).
+#include "eval/perplexity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.h"
+#include "data/token_shard.h"
+
+namespace nlm::eval {
+
+double PerplexityResult::bits_per_byte() const { return bytes ? nll / std::log(2.0) / double(bytes) : NAN; }
+double PerplexityResult::byte_perplexity() const { return bytes ? std::exp(nll / double(bytes)) : NAN; }
+double PerplexityResult::token_perplexity() const { return tokens ? std::exp(nll / double(tokens)) : NAN; }
+
+std::string PerplexityResult::to_json() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"bits_per_byte\":%s,\"byte_perplexity\":%s,\"token_perplexity\":%.6f,\"nll\":%.6f,"
+                "\"tokens\":%llu,\"bytes\":%llu,\"documents\":%llu}\n",
+                bytes ? std::to_string(bits_per_byte()).c_str() : "null",
+                bytes ? std::to_string(byte_perplexity()).c_str() : "null", token_perplexity(), nll,
+                static_cast<unsigned long long>(tokens), static_cast<unsigned long long>(bytes),
+                static_cast<unsigned long long>(documents));
+  return buf;
+}
+
+std::string PerplexityResult::to_table() const {
+  char buf[512];
+  std::string out;
+  if (bytes) {
+    std::snprintf(buf, sizeof buf, "bits_per_byte     %.4f\nbyte_perplexity   %.4f\n", bits_per_byte(),
+                  byte_perplexity());
+    out += buf;
+  } else {
+    out += "bits_per_byte     n/a (document bytes unknown)\n";
+  }
+  std::snprintf(buf, sizeof buf, "token_perplexity  %.4f\ntokens            %llu\ndocuments         %llu\n",
+                token_perplexity(), static_cast<unsigned long long>(tokens),
+                static_cast<unsigned long long>(documents));
+  return out + buf;
+}
+
+PerplexityResult rolling_perplexity(model::Llama& model, const std::vector<std::vector<int32_t>>& docs,
+                                    const std::vector<uint64_t>& doc_bytes,
+                                    const PerplexityOptions& o) {
+  const auto& c = model.config();
+  const int L = o.max_length > 0 ? o.max_length : static_cast<int>(c.max_position_embeddings);
+  if (L > c.max_position_embeddings)
+    usage_error("max_length " + std::to_string(L) + " exceeds the model's context", "eval ppl");
+  int32_t prefix = o.prefix_token >= 0 ? o.prefix_token
+                   : c.bos_token_id >= 0 ? static_cast<int32_t>(c.bos_token_id)
+                                         : static_cast<int32_t>(std::max<int64_t>(0, c.eos_token_id));
+  if (!doc_bytes.empty() && doc_bytes.size() != docs.size())
+    runtime_error("doc_bytes does not match docs", "eval ppl");
+  PerplexityResult r;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const auto& tok = docs[d];
+    if (tok.empty()) continue;
+    ++r.documents;
+    if (!doc_bytes.empty()) r.bytes += doc_bytes[d];
+    const int64_t n = static_cast<int64_t>(tok.size());
+    int64_t predicted = 0;
+    while (predicted < n) {
+      // Predict tokens [predicted, end). The input at index j predicts token j+1, so inputs run
+      // over [s, end−1) with s = max(−1, end−1−L); index −1 is the prefix token.
+      const int64_t end = std::min(n, predicted + L);
+      const int64_t s = std::max<int64_t>(-1, end - 1 - L);
+      model::Batch b;
+      b.B = 1;
+      b.T = static_cast<int>(end - 1 - s);
+      for (int64_t j = s; j < end - 1; ++j) {
+        b.inputs.push_back(j < 0 ? prefix : tok[j]);
+        b.targets.push_back(j + 1 >= predicted ? tok[j + 1] : -1);
+      }
+      b.set_default_positions();
+      model.forward(b);
+      for (double x : model.token_losses()) r.nll += x;
+      r.tokens += static_cast<uint64_t>(end - predicted);
+      predicted = end;
+    }
+  }
+  return r;
+}
+
+std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::string>& shards,
+                                                       uint64_t max_docs, int64_t model_vocab) {
+  std::vector<std::vector<int32_t>> docs;
+  for (auto& path : shards) {
+    data::TokShardReader r(path);
+    if (static_cast<int64_t>(r.header().vocab_size) > model_vocab)
+      usage_error("vocabulary mismatch: shard vocabulary " + std::to_string(r.header().vocab_size) +
+                      " > model " + std::to_string(model_vocab),
+                  path, "tokenize with the model's tokenizer");
+    for (uint64_t d = 0; d < r.docs() && (!max_docs || docs.size() < max_docs); ++d) {
+      auto t = r.document(d);
+      docs.emplace_back(t.begin(), t.end());
+    }
+  }
+  return docs;
+}
+
+}  // namespace nlm::eval

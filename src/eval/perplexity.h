@@ -1,0 +1,42 @@
+// Perplexity the way lm-evaluation-harness computes loglikelihood_rolling: each document is cut
+// into windows of at most max_length predicted tokens; the first window is preceded by a prefix
+// token (BOS/EOT), later windows see the max_length tokens before their first prediction. Every
+// token is predicted exactly once. Reported as bits per byte (first), byte perplexity and token
+// perplexity.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/llama.h"
+
+namespace nlm::eval {
+
+struct PerplexityOptions {
+  int max_length = 0;     // window length in tokens; 0 = the model's max_position_embeddings
+  int32_t prefix_token = -1;  // token before each document; −1 = bos_token_id (or eos) of the model
+};
+
+struct PerplexityResult {
+  double nll = 0;            // total negative log-likelihood in nats
+  uint64_t tokens = 0;       // predicted tokens
+  uint64_t bytes = 0;        // UTF-8 bytes of the documents (0 if unknown)
+  uint64_t documents = 0;
+  double bits_per_byte() const;      // nll / ln 2 / bytes
+  double byte_perplexity() const;    // exp(nll / bytes)
+  double token_perplexity() const;   // exp(nll / tokens)
+  std::string to_json() const;
+  std::string to_table() const;
+};
+
+// docs: token ids per document; doc_bytes: byte length of each document's text (may be empty).
+PerplexityResult rolling_perplexity(model::Llama& model, const std::vector<std::vector<int32_t>>& docs,
+                                    const std::vector<uint64_t>& doc_bytes,
+                                    const PerplexityOptions& options);
+
+// The documents of .tok shards as id lists (at most max_docs; 0 = all). A usage error when a
+// shard's vocabulary is larger than `model_vocab`.
+std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::string>& shards,
+                                                       uint64_t max_docs, int64_t model_vocab);
+
+}  // namespace nlm::eval

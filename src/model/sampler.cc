@@ -1,0 +1,92 @@
+// Sampling and the generation loop (see sampler.h).
+#include "model/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+#include "core/error.h"
+
+namespace nlm::model {
+
+double Sampler::uniform() {
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& history) {
+  const int V = static_cast<int>(logits.size());
+  if (o_.repetition_penalty != 1.0) {
+    std::unordered_set<int32_t> seen(history.begin(), history.end());
+    for (int32_t t : seen)
+      if (t >= 0 && t < V)
+        logits[t] = logits[t] > 0 ? logits[t] / o_.repetition_penalty : logits[t] * o_.repetition_penalty;
+  }
+  if (o_.temperature <= 0)
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  std::vector<int32_t> idx(V);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) {
+    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
+  });
+  int keep = V;
+  if (o_.top_k > 0) keep = std::min(keep, o_.top_k);
+  std::vector<double> p(keep);
+  const double mx = logits[idx[0]];
+  double z = 0;
+  for (int i = 0; i < keep; ++i) z += (p[i] = std::exp((logits[idx[i]] - mx) / o_.temperature));
+  for (double& x : p) x /= z;
+  if (o_.top_p < 1.0) {
+    double cum = 0;
+    int n = 0;
+    while (n < keep && cum < o_.top_p) cum += p[n++];
+    keep = std::max(1, n);
+  }
+  if (o_.min_p > 0) {
+    int n = 1;
+    while (n < keep && p[n] >= o_.min_p * p[0]) ++n;
+    keep = n;
+  }
+  double total = 0;
+  for (int i = 0; i < keep; ++i) total += p[i];
+  double u = uniform() * total;
+  for (int i = 0; i < keep; ++i) {
+    u -= p[i];
+    if (u <= 0) return idx[i];
+  }
+  return idx[keep - 1];
+}
+
+std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options,
+                              const std::function<bool(int32_t)>& on_token) {
+  if (prompt.empty()) usage_error("empty prompt", "generate", "give a prompt or a BOS id");
+  for (int32_t t : prompt)
+    if (t < 0 || t >= model.config().vocab_size)
+      usage_error("prompt token " + std::to_string(t) + " is outside the vocabulary", "generate");
+  int cap = static_cast<int>(prompt.size()) + std::max(0, options.max_tokens);
+  if (cap > model.config().max_position_embeddings)
+    usage_error("prompt plus max_tokens (" + std::to_string(cap) + ") exceeds the model's context of " +
+                    std::to_string(model.config().max_position_embeddings),
+                "generate", "lower --max-tokens");
+  model.reset_cache(cap);
+  Sampler sampler(options);
+  std::vector<int32_t> history = prompt, out;
+  std::vector<float> logits = model.decode(prompt);
+  for (int i = 0; i < options.max_tokens; ++i) {
+    int32_t next = sampler.sample(logits, history);
+    out.push_back(next);
+    history.push_back(next);
+    bool go_on = on_token(next);
+    if (!go_on || std::find(options.stop_ids.begin(), options.stop_ids.end(), next) != options.stop_ids.end())
+      break;
+    if (i + 1 < options.max_tokens) logits = model.decode({next});
+  }
+  return out;
+}
+
+}  // namespace nlm::model

@@ -1,0 +1,43 @@
+// Token sampling for generation, applied in the usual order: repetition penalty (CTRL style:
+// positive logits of seen tokens divided, negative multiplied), temperature, top-k, top-p
+// (nucleus), min-p (relative to the most likely token), then a draw from a seeded RNG.
+// Temperature 0 is greedy decoding.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "model/llama.h"
+
+namespace nlm::model {
+
+struct SamplingOptions {
+  double temperature = 0.8;        // 0 = greedy
+  int top_k = 40;                  // 0 = off
+  double top_p = 0.95;             // 1 = off
+  double min_p = 0.0;              // 0 = off
+  double repetition_penalty = 1.0; // 1 = off
+  uint64_t seed = 0;
+  int max_tokens = 128;            // new tokens at most
+  std::vector<int32_t> stop_ids;   // e.g. the EOS id; generation ends after emitting one
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingOptions& o) : o_(o), rng_(o.seed) {}
+  // Picks the next token from logits [V] given the tokens so far (for the repetition penalty).
+  int32_t sample(std::vector<float> logits, const std::vector<int32_t>& history);
+
+ private:
+  double uniform();
+  SamplingOptions o_;
+  uint64_t rng_;
+};
+
+// Feeds the prompt, then samples up to max_tokens tokens, calling on_token for each; stops at a
+// stop id or when on_token returns false. Returns the new tokens.
+std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options,
+                              const std::function<bool(int32_t)>& on_token);
+
+}  // namespace nlm::model

@@ -24,6 +24,12 @@ inline uint64_t position_weight(int j) { return 0x9E3779B97F4A7C15ULL * (2 * sta
 
 }  // namespace
 
+uint64_t combine_word_hashes(const uint64_t* w, size_t n) {
+  uint64_t h = n;
+  for (size_t j = 0; j < n; ++j) h += w[j] * position_weight(static_cast<int>(j % 64));
+  return fmix64(h);
+}
+
 void Shingler::shingles(std::string_view text, std::vector<uint64_t>& out) {
   out.clear();
   const size_t n = static_cast<size_t>(std::max(1, params_.ngram));
@@ -34,13 +40,7 @@ void Shingler::shingles(std::string_view text, std::vector<uint64_t>& out) {
     const size_t m = word_hashes_.size();
     if (m == 0) return;
     const size_t width = std::min(n, m);
-    uint64_t weights[64];
-    for (size_t j = 0; j < width && j < 64; ++j) weights[j] = position_weight(static_cast<int>(j));
-    for (size_t i = 0; i + width <= m; ++i) {
-      uint64_t h = width;
-      for (size_t j = 0; j < width; ++j) h += word_hashes_[i + j] * weights[j % 64];
-      out.push_back(fmix64(h));
-    }
+    for (size_t i = 0; i + width <= m; ++i) out.push_back(combine_word_hashes(word_hashes_.data() + i, width));
     return;
   }
   // Code point n-grams: boundaries_[k] is the byte offset of code point k.

@@ -29,6 +29,9 @@ class Shingler {
   std::vector<uint32_t> boundaries_;
 };
 
+// Hash of a word n-gram from its words' hashes (order-sensitive; shared with decontamination).
+uint64_t combine_word_hashes(const uint64_t* word_hashes, size_t n);
+
 // Jaccard similarity |A ∩ B| / |A ∪ B| of two sorted unique sets (1 when both are empty).
 double jaccard_sorted(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 

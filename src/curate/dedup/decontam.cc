@@ -1,0 +1,288 @@
+// Decontamination: benchmark items become a hash table of word n-grams; every training document
+// is scanned with the same tokenisation and its matches are cut out, flagged or dropped.
+#include "curate/dedup/decontam.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "core/atomic_file.h"
+#include "core/compressed_stream.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/json_escape.h"
+#include "core/line_reader.h"
+#include "core/manifest.h"
+#include "core/progress.h"
+#include "corpus/inputs.h"
+#include "corpus/reader.h"
+#include "curate/dedup/shingles.h"
+#include "text/dedup_words.h"
+#include "text/utf8.h"
+
+namespace nlm::dedup {
+namespace {
+
+using NgramTable = std::unordered_map<uint64_t, uint32_t>;  // n-gram hash -> first item
+
+// Word tokens of a text with their case-folded hashes; views point into the original text.
+struct Tokens {
+  std::vector<std::string_view> words;
+  std::vector<uint64_t> hashes;
+};
+
+void tokenize(std::string_view text, text::DedupWordSplitter& splitter, std::string& buf, Tokens& t) {
+  splitter.split(text, t.words);
+  t.hashes.resize(t.words.size());
+  for (size_t i = 0; i < t.words.size(); ++i) {
+    text::dedup_normalize(t.words[i], buf);
+    t.hashes[i] = hash64(buf, 0xDEC0);
+  }
+}
+
+void collect_strings(const nlohmann::json& j, std::vector<std::string>& out) {
+  if (j.is_string()) {
+    out.push_back(j.get<std::string>());
+  } else if (j.is_array() || j.is_object()) {
+    for (const auto& v : j) collect_strings(v, out);
+  }
+}
+
+// Moves `pos` left (dir < 0) or right by up to `chars` code points of UTF-8 text.
+size_t step_chars(std::string_view s, size_t pos, uint64_t chars, int dir) {
+  for (uint64_t k = 0; k < chars; ++k) {
+    if (dir < 0) {
+      if (pos == 0) break;
+      do --pos;
+      while (pos > 0 && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80);
+    } else {
+      if (pos >= s.size()) break;
+      do ++pos;
+      while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80);
+    }
+  }
+  return pos;
+}
+
+size_t count_chars(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string options_json(const DecontamOptions& o) {
+  const char* action = o.action == DecontamAction::Remove ? "remove" : o.action == DecontamAction::Flag ? "flag" : "drop";
+  return nlohmann::json{{"ngram", o.ngram}, {"action", action}, {"fields", o.fields},
+                        {"item_id_field", o.item_id_field}, {"remove_chars", o.remove_chars},
+                        {"min_piece_chars", o.min_piece_chars}, {"max_splits", o.max_splits},
+                        {"flag_field", o.flag_field}, {"text_field", o.read.text_field},
+                        {"format", corpus::input_format_name(o.read.format)},
+                        {"text_mode", corpus::text_mode_name(o.read.text_mode)},
+                        {"max_shard_docs", o.shards.max_docs}, {"max_shard_bytes", o.shards.max_bytes},
+                        {"extension", o.shards.extension}}
+      .dump();
+}
+
+}  // namespace
+
+DecontamAction parse_decontam_action(const std::string& s) {
+  if (s == "remove") return DecontamAction::Remove;
+  if (s == "flag") return DecontamAction::Flag;
+  if (s == "drop") return DecontamAction::Drop;
+  usage_error("unknown action '" + s + "'", "--action", "use remove, flag or drop");
+}
+
+std::string DecontamResult::to_json() const {
+  nlohmann::json items_json = nlohmann::json::array();
+  for (auto& [name, docs] : matched_items) items_json.push_back({{"item", name}, {"documents", docs}});
+  return nlohmann::json{{"benchmark_items", items}, {"benchmark_ngrams", item_ngrams},
+                        {"bad_benchmark_lines", bad_items}, {"documents_in", docs_in},
+                        {"documents_out", docs_out}, {"documents_matched", docs_matched},
+                        {"documents_dropped", docs_dropped}, {"documents_cut", docs_cut},
+                        {"bytes_in", bytes_in}, {"bytes_out", bytes_out}, {"bytes_removed", bytes_removed},
+                        {"matched_items", items_json}, {"skipped_records", read.skipped()},
+                        {"seconds", seconds},
+                        {"throughput_mb_per_s", seconds > 0 ? static_cast<double>(bytes_in) / 1e6 / seconds : 0.0}}
+      .dump(2);
+}
+
+std::string DecontamResult::summary() const {
+  if (up_to_date) return "decontam: output is up to date (same inputs and options); use --force to redo";
+  return "decontam: " + std::to_string(docs_matched) + " of " + std::to_string(docs_in) + " documents matched " +
+         std::to_string(matched_items.size()) + " of " + std::to_string(items) + " benchmark items; cut " +
+         std::to_string(docs_cut) + ", dropped " + std::to_string(docs_dropped) + " (" +
+         human_bytes(static_cast<double>(bytes_removed)) + " removed); skipped " + std::to_string(read.skipped()) +
+         " malformed records";
+}
+
+DecontamResult run_decontam(const std::vector<std::string>& files, const DecontamOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  DecontamResult result;
+  if (options.benchmarks.empty()) usage_error("no benchmark files given", "--benchmark", "name the test-set JSONL files");
+  if (options.ngram < 1 || options.ngram > 64) usage_error("n-gram length must be 1..64", "--ngram");
+  Manifest manifest;
+  manifest.stage = "decontam";
+  manifest.options_json = options_json(options);
+  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
+  for (const auto& f : options.benchmarks) manifest.inputs.push_back(describe_file(f));
+  if (!options.force) {
+    auto old = read_manifest(options.shards.dir);
+    if (old && manifest_matches(*old, options.shards.dir, manifest.stage, manifest.options_json, manifest.inputs)) {
+      result.up_to_date = true;
+      return result;
+    }
+  }
+
+  // Benchmark n-grams; items shorter than n words go to a table of their own length.
+  const size_t n = static_cast<size_t>(options.ngram);
+  std::map<size_t, NgramTable> tables;
+  std::vector<std::string> item_names;
+  text::DedupWordSplitter splitter;
+  std::string buf;
+  Tokens tok;
+  for (const auto& path : options.benchmarks) {
+    auto in = InputStream::open(path);
+    LineReader lines(*in);
+    std::string_view line;
+    while (lines.next(line)) {
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        ++result.bad_items;
+        continue;
+      }
+      std::vector<std::string> strings;
+      if (options.fields.empty()) {
+        collect_strings(j, strings);
+      } else {
+        for (const auto& f : options.fields)
+          if (j.contains(f)) collect_strings(j[f], strings);
+      }
+      std::string name = path + ":" + std::to_string(lines.line_number());
+      if (j.contains(options.item_id_field)) {
+        const auto& id = j[options.item_id_field];
+        name = id.is_string() ? id.get<std::string>() : id.dump();
+      }
+      const auto item = static_cast<uint32_t>(item_names.size());
+      item_names.push_back(name);
+      for (auto& s : strings) {
+        text::utf8_repair_inplace(s);
+        tokenize(s, splitter, buf, tok);
+        if (tok.hashes.empty()) continue;
+        size_t width = std::min(n, tok.hashes.size());
+        auto& table = tables[width];
+        for (size_t i = 0; i + width <= tok.hashes.size(); ++i)
+          table.emplace(combine_word_hashes(tok.hashes.data() + i, width), item);
+      }
+    }
+  }
+  result.items = item_names.size();
+  for (auto& [w, t] : tables) result.item_ngrams += t.size();
+  std::vector<uint64_t> item_docs(item_names.size(), 0);
+
+  corpus::ShardWriter writer(options.shards);
+  {
+    Progress progress("decontam", corpus::total_size(files));
+    corpus::Diagnostics diag(options.read.max_reported, options.read.strict);
+    corpus::Document doc;
+    std::vector<std::pair<size_t, size_t>> spans;
+    std::vector<uint32_t> items;
+    std::string out;
+    for (const auto& file : files) {
+      corpus::DocumentReader reader(file, options.read, &diag);
+      uint64_t last = 0;
+      while (reader.next(doc)) {
+        progress.add(1, reader.raw_bytes_read() - last);
+        last = reader.raw_bytes_read();
+        ++result.docs_in;
+        result.bytes_in += doc.text.size();
+        tokenize(doc.text, splitter, buf, tok);
+        spans.clear();
+        items.clear();
+        for (auto& [width, table] : tables) {
+          for (size_t i = 0; i + width <= tok.hashes.size(); ++i) {
+            auto it = table.find(combine_word_hashes(tok.hashes.data() + i, width));
+            if (it == table.end()) continue;
+            items.push_back(it->second);
+            size_t b = static_cast<size_t>(tok.words[i].data() - doc.text.data());
+            size_t e = static_cast<size_t>(tok.words[i + width - 1].data() + tok.words[i + width - 1].size() - doc.text.data());
+            spans.emplace_back(b, e);
+          }
+        }
+        if (!items.empty()) {
+          ++result.docs_matched;
+          std::sort(items.begin(), items.end());
+          items.erase(std::unique(items.begin(), items.end()), items.end());
+          for (uint32_t it : items) ++item_docs[it];
+          if (options.action == DecontamAction::Drop) {
+            ++result.docs_dropped;
+            result.bytes_removed += doc.text.size();
+            continue;
+          }
+          if (options.action == DecontamAction::Flag) {
+            std::string arr = "[";
+            for (size_t k = 0; k < items.size(); ++k) {
+              if (k) arr += ",";
+              append_json_string(arr, item_names[items[k]]);
+            }
+            doc.set_field(options.flag_field, arr + "]");
+          } else {
+            // Widen, merge, and keep what lies between the cut spans.
+            for (auto& [b, e] : spans) {
+              b = step_chars(doc.text, b, options.remove_chars, -1);
+              e = step_chars(doc.text, e, options.remove_chars, +1);
+            }
+            std::sort(spans.begin(), spans.end());
+            std::vector<std::pair<size_t, size_t>> merged;
+            for (auto s : spans) {
+              if (!merged.empty() && s.first <= merged.back().second) merged.back().second = std::max(merged.back().second, s.second);
+              else merged.push_back(s);
+            }
+            std::vector<std::string_view> pieces;
+            size_t pos = 0;
+            for (auto [b, e] : merged) {
+              if (b > pos) pieces.push_back(std::string_view(doc.text).substr(pos, b - pos));
+              pos = e;
+            }
+            if (pos < doc.text.size()) pieces.push_back(std::string_view(doc.text).substr(pos));
+            out.clear();
+            if (pieces.size() <= options.max_splits) {
+              for (auto p : pieces) {
+                if (count_chars(p) < options.min_piece_chars) continue;
+                if (!out.empty()) out += "\n\n";
+                out.append(p);
+              }
+            }
+            result.bytes_removed += doc.text.size() - std::min(doc.text.size(), out.size());
+            if (out.empty()) {
+              ++result.docs_dropped;
+              continue;
+            }
+            ++result.docs_cut;
+            doc.text.swap(out);
+          }
+        }
+        ++result.docs_out;
+        result.bytes_out += doc.text.size();
+        writer.write(doc);
+      }
+      result.read.merge(reader.stats());
+    }
+    progress.finish();
+  }
+  for (size_t i = 0; i < item_docs.size(); ++i)
+    if (item_docs[i]) result.matched_items.emplace_back(item_names[i], item_docs[i]);
+  std::stable_sort(result.matched_items.begin(), result.matched_items.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  manifest.seconds = result.seconds;
+  manifest.stats_json = result.to_json();
+  write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
+  writer.finish(manifest);
+  return result;
+}
+
+}  // namespace nlm::dedup

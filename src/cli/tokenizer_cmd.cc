@@ -7,7 +7,11 @@
 #include "cli/command.h"
 #include "cli/read_flags.h"
 #include "core/error.h"
+#include "core/progress.h"
+#include "corpus/inputs.h"
+#include "tokenizer/publish.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/trainer.h"
 
 namespace {
 
@@ -86,9 +90,68 @@ void setup_encode_decode(CLI::App& group, cli::Actions& actions) {
   }
 }
 
+void setup_train(CLI::App& group, cli::Actions& actions) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    std::string output, mode = "byte-level", pretokenizer = "llama3";
+    cli::ReadFlags read;
+    tokenizer::TrainOptions train;
+  };
+  auto o = std::make_shared<Opts>();
+  auto& t = o->train;
+  auto* sub = group.add_subcommand("train", "Train a BPE tokenizer and write tokenizer.json + tokenizer_config.json");
+  sub->add_option("inputs", o->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
+  sub->add_option("-o,--output", o->output, "Output folder")->required();
+  sub->add_option("--vocab-size", t.vocab_size, "Total vocabulary size incl. special tokens")->capture_default_str();
+  sub->add_option("--min-frequency", t.min_frequency, "Least (weighted) count of a merged pair")->capture_default_str();
+  sub->add_option("--mode", o->mode, "byte-level (GPT-2/Llama 3 style) or sentencepiece (metaspace + byte fallback)")
+      ->capture_default_str();
+  sub->add_option("--pretokenizer", o->pretokenizer, "Byte-level split rule: gpt2, llama3 (= cl100k), qwen2, o200k, none")
+      ->capture_default_str();
+  sub->add_flag("--split-digits", t.split_digits, "One token per digit (llama3/qwen2 rules)");
+  sub->add_option("--special", t.special_tokens,
+                  "Special tokens (default <|begin_of_text|> <|end_of_text|>, or <unk> <s> </s> in sentencepiece mode)");
+  sub->add_option("--reserved", t.reserved_tokens, "Reserved control tokens <|reserved_special_token_N|>")->capture_default_str();
+  sub->add_option("--max-token-bytes", t.max_token_bytes, "Longest token in bytes (0 = no limit)")->capture_default_str();
+  sub->add_option("--whitespace-runs", t.whitespace_runs, "Add tokens for runs of 2..N spaces (0 = none)")->capture_default_str();
+  sub->add_option("--max-word-bytes", t.max_word_bytes, "Cut longer unspaced runs (CJK, Thai) into chunks for counting")
+      ->capture_default_str();
+  sub->add_option("--lang-alpha", t.lang_alpha, "Per-language weight exponent: share^alpha (1 = as is, 0.3 = flatter)")
+      ->capture_default_str();
+  sub->add_option("--lang-field", t.lang_field, "JSON field with the document language")->capture_default_str();
+  sub->add_option("--char-coverage", t.char_coverage, "sentencepiece mode: character coverage of the alphabet")
+      ->capture_default_str();
+  cli::add_read_flags(*sub, o->read);
+  actions[sub] = [o] {
+    auto& t = o->train;
+    t.read = o->read.resolve();
+    if (o->mode == "byte-level") t.mode = tokenizer::TrainMode::ByteLevel;
+    else if (o->mode == "sentencepiece") t.mode = tokenizer::TrainMode::SentencePiece;
+    else usage_error("unknown mode '" + o->mode + "'", "--mode", "use byte-level or sentencepiece");
+    t.rule = tokenizer::parse_split_rule(o->pretokenizer);
+    auto files = corpus::expand_inputs(o->inputs);
+    Progress timer("", 0);
+    tokenizer::TrainStats stats;
+    auto tok = tokenizer::train_bpe(files, t, &stats);
+    timer.finish();
+    std::string opts = "{\"vocab_size\":" + std::to_string(t.vocab_size) + ",\"min_frequency\":" +
+                       std::to_string(t.min_frequency) + ",\"mode\":\"" + o->mode + "\",\"pretokenizer\":\"" +
+                       o->pretokenizer + "\",\"split_digits\":" + (t.split_digits ? "true" : "false") +
+                       ",\"reserved\":" + std::to_string(t.reserved_tokens) + ",\"max_token_bytes\":" +
+                       std::to_string(t.max_token_bytes) + ",\"whitespace_runs\":" + std::to_string(t.whitespace_runs) +
+                       ",\"lang_alpha\":" + std::to_string(t.lang_alpha) + "}";
+    tokenizer::publish_tokenizer(tok, o->output, "tokenizer.train", opts, files, stats.to_json(), timer.seconds());
+    std::printf("trained %u tokens (%llu merges) from %llu docs, %s in %.1f s -> %s/tokenizer.json\n", tok.vocab_size(),
+                static_cast<unsigned long long>(stats.merges), static_cast<unsigned long long>(stats.docs),
+                human_bytes(static_cast<double>(stats.bytes)).c_str(), timer.seconds(), o->output.c_str());
+    return 0;
+  };
+}
+
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& group = cli::group(root, "tokenizer", "Train, inspect, extend and run BPE tokenizers (tokenizer.json)");
   setup_encode_decode(group, actions);
+  setup_train(group, actions);
 }
 
 }  // namespace

@@ -203,11 +203,10 @@ void split_literal(std::vector<std::string>& words, const std::string& delim, co
 
 }  // namespace
 
-void Tokenizer::encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const {
+void Tokenizer::pre_tokenize(std::string_view segment, bool first_segment, std::vector<std::string>& words) const {
   thread_local std::string s;
   s.assign(segment);
   normalize(normalizers, s);
-  thread_local std::vector<std::string> words;
   words.clear();
   if (!s.empty()) words.push_back(s);
   thread_local std::vector<std::pair<size_t, size_t>> ranges;
@@ -241,6 +240,11 @@ void Tokenizer::encode_segment(std::string_view segment, bool first_segment, std
       }
     }
   }
+}
+
+void Tokenizer::encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const {
+  thread_local std::vector<std::string> words;
+  pre_tokenize(segment, first_segment, words);
   for (auto& w : words) model.encode_word(w, out);
 }
 

@@ -72,6 +72,10 @@ class Tokenizer {
   // Ids -> text. Ids >= vocab size raise a usage error.
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
 
+  // Normalizes and pre-tokenizes one segment (text without added tokens) into words, exactly as
+  // encode() does before the model runs; trainers count these words.
+  void pre_tokenize(std::string_view segment, bool first_segment, std::vector<std::string>& words) const;
+
   // Token string of an id as it appears in tokenizer.json (byte-level mapped), for display.
   std::string token_text(uint32_t id) const;
   uint32_t vocab_size() const;  // model vocab plus added tokens

@@ -1,0 +1,76 @@
+// `tokenizer train`: learn a BPE tokenizer from documents. Two styles:
+//  - byte-level (GPT-2 / Llama 3 / Qwen / o200k): a split rule cuts text into words, the alphabet
+//    is the 256 bytes, merges never cross word boundaries;
+//  - sentencepiece (Llama 2 / Mistral / Gemma style): spaces become "▁" (prepended to the text),
+//    words start at each "▁", the alphabet is the characters covering `char_coverage` of the text,
+//    and the rest falls back to <0xXX> byte tokens.
+// Word counting runs on all threads; pair counts are signed 64-bit (no overflow on huge corpora,
+// and a negative count is a bug that is caught). Long unspaced runs (CJK, Thai) are cut into
+// chunks of at most `max_word_bytes` bytes for counting, which bounds memory and time; encoding
+// later uses the real split rule, so the only effect is that no token spans a chunk boundary.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "corpus/read_options.h"
+#include "tokenizer/split_rules.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::tokenizer {
+
+enum class TrainMode { ByteLevel, SentencePiece };
+
+struct TrainOptions {
+  // Total vocabulary size, special and added tokens included.
+  uint32_t vocab_size = 32000;
+  // A pair must occur at least this often (after language weighting) to be merged.
+  uint64_t min_frequency = 2;
+  TrainMode mode = TrainMode::ByteLevel;
+  // Byte-level split rule (ignored in sentencepiece mode).
+  SplitRule rule = SplitRule::Llama3;
+  // Split numbers into single digits (byte-level: the Qwen2 rule instead of Llama3's 1-3 digits).
+  bool split_digits = false;
+  // Special tokens, appended after the learned vocabulary (Llama 3 layout) in byte-level mode, or
+  // taking ids 0.. in sentencepiece mode (where the first three default to <unk> <s> </s>).
+  std::vector<std::string> special_tokens;
+  // Extra special tokens <|reserved_special_token_N|> reserved for later use (chat roles, tools).
+  uint32_t reserved_tokens = 0;
+  // Longest token in bytes; 0 = no limit.
+  uint32_t max_token_bytes = 0;
+  // Added tokens for runs of 2..N spaces (Salamandra-style, helps code); 0 = none. Byte-level
+  // mode only.
+  uint32_t whitespace_runs = 0;
+  // Counting cap on one word (see the top comment); runs are cut at character boundaries.
+  uint32_t max_word_bytes = 128;
+  // Per-language sampling: each language's weight is proportional to share^alpha, so alpha < 1
+  // flattens the distribution toward small languages; 1 keeps the corpus as it is.
+  double lang_alpha = 1.0;
+  // JSON field with the document's language (documents without it count as "und").
+  std::string lang_field = "lang";
+  // SentencePiece mode: the alphabet keeps the most frequent characters covering this fraction.
+  double char_coverage = 0.9995;
+  // Add the first special token as BOS in the post-processor (add_special_tokens=True).
+  bool add_bos = true;
+  corpus::ReadOptions read;
+};
+
+struct TrainStats {
+  uint64_t docs = 0, bytes = 0, words = 0, unique_words = 0, merges = 0;
+  std::vector<std::pair<std::string, double>> lang_weights;  // (lang, weight applied)
+  double count_seconds = 0, merge_seconds = 0;
+  std::string to_json() const;
+};
+
+// Trains on the given files (threads from nlm::thread_count()); deterministic for a given input
+// and options regardless of the thread count.
+Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& options,
+                    TrainStats* stats = nullptr);
+// The same from words already counted (word bytes -> count); used by `extend` and tests.
+Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> word_counts,
+                                const TrainOptions& options, TrainStats* stats = nullptr);
+
+// The pipeline (normalizers, pre-tokenizers, decoders) of a freshly trained tokenizer.
+void set_pipeline(Tokenizer& tok, const TrainOptions& options);
+
+}  // namespace nlm::tokenizer

@@ -1,0 +1,153 @@
+// Parallel, order-preserving tokenization of documents into train/val token shards.
+#include "data/tokenize_shards.h"
+
+#include <chrono>
+#include <memory>
+
+#include "core/error.h"
+#include "core/atomic_file.h"
+#include "core/hash.h"
+#include "core/manifest.h"
+#include "core/progress.h"
+#include "core/runtime.h"
+#include "core/thread_pool.h"
+#include "corpus/inputs.h"
+#include "corpus/reader.h"
+#include "data/token_shard.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::data {
+
+namespace {
+
+uint32_t find_token(const tokenizer::Tokenizer& tok, const std::string& wanted,
+                    std::initializer_list<const char*> fallbacks, const char* flag) {
+  if (!wanted.empty() && wanted != "auto") {
+    uint32_t id = tok.token_id(wanted);
+    if (id == tokenizer::kNoToken)
+      usage_error("token '" + wanted + "' is not in the tokenizer", flag, "pass a token of its vocabulary");
+    return id;
+  }
+  for (const char* f : fallbacks) {
+    uint32_t id = tok.token_id(f);
+    if (id != tokenizer::kNoToken) return id;
+  }
+  usage_error("the tokenizer has none of the usual special tokens", flag, "name one explicitly");
+}
+
+// One split's output: the current shard and the list of finished ones.
+struct SplitWriter {
+  std::string dir, prefix;
+  uint64_t vocab, max_tokens;
+  Hash128 hash;
+  std::unique_ptr<TokShardWriter> current;
+  std::vector<FileEntry> done;
+  uint64_t docs = 0, tokens = 0;
+  void add(const std::vector<uint32_t>& ids) {
+    if (current && current->tokens() > 0 && current->tokens() + ids.size() > max_tokens) close();
+    if (!current) {
+      char name[64];
+      std::snprintf(name, sizeof name, "%s-%05zu.tok", prefix.c_str(), done.size());
+      current = std::make_unique<TokShardWriter>(dir + "/" + name, vocab, hash);
+    }
+    current->add_document(ids);
+    ++docs;
+    tokens += ids.size();
+  }
+  void close() {
+    if (!current) return;
+    auto h = current->finish();
+    std::string name = current->path().substr(dir.size() + 1);
+    FileEntry e = describe_file(current->path(), name);
+    e.records = h.token_count;
+    done.push_back(e);
+    current.reset();
+  }
+};
+
+}  // namespace
+
+std::string TokenizeResult::summary() const {
+  return "tokenized " + std::to_string(docs) + " docs (" + human_bytes(static_cast<double>(bytes)) + ") into " +
+         std::to_string(train_tokens) + " train tokens (" + std::to_string(train_docs) + " docs) and " +
+         std::to_string(val_tokens) + " val tokens (" + std::to_string(val_docs) + " docs), " +
+         std::to_string(shards) + " shards, " + human_duration(seconds);
+}
+
+TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const TokenizeOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (o.val_fraction < 0 || o.val_fraction >= 1)
+    usage_error("validation fraction must be in [0, 1)", "--val-fraction");
+  auto tok = tokenizer::Tokenizer::load(o.tokenizer);
+  const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "--eos");
+  const bool bos_on = !o.bos_token.empty();
+  const uint32_t bos = bos_on ? find_token(tok, o.bos_token, {"<|begin_of_text|>", "<s>", "<bos>"}, "--bos") : 0;
+  make_dirs(o.output);
+  std::remove((o.output + "/manifest.json").c_str());
+  const Hash128 hash = tok.hash();
+  SplitWriter train{o.output, "train", tok.vocab_size(), o.max_shard_tokens, hash, nullptr, {}, 0, 0};
+  SplitWriter val{o.output, "val", tok.vocab_size(), o.max_shard_tokens, hash, nullptr, {}, 0, 0};
+  const uint64_t val_cut = static_cast<uint64_t>(o.val_fraction * 18446744073709551615.0);
+  ThreadPool pool(thread_count());
+  corpus::Diagnostics diag(o.read.max_reported, o.read.strict);
+  Progress progress("tokenize", corpus::total_size(files));
+  TokenizeResult r;
+  std::vector<corpus::Document> batch(o.batch_docs);
+  std::vector<std::vector<uint32_t>> ids(o.batch_docs);
+  std::vector<uint8_t> is_val(o.batch_docs);
+  for (auto& f : files) {
+    corpus::DocumentReader reader(f, o.read, &diag);
+    uint64_t last_raw = 0;
+    for (;;) {
+      size_t n = 0;
+      while (n < batch.size() && reader.next(batch[n])) ++n;
+      if (n == 0) break;
+      pool.parallel_for(n, [&](size_t i) {
+        auto& out = ids[i];
+        out.clear();
+        if (bos_on) out.push_back(bos);
+        tok.encode_into(batch[i].text, false, out);
+        out.push_back(eos);
+        is_val[i] = val_cut > 0 && hash64(batch[i].text, 0x7a1) < val_cut;
+      });
+      for (size_t i = 0; i < n; ++i) {
+        (is_val[i] ? val : train).add(ids[i]);
+        r.bytes += batch[i].text.size();
+      }
+      r.docs += n;
+      uint64_t raw = reader.raw_bytes_read();
+      progress.add(n, raw - last_raw);
+      last_raw = raw;
+    }
+  }
+  train.close();
+  val.close();
+  progress.finish();
+  r.train_docs = train.docs;
+  r.val_docs = val.docs;
+  r.train_tokens = train.tokens;
+  r.val_tokens = val.tokens;
+  r.shards = train.done.size() + val.done.size();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Manifest m;
+  m.stage = "tokenize";
+  m.options_json = "{\"tokenizer_hash\":\"" + hash.hex() + "\",\"eos\":" + std::to_string(eos) +
+                   ",\"bos\":" + (bos_on ? std::to_string(bos) : std::string("null")) +
+                   ",\"val_fraction\":" + std::to_string(o.val_fraction) +
+                   ",\"max_shard_tokens\":" + std::to_string(o.max_shard_tokens) + "}";
+  for (auto& f : files) m.inputs.push_back(describe_file(f));
+  std::string tok_json = o.tokenizer.size() > 5 && o.tokenizer.substr(o.tokenizer.size() - 5) == ".json"
+                             ? o.tokenizer
+                             : o.tokenizer + "/tokenizer.json";
+  m.inputs.push_back(describe_file(tok_json));
+  m.outputs = train.done;
+  m.outputs.insert(m.outputs.end(), val.done.begin(), val.done.end());
+  m.seconds = r.seconds;
+  m.stats_json = "{\"docs\":" + std::to_string(r.docs) + ",\"train_tokens\":" + std::to_string(r.train_tokens) +
+                 ",\"val_tokens\":" + std::to_string(r.val_tokens) + ",\"train_docs\":" +
+                 std::to_string(r.train_docs) + ",\"val_docs\":" + std::to_string(r.val_docs) + "}";
+  write_manifest(o.output, m);
+  return r;
+}
+
+}  // namespace nlm::data

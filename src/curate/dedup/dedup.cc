@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -20,6 +21,7 @@
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "corpus/writer.h"
+#include "curate/dedup/checkpoint.h"
 #include "curate/dedup/comm.h"
 #include "curate/dedup/external_sort.h"
 #include "curate/dedup/minhash.h"
@@ -45,13 +47,6 @@ struct ExactEntry {
   }
 };
 
-// What pass 1 keeps per file; the per-document vectors are the ~24 bytes a document of state.
-struct FileInfo {
-  corpus::ReadStats stats;
-  std::vector<uint32_t> bytes;  // text bytes per document (saturating)
-  std::vector<float> value;     // keep-policy field values (KeepKind::Field only)
-};
-
 // Per-thread scratch for hashing documents.
 struct Worker {
   explicit Worker(const MinHashParams& p) : shingler(p), hasher(p) {}
@@ -62,8 +57,6 @@ struct Worker {
   std::vector<BandEntry> bands;
   std::vector<ExactEntry> exact;
 };
-
-constexpr size_t kFlush = 1 << 15;
 
 float keep_value(const corpus::Document& doc, const KeepPolicy& keep) {
   auto v = doc.number_field(keep.field);
@@ -172,15 +165,51 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   ThreadPool pool;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < pool.size(); ++i) workers.push_back(std::make_unique<Worker>(options.minhash));
-  std::vector<FileInfo> infos(files.size());
+  std::vector<FileCheckpoint> infos(files.size());
   corpus::Diagnostics diag(options.read.max_reported, options.read.strict);
   std::vector<std::string> my_files;
   for (size_t fi : mine) my_files.push_back(files[fi]);
   Progress progress("dedup: hashing", corpus::total_size(my_files));
+  // Each worker sorts its keys in buffers of its share of the budget and writes them as run files
+  // of the file's checkpoint; the sorters below only merge them.
+  const std::string work_dir = options.shards.dir + "/.dedup-work";
+  make_dirs(work_dir);
+  const size_t threads = static_cast<size_t>(pool.size());
+  const size_t band_flush = std::max<size_t>(4096, (budget - budget / 8) / sizeof(BandEntry) / threads);
+  const size_t exact_flush = std::max<size_t>(4096, budget / 8 / sizeof(ExactEntry) / threads);
+  std::atomic<uint64_t> resumed{0};
   pool.parallel_for_worker(mine.size(), [&](size_t k, int wi) {
     const size_t fi = mine[k];
     Worker& w = *workers[static_cast<size_t>(wi)];
-    FileInfo& info = infos[fi];
+    FileCheckpoint& info = infos[fi];
+    const std::string tag = checkpoint_tag(manifest.options_json, fi, manifest.inputs[fi]);
+    auto adopt = [&] {
+      for (auto& [path, records] : info.band_runs) band_sorter.adopt_run(path, records);
+      for (auto& [path, records] : info.exact_runs) exact_sorter.adopt_run(path, records);
+    };
+    if (load_checkpoint(work_dir, tag, info)) {
+      adopt();
+      ++resumed;
+      progress.add(info.bytes.size(), manifest.inputs[fi].bytes);
+      return;
+    }
+    info = {};
+    auto flush_bands = [&] {
+      if (w.bands.empty()) return;
+      std::string path = work_dir + "/" + tag + ".b" + std::to_string(info.band_runs.size()) + ".run";
+      ExternalSorter<BandEntry>::write_run(path, w.bands);
+      info.band_runs.emplace_back(path, w.bands.size());
+      w.bands.clear();
+    };
+    auto flush_exact = [&] {
+      if (w.exact.empty()) return;
+      std::string path = work_dir + "/" + tag + ".e" + std::to_string(info.exact_runs.size()) + ".run";
+      ExternalSorter<ExactEntry>::write_run(path, w.exact);
+      info.exact_runs.emplace_back(path, w.exact.size());
+      w.exact.clear();
+    };
+    w.bands.reserve(band_flush);
+    w.exact.reserve(exact_flush);
     corpus::DocumentReader reader(files[fi], options.read, &diag);
     corpus::Document doc;
     uint64_t last = 0;
@@ -205,23 +234,18 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
           for (size_t b = 0; b < B; ++b) w.bands.push_back({w.keys[b], ref});
         }
       }
-      if (w.bands.size() >= kFlush) {
-        band_sorter.add(w.bands.data(), w.bands.size());
-        w.bands.clear();
-      }
-      if (w.exact.size() >= kFlush) {
-        exact_sorter.add(w.exact.data(), w.exact.size());
-        w.exact.clear();
-      }
+      if (w.bands.size() + B > band_flush) flush_bands();
+      if (w.exact.size() >= exact_flush) flush_exact();
       progress.add(1, reader.raw_bytes_read() - last);
       last = reader.raw_bytes_read();
     }
+    flush_bands();
+    flush_exact();
     info.stats = reader.stats();
+    save_checkpoint(work_dir, tag, info);
+    adopt();
   });
-  for (auto& w : workers) {
-    band_sorter.add(w->bands.data(), w->bands.size());
-    exact_sorter.add(w->exact.data(), w->exact.size());
-  }
+  result.resumed_files = resumed.load();
   workers.clear();
   progress.finish();
 
@@ -341,10 +365,11 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
     result.spill_runs += band_sorter.runs() + owned.runs();
   }
   if (ranks > 1) {
-    std::vector<uint64_t> v = {result.candidate_pairs, result.spill_runs};
+    std::vector<uint64_t> v = {result.candidate_pairs, result.spill_runs, result.resumed_files};
     comm.allreduce_sum(v);
     result.candidate_pairs = v[0];
     result.spill_runs = v[1];
+    result.resumed_files = v[2];
     // Each rank's links, as (document, its root); candidate pairs when they are still to be checked.
     std::vector<std::pair<uint32_t, uint32_t>> links;
     for (uint32_t i = 0; i < n; ++i)
@@ -475,6 +500,7 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   result.seconds = since(start);
   std::error_code ec;
   std::filesystem::remove_all(spill_root, ec);
+  std::filesystem::remove_all(options.shards.dir + "/.dedup-work", ec);
   manifest.seconds = result.seconds;
   manifest.stats_json = result.to_json();
   write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");

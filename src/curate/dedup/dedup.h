@@ -38,6 +38,7 @@ struct DedupResult {
   };
   std::vector<Example> examples;  // largest clusters first
   uint64_t spill_runs = 0;
+  uint64_t resumed_files = 0;  // files whose first pass was taken from an interrupted run's checkpoint
   double seconds = 0, seconds_read = 0, seconds_cluster = 0, seconds_write = 0;
   std::string to_json() const;
   std::string summary() const;

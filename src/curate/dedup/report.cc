@@ -32,6 +32,7 @@ std::string DedupResult::to_json() const {
       {"invalid_utf8_documents", read.invalid_utf8_docs},
       {"spill_runs", spill_runs},
       {"ranks", ranks},
+      {"resumed_files", resumed_files},
       {"seconds", {{"total", seconds}, {"read_and_hash", seconds_read}, {"cluster", seconds_cluster}, {"write", seconds_write}}},
       {"throughput_mb_per_s", seconds > 0 ? mb / seconds : 0.0},
   };

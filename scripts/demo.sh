@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The README's first command: sets up a fresh Debian machine (packages + build) and runs the main
-# job on the built-in default corpus. Today the main job is corpus ingestion and statistics:
-# real multilingual text from Debian's fortune packages (German, Spanish, Italian, Russian,
-# Polish, Irish, Chinese, Portuguese, English) becomes compressed JSONL shards with a manifest,
-# and `nativelm corpus stats` describes them. The pipeline (`nativelm build`) will grow this
-# into the whole path from raw text to a model.
+# job on the built-in default corpus: real multilingual text from Debian's fortune packages
+# (German, Spanish, Italian, Russian, Polish, Irish, Chinese, Portuguese, English) is described by
+# `nativelm corpus stats`, then `nativelm build examples/demo.yaml` curates the German part and
+# deduplicates it, and writes report.html. The pipeline grows stage by stage towards the whole
+# path from raw text to a model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -29,9 +29,11 @@ for src in $(find -L /usr/share/games/fortunes -type f ! -name '*.dat' ! -name '
 done
 echo "demo: gathered $count fortune files from Debian packages into $RAW"
 
-"$NATIVELM" corpus shard "$RAW" --text-mode paragraph -o "$WORK/corpus" --max-docs 20000
+"$NATIVELM" corpus stats --text-mode paragraph "$RAW"
+"$NATIVELM" -q corpus stats --text-mode paragraph --json "$RAW" >"$WORK/raw-stats.json"
 echo
-"$NATIVELM" corpus stats "$WORK/corpus"
-"$NATIVELM" -q corpus stats --json "$WORK/corpus" >"$WORK/corpus-stats.json"
+# The pipeline: curate (normalise, language ID keeping German, quality filters, PII) and dedup.
+sed "s#out/demo#$WORK#g" examples/demo.yaml >"$WORK/demo.yaml"
+"$NATIVELM" build "$WORK/demo.yaml"
 echo
-echo "demo: shards and manifest.json in $WORK/corpus, statistics in $WORK/corpus-stats.json"
+echo "demo: raw-text statistics in $WORK/raw-stats.json; open $WORK/build/report.html for the report"

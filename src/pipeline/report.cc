@@ -1,0 +1,179 @@
+// Rendering of report.json and report.html. Sections are drawn from what each stage's summary
+// holds, by convention: "funnel" (curation), "languages", "cluster_sizes" and
+// "largest_clusters" (dedup), "fertility" (tokenizer), "curves" (loss curves as name → [[x, y]]),
+// "samples" (prompt and completion), and scalar figures as a table.
+#include "pipeline/report.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/svg_chart.h"
+
+namespace nlm::pipeline {
+using nlohmann::json;
+
+namespace {
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+json parse_or_empty(const std::string& s) {
+  json j = json::parse(s.empty() ? "{}" : s, nullptr, false);
+  return j.is_discarded() ? json::object() : j;
+}
+
+std::string scalar_text(const json& v) {
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
+    return buf;
+  }
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// Scalar members (and one level of nested scalars) as a two-column table.
+std::string figures_table(const json& j) {
+  std::string rows;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_primitive()) {
+      rows += "<tr><th>" + html_escape(it.key()) + "</th><td>" + html_escape(scalar_text(*it)) + "</td></tr>";
+    } else if (it->is_object()) {
+      for (auto in = it->begin(); in != it->end(); ++in)
+        if (in->is_primitive())
+          rows += "<tr><th>" + html_escape(it.key() + "." + in.key()) + "</th><td>" +
+                  html_escape(scalar_text(*in)) + "</td></tr>";
+        else if (in->is_object())
+          for (auto deep = in->begin(); deep != in->end(); ++deep)
+            if (deep->is_primitive())
+              rows += "<tr><th>" + html_escape(it.key() + "." + in.key() + "." + deep.key()) + "</th><td>" +
+                      html_escape(scalar_text(*deep)) + "</td></tr>";
+    }
+  }
+  return rows.empty() ? "" : "<table class=\"figures\">" + rows + "</table>";
+}
+
+std::string stage_section(const StageReport& st) {
+  json j = parse_or_empty(st.summary);
+  std::string h = "<section><h2>" + html_escape(st.name) + "</h2>";
+  if (j.contains("funnel") && j["funnel"].is_array()) {
+    std::vector<std::pair<std::string, double>> bars;
+    if (j.contains("docs_in")) bars.push_back({"input", j["docs_in"].get<double>()});
+    for (const auto& f : j["funnel"])
+      bars.push_back({"after " + f.value("step", std::string("?")), f.value("remaining", 0.0)});
+    h += "<h3>Curation funnel (documents kept after each step)</h3>" + svg_bars(bars);
+  }
+  if (j.contains("languages") && j["languages"].is_object() && !j["languages"].empty()) {
+    std::vector<std::pair<std::string, double>> bars;
+    for (auto it = j["languages"].begin(); it != j["languages"].end(); ++it)
+      bars.push_back({it.key().empty() ? "(unknown)" : it.key(), it->get<double>()});
+    std::sort(bars.begin(), bars.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    if (bars.size() > 15) bars.resize(15);
+    h += "<h3>Language mix (kept documents)</h3>" + svg_bars(bars);
+  }
+  if (j.contains("cluster_sizes") && j["cluster_sizes"].is_array() && !j["cluster_sizes"].empty()) {
+    std::vector<std::pair<std::string, double>> bars;
+    for (const auto& c : j["cluster_sizes"])
+      bars.push_back({"size " + scalar_text(c.value("size", json(0))), c.value("clusters", 0.0)});
+    if (bars.size() > 20) bars.resize(20);
+    h += "<h3>Duplicate clusters by size</h3>" + svg_bars(bars, " clusters");
+  }
+  if (j.contains("largest_clusters") && j["largest_clusters"].is_array() && !j["largest_clusters"].empty()) {
+    h += "<h3>Most duplicated documents</h3><table><tr><th>copies</th><th>id</th><th>text</th></tr>";
+    for (const auto& e : j["largest_clusters"])
+      h += "<tr><td>" + scalar_text(e.value("cluster_size", json(0))) + "</td><td>" +
+           html_escape(e.value("id", std::string())) + "</td><td>" + html_escape(e.value("excerpt", std::string())) +
+           "</td></tr>";
+    h += "</table>";
+  }
+  if (j.contains("fertility") && j["fertility"].is_object()) {
+    h += "<h3>Tokenizer fertility per language</h3><table><tr><th>language</th>";
+    std::vector<std::string> cols;
+    for (auto it = j["fertility"].begin(); it != j["fertility"].end(); ++it) {
+      for (auto c = it->begin(); c != it->end(); ++c)
+        if (std::find(cols.begin(), cols.end(), c.key()) == cols.end()) cols.push_back(c.key());
+    }
+    for (const auto& c : cols) h += "<th>" + html_escape(c) + "</th>";
+    h += "</tr>";
+    for (auto it = j["fertility"].begin(); it != j["fertility"].end(); ++it) {
+      h += "<tr><td>" + html_escape(it.key()) + "</td>";
+      for (const auto& c : cols) h += "<td>" + (it->contains(c) ? html_escape(scalar_text((*it)[c])) : "") + "</td>";
+      h += "</tr>";
+    }
+    h += "</table>";
+  }
+  if (j.contains("curves") && j["curves"].is_object()) {
+    std::vector<Series> series;
+    for (auto it = j["curves"].begin(); it != j["curves"].end(); ++it) {
+      Series s{it.key(), {}};
+      for (const auto& p : *it)
+        if (p.is_array() && p.size() == 2) s.points.push_back({p[0].get<double>(), p[1].get<double>()});
+      series.push_back(std::move(s));
+    }
+    h += "<h3>Loss curves</h3>" + svg_lines(series, "step", "loss (nats/token)");
+  }
+  if (j.contains("samples") && j["samples"].is_array()) {
+    h += "<h3>Sample generations</h3>";
+    for (const auto& s : j["samples"])
+      h += "<div class=\"sample\"><b>" + html_escape(s.value("prompt", std::string())) + "</b>" +
+           html_escape(s.value("completion", std::string())) + "</div>";
+  }
+  json figures = json::object();
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
+        it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" &&
+        it.key() != "samples" && it.key() != "options")
+      figures[it.key()] = *it;
+  std::string table = figures_table(figures);
+  if (!table.empty()) h += "<details open><summary>Figures</summary>" + table + "</details>";
+  return h + "</section>";
+}
+}  // namespace
+
+std::string report_json(const ReportData& d) {
+  json j;
+  j["name"] = d.name;
+  j["pipeline"] = d.pipeline;
+  j["generated_at"] = now_utc();
+  json stages = json::array();
+  for (const auto& s : d.stages)
+    stages.push_back({{"stage", s.name},
+                      {"status", s.status},
+                      {"ran_in_this_build", s.ran},
+                      {"seconds", s.seconds},
+                      {"summary", parse_or_empty(s.summary)}});
+  j["stages"] = stages;
+  return j.dump(2) + "\n";
+}
+
+std::string report_html(const ReportData& d) {
+  std::string h =
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nativelm report: " +
+      html_escape(d.name) +
+      "</title><style>"
+      "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#1a202c;padding:0 1em}"
+      "h1{margin-bottom:0}h2{border-bottom:2px solid #2b6cb0;padding-bottom:4px;margin-top:2em}"
+      "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #e2e8f0;padding:3px 8px;text-align:left;"
+      "vertical-align:top}th{background:#f7fafc}.muted{color:#718096}.chart text{font:12px sans-serif;fill:#2d3748}"
+      ".sample{background:#f7fafc;border-left:3px solid #2b6cb0;padding:6px 10px;margin:6px 0;white-space:pre-wrap}"
+      "</style></head><body>";
+  h += "<h1>" + html_escape(d.name) + "</h1><p class=\"muted\">nativelm build of " + html_escape(d.pipeline) +
+       ", " + now_utc() + "</p>";
+  h += "<h2>Stages</h2><table><tr><th>stage</th><th>status</th><th>seconds</th></tr>";
+  for (const auto& s : d.stages) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", s.seconds);
+    h += "<tr><td>" + html_escape(s.name) + "</td><td>" + html_escape(s.ran ? "ran (" + s.status + ")" : s.status) +
+         "</td><td>" + secs + "</td></tr>";
+  }
+  h += "</table>";
+  for (const auto& s : d.stages) h += stage_section(s);
+  return h + "</body></html>\n";
+}
+
+}  // namespace nlm::pipeline

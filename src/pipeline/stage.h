@@ -1,0 +1,39 @@
+// One step of `nativelm build`. A stage turns the artifacts of the stages before it (document
+// shards, a tokenizer, token shards, a model) into new ones inside its own folder. The pipeline
+// decides whether to run it from a fingerprint of its kind, its options and what it reads, so a
+// stage only has to say what it reads, what it does, and where its outputs are.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corpus/read_options.h"
+
+namespace nlm::pipeline {
+
+// What flows between stages. A stage copies the artifacts it receives and replaces the ones it
+// produces, so later stages see the newest of each kind.
+struct Artifacts {
+  std::vector<std::string> documents;     // document files (raw inputs, or JSONL from a stage)
+  corpus::ReadOptions read;               // how to read `documents`
+  std::string tokenizer;                  // tokenizer.json
+  std::vector<std::string> train_shards;  // .tok files
+  std::vector<std::string> val_shards;    // .tok files held out
+  std::string model_dir;                  // HF model folder
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // The stage's name in the pipeline file (e.g. "curate"); also its folder name.
+  virtual std::string name() const = 0;
+  // Canonical JSON of every option that changes the stage's output.
+  virtual std::string options_json() const = 0;
+  // Runs the stage into `dir` (created, may hold a partial earlier run to resume from).
+  // Returns a JSON object of figures for the report.
+  virtual std::string run(const std::string& dir, const Artifacts& in) = 0;
+  // The artifacts after this stage, given its finished output in `dir`.
+  virtual Artifacts outputs(const std::string& dir, const Artifacts& in) const = 0;
+};
+
+}  // namespace nlm::pipeline

@@ -1,0 +1,21 @@
+// The stage registry: names in run order and their factories.
+#include "pipeline/stages.h"
+
+#include "core/error.h"
+
+namespace nlm::pipeline {
+
+const std::vector<std::string>& stage_order() {
+  static const std::vector<std::string> order = {"curate", "dedup"};
+  return order;
+}
+
+std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options) {
+  if (name == "curate") return make_curate_stage(options);
+  if (name == "dedup") return make_dedup_stage(options);
+  std::string list;
+  for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
+  usage_error("unknown stage '" + name + "'", options.where(), "stages are: " + list);
+}
+
+}  // namespace nlm::pipeline

@@ -1,0 +1,21 @@
+// The stage kinds a pipeline file can name, in the order they run, and the factory that builds
+// each from its mapping in the pipeline file. Included by pipeline sources only (yaml-cpp).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/stage.h"
+#include "pipeline/yaml_fields.h"
+
+namespace nlm::pipeline {
+
+// Stage names in run order.
+const std::vector<std::string>& stage_order();
+// Builds the stage `name` from its options mapping; usage errors name the key and line.
+std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options);
+
+std::unique_ptr<Stage> make_curate_stage(const Fields& options);
+std::unique_ptr<Stage> make_dedup_stage(const Fields& options);
+
+}  // namespace nlm::pipeline

@@ -1,0 +1,223 @@
+// `nativelm build`: a small pipeline end to end, make-like reruns (nothing changed → no work;
+// a changed option reruns that stage and what follows), a build killed mid-stage that a rerun
+// completes with the same output, --from/--until/--dry-run, and malformed pipeline files that
+// name the key and the line.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "pipeline/pipeline.h"
+#include "test_util.h"
+
+using namespace nlm;
+using nlm::testing::run_nativelm;
+using nlm::testing::TempDir;
+using nlm::testing::write_text;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Multilingual documents with planted exact and near duplicates and a few junk records.
+void make_corpus(const std::string& path, int docs) {
+  std::string out;
+  const char* words[] = {"teanga", "daoine", "scoil", "leabhar", "baile", "obair", "ceol", "oíche",
+                         "bóthar", "uisce", "talamh", "focal", "scéal", "cara", "aimsir", "farraige"};
+  uint64_t x = 42;
+  auto rnd = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull, x >> 33; };
+  for (int i = 0; i < docs; ++i) {
+    std::string text;
+    for (int s = 0; s < 8; ++s) {
+      for (int w = 0; w < 12; ++w) text += std::string(words[rnd() % 16]) + " ";
+      text += "agus an " + std::to_string(rnd() % 1000) + ".\n";
+    }
+    out += "{\"id\":\"d" + std::to_string(i) + "\",\"text\":" + nlohmann::json(text).dump() + "}\n";
+    if (i % 10 == 0) out += "{\"id\":\"copy" + std::to_string(i) + "\",\"text\":" + nlohmann::json(text).dump() + "}\n";
+  }
+  out += "{broken json\n";
+  write_text(path, out);
+}
+
+std::string pipeline_yaml(const std::string& work, const std::string& input, int ngram = 5) {
+  return "name: test-build\n"
+         "work_dir: " + work + "\n"
+         "inputs: [" + input + "]\n"
+         "stages:\n"
+         "  curate:\n"
+         "    steps: [normalize, gopher_repetition]\n"
+         "  dedup:\n"
+         "    ngram: " + std::to_string(ngram) + "\n"
+         "    jaccard_check: true\n";
+}
+
+std::string folder_hash(const std::string& dir) {
+  std::string all;
+  std::vector<std::string> files;
+  for (auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename().string().rfind("part-", 0) == 0) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  for (auto& f : files) all += fs::path(f).filename().string() + ":" + hash_file_hex(f) + "\n";
+  return all;
+}
+
+TEST(Build, RunsEndToEndAndRerunsOnlyWhatChanged) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 300);
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl")));
+
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r1 = pipeline::run_build(spec, {});
+  EXPECT_EQ(r1.ran, 2);
+  ASSERT_TRUE(fs::exists(r1.report_html));
+  std::string html = nlm::testing::read_text(r1.report_html);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("Curation funnel"), std::string::npos);
+  EXPECT_NE(html.find("Duplicate clusters"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // Nothing is fetched at view time: no external scripts, stylesheets, images or fonts.
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r1.report_json));
+  ASSERT_EQ(report["stages"].size(), 2u);
+  EXPECT_EQ(report["stages"][1]["stage"], "dedup");
+  EXPECT_GE(report["stages"][1]["summary"]["removed"]["exact"]["documents"].get<int>(), 30);
+  std::string out1 = folder_hash(dir.file("work/dedup"));
+
+  // Nothing changed: nothing runs.
+  auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r2 = pipeline::run_build(spec2, {});
+  EXPECT_EQ(r2.ran, 0);
+  EXPECT_EQ(r2.skipped, 2);
+
+  // A dedup option changed: curate is reused, dedup reruns.
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl"), 4));
+  auto spec3 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r3 = pipeline::run_build(spec3, {});
+  ASSERT_EQ(r3.plan.size(), 2u);
+  EXPECT_EQ(r3.plan[0].action, pipeline::StagePlan::Action::Skip);
+  EXPECT_EQ(r3.plan[1].action, pipeline::StagePlan::Action::Run);
+  EXPECT_EQ(r3.plan[1].why, "its inputs or options changed");
+
+  // Back to the first options: dedup reruns and gives the same bytes as the first build.
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl")));
+  auto spec4 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r4 = pipeline::run_build(spec4, {});
+  EXPECT_EQ(r4.ran, 1);
+  EXPECT_EQ(folder_hash(dir.file("work/dedup")), out1);
+
+  // A changed input file reruns everything.
+  make_corpus(dir.file("in.jsonl"), 301);
+  auto spec5 = pipeline::load_pipeline(dir.file("p.yaml"));
+  EXPECT_EQ(pipeline::run_build(spec5, {}).ran, 2);
+}
+
+TEST(Build, DryRunFromAndUntil) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 50);
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl")));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  pipeline::BuildOptions dry;
+  dry.dry_run = true;
+  auto plan = pipeline::run_build(spec, dry);
+  EXPECT_EQ(plan.plan.size(), 2u);
+  EXPECT_EQ(plan.plan[0].why, "not run before");
+  EXPECT_FALSE(fs::exists(dir.file("work")));
+
+  // --from dedup before curate ever ran is a usage error.
+  pipeline::BuildOptions from;
+  from.from = "dedup";
+  EXPECT_THROW(pipeline::run_build(spec, from), Error);
+
+  pipeline::BuildOptions until;
+  until.until = "curate";
+  auto r = pipeline::run_build(spec, until);
+  EXPECT_EQ(r.ran, 1);
+  EXPECT_EQ(r.plan[1].action, pipeline::StagePlan::Action::OutOfRange);
+  EXPECT_FALSE(fs::exists(dir.file("work/dedup/stage.json")));
+  auto r2 = pipeline::run_build(spec, from);
+  EXPECT_EQ(r2.ran, 1);
+  EXPECT_TRUE(fs::exists(dir.file("work/dedup/stage.json")));
+
+  pipeline::BuildOptions bad;
+  bad.from = "train";
+  EXPECT_THROW(pipeline::run_build(spec, bad), Error);
+}
+
+TEST(Build, KilledBuildCompletesOnRerunWithSameOutput) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 6000);
+  write_text(dir.file("clean.yaml"), pipeline_yaml(dir.file("clean"), dir.file("in.jsonl")));
+  write_text(dir.file("killed.yaml"), pipeline_yaml(dir.file("killed"), dir.file("in.jsonl")));
+  auto clean = pipeline::load_pipeline(dir.file("clean.yaml"));
+  pipeline::run_build(clean, {});
+
+  // Kill the build at growing delays until a kill lands before the last stage has finished.
+  bool interrupted = false;
+  for (int delay_ms : {150, 300, 600, 1200, 2400}) {
+    fs::remove_all(dir.file("killed"));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      execl(NATIVELM_BIN, NATIVELM_BIN, "-q", "build", dir.file("killed.yaml").c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    usleep(delay_ms * 1000);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && !fs::exists(dir.file("killed/dedup/stage.json"))) {
+      interrupted = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(interrupted) << "could not interrupt the build";
+  auto rerun = pipeline::load_pipeline(dir.file("killed.yaml"));
+  auto r = pipeline::run_build(rerun, {});
+  EXPECT_GE(r.ran, 1);
+  EXPECT_EQ(folder_hash(dir.file("killed/dedup")), folder_hash(dir.file("clean/dedup")));
+  EXPECT_EQ(folder_hash(dir.file("killed/curate")), folder_hash(dir.file("clean/curate")));
+}
+
+void expect_error(const std::string& yaml, const std::string& fragment, const std::string& line) {
+  try {
+    pipeline::parse_pipeline(yaml, "p.yaml");
+    FAIL() << "expected an error for:\n" << yaml;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("p.yaml:" + line), std::string::npos) << e.what();
+  }
+}
+
+TEST(Build, MalformedPipelineNamesKeyAndLine) {
+  std::string head = "work_dir: w\ninputs: [x]\n";
+  expect_error(head + "stages:\n  dedup:\n    bands: many\n", "dedup.bands must be an integer", "5");
+  expect_error(head + "stages:\n  dedup:\n    jacard_check: true\n", "unknown key 'dedup.jacard_check'", "5");
+  expect_error(head + "stages:\n  pretrain: {}\n", "unknown stage 'pretrain'", "4");
+  expect_error(head + "colour: blue\nstages:\n  dedup: {}\n", "unknown key 'colour'", "3");
+  expect_error("inputs: [x]\nstages:\n  dedup: {}\n", "work_dir is required", "1");
+  expect_error(head + "stages:\n  dedup:\n    jaccard_check: maybe\n", "must be true or false", "5");
+  expect_error(head + "stages: [curate, dedup\n", "invalid YAML", "");
+  expect_error(head + "read:\n  text_mode: sentences\nstages:\n  dedup: {}\n", "unknown text mode", "4");
+}
+
+TEST(Build, CliReportsPlanAndErrors) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 20);
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl")));
+  auto r = run_nativelm("build --dry-run " + dir.file("p.yaml"), dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("would run"), std::string::npos) << r.out;
+  write_text(dir.file("bad.yaml"), "work_dir: w\ninputs: [x]\nstages:\n  dedup:\n    rows: -\n");
+  r = run_nativelm("build " + dir.file("bad.yaml"), dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:5"), std::string::npos) << r.err;
+}
+
+}  // namespace

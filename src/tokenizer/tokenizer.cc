@@ -8,6 +8,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 
 #include "core/atomic_file.h"
@@ -17,8 +18,21 @@
 
 namespace nlm::tokenizer {
 
+namespace {
+std::atomic<uint64_t> g_serial{0};
+
+// Per-thread cache of word -> ids for the tokenizer state that last used it on this thread. Words
+// repeat heavily in text, so most words skip BPE; the cache is dropped when it grows too large.
+struct WordCache {
+  uint64_t serial = UINT64_MAX;
+  std::unordered_map<std::string, std::vector<uint32_t>> map;
+};
+constexpr size_t kCacheMaxWords = 1 << 18;
+}  // namespace
+
 // Leftmost-longest matcher over added-token contents: a byte trie in a flat hash map.
 struct Tokenizer::Index {
+  uint64_t serial = 0;  // identifies this finalized state in per-thread word caches
   std::unordered_map<uint64_t, uint32_t> edges;  // (node << 8 | byte) -> child node
   std::vector<int32_t> terminal;                 // node -> index into `added`, or -1
   std::array<bool, 256> first{};
@@ -64,14 +78,19 @@ struct Tokenizer::Index {
   }
 };
 
-Tokenizer::Tokenizer() : index_(std::make_unique<Index>()) { index_->build(added); }
+Tokenizer::Tokenizer() : index_(std::make_unique<Index>()) {
+  index_->build(added);
+  index_->serial = g_serial.fetch_add(1);
+}
 Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
+
 void Tokenizer::finalize(const std::string& where) {
   model.finalize(where);
   index_->build(added);
+  index_->serial = g_serial.fetch_add(1);
 }
 
 uint32_t Tokenizer::vocab_size() const {
@@ -244,8 +263,25 @@ void Tokenizer::pre_tokenize(std::string_view segment, bool first_segment, std::
 
 void Tokenizer::encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const {
   thread_local std::vector<std::string> words;
+  thread_local WordCache cache;
+  if (cache.serial != index_->serial) {
+    cache.map.clear();
+    cache.serial = index_->serial;
+  }
   pre_tokenize(segment, first_segment, words);
-  for (auto& w : words) model.encode_word(w, out);
+  for (auto& w : words) {
+    auto it = cache.map.find(w);
+    if (it != cache.map.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      continue;
+    }
+    size_t before = out.size();
+    model.encode_word(w, out);
+    if (w.size() <= 64) {
+      if (cache.map.size() >= kCacheMaxWords) cache.map.clear();
+      cache.map.emplace(w, std::vector<uint32_t>(out.begin() + before, out.end()));
+    }
+  }
 }
 
 std::vector<uint32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {

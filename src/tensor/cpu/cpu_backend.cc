@@ -63,7 +63,9 @@ CpuBackend::CpuBackend(int threads) { set_threads(threads); }
 void CpuBackend::set_threads(int threads) {
   threads_ = threads > 0 ? threads : thread_count();
   omp_set_num_threads(threads_);
-  openblas_set_num_threads(threads_);
+  // OpenMP is the only thread pool: kernels split work into blocks and call single-threaded
+  // OpenBLAS on each, so BLAS threads never spin against OpenMP threads for the same cores.
+  openblas_set_num_threads(1);
 }
 
 void* CpuBackend::allocate(size_t bytes) {

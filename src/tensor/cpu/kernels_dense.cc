@@ -1,7 +1,9 @@
 // Dense CPU kernels: matmul through OpenBLAS, embedding, RMSNorm, RoPE, SwiGLU and elementwise
 // helpers, parallel over rows with OpenMP. Shapes in llm.c names (see kernels.h).
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -21,10 +23,32 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, 
     cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+namespace {
+// Splits [0, n) into one contiguous block per OpenMP thread (multiples of 16 rows), so each
+// thread runs a single-threaded gemm on its block: OpenMP is the only thread pool, and OpenBLAS
+// threads never compete with OpenMP threads for the cores. A block's result does not depend on
+// how the rows were split, so outputs are the same for any thread count.
+template <class F>
+void for_row_blocks(int n, F body) {
+  int threads = omp_get_max_threads();
+  int per = ((n + threads - 1) / threads + 15) / 16 * 16;
+  int blocks = per > 0 ? (n + per - 1) / per : 0;
+  if (blocks <= 1) {
+    if (n > 0) body(0, n);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < blocks; ++b) body(b * per, std::min(n, (b + 1) * per));
+}
+}  // namespace
+
 // out[N,OC] = inp[N,C] · W[OC,C]^T + b[OC]
 template <class T>
 void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int N, int C, int OC) {
-  gemm<T>(false, true, N, OC, C, T(1), inp, C, weight, C, T(0), out, OC);
+  for_row_blocks(N, [&](int n0, int n1) {
+    gemm<T>(false, true, n1 - n0, OC, C, T(1), inp + static_cast<int64_t>(n0) * C, C, weight, C, T(0),
+            out + static_cast<int64_t>(n0) * OC, OC);
+  });
   if (bias) {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; ++n) {
@@ -40,9 +64,15 @@ template <class T>
 void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
                      int N, int C, int OC, bool accumulate_dinp) {
   if (dinp)
-    gemm<T>(false, false, N, C, OC, T(1), dout, OC, weight, C, accumulate_dinp ? T(1) : T(0), dinp,
-            C);
-  gemm<T>(true, false, OC, C, N, T(1), dout, OC, inp, C, T(1), dweight, C);
+    for_row_blocks(N, [&](int n0, int n1) {
+      gemm<T>(false, false, n1 - n0, C, OC, T(1), dout + static_cast<int64_t>(n0) * OC, OC, weight, C,
+              accumulate_dinp ? T(1) : T(0), dinp + static_cast<int64_t>(n0) * C, C);
+    });
+  // dW rows [o0, o1) need all N rows of dout and inp: split over output channels instead.
+  for_row_blocks(OC, [&](int o0, int o1) {
+    gemm<T>(true, false, o1 - o0, C, N, T(1), dout + o0, OC, inp, C, T(1),
+            dweight + static_cast<int64_t>(o0) * C, C);
+  });
   if (dbias) {
 #pragma omp parallel for schedule(static)
     for (int j = 0; j < OC; ++j) {

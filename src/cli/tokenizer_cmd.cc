@@ -10,6 +10,7 @@
 #include "core/progress.h"
 #include "corpus/inputs.h"
 #include "tokenizer/publish.h"
+#include "tokenizer/stats.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/trainer.h"
 
@@ -148,10 +149,44 @@ void setup_train(CLI::App& group, cli::Actions& actions) {
   };
 }
 
+void setup_stats(CLI::App& group, cli::Actions& actions) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    std::string lang;
+    bool json = false;
+    cli::ReadFlags read;
+    tokenizer::StatsOptions s;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* sub = group.add_subcommand(
+      "stats", "Per-language fertility, bytes/chars per token, continued words, byte-fallback/unknown rates, parity");
+  sub->add_option("inputs", o->inputs, "Files, folders or globs (JSONL or text)")->required();
+  sub->add_option("-t,--tokenizer", o->s.tokenizers, "tokenizer.json or folder; repeat to compare")->required();
+  sub->add_option("--lang", o->lang, "Treat every document as this language (default: the lang field)");
+  sub->add_option("--lang-field", o->s.lang_field, "JSON field with the language")->capture_default_str();
+  sub->add_option("--reference", o->s.reference_lang,
+                  "Reference language for parity over parallel documents (same id across languages)");
+  sub->add_option("--max-docs", o->s.max_docs, "Stop after this many documents (0 = all)")->capture_default_str();
+  sub->add_flag("--json", o->json, "Print JSON instead of a table");
+  cli::add_read_flags(*sub, o->read);
+  actions[sub] = [o] {
+    o->s.read = o->read.resolve();
+    if (!o->lang.empty()) {
+      o->s.default_lang = o->lang;
+      o->s.force_lang = true;
+    }
+    auto r = tokenizer::tokenizer_stats(corpus::expand_inputs(o->inputs), o->s);
+    std::string out = o->json ? r.to_json() : r.to_table();
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  };
+}
+
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& group = cli::group(root, "tokenizer", "Train, inspect, extend and run BPE tokenizers (tokenizer.json)");
   setup_encode_decode(group, actions);
   setup_train(group, actions);
+  setup_stats(group, actions);
 }
 
 }  // namespace

@@ -6,13 +6,15 @@
 namespace nlm::pipeline {
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup"};
+  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize"};
   return order;
 }
 
 std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options) {
   if (name == "curate") return make_curate_stage(options);
   if (name == "dedup") return make_dedup_stage(options);
+  if (name == "tokenizer") return make_tokenizer_stage(options);
+  if (name == "tokenize") return make_tokenize_stage(options);
   std::string list;
   for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
   usage_error("unknown stage '" + name + "'", options.where(), "stages are: " + list);

@@ -17,5 +17,7 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
 
 std::unique_ptr<Stage> make_curate_stage(const Fields& options);
 std::unique_ptr<Stage> make_dedup_stage(const Fields& options);
+std::unique_ptr<Stage> make_tokenizer_stage(const Fields& options);
+std::unique_ptr<Stage> make_tokenize_stage(const Fields& options);
 
 }  // namespace nlm::pipeline

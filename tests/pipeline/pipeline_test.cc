@@ -221,3 +221,41 @@ TEST(Build, CliReportsPlanAndErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Build, TokenizerStagesFollowTheDocuments) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 200);
+  auto yaml = [&](int vocab) {
+    return pipeline_yaml(dir.file("work"), dir.file("in.jsonl")) +
+           "  tokenizer:\n    vocab_size: " + std::to_string(vocab) +
+           "\n    special_tokens: [\"<|end_of_text|>\"]\n"
+           "  tokenize:\n    val_fraction: 0.1\n";
+  };
+  write_text(dir.file("p.yaml"), yaml(400));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  EXPECT_EQ(r.ran, 4);
+  EXPECT_TRUE(fs::exists(dir.file("work/tokenizer/tokenizer.json")));
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  auto tok = report["stages"][3]["summary"];
+  EXPECT_GT(tok["train_tokens"].get<double>(), 1000);
+  EXPECT_GT(tok["val_documents"].get<double>(), 0);
+  EXPECT_GT(tok["bytes_per_token"].get<double>(), 1.5);
+
+  // A tokenizer option changed: curate and dedup are reused, tokenizer and tokenize rerun.
+  write_text(dir.file("p.yaml"), yaml(500));
+  auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r2 = pipeline::run_build(spec2, {});
+  ASSERT_EQ(r2.plan.size(), 4u);
+  EXPECT_EQ(r2.plan[0].action, pipeline::StagePlan::Action::Skip);
+  EXPECT_EQ(r2.plan[1].action, pipeline::StagePlan::Action::Skip);
+  EXPECT_EQ(r2.plan[2].action, pipeline::StagePlan::Action::Run);
+  EXPECT_EQ(r2.plan[3].action, pipeline::StagePlan::Action::Run);
+  auto report2 = nlohmann::json::parse(nlm::testing::read_text(r2.report_json));
+  // A larger vocabulary compresses better.
+  EXPECT_GT(report2["stages"][3]["summary"]["bytes_per_token"].get<double>(), tok["bytes_per_token"].get<double>());
+}
+
+}  // namespace

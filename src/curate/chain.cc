@@ -40,6 +40,7 @@ std::string ChainConfig::to_json() const {
   auto opts = [](auto o) {
     return ordered_json::parse(params_to_json([&](ParamVisitor& v) { o.visit(v); }));
   };
+  j["html"] = opts(html);
   bool any_filter = false;
   for (const auto& s : steps) {
     if (s == "normalize") j["normalize"] = opts(normalize);
@@ -80,6 +81,8 @@ std::string describe_steps() {
     else
       out += describe_params([&](ParamVisitor& v) { defaults.visit_step(s, v); }, "    ");
   }
+  out += "- html (extraction of WARC HTML responses, before the steps):\n";
+  out += describe_params([&](ParamVisitor& v) { config.html.visit(v); }, "    ");
   out += "Threshold profiles (filter steps): ";
   for (const auto& [name, p] : config.profiles) out += name + " ";
   out += "\n";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "curate/doc_context.h"
+#include "curate/html_extract.h"
 #include "curate/lid.h"
 #include "curate/normalize.h"
 #include "curate/pii.h"
@@ -31,6 +32,8 @@ struct ChainConfig {
   PiiOptions pii;
   // Filter thresholds per language; see profiles.h.
   ProfileMap profiles = builtin_profiles();
+  // HTML main-text extraction of WARC responses (before the steps run).
+  HtmlOptions html;
 
   // Throws a usage nlm::Error for an unknown or repeated step; `where` names the source.
   void validate(const std::string& where = "curate steps") const;

@@ -97,8 +97,8 @@ void apply_config_yaml(const std::string& yaml, ChainConfig& c, const std::strin
   try {
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
-      if (key != "steps" && key != "profiles")
-        usage_error("unknown key '" + key + "'", where, "the config has 'steps' and 'profiles'");
+      if (key != "steps" && key != "profiles" && key != "html")
+        usage_error("unknown key '" + key + "'", where, "the config has 'steps', 'profiles' and 'html'");
     }
     if (YAML::Node steps = root["steps"]) {
       if (!steps.IsSequence()) usage_error("'steps' must be a list", where);
@@ -117,6 +117,8 @@ void apply_config_yaml(const std::string& yaml, ChainConfig& c, const std::strin
       for (const auto& s : steps)
         if (s.IsMap()) apply_step(s.begin()->first.as<std::string>(), s.begin()->second, c, where);
     }
+    if (YAML::Node html = root["html"])
+      apply_options(html, [&](ParamVisitor& v) { c.html.visit(v); }, where + ": html");
     if (YAML::Node profiles = root["profiles"]) {
       if (!profiles.IsMap()) usage_error("'profiles' must be a mapping of language → thresholds", where);
       for (const auto& kv : profiles) {

@@ -8,6 +8,7 @@
 //     - pii: {custom: ["STAFF_ID=S-\\d{6}"]}
 //   profiles:                    # per-language thresholds for the filter steps
 //     yue: {base: zh, gopher_quality: {min_stop_words: 3}}
+//   html: {length_low: 50}       # HTML extraction of WARC responses (html_extract.h)
 //
 // Unknown keys and values of the wrong type are user errors naming the key and the file.
 #pragma once

@@ -16,7 +16,7 @@
 #include "core/runtime.h"
 #include "core/thread_pool.h"
 #include "corpus/inputs.h"
-#include "corpus/reader.h"
+#include "curate/source.h"
 #include "corpus/writer.h"
 
 namespace nlm::curate {
@@ -58,7 +58,8 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
   corpus::JsonlWriter out(job.out_path, wo);
   std::unique_ptr<corpus::JsonlWriter> rej;
   if (!job.rej_path.empty()) rej = std::make_unique<corpus::JsonlWriter>(job.rej_path, wo);
-  corpus::DocumentReader reader(job.input, o.read, &diag);
+  std::unique_ptr<DocSource> source = open_source(job.input, o.read, o.chain.html, &diag);
+  DocSource& reader = *source;
   corpus::Document doc;
   uint64_t last_raw = 0;
   chain.counters().clear();
@@ -100,7 +101,8 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
     ++st.languages[chain.context().lang()];
     out.write(doc);
   }
-  st.read = reader.stats();
+  st.read = reader.read_stats();
+  reader.add_counters(st.counters);
   for (const auto& [g, m] : chain.counters())
     for (const auto& [k, v] : m) st.counters[g][k] += v;
   out.commit();

@@ -4,7 +4,6 @@
 #include "curate/gopher_repetition.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "core/hash.h"
@@ -54,7 +53,10 @@ DupStats duplicates(std::string_view text, std::string_view sep) {
   }
   return s;
 }
-inline uint64_t mix(uint64_t h, uint64_t w) { return (h ^ w) * 0x9E3779B97F4A7C15ull + (h >> 29); }
+inline uint64_t mix(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 31);
+}
 }  // namespace
 
 std::optional<Rejection> GopherRepetition::check(DocContext& ctx, const GopherRepetitionOptions& o) {
@@ -84,72 +86,89 @@ std::optional<Rejection> GopherRepetition::check(DocContext& ctx, const GopherRe
 
   const auto& words = ctx.words();
   size_t n_words = words.size();
-  word_hash_.resize(n_words);
+  if (n_words < 2) return std::nullopt;
+  // gram_[i] / gram_chars_[i]: hash and characters of the n-gram starting at word i, extended
+  // from n-1 to n words in place, so each n costs one pass.
+  gram_.resize(n_words);
+  gram_chars_.resize(n_words);
   word_chars_.resize(n_words);
   for (size_t i = 0; i < n_words; ++i) {
     std::string_view w = ctx.word(words[i]);
-    word_hash_[i] = hash64(w);
-    word_chars_[i] = static_cast<uint32_t>(utf8_chars(w));
+    gram_[i] = hash64(w) | 1;  // never 0: 0 marks an empty slot in the table
+    gram_chars_[i] = word_chars_[i] = static_cast<uint32_t>(utf8_chars(w));
   }
+  word_hash_.assign(gram_.begin(), gram_.end());
+  table_.reset(n_words);
 
-  // Top n-gram: characters of the most frequent n-gram (counted once per occurrence, as datatrove
-  // does) over all characters; an n-gram seen once does not count.
   const double top_max[] = {o.max_top_2gram_char_frac, o.max_top_3gram_char_frac,
                             o.max_top_4gram_char_frac};
-  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> counts;  // hash → (count, chars)
-  for (int n = 2; n <= 4; ++n) {
-    if (n_words < static_cast<size_t>(n)) break;
-    counts.clear();
-    counts.reserve(n_words);
-    uint64_t best = 0;
-    for (size_t i = 0; i + n <= n_words; ++i) {
-      uint64_t h = static_cast<uint64_t>(n);
-      uint32_t c = 0;
-      for (int k = 0; k < n; ++k) {
-        h = mix(h, word_hash_[i + k]);
-        c += word_chars_[i + k];
-      }
-      auto& e = counts[h];
-      ++e.first;
-      e.second = c;
-      if (e.first > 1) best = std::max<uint64_t>(best, uint64_t{e.first} * e.second);
-    }
-    double f = static_cast<double>(best) / chars;
-    if (f > top_max[n - 2])
-      return Rejection{"gopher_repetition.max_top_" + std::to_string(n) + "gram_char_frac", f};
-  }
-
-  // Repeated n-grams: walk the words; an n-gram seen before adds its characters and the walk
-  // jumps past it, so overlapping repeats are not counted twice.
   const double dup_max[] = {o.max_dup_5gram_char_frac, o.max_dup_6gram_char_frac,
                             o.max_dup_7gram_char_frac, o.max_dup_8gram_char_frac,
                             o.max_dup_9gram_char_frac, o.max_dup_10gram_char_frac};
-  std::unordered_set<uint64_t> seen;
-  for (int n = 5; n <= 10; ++n) {
-    if (n_words < static_cast<size_t>(n)) break;
-    seen.clear();
-    seen.reserve(n_words);
-    uint64_t repeated = 0;
-    size_t i = 0;
-    while (i + n <= n_words) {
-      uint64_t h = static_cast<uint64_t>(n);
-      uint32_t c = 0;
-      for (int k = 0; k < n; ++k) {
-        h = mix(h, word_hash_[i + k]);
-        c += word_chars_[i + k];
-      }
-      if (!seen.insert(h).second) {
-        repeated += c;
-        i += static_cast<size_t>(n);
-      } else {
-        ++i;
-      }
+  for (size_t n = 2; n <= 10 && n <= n_words; ++n) {
+    size_t count = n_words - n + 1;
+    for (size_t i = 0; i < count; ++i) {
+      gram_[i] = mix(gram_[i], word_hash_[i + n - 1]) | 1;
+      gram_chars_[i] += word_chars_[i + n - 1];
     }
-    double f = static_cast<double>(repeated) / chars;
-    if (f > dup_max[n - 5])
-      return Rejection{"gopher_repetition.max_dup_" + std::to_string(n) + "gram_char_frac", f};
+    table_.clear();
+    if (n <= 4) {
+      // Top n-gram: characters of the most frequent n-gram times its count (as datatrove does);
+      // an n-gram seen once does not count.
+      uint64_t best = 0;
+      for (size_t i = 0; i < count; ++i) {
+        uint32_t& c = table_.slot(gram_[i]);
+        ++c;
+        if (c > 1) best = std::max<uint64_t>(best, uint64_t{c} * gram_chars_[i]);
+      }
+      double f = static_cast<double>(best) / chars;
+      if (f > top_max[n - 2])
+        return Rejection{"gopher_repetition.max_top_" + std::to_string(n) + "gram_char_frac", f};
+    } else {
+      // Repeated n-grams: an n-gram seen before adds its characters and the walk jumps past it,
+      // so overlapping repeats are not counted twice.
+      uint64_t repeated = 0;
+      size_t i = 0;
+      while (i < count) {
+        uint32_t& c = table_.slot(gram_[i]);
+        if (c) {
+          repeated += gram_chars_[i];
+          i += n;
+        } else {
+          c = 1;
+          ++i;
+        }
+      }
+      double f = static_cast<double>(repeated) / chars;
+      if (f > dup_max[n - 5])
+        return Rejection{"gopher_repetition.max_dup_" + std::to_string(n) + "gram_char_frac", f};
+    }
   }
   return std::nullopt;
+}
+
+}  // namespace nlm::curate
+
+namespace nlm::curate {
+
+void NgramTable::reset(size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap <<= 1;
+  if (keys_.size() < cap || keys_.size() > 4 * cap) {
+    keys_.assign(cap, 0);
+    counts_.assign(cap, 0);
+    used_.clear();
+  }
+  mask_ = keys_.size() - 1;
+}
+
+void NgramTable::clear() {
+  // Only the slots in use are reset, so a small document after a large one stays cheap.
+  for (uint32_t i : used_) {
+    keys_[i] = 0;
+    counts_[i] = 0;
+  }
+  used_.clear();
 }
 
 }  // namespace nlm::curate

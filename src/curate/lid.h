@@ -29,8 +29,9 @@ struct LidOptions {
   // of the text in the top language, halved when CLD2 calls the result unreliable; fastText's is
   // the model's probability.
   double min_score = 0;
-  // Only the first this many bytes are examined (speed; the start of a page is representative).
-  int64_t max_bytes = 20000;
+  // Only the first this many bytes are examined: CLD2 costs ~25 ns a byte, and its guess hardly
+  // changes after a few kB of running text.
+  int64_t max_bytes = 4096;
 
   void visit(ParamVisitor& v);
 };

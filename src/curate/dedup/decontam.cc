@@ -20,6 +20,7 @@
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "curate/dedup/shingles.h"
+#include "curate/dedup/stage_output.h"
 #include "text/dedup_words.h"
 #include "text/utf8.h"
 
@@ -123,18 +124,9 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   DecontamResult result;
   if (options.benchmarks.empty()) usage_error("no benchmark files given", "--benchmark", "name the test-set JSONL files");
   if (options.ngram < 1 || options.ngram > 64) usage_error("n-gram length must be 1..64", "--ngram");
-  Manifest manifest;
-  manifest.stage = "decontam";
-  manifest.options_json = options_json(options);
-  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
-  for (const auto& f : options.benchmarks) manifest.inputs.push_back(describe_file(f));
-  if (!options.force) {
-    auto old = read_manifest(options.shards.dir);
-    if (old && manifest_matches(*old, options.shards.dir, manifest.stage, manifest.options_json, manifest.inputs)) {
-      result.up_to_date = true;
-      return result;
-    }
-  }
+  Manifest manifest = begin_stage("decontam", options_json(options), files, options.shards.dir, options.force,
+                                  result.up_to_date, options.benchmarks);
+  if (result.up_to_date) return result;
 
   // Benchmark n-grams; items shorter than n words go to a table of their own length.
   const size_t n = static_cast<size_t>(options.ngram);
@@ -278,10 +270,7 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   std::stable_sort(result.matched_items.begin(), result.matched_items.end(),
                    [](auto& a, auto& b) { return a.second > b.second; });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  manifest.seconds = result.seconds;
-  manifest.stats_json = result.to_json();
-  write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
-  writer.finish(manifest);
+  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

@@ -26,6 +26,7 @@
 #include "curate/dedup/external_sort.h"
 #include "curate/dedup/minhash.h"
 #include "curate/dedup/shingles.h"
+#include "curate/dedup/stage_output.h"
 #include "curate/dedup/union_find.h"
 #include "text/dedup_words.h"
 
@@ -135,17 +136,9 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
     usage_error("Jaccard threshold must be in (0, 1]", "--jaccard-threshold");
   if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup");
 
-  Manifest manifest;
-  manifest.stage = "dedup";
-  manifest.options_json = options_json(options);
-  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
-  if (!options.force) {
-    auto old = read_manifest(options.shards.dir);
-    if (old && manifest_matches(*old, options.shards.dir, manifest.stage, manifest.options_json, manifest.inputs)) {
-      result.up_to_date = true;
-      return result;
-    }
-  }
+  Manifest manifest = begin_stage("dedup", options_json(options), files, options.shards.dir, options.force,
+                                  result.up_to_date);
+  if (result.up_to_date) return result;
 
   const int rank = comm.rank(), ranks = comm.size();
   result.ranks = ranks;
@@ -501,10 +494,7 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   std::error_code ec;
   std::filesystem::remove_all(spill_root, ec);
   std::filesystem::remove_all(options.shards.dir + "/.dedup-work", ec);
-  manifest.seconds = result.seconds;
-  manifest.stats_json = result.to_json();
-  write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
-  writer.finish(manifest);
+  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

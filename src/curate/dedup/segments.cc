@@ -15,6 +15,7 @@
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "curate/dedup/external_sort.h"
+#include "curate/dedup/stage_output.h"
 #include "text/dedup_words.h"
 
 namespace nlm::dedup {
@@ -109,17 +110,9 @@ std::string SegmentDedupResult::summary() const {
 SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, const SegmentDedupOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   SegmentDedupResult result;
-  Manifest manifest;
-  manifest.stage = "dedup.lines";
-  manifest.options_json = options_json(options);
-  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
-  if (!options.force) {
-    auto old = read_manifest(options.shards.dir);
-    if (old && manifest_matches(*old, options.shards.dir, manifest.stage, manifest.options_json, manifest.inputs)) {
-      result.up_to_date = true;
-      return result;
-    }
-  }
+  Manifest manifest = begin_stage("dedup.lines", options_json(options), files, options.shards.dir, options.force,
+                                  result.up_to_date);
+  if (result.up_to_date) return result;
   if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup-lines");
   const std::string spill_dir = options.shards.dir + "/.dedup-spill";
 
@@ -239,10 +232,7 @@ SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, cons
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::error_code ec;
   std::filesystem::remove_all(spill_dir, ec);
-  manifest.seconds = result.seconds;
-  manifest.stats_json = result.to_json();
-  write_file_atomic(options.shards.dir + "/report.json", result.to_json() + "\n");
-  writer.finish(manifest);
+  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

@@ -1,0 +1,51 @@
+// HTML → main-content text: gumbo parses the page (after charset decoding, see charset.h), block
+// elements become paragraphs, and boilerplate is dropped jusText-style (Pomikálek 2011):
+// each paragraph is classed by length, link density and stop-word density, then short and
+// near-good paragraphs take the class of their good/bad neighbours. Stop-word lists exist for
+// several languages (picked by <html lang> or CLD2); without one, the language-independent mode
+// judges by length and link density only. Scripts, styles, navigation, forms and the like never
+// count. Headings are kept as text lines.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "curate/params.h"
+
+namespace nlm::curate {
+
+struct HtmlOptions {
+  // jusText defaults: paragraphs shorter than length_low characters are "short"; good ones need
+  // length_high characters and stop-word density >= stopwords_high; near-good ones
+  // stopwords_low; more than max_link_density of the characters inside links is boilerplate.
+  // Lengths count East Asian wide characters twice.
+  int64_t length_low = 70;
+  int64_t length_high = 200;
+  double stopwords_low = 0.30;
+  double stopwords_high = 0.32;
+  double max_link_density = 0.2;
+  // A short heading followed by good text within this many characters is kept.
+  int64_t max_heading_distance = 200;
+  // Pages nested deeper than this (an "HTML bomb") are not parsed (counted as html_too_deep).
+  int64_t max_depth = 1000;
+  // Pages larger than this are not parsed (counted as html_too_large).
+  int64_t max_html_bytes = 8 << 20;
+
+  void visit(ParamVisitor& v);
+};
+
+struct HtmlText {
+  std::string text;   // main content, paragraphs separated by blank lines
+  std::string title;
+  std::string lang;   // <html lang>, lower-case, "" if absent
+  std::string problem;  // "" on success, else "html_too_deep" / "html_too_large"
+};
+
+// Not thread-safe state-free function: safe to call from many threads.
+HtmlText extract_html_text(std::string_view utf8_html, const HtmlOptions& options = {});
+
+// Stop words used for jusText's density, for a language code ("en", "de", ...); empty when none.
+const std::vector<std::string>& justext_stopwords(const std::string& lang);
+
+}  // namespace nlm::curate

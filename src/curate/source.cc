@@ -1,0 +1,151 @@
+// Document sources for curate: the JSONL/text reader, and WARC records → documents.
+#include "curate/source.h"
+
+#include <nlohmann/json.hpp>
+
+#include "corpus/reader.h"
+#include "corpus/warc_reader.h"
+#include "curate/charset.h"
+#include "curate/text_util.h"
+#include "text/utf8.h"
+
+namespace nlm::curate {
+
+namespace {
+class ReaderSource : public DocSource {
+ public:
+  ReaderSource(const std::string& path, const corpus::ReadOptions& read, corpus::Diagnostics* diag)
+      : reader_(path, read, diag) {}
+  bool next(corpus::Document& doc) override { return reader_.next(doc); }
+  uint64_t raw_bytes_read() const override { return reader_.raw_bytes_read(); }
+  corpus::ReadStats read_stats() const override { return reader_.stats(); }
+  void add_counters(Counters&) const override {}
+
+ private:
+  corpus::DocumentReader reader_;
+};
+
+class WarcSource : public DocSource {
+ public:
+  WarcSource(const std::string& path, const HtmlOptions& html, corpus::Diagnostics* diag)
+      : reader_(path), html_(html), diag_(diag), source_(std::make_shared<const std::string>(path)) {
+    stats_.files = 1;
+  }
+
+  bool next(corpus::Document& doc) override {
+    corpus::WarcRecord rec;
+    while (reader_.next(rec)) {
+      if (make_doc(rec, doc)) {
+        ++stats_.docs;
+        stats_.text_bytes += doc.text.size();
+        return true;
+      }
+    }
+    if (!reported_ && !reader_.last_problem().empty()) {
+      reported_ = true;
+      if (diag_) diag_->malformed(*source_, reader_.last_problem());
+    }
+    return false;
+  }
+  uint64_t raw_bytes_read() const override { return reader_.raw_bytes_read(); }
+  corpus::ReadStats read_stats() const override {
+    corpus::ReadStats s = stats_;
+    s.truncated_files = reader_.stats().truncated_files;
+    s.raw_bytes = reader_.raw_bytes_read();
+    return s;
+  }
+  void add_counters(Counters& c) const override {
+    const auto& w = reader_.stats();
+    c["warc"]["records"] += w.records;
+    c["warc"]["bad_records"] += w.bad_records;
+    c["warc"]["oversized_records"] += w.oversized_records;
+    for (const auto& [k, v] : counts_) c["warc"][k] += v;
+  }
+
+ private:
+  bool make_doc(const corpus::WarcRecord& rec, corpus::Document& doc) {
+    std::string_view type = rec.type();
+    std::string_view block = rec.block;
+    std::string content_type;
+    bool html = false;
+    if (type == "conversion") {  // WET: already text
+      content_type = "text/plain; charset=utf-8";
+    } else if (type == "response" || type == "resource") {
+      if (type == "response") {
+        // HTTP status line and headers, then the body.
+        size_t end = block.find("\r\n\r\n");
+        size_t skip = 4;
+        if (end == std::string_view::npos) {
+          end = block.find("\n\n");
+          skip = 2;
+        }
+        if (end == std::string_view::npos) return skip_record("bad_http");
+        std::string_view head = block.substr(0, end);
+        if (head.rfind("HTTP/", 0) != 0) return skip_record("bad_http");
+        size_t sp = head.find(' ');
+        if (sp == std::string_view::npos || head.substr(sp + 1, 1) != "2") return skip_record("http_not_2xx");
+        for (size_t p = 0; p < head.size();) {
+          size_t nl = head.find('\n', p);
+          std::string_view line = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
+          if (ascii_lower(line.substr(0, 13)) == "content-type:") content_type = std::string(trim(line.substr(13)));
+          if (nl == std::string_view::npos) break;
+          p = nl + 1;
+        }
+        block = block.substr(end + skip);
+      } else {
+        content_type = std::string(rec.header("Content-Type"));
+      }
+      std::string mime = ascii_lower(content_type.substr(0, content_type.find(';')));
+      mime = std::string(trim(mime));
+      html = mime == "text/html" || mime == "application/xhtml+xml" || mime.empty();
+      if (!html && mime != "text/plain") return skip_record("not_text");
+    } else {
+      return false;  // warcinfo, request, metadata, revisit: not documents
+    }
+    Decoded dec = decode_to_utf8(block, content_type, html);
+    std::string title;
+    if (html) {
+      HtmlText t = extract_html_text(dec.text, html_);
+      if (!t.problem.empty()) return skip_record(t.problem);
+      doc.clear();
+      doc.text = std::move(t.text);
+      title = std::move(t.title);
+    } else {
+      doc.clear();
+      doc.text = std::move(dec.text);
+    }
+    if (trim(doc.text).empty()) return skip_record("no_text");
+    doc.source = source_;
+    doc.id = std::string(rec.header("WARC-Record-ID"));
+    nlohmann::ordered_json meta;
+    meta["url"] = std::string(rec.header("WARC-Target-URI"));
+    meta["date"] = std::string(rec.header("WARC-Date"));
+    meta["charset"] = dec.charset;
+    meta["charset_source"] = dec.source;
+    if (!title.empty()) meta["title"] = title;
+    doc.set_field("meta", meta.dump());
+    ++counts_[html ? "html_docs" : "text_docs"];
+    return true;
+  }
+  bool skip_record(const std::string& why) {
+    ++counts_[why];
+    return false;
+  }
+
+  corpus::WarcReader reader_;
+  HtmlOptions html_;
+  corpus::Diagnostics* diag_;
+  std::shared_ptr<const std::string> source_;
+  corpus::ReadStats stats_;
+  std::map<std::string, uint64_t> counts_;
+  bool reported_ = false;
+};
+}  // namespace
+
+std::unique_ptr<DocSource> open_source(const std::string& path, const corpus::ReadOptions& read,
+                                       const HtmlOptions& html, corpus::Diagnostics* diag) {
+  if (corpus::is_warc_path(path)) return std::make_unique<WarcSource>(path, html, diag);
+  return std::make_unique<ReaderSource>(path, read, diag);
+}
+
+}  // namespace nlm::curate

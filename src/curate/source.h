@@ -1,0 +1,30 @@
+// Where curate's documents come from, per input shard: JSONL/text through corpus::DocumentReader,
+// or WARC/WET archives, whose records become documents here: WET conversion records as they are,
+// HTML responses through charset decoding (charset.h) and main-text extraction (html_extract.h),
+// with URL, date and charset kept under "meta". Skipped records are counted under "warc".
+#pragma once
+#include <memory>
+#include <string>
+
+#include "corpus/document.h"
+#include "corpus/read_options.h"
+#include "curate/doc_context.h"
+#include "curate/html_extract.h"
+
+namespace nlm::curate {
+
+class DocSource {
+ public:
+  virtual ~DocSource() = default;
+  virtual bool next(corpus::Document& doc) = 0;
+  virtual uint64_t raw_bytes_read() const = 0;
+  // Reader statistics: the ReadStats that apply, plus named counters (e.g. "warc").
+  virtual corpus::ReadStats read_stats() const = 0;
+  virtual void add_counters(Counters& counters) const = 0;
+};
+
+// WARC/WET by file name (corpus::is_warc_path), else the document reader.
+std::unique_ptr<DocSource> open_source(const std::string& path, const corpus::ReadOptions& read,
+                                       const HtmlOptions& html, corpus::Diagnostics* diag);
+
+}  // namespace nlm::curate

@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "corpus/inputs.h"
+#include "core/atomic_file.h"
+#include "tokenizer/extend.h"
 #include "tokenizer/publish.h"
 #include "tokenizer/stats.h"
 #include "tokenizer/tokenizer.h"
@@ -182,11 +184,49 @@ void setup_stats(CLI::App& group, cli::Actions& actions) {
   };
 }
 
+void setup_extend(CLI::App& group, cli::Actions& actions) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    std::string base, output;
+    cli::ReadFlags read;
+    tokenizer::ExtendOptions e;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* sub = group.add_subcommand(
+      "extend", "Append target-language tokens and merges to a tokenizer; writes new_tokens.json (old pieces)");
+  sub->add_option("inputs", o->inputs, "Target-language corpus: files, folders or globs")->required();
+  sub->add_option("-t,--tokenizer", o->base, "Base tokenizer.json or folder")->required();
+  sub->add_option("-o,--output", o->output, "Output folder")->required();
+  sub->add_option("--new-tokens", o->e.new_tokens, "Tokens to add at most")->capture_default_str();
+  sub->add_option("--min-frequency", o->e.train.min_frequency, "Least count of a merged pair")->capture_default_str();
+  sub->add_option("--max-token-bytes", o->e.train.max_token_bytes, "Longest new token in bytes (0 = no limit)")
+      ->capture_default_str();
+  sub->add_option("--lang-alpha", o->e.train.lang_alpha, "Per-language weight exponent")->capture_default_str();
+  cli::add_read_flags(*sub, o->read);
+  actions[sub] = [o] {
+    o->e.train.read = o->read.resolve();
+    Progress timer("", 0);
+    auto files = corpus::expand_inputs(o->inputs);
+    auto tok = tokenizer::Tokenizer::load(o->base);
+    auto r = tokenizer::extend_tokenizer(tok, files, o->e);
+    timer.finish();
+    make_dirs(o->output);
+    write_file_atomic(o->output + "/new_tokens.json", r.to_json());
+    std::string opts = "{\"base\":\"" + o->base + "\",\"new_tokens\":" + std::to_string(o->e.new_tokens) + "}";
+    tokenizer::publish_tokenizer(tok, o->output, "tokenizer.extend", opts, files, r.stats.to_json(), timer.seconds(),
+                                 {"new_tokens.json"});
+    std::printf("added %zu tokens (vocab now %u) -> %s/tokenizer.json, new_tokens.json\n", r.added.size(),
+                tok.vocab_size(), o->output.c_str());
+    return 0;
+  };
+}
+
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& group = cli::group(root, "tokenizer", "Train, inspect, extend and run BPE tokenizers (tokenizer.json)");
   setup_encode_decode(group, actions);
   setup_train(group, actions);
   setup_stats(group, actions);
+  setup_extend(group, actions);
 }
 
 }  // namespace

@@ -407,9 +407,24 @@ std::string Tokenizer::to_json() const {
   };
   out += "    \"vocab\": {";
   bool first = true;
+  // HF numbers added tokens from the model's vocab *count*, so ids must be contiguous: added
+  // tokens that sit in a hole below a model token (Llama 3 specials after `extend`) are written
+  // into the vocab too, which makes HF keep their ids.
+  uint32_t last_present = 0;
+  for (uint32_t id = 0; id < model.size(); ++id)
+    if (model.present[id]) last_present = id;
   for (uint32_t id = 0; id < model.size(); ++id) {
-    if (!model.present[id]) continue;
-    out += (first ? "\n      " : ",\n      ") + form(id) + ": " + std::to_string(id);
+    std::string entry;
+    if (model.present[id]) {
+      entry = form(id);
+    } else if (id < last_present) {
+      const AddedToken* a = added_token(id);
+      if (!a) continue;
+      entry = q(model.byte_level ? bytes_to_byte_level(a->content) : a->content);
+    } else {
+      continue;
+    }
+    out += (first ? "\n      " : ",\n      ") + entry + ": " + std::to_string(id);
     first = false;
   }
   out += "\n    },\n    \"merges\": [";

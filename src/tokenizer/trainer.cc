@@ -356,12 +356,10 @@ Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> wo
   return tok;
 }
 
-Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o, TrainStats* stats) {
+std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std::string>& files,
+                                                         const Tokenizer& pipeline, const TrainOptions& o,
+                                                         TrainStats& local) {
   auto t0 = std::chrono::steady_clock::now();
-  Tokenizer pipeline;
-  set_pipeline(pipeline, o);
-  pipeline.model.byte_level = false;  // only the pipeline is used here; the model stays empty
-  pipeline.finalize("trainer");
   const int threads = thread_count();
   // Per worker: language -> word counts, and language -> bytes.
   std::vector<std::map<std::string, WordCounts>> counts(threads);
@@ -428,17 +426,44 @@ Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o
   }
   std::vector<std::pair<std::string, uint64_t>> words(all.begin(), all.end());
   all.clear();
-  TrainStats local;
   for (int w = 0; w < threads; ++w) {
     local.docs += docs[w];
     local.words += words_seen[w];
   }
   local.bytes = total_bytes;
   for (auto& [l, w] : weight) local.lang_weights.push_back({l, w / min_w});
+  std::sort(words.begin(), words.end());
   local.count_seconds = seconds_since(t0);
+  return words;
+}
+
+Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o, TrainStats* stats) {
+  Tokenizer pipeline;
+  set_pipeline(pipeline, o);
+  pipeline.model.byte_level = false;  // only the pipeline is used here; the model stays empty
+  pipeline.finalize("trainer");
+  TrainStats local;
+  auto words = count_words(files, pipeline, o, local);
   Tokenizer tok = train_bpe_from_counts(std::move(words), o, &local);
   if (stats) *stats = local;
   return tok;
+}
+
+uint64_t extend_bpe(BpeModel& model, const std::vector<std::pair<std::string, uint64_t>>& words,
+                    uint32_t new_tokens, const TrainOptions& o) {
+  std::vector<uint8_t> mergeable(model.size(), 0);
+  for (uint32_t i = 0; i < model.size(); ++i) mergeable[i] = model.present[i];
+  if (model.unk != kNoToken) mergeable[model.unk] = 0;
+  for (uint32_t f : model.fallback_ids)
+    if (f != kNoToken) mergeable[f] = 0;
+  Trainer tr{o, model, {}, {}, {}, {}, {}, {}, {}, mergeable};
+  tr.load_words(words);  // segmented by the existing merges
+  ThreadPool pool(thread_count());
+  tr.count_pairs(pool);
+  uint64_t merges = 0;
+  tr.run(model.size() + new_tokens, pool, merges);
+  model.finalize("extend");
+  return merges;
 }
 
 }  // namespace nlm::tokenizer

@@ -70,6 +70,17 @@ Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o
 Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> word_counts,
                                 const TrainOptions& options, TrainStats* stats = nullptr);
 
+// Counts the words of `files` as `pipeline` pre-tokenizes them (per-language weights applied),
+// sorted by word. Fills docs, bytes, words, lang_weights and count_seconds of `stats`.
+std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std::string>& files,
+                                                         const Tokenizer& pipeline, const TrainOptions& options,
+                                                         TrainStats& stats);
+// Continues BPE from the model's merges: words are segmented by the existing merges, and up to
+// `new_tokens` merges are learned on top and appended (ranked after every existing merge, so
+// existing text tokenizes the same except where a new merge applies). Returns merges added.
+uint64_t extend_bpe(BpeModel& model, const std::vector<std::pair<std::string, uint64_t>>& words,
+                    uint32_t new_tokens, const TrainOptions& options);
+
 // The pipeline (normalizers, pre-tokenizers, decoders) of a freshly trained tokenizer.
 void set_pipeline(Tokenizer& tok, const TrainOptions& options);
 

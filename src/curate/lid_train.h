@@ -1,0 +1,45 @@
+// `nativelm lid train`: trains a fastText supervised language-ID model (libfasttext) from labelled
+// JSONL, e.g. to tell Cantonese from Mandarin, which CLD2 cannot. Text is fed as ICU words (the
+// same form the lid step predicts on, see lid.h), with character n-grams for robustness.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "corpus/read_options.h"
+#include "curate/params.h"
+
+namespace nlm::curate {
+
+struct LidTrainOptions {
+  // JSON member holding each document's label (e.g. "yue", "zh").
+  std::string label_field = "lang";
+  // Where the model is written (.bin).
+  std::string output = "lid.bin";
+  // fastText hyper-parameters; the defaults suit a few labels and a few MB of text.
+  int64_t epoch = 25;
+  double lr = 0.5;
+  int64_t dim = 32;
+  int64_t word_ngrams = 2;
+  int64_t minn = 1;  // character n-grams: 1..3 covers single Han characters and short words
+  int64_t maxn = 3;
+  int64_t bucket = 200000;
+  int64_t threads = 1;  // 1 keeps training deterministic
+  int64_t seed = 1;
+
+  void visit(ParamVisitor& v);
+};
+
+struct LidTrainResult {
+  uint64_t examples = 0;
+  uint64_t unlabelled = 0;  // documents without the label field (skipped)
+  std::map<std::string, uint64_t> labels;
+  std::string summary() const;
+};
+
+// Throws a usage nlm::Error when no labelled document is found.
+LidTrainResult train_lid(const std::vector<std::string>& files, const corpus::ReadOptions& read,
+                         const LidTrainOptions& options);
+
+}  // namespace nlm::curate

@@ -13,6 +13,7 @@
 #include "corpus/reader.h"
 #include "curate/dedup/dedup.h"
 #include "curate/dedup/synthetic.h"
+#include "output_util.h"
 #include "test_util.h"
 
 namespace nlm::dedup {
@@ -41,16 +42,6 @@ std::map<std::string, double> read_output(const std::string& dir) {
   return out;
 }
 
-std::string concat_outputs(const std::string& dir) {
-  std::string all;
-  for (int i = 0;; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/part-%05d.jsonl", i);
-    if (!std::filesystem::exists(dir + name)) break;
-    all += nlm::testing::read_text(dir + name);
-  }
-  return all;
-}
 
 // Word 5-gram sets by whitespace split, independent of the library's shingler.
 double true_jaccard(const std::string& a, const std::string& b) {
@@ -191,7 +182,7 @@ TEST(Dedup, SameBytesForAnyThreadCountAndSpillBudget) {
     if (variant >= 1) {
       EXPECT_GT(r.spill_runs, 2u);
     }
-    std::string out = concat_outputs(o.shards.dir);
+    std::string out = testing::concat_shards(o.shards.dir);
     EXPECT_FALSE(out.empty());
     if (variant == 0) {
       reference = out;
@@ -209,14 +200,14 @@ TEST(Dedup, RerunSkipsFinishedOutputAndRedoesAnInterruptedOne) {
   auto o = base_options(dir.file("out"));
   auto first = run_dedup({dir.file("in.jsonl")}, o);
   EXPECT_FALSE(first.up_to_date);
-  std::string before = concat_outputs(o.shards.dir);
+  std::string before = testing::concat_shards(o.shards.dir);
   EXPECT_TRUE(run_dedup({dir.file("in.jsonl")}, o).up_to_date);
   // A killed run leaves no manifest (ShardWriter removes it first) and maybe a stray spill folder.
   std::filesystem::remove(dir.file("out/manifest.json"));
   nlm::testing::write_text(dir.file("out/.dedup-spill/bands-0.run"), "torn");
   auto again = run_dedup({dir.file("in.jsonl")}, o);
   EXPECT_FALSE(again.up_to_date);
-  EXPECT_EQ(concat_outputs(o.shards.dir), before);
+  EXPECT_EQ(testing::concat_shards(o.shards.dir), before);
   o.minhash.seed = 9;  // other options: redone
   EXPECT_FALSE(run_dedup({dir.file("in.jsonl")}, o).up_to_date);
 }

@@ -6,21 +6,12 @@
 
 #include "core/json_escape.h"
 #include "curate/dedup/synthetic.h"
+#include "output_util.h"
 #include "test_util.h"
 
 namespace nlm::dedup {
 namespace {
 
-std::string shards_of(const std::string& dir) {
-  std::string all;
-  for (int i = 0;; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/part-%05d.jsonl", i);
-    if (!std::filesystem::exists(dir + name)) break;
-    all += nlm::testing::read_text(dir + name);
-  }
-  return all;
-}
 
 TEST(DedupMpi, RanksGiveTheSameBytesAsOneProcess) {
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
@@ -42,14 +33,14 @@ TEST(DedupMpi, RanksGiveTheSameBytesAsOneProcess) {
     std::string args = "-q dedup " + dir.file("in") + " --extension .jsonl --max-docs 100" + flags + " -o ";
     auto one = nlm::testing::run_nativelm(args + dir.file("one"), dir.path());
     ASSERT_EQ(one.exit_code, 0) << one.err;
-    std::string reference = shards_of(dir.file("one"));
+    std::string reference = testing::concat_shards(dir.file("one"));
     ASSERT_FALSE(reference.empty());
     for (int np : {2, 3}) {
       std::string out = dir.file("np" + std::to_string(np));
       std::string cmd = mpirun + "-np " + std::to_string(np) + " " + NATIVELM_BIN + " " + args + out + " >" +
                         dir.file("mpi.log") + " 2>&1";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << nlm::testing::read_text(dir.file("mpi.log"));
-      EXPECT_EQ(shards_of(out), reference) << np << " ranks," << flags;
+      EXPECT_EQ(testing::concat_shards(out), reference) << np << " ranks," << flags;
       EXPECT_TRUE(std::filesystem::exists(out + "/manifest.json"));
       EXPECT_FALSE(std::filesystem::exists(out + "/.dedup-spill"));
       auto report = nlm::testing::read_text(out + "/report.json");

@@ -382,46 +382,59 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   if (options.jaccard_check && !pairs.empty()) {
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    // Shingle sets of the documents that occur in a pair, from a second read of their files.
-    std::vector<uint32_t> needed;
-    for (auto [a, b] : pairs) {
-      needed.push_back(a);
-      needed.push_back(b);
-    }
-    std::sort(needed.begin(), needed.end());
-    needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
-    std::vector<std::vector<uint64_t>> sets(needed.size());
     std::vector<std::unique_ptr<Shingler>> shinglers;
     for (int i = 0; i < pool.size(); ++i) shinglers.push_back(std::make_unique<Shingler>(options.minhash));
-    pool.parallel_for_worker(files.size(), [&](size_t fi, int wi) {
-      auto lo = std::lower_bound(needed.begin(), needed.end(), static_cast<uint32_t>(offset[fi]));
-      if (lo == needed.end() || *lo >= offset[fi + 1]) return;
-      corpus::Diagnostics quiet(0, false);
-      corpus::DocumentReader reader(files[fi], options.read, &quiet);
-      corpus::Document doc;
-      std::string norm;
-      uint32_t g = static_cast<uint32_t>(offset[fi]);
-      for (; reader.next(doc) && lo != needed.end() && *lo < offset[fi + 1]; ++g) {
-        if (g != *lo) continue;
-        text::dedup_normalize(doc.text, norm);
-        shinglers[static_cast<size_t>(wi)]->shingle_set(norm, sets[static_cast<size_t>(lo - needed.begin())]);
-        ++lo;
+    // Pairs are verified in blocks whose shingle sets fit in --memory, each block with a read of
+    // the files holding its documents. A set's size is bounded from the text size: at most one
+    // 8-byte shingle per code point (char) or per 2 bytes (word: a letter and a separator).
+    const uint64_t per_byte = options.minhash.shingle == ShingleKind::Char ? 8 : 4;
+    auto cost = [&](uint32_t g) { return per_byte * bytes[g] + 64; };
+    std::vector<uint32_t> needed;
+    std::vector<std::vector<uint64_t>> sets;
+    std::vector<char> accept;
+    for (size_t begin = 0, end = 0; begin < pairs.size(); begin = end) {
+      ++result.jaccard_passes;
+      uint64_t estimate = 0;
+      needed.clear();
+      for (end = begin; end < pairs.size() && (end == begin || estimate <= options.memory); ++end) {
+        if (end == begin || pairs[end].first != pairs[end - 1].first) estimate += cost(pairs[end].first);
+        estimate += cost(pairs[end].second);
+        needed.push_back(pairs[end].first);
+        needed.push_back(pairs[end].second);
       }
-    });
-    auto set_of = [&](uint32_t g) -> const std::vector<uint64_t>& {
-      return sets[static_cast<size_t>(std::lower_bound(needed.begin(), needed.end(), g) - needed.begin())];
-    };
-    std::vector<char> accept(pairs.size(), 0);
-    const size_t chunk = 4096;
-    pool.parallel_for((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
-      for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
-        accept[i] = jaccard_sorted(set_of(pairs[i].first), set_of(pairs[i].second)) >= options.jaccard_threshold;
-    });
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      if (accept[i])
-        uf.unite(pairs[i].first, pairs[i].second);
-      else
-        ++result.rejected_pairs;
+      std::sort(needed.begin(), needed.end());
+      needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+      sets.assign(needed.size(), {});
+      pool.parallel_for_worker(files.size(), [&](size_t fi, int wi) {
+        auto lo = std::lower_bound(needed.begin(), needed.end(), static_cast<uint32_t>(offset[fi]));
+        if (lo == needed.end() || *lo >= offset[fi + 1]) return;
+        corpus::Diagnostics quiet(0, false);
+        corpus::DocumentReader reader(files[fi], options.read, &quiet);
+        corpus::Document doc;
+        std::string norm;
+        uint32_t g = static_cast<uint32_t>(offset[fi]);
+        for (; reader.next(doc) && lo != needed.end() && *lo < offset[fi + 1]; ++g) {
+          if (g != *lo) continue;
+          text::dedup_normalize(doc.text, norm);
+          shinglers[static_cast<size_t>(wi)]->shingle_set(norm, sets[static_cast<size_t>(lo - needed.begin())]);
+          ++lo;
+        }
+      });
+      auto set_of = [&](uint32_t g) -> const std::vector<uint64_t>& {
+        return sets[static_cast<size_t>(std::lower_bound(needed.begin(), needed.end(), g) - needed.begin())];
+      };
+      accept.assign(end - begin, 0);
+      const size_t chunk = 4096;
+      pool.parallel_for((end - begin + chunk - 1) / chunk, [&](size_t c) {
+        for (size_t i = begin + c * chunk; i < std::min(end, begin + (c + 1) * chunk); ++i)
+          accept[i - begin] = jaccard_sorted(set_of(pairs[i].first), set_of(pairs[i].second)) >= options.jaccard_threshold;
+      });
+      for (size_t i = begin; i < end; ++i) {
+        if (accept[i - begin])
+          uf.unite(pairs[i].first, pairs[i].second);
+        else
+          ++result.rejected_pairs;
+      }
     }
   }
   std::vector<std::pair<uint32_t, uint32_t>>().swap(pairs);

@@ -30,6 +30,7 @@ struct DedupResult {
   uint64_t fuzzy_docs = 0, fuzzy_bytes = 0;  // removed as near-duplicates
   uint64_t candidate_pairs = 0;   // LSH pairs considered
   uint64_t rejected_pairs = 0;    // of those, below the Jaccard threshold (with the check)
+  uint64_t jaccard_passes = 0;    // blocks the check was split into to stay within --memory
   uint64_t clusters = 0;          // clusters of two or more documents
   std::map<uint64_t, uint64_t> cluster_sizes;  // size -> how many clusters (sizes >= 2)
   struct Example {

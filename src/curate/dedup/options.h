@@ -56,8 +56,9 @@ struct DedupOptions {
   bool fuzzy = true;
   MinHashParams minhash;
   // Verify every LSH candidate pair by the exact Jaccard similarity of its shingle sets and keep
-  // only pairs at or above `jaccard_threshold`. Removes LSH false positives; costs a second read
-  // of the documents involved in candidate pairs and memory for their shingle sets.
+  // only pairs at or above `jaccard_threshold`. Removes LSH false positives; costs another read
+  // of the files holding candidate pairs, in as many passes as their shingle sets need to stay
+  // within `memory`.
   bool jaccard_check = false;
   double jaccard_threshold = 0.8;
   // Which document of a cluster survives.
@@ -67,7 +68,8 @@ struct DedupOptions {
   std::string cluster_size_field = "dup_cluster_size";
   // Memory for the band-key and hash sort buffers, in bytes. Beyond it, sorted runs spill to
   // `<output>/.dedup-spill/` and are merged, so the corpus size does not set peak memory.
-  // Per-document state outside the sort (about 24 bytes a document) comes on top.
+  // Per-document state outside the sort (about 24 bytes a document) comes on top, and with the
+  // Jaccard check, 8 bytes per candidate pair.
   uint64_t memory = 1ull << 30;
   // How many of the largest clusters the report lists with an excerpt of their kept text.
   int report_examples = 10;

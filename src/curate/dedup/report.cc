@@ -24,6 +24,7 @@ std::string DedupResult::to_json() const {
         {"fuzzy", {{"documents", fuzzy_docs}, {"bytes", fuzzy_bytes}}}}},
       {"candidate_pairs", candidate_pairs},
       {"rejected_by_jaccard", rejected_pairs},
+      {"jaccard_passes", jaccard_passes},
       {"clusters", clusters},
       {"cluster_sizes", hist},
       {"largest_clusters", ex},

@@ -4,14 +4,24 @@
 #include <nlohmann/json.hpp>
 
 #include "corpus/reader.h"
+#include "corpus/mediawiki_reader.h"
 #include "corpus/warc_reader.h"
 #include "curate/charset.h"
 #include "curate/text_util.h"
+#include "curate/wikitext.h"
 #include "text/utf8.h"
 
 namespace nlm::curate {
 
 namespace {
+// ReadStats of an archive reader (WARC, MediaWiki): documents counted here, damage by the reader.
+template <class Reader>
+corpus::ReadStats archive_stats(corpus::ReadStats s, const Reader& reader) {
+  s.truncated_files = reader.stats().truncated_files;
+  s.raw_bytes = reader.raw_bytes_read();
+  return s;
+}
+
 class ReaderSource : public DocSource {
  public:
   ReaderSource(const std::string& path, const corpus::ReadOptions& read, corpus::Diagnostics* diag)
@@ -48,12 +58,7 @@ class WarcSource : public DocSource {
     return false;
   }
   uint64_t raw_bytes_read() const override { return reader_.raw_bytes_read(); }
-  corpus::ReadStats read_stats() const override {
-    corpus::ReadStats s = stats_;
-    s.truncated_files = reader_.stats().truncated_files;
-    s.raw_bytes = reader_.raw_bytes_read();
-    return s;
-  }
+  corpus::ReadStats read_stats() const override { return archive_stats(stats_, reader_); }
   void add_counters(Counters& c) const override {
     const auto& w = reader_.stats();
     c["warc"]["records"] += w.records;
@@ -140,11 +145,55 @@ class WarcSource : public DocSource {
   std::map<std::string, uint64_t> counts_;
   bool reported_ = false;
 };
+class WikiSource : public DocSource {
+ public:
+  explicit WikiSource(const std::string& path)
+      : reader_(path), source_(std::make_shared<const std::string>(path)) {
+    stats_.files = 1;
+  }
+  bool next(corpus::Document& doc) override {
+    corpus::WikiPage page;
+    while (reader_.next(page)) {
+      std::string text = strip_wikitext(page.text);
+      if (trim(text).empty()) {
+        ++empty_;
+        continue;
+      }
+      doc.clear();
+      doc.source = source_;
+      doc.id = page.id;
+      doc.text = std::move(text);
+      doc.set_string_field("title", page.title);
+      ++stats_.docs;
+      stats_.text_bytes += doc.text.size();
+      return true;
+    }
+    return false;
+  }
+  uint64_t raw_bytes_read() const override { return reader_.raw_bytes_read(); }
+  corpus::ReadStats read_stats() const override { return archive_stats(stats_, reader_); }
+  void add_counters(Counters& c) const override {
+    const auto& w = reader_.stats();
+    c["wiki"]["pages"] += w.pages;
+    c["wiki"]["redirects"] += w.redirects;
+    c["wiki"]["other_namespace"] += w.other_namespace;
+    c["wiki"]["bad_pages"] += w.bad_pages;
+    c["wiki"]["empty_after_markup"] += empty_;
+  }
+
+ private:
+  corpus::MediaWikiReader reader_;
+  std::shared_ptr<const std::string> source_;
+  corpus::ReadStats stats_;
+  uint64_t empty_ = 0;
+};
 }  // namespace
 
 std::unique_ptr<DocSource> open_source(const std::string& path, const corpus::ReadOptions& read,
                                        const HtmlOptions& html, corpus::Diagnostics* diag) {
   if (corpus::is_warc_path(path)) return std::make_unique<WarcSource>(path, html, diag);
+  if (read.format == corpus::InputFormat::Auto && corpus::is_mediawiki_path(path))
+    return std::make_unique<WikiSource>(path);
   return std::make_unique<ReaderSource>(path, read, diag);
 }
 

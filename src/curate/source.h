@@ -2,6 +2,7 @@
 // or WARC/WET archives, whose records become documents here: WET conversion records as they are,
 // HTML responses through charset decoding (charset.h) and main-text extraction (html_extract.h),
 // with URL, date and charset kept under "meta". Skipped records are counted under "warc".
+// MediaWiki XML dumps give one document per article with the markup stripped (wikitext.h).
 #pragma once
 #include <memory>
 #include <string>
@@ -23,7 +24,8 @@ class DocSource {
   virtual void add_counters(Counters& counters) const = 0;
 };
 
-// WARC/WET by file name (corpus::is_warc_path), else the document reader.
+// WARC/WET by file name (corpus::is_warc_path), MediaWiki dumps by name (*.xml, *pages-articles*)
+// when --format is auto, else the document reader.
 std::unique_ptr<DocSource> open_source(const std::string& path, const corpus::ReadOptions& read,
                                        const HtmlOptions& html, corpus::Diagnostics* diag);
 

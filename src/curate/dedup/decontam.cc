@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -124,6 +125,8 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   DecontamResult result;
   if (options.benchmarks.empty()) usage_error("no benchmark files given", "--benchmark", "name the test-set JSONL files");
   if (options.ngram < 1 || options.ngram > 64) usage_error("n-gram length must be 1..64", "--ngram");
+  for (const auto& b : options.benchmarks)
+    if (!std::filesystem::is_regular_file(b)) usage_error("benchmark file not found", b, "check the --benchmark path");
   Manifest manifest = begin_stage("decontam", options_json(options), files, options.shards.dir, options.force,
                                   result.up_to_date, options.benchmarks);
   if (result.up_to_date) return result;

@@ -1,0 +1,109 @@
+// MediaWiki dumps: markup stripped to the expected text (templates, tables, refs, files,
+// categories gone; links kept as labels; headings as text), redirects and other namespaces
+// skipped and counted, .bz2 read, and a truncated .bz2 counted rather than fatal.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/compressed_stream.h"
+#include "corpus/mediawiki_reader.h"
+#include "corpus/reader.h"
+#include "curate/curate.h"
+#include "curate/wikitext.h"
+#include "test_util.h"
+
+namespace {
+using namespace nlm;
+using nlm::testing::TempDir;
+namespace fs = std::filesystem;
+
+const char* kMarkup =
+    "{{Infobox settlement\n| name = Lindholm\n| population = {{formatnum:1234}}\n}}\n"
+    "'''Lindholm''' is a [[village]] in [[Denmark|southern Denmark]]<ref name=\"a\">{{cite web|url=x}}</ref>, "
+    "founded in the [[12th century]].<ref>Source.</ref>\n\n"
+    "== History ==\n"
+    "[[File:Lindholm church.jpg|thumb|The [[church]] in 1900]]\n"
+    "The church was built in 1150.<!-- check date --> It is ''famous'' for its "
+    "[https://example.org/tower tower] &amp; its bells.\n"
+    "{| class=\"wikitable\"\n|-\n| Year || People\n|-\n| 1900 || 300\n|}\n"
+    "* Fishing\n* Farming\n\n"
+    "=== See also ===\n[[Category:Villages]] [[de:Lindholm]] __NOTOC__";
+
+TEST(CurateWiki, StripsMarkup) {
+  EXPECT_EQ(curate::strip_wikitext(kMarkup),
+            "Lindholm is a village in southern Denmark, founded in the 12th century.\n\n"
+            "History\n"
+            "The church was built in 1150. It is famous for its tower & its bells.\n"
+            "Fishing\nFarming\n\n"
+            "See also");
+  // Unbalanced markup ends the page, it does not crash or loop.
+  EXPECT_EQ(curate::strip_wikitext("Text before. {{open template [[link"), "Text before.");
+}
+
+std::string page(const std::string& title, int ns, const std::string& text, bool redirect = false) {
+  static int id = 1;
+  std::string t = text;
+  std::string esc;
+  for (char c : t) {
+    if (c == '<') esc += "&lt;";
+    else if (c == '>') esc += "&gt;";
+    else if (c == '&') esc += "&amp;";
+    else if (c == '"') esc += "&quot;";
+    else esc += c;
+  }
+  return "  <page>\n    <title>" + title + "</title>\n    <ns>" + std::to_string(ns) + "</ns>\n    <id>" +
+         std::to_string(id++) + "</id>\n" + (redirect ? "    <redirect title=\"X\" />\n" : "") +
+         "    <revision>\n      <id>99</id>\n      <text bytes=\"1\" xml:space=\"preserve\">" + esc +
+         "</text>\n    </revision>\n  </page>\n";
+}
+
+TEST(CurateWiki, DumpThroughCurate) {
+  TempDir dir;
+  std::string xml = "<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.10/\">\n  <siteinfo><sitename>T</sitename></siteinfo>\n";
+  xml += page("Lindholm", 0, kMarkup);
+  xml += page("Old name", 0, "#REDIRECT [[Lindholm]]", true);
+  xml += page("Talk:Lindholm", 1, "Is the date right?");
+  xml += page("Template:Infobox", 10, "{{{name}}}");
+  xml += page("Fishing", 0, "'''Fishing''' is the activity of catching [[fish]].");
+  xml += "</mediawiki>\n";
+  std::string path = dir.file("in/xxwiki-latest-pages-articles.xml.bz2");
+  fs::create_directories(dir.file("in"));
+  {
+    auto out = OutputStream::create(path);
+    out->write(xml);
+    out->commit();
+  }
+  curate::CurateOptions o;
+  o.output_dir = dir.file("out");
+  o.chain.steps = {"normalize"};
+  auto r = curate::run_curate({path}, o);
+  EXPECT_EQ(r.stats.docs_out, 2u);
+  EXPECT_EQ(r.stats.counters["wiki"]["redirects"], 1u);
+  EXPECT_EQ(r.stats.counters["wiki"]["other_namespace"], 2u);
+  corpus::DocumentReader reader(dir.file("out/part-00000.jsonl.zst"), corpus::ReadOptions{});
+  corpus::Document d;
+  ASSERT_TRUE(reader.next(d));
+  EXPECT_EQ(d.string_field("title"), "Lindholm");
+  EXPECT_EQ(d.text.rfind("Lindholm is a village in southern Denmark,", 0), 0u) << d.text;
+  ASSERT_TRUE(reader.next(d));
+  EXPECT_EQ(d.text, "Fishing is the activity of catching fish.");
+
+  // Truncated .bz2: counted, the pages before the damage kept.
+  std::string big;
+  for (int i = 0; i < 300; ++i) big += page("P" + std::to_string(i), 0, "Page number " + std::to_string(i) + " text with words.");
+  std::string cut = dir.file("cut-pages-articles.xml.bz2");
+  {
+    auto out = OutputStream::create(cut);
+    out->write("<mediawiki>\n" + big + "</mediawiki>\n");
+    out->commit();
+  }
+  fs::resize_file(cut, fs::file_size(cut) / 2);
+  corpus::MediaWikiReader wr(cut);
+  corpus::WikiPage p;
+  size_t n = 0;
+  while (wr.next(p)) ++n;
+  EXPECT_EQ(wr.stats().truncated_files, 1u);
+  EXPECT_LT(n, 300u);
+}
+
+}  // namespace

@@ -111,6 +111,10 @@ TEST_F(Decontam, Cli) {
   r = nlm::testing::run_nativelm("decontam " + dir.file("train.jsonl") + " -b " + dir.file("bench.jsonl") +
                                      " --action burn -o " + dir.file("x"), dir.path());
   EXPECT_EQ(r.exit_code, 2);
+  r = nlm::testing::run_nativelm("decontam " + dir.file("train.jsonl") + " -b " + dir.file("missing.jsonl") + " -o " +
+                                     dir.file("y"), dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("benchmark file not found"), std::string::npos) << r.err;
 }
 
 }  // namespace

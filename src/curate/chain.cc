@@ -12,12 +12,13 @@ namespace nlm::curate {
 
 const std::vector<std::string>& known_steps() {
   static const std::vector<std::string> steps = {"normalize", "lid", "c4", "gopher_quality",
-                                                 "gopher_repetition", "fineweb", "pii"};
+                                                 "gopher_repetition", "fineweb", "nemo", "pii"};
   return steps;
 }
 
 bool is_filter_step(const std::string& s) {
-  return s == "gopher_quality" || s == "gopher_repetition" || s == "c4" || s == "fineweb";
+  return s == "gopher_quality" || s == "gopher_repetition" || s == "c4" || s == "fineweb" ||
+         s == "nemo";
 }
 
 void ChainConfig::validate(const std::string& where) const {
@@ -120,6 +121,14 @@ class FineWebStep : public Step {
   }
 };
 
+class NemoStep : public Step {
+ public:
+  std::string_view name() const override { return "nemo"; }
+  std::optional<Rejection> apply(corpus::Document&, DocContext& ctx) override {
+    return nemo_check(ctx, ctx.profile().nemo);
+  }
+};
+
 class C4Step : public Step {
  public:
   std::string_view name() const override { return "c4"; }
@@ -142,6 +151,7 @@ Chain::Chain(const ChainConfig& config) : profiles_(config.profiles), ctx_(profi
     else if (s == "gopher_repetition") steps_.push_back(std::make_unique<GopherRepetitionStep>());
     else if (s == "fineweb") steps_.push_back(std::make_unique<FineWebStep>());
     else if (s == "c4") steps_.push_back(std::make_unique<C4Step>());
+    else if (s == "nemo") steps_.push_back(std::make_unique<NemoStep>());
     names_.push_back(s);
   }
 }

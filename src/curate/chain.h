@@ -18,7 +18,7 @@
 namespace nlm::curate {
 
 // Every step kind, in a sensible default order:
-//   normalize, lid, c4, gopher_quality, gopher_repetition, fineweb, pii.
+//   normalize, lid, c4, gopher_quality, gopher_repetition, fineweb, nemo, pii.
 const std::vector<std::string>& known_steps();
 bool is_filter_step(const std::string& step);  // thresholds live in the profiles
 

@@ -134,7 +134,7 @@ void apply_config_yaml(const std::string& yaml, ChainConfig& c, const std::strin
           if (step == "base") continue;
           if (!is_filter_step(step))
             usage_error("profile '" + lang + "': '" + step + "' is not a filter step", where,
-                        "use gopher_quality, gopher_repetition, c4 or fineweb");
+                        "use gopher_quality, gopher_repetition, c4, fineweb or nemo");
           apply_options(f.second, [&](ParamVisitor& v) { p.visit_step(step, v); },
                         where + ": profiles." + lang + "." + step);
         }

@@ -11,6 +11,7 @@ bool Profile::visit_step(const std::string& step, ParamVisitor& v) {
   else if (step == "gopher_repetition") gopher_repetition.visit(v);
   else if (step == "c4") c4.visit(v);
   else if (step == "fineweb") fineweb.visit(v);
+  else if (step == "nemo") nemo.visit(v);
   else return false;
   return true;
 }

@@ -12,6 +12,7 @@
 #include "curate/fineweb.h"
 #include "curate/gopher_quality.h"
 #include "curate/gopher_repetition.h"
+#include "curate/nemo.h"
 
 namespace nlm::curate {
 
@@ -20,6 +21,7 @@ struct Profile {
   GopherRepetitionOptions gopher_repetition;
   C4Options c4;
   FineWebOptions fineweb;
+  NemoOptions nemo;
   // Visits the options of the filter `step` ("gopher_quality", ...); false if it has none.
   bool visit_step(const std::string& step, ParamVisitor& v);
 };

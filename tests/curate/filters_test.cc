@@ -133,3 +133,32 @@ TEST(CurateFilters, EmptyAndHugeInputsDoNotCrash) {
 }
 
 }  // namespace
+
+namespace {
+TEST(CurateFilters, NemoRules) {
+  using nlm::testing::kEnglish;
+  EXPECT_EQ(run({"nemo"}, kEnglish), std::nullopt);
+  EXPECT_EQ(run({"nemo"}, nlm::testing::kChinese), std::nullopt);
+  auto reason = [](const std::string& text) {
+    auto r = run({"nemo"}, text);
+    return r ? r->reason : std::string("kept");
+  };
+  EXPECT_EQ(reason(kEnglish + " ##### ----- ***** ===== !!!!! ///// ||||| ~~~~~ ^^^^^ %%%%% &&&&& $$$$$ @@@@@ "
+                              "+++++ ----- ##### ***** ===== !!!!! ///// ||||| ~~~~~ ^^^^^ %%%%% &&&&& $$$$$"
+                              " ##### ----- ***** ===== !!!!! ///// ||||| ~~~~~ ^^^^^ %%%%% &&&&& $$$$$ @@@@@"
+                              " ##### ----- ***** ===== !!!!! ///// ||||| ~~~~~ ^^^^^ %%%%% &&&&& $$$$$ @@@@@"),
+            "nemo.max_non_alnum_ratio");
+  std::string nums = "Prices:";
+  for (int i = 0; i < 40; ++i) nums += " " + std::to_string(100000 + i * 37);
+  EXPECT_EQ(reason(nums), "nemo.max_number_ratio");
+  std::string urls = "Links here:";
+  for (int i = 0; i < 10; ++i) urls += " https://example.com/page/" + std::to_string(i) + "/index.html";
+  EXPECT_EQ(reason(urls), "nemo.max_url_ratio");
+  EXPECT_EQ(reason("Words   with    far     too      much       space        between         them."),
+            "nemo.max_whitespace_ratio");
+  EXPECT_EQ(reason("The values (a) and (b) are in the table (see [1]) and (c)."), "nemo.max_parentheses_ratio");
+  EXPECT_EQ(reason("We use cookies to improve your experience.\n\nShort body text here.\n\nPrivacy policy and terms of use."),
+            "nemo.max_boilerplate_ratio");
+  EXPECT_EQ(reason("Word " + std::string(1200, 'a') + " end."), "nemo.max_word_length");
+}
+}  // namespace

@@ -35,7 +35,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto* sub = root.add_subcommand(
       "curate",
       "Clean and filter document shards: normalise, language ID, quality filters, PII redaction");
-  sub->add_option("inputs", o->inputs, "Input shards: files, folders or globs (JSONL or text)");
+  sub->add_option("inputs", o->inputs, "Input shards: files, folders or globs (JSONL, text, WARC/WET, MediaWiki XML; .gz/.zst/.bz2 ok)");
   sub->add_option("-o,--output", o->curate.output_dir, "Output folder (one shard per input shard)");
   sub->add_option("--rejects", o->curate.rejects_dir,
                   "Folder for removed documents, with reject_reason and reject_value");

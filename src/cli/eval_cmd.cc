@@ -31,7 +31,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   actions[sub] = [o] {
     auto m = model::load_hf_model(o->model, tensor::cpu_backend());
     auto docs = eval::read_shard_documents(o->shards, o->max_docs, m->config().vocab_size);
-    auto res = eval::rolling_perplexity(*m, docs, {}, o->ppl);
+    auto res = eval::rolling_perplexity(*m, docs, eval::document_bytes(o->model, docs), o->ppl);
     std::string out = o->json ? res.to_json() : res.to_table();
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

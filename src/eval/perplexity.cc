@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/error.h"
 #include "data/token_shard.h"
+#include "tokenizer/tokenizer.h"
 
 namespace nlm::eval {
 
@@ -99,6 +101,16 @@ std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::st
     }
   }
   return docs;
+}
+
+std::vector<uint64_t> document_bytes(const std::string& model_dir,
+                                     const std::vector<std::vector<int32_t>>& docs) {
+  std::string path = model_dir + "/tokenizer.json";
+  if (!std::filesystem::exists(path)) return {};
+  auto tok = tokenizer::Tokenizer::load(path);
+  std::vector<uint64_t> bytes;
+  for (auto& d : docs) bytes.push_back(tok.decode(std::vector<uint32_t>(d.begin(), d.end())).size());
+  return bytes;
 }
 
 }  // namespace nlm::eval

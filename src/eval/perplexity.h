@@ -39,4 +39,9 @@ PerplexityResult rolling_perplexity(model::Llama& model, const std::vector<std::
 std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::string>& shards,
                                                        uint64_t max_docs, int64_t model_vocab);
 
+// UTF-8 byte length of each document decoded with <model_dir>/tokenizer.json; empty when the
+// directory has no tokenizer (bits per byte is then not reported).
+std::vector<uint64_t> document_bytes(const std::string& model_dir,
+                                     const std::vector<std::vector<int32_t>>& docs);
+
 }  // namespace nlm::eval

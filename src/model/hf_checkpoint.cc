@@ -121,8 +121,21 @@ VocabExtension read_vocab_extension(const std::string& path) {
   } catch (const json::exception& e) {
     usage_error(std::string("vocabulary extension map is not valid JSON: ") + e.what(), path);
   }
-  if (!j.is_object()) usage_error("vocabulary extension map must be a JSON object", path);
   VocabExtension ext;
+  if (j.is_array()) {
+    // new_tokens.json from `nativelm tokenizer extend`: [{"id", "token", "pieces"}, ...]
+    for (auto& e : j) {
+      if (!e.is_object() || !e.contains("id") || !e["id"].is_number_integer() || !e.contains("pieces") ||
+          !e["pieces"].is_array() || e["pieces"].empty())
+        usage_error("each entry needs an integer \"id\" and a non-empty \"pieces\" array", path);
+      for (auto& x : e["pieces"]) {
+        if (!x.is_number_integer()) usage_error("non-integer piece id", path);
+        ext.pieces[e["id"].get<int64_t>()].push_back(x.get<int64_t>());
+      }
+    }
+    return ext;
+  }
+  if (!j.is_object()) usage_error("vocabulary extension map must be a JSON object or array", path);
   for (auto& [k, v] : j.items()) {
     int64_t id = -1;
     try {

@@ -29,7 +29,8 @@ void save_hf_model(const std::string& dir, const Llama& model, const SaveOptions
 struct VocabExtension {
   std::map<int64_t, std::vector<int64_t>> pieces;
 };
-// Reads a JSON object {"<new id>": [old ids...], ...}; throws a usage error naming the file.
+// Reads new_tokens.json from `nativelm tokenizer extend` ([{"id", "token", "pieces"}, ...]) or
+// an object {"<new id>": [old ids...]}; throws a usage error naming the file.
 VocabExtension read_vocab_extension(const std::string& path);
 
 // Loads the weights of dir into `model`. Every model tensor must be present with the model's

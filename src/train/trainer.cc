@@ -17,6 +17,7 @@
 #include "core/progress.h"
 #include "model/hf_checkpoint.h"
 #include "tensor/cpu/sgemm_peak.h"
+#include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
 
 namespace nlm::train {
@@ -91,8 +92,15 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
-TrainResult run_train(const TrainOptions& o) {
-  o.validate();
+TrainResult run_train(const TrainOptions& options) {
+  options.validate();
+  TrainOptions o = options;
+  if (o.token_bytes.empty() && !o.tokenizer.empty()) {
+    // Bytes per token id for bits per byte: the length of each id decoded alone.
+    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o.tokenizer);
+    for (uint32_t id = 0; id < tok.vocab_size(); ++id)
+      o.token_bytes.push_back(static_cast<uint32_t>(tok.decode({id}).size()));
+  }
   make_dirs(o.out_dir);
   auto& be = tensor::cpu_backend();
   model::ModelOptions mopt;

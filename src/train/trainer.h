@@ -29,7 +29,7 @@ struct TrainOptions {
   std::vector<std::string> eval_shards;
   // Optional tokenizer.json: copied into model/ and checkpoints, and used for bits per byte.
   std::string tokenizer;
-  // Bytes of each token id (for bits per byte); filled from `tokenizer` by the CLI when given.
+  // Bytes of each token id (for bits per byte); computed from `tokenizer` when left empty.
   std::vector<uint32_t> token_bytes;
 
   int batch_size = 8;          // rows per micro-batch (B)

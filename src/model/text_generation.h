@@ -1,0 +1,25 @@
+// Text in, text out around model::generate: encodes the prompt with the model directory's
+// tokenizer, streams the decoded continuation as it grows (only whole UTF-8 characters), and
+// stops at stop strings (the stop string itself is not printed).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::model {
+
+struct TextGenerationResult {
+  std::string text;              // the continuation, cut before any stop string
+  std::vector<int32_t> tokens;   // the sampled ids
+};
+
+// on_text receives successive pieces of the continuation.
+TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,
+                                   bool add_bos, const SamplingOptions& options,
+                                   const std::vector<std::string>& stop_strings,
+                                   const std::function<void(const std::string&)>& on_text);
+
+}  // namespace nlm::model

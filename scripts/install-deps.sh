@@ -17,6 +17,8 @@ PACKAGES=(
   fortunes-ga fortunes-pl fortunes-br
   # tokenizer benchmark peer (spm_train)
   sentencepiece
+  # bench_train's PyTorch CPU comparison (the tests do not need it); OpenBLAS keeps torch fast
+  python3-torch libopenblas0-pthread
 )
 # Extra packages can be added by later stages through NATIVELM_EXTRA_PACKAGES.
 if [[ -n "${NATIVELM_EXTRA_PACKAGES:-}" ]]; then

@@ -25,6 +25,8 @@ for dir in /usr/share/man /usr/share/doc; do
   done | add
   [[ $(size) -gt $cap ]] && break
 done
-head -c "$cap" "$tmp" > "$out"
+# Catalogues and fortunes in legacy encodings, and the cut at the cap, leave invalid UTF-8: drop it
+# (HF tokenizers refuses to train on a file with invalid UTF-8).
+head -c "$cap" "$tmp" | python3 -c 'import sys; sys.stdout.buffer.write(sys.stdin.buffer.read().decode("utf-8", "ignore").encode())' > "$out"
 rm -f "$tmp"
 echo "corpus: $(stat -c %s "$out") bytes -> $out"

@@ -38,11 +38,7 @@ void BpeModel::finalize(const std::string& where) {
     byte_ids[b] = id_of(std::string(1, static_cast<char>(b)));
     fallback_ids[b] = id_of(byte_fallback_token(static_cast<uint8_t>(b)));
   }
-  if (byte_level)
-    for (int b = 0; b < 256; ++b)
-      if (byte_ids[b] == kNoToken)
-        runtime_error("byte-level vocabulary lacks the token for byte " + std::to_string(b), where,
-                      "a byte-level BPE vocabulary must contain all 256 byte tokens");
+  (void)where;  // vocabularies trained by HF may lack bytes never seen (0xC0, 0xF5..): see below
   merge_index_.clear();
   merge_index_.reserve(merges.size() * 2);
   for (uint32_t r = 0; r < merges.size(); ++r) {
@@ -60,7 +56,13 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& out
                                std::vector<uint32_t>& lens) const {
   if (byte_level) {
     for (unsigned char b : word) {
-      out.push_back(byte_ids[b]);
+      if (byte_ids[b] != kNoToken) {
+        out.push_back(byte_ids[b]);
+      } else if (unk != kNoToken) {  // a byte missing from the vocab: <unk>, or dropped as HF does
+        out.push_back(unk);
+      } else {
+        continue;
+      }
       lens.push_back(1);
     }
     return;

@@ -179,24 +179,24 @@ void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* at
   for (int b = 0; b < B; ++b)
     for (int kvh = 0; kvh < NKV; ++kvh)
       for (int h = kvh * group; h < (kvh + 1) * group; ++h) {
-      const int64_t qoff = static_cast<int64_t>(b) * T_ * qs + h * hs;
-      const int64_t koff = static_cast<int64_t>(b) * T_ * ks + kvh * hs;
-      const T* a = att + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
-      T* da = datt + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
-      const bool first = h % group == 0;  // the first head of a group overwrites dk/dv
-      gemm<T>(false, true, T_, T_, hs, T(1), dout + qoff, qs, v + koff, ks, T(0), da, T_);
-      gemm<T>(true, false, T_, hs, T_, T(1), a, T_, dout + qoff, qs, first ? T(0) : T(1), dv + koff, ks);
-      for (int t = 0; t < T_; ++t) {
-        const T* p = a + static_cast<int64_t>(t) * T_;
-        T* g = da + static_cast<int64_t>(t) * T_;
-        T w = 0;
-        for (int u = 0; u <= t; ++u) w += p[u] * g[u];
-        for (int u = 0; u <= t; ++u) g[u] = p[u] * (g[u] - w) * scale;
-        std::fill(g + t + 1, g + T_, T(0));
+        const int64_t qoff = static_cast<int64_t>(b) * T_ * qs + h * hs;
+        const int64_t koff = static_cast<int64_t>(b) * T_ * ks + kvh * hs;
+        const T* a = att + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
+        T* da = datt + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
+        const bool first = h % group == 0;  // the first head of a group overwrites dk/dv
+        gemm<T>(false, true, T_, T_, hs, T(1), dout + qoff, qs, v + koff, ks, T(0), da, T_);
+        gemm<T>(true, false, T_, hs, T_, T(1), a, T_, dout + qoff, qs, first ? T(0) : T(1), dv + koff, ks);
+        for (int t = 0; t < T_; ++t) {
+          const T* p = a + static_cast<int64_t>(t) * T_;
+          T* g = da + static_cast<int64_t>(t) * T_;
+          T w = 0;
+          for (int u = 0; u <= t; ++u) w += p[u] * g[u];
+          for (int u = 0; u <= t; ++u) g[u] = p[u] * (g[u] - w) * scale;
+          std::fill(g + t + 1, g + T_, T(0));
+        }
+        gemm<T>(false, false, T_, hs, T_, T(1), da, T_, k + koff, ks, T(0), dq + qoff, qs);
+        gemm<T>(true, false, T_, hs, T_, T(1), da, T_, q + qoff, qs, first ? T(0) : T(1), dk + koff, ks);
       }
-      gemm<T>(false, false, T_, hs, T_, T(1), da, T_, k + koff, ks, T(0), dq + qoff, qs);
-      gemm<T>(true, false, T_, hs, T_, T(1), da, T_, q + qoff, qs, first ? T(0) : T(1), dk + koff, ks);
-    }
 }
 
 // q [Tq,NH,hs] at positions past..past+Tq−1; caches [Tmax,NKV,hs]; out [Tq,NH,hs].

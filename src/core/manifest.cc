@@ -3,11 +3,11 @@
 
 #include <sys/stat.h>
 
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
 
@@ -44,14 +44,6 @@ std::vector<FileEntry> entries_from_json(const json& a) {
   }
   return v;
 }
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 }  // namespace
 
 std::string manifest_to_json(const Manifest& m) {
@@ -63,7 +55,7 @@ std::string manifest_to_json(const Manifest& m) {
   j["inputs"] = entries_to_json(m.inputs);
   j["outputs"] = entries_to_json(m.outputs);
   j["seconds"] = m.seconds;
-  j["finished_at"] = m.finished_at.empty() ? now_iso() : m.finished_at;
+  j["finished_at"] = m.finished_at.empty() ? utc_now() : m.finished_at;
   j["stats"] = json::parse(m.stats_json.empty() ? "{}" : m.stats_json);
   return j.dump(2) + "\n";
 }

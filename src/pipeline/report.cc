@@ -4,24 +4,15 @@
 // "samples" (prompt and completion), and scalar figures as a table.
 #include "pipeline/report.h"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "pipeline/svg_chart.h"
 
 namespace nlm::pipeline {
 using nlohmann::json;
 
 namespace {
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 json parse_or_empty(const std::string& s) {
   json j = json::parse(s.empty() ? "{}" : s, nullptr, false);
   return j.is_discarded() ? json::object() : j;
@@ -139,7 +130,7 @@ std::string report_json(const ReportData& d) {
   json j;
   j["name"] = d.name;
   j["pipeline"] = d.pipeline;
-  j["generated_at"] = now_utc();
+  j["generated_at"] = utc_now("%Y-%m-%d %H:%M UTC");
   json stages = json::array();
   for (const auto& s : d.stages)
     stages.push_back({{"stage", s.name},
@@ -163,7 +154,7 @@ std::string report_html(const ReportData& d) {
       ".sample{background:#f7fafc;border-left:3px solid #2b6cb0;padding:6px 10px;margin:6px 0;white-space:pre-wrap}"
       "</style></head><body>";
   h += "<h1>" + html_escape(d.name) + "</h1><p class=\"muted\">nativelm build of " + html_escape(d.pipeline) +
-       ", " + now_utc() + "</p>";
+       ", " + utc_now("%Y-%m-%d %H:%M UTC") + "</p>";
   h += "<h2>Stages</h2><table><tr><th>stage</th><th>status</th><th>seconds</th></tr>";
   for (const auto& s : d.stages) {
     char secs[32];

@@ -36,4 +36,7 @@ class Stage {
   virtual Artifacts outputs(const std::string& dir, const Artifacts& in) const = 0;
 };
 
+// `in` with its documents replaced by the JSONL shards in `docs_dir` (read with default options).
+Artifacts with_documents(const Artifacts& in, const std::string& docs_dir);
+
 }  // namespace nlm::pipeline

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "corpus/inputs.h"
 #include "curate/config.h"
 #include "curate/curate.h"
 #include "pipeline/stages.h"
@@ -48,10 +47,7 @@ class CurateStage : public Stage {
     return report.to_json();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
-    Artifacts a = in;
-    a.documents = corpus::expand_inputs({(fs::path(dir) / "docs").string()});
-    a.read = corpus::ReadOptions{};
-    return a;
+    return with_documents(in, (fs::path(dir) / "docs").string());
   }
 
  private:

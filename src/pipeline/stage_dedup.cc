@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "corpus/inputs.h"
 #include "curate/dedup/dedup.h"
 #include "pipeline/stages.h"
 
@@ -52,10 +51,7 @@ class DedupStage : public Stage {
     return dedup::run_dedup(in.documents, o).to_json();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
-    Artifacts a = in;
-    a.documents = corpus::expand_inputs({(fs::path(dir) / "docs").string()});
-    a.read = corpus::ReadOptions{};
-    return a;
+    return with_documents(in, (fs::path(dir) / "docs").string());
   }
 
  private:

@@ -2,8 +2,16 @@
 #include "pipeline/stages.h"
 
 #include "core/error.h"
+#include "corpus/inputs.h"
 
 namespace nlm::pipeline {
+
+Artifacts with_documents(const Artifacts& in, const std::string& docs_dir) {
+  Artifacts a = in;
+  a.documents = corpus::expand_inputs({docs_dir});
+  a.read = corpus::ReadOptions{};
+  return a;
+}
 
 const std::vector<std::string>& stage_order() {
   static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize"};

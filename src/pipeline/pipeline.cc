@@ -33,7 +33,7 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
   }
   if (!root.IsMap()) usage_error("a pipeline file must be a mapping", path, "see docs/pipeline.md");
   Fields top(root, "", path);
-  top.only({"name", "work_dir", "inputs", "read", "stages", "samples"});
+  top.only({"name", "work_dir", "inputs", "read", "stages"});
   PipelineSpec spec;
   spec.path = path;
   spec.name = fs::path(path).stem().string();
@@ -57,10 +57,6 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
   read.read("text_field", spec.read.text_field);
   read.read("id_field", spec.read.id_field);
   read.read("strict", spec.read.strict);
-
-  Fields samples(top.get("samples"), "samples", path);
-  samples.only({"prompts"});
-  samples.read("prompts", spec.sample_prompts);
 
   YAML::Node stages = top.get("stages");
   if (!stages.IsDefined() || stages.IsNull()) top.fail("stages", "is required", "name at least one stage");
@@ -186,11 +182,17 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
 
     if (plan.action == StagePlan::Action::Run) {
       log::info("build: stage " + stage.name() + " (" + plan.why + ")");
+      // A folder left by a killed run of the same fingerprint is resumed; anything else starts
+      // clean, so outputs of other options never leak into this run.
+      std::string pending = (fs::path(dir) / ".pending-fingerprint").string();
       std::error_code ec;
+      bool resume = !options.force && fs::exists(pending, ec) && read_file(pending) == plan.fingerprint;
+      if (!resume) fs::remove_all(dir, ec);
       fs::remove(fs::path(dir) / "stage.json", ec);
       make_dirs(dir);
+      write_file_atomic(pending, plan.fingerprint);
       auto start = std::chrono::steady_clock::now();
-      std::string summary = stage.run(dir, artifacts);
+      std::string summary = stage.run(dir, artifacts, resume);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       json st = {{"stage", stage.name()},
                  {"fingerprint", plan.fingerprint},
@@ -198,6 +200,7 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
                  {"seconds", seconds},
                  {"summary", json::parse(summary.empty() ? "{}" : summary)}};
       write_file_atomic((fs::path(dir) / "stage.json").string(), st.dump(2) + "\n");
+      fs::remove(pending, ec);
       state = StageState{plan.fingerprint, st["summary"], seconds};
       ++result.ran;
     } else {

@@ -20,7 +20,6 @@ struct PipelineSpec {
   std::vector<std::string> inputs;        // raw input files, folders or globs
   corpus::ReadOptions read;               // how raw inputs are read
   std::vector<std::unique_ptr<Stage>> stages;  // in run order
-  std::vector<std::string> sample_prompts;     // generated from the final model for the report
 };
 
 // Parses and validates a pipeline file. A malformed file is a usage error naming the key and line.

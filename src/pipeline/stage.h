@@ -29,9 +29,10 @@ class Stage {
   virtual std::string name() const = 0;
   // Canonical JSON of every option that changes the stage's output.
   virtual std::string options_json() const = 0;
-  // Runs the stage into `dir` (created, may hold a partial earlier run to resume from).
-  // Returns a JSON object of figures for the report.
-  virtual std::string run(const std::string& dir, const Artifacts& in) = 0;
+  // Runs the stage into `dir`. `resume` is true when `dir` holds a partial run with the same
+  // fingerprint (a killed build); otherwise `dir` is empty. Returns a JSON object of figures
+  // for the report.
+  virtual std::string run(const std::string& dir, const Artifacts& in, bool resume) = 0;
   // The artifacts after this stage, given its finished output in `dir`.
   virtual Artifacts outputs(const std::string& dir, const Artifacts& in) const = 0;
 };

@@ -38,7 +38,7 @@ class CurateStage : public Stage {
                           {"rejects", rejects_}}
         .dump();
   }
-  std::string run(const std::string& dir, const Artifacts& in) override {
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
     curate::CurateOptions o = options_;
     o.read = in.read;
     o.output_dir = (fs::path(dir) / "docs").string();

@@ -44,7 +44,7 @@ class DedupStage : public Stage {
     o.shards.dir.clear();  // the folder is the stage's, not an option
     return dedup::options_json(o);
   }
-  std::string run(const std::string& dir, const Artifacts& in) override {
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
     dedup::DedupOptions o = options_;
     o.read = in.read;
     o.shards.dir = (fs::path(dir) / "docs").string();

@@ -64,7 +64,7 @@ class TokenizerStage : public Stage {
                           {"lang_field", options_.lang_field}}
         .dump();
   }
-  std::string run(const std::string& dir, const Artifacts& in) override {
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
     tokenizer::TrainOptions o = options_;
     o.read = in.read;
     auto start = std::chrono::steady_clock::now();
@@ -104,7 +104,7 @@ class TokenizeStage : public Stage {
                           {"max_shard_tokens", options_.max_shard_tokens}}
         .dump();
   }
-  std::string run(const std::string& dir, const Artifacts& in) override {
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
     if (in.tokenizer.empty())
       usage_error("the tokenize stage needs a tokenizer", "pipeline stages",
                   "add a tokenizer stage before it");

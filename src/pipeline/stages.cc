@@ -14,7 +14,7 @@ Artifacts with_documents(const Artifacts& in, const std::string& docs_dir) {
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize"};
+  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "eval"};
   return order;
 }
 
@@ -23,6 +23,8 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
   if (name == "dedup") return make_dedup_stage(options);
   if (name == "tokenizer") return make_tokenizer_stage(options);
   if (name == "tokenize") return make_tokenize_stage(options);
+  if (name == "train") return make_train_stage(options);
+  if (name == "eval") return make_eval_stage(options);
   std::string list;
   for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
   usage_error("unknown stage '" + name + "'", options.where(), "stages are: " + list);

@@ -259,3 +259,73 @@ TEST(Build, TokenizerStagesFollowTheDocuments) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string full_pipeline(const std::string& work, const std::string& input, int steps) {
+  return pipeline_yaml(work, input) +
+         "  tokenizer:\n    vocab_size: 400\n    special_tokens: [\"<|begin_of_text|>\", \"<|end_of_text|>\"]\n"
+         "  tokenize:\n    val_fraction: 0.1\n"
+         "  train:\n"
+         "    model: {hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2,\n"
+         "            num_key_value_heads: 1, max_position_embeddings: 64}\n"
+         "    batch_size: 2\n    seq_len: 32\n    steps: " + std::to_string(steps) + "\n"
+         "    eval_every: 5\n    eval_batches: 2\n    checkpoint_every: 5\n    log_every: 5\n"
+         "    schedule: {type: constant, lr: 0.003, warmup_steps: 0}\n"
+         "  eval:\n    max_docs: 20\n    samples: [\"scoil agus\"]\n    max_new_tokens: 8\n";
+}
+
+TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 200);
+  write_text(dir.file("p.yaml"), full_pipeline(dir.file("work"), dir.file("in.jsonl"), 10));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 6);
+  EXPECT_TRUE(fs::exists(dir.file("work/train/model/model.safetensors")));
+  EXPECT_TRUE(fs::exists(dir.file("work/train/model/tokenizer.json")));
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  auto train = report["stages"][4]["summary"];
+  EXPECT_EQ(train["steps"], 10);
+  EXPECT_EQ(train["curves"]["train loss"].size(), 10u);  // metrics.jsonl has every step
+  EXPECT_GE(train["curves"]["eval loss"].size(), 2u);
+  auto eval = report["stages"][5]["summary"];
+  EXPECT_GT(eval["bits_per_byte"].get<double>(), 0.0);
+  EXPECT_LT(eval["bits_per_byte"].get<double>(), 20.0);
+  ASSERT_EQ(eval["samples"].size(), 1u);
+  EXPECT_EQ(eval["samples"][0]["prompt"], "scoil agus");
+  std::string html = nlm::testing::read_text(r.report_html);
+  EXPECT_NE(html.find("Loss curves"), std::string::npos);
+  EXPECT_NE(html.find("Sample generations"), std::string::npos);
+
+  // The model answers `nativelm generate`.
+  auto g = run_nativelm("generate -m " + dir.file("work/train/model") + " --max-tokens 5 --seed 3 \"scoil\"", dir.path());
+  EXPECT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(g.out.rfind("scoil", 0), 0u) << g.out;
+
+  // A training option changed: only train and eval rerun.
+  write_text(dir.file("p.yaml"), full_pipeline(dir.file("work"), dir.file("in.jsonl"), 12));
+  auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r2 = pipeline::run_build(spec2, {});
+  ASSERT_EQ(r2.plan.size(), 6u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(r2.plan[i].action, pipeline::StagePlan::Action::Skip) << r2.plan[i].name;
+  EXPECT_EQ(r2.plan[4].action, pipeline::StagePlan::Action::Run);
+  EXPECT_EQ(r2.plan[5].action, pipeline::StagePlan::Action::Run);
+  EXPECT_EQ(r2.ran, 2);
+}
+
+TEST(Build, TrainStageErrorsPointAtThePipelineFile) {
+  std::string head = "work_dir: w\ninputs: [x]\nstages:\n";
+  try {
+    pipeline::parse_pipeline(head + "  train:\n    steps: lots\n", "p.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("steps"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("p.yaml"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("nativelm-train-"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(pipeline::parse_pipeline(head + "  train:\n    data: {train: [x]}\n", "p.yaml"), Error);
+  EXPECT_THROW(pipeline::parse_pipeline(head + "  eval:\n    max_new_tokens: 0\n", "p.yaml"), Error);
+}
+
+}  // namespace

@@ -7,7 +7,9 @@
 #include "pipeline/stages.h"
 #include "core/error.h"
 #include "data/tokenize_shards.h"
+#include "core/manifest.h"
 #include "tokenizer/publish.h"
+#include "tokenizer/stats.h"
 #include "tokenizer/trainer.h"
 
 namespace nlm::pipeline {
@@ -18,7 +20,10 @@ class TokenizerStage : public Stage {
  public:
   explicit TokenizerStage(const Fields& f) {
     f.only({"vocab_size", "min_frequency", "mode", "pretokenizer", "split_digits", "special_tokens",
-            "reserved_tokens", "max_token_bytes", "whitespace_runs", "lang_alpha", "lang_field"});
+            "reserved_tokens", "max_token_bytes", "whitespace_runs", "lang_alpha", "lang_field", "reference",
+            "stats_docs"});
+    f.read("reference", reference_);
+    f.read("stats_docs", stats_docs_);
     int64_t vocab = options_.vocab_size;
     f.read("vocab_size", vocab);
     if (vocab < 260 || vocab > (1ll << 31)) f.fail("vocab_size", "must be between 260 and 2^31");
@@ -61,7 +66,9 @@ class TokenizerStage : public Stage {
                           {"max_token_bytes", options_.max_token_bytes},
                           {"whitespace_runs", options_.whitespace_runs},
                           {"lang_alpha", options_.lang_alpha},
-                          {"lang_field", options_.lang_field}}
+                          {"lang_field", options_.lang_field},
+                          {"reference", reference_.empty() ? "" : describe_file(reference_).hash},
+                          {"stats_docs", stats_docs_}}
         .dump();
   }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
@@ -73,7 +80,9 @@ class TokenizerStage : public Stage {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string stats_json = stats.to_json();
     tokenizer::publish_tokenizer(tok, dir, "tokenizer.train", options_json(), in.documents, stats_json, seconds);
-    return stats_json;
+    nlohmann::json summary = nlohmann::json::parse(stats_json);
+    summary["fertility"] = fertility(dir, in);
+    return summary.dump();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     Artifacts a = in;
@@ -82,6 +91,33 @@ class TokenizerStage : public Stage {
   }
 
  private:
+  // Per language: fertility, bytes per token and continued words of the new tokenizer on the
+  // first `stats_docs` documents, next to the reference tokenizer's when one is given.
+  nlohmann::json fertility(const std::string& dir, const Artifacts& in) const {
+    tokenizer::StatsOptions so;
+    so.tokenizers = {(fs::path(dir) / "tokenizer.json").string()};
+    if (!reference_.empty()) so.tokenizers.push_back(reference_);
+    so.lang_field = options_.lang_field;
+    so.max_docs = stats_docs_;
+    so.read = in.read;
+    tokenizer::StatsReport r = tokenizer::tokenizer_stats(in.documents, so);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [lang, per] : r.langs) {
+      nlohmann::json row = {{"documents", per[0].docs},
+                            {"fertility", per[0].fertility()},
+                            {"bytes_per_token", per[0].bytes_per_token()},
+                            {"continued_words", per[0].continued()}};
+      if (per.size() > 1) {
+        row["reference_fertility"] = per[1].fertility();
+        row["reference_bytes_per_token"] = per[1].bytes_per_token();
+      }
+      out[lang] = row;
+    }
+    return out;
+  }
+
+  std::string reference_;
+  uint64_t stats_docs_ = 2000;
   tokenizer::TrainOptions options_;
   std::string mode_ = "byte-level";
 };

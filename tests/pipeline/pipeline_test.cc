@@ -243,6 +243,11 @@ TEST(Build, TokenizerStagesFollowTheDocuments) {
   EXPECT_GT(tok["train_tokens"].get<double>(), 1000);
   EXPECT_GT(tok["val_documents"].get<double>(), 0);
   EXPECT_GT(tok["bytes_per_token"].get<double>(), 1.5);
+  auto fert = report["stages"][2]["summary"]["fertility"];
+  ASSERT_TRUE(fert.is_object() && !fert.empty()) << report["stages"][2]["summary"].dump();
+  auto row = fert.begin().value();
+  EXPECT_GT(row["fertility"].get<double>(), 0.9);
+  EXPECT_LT(row["fertility"].get<double>(), 10.0);
 
   // A tokenizer option changed: curate and dedup are reused, tokenizer and tokenize rerun.
   write_text(dir.file("p.yaml"), yaml(500));

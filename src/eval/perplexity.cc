@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "corpus/reader.h"
 #include "data/token_shard.h"
 #include "tokenizer/tokenizer.h"
 
@@ -103,14 +106,83 @@ std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::st
   return docs;
 }
 
+namespace {
+std::vector<uint64_t> decoded_bytes(const tokenizer::Tokenizer& tok, const std::vector<std::vector<int32_t>>& docs) {
+  std::vector<uint64_t> bytes;
+  for (auto& d : docs)
+    bytes.push_back(tok.decode(std::vector<uint32_t>(d.begin(), d.end()), /*skip_special_tokens=*/true).size());
+  return bytes;
+}
+}  // namespace
+
 std::vector<uint64_t> document_bytes(const std::string& model_dir,
                                      const std::vector<std::vector<int32_t>>& docs) {
   std::string path = model_dir + "/tokenizer.json";
   if (!std::filesystem::exists(path)) return {};
-  auto tok = tokenizer::Tokenizer::load(path);
-  std::vector<uint64_t> bytes;
-  for (auto& d : docs) bytes.push_back(tok.decode(std::vector<uint32_t>(d.begin(), d.end())).size());
-  return bytes;
+  return decoded_bytes(tokenizer::Tokenizer::load(path), docs);
+}
+
+EvalDocuments read_text_documents(const std::vector<std::string>& files, const corpus::ReadOptions& read,
+                                  const tokenizer::Tokenizer& tok, uint64_t max_docs, int64_t model_vocab) {
+  EvalDocuments out;
+  corpus::Diagnostics diag(read.max_reported, read.strict);
+  corpus::Document doc;
+  std::vector<uint32_t> ids;
+  for (auto& path : files) {
+    if (max_docs && out.tokens.size() >= max_docs) break;
+    corpus::DocumentReader reader(path, read, &diag);
+    while ((!max_docs || out.tokens.size() < max_docs) && reader.next(doc)) {
+      ids.clear();
+      tok.encode_into(doc.text, /*add_special_tokens=*/false, ids);
+      for (uint32_t id : ids)
+        if (static_cast<int64_t>(id) >= model_vocab)
+          usage_error("vocabulary mismatch: the tokenizer gave id " + std::to_string(id) + ", the model has " +
+                          std::to_string(model_vocab) + " rows",
+                      doc.where(), "use the model's own tokenizer.json");
+      out.tokens.emplace_back(ids.begin(), ids.end());
+      out.bytes.push_back(doc.text.size());
+    }
+    out.read.merge(reader.stats());
+  }
+  if (out.read.skipped())
+    log::warn("eval ppl: skipped " + std::to_string(out.read.skipped()) + " malformed records");
+  return out;
+}
+
+EvalDocuments read_eval_documents(const std::string& model_dir, const std::vector<std::string>& files,
+                                  const corpus::ReadOptions& read, uint64_t max_docs, int64_t model_vocab) {
+  const std::string tok_path = model_dir + "/tokenizer.json";
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  if (std::filesystem::exists(tok_path)) tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(tok_path));
+  EvalDocuments out;
+  bool bytes_known = true;
+  // Consecutive files of the same kind go through one call, so max_docs and diagnostics span them.
+  for (size_t i = 0; i < files.size();) {
+    const bool shard = files[i].ends_with(".tok");
+    size_t j = i;
+    while (j < files.size() && files[j].ends_with(".tok") == shard) ++j;
+    std::vector<std::string> group(files.begin() + static_cast<std::ptrdiff_t>(i),
+                                   files.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+    const uint64_t left = max_docs ? max_docs - std::min<uint64_t>(max_docs, out.tokens.size()) : 0;
+    if (max_docs && !left) break;
+    EvalDocuments part;
+    if (shard) {
+      part.tokens = read_shard_documents(group, left, model_vocab);
+      if (tok) part.bytes = decoded_bytes(*tok, part.tokens);
+    } else {
+      if (!tok)
+        usage_error("scoring text needs the model's tokenizer, and " + tok_path + " does not exist", group.front(),
+                    "copy the tokenizer.json the model was trained with into the model directory");
+      part = read_text_documents(group, read, *tok, left, model_vocab);
+    }
+    bytes_known = bytes_known && part.bytes.size() == part.tokens.size();
+    for (auto& t : part.tokens) out.tokens.push_back(std::move(t));
+    out.bytes.insert(out.bytes.end(), part.bytes.begin(), part.bytes.end());
+    out.read.merge(part.read);
+  }
+  if (!bytes_known) out.bytes.clear();
+  return out;
 }
 
 }  // namespace nlm::eval

@@ -8,7 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "corpus/read_options.h"
 #include "model/llama.h"
+
+namespace nlm::tokenizer {
+class Tokenizer;
+}
 
 namespace nlm::eval {
 
@@ -39,9 +44,31 @@ PerplexityResult rolling_perplexity(model::Llama& model, const std::vector<std::
 std::vector<std::vector<int32_t>> read_shard_documents(const std::vector<std::string>& shards,
                                                        uint64_t max_docs, int64_t model_vocab);
 
-// UTF-8 byte length of each document decoded with <model_dir>/tokenizer.json; empty when the
-// directory has no tokenizer (bits per byte is then not reported).
+// UTF-8 byte length of each document decoded with <model_dir>/tokenizer.json, special tokens
+// (the EOS that `nativelm tokenize` appends, BOS) left out, so the bytes are the text's own; empty
+// when the directory has no tokenizer (bits per byte is then not reported).
 std::vector<uint64_t> document_bytes(const std::string& model_dir,
                                      const std::vector<std::vector<int32_t>>& docs);
+
+// Documents to score: token ids and the UTF-8 byte length of each document's text.
+struct EvalDocuments {
+  std::vector<std::vector<int32_t>> tokens;
+  std::vector<uint64_t> bytes;  // one per document, or empty when unknown
+  corpus::ReadStats read;       // what the document readers read and skipped (text inputs)
+};
+
+// Documents (JSONL or plain text, compressed or not, split and parsed by `read`) encoded with
+// `tok` without special tokens, as lm-evaluation-harness encodes a rolling-loglikelihood document;
+// bytes are the documents' UTF-8 lengths (after the reader's UTF-8 repair). At most max_docs
+// documents (0 = all). A usage error when the tokenizer yields an id outside `model_vocab`.
+EvalDocuments read_text_documents(const std::vector<std::string>& files, const corpus::ReadOptions& read,
+                                  const tokenizer::Tokenizer& tok, uint64_t max_docs, int64_t model_vocab);
+
+// Documents of `files` for perplexity: *.tok shards as stored (bytes decoded with the model
+// directory's tokenizer, when it has one), every other file read as documents and encoded with
+// <model_dir>/tokenizer.json (a usage error when there is none). Files keep their order;
+// max_docs (0 = all) counts across all of them.
+EvalDocuments read_eval_documents(const std::string& model_dir, const std::vector<std::string>& files,
+                                  const corpus::ReadOptions& read, uint64_t max_docs, int64_t model_vocab);
 
 }  // namespace nlm::eval

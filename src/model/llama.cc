@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/rng.h"
 #include "model/rope_table.h"
 
 namespace nlm::model {
@@ -126,15 +127,9 @@ namespace {
 // splitmix64 + Box–Muller: the same numbers on every platform and standard library.
 struct Normal {
   uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
   double operator()() {
-    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2 * M_PI * uniform());
+    double u1 = uniform_open01(state);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * uniform_open01(state));
   }
 };
 }  // namespace

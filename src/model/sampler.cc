@@ -7,16 +7,11 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace nlm::model {
 
-double Sampler::uniform() {
-  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
+double Sampler::uniform() { return uniform01(rng_); }
 
 int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& history) {
   const int V = static_cast<int>(logits.size());

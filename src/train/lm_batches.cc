@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "data/token_shard.h"
 
 namespace nlm::train {
@@ -17,15 +18,6 @@ struct LmBatches::Source {
   uint64_t offset = 0;  // cursor: next token in it
   uint64_t epoch = 0;
 };
-
-namespace {
-uint64_t splitmix(uint64_t& s) {
-  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-}  // namespace
 
 LmBatches::LmBatches(const std::vector<DataSource>& sources, int B, int T, bool doc_masking,
                      uint64_t seed, int64_t model_vocab)
@@ -78,7 +70,7 @@ model::Batch LmBatches::next() {
   for (int r = 0; r < B_; ++r) {
     size_t which = 0;
     if (sources_.size() > 1) {
-      double u = static_cast<double>(splitmix(rng_) >> 11) * 0x1.0p-53;
+      double u = uniform01(rng_);
       while (which + 1 < cumulative_.size() && u >= cumulative_[which]) ++which;
     }
     Source& s = *sources_[which];

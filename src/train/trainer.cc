@@ -39,6 +39,19 @@ void TrainOptions::validate() const {
 
 namespace {
 
+// Decoding one id alone is wrong twice over: a byte-level piece holding part of a multi-byte
+// character decodes to U+FFFD (3 bytes), and a special token such as the EOS that `nativelm
+// tokenize` appends decodes to its own spelling ("<|end_of_text|>", 15 bytes) although it stands
+// for no text. So: byte-level pieces count their raw bytes, byte-fallback pieces "<0xNN>" one
+// byte, special tokens none, and other pieces (metaspace vocabularies) what they decode to alone.
+uint32_t token_byte_length(const tokenizer::Tokenizer& tok, uint32_t id, bool byte_level) {
+  if (const tokenizer::AddedToken* a = tok.added_token(id))
+    return a->special ? 0 : static_cast<uint32_t>(tok.decode({id}).size());
+  if (tok.is_byte_fallback(id)) return 1;
+  if (byte_level && id < tok.model.tokens.size()) return static_cast<uint32_t>(tok.model.tokens[id].size());
+  return static_cast<uint32_t>(tok.decode({id}).size());
+}
+
 struct EvalResult {
   double loss = 0, bpb = -1;
 };
@@ -92,14 +105,19 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
+std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok) {
+  bool byte_level = false;
+  for (auto& d : tok.decoders) byte_level |= d.kind == tokenizer::DecoderStep::ByteLevel;
+  std::vector<uint32_t> bytes;
+  for (uint32_t id = 0; id < tok.vocab_size(); ++id) bytes.push_back(token_byte_length(tok, id, byte_level));
+  return bytes;
+}
+
 TrainResult run_train(const TrainOptions& options) {
   options.validate();
   TrainOptions o = options;
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
-    // Bytes per token id for bits per byte: the length of each id decoded alone.
-    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o.tokenizer);
-    for (uint32_t id = 0; id < tok.vocab_size(); ++id)
-      o.token_bytes.push_back(static_cast<uint32_t>(tok.decode({id}).size()));
+    o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
   make_dirs(o.out_dir);
   auto& be = tensor::cpu_backend();

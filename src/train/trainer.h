@@ -12,6 +12,10 @@
 #include "train/lm_batches.h"
 #include "train/schedule.h"
 
+namespace nlm::tokenizer {
+class Tokenizer;
+}
+
 namespace nlm::train {
 
 struct TrainOptions {
@@ -64,6 +68,12 @@ struct TrainResult {
 };
 
 TrainResult run_train(const TrainOptions& options);
+
+// UTF-8 bytes that each token id stands for in decoded text (TrainOptions::token_bytes): raw bytes
+// of byte-level and byte-fallback pieces, 0 for special tokens such as BOS/EOS. Summed over a
+// document's ids it gives the document's byte length, which decoding ids one by one does not
+// (a piece holding part of a multi-byte character decodes alone to U+FFFD).
+std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok);
 
 // Reads a YAML config into options (keys as in docs/train.md); throws usage errors naming keys.
 void load_train_yaml(const std::string& path, TrainOptions& options);

@@ -1,14 +1,38 @@
 // Throughput of the default curate chain (normalize + lid + gopher_quality + gopher_repetition +
-// fineweb + pii) on synthetic web-like text: MB/s per core in-process on one thread, then the
-// whole `run_curate` over 4 shards on 1 and 2 threads (the 1→2 scaling). Goal: >= 20 MB/s/core.
-//   bench_curate [megabytes=64] [scratch=/tmp]
+// fineweb + pii) on synthetic web-like text. Goal: >= 20 MB/s per core.
+//   bench_curate [megabytes=32] [scratch=/tmp] [runs=5]
+// prints, each as the median of `runs` timed runs after one warm-up:
+//   - the chain in-process on one thread, as MB/s of wall time and MB/s of the thread's CPU time
+//     (the CPU figure is the per-core rate even when other processes share the cores);
+//   - each step alone;
+//   - `run_curate` end to end over 4 shards on 1 and 2 threads, and the 1→2 ratio;
+//   - /proc/loadavg before and after, since wall-clock figures on a shared machine mean little
+//     without it.
+// Load-independent figure: instructions per byte of the chain, counted by callgrind:
+//   bench_curate --callgrind [megabytes=4]
+// re-runs itself under `valgrind --tool=callgrind` with collection switched on only around one
+// pass of the chain (CALLGRIND_TOGGLE_COLLECT), and prints Ir / input bytes.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define NLM_HAVE_CALLGRIND 1
+#else
+#define NLM_HAVE_CALLGRIND 0
+#define RUNNING_ON_VALGRIND 0
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
 
 #include "core/json_escape.h"
 #include "core/runtime.h"
@@ -69,11 +93,96 @@ std::vector<std::string> make_docs(size_t total_bytes, uint64_t seed) {
   return docs;
 }
 
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a.empty() ? "unknown" : a + " " + b + " " + c;
+}
+
+// One pass of a chain over the documents; returns the number kept.
+size_t run_chain(curate::Chain& chain, const std::vector<std::string>& docs) {
+  size_t kept = 0;
+  corpus::Document doc;
+  for (const auto& d : docs) {
+    doc.clear();
+    doc.text = d;
+    kept += !chain.run(doc).has_value();
+  }
+  return kept;
+}
+
+// Median of the thread CPU time of `runs` runs (after one warm-up run).
+double cpu_median(const std::function<void()>& fn, int runs) {
+  std::vector<double> t;
+  bench::time_runs(
+      [&] {
+        double s = thread_cpu_seconds();
+        fn();
+        t.push_back(thread_cpu_seconds() - s);
+      },
+      runs, 1);
+  t.erase(t.begin());  // the warm-up
+  std::sort(t.begin(), t.end());
+  return t.size() % 2 ? t[t.size() / 2] : (t[t.size() / 2 - 1] + t[t.size() / 2]) / 2;
+}
+
+// Under valgrind: one untimed warm-up pass (ICU and CLD2 data, first-touch allocations), then
+// one pass with callgrind collecting.
+int callgrind_pass(const std::vector<std::string>& docs, double total) {
+  curate::ChainConfig config;
+  curate::Chain chain(config);
+  run_chain(chain, std::vector<std::string>(docs.begin(), docs.begin() + std::min<size_t>(docs.size(), 200)));
+  CALLGRIND_TOGGLE_COLLECT;
+  size_t kept = run_chain(chain, docs);
+  CALLGRIND_TOGGLE_COLLECT;
+  std::printf("# callgrind pass: kept %zu of %zu documents, %.0f bytes\n", kept, docs.size(), total);
+  return 0;
+}
+
+// Re-runs this program under callgrind and reads the instruction count of the chain pass.
+int callgrind_driver(const char* self, size_t mb, double total) {
+  if (!NLM_HAVE_CALLGRIND) {
+    std::fprintf(stderr, "built without valgrind/callgrind.h\n");
+    return 1;
+  }
+  std::string out = "/tmp/bench_curate.callgrind." + std::to_string(getpid());
+  std::string cmd = "valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=" + out +
+                    " " + std::string(self) + " " + std::to_string(mb) + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "failed: %s\n", cmd.c_str());
+    return 1;
+  }
+  std::ifstream in(out);
+  std::string line;
+  double ir = -1;
+  while (std::getline(in, line))
+    if (line.rfind("totals:", 0) == 0 || line.rfind("summary:", 0) == 0)
+      ir = std::strtod(line.c_str() + line.find(':') + 1, nullptr);
+  std::filesystem::remove(out);
+  if (ir < 0) {
+    std::fprintf(stderr, "no totals in the callgrind output\n");
+    return 1;
+  }
+  std::printf("# callgrind: %.0f instructions over %.0f bytes\n", ir, total);
+  bench::report_value("curate default chain, instructions/byte", ir / total, "Ir/B");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t mb = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 64;
-  std::string scratch = argc > 2 ? argv[2] : "/tmp";
+  bool callgrind = argc > 1 && std::strcmp(argv[1], "--callgrind") == 0;
+  int a = callgrind ? 2 : 1;
+  size_t mb = argc > a ? std::strtoul(argv[a], nullptr, 10) : (callgrind || RUNNING_ON_VALGRIND ? 4 : 32);
+  std::string scratch = argc > a + 1 ? argv[a + 1] : "/tmp";
+  int runs = argc > a + 2 ? std::max(1, std::atoi(argv[a + 2])) : 5;
   RuntimeOptions rt;
   rt.quiet = true;
   set_runtime_options(rt);
@@ -81,47 +190,35 @@ int main(int argc, char** argv) {
   auto docs = make_docs(mb << 20, 42);
   double total = 0;
   for (const auto& d : docs) total += static_cast<double>(d.size());
-  std::printf("# %zu documents, %.1f MB of web-like text\n", docs.size(), total / 1e6);
+  if (callgrind) return callgrind_driver(argv[0], mb, total);
+  if (RUNNING_ON_VALGRIND) return callgrind_pass(docs, total);
+
+  std::printf("# %zu documents, %.1f MB of web-like text; %d timed runs each (medians)\n", docs.size(),
+              total / 1e6, runs);
+  std::printf("# loadavg before: %s (%ld cores online)\n", loadavg().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
 
   // In-process, one thread: the chain alone (no I/O, no JSON).
   {
     curate::ChainConfig config;
     curate::Chain chain(config);
     size_t kept = 0;
-    auto s = bench::time_runs(
-        [&] {
-          kept = 0;
-          corpus::Document doc;
-          for (const auto& d : docs) {
-            doc.clear();
-            doc.text = d;
-            kept += !chain.run(doc).has_value();
-          }
-        },
-        3, 1);
+    auto s = bench::time_runs([&] { kept = run_chain(chain, docs); }, runs, 1);
+    double cpu = cpu_median([&] { run_chain(chain, docs); }, runs);
     std::printf("# kept %zu of %zu\n", kept, docs.size());
-    bench::report_rate("curate default chain, 1 thread", total / 1e6, s, "MB/s/core");
+    bench::report_rate("curate default chain, 1 thread (wall)", total / 1e6, s, "MB/s/core");
+    bench::report_value("curate default chain, 1 thread (CPU time)", total / 1e6 / cpu, "MB/s/core");
   }
-  // Each step alone, to see where the time goes.
+  // Each step alone, to see where the time goes (thread CPU time).
   for (const std::string step : {"normalize", "lid", "gopher_quality", "gopher_repetition", "fineweb", "pii"}) {
     curate::ChainConfig config;
     config.steps = {step};
     curate::Chain chain(config);
-    auto s = bench::time_runs(
-        [&] {
-          corpus::Document doc;
-          for (const auto& d : docs) {
-            doc.clear();
-            doc.text = d;
-            chain.run(doc);
-          }
-        },
-        3, 1);
-    bench::report_rate("curate step " + step, total / 1e6, s, "MB/s");
+    double cpu = cpu_median([&] { run_chain(chain, docs); }, runs);
+    bench::report_value("curate step " + step + " (CPU time)", total / 1e6 / cpu, "MB/s");
   }
 
   // End to end through run_curate: 4 JSONL shards, 1 vs 2 threads.
-  std::string dir = scratch + "/nativelm-bench-curate";
+  std::string dir = scratch + "/nativelm-bench-curate-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/in");
   std::vector<std::string> files;
@@ -144,11 +241,12 @@ int main(int argc, char** argv) {
     o.extension = ".jsonl";
     o.threads = threads;
     o.force = true;
-    auto s = bench::time_runs([&] { curate::run_curate(files, o); }, 3, 1);
+    auto s = bench::time_runs([&] { curate::run_curate(files, o); }, runs, 1);
     rate[threads] = total / 1e6 / s.median;
     bench::report_rate("curate end-to-end, " + std::to_string(threads) + " thread(s)", total / 1e6, s, "MB/s");
   }
   bench::report_value("curate 1->2 thread scaling", rate[2] / rate[1], "x");
+  std::printf("# loadavg after: %s\n", loadavg().c_str());
   std::filesystem::remove_all(dir);
   return 0;
 }

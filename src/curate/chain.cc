@@ -117,8 +117,11 @@ class FineWebStep : public Step {
  public:
   std::string_view name() const override { return "fineweb"; }
   std::optional<Rejection> apply(corpus::Document&, DocContext& ctx) override {
-    return fineweb_check(ctx, ctx.profile().fineweb);
+    return impl_.check(ctx, ctx.profile().fineweb);
   }
+
+ private:
+  FineWeb impl_;
 };
 
 class NemoStep : public Step {

@@ -2,7 +2,9 @@
 #include "curate/doc_context.h"
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "curate/profiles.h"
+#include "curate/text_util.h"
 #include "text/utf8.h"
 
 namespace nlm::curate {
@@ -43,6 +45,20 @@ const std::vector<std::string_view>& DocContext::lines() {
   return lines_;
 }
 
+const std::vector<DocContext::Line>& DocContext::nonblank_lines() {
+  if (!(analysed_ & kNonblank)) {
+    nonblank_.clear();
+    bool plain = ascii();
+    for (std::string_view raw : lines()) {
+      std::string_view t = trim(raw);
+      if (t.empty()) continue;
+      nonblank_.push_back({t, hash64(t), plain ? t.size() : text::utf8_length(t)});
+    }
+    analysed_ |= kNonblank;
+  }
+  return nonblank_;
+}
+
 const std::vector<text::WordSpan>& DocContext::words() {
   if (!(analysed_ & kWords)) {
     segmenter_.segment(text_, words_);
@@ -53,10 +69,18 @@ const std::vector<text::WordSpan>& DocContext::words() {
 
 uint64_t DocContext::chars() {
   if (!(analysed_ & kChars)) {
-    chars_ = text::utf8_length(text_);
+    chars_ = ascii() ? text_.size() : text::utf8_length(text_);
     analysed_ |= kChars;
   }
   return chars_;
+}
+
+bool DocContext::ascii() {
+  if (!(analysed_ & kAscii)) {
+    ascii_ = is_ascii(text_);
+    analysed_ |= kAscii;
+  }
+  return ascii_;
 }
 
 void DocContext::set_lang(std::string lang, double score) {

@@ -1,6 +1,7 @@
 // Per-document analysis shared by the steps of a chain: lines, ICU words, character count and
 // the threshold profile of the document's language, each computed once on first use and
-// recomputed only after a step changed the text. One DocContext per worker thread.
+// recomputed only after a step changed the text. One DocContext per worker thread; its buffers
+// are reused from document to document, so the analysis allocates nothing in the steady state.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -34,11 +35,21 @@ class DocContext {
   std::string_view text() const { return text_; }
   // Lines split on '\n' (with a trailing '\r' removed), empty lines included.
   const std::vector<std::string_view>& lines();
+  // Non-blank lines, trimmed of ASCII whitespace, with their hash and length in code points (the
+  // line-level rules of gopher_quality, gopher_repetition and fineweb all work on these).
+  struct Line {
+    std::string_view text;
+    uint64_t hash = 0;  // hash64 of text
+    uint64_t chars = 0;
+  };
+  const std::vector<Line>& nonblank_lines();
   // Word-like segments (ICU word break; see text/words.h).
   const std::vector<text::WordSpan>& words();
   std::string_view word(const text::WordSpan& w) const { return text_.substr(w.begin, w.size); }
   // Code points of the text.
   uint64_t chars();
+  // True when the text is pure ASCII.
+  bool ascii();
 
   // Language as set by a LID step or read from the input record ("" when unknown).
   const std::string& lang() const { return lang_; }
@@ -58,9 +69,11 @@ class DocContext {
   const Profile* default_profile_;
   const corpus::Document* doc_ = nullptr;
   std::string_view text_;
-  enum : unsigned { kLines = 1, kWords = 2, kChars = 4 };
+  enum : unsigned { kLines = 1, kWords = 2, kChars = 4, kAscii = 8, kNonblank = 16 };
   unsigned analysed_ = 0;
+  bool ascii_ = false;
   std::vector<std::string_view> lines_;
+  std::vector<Line> nonblank_;
   std::vector<text::WordSpan> words_;
   uint64_t chars_ = 0;
   std::string lang_;

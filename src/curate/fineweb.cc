@@ -1,9 +1,9 @@
 // FineWeb line statistics over the shared DocContext lines.
 #include "curate/fineweb.h"
 
-#include <unordered_set>
+#include <algorithm>
+#include <cstring>
 
-#include "core/hash.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
@@ -27,26 +27,49 @@ void FineWebOptions::visit(ParamVisitor& v) {
   v.on("terminal_punctuation", terminal_punctuation, "line endings that count as punctuated");
 }
 
-std::optional<Rejection> fineweb_check(DocContext& ctx, const FineWebOptions& o) {
-  uint64_t lines = 0, punct = 0, short_lines = 0, dup_chars = 0, newlines = 0, chars = 0;
-  std::unordered_set<uint64_t> seen;
-  for (std::string_view raw : ctx.lines()) {
-    std::string_view line = trim(raw);
-    if (line.empty()) continue;
-    ++lines;
-    uint64_t c = utf8_chars(line);
-    if (ends_with_any(line, o.terminal_punctuation)) ++punct;
-    if (static_cast<int64_t>(c) <= o.short_line_length) ++short_lines;
-    if (!seen.insert(hash64(line)).second) dup_chars += c;
+void FineWeb::PunctIndex::build(const std::vector<std::string>& marks) {
+  source = marks;
+  std::fill(std::begin(ascii), std::end(ascii), false);
+  wide.clear();
+  any = false;
+  for (const auto& m : source) {
+    if (m.empty()) any = true;  // ends_with("") holds for every line
+    else if (m.size() == 1 && static_cast<unsigned char>(m[0]) < 0x80) ascii[static_cast<unsigned char>(m[0])] = true;
+    else wide.push_back(m);
+  }
+}
+
+bool FineWeb::PunctIndex::ends(std::string_view line) const {
+  if (any) return true;
+  auto last = static_cast<unsigned char>(line.back());
+  if (last < 0x80) return ascii[last];
+  for (const auto& m : wide)
+    if (ends_with(line, m)) return true;
+  return false;
+}
+
+std::optional<Rejection> FineWeb::check(DocContext& ctx, const FineWebOptions& o) {
+  uint64_t punct = 0, short_lines = 0, dup_chars = 0;
+  if (marks_.source != o.terminal_punctuation) marks_.build(o.terminal_punctuation);
+  const auto& lines = ctx.nonblank_lines();
+  seen_.reset(lines.size());
+  for (const auto& line : lines) {
+    if (marks_.ends(line.text)) ++punct;
+    if (static_cast<int64_t>(line.chars) <= o.short_line_length) ++short_lines;
+    if (!seen_.insert(line.hash)) dup_chars += line.chars;
   }
   std::string_view text = ctx.text();
-  for (char ch : text) newlines += ch == '\n';
-  chars = ctx.chars() - newlines;
-  if (lines == 0) return Rejection{"fineweb.empty", 0};
-  double lp = static_cast<double>(punct) / static_cast<double>(lines);
+  uint64_t newlines = 0;
+  for (const char* p = text.data(), *end = p + text.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))) != nullptr; ++p)
+    ++newlines;
+  uint64_t chars = ctx.chars() - newlines;
+  if (lines.empty()) return Rejection{"fineweb.empty", 0};
+  double n_lines = static_cast<double>(lines.size());
+  double lp = static_cast<double>(punct) / n_lines;
   if (lp < o.min_line_punct_ratio && !(o.line_punct_exclude_zero && punct == 0))
     return Rejection{"fineweb.min_line_punct_ratio", lp};
-  double sl = static_cast<double>(short_lines) / static_cast<double>(lines);
+  double sl = static_cast<double>(short_lines) / n_lines;
   if (sl > o.max_short_line_ratio) return Rejection{"fineweb.max_short_line_ratio", sl};
   double cd = chars ? static_cast<double>(dup_chars) / static_cast<double>(chars) : 0;
   if (cd > o.max_char_dup_ratio) return Rejection{"fineweb.max_char_dup_ratio", cd};
@@ -54,6 +77,11 @@ std::optional<Rejection> fineweb_check(DocContext& ctx, const FineWebOptions& o)
   double nl = words ? static_cast<double>(newlines) / static_cast<double>(words) : static_cast<double>(newlines);
   if (nl > o.max_newline_ratio) return Rejection{"fineweb.max_newline_ratio", nl};
   return std::nullopt;
+}
+
+std::optional<Rejection> fineweb_check(DocContext& ctx, const FineWebOptions& o) {
+  FineWeb f;
+  return f.check(ctx, o);
 }
 
 }  // namespace nlm::curate

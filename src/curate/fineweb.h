@@ -4,8 +4,10 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "curate/hash_table.h"
 #include "curate/params.h"
 #include "curate/step.h"
 
@@ -32,6 +34,27 @@ struct FineWebOptions {
   void visit(ParamVisitor& v);
 };
 
+// Checks one document; keeps its buffers between documents (one per thread).
+class FineWeb {
+ public:
+  std::optional<Rejection> check(DocContext& ctx, const FineWebOptions& o);
+
+ private:
+  // Terminal punctuation by last byte: an ASCII last byte can only end a one-byte mark, so those
+  // are a table lookup, and only lines with a non-ASCII last byte are compared with longer marks.
+  struct PunctIndex {
+    std::vector<std::string> source;  // the marks this index was built from
+    bool ascii[128] = {};
+    std::vector<std::string> wide;
+    bool any = false;  // an empty mark matches every line
+    void build(const std::vector<std::string>& marks);
+    bool ends(std::string_view line) const;  // line is not empty
+  };
+  PunctIndex marks_;
+  HashCounter seen_;
+};
+
+// The same with a fresh FineWeb (for one-off checks).
 std::optional<Rejection> fineweb_check(DocContext& ctx, const FineWebOptions& o);
 
 }  // namespace nlm::curate

@@ -42,7 +42,7 @@ std::optional<Rejection> GopherQuality::check(DocContext& ctx, const GopherQuali
   const auto& stops = stop_set(o);
   for (const auto& w : words) {
     std::string_view s = ctx.word(w);
-    word_chars += utf8_chars(s);
+    word_chars += w.chars;
     if (w.kind != text::WordKind::Number) ++alpha_words;
     if (stop_words < static_cast<uint64_t>(o.min_stop_words) && s.size() <= max_stop_len_) {
       lower_.assign(s);
@@ -61,11 +61,11 @@ std::optional<Rejection> GopherQuality::check(DocContext& ctx, const GopherQuali
   if (symbol_ratio > o.max_symbol_word_ratio)
     return Rejection{"gopher_quality.max_symbol_word_ratio", symbol_ratio};
 
-  uint64_t lines = 0, bullets = 0, ellipsis = 0;
-  for (std::string_view line : ctx.lines()) {
-    std::string_view t = trim(line);
-    if (t.empty()) continue;
-    ++lines;
+  uint64_t bullets = 0, ellipsis = 0;
+  const auto& nonblank = ctx.nonblank_lines();
+  const uint64_t lines = nonblank.size();
+  for (const auto& line : nonblank) {
+    std::string_view t = line.text;
     if (starts_with_any(t, {"•", "-", "*", "‣", "◦", "⁃"})) ++bullets;
     if (ends_with(t, "...") || ends_with(t, "…")) ++ellipsis;
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "curate/hash_table.h"
 #include "curate/params.h"
 #include "curate/step.h"
 
@@ -36,42 +37,16 @@ struct GopherRepetitionOptions {
   void visit(ParamVisitor& v);
 };
 
-// Open-addressing hash → count table for n-gram hashes (0 is the empty key), reused across
-// documents so the hot loop allocates nothing.
-class NgramTable {
- public:
-  // Sizes the table for up to `n` keys.
-  void reset(size_t n);
-  void clear();
-  // The count stored for `key` (a new key starts at 0).
-  uint32_t& slot(uint64_t key) {
-    size_t i = static_cast<size_t>(key >> 1) & mask_;  // bit 0 is always set
-    while (keys_[i] != key) {
-      if (keys_[i] == 0) {
-        keys_[i] = key;
-        used_.push_back(static_cast<uint32_t>(i));
-        break;
-      }
-      i = (i + 1) & mask_;
-    }
-    return counts_[i];
-  }
-
- private:
-  std::vector<uint64_t> keys_;
-  std::vector<uint32_t> counts_;
-  std::vector<uint32_t> used_;
-  size_t mask_ = 0;
-};
-
 class GopherRepetition {
  public:
   std::optional<Rejection> check(DocContext& ctx, const GopherRepetitionOptions& o);
 
  private:
+  // Buffers reused from document to document (see gopher_repetition.cc).
   std::vector<uint64_t> word_hash_, gram_;
-  std::vector<uint32_t> gram_chars_, word_chars_;
-  NgramTable table_;
+  std::vector<uint32_t> gram_chars_, word_chars_, cand_, next_, repeated_at_;
+  std::vector<uint32_t*> count_ptr_;
+  HashCounter table_;
 };
 
 }  // namespace nlm::curate

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "curate/doc_context.h"
+#include "curate/text_util.h"
 #include "text/utf8.h"
 
 namespace nlm::curate {
@@ -54,7 +55,10 @@ bool fix_mojibake_once(std::string& text) {
   std::string_view s = text;
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
-      out.push_back(s[i++]);
+      size_t j = i + 1;
+      while (j < s.size() && static_cast<unsigned char>(s[j]) < 0x80) ++j;
+      out.append(s.data() + i, j - i);
+      i = j;
       continue;
     }
     // A maximal run of characters that all have a Windows-1252 byte >= 0x80.
@@ -101,10 +105,18 @@ bool fix_mojibake(std::string& text) {
   return a || b;
 }
 
-bool clean_characters(std::string& text, bool control, bool zero_width, bool whitespace) {
-  std::string out;
+namespace {
+// Printable ASCII other than space: kept as they are by every pass.
+inline bool plain(char c) { return static_cast<unsigned char>(c - 0x21) < 0x5E; }
+
+// clean_characters into `out` (a reused buffer). Runs of printable ASCII, with single spaces
+// between them, are copied in one piece; everything else goes character by character.
+bool clean_characters_into(std::string& text, bool control, bool zero_width, bool whitespace,
+                           std::string& out) {
+  out.clear();
   out.reserve(text.size());
   std::string_view s = text;
+  const size_t n = s.size();
   size_t pending_spaces = 0;   // spaces seen since the last visible character on this line
   size_t pending_newlines = 0; // newlines since the last visible character
   auto flush_breaks = [&] {
@@ -115,7 +127,23 @@ bool clean_characters(std::string& text, bool control, bool zero_width, bool whi
     pending_newlines = 0;
     pending_spaces = 0;
   };
-  for (size_t i = 0; i < s.size();) {
+  for (size_t i = 0; i < n;) {
+    if (plain(s[i])) {
+      // A single space between two printable characters stays as it is in every mode.
+      size_t j = i + 1;
+      for (;;) {
+        while (j < n && plain(s[j])) ++j;
+        if (j + 1 < n && s[j] == ' ' && plain(s[j + 1])) {
+          j += 2;
+          continue;
+        }
+        break;
+      }
+      if (whitespace) flush_breaks();
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     uint32_t cp;
     size_t start = i;
@@ -127,7 +155,7 @@ bool clean_characters(std::string& text, bool control, bool zero_width, bool whi
     }
     if (whitespace) {
       if (cp == '\r') {
-        if (i < s.size() && s[i] == '\n') ++i;
+        if (i < n && s[i] == '\n') ++i;
         cp = '\n';
       }
       if (cp == 0x2028 || cp == 0x2029) cp = '\n';
@@ -146,18 +174,24 @@ bool clean_characters(std::string& text, bool control, bool zero_width, bool whi
     if (control && ctl) continue;
     if (zero_width && is_zero_width(cp)) continue;
     if (whitespace) flush_breaks();
-    out.append(s.substr(start, i - start));
+    out.append(s.data() + start, i - start);
   }
   if (out == text) return false;
   text.swap(out);
   return true;
+}
+}  // namespace
+
+bool clean_characters(std::string& text, bool control, bool zero_width, bool whitespace) {
+  std::string out;
+  return clean_characters_into(text, control, zero_width, whitespace, out);
 }
 
 struct Normalize::Impl {
   NormalizeOptions opt;
   const icu::Normalizer2* normalizer = nullptr;
   std::unique_ptr<opencc::SimpleConverter> opencc;
-  std::string buffer;
+  std::string buffer, scratch;
 };
 
 Normalize::Normalize(const NormalizeOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -197,18 +231,13 @@ std::optional<Rejection> Normalize::apply(corpus::Document& doc, DocContext& ctx
     changed = true;
   }
   if ((o.remove_control || o.remove_zero_width || o.normalize_whitespace) &&
-      clean_characters(doc.text, o.remove_control, o.remove_zero_width, o.normalize_whitespace)) {
+      clean_characters_into(doc.text, o.remove_control, o.remove_zero_width, o.normalize_whitespace,
+                            impl_->scratch)) {
     ctx.count("normalize", "characters");
     changed = true;
   }
   if (impl_->normalizer) {
-    bool ascii = true;
-    for (unsigned char c : doc.text)
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-    if (!ascii) {
+    if (!is_ascii(doc.text)) {
       UErrorCode status = U_ZERO_ERROR;
       icu::StringPiece piece(doc.text.data(), static_cast<int32_t>(doc.text.size()));
       if (!impl_->normalizer->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) {

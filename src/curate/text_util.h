@@ -2,6 +2,7 @@
 // ASCII lower-casing). Header-only so the per-line loops inline.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -34,6 +35,19 @@ inline uint64_t count_substr(std::string_view s, std::string_view needle) {
   return n;
 }
 inline uint64_t utf8_chars(std::string_view s) { return text::utf8_length(s); }
+// True when every byte is below 0x80 (eight bytes at a time).
+inline bool is_ascii(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size(), i = 0;
+  uint64_t acc = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    acc |= v;
+  }
+  for (; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+  return (acc & 0x8080808080808080ull) == 0;
+}
 inline void ascii_lower_inplace(std::string& s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);

@@ -1,12 +1,23 @@
 // ICU BreakIterator over a UText that reads the UTF-8 bytes in place; the rule status of each
-// segment tells words (number/letter/kana/ideo) from spaces and punctuation. Pure-ASCII text takes
-// a scalar path that follows the same rules for ASCII (UAX #29: letters and digits joined by
-// MidLetter/MidNum characters), because ICU costs ~10x more per byte and most web text is ASCII.
+// segment tells words (number/letter/kana/ideo) from spaces and punctuation.
+//
+// ICU costs ~10x more per byte than a scalar loop, and most web text is ASCII with a few
+// non-ASCII characters (curly quotes, dashes, accented names). So ASCII stretches take a scalar
+// path that follows the same rules for ASCII (UAX #29: letters and digits joined by
+// MidLetter/MidNum characters), and ICU only sees an "island" around each non-ASCII character.
+// An island is cut at positions p where byte p-1 is ASCII whitespace and byte p is ASCII: UAX #29
+// always breaks there (no rule joins whitespace to what follows, except WB3d between two spaces,
+// which never makes a word), and no rule looks across such a position (the rules that look two
+// characters back or ahead, WB6/7/11/12/7b/7c, need letters, digits or quotes around the middle
+// character, and WB4 only attaches Extend/Format/ZWJ, which are not ASCII). So each piece
+// segments alone exactly as it does in the whole text; tests compare with ICU over whole texts.
 #include "text/words.h"
 
 #include <unicode/brkiter.h>
 #include <unicode/utext.h>
 
+#include <array>
+#include <cstring>
 #include <mutex>
 
 #include "core/error.h"
@@ -27,37 +38,57 @@ std::unique_ptr<icu::BreakIterator> make_word_iterator() {
   return std::unique_ptr<icu::BreakIterator>(prototype->clone());
 }
 
-bool is_ascii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
+// ASCII classes. ICU's word rules count '@' as a letter (so e-mail addresses stay one word).
+enum : uint8_t { kLetter = 1, kDigit = 2, kUnderscore = 4, kSpace = 8, kWordChar = 7 };
+constexpr std::array<uint8_t, 256> make_classes() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kLetter;
+  t['@'] = kLetter;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  t['_'] = kUnderscore;
+  t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = t['\v'] = kSpace;
+  return t;
 }
-inline bool alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-inline bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
-// ICU's word rules count '@' as a letter (so e-mail addresses stay one word).
-inline bool letter(unsigned char c) { return alpha(c) || c == '@'; }
-inline bool alnum(unsigned char c) { return letter(c) || digit(c) || c == '_'; }
+constexpr std::array<uint8_t, 256> kClass = make_classes();
 
-// UAX #29 for ASCII: a word is a run of letters/digits/underscore; ' and . join two letters
-// (don't, e.g); . , ; ' join two digits (3.14, 1,000); '.' and '\'' also join a letter and a digit
-// pair of the same class only, so "end.Next" stays one word as ICU does (MidNumLet between
-// letters).
-void segment_ascii(std::string_view s, std::vector<WordSpan>& out) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    if (!alnum(p[i])) {
+// Offset of the first byte >= 0x80 in p[from, to), or `to`.
+size_t next_non_ascii(const unsigned char* p, size_t from, size_t to) {
+  size_t i = from;
+  for (; i + 8 <= to; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    if (v & 0x8080808080808080ull) break;
+  }
+  for (; i < to; ++i)
+    if (p[i] >= 0x80) return i;
+  return to;
+}
+
+// A piece boundary (see the top of the file): p[i-1] is ASCII whitespace and p[i] is ASCII.
+inline bool cut_point(const unsigned char* p, size_t i) {
+  return (kClass[p[i - 1]] & kSpace) && p[i] < 0x80;
+}
+
+// UAX #29 for ASCII over p[from, to): a word is a run of letters/digits/underscore; ' and . join
+// two letters (don't, e.g); . , ; ' join two digits (3.14, 1,000); '.' and '\'' also join a letter
+// and a digit pair of the same class only, so "end.Next" stays one word as ICU does (MidNumLet
+// between letters). p[to] is never read.
+void segment_ascii(const unsigned char* p, size_t from, size_t to, std::vector<WordSpan>& out) {
+  size_t i = from;
+  while (i < to) {
+    if (!(kClass[p[i]] & kWordChar)) {
       ++i;
       continue;
     }
     size_t start = i;
-    bool any_alpha = false;
     for (;;) {
-      while (i < n && alnum(p[i])) any_alpha |= letter(p[i++]);
-      if (i + 1 < n) {
-        unsigned char m = p[i], a = p[i - 1], b = p[i + 1];
-        bool letters = letter(a) && letter(b) && (m == '\'' || m == '.');
-        bool digits = digit(a) && digit(b) && (m == '.' || m == ',' || m == ';' || m == '\'');
+      while (i < to && (kClass[p[i]] & kWordChar)) ++i;
+      if (i + 1 < to) {
+        unsigned char m = p[i];
+        uint8_t a = kClass[p[i - 1]], b = kClass[p[i + 1]];
+        bool letters = (a & b & kLetter) && (m == '\'' || m == '.');
+        bool digits = (a & b & kDigit) && (m == '.' || m == ',' || m == ';' || m == '\'');
         if (letters || digits) {
           ++i;
           continue;
@@ -65,10 +96,26 @@ void segment_ascii(std::string_view s, std::vector<WordSpan>& out) {
       }
       break;
     }
-    out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(i - start),
-                   any_alpha ? WordKind::Letter : WordKind::Number});
+    auto n = static_cast<uint32_t>(i - start);
+    // ICU's rule status is that of the rule that matched last, so it depends on the last two
+    // characters: a word ending in a digit, or in a digit and '_', is a number ("v1.2", "a1",
+    // "1_"), any other a letter word; a lone '_' is no word at all.
+    if (n == 1 && p[start] == '_') continue;
+    size_t last = (p[i - 1] == '_' && n > 1) ? i - 2 : i - 1;
+    WordKind kind = (kClass[p[last]] & kDigit) ? WordKind::Number : WordKind::Letter;
+    out.push_back({static_cast<uint32_t>(start), n, kind, n});
   }
 }
+
+uint32_t count_chars(const unsigned char* p, size_t n) {
+  uint32_t c = 0;
+  for (size_t i = 0; i < n; ++i) c += (p[i] & 0xC0) != 0x80;
+  return c;
+}
+
+// ASCII stretches between islands shorter than this are left inside the island: a call into ICU
+// costs about as much as this many bytes of ICU segmentation.
+constexpr size_t kMinGap = 32;
 }  // namespace
 
 struct WordSegmenter::Impl {
@@ -76,6 +123,28 @@ struct WordSegmenter::Impl {
   UText* ut = nullptr;
   ~Impl() {
     if (ut) utext_close(ut);
+  }
+  // ICU over text[from, to); offsets in `out` are relative to text.
+  void icu(std::string_view text, size_t from, size_t to, std::vector<WordSpan>& out) {
+    UErrorCode status = U_ZERO_ERROR;
+    const char* base = text.data() + from;
+    ut = utext_openUTF8(ut, base, static_cast<int64_t>(to - from), &status);
+    if (U_FAILURE(status)) return;
+    it->setText(ut, status);
+    if (U_FAILURE(status)) return;
+    const auto* p = reinterpret_cast<const unsigned char*>(base);
+    int32_t start = it->first();
+    for (int32_t end = it->next(); end != icu::BreakIterator::DONE; start = end, end = it->next()) {
+      int32_t rule = it->getRuleStatus();
+      if (rule < UBRK_WORD_NONE_LIMIT) continue;
+      WordKind kind = rule < UBRK_WORD_NUMBER_LIMIT   ? WordKind::Number
+                      : rule < UBRK_WORD_LETTER_LIMIT ? WordKind::Letter
+                      : rule < UBRK_WORD_KANA_LIMIT   ? WordKind::Kana
+                                                      : WordKind::Ideo;
+      auto n = static_cast<uint32_t>(end - start);
+      out.push_back({static_cast<uint32_t>(from + static_cast<size_t>(start)), n, kind,
+                     count_chars(p + start, n)});
+    }
   }
 };
 
@@ -85,26 +154,35 @@ WordSegmenter::~WordSegmenter() = default;
 void WordSegmenter::segment(std::string_view text, std::vector<WordSpan>& out) {
   out.clear();
   if (text.size() > UINT32_MAX) text = text.substr(0, UINT32_MAX);
-  if (is_ascii(text)) {
-    segment_ascii(text, out);
-    return;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t done = 0;  // text[0, done) is segmented; `done` is 0 or a cut point
+  for (size_t x = next_non_ascii(p, 0, n); x < n;) {
+    // The island starts at the last cut point at or before x (never before `done`)...
+    size_t begin = x;
+    while (begin > done && !cut_point(p, begin)) --begin;
+    // ...and ends at the first cut point after its last non-ASCII byte that is followed by at
+    // least kMinGap ASCII bytes (or by the end of the text).
+    size_t end = x + 1;
+    for (;;) {
+      while (end < n && !cut_point(p, end)) ++end;
+      if (end >= n) break;
+      size_t next = next_non_ascii(p, end, std::min(n, end + kMinGap));
+      if (next >= std::min(n, end + kMinGap)) break;
+      end = next + 1;
+    }
+    segment_ascii(p, done, begin, out);
+    impl_->icu(text, begin, end, out);
+    done = end;
+    x = next_non_ascii(p, end, n);
   }
-  UErrorCode status = U_ZERO_ERROR;
-  impl_->ut = utext_openUTF8(impl_->ut, text.data(), static_cast<int64_t>(text.size()), &status);
-  if (U_FAILURE(status)) return;
-  impl_->it->setText(impl_->ut, status);
-  if (U_FAILURE(status)) return;
-  int32_t start = impl_->it->first();
-  for (int32_t end = impl_->it->next(); end != icu::BreakIterator::DONE;
-       start = end, end = impl_->it->next()) {
-    int32_t rule = impl_->it->getRuleStatus();
-    if (rule < UBRK_WORD_NONE_LIMIT) continue;
-    WordKind kind = rule < UBRK_WORD_NUMBER_LIMIT   ? WordKind::Number
-                    : rule < UBRK_WORD_LETTER_LIMIT ? WordKind::Letter
-                    : rule < UBRK_WORD_KANA_LIMIT   ? WordKind::Kana
-                                                    : WordKind::Ideo;
-    out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(end - start), kind});
-  }
+  segment_ascii(p, done, n, out);
+}
+
+void WordSegmenter::segment_icu(std::string_view text, std::vector<WordSpan>& out) {
+  out.clear();
+  if (text.size() > UINT32_MAX) text = text.substr(0, UINT32_MAX);
+  impl_->icu(text, 0, text.size(), out);
 }
 
 }  // namespace nlm::text

@@ -18,6 +18,22 @@ std::vector<std::string> words_of(const std::string& s) {
   return out;
 }
 
+// The words of `text` by segment() must be those of ICU over the whole text (segment_icu).
+std::vector<WordSpan> expect_icu_words(const std::string& text) {
+  WordSegmenter seg;
+  std::vector<WordSpan> fast, icu;
+  seg.segment(text, fast);
+  seg.segment_icu(text, icu);
+  EXPECT_EQ(fast.size(), icu.size());
+  for (size_t i = 0; i < std::min(fast.size(), icu.size()); ++i) {
+    EXPECT_EQ(text.substr(fast[i].begin, fast[i].size), text.substr(icu[i].begin, icu[i].size)) << i;
+    EXPECT_EQ(fast[i].begin, icu[i].begin) << i;
+    EXPECT_EQ(fast[i].kind, icu[i].kind) << text.substr(icu[i].begin, icu[i].size);
+    EXPECT_EQ(fast[i].chars, icu[i].chars) << i;
+  }
+  return fast;
+}
+
 TEST(CurateWords, ChineseUsesDictionary) {
   auto w = words_of("我哋今日去咗銀行");
   EXPECT_GE(w.size(), 4u);
@@ -30,18 +46,30 @@ TEST(CurateWords, SkipsPunctuationAndSpaces) {
 }
 
 TEST(CurateWords, AsciiFastPathMatchesIcu) {
-  // Appending one non-ASCII word forces the ICU path; the ASCII prefix must segment the same.
+  // The ASCII fast path must segment exactly as ICU over the whole text (segment_icu).
   std::string ascii =
       "It's 3.14 or 1,000 e.g. end.Next foo_bar -- x+y=z (a) [b] U.S.A. 12:30 can't, won't! "
       "http://example.com/a?b=c mail: a.b@c.de 2023-01-15 x@y @z w@ 1@2 a1b2 A'B 7'8 a:b 1:2 a;b "
-      "3;4 2,5,6 x.1 1.x _a_ __ a__b ab.' 'ab'";
-  auto fast = words_of(ascii);
-  auto icu = words_of(ascii + " é");
-  ASSERT_FALSE(icu.empty());
-  icu.pop_back();
-  EXPECT_EQ(fast.size(), icu.size());
-  for (size_t i = 0; i < std::min(fast.size(), icu.size()); ++i) EXPECT_EQ(fast[i], icu[i]) << i;
-  for (size_t i = 0; i < fast.size(); ++i) EXPECT_EQ(fast[i], icu[i]) << i;
+      "3;4 2,5,6 x.1 1.x _a_ __ a__b ab.' 'ab' v1.2.3.4 a1 1_ _ x_1";
+  expect_icu_words(ascii);
+}
+
+TEST(CurateWords, IslandsAroundNonAscii) {
+  // Mostly ASCII with a few non-ASCII words: ICU only sees the stretches around them, and the
+  // result is ICU's over the whole text, with lengths in code points.
+  std::string s = "The caf\u00e9 on the corner \u2014 it\u2019s open. 12,5 km, na\u00efve "
+                  "\u4e2d\u6587\u6587\u672c and then plain ASCII for a good while longer, with e.g. "
+                  "abbreviations, don't and 3.14, before \U0001F600 an emoji.";
+  auto mixed = expect_icu_words(s);
+  auto at = [&](const std::string& w) {
+    for (const auto& x : mixed)
+      if (s.substr(x.begin, x.size) == w) return x;
+    ADD_FAILURE() << "no word " << w;
+    return WordSpan{};
+  };
+  EXPECT_EQ(at("caf\u00e9").chars, 4u);
+  EXPECT_EQ(at("it\u2019s").chars, 4u);
+  EXPECT_EQ(at("12,5").kind, WordKind::Number);
 }
 
 TEST(CurateWords, KindsAreReported) {

@@ -76,8 +76,9 @@ std::string TokenizeResult::summary() const {
 
 TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const TokenizeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
-  if (o.val_fraction < 0 || o.val_fraction >= 1)
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1))  // also rejects NaN
     usage_error("validation fraction must be in [0, 1)", "--val-fraction");
+  if (o.max_shard_tokens == 0) usage_error("shards must hold at least one token", "--max-shard-tokens");
   auto tok = tokenizer::Tokenizer::load(o.tokenizer);
   const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "--eos");
   const bool bos_on = !o.bos_token.empty();
@@ -120,9 +121,12 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
       last_raw = raw;
     }
   }
+  progress.finish();
+  if (r.docs == 0)
+    runtime_error("no documents in the input", files.size() == 1 ? files[0] : std::to_string(files.size()) + " files",
+                  "check the paths and --format / --text-field");
   train.close();
   val.close();
-  progress.finish();
   r.train_docs = train.docs;
   r.val_docs = val.docs;
   r.train_tokens = train.tokens;

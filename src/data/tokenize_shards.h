@@ -23,7 +23,8 @@ struct TokenizeOptions {
   std::string bos_token;
   // Fraction of documents held out for validation (0 = no val shards).
   double val_fraction = 0.0;
-  // Start a new shard after this many tokens (documents are never split). Default 256M tokens.
+  // Start a new shard after this many tokens (documents are never split; at least 1). Default
+  // 256M tokens.
   uint64_t max_shard_tokens = 256ull << 20;
   // Documents encoded per parallel batch.
   size_t batch_docs = 2048;

@@ -1,6 +1,7 @@
 // Vocabulary extension by continued BPE on a target corpus.
 #include "tokenizer/extend.h"
 
+#include "core/error.h"
 #include "core/json_escape.h"
 
 namespace nlm::tokenizer {
@@ -19,6 +20,7 @@ std::string ExtendResult::to_json() const {
 
 ExtendResult extend_tokenizer(Tokenizer& tok, const std::vector<std::string>& files, const ExtendOptions& o) {
   ExtendResult r;
+  if (o.new_tokens == 0) usage_error("nothing to add", "--new-tokens", "ask for at least one new token");
   auto words = count_words(files, tok, o.train, r.stats);
   r.stats.unique_words = words.size();
   // The base model, kept to give each new token's old pieces.

@@ -14,7 +14,7 @@
 namespace nlm::tokenizer {
 
 struct ExtendOptions {
-  // How many tokens to add at most (fewer when no pair reaches train.min_frequency).
+  // How many tokens to add at most (fewer when no pair reaches train.min_frequency); at least 1.
   uint32_t new_tokens = 1000;
   // Counting and merge options (min_frequency, max_token_bytes, max_word_bytes, lang_alpha,
   // lang_field, read); vocab size, mode and split rule come from the base tokenizer.

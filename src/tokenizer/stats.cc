@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "core/json_escape.h"
 #include "core/runtime.h"
 #include "core/thread_pool.h"
@@ -114,6 +115,15 @@ StatsReport tokenizer_stats(const std::vector<std::string>& files, const StatsOp
       }
       seen += n;
     }
+  }
+  if (seen == 0)
+    runtime_error("no documents in the input", files.size() == 1 ? files[0] : std::to_string(files.size()) + " files",
+                  "check the paths and --format / --text-field");
+  if (!o.reference_lang.empty() && !report.langs.count(o.reference_lang)) {
+    std::string langs;
+    for (auto& [lang, v] : report.langs) langs += (langs.empty() ? "" : ", ") + lang;
+    usage_error("no documents in reference language '" + o.reference_lang + "'", "--reference",
+                "use one of the corpus languages: " + langs);
   }
   if (!o.reference_lang.empty()) {
     // lang -> (tokens, reference tokens) per tokenizer over ids present in both.

@@ -131,6 +131,14 @@ void parse_decoder(const json& j, std::vector<DecoderStep>& out, const std::stri
   out.push_back(d);
 }
 
+// A token id from the file: an integer in [0, 2^31). Anything else (negative, fractional, huge)
+// is a malformed file, not an index to trust.
+uint32_t id_value(const json& v, const std::string& where) {
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > 0x7fffffffu)
+    usage_error("token id " + v.dump() + " is not an integer in [0, 2^31)", where, "pass an HF tokenizer.json");
+  return v.get<uint32_t>();
+}
+
 void parse_post(const json& j, Tokenizer& tok, const std::string& where) {
   if (j.is_null()) return;
   std::string t = j.at("type");
@@ -147,7 +155,7 @@ void parse_post(const json& j, Tokenizer& tok, const std::string& where) {
       }
       std::string name = item.at("SpecialToken").at("id");
       const json& spec = j.at("special_tokens").at(name);
-      for (auto& id : spec.at("ids")) (after ? tok.post_suffix : tok.post_prefix).push_back(id.get<uint32_t>());
+      for (auto& id : spec.at("ids")) (after ? tok.post_suffix : tok.post_prefix).push_back(id_value(id, where));
     }
   } else {
     unsupported("post-processor '" + t + "'", where);
@@ -300,8 +308,14 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
     model.ignore_merges = bool_or(m, "ignore_merges", false);
     uint32_t max_id = 0;
     const json& vocab = m.at("vocab");
-    for (auto& [k, v] : vocab.items()) max_id = std::max(max_id, v.get<uint32_t>() + 1);
-    for (auto& a : j.value("added_tokens", json::array())) max_id = std::max(max_id, a.at("id").get<uint32_t>() + 1);
+    const json added = j.value("added_tokens", json::array());
+    for (auto& [k, v] : vocab.items()) max_id = std::max(max_id, id_value(v, where) + 1);
+    for (auto& a : added) max_id = std::max(max_id, id_value(a.at("id"), where) + 1);
+    // Ids may leave gaps, but not so many that the id table would dwarf the vocabulary.
+    if (max_id > vocab.size() + added.size() + (1u << 20))
+      usage_error("token id " + std::to_string(max_id - 1) + " is far beyond the " +
+                      std::to_string(vocab.size() + added.size()) + " tokens of the file",
+                  where, "pass an HF tokenizer.json");
     model.tokens.assign(max_id, {});
     model.present.assign(max_id, 0);
     std::string raw;
@@ -320,9 +334,9 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
       auto it = vocab.find(u);
       if (it != vocab.end()) model.unk = it->get<uint32_t>();
     }
-    for (auto& a : j.value("added_tokens", json::array())) {
+    for (auto& a : added) {
       AddedToken t;
-      t.id = a.at("id");
+      t.id = id_value(a.at("id"), where);
       t.content = a.at("content");
       t.special = a.value("special", false);
       t.lstrip = a.value("lstrip", false);
@@ -363,6 +377,12 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
     usage_error(std::string("malformed tokenizer.json: ") + e.what(), where, "pass an HF tokenizer.json");
   }
   tok.finalize(where);
+  for (auto* ids : {&tok.post_prefix, &tok.post_suffix})
+    for (uint32_t id : *ids)
+      if (id >= tok.vocab_size())
+        usage_error("post-processor token id " + std::to_string(id) + " is not in the vocabulary (size " +
+                        std::to_string(tok.vocab_size()) + ")",
+                    where, "pass an HF tokenizer.json");
   return tok;
 }
 

@@ -210,6 +210,41 @@ std::vector<std::string> default_specials(const TrainOptions& o) {
   return {"<|begin_of_text|>", "<|end_of_text|>"};
 }
 
+void check_lang_alpha(const TrainOptions& o) {
+  // Above 1 the weights grow as (share ratio)^(alpha-1) and overflow exact 64-bit counts.
+  if (!(o.lang_alpha >= 0 && o.lang_alpha <= 1))
+    usage_error("language weight exponent " + std::to_string(o.lang_alpha) + " is outside [0, 1]", "--lang-alpha",
+                "use 1 to keep the corpus as it is, lower (0.3) to give small languages more weight");
+}
+
+// Option values checked before any work: the corpus may be large, and a huge --reserved or
+// --whitespace-runs would otherwise build millions of token strings before the vocab size check.
+void check_options(const TrainOptions& o) {
+  check_lang_alpha(o);
+  if (o.vocab_size > (1u << 24))
+    usage_error("vocab size " + std::to_string(o.vocab_size) + " is above 2^24", "--vocab-size",
+                "real vocabularies have at most a few hundred thousand tokens");
+  if (o.whitespace_runs > 1024)
+    usage_error("runs of up to " + std::to_string(o.whitespace_runs) + " spaces", "--whitespace-runs",
+                "use at most 1024 (tokens for longer runs are never worth a vocabulary slot)");
+  if (o.mode == TrainMode::SentencePiece && !(o.char_coverage > 0 && o.char_coverage <= 1))
+    usage_error("character coverage " + std::to_string(o.char_coverage) + " is outside (0, 1]", "--char-coverage",
+                "use a fraction such as 0.9995");
+  auto specials = default_specials(o);
+  for (size_t i = 0; i < specials.size(); ++i) {
+    if (specials[i].empty()) usage_error("empty special token", "--special", "give each special token some text");
+    for (size_t k = 0; k < i; ++k)
+      if (specials[k] == specials[i])
+        usage_error("special token '" + specials[i] + "' given twice", "--special", "list each token once");
+  }
+  // A lower bound of the later, exact check (sentencepiece adds its alphabet on top).
+  const uint64_t base = 256ull + specials.size() + o.reserved_tokens + (o.whitespace_runs > 1 ? o.whitespace_runs - 1 : 0);
+  if (o.vocab_size < base)
+    usage_error("vocab size " + std::to_string(o.vocab_size) + " is below the base alphabet and special tokens (" +
+                    std::to_string(base) + ")",
+                "--vocab-size", "raise --vocab-size");
+}
+
 }  // namespace
 
 void set_pipeline(Tokenizer& tok, const TrainOptions& o) {
@@ -270,6 +305,7 @@ std::string TrainStats::to_json() const {
 Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> words, const TrainOptions& o,
                                 TrainStats* stats) {
   auto t0 = std::chrono::steady_clock::now();
+  check_options(o);
   std::sort(words.begin(), words.end());
   Tokenizer tok;
   set_pipeline(tok, o);
@@ -360,6 +396,7 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
                                                          const Tokenizer& pipeline, const TrainOptions& o,
                                                          TrainStats& local) {
   auto t0 = std::chrono::steady_clock::now();
+  check_lang_alpha(o);
   const int threads = thread_count();
   // Per worker: language -> word counts, and language -> bytes.
   std::vector<std::map<std::string, WordCounts>> counts(threads);
@@ -430,6 +467,10 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
     local.docs += docs[w];
     local.words += words_seen[w];
   }
+  if (local.words == 0)
+    runtime_error(local.docs ? "the input documents have no text to count" : "no documents in the input",
+                  files.size() == 1 ? files[0] : std::to_string(files.size()) + " files",
+                  "check the paths and --format / --text-field");
   local.bytes = total_bytes;
   for (auto& [l, w] : weight) local.lang_weights.push_back({l, w / min_w});
   std::sort(words.begin(), words.end());
@@ -438,6 +479,7 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
 }
 
 Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o, TrainStats* stats) {
+  check_options(o);
   Tokenizer pipeline;
   set_pipeline(pipeline, o);
   pipeline.model.byte_level = false;  // only the pipeline is used here; the model stays empty

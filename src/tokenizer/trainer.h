@@ -22,7 +22,7 @@ namespace nlm::tokenizer {
 enum class TrainMode { ByteLevel, SentencePiece };
 
 struct TrainOptions {
-  // Total vocabulary size, special and added tokens included.
+  // Total vocabulary size, special and added tokens included; at most 2^24.
   uint32_t vocab_size = 32000;
   // A pair must occur at least this often (after language weighting) to be merged.
   uint64_t min_frequency = 2;
@@ -38,13 +38,14 @@ struct TrainOptions {
   uint32_t reserved_tokens = 0;
   // Longest token in bytes; 0 = no limit.
   uint32_t max_token_bytes = 0;
-  // Added tokens for runs of 2..N spaces (Salamandra-style, helps code); 0 = none. Byte-level
-  // mode only.
+  // Added tokens for runs of 2..N spaces (Salamandra-style, helps code); 0 = none, at most 1024.
+  // Byte-level mode only.
   uint32_t whitespace_runs = 0;
   // Counting cap on one word (see the top comment); runs are cut at character boundaries.
   uint32_t max_word_bytes = 128;
   // Per-language sampling: each language's weight is proportional to share^alpha, so alpha < 1
-  // flattens the distribution toward small languages; 1 keeps the corpus as it is.
+  // flattens the distribution toward small languages; 1 keeps the corpus as it is. Must be in
+  // [0, 1]: above 1 the integer weights overflow.
   double lang_alpha = 1.0;
   // JSON field with the document's language (documents without it count as "und").
   std::string lang_field = "lang";

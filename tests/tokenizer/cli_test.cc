@@ -1,0 +1,631 @@
+// CLI tests of `nativelm tokenizer train|encode|decode|stats|extend` and `nativelm tokenize`, run
+// through the built binary on a small multilingual corpus (Latin, CJK, Thai; plain text and JSONL
+// with `lang` and parallel `id`s): outputs are read back with the library (Tokenizer::load,
+// TokShardReader) and checked against the corpus; bad input must give exit 2 (usage) or 1
+// (runtime) with exactly one "nativelm: error: ..." line, never a crash or an internal error.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "core/error.h"
+#include "data/token_shard.h"
+#include "test_util.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using tokenizer::Tokenizer;
+
+// Parallel sentences: the same id in every language.
+const std::map<std::string, std::vector<std::string>>& sentences() {
+  static const std::map<std::string, std::vector<std::string>> s = {
+      {"en",
+       {"The quick brown fox jumps over the lazy dog.", "We walked to the market and bought fresh bread.",
+        "Tokenizers split text into pieces that models can read."}},
+      {"de",
+       {"Der schnelle braune Fuchs springt über den faulen Hund.", "Wir gingen zum Markt und kauften frisches Brot.",
+        "Tokenisierer zerlegen Text in Stücke, die Modelle lesen können."}},
+      {"zh", {"敏捷的棕色狐狸跳过了懒狗。", "我们走到市场买了新鲜的面包。", "分词器把文本切成模型能读的片段。"}},
+      {"ja",
+       {"素早い茶色の狐が怠け者の犬を飛び越える。", "私たちは市場まで歩いて新鮮なパンを買った。",
+        "トークナイザーはテキストをモデルが読める断片に分ける。"}},
+      {"th",
+       {"สุนัขจิ้งจอกสีน้ำตาลกระโดดข้ามสุนัขขี้เกียจ", "เราเดินไปตลาดและซื้อขนมปังสด",
+        "ตัวตัดคำแบ่งข้อความเป็นชิ้นที่โมเดลอ่านได้"}},
+  };
+  return s;
+}
+
+struct Doc {
+  std::string id, lang, text;
+};
+
+// Documents of the JSONL corpus, in file order: `rounds` rounds of every sentence in every language.
+std::vector<Doc> jsonl_docs(int rounds) {
+  std::vector<Doc> docs;
+  for (int r = 0; r < rounds; ++r)
+    for (size_t i = 0; i < 3; ++i)
+      for (auto& [lang, v] : sentences())
+        docs.push_back({"d" + std::to_string(r) + "-" + std::to_string(i), lang, v[i] + " " + std::to_string(r)});
+  return docs;
+}
+
+std::string to_jsonl(const std::vector<Doc>& docs) {
+  std::string s;
+  for (auto& d : docs) s += json({{"id", d.id}, {"lang", d.lang}, {"text", d.text}}).dump() + "\n";
+  return s;
+}
+
+// Paragraphs of the plain-text corpus (blank-line separated documents).
+std::vector<std::string> text_docs() {
+  std::vector<std::string> docs;
+  for (int r = 0; r < 8; ++r)
+    for (auto& [lang, v] : sentences()) docs.push_back(v[0] + " " + v[1] + " " + v[2] + " (" + std::to_string(r) + ")");
+  return docs;
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+class TokenizerCli : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::vector<Doc> jdocs = jsonl_docs(12);
+  std::vector<std::string> tdocs = text_docs();
+
+  void SetUp() override {
+    write_text(dir.file("c.jsonl"), to_jsonl(jdocs));
+    std::string t;
+    for (auto& d : tdocs) t += d + "\n\n";
+    write_text(dir.file("c.txt"), t);
+  }
+  std::string f(const std::string& name) const { return dir.file(name); }
+  RunResult run(const std::string& args) {
+    return run_nativelm(args.rfind("--threads", 0) == 0 ? args : "--threads 2 " + args, dir.path());
+  }
+  // Runs a command that must succeed.
+  RunResult ok(const std::string& args) {
+    auto r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+    return r;
+  }
+  // Runs a command that must fail with `code` and one error line containing `fragment`.
+  void bad(const std::string& args, int code, const std::string& fragment) {
+    SCOPED_TRACE("nativelm " + args);
+    auto r = run(args);
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(r.err.rfind("nativelm: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(!r.err.empty() && r.err.back() == '\n') << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  }
+  // Byte-level tokenizer trained on both corpora into DIR.
+  Tokenizer train(const std::string& out, const std::string& extra = "") {
+    ok("tokenizer train " + f("c.txt") + " " + f("c.jsonl") + " -o " + f(out) +
+       " --vocab-size 400 --min-frequency 1 " + extra);
+    return Tokenizer::load(f(out));
+  }
+};
+
+TEST_F(TokenizerCli, TrainWritesATokenizerThatRoundTrips) {
+  auto r = ok("tokenizer train " + f("c.txt") + " " + f("c.jsonl") + " -o " + f("tok") +
+              " --vocab-size 400 --min-frequency 1");
+  EXPECT_NE(r.out.find("trained 400 tokens"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("from " + std::to_string(jdocs.size() + tdocs.size()) + " docs"), std::string::npos) << r.out;
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "manifest.json"})
+    EXPECT_TRUE(fs::exists(f("tok/") + name)) << name;
+  json manifest = json::parse(read_text(f("tok/manifest.json")));
+  EXPECT_EQ(manifest.at("inputs").size(), 2u);
+  EXPECT_EQ(manifest.at("options").at("vocab_size"), 400);
+  json config = json::parse(read_text(f("tok/tokenizer_config.json")));
+  EXPECT_TRUE(config.contains("added_tokens_decoder"));
+
+  Tokenizer tok = Tokenizer::load(f("tok"));
+  EXPECT_EQ(tok.vocab_size(), 400u);
+  const uint32_t bos = tok.token_id("<|begin_of_text|>"), eos = tok.token_id("<|end_of_text|>");
+  EXPECT_EQ(bos, 398u);  // specials follow the learned vocabulary (Llama 3 layout)
+  EXPECT_EQ(eos, 399u);
+  // Every training document and unseen text (other scripts, emoji, odd whitespace) round-trips,
+  // and the learned merges compress every language of the corpus.
+  std::map<std::string, std::pair<size_t, size_t>> bytes_tokens;
+  for (auto& d : jdocs) {
+    auto ids = tok.encode(d.text);
+    EXPECT_EQ(tok.decode(ids), d.text);
+    bytes_tokens[d.lang].first += d.text.size();
+    bytes_tokens[d.lang].second += ids.size();
+  }
+  for (auto& [lang, bt] : bytes_tokens) EXPECT_GT(double(bt.first) / bt.second, 1.3) << lang;
+  for (auto& d : tdocs) EXPECT_EQ(tok.decode(tok.encode(d)), d);
+  for (std::string s : {"Ελληνικά και 한국어 🙂🙂", "tabs\tand   spaces\n\nnew lines", "数字 12345 和 ½ ⅓", ""})
+    EXPECT_EQ(tok.decode(tok.encode(s)), s) << s;
+  EXPECT_EQ(tok.encode("hi", true).front(), bos);
+
+  // The output does not depend on the thread count.
+  ok("--threads 1 tokenizer train " + f("c.txt") + " " + f("c.jsonl") + " -o " + f("tok1") +
+     " --vocab-size 400 --min-frequency 1");
+  EXPECT_TRUE(read_text(f("tok1/tokenizer.json")) == read_text(f("tok/tokenizer.json")));
+}
+
+TEST_F(TokenizerCli, TrainOptionsShapeTheVocabulary) {
+  // SentencePiece mode: <unk> <s> </s>, byte fallback for unseen characters, round trip.
+  ok("tokenizer train " + f("c.jsonl") + " -o " + f("sp") + " --mode sentencepiece --vocab-size 700 --min-frequency 1");
+  Tokenizer sp = Tokenizer::load(f("sp"));
+  EXPECT_EQ(sp.vocab_size(), 700u);
+  EXPECT_EQ(sp.token_id("<unk>"), 0u);
+  EXPECT_EQ(sp.token_id("<s>"), 1u);
+  EXPECT_EQ(sp.token_id("</s>"), 2u);
+  for (auto& d : jdocs) EXPECT_EQ(sp.decode(sp.encode(d.text)), d.text);
+  auto emoji = sp.encode("🙂");
+  ASSERT_FALSE(emoji.empty());
+  size_t fallback = 0;
+  for (uint32_t id : emoji) fallback += sp.is_byte_fallback(id);
+  EXPECT_EQ(fallback, 4u);  // the emoji's four UTF-8 bytes
+  EXPECT_EQ(sp.decode(emoji), "🙂");
+
+  // Own specials, reserved tokens and whitespace runs after the learned vocabulary; GPT-2 rule.
+  Tokenizer t = train("custom", "--pretokenizer gpt2 --reserved 2 --whitespace-runs 4 --special '<|bos|>' '<|eos|>'");
+  EXPECT_EQ(t.vocab_size(), 400u);
+  std::vector<uint32_t> tail;
+  for (const char* s : {"<|bos|>", "<|eos|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>"})
+    tail.push_back(t.token_id(s));
+  for (size_t i = 0; i < tail.size(); ++i) EXPECT_NE(tail[i], tokenizer::kNoToken) << i;
+  EXPECT_EQ(t.token_id("<|begin_of_text|>"), tokenizer::kNoToken);
+  EXPECT_GE(*std::min_element(tail.begin(), tail.end()), 390u);
+  auto ws = t.encode("x    y");  // the run is an added token, matched before the split rule
+  ASSERT_EQ(ws.size(), 3u);
+  EXPECT_EQ(t.decode({ws[1]}), "    ");
+  for (auto& d : jdocs) EXPECT_EQ(t.decode(t.encode(d.text)), d.text);
+}
+
+TEST_F(TokenizerCli, EncodeDecodeRoundTripThroughStdinAndArguments) {
+  Tokenizer tok = train("tok");
+  const std::string tj = f("tok/tokenizer.json");
+  // Arguments: one line of ids per text, the same ids as the library.
+  auto r = ok("tokenizer encode -t " + f("tok") + " " + quote("héllo 世界") + " " + quote("สวัสดี ครับ"));
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  auto ids_line = [](const std::vector<uint32_t>& ids) {
+    std::string s;
+    for (uint32_t id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+    return s;
+  };
+  EXPECT_EQ(lines[0], ids_line(tok.encode("héllo 世界")));
+  EXPECT_EQ(lines[1], ids_line(tok.encode("สวัสดี ครับ")));
+  r = ok("tokenizer encode -t " + tj + " --add-special " + quote("héllo"));
+  EXPECT_EQ(r.out, ids_line(tok.encode("héllo", true)) + "\n");
+  EXPECT_EQ(r.out.rfind(std::to_string(tok.token_id("<|begin_of_text|>")) + " ", 0), 0u) << r.out;
+  r = ok("tokenizer encode -t " + tj + " --tokens " + quote("héllo 世界"));
+  std::string expect;
+  for (uint32_t id : tok.encode("héllo 世界")) expect += (expect.empty() ? "" : " ") + tok.token_text(id);
+  EXPECT_EQ(r.out, expect + "\n");
+
+  // stdin: every line (CJK, Thai, empty, tabs, invalid UTF-8) encodes to one line of ids, and
+  // decoding those lines gives the text back, with invalid UTF-8 repaired to U+FFFD.
+  std::string input;
+  for (auto& d : jdocs) input += d.text + "\n";
+  input += "\n\ttab\tand  two spaces \nbad \xff\xfe utf-8 \xc3\n末尾";  // last line without newline
+  write_text(f("in.txt"), input);
+  r = ok("tokenizer encode -t " + tj + " < " + f("in.txt"));
+  write_text(f("ids.txt"), r.out);
+  auto in_lines = lines_of(input);
+  ASSERT_EQ(lines_of(r.out).size(), in_lines.size());
+  r = ok("tokenizer decode -t " + tj + " < " + f("ids.txt"));
+  auto out_lines = lines_of(r.out);
+  ASSERT_EQ(out_lines.size(), in_lines.size());
+  for (size_t i = 0; i + 2 < in_lines.size(); ++i) EXPECT_EQ(out_lines[i], in_lines[i]) << i;
+  EXPECT_EQ(out_lines[in_lines.size() - 2], "bad \xEF\xBF\xBD\xEF\xBF\xBD utf-8 \xEF\xBF\xBD");
+  EXPECT_EQ(out_lines.back(), "末尾");
+
+  // decode with ids as arguments, with and without special tokens.
+  auto ids = tok.encode("市场 market", true);
+  std::string args;
+  for (uint32_t id : ids) args += " " + std::to_string(id);
+  r = ok("tokenizer decode -t " + tj + args);
+  EXPECT_EQ(r.out, "<|begin_of_text|>市场 market\n");
+  r = ok("tokenizer decode -t " + tj + " --skip-special" + args);
+  EXPECT_EQ(r.out, "市场 market\n");
+  r = ok("tokenizer decode -t " + tj + " " + quote(ids_line(tok.encode("a b"))));  // one quoted argument
+  EXPECT_EQ(r.out, "a b\n");
+}
+
+TEST_F(TokenizerCli, StatsReportsPerLanguageFigures) {
+  Tokenizer bl = train("bl");
+  ok("tokenizer train " + f("c.jsonl") + " -o " + f("sp") + " --mode sentencepiece --vocab-size 700 --min-frequency 1");
+  Tokenizer sp = Tokenizer::load(f("sp"));
+  auto r = ok("tokenizer stats " + f("c.jsonl") + " -t " + f("bl") + " -t " + f("sp/tokenizer.json") +
+              " --reference en --json");
+  json j = json::parse(r.out);
+  ASSERT_EQ(j.at("tokenizers").size(), 2u);
+  const json& langs = j.at("languages");
+  ASSERT_EQ(langs.size(), sentences().size()) << r.out;
+  // Expected docs, bytes and tokens per language from the corpus itself.
+  std::map<std::string, std::array<uint64_t, 4>> want;  // docs, bytes, bl tokens, sp tokens
+  for (auto& d : jdocs) {
+    auto& w = want[d.lang];
+    w[0] += 1;
+    w[1] += d.text.size();
+    w[2] += bl.encode(d.text).size();
+    w[3] += sp.encode(d.text).size();
+  }
+  for (auto& [lang, w] : want) {
+    SCOPED_TRACE(lang);
+    ASSERT_TRUE(langs.contains(lang));
+    ASSERT_EQ(langs[lang].size(), 2u);
+    for (size_t t = 0; t < 2; ++t) {
+      const json& s = langs[lang][t];
+      EXPECT_EQ(s.at("docs"), w[0]);
+      EXPECT_EQ(s.at("bytes"), w[1]);
+      EXPECT_EQ(s.at("tokens"), w[2 + t]);
+      uint64_t words = s.at("words");
+      EXPECT_GT(words, 0u);
+      EXPECT_NEAR(s.at("fertility").get<double>(), double(w[2 + t]) / words, 1e-4);
+      EXPECT_NEAR(s.at("bytes_per_token").get<double>(), double(w[1]) / w[2 + t], 1e-4);
+      EXPECT_EQ(s.at("unknown_rate"), 0.0);
+      // All documents are parallel, so parity is the token ratio against English.
+      EXPECT_NEAR(s.at("parity").get<double>(), double(w[2 + t]) / want["en"][2 + t], 1e-5);
+    }
+  }
+  EXPECT_EQ(langs["en"][0].at("parity"), 1.0);
+  // The table: a header and one row per language and tokenizer.
+  r = ok("tokenizer stats " + f("c.jsonl") + " -t " + f("bl") + " -t " + f("sp"));
+  EXPECT_NE(r.out.find("fertility"), std::string::npos);
+  EXPECT_EQ(lines_of(r.out).size(), 2 + 1 + 2 * sentences().size()) << r.out;
+  // --lang puts every document under one language; --max-docs stops early; plain text works.
+  j = json::parse(ok("tokenizer stats " + f("c.jsonl") + " -t " + f("bl") + " --lang xx --max-docs 7 --json").out);
+  ASSERT_EQ(j.at("languages").size(), 1u);
+  EXPECT_EQ(j["languages"]["xx"][0]["docs"], 7);
+  j = json::parse(ok("tokenizer stats " + f("c.txt") + " -t " + f("bl") + " --json").out);
+  EXPECT_EQ(j["languages"]["und"][0]["docs"], tdocs.size());
+}
+
+TEST_F(TokenizerCli, ExtendAddsTokensAndKeepsOldIds) {
+  // Base: English only. Target: Chinese, Japanese and Thai.
+  std::string en, target;
+  for (int i = 0; i < 30; ++i) en += sentences().at("en")[i % 3] + " " + std::to_string(i) + "\n\n";
+  write_text(f("en.txt"), en);
+  std::vector<Doc> tdocs_cjk;
+  for (auto& d : jdocs)
+    if (d.lang == "zh" || d.lang == "ja" || d.lang == "th") tdocs_cjk.push_back(d);
+  write_text(f("target.jsonl"), to_jsonl(tdocs_cjk));
+  ok("tokenizer train " + f("en.txt") + " -o " + f("base") + " --vocab-size 300 --min-frequency 1");
+  Tokenizer base = Tokenizer::load(f("base"));
+  auto r = ok("tokenizer extend " + f("target.jsonl") + " -t " + f("base") + " -o " + f("ext") + " --new-tokens 40");
+  EXPECT_NE(r.out.find("added 40 tokens (vocab now 340)"), std::string::npos) << r.out;
+  Tokenizer ext = Tokenizer::load(f("ext"));
+  EXPECT_EQ(ext.vocab_size(), base.vocab_size() + 40);
+  for (const char* s : {"<|begin_of_text|>", "<|end_of_text|>"}) EXPECT_EQ(ext.token_id(s), base.token_id(s)) << s;
+
+  json added = json::parse(read_text(f("ext/new_tokens.json")));
+  ASSERT_EQ(added.size(), 40u);
+  std::set<uint32_t> ids;
+  for (auto& a : added) {
+    uint32_t id = a.at("id");
+    ids.insert(id);
+    EXPECT_GE(id, base.vocab_size());
+    EXPECT_LT(id, ext.vocab_size());
+    EXPECT_EQ(a.at("token"), ext.token_text(id));
+    std::vector<uint32_t> pieces = a.at("pieces");
+    ASSERT_GE(pieces.size(), 2u) << id;
+    for (uint32_t p : pieces) EXPECT_LT(p, base.vocab_size());
+    // The old pieces spell the new token (as bytes: a new token may be part of a character).
+    std::string a_bytes, b_bytes;
+    for (uint32_t p : pieces) a_bytes += base.model.tokens[p];
+    b_bytes = ext.model.tokens[id];
+    EXPECT_EQ(a_bytes, b_bytes) << id;
+  }
+  EXPECT_EQ(ids.size(), 40u);
+  EXPECT_EQ(*ids.begin(), base.vocab_size());
+  EXPECT_EQ(*ids.rbegin(), base.vocab_size() + 39);
+  // Old text keeps its ids; target text gets shorter; everything round-trips.
+  for (auto& d : jdocs) {
+    if (d.lang == "en") {
+      EXPECT_EQ(ext.encode(d.text), base.encode(d.text)) << d.text;
+    }
+    EXPECT_EQ(ext.decode(ext.encode(d.text)), d.text);
+  }
+  size_t before = 0, after = 0;
+  for (auto& d : tdocs_cjk) {
+    before += base.encode(d.text).size();
+    after += ext.encode(d.text).size();
+  }
+  EXPECT_LT(after, before * 9 / 10);
+  json manifest = json::parse(read_text(f("ext/manifest.json")));
+  EXPECT_NE(manifest.dump().find("new_tokens.json"), std::string::npos);
+}
+
+struct ShardDoc {
+  std::vector<uint32_t> ids;
+  bool val;
+};
+
+std::vector<ShardDoc> read_shards(const std::string& dir, const Tokenizer& tok, size_t* shards) {
+  std::vector<std::string> files;
+  for (auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".tok") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  *shards = files.size();
+  std::vector<ShardDoc> docs;
+  for (auto& path : files) {
+    data::TokShardReader rd(path);
+    EXPECT_EQ(rd.header().vocab_size, tok.vocab_size());
+    EXPECT_EQ(rd.header().tokenizer_hash, tok.hash());
+    EXPECT_EQ(rd.dtype_bytes(), 2u);
+    bool val = fs::path(path).filename().string().rfind("val-", 0) == 0;
+    for (uint64_t d = 0; d < rd.docs(); ++d) docs.push_back({rd.document(d), val});
+  }
+  return docs;
+}
+
+TEST_F(TokenizerCli, TokenizeWritesShardsThatDecodeToTheDocuments) {
+  Tokenizer tok = train("tok");
+  const uint32_t bos = tok.token_id("<|begin_of_text|>"), eos = tok.token_id("<|end_of_text|>");
+  // Invalid UTF-8 in a text file is repaired, not fatal.
+  write_text(f("inv.txt"), "ok \xff\xfe bad \xc3\n\nfine\n");
+  auto r = ok("tokenize " + f("c.txt") + " " + f("c.jsonl") + " " + f("inv.txt") + " -t " + f("tok") + " -o " +
+              f("shards") + " --val-fraction 0.3 --bos auto --max-shard-tokens 2000");
+  std::vector<std::string> want;
+  for (auto& d : tdocs) want.push_back(d);
+  for (auto& d : jdocs) want.push_back(d.text);
+  want.push_back("ok \xEF\xBF\xBD\xEF\xBF\xBD bad \xEF\xBF\xBD");
+  want.push_back("fine");
+  EXPECT_NE(r.out.find("tokenized " + std::to_string(want.size()) + " docs"), std::string::npos) << r.out;
+
+  size_t shards = 0;
+  auto got = read_shards(f("shards"), tok, &shards);
+  EXPECT_GT(shards, 3u);
+  ASSERT_EQ(got.size(), want.size());
+  std::vector<std::string> train_text, val_text;
+  uint64_t tokens = 0;
+  for (auto& d : got) {
+    ASSERT_GE(d.ids.size(), 2u);
+    EXPECT_EQ(d.ids.front(), bos);
+    EXPECT_EQ(d.ids.back(), eos);
+    tokens += d.ids.size();
+    std::vector<uint32_t> body(d.ids.begin() + 1, d.ids.end() - 1);
+    EXPECT_EQ(body, tok.encode(tok.decode(body)));
+    (d.val ? val_text : train_text).push_back(tok.decode(body));
+  }
+  EXPECT_FALSE(train_text.empty());
+  EXPECT_FALSE(val_text.empty());
+  // Training documents keep the input order; together with validation they are the input.
+  std::vector<std::string> train_want;
+  std::multiset<std::string> val_set(val_text.begin(), val_text.end());
+  for (auto& w : want) {
+    auto it = val_set.find(w);
+    if (it != val_set.end()) val_set.erase(it);
+    else train_want.push_back(w);
+  }
+  EXPECT_TRUE(val_set.empty());
+  EXPECT_EQ(train_text, train_want);
+  // The manifest lists every shard with its token count.
+  json m = json::parse(read_text(f("shards/manifest.json")));
+  ASSERT_EQ(m.at("outputs").size(), shards);
+  uint64_t listed = 0;
+  for (auto& o : m["outputs"]) listed += o.at("records").get<uint64_t>();
+  EXPECT_EQ(listed, tokens);
+
+  // Same bytes with one thread; an explicit --eos and no BOS.
+  ok("--threads 1 tokenize " + f("c.txt") + " " + f("c.jsonl") + " " + f("inv.txt") + " -t " + f("tok") + " -o " +
+     f("shards1") + " --val-fraction 0.3 --bos auto --max-shard-tokens 2000");
+  for (auto& e : fs::directory_iterator(f("shards"))) {
+    if (e.path().extension() != ".tok") continue;
+    EXPECT_TRUE(read_text(e.path().string()) == read_text(f("shards1/") + e.path().filename().string())) << e.path();
+  }
+  ok("tokenize " + f("c.jsonl") + " -t " + f("tok/tokenizer.json") + " -o " + f("eos") + " --eos '<|begin_of_text|>'");
+  got = read_shards(f("eos"), tok, &shards);
+  ASSERT_EQ(got.size(), jdocs.size());
+  EXPECT_EQ(shards, 1u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    std::vector<uint32_t> want_ids = tok.encode(jdocs[i].text);
+    want_ids.push_back(bos);
+    EXPECT_EQ(got[i].ids, want_ids);
+  }
+}
+
+TEST_F(TokenizerCli, TrainRejectsBadInput) {
+  bad("tokenizer train " + f("missing.txt") + " -o " + f("o"), 2, "input not found");
+  bad("tokenizer train " + f("c.txt"), 2, "--output");
+  // Flag values (flags, then the fragment the error line must contain); huge counts are refused
+  // up front instead of building billions of token strings.
+  const std::vector<std::pair<std::string, std::string>> flags = {
+      {"--vocab-size abc", "--vocab-size"},
+      {"--vocab-size -5", "--vocab-size"},
+      {"--vocab-size 100", "--vocab-size"},
+      {"--vocab-size 4000000000", "--vocab-size"},
+      {"--reserved 4000000000", "--vocab-size"},
+      {"--whitespace-runs 100000", "--whitespace-runs"},
+      {"--mode bpe", "--mode"},
+      {"--pretokenizer bert", "--pretokenizer"},
+      {"--pretokenizer gpt2 --split-digits", "--split-digits"},
+      {"--lang-alpha nan", "--lang-alpha"},
+      {"--lang-alpha -1", "--lang-alpha"},
+      {"--lang-alpha 10", "--lang-alpha"},
+      {"--mode sentencepiece --char-coverage 2", "--char-coverage"},
+      {"--mode sentencepiece --char-coverage 0", "--char-coverage"},
+      {"--special ''", "empty special token"},
+      {"--special '<s>' '</s>' '<s>'", "'<s>' given twice"},
+      {"--format xml", "--format"},
+      {"--text-mode words", "--text-mode"},
+  };
+  for (auto& [flag, fragment] : flags) bad("tokenizer train " + f("c.txt") + " -o " + f("o") + " " + flag, 2, fragment);
+  EXPECT_FALSE(fs::exists(f("o")));
+  bad("tokenizer train " + f("c.txt") + " -o " + f("c.txt") + "/sub", 1, "c.txt");
+  // An empty corpus (no file content, or only blank lines) trains nothing: an error, no output.
+  write_text(f("empty.txt"), "");
+  write_text(f("blank.txt"), "\n\n   \n\n");
+  bad("tokenizer train " + f("empty.txt") + " -o " + f("e1"), 1, "no documents");
+  bad("tokenizer train " + f("blank.txt") + " -o " + f("e2") + " --mode sentencepiece", 1, "no documents");
+  EXPECT_FALSE(fs::exists(f("e1/tokenizer.json")));
+}
+
+TEST_F(TokenizerCli, EncodeDecodeRejectBadTokenizersAndIds) {
+  train("tok");
+  const std::string tj = f("tok/tokenizer.json");
+  bad("tokenizer encode -t " + f("missing.json") + " hi", 1, "missing.json");
+  fs::create_directories(f("emptydir"));
+  bad("tokenizer encode -t " + f("emptydir") + " hi", 1, "emptydir/tokenizer.json");
+  bad("tokenizer encode hi", 2, "--tokenizer");
+  bad("tokenizer decode -t " + f("missing") + " 1", 1, "missing/tokenizer.json");
+  // Corrupt tokenizer.json files, from a truncated copy of a real one to wrong ids and types.
+  std::string good = read_text(tj);
+  const std::string model = R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]})";
+  struct Corrupt {
+    std::string text, fragment;
+    int code = 2;
+  };
+  const std::vector<Corrupt> corrupt = {
+      {good.substr(0, good.size() / 2), "invalid JSON"},
+      {"not json", "invalid JSON"},
+      {"{}", "malformed tokenizer.json"},
+      {"[]", "malformed tokenizer.json"},
+      {R"({"model":{"type":"WordPiece","vocab":{}}})", "WordPiece"},
+      {R"({"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}})", "merge refers to tokens missing", 1},
+      {R"({"model":{"type":"BPE","vocab":{"a":"0"},"merges":[]}})", "token id \"0\""},
+      {R"({"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}})", "token id"},
+      {R"({"model":{"type":"BPE","vocab":{"a":4294967295},"merges":[]}})", "token id"},
+      {R"({"model":{"type":"BPE","vocab":{"a":3000000000},"merges":[]}})", "token id"},
+      {R"({"model":{"type":"BPE","vocab":{"a":0.5},"merges":[]}})", "token id"},
+      {model + R"(,"added_tokens":[{"id":9999999999,"content":"<x>"}]})", "token id"},
+      {model + R"(,"added_tokens":[{"id":-3,"content":"<x>"}]})", "token id"},
+      {model + R"(,"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"X"}},)"
+                   R"({"Sequence":{"id":"A"}}],"special_tokens":{"X":{"ids":[99]}}}})",
+       "token id"},
+      {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"\xff\":0},\"merges\":[]}}", "invalid JSON"},
+  };
+  for (size_t i = 0; i < corrupt.size(); ++i) {
+    std::string path = f("bad" + std::to_string(i) + ".json");
+    write_text(path, corrupt[i].text);
+    bad("tokenizer encode -t " + path + " ab", corrupt[i].code, corrupt[i].fragment);
+  }
+  bad("tokenizer decode -t " + f("bad0.json") + " 1", 2, "invalid JSON");
+  // Ids that are not ids of the vocabulary.
+  bad("tokenizer decode -t " + tj + " 400", 2, "out of range");
+  bad("tokenizer decode -t " + tj + " 1 abc", 2, "'abc'");
+  bad("tokenizer decode -t " + tj + " -- -1", 2, "'-1'");
+  bad("tokenizer decode -t " + tj + " 1,2", 2, "'1,2'");
+  bad("tokenizer decode -t " + tj + " 99999999999999999999999", 2, "not a token id");
+  write_text(f("ids.txt"), "1 2\n3 x\n");
+  bad("tokenizer decode -t " + tj + " < " + f("ids.txt"), 2, "'x'");
+  bad("tokenizer encode -t " + tj + " --frobnicate hi", 2, "frobnicate");
+}
+
+TEST_F(TokenizerCli, StatsExtendAndTokenizeRejectBadInput) {
+  train("tok");
+  write_text(f("empty.jsonl"), "");
+  write_text(f("bad.json"), "{\"model\":");
+  // stats
+  bad("tokenizer stats " + f("missing.jsonl") + " -t " + f("tok"), 2, "input not found");
+  bad("tokenizer stats " + f("c.jsonl") + " -t " + f("nowhere"), 1, "nowhere/tokenizer.json");
+  bad("tokenizer stats " + f("c.jsonl") + " -t " + f("bad.json"), 2, "invalid JSON");
+  bad("tokenizer stats " + f("c.jsonl"), 2, "--tokenizer");
+  bad("tokenizer stats " + f("c.jsonl") + " -t " + f("tok") + " --max-docs many", 2, "--max-docs");
+  bad("tokenizer stats " + f("empty.jsonl") + " -t " + f("tok"), 1, "no documents");
+  bad("tokenizer stats " + f("c.jsonl") + " -t " + f("tok") + " --reference qq", 2, "--reference");
+  // extend
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("nowhere") + " -o " + f("x"), 1, "nowhere/tokenizer.json");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("bad.json") + " -o " + f("x"), 2, "invalid JSON");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("tok"), 2, "--output");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("x") + " --new-tokens -1", 2, "--new-tokens");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("x") + " --new-tokens 0", 2, "--new-tokens");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("x") + " --lang-alpha nan", 2,
+      "--lang-alpha");
+  bad("tokenizer extend " + f("empty.jsonl") + " -t " + f("tok") + " -o " + f("x"), 1, "no documents");
+  EXPECT_FALSE(fs::exists(f("x/tokenizer.json")));
+  // tokenize
+  const std::string tz = "tokenize " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("sh");
+  bad("tokenize " + f("missing.jsonl") + " -t " + f("tok") + " -o " + f("sh"), 2, "input not found");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("nowhere") + " -o " + f("sh"), 1, "nowhere/tokenizer.json");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("bad.json") + " -o " + f("sh"), 2, "invalid JSON");
+  bad(tz + " --val-fraction 1", 2, "--val-fraction");
+  bad(tz + " --val-fraction -0.1", 2, "--val-fraction");
+  bad(tz + " --val-fraction nan", 2, "--val-fraction");
+  bad(tz + " --val-fraction half", 2, "--val-fraction");
+  bad(tz + " --eos '<|nope|>'", 2, "--eos");
+  bad(tz + " --bos '<|nope|>'", 2, "--bos");
+  bad(tz + " --max-shard-tokens 0", 2, "--max-shard-tokens");
+  ok("tokenizer train " + f("c.jsonl") + " -o " + f("own") + " --vocab-size 300 --special '<|bos|>' '<|eos|>'");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh"), 2, "(--eos)");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh") + " --eos '<|eos|>' --bos auto", 2, "(--bos)");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("c.jsonl") + "/sub", 1, "c.jsonl");
+  bad("tokenize " + f("empty.jsonl") + " -t " + f("tok") + " -o " + f("sh2"), 1, "no documents");
+  EXPECT_FALSE(fs::exists(f("sh")));
+}
+
+// Corrupted copies of a real tokenizer.json either load or fail with nlm::Error; what loads
+// encodes to ids inside its vocabulary and decodes without crashing.
+TEST(TokenizerJsonCorruption, FailsCleanlyOrLoads) {
+  TempDir dir;
+  write_text(dir.file("c.jsonl"), to_jsonl(jsonl_docs(4)));
+  auto r = run_nativelm("tokenizer train " + dir.file("c.jsonl") + " -o " + dir.file("tok") +
+                            " --vocab-size 300 --min-frequency 1",
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string good = read_text(dir.file("tok/tokenizer.json"));
+  std::vector<size_t> numbers;  // positions of numbers
+  for (size_t i = 1; i < good.size(); ++i)
+    if (std::isdigit(static_cast<unsigned char>(good[i])) && !std::isdigit(static_cast<unsigned char>(good[i - 1])) &&
+        (good[i - 1] == ' ' || good[i - 1] == ':' || good[i - 1] == '[' || good[i - 1] == ','))
+      numbers.push_back(i);
+  ASSERT_GT(numbers.size(), 100u);
+  std::mt19937 rng(7);
+  std::vector<std::string> variants;
+  for (int k = 0; k < 60; ++k) {
+    size_t at = numbers[rng() % numbers.size()];
+    size_t end = at;
+    while (end < good.size() && std::isdigit(static_cast<unsigned char>(good[end]))) ++end;
+    for (const char* v : {"-1", "4294967295", "4294967296", "2999999999", "0", "1e3", "\"7\"", "null", "123456"})
+      variants.push_back(good.substr(0, at) + v + good.substr(end));
+  }
+  for (int k = 0; k < 40; ++k) variants.push_back(good.substr(0, rng() % good.size()));
+  for (int k = 0; k < 40; ++k) {
+    std::string s = good;
+    s[rng() % s.size()] = "{}[]\":, x\\"[rng() % 10];
+    variants.push_back(s);
+  }
+  size_t loaded = 0;
+  for (auto& v : variants) {
+    try {
+      Tokenizer t = Tokenizer::from_json(v, "variant");
+      ++loaded;
+      for (std::string s : {"The quick brown fox 123", "敏捷的棕色狐狸", "สุนัข", "\xff"}) {
+        auto ids = t.encode(s, true);
+        for (uint32_t id : ids) ASSERT_LT(id, t.vocab_size());
+        (void)t.decode(ids);
+      }
+    } catch (const nlm::Error&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an nlm::Error: " << e.what();
+    }
+  }
+  EXPECT_GT(loaded, 0u);
+  EXPECT_LT(loaded, variants.size());
+}
+
+}  // namespace
+}  // namespace nlm::testing

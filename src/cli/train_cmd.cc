@@ -14,6 +14,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     train::TrainOptions o;
     std::vector<std::string> train_shards, eval_shards;
     bool no_doc_masking = false;
+    bool shuffle = false;
   };
   auto p = std::make_shared<Opts>();
   auto& o = p->o;
@@ -41,8 +42,9 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto* res = sub->add_flag("--resume", p->o.resume, "Continue from the newest checkpoint in --out");
   auto* rec = sub->add_flag("--recompute", p->o.recompute, "Recompute activations in backward");
   auto* ndm = sub->add_flag("--no-doc-masking", p->no_doc_masking, "Let tokens attend across documents in a row");
+  auto* shuf = sub->add_flag("--shuffle-documents", p->shuffle, "Read documents in a seeded random order per epoch");
   actions[sub] = [p, out, init, ext, tok, tr, ev, steps, bs, sl, ga, lr, minlr, sched, warm, ee, eb, ce, le, seed,
-                  res, rec, ndm] {
+                  res, rec, ndm, shuf] {
     train::TrainOptions flags = p->o;  // values CLI11 stored
     train::TrainOptions o;
     if (!p->config.empty()) train::load_train_yaml(p->config, o);
@@ -69,6 +71,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (res->count()) o.resume = true;
     if (rec->count()) o.recompute = true;
     if (ndm->count()) o.doc_masking = false;
+    if (shuf->count()) o.shuffle_documents = true;
     auto r = train::run_train(o);
     std::printf("trained %lld steps: loss %.4f", static_cast<long long>(r.steps), r.last_loss);
     if (r.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.last_eval_loss);

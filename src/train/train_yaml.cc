@@ -83,7 +83,7 @@ void load_train_yaml(const std::string& path, TrainOptions& o) {
                  {"out_dir", "init_from", "vocab_extension", "tokenizer", "model", "data", "batch_size",
                   "seq_len", "grad_accum", "doc_masking", "steps", "schedule", "optimizer", "eval_every",
                   "eval_batches", "checkpoint_every", "keep_checkpoints", "log_every", "seed",
-                  "recompute", "save_dtype"});
+                  "recompute", "save_dtype", "shuffle_documents"});
   ctx.get(root, "out_dir", o.out_dir);
   ctx.get(root, "init_from", o.init_from);
   ctx.get(root, "vocab_extension", o.vocab_extension);
@@ -100,6 +100,7 @@ void load_train_yaml(const std::string& path, TrainOptions& o) {
   ctx.get(root, "log_every", o.log_every);
   ctx.get(root, "seed", o.seed);
   ctx.get(root, "recompute", o.recompute);
+  ctx.get(root, "shuffle_documents", o.shuffle_documents);
   if (root["save_dtype"]) {
     std::string d = root["save_dtype"].as<std::string>();
     if (d == "float32") o.save_dtype = tensor::DType::F32;

@@ -142,7 +142,7 @@ TrainResult run_train(const TrainOptions& options) {
                 "train", "use the model's tokenizer");
   AdamW opt(*m, o.optimizer);
   LmBatches data(o.train_data, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull,
-                 m->config().vocab_size);
+                 m->config().vocab_size, o.shuffle_documents);
   const std::string fp = fingerprint(o, m->config());
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
 

@@ -2,6 +2,7 @@
 // overfits a small text, bit-exact resume, and clear errors for bad data, configs and checkpoints.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -85,6 +86,66 @@ TEST(LmBatches, MixingFollowsWeightsAndStateRestores) {
   EXPECT_EQ(c.next().inputs, next.inputs);
 }
 
+// Documents "<letter>0123..." of different lengths over two shards; each row starts a document's
+// first token only at a document start, so the letters seen at document starts give the order.
+std::vector<char> shuffled_doc_order(train::LmBatches& b, int rows) {
+  std::vector<char> order;
+  for (int i = 0; i < rows; ++i) {
+    model::Batch x = b.next();
+    for (int t = 0; t < x.T; ++t)
+      if ((t == 0 || x.docs[t] != x.docs[t - 1]) && x.inputs[t] >= 'A' && x.inputs[t] <= 'Z')
+        order.push_back(static_cast<char>(x.inputs[t]));
+  }
+  return order;
+}
+
+TEST(LmBatches, ShuffledDocumentsEachOncePerEpochAndStateRestores) {
+  TempDir dir;
+  std::vector<std::string> a, c;
+  for (int d = 0; d < 13; ++d)
+    (d < 7 ? a : c).push_back(std::string(1, static_cast<char>('A' + d)) + std::string(3 + d % 4, '0'));
+  write_shard(dir.file("a.tok"), a);
+  write_shard(dir.file("c.tok"), c);
+  uint64_t tokens = 0;
+  for (auto* v : {&a, &c})
+    for (auto& s : *v) tokens += s.size();
+  const std::vector<train::DataSource> src = {{{dir.file("a.tok"), dir.file("c.tok")}, 1.0}};
+  const int T = 5;
+  // Three epochs of rows (a document start in the last token of a row is seen again as the next
+  // row's first token, so count starts in inputs only).
+  train::LmBatches b(src, 1, T, true, 42, 256, true);
+  auto order = shuffled_doc_order(b, static_cast<int>(3 * tokens / T) + 1);
+  ASSERT_GE(order.size(), 3u * 13);
+  for (int e = 0; e < 3; ++e) {
+    std::string epoch(order.begin() + 13 * e, order.begin() + 13 * (e + 1));
+    std::string sorted = epoch;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, "ABCDEFGHIJKLM") << "epoch " << e << ": " << epoch;  // every document once
+    EXPECT_NE(epoch, "ABCDEFGHIJKLM");                                     // not shard order
+  }
+  EXPECT_NE(std::string(order.begin(), order.begin() + 13), std::string(order.begin() + 13, order.begin() + 26));
+  // Same seed, same order; another seed, another order.
+  train::LmBatches same(src, 1, T, true, 42, 256, true), other(src, 1, T, true, 43, 256, true);
+  auto first = shuffled_doc_order(same, 20);
+  EXPECT_EQ(first, std::vector<char>(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(first.size())));
+  EXPECT_NE(shuffled_doc_order(other, 20), first);
+  // A restored cursor continues identically, also across the epoch boundary.
+  for (int skip : {3, 9, 17}) {
+    train::LmBatches x(src, 2, T, true, 42, 256, true), y(src, 2, T, true, 7, 256, true);
+    for (int i = 0; i < skip; ++i) x.next();
+    y.restore(x.state_json());
+    for (int i = 0; i < 12; ++i) {
+      auto bx = x.next(), by = y.next();
+      ASSERT_EQ(bx.inputs, by.inputs) << skip << " " << i;
+      ASSERT_EQ(bx.docs, by.docs);
+      ASSERT_EQ(bx.positions, by.positions);
+    }
+  }
+  // A cursor of the other mode is refused.
+  train::LmBatches plain(src, 1, T, true, 42, 256);
+  EXPECT_THROW(plain.restore(b.state_json()), Error);
+}
+
 TEST(LmBatches, EmptyShardsAndVocabMismatchAreClearErrors) {
   TempDir dir;
   write_shard(dir.file("empty.tok"), {});
@@ -155,6 +216,26 @@ TEST(Train, TinyModelOverfitsSmallText) {
   EXPECT_NE(metrics.find("eval_bits_per_byte"), std::string::npos);
 }
 
+// Runs `full` into DIR/part stopped after step `stop` (its checkpoint); returns the options that
+// resume it to the end.
+train::TrainOptions resumable(const TempDir& dir, const train::TrainOptions& full, int64_t stop) {
+  auto part = full;
+  part.out_dir = dir.file("part");
+  part.steps = stop;
+  train::run_train(part);
+  auto resumed = full;
+  resumed.out_dir = dir.file("part");
+  resumed.resume = true;
+  return resumed;
+}
+
+// The resumed run's losses are the uninterrupted run's from step `stop` on, bit for bit.
+void expect_same_tail(const train::TrainResult& full, const train::TrainResult& resumed, size_t stop) {
+  ASSERT_EQ(resumed.losses.size(), full.losses.size() - stop);
+  for (size_t i = 0; i < resumed.losses.size(); ++i)
+    EXPECT_EQ(full.losses[stop + i], resumed.losses[i]) << "step " << stop + 1 + i;
+}
+
 TEST(Train, ResumeEqualsUninterruptedRun) {
   one_thread();
   TempDir dir;
@@ -166,16 +247,8 @@ TEST(Train, ResumeEqualsUninterruptedRun) {
   auto a = train::run_train(full);
 
   // The same run, stopped after step 4 (its checkpoint), then resumed.
-  auto part = full;
-  part.out_dir = dir.file("part");
-  part.steps = 4;
-  train::run_train(part);
-  auto resumed = full;
-  resumed.out_dir = dir.file("part");
-  resumed.resume = true;
-  auto b = train::run_train(resumed);
-  ASSERT_EQ(b.losses.size(), 4u);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(a.losses[4 + i], b.losses[i]) << "step " << 5 + i;
+  auto resumed = resumable(dir, full, 4);
+  expect_same_tail(a, train::run_train(resumed), 4);
   EXPECT_EQ(read_text(dir.file("full/model/model.safetensors")),
             read_text(dir.file("part/model/model.safetensors")));
   // Rotation kept the newest two checkpoints.
@@ -198,6 +271,28 @@ TEST(Train, ResumeEqualsUninterruptedRun) {
   }
 }
 
+TEST(Train, ResumeWithShuffledDocumentsIsBitExact) {
+  one_thread();
+  TempDir dir;
+  write_shard(dir.file("t.tok"), {kText, "Zwei Dokumente sind besser als eins.", "Tres.", kText, "Cuatro."});
+  auto full = tiny_run(dir.file("full"), dir.file("t.tok"));
+  full.shuffle_documents = true;
+  full.steps = 6;
+  full.checkpoint_every = 3;
+  auto a = train::run_train(full);
+  auto plain = full;
+  plain.out_dir = dir.file("plain");
+  plain.shuffle_documents = false;
+  EXPECT_NE(train::run_train(plain).losses, a.losses);  // the shuffle changes what is read
+
+  auto resumed = resumable(dir, full, 3);
+  resumed.seed = 99;  // the permutation comes from the checkpoint, like the data cursor
+  expect_same_tail(a, train::run_train(resumed), 3);
+  // Resuming a shuffled run without shuffling is refused.
+  resumed.shuffle_documents = false;
+  EXPECT_THROW(train::run_train(resumed), Error);
+}
+
 TEST(Train, YamlConfigAndBadKeys) {
   TempDir dir;
   write_shard(dir.file("t.tok"), {kText});
@@ -206,7 +301,7 @@ TEST(Train, YamlConfigAndBadKeys) {
                                      "  num_hidden_layers: 1\n  num_attention_heads: 2\n"
                                      "data:\n  train:\n    - shards: [" + dir.file("t.tok") +
                                      "]\n      weight: 2\nschedule:\n  type: wsd\n  lr: 0.001\n  min_lr: 0.0001\n"
-                                     "steps: 3\nseq_len: 16\n");
+                                     "steps: 3\nseq_len: 16\nshuffle_documents: true\n");
   train::TrainOptions o;
   train::load_train_yaml(dir.file("c.yaml"), o);
   EXPECT_EQ(o.model.hidden_size, 16);
@@ -214,6 +309,7 @@ TEST(Train, YamlConfigAndBadKeys) {
   EXPECT_EQ(o.train_data.at(0).weight, 2.0);
   EXPECT_EQ(o.schedule.type, "wsd");
   EXPECT_EQ(o.steps, 3);
+  EXPECT_TRUE(o.shuffle_documents);
   write_text(dir.file("bad.yaml"), "stepz: 3\n");
   try {
     train::load_train_yaml(dir.file("bad.yaml"), o);

@@ -17,6 +17,7 @@ struct Artifacts {
   std::vector<std::string> documents;     // document files (raw inputs, or JSONL from a stage)
   corpus::ReadOptions read;               // how to read `documents`
   std::string tokenizer;                  // tokenizer.json
+  std::string vocab_extension;            // new_tokens.json when the tokenizer extends a base one
   std::vector<std::string> train_shards;  // .tok files
   std::vector<std::string> val_shards;    // .tok files held out
   std::string model_dir;                  // HF model folder

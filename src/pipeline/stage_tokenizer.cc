@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "data/tokenize_shards.h"
 #include "core/manifest.h"
+#include "core/atomic_file.h"
+#include "tokenizer/extend.h"
 #include "tokenizer/publish.h"
 #include "tokenizer/stats.h"
 #include "tokenizer/trainer.h"
@@ -21,8 +23,15 @@ class TokenizerStage : public Stage {
   explicit TokenizerStage(const Fields& f) {
     f.only({"vocab_size", "min_frequency", "mode", "pretokenizer", "split_digits", "special_tokens",
             "reserved_tokens", "max_token_bytes", "whitespace_runs", "lang_alpha", "lang_field", "reference",
-            "stats_docs"});
+            "stats_docs", "base", "new_tokens"});
     f.read("reference", reference_);
+    f.read("base", base_);
+    int64_t new_tokens = 1000;
+    f.read("new_tokens", new_tokens);
+    if (new_tokens < 1) f.fail("new_tokens", "must be at least 1");
+    new_tokens_ = static_cast<uint32_t>(new_tokens);
+    if (!base_.empty() && f.has("vocab_size"))
+      f.fail("vocab_size", "does not apply when extending a base tokenizer", "set new_tokens instead");
     f.read("stats_docs", stats_docs_);
     int64_t vocab = options_.vocab_size;
     f.read("vocab_size", vocab);
@@ -68,25 +77,49 @@ class TokenizerStage : public Stage {
                           {"lang_alpha", options_.lang_alpha},
                           {"lang_field", options_.lang_field},
                           {"reference", reference_.empty() ? "" : describe_file(reference_).hash},
-                          {"stats_docs", stats_docs_}}
+                          {"stats_docs", stats_docs_},
+                          {"base", base_.empty() ? "" : describe_file(base_).hash},
+                          {"new_tokens", base_.empty() ? 0u : new_tokens_}}
         .dump();
   }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     tokenizer::TrainOptions o = options_;
     o.read = in.read;
     auto start = std::chrono::steady_clock::now();
-    tokenizer::TrainStats stats;
-    tokenizer::Tokenizer tok = tokenizer::train_bpe(in.documents, o, &stats);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string stats_json = stats.to_json();
-    tokenizer::publish_tokenizer(tok, dir, "tokenizer.train", options_json(), in.documents, stats_json, seconds);
-    nlohmann::json summary = nlohmann::json::parse(stats_json);
+    nlohmann::json summary;
+    if (base_.empty()) {
+      tokenizer::TrainStats stats;
+      tokenizer::Tokenizer tok = tokenizer::train_bpe(in.documents, o, &stats);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::string stats_json = stats.to_json();
+      tokenizer::publish_tokenizer(tok, dir, "tokenizer.train", options_json(), in.documents, stats_json, seconds);
+      summary = nlohmann::json::parse(stats_json);
+    } else {
+      // Extension of an existing tokenizer (continued pretraining): new tokens and merges are
+      // appended, and new_tokens.json maps each new id to its old pieces for the train stage.
+      tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(base_);
+      uint32_t base_vocab = tok.vocab_size();
+      tokenizer::ExtendOptions eo;
+      eo.new_tokens = new_tokens_;
+      eo.train = o;
+      tokenizer::ExtendResult r = tokenizer::extend_tokenizer(tok, in.documents, eo);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      write_file_atomic((fs::path(dir) / "new_tokens.json").string(), r.to_json());
+      std::string stats_json = r.stats.to_json();
+      tokenizer::publish_tokenizer(tok, dir, "tokenizer.extend", options_json(), in.documents, stats_json, seconds,
+                                   {"new_tokens.json"});
+      summary = nlohmann::json::parse(stats_json);
+      summary["base_vocab_size"] = base_vocab;
+      summary["added_tokens"] = r.added.size();
+      summary["vocab_size"] = tok.vocab_size();
+    }
     summary["fertility"] = fertility(dir, in);
     return summary.dump();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     Artifacts a = in;
     a.tokenizer = (fs::path(dir) / "tokenizer.json").string();
+    a.vocab_extension = base_.empty() ? "" : (fs::path(dir) / "new_tokens.json").string();
     return a;
   }
 
@@ -118,6 +151,8 @@ class TokenizerStage : public Stage {
 
   std::string reference_;
   uint64_t stats_docs_ = 2000;
+  std::string base_;          // extend this tokenizer.json instead of training a new one
+  uint32_t new_tokens_ = 1000;
   tokenizer::TrainOptions options_;
   std::string mode_ = "byte-level";
 };

@@ -64,6 +64,7 @@ class TrainStage : public Stage {
       if (o.model.eos_token_id < 0)
         o.model.eos_token_id = special_id(tok, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"});
     }
+    if (!o.init_from.empty() && o.vocab_extension.empty()) o.vocab_extension = in.vocab_extension;
     o.resume = resume && fs::exists(fs::path(dir) / "checkpoints");
     train::TrainResult r = train::run_train(o);
     return summary(dir, r);

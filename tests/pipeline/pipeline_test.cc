@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "corpus/reader.h"
 #include "pipeline/pipeline.h"
 #include "test_util.h"
 
@@ -331,6 +332,109 @@ TEST(Build, TrainStageErrorsPointAtThePipelineFile) {
   }
   EXPECT_THROW(pipeline::parse_pipeline(head + "  train:\n    data: {train: [x]}\n", "p.yaml"), Error);
   EXPECT_THROW(pipeline::parse_pipeline(head + "  eval:\n    max_new_tokens: 0\n", "p.yaml"), Error);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Build, ContinuedPretrainingWithTokenizerExtension) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 150);
+  std::string tiny_train =
+      "  train:\n"
+      "    model: {hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2,\n"
+      "            num_key_value_heads: 1, max_position_embeddings: 64}\n"
+      "    batch_size: 2\n    seq_len: 32\n    steps: 3\n    eval_every: 0\n    checkpoint_every: 0\n";
+  // A base model and tokenizer, trained from scratch.
+  write_text(dir.file("base.yaml"), "work_dir: " + dir.file("base") + "\ninputs: [" + dir.file("in.jsonl") +
+                                        "]\nstages:\n  tokenizer:\n    vocab_size: 300\n"
+                                        "    special_tokens: [\"<|begin_of_text|>\", \"<|end_of_text|>\"]\n"
+                                        "  tokenize: {}\n" + tiny_train);
+  auto base = pipeline::load_pipeline(dir.file("base.yaml"));
+  ASSERT_EQ(pipeline::run_build(base, {}).ran, 3);
+
+  // Continue it with 25 new tokens appended to its tokenizer.
+  write_text(dir.file("cont.yaml"),
+             "work_dir: " + dir.file("cont") + "\ninputs: [" + dir.file("in.jsonl") +
+                 "]\nstages:\n  tokenizer:\n    base: " + dir.file("base/tokenizer/tokenizer.json") +
+                 "\n    new_tokens: 25\n    min_frequency: 1\n  tokenize: {}\n  train:\n    init_from: " +
+                 dir.file("base/train/model") + "\n    batch_size: 2\n    seq_len: 32\n    steps: 2\n"
+                 "    eval_every: 0\n    checkpoint_every: 0\n");
+  auto cont = pipeline::load_pipeline(dir.file("cont.yaml"));
+  auto r = pipeline::run_build(cont, {});
+  ASSERT_EQ(r.ran, 3);
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  auto tok = report["stages"][0]["summary"];
+  EXPECT_EQ(tok["base_vocab_size"], 300);
+  int added = tok["added_tokens"].get<int>();
+  EXPECT_GT(added, 0);
+  EXPECT_LE(added, 25);
+  ASSERT_TRUE(fs::exists(dir.file("cont/tokenizer/new_tokens.json")));
+  auto config = nlohmann::json::parse(nlm::testing::read_text(dir.file("cont/train/model/config.json")));
+  EXPECT_EQ(config["vocab_size"].get<int>(), 300 + added);
+  EXPECT_EQ(report["stages"][2]["summary"]["steps"], 2);
+
+  // Extending and vocab_size together is a usage error.
+  EXPECT_THROW(pipeline::parse_pipeline("work_dir: w\ninputs: [x]\nstages:\n  tokenizer:\n    base: t.json\n"
+                                        "    vocab_size: 10\n",
+                                        "p.yaml"),
+               Error);
+}
+
+}  // namespace
+
+namespace {
+
+// Every example pipeline in examples/ is a valid pipeline file (its inputs are not needed to parse).
+TEST(Build, ExamplePipelinesParse) {
+  int n = 0;
+  for (auto& e : fs::directory_iterator(std::string(NATIVELM_SOURCE_DIR) + "/examples")) {
+    if (e.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(e.path().string());
+    auto spec = pipeline::load_pipeline(e.path().string());
+    EXPECT_GE(spec.stages.size(), 5u);
+    ++n;
+  }
+  EXPECT_GE(n, 3);
+}
+
+TEST(Build, WikipediaDumpAndWarcInputs) {
+  TempDir dir;
+  std::string para = "Is teanga Cheilteach í an Ghaeilge agus labhraítear í in Éirinn go príomha. ";
+  std::string wiki =
+      "<mediawiki><siteinfo><sitename>Vicipéid</sitename></siteinfo>"
+      "<page><title>Gaeilge</title><ns>0</ns><id>1</id><revision><id>5</id><text>"
+      "{{Bosca}}'''Gaeilge''' " + para + para + "[[Éire|Éirinn]] [[Catagóir:Teangacha]]</text></revision></page>"
+      "<page><title>Teimpléad:Bosca</title><ns>10</ns><id>2</id><revision><id>6</id><text>x</text></revision></page>"
+      "</mediawiki>\n";
+  write_text(dir.file("gawiki-pages-articles.xml"), wiki);
+  std::string html = "<html><head><title>T</title></head><body><nav><a href=\"/\">Baile</a></nav><p>" + para + para +
+                     para + "</p></body></html>";
+  std::string http = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html;
+  std::string warc = "WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://example.ie/a\r\n"
+                     "WARC-Date: 2024-01-01T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+                     "Content-Length: " + std::to_string(http.size()) + "\r\n\r\n" + http + "\r\n\r\n";
+  write_text(dir.file("crawl.warc"), warc);
+  write_text(dir.file("p.yaml"), "work_dir: " + dir.file("work") + "\ninputs: [" + dir.file("gawiki-pages-articles.xml") +
+                                     ", " + dir.file("crawl.warc") + "]\nstages:\n  curate:\n    steps: [normalize]\n"
+                                     "  dedup: {}\n");
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 2);
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  EXPECT_EQ(report["stages"][0]["summary"]["docs_out"], 2) << report["stages"][0]["summary"].dump();
+  std::string all;
+  for (auto& e : fs::directory_iterator(dir.file("work/curate/docs")))
+    if (e.path().filename().string().rfind("part-", 0) == 0) {
+      corpus::DocumentReader rd(e.path().string(), {});
+      corpus::Document d;
+      while (rd.next(d)) all += d.text + "\n";
+    }
+  EXPECT_NE(all.find("Gaeilge Is teanga Cheilteach"), std::string::npos) << all;
+  EXPECT_EQ(all.find("{{"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Catagóir"), std::string::npos) << all;
+  EXPECT_EQ(all.find("<p>"), std::string::npos) << all;
 }
 
 }  // namespace

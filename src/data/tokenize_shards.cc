@@ -2,6 +2,7 @@
 #include "data/tokenize_shards.h"
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 
 #include "core/error.h"
@@ -33,6 +34,16 @@ uint32_t find_token(const tokenizer::Tokenizer& tok, const std::string& wanted,
     if (id != tokenizer::kNoToken) return id;
   }
   usage_error("the tokenizer has none of the usual special tokens", flag, "name one explicitly");
+}
+
+// "train-NNNNN.tok" or "val-NNNNN.tok", as SplitWriter names them.
+bool is_shard_name(const std::string& name) {
+  for (std::string prefix : {"train-", "val-"}) {
+    if (name.rfind(prefix, 0) != 0 || !name.ends_with(".tok")) continue;
+    std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+    if (digits.size() >= 5 && digits.find_first_not_of("0123456789") == std::string::npos) return true;
+  }
+  return false;
 }
 
 // One split's output: the current shard and the list of finished ones.
@@ -84,7 +95,17 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   const bool bos_on = !o.bos_token.empty();
   const uint32_t bos = bos_on ? find_token(tok, o.bos_token, {"<|begin_of_text|>", "<s>", "<bos>"}, "--bos") : 0;
   make_dirs(o.output);
+  // A rerun replaces the previous output: shards it would not overwrite (a shorter run, no
+  // validation split this time) must not stay behind for readers that take the whole folder.
   std::remove((o.output + "/manifest.json").c_str());
+  std::error_code ec;
+  std::vector<std::filesystem::path> stale;
+  for (auto it = std::filesystem::directory_iterator(o.output, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec))
+    if (is_shard_name(it->path().filename().string())) stale.push_back(it->path());
+  for (auto& p : stale)
+    if (!std::filesystem::remove(p, ec) && ec)
+      runtime_error("cannot remove the previous run's shard: " + ec.message(), p.string());
   const Hash128 hash = tok.hash();
   SplitWriter train{o.output, "train", tok.vocab_size(), o.max_shard_tokens, hash, nullptr, {}, 0, 0};
   SplitWriter val{o.output, "val", tok.vocab_size(), o.max_shard_tokens, hash, nullptr, {}, 0, 0};

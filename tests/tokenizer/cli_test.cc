@@ -430,17 +430,25 @@ TEST_F(TokenizerCli, TokenizeWritesShardsThatDecodeToTheDocuments) {
   for (auto& o : m["outputs"]) listed += o.at("records").get<uint64_t>();
   EXPECT_EQ(listed, tokens);
 
-  // Same bytes with one thread; an explicit --eos and no BOS.
+  // Same bytes with one thread.
   ok("--threads 1 tokenize " + f("c.txt") + " " + f("c.jsonl") + " " + f("inv.txt") + " -t " + f("tok") + " -o " +
      f("shards1") + " --val-fraction 0.3 --bos auto --max-shard-tokens 2000");
   for (auto& e : fs::directory_iterator(f("shards"))) {
     if (e.path().extension() != ".tok") continue;
     EXPECT_TRUE(read_text(e.path().string()) == read_text(f("shards1/") + e.path().filename().string())) << e.path();
   }
-  ok("tokenize " + f("c.jsonl") + " -t " + f("tok/tokenizer.json") + " -o " + f("eos") + " --eos '<|begin_of_text|>'");
-  got = read_shards(f("eos"), tok, &shards);
-  ASSERT_EQ(got.size(), jdocs.size());
+  // A rerun into the same folder replaces it: no shards of the earlier run stay behind (only
+  // one train shard this time), and files that are not shards are left alone. An explicit --eos
+  // and no BOS.
+  write_text(f("shards/notes.txt"), "mine");
+  write_text(f("shards/train-x.tok"), "not a shard name");
+  ok("tokenize " + f("c.jsonl") + " -t " + f("tok/tokenizer.json") + " -o " + f("shards") + " --eos '<|begin_of_text|>'");
+  EXPECT_EQ(read_text(f("shards/notes.txt")), "mine");
+  EXPECT_TRUE(fs::exists(f("shards/train-x.tok")));
+  fs::remove(f("shards/train-x.tok"));
+  got = read_shards(f("shards"), tok, &shards);
   EXPECT_EQ(shards, 1u);
+  ASSERT_EQ(got.size(), jdocs.size());
   for (size_t i = 0; i < got.size(); ++i) {
     std::vector<uint32_t> want_ids = tok.encode(jdocs[i].text);
     want_ids.push_back(bos);

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/read_flags.h"
 #include "core/error.h"
+#include "core/json_escape.h"
 #include "core/progress.h"
 #include "corpus/inputs.h"
 #include "core/atomic_file.h"
@@ -19,6 +20,11 @@
 namespace {
 
 using namespace nlm;
+
+// An empty -o would write DIR + "/tokenizer.json" to the filesystem root.
+void require_folder(const std::string& dir) {
+  if (dir.empty()) usage_error("empty output folder", "--output", "name a folder");
+}
 
 void setup_encode_decode(CLI::App& group, cli::Actions& actions) {
   {
@@ -126,6 +132,7 @@ void setup_train(CLI::App& group, cli::Actions& actions) {
       ->capture_default_str();
   cli::add_read_flags(*sub, o->read);
   actions[sub] = [o] {
+    require_folder(o->output);
     auto& t = o->train;
     t.read = o->read.resolve();
     if (o->mode == "byte-level") t.mode = tokenizer::TrainMode::ByteLevel;
@@ -204,6 +211,7 @@ void setup_extend(CLI::App& group, cli::Actions& actions) {
   sub->add_option("--lang-alpha", o->e.train.lang_alpha, "Per-language weight exponent")->capture_default_str();
   cli::add_read_flags(*sub, o->read);
   actions[sub] = [o] {
+    require_folder(o->output);
     o->e.train.read = o->read.resolve();
     Progress timer("", 0);
     auto files = corpus::expand_inputs(o->inputs);
@@ -212,7 +220,7 @@ void setup_extend(CLI::App& group, cli::Actions& actions) {
     timer.finish();
     make_dirs(o->output);
     write_file_atomic(o->output + "/new_tokens.json", r.to_json());
-    std::string opts = "{\"base\":\"" + o->base + "\",\"new_tokens\":" + std::to_string(o->e.new_tokens) + "}";
+    std::string opts = "{\"base\":" + json_quote(o->base) + ",\"new_tokens\":" + std::to_string(o->e.new_tokens) + "}";
     tokenizer::publish_tokenizer(tok, o->output, "tokenizer.extend", opts, files, r.stats.to_json(), timer.seconds(),
                                  {"new_tokens.json"});
     std::printf("added %zu tokens (vocab now %u) -> %s/tokenizer.json, new_tokens.json\n", r.added.size(),

@@ -89,6 +89,7 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   auto t0 = std::chrono::steady_clock::now();
   if (!(o.val_fraction >= 0 && o.val_fraction < 1))  // also rejects NaN
     usage_error("validation fraction must be in [0, 1)", "--val-fraction");
+  if (o.output.empty()) usage_error("empty output folder", "--output", "name a folder");
   if (o.max_shard_tokens == 0) usage_error("shards must hold at least one token", "--max-shard-tokens");
   auto tok = tokenizer::Tokenizer::load(o.tokenizer);
   const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "--eos");

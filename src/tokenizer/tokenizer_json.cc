@@ -387,6 +387,8 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
+  // An empty path would name /tokenizer.json.
+  if (path.empty()) usage_error("empty tokenizer path", "--tokenizer", "pass a tokenizer.json or its folder");
   std::string p = path;
   if (p.size() < 5 || p.substr(p.size() - 5) != ".json") p += "/tokenizer.json";
   return from_json(read_file(p), p);

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/json_escape.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/thread_pool.h"
@@ -298,7 +299,7 @@ std::string TrainStats::to_json() const {
                   ",\"merges\":" + std::to_string(merges) + ",\"count_seconds\":" + std::to_string(count_seconds) +
                   ",\"merge_seconds\":" + std::to_string(merge_seconds) + ",\"lang_weights\":{";
   for (size_t i = 0; i < lang_weights.size(); ++i)
-    s += (i ? ",\"" : "\"") + lang_weights[i].first + "\":" + std::to_string(lang_weights[i].second);
+    s += (i ? "," : "") + json_quote(lang_weights[i].first) + ":" + std::to_string(lang_weights[i].second);
   return s + "}}";
 }
 

@@ -141,6 +141,7 @@ TEST_F(TokenizerCli, TrainWritesATokenizerThatRoundTrips) {
     EXPECT_TRUE(fs::exists(f("tok/") + name)) << name;
   json manifest = json::parse(read_text(f("tok/manifest.json")));
   EXPECT_EQ(manifest.at("inputs").size(), 2u);
+  EXPECT_EQ(manifest.at("stats").at("lang_weights").size(), sentences().size() + 1);  // + "und" (c.txt)
   EXPECT_EQ(manifest.at("options").at("vocab_size"), 400);
   json config = json::parse(read_text(f("tok/tokenizer_config.json")));
   EXPECT_TRUE(config.contains("added_tokens_decoder"));
@@ -164,6 +165,15 @@ TEST_F(TokenizerCli, TrainWritesATokenizerThatRoundTrips) {
   for (std::string s : {"Ελληνικά και 한국어 🙂🙂", "tabs\tand   spaces\n\nnew lines", "数字 12345 和 ½ ⅓", ""})
     EXPECT_EQ(tok.decode(tok.encode(s)), s) << s;
   EXPECT_EQ(tok.encode("hi", true).front(), bos);
+
+  // Language names and paths with JSON metacharacters end up escaped in the manifests.
+  write_text(f("odd.jsonl"), "{\"lang\":\"e\\\"n\\\\x\",\"text\":\"hello there\"}\n");
+  ok("tokenizer train " + f("odd.jsonl") + " -o " + quote(f("o\"dd")) + " --vocab-size 270");
+  manifest = json::parse(read_text(f("o\"dd/manifest.json")));
+  EXPECT_TRUE(manifest["stats"]["lang_weights"].contains("e\"n\\x")) << manifest.dump();
+  ok("tokenizer extend " + f("c.jsonl") + " -t " + quote(f("o\"dd")) + " -o " + f("oddext") + " --new-tokens 3");
+  manifest = json::parse(read_text(f("oddext/manifest.json")));
+  EXPECT_EQ(manifest["options"]["base"], f("o\"dd"));
 
   // The output does not depend on the thread count.
   ok("--threads 1 tokenizer train " + f("c.txt") + " " + f("c.jsonl") + " -o " + f("tok1") +
@@ -484,6 +494,7 @@ TEST_F(TokenizerCli, TrainRejectsBadInput) {
   for (auto& [flag, fragment] : flags) bad("tokenizer train " + f("c.txt") + " -o " + f("o") + " " + flag, 2, fragment);
   EXPECT_FALSE(fs::exists(f("o")));
   bad("tokenizer train " + f("c.txt") + " -o " + f("c.txt") + "/sub", 1, "c.txt");
+  bad("tokenizer train " + f("c.txt") + " -o ''", 2, "empty output folder");
   // An empty corpus (no file content, or only blank lines) trains nothing: an error, no output.
   write_text(f("empty.txt"), "");
   write_text(f("blank.txt"), "\n\n   \n\n");
@@ -499,6 +510,7 @@ TEST_F(TokenizerCli, EncodeDecodeRejectBadTokenizersAndIds) {
   fs::create_directories(f("emptydir"));
   bad("tokenizer encode -t " + f("emptydir") + " hi", 1, "emptydir/tokenizer.json");
   bad("tokenizer encode hi", 2, "--tokenizer");
+  bad("tokenizer encode -t '' hi", 2, "empty tokenizer path");
   bad("tokenizer decode -t " + f("missing") + " 1", 1, "missing/tokenizer.json");
   // Corrupt tokenizer.json files, from a truncated copy of a real one to wrong ids and types.
   std::string good = read_text(tj);
@@ -577,6 +589,8 @@ TEST_F(TokenizerCli, StatsExtendAndTokenizeRejectBadInput) {
   bad(tz + " --eos '<|nope|>'", 2, "--eos");
   bad(tz + " --bos '<|nope|>'", 2, "--bos");
   bad(tz + " --max-shard-tokens 0", 2, "--max-shard-tokens");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("tok") + " -o ''", 2, "empty output folder");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("tok") + " -o ''", 2, "empty output folder");
   ok("tokenizer train " + f("c.jsonl") + " -o " + f("own") + " --vocab-size 300 --special '<|bos|>' '<|eos|>'");
   bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh"), 2, "(--eos)");
   bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh") + " --eos '<|eos|>' --bos auto", 2, "(--bos)");

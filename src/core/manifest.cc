@@ -57,7 +57,8 @@ std::string manifest_to_json(const Manifest& m) {
   j["seconds"] = m.seconds;
   j["finished_at"] = m.finished_at.empty() ? utc_now() : m.finished_at;
   j["stats"] = json::parse(m.stats_json.empty() ? "{}" : m.stats_json);
-  return j.dump(2) + "\n";
+  // Paths are bytes on Linux and may not be UTF-8; replace invalid sequences rather than fail.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Manifest manifest_from_json(const std::string& text, const std::string& where) {

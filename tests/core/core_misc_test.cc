@@ -153,3 +153,16 @@ TEST(JsonEscape, EscapesControlAndQuotes) {
   EXPECT_EQ(json_quote("a\"b\\c\n\t\x01"), "\"a\\\"b\\\\c\\n\\t\\u0001\"");
   EXPECT_EQ(json_quote("粵語"), "\"粵語\"");
 }
+
+TEST(Manifest, NonUtf8FileNamesDoNotBreakTheJson) {
+  TempDir dir;
+  std::string odd = dir.file("caf\xE9.txt");
+  nlm::testing::write_text(odd, "x");
+  Manifest m;
+  m.stage = "t";
+  m.inputs.push_back(describe_file(odd));
+  write_manifest(dir.path(), m);
+  auto back = read_manifest(dir.path());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->inputs.at(0).path, dir.file("caf\xEF\xBF\xBD.txt"));
+}

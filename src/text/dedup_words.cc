@@ -2,13 +2,11 @@
 // pays for ICU. Chunks are whitespace-delimited, so an edit in one chunk changes only its words.
 #include "text/dedup_words.h"
 
-#include <unicode/brkiter.h>
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
-#include <unicode/ubrk.h>
-#include <unicode/utext.h>
 
 #include "core/error.h"
+#include "text/words.h"
 
 namespace nlm::text {
 namespace {
@@ -60,19 +58,14 @@ void dedup_normalize(std::string_view in, std::string& out) {
   collapse_spaces(folded, out);
 }
 
+// Non-ASCII chunks go through the curation word segmenter, which is ICU's word break over the
+// UTF-8 bytes (word-like segments only) with ICU's own results on ASCII stretches.
 struct DedupWordSplitter::Impl {
-  std::unique_ptr<icu::BreakIterator> brk;
-  UText* text = nullptr;
-  ~Impl() {
-    if (text) utext_close(text);
-  }
+  WordSegmenter segmenter;
+  std::vector<WordSpan> spans;
 };
 
-DedupWordSplitter::DedupWordSplitter() : impl_(std::make_unique<Impl>()) {
-  UErrorCode status = U_ZERO_ERROR;
-  impl_->brk.reset(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
-  if (U_FAILURE(status) || !impl_->brk) runtime_error("cannot create the ICU word break iterator", "libicu");
-}
+DedupWordSplitter::DedupWordSplitter() : impl_(std::make_unique<Impl>()) {}
 
 DedupWordSplitter::~DedupWordSplitter() = default;
 
@@ -93,16 +86,8 @@ void DedupWordSplitter::split(std::string_view s, std::vector<std::string_view>&
         j = k;
       }
     } else if (!chunk.empty()) {
-      UErrorCode status = U_ZERO_ERROR;
-      impl_->text = utext_openUTF8(impl_->text, chunk.data(), static_cast<int64_t>(chunk.size()), &status);
-      if (U_FAILURE(status)) runtime_error("ICU could not open text for word break", "libicu");
-      impl_->brk->setText(impl_->text, status);
-      int32_t start = impl_->brk->first();
-      for (int32_t stop = impl_->brk->next(); stop != icu::BreakIterator::DONE;
-           start = stop, stop = impl_->brk->next()) {
-        if (impl_->brk->getRuleStatus() >= UBRK_WORD_NONE_LIMIT)
-          out.push_back(chunk.substr(static_cast<size_t>(start), static_cast<size_t>(stop - start)));
-      }
+      impl_->segmenter.segment(chunk, impl_->spans);
+      for (const WordSpan& w : impl_->spans) out.push_back(chunk.substr(w.begin, w.size));
     }
     i = end;
   }

@@ -77,23 +77,7 @@ class TrainStage : public Stage {
   }
 
  private:
-  void load(train::TrainOptions& o) const {
-    // load_train_yaml reads a file; give it the mapping through a private temp file and report
-    // problems at the pipeline file's location instead.
-    std::string tmp = (fs::temp_directory_path() / ("nativelm-train-" + std::to_string(::getpid()) + ".yaml")).string();
-    write_file_atomic(tmp, yaml_);
-    try {
-      train::load_train_yaml(tmp, o);
-    } catch (const Error& e) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      std::string msg = e.what();
-      for (size_t p; (p = msg.find(tmp)) != std::string::npos;) msg.replace(p, tmp.size(), where_ + " (train)");
-      throw Error(e.kind(), msg);
-    }
-    std::error_code ec;
-    fs::remove(tmp, ec);
-  }
+  void load(train::TrainOptions& o) const { train::apply_train_yaml(yaml_, where_ + " (train)", o); }
 
   static std::string summary(const std::string& dir, const train::TrainResult& r) {
     json curves = {{"train loss", json::array()}, {"eval loss", json::array()}};

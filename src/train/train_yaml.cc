@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "core/error.h"
@@ -69,12 +71,18 @@ std::vector<std::string> string_list(const YAML::Node& n, const Ctx& ctx, const 
 }  // namespace
 
 void load_train_yaml(const std::string& path, TrainOptions& o) {
-  Ctx ctx{path};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) usage_error("cannot read config file", path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  apply_train_yaml(text, path, o);
+}
+
+void apply_train_yaml(const std::string& text, const std::string& where, TrainOptions& o) {
+  const std::string& path = where;
+  Ctx ctx{where};
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    usage_error("cannot read config file", path);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     usage_error(std::string("invalid YAML: ") + e.what(), path);
   }

@@ -80,5 +80,7 @@ std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok);
 
 // Reads a YAML config into options (keys as in docs/train.md); throws usage errors naming keys.
 void load_train_yaml(const std::string& path, TrainOptions& options);
+// The same from YAML text (pipeline files embed a train config); `where` names it in errors.
+void apply_train_yaml(const std::string& yaml, const std::string& where, TrainOptions& options);
 
 }  // namespace nlm::train

@@ -12,6 +12,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   struct Opts {
     std::string file;
     pipeline::BuildOptions build;
+    bool print_options = false;
   };
   auto o = std::make_shared<Opts>();
   auto* sub = root.add_subcommand(
@@ -23,8 +24,17 @@ void setup(CLI::App& root, cli::Actions& actions) {
   sub->add_option("--until", o->build.until, "Last stage to run");
   sub->add_flag("--dry-run", o->build.dry_run, "Print the plan (what would run and why) and stop");
   sub->add_flag("--force", o->build.force, "Rerun the selected stages even when they are up to date");
+  sub->add_flag("--print-options", o->print_options,
+                "Print each stage's resolved options as JSON (what its manifest records) and stop");
   actions[sub] = [o] {
     auto spec = pipeline::load_pipeline(o->file);
+    if (o->print_options) {
+      std::string out = "{";
+      for (const auto& stage : spec.stages)
+        out += (out.size() > 1 ? "," : "") + std::string("\"") + stage->name() + "\":" + stage->options_json();
+      std::printf("%s}\n", out.c_str());
+      return 0;
+    }
     auto result = pipeline::run_build(spec, o->build);
     std::printf("%-12s %-8s %s\n", "stage", "action", "why");
     for (const auto& p : result.plan) {

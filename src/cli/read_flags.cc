@@ -1,11 +1,28 @@
-// Binding of corpus::ReadOptions to CLI flags; the help texts mirror the struct's comments.
+// Binding of corpus::ReadOptions into command schemas.
 #include "cli/read_flags.h"
 
 namespace nlm::cli {
 
+void add_read_options(opt::Schema& schema, corpus::ReadOptions& read, corpus::ShardOptions* output) {
+  size_t before = schema.fields().size();
+  corpus::declare(schema, read);
+  for (size_t i = before; i < schema.fields().size(); ++i) schema.fields()[i].no_yaml().no_json();
+  if (output)
+    schema.derive([&read, output] {
+      output->write.text_field = read.text_field;
+      output->write.id_field = read.id_field;
+    });
+}
+
+// ---- the older binding, until every command uses add_read_options --------------------------
+
 const corpus::ReadOptions& ReadFlags::resolve() {
-  options.format = corpus::parse_input_format(format);
-  options.text_mode = corpus::parse_text_mode(text_mode);
+  opt::Namer flags;
+  flags.name = [](const std::string& key) { return key == "format" ? "--format" : "--text-mode"; };
+  opt::named(flags, [&] {
+    options.format = corpus::parse_input_format(format);
+    options.text_mode = corpus::parse_text_mode(text_mode);
+  });
   return options;
 }
 
@@ -21,5 +38,6 @@ void add_read_flags(CLI::App& app, ReadFlags& f) {
   app.add_flag("--strict", f.options.strict,
                "Stop at the first malformed record instead of skipping and counting it");
 }
+
 
 }  // namespace nlm::cli

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/options.h"
 
 namespace nlm::corpus {
 
@@ -10,14 +11,27 @@ InputFormat parse_input_format(const std::string& s) {
   if (s == "auto") return InputFormat::Auto;
   if (s == "jsonl") return InputFormat::Jsonl;
   if (s == "text" || s == "txt") return InputFormat::Text;
-  usage_error("unknown input format '" + s + "'", "--format", "use auto, jsonl or text");
+  opt::fail("format", "must be auto, jsonl or text, got '" + s + "'");
 }
 
 TextMode parse_text_mode(const std::string& s) {
   if (s == "line") return TextMode::Line;
   if (s == "paragraph") return TextMode::Paragraph;
   if (s == "file") return TextMode::File;
-  usage_error("unknown text mode '" + s + "'", "--text-mode", "use line, paragraph or file");
+  opt::fail("text_mode", "must be line, paragraph or file, got '" + s + "'");
+}
+
+void declare(opt::Schema& s, ReadOptions& o) {
+  s.choice("format", o.format,
+           {{"auto", InputFormat::Auto}, {"jsonl", InputFormat::Jsonl}, {"text", InputFormat::Text},
+            {"txt", InputFormat::Text}},
+           "Input format: auto (by file name: .jsonl/.json/.ndjson are JSONL, the rest text), jsonl, text");
+  s.choice("text_mode", o.text_mode,
+           {{"line", TextMode::Line}, {"paragraph", TextMode::Paragraph}, {"file", TextMode::File}},
+           "How plain text splits into documents: line, paragraph (blank-line separated), file");
+  s.add("text_field", o.text_field, "JSON member holding the text");
+  s.add("id_field", o.id_field, "JSON member holding the document id");
+  s.add("strict", o.strict, "Stop at the first malformed record instead of skipping and counting it");
 }
 
 const char* input_format_name(InputFormat f) {

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace nlm::opt {
+class Schema;
+}
+
 namespace nlm::corpus {
 
 enum class InputFormat {
@@ -36,6 +40,9 @@ struct ReadOptions {
   // How many malformed records are reported individually (with file:line) before going silent.
   int max_reported = 5;
 };
+
+// The options' keys and flags: format, text_mode, text_field, id_field, strict.
+void declare(opt::Schema& schema, ReadOptions& options);
 
 InputFormat parse_input_format(const std::string& s);  // "auto" | "jsonl" | "text"
 TextMode parse_text_mode(const std::string& s);        // "line" | "paragraph" | "file"

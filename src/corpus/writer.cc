@@ -8,8 +8,16 @@
 #include "core/compressed_stream.h"
 #include "core/error.h"
 #include "core/json_escape.h"
+#include "core/options.h"
 
 namespace nlm::corpus {
+
+void declare(opt::Schema& s, ShardOptions& o) {
+  s.add("output", o.dir, "Output folder (shards, manifest.json, report.json)").flag("-o,--output").no_yaml().no_json();
+  s.add("max_docs", o.max_docs, "Documents per output shard (0 = no cap)");
+  s.size("max_bytes", o.max_bytes, "Uncompressed bytes per output shard (0 = no cap)", true);
+  s.add("extension", o.extension, "Output shard extension; picks the codec: .jsonl, .jsonl.gz, .jsonl.zst, .jsonl.bz2");
+}
 namespace fs = std::filesystem;
 
 void append_jsonl(std::string& out, const Document& doc, const WriteOptions& o) {

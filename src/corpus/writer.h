@@ -13,6 +13,9 @@
 namespace nlm {
 class OutputStream;
 }
+namespace nlm::opt {
+class Schema;
+}
 
 namespace nlm::corpus {
 
@@ -60,6 +63,10 @@ struct ShardOptions {
   uint64_t max_bytes = 256ull << 20;
   WriteOptions write;
 };
+
+// The shard options' keys and flags: -o/--output (not a YAML key: a pipeline stage owns its
+// folder), max_docs, max_bytes, extension.
+void declare(opt::Schema& schema, ShardOptions& options);
 
 class ShardWriter {
  public:

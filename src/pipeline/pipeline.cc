@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "core/options_yaml.h"
 #include "corpus/inputs.h"
 #include "pipeline/report.h"
 #include "pipeline/stages.h"
@@ -43,20 +44,11 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
   top.read("inputs", spec.inputs);
   if (spec.inputs.empty()) top.fail("inputs", "is required", "list input files, folders or globs");
 
-  Fields read(top.get("read"), "read", path);
-  read.only({"format", "text_mode", "text_field", "id_field", "strict"});
-  std::string format = "auto", mode = "paragraph";
-  read.read("format", format);
-  read.read("text_mode", mode);
-  try {
-    spec.read.format = corpus::parse_input_format(format);
-    spec.read.text_mode = corpus::parse_text_mode(mode);
-  } catch (const Error& e) {
-    usage_error(e.what(), read.where());
-  }
-  read.read("text_field", spec.read.text_field);
-  read.read("id_field", spec.read.id_field);
-  read.read("strict", spec.read.strict);
+  opt::Schema read_schema("read");
+  corpus::declare(read_schema, spec.read);
+  opt::YamlSource read_src{path, "read"};
+  opt::apply_yaml(read_schema, top.get("read"), read_src);
+  opt::named(opt::yaml_namer(top.get("read"), read_src), [&] { read_schema.resolve(); });
 
   YAML::Node stages = top.get("stages");
   if (!stages.IsDefined() || stages.IsNull()) top.fail("stages", "is required", "name at least one stage");

@@ -2,6 +2,7 @@
 #include "pipeline/stages.h"
 
 #include "core/error.h"
+#include "core/options_yaml.h"
 #include "corpus/inputs.h"
 
 namespace nlm::pipeline {
@@ -11,6 +12,14 @@ Artifacts with_documents(const Artifacts& in, const std::string& docs_dir) {
   a.documents = corpus::expand_inputs({docs_dir});
   a.read = corpus::ReadOptions{};
   return a;
+}
+
+opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const std::vector<std::string>& extra_keys) {
+  opt::YamlSource src{fields.file(), fields.section()};
+  opt::apply_yaml(schema, fields.node(), src, extra_keys);
+  opt::Namer namer = opt::yaml_namer(fields.node(), src);
+  opt::named(namer, [&] { schema.resolve(); });
+  return namer;
 }
 
 const std::vector<std::string>& stage_order() {

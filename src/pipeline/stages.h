@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "pipeline/stage.h"
 #include "pipeline/yaml_fields.h"
 
@@ -14,6 +15,12 @@ namespace nlm::pipeline {
 const std::vector<std::string>& stage_order();
 // Builds the stage `name` from its options mapping; usage errors name the key and line.
 std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options);
+
+// Applies a stage's mapping to its declared options (the same schema the CLI command binds):
+// YAML keys with file:line errors, then resolve(). `extra_keys` are keys the stage reads itself.
+// Returns how the file names each key, for renaming library OptionErrors at run time.
+opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields,
+                               const std::vector<std::string>& extra_keys = {});
 
 std::unique_ptr<Stage> make_curate_stage(const Fields& options);
 std::unique_ptr<Stage> make_dedup_stage(const Fields& options);

@@ -20,6 +20,8 @@ class Fields {
   std::string where(const std::string& key) const;
   bool has(const std::string& key) const;
   const YAML::Node& node() const { return node_; }
+  const std::string& file() const { return file_; }
+  const std::string& section() const { return section_; }
   YAML::Node get(const std::string& key) const;
 
   // Each getter leaves `out` unchanged when the key is absent.

@@ -205,7 +205,7 @@ TEST(Build, MalformedPipelineNamesKeyAndLine) {
   expect_error("inputs: [x]\nstages:\n  dedup: {}\n", "work_dir is required", "1");
   expect_error(head + "stages:\n  dedup:\n    jaccard_check: maybe\n", "must be true or false", "5");
   expect_error(head + "stages: [curate, dedup\n", "invalid YAML", "");
-  expect_error(head + "read:\n  text_mode: sentences\nstages:\n  dedup: {}\n", "unknown text mode", "4");
+  expect_error(head + "read:\n  text_mode: sentences\nstages:\n  dedup: {}\n", "read.text_mode must be one of line|paragraph|file", "4");
 }
 
 TEST(Build, CliReportsPlanAndErrors) {

@@ -2,6 +2,9 @@
 // is scanned with the same tokenisation and its matches are cut out, flagged or dropped.
 #include "curate/dedup/decontam.h"
 
+#include "core/options.h"
+#include "curate/dedup/options.h"
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -76,16 +79,7 @@ size_t count_chars(std::string_view s) {
 }
 
 std::string options_json(const DecontamOptions& o) {
-  const char* action = o.action == DecontamAction::Remove ? "remove" : o.action == DecontamAction::Flag ? "flag" : "drop";
-  return nlohmann::json{{"ngram", o.ngram}, {"action", action}, {"fields", o.fields},
-                        {"item_id_field", o.item_id_field}, {"remove_chars", o.remove_chars},
-                        {"min_piece_chars", o.min_piece_chars}, {"max_splits", o.max_splits},
-                        {"flag_field", o.flag_field}, {"text_field", o.read.text_field},
-                        {"format", corpus::input_format_name(o.read.format)},
-                        {"text_mode", corpus::text_mode_name(o.read.text_mode)},
-                        {"max_shard_docs", o.shards.max_docs}, {"max_shard_bytes", o.shards.max_bytes},
-                        {"extension", o.shards.extension}}
-      .dump();
+  return opt::with_member(opt::json_of(o), "read", opt::json_of(o.read));
 }
 
 }  // namespace
@@ -94,7 +88,7 @@ DecontamAction parse_decontam_action(const std::string& s) {
   if (s == "remove") return DecontamAction::Remove;
   if (s == "flag") return DecontamAction::Flag;
   if (s == "drop") return DecontamAction::Drop;
-  usage_error("unknown action '" + s + "'", "--action", "use remove, flag or drop");
+  opt::fail("action", "must be remove, flag or drop, got '" + s + "'");
 }
 
 std::string DecontamResult::to_json() const {

@@ -7,6 +7,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "curate/dedup/minhash.h"
 
+#include "core/options.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -155,14 +157,14 @@ void apply_preset(MinHashParams& p, const std::string& name) {
     p.bands = 20;
     p.rows = 13;
   } else {
-    usage_error("unknown preset '" + name + "'", "--preset", "use fineweb or nemo");
+    opt::fail("preset", "must be fineweb or nemo, got '" + name + "'");
   }
 }
 
 MinHasher::MinHasher(const MinHashParams& params, MinHashKernel kernel)
     : params_(params), kernel_(kernel) {
   if (params.bands < 1 || params.rows < 1 || params.hashes() > 4096)
-    usage_error("bands and rows must be >= 1 with bands x rows <= 4096", "--bands/--rows");
+    opt::fail("bands", "and rows must be at least 1 with bands x rows at most 4096");
   if (!kernel_supported(kernel)) kernel_ = MinHashKernel::Reference;
   uint64_t state = params.seed ^ 0x6A09E667F3BCC908ULL;
   for (int k = 0; k < params.hashes(); ++k) {

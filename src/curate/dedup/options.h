@@ -7,6 +7,10 @@
 #include "corpus/read_options.h"
 #include "corpus/writer.h"
 
+namespace nlm::opt {
+class Schema;
+}
+
 namespace nlm::dedup {
 
 enum class ShingleKind {
@@ -76,5 +80,14 @@ struct DedupOptions {
   // Rerun even when the output's manifest shows the same inputs and options.
   bool force = false;
 };
+
+// The stage's keys and flags (docs/dedup.md's table is generated from it). Does not include the
+// read options (corpus::declare) nor the output folder, which the caller owns.
+void declare(opt::Schema& schema, DedupOptions& options);
+// The same for `dedup-lines` (segments.h) and `decontam` (decontam.h).
+struct SegmentDedupOptions;
+struct DecontamOptions;
+void declare(opt::Schema& schema, SegmentDedupOptions& options);
+void declare(opt::Schema& schema, DecontamOptions& options);
 
 }  // namespace nlm::dedup

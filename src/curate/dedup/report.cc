@@ -2,6 +2,7 @@
 // JSON that resume checks compare.
 #include <nlohmann/json.hpp>
 
+#include "core/options.h"
 #include "core/progress.h"
 #include "curate/dedup/dedup.h"
 
@@ -50,27 +51,7 @@ std::string DedupResult::summary() const {
 }
 
 std::string options_json(const DedupOptions& o) {
-  nlohmann::json j = {
-      {"format", corpus::input_format_name(o.read.format)},
-      {"text_mode", corpus::text_mode_name(o.read.text_mode)},
-      {"text_field", o.read.text_field},
-      {"id_field", o.read.id_field},
-      {"exact", o.exact},
-      {"fuzzy", o.fuzzy},
-      {"shingle", o.minhash.shingle == ShingleKind::Word ? "word" : "char"},
-      {"ngram", o.minhash.ngram},
-      {"bands", o.minhash.bands},
-      {"rows", o.minhash.rows},
-      {"seed", o.minhash.seed},
-      {"jaccard_check", o.jaccard_check},
-      {"jaccard_threshold", o.jaccard_threshold},
-      {"keep", keep_policy_name(o.keep)},
-      {"cluster_size_field", o.cluster_size_field},
-      {"max_docs", o.shards.max_docs},
-      {"max_bytes", o.shards.max_bytes},
-      {"extension", o.shards.extension},
-  };
-  return j.dump();
+  return opt::with_member(opt::json_of(o), "read", opt::json_of(o.read));
 }
 
 }  // namespace nlm::dedup

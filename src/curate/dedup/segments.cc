@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/options.h"
+#include "curate/dedup/options.h"
 #include "core/hash.h"
 #include "core/manifest.h"
 #include "core/progress.h"
@@ -43,17 +45,7 @@ uint64_t segment_hash(std::string_view seg, uint64_t min_bytes, std::string& nor
 }
 
 std::string options_json(const SegmentDedupOptions& o) {
-  return nlohmann::json{{"unit", o.unit == SegmentUnit::Line ? "line" : "paragraph"},
-                        {"max_docs", o.max_docs},
-                        {"min_segment_bytes", o.min_segment_bytes},
-                        {"min_doc_bytes", o.min_doc_bytes},
-                        {"text_field", o.read.text_field},
-                        {"format", corpus::input_format_name(o.read.format)},
-                        {"text_mode", corpus::text_mode_name(o.read.text_mode)},
-                        {"max_shard_docs", o.shards.max_docs},
-                        {"max_shard_bytes", o.shards.max_bytes},
-                        {"extension", o.shards.extension}}
-      .dump();
+  return opt::with_member(opt::json_of(o), "read", opt::json_of(o.read));
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+// CLI11 binding of opt::Schema fields: flags record what the user typed; apply() parses it with the
+// field's own parser, so the command line and YAML accept exactly the same values.
+#include "cli/option_flags.h"
+
+#include <cstdio>
+
+namespace nlm::cli {
+
+namespace {
+
+// "--memory" for "-m,--memory": the spelling errors use.
+std::string long_name(const std::string& flags) {
+  std::string best;
+  size_t start = 0;
+  while (start <= flags.size()) {
+    size_t comma = flags.find(',', start);
+    std::string n = flags.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (best.empty() || n.rfind("--", 0) == 0) best = n;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return best;
+}
+
+bool negating(const std::string& flags) { return long_name(flags).rfind("--no-", 0) == 0; }
+
+}  // namespace
+
+FlagBinding::FlagBinding(CLI::App& app, opt::Schema& schema) : schema_(&schema) {
+  for (const opt::Field& f : schema.fields()) {
+    if (f.flags.empty()) continue;
+    const opt::Field* fp = &f;
+    std::string doc = f.doc;
+    if (f.type == opt::Type::Bool) {
+      bool neg = negating(f.flags);
+      app.add_flag_function(
+          f.flags, [this, fp, neg](int64_t) { given_.push_back({fp, {neg ? "false" : "true"}}); }, doc);
+      continue;
+    }
+    CLI::Option* o = nullptr;
+    if (f.type == opt::Type::List) {
+      o = app.add_option_function<std::vector<std::string>>(
+          f.flags, [this, fp](const std::vector<std::string>& v) { given_.push_back({fp, v}); }, doc);
+    } else {
+      o = app.add_option_function<std::string>(
+          f.flags, [this, fp](const std::string& v) { given_.push_back({fp, {v}}); }, doc);
+    }
+    o->type_name(f.type_name);
+    std::string def = f.text();
+    if (!def.empty()) o->default_str(def);
+  }
+  app.add_flag("--print-options", print_,
+               "Print the resolved options as JSON (what manifest.json records) and exit without running");
+}
+
+bool FlagBinding::apply() {
+  auto namer_ = namer();
+  opt::named(namer_, [&] {
+    for (int pass = 0; pass < 2; ++pass)
+      for (const auto& [field, values] : given_)
+        if (field->first == (pass == 0)) field->assign(values);
+    schema_->resolve();
+  });
+  if (print_) {
+    std::printf("%s\n", schema_->to_json().c_str());
+    return false;
+  }
+  return true;
+}
+
+bool FlagBinding::given(const std::string& key) const {
+  for (const auto& [field, values] : given_)
+    if (field->key == key) return true;
+  return false;
+}
+
+opt::Namer FlagBinding::namer() const {
+  opt::Namer n;
+  const opt::Schema* schema = schema_;
+  n.name = [schema](const std::string& key) {
+    const opt::Field* f = schema->find(key);
+    if (f && !f->flags.empty()) return long_name(f->flags);
+    return key;  // an option without a flag (set in a config file)
+  };
+  return n;
+}
+
+}  // namespace nlm::cli

@@ -1,0 +1,171 @@
+// YAML → opt::Schema. Dotted keys read nested mappings; scalars go through the field's own parser
+// (the same one the CLI uses), so a value means the same in a file as on the command line.
+#include "core/options_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace nlm::opt {
+
+std::string yaml_where(const YAML::Node& node, const std::string& file) {
+  if (!node.IsDefined() || node.Mark().line < 0) return file;
+  return file + ":" + std::to_string(node.Mark().line + 1);
+}
+
+namespace {
+
+std::string full_name(const YamlSource& src, const std::string& key) {
+  return src.section.empty() ? key : src.section + "." + key;
+}
+
+// The key node (for its line) and value of a dotted key; both invalid when absent.
+struct Found {
+  YAML::Node key, value;
+  bool present = false;
+};
+
+Found lookup(const YAML::Node& map, const std::string& dotted) {
+  Found out;
+  YAML::Node cur = map;
+  std::string rest = dotted;
+  for (;;) {
+    if (!cur.IsDefined() || !cur.IsMap()) return out;
+    size_t dot = rest.find('.');
+    std::string part = rest.substr(0, dot);
+    YAML::Node next, key;
+    for (const auto& kv : cur)
+      if (kv.first.IsScalar() && kv.first.Scalar() == part) {
+        key = kv.first;
+        next = kv.second;
+      }
+    if (!key.IsDefined()) return out;
+    if (dot == std::string::npos) {
+      out.key = key;
+      out.value = next;
+      out.present = !next.IsNull();
+      return out;
+    }
+    cur = next;
+    rest = rest.substr(dot + 1);
+  }
+}
+
+// The mapping node a key was last looked for in, for "where" when the key is absent.
+YAML::Node node_for_where(const YAML::Node& map, const std::string& dotted) {
+  Found f = lookup(map, dotted);
+  if (f.key.IsDefined()) return f.key;
+  size_t dot = dotted.rfind('.');
+  if (dot != std::string::npos) return node_for_where(map, dotted.substr(0, dot));
+  return map;
+}
+
+void check_unknown(const YAML::Node& map, const std::string& prefix, const Schema& schema, const YamlSource& src,
+                   const std::set<std::string>& extra) {
+  if (!map.IsMap()) return;
+  for (const auto& kv : map) {
+    std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    std::string dotted = prefix.empty() ? k : prefix + "." + k;
+    if (prefix.empty() && extra.count(k)) continue;
+    bool leaf = false, group = false;
+    for (const auto& f : schema.fields()) {
+      if (!f.in_yaml) continue;
+      if (f.key == dotted) leaf = true;
+      if (f.key.rfind(dotted + ".", 0) == 0) group = true;
+    }
+    if (leaf) continue;
+    if (group) {
+      if (!kv.second.IsMap() && !kv.second.IsNull())
+        usage_error(full_name(src, dotted) + " must be a mapping of key: value", yaml_where(kv.first, src.file));
+      check_unknown(kv.second, dotted, schema, src, extra);
+      continue;
+    }
+    std::string known;
+    for (const auto& f : schema.fields())
+      if (f.in_yaml && (prefix.empty() || f.key.rfind(prefix + ".", 0) == 0))
+        known += (known.empty() ? "" : ", ") + f.key.substr(prefix.empty() ? 0 : prefix.size() + 1);
+    for (const auto& e : extra)
+      if (prefix.empty()) known += (known.empty() ? "" : ", ") + e;
+    usage_error("unknown key '" + full_name(src, dotted) + "'", yaml_where(kv.first, src.file),
+                "known keys: " + known);
+  }
+}
+
+void apply_field(const Field& f, const Found& found, const YamlSource& src) {
+  const YAML::Node& v = found.value;
+  auto where = yaml_where(found.key, src.file);
+  try {
+    if (f.type == Type::List) {
+      std::vector<std::string> items;
+      if (v.IsScalar()) {
+        items.push_back(v.Scalar());
+      } else if (v.IsSequence()) {
+        for (const auto& item : v) {
+          if (!item.IsScalar())
+            usage_error(full_name(src, f.key) + " must hold only strings", yaml_where(item, src.file));
+          items.push_back(item.Scalar());
+        }
+      } else {
+        usage_error(full_name(src, f.key) + " must be a list", where);
+      }
+      f.assign(items);
+    } else {
+      if (!v.IsScalar())
+        usage_error(full_name(src, f.key) + " must be a single value" +
+                        (f.type_name.empty() ? "" : " (" + f.type_name + ")"),
+                    where);
+      f.assign(v.Scalar());
+    }
+  } catch (const OptionError& e) {
+    usage_error(full_name(src, e.key()) + " " + e.problem(), where, e.fix());
+  }
+}
+
+}  // namespace
+
+void apply_yaml(Schema& schema, const YAML::Node& node, const YamlSource& src,
+                const std::vector<std::string>& extra_keys) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap())
+    usage_error((src.section.empty() ? std::string("the config") : "'" + src.section + "'") +
+                    " must be a mapping of key: value",
+                yaml_where(node, src.file));
+  check_unknown(node, "", schema, src, {extra_keys.begin(), extra_keys.end()});
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto& f : schema.fields()) {
+      if (!f.in_yaml || f.first != (pass == 0)) continue;
+      Found found = lookup(node, f.key);
+      if (found.present) apply_field(f, found, src);
+    }
+}
+
+void apply_yaml_text(Schema& schema, const std::string& text, const YamlSource& src,
+                     const std::vector<std::string>& extra_keys) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    usage_error("invalid YAML: " + e.msg,
+                e.mark.line >= 0 ? src.file + ":" + std::to_string(e.mark.line + 1) : src.file,
+                "fix the file's syntax");
+  }
+  apply_yaml(schema, root, src, extra_keys);
+}
+
+void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<std::string>& extra_keys) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) usage_error("cannot read config file", path, "check the path");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  apply_yaml_text(schema, text, YamlSource{path, ""}, extra_keys);
+}
+
+Namer yaml_namer(const YAML::Node& node, const YamlSource& src) {
+  Namer n;
+  n.name = [src](const std::string& key) { return full_name(src, key); };
+  n.where = [node, src](const std::string& key) { return yaml_where(node_for_where(node, key), src.file); };
+  return n;
+}
+
+}  // namespace nlm::opt

@@ -37,7 +37,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   sub->add_flag("--json", o->json, "Print JSON");
   cli::add_read_flags(*sub, o->read);
   actions[sub] = [o] {
-    auto m = model::load_hf_model(o->model, tensor::cpu_backend());
+    auto m = model::load_hf_model(o->model, tensor::backend_for("cpu"));
     auto docs = eval::read_eval_documents(o->model, corpus::expand_inputs(o->inputs), o->read.resolve(),
                                           o->max_docs, m->config().vocab_size);
     auto res = eval::rolling_perplexity(*m, docs.tokens, docs.bytes, o->ppl);

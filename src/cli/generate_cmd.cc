@@ -58,7 +58,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   sub->add_option("--stop-id", o->s.stop_ids, "Stop after this token id (repeatable; EOS by default)");
   sub->add_flag("--no-eos-stop", o->no_eos, "Do not stop at the model's EOS id");
   actions[sub] = [o] {
-    auto m = model::load_hf_model(o->model, tensor::cpu_backend());
+    auto m = model::load_hf_model(o->model, tensor::backend_for("cpu"));
     auto s = o->s;
     if (!o->no_eos && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
     if (o->prompt_ids.empty()) {

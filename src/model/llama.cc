@@ -28,15 +28,26 @@ struct Llama::LayerParams {
         *down = nullptr;
 };
 
-// What one layer's forward keeps for its backward.
+// What one layer's forward keeps for its backward (in decoding: its buffers for this call).
 struct Llama::LayerActs {
   Tensor ln1, rstd1;   // [N,C], [N]
   Tensor q, k, v;      // [B,T,NH,hs], [B,T,NKV,hs] ×2 (after RoPE for q, k)
-  Tensor att;          // [B,NH,T,T] softmax probabilities
+  std::unique_ptr<tensor::AttentionState> att;  // the backend's saved attention (training)
   Tensor attn;         // [N, NH·hs] attention output before o_proj
   Tensor x2;           // [N,C] residual after attention
   Tensor ln2, rstd2;   // [N,C], [N]
   Tensor gate, up, h;  // [N,I]
+};
+
+// The tokens one layer_forward call runs on, and where its attention reads keys and values.
+struct Llama::Tokens {
+  int B = 1, T = 0;
+  const Tensor* pos = nullptr;   // I32 [B·T] RoPE positions
+  const Tensor* docs = nullptr;  // I32 [B·T] document ids, or null (plain causal rows)
+  // −1: training: attention within the batch, its state kept in LayerActs for backward.
+  // ≥ 0: decoding one sequence (B = 1) after `past` cached tokens: k and v are appended to the
+  // layer's KV cache at row `past` and attention reads rows 0 .. past+T−1 of the cache.
+  int past = -1;
 };
 
 struct Llama::Scratch {
@@ -46,7 +57,7 @@ struct Llama::Scratch {
   std::vector<LayerActs> acts;     // L entries, or 1 when recomputing
   Tensor lnf, rstdf, logits, losses;
   // Gradient buffers, reused across layers.
-  Tensor dres, dln, dattn, dq, dk, dv, datt, dh, dgate, dup;
+  Tensor dres, dln, dattn, dq, dk, dv, dh, dgate, dup;
 };
 
 Llama::Llama(const ModelConfig& config, tensor::Backend& backend, ModelOptions options)
@@ -54,7 +65,31 @@ Llama::Llama(const ModelConfig& config, tensor::Backend& backend, ModelOptions o
   config_.validate("model config");
   if (options_.dtype != DType::F32 && options_.dtype != DType::F64)
     usage_error("model compute dtype must be F32 or F64", "model");
+  require_ops(false);
   build_params();
+}
+
+// Fails early, naming the op, when the backend lacks one this model needs in its dtype.
+// attention_cached is not listed: decode falls back to attention_forward without it.
+void Llama::require_ops(bool backward) const {
+  using tensor::Op;
+  static constexpr Op forward_ops[] = {Op::EmbeddingForward, Op::RmsnormForward, Op::MatmulForward,
+                                       Op::RopeForward,      Op::AttentionForward, Op::Add,
+                                       Op::SwigluForward,    Op::CrossEntropyForward, Op::Sum};
+  static constexpr Op backward_ops[] = {Op::CrossEntropyBackward, Op::MatmulBackward,
+                                        Op::RmsnormBackward,      Op::SwigluBackward,
+                                        Op::AttentionBackward,    Op::RopeBackward,
+                                        Op::EmbeddingBackward};
+  auto check = [&](Op op) {
+    if (!backend_.supports(op, options_.dtype))
+      usage_error("the " + backend_.name() + " backend has no " + tensor::op_name(op) + " for " +
+                      std::string(tensor::dtype_name(options_.dtype)),
+                  "model", "use another device or compute dtype");
+  };
+  if (backward)
+    for (Op op : backward_ops) check(op);
+  else
+    for (Op op : forward_ops) check(op);
 }
 
 Llama::~Llama() = default;
@@ -184,22 +219,7 @@ void Llama::ensure_buffers(int B, int T) {
   s_->pos = be.empty({N}, DType::I32);
   s_->docs = be.empty({N}, DType::I32);
   for (int64_t l = 0; l <= L; ++l) s_->resid.push_back(be.empty({N, C}, dt));
-  s_->acts.resize(options_.recompute ? 1 : L);
-  for (auto& a : s_->acts) {
-    a.ln1 = be.empty({N, C}, dt);
-    a.rstd1 = be.empty({N}, dt);
-    a.q = be.empty({B, T, NH, hs}, dt);
-    a.k = be.empty({B, T, NKV, hs}, dt);
-    a.v = be.empty({B, T, NKV, hs}, dt);
-    a.att = be.empty({B, NH, T, T}, dt);
-    a.attn = be.empty({N, NH * hs}, dt);
-    a.x2 = be.empty({N, C}, dt);
-    a.ln2 = be.empty({N, C}, dt);
-    a.rstd2 = be.empty({N}, dt);
-    a.gate = be.empty({N, I}, dt);
-    a.up = be.empty({N, I}, dt);
-    a.h = be.empty({N, I}, dt);
-  }
+  for (int64_t l = 0; l < (options_.recompute ? 1 : L); ++l) s_->acts.push_back(make_acts(B, T));
   s_->lnf = be.empty({N, C}, dt);
   s_->rstdf = be.empty({N}, dt);
   s_->logits = be.empty({N, V}, dt);
@@ -210,29 +230,56 @@ void Llama::ensure_buffers(int B, int T) {
   s_->dq = be.empty({B, T, NH, hs}, dt);
   s_->dk = be.empty({B, T, NKV, hs}, dt);
   s_->dv = be.empty({B, T, NKV, hs}, dt);
-  s_->datt = be.empty({B, NH, T, T}, dt);
   s_->dh = be.empty({N, I}, dt);
   s_->dgate = be.empty({N, I}, dt);
   s_->dup = be.empty({N, I}, dt);
 }
 
-// x [N,C] → x_out [N,C]:
+Llama::LayerActs Llama::make_acts(int B, int T) const {
+  auto& be = backend_;
+  const DType dt = options_.dtype;
+  const int64_t N = int64_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads,
+                hs = config_.hs();
+  LayerActs a;
+  a.ln1 = be.empty({N, C}, dt);
+  a.rstd1 = be.empty({N}, dt);
+  a.q = be.empty({B, T, NH, hs}, dt);
+  a.k = be.empty({B, T, NKV, hs}, dt);
+  a.v = be.empty({B, T, NKV, hs}, dt);
+  a.attn = be.empty({N, NH * hs}, dt);
+  a.x2 = be.empty({N, C}, dt);
+  a.ln2 = be.empty({N, C}, dt);
+  a.rstd2 = be.empty({N}, dt);
+  a.gate = be.empty({N, I}, dt);
+  a.up = be.empty({N, I}, dt);
+  a.h = be.empty({N, I}, dt);
+  return a;
+}
+
+// x [N,C] → x_out [N,C], for training (tok.past < 0) and for KV-cache decoding alike:
 //   ln1 = rmsnorm(x); q,k,v = ln1·W^T (+b); rope(q,k); attn = attention(q,k,v)
 //   x2 = x + attn·Wo^T; ln2 = rmsnorm(x2); h = silu(ln2·Wg^T)·(ln2·Wu^T); x_out = x2 + h·Wd^T
-void Llama::layer_forward(int l, LayerActs& a, const Tensor& x, Tensor& x_out) {
+void Llama::layer_forward(int l, LayerActs& a, const Tokens& tok, const Tensor& x, Tensor& x_out) {
   auto& be = backend_;
   LayerParams& p = layers_[l];
-  const int64_t N = int64_t(B_) * T_;
+  const int64_t N = int64_t(tok.B) * tok.T;
   be.rmsnorm_forward(a.ln1, a.rstd1, x, p.ln1->value, config_.rms_norm_eps);
   Tensor q2 = a.q.reshaped({N, a.q.numel() / N}), k2 = a.k.reshaped({N, a.k.numel() / N}),
          v2 = a.v.reshaped({N, a.v.numel() / N});
   be.matmul_forward(q2, a.ln1, p.q->value, p.qb ? &p.qb->value : nullptr);
   be.matmul_forward(k2, a.ln1, p.k->value, p.kb ? &p.kb->value : nullptr);
   be.matmul_forward(v2, a.ln1, p.v->value, p.vb ? &p.vb->value : nullptr);
-  be.rope_forward(a.q, s_->pos, rope_cos_, rope_sin_);
-  be.rope_forward(a.k, s_->pos, rope_cos_, rope_sin_);
+  be.rope_forward(a.q, *tok.pos, rope_cos_, rope_sin_);
+  be.rope_forward(a.k, *tok.pos, rope_cos_, rope_sin_);
   Tensor attn4 = a.attn.reshaped(a.q.shape());
-  be.attention_forward(attn4, a.att, a.q, a.k, a.v, s_->has_docs ? &s_->docs : nullptr, B_, T_);
+  if (tok.past < 0) {
+    be.attention_forward(attn4, a.att, a.q, a.k, a.v, tok.docs, tok.B, tok.T);
+  } else {
+    be.copy_into(kcache_[l], tok.past * (a.k.numel() / N), a.k);
+    be.copy_into(vcache_[l], tok.past * (a.v.numel() / N), a.v);
+    cached_attention(l, attn4, a.q, tok.past, tok.T);
+  }
   be.matmul_forward(a.x2, a.attn, p.o->value, nullptr);
   be.add(a.x2, x);
   be.rmsnorm_forward(a.ln2, a.rstd2, a.x2, p.ln2->value, config_.rms_norm_eps);
@@ -241,6 +288,29 @@ void Llama::layer_forward(int l, LayerActs& a, const Tensor& x, Tensor& x_out) {
   be.swiglu_forward(a.h, a.gate, a.up);
   be.matmul_forward(x_out, a.h, p.down->value, nullptr);
   be.add(x_out, a.x2);
+}
+
+// out, q [1,Tq,NH,hs]: the Tq new tokens attend to rows 0 .. past+Tq−1 of layer l's cache.
+// A backend without attention_cached gets the same result from attention_forward over all
+// cached rows, with zero queries for the earlier rows (causal masking keeps them from touching
+// the new rows' outputs; their own outputs are dropped). That costs O(T²) per token.
+void Llama::cached_attention(int l, Tensor& out, const Tensor& q, int past, int Tq) {
+  auto& be = backend_;
+  if (be.supports(tensor::Op::AttentionCached, options_.dtype)) {
+    be.attention_cached(out, q, kcache_[l], vcache_[l], past, Tq);
+    return;
+  }
+  const DType dt = options_.dtype;
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads,
+                hs = config_.hs(), Tk = past + Tq;
+  Tensor qa = be.zeros({1, Tk, NH, hs}, dt), ka = be.empty({1, Tk, NKV, hs}, dt),
+         va = be.empty({1, Tk, NKV, hs}, dt), oa = be.empty({1, Tk, NH, hs}, dt);
+  be.copy_into(qa, past * NH * hs, q);
+  be.copy_range(ka, 0, kcache_[l], 0, ka.numel());
+  be.copy_range(va, 0, vcache_[l], 0, va.numel());
+  std::unique_ptr<tensor::AttentionState> state;
+  be.attention_forward(oa, state, qa, ka, va, nullptr, 1, static_cast<int>(Tk));
+  be.copy_range(out, 0, oa, past * NH * hs, out.numel());
 }
 
 // On entry dres = ∂L/∂x_out; on exit dres = ∂L/∂x. Each residual add passes its gradient
@@ -259,7 +329,7 @@ void Llama::layer_backward(int l, LayerActs& a, const Tensor& x, Tensor& dres) {
   // Attention: x2 = x + o(attn)
   be.matmul_backward(&s.dattn, p.o->grad, nullptr, dres, a.attn, p.o->value, false);
   Tensor dattn4 = s.dattn.reshaped(a.q.shape());
-  be.attention_backward(s.dq, s.dk, s.dv, s.datt, dattn4, a.att, a.q, a.k, a.v, B_, T_);
+  be.attention_backward(s.dq, s.dk, s.dv, dattn4, *a.att, a.q, a.k, a.v, B_, T_);
   be.rope_backward(s.dq, s.pos, rope_cos_, rope_sin_);
   be.rope_backward(s.dk, s.pos, rope_cos_, rope_sin_);
   Tensor dq2 = s.dq.reshaped({N, s.dq.numel() / N}), dk2 = s.dk.reshaped({N, s.dk.numel() / N}),
@@ -292,8 +362,9 @@ double Llama::forward(const Batch& batch) {
 
   be.embedding_forward(s.resid[0], s.ids, embed_->value);
   const int L = static_cast<int>(config_.num_hidden_layers);
+  const Tokens tok{B, T, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
   for (int l = 0; l < L; ++l)
-    layer_forward(l, s.acts[options_.recompute ? 0 : l], s.resid[l], s.resid[l + 1]);
+    layer_forward(l, s.acts[options_.recompute ? 0 : l], tok, s.resid[l], s.resid[l + 1]);
   be.rmsnorm_forward(s.lnf, s.rstdf, s.resid[L], final_norm_->value, config_.rms_norm_eps);
   be.matmul_forward(s.logits, s.lnf, lm_head_->value, nullptr);
   be.cross_entropy_forward(s.losses, s.logits, s.targets);
@@ -311,7 +382,9 @@ void Llama::backward(double loss_scale) {
   auto& be = backend_;
   Scratch& s = *s_;
   if (valid_ == 0) return;
+  require_ops(true);
   const int L = static_cast<int>(config_.num_hidden_layers);
+  const Tokens tok{B_, T_, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
   // loss = Σ losses / valid → ∂loss/∂logits = (softmax − onehot) / valid, in place on logits.
   be.cross_entropy_backward(s.logits, s.logits, s.targets, loss_scale / static_cast<double>(valid_));
   be.matmul_backward(&s.dln, lm_head_->grad, nullptr, s.logits, s.lnf, lm_head_->value, false);
@@ -319,7 +392,7 @@ void Llama::backward(double loss_scale) {
   be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);
   for (int l = L - 1; l >= 0; --l) {
     LayerActs& a = s.acts[options_.recompute ? 0 : l];
-    if (options_.recompute) layer_forward(l, a, s.resid[l], s.resid[l + 1]);
+    if (options_.recompute) layer_forward(l, a, tok, s.resid[l], s.resid[l + 1]);
     layer_backward(l, a, s.resid[l], s.dres);
   }
   // Tied: the lm_head gradient above already went into embed_->grad; this adds the lookup's.
@@ -349,38 +422,20 @@ std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
                 "generate", "lower --max-tokens or the prompt length");
   auto& be = backend_;
   const DType dt = options_.dtype;
-  const int64_t C = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
-  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
+  const int64_t C = config_.hidden_size, V = config_.vocab_size;
   Tensor ids = be.empty({Tq}, DType::I32), pos = be.empty({Tq}, DType::I32);
   std::vector<int32_t> p(Tq);
   for (int t = 0; t < Tq; ++t) p[t] = past_ + t;
   be.upload(ids, tokens.data(), DType::I32);
   be.upload(pos, p.data(), DType::I32);
-  Tensor x = be.empty({Tq, C}, dt), ln = be.empty({Tq, C}, dt), rstd = be.empty({Tq}, dt);
-  Tensor q = be.empty({Tq, NH, hs}, dt), k = be.empty({Tq, NKV, hs}, dt), v = be.empty({Tq, NKV, hs}, dt);
-  Tensor attn = be.empty({Tq, NH, hs}, dt), o = be.empty({Tq, C}, dt);
-  Tensor gate = be.empty({Tq, I}, dt), up = be.empty({Tq, I}, dt), h = be.empty({Tq, I}, dt);
+  // The same layer function as training, on one row of Tq tokens reading the KV cache.
+  const Tokens tok{1, Tq, &pos, nullptr, past_};
+  LayerActs a = make_acts(1, Tq);
+  Tensor x = be.empty({Tq, C}, dt), y = be.empty({Tq, C}, dt);
   be.embedding_forward(x, ids, embed_->value);
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    LayerParams& lp = layers_[l];
-    be.rmsnorm_forward(ln, rstd, x, lp.ln1->value, config_.rms_norm_eps);
-    Tensor q2 = q.reshaped({Tq, NH * hs}), k2 = k.reshaped({Tq, NKV * hs}), v2 = v.reshaped({Tq, NKV * hs});
-    be.matmul_forward(q2, ln, lp.q->value, lp.qb ? &lp.qb->value : nullptr);
-    be.matmul_forward(k2, ln, lp.k->value, lp.kb ? &lp.kb->value : nullptr);
-    be.matmul_forward(v2, ln, lp.v->value, lp.vb ? &lp.vb->value : nullptr);
-    be.rope_forward(q, pos, rope_cos_, rope_sin_);
-    be.rope_forward(k, pos, rope_cos_, rope_sin_);
-    be.copy_into(kcache_[l], int64_t(past_) * NKV * hs, k);
-    be.copy_into(vcache_[l], int64_t(past_) * NKV * hs, v);
-    be.attention_cached(attn, q, kcache_[l], vcache_[l], past_, Tq);
-    be.matmul_forward(o, attn.reshaped({Tq, NH * hs}), lp.o->value, nullptr);
-    be.add(x, o);
-    be.rmsnorm_forward(ln, rstd, x, lp.ln2->value, config_.rms_norm_eps);
-    be.matmul_forward(gate, ln, lp.gate->value, nullptr);
-    be.matmul_forward(up, ln, lp.up->value, nullptr);
-    be.swiglu_forward(h, gate, up);
-    be.matmul_forward(o, h, lp.down->value, nullptr);
-    be.add(x, o);
+  for (int l = 0; l < static_cast<int>(layers_.size()); ++l) {
+    layer_forward(l, a, tok, x, y);
+    std::swap(x, y);
   }
   past_ += Tq;
   // Only the last position's logits are needed.

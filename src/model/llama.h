@@ -3,7 +3,8 @@
 // decoding for generation. One training step reads top to bottom in llama.cc:
 //   x = embed(ids); per layer: x += o(attn(rope(q,k), v)(rmsnorm(x))); x += down(swiglu(gate,up)(rmsnorm(x)))
 //   logits = lm_head(rmsnorm(x)); loss = mean cross-entropy over targets ≥ 0.
-// The model only calls Backend ops and upload/download; it never touches device memory.
+// The model only calls Backend ops and upload/download; it never touches device memory, and
+// training forward and KV-cache decoding run the same per-layer function (layer_forward).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -61,8 +62,6 @@ class Llama {
   double forward(const Batch& batch);
   // Per-token losses of the last forward (0 at ignored targets), on the host.
   std::vector<double> token_losses() const;
-  // Number of targets ≥ 0 in the last forward.
-  int64_t valid_targets() const { return valid_; }
   // Backward of the last forward's mean loss, scaled by loss_scale; accumulates into grads.
   void backward(double loss_scale = 1.0);
   void zero_grad();
@@ -81,11 +80,16 @@ class Llama {
   struct LayerParams;
   struct LayerActs;
   struct Scratch;
+  struct Tokens;
   void build_params();
+  void require_ops(bool backward) const;
   void ensure_rope(int positions);
   void ensure_buffers(int B, int T);
-  void layer_forward(int l, LayerActs& a, const tensor::Tensor& x, tensor::Tensor& x_out);
+  LayerActs make_acts(int B, int T) const;
+  void layer_forward(int l, LayerActs& a, const Tokens& tok, const tensor::Tensor& x,
+                     tensor::Tensor& x_out);
   void layer_backward(int l, LayerActs& a, const tensor::Tensor& x, tensor::Tensor& dres);
+  void cached_attention(int l, tensor::Tensor& out, const tensor::Tensor& q, int past, int Tq);
 
   ModelConfig config_;
   tensor::Backend& backend_;

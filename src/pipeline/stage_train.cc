@@ -129,7 +129,7 @@ class EvalStage : public Stage {
   }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     if (in.model_dir.empty()) usage_error("the eval stage needs a model", "pipeline stages", "add a train stage before it");
-    auto model = model::load_hf_model(in.model_dir, tensor::cpu_backend());
+    auto model = model::load_hf_model(in.model_dir, tensor::backend_for("cpu"));
     json j = json::object();
     std::unique_ptr<tokenizer::Tokenizer> tok;
     if (!in.tokenizer.empty()) tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(in.tokenizer));

@@ -8,19 +8,70 @@
 // checks); ids, positions and document ids are I32. Backward ops say for each gradient whether
 // they overwrite it (=) or accumulate into it (+=); parameter gradients always accumulate, so
 // gradient accumulation and tied embeddings need nothing special.
+//
+// A backend picks itself by name through backend_for() (backend_registry.cc), says which ops it
+// implements through supports() so callers can fall back, reports its matmul peak for MFU with
+// peak_flops(), and keeps what attention needs for backward in its own AttentionState.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tensor/tensor.h"
 
 namespace nlm::tensor {
+
+// The ops below, for Backend::supports(). Memory ops (allocate, upload, copy_range, ...) are not
+// listed: every backend must have them.
+enum class Op : uint8_t {
+  Add,
+  Scale,
+  Sum,
+  SumSquares,
+  EmbeddingForward,
+  EmbeddingBackward,
+  MatmulForward,
+  MatmulBackward,
+  RmsnormForward,
+  RmsnormBackward,
+  RopeForward,
+  RopeBackward,
+  AttentionForward,
+  AttentionBackward,
+  AttentionCached,
+  SwigluForward,
+  SwigluBackward,
+  CrossEntropyForward,
+  CrossEntropyBackward,
+  AdamwUpdate,
+};
+inline constexpr int kOpCount = static_cast<int>(Op::AdamwUpdate) + 1;
+// "matmul_forward", ... (the method's name).
+const char* op_name(Op op);
+
+// What attention_forward keeps for attention_backward, in whatever form the backend likes: the
+// CPU backend keeps the [B,NH,T,T] softmax probabilities, a flash-attention backend only the
+// per-row logsumexp. Model code holds it and hands it back, never looks inside.
+class AttentionState {
+ public:
+  virtual ~AttentionState() = default;
+};
 
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual Device device() const = 0;
   virtual std::string name() const = 0;
+
+  // Whether this backend implements `op` for tensors of `dtype` (the floating dtype of the op's
+  // data tensors). Calling an op it does not support throws; callers that have another way
+  // (Llama::decode computes cached attention with attention_forward) ask first and fall back.
+  virtual bool supports(Op op, DType dtype) const = 0;
+  // fp32 matmul throughput in FLOP/s that this backend measures or knows: the denominator of
+  // the MFU figures training reports. May take some milliseconds (the CPU backend times sgemm);
+  // call it once per run.
+  virtual double peak_flops() = 0;
 
   // ---- memory ----------------------------------------------------------------------------
   // A new tensor; contents undefined. zeros() is empty() then zero().
@@ -84,20 +135,24 @@ class Backend {
                              const Tensor& sin) = 0;
 
   // Causal grouped-query attention over packed sequences. q [B,T,NH,hs], k and v [B,T,NKV,hs]
-  // (NH a multiple of NKV; head h reads kv head h / (NH/NKV)), out [B,T,NH,hs], att
-  // [B,NH,T,T] saved softmax probabilities. docs I32 [B,T] (may be null): token t attends to
-  // t' ≤ t only when docs[b,t'] == docs[b,t] (document masking inside a packed row).
-  virtual void attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
-                                 const Tensor& v, const Tensor* docs, int B, int T) = 0;
-  // dq, dk, dv (=) from dout; datt [B,NH,T,T] is scratch.
-  virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt,
-                                  const Tensor& dout, const Tensor& att, const Tensor& q,
-                                  const Tensor& k, const Tensor& v, int B, int T) = 0;
+  // (NH a multiple of NKV; head h reads kv head h / (NH/NKV)), out [B,T,NH,hs]. docs I32 [B,T]
+  // (may be null): token t attends to t' ≤ t only when docs[b,t'] == docs[b,t] (document
+  // masking inside a packed row). `state` receives what backward needs; pass the same pointer
+  // on every step so the backend can reuse its memory (it replaces a state of another shape).
+  virtual void attention_forward(Tensor& out, std::unique_ptr<AttentionState>& state,
+                                 const Tensor& q, const Tensor& k, const Tensor& v,
+                                 const Tensor* docs, int B, int T) = 0;
+  // dq, dk, dv (=) from dout, with the state of the forward over these q, k, v. The state may
+  // be used up: one backward per forward.
+  virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
+                                  AttentionState& state, const Tensor& q, const Tensor& k,
+                                  const Tensor& v, int B, int T) = 0;
   // Decoding with a KV cache (one sequence): q [Tq,NH,hs] holds tokens at positions
   // past .. past+Tq−1; kcache, vcache [Tmax,NKV,hs] already hold rows 0 .. past+Tq−1.
-  // out [Tq,NH,hs]. Causal within the new tokens.
+  // out [Tq,NH,hs]. Causal within the new tokens. Optional (see supports()): the default
+  // throws, and Llama::decode then runs attention_forward over the cached rows instead.
   virtual void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
-                                const Tensor& vcache, int past, int Tq) = 0;
+                                const Tensor& vcache, int past, int Tq);
 
   // out[N,H] = silu(gate) · up, silu(x) = x·σ(x).
   virtual void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) = 0;
@@ -121,7 +176,18 @@ class Backend {
                             int64_t t) = 0;
 };
 
-// The process-wide CPU backend (threads from nlm::thread_count()).
-Backend& cpu_backend();
+// Throws the runtime error for calling `op`, which `backend` does not support.
+[[noreturn]] void unsupported_op(const Backend& backend, Op op);
+
+// ---- choosing a backend -------------------------------------------------------------------
+// The backend for a device name: "cpu" (always there, threads from nlm::thread_count()), a CUDA
+// device ("cuda", "cuda:N") in builds that have one, or a name given to register_backend.
+// An unknown or unavailable device is a usage error that lists the devices this build has.
+Backend& backend_for(const std::string& device);
+// Makes `backend` available as backend_for(name) for the rest of the process (it must outlive
+// every use). Registering another backend under a taken name is an error.
+void register_backend(const std::string& name, Backend& backend);
+// The names backend_for accepts, "cpu" first, the rest sorted.
+std::vector<std::string> registered_devices();
 
 }  // namespace nlm::tensor

@@ -141,12 +141,6 @@ uint32_t LmBatches::shuffled_token(size_t source, uint64_t& epoch, uint64_t& pos
 
 LmBatches::~LmBatches() = default;
 
-uint64_t LmBatches::total_tokens() const {
-  uint64_t n = 0;
-  for (auto& s : sources_) n += s->tokens;
-  return n;
-}
-
 model::Batch LmBatches::next() {
   model::Batch b;
   b.B = B_;

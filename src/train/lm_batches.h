@@ -37,8 +37,6 @@ class LmBatches {
   ~LmBatches();
 
   model::Batch next();
-  // Tokens in all sources (for epochs and eval sizing).
-  uint64_t total_tokens() const;
   std::string state_json() const;
   void restore(const std::string& state_json);
 

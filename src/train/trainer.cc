@@ -16,7 +16,6 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "model/hf_checkpoint.h"
-#include "tensor/cpu/sgemm_peak.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
 
@@ -115,12 +114,12 @@ std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok) {
 
 TrainResult run_train(const TrainOptions& options) {
   options.validate();
+  auto& be = tensor::backend_for(options.device);
   TrainOptions o = options;
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
     o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
   make_dirs(o.out_dir);
-  auto& be = tensor::cpu_backend();
   model::ModelOptions mopt;
   mopt.recompute = o.recompute;
   std::unique_ptr<model::Llama> m;
@@ -166,7 +165,7 @@ TrainResult run_train(const TrainOptions& options) {
   std::ofstream metrics(metrics_path, std::ios::app);
 
   TrainResult r;
-  r.sgemm_gflops = tensor::measure_sgemm_gflops(512, 2);
+  r.sgemm_gflops = be.peak_flops() / 1e9;
   const double tokens_per_step = double(o.batch_size) * o.seq_len * o.grad_accum;
   const double flops_per_token = m->train_flops_per_token(o.seq_len);
   double timed_seconds = 0, timed_tokens = 0;

@@ -55,6 +55,10 @@ struct TrainOptions {
   bool recompute = false;      // activation recomputation (less memory, ~1/3 more compute)
   bool resume = false;         // continue from the newest checkpoint in out_dir
   tensor::DType save_dtype = tensor::DType::F32;  // weights dtype of model/ (F32, BF16, F16)
+  // Compute device, as tensor::backend_for() names it: "cpu" (the default; OpenBLAS + OpenMP on
+  // nlm::thread_count() threads), or a CUDA device ("cuda", "cuda:N") in builds that have one.
+  // Losses are reproducible for a fixed seed on the same device and thread count.
+  std::string device = "cpu";
 
   void validate() const;
 };
@@ -65,8 +69,8 @@ struct TrainResult {
   double last_eval_loss = -1;     // −1 when no eval ran
   double last_eval_bpb = -1;
   double tokens_per_second = 0;   // over the steps run in this process
-  double mfu = 0;                 // against the measured sgemm peak
-  double sgemm_gflops = 0;
+  double mfu = 0;                 // against sgemm_gflops
+  double sgemm_gflops = 0;        // the device's fp32 matmul peak, Backend::peak_flops() / 1e9
   std::vector<double> losses;     // per step run in this process
 };
 

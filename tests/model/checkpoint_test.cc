@@ -69,7 +69,7 @@ TEST(Safetensors, WriteReadRoundTripAndCorruption) {
 
 TEST(HfCheckpoint, SaveLoadRoundTripF32IsExactAndShardedWorks) {
   TempDir dir;
-  auto& be = tensor::cpu_backend();
+  auto& be = tensor::backend_for("cpu");
   auto cfg = tiny_config(false);
   model::Llama a(cfg, be);
   a.init_random(3);
@@ -90,7 +90,7 @@ TEST(HfCheckpoint, SaveLoadRoundTripF32IsExactAndShardedWorks) {
 
 TEST(HfCheckpoint, Bf16AndF16StorageRoundToNearest) {
   TempDir dir;
-  auto& be = tensor::cpu_backend();
+  auto& be = tensor::backend_for("cpu");
   model::Llama a(tiny_config(true), be);
   a.init_random(4);
   for (DType dt : {DType::BF16, DType::F16}) {
@@ -106,7 +106,7 @@ TEST(HfCheckpoint, Bf16AndF16StorageRoundToNearest) {
 
 TEST(HfCheckpoint, TiedModelStoresNoLmHead) {
   TempDir dir;
-  auto& be = tensor::cpu_backend();
+  auto& be = tensor::backend_for("cpu");
   model::Llama a(tiny_config(true), be);
   a.init_random(5);
   model::save_hf_model(dir.file("m"), a);
@@ -117,7 +117,7 @@ TEST(HfCheckpoint, TiedModelStoresNoLmHead) {
 
 TEST(HfCheckpoint, MismatchesGiveClearErrors) {
   TempDir dir;
-  auto& be = tensor::cpu_backend();
+  auto& be = tensor::backend_for("cpu");
   model::Llama a(tiny_config(true), be);
   a.init_random(6);
   model::save_hf_model(dir.file("m"), a);
@@ -156,7 +156,7 @@ TEST(HfCheckpoint, MismatchesGiveClearErrors) {
 
 TEST(HfCheckpoint, VocabularyExtensionUsesMeanOfPieces) {
   TempDir dir;
-  auto& be = tensor::cpu_backend();
+  auto& be = tensor::backend_for("cpu");
   model::Llama a(tiny_config(false), be);
   a.init_random(7);
   model::save_hf_model(dir.file("m"), a);

@@ -109,7 +109,7 @@ TEST(SafetensorsPython, StdlibReaderAgreesWithWhatWeWrote) {
   TempDir dir;
   auto cfg = tiny_config(false);
   cfg.attention_bias = true;  // 1-D bias tensors besides the 2-D matrices and norms
-  model::Llama m(cfg, tensor::cpu_backend());
+  model::Llama m(cfg, tensor::backend_for("cpu"));
   m.init_random(11);
   for (DType dt : {DType::F32, DType::BF16, DType::F16}) {
     const std::string name = std::string(tensor::dtype_name(dt));
@@ -150,7 +150,7 @@ TEST(SafetensorsPython, StdlibReaderAgreesWithWhatWeWrote) {
 TEST(SafetensorsPython, ReaderRejectsABrokenLayout) {
   if (!std::filesystem::exists(kPython)) GTEST_SKIP() << kPython << " is not installed";
   TempDir dir;
-  model::Llama m(tiny_config(true), tensor::cpu_backend());
+  model::Llama m(tiny_config(true), tensor::backend_for("cpu"));
   m.init_random(12);
   model::save_hf_model(dir.file("m"), m);
   // Cut the last tensor short: the independent reader must notice.

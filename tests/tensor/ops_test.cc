@@ -1,10 +1,14 @@
-// Every CPU op: the fast fp32 kernel against the plain reference, and its backward against
+// Every backend op, on every registered backend (a new backend inherits these tests by
+// registering itself): the fp32 op against the plain reference, and its backward against
 // central finite differences on the fp64 path (loss = Σ w·y with fixed random weights w).
+// A backend that lacks an op (Backend::supports) skips that test. Then CPU-only checks: the
+// BLAS attention kernels against their loop versions, and thread-count determinism.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "core/error.h"
+#include "fake_backend.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/reference.h"
@@ -14,10 +18,39 @@ namespace nlm::testing {
 namespace {
 
 using tensor::DType;
+using tensor::Op;
 using tensor::Tensor;
-tensor::Backend& be() { return tensor::cpu_backend(); }
 
-TEST(Ops, MatmulMatchesReferenceAndGradients) {
+// Every backend backend_for() knows in this binary: the built-in ones and the test's fake.
+std::vector<std::string> backends_under_test() {
+  fake_backend();
+  return tensor::registered_devices();
+}
+
+struct AttnCase {
+  int B, T, NH, NKV, hs;
+  bool docs;
+};
+
+class Ops : public ::testing::TestWithParam<std::string> {
+ protected:
+  tensor::Backend& be() { return tensor::backend_for(GetParam()); }
+  Tensor make(const Vec& v, tensor::Shape shape, DType dt) {
+    return testing::make(v, std::move(shape), dt, be());
+  }
+  Tensor make_ids(const std::vector<int32_t>& v) { return testing::make_ids(v, be()); }
+  std::pair<Tensor, Tensor> rope_tables(int P, int D, double theta, DType dt);
+  void check_attention(const AttnCase& c, uint32_t seed);
+};
+
+// Ends the test as skipped when the backend lacks `op` for `dtype`.
+#define REQUIRE_OP(op, dtype)                                                         \
+  if (!be().supports(op, dtype))                                                      \
+  GTEST_SKIP() << be().name() << " has no " << tensor::op_name(op) << " for "         \
+               << tensor::dtype_name(dtype)
+
+TEST_P(Ops, MatmulMatchesReferenceAndGradients) {
+  REQUIRE_OP(Op::MatmulForward, DType::F32);
   const int N = 5, C = 7, OC = 6;
   Vec x = random_vec(N * C, 1), w = random_vec(OC * C, 2), b = random_vec(OC, 3);
   Tensor xf = make(x, {N, C}, DType::F32), wf = make(w, {OC, C}, DType::F32),
@@ -25,6 +58,7 @@ TEST(Ops, MatmulMatchesReferenceAndGradients) {
   Tensor of = be().empty({N, OC}, DType::F32);
   be().matmul_forward(of, xf, wf, &bf);
   EXPECT_LT(max_rel_diff(get(of), tensor::reference::matmul(x, w, b, N, C, OC)), 1e-5);
+  REQUIRE_OP(Op::MatmulBackward, DType::F64);
 
   Vec wout = random_vec(N * OC, 4);
   Tensor xd = make(x, {N, C}, DType::F64), wd = make(w, {OC, C}, DType::F64),
@@ -48,7 +82,8 @@ TEST(Ops, MatmulMatchesReferenceAndGradients) {
   for (size_t i = 0; i < dx1.size(); ++i) EXPECT_NEAR(get(dx)[i], 2 * dx1[i], 1e-12);
 }
 
-TEST(Ops, RmsnormMatchesReferenceAndGradients) {
+TEST_P(Ops, RmsnormMatchesReferenceAndGradients) {
+  REQUIRE_OP(Op::RmsnormForward, DType::F32);
   const int N = 4, C = 9;
   const double eps = 1e-5;
   Vec x = random_vec(N * C, 5), w = random_vec(C, 6);
@@ -56,6 +91,7 @@ TEST(Ops, RmsnormMatchesReferenceAndGradients) {
   Tensor of = be().empty({N, C}, DType::F32), rf = be().empty({N}, DType::F32);
   be().rmsnorm_forward(of, rf, xf, wf, eps);
   EXPECT_LT(max_rel_diff(get(of), tensor::reference::rmsnorm(x, w, N, C, eps)), 1e-5);
+  REQUIRE_OP(Op::RmsnormBackward, DType::F64);
 
   Vec wout = random_vec(N * C, 7);
   Tensor xd = make(x, {N, C}, DType::F64), wd = make(w, {C}, DType::F64);
@@ -73,7 +109,7 @@ TEST(Ops, RmsnormMatchesReferenceAndGradients) {
 }
 
 // cos/sin tables as the model builds them, for the plain theta^(-2i/D) frequencies.
-std::pair<Tensor, Tensor> rope_tables(int P, int D, double theta, DType dt) {
+std::pair<Tensor, Tensor> Ops::rope_tables(int P, int D, double theta, DType dt) {
   Vec c(P * D / 2), s(P * D / 2);
   for (int p = 0; p < P; ++p)
     for (int i = 0; i < D / 2; ++i) {
@@ -84,7 +120,8 @@ std::pair<Tensor, Tensor> rope_tables(int P, int D, double theta, DType dt) {
   return {make(c, {P, D / 2}, dt), make(s, {P, D / 2}, dt)};
 }
 
-TEST(Ops, RopeMatchesReferenceAndGradients) {
+TEST_P(Ops, RopeMatchesReferenceAndGradients) {
+  REQUIRE_OP(Op::RopeForward, DType::F32);
   const int N = 5, H = 3, D = 8;
   std::vector<int32_t> pos = {0, 1, 2, 7, 3};
   Vec x = random_vec(N * H * D, 8);
@@ -92,6 +129,7 @@ TEST(Ops, RopeMatchesReferenceAndGradients) {
   Tensor xf = make(x, {N, H, D}, DType::F32), pf = make_ids(pos);
   be().rope_forward(xf, pf, cf, sf);
   EXPECT_LT(max_rel_diff(get(xf), tensor::reference::rope(x, pos, N, H, D, 10000.0)), 1e-5);
+  REQUIRE_OP(Op::RopeBackward, DType::F64);
 
   auto [cd, sd] = rope_tables(16, D, 10000.0, DType::F64);
   Vec wout = random_vec(N * H * D, 9);
@@ -106,12 +144,7 @@ TEST(Ops, RopeMatchesReferenceAndGradients) {
   expect_gradient(x, get(dx), loss, [] {});
 }
 
-struct AttnCase {
-  int B, T, NH, NKV, hs;
-  bool docs;
-};
-
-void check_attention(const AttnCase& c, uint32_t seed) {
+void Ops::check_attention(const AttnCase& c, uint32_t seed) {
   const int B = c.B, T = c.T, NH = c.NH, NKV = c.NKV, hs = c.hs;
   Vec q = random_vec(B * T * NH * hs, seed), k = random_vec(B * T * NKV * hs, seed + 1),
       v = random_vec(B * T * NKV * hs, seed + 2);
@@ -124,22 +157,25 @@ void check_attention(const AttnCase& c, uint32_t seed) {
 
   Tensor qf = make(q, {B, T, NH, hs}, DType::F32), kf = make(k, {B, T, NKV, hs}, DType::F32),
          vf = make(v, {B, T, NKV, hs}, DType::F32);
-  Tensor of = be().empty({B, T, NH, hs}, DType::F32), af = be().empty({B, NH, T, T}, DType::F32);
-  be().attention_forward(of, af, qf, kf, vf, dptr, B, T);
+  Tensor of = be().empty({B, T, NH, hs}, DType::F32);
+  std::unique_ptr<tensor::AttentionState> sf;
+  be().attention_forward(of, sf, qf, kf, vf, dptr, B, T);
   EXPECT_LT(max_rel_diff(get(of), tensor::reference::attention(q, k, v, docs, B, T, NH, NKV, hs)),
             1e-5);
 
   Tensor qd = make(q, {B, T, NH, hs}, DType::F64), kd = make(k, {B, T, NKV, hs}, DType::F64),
          vd = make(v, {B, T, NKV, hs}, DType::F64);
-  Tensor od = be().empty({B, T, NH, hs}, DType::F64), ad = be().empty({B, NH, T, T}, DType::F64);
-  be().attention_forward(od, ad, qd, kd, vd, dptr, B, T);
+  if (!be().supports(Op::AttentionBackward, DType::F64)) return;
+  Tensor od = be().empty({B, T, NH, hs}, DType::F64);
+  std::unique_ptr<tensor::AttentionState> sd, sl;
+  be().attention_forward(od, sd, qd, kd, vd, dptr, B, T);
   Vec wout = random_vec(B * T * NH * hs, seed + 3);
   Tensor dout = make(wout, {B, T, NH, hs}, DType::F64);
   Tensor dq = be().empty(qd.shape(), DType::F64), dk = be().empty(kd.shape(), DType::F64),
-         dv = be().empty(vd.shape(), DType::F64), datt = be().empty(ad.shape(), DType::F64);
-  be().attention_backward(dq, dk, dv, datt, dout, ad, qd, kd, vd, B, T);
+         dv = be().empty(vd.shape(), DType::F64);
+  be().attention_backward(dq, dk, dv, dout, *sd, qd, kd, vd, B, T);
   auto loss = [&] {
-    be().attention_forward(od, ad, qd, kd, vd, dptr, B, T);
+    be().attention_forward(od, sl, qd, kd, vd, dptr, B, T);
     return dot(get(od), wout);
   };
   expect_gradient(q, get(dq), loss, [&] { be().upload(qd, q.data(), DType::F64); });
@@ -147,17 +183,28 @@ void check_attention(const AttnCase& c, uint32_t seed) {
   expect_gradient(v, get(dv), loss, [&] { be().upload(vd, v.data(), DType::F64); });
 }
 
-TEST(Ops, AttentionMultiHead) { check_attention({2, 5, 2, 2, 4, false}, 10); }
-TEST(Ops, AttentionGroupedQuery) { check_attention({2, 5, 4, 2, 4, false}, 20); }
-TEST(Ops, AttentionMultiQueryWithDocuments) { check_attention({2, 6, 3, 1, 4, true}, 30); }
+TEST_P(Ops, AttentionMultiHead) {
+  REQUIRE_OP(Op::AttentionForward, DType::F32);
+  check_attention({2, 5, 2, 2, 4, false}, 10);
+}
+TEST_P(Ops, AttentionGroupedQuery) {
+  REQUIRE_OP(Op::AttentionForward, DType::F32);
+  check_attention({2, 5, 4, 2, 4, false}, 20);
+}
+TEST_P(Ops, AttentionMultiQueryWithDocuments) {
+  REQUIRE_OP(Op::AttentionForward, DType::F32);
+  check_attention({2, 6, 3, 1, 4, true}, 30);
+}
 
-TEST(Ops, DocumentMaskIsolatesDocuments) {
+TEST_P(Ops, DocumentMaskIsolatesDocuments) {
   // Changing document 0's tokens must not change any output of document 1.
+  REQUIRE_OP(Op::AttentionForward, DType::F64);
   const int B = 1, T = 6, NH = 2, NKV = 1, hs = 4;
   Vec q = random_vec(T * NH * hs, 1), k = random_vec(T * NKV * hs, 2), v = random_vec(T * NKV * hs, 3);
   Tensor docs = make_ids({0, 0, 0, 1, 1, 1});
   auto run = [&](const Vec& kk) {
-    Tensor o = be().empty({B, T, NH, hs}, DType::F64), a = be().empty({B, NH, T, T}, DType::F64);
+    Tensor o = be().empty({B, T, NH, hs}, DType::F64);
+    std::unique_ptr<tensor::AttentionState> a;
     Tensor qd = make(q, {B, T, NH, hs}, DType::F64), kd = make(kk, {B, T, NKV, hs}, DType::F64),
            vd = make(v, {B, T, NKV, hs}, DType::F64);
     be().attention_forward(o, a, qd, kd, vd, &docs, B, T);
@@ -173,12 +220,15 @@ TEST(Ops, DocumentMaskIsolatesDocuments) {
   EXPECT_TRUE(any);
 }
 
-TEST(Ops, CachedAttentionMatchesFullAttention) {
+TEST_P(Ops, CachedAttentionMatchesFullAttention) {
+  REQUIRE_OP(Op::AttentionForward, DType::F32);
+  REQUIRE_OP(Op::AttentionCached, DType::F32);
   const int T = 7, NH = 4, NKV = 2, hs = 4;
   Vec q = random_vec(T * NH * hs, 41), k = random_vec(T * NKV * hs, 42), v = random_vec(T * NKV * hs, 43);
   Tensor qf = make(q, {1, T, NH, hs}, DType::F32), kf = make(k, {T, NKV, hs}, DType::F32),
          vf = make(v, {T, NKV, hs}, DType::F32);
-  Tensor full = be().empty({1, T, NH, hs}, DType::F32), att = be().empty({1, NH, T, T}, DType::F32);
+  Tensor full = be().empty({1, T, NH, hs}, DType::F32);
+  std::unique_ptr<tensor::AttentionState> att;
   be().attention_forward(full, att, qf, kf.reshaped({1, T, NKV, hs}), vf.reshaped({1, T, NKV, hs}),
                          nullptr, 1, T);
   // Prefill 4 tokens, then decode the remaining 3 one at a time.
@@ -193,12 +243,14 @@ TEST(Ops, CachedAttentionMatchesFullAttention) {
   EXPECT_LT(max_rel_diff(got, all), 1e-5);
 }
 
-TEST(Ops, SwigluMatchesReferenceAndGradients) {
+TEST_P(Ops, SwigluMatchesReferenceAndGradients) {
+  REQUIRE_OP(Op::SwigluForward, DType::F32);
   const int n = 11;
   Vec g = random_vec(n, 50, 2.0), u = random_vec(n, 51);
   Tensor gf = make(g, {n}, DType::F32), uf = make(u, {n}, DType::F32), of = be().empty({n}, DType::F32);
   be().swiglu_forward(of, gf, uf);
   EXPECT_LT(max_rel_diff(get(of), tensor::reference::swiglu(g, u)), 1e-5);
+  REQUIRE_OP(Op::SwigluBackward, DType::F64);
   Vec wout = random_vec(n, 52);
   Tensor gd = make(g, {n}, DType::F64), ud = make(u, {n}, DType::F64), od = be().empty({n}, DType::F64);
   Tensor dout = make(wout, {n}, DType::F64), dg = be().empty({n}, DType::F64),
@@ -212,7 +264,8 @@ TEST(Ops, SwigluMatchesReferenceAndGradients) {
   expect_gradient(u, get(du), loss, [&] { be().upload(ud, u.data(), DType::F64); });
 }
 
-TEST(Ops, CrossEntropyWithIgnoreMask) {
+TEST_P(Ops, CrossEntropyWithIgnoreMask) {
+  REQUIRE_OP(Op::CrossEntropyForward, DType::F32);
   const int N = 4, V = 6;
   Vec z = random_vec(N * V, 60, 3.0);
   std::vector<int32_t> tg = {2, -1, 5, 0};
@@ -221,6 +274,7 @@ TEST(Ops, CrossEntropyWithIgnoreMask) {
   Vec ref = tensor::reference::cross_entropy(z, tg, N, V);
   EXPECT_LT(max_rel_diff(get(lf), ref), 1e-5);
   EXPECT_EQ(get(lf)[1], 0.0);
+  REQUIRE_OP(Op::CrossEntropyBackward, DType::F64);
 
   Tensor zd = make(z, {N, V}, DType::F64), ld = be().empty({N}, DType::F64);
   Tensor dz = be().empty({N, V}, DType::F64);
@@ -235,7 +289,9 @@ TEST(Ops, CrossEntropyWithIgnoreMask) {
   EXPECT_LT(max_rel_diff(get(zd), get(dz)), 1e-15);
 }
 
-TEST(Ops, EmbeddingGradientsAccumulateRepeatedIds) {
+TEST_P(Ops, EmbeddingGradientsAccumulateRepeatedIds) {
+  REQUIRE_OP(Op::EmbeddingForward, DType::F64);
+  REQUIRE_OP(Op::EmbeddingBackward, DType::F64);
   const int V = 5, C = 3;
   Vec table = random_vec(V * C, 70);
   Tensor tb = make(table, {V, C}, DType::F64), ids = make_ids({1, 3, 1});
@@ -255,7 +311,8 @@ TEST(Ops, EmbeddingGradientsAccumulateRepeatedIds) {
   EXPECT_THROW(be().embedding_forward(out, bad, tb), Error);
 }
 
-TEST(Ops, AdamwStepMatchesFormula) {
+TEST_P(Ops, AdamwStepMatchesFormula) {
+  REQUIRE_OP(Op::AdamwUpdate, DType::F64);
   Vec p = {1.0, -2.0}, g = {0.5, -0.25};
   Tensor pt = make(p, {2}, DType::F64), gt = make(g, {2}, DType::F64);
   Tensor m = be().zeros({2}, DType::F64), v = be().zeros({2}, DType::F64);
@@ -268,15 +325,40 @@ TEST(Ops, AdamwStepMatchesFormula) {
   }
 }
 
-TEST(Ops, ReductionsAreDeterministicAcrossThreadCounts) {
+TEST_P(Ops, SumsAddAndScale) {
+  REQUIRE_OP(Op::Sum, DType::F64);
+  REQUIRE_OP(Op::SumSquares, DType::F64);
+  REQUIRE_OP(Op::Add, DType::F64);
+  REQUIRE_OP(Op::Scale, DType::F64);
+  Vec a = random_vec(37, 81), b = random_vec(37, 82);
+  Tensor ta = make(a, {37}, DType::F64), tb = make(b, {37}, DType::F64);
+  double s = 0, s2 = 0;
+  for (double x : a) s += x, s2 += x * x;
+  EXPECT_NEAR(be().sum(ta), s, 1e-12);
+  EXPECT_NEAR(be().sum_squares(ta), s2, 1e-12);
+  be().add(ta, tb);
+  be().scale(ta, -0.5);
+  Vec got = get(ta);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(got[i], -0.5 * (a[i] + b[i]), 1e-12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Ops, ::testing::ValuesIn(backends_under_test()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;  // "cuda:0" → "cuda_0"
+                           for (char& c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return name;
+                         });
+
+TEST(CpuOps, ReductionsAreDeterministicAcrossThreadCounts) {
   Vec x = random_vec(100003, 80);
   Tensor t = make(x, {100003}, DType::F32);
-  auto& cpu = static_cast<tensor::CpuBackend&>(be());
+  auto& cpu = tensor::cpu_backend();
   int before = cpu.threads();
   cpu.set_threads(1);
-  double a = be().sum_squares(t);
+  double a = cpu.sum_squares(t);
   cpu.set_threads(2);
-  double b = be().sum_squares(t);
+  double b = cpu.sum_squares(t);
   cpu.set_threads(before);
   EXPECT_EQ(a, b);
 }
@@ -299,21 +381,21 @@ namespace {
 
 // The BLAS attention (used by the backend) against the row-at-a-time loop version, with GQA and
 // document masking, forward and backward.
-TEST(Ops, BlasAttentionMatchesLoopVersion) {
+TEST(CpuOps, BlasAttentionMatchesLoopVersion) {
   const int B = 2, T = 9, NH = 4, NKV = 2, hs = 8;
   Vec q = random_vec(B * T * NH * hs, 91), k = random_vec(B * T * NKV * hs, 92),
       v = random_vec(B * T * NKV * hs, 93), g = random_vec(B * T * NH * hs, 94);
   std::vector<int32_t> docs;
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t) docs.push_back(t < 3 + b ? 0 : 1);
-  std::vector<double> o1(q.size()), o2(q.size()), a1(B * NH * T * T), a2(a1.size()), da(a1.size());
+  std::vector<double> o1(q.size()), o2(q.size()), a1(B * NH * T * T), a2(a1.size());
   tensor::cpu::attention_forward<double>(o1.data(), a1.data(), q.data(), k.data(), v.data(), docs.data(), B, T, NH, NKV, hs);
   tensor::cpu::attention_forward_loops<double>(o2.data(), a2.data(), q.data(), k.data(), v.data(), docs.data(), B, T, NH, NKV, hs);
   EXPECT_LT(max_rel_diff(o1, o2), 1e-12);
   EXPECT_LT(max_rel_diff(a1, a2), 1e-12);
   std::vector<double> dq1(q.size()), dk1(k.size()), dv1(v.size()), dq2(q.size()), dk2(k.size()), dv2(v.size());
-  tensor::cpu::attention_backward<double>(dq1.data(), dk1.data(), dv1.data(), da.data(), g.data(), a1.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, hs);
-  tensor::cpu::attention_backward_loops<double>(dq2.data(), dk2.data(), dv2.data(), da.data(), g.data(), a1.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, hs);
+  tensor::cpu::attention_backward<double>(dq1.data(), dk1.data(), dv1.data(), g.data(), a1.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, hs);
+  tensor::cpu::attention_backward_loops<double>(dq2.data(), dk2.data(), dv2.data(), g.data(), a1.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, hs);
   EXPECT_LT(max_rel_diff(dq1, dq2), 1e-12);
   EXPECT_LT(max_rel_diff(dk1, dk2), 1e-12);
   EXPECT_LT(max_rel_diff(dv1, dv2), 1e-12);

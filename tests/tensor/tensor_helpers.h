@@ -1,5 +1,5 @@
-// Helpers for the tensor tests: random vectors, host<->tensor moves, and a central-difference
-// gradient checker for fp64 tensors.
+// Helpers for the tensor tests: random vectors, host<->tensor moves on any backend, and a
+// central-difference gradient checker for fp64 tensors.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -22,16 +22,16 @@ inline Vec random_vec(size_t n, uint32_t seed, double scale = 1.0) {
   return v;
 }
 
-inline tensor::Tensor make(const Vec& v, tensor::Shape shape, tensor::DType dt) {
-  auto& be = tensor::cpu_backend();
+inline tensor::Tensor make(const Vec& v, tensor::Shape shape, tensor::DType dt,
+                           tensor::Backend& be = tensor::backend_for("cpu")) {
   tensor::Tensor t = be.empty(shape, dt);
   EXPECT_EQ(static_cast<size_t>(t.numel()), v.size());
   be.upload(t, v.data(), tensor::DType::F64);
   return t;
 }
 
-inline tensor::Tensor make_ids(const std::vector<int32_t>& v) {
-  auto& be = tensor::cpu_backend();
+inline tensor::Tensor make_ids(const std::vector<int32_t>& v,
+                               tensor::Backend& be = tensor::backend_for("cpu")) {
   tensor::Tensor t = be.empty({static_cast<int64_t>(v.size())}, tensor::DType::I32);
   be.upload(t, v.data(), tensor::DType::I32);
   return t;
@@ -39,7 +39,7 @@ inline tensor::Tensor make_ids(const std::vector<int32_t>& v) {
 
 inline Vec get(const tensor::Tensor& t) {
   Vec v(static_cast<size_t>(t.numel()));
-  tensor::cpu_backend().download(t, v.data(), tensor::DType::F64);
+  t.backend().download(t, v.data(), tensor::DType::F64);
   return v;
 }
 

@@ -29,7 +29,7 @@ model::ModelConfig small_config() {
 }
 
 TEST(Perplexity, RollingWindowsScoreEveryTokenOnce) {
-  model::Llama m(small_config(), tensor::cpu_backend());
+  model::Llama m(small_config(), tensor::backend_for("cpu"));
   m.init_random(1);
   std::vector<std::vector<int32_t>> docs = {{5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {3, 4}};
   eval::PerplexityOptions big;

@@ -153,7 +153,7 @@ TEST(Cli, EvalPplOnJsonlTextUsesTheModelTokenizerAndUtf8Bytes) {
   EXPECT_NE(r.out.find("\"documents\":" + std::to_string(docs.size()) + "}"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("skipped 1 malformed"), std::string::npos) << r.err;
   // The same numbers as scoring the ids through the library.
-  auto m = model::load_hf_model(dir.file("run/model"), tensor::cpu_backend());
+  auto m = model::load_hf_model(dir.file("run/model"), tensor::backend_for("cpu"));
   std::vector<uint64_t> doc_bytes;
   for (auto& d : docs) doc_bytes.push_back(d.size());
   auto want = eval::rolling_perplexity(*m, ids, doc_bytes, {});

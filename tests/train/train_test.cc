@@ -188,7 +188,7 @@ train::TrainOptions tiny_run(const std::string& dir, const std::string& shard) {
 
 // Tiny models run thousands of small ops; one thread avoids OpenMP hand-off costs on a busy
 // machine (determinism holds for any fixed thread count).
-void one_thread() { static_cast<tensor::CpuBackend&>(tensor::cpu_backend()).set_threads(1); }
+void one_thread() { tensor::cpu_backend().set_threads(1); }
 
 TEST(Train, TinyModelOverfitsSmallText) {
   one_thread();

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/sgemm_peak.h"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 
@@ -56,6 +57,12 @@ T* mut_or_null(Tensor* t) {
   return t ? t->as<T>() : nullptr;
 }
 
+// The softmax probabilities P [B,NH,T,T] of one attention_forward.
+struct CpuAttentionState final : AttentionState {
+  Tensor att;
+  int B = 0, T = 0;
+};
+
 }  // namespace
 
 CpuBackend::CpuBackend(int threads) { set_threads(threads); }
@@ -67,6 +74,12 @@ void CpuBackend::set_threads(int threads) {
   // OpenBLAS on each, so BLAS threads never spin against OpenMP threads for the same cores.
   openblas_set_num_threads(1);
 }
+
+bool CpuBackend::supports(Op, DType dtype) const {
+  return dtype == DType::F32 || dtype == DType::F64;
+}
+
+double CpuBackend::peak_flops() { return measure_sgemm_gflops(512, 2) * 1e9; }
 
 void* CpuBackend::allocate(size_t bytes) {
   size_t rounded = (bytes + 63) / 64 * 64;
@@ -203,8 +216,9 @@ void CpuBackend::rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos,
   rope(dx, pos, cos, sin, -1);
 }
 
-void CpuBackend::attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
-                                   const Tensor& v, const Tensor* docs, int B, int Tn) {
+void CpuBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>& state,
+                                   const Tensor& q, const Tensor& k, const Tensor& v,
+                                   const Tensor* docs, int B, int Tn) {
   floating(q, "attention_forward");
   same_shape(k, v, "attention_forward");
   same_shape(out, q, "attention_forward");
@@ -213,25 +227,38 @@ void CpuBackend::attention_forward(Tensor& out, Tensor& att, const Tensor& q, co
   check(q.numel() == int64_t(B) * Tn * NH * hs && k.numel() == int64_t(B) * Tn * NKV * hs &&
             NKV > 0 && NH % NKV == 0,
         "attention_forward", "q [B,T,NH,hs], k/v [B,T,NKV,hs]");
-  check(att.numel() == int64_t(B) * NH * Tn * Tn, "attention_forward", "att must be [B,NH,T,T]");
   check(!docs || (docs->numel() == int64_t(B) * Tn && docs->dtype() == DType::I32),
         "attention_forward", "docs must be I32 [B,T]");
+  const Shape att_shape = {B, NH, Tn, Tn};
+  auto* s = dynamic_cast<CpuAttentionState*>(state.get());
+  if (!s || s->att.shape() != att_shape || s->att.dtype() != q.dtype()) {
+    auto fresh = std::make_unique<CpuAttentionState>();
+    fresh->att = empty(att_shape, q.dtype());
+    s = fresh.get();
+    state = std::move(fresh);
+  }
+  s->B = B;
+  s->T = Tn;
   const int32_t* d = docs ? docs->as<int32_t>() : nullptr;
-  NLM_DISPATCH(q, cpu::attention_forward<T>(out.as<T>(), att.as<T>(), q.as<T>(), k.as<T>(),
+  NLM_DISPATCH(q, cpu::attention_forward<T>(out.as<T>(), s->att.as<T>(), q.as<T>(), k.as<T>(),
                                             v.as<T>(), d, B, Tn, NH, NKV, hs));
 }
-void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt,
-                                    const Tensor& dout, const Tensor& att, const Tensor& q,
-                                    const Tensor& k, const Tensor& v, int B, int Tn) {
+void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
+                                    AttentionState& state, const Tensor& q, const Tensor& k,
+                                    const Tensor& v, int B, int Tn) {
   same_shape(dq, q, "attention_backward");
   same_shape(dk, k, "attention_backward");
   same_shape(dv, v, "attention_backward");
-  same_shape(datt, att, "attention_backward");
+  same_shape(dout, q, "attention_backward");
+  auto* s = dynamic_cast<CpuAttentionState*>(&state);
+  check(s != nullptr, "attention_backward", "the state comes from another backend");
+  check(s->B == B && s->T == Tn && s->att.dtype() == q.dtype(), "attention_backward",
+        "the state belongs to a forward of another shape");
   const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
   const int NKV = static_cast<int>(k.numel() / (int64_t(B) * Tn * hs));
-  NLM_DISPATCH(q, cpu::attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), datt.as<T>(),
-                                             dout.as<T>(), att.as<T>(), q.as<T>(), k.as<T>(),
-                                             v.as<T>(), B, Tn, NH, NKV, hs));
+  NLM_DISPATCH(q, cpu::attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), dout.as<T>(),
+                                             s->att.as<T>(), q.as<T>(), k.as<T>(), v.as<T>(), B,
+                                             Tn, NH, NKV, hs));
 }
 void CpuBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
                                   const Tensor& vcache, int past, int Tq) {
@@ -287,7 +314,7 @@ void CpuBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tens
                                            param.numel(), lr, beta1, beta2, eps, weight_decay, t));
 }
 
-Backend& cpu_backend() {
+CpuBackend& cpu_backend() {
   static CpuBackend backend;
   return backend;
 }

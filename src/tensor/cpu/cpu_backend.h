@@ -1,5 +1,6 @@
 // The CPU backend: host memory (64-byte aligned), OpenBLAS for matmuls, OpenMP + SIMD loops for
 // everything else. Dispatches each op on dtype to the float or double kernels in kernels.h.
+// Only src/tensor/ names this class; everything else gets it as backend_for("cpu").
 #pragma once
 #include "tensor/backend.h"
 
@@ -14,6 +15,10 @@ class CpuBackend final : public Backend {
 
   Device device() const override { return {}; }
   std::string name() const override { return "cpu"; }
+  // Every op, in F32 and F64.
+  bool supports(Op op, DType dtype) const override;
+  // Times a 512³ sgemm through OpenBLAS on nlm::thread_count() threads (best of 2).
+  double peak_flops() override;
   void* allocate(size_t bytes) override;
   void release(void* ptr, size_t bytes) override;
   void upload(Tensor& t, const void* host, DType host_type) override;
@@ -39,11 +44,13 @@ class CpuBackend final : public Backend {
                         const Tensor& weight, const Tensor& rstd) override;
   void rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) override;
   void rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos, const Tensor& sin) override;
-  void attention_forward(Tensor& out, Tensor& att, const Tensor& q, const Tensor& k,
-                         const Tensor& v, const Tensor* docs, int B, int T) override;
-  void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, Tensor& datt, const Tensor& dout,
-                          const Tensor& att, const Tensor& q, const Tensor& k, const Tensor& v,
-                          int B, int T) override;
+  // The state keeps the softmax probabilities [B,NH,T,T].
+  void attention_forward(Tensor& out, std::unique_ptr<AttentionState>& state, const Tensor& q,
+                         const Tensor& k, const Tensor& v, const Tensor* docs, int B,
+                         int T) override;
+  void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
+                          AttentionState& state, const Tensor& q, const Tensor& k,
+                          const Tensor& v, int B, int T) override;
   void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache, const Tensor& vcache,
                         int past, int Tq) override;
   void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) override;
@@ -60,5 +67,9 @@ class CpuBackend final : public Backend {
   void rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign);
   int threads_ = 1;
 };
+
+// The process-wide CPU backend (threads from nlm::thread_count()). Outside src/tensor/ use
+// backend_for("cpu").
+CpuBackend& cpu_backend();
 
 }  // namespace nlm::tensor

@@ -37,17 +37,17 @@ void rope_rotate(T* x, const int32_t* pos, const T* cos, const T* sin, int N, in
 template <class T>
 void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, const int32_t* docs,
                        int B, int T_, int NH, int NKV, int hs);
+// att [B,NH,T,T] are the probabilities attention_forward wrote.
 template <class T>
-void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
-                        const T* k, const T* v, int B, int T_, int NH, int NKV, int hs);
+void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q, const T* k,
+                        const T* v, int B, int T_, int NH, int NKV, int hs);
 // Row-at-a-time loop versions of the two above (no BLAS), compared against in tests.
 template <class T>
 void attention_forward_loops(T* out, T* att, const T* q, const T* k, const T* v,
                              const int32_t* docs, int B, int T_, int NH, int NKV, int hs);
 template <class T>
-void attention_backward_loops(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att,
-                              const T* q, const T* k, const T* v, int B, int T_, int NH, int NKV,
-                              int hs);
+void attention_backward_loops(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q,
+                              const T* k, const T* v, int B, int T_, int NH, int NKV, int hs);
 template <class T>
 void attention_cached(T* out, const T* q, const T* kcache, const T* vcache, int past, int Tq,
                       int NH, int NKV, int hs);

@@ -81,7 +81,7 @@ void attention_forward_loops(T* out, T* att, const T* q, const T* k, const T* v,
 //   ∂L/∂k_t'  += ds_t' · q_t / √hs
 // Masked entries have P = 0 and so contribute nothing.
 template <class T>
-void attention_backward_loops(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
+void attention_backward_loops(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q,
                               const T* k, const T* v, int B, int T_, int NH, int NKV, int hs) {
   const T scale = T(1) / std::sqrt(T(hs));
   const int group = NH / NKV;
@@ -89,6 +89,7 @@ void attention_backward_loops(T* dq, T* dk, T* dv, T* datt, const T* dout, const
 #pragma omp parallel for collapse(2) schedule(dynamic, 1)
   for (int b = 0; b < B; ++b)
     for (int kvh = 0; kvh < NKV; ++kvh) {
+      std::vector<T> datt(T_);  // ∂L/∂P of one query row
       for (int t = 0; t < T_; ++t) {
         int64_t off = (static_cast<int64_t>(b) * T_ + t) * ks + static_cast<int64_t>(kvh) * hs;
         std::fill(dk + off, dk + off + hs, T(0));
@@ -98,7 +99,7 @@ void attention_backward_loops(T* dq, T* dk, T* dv, T* datt, const T* dout, const
         for (int t = 0; t < T_; ++t) {
           int64_t qoff = (static_cast<int64_t>(b) * T_ + t) * qs + static_cast<int64_t>(h) * hs;
           const T* a = att + ((static_cast<int64_t>(b) * NH + h) * T_ + t) * T_;
-          T* da = datt + ((static_cast<int64_t>(b) * NH + h) * T_ + t) * T_;
+          T* da = datt.data();
           const T* dot_ = dout + qoff;
           T weighted = 0;
           for (int t2 = 0; t2 <= t; ++t2) {
@@ -169,34 +170,39 @@ void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, const
 
 // Per (batch, head), with P the saved probabilities (derivation as in the loop version):
 //   dP = dO·Vᵀ; dV += Pᵀ·dO; dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √hs; dQ = dS·K; dK += dSᵀ·Q.
+// dP and dS live in one T×T scratch matrix per thread.
 template <class T>
-void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
-                        const T* k, const T* v, int B, int T_, int NH, int NKV, int hs) {
+void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* att, const T* q, const T* k,
+                        const T* v, int B, int T_, int NH, int NKV, int hs) {
   const T scale = T(1) / std::sqrt(T(hs));
   const int group = NH / NKV;
   const int qs = NH * hs, ks = NKV * hs;
-#pragma omp parallel for collapse(2) schedule(dynamic, 1)
-  for (int b = 0; b < B; ++b)
-    for (int kvh = 0; kvh < NKV; ++kvh)
-      for (int h = kvh * group; h < (kvh + 1) * group; ++h) {
-        const int64_t qoff = static_cast<int64_t>(b) * T_ * qs + h * hs;
-        const int64_t koff = static_cast<int64_t>(b) * T_ * ks + kvh * hs;
-        const T* a = att + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
-        T* da = datt + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
-        const bool first = h % group == 0;  // the first head of a group overwrites dk/dv
-        gemm<T>(false, true, T_, T_, hs, T(1), dout + qoff, qs, v + koff, ks, T(0), da, T_);
-        gemm<T>(true, false, T_, hs, T_, T(1), a, T_, dout + qoff, qs, first ? T(0) : T(1), dv + koff, ks);
-        for (int t = 0; t < T_; ++t) {
-          const T* p = a + static_cast<int64_t>(t) * T_;
-          T* g = da + static_cast<int64_t>(t) * T_;
-          T w = 0;
-          for (int u = 0; u <= t; ++u) w += p[u] * g[u];
-          for (int u = 0; u <= t; ++u) g[u] = p[u] * (g[u] - w) * scale;
-          std::fill(g + t + 1, g + T_, T(0));
+#pragma omp parallel
+  {
+    std::vector<T> scratch(static_cast<size_t>(T_) * T_);
+    T* da = scratch.data();
+#pragma omp for collapse(2) schedule(dynamic, 1)
+    for (int b = 0; b < B; ++b)
+      for (int kvh = 0; kvh < NKV; ++kvh)
+        for (int h = kvh * group; h < (kvh + 1) * group; ++h) {
+          const int64_t qoff = static_cast<int64_t>(b) * T_ * qs + h * hs;
+          const int64_t koff = static_cast<int64_t>(b) * T_ * ks + kvh * hs;
+          const T* a = att + (static_cast<int64_t>(b) * NH + h) * T_ * T_;
+          const bool first = h % group == 0;  // the first head of a group overwrites dk/dv
+          gemm<T>(false, true, T_, T_, hs, T(1), dout + qoff, qs, v + koff, ks, T(0), da, T_);
+          gemm<T>(true, false, T_, hs, T_, T(1), a, T_, dout + qoff, qs, first ? T(0) : T(1), dv + koff, ks);
+          for (int t = 0; t < T_; ++t) {
+            const T* p = a + static_cast<int64_t>(t) * T_;
+            T* g = da + static_cast<int64_t>(t) * T_;
+            T w = 0;
+            for (int u = 0; u <= t; ++u) w += p[u] * g[u];
+            for (int u = 0; u <= t; ++u) g[u] = p[u] * (g[u] - w) * scale;
+            std::fill(g + t + 1, g + T_, T(0));
+          }
+          gemm<T>(false, false, T_, hs, T_, T(1), da, T_, k + koff, ks, T(0), dq + qoff, qs);
+          gemm<T>(true, false, T_, hs, T_, T(1), da, T_, q + qoff, qs, first ? T(0) : T(1), dk + koff, ks);
         }
-        gemm<T>(false, false, T_, hs, T_, T(1), da, T_, k + koff, ks, T(0), dq + qoff, qs);
-        gemm<T>(true, false, T_, hs, T_, T(1), da, T_, q + qoff, qs, first ? T(0) : T(1), dk + koff, ks);
-      }
+  }
 }
 
 // q [Tq,NH,hs] at positions past..past+Tq−1; caches [Tmax,NKV,hs]; out [Tq,NH,hs].
@@ -230,22 +236,22 @@ template void attention_forward_loops<float>(float*, float*, const float*, const
                                              const int32_t*, int, int, int, int, int);
 template void attention_forward_loops<double>(double*, double*, const double*, const double*,
                                               const double*, const int32_t*, int, int, int, int, int);
-template void attention_backward_loops<float>(float*, float*, float*, float*, const float*,
-                                              const float*, const float*, const float*, const float*,
-                                              int, int, int, int, int);
-template void attention_backward_loops<double>(double*, double*, double*, double*, const double*,
+template void attention_backward_loops<float>(float*, float*, float*, const float*, const float*,
+                                              const float*, const float*, const float*, int, int,
+                                              int, int, int);
+template void attention_backward_loops<double>(double*, double*, double*, const double*,
                                                const double*, const double*, const double*,
                                                const double*, int, int, int, int, int);
 template void attention_forward<float>(float*, float*, const float*, const float*, const float*,
                                        const int32_t*, int, int, int, int, int);
 template void attention_forward<double>(double*, double*, const double*, const double*,
                                         const double*, const int32_t*, int, int, int, int, int);
-template void attention_backward<float>(float*, float*, float*, float*, const float*,
-                                        const float*, const float*, const float*, const float*,
-                                        int, int, int, int, int);
-template void attention_backward<double>(double*, double*, double*, double*, const double*,
-                                         const double*, const double*, const double*,
-                                         const double*, int, int, int, int, int);
+template void attention_backward<float>(float*, float*, float*, const float*, const float*,
+                                        const float*, const float*, const float*, int, int, int,
+                                        int, int);
+template void attention_backward<double>(double*, double*, double*, const double*, const double*,
+                                         const double*, const double*, const double*, int, int,
+                                         int, int, int);
 template void attention_cached<float>(float*, const float*, const float*, const float*, int, int,
                                       int, int, int);
 template void attention_cached<double>(double*, const double*, const double*, const double*, int,

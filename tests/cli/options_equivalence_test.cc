@@ -3,45 +3,11 @@
 // `nativelm build`). Each stage lists cases here; errors name the option in each caller's terms.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "cli/options_equivalence.h"
 
-#include "test_util.h"
-
-using nlm::testing::run_nativelm;
-using nlm::testing::TempDir;
-using nlm::testing::write_text;
+using namespace nlm::testing;
 
 namespace {
-
-struct Case {
-  std::string stage;  // pipeline stage name
-  std::string cli;    // the command with its flags (inputs and output as the command needs)
-  std::string yaml;   // the stage's mapping in flow style
-};
-
-nlohmann::json cli_options(const Case& c, const TempDir& dir) {
-  auto r = run_nativelm(c.cli + " --print-options", dir.path());
-  EXPECT_EQ(r.exit_code, 0) << c.cli << "\n" << r.err;
-  return nlohmann::json::parse(r.out, nullptr, false);
-}
-
-nlohmann::json pipeline_options(const Case& c, const TempDir& dir) {
-  std::string file = dir.file("p.yaml");
-  write_text(file, "work_dir: " + dir.file("work") + "\ninputs: [" + dir.file("in.txt") + "]\nstages:\n  " +
-                       c.stage + ": " + c.yaml + "\n");
-  auto r = run_nativelm("build " + file + " --print-options", dir.path());
-  EXPECT_EQ(r.exit_code, 0) << c.yaml << "\n" << r.err;
-  auto all = nlohmann::json::parse(r.out, nullptr, false);
-  return all.is_object() && all.contains(c.stage) ? all[c.stage] : nlohmann::json();
-}
-
-void expect_same(const Case& c) {
-  TempDir dir;
-  write_text(dir.file("in.txt"), "Tá an aimsir go deas inniu.\n");
-  auto a = cli_options(c, dir), b = pipeline_options(c, dir);
-  ASSERT_TRUE(a.is_object()) << c.cli;
-  EXPECT_EQ(a, b) << "CLI: " << c.cli << "\n  " << a.dump() << "\npipeline: " << c.yaml << "\n  " << b.dump();
-}
 
 TEST(OptionsEquivalence, Dedup) {
   const std::vector<Case> cases = {

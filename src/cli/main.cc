@@ -37,8 +37,10 @@ int fail(const std::string& message, int code) {
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
-      "nativelm: build a language model for your language, from raw text to a served model,\n"
-      "in one native program. Run 'nativelm <command> --help' for a command's options."};
+      "nativelm: build a language model for your language in one native program: curate raw text,\n"
+      "deduplicate, train a tokenizer, tokenize, pretrain on the CPU, evaluate and generate.\n"
+      "Run 'nativelm <command> --help' for a command's options; '--print-options' shows what a\n"
+      "command would run with."};
   app.name("nativelm");
   app.require_subcommand(1);
   app.fallthrough();

@@ -85,14 +85,18 @@ void ShardWriter::write(const Document& doc) {
   ++total_docs_;
 }
 
-Manifest ShardWriter::finish(Manifest manifest) {
+const std::vector<FileEntry>& ShardWriter::close() {
   roll();
   // Stale shards from an earlier, longer run in the same folder.
   for (size_t i = shards_.size();; ++i) {
     std::error_code ec;
     if (!fs::remove(shard_path(i), ec)) break;
   }
-  manifest.outputs = shards_;
+  return shards_;
+}
+
+Manifest ShardWriter::finish(Manifest manifest) {
+  manifest.outputs = close();
   write_manifest(options_.dir, manifest);
   return manifest;
 }

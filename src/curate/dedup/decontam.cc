@@ -18,10 +18,10 @@
 #include "core/line_reader.h"
 #include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "curate/dedup/shingles.h"
-#include "curate/dedup/stage_output.h"
 #include "text/dedup_words.h"
 #include "text/utf8.h"
 
@@ -273,7 +273,8 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   std::stable_sort(result.matched_items.begin(), result.matched_items.end(),
                    [](auto& a, auto& b) { return a.second > b.second; });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  manifest.outputs = writer.close();
+  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

@@ -12,22 +12,22 @@
 #include <limits>
 #include <memory>
 
+#include "core/comm.h"
 #include "core/error.h"
+#include "core/external_sort.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "core/thread_pool.h"
+#include "core/union_find.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "corpus/writer.h"
 #include "curate/dedup/checkpoint.h"
-#include "curate/dedup/comm.h"
-#include "curate/dedup/external_sort.h"
 #include "curate/dedup/minhash.h"
 #include "curate/dedup/shingles.h"
-#include "curate/dedup/stage_output.h"
-#include "curate/dedup/union_find.h"
 #include "text/dedup_words.h"
 
 namespace nlm::dedup {
@@ -507,7 +507,8 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   std::error_code ec;
   std::filesystem::remove_all(spill_root, ec);
   std::filesystem::remove_all(options.shards.dir + "/.dedup-work", ec);
-  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  manifest.outputs = writer.close();
+  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

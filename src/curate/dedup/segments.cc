@@ -8,14 +8,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/external_sort.h"
 #include "core/hash.h"
 #include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "core/thread_pool.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
-#include "curate/dedup/external_sort.h"
-#include "curate/dedup/stage_output.h"
 #include "text/dedup_words.h"
 
 namespace nlm::dedup {
@@ -232,7 +232,8 @@ SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, cons
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::error_code ec;
   std::filesystem::remove_all(spill_dir, ec);
-  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  manifest.outputs = writer.close();
+  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
   return result;
 }
 

@@ -1,9 +1,9 @@
-// Manifest bookkeeping shared by dedup, dedup-lines and decontam.
-#include "curate/dedup/stage_output.h"
+// Manifest bookkeeping shared by the stages that skip finished work (dedup, dedup-lines, decontam).
+#include "core/stage_output.h"
 
 #include "core/atomic_file.h"
 
-namespace nlm::dedup {
+namespace nlm {
 
 Manifest begin_stage(const std::string& stage, const std::string& options_json, const std::vector<std::string>& files,
                      const std::string& dir, bool force, bool& up_to_date, const std::vector<std::string>& extra_inputs) {
@@ -20,12 +20,11 @@ Manifest begin_stage(const std::string& stage, const std::string& options_json, 
   return manifest;
 }
 
-void publish_stage(corpus::ShardWriter& writer, Manifest manifest, const std::string& dir, double seconds,
-                   const std::string& report_json) {
+void publish_stage(Manifest manifest, const std::string& dir, double seconds, const std::string& report_json) {
   manifest.seconds = seconds;
   manifest.stats_json = report_json;
   write_file_atomic(dir + "/report.json", report_json + "\n");
-  writer.finish(std::move(manifest));
+  write_manifest(dir, manifest);
 }
 
-}  // namespace nlm::dedup
+}  // namespace nlm

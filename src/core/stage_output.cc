@@ -1,29 +1,41 @@
-// Manifest bookkeeping shared by the stages that skip finished work (dedup, dedup-lines, decontam).
+// The one skip-if-done and publish mechanism of the stages (see stage_output.h).
 #include "core/stage_output.h"
+
+#include <cstdio>
 
 #include "core/atomic_file.h"
 
 namespace nlm {
 
-Manifest begin_stage(const std::string& stage, const std::string& options_json, const std::vector<std::string>& files,
-                     const std::string& dir, bool force, bool& up_to_date, const std::vector<std::string>& extra_inputs) {
-  Manifest manifest;
-  manifest.stage = stage;
-  manifest.options_json = options_json;
-  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
-  for (const auto& f : extra_inputs) manifest.inputs.push_back(describe_file(f));
-  up_to_date = false;
-  if (!force) {
-    auto old = read_manifest(dir);
-    up_to_date = old && manifest_matches(*old, dir, stage, options_json, manifest.inputs);
-  }
-  return manifest;
+Manifest plan_stage(const std::string& stage, const std::string& options_json, const std::vector<std::string>& inputs) {
+  std::vector<FileEntry> described;
+  described.reserve(inputs.size());
+  for (const auto& f : inputs) described.push_back(describe_file(f));
+  return plan_stage(stage, options_json, std::move(described));
 }
 
-void publish_stage(Manifest manifest, const std::string& dir, double seconds, const std::string& report_json) {
+Manifest plan_stage(const std::string& stage, const std::string& options_json, std::vector<FileEntry> inputs) {
+  Manifest plan;
+  plan.stage = stage;
+  plan.options_json = options_json;
+  plan.inputs = std::move(inputs);
+  return plan;
+}
+
+std::optional<Manifest> finished_stage(const std::string& dir, const Manifest& plan, bool force) {
+  if (force) return std::nullopt;
+  auto old = read_manifest(dir);
+  if (!old || !manifest_matches(*old, dir, plan.stage, plan.options_json, plan.inputs)) return std::nullopt;
+  return old;
+}
+
+void retract_stage(const std::string& dir) { std::remove((dir + "/manifest.json").c_str()); }
+
+void publish_stage(const std::string& dir, Manifest manifest, double seconds, const std::string& stats_json,
+                   const std::string& report) {
   manifest.seconds = seconds;
-  manifest.stats_json = report_json;
-  write_file_atomic(dir + "/report.json", report_json + "\n");
+  manifest.stats_json = stats_json;
+  if (!report.empty()) write_file_atomic(dir + "/report.json", report);
   write_manifest(dir, manifest);
 }
 

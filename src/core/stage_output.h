@@ -1,7 +1,10 @@
-// The start and end a stage's output folder goes through: a manifest naming the stage, options
-// and inputs (with the up-to-date check that lets a rerun skip finished work), and publication of
-// report.json plus manifest.json (written last, so its presence means "finished").
+// How every stage's output folder records, skips and publishes finished work, built on
+// core/manifest.h: a run is planned as a manifest (stage, options, inputs with size and hash); a
+// folder whose manifest.json records the same plan, with its outputs intact, is finished, and a
+// rerun skips it; a run retracts the old manifest before it writes and publishes the new one
+// last (after report.json), so manifest.json exists only while the folder holds finished output.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,15 +12,23 @@
 
 namespace nlm {
 
-// Describes `files` (and `extra_inputs`, such as benchmark files) into a manifest for `stage`.
-// `up_to_date` is set when `dir` already holds the output of the same stage, options and inputs
-// and `force` is off.
-Manifest begin_stage(const std::string& stage, const std::string& options_json, const std::vector<std::string>& files,
-                     const std::string& dir, bool force, bool& up_to_date,
-                     const std::vector<std::string>& extra_inputs = {});
+// The manifest a run of `stage` will publish, with its inputs described up front. Outputs,
+// seconds and stats are filled when the run ends.
+Manifest plan_stage(const std::string& stage, const std::string& options_json, const std::vector<std::string>& inputs);
+Manifest plan_stage(const std::string& stage, const std::string& options_json, std::vector<FileEntry> inputs);
 
-// Writes DIR/report.json, then DIR/manifest.json (with the report as stats). `manifest.outputs`
-// must already list what the run wrote.
-void publish_stage(Manifest manifest, const std::string& dir, double seconds, const std::string& report_json);
+// DIR/manifest.json when it records the run `plan` describes (same stage, options and inputs, and
+// every output it lists still there with its size): that run is finished and can be skipped.
+// nullopt when it is missing, differs or is unreadable, and always with `force`.
+std::optional<Manifest> finished_stage(const std::string& dir, const Manifest& plan, bool force);
+
+// Removes DIR/manifest.json, so that a run killed from here on is never taken for a finished one.
+void retract_stage(const std::string& dir);
+
+// Publishes a finished run: writes `report` (when not empty) to DIR/report.json as is, then
+// DIR/manifest.json, last, with `seconds` and `stats_json`. `manifest.outputs` must already list
+// what the run wrote.
+void publish_stage(const std::string& dir, Manifest manifest, double seconds, const std::string& stats_json,
+                   const std::string& report = "");
 
 }  // namespace nlm

@@ -8,6 +8,7 @@
 #include "core/compressed_stream.h"
 #include "core/error.h"
 #include "core/json_escape.h"
+#include "core/stage_output.h"
 
 namespace nlm::corpus {
 namespace fs = std::filesystem;
@@ -54,8 +55,7 @@ uint64_t JsonlWriter::file_bytes() const { return out_->bytes_out(); }
 ShardWriter::ShardWriter(ShardOptions options) : options_(std::move(options)) {
   if (options_.dir.empty()) usage_error("no output folder given", "--output");
   make_dirs(options_.dir);
-  std::error_code ec;
-  fs::remove(fs::path(options_.dir) / "manifest.json", ec);
+  retract_stage(options_.dir);
 }
 
 ShardWriter::~ShardWriter() = default;
@@ -97,7 +97,7 @@ const std::vector<FileEntry>& ShardWriter::close() {
 
 Manifest ShardWriter::finish(Manifest manifest) {
   manifest.outputs = close();
-  write_manifest(options_.dir, manifest);
+  publish_stage(options_.dir, manifest, manifest.seconds, manifest.stats_json);
   return manifest;
 }
 

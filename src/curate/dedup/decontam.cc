@@ -127,8 +127,10 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   if (options.ngram < 1 || options.ngram > 64) usage_error("n-gram length must be 1..64", "--ngram");
   for (const auto& b : options.benchmarks)
     if (!std::filesystem::is_regular_file(b)) usage_error("benchmark file not found", b, "check the --benchmark path");
-  Manifest manifest = begin_stage("decontam", options_json(options), files, options.shards.dir, options.force,
-                                  result.up_to_date, options.benchmarks);
+  std::vector<std::string> inputs = files;
+  inputs.insert(inputs.end(), options.benchmarks.begin(), options.benchmarks.end());
+  Manifest manifest = plan_stage("decontam", options_json(options), inputs);
+  result.up_to_date = finished_stage(options.shards.dir, manifest, options.force).has_value();
   if (result.up_to_date) return result;
 
   // Benchmark n-grams; items shorter than n words go to a table of their own length.
@@ -274,7 +276,8 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
                    [](auto& a, auto& b) { return a.second > b.second; });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   manifest.outputs = writer.close();
-  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  const std::string report = result.to_json();
+  publish_stage(options.shards.dir, std::move(manifest), result.seconds, report, report + "\n");
   return result;
 }
 

@@ -136,8 +136,8 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
     usage_error("Jaccard threshold must be in (0, 1]", "--jaccard-threshold");
   if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup");
 
-  Manifest manifest = begin_stage("dedup", options_json(options), files, options.shards.dir, options.force,
-                                  result.up_to_date);
+  Manifest manifest = plan_stage("dedup", options_json(options), files);
+  result.up_to_date = finished_stage(options.shards.dir, manifest, options.force).has_value();
   if (result.up_to_date) return result;
 
   const int rank = comm.rank(), ranks = comm.size();
@@ -508,7 +508,8 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
   std::filesystem::remove_all(spill_root, ec);
   std::filesystem::remove_all(options.shards.dir + "/.dedup-work", ec);
   manifest.outputs = writer.close();
-  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  const std::string report = result.to_json();
+  publish_stage(options.shards.dir, std::move(manifest), result.seconds, report, report + "\n");
   return result;
 }
 

@@ -110,8 +110,8 @@ std::string SegmentDedupResult::summary() const {
 SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, const SegmentDedupOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   SegmentDedupResult result;
-  Manifest manifest = begin_stage("dedup.lines", options_json(options), files, options.shards.dir, options.force,
-                                  result.up_to_date);
+  Manifest manifest = plan_stage("dedup.lines", options_json(options), files);
+  result.up_to_date = finished_stage(options.shards.dir, manifest, options.force).has_value();
   if (result.up_to_date) return result;
   if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup-lines");
   const std::string spill_dir = options.shards.dir + "/.dedup-spill";
@@ -233,7 +233,8 @@ SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, cons
   std::error_code ec;
   std::filesystem::remove_all(spill_dir, ec);
   manifest.outputs = writer.close();
-  publish_stage(std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  const std::string report = result.to_json();
+  publish_stage(options.shards.dir, std::move(manifest), result.seconds, report, report + "\n");
   return result;
 }
 

@@ -22,8 +22,9 @@
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "curate/dedup/shingles.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 #include "text/utf8.h"
+#include "text/words.h"
 
 namespace nlm::dedup {
 namespace {
@@ -36,8 +37,10 @@ struct Tokens {
   std::vector<uint64_t> hashes;
 };
 
-void tokenize(std::string_view text, text::DedupWordSplitter& splitter, std::string& buf, Tokens& t) {
-  splitter.split(text, t.words);
+// Dedup's word rule (AsciiWordRule::AlnumRuns), so benchmark and training n-grams match across
+// punctuation variants as dedup shingles do.
+void tokenize(std::string_view text, text::WordSegmenter& splitter, std::string& buf, Tokens& t) {
+  splitter.segment(text, text::AsciiWordRule::AlnumRuns, t.words);
   t.hashes.resize(t.words.size());
   for (size_t i = 0; i < t.words.size(); ++i) {
     text::dedup_normalize(t.words[i], buf);
@@ -137,7 +140,7 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
   const size_t n = static_cast<size_t>(options.ngram);
   std::map<size_t, NgramTable> tables;
   std::vector<std::string> item_names;
-  text::DedupWordSplitter splitter;
+  text::WordSegmenter splitter;
   std::string buf;
   Tokens tok;
   for (const auto& path : options.benchmarks) {

@@ -28,7 +28,7 @@
 #include "curate/dedup/checkpoint.h"
 #include "curate/dedup/minhash.h"
 #include "curate/dedup/shingles.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 
 namespace nlm::dedup {
 namespace {

@@ -16,7 +16,7 @@
 #include "core/thread_pool.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 
 namespace nlm::dedup {
 namespace {

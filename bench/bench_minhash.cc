@@ -7,7 +7,7 @@
 #include "curate/dedup/shingles.h"
 #include "curate/dedup/synthetic.h"
 #include "harness.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 
 using namespace nlm;
 using namespace nlm::dedup;

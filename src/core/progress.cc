@@ -43,8 +43,7 @@ bool Progress::enabled_by_default() {
 }
 
 Progress::Progress(std::string label, uint64_t total_bytes, bool force)
-    : label_(std::move(label)), start_(std::chrono::steady_clock::now()) {
-  total_ = total_bytes;
+    : label_(std::move(label)), total_(total_bytes), start_(std::chrono::steady_clock::now()) {
   enabled_ = force || enabled_by_default();
   if (enabled_) thread_ = std::thread([this] { loop(); });
 }
@@ -60,7 +59,7 @@ std::string Progress::render() const {
   double d = static_cast<double>(docs_.load()), b = static_cast<double>(bytes_.load());
   std::string line = label_ + ": " + human_count(d) + " docs, " + human_bytes(b) + ", " +
                      human_count(d / s) + " docs/s, " + human_bytes(b / s) + "/s";
-  uint64_t total = total_.load();
+  const uint64_t total = total_;
   if (total > 0 && b > 0) {
     double frac = std::min(1.0, b / static_cast<double>(total));
     char pct[16];

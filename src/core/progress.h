@@ -25,7 +25,6 @@ class Progress {
     docs_.fetch_add(docs, std::memory_order_relaxed);
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
   }
-  void set_total_bytes(uint64_t total) { total_.store(total, std::memory_order_relaxed); }
   // Stops the redraw thread and clears the line.
   void finish();
 
@@ -39,7 +38,8 @@ class Progress {
  private:
   void loop();
   std::string label_;
-  std::atomic<uint64_t> docs_{0}, bytes_{0}, total_{0};
+  std::atomic<uint64_t> docs_{0}, bytes_{0};
+  const uint64_t total_;  // 0: unknown
   std::chrono::steady_clock::time_point start_;
   bool enabled_;
   bool stop_ = false;

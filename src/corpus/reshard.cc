@@ -4,8 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 
@@ -20,8 +20,6 @@ std::string ReshardResult::summary() const {
 
 ReshardResult reshard(const std::vector<std::string>& files, const ReshardOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  Manifest manifest;
-  manifest.stage = "corpus.shard";
   nlohmann::json opts = {{"format", input_format_name(options.read.format)},
                          {"text_mode", text_mode_name(options.read.text_mode)},
                          {"text_field", options.read.text_field},
@@ -29,8 +27,7 @@ ReshardResult reshard(const std::vector<std::string>& files, const ReshardOption
                          {"max_docs", options.shards.max_docs},
                          {"max_bytes", options.shards.max_bytes},
                          {"extension", options.shards.extension}};
-  manifest.options_json = opts.dump();
-  for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
+  Manifest manifest = plan_stage("corpus.shard", opts.dump(), files);
 
   ShardWriter writer(options.shards);
   Diagnostics diag(options.read.max_reported, options.read.strict);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/json_escape.h"
 #include "core/options.h"
+#include "core/stage_output.h"
 
 namespace nlm::corpus {
 
@@ -62,8 +63,7 @@ uint64_t JsonlWriter::file_bytes() const { return out_->bytes_out(); }
 ShardWriter::ShardWriter(ShardOptions options) : options_(std::move(options)) {
   if (options_.dir.empty()) usage_error("no output folder given", "--output");
   make_dirs(options_.dir);
-  std::error_code ec;
-  fs::remove(fs::path(options_.dir) / "manifest.json", ec);
+  retract_stage(options_.dir);
 }
 
 ShardWriter::~ShardWriter() = default;
@@ -93,15 +93,19 @@ void ShardWriter::write(const Document& doc) {
   ++total_docs_;
 }
 
-Manifest ShardWriter::finish(Manifest manifest) {
+const std::vector<FileEntry>& ShardWriter::close() {
   roll();
   // Stale shards from an earlier, longer run in the same folder.
   for (size_t i = shards_.size();; ++i) {
     std::error_code ec;
     if (!fs::remove(shard_path(i), ec)) break;
   }
-  manifest.outputs = shards_;
-  write_manifest(options_.dir, manifest);
+  return shards_;
+}
+
+Manifest ShardWriter::finish(Manifest manifest) {
+  manifest.outputs = close();
+  publish_stage(options_.dir, manifest, manifest.seconds, manifest.stats_json);
   return manifest;
 }
 

@@ -75,8 +75,10 @@ class ShardWriter {
   explicit ShardWriter(ShardOptions options);
   ~ShardWriter();
   void write(const Document& doc);
-  // Publishes the last shard, deletes stale shards of an earlier run that this run did not
-  // rewrite, and writes manifest.json with `manifest`'s stage, options and inputs plus the
+  // Publishes the last shard and deletes stale shards of an earlier run that this run did not
+  // rewrite. Returns the shard list, for the caller's manifest.
+  const std::vector<FileEntry>& close();
+  // close(), then writes manifest.json with `manifest`'s stage, options and inputs plus the
   // shard list. Returns the manifest written.
   Manifest finish(Manifest manifest);
   uint64_t docs() const { return total_docs_; }

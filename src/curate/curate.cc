@@ -11,9 +11,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/manifest.h"
 #include "core/progress.h"
 #include "core/runtime.h"
+#include "core/stage_output.h"
 #include "core/thread_pool.h"
 #include "corpus/inputs.h"
 #include "curate/source.h"
@@ -46,6 +46,7 @@ struct ShardJob {
   size_t index;
   std::string input;
   std::string out_path, rej_path, manifest_dir;
+  Manifest plan;  // this shard's manifest.json, less outputs, seconds and stats
 };
 
 CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
@@ -118,10 +119,7 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   make_dirs(o.output_dir);
   if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);
   std::string opts = options_json(o);
-  {
-    std::error_code ec;
-    fs::remove(fs::path(o.output_dir) / "manifest.json", ec);
-  }
+  retract_stage(o.output_dir);
 
   // Plan: which shards are already done.
   std::vector<ShardJob> jobs;
@@ -139,20 +137,16 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
     job.out_path = (fs::path(o.output_dir) / name).string();
     if (!o.rejects_dir.empty()) job.rej_path = fs::absolute(fs::path(o.rejects_dir) / name).string();
     job.manifest_dir = (fs::path(o.output_dir) / ".shards" / shard_name(i, "")).string();
-    FileEntry in = describe_file(files[i]);
-    inputs.push_back(in);
-    if (!o.force) {
-      if (auto m = read_manifest(job.manifest_dir)) {
-        bool rej_ok = o.rejects_dir.empty() || fs::exists(job.rej_path);
-        if (rej_ok && manifest_matches(*m, job.manifest_dir, "curate.shard", opts, {in})) {
-          try {
-            report.stats.merge(CurateStats::from_json(m->stats_json));
-            ++report.shards_skipped;
-            continue;
-          } catch (const Error&) {
-            // unreadable stats: redo the shard
-          }
-        }
+    inputs.push_back(describe_file(files[i]));
+    job.plan = plan_stage("curate.shard", opts, {inputs.back()});
+    bool rej_ok = o.rejects_dir.empty() || fs::exists(job.rej_path);
+    if (auto done = finished_stage(job.manifest_dir, job.plan, o.force); done && rej_ok) {
+      try {
+        report.stats.merge(CurateStats::from_json(done->stats_json));
+        ++report.shards_skipped;
+        continue;
+      } catch (const Error&) {
+        // unreadable stats: redo the shard
       }
     }
     jobs.push_back(std::move(job));
@@ -177,10 +171,7 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
     const ShardJob& job = jobs[k];
     auto t0 = std::chrono::steady_clock::now();
     CurateStats st = run_shard(job, o, *chains[static_cast<size_t>(w)], diag, progress);
-    Manifest m;
-    m.stage = "curate.shard";
-    m.options_json = opts;
-    m.inputs = {inputs[job.index]};
+    Manifest m = job.plan;
     std::string rel = fs::relative(job.out_path, job.manifest_dir).string();
     FileEntry out = describe_file(job.out_path, rel);
     out.records = st.docs_out;
@@ -190,9 +181,8 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
       r.records = st.docs_in - st.docs_out;
       m.outputs.push_back(r);
     }
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    m.stats_json = st.to_json();
-    write_manifest(job.manifest_dir, m);
+    publish_stage(job.manifest_dir, std::move(m),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), st.to_json());
     std::lock_guard<std::mutex> lock(merge_mutex);
     report.stats.merge(st);
     report.processed_bytes += st.bytes_in;
@@ -210,19 +200,14 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
     if (!any) break;
   }
 
-  Manifest m;
-  m.stage = "curate";
-  m.options_json = opts;
-  m.inputs = inputs;
+  Manifest m = plan_stage("curate", opts, inputs);
   for (size_t i = 0; i < files.size(); ++i) {
     std::string name = shard_name(i, o.extension);
     FileEntry e = describe_file((fs::path(o.output_dir) / name).string(), name);
     m.outputs.push_back(e);
   }
-  m.seconds = std::chrono::duration<double>(end - start).count();
-  m.stats_json = report.stats.to_json();
-  write_file_atomic((fs::path(o.output_dir) / "report.json").string(), report.to_json());
-  write_manifest(o.output_dir, m);
+  publish_stage(o.output_dir, std::move(m), std::chrono::duration<double>(end - start).count(),
+                report.stats.to_json(), report.to_json());
   return report;
 }
 

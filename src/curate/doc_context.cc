@@ -61,7 +61,7 @@ const std::vector<DocContext::Line>& DocContext::nonblank_lines() {
 
 const std::vector<text::WordSpan>& DocContext::words() {
   if (!(analysed_ & kWords)) {
-    segmenter_.segment(text_, words_);
+    segmenter_.segment(text_, text::AsciiWordRule::Uax29, words_);
     analysed_ |= kWords;
   }
   return words_;

@@ -64,7 +64,6 @@ class DocContext {
   }
 
  private:
-  void bind(const corpus::Document& doc);
   const ProfileMap& profiles_;
   const Profile* default_profile_;
   const corpus::Document* doc_ = nullptr;

@@ -298,7 +298,7 @@ HtmlText extract_html_text(std::string_view html, const HtmlOptions& o) {
     size_t len = text_length(p.text);
     size_t chars = utf8_chars(p.text);
     double link_density = chars ? static_cast<double>(p.link_chars) / static_cast<double>(chars) : 0;
-    seg.segment(p.text, words);
+    seg.segment(p.text, text::AsciiWordRule::Uax29, words);
     size_t sw = 0;
     for (const auto& w : words) {
       lower = ascii_lower(std::string_view(p.text).substr(w.begin, w.size));

@@ -28,7 +28,7 @@ void LidOptions::visit(ParamVisitor& v) {
 
 void fasttext_words(std::string_view text, text::WordSegmenter& seg, std::string& out) {
   static thread_local std::vector<text::WordSpan> words;
-  seg.segment(text, words);
+  seg.segment(text, text::AsciiWordRule::Uax29, words);
   out.clear();
   for (const auto& w : words) {
     if (!out.empty()) out.push_back(' ');

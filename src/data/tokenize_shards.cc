@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/atomic_file.h"
 #include "core/hash.h"
-#include "core/manifest.h"
+#include "core/stage_output.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/thread_pool.h"
@@ -98,7 +98,7 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   make_dirs(o.output);
   // A rerun replaces the previous output: shards it would not overwrite (a shorter run, no
   // validation split this time) must not stay behind for readers that take the whole folder.
-  std::remove((o.output + "/manifest.json").c_str());
+  retract_stage(o.output);
   std::error_code ec;
   std::vector<std::filesystem::path> stale;
   for (auto it = std::filesystem::directory_iterator(o.output, ec); !ec && it != std::filesystem::directory_iterator();
@@ -155,24 +155,23 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   r.val_tokens = val.tokens;
   r.shards = train.done.size() + val.done.size();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  Manifest m;
-  m.stage = "tokenize";
-  m.options_json = "{\"tokenizer_hash\":\"" + hash.hex() + "\",\"eos\":" + std::to_string(eos) +
-                   ",\"bos\":" + (bos_on ? std::to_string(bos) : std::string("null")) +
-                   ",\"val_fraction\":" + std::to_string(o.val_fraction) +
-                   ",\"max_shard_tokens\":" + std::to_string(o.max_shard_tokens) + "}";
-  for (auto& f : files) m.inputs.push_back(describe_file(f));
-  std::string tok_json = o.tokenizer.size() > 5 && o.tokenizer.substr(o.tokenizer.size() - 5) == ".json"
-                             ? o.tokenizer
-                             : o.tokenizer + "/tokenizer.json";
-  m.inputs.push_back(describe_file(tok_json));
+  const std::string options_json =
+      "{\"tokenizer_hash\":\"" + hash.hex() + "\",\"eos\":" + std::to_string(eos) +
+      ",\"bos\":" + (bos_on ? std::to_string(bos) : std::string("null")) +
+      ",\"val_fraction\":" + std::to_string(o.val_fraction) +
+      ",\"max_shard_tokens\":" + std::to_string(o.max_shard_tokens) + "}";
+  std::vector<std::string> inputs = files;
+  inputs.push_back(o.tokenizer.size() > 5 && o.tokenizer.substr(o.tokenizer.size() - 5) == ".json"
+                       ? o.tokenizer
+                       : o.tokenizer + "/tokenizer.json");
+  Manifest m = plan_stage("tokenize", options_json, inputs);
   m.outputs = train.done;
   m.outputs.insert(m.outputs.end(), val.done.begin(), val.done.end());
-  m.seconds = r.seconds;
-  m.stats_json = "{\"docs\":" + std::to_string(r.docs) + ",\"train_tokens\":" + std::to_string(r.train_tokens) +
-                 ",\"val_tokens\":" + std::to_string(r.val_tokens) + ",\"train_docs\":" +
-                 std::to_string(r.train_docs) + ",\"val_docs\":" + std::to_string(r.val_docs) + "}";
-  write_manifest(o.output, m);
+  const std::string stats_json =
+      "{\"docs\":" + std::to_string(r.docs) + ",\"train_tokens\":" + std::to_string(r.train_tokens) +
+      ",\"val_tokens\":" + std::to_string(r.val_tokens) + ",\"train_docs\":" + std::to_string(r.train_docs) +
+      ",\"val_docs\":" + std::to_string(r.val_docs) + "}";
+  publish_stage(o.output, std::move(m), r.seconds, stats_json);
   return r;
 }
 

@@ -113,6 +113,38 @@ uint32_t count_chars(const unsigned char* p, size_t n) {
   return c;
 }
 
+// [A-Za-z0-9]: the word characters of AsciiWordRule::AlnumRuns.
+inline bool is_alnum(unsigned char c) { return (kClass[c] & (kLetter | kDigit)) != 0 && c != '@'; }
+
+// The AlnumRuns rule's pieces: calls ascii(at, chunk) for every whitespace-delimited chunk of
+// `s` that is all ASCII and other(at, chunk) for the other chunks; `at` is the chunk's offset.
+template <class Ascii, class Other>
+void for_each_chunk(std::string_view s, Ascii&& ascii, Other&& other) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    while (i < n && (kClass[p[i]] & kSpace)) ++i;
+    size_t end = i;
+    while (end < n && !(kClass[p[end]] & kSpace)) ++end;
+    if (next_non_ascii(p, i, end) == end) ascii(i, s.substr(i, end - i));
+    else other(i, s.substr(i, end - i));
+    i = end;
+  }
+}
+
+// Calls fn(begin, end) for every run of [A-Za-z0-9] in an ASCII chunk.
+template <class Fn>
+void for_each_alnum_run(std::string_view chunk, Fn&& fn) {
+  const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
+  for (size_t j = 0; j < chunk.size();) {
+    while (j < chunk.size() && !is_alnum(p[j])) ++j;
+    size_t k = j;
+    while (k < chunk.size() && is_alnum(p[k])) ++k;
+    if (k > j) fn(j, k);
+    j = k;
+  }
+}
+
 // ASCII stretches between islands shorter than this are left inside the island: a call into ICU
 // costs about as much as this many bytes of ICU segmentation.
 constexpr size_t kMinGap = 32;
@@ -151,7 +183,48 @@ struct WordSegmenter::Impl {
 WordSegmenter::WordSegmenter() : impl_(std::make_unique<Impl>()) {}
 WordSegmenter::~WordSegmenter() = default;
 
-void WordSegmenter::segment(std::string_view text, std::vector<WordSpan>& out) {
+void WordSegmenter::segment(std::string_view text, AsciiWordRule rule, std::vector<WordSpan>& out) {
+  if (rule == AsciiWordRule::Uax29) return segment_uax29(text, out);
+  out.clear();
+  if (text.size() > UINT32_MAX) text = text.substr(0, UINT32_MAX);
+  for_each_chunk(
+      text,
+      [&](size_t at, std::string_view chunk) {
+        for_each_alnum_run(chunk, [&](size_t b, size_t e) {
+          bool digits = true;
+          for (size_t k = b; k < e; ++k) digits = digits && (kClass[static_cast<unsigned char>(chunk[k])] & kDigit);
+          auto n = static_cast<uint32_t>(e - b);
+          out.push_back({static_cast<uint32_t>(at + b), n, digits ? WordKind::Number : WordKind::Letter, n});
+        });
+      },
+      [&](size_t at, std::string_view chunk) {
+        segment_uax29(chunk, chunk_words_);
+        for (WordSpan w : chunk_words_) {
+          w.begin += static_cast<uint32_t>(at);
+          out.push_back(w);
+        }
+      });
+}
+
+void WordSegmenter::segment(std::string_view text, AsciiWordRule rule, std::vector<std::string_view>& out) {
+  out.clear();
+  if (rule == AsciiWordRule::Uax29) {
+    segment_uax29(text, chunk_words_);
+    for (const WordSpan& w : chunk_words_) out.push_back(text.substr(w.begin, w.size));
+    return;
+  }
+  for_each_chunk(
+      text,
+      [&](size_t, std::string_view chunk) {
+        for_each_alnum_run(chunk, [&](size_t b, size_t e) { out.push_back(chunk.substr(b, e - b)); });
+      },
+      [&](size_t, std::string_view chunk) {
+        segment_uax29(chunk, chunk_words_);
+        for (const WordSpan& w : chunk_words_) out.push_back(chunk.substr(w.begin, w.size));
+      });
+}
+
+void WordSegmenter::segment_uax29(std::string_view text, std::vector<WordSpan>& out) {
   out.clear();
   if (text.size() > UINT32_MAX) text = text.substr(0, UINT32_MAX);
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());

@@ -68,7 +68,7 @@ StatsReport tokenizer_stats(const std::vector<std::string>& files, const StatsOp
         r.id = d.id;
         r.per_tok.assign(T, {});
         thread_local std::vector<text::WordSpan> words;
-        segs[worker].segment(d.text, words);
+        segs[worker].segment(d.text, text::AsciiWordRule::Uax29, words);
         std::vector<uint32_t> ids;
         for (size_t t = 0; t < T; ++t) {
           LangStats& s = r.per_tok[t];

@@ -61,7 +61,7 @@ TEST(CurateReference, WordsMatchIcuOnMixedText) {
   std::vector<WordSpan> fast, icu;
   for (int k = 0; k < 4000; ++k) {
     std::string t = random_text(rng, 1 + rng() % (k % 10 == 0 ? 300 : 30));
-    seg.segment(t, fast);
+    seg.segment(t, nlm::text::AsciiWordRule::Uax29, fast);
     seg.segment_icu(t, icu);
     ASSERT_TRUE(same_words(fast, icu)) << "text: " << t;
   }
@@ -77,7 +77,7 @@ TEST(CurateReference, AsciiWordKindsMatchIcu) {
   for (int k = 0; k < 20000; ++k) {
     std::string t;
     for (size_t n = 1 + rng() % 8; n > 0; --n) t += alphabet[rng() % alphabet.size()];
-    seg.segment(t, fast);
+    seg.segment(t, nlm::text::AsciiWordRule::Uax29, fast);
     seg.segment_icu(t, icu);
     ASSERT_TRUE(same_words(fast, icu)) << "text: '" << t << "'";
   }

@@ -21,12 +21,13 @@
 #include "core/line_reader.h"
 #include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
 #include "curate/dedup/shingles.h"
-#include "curate/dedup/stage_output.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 #include "text/utf8.h"
+#include "text/words.h"
 
 namespace nlm::dedup {
 namespace {
@@ -39,8 +40,10 @@ struct Tokens {
   std::vector<uint64_t> hashes;
 };
 
-void tokenize(std::string_view text, text::DedupWordSplitter& splitter, std::string& buf, Tokens& t) {
-  splitter.split(text, t.words);
+// Dedup's word rule (AsciiWordRule::AlnumRuns), so benchmark and training n-grams match across
+// punctuation variants as dedup shingles do.
+void tokenize(std::string_view text, text::WordSegmenter& splitter, std::string& buf, Tokens& t) {
+  splitter.segment(text, text::AsciiWordRule::AlnumRuns, t.words);
   t.hashes.resize(t.words.size());
   for (size_t i = 0; i < t.words.size(); ++i) {
     text::dedup_normalize(t.words[i], buf);
@@ -114,72 +117,197 @@ std::string DecontamResult::summary() const {
          " malformed records";
 }
 
-DecontamResult run_decontam(const std::vector<std::string>& files, const DecontamOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
-  DecontamResult result;
+namespace {
+
+void check_options(const DecontamOptions& options) {
   if (options.benchmarks.empty()) usage_error("no benchmark files given", "--benchmark", "name the test-set JSONL files");
   if (options.ngram < 1 || options.ngram > 64) usage_error("n-gram length must be 1..64", "--ngram");
   for (const auto& b : options.benchmarks)
     if (!std::filesystem::is_regular_file(b)) usage_error("benchmark file not found", b, "check the --benchmark path");
-  Manifest manifest = begin_stage("decontam", options_json(options), files, options.shards.dir, options.force,
-                                  result.up_to_date, options.benchmarks);
-  if (result.up_to_date) return result;
+}
+
+// The benchmark n-gram tables and what one training document does against them: one method per
+// step, in the order run_decontam calls them.
+class Decontaminator {
+ public:
+  Decontaminator(const DecontamOptions& options, DecontamResult& result)
+      : options_(options), result_(result), n_(static_cast<size_t>(options.ngram)) {}
 
   // Benchmark n-grams; items shorter than n words go to a table of their own length.
-  const size_t n = static_cast<size_t>(options.ngram);
-  std::map<size_t, NgramTable> tables;
-  std::vector<std::string> item_names;
-  text::DedupWordSplitter splitter;
-  std::string buf;
-  Tokens tok;
-  for (const auto& path : options.benchmarks) {
-    auto in = InputStream::open(path);
-    LineReader lines(*in);
-    std::string_view line;
-    while (lines.next(line)) {
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) {
-        ++result.bad_items;
-        continue;
+  void load_benchmarks() {
+    for (const auto& path : options_.benchmarks) {
+      auto in = InputStream::open(path);
+      LineReader lines(*in);
+      std::string_view line;
+      while (lines.next(line)) {
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+          ++result_.bad_items;
+          continue;
+        }
+        add_item(j, path, lines.line_number());
       }
-      std::vector<std::string> strings;
-      if (options.fields.empty()) {
-        collect_strings(j, strings);
-      } else {
-        for (const auto& f : options.fields)
-          if (j.contains(f)) collect_strings(j[f], strings);
-      }
-      std::string name = path + ":" + std::to_string(lines.line_number());
-      if (j.contains(options.item_id_field)) {
-        const auto& id = j[options.item_id_field];
-        name = id.is_string() ? id.get<std::string>() : id.dump();
-      }
-      const auto item = static_cast<uint32_t>(item_names.size());
-      item_names.push_back(name);
-      for (auto& s : strings) {
-        text::utf8_repair_inplace(s);
-        tokenize(s, splitter, buf, tok);
-        if (tok.hashes.empty()) continue;
-        size_t width = std::min(n, tok.hashes.size());
-        auto& table = tables[width];
-        for (size_t i = 0; i + width <= tok.hashes.size(); ++i)
-          table.emplace(combine_word_hashes(tok.hashes.data() + i, width), item);
+    }
+    result_.items = item_names_.size();
+    for (auto& [w, t] : tables_) result_.item_ngrams += t.size();
+    item_docs_.assign(item_names_.size(), 0);
+  }
+
+  // Looks for benchmark n-grams in `doc` and applies the action; false when the document is dropped.
+  bool process(corpus::Document& doc) {
+    find_matches(doc.text);
+    if (items_.empty()) return true;
+    ++result_.docs_matched;
+    std::sort(items_.begin(), items_.end());
+    items_.erase(std::unique(items_.begin(), items_.end()), items_.end());
+    for (uint32_t it : items_) ++item_docs_[it];
+    switch (options_.action) {
+      case DecontamAction::Drop:
+        ++result_.docs_dropped;
+        result_.bytes_removed += doc.text.size();
+        return false;
+      case DecontamAction::Flag:
+        flag(doc);
+        return true;
+      default:
+        return cut(doc);
+    }
+  }
+
+  // Matched benchmark items, most matched documents first.
+  void report_matched_items() {
+    for (size_t i = 0; i < item_docs_.size(); ++i)
+      if (item_docs_[i]) result_.matched_items.emplace_back(item_names_[i], item_docs_[i]);
+    std::stable_sort(result_.matched_items.begin(), result_.matched_items.end(),
+                     [](auto& a, auto& b) { return a.second > b.second; });
+  }
+
+ private:
+  // One benchmark item (a JSON object): its strings' n-grams go to the tables.
+  void add_item(const nlohmann::json& j, const std::string& path, uint64_t line_number) {
+    std::vector<std::string> strings;
+    if (options_.fields.empty()) {
+      collect_strings(j, strings);
+    } else {
+      for (const auto& f : options_.fields)
+        if (j.contains(f)) collect_strings(j[f], strings);
+    }
+    std::string name = path + ":" + std::to_string(line_number);
+    if (j.contains(options_.item_id_field)) {
+      const auto& id = j[options_.item_id_field];
+      name = id.is_string() ? id.get<std::string>() : id.dump();
+    }
+    const auto item = static_cast<uint32_t>(item_names_.size());
+    item_names_.push_back(name);
+    for (auto& s : strings) {
+      text::utf8_repair_inplace(s);
+      tokenize(s, splitter_, buf_, tok_);
+      if (tok_.hashes.empty()) continue;
+      size_t width = std::min(n_, tok_.hashes.size());
+      auto& table = tables_[width];
+      for (size_t i = 0; i + width <= tok_.hashes.size(); ++i)
+        table.emplace(combine_word_hashes(tok_.hashes.data() + i, width), item);
+    }
+  }
+
+  // The items whose n-grams occur in `text` (with repeats), and the byte spans they cover.
+  void find_matches(const std::string& text) {
+    tokenize(text, splitter_, buf_, tok_);
+    spans_.clear();
+    items_.clear();
+    for (auto& [width, table] : tables_) {
+      for (size_t i = 0; i + width <= tok_.hashes.size(); ++i) {
+        auto it = table.find(combine_word_hashes(tok_.hashes.data() + i, width));
+        if (it == table.end()) continue;
+        items_.push_back(it->second);
+        size_t b = static_cast<size_t>(tok_.words[i].data() - text.data());
+        size_t e = static_cast<size_t>(tok_.words[i + width - 1].data() + tok_.words[i + width - 1].size() - text.data());
+        spans_.emplace_back(b, e);
       }
     }
   }
-  result.items = item_names.size();
-  for (auto& [w, t] : tables) result.item_ngrams += t.size();
-  std::vector<uint64_t> item_docs(item_names.size(), 0);
 
+  // Names the matched items in the flag field.
+  void flag(corpus::Document& doc) const {
+    std::string arr = "[";
+    for (size_t k = 0; k < items_.size(); ++k) {
+      if (k) arr += ",";
+      append_json_string(arr, item_names_[items_[k]]);
+    }
+    doc.set_field(options_.flag_field, arr + "]");
+  }
+
+  // Widens and merges the matched spans and keeps what lies between them; false when nothing
+  // worth keeping is left (too many pieces, or all too short).
+  bool cut(corpus::Document& doc) {
+    for (auto& [b, e] : spans_) {
+      b = step_chars(doc.text, b, options_.remove_chars, -1);
+      e = step_chars(doc.text, e, options_.remove_chars, +1);
+    }
+    std::sort(spans_.begin(), spans_.end());
+    std::vector<std::pair<size_t, size_t>> merged;
+    for (auto s : spans_) {
+      if (!merged.empty() && s.first <= merged.back().second) merged.back().second = std::max(merged.back().second, s.second);
+      else merged.push_back(s);
+    }
+    std::vector<std::string_view> pieces;
+    size_t pos = 0;
+    for (auto [b, e] : merged) {
+      if (b > pos) pieces.push_back(std::string_view(doc.text).substr(pos, b - pos));
+      pos = e;
+    }
+    if (pos < doc.text.size()) pieces.push_back(std::string_view(doc.text).substr(pos));
+    out_.clear();
+    if (pieces.size() <= options_.max_splits) {
+      for (auto p : pieces) {
+        if (count_chars(p) < options_.min_piece_chars) continue;
+        if (!out_.empty()) out_ += "\n\n";
+        out_.append(p);
+      }
+    }
+    result_.bytes_removed += doc.text.size() - std::min(doc.text.size(), out_.size());
+    if (out_.empty()) {
+      ++result_.docs_dropped;
+      return false;
+    }
+    ++result_.docs_cut;
+    doc.text.swap(out_);
+    return true;
+  }
+
+  const DecontamOptions& options_;
+  DecontamResult& result_;
+  const size_t n_;
+  std::map<size_t, NgramTable> tables_;  // by n-gram width
+  std::vector<std::string> item_names_;
+  std::vector<uint64_t> item_docs_;      // matched documents per item
+  text::WordSegmenter splitter_;
+  std::string buf_, out_;
+  Tokens tok_;
+  std::vector<std::pair<size_t, size_t>> spans_;
+  std::vector<uint32_t> items_;
+};
+
+}  // namespace
+
+DecontamResult run_decontam(const std::vector<std::string>& files, const DecontamOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  DecontamResult result;
+  check_options(options);
+  std::vector<std::string> inputs = files;
+  inputs.insert(inputs.end(), options.benchmarks.begin(), options.benchmarks.end());
+  Manifest manifest = plan_stage("decontam", options_json(options), inputs);
+  result.up_to_date = finished_stage(options.shards.dir, manifest, options.force).has_value();
+  if (result.up_to_date) return result;
+
+  Decontaminator decontam(options, result);
+  decontam.load_benchmarks();
   corpus::ShardWriter writer(options.shards);
   {
     Progress progress("decontam", corpus::total_size(files));
     corpus::Diagnostics diag(options.read.max_reported, options.read.strict);
     corpus::Document doc;
-    std::vector<std::pair<size_t, size_t>> spans;
-    std::vector<uint32_t> items;
-    std::string out;
     for (const auto& file : files) {
       corpus::DocumentReader reader(file, options.read, &diag);
       uint64_t last = 0;
@@ -188,72 +316,7 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
         last = reader.raw_bytes_read();
         ++result.docs_in;
         result.bytes_in += doc.text.size();
-        tokenize(doc.text, splitter, buf, tok);
-        spans.clear();
-        items.clear();
-        for (auto& [width, table] : tables) {
-          for (size_t i = 0; i + width <= tok.hashes.size(); ++i) {
-            auto it = table.find(combine_word_hashes(tok.hashes.data() + i, width));
-            if (it == table.end()) continue;
-            items.push_back(it->second);
-            size_t b = static_cast<size_t>(tok.words[i].data() - doc.text.data());
-            size_t e = static_cast<size_t>(tok.words[i + width - 1].data() + tok.words[i + width - 1].size() - doc.text.data());
-            spans.emplace_back(b, e);
-          }
-        }
-        if (!items.empty()) {
-          ++result.docs_matched;
-          std::sort(items.begin(), items.end());
-          items.erase(std::unique(items.begin(), items.end()), items.end());
-          for (uint32_t it : items) ++item_docs[it];
-          if (options.action == DecontamAction::Drop) {
-            ++result.docs_dropped;
-            result.bytes_removed += doc.text.size();
-            continue;
-          }
-          if (options.action == DecontamAction::Flag) {
-            std::string arr = "[";
-            for (size_t k = 0; k < items.size(); ++k) {
-              if (k) arr += ",";
-              append_json_string(arr, item_names[items[k]]);
-            }
-            doc.set_field(options.flag_field, arr + "]");
-          } else {
-            // Widen, merge, and keep what lies between the cut spans.
-            for (auto& [b, e] : spans) {
-              b = step_chars(doc.text, b, options.remove_chars, -1);
-              e = step_chars(doc.text, e, options.remove_chars, +1);
-            }
-            std::sort(spans.begin(), spans.end());
-            std::vector<std::pair<size_t, size_t>> merged;
-            for (auto s : spans) {
-              if (!merged.empty() && s.first <= merged.back().second) merged.back().second = std::max(merged.back().second, s.second);
-              else merged.push_back(s);
-            }
-            std::vector<std::string_view> pieces;
-            size_t pos = 0;
-            for (auto [b, e] : merged) {
-              if (b > pos) pieces.push_back(std::string_view(doc.text).substr(pos, b - pos));
-              pos = e;
-            }
-            if (pos < doc.text.size()) pieces.push_back(std::string_view(doc.text).substr(pos));
-            out.clear();
-            if (pieces.size() <= options.max_splits) {
-              for (auto p : pieces) {
-                if (count_chars(p) < options.min_piece_chars) continue;
-                if (!out.empty()) out += "\n\n";
-                out.append(p);
-              }
-            }
-            result.bytes_removed += doc.text.size() - std::min(doc.text.size(), out.size());
-            if (out.empty()) {
-              ++result.docs_dropped;
-              continue;
-            }
-            ++result.docs_cut;
-            doc.text.swap(out);
-          }
-        }
+        if (!decontam.process(doc)) continue;
         ++result.docs_out;
         result.bytes_out += doc.text.size();
         writer.write(doc);
@@ -262,12 +325,11 @@ DecontamResult run_decontam(const std::vector<std::string>& files, const Deconta
     }
     progress.finish();
   }
-  for (size_t i = 0; i < item_docs.size(); ++i)
-    if (item_docs[i]) result.matched_items.emplace_back(item_names[i], item_docs[i]);
-  std::stable_sort(result.matched_items.begin(), result.matched_items.end(),
-                   [](auto& a, auto& b) { return a.second > b.second; });
+  decontam.report_matched_items();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  manifest.outputs = writer.close();
+  const std::string report = result.to_json();
+  publish_stage(options.shards.dir, std::move(manifest), result.seconds, report, report + "\n");
   return result;
 }
 

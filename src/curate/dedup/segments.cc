@@ -8,17 +8,17 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/external_sort.h"
 #include "core/options.h"
 #include "curate/dedup/options.h"
 #include "core/hash.h"
 #include "core/manifest.h"
 #include "core/progress.h"
+#include "core/stage_output.h"
 #include "core/thread_pool.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
-#include "curate/dedup/external_sort.h"
-#include "curate/dedup/stage_output.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
 
 namespace nlm::dedup {
 namespace {
@@ -102,8 +102,8 @@ std::string SegmentDedupResult::summary() const {
 SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, const SegmentDedupOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   SegmentDedupResult result;
-  Manifest manifest = begin_stage("dedup.lines", options_json(options), files, options.shards.dir, options.force,
-                                  result.up_to_date);
+  Manifest manifest = plan_stage("dedup.lines", options_json(options), files);
+  result.up_to_date = finished_stage(options.shards.dir, manifest, options.force).has_value();
   if (result.up_to_date) return result;
   if (files.size() >= (1ull << 31)) usage_error("too many input files", "dedup-lines");
   const std::string spill_dir = options.shards.dir + "/.dedup-spill";
@@ -224,7 +224,9 @@ SegmentDedupResult run_segment_dedup(const std::vector<std::string>& files, cons
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::error_code ec;
   std::filesystem::remove_all(spill_dir, ec);
-  publish_stage(writer, std::move(manifest), options.shards.dir, result.seconds, result.to_json());
+  manifest.outputs = writer.close();
+  const std::string report = result.to_json();
+  publish_stage(options.shards.dir, std::move(manifest), result.seconds, report, report + "\n");
   return result;
 }
 

@@ -34,7 +34,7 @@ void Shingler::shingles(std::string_view text, std::vector<uint64_t>& out) {
   out.clear();
   const size_t n = static_cast<size_t>(std::max(1, params_.ngram));
   if (params_.shingle == ShingleKind::Word) {
-    words_.split(text, tokens_);
+    words_.segment(text, text::AsciiWordRule::AlnumRuns, tokens_);
     word_hashes_.resize(tokens_.size());
     for (size_t i = 0; i < tokens_.size(); ++i) word_hashes_[i] = hash64(tokens_[i], params_.seed);
     const size_t m = word_hashes_.size();

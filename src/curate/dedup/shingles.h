@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "curate/dedup/options.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
+#include "text/words.h"
 
 namespace nlm::dedup {
 
@@ -23,7 +24,7 @@ class Shingler {
 
  private:
   MinHashParams params_;
-  text::DedupWordSplitter words_;
+  text::WordSegmenter words_;
   std::vector<std::string_view> tokens_;
   std::vector<uint64_t> word_hashes_;
   std::vector<uint32_t> boundaries_;

@@ -3,11 +3,11 @@
 
 #include <random>
 
-#include "curate/dedup/external_sort.h"
-#include "curate/dedup/union_find.h"
+#include "core/external_sort.h"
+#include "core/union_find.h"
 #include "test_util.h"
 
-namespace nlm::dedup {
+namespace nlm {
 namespace {
 
 struct Rec {
@@ -70,4 +70,4 @@ TEST(UnionFind, SmallestIndexIsRoot) {
 }
 
 }  // namespace
-}  // namespace nlm::dedup
+}  // namespace nlm

@@ -17,7 +17,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 
-namespace nlm::dedup {
+namespace nlm {
 
 template <class T>
 class ExternalSorter {
@@ -174,4 +174,4 @@ class ExternalSorter {
   std::mutex mutex_;
 };
 
-}  // namespace nlm::dedup
+}  // namespace nlm

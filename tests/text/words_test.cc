@@ -12,7 +12,7 @@ using nlm::text::WordSpan;
 std::vector<std::string> words_of(const std::string& s) {
   WordSegmenter seg;
   std::vector<WordSpan> w;
-  seg.segment(s, w);
+  seg.segment(s, nlm::text::AsciiWordRule::Uax29, w);
   std::vector<std::string> out;
   for (const auto& x : w) out.push_back(s.substr(x.begin, x.size));
   return out;
@@ -22,7 +22,7 @@ std::vector<std::string> words_of(const std::string& s) {
 std::vector<WordSpan> expect_icu_words(const std::string& text) {
   WordSegmenter seg;
   std::vector<WordSpan> fast, icu;
-  seg.segment(text, fast);
+  seg.segment(text, nlm::text::AsciiWordRule::Uax29, fast);
   seg.segment_icu(text, icu);
   EXPECT_EQ(fast.size(), icu.size());
   for (size_t i = 0; i < std::min(fast.size(), icu.size()); ++i) {
@@ -76,7 +76,7 @@ TEST(CurateWords, KindsAreReported) {
   WordSegmenter seg;
   std::vector<WordSpan> w;
   std::string s = "abc 123 中文";
-  seg.segment(s, w);
+  seg.segment(s, nlm::text::AsciiWordRule::Uax29, w);
   ASSERT_GE(w.size(), 3u);
   EXPECT_EQ(w[0].kind, WordKind::Letter);
   EXPECT_EQ(w[1].kind, WordKind::Number);

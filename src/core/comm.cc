@@ -1,6 +1,6 @@
 // MPI-backed collectives (when NATIVELM_HAVE_MPI) and their one-process equivalents. Message
 // sizes are checked against MPI's int counts so an oversized exchange fails loudly.
-#include "curate/dedup/comm.h"
+#include "core/comm.h"
 
 #include <cstdlib>
 #include <numeric>
@@ -11,7 +11,7 @@
 #include <mpi.h>
 #endif
 
-namespace nlm::dedup {
+namespace nlm {
 namespace {
 
 #ifdef NATIVELM_HAVE_MPI
@@ -153,4 +153,4 @@ void Comm::abort(int code) {
   std::exit(code);
 }
 
-}  // namespace nlm::dedup
+}  // namespace nlm

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-namespace nlm::dedup {
+namespace nlm {
 
 class UnionFind {
  public:
@@ -33,4 +33,4 @@ class UnionFind {
   std::vector<uint32_t> parent_;
 };
 
-}  // namespace nlm::dedup
+}  // namespace nlm

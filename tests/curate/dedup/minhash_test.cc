@@ -8,7 +8,8 @@
 #include "core/error.h"
 #include "curate/dedup/minhash.h"
 #include "curate/dedup/shingles.h"
-#include "text/dedup_words.h"
+#include "text/dedup_normalize.h"
+#include "text/words.h"
 
 namespace nlm::dedup {
 namespace {
@@ -81,11 +82,11 @@ TEST(DedupText, NormalizeFoldsCaseWidthAndSpaces) {
 }
 
 TEST(DedupText, WordsInLatinAndChinese) {
-  text::DedupWordSplitter seg;
+  text::WordSegmenter seg;
   std::vector<std::string_view> w;
-  seg.split("it's 3 cats, (ok)!", w);
+  seg.segment("it's 3 cats, (ok)!", text::AsciiWordRule::AlnumRuns, w);
   EXPECT_EQ(w, (std::vector<std::string_view>{"it", "s", "3", "cats", "ok"}));
-  seg.split("我们今天去银行", w);
+  seg.segment("我们今天去银行", text::AsciiWordRule::AlnumRuns, w);
   ASSERT_GE(w.size(), 3u);  // dictionary break: several words, not one run or single characters
   EXPECT_LT(w.size(), 7u);
   std::string joined;

@@ -1,13 +1,14 @@
-// The few collectives dedup needs to run on MPI ranks, behind an interface free of mpi.h: with
-// one process (or a build without MPI) every call is the trivial local one, so the same code
-// path runs either way. MPI starts only when the process was launched by mpirun/srun.
+// The few collectives a stage needs to run on MPI ranks (dedup routes band keys with them),
+// behind an interface free of mpi.h: with one process (or a build without MPI) every call is the
+// trivial local one, so the same code path runs either way. MPI starts only when the process
+// was launched by mpirun/srun.
 #pragma once
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
-namespace nlm::dedup {
+namespace nlm {
 
 class Comm {
  public:
@@ -45,4 +46,4 @@ std::vector<T> from_bytes(const std::vector<char>& b) {
   return v;
 }
 
-}  // namespace nlm::dedup
+}  // namespace nlm

@@ -1,0 +1,35 @@
+// Sampling rules: greedy with a repetition penalty, top-k with a seed, and min-p.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "model/sampler.h"
+
+namespace nlm::testing {
+namespace {
+
+TEST(Sampler, GreedyTopKAndSeeds) {
+  std::vector<float> logits = {0.1f, 3.0f, 2.9f, -1.0f};
+  model::SamplingOptions g;
+  g.temperature = 0;
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 1);
+  g.repetition_penalty = 2.0;  // 3.0/2 < 2.9: the seen token loses
+  EXPECT_EQ(model::Sampler(g).sample(logits, {1}), 2);
+  model::SamplingOptions k;
+  k.temperature = 1.0;
+  k.top_k = 2;
+  k.top_p = 1.0;
+  k.seed = 5;
+  model::Sampler s(k);
+  std::vector<int> counts(4);
+  for (int i = 0; i < 400; ++i) ++counts[s.sample(logits, {})];
+  EXPECT_EQ(counts[0] + counts[3], 0);
+  EXPECT_GT(counts[1], 100);
+  EXPECT_GT(counts[2], 100);
+  k.min_p = 0.99;  // only the top token survives
+  model::Sampler mp(k);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(mp.sample(logits, {}), 1);
+}
+
+}  // namespace
+}  // namespace nlm::testing

@@ -1,4 +1,5 @@
-// One left-to-right pass with explicit depth counters for {{ }}, {| |} and [[ ]].
+// Wikitext to plain text: an inline pass (a cursor that steps over templates, tables, links and
+// tags, with explicit depth counters for {{ }}, {| |} and [[ ]]), then a line pass.
 #include "curate/wikitext.h"
 
 #include <cctype>
@@ -46,117 +47,163 @@ bool non_text_link(std::string_view target) {
   return false;
 }
 
-std::string inline_pass(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
+std::string inline_pass(std::string_view s);
+
+// The inline pass over wikitext: one left-to-right scan with a cursor. Each step handles one
+// construct at the cursor (and returns true), or returns false when the cursor is not at one;
+// anything no step takes is copied as is.
+class InlinePass {
+ public:
+  explicit InlinePass(std::string_view s) : s_(s) { out_.reserve(s.size()); }
+
+  std::string run() {
+    while (i_ < s_.size()) {
+      if (comment() || dropped_element() || tag() || template_or_table() || wiki_link() || external_link() ||
+          bold_italic() || magic_word() || nbsp())
+        continue;
+      out_.push_back(s_[i_]);
+      ++i_;
+    }
+    return std::move(out_);
+  }
+
+ private:
+  bool at(char a, char b) const { return s_[i_] == a && i_ + 1 < s_.size() && s_[i_ + 1] == b; }
+
   // A construct that filled its line(s) takes its line break with it, so removed markup does not
   // leave blank lines that would read as paragraph breaks.
-  auto eat_line_break = [&](size_t start) {
-    if ((out.empty() || out.back() == '\n') && i < s.size() && s[i] == '\n' &&
-        (start == 0 || s[start - 1] == '\n'))
-      ++i;
-  };
-  while (i < s.size()) {
-    char c = s[i];
-    size_t start = i;
-    if (c == '<') {
-      if (s.compare(i, 4, "<!--") == 0) {
-        size_t e = s.find("-->", i + 4);
-        i = e == std::string_view::npos ? s.size() : e + 3;
-        eat_line_break(start);
-        continue;
-      }
-      // Elements whose content is not prose.
-      bool dropped = false;
-      for (std::string_view tag : {"ref", "gallery", "math", "timeline", "score", "syntaxhighlight",
-                                   "source", "graph", "imagemap", "references"}) {
-        if (istarts(s, i + 1, tag)) {
-          char after = i + 1 + tag.size() < s.size() ? s[i + 1 + tag.size()] : '>';
-          if (after != '>' && after != ' ' && after != '/') continue;
-          size_t gt = s.find('>', i);
-          if (gt == std::string_view::npos) return out;
-          if (s[gt - 1] == '/') {
-            i = gt + 1;
-          } else {
-            std::string close = "</" + std::string(tag);
-            size_t e = i;
-            while ((e = s.find('<', e + 1)) != std::string_view::npos && !istarts(s, e, close)) {
-            }
-            i = e == std::string_view::npos ? s.size() : s.find('>', e) + 1;
-            if (i == 0) i = s.size();
-          }
-          dropped = true;
-          break;
-        }
-      }
-      if (dropped) continue;
-      // Any other tag (<b>, <br />, <span …>): drop the tag, keep the content.
-      size_t gt = s.find('>', i);
-      if (gt != std::string_view::npos && gt - i < 200 &&
-          (std::isalpha(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '/')) {
-        if (istarts(s, i + 1, "br")) out.push_back('\n');
-        i = gt + 1;
-        continue;
-      }
-    }
-    if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-      i = skip_balanced(s, i, "{{", "}}");
-      eat_line_break(start);
-      continue;
-    }
-    if (c == '{' && i + 1 < s.size() && s[i + 1] == '|') {
-      i = skip_balanced(s, i, "{|", "|}");
-      eat_line_break(start);
-      continue;
-    }
-    if (c == '[' && i + 1 < s.size() && s[i + 1] == '[') {
-      size_t end = skip_balanced(s, i, "[[", "]]");
-      std::string_view inner = s.substr(i + 2, end >= i + 4 ? end - i - 4 : 0);
-      i = end;
-      size_t bar = inner.rfind('|');
-      std::string_view target = inner.substr(0, inner.find('|'));
-      if (non_text_link(target)) {
-        eat_line_break(start);
-        continue;
-      }
-      if (target.find(':') != std::string_view::npos && target.size() < 40 &&
-          target.find(' ') == std::string_view::npos && bar == std::string_view::npos)
-        continue;  // interlanguage link such as [[de:Paris]]
-      std::string_view label = bar == std::string_view::npos ? inner : inner.substr(bar + 1);
-      out += inline_pass(label);
-      continue;
-    }
-    if (c == '[' && (istarts(s, i + 1, "http://") || istarts(s, i + 1, "https://") || istarts(s, i + 1, "//"))) {
-      size_t end = s.find(']', i);
-      if (end == std::string_view::npos) end = s.size();
-      std::string_view inner = s.substr(i + 1, end - i - 1);
-      size_t sp = inner.find(' ');
-      if (sp != std::string_view::npos) out += inline_pass(inner.substr(sp + 1));
-      i = end + 1;
-      continue;
-    }
-    if (c == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
-      while (i < s.size() && s[i] == '\'') ++i;  // '' italic, ''' bold, ''''' both
-      continue;
-    }
-    if (c == '_' && s.compare(i, 2, "__") == 0) {  // magic words like __TOC__
-      size_t e = s.find("__", i + 2);
-      if (e != std::string_view::npos && e - i < 30) {
-        i = e + 2;
-        continue;
-      }
-    }
-    if (c == '&' && s.compare(i, 6, "&nbsp;") == 0) {
-      out.push_back(' ');
-      i += 6;
-      continue;
-    }
-    out.push_back(c);
-    ++i;
+  void eat_line_break(size_t start) {
+    if ((out_.empty() || out_.back() == '\n') && i_ < s_.size() && s_[i_] == '\n' &&
+        (start == 0 || s_[start - 1] == '\n'))
+      ++i_;
   }
-  return out;
-}
+
+  // <!-- ... -->
+  bool comment() {
+    if (s_.compare(i_, 4, "<!--") != 0) return false;
+    const size_t start = i_;
+    size_t e = s_.find("-->", i_ + 4);
+    i_ = e == std::string_view::npos ? s_.size() : e + 3;
+    eat_line_break(start);
+    return true;
+  }
+
+  // Elements whose content is not prose, dropped with their content. An unclosed start tag ends
+  // the pass.
+  bool dropped_element() {
+    if (s_[i_] != '<') return false;
+    for (std::string_view tag : {"ref", "gallery", "math", "timeline", "score", "syntaxhighlight",
+                                 "source", "graph", "imagemap", "references"}) {
+      if (!istarts(s_, i_ + 1, tag)) continue;
+      char after = i_ + 1 + tag.size() < s_.size() ? s_[i_ + 1 + tag.size()] : '>';
+      if (after != '>' && after != ' ' && after != '/') continue;
+      size_t gt = s_.find('>', i_);
+      if (gt == std::string_view::npos) {
+        i_ = s_.size();
+        return true;
+      }
+      if (s_[gt - 1] == '/') {
+        i_ = gt + 1;
+      } else {
+        std::string close = "</" + std::string(tag);
+        size_t e = i_;
+        while ((e = s_.find('<', e + 1)) != std::string_view::npos && !istarts(s_, e, close)) {
+        }
+        i_ = e == std::string_view::npos ? s_.size() : s_.find('>', e) + 1;
+        if (i_ == 0) i_ = s_.size();
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // Any other tag (<b>, <br />, <span …>): drop the tag, keep the content.
+  bool tag() {
+    if (s_[i_] != '<') return false;
+    size_t gt = s_.find('>', i_);
+    if (gt == std::string_view::npos || gt - i_ >= 200 ||
+        !(std::isalpha(static_cast<unsigned char>(s_[i_ + 1])) || s_[i_ + 1] == '/'))
+      return false;
+    if (istarts(s_, i_ + 1, "br")) out_.push_back('\n');
+    i_ = gt + 1;
+    return true;
+  }
+
+  // {{template}} and {| table |}, dropped.
+  bool template_or_table() {
+    const size_t start = i_;
+    if (at('{', '{')) i_ = skip_balanced(s_, i_, "{{", "}}");
+    else if (at('{', '|')) i_ = skip_balanced(s_, i_, "{|", "|}");
+    else return false;
+    eat_line_break(start);
+    return true;
+  }
+
+  // [[target|label]]: the label (or the target) as text; files, categories and interlanguage
+  // links are dropped.
+  bool wiki_link() {
+    if (!at('[', '[')) return false;
+    const size_t start = i_;
+    size_t end = skip_balanced(s_, i_, "[[", "]]");
+    std::string_view inner = s_.substr(i_ + 2, end >= i_ + 4 ? end - i_ - 4 : 0);
+    i_ = end;
+    size_t bar = inner.rfind('|');
+    std::string_view target = inner.substr(0, inner.find('|'));
+    if (non_text_link(target)) {
+      eat_line_break(start);
+      return true;
+    }
+    if (target.find(':') != std::string_view::npos && target.size() < 40 &&
+        target.find(' ') == std::string_view::npos && bar == std::string_view::npos)
+      return true;  // interlanguage link such as [[de:Paris]]
+    std::string_view label = bar == std::string_view::npos ? inner : inner.substr(bar + 1);
+    out_ += inline_pass(label);
+    return true;
+  }
+
+  // [http://url label]: the label.
+  bool external_link() {
+    if (s_[i_] != '[' ||
+        !(istarts(s_, i_ + 1, "http://") || istarts(s_, i_ + 1, "https://") || istarts(s_, i_ + 1, "//")))
+      return false;
+    size_t end = s_.find(']', i_);
+    if (end == std::string_view::npos) end = s_.size();
+    std::string_view inner = s_.substr(i_ + 1, end - i_ - 1);
+    size_t sp = inner.find(' ');
+    if (sp != std::string_view::npos) out_ += inline_pass(inner.substr(sp + 1));
+    i_ = end + 1;
+    return true;
+  }
+
+  // '' italic, ''' bold, ''''' both: the quotes go.
+  bool bold_italic() {
+    if (!at('\'', '\'')) return false;
+    while (i_ < s_.size() && s_[i_] == '\'') ++i_;
+    return true;
+  }
+
+  // Magic words such as __TOC__.
+  bool magic_word() {
+    if (s_.compare(i_, 2, "__") != 0) return false;
+    size_t e = s_.find("__", i_ + 2);
+    if (e == std::string_view::npos || e - i_ >= 30) return false;
+    i_ = e + 2;
+    return true;
+  }
+
+  bool nbsp() {
+    if (s_.compare(i_, 6, "&nbsp;") != 0) return false;
+    out_.push_back(' ');
+    i_ += 6;
+    return true;
+  }
+
+  std::string_view s_;
+  std::string out_;
+  size_t i_ = 0;
+};
+
+std::string inline_pass(std::string_view s) { return InlinePass(s).run(); }
 }  // namespace
 
 std::string strip_wikitext(std::string_view wikitext) {

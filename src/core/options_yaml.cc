@@ -24,7 +24,8 @@ std::string full_name(const YamlSource& src, const std::string& key) {
 // The key node (for its line) and value of a dotted key; both invalid when absent.
 struct Found {
   YAML::Node key, value;
-  bool present = false;
+  bool found = false;    // the key is in the mapping
+  bool present = false;  // ... with a non-null value
 };
 
 Found lookup(const YAML::Node& map, const std::string& dotted) {
@@ -38,17 +39,18 @@ Found lookup(const YAML::Node& map, const std::string& dotted) {
     YAML::Node next, key;
     for (const auto& kv : cur)
       if (kv.first.IsScalar() && kv.first.Scalar() == part) {
-        key = kv.first;
-        next = kv.second;
+        key.reset(kv.first);  // reset() rebinds; operator= would write into the tree
+        next.reset(kv.second);
       }
-    if (!key.IsDefined()) return out;
+    if (!key.IsDefined() || key.IsNull()) return out;
     if (dot == std::string::npos) {
-      out.key = key;
-      out.value = next;
+      out.key.reset(key);
+      out.value.reset(next);
+      out.found = true;
       out.present = !next.IsNull();
       return out;
     }
-    cur = next;
+    cur.reset(next);
     rest = rest.substr(dot + 1);
   }
 }
@@ -56,7 +58,7 @@ Found lookup(const YAML::Node& map, const std::string& dotted) {
 // The mapping node a key was last looked for in, for "where" when the key is absent.
 YAML::Node node_for_where(const YAML::Node& map, const std::string& dotted) {
   Found f = lookup(map, dotted);
-  if (f.key.IsDefined()) return f.key;
+  if (f.found) return f.key;
   size_t dot = dotted.rfind('.');
   if (dot != std::string::npos) return node_for_where(map, dotted.substr(0, dot));
   return map;

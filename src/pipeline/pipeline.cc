@@ -33,16 +33,21 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
                 "fix the pipeline file");
   }
   if (!root.IsMap()) usage_error("a pipeline file must be a mapping", path, "see docs/pipeline.md");
-  Fields top(root, "", path);
-  top.only({"name", "work_dir", "inputs", "read", "stages"});
   PipelineSpec spec;
   spec.path = path;
   spec.name = fs::path(path).stem().string();
-  top.read("name", spec.name);
-  top.read("work_dir", spec.work_dir);
-  if (spec.work_dir.empty()) top.fail("work_dir", "is required", "name the folder for stage outputs");
-  top.read("inputs", spec.inputs);
-  if (spec.inputs.empty()) top.fail("inputs", "is required", "list input files, folders or globs");
+  opt::Schema top_schema("");
+  top_schema.add("name", spec.name, "Shown in the report (default: the file name)");
+  top_schema.add("work_dir", spec.work_dir, "Folder of the stage outputs, report.html and report.json");
+  top_schema.add("inputs", spec.inputs, "Raw input files, folders or globs");
+  top_schema.check([&spec] {
+    if (spec.work_dir.empty()) opt::fail("work_dir", "is required", "name the folder for stage outputs");
+    if (spec.inputs.empty()) opt::fail("inputs", "is required", "list input files, folders or globs");
+  });
+  opt::YamlSource top_src{path, ""};
+  opt::apply_yaml(top_schema, root, top_src, {"read", "stages"});
+  opt::named(opt::yaml_namer(root, top_src), [&] { top_schema.resolve(); });
+  Fields top(root, "", path);
 
   opt::Schema read_schema("read");
   corpus::declare(read_schema, spec.read);

@@ -149,6 +149,19 @@ TEST(OptionsYaml, AppliesNestedKeysListsAndUnits) {
   EXPECT_DOUBLE_EQ(d.timeout, 7200);
 }
 
+TEST(OptionsYaml, ReadingNestedKeysLeavesTheDocumentAlone) {
+  Demo d;
+  opt::Schema s("demo");
+  declare(s, d);
+  YAML::Node root = YAML::Load("count: 2\nnested: {depth: 5}\nname: y\n");
+  std::string before = YAML::Dump(root);
+  opt::apply_yaml(s, root, {"cfg.yaml", "demo"});
+  opt::apply_yaml(s, root, {"cfg.yaml", "demo"});
+  EXPECT_EQ(YAML::Dump(root), before);
+  EXPECT_EQ(d.nested_depth, 5);
+  EXPECT_EQ(d.name, "y");
+}
+
 TEST(OptionsYaml, ErrorsNameKeyAndLine) {
   auto err = [](const std::string& yaml) {
     Demo d;
@@ -176,7 +189,7 @@ TEST(OptionsYaml, NamerRenamesLibraryErrors) {
   EXPECT_EQ(problem_of([&] { opt::named(n, [] { opt::fail("memory", "is too small", "raise it"); }); }),
             "error: dedup.memory is too small (p.yaml:2); raise it");
   EXPECT_EQ(problem_of([&] { opt::named(n, [] { opt::fail("bands", "is bad"); }); }),
-            "error: dedup.bands is bad (p.yaml)");
+            "error: dedup.bands is bad (p.yaml:1)");
 }
 
 }  // namespace

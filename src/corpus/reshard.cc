@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/manifest.h"
+#include "core/options.h"
 #include "core/progress.h"
 #include "corpus/inputs.h"
 #include "corpus/reader.h"
@@ -18,18 +19,16 @@ std::string ReshardResult::summary() const {
          std::to_string(read.invalid_utf8_docs) + " documents with invalid UTF-8";
 }
 
+void declare(opt::Schema& s, ReshardOptions& o) {
+  declare(s, o.shards);
+  s.add("level", o.shards.write.level, "Compression level of the shard codec (-1 = the codec's default)").range(-1, 22);
+}
+
 ReshardResult reshard(const std::vector<std::string>& files, const ReshardOptions& options) {
   auto start = std::chrono::steady_clock::now();
   Manifest manifest;
   manifest.stage = "corpus.shard";
-  nlohmann::json opts = {{"format", input_format_name(options.read.format)},
-                         {"text_mode", text_mode_name(options.read.text_mode)},
-                         {"text_field", options.read.text_field},
-                         {"id_field", options.read.id_field},
-                         {"max_docs", options.shards.max_docs},
-                         {"max_bytes", options.shards.max_bytes},
-                         {"extension", options.shards.extension}};
-  manifest.options_json = opts.dump();
+  manifest.options_json = opt::with_member(opt::json_of(options), "read", opt::json_of(options.read));
   for (const auto& f : files) manifest.inputs.push_back(describe_file(f));
 
   ShardWriter writer(options.shards);

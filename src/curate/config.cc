@@ -128,7 +128,7 @@ void apply_profiles(ChainConfig& c, const YAML::Node& profiles, const YAML::Node
         if (step == "base") continue;
         opt::Schema schema(step);
         if (!declare_filter(schema, p, step))
-          usage_error(pname + "." + step + ": '" + step + "' is not a filter step", opt::yaml_where(f.first, file),
+          usage_error(pname + ": '" + step + "' is not a filter step", opt::yaml_where(f.first, file),
                       "use base, gopher_quality, gopher_repetition, c4, fineweb or nemo");
         apply_options(schema, f.second, {file, pname + "." + step});
       }

@@ -1,7 +1,10 @@
-// `nativelm corpus stats|shard`: inspect a corpus, or rewrite it as compressed JSONL shards.
+// `nativelm corpus stats|shard`: inspect a corpus, or rewrite it as compressed JSONL shards. Flags
+// come from the options' declarations (corpus/stats.h, corpus/reshard.h, corpus::declare for
+// reading); this file adds the positional inputs and makes one library call.
+#include <cstdio>
 #include <memory>
 
-#include "cli/command.h"
+#include "cli/option_flags.h"
 #include "cli/read_flags.h"
 #include "corpus/inputs.h"
 #include "corpus/reshard.h"
@@ -14,59 +17,35 @@ using namespace nlm;
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& corpus = cli::group(root, "corpus", "Inspect corpora and rewrite them as JSONL shards");
 
-  {
-    struct Opts {
-      std::vector<std::string> inputs;
-      cli::ReadFlags read;
-      bool json = false;
-    };
-    auto o = std::make_shared<Opts>();
-    auto* sub = corpus.add_subcommand(
-        "stats", "Count documents, bytes, characters, lines, lengths and scripts of a corpus");
-    sub->add_option("inputs", o->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")
-        ->required();
-    cli::add_read_flags(*sub, o->read);
-    sub->add_flag("--json", o->json, "Print JSON instead of a table");
-    actions[sub] = [o] {
-      auto files = corpus::expand_inputs(o->inputs);
-      auto stats = corpus::compute_corpus_stats(files, o->read.resolve());
-      std::string out = o->json ? stats.to_json() : stats.to_table();
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      return 0;
-    };
-  }
+  auto* stats = corpus.add_subcommand(
+      "stats", "Count documents, bytes, characters, lines, lengths and scripts of a corpus");
+  auto s = std::make_shared<cli::Bound<corpus::StatsOptions>>("corpus stats");
+  stats->add_option("inputs", s->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
+  corpus::declare(s->schema, s->options);
+  cli::add_read_options(s->schema, s->options.read);
+  s->bind(*stats);
+  actions[stats] = [s] {
+    if (!s->flags->apply()) return 0;
+    auto result = s->run([&] { return corpus::compute_corpus_stats(corpus::expand_inputs(s->inputs), s->options.read); });
+    std::string out = s->options.json ? result.to_json() : result.to_table();
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  };
 
-  {
-    struct Opts {
-      std::vector<std::string> inputs;
-      cli::ReadFlags read;
-      corpus::ReshardOptions reshard;
-    };
-    auto o = std::make_shared<Opts>();
-    auto* sub = corpus.add_subcommand(
-        "shard", "Read any supported input and write it as JSONL shards with a manifest.json");
-    sub->add_option("inputs", o->inputs, "Files, folders or globs")->required();
-    sub->add_option("-o,--output", o->reshard.shards.dir, "Output folder")->required();
-    sub->add_option("--max-docs", o->reshard.shards.max_docs, "Documents per shard (0 = no cap)")
-        ->capture_default_str();
-    sub->add_option("--max-bytes", o->reshard.shards.max_bytes,
-                    "Uncompressed bytes per shard (0 = no cap)")
-        ->capture_default_str();
-    sub->add_option("--extension", o->reshard.shards.extension,
-                    "Shard file extension; picks the codec: .jsonl, .jsonl.gz, .jsonl.zst, .jsonl.bz2")
-        ->capture_default_str();
-    sub->add_option("--level", o->reshard.shards.write.level, "Compression level (-1 = codec default)")
-        ->capture_default_str();
-    cli::add_read_flags(*sub, o->read);
-    actions[sub] = [o] {
-      o->reshard.read = o->read.resolve();
-      o->reshard.shards.write.text_field = o->reshard.read.text_field;
-      o->reshard.shards.write.id_field = o->reshard.read.id_field;
-      auto result = corpus::reshard(corpus::expand_inputs(o->inputs), o->reshard);
-      std::printf("%s\n", result.summary().c_str());
-      return 0;
-    };
-  }
+  auto* shard = corpus.add_subcommand(
+      "shard", "Read any supported input and write it as JSONL shards with a manifest.json");
+  auto r = std::make_shared<cli::Bound<corpus::ReshardOptions>>("corpus shard");
+  shard->add_option("inputs", r->inputs, "Files, folders or globs")->required();
+  corpus::declare(r->schema, r->options);
+  cli::add_read_options(r->schema, r->options.read, &r->options.shards);
+  r->bind(*shard);
+  shard->get_option("--output")->required();
+  actions[shard] = [r] {
+    if (!r->flags->apply()) return 0;
+    auto result = r->run([&] { return corpus::reshard(corpus::expand_inputs(r->inputs), r->options); });
+    std::printf("%s\n", result.summary().c_str());
+    return 0;
+  };
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// `nativelm lid train`: flags → curate::LidTrainOptions.
+// `nativelm lid train`: flags come from curate::declare(Schema&, LidTrainOptions&) and the read
+// options; this file adds the positional inputs and makes one library call.
+#include <cstdio>
 #include <memory>
 
-#include "cli/command.h"
+#include "cli/option_flags.h"
 #include "cli/read_flags.h"
 #include "corpus/inputs.h"
 #include "curate/lid_train.h"
@@ -12,30 +14,17 @@ using namespace nlm;
 
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& lid = cli::group(root, "lid", "Language identification models");
-  struct Opts {
-    std::vector<std::string> inputs;
-    cli::ReadFlags read;
-    curate::LidTrainOptions train;
-  };
-  auto o = std::make_shared<Opts>();
   auto* sub = lid.add_subcommand(
       "train", "Train a fastText language-ID model from labelled JSONL (use it with curate --lid-model)");
-  sub->add_option("inputs", o->inputs, "Labelled JSONL files, folders or globs")->required();
-  sub->add_option("-o,--output", o->train.output, "Model file to write")->capture_default_str();
-  sub->add_option("--label-field", o->train.label_field, "JSON member with each document's label")
-      ->capture_default_str();
-  sub->add_option("--epoch", o->train.epoch, "Passes over the data")->capture_default_str();
-  sub->add_option("--lr", o->train.lr, "Learning rate")->capture_default_str();
-  sub->add_option("--dim", o->train.dim, "Vector size")->capture_default_str();
-  sub->add_option("--word-ngrams", o->train.word_ngrams, "Word n-gram length")->capture_default_str();
-  sub->add_option("--minn", o->train.minn, "Shortest character n-gram")->capture_default_str();
-  sub->add_option("--maxn", o->train.maxn, "Longest character n-gram")->capture_default_str();
-  sub->add_option("--train-threads", o->train.threads, "Training threads (1 is deterministic)")
-      ->capture_default_str();
-  cli::add_read_flags(*sub, o->read);
-  actions[sub] = [o] {
-    auto result = curate::train_lid(corpus::expand_inputs(o->inputs), o->read.resolve(), o->train);
-    std::printf("%s; model written to %s\n", result.summary().c_str(), o->train.output.c_str());
+  auto c = std::make_shared<cli::Bound<curate::LidTrainOptions>>("lid train");
+  sub->add_option("inputs", c->inputs, "Labelled JSONL files, folders or globs")->required();
+  curate::declare(c->schema, c->options);
+  cli::add_read_options(c->schema, c->options.read);
+  c->bind(*sub);
+  actions[sub] = [c] {
+    if (!c->flags->apply()) return 0;
+    auto result = c->run([&] { return curate::train_lid(corpus::expand_inputs(c->inputs), c->options); });
+    std::printf("%s; model written to %s\n", result.summary().c_str(), c->options.output.c_str());
     return 0;
   };
 }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "core/manifest.h"
+#include "core/options.h"
 #include "core/progress.h"
 #include "core/stage_output.h"
 #include "corpus/inputs.h"
@@ -18,16 +20,15 @@ std::string ReshardResult::summary() const {
          std::to_string(read.invalid_utf8_docs) + " documents with invalid UTF-8";
 }
 
+void declare(opt::Schema& s, ReshardOptions& o) {
+  declare(s, o.shards);
+  s.add("level", o.shards.write.level, "Compression level of the shard codec (-1 = the codec's default)").range(-1, 22);
+}
+
 ReshardResult reshard(const std::vector<std::string>& files, const ReshardOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  nlohmann::json opts = {{"format", input_format_name(options.read.format)},
-                         {"text_mode", text_mode_name(options.read.text_mode)},
-                         {"text_field", options.read.text_field},
-                         {"id_field", options.read.id_field},
-                         {"max_docs", options.shards.max_docs},
-                         {"max_bytes", options.shards.max_bytes},
-                         {"extension", options.shards.extension}};
-  Manifest manifest = plan_stage("corpus.shard", opts.dump(), files);
+  Manifest manifest = plan_stage("corpus.shard",
+                                 opt::with_member(opt::json_of(options), "read", opt::json_of(options.read)), files);
 
   ShardWriter writer(options.shards);
   Diagnostics diag(options.read.max_reported, options.read.strict);

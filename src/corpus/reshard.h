@@ -11,8 +11,13 @@ namespace nlm::corpus {
 
 struct ReshardOptions {
   ReadOptions read;
+  // Output folder, shard size caps, extension and codec level; written records keep the text and
+  // id field names they were read with (cli::add_read_options propagates them).
   ShardOptions shards;
 };
+// Its keys and flags: the shard options (corpus::declare) and the codec level. The read options
+// are added by the caller (cli::add_read_options).
+void declare(opt::Schema& schema, ReshardOptions& options);
 
 struct ReshardResult {
   ReadStats read;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/options.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/thread_pool.h"
@@ -170,6 +171,10 @@ CorpusStats compute_corpus_stats(const std::vector<std::string>& files, const Re
   CorpusStats total;
   for (const auto& s : per_worker) total.merge(s);
   return total;
+}
+
+void declare(opt::Schema& s, StatsOptions& o) {
+  s.add("json", o.json, "Print JSON instead of a table").no_yaml().no_json();
 }
 
 }  // namespace nlm::corpus

@@ -37,4 +37,13 @@ struct CorpusStats {
 // Reads every file (threads from nlm::thread_count()) and totals the stats. Shows progress.
 CorpusStats compute_corpus_stats(const std::vector<std::string>& files, const ReadOptions& options);
 
+// Options of `corpus stats`: how inputs are read, and how the figures are printed.
+struct StatsOptions {
+  ReadOptions read;
+  // Print CorpusStats::to_json() instead of the table.
+  bool json = false;
+};
+// Its flags (the read options come from cli::add_read_options / corpus::declare).
+void declare(opt::Schema& schema, StatsOptions& options);
+
 }  // namespace nlm::corpus

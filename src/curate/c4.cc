@@ -4,22 +4,23 @@
 
 #include <algorithm>
 
+#include "core/options.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
 namespace nlm::curate {
 
-void C4Options::visit(ParamVisitor& v) {
-  v.on("filter_no_terminal_punct", filter_no_terminal_punct, "drop lines without terminal punctuation");
-  v.on("terminal_punctuation", terminal_punctuation, "what counts as terminal punctuation");
-  v.on("min_words_per_line", min_words_per_line, "drop lines with fewer words");
-  v.on("max_word_length", max_word_length, "drop lines with a longer token (code points)");
-  v.on("min_sentences", min_sentences, "reject documents with fewer sentences left");
-  v.on("remove_citations", remove_citations, "remove [1], [edit], [citation needed]");
-  v.on("filter_lorem_ipsum", filter_lorem_ipsum, "reject documents with lorem ipsum");
-  v.on("filter_javascript", filter_javascript, "drop lines mentioning javascript");
-  v.on("filter_curly_bracket", filter_curly_bracket, "reject documents with '{'");
-  v.on("filter_policy", filter_policy, "drop terms-of-use / privacy / cookie lines");
+void declare(opt::Schema& s, C4Options& o) {
+  s.add("filter_no_terminal_punct", o.filter_no_terminal_punct, "Drop lines without terminal punctuation");
+  s.add("terminal_punctuation", o.terminal_punctuation, "What counts as terminal punctuation");
+  s.add("min_words_per_line", o.min_words_per_line, "Drop lines with fewer words").min(0);
+  s.add("max_word_length", o.max_word_length, "Drop lines holding a longer token (code points)").min(1);
+  s.add("min_sentences", o.min_sentences, "Reject documents with fewer sentences left").min(0);
+  s.add("remove_citations", o.remove_citations, "Remove [1], [edit] and [citation needed]");
+  s.add("filter_lorem_ipsum", o.filter_lorem_ipsum, "Reject documents containing lorem ipsum");
+  s.add("filter_javascript", o.filter_javascript, "Drop lines mentioning javascript");
+  s.add("filter_curly_bracket", o.filter_curly_bracket, "Reject documents containing '{'");
+  s.add("filter_policy", o.filter_policy, "Drop terms-of-use, privacy and cookie policy lines");
 }
 
 namespace {

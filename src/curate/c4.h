@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -33,9 +33,10 @@ struct C4Options {
   bool filter_curly_bracket = true;
   // Drop lines about terms of use, privacy and cookie policies.
   bool filter_policy = true;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, C4Options& options);
 
 class C4Filter {
  public:

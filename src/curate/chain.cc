@@ -3,10 +3,11 @@
 #include "curate/chain.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "core/json_escape.h"
+#include "core/options.h"
 
 namespace nlm::curate {
 
@@ -21,49 +22,72 @@ bool is_filter_step(const std::string& s) {
          s == "nemo";
 }
 
-void ChainConfig::validate(const std::string& where) const {
+void ChainConfig::validate() const {
   std::set<std::string> seen;
   for (const auto& s : steps) {
     if (std::find(known_steps().begin(), known_steps().end(), s) == known_steps().end())
-      usage_error("unknown curate step '" + s + "'", where,
-                  "see 'nativelm curate --list-steps'");
-    if (!seen.insert(s).second)
-      usage_error("step '" + s + "' appears twice", where, "list each step once");
+      opt::fail("steps", "has unknown curate step '" + s + "'", "see 'nativelm curate --list-steps'");
+    if (!seen.insert(s).second) opt::fail("steps", "lists step '" + s + "' twice", "list each step once");
   }
   if (!profiles.count("default"))
-    usage_error("no 'default' threshold profile", where, "do not remove 'default'");
+    opt::fail("profiles", "has no 'default' threshold profile", "do not remove 'default'");
+}
+
+bool declare_step(opt::Schema& s, ChainConfig& c, const std::string& name) {
+  if (name == "normalize") declare(s, c.normalize);
+  else if (name == "lid") declare(s, c.lid);
+  else if (name == "pii") declare(s, c.pii);
+  else if (name == "html") declare(s, c.html);
+  else return false;
+  return true;
 }
 
 std::string ChainConfig::to_json() const {
-  using nlohmann::ordered_json;
-  ordered_json j;
-  j["steps"] = steps;
-  auto opts = [](auto o) {
-    return ordered_json::parse(params_to_json([&](ParamVisitor& v) { o.visit(v); }));
+  ChainConfig copy = *this;  // schemas bind to mutable fields
+  auto json_of_step = [&copy](const std::string& name) {
+    opt::Schema s(name);
+    declare_step(s, copy, name);
+    return s.to_json();
   };
-  j["html"] = opts(html);
+  std::string list = "[";
+  for (size_t i = 0; i < steps.size(); ++i) list += (i ? "," : "") + json_quote(steps[i]);
+  std::string j = opt::with_member("{}", "steps", list + "]");
+  j = opt::with_member(j, "html", json_of_step("html"));
   bool any_filter = false;
   for (const auto& s : steps) {
-    if (s == "normalize") j["normalize"] = opts(normalize);
-    else if (s == "lid") j["lid"] = opts(lid);
-    else if (s == "pii") j["pii"] = opts(pii);
-    else any_filter = true;
+    if (is_filter_step(s)) any_filter = true;
+    else j = opt::with_member(j, s, json_of_step(s));
   }
   if (any_filter) {
-    ordered_json p = ordered_json::object();
-    for (const auto& [name, profile] : profiles) {
-      ordered_json one = ordered_json::object();
+    std::string all = "{}";
+    for (auto& [name, profile] : copy.profiles) {
+      std::string one = "{}";
       for (const auto& s : steps) {
-        if (!is_filter_step(s)) continue;
-        Profile copy = profile;
-        one[s] = ordered_json::parse(params_to_json([&](ParamVisitor& v) { copy.visit_step(s, v); }));
+        opt::Schema schema(s);
+        if (declare_filter(schema, profile, s)) one = opt::with_member(one, s, schema.to_json());
       }
-      p[name] = one;
+      all = opt::with_member(all, name, one);
     }
-    j["profiles"] = p;
+    j = opt::with_member(j, "profiles", all);
   }
-  return j.dump();
+  return j;
 }
+
+namespace {
+// "    key: default  # doc (bounds)" for each field.
+std::string describe(const opt::Schema& s, const std::string& indent) {
+  std::string out;
+  for (const auto& f : s.fields()) {
+    std::string doc = f.doc;
+    auto num = [&f](double v) { return f.type == opt::Type::Real ? opt::real_text(v) : std::to_string(static_cast<int64_t>(v)); };
+    if (f.lo && f.hi) doc += " (" + num(*f.lo) + " to " + num(*f.hi) + ")";
+    else if (f.lo) doc += " (at least " + num(*f.lo) + ")";
+    if (f.type == opt::Type::Choice) doc += " (" + f.type_name + ")";
+    out += indent + f.key + ": " + (f.json ? f.json() : json_quote(f.text())) + "  # " + doc + "\n";
+  }
+  return out;
+}
+}  // namespace
 
 std::string describe_steps() {
   std::string out =
@@ -73,17 +97,14 @@ std::string describe_steps() {
   ChainConfig config;
   for (const auto& s : known_steps()) {
     out += "- " + s + ":\n";
-    if (s == "normalize")
-      out += describe_params([&](ParamVisitor& v) { config.normalize.visit(v); }, "    ");
-    else if (s == "lid")
-      out += describe_params([&](ParamVisitor& v) { config.lid.visit(v); }, "    ");
-    else if (s == "pii")
-      out += describe_params([&](ParamVisitor& v) { config.pii.visit(v); }, "    ");
-    else
-      out += describe_params([&](ParamVisitor& v) { defaults.visit_step(s, v); }, "    ");
+    opt::Schema schema(s);
+    if (!declare_step(schema, config, s)) declare_filter(schema, defaults, s);
+    out += describe(schema, "    ");
   }
   out += "- html (extraction of WARC HTML responses, before the steps):\n";
-  out += describe_params([&](ParamVisitor& v) { config.html.visit(v); }, "    ");
+  opt::Schema html("html");
+  declare_step(html, config, "html");
+  out += describe(html, "    ");
   out += "Threshold profiles (filter steps): ";
   for (const auto& [name, p] : config.profiles) out += name + " ";
   out += "\n";

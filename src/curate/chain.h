@@ -1,6 +1,7 @@
 // The chain of curation steps and its configuration. ChainConfig is the one source of truth for
-// what `curate` does: the CLI flags and the YAML config file (config.h) both fill it, and its
-// JSON form goes into manifests so a change of any option reruns the shards it affects.
+// what `curate` does: the CLI flags, the YAML config file and a pipeline's curate stage
+// (config.h) all fill it through the steps' declare() functions, and its JSON form goes into
+// manifests so a change of any option reruns the shards it affects.
 #pragma once
 #include <memory>
 #include <optional>
@@ -35,13 +36,19 @@ struct ChainConfig {
   // HTML main-text extraction of WARC responses (before the steps run).
   HtmlOptions html;
 
-  // Throws a usage nlm::Error for an unknown or repeated step; `where` names the source.
-  void validate(const std::string& where = "curate steps") const;
-  // Canonical JSON of the steps in use and their options (for manifests and report.json).
+  // Throws an opt::OptionError for key "steps" on an unknown or repeated step.
+  void validate() const;
+  // The steps in use and their options, each step's object from its declaration (for manifests
+  // and report.json): {"steps", "html", "normalize"/"lid"/"pii" when in the chain, "profiles"
+  // with each profile's filter steps in the chain}.
   std::string to_json() const;
 };
 
-// Every step and option with its default, as YAML-like text (for `curate --list-steps`).
+// Declares the options of a non-filter step ("normalize", "lid", "pii") of `config`, or of its
+// HTML extraction ("html"); false when `name` is none of these.
+bool declare_step(opt::Schema& schema, ChainConfig& config, const std::string& name);
+
+// Every step and option with its default, from the declarations (for `curate --list-steps`).
 std::string describe_steps();
 
 // One chain per worker thread: steps hold per-thread state (ICU iterators, buffers).

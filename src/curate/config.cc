@@ -1,159 +1,237 @@
-// YAML → ChainConfig through the options' visit() lists, so every key the file accepts is a
-// declared, documented option.
+// YAML → CurateOptions: the plain keys through CurateOptions' schema, and the steps, profiles and
+// html mappings through each step's own declaration (opt::apply_yaml), so a config file and a
+// pipeline stage accept the same keys and report errors with the same names and lines.
 #include "curate/config.h"
 
 #include <yaml-cpp/yaml.h>
 
-#include <set>
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
-#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/options.h"
 
 namespace nlm::curate {
 
 namespace {
-class YamlVisitor : public ParamVisitor {
- public:
-  YamlVisitor(const YAML::Node& node, std::string where) : node_(node), where_(std::move(where)) {}
-  std::set<std::string> seen;
 
-  void on(const char* n, double& v, const char*) override { get(n, v); }
-  void on(const char* n, int64_t& v, const char*) override { get(n, v); }
-  void on(const char* n, bool& v, const char*) override { get(n, v); }
-  void on(const char* n, std::string& v, const char*) override { get(n, v); }
-  void on(const char* n, std::vector<std::string>& v, const char*) override {
-    seen.insert(n);
-    YAML::Node x = node_[n];
-    if (!x) return;
-    if (x.IsScalar()) {
-      v = {x.as<std::string>()};
-      return;
-    }
-    if (!x.IsSequence()) bad(n, "a list of strings");
-    v.clear();
-    for (const auto& e : x) {
-      if (!e.IsScalar()) bad(n, "a list of strings");
-      v.push_back(e.as<std::string>());
-    }
-  }
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string s;
+  for (const auto& x : items) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
 
- private:
-  template <class T>
-  void get(const char* n, T& v) {
-    seen.insert(n);
-    YAML::Node x = node_[n];
-    if (!x) return;
-    try {
-      if (!x.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
-      v = x.as<T>();
-    } catch (const YAML::Exception&) {
-      bad(n, std::is_same_v<T, bool>      ? "true or false"
-             : std::is_same_v<T, int64_t> ? "an integer"
-             : std::is_same_v<T, double>  ? "a number"
-                                          : "a string");
-    }
-  }
-  [[noreturn]] void bad(const char* n, const char* expected) {
-    usage_error(std::string("'") + n + "' must be " + expected, where_, "fix the config file");
-  }
-  const YAML::Node& node_;
-  std::string where_;
-};
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
 
-// Applies a mapping of options with `visit`; unknown keys are errors.
-void apply_options(const YAML::Node& node, const VisitFn& visit, const std::string& where,
-                   const std::set<std::string>& extra_keys = {}) {
-  if (!node || node.IsNull()) return;
-  if (!node.IsMap()) usage_error("options must be a mapping", where, "write key: value pairs");
-  YamlVisitor v(node, where);
-  visit(v);
-  for (const auto& kv : node) {
-    std::string key = kv.first.as<std::string>();
-    if (!v.seen.count(key) && !extra_keys.count(key))
-      usage_error("unknown option '" + key + "'", where, "see 'nativelm curate --list-steps'");
+// How the mapping names a key ("curate.steps.lid" in a pipeline, "steps.lid" in a config file).
+std::string full(const opt::YamlSource& src, const std::string& key) {
+  return src.section.empty() ? key : src.section + "." + key;
+}
+
+// The key node of `key` in `map` (for its line), or an undefined node.
+YAML::Node key_node(const YAML::Node& map, const std::string& key) {
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+// Applies `node` to a schema over one step's options, then runs its checks; errors name
+// `section` and the line.
+void apply_options(opt::Schema& schema, const YAML::Node& node, const opt::YamlSource& src) {
+  opt::apply_yaml(schema, node, src);
+  opt::named(opt::yaml_namer(node, src), [&] { schema.resolve(); });
+}
+
+std::string step_list() { return join(known_steps(), ", "); }
+
+void apply_steps(ChainConfig& c, const YAML::Node& steps, const YAML::Node& key, const opt::YamlSource& src) {
+  const std::string& file = src.file;
+  std::string name = full(src, "steps");
+  if (!steps.IsSequence())
+    usage_error(name + " must be a list of step names or 'name: {options}'", opt::yaml_where(key, file),
+                "steps are: " + step_list());
+  c.steps.clear();
+  for (const auto& item : steps) {
+    std::string step;
+    if (item.IsScalar()) step = item.Scalar();
+    else if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar()) step = item.begin()->first.Scalar();
+    else
+      usage_error(name + ": a step must be a name or 'name: {options}'", opt::yaml_where(item, file),
+                  "steps are: " + step_list());
+    if (std::find(known_steps().begin(), known_steps().end(), step) == known_steps().end())
+      usage_error("unknown curate step '" + step + "' in " + name, opt::yaml_where(item, file),
+                  "steps are: " + step_list() + " (see 'nativelm curate --list-steps')");
+    if (std::find(c.steps.begin(), c.steps.end(), step) != c.steps.end())
+      usage_error(name + " lists step '" + step + "' twice", opt::yaml_where(item, file), "list each step once");
+    c.steps.push_back(step);
+  }
+  for (const auto& item : steps) {
+    if (!item.IsMap()) continue;
+    std::string step = item.begin()->first.Scalar();
+    const YAML::Node& options = item.begin()->second;
+    opt::YamlSource step_src{file, full(src, "steps." + step)};
+    if (is_filter_step(step)) {
+      // A filter's values given in the chain apply to every profile.
+      for (auto& [lang, profile] : c.profiles) {
+        opt::Schema schema(step);
+        declare_filter(schema, profile, step);
+        apply_options(schema, options, step_src);
+      }
+    } else {
+      opt::Schema schema(step);
+      declare_step(schema, c, step);
+      apply_options(schema, options, step_src);
+    }
   }
 }
 
-void apply_step(const std::string& step, const YAML::Node& opts, ChainConfig& c, const std::string& where) {
-  std::string w = where + ": " + step;
-  if (step == "normalize") apply_options(opts, [&](ParamVisitor& v) { c.normalize.visit(v); }, w);
-  else if (step == "lid") apply_options(opts, [&](ParamVisitor& v) { c.lid.visit(v); }, w);
-  else if (step == "pii") apply_options(opts, [&](ParamVisitor& v) { c.pii.visit(v); }, w);
-  else
-    for (auto& [name, profile] : c.profiles)
-      apply_options(opts, [&](ParamVisitor& v) { profile.visit_step(step, v); }, w);
+void apply_profiles(ChainConfig& c, const YAML::Node& profiles, const YAML::Node& key, const opt::YamlSource& src) {
+  const std::string& file = src.file;
+  std::string name = full(src, "profiles");
+  if (!profiles.IsMap())
+    usage_error(name + " must be a mapping of language: thresholds", opt::yaml_where(key, file),
+                "e.g. profiles: {yue: {base: zh, gopher_quality: {min_stop_words: 3}}}");
+  for (const auto& kv : profiles) {
+    std::string lang = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    const YAML::Node& body = kv.second;
+    std::string pname = full(src, "profiles." + lang);
+    if (!body.IsMap() && !body.IsNull())
+      usage_error(pname + " must be a mapping of filter step: thresholds", opt::yaml_where(kv.first, file));
+    std::string base = c.profiles.count(lang) ? lang : "default";
+    if (body.IsMap()) {
+      YAML::Node base_key = key_node(body, "base");
+      if (base_key.IsDefined()) {
+        const YAML::Node& b = body["base"];
+        if (!b.IsScalar()) usage_error(pname + ".base must be a profile name", opt::yaml_where(base_key, file));
+        base = b.Scalar();
+        if (!c.profiles.count(base)) {
+          std::vector<std::string> names;
+          for (const auto& [n, p] : c.profiles) names.push_back(n);
+          usage_error(pname + ".base names unknown profile '" + base + "'", opt::yaml_where(base_key, file),
+                      "profiles are: " + join(names, ", "));
+        }
+      }
+    }
+    Profile p = c.profiles.at(base);
+    if (body.IsMap())
+      for (const auto& f : body) {
+        std::string step = f.first.IsScalar() ? f.first.Scalar() : std::string("?");
+        if (step == "base") continue;
+        opt::Schema schema(step);
+        if (!declare_filter(schema, p, step))
+          usage_error(pname + ": '" + step + "' is not a filter step", opt::yaml_where(f.first, file),
+                      "use base, gopher_quality, gopher_repetition, c4, fineweb or nemo");
+        apply_options(schema, f.second, {file, pname + "." + step});
+      }
+    c.profiles[lang] = std::move(p);
+  }
 }
+
 }  // namespace
 
-void apply_config_yaml(const std::string& yaml, ChainConfig& c, const std::string& where) {
+const std::vector<std::string>& chain_keys() {
+  static const std::vector<std::string> keys = {"steps", "profiles", "html"};
+  return keys;
+}
+
+void apply_chain_yaml(ChainConfig& c, const YAML::Node& node, const opt::YamlSource& src) {
+  if (!node.IsDefined() || !node.IsMap()) return;
+  // In a fixed order (not the file's): filter values in `steps` reach the profiles that
+  // `profiles` then copies from their base.
+  if (YAML::Node key = key_node(node, "steps"); key.IsDefined() && !node["steps"].IsNull())
+    apply_steps(c, node["steps"], key, src);
+  if (YAML::Node key = key_node(node, "html"); key.IsDefined()) {
+    opt::Schema schema("html");
+    declare_step(schema, c, "html");
+    apply_options(schema, node["html"], {src.file, full(src, "html")});
+  }
+  if (YAML::Node key = key_node(node, "profiles"); key.IsDefined() && !node["profiles"].IsNull())
+    apply_profiles(c, node["profiles"], key, src);
+}
+
+void apply_config(opt::Schema& schema, CurateOptions& options, const YAML::Node& node, const opt::YamlSource& src) {
+  apply_chain_yaml(options.chain, node, src);
+  opt::apply_yaml(schema, node, src, chain_keys());
+}
+
+void apply_config_text(opt::Schema& schema, CurateOptions& options, const std::string& yaml,
+                       const opt::YamlSource& src) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
-    usage_error(std::string("invalid YAML: ") + e.what(), where, "fix the config file");
+    usage_error("invalid YAML: " + e.msg,
+                e.mark.line >= 0 ? src.file + ":" + std::to_string(e.mark.line + 1) : src.file,
+                "fix the file's syntax");
   }
-  if (!root || root.IsNull()) return;
-  if (!root.IsMap()) usage_error("the config must be a mapping with 'steps' and/or 'profiles'", where);
-  try {
-    for (const auto& kv : root) {
-      std::string key = kv.first.as<std::string>();
-      if (key != "steps" && key != "profiles" && key != "html")
-        usage_error("unknown key '" + key + "'", where, "the config has 'steps', 'profiles' and 'html'");
-    }
-    if (YAML::Node steps = root["steps"]) {
-      if (!steps.IsSequence()) usage_error("'steps' must be a list", where);
-      c.steps.clear();
-      for (const auto& s : steps) {
-        if (s.IsScalar()) {
-          c.steps.push_back(s.as<std::string>());
-        } else if (s.IsMap() && s.size() == 1) {
-          auto it = s.begin();
-          c.steps.push_back(it->first.as<std::string>());
-        } else {
-          usage_error("a step must be a name or 'name: {options}'", where);
-        }
-        c.validate(where);
-      }
-      for (const auto& s : steps)
-        if (s.IsMap()) apply_step(s.begin()->first.as<std::string>(), s.begin()->second, c, where);
-    }
-    if (YAML::Node html = root["html"])
-      apply_options(html, [&](ParamVisitor& v) { c.html.visit(v); }, where + ": html");
-    if (YAML::Node profiles = root["profiles"]) {
-      if (!profiles.IsMap()) usage_error("'profiles' must be a mapping of language → thresholds", where);
-      for (const auto& kv : profiles) {
-        std::string lang = kv.first.as<std::string>();
-        const YAML::Node& body = kv.second;
-        if (!body.IsMap()) usage_error("profile '" + lang + "' must be a mapping", where);
-        std::string base = body["base"] ? body["base"].as<std::string>() : (c.profiles.count(lang) ? lang : "default");
-        if (!c.profiles.count(base))
-          usage_error("profile '" + lang + "' has unknown base '" + base + "'", where);
-        Profile p = c.profiles.at(base);
-        for (const auto& f : body) {
-          std::string step = f.first.as<std::string>();
-          if (step == "base") continue;
-          if (!is_filter_step(step))
-            usage_error("profile '" + lang + "': '" + step + "' is not a filter step", where,
-                        "use gopher_quality, gopher_repetition, c4, fineweb or nemo");
-          apply_options(f.second, [&](ParamVisitor& v) { p.visit_step(step, v); },
-                        where + ": profiles." + lang + "." + step);
-        }
-        c.profiles[lang] = std::move(p);
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    usage_error(std::string("invalid config: ") + e.what(), where, "fix the config file");
-  }
+  apply_config(schema, options, root, src);
 }
 
-void load_config_file(const std::string& path, ChainConfig& config) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const Error&) {
-    usage_error("cannot read config file", path, "check the path");
-  }
-  apply_config_yaml(text, config, path);
+void load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) usage_error("cannot read config file", path, "check the path");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  apply_config_text(schema, options, text, {path, ""});
+}
+
+void declare(opt::Schema& s, CurateOptions& o) {
+  s.add("output", o.output_dir, "Output folder: one shard per input shard, report.json, manifest.json")
+      .flag("-o,--output")
+      .no_yaml()
+      .no_json();
+  // A folder on the command line; the options JSON records only whether rejects are written.
+  opt::Field& rejects = s.custom(
+      "rejects", [&o] { return o.rejects_dir; }, [&o](const std::string& v) { o.rejects_dir = v; }, "DIR",
+      "Folder for removed documents, with reject_reason and reject_value");
+  rejects.no_yaml().json = [&o] { return std::string(o.rejects_dir.empty() ? "false" : "true"); };
+  s.add("extension", o.extension, "Output extension; picks the codec: .jsonl, .jsonl.gz, .jsonl.zst, .jsonl.bz2");
+  s.add("level", o.level, "Compression level of the output codec (-1 = the codec's default)").range(-1, 22);
+  s.size("max_doc_bytes", o.max_doc_bytes,
+         "Remove larger documents before any step (reason size.max_doc_bytes; 0 = no limit)", true);
+  s.add("force", o.force, "Redo every shard even when its manifest says it is done").no_yaml().no_json();
+  // Shortcuts into the chain for the command line; a config file or pipeline sets the same
+  // values under steps (and the options JSON records them there).
+  s.custom("steps", [&o] { return join(o.chain.steps, ","); },
+           [&o](const std::string& v) { o.chain.steps = split_list(v); }, "a,b,c",
+           "The chain, comma-separated, overriding the config's steps (see --list-steps)")
+      .no_yaml()
+      .no_json();
+  s.custom("lang", [&o] { return join(o.chain.lid.languages, ","); },
+           [&o](const std::string& v) { o.chain.lid.languages = split_list(v); }, "CODES",
+           "Keep only these languages, comma-separated (the lid step's languages)")
+      .no_yaml()
+      .no_json();
+  s.add("min_lang_score", o.chain.lid.min_score, "Minimum language score (the lid step's min_score)")
+      .range(0, 1)
+      .no_yaml()
+      .no_json();
+  s.custom("lid_model", [&o] { return o.chain.lid.model; },
+           [&o](const std::string& v) {
+             o.chain.lid.backend = "fasttext";
+             o.chain.lid.model = v;
+           },
+           "FILE", "fastText model for the lid step instead of CLD2 (from nativelm lid train)")
+      .no_yaml()
+      .no_json();
+  s.add("opencc", o.chain.normalize.opencc, "OpenCC conversion in the normalize step, e.g. s2hk, t2s")
+      .no_yaml()
+      .no_json();
+  // The chain with every step's options (from their declarations); set through the keys above.
+  opt::Field& chain = s.custom(
+      "chain", [] { return std::string(); },
+      [](const std::string&) { opt::fail("chain", "is set through steps, profiles and html"); }, "",
+      "The steps in use with their options");
+  chain.no_flag().no_yaml().json = [&o] { return o.chain.to_json(); };
+  s.check([&o] { o.chain.validate(); });
 }
 
 }  // namespace nlm::curate

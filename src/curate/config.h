@@ -1,4 +1,5 @@
-// The curate config file (YAML, read with yaml-cpp; later pipeline files embed the same mapping):
+// The curate config: one YAML mapping, read the same way from a `nativelm curate --config` file
+// and from a pipeline's `curate:` stage, so every key works in both places:
 //
 //   steps:                       # order matters; each step at most once
 //     - normalize: {unicode_form: NFKC, opencc: s2hk}
@@ -9,18 +10,34 @@
 //   profiles:                    # per-language thresholds for the filter steps
 //     yue: {base: zh, gopher_quality: {min_stop_words: 3}}
 //   html: {length_low: 50}       # HTML extraction of WARC responses (html_extract.h)
+//   extension: .jsonl.zst        # and every other YAML key of declare(Schema&, CurateOptions&)
 //
-// Unknown keys and values of the wrong type are user errors naming the key and the file.
+// Each step's mapping goes through that step's declare() and opt::apply_yaml, so unknown keys and
+// bad values are user errors naming the key and line: "curate.steps.lid.min_score must be between
+// 0 and 1, got 2 (pipeline.yaml:7)".
 #pragma once
 #include <string>
+#include <vector>
 
-#include "curate/chain.h"
+#include "core/options_yaml.h"
+#include "curate/curate.h"
 
 namespace nlm::curate {
 
-// Applies the YAML text to `config` (starting from its current values).
-void apply_config_yaml(const std::string& yaml, ChainConfig& config, const std::string& where);
-// Reads and applies a config file; throws a usage nlm::Error if it is missing or invalid.
-void load_config_file(const std::string& path, ChainConfig& config);
+// The keys of a curate mapping read here rather than by CurateOptions' schema: the step chain
+// with per-step options, the per-language profiles and the HTML extraction options.
+const std::vector<std::string>& chain_keys();
+
+// Applies `steps`, `profiles` and `html` of the mapping `node` to `chain` (other keys are left to
+// the schema). A node that is not a mapping applies nothing.
+void apply_chain_yaml(ChainConfig& chain, const YAML::Node& node, const opt::YamlSource& src);
+
+// A whole curate mapping: the chain keys, then every YAML key of `schema` (declared over
+// `options`); unknown keys are errors. Does not resolve the schema.
+void apply_config(opt::Schema& schema, CurateOptions& options, const YAML::Node& node, const opt::YamlSource& src);
+void apply_config_text(opt::Schema& schema, CurateOptions& options, const std::string& yaml,
+                       const opt::YamlSource& src);
+// Reads and applies a config file; a missing file or bad YAML is a usage error.
+void load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path);
 
 }  // namespace nlm::curate

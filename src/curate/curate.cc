@@ -11,6 +11,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/manifest.h"
+#include "core/options.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/stage_output.h"
@@ -29,17 +31,9 @@ std::string shard_name(size_t i, const std::string& ext) {
   return buf + ext;
 }
 
+// The options as the schema gives them, with the read options as "read".
 std::string options_json(const CurateOptions& o) {
-  nlohmann::ordered_json j;
-  j["format"] = corpus::input_format_name(o.read.format);
-  j["text_mode"] = corpus::text_mode_name(o.read.text_mode);
-  j["text_field"] = o.read.text_field;
-  j["id_field"] = o.read.id_field;
-  j["extension"] = o.extension;
-  j["max_doc_bytes"] = o.max_doc_bytes;
-  j["rejects"] = !o.rejects_dir.empty();
-  j["chain"] = nlohmann::ordered_json::parse(o.chain.to_json());
-  return j.dump();
+  return opt::with_member(opt::json_of(o), "read", opt::json_of(o.read));
 }
 
 struct ShardJob {
@@ -71,7 +65,7 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
     last_raw = reader.raw_bytes_read();
     std::optional<Rejection> r;
     std::string step;
-    if (o.max_doc_bytes > 0 && doc.text.size() > static_cast<uint64_t>(o.max_doc_bytes)) {
+    if (o.max_doc_bytes > 0 && doc.text.size() > o.max_doc_bytes) {
       r = Rejection{"size.max_doc_bytes", static_cast<double>(doc.text.size())};
       step = "size";
     } else {
@@ -89,7 +83,7 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
       ++st.removed_by_step[step];
       ++st.removed_by_reason[r->reason];
       if (rej) {
-        if (doc.text.size() > static_cast<uint64_t>(std::max<int64_t>(o.max_doc_bytes, 1 << 20)))
+        if (doc.text.size() > std::max<uint64_t>(o.max_doc_bytes, 1 << 20))
           doc.text.resize(1 << 20);  // keep rejects of huge documents small; the reason says why
         doc.set_string_field("reject_reason", r->reason);
         doc.set_number_field("reject_value", r->value);
@@ -114,7 +108,7 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
 
 CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  if (o.output_dir.empty()) usage_error("no output folder given", "curate", "pass -o DIR");
+  if (o.output_dir.empty()) opt::fail("output", "is required", "pass -o DIR");
   o.chain.validate();
   make_dirs(o.output_dir);
   if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);

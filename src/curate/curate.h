@@ -25,14 +25,20 @@ struct CurateOptions {
   // Codec level (< 0: codec default).
   int level = -1;
   // Documents longer than this many bytes are removed before any step (reason
-  // size.max_doc_bytes): Gopher's max_words would remove them anyway, after far more work.
-  int64_t max_doc_bytes = 8 << 20;
+  // size.max_doc_bytes; 0 = no limit): Gopher's max_words would remove them anyway, after far more work.
+  uint64_t max_doc_bytes = 8 << 20;
   // Redo every shard even when its manifest says it is done.
   bool force = false;
   // Threads; <= 0 uses nlm::thread_count(). Shards are the unit of parallelism.
   int threads = 0;
   ChainConfig chain;
 };
+
+// The keys and flags of CurateOptions (config.cc): output, rejects, extension, level,
+// max_doc_bytes, force, the command-line shortcuts into the chain (steps, lang, min_lang_score,
+// lid_model, opencc) and the chain's JSON. The chain's YAML keys (steps, profiles, html) are read
+// by config.h; the read options by corpus::declare.
+void declare(opt::Schema& schema, CurateOptions& options);
 
 // Runs curation; throws nlm::Error on bad options or I/O failure. Bad records are counted.
 CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& options);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/options.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
@@ -17,14 +18,15 @@ const std::vector<std::string>& default_terminal_punctuation() {
   return marks;
 }
 
-void FineWebOptions::visit(ParamVisitor& v) {
-  v.on("min_line_punct_ratio", min_line_punct_ratio, "share of lines ending in terminal punctuation");
-  v.on("line_punct_exclude_zero", line_punct_exclude_zero, "skip that rule when no line is punctuated");
-  v.on("max_short_line_ratio", max_short_line_ratio, "share of short lines, upper bound");
-  v.on("short_line_length", short_line_length, "a line this long (code points) or shorter is short");
-  v.on("max_char_dup_ratio", max_char_dup_ratio, "characters in repeated lines / all characters");
-  v.on("max_newline_ratio", max_newline_ratio, "newlines per word, upper bound");
-  v.on("terminal_punctuation", terminal_punctuation, "line endings that count as punctuated");
+void declare(opt::Schema& s, FineWebOptions& o) {
+  s.add("min_line_punct_ratio", o.min_line_punct_ratio, "Share of lines ending in terminal punctuation, lower bound")
+      .range(0, 1);
+  s.add("line_punct_exclude_zero", o.line_punct_exclude_zero, "Skip that rule when no line is punctuated");
+  s.add("max_short_line_ratio", o.max_short_line_ratio, "Share of short lines, upper bound").range(0, 1);
+  s.add("short_line_length", o.short_line_length, "A line this long (code points) or shorter is short").min(0);
+  s.add("max_char_dup_ratio", o.max_char_dup_ratio, "Characters in repeated lines / all characters").range(0, 1);
+  s.add("max_newline_ratio", o.max_newline_ratio, "Newlines per word, upper bound").min(0);
+  s.add("terminal_punctuation", o.terminal_punctuation, "Line endings that count as punctuated");
 }
 
 void FineWeb::PunctIndex::build(const std::vector<std::string>& marks) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "curate/hash_table.h"
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -30,9 +30,10 @@ struct FineWebOptions {
   double max_newline_ratio = 0.3;
   // What counts as terminal punctuation at the end of a line.
   std::vector<std::string> terminal_punctuation = default_terminal_punctuation();
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, FineWebOptions& options);
 
 // Checks one document; keeps its buffers between documents (one per thread).
 class FineWeb {

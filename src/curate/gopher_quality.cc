@@ -1,22 +1,25 @@
 // Gopher quality rules over the shared DocContext analysis.
 #include "curate/gopher_quality.h"
 
+#include "core/options.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
 namespace nlm::curate {
 
-void GopherQualityOptions::visit(ParamVisitor& v) {
-  v.on("min_words", min_words, "fewer words: rejected (min_words)");
-  v.on("max_words", max_words, "more words: rejected (max_words)");
-  v.on("min_avg_word_length", min_avg_word_length, "mean word length in code points, lower bound");
-  v.on("max_avg_word_length", max_avg_word_length, "mean word length in code points, upper bound");
-  v.on("max_symbol_word_ratio", max_symbol_word_ratio, "(#, ..., …) per word, upper bound");
-  v.on("max_bullet_lines_ratio", max_bullet_lines_ratio, "share of lines starting with a bullet");
-  v.on("max_ellipsis_lines_ratio", max_ellipsis_lines_ratio, "share of lines ending in an ellipsis");
-  v.on("min_alpha_words_ratio", min_alpha_words_ratio, "share of words with a letter, lower bound");
-  v.on("min_stop_words", min_stop_words, "fewer stop words: rejected");
-  v.on("stop_words", stop_words, "the stop word list (ASCII case-insensitive)");
+void declare(opt::Schema& s, GopherQualityOptions& o) {
+  s.add("min_words", o.min_words, "Fewer words: rejected").min(0);
+  s.add("max_words", o.max_words, "More words: rejected").min(0);
+  s.add("min_avg_word_length", o.min_avg_word_length, "Mean word length in code points, lower bound").min(0);
+  s.add("max_avg_word_length", o.max_avg_word_length, "Mean word length in code points, upper bound").min(0);
+  s.add("max_symbol_word_ratio", o.max_symbol_word_ratio, "(#, ..., …) per word, upper bound").min(0);
+  s.add("max_bullet_lines_ratio", o.max_bullet_lines_ratio, "Share of lines starting with a bullet, upper bound")
+      .range(0, 1);
+  s.add("max_ellipsis_lines_ratio", o.max_ellipsis_lines_ratio, "Share of lines ending in an ellipsis, upper bound")
+      .range(0, 1);
+  s.add("min_alpha_words_ratio", o.min_alpha_words_ratio, "Share of words holding a letter, lower bound").range(0, 1);
+  s.add("min_stop_words", o.min_stop_words, "Fewer stop words: rejected").min(0);
+  s.add("stop_words", o.stop_words, "The stop word list (compared ASCII-case-insensitively)");
 }
 
 const std::unordered_set<std::string>& GopherQuality::stop_set(const GopherQualityOptions& o) {

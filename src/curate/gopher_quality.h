@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -32,9 +32,10 @@ struct GopherQualityOptions {
   int64_t min_stop_words = 2;
   // Stop words (compared ASCII-case-insensitively).
   std::vector<std::string> stop_words = {"the", "be", "to", "of", "and", "that", "have", "with"};
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, GopherQualityOptions& options);
 
 // Checks one document; stop-word sets are cached per options object in `cache`.
 class GopherQuality {

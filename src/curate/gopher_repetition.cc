@@ -7,26 +7,28 @@
 #include <bit>
 #include <cstring>
 
+#include "core/options.h"
 #include "core/hash.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
 namespace nlm::curate {
 
-void GopherRepetitionOptions::visit(ParamVisitor& v) {
-  v.on("max_dup_para_frac", max_dup_para_frac, "share of repeated paragraphs");
-  v.on("max_dup_para_char_frac", max_dup_para_char_frac, "character share of repeated paragraphs");
-  v.on("max_dup_line_frac", max_dup_line_frac, "share of repeated lines");
-  v.on("max_dup_line_char_frac", max_dup_line_char_frac, "character share of repeated lines");
-  v.on("max_top_2gram_char_frac", max_top_2gram_char_frac, "character share of the top 2-gram");
-  v.on("max_top_3gram_char_frac", max_top_3gram_char_frac, "character share of the top 3-gram");
-  v.on("max_top_4gram_char_frac", max_top_4gram_char_frac, "character share of the top 4-gram");
-  v.on("max_dup_5gram_char_frac", max_dup_5gram_char_frac, "character share of repeated 5-grams");
-  v.on("max_dup_6gram_char_frac", max_dup_6gram_char_frac, "character share of repeated 6-grams");
-  v.on("max_dup_7gram_char_frac", max_dup_7gram_char_frac, "character share of repeated 7-grams");
-  v.on("max_dup_8gram_char_frac", max_dup_8gram_char_frac, "character share of repeated 8-grams");
-  v.on("max_dup_9gram_char_frac", max_dup_9gram_char_frac, "character share of repeated 9-grams");
-  v.on("max_dup_10gram_char_frac", max_dup_10gram_char_frac, "character share of repeated 10-grams");
+void declare(opt::Schema& s, GopherRepetitionOptions& o) {
+  auto frac = [&s](const char* key, double& v, const std::string& doc) { s.add(key, v, doc).range(0, 1); };
+  frac("max_dup_para_frac", o.max_dup_para_frac, "Share of paragraphs that repeat an earlier one");
+  frac("max_dup_para_char_frac", o.max_dup_para_char_frac, "Character share of repeated paragraphs");
+  frac("max_dup_line_frac", o.max_dup_line_frac, "Share of lines that repeat an earlier one");
+  frac("max_dup_line_char_frac", o.max_dup_line_char_frac, "Character share of repeated lines");
+  frac("max_top_2gram_char_frac", o.max_top_2gram_char_frac, "Character share of the most frequent 2-gram");
+  frac("max_top_3gram_char_frac", o.max_top_3gram_char_frac, "Character share of the most frequent 3-gram");
+  frac("max_top_4gram_char_frac", o.max_top_4gram_char_frac, "Character share of the most frequent 4-gram");
+  frac("max_dup_5gram_char_frac", o.max_dup_5gram_char_frac, "Character share of repeated 5-grams");
+  frac("max_dup_6gram_char_frac", o.max_dup_6gram_char_frac, "Character share of repeated 6-grams");
+  frac("max_dup_7gram_char_frac", o.max_dup_7gram_char_frac, "Character share of repeated 7-grams");
+  frac("max_dup_8gram_char_frac", o.max_dup_8gram_char_frac, "Character share of repeated 8-grams");
+  frac("max_dup_9gram_char_frac", o.max_dup_9gram_char_frac, "Character share of repeated 9-grams");
+  frac("max_dup_10gram_char_frac", o.max_dup_10gram_char_frac, "Character share of repeated 10-grams");
 }
 
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "curate/hash_table.h"
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -33,9 +33,10 @@ struct GopherRepetitionOptions {
   double max_dup_8gram_char_frac = 0.12;
   double max_dup_9gram_char_frac = 0.11;
   double max_dup_10gram_char_frac = 0.10;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, GopherRepetitionOptions& options);
 
 class GopherRepetition {
  public:

@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/options.h"
 #include "curate/lid.h"
 #include "curate/text_util.h"
 #include "text/utf8.h"
@@ -16,15 +17,15 @@
 
 namespace nlm::curate {
 
-void HtmlOptions::visit(ParamVisitor& v) {
-  v.on("length_low", length_low, "shorter paragraphs are 'short'");
-  v.on("length_high", length_high, "good paragraphs are at least this long");
-  v.on("stopwords_low", stopwords_low, "stop-word density of near-good paragraphs");
-  v.on("stopwords_high", stopwords_high, "stop-word density of good paragraphs");
-  v.on("max_link_density", max_link_density, "more link text than this: boilerplate");
-  v.on("max_heading_distance", max_heading_distance, "keep headings this close before good text");
-  v.on("max_depth", max_depth, "do not parse pages nested deeper");
-  v.on("max_html_bytes", max_html_bytes, "do not parse larger pages");
+void declare(opt::Schema& s, HtmlOptions& o) {
+  s.add("length_low", o.length_low, "Shorter paragraphs are short (wide characters count twice)").min(0);
+  s.add("length_high", o.length_high, "Good paragraphs are at least this long").min(0);
+  s.add("stopwords_low", o.stopwords_low, "Stop-word density of near-good paragraphs").range(0, 1);
+  s.add("stopwords_high", o.stopwords_high, "Stop-word density of good paragraphs").range(0, 1);
+  s.add("max_link_density", o.max_link_density, "More text inside links than this: boilerplate").range(0, 1);
+  s.add("max_heading_distance", o.max_heading_distance, "Keep a heading this close before good text").min(0);
+  s.add("max_depth", o.max_depth, "Do not parse pages nested deeper (counted as html_too_deep)").min(1);
+  s.add("max_html_bytes", o.max_html_bytes, "Do not parse larger pages (counted as html_too_large)").min(1);
 }
 
 const std::vector<std::string>& justext_stopwords(const std::string& lang) {

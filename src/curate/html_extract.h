@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 
 namespace nlm::curate {
 
@@ -31,9 +31,10 @@ struct HtmlOptions {
   int64_t max_depth = 1000;
   // Pages larger than this are not parsed (counted as html_too_large).
   int64_t max_html_bytes = 8 << 20;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, HtmlOptions& options);
 
 struct HtmlText {
   std::string text;   // main content, paragraphs separated by blank lines

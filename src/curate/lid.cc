@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/options.h"
 #include "core/error.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
@@ -18,12 +19,17 @@
 
 namespace nlm::curate {
 
-void LidOptions::visit(ParamVisitor& v) {
-  v.on("backend", backend, "cld2 or fasttext");
-  v.on("model", model, "fastText model file (backend fasttext)");
-  v.on("languages", languages, "keep only these languages (empty keeps all)");
-  v.on("min_score", min_score, "reject below this language score (0 = never)");
-  v.on("max_bytes", max_bytes, "bytes of each document examined");
+void declare(opt::Schema& s, LidOptions& o) {
+  s.choice("backend", o.backend, {{"cld2", "cld2"}, {"fasttext", "fasttext"}},
+           "Language identifier: cld2 (about 80 languages) or fasttext (needs model)");
+  s.add("model", o.model, "fastText model file (backend fasttext), e.g. from nativelm lid train");
+  s.add("languages", o.languages, "Keep only these language codes; a code keeps its variants (empty keeps all)");
+  s.add("min_score", o.min_score, "Reject documents whose top language scores below this (0 = never)").range(0, 1);
+  s.add("max_bytes", o.max_bytes, "Bytes of each document examined").min(1);
+  s.check([&o] {
+    if (o.backend == "fasttext" && o.model.empty())
+      opt::fail("model", "is required with backend fasttext", "name a fastText model file or use backend cld2");
+  });
 }
 
 void fasttext_words(std::string_view text, text::WordSegmenter& seg, std::string& out) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::text {
@@ -32,9 +32,10 @@ struct LidOptions {
   // Only the first this many bytes are examined: CLD2 costs ~25 ns a byte, and its guess hardly
   // changes after a few kB of running text.
   int64_t max_bytes = 4096;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, LidOptions& options);
 
 struct LangGuess {
   std::string lang;  // "un" when unknown

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/options.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "corpus/reader.h"
@@ -16,18 +17,22 @@
 namespace nlm::curate {
 namespace fs = std::filesystem;
 
-void LidTrainOptions::visit(ParamVisitor& v) {
-  v.on("label_field", label_field, "JSON member with the label");
-  v.on("output", output, "model file to write");
-  v.on("epoch", epoch, "passes over the data");
-  v.on("lr", lr, "learning rate");
-  v.on("dim", dim, "vector size");
-  v.on("word_ngrams", word_ngrams, "word n-gram length");
-  v.on("minn", minn, "shortest character n-gram");
-  v.on("maxn", maxn, "longest character n-gram");
-  v.on("bucket", bucket, "hash buckets for n-grams");
-  v.on("threads", threads, "training threads (1 is deterministic)");
-  v.on("seed", seed, "random seed");
+void declare(opt::Schema& s, LidTrainOptions& o) {
+  s.add("output", o.output, "Model file to write (.bin)").flag("-o,--output");
+  s.add("label_field", o.label_field, "JSON member holding each document's label");
+  s.add("epoch", o.epoch, "Passes over the data").range(1, 10000);
+  s.add("lr", o.lr, "Learning rate").range(0, 10);
+  s.add("dim", o.dim, "Vector size").range(1, 4096);
+  s.add("word_ngrams", o.word_ngrams, "Word n-gram length").range(1, 10);
+  s.add("minn", o.minn, "Shortest character n-gram (0 with maxn 0: none)").range(0, 20);
+  s.add("maxn", o.maxn, "Longest character n-gram").range(0, 20);
+  s.add("bucket", o.bucket, "Hash buckets for n-grams").range(1, 1ll << 31);
+  s.add("threads", o.threads, "Training threads (1 is deterministic)").flag("--train-threads").range(1, 1024);
+  s.add("seed", o.seed, "Random seed");
+  s.check([&o] {
+    if (o.maxn < o.minn) opt::fail("maxn", "must be at least minn (" + std::to_string(o.minn) + "), got " +
+                                               std::to_string(o.maxn));
+  });
 }
 
 std::string LidTrainResult::summary() const {
@@ -40,8 +45,8 @@ std::string LidTrainResult::summary() const {
   return s + "); skipped " + std::to_string(unlabelled) + " without a label";
 }
 
-LidTrainResult train_lid(const std::vector<std::string>& files, const corpus::ReadOptions& read,
-                         const LidTrainOptions& o) {
+LidTrainResult train_lid(const std::vector<std::string>& files, const LidTrainOptions& o) {
+  const corpus::ReadOptions& read = o.read;
   LidTrainResult r;
   fs::path out(o.output);
   if (out.has_parent_path()) make_dirs(out.parent_path().string());

@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "corpus/read_options.h"
-#include "curate/params.h"
+#include "core/options.h"
 
 namespace nlm::curate {
 
 struct LidTrainOptions {
+  // How the labelled inputs are read (JSONL with text and label fields, usually).
+  corpus::ReadOptions read;
   // JSON member holding each document's label (e.g. "yue", "zh").
   std::string label_field = "lang";
   // Where the model is written (.bin).
@@ -27,9 +29,11 @@ struct LidTrainOptions {
   int64_t bucket = 200000;
   int64_t threads = 1;  // 1 keeps training deterministic
   int64_t seed = 1;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its flags, defaults and bounds (not the read options, which cli::add_read_options adds); the table
+// in docs/curate.md comes from it.
+void declare(opt::Schema& schema, LidTrainOptions& options);
 
 struct LidTrainResult {
   uint64_t examples = 0;
@@ -39,7 +43,6 @@ struct LidTrainResult {
 };
 
 // Throws a usage nlm::Error when no labelled document is found.
-LidTrainResult train_lid(const std::vector<std::string>& files, const corpus::ReadOptions& read,
-                         const LidTrainOptions& options);
+LidTrainResult train_lid(const std::vector<std::string>& files, const LidTrainOptions& options);
 
 }  // namespace nlm::curate

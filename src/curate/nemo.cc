@@ -3,20 +3,23 @@
 
 #include <unicode/uchar.h>
 
+#include "core/options.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
 namespace nlm::curate {
 
-void NemoOptions::visit(ParamVisitor& v) {
-  v.on("max_non_alnum_ratio", max_non_alnum_ratio, "non-alphanumeric, non-space characters / characters");
-  v.on("max_number_ratio", max_number_ratio, "digits / characters");
-  v.on("max_url_ratio", max_url_ratio, "URL characters / characters");
-  v.on("max_whitespace_ratio", max_whitespace_ratio, "whitespace / characters");
-  v.on("max_parentheses_ratio", max_parentheses_ratio, "()[]{} / characters");
-  v.on("max_word_length", max_word_length, "longest word allowed (code points)");
-  v.on("max_boilerplate_ratio", max_boilerplate_ratio, "share of boilerplate paragraphs");
-  v.on("boilerplate_at_top_or_bottom", boilerplate_at_top_or_bottom, "only count them at the ends");
+void declare(opt::Schema& s, NemoOptions& o) {
+  s.add("max_non_alnum_ratio", o.max_non_alnum_ratio, "Non-alphanumeric, non-space characters / characters")
+      .range(0, 1);
+  s.add("max_number_ratio", o.max_number_ratio, "Digits / characters").range(0, 1);
+  s.add("max_url_ratio", o.max_url_ratio, "URL characters / characters").range(0, 1);
+  s.add("max_whitespace_ratio", o.max_whitespace_ratio, "Whitespace / characters").range(0, 1);
+  s.add("max_parentheses_ratio", o.max_parentheses_ratio, "()[]{} / characters").range(0, 1);
+  s.add("max_word_length", o.max_word_length, "Longest word allowed (code points)").min(1);
+  s.add("max_boilerplate_ratio", o.max_boilerplate_ratio, "Share of boilerplate paragraphs").range(0, 1);
+  s.add("boilerplate_at_top_or_bottom", o.boilerplate_at_top_or_bottom,
+        "Only boilerplate paragraphs at the top or bottom count");
 }
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -21,9 +21,10 @@ struct NemoOptions {
   double max_boilerplate_ratio = 0.4;   // BoilerPlateStringFilter: share of such paragraphs
   // Only boilerplate paragraphs at the top or bottom count (NeMo's remove_if_at_top_or_bottom).
   bool boilerplate_at_top_or_bottom = true;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, NemoOptions& options);
 
 std::optional<Rejection> nemo_check(DocContext& ctx, const NemoOptions& o);
 

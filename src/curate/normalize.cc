@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/options.h"
 #include "core/error.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
@@ -18,13 +19,15 @@
 
 namespace nlm::curate {
 
-void NormalizeOptions::visit(ParamVisitor& v) {
-  v.on("unicode_form", unicode_form, "NFC, NFKC or none");
-  v.on("fix_mojibake", fix_mojibake, "repair UTF-8 mis-decoded as Windows-1252/Latin-1");
-  v.on("remove_control", remove_control, "drop control characters except tab and newline");
-  v.on("remove_zero_width", remove_zero_width, "drop zero-width/invisible characters (not ZWJ/ZWNJ)");
-  v.on("normalize_whitespace", normalize_whitespace, "line endings, spaces, blank lines");
-  v.on("opencc", opencc, "OpenCC config (s2hk, t2s, ... or a .json path); empty for none");
+void declare(opt::Schema& s, NormalizeOptions& o) {
+  s.choice("unicode_form", o.unicode_form, {{"NFC", "NFC"}, {"NFKC", "NFKC"}, {"none", "none"}},
+           "Unicode normal form: NFC (safe for every language), NFKC (also folds full-width and "
+           "compatibility forms) or none");
+  s.add("fix_mojibake", o.fix_mojibake, "Repair UTF-8 mis-decoded as Windows-1252/Latin-1");
+  s.add("remove_control", o.remove_control, "Drop control characters except tab and newline");
+  s.add("remove_zero_width", o.remove_zero_width, "Drop zero-width and invisible characters (not ZWJ/ZWNJ)");
+  s.add("normalize_whitespace", o.normalize_whitespace, "Line endings, spaces and blank lines made uniform");
+  s.add("opencc", o.opencc, "OpenCC conversion (s2hk, t2s, ... or a .json path); empty for none");
 }
 
 namespace {

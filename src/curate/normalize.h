@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -30,9 +30,10 @@ struct NormalizeOptions {
   // OpenCC conversion: a config name in /usr/share/opencc ("s2hk", "t2s", "s2twp", ...) or a path
   // to a config .json; "" for none.
   std::string opencc;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, NormalizeOptions& options);
 
 class Normalize : public Step {
  public:

@@ -9,14 +9,24 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/options.h"
 #include "curate/doc_context.h"
 #include "curate/text_util.h"
 
 namespace nlm::curate {
 
-void PiiOptions::visit(ParamVisitor& v) {
-  v.on("types", types, "built-in types: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS");
-  v.on("custom", custom, "extra patterns as NAME=regex (tag <NAME>)");
+void declare(opt::Schema& s, PiiOptions& o) {
+  s.add("types", o.types, "Built-in types to redact: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS");
+  s.add("custom", o.custom, "Extra patterns as NAME=regex (RE2); a match becomes <NAME>");
+  s.check([&o] {
+    static const char* known[] = {"EMAIL", "PHONE", "IP", "CREDIT_CARD", "IBAN", "CREDENTIALS"};
+    for (const auto& t : o.types)
+      if (std::find(std::begin(known), std::end(known), t) == std::end(known))
+        opt::fail("types", "has unknown type '" + t + "'", "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN or CREDENTIALS");
+    for (const auto& c : o.custom)
+      if (c.find('=') == std::string::npos || c.front() == '=')
+        opt::fail("custom", "must hold NAME=regex patterns, got '" + c + "'");
+  });
 }
 
 bool luhn_valid(std::string_view digits) {

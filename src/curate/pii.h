@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "curate/params.h"
+#include "core/options.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
@@ -24,9 +24,10 @@ struct PiiOptions {
   // Extra patterns as "NAME=RE2 regex"; a match becomes <NAME>. With a capture group, only the
   // group is replaced.
   std::vector<std::string> custom;
-
-  void visit(ParamVisitor& v);
 };
+
+// Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
+void declare(opt::Schema& schema, PiiOptions& options);
 
 class PiiRedactor {
  public:

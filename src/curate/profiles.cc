@@ -6,12 +6,12 @@
 
 namespace nlm::curate {
 
-bool Profile::visit_step(const std::string& step, ParamVisitor& v) {
-  if (step == "gopher_quality") gopher_quality.visit(v);
-  else if (step == "gopher_repetition") gopher_repetition.visit(v);
-  else if (step == "c4") c4.visit(v);
-  else if (step == "fineweb") fineweb.visit(v);
-  else if (step == "nemo") nemo.visit(v);
+bool declare_filter(opt::Schema& s, Profile& p, const std::string& step) {
+  if (step == "gopher_quality") declare(s, p.gopher_quality);
+  else if (step == "gopher_repetition") declare(s, p.gopher_repetition);
+  else if (step == "c4") declare(s, p.c4);
+  else if (step == "fineweb") declare(s, p.fineweb);
+  else if (step == "nemo") declare(s, p.nemo);
   else return false;
   return true;
 }

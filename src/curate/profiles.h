@@ -22,9 +22,11 @@ struct Profile {
   C4Options c4;
   FineWebOptions fineweb;
   NemoOptions nemo;
-  // Visits the options of the filter `step` ("gopher_quality", ...); false if it has none.
-  bool visit_step(const std::string& step, ParamVisitor& v);
 };
+
+// Declares the options of the filter `step` ("gopher_quality", ...) of `profile` into `schema`;
+// false (and nothing declared) when `step` is not a filter step.
+bool declare_filter(opt::Schema& schema, Profile& profile, const std::string& step);
 
 std::map<std::string, Profile> builtin_profiles();
 

@@ -3,7 +3,11 @@
 
 #include "core/options.h"
 #include "corpus/read_options.h"
+#include "corpus/reshard.h"
+#include "corpus/stats.h"
 #include "corpus/writer.h"
+#include "curate/curate.h"
+#include "curate/lid_train.h"
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
@@ -23,6 +27,19 @@ std::function<std::string()> table_of() {
   };
 }
 
+// The same for options that are only YAML keys (a curate step's options under `steps:` or
+// `profiles:`): no flag column entries.
+template <class T>
+std::function<std::string()> yaml_table_of() {
+  return [] {
+    T defaults;
+    opt::Schema schema("");
+    declare(schema, defaults);
+    for (auto& f : schema.fields()) f.no_flag();
+    return schema.markdown();
+  };
+}
+
 }  // namespace
 
 const std::vector<OptionTable>& option_tables() {
@@ -31,6 +48,19 @@ const std::vector<OptionTable>& option_tables() {
       {"dedup", "docs/dedup.md", table_of<dedup::DedupOptions>()},
       {"dedup-lines", "docs/dedup.md", table_of<dedup::SegmentDedupOptions>()},
       {"decontam", "docs/dedup.md", table_of<dedup::DecontamOptions>()},
+      {"corpus-stats", "docs/corpus.md", table_of<corpus::StatsOptions>()},
+      {"corpus-shard", "docs/corpus.md", table_of<corpus::ReshardOptions>()},
+      {"curate", "docs/curate.md", table_of<curate::CurateOptions>()},
+      {"curate.normalize", "docs/curate.md", yaml_table_of<curate::NormalizeOptions>()},
+      {"curate.lid", "docs/curate.md", yaml_table_of<curate::LidOptions>()},
+      {"curate.c4", "docs/curate.md", yaml_table_of<curate::C4Options>()},
+      {"curate.gopher_quality", "docs/curate.md", yaml_table_of<curate::GopherQualityOptions>()},
+      {"curate.gopher_repetition", "docs/curate.md", yaml_table_of<curate::GopherRepetitionOptions>()},
+      {"curate.fineweb", "docs/curate.md", yaml_table_of<curate::FineWebOptions>()},
+      {"curate.nemo", "docs/curate.md", yaml_table_of<curate::NemoOptions>()},
+      {"curate.pii", "docs/curate.md", yaml_table_of<curate::PiiOptions>()},
+      {"curate.html", "docs/curate.md", yaml_table_of<curate::HtmlOptions>()},
+      {"lid-train", "docs/curate.md", table_of<curate::LidTrainOptions>()},
   };
   return tables;
 }

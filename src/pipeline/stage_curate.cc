@@ -1,10 +1,8 @@
-// The `curate` stage: the same options as `nativelm curate` (the steps/profiles mapping of a
-// curate config file, plus output options), run into <work>/curate/docs.
-#include <yaml-cpp/yaml.h>
-
+// The `curate` stage: the options of `nativelm curate` (the same declaration, curate::declare,
+// and the same reader of steps, profiles and html, curate/config.h), run into <work>/curate/docs.
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
+#include "core/options_yaml.h"
 #include "curate/config.h"
 #include "curate/curate.h"
 #include "pipeline/stages.h"
@@ -16,44 +14,44 @@ namespace fs = std::filesystem;
 class CurateStage : public Stage {
  public:
   explicit CurateStage(const Fields& f) {
-    f.only({"steps", "profiles", "extension", "max_doc_bytes", "rejects"});
-    f.read("extension", options_.extension);
-    f.read("max_doc_bytes", options_.max_doc_bytes);
-    f.read("rejects", rejects_);
-    YAML::Node chain(YAML::NodeType::Map);
-    if (f.has("steps")) chain["steps"] = f.get("steps");
-    if (f.has("profiles")) chain["profiles"] = f.get("profiles");
-    if (chain.size() > 0) {
-      YAML::Emitter out;
-      out << chain;
-      chain_yaml_ = out.c_str();
-      curate::apply_config_yaml(chain_yaml_, options_.chain, f.where() + " (curate)");
-    }
+    curate::declare(schema_, options_);
+    own_rejects_folder();
+    curate::apply_chain_yaml(options_.chain, f.node(), {f.file(), f.section()});
+    namer_ = apply_stage_options(schema_, f, curate::chain_keys());
   }
   std::string name() const override { return "curate"; }
-  std::string options_json() const override {
-    return nlohmann::json{{"chain", chain_yaml_},
-                          {"extension", options_.extension},
-                          {"max_doc_bytes", options_.max_doc_bytes},
-                          {"rejects", rejects_}}
-        .dump();
-  }
+  std::string options_json() const override { return schema_.to_json(); }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     curate::CurateOptions o = options_;
     o.read = in.read;
     o.output_dir = (fs::path(dir) / "docs").string();
-    o.rejects_dir = rejects_ ? (fs::path(dir) / "rejects").string() : "";
-    curate::CurateReport report = curate::run_curate(in.documents, o);
-    return report.to_json();
+    o.rejects_dir = options_.rejects_dir.empty() ? "" : (fs::path(dir) / "rejects").string();
+    return opt::named(namer_, [&] { return curate::run_curate(in.documents, o).to_json(); });
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     return with_documents(in, (fs::path(dir) / "docs").string());
   }
 
  private:
+  // The stage owns its folders: `rejects` is a yes/no here (default yes: <work>/curate/rejects/),
+  // where the command line takes a folder. The options JSON records the same true/false.
+  void own_rejects_folder() {
+    options_.rejects_dir = "rejects";
+    for (auto& field : schema_.fields()) {
+      if (field.key != "rejects") continue;
+      field.type = opt::Type::Bool;
+      field.type_name = "BOOL";
+      field.in_yaml = true;
+      field.no_flag();
+      field.doc = "Keep removed documents with their reason in curate/rejects/";
+      field.text = [this] { return std::string(options_.rejects_dir.empty() ? "false" : "true"); };
+      field.set = [this](const std::string& v) { options_.rejects_dir = opt::parse_bool(v, "rejects") ? "rejects" : ""; };
+    }
+  }
+
   curate::CurateOptions options_;
-  std::string chain_yaml_;
-  bool rejects_ = true;
+  opt::Schema schema_{"curate"};
+  opt::Namer namer_;
 };
 
 }  // namespace

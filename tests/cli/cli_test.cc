@@ -1,5 +1,6 @@
 // The nativelm executable as users see it: help, version, the one-line error format, exit codes
-// (0 ok, 2 usage, 1 runtime), and corpus stats/shard end to end.
+// (0 ok, 2 usage, 1 runtime), corpus stats/shard end to end, and the flags of corpus and lid train
+// coming from their options' declarations.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +91,59 @@ TEST(Cli, QuietStatsAndShard) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["documents"], 3);
   EXPECT_EQ(j["input"]["files"], 2);
+}
+
+TEST(Cli, CorpusShardFlagsFromTheDeclaration) {
+  TempDir dir;
+  write_text(dir.file("in.jsonl"), "{\"body\":\"Kaixo mundua.\",\"key\":\"eu-1\"}\n{\"body\":\"Egun on.\",\"key\":\"eu-2\"}\n");
+  const std::string shard = "corpus shard " + dir.file("in.jsonl") + " -o " + dir.file("out");
+  auto r = run_nativelm(shard + " --max-bytes 1K --level 3 --extension .jsonl --print-options", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out),
+            nlohmann::json::parse(R"({"max_docs":0,"max_bytes":"1K","extension":".jsonl","level":3})"));
+  // Written records keep the field names they were read with; the manifest records the options.
+  r = run_nativelm(shard + " --text-field body --id-field key --extension .jsonl", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(nlm::testing::read_text(dir.file("out/part-00000.jsonl")).find("{\"key\":\"eu-1\",\"body\":\"Kaixo mundua.\"}"),
+            std::string::npos);
+  auto manifest = nlohmann::json::parse(nlm::testing::read_text(dir.file("out/manifest.json")));
+  EXPECT_EQ(manifest["options"]["read"]["text_field"], "body");
+  EXPECT_EQ(manifest["options"]["max_bytes"], "256M");
+  for (auto [args, wanted] : std::vector<std::pair<std::string, std::string>>{
+           {" --max-bytes lots", "--max-bytes must be a size, got 'lots'"},
+           {" --level 40", "--level must be between -1 and 22, got 40"},
+           {" --max-docs -1", "--max-docs must be a non-negative integer, got '-1'"},
+           {" --format yaml", "--format must be one of auto|jsonl|text, got 'yaml'"}}) {
+    r = run_nativelm(shard + args, dir.path());
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find(wanted), std::string::npos) << args << "\n" << r.err;
+    expect_one_error_line(r.err);
+  }
+  r = run_nativelm("corpus stats --json --print-options " + dir.file("in.jsonl"), dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{}\n");  // only how to print and read: nothing that changes an output
+}
+
+TEST(Cli, LidTrainFlagsFromTheDeclaration) {
+  TempDir dir;
+  write_text(dir.file("l.jsonl"), "{\"text\":\"Dia duit\",\"lang\":\"ga\"}\n");
+  const std::string train = "lid train " + dir.file("l.jsonl") + " -o " + dir.file("m.bin");
+  auto r = run_nativelm(train + " --epoch 5 --train-threads 2 --seed 7 --print-options", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["epoch"], 5);
+  EXPECT_EQ(j["threads"], 2);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["label_field"], "lang");
+  for (auto [args, wanted] : std::vector<std::pair<std::string, std::string>>{
+           {" --epoch 0", "--epoch must be between 1 and 10000, got 0"},
+           {" --minn 4 --maxn 2", "--maxn must be at least minn (4), got 2"},
+           {" --lr fast", "--lr must be a number, got 'fast'"}}) {
+    r = run_nativelm(train + args, dir.path());
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find(wanted), std::string::npos) << args << "\n" << r.err;
+    expect_one_error_line(r.err);
+  }
 }
 
 }  // namespace

@@ -174,6 +174,21 @@ TEST(CurateRun, CommandLine) {
   r = nlm::testing::run_nativelm("curate --list-steps", c.dir.path());
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("max_dup_10gram_char_frac: 0.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("min_score: 0  # Reject documents whose top language scores below this (0 = never) (0 to 1)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("unicode_form: \"NFC\""), std::string::npos) << r.out;
+}
+
+TEST(CurateRun, QuietPrintsNoTable) {
+  Corpus c;
+  auto r = nlm::testing::run_nativelm("-q curate " + c.dir.file("b.jsonl") + " -o " + c.dir.file("q"), c.dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");  // warnings about the fixture's malformed record still go to stderr
+  EXPECT_FALSE(read_docs(c.dir.file("q")).empty());  // it ran; report.json has the figures
+  r = nlm::testing::run_nativelm("curate " + c.dir.file("b.jsonl") + " -o " + c.dir.file("q") + " --force", c.dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("documents in / out"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ TEST(CurateLidTrain, TrainsAModelThatSeparatesCantoneseFromMandarin) {
   nlm::testing::write_text(dir.file("train.jsonl"), data);
   LidTrainOptions o;
   o.output = dir.file("model/lid.bin");
-  LidTrainResult r = train_lid({dir.file("train.jsonl")}, nlm::corpus::ReadOptions{}, o);
+  LidTrainResult r = train_lid({dir.file("train.jsonl")}, o);
   EXPECT_EQ(r.examples, 120u);
   EXPECT_EQ(r.unlabelled, 1u);
   EXPECT_EQ(r.labels["yue"], 60u);
@@ -46,7 +46,7 @@ TEST(CurateLidTrain, TrainsAModelThatSeparatesCantoneseFromMandarin) {
   EXPECT_GT(d.detect("佢哋今日唔喺度").score, 0.5);
 
   nlm::testing::write_text(dir.file("empty.jsonl"), "{\"text\": \"x\"}\n");
-  EXPECT_THROW(train_lid({dir.file("empty.jsonl")}, nlm::corpus::ReadOptions{}, o), nlm::Error);
+  EXPECT_THROW(train_lid({dir.file("empty.jsonl")}, o), nlm::Error);
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "eval/perplexity.h"
+#include "model/text_generation.h"
+#include "train/trainer.h"
 
 namespace nlm::pipeline {
 
@@ -31,6 +34,10 @@ const std::vector<OptionTable>& option_tables() {
       {"dedup", "docs/dedup.md", table_of<dedup::DedupOptions>()},
       {"dedup-lines", "docs/dedup.md", table_of<dedup::SegmentDedupOptions>()},
       {"decontam", "docs/dedup.md", table_of<dedup::DecontamOptions>()},
+      {"train", "docs/train.md", table_of<train::TrainOptions>()},
+      {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
+      {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
+      {"eval", "docs/train.md", table_of<eval::EvalOptions>()},
   };
   return tables;
 }

@@ -48,7 +48,7 @@ void ModelConfig::validate(const std::string& where) const {
 
 void declare(opt::Schema& s, ModelConfig& c, const std::string& p) {
   s.add(p + "model_type", c.model_type, "Architecture name written to config.json: llama, mistral or qwen2");
-  s.add(p + "vocab_size", c.vocab_size, "Vocabulary size (rows of the embedding)").min(1);
+  s.add(p + "vocab_size", c.vocab_size, "Vocabulary size (rows of the embedding); must cover the shards' vocabulary").min(1);
   s.add(p + "hidden_size", c.hidden_size, "Model width C").min(1);
   s.add(p + "intermediate_size", c.intermediate_size, "SwiGLU hidden width").min(1);
   s.add(p + "num_hidden_layers", c.num_hidden_layers, "Decoder layers L").min(1);
@@ -61,10 +61,10 @@ void declare(opt::Schema& s, ModelConfig& c, const std::string& p) {
   s.add(p + "rope_theta", c.rope_theta, "RoPE base frequency");
   s.add(p + "rms_norm_eps", c.rms_norm_eps, "RMSNorm epsilon");
   s.add(p + "tie_word_embeddings", c.tie_word_embeddings, "Share the embedding and output matrices");
-  s.add(p + "attention_bias", c.attention_bias, "Biases on q/k/v projections (Qwen2 style)");
-  s.add(p + "initializer_range", c.initializer_range, "Standard deviation of the random initial weights");
-  s.add(p + "bos_token_id", c.bos_token_id, "Beginning-of-text id; -1 = none").min(-1);
-  s.add(p + "eos_token_id", c.eos_token_id, "End-of-text id; -1 = none").min(-1);
+  s.add(p + "attention_bias", c.attention_bias, "Biases on the q/k/v projections (always on for model_type qwen2)");
+  s.add(p + "initializer_range", c.initializer_range, "Standard deviation of the normal initial weights (o/down projections scaled by 1/sqrt(2L))");
+  s.add(p + "bos_token_id", c.bos_token_id, "Beginning-of-text id, written to config.json; -1 = none").min(-1);
+  s.add(p + "eos_token_id", c.eos_token_id, "End-of-text id, written to config.json; EOS stops generate; -1 = none").min(-1);
   s.derive([&s, &c, p] {
     if (!s.given(p + "num_key_value_heads")) c.num_key_value_heads = c.num_attention_heads;
   });

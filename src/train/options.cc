@@ -75,7 +75,7 @@ void declare(opt::Schema& s, TrainOptions& o) {
   s.add("batch_size", o.batch_size, "Rows per micro-batch (B)").min(1);
   s.add("seq_len", o.seq_len, "Tokens per row (T)").min(1);
   s.add("grad_accum", o.grad_accum, "Micro-batches per optimizer step").min(1);
-  s.add("doc_masking", o.doc_masking, "Attend only within a document inside packed rows").flag("--no-doc-masking");
+  s.add("doc_masking", o.doc_masking, "Attention stays inside each document of a packed row; positions restart per document").flag("--no-doc-masking");
   s.add("shuffle_documents", o.shuffle_documents,
         "Read each source's documents in a seeded random order, a new one every epoch (resume stays bit-exact; "
         "8 bytes of memory per document)");

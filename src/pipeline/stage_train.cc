@@ -65,8 +65,13 @@ class TrainStage : public Stage {
     // The pipeline decides: continue a killed run, or (its options changed) start over.
     o.resume = resume && fs::exists(fs::path(dir) / "checkpoints");
     o.force = !o.resume;
-    train::TrainResult r = opt::named(namer_, [&] { return train::run_train(o); });
-    return summary(dir, r);
+    try {
+      train::TrainResult r = opt::named(namer_, [&] { return train::run_train(o); });
+      return summary(dir, r);
+    } catch (const train::Interrupted& e) {
+      runtime_error("the train stage was interrupted after step " + std::to_string(e.step), e.checkpoint,
+                    "run the same nativelm build again to resume from this checkpoint");
+    }
   }
 
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {

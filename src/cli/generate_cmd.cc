@@ -1,10 +1,11 @@
 // `nativelm generate`: KV-cache sampling from an HF model directory: text in and streamed text
-// out through the directory's tokenizer.json, or token ids with --prompt-ids.
+// out through the directory's tokenizer.json, or token ids with --prompt-ids. Flags come from
+// model::declare (GenerateOptions, with the sampling keys the pipeline's eval stage shares).
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
-#include "cli/command.h"
+#include "cli/option_flags.h"
 #include "core/error.h"
 #include "model/hf_checkpoint.h"
 #include "model/sampler.h"
@@ -34,47 +35,37 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 }
 
 void setup(CLI::App& root, cli::Actions& actions) {
-  struct Opts {
+  struct Inputs {
     std::string model, prompt_ids, prompt;
-    std::vector<std::string> stop;
-    bool no_bos = false;
-    model::SamplingOptions s;
-    bool no_eos = false;
   };
-  auto o = std::make_shared<Opts>();
+  auto in = std::make_shared<Inputs>();
+  auto c = std::make_shared<cli::Bound<model::GenerateOptions>>("generate");
   auto* sub = root.add_subcommand("generate", "Generate tokens from a model with a KV cache");
-  sub->add_option("-m,--model", o->model, "HF model directory")->required();
-  sub->add_option("prompt", o->prompt, "Prompt text (read from stdin when absent)");
-  sub->add_option("--prompt-ids", o->prompt_ids, "Prompt as space-separated token ids ('-' = stdin); prints ids");
-  sub->add_option("--stop", o->stop, "Stop before this string (repeatable)");
-  sub->add_flag("--no-bos", o->no_bos, "Do not add the tokenizer's BOS token to a text prompt");
-  sub->add_option("--max-tokens", o->s.max_tokens, "New tokens at most")->capture_default_str();
-  sub->add_option("--temperature", o->s.temperature, "0 = greedy")->capture_default_str();
-  sub->add_option("--top-k", o->s.top_k, "Keep the k most likely (0 = off)")->capture_default_str();
-  sub->add_option("--top-p", o->s.top_p, "Nucleus mass (1 = off)")->capture_default_str();
-  sub->add_option("--min-p", o->s.min_p, "Drop tokens below min_p x the top probability")->capture_default_str();
-  sub->add_option("--repetition-penalty", o->s.repetition_penalty, "1 = off")->capture_default_str();
-  sub->add_option("--seed", o->s.seed, "Sampling seed")->capture_default_str();
-  sub->add_option("--stop-id", o->s.stop_ids, "Stop after this token id (repeatable; EOS by default)");
-  sub->add_flag("--no-eos-stop", o->no_eos, "Do not stop at the model's EOS id");
-  actions[sub] = [o] {
-    auto m = model::load_hf_model(o->model, tensor::backend_for("cpu"));
-    auto s = o->s;
-    if (!o->no_eos && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
-    if (o->prompt_ids.empty()) {
-      std::string path = o->model + "/tokenizer.json";
+  sub->add_option("-m,--model", in->model, "HF model directory")->required();
+  sub->add_option("prompt", in->prompt, "Prompt text (read from stdin when absent)");
+  sub->add_option("--prompt-ids", in->prompt_ids, "Prompt as space-separated token ids ('-' = stdin); prints ids");
+  model::declare(c->schema, c->options);
+  c->bind(*sub);
+  actions[sub] = [c, in] {
+    if (!c->flags->apply()) return 0;
+    const auto& o = c->options;
+    auto m = c->run([&] { return model::load_hf_model(in->model, tensor::backend_for(o.device)); });
+    auto s = o.sampling;
+    if (o.eos_stop && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
+    if (in->prompt_ids.empty()) {
+      std::string path = in->model + "/tokenizer.json";
       auto tok = tokenizer::Tokenizer::load(path);
-      std::string prompt = o->prompt;
+      std::string prompt = in->prompt;
       if (prompt.empty()) prompt.assign(std::istreambuf_iterator<char>(std::cin), {});
       std::fwrite(prompt.data(), 1, prompt.size(), stdout);
-      model::generate_text(*m, tok, prompt, !o->no_bos, s, o->stop, [](const std::string& piece) {
+      model::generate_text(*m, tok, prompt, o.add_bos, s, o.stop, [](const std::string& piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
       });
       std::printf("\n");
       return 0;
     }
-    std::string text = o->prompt_ids;
+    std::string text = in->prompt_ids;
     if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), {});
     auto prompt = parse_ids(text);
     bool first = true;

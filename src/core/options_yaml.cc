@@ -24,25 +24,30 @@ std::string full_name(const YamlSource& src, const std::string& key) {
 // The key node (for its line) and value of a dotted key; both invalid when absent.
 struct Found {
   YAML::Node key, value;
-  bool found = false;    // the key is in the mapping
-  bool present = false;  // ... with a non-null value
+  bool found = false;    // the key is in the file (perhaps with a null value)
+  bool present = false;  // ... with a value
 };
 
 Found lookup(const YAML::Node& map, const std::string& dotted) {
+  // Nodes are rebound with reset(): yaml-cpp's operator= on a bound node would overwrite the
+  // node it refers to (the caller's mapping), not rebind the handle.
   Found out;
-  YAML::Node cur = map;
+  YAML::Node cur;
+  cur.reset(map);
   std::string rest = dotted;
   for (;;) {
     if (!cur.IsDefined() || !cur.IsMap()) return out;
     size_t dot = rest.find('.');
     std::string part = rest.substr(0, dot);
     YAML::Node next, key;
+    bool found = false;
     for (const auto& kv : cur)
       if (kv.first.IsScalar() && kv.first.Scalar() == part) {
-        key.reset(kv.first);  // reset() rebinds; operator= would write into the tree
+        key.reset(kv.first);
         next.reset(kv.second);
+        found = true;
       }
-    if (!key.IsDefined() || key.IsNull()) return out;
+    if (!found) return out;
     if (dot == std::string::npos) {
       out.key.reset(key);
       out.value.reset(next);
@@ -55,7 +60,8 @@ Found lookup(const YAML::Node& map, const std::string& dotted) {
   }
 }
 
-// The mapping node a key was last looked for in, for "where" when the key is absent.
+// The key node for "where": the key itself, else its nearest present parent key ("model" for
+// an absent model.hidden_size); the mapping itself when none is present.
 YAML::Node node_for_where(const YAML::Node& map, const std::string& dotted) {
   Found f = lookup(map, dotted);
   if (f.found) return f.key;

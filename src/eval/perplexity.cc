@@ -9,11 +9,26 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/options.h"
 #include "corpus/reader.h"
 #include "data/token_shard.h"
 #include "tokenizer/tokenizer.h"
 
 namespace nlm::eval {
+
+void declare(opt::Schema& s, PerplexityOptions& o) {
+  s.add("max_length", o.max_length, "Window length in tokens (0 = the model's context)").min(0);
+  s.add("prefix_token", o.prefix_token, "Token before each document (-1 = the model's BOS, else EOS)").min(-1);
+  s.add("max_docs", o.max_docs, "Score at most this many documents (0 = all)");
+  s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
+}
+
+void declare(opt::Schema& s, EvalOptions& o) {
+  declare(s, o.ppl);
+  s.add("samples", o.samples, "Prompts whose sampled continuations the report shows");
+  model::declare(s, o.sampling);
+  for (auto& f : s.fields()) f.no_flag();  // a pipeline stage: keys only (the commands have the flags)
+}
 
 double PerplexityResult::bits_per_byte() const { return bytes ? nll / std::log(2.0) / double(bytes) : NAN; }
 double PerplexityResult::byte_perplexity() const { return bytes ? std::exp(nll / double(bytes)) : NAN; }
@@ -53,7 +68,8 @@ PerplexityResult rolling_perplexity(model::Llama& model, const std::vector<std::
   const auto& c = model.config();
   const int L = o.max_length > 0 ? o.max_length : static_cast<int>(c.max_position_embeddings);
   if (L > c.max_position_embeddings)
-    usage_error("max_length " + std::to_string(L) + " exceeds the model's context", "eval ppl");
+    opt::fail("max_length", "(" + std::to_string(L) + ") exceeds the model's context (" +
+                                std::to_string(c.max_position_embeddings) + " tokens)");
   int32_t prefix = o.prefix_token >= 0 ? o.prefix_token
                    : c.bos_token_id >= 0 ? static_cast<int32_t>(c.bos_token_id)
                                          : static_cast<int32_t>(std::max<int64_t>(0, c.eos_token_id));

@@ -10,9 +10,13 @@
 
 #include "corpus/read_options.h"
 #include "model/llama.h"
+#include "model/sampler.h"
 
 namespace nlm::tokenizer {
 class Tokenizer;
+}
+namespace nlm::opt {
+class Schema;
 }
 
 namespace nlm::eval {
@@ -20,7 +24,21 @@ namespace nlm::eval {
 struct PerplexityOptions {
   int max_length = 0;     // window length in tokens; 0 = the model's max_position_embeddings
   int32_t prefix_token = -1;  // token before each document; −1 = bos_token_id (or eos) of the model
+  uint64_t max_docs = 0;  // documents scored at most (0 = all); read by the document readers
+  std::string device = "cpu";  // compute device, as tensor::backend_for() names it
 };
+// `nativelm eval ppl` flags and the pipeline's eval stage keys.
+void declare(opt::Schema& schema, PerplexityOptions& options);
+
+// The pipeline's eval stage: perplexity of the trained model on the held-out shards, then a
+// sampled continuation of each prompt in `samples` (for the report).
+struct EvalOptions {
+  EvalOptions() { ppl.max_docs = 500; }  // held-out shards can be large; a sample is enough
+  PerplexityOptions ppl;
+  std::vector<std::string> samples;
+  model::SamplingOptions sampling;
+};
+void declare(opt::Schema& schema, EvalOptions& options);
 
 struct PerplexityResult {
   double nll = 0;            // total negative log-likelihood in nats

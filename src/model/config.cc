@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/options.h"
 
 namespace nlm::model {
 
@@ -18,27 +19,63 @@ int64_t ModelConfig::parameter_count() const {
   return vocab_size * C * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * layer + C;
 }
 
-void ModelConfig::validate(const std::string& where) const {
-  auto bad = [&](const std::string& what) {
-    usage_error(what, where, "fix the model config");
-  };
-  if (vocab_size <= 0) bad("vocab_size must be positive");
-  if (hidden_size <= 0) bad("hidden_size must be positive");
-  if (intermediate_size <= 0) bad("intermediate_size must be positive");
-  if (num_hidden_layers <= 0) bad("num_hidden_layers must be positive");
-  if (num_attention_heads <= 0) bad("num_attention_heads must be positive");
+std::pair<std::string, std::string> ModelConfig::shape_problem() const {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  if (vocab_size <= 0) return {"vocab_size", "must be positive"};
+  if (hidden_size <= 0) return {"hidden_size", "must be positive"};
+  if (intermediate_size <= 0) return {"intermediate_size", "must be positive"};
+  if (num_hidden_layers <= 0) return {"num_hidden_layers", "must be positive"};
+  if (num_attention_heads <= 0) return {"num_attention_heads", "must be positive"};
   if (num_key_value_heads <= 0 || num_attention_heads % num_key_value_heads != 0)
-    bad("num_attention_heads (" + std::to_string(num_attention_heads) +
-        ") must be a multiple of num_key_value_heads (" + std::to_string(num_key_value_heads) + ")");
+    return {"num_key_value_heads", "(" + n(num_key_value_heads) + ") must divide num_attention_heads (" +
+                                       n(num_attention_heads) + ")"};
   if (head_dim <= 0 && hidden_size % num_attention_heads != 0)
-    bad("hidden_size (" + std::to_string(hidden_size) + ") is not divisible by num_attention_heads (" +
-        std::to_string(num_attention_heads) + ")");
-  if (hs() % 2 != 0) bad("head size must be even for RoPE");
-  if (max_position_embeddings <= 0) bad("max_position_embeddings must be positive");
-  if (rms_norm_eps <= 0) bad("rms_norm_eps must be positive");
-  if (rope_theta <= 0) bad("rope_theta must be positive");
+    return {"hidden_size", "(" + n(hidden_size) + ") is not divisible by num_attention_heads (" +
+                               n(num_attention_heads) + ")"};
+  if (hs() % 2 != 0) return {"head_dim", "(head size " + n(hs()) + ") must be even for RoPE"};
+  if (max_position_embeddings <= 0) return {"max_position_embeddings", "must be positive"};
+  if (rms_norm_eps <= 0) return {"rms_norm_eps", "must be positive"};
+  if (rope_theta <= 0) return {"rope_theta", "must be positive"};
   if (!rope_scaling.type.empty() && rope_scaling.type != "llama3")
-    bad("rope_scaling type '" + rope_scaling.type + "' is not supported (only llama3)");
+    return {"rope_scaling", "type '" + rope_scaling.type + "' is not supported (only llama3)"};
+  return {};
+}
+
+void ModelConfig::validate(const std::string& where) const {
+  auto [field, problem] = shape_problem();
+  if (!field.empty()) usage_error(field + " " + problem, where, "fix the model config");
+}
+
+void declare(opt::Schema& s, ModelConfig& c, const std::string& p) {
+  s.add(p + "model_type", c.model_type, "Architecture name written to config.json: llama, mistral or qwen2");
+  s.add(p + "vocab_size", c.vocab_size, "Vocabulary size (rows of the embedding); must cover the shards' vocabulary").min(1);
+  s.add(p + "hidden_size", c.hidden_size, "Model width C").min(1);
+  s.add(p + "intermediate_size", c.intermediate_size, "SwiGLU hidden width").min(1);
+  s.add(p + "num_hidden_layers", c.num_hidden_layers, "Decoder layers L").min(1);
+  s.add(p + "num_attention_heads", c.num_attention_heads, "Query heads").min(1);
+  s.add(p + "num_key_value_heads", c.num_key_value_heads,
+        "Key/value heads (GQA when fewer than the query heads); when not given, num_attention_heads")
+      .min(1);
+  s.add(p + "head_dim", c.head_dim, "Head size; 0 = hidden_size / num_attention_heads").min(0);
+  s.add(p + "max_position_embeddings", c.max_position_embeddings, "Longest context the model is built for").min(1);
+  s.add(p + "rope_theta", c.rope_theta, "RoPE base frequency");
+  s.add(p + "rms_norm_eps", c.rms_norm_eps, "RMSNorm epsilon");
+  s.add(p + "tie_word_embeddings", c.tie_word_embeddings, "Share the embedding and output matrices");
+  s.add(p + "attention_bias", c.attention_bias, "Biases on the q/k/v projections (always on for model_type qwen2)");
+  s.add(p + "initializer_range", c.initializer_range, "Standard deviation of the normal initial weights (o/down projections scaled by 1/sqrt(2L))");
+  s.add(p + "bos_token_id", c.bos_token_id, "Beginning-of-text id, written to config.json; -1 = none").min(-1);
+  s.add(p + "eos_token_id", c.eos_token_id, "End-of-text id, written to config.json; EOS stops generate; -1 = none").min(-1);
+  s.derive([&s, &c, p] {
+    if (!s.given(p + "num_key_value_heads")) c.num_key_value_heads = c.num_attention_heads;
+  });
+  s.check([&c, p] {
+    static const char* kKnown[] = {"llama", "mistral", "qwen2", "smollm"};
+    bool known = false;
+    for (const char* k : kKnown) known |= c.model_type == k;
+    if (!known) opt::fail(p + "model_type", "must be llama, mistral or qwen2, got '" + c.model_type + "'");
+    auto [field, problem] = c.shape_problem();
+    if (!field.empty()) opt::fail(p + field, problem);
+  });
 }
 
 ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
@@ -49,53 +86,33 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
     usage_error(std::string("config.json is not valid JSON: ") + e.what(), where);
   }
   if (!j.is_object()) usage_error("config.json must hold a JSON object", where);
+  // The keys config.json shares with a train config's model.* are read through the same
+  // declaration (each value through its field's parser and bounds); the rest are HF-specific.
   ModelConfig c;
-  auto get_int = [&](const char* key, int64_t& out, bool required) {
-    if (!j.contains(key) || j[key].is_null()) {
-      if (required) usage_error(std::string("missing '") + key + "'", where, "add it to config.json");
-      return;
+  for (const char* key : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"})
+    if (!j.contains(key) || j[key].is_null())
+      usage_error(std::string("missing '") + key + "'", where, "add it to config.json");
+  opt::Schema schema("config.json");
+  declare(schema, c);
+  opt::Namer namer;
+  namer.name = [](const std::string& key) { return "'" + key + "'"; };
+  namer.where = [where](const std::string&) { return where; };
+  opt::named(namer, [&] {
+    for (const opt::Field& f : schema.fields()) {
+      if (!j.contains(f.key) || j[f.key].is_null()) continue;
+      const json& v = j[f.key];
+      if (f.key == "eos_token_id" && v.is_array()) {  // Llama 3.1 lists several; the first stops generation
+        if (!v.empty() && v[0].is_number_integer()) c.eos_token_id = v[0];
+        continue;
+      }
+      if (v.is_object() || v.is_array()) opt::fail(f.key, "must be a single value");
+      f.assign(v.is_string() ? v.get<std::string>() : v.dump());
+      if (f.key == "model_type" && c.model_type == "qwen2") c.attention_bias = true;  // unless the file says
     }
-    if (!j[key].is_number_integer())
-      usage_error(std::string("'") + key + "' must be an integer", where);
-    out = j[key].get<int64_t>();
-  };
-  auto get_num = [&](const char* key, double& out) {
-    if (!j.contains(key) || j[key].is_null()) return;
-    if (!j[key].is_number()) usage_error(std::string("'") + key + "' must be a number", where);
-    out = j[key].get<double>();
-  };
-  if (j.contains("model_type") && j["model_type"].is_string()) c.model_type = j["model_type"];
-  static const char* kKnown[] = {"llama", "mistral", "qwen2", "smollm"};
-  bool known = false;
-  for (const char* k : kKnown) known |= c.model_type == k;
-  if (!known)
-    usage_error("model_type '" + c.model_type + "' is not a Llama-family decoder", where,
-                "supported: llama, mistral, qwen2");
-  get_int("vocab_size", c.vocab_size, true);
-  get_int("hidden_size", c.hidden_size, true);
-  get_int("intermediate_size", c.intermediate_size, true);
-  get_int("num_hidden_layers", c.num_hidden_layers, true);
-  get_int("num_attention_heads", c.num_attention_heads, true);
-  c.num_key_value_heads = c.num_attention_heads;
-  get_int("num_key_value_heads", c.num_key_value_heads, false);
-  get_int("head_dim", c.head_dim, false);
-  get_int("max_position_embeddings", c.max_position_embeddings, false);
-  get_num("rms_norm_eps", c.rms_norm_eps);
-  get_num("rope_theta", c.rope_theta);
-  get_num("initializer_range", c.initializer_range);
-  if (j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean())
-    c.tie_word_embeddings = j["tie_word_embeddings"];
-  if (c.model_type == "qwen2") c.attention_bias = true;
-  if (j.contains("attention_bias") && j["attention_bias"].is_boolean())
-    c.attention_bias = j["attention_bias"];
+    schema.resolve();
+  });
   if (j.contains("hidden_act") && j["hidden_act"] != "silu")
     usage_error("hidden_act must be 'silu' for a Llama-family model", where);
-  if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_token_id = j["bos_token_id"];
-  if (j.contains("eos_token_id")) {
-    const json& e = j["eos_token_id"];
-    if (e.is_number_integer()) c.eos_token_id = e;
-    else if (e.is_array() && !e.empty() && e[0].is_number_integer()) c.eos_token_id = e[0];
-  }
   if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"];
   if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
     const json& r = j["rope_scaling"];

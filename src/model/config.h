@@ -4,6 +4,11 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
+
+namespace nlm::opt {
+class Schema;
+}
 
 namespace nlm::model {
 
@@ -39,9 +44,17 @@ struct ModelConfig {
   int64_t hs() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
   // Parameter count (with tied embeddings counted once).
   int64_t parameter_count() const;
+  // The first inconsistency of the shape as (field, problem), or an empty field when it is sound.
+  std::pair<std::string, std::string> shape_problem() const;
   // Throws nlm::usage_error naming the field when the shape is inconsistent.
   void validate(const std::string& where) const;
 };
+
+// The architecture keys, each once, under `prefix` ("model." in a train config: model.hidden_size).
+// A key that HF config.json spells the same way (all of these) is read from config.json through
+// this declaration too. num_key_value_heads defaults to num_attention_heads when not given, and
+// the shape is checked (opt::OptionError naming the key).
+void declare(opt::Schema& schema, ModelConfig& config, const std::string& prefix = "");
 
 // Parses config.json text; `where` names the file in errors.
 ModelConfig parse_hf_config(const std::string& json_text, const std::string& where);

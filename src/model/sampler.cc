@@ -7,9 +7,45 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/options.h"
 #include "core/rng.h"
 
 namespace nlm::model {
+
+void declare(opt::Schema& s, SamplingOptions& o) {
+  s.add("temperature", o.temperature, "Sampling temperature; 0 = greedy").min(0);
+  s.add("top_k", o.top_k, "Keep the k most likely tokens (0 = off)").min(0);
+  s.add("top_p", o.top_p, "Nucleus: keep the most likely tokens up to this probability mass (1 = off)").range(0, 1);
+  s.add("min_p", o.min_p, "Drop tokens below min_p times the top probability (0 = off)").range(0, 1);
+  s.add("repetition_penalty", o.repetition_penalty, "CTRL-style penalty of tokens already seen (1 = off)").min(0);
+  s.add("seed", o.seed, "Sampling seed");
+  s.add("max_new_tokens", o.max_tokens, "New tokens at most").flag("--max-tokens,--max-new-tokens").min(1);
+  opt::Field& stop = s.custom(
+      "stop_ids",
+      [&o] {
+        std::string t;
+        for (int32_t id : o.stop_ids) t += (t.empty() ? "" : " ") + std::to_string(id);
+        return t;
+      },
+      [&o](const std::string& v) { o.stop_ids = {static_cast<int32_t>(opt::parse_uint(v, "stop_ids"))}; }, "ID...",
+      "Stop after any of these token ids (the model's EOS is added unless told otherwise)");
+  stop.type = opt::Type::List;
+  stop.set_list = [&o](const std::vector<std::string>& items) {
+    o.stop_ids.clear();
+    for (const auto& v : items) {
+      uint64_t id = opt::parse_uint(v, "stop_ids");
+      if (id > 0x7fffffff) opt::fail("stop_ids", "holds an id out of range, got '" + v + "'");
+      o.stop_ids.push_back(static_cast<int32_t>(id));
+    }
+  };
+  stop.json = [&o] {
+    std::string t = "[";
+    for (size_t i = 0; i < o.stop_ids.size(); ++i) t += (i ? "," : "") + std::to_string(o.stop_ids[i]);
+    return t + "]";
+  };
+  stop.flag("--stop-id");
+}
+
 
 double Sampler::uniform() { return uniform01(rng_); }
 

@@ -9,6 +9,10 @@
 
 #include "model/llama.h"
 
+namespace nlm::opt {
+class Schema;
+}
+
 namespace nlm::model {
 
 struct SamplingOptions {
@@ -21,6 +25,10 @@ struct SamplingOptions {
   int max_tokens = 128;            // new tokens at most
   std::vector<int32_t> stop_ids;   // e.g. the EOS id; generation ends after emitting one
 };
+
+// The sampling keys, each once (`nativelm generate` flags, the pipeline's eval stage keys; the
+// defaults also go to generation_config.json). max_tokens is spelled max_new_tokens, as in HF.
+void declare(opt::Schema& schema, SamplingOptions& options);
 
 class Sampler {
  public:

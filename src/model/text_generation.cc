@@ -3,7 +3,17 @@
 
 #include <algorithm>
 
+#include "core/options.h"
+
 namespace nlm::model {
+
+void declare(opt::Schema& s, GenerateOptions& o) {
+  declare(s, o.sampling);
+  s.add("stop", o.stop, "Stop before this string (repeatable; it is not printed)");
+  s.add("add_bos", o.add_bos, "Put the tokenizer's BOS token before a text prompt").flag("--no-bos");
+  s.add("eos_stop", o.eos_stop, "Stop at the model's EOS id").flag("--no-eos-stop");
+  s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
+}
 
 namespace {
 // Length of the longest prefix of s that ends on a UTF-8 character boundary.

@@ -9,7 +9,21 @@
 #include "model/sampler.h"
 #include "tokenizer/tokenizer.h"
 
+namespace nlm::opt {
+class Schema;
+}
+
 namespace nlm::model {
+
+// `nativelm generate`'s options beside the model and the prompt.
+struct GenerateOptions {
+  SamplingOptions sampling;
+  std::vector<std::string> stop;  // stop strings: generation ends before them
+  bool add_bos = true;            // put the tokenizer's BOS token before a text prompt
+  bool eos_stop = true;           // stop at the model's EOS id (added to sampling.stop_ids)
+  std::string device = "cpu";     // compute device, as tensor::backend_for() names it
+};
+void declare(opt::Schema& schema, GenerateOptions& options);
 
 struct TextGenerationResult {
   std::string text;              // the continuation, cut before any stop string

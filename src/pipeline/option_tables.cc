@@ -11,6 +11,9 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "eval/perplexity.h"
+#include "model/text_generation.h"
+#include "train/trainer.h"
 
 namespace nlm::pipeline {
 
@@ -61,6 +64,10 @@ const std::vector<OptionTable>& option_tables() {
       {"curate.pii", "docs/curate.md", yaml_table_of<curate::PiiOptions>()},
       {"curate.html", "docs/curate.md", yaml_table_of<curate::HtmlOptions>()},
       {"lid-train", "docs/curate.md", table_of<curate::LidTrainOptions>()},
+      {"train", "docs/train.md", table_of<train::TrainOptions>()},
+      {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
+      {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
+      {"eval", "docs/train.md", table_of<eval::EvalOptions>()},
   };
   return tables;
 }

@@ -10,6 +10,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "model/hf_checkpoint.h"
+#include "model/sampler.h"
+#include "tokenizer/tokenizer.h"
 
 namespace nlm::train {
 
@@ -31,7 +33,50 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// The spelling of token `id` (when the tokenizer has it), else of the first of `names` that the
+// tokenizer holds as one special token; "" when neither.
+std::string token_text(const tokenizer::Tokenizer& tok, int64_t id, std::initializer_list<const char*> names) {
+  if (id >= 0 && id < static_cast<int64_t>(tok.vocab_size())) {
+    if (const tokenizer::AddedToken* a = tok.added_token(static_cast<uint32_t>(id))) return a->content;
+    if (static_cast<size_t>(id) < tok.model.tokens.size()) return tok.model.tokens[static_cast<size_t>(id)];
+  }
+  for (const char* n : names)
+    for (uint32_t i = 0; i < tok.vocab_size(); ++i)
+      if (const tokenizer::AddedToken* a = tok.added_token(i); a && a->special && a->content == n) return n;
+  return {};
+}
 }  // namespace
+
+void write_model_files(const std::string& dir, const model::ModelConfig& c, const std::string& tokenizer_json) {
+  if (!tokenizer_json.empty()) {
+    fs::copy_file(tokenizer_json, dir + "/tokenizer.json", fs::copy_options::overwrite_existing);
+    fs::path beside = fs::path(tokenizer_json).parent_path() / "tokenizer_config.json";
+    if (fs::exists(beside)) {
+      fs::copy_file(beside, dir + "/tokenizer_config.json", fs::copy_options::overwrite_existing);
+    } else {
+      auto tok = tokenizer::Tokenizer::load(tokenizer_json);
+      nlohmann::json t = {{"tokenizer_class", "PreTrainedTokenizerFast"},
+                          {"model_max_length", c.max_position_embeddings},
+                          {"clean_up_tokenization_spaces", false}};
+      std::string bos = token_text(tok, c.bos_token_id, {"<|begin_of_text|>", "<s>", "<bos>"});
+      std::string eos = token_text(tok, c.eos_token_id, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"});
+      if (!bos.empty()) t["bos_token"] = bos;
+      if (!eos.empty()) t["eos_token"] = eos;
+      write_file_atomic(dir + "/tokenizer_config.json", t.dump(2) + "\n");
+    }
+  }
+  const model::SamplingOptions defaults;
+  nlohmann::json g = {{"do_sample", defaults.temperature > 0},
+                      {"temperature", defaults.temperature},
+                      {"top_k", defaults.top_k},
+                      {"top_p", defaults.top_p},
+                      {"repetition_penalty", defaults.repetition_penalty},
+                      {"max_new_tokens", defaults.max_tokens}};
+  if (c.bos_token_id >= 0) g["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_id >= 0) g["eos_token_id"] = c.eos_token_id;
+  write_file_atomic(dir + "/generation_config.json", g.dump(2) + "\n");
+}
 
 std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,
                             const AdamW& opt, const TrainerState& state, int keep,
@@ -44,11 +89,12 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   make_dirs(tmp);
   model::save_hf_model(tmp, model, {});
   opt.save(tmp + "/optimizer.safetensors");
-  if (!tokenizer_json.empty()) fs::copy_file(tokenizer_json, tmp + "/tokenizer.json");
+  write_model_files(tmp, model.config(), tokenizer_json);
   nlohmann::json j;
   j["step"] = state.step;
   j["data"] = nlohmann::json::parse(state.data_state);
   j["fingerprint"] = state.fingerprint;
+  if (!state.config.empty()) j["config"] = nlohmann::json::parse(state.config);
   write_file_atomic(tmp + "/trainer_state.json", j.dump(2) + "\n");
   sync_dir(tmp);
   fs::remove_all(final_dir);

@@ -15,7 +15,14 @@ struct TrainerState {
   int64_t step = 0;        // optimizer steps completed
   std::string data_state;  // LmBatches::state_json()
   std::string fingerprint; // run shape (B, T, accum, model size); must match on resume
+  std::string config;      // the run's options (train::config_json), recorded for people and tools
 };
+
+// Completes an HF model folder that holds config.json and the weights: tokenizer.json (copied
+// from `tokenizer_json` when given), tokenizer_config.json (the one beside that tokenizer.json
+// when there is one, otherwise a minimal one naming the BOS/EOS tokens), and generation_config.json
+// (BOS/EOS ids and model::SamplingOptions' defaults), so HF and chat tooling can load the folder.
+void write_model_files(const std::string& dir, const model::ModelConfig& config, const std::string& tokenizer_json);
 
 // Writes <run>/checkpoints/step-NNNNNNNN atomically; keeps the newest `keep` checkpoints.
 std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,

@@ -5,17 +5,19 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/options.h"
 
 namespace nlm::train {
 
 void validate(const ScheduleOptions& s) {
   if (s.type != "cosine" && s.type != "wsd" && s.type != "constant")
-    usage_error("unknown lr schedule '" + s.type + "'", "schedule", "use cosine, wsd or constant");
-  if (s.lr <= 0 || s.min_lr < 0 || s.min_lr > s.lr)
-    usage_error("need 0 <= min_lr <= lr and lr > 0", "schedule");
-  if (s.warmup_steps < 0) usage_error("warmup_steps must be >= 0", "schedule");
-  if (s.decay_fraction < 0 || s.decay_fraction > 1)
-    usage_error("decay_fraction must be in [0, 1]", "schedule");
+    opt::fail("schedule.type", "must be cosine, wsd or constant, got '" + s.type + "'");
+  if (s.lr <= 0) opt::fail("schedule.lr", "must be positive, got " + opt::real_text(s.lr));
+  if (s.min_lr < 0 || s.min_lr > s.lr)
+    opt::fail("schedule.min_lr", "must be between 0 and lr (" + opt::real_text(s.lr) + "), got " +
+                                     opt::real_text(s.min_lr));
+  if (s.warmup_steps < 0) opt::fail("schedule.warmup_steps", "must be at least 0");
+  if (s.decay_fraction < 0 || s.decay_fraction > 1) opt::fail("schedule.decay_fraction", "must be between 0 and 1");
 }
 
 double lr_at(const ScheduleOptions& s, int64_t step, int64_t total_steps) {

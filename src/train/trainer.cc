@@ -4,7 +4,9 @@
 // resumed run continues the same curve.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include "core/error.h"
 #include "core/json_escape.h"
 #include "core/log.h"
+#include "core/options.h"
 #include "core/progress.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
@@ -24,17 +27,29 @@ namespace nlm::train {
 namespace fs = std::filesystem;
 
 void TrainOptions::validate() const {
-  if (out_dir.empty()) usage_error("no output directory", "train", "pass --out DIR or set out_dir");
-  if (batch_size <= 0 || seq_len <= 0 || grad_accum <= 0)
-    usage_error("batch_size, seq_len and grad_accum must be positive", "train");
-  if (steps <= 0) usage_error("steps must be positive", "train");
-  if (train_data.empty()) usage_error("no training data", "train", "list .tok shards under data.train");
-  if (keep_checkpoints < 1) usage_error("keep_checkpoints must be >= 1", "train");
+  if (out_dir.empty()) opt::fail("out_dir", "is required", "name the run directory");
+  if (train_data.empty()) opt::fail("data.train", "is empty", "list .tok shards to train on");
+  for (const auto& src : train_data)
+    if (src.shards.empty() || !(src.weight > 0)) opt::fail("data.train", "has a source without shards or weight");
+  if (batch_size <= 0) opt::fail("batch_size", "must be at least 1");
+  if (seq_len <= 0) opt::fail("seq_len", "must be at least 1");
+  if (grad_accum <= 0) opt::fail("grad_accum", "must be at least 1");
+  if (steps <= 0) opt::fail("steps", "must be at least 1");
+  if (keep_checkpoints < 1) opt::fail("keep_checkpoints", "must be at least 1");
   if (save_dtype != tensor::DType::F32 && save_dtype != tensor::DType::BF16 &&
       save_dtype != tensor::DType::F16)
-    usage_error("save_dtype must be float32, bfloat16 or float16", "train");
+    opt::fail("save_dtype", "must be float32, bfloat16 or float16");
   train::validate(schedule);
 }
+
+Interrupted::Interrupted(int sig, int64_t done, std::string dir)
+    : Error(ErrorKind::Runtime,
+            format_error(std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + " after step " +
+                             std::to_string(done) + "; checkpoint saved",
+                         dir, "continue with: nativelm train <the same arguments> --resume")),
+      signal(sig),
+      step(done),
+      checkpoint(std::move(dir)) {}
 
 namespace {
 
@@ -96,6 +111,64 @@ void truncate_metrics(const std::string& path, int64_t step) {
   write_file_atomic(path, kept);
 }
 
+// A shard entry is a .tok file or a folder of them (sorted by name).
+std::vector<std::string> expand_shards(const std::vector<std::string>& items, const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& s : items) {
+    if (!fs::is_directory(s)) {
+      out.push_back(s);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(s))
+      if (e.path().extension() == ".tok") found.push_back(e.path().string());
+    std::sort(found.begin(), found.end());
+    if (found.empty()) opt::fail(key, "names folder " + s + ", which holds no .tok shards");
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+// SIGINT/SIGTERM while run_train runs: the first asks the loop to stop after the current step
+// (and checkpoint); a second one ends the process the default way.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+}
+
+// Installs the handlers for its lifetime and restores the previous ones. A signal that was
+// ignored when the run started (a background job of a shell script) stays ignored.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 2; ++i) {
+      sigaction(kSignals[i], nullptr, &old_[i]);
+      if (old_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &sa, nullptr);
+    }
+  }
+  ~StopSignals() {
+    for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    g_stop_signal = 0;
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  int pending() const { return g_stop_signal; }
+
+ private:
+  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+  struct sigaction old_[2];
+};
+
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -116,6 +189,16 @@ TrainResult run_train(const TrainOptions& options) {
   options.validate();
   auto& be = tensor::backend_for(options.device);
   TrainOptions o = options;
+  for (auto& src : o.train_data) src.shards = expand_shards(src.shards, "data.train");
+  o.eval_shards = expand_shards(o.eval_shards, "data.eval");
+  if (!o.resume) {
+    std::string old = latest_checkpoint(o.out_dir);
+    if (!old.empty() && !o.force)
+      opt::fail("out_dir", "holds checkpoints of an earlier run (newest: " + fs::path(old).filename().string() + ")",
+                "add --resume to continue that run, --force to start over from step 0 (deleting them), or choose "
+                "a fresh run directory");
+    if (!old.empty()) fs::remove_all(fs::path(o.out_dir) / "checkpoints");
+  }
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
     o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
@@ -169,10 +252,12 @@ TrainResult run_train(const TrainOptions& options) {
   const double tokens_per_step = double(o.batch_size) * o.seq_len * o.grad_accum;
   const double flops_per_token = m->train_flops_per_token(o.seq_len);
   double timed_seconds = 0, timed_tokens = 0;
+  const std::string config = config_json(o);
   auto save = [&](int64_t step) {
-    TrainerState st{step, data.state_json(), fp};
-    save_checkpoint(o.out_dir, *m, opt, st, o.keep_checkpoints, o.tokenizer);
+    TrainerState st{step, data.state_json(), fp, config};
+    return save_checkpoint(o.out_dir, *m, opt, st, o.keep_checkpoints, o.tokenizer);
   };
+  StopSignals signals;
 
   for (int64_t step = start; step < o.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
@@ -220,15 +305,19 @@ TrainResult run_train(const TrainOptions& options) {
       log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
                 " | loss " + fmt("%.4f", e.loss));
     }
-    if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) save(step + 1);
+    std::string saved;
+    if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);
+    if (signals.pending() && !last) {
+      if (saved.empty()) saved = save(step + 1);
+      throw Interrupted(signals.pending(), step + 1, saved);
+    }
   }
   if (timed_seconds > 0) r.tokens_per_second = timed_tokens / timed_seconds;
   r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
   model::SaveOptions so;
   so.dtype = o.save_dtype;
   model::save_hf_model(o.out_dir + "/model", *m, so);
-  if (!o.tokenizer.empty())
-    fs::copy_file(o.tokenizer, o.out_dir + "/model/tokenizer.json", fs::copy_options::overwrite_existing);
+  write_model_files(o.out_dir + "/model", m->config(), o.tokenizer);
   return r;
 }
 

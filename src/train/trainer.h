@@ -1,11 +1,13 @@
 // `nativelm train`: pretraining from scratch or continued pretraining of an HF checkpoint on
-// token shards. Every option is a field below with its default; the YAML config keys and the
-// CLI flags map onto these fields (docs/train.md lists them).
+// token shards. Every option is a field below with its default; train::declare (options.cc)
+// lists each once, and the YAML config keys, the CLI flags, the pipeline's train stage, the
+// options JSON in trainer_state.json and the table in docs/train.md all come from it.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "model/config.h"
 #include "tensor/dtype.h"
 #include "train/adamw.h"
@@ -14,6 +16,9 @@
 
 namespace nlm::tokenizer {
 class Tokenizer;
+}
+namespace nlm::opt {
+class Schema;
 }
 
 namespace nlm::train {
@@ -54,13 +59,45 @@ struct TrainOptions {
   uint64_t seed = 1234;        // weights init and data mixing
   bool recompute = false;      // activation recomputation (less memory, ~1/3 more compute)
   bool resume = false;         // continue from the newest checkpoint in out_dir
+  // Start from step 0 although out_dir holds checkpoints (they are deleted). Without it, such a
+  // folder is a usage error that offers resume, so a rerun never silently trains over a run.
+  bool force = false;
   tensor::DType save_dtype = tensor::DType::F32;  // weights dtype of model/ (F32, BF16, F16)
   // Compute device, as tensor::backend_for() names it: "cpu" (the default; OpenBLAS + OpenMP on
   // nlm::thread_count() threads), or a CUDA device ("cuda", "cuda:N") in builds that have one.
   // Losses are reproducible for a fixed seed on the same device and thread count.
   std::string device = "cpu";
 
+  // Checks what the declaration cannot (an output folder, training data); opt::OptionError
+  // names the key.
   void validate() const;
+};
+
+// Declares every option once: keys (dotted for model., schedule., optimizer., data.eval), flags
+// (--lr, --min-lr, --schedule, --warmup-steps, ... kept from the first CLI), docs and checks.
+void declare(opt::Schema& schema, TrainOptions& options);
+void declare(opt::Schema& schema, ScheduleOptions& schedule);
+void declare(opt::Schema& schema, AdamWOptions& optimizer);
+
+// Applies a YAML train config file to `schema` (declared over `options` with declare()): every
+// declared key, and `data` (`train`: a list of shard sets, each a path, a list of paths or
+// {shards, weight}; `eval`: paths), which is read here because a list of mappings is no flag.
+// Errors name `train.key (file:line)`. Does not resolve (front ends apply flags after it).
+void apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path);
+// Declares, applies the config file and resolves: the options that a config file alone gives.
+void load_train_yaml(const std::string& path, TrainOptions& options);
+// The options JSON (what --print-options prints and pipeline manifests record) with the data
+// sources added under "data": what trainer_state.json records as the run's "config".
+std::string config_json(const TrainOptions& options);
+
+// Thrown by run_train when SIGINT or SIGTERM arrived: the step in progress was finished and
+// checkpointed, and the run continues with `resume`. Front ends tell the user how and exit 130.
+class Interrupted : public Error {
+ public:
+  Interrupted(int signal, int64_t step, std::string checkpoint);
+  int signal = 0;
+  int64_t step = 0;           // optimizer steps completed and saved
+  std::string checkpoint;     // the checkpoint folder holding them
 };
 
 struct TrainResult {
@@ -74,6 +111,8 @@ struct TrainResult {
   std::vector<double> losses;     // per step run in this process
 };
 
+// Runs the training. SIGINT and SIGTERM are caught while it runs: the current step finishes, a
+// checkpoint is written and Interrupted is thrown (a second signal ends the process at once).
 TrainResult run_train(const TrainOptions& options);
 
 // UTF-8 bytes that each token id stands for in decoded text (TrainOptions::token_bytes): raw bytes
@@ -82,9 +121,5 @@ TrainResult run_train(const TrainOptions& options);
 // (a piece holding part of a multi-byte character decodes alone to U+FFFD).
 std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok);
 
-// Reads a YAML config into options (keys as in docs/train.md); throws usage errors naming keys.
-void load_train_yaml(const std::string& path, TrainOptions& options);
-// The same from YAML text (pipeline files embed a train config); `where` names it in errors.
-void apply_train_yaml(const std::string& yaml, const std::string& where, TrainOptions& options);
 
 }  // namespace nlm::train

@@ -193,3 +193,17 @@ TEST(OptionsYaml, NamerRenamesLibraryErrors) {
 }
 
 }  // namespace
+
+// An absent nested key looked up before other keys must leave the mapping intact (yaml-cpp's
+// operator= on a bound node overwrites the node it refers to).
+TEST(OptionsYaml, AbsentNestedKeyLeavesTheOtherKeysApplied) {
+  int depth = 1, count = 1;
+  opt::Schema s("demo");
+  s.add("nested.depth", depth, "Depth");
+  s.add("count", count, "Count");
+  opt::apply_yaml_text(s, "count: 3\n", {"cfg.yaml", "demo"});
+  EXPECT_EQ(count, 3);
+  EXPECT_EQ(depth, 1);
+  opt::apply_yaml_text(s, "nested: {}\ncount: 4\n", {"cfg.yaml", "demo"});
+  EXPECT_EQ(count, 4);
+}

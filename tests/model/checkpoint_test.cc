@@ -188,5 +188,38 @@ TEST(HfCheckpoint, ConfigJsonRoundTripKeepsLlama3Scaling) {
   EXPECT_EQ(back.parameter_count(), c.parameter_count());
 }
 
+// config.json is read through the model's option declaration (the keys a train config's model.*
+// shares): each value through its field's parser and bounds, errors naming the key and the file.
+TEST(HfCheckpoint, ConfigJsonKeysGoThroughTheModelDeclaration) {
+  const std::string base =
+      R"({"model_type": "qwen2", "vocab_size": 64, "hidden_size": 16, "intermediate_size": 32,
+          "num_hidden_layers": 1, "num_attention_heads": 4, "rms_norm_eps": 1e-06, "rope_theta": 500000,
+          "bos_token_id": null, "eos_token_id": [7, 8])";
+  auto c = model::parse_hf_config(base + "}", "config.json");
+  EXPECT_TRUE(c.attention_bias);            // Qwen2's default
+  EXPECT_EQ(c.num_key_value_heads, 4);      // follows the query heads when absent
+  EXPECT_EQ(c.eos_token_id, 7);             // the first of a list
+  EXPECT_EQ(c.bos_token_id, -1);            // null = not set
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 500000);
+  EXPECT_FALSE(model::parse_hf_config(base + R"(, "attention_bias": false})", "config.json").attention_bias);
+  auto error_of = [&](const std::string& extra) {
+    try {
+      model::parse_hf_config(base + extra + "}", "m/config.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of(R"(, "hidden_size": 16.5)").find("'hidden_size' must be an integer, got '16.5' (m/config.json)"),
+            std::string::npos)
+      << error_of(R"(, "hidden_size": 16.5)");
+  EXPECT_NE(error_of(R"(, "num_key_value_heads": 3)").find("'num_key_value_heads' (3) must divide num_attention_heads (4)"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "model_type": "gpt2")").find("'model_type' must be llama, mistral or qwen2, got 'gpt2'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "vocab_size": 0)").find("'vocab_size' must be at least 1, got 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nlm::testing

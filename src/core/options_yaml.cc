@@ -149,24 +149,29 @@ void apply_yaml(Schema& schema, const YAML::Node& node, const YamlSource& src,
     }
 }
 
-void apply_yaml_text(Schema& schema, const std::string& text, const YamlSource& src,
-                     const std::vector<std::string>& extra_keys) {
-  YAML::Node root;
+YAML::Node load_yaml(const std::string& text, const std::string& file) {
   try {
-    root = YAML::Load(text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    usage_error("invalid YAML: " + e.msg,
-                e.mark.line >= 0 ? src.file + ":" + std::to_string(e.mark.line + 1) : src.file,
+    usage_error("invalid YAML: " + e.msg, e.mark.line >= 0 ? file + ":" + std::to_string(e.mark.line + 1) : file,
                 "fix the file's syntax");
   }
-  apply_yaml(schema, root, src, extra_keys);
 }
 
-void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<std::string>& extra_keys) {
+YAML::Node load_yaml_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) usage_error("cannot read config file", path, "check the path");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  apply_yaml_text(schema, text, YamlSource{path, ""}, extra_keys);
+  return load_yaml(text, path);
+}
+
+void apply_yaml_text(Schema& schema, const std::string& text, const YamlSource& src,
+                     const std::vector<std::string>& extra_keys) {
+  apply_yaml(schema, load_yaml(text, src.file), src, extra_keys);
+}
+
+void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<std::string>& extra_keys) {
+  apply_yaml(schema, load_yaml_file(path), YamlSource{path, ""}, extra_keys);
 }
 
 Namer yaml_namer(const YAML::Node& node, const YamlSource& src) {

@@ -34,6 +34,11 @@ void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<
 // mapping when the key is absent). Used to rename library OptionErrors.
 Namer yaml_namer(const YAML::Node& node, const YamlSource& src);
 
+// Parses YAML text; a syntax error is a usage error naming `file:line`.
+YAML::Node load_yaml(const std::string& text, const std::string& file);
+// Reads and parses a file; a missing file is a usage error.
+YAML::Node load_yaml_file(const std::string& path);
+
 // "file:line" of a node (1-based), or the file alone when the node has no position.
 std::string yaml_where(const YAML::Node& node, const std::string& file);
 

@@ -165,22 +165,12 @@ void apply_config(opt::Schema& schema, CurateOptions& options, const YAML::Node&
 
 void apply_config_text(opt::Schema& schema, CurateOptions& options, const std::string& yaml,
                        const opt::YamlSource& src) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    usage_error("invalid YAML: " + e.msg,
-                e.mark.line >= 0 ? src.file + ":" + std::to_string(e.mark.line + 1) : src.file,
-                "fix the file's syntax");
-  }
+  YAML::Node root = opt::load_yaml(yaml, src.file);
   apply_config(schema, options, root, src);
 }
 
 void load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage_error("cannot read config file", path, "check the path");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  apply_config_text(schema, options, text, {path, ""});
+  apply_config(schema, options, opt::load_yaml_file(path), {path, ""});
 }
 
 void declare(opt::Schema& s, CurateOptions& o) {

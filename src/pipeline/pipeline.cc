@@ -25,13 +25,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    usage_error("invalid YAML: " + e.msg, path + ":" + std::to_string(e.mark.line + 1),
-                "fix the pipeline file");
-  }
+  YAML::Node root = opt::load_yaml(text, path);
   if (!root.IsMap()) usage_error("a pipeline file must be a mapping", path, "see docs/pipeline.md");
   PipelineSpec spec;
   spec.path = path;

@@ -164,11 +164,8 @@ void apply_data(const YAML::Node& d, const std::string& file, TrainOptions& o) {
 }  // namespace
 
 void apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage_error("cannot read config file", path, "check the path");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  opt::apply_yaml_text(schema, text, opt::YamlSource{path, "train"}, {"data"});
-  const YAML::Node root = YAML::Load(text);  // parsed once above already, so no syntax errors here
+  const YAML::Node root = opt::load_yaml_file(path);
+  opt::apply_yaml(schema, root, opt::YamlSource{path, "train"}, {"data"});
   if (root.IsMap()) apply_data(root["data"], path, options);
 }
 
@@ -176,7 +173,7 @@ void load_train_yaml(const std::string& path, TrainOptions& options) {
   opt::Schema schema("train");
   declare(schema, options);
   apply_train_config(schema, options, path);
-  opt::named(opt::yaml_namer(YAML::LoadFile(path), opt::YamlSource{path, "train"}), [&] { schema.resolve(); });
+  opt::named(opt::yaml_namer(opt::load_yaml_file(path), opt::YamlSource{path, "train"}), [&] { schema.resolve(); });
 }
 
 std::string config_json(const TrainOptions& options) {

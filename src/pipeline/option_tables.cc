@@ -7,6 +7,10 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "data/tokenize_shards.h"
+#include "tokenizer/encode_lines.h"
+#include "tokenizer/publish.h"
+#include "tokenizer/stats.h"
 
 namespace nlm::pipeline {
 
@@ -31,6 +35,12 @@ const std::vector<OptionTable>& option_tables() {
       {"dedup", "docs/dedup.md", table_of<dedup::DedupOptions>()},
       {"dedup-lines", "docs/dedup.md", table_of<dedup::SegmentDedupOptions>()},
       {"decontam", "docs/dedup.md", table_of<dedup::DecontamOptions>()},
+      {"tokenizer-train", "docs/tokenizer.md", table_of<tokenizer::TrainTokenizerOptions>()},
+      {"tokenizer-extend", "docs/tokenizer.md", table_of<tokenizer::ExtendTokenizerOptions>()},
+      {"tokenizer-stats", "docs/tokenizer.md", table_of<tokenizer::StatsOptions>()},
+      {"tokenizer-encode", "docs/tokenizer.md", table_of<tokenizer::EncodeOptions>()},
+      {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
+      {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
   };
   return tables;
 }

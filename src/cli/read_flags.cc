@@ -14,30 +14,4 @@ void add_read_options(opt::Schema& schema, corpus::ReadOptions& read, corpus::Sh
     });
 }
 
-// ---- the older binding, until every command uses add_read_options --------------------------
-
-const corpus::ReadOptions& ReadFlags::resolve() {
-  opt::Namer flags;
-  flags.name = [](const std::string& key) { return key == "format" ? "--format" : "--text-mode"; };
-  opt::named(flags, [&] {
-    options.format = corpus::parse_input_format(format);
-    options.text_mode = corpus::parse_text_mode(text_mode);
-  });
-  return options;
-}
-
-void add_read_flags(CLI::App& app, ReadFlags& f) {
-  app.add_option("--format", f.format,
-                 "Input format: auto (by file name: .jsonl/.json/.ndjson are JSONL, the rest text), jsonl, text")
-      ->capture_default_str();
-  app.add_option("--text-mode", f.text_mode,
-                 "How plain text splits into documents: line, paragraph (blank-line separated), file")
-      ->capture_default_str();
-  app.add_option("--text-field", f.options.text_field, "JSON member holding the text")->capture_default_str();
-  app.add_option("--id-field", f.options.id_field, "JSON member holding the document id")->capture_default_str();
-  app.add_flag("--strict", f.options.strict,
-               "Stop at the first malformed record instead of skipping and counting it");
-}
-
-
 }  // namespace nlm::cli

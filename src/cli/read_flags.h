@@ -1,7 +1,6 @@
 // The document-reading options (--format, --text-mode, --text-field, --id-field, --strict) that
 // every command reading corpora shares: corpus::declare's fields added to a command's schema.
 #pragma once
-#include "cli/command.h"
 #include "core/options.h"
 #include "corpus/read_options.h"
 #include "corpus/writer.h"
@@ -12,15 +11,5 @@ namespace nlm::cli {
 // read, which the manifest records with the inputs). With `output`, written records keep the
 // field names they were read with.
 void add_read_options(opt::Schema& schema, corpus::ReadOptions& read, corpus::ShardOptions* output = nullptr);
-
-// The older binding (string flags resolved by hand), kept until every command uses
-// add_read_options.
-struct ReadFlags {
-  corpus::ReadOptions options;
-  std::string format = "auto";
-  std::string text_mode = "paragraph";
-  const corpus::ReadOptions& resolve();
-};
-void add_read_flags(CLI::App& app, ReadFlags& flags);
 
 }  // namespace nlm::cli

@@ -22,18 +22,29 @@ namespace nlm::data {
 namespace {
 
 uint32_t find_token(const tokenizer::Tokenizer& tok, const std::string& wanted,
-                    std::initializer_list<const char*> fallbacks, const char* flag) {
+                    std::initializer_list<const char*> fallbacks, const char* key) {
   if (!wanted.empty() && wanted != "auto") {
     uint32_t id = tok.token_id(wanted);
     if (id == tokenizer::kNoToken)
-      usage_error("token '" + wanted + "' is not in the tokenizer", flag, "pass a token of its vocabulary");
+      opt::fail(key, "names '" + wanted + "', which is not in the tokenizer", "pass a token of its vocabulary");
     return id;
   }
+  std::string tried;
   for (const char* f : fallbacks) {
     uint32_t id = tok.token_id(f);
     if (id != tokenizer::kNoToken) return id;
+    tried += (tried.empty() ? "" : ", ") + std::string(f);
   }
-  usage_error("the tokenizer has none of the usual special tokens", flag, "name one explicitly");
+  opt::fail(key, "is not given and the tokenizer has none of the usual tokens (" + tried + ")", "name one explicitly");
+}
+
+void check_options(const TokenizeOptions& o) {
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1))  // also rejects NaN
+    opt::fail("val_fraction", "must be in [0, 1), got " + opt::real_text(o.val_fraction));
+  if (o.output.empty())
+    opt::fail("output", "is an empty path (an empty output folder would write to the filesystem root)", "name a folder");
+  if (o.max_shard_tokens == 0) opt::fail("max_shard_tokens", "must be at least 1 (shards hold at least one token)");
+  if (o.batch_docs == 0) opt::fail("batch_docs", "must be at least 1");
 }
 
 // "train-NNNNN.tok" or "val-NNNNN.tok", as SplitWriter names them.
@@ -78,6 +89,24 @@ struct SplitWriter {
 
 }  // namespace
 
+void declare(opt::Schema& s, TokenizeOptions& o) {
+  s.add("tokenizer", o.tokenizer, "tokenizer.json or a folder holding one").flag("-t,--tokenizer").no_yaml().no_json();
+  s.add("output", o.output, "Output folder (train-NNNNN.tok, val-NNNNN.tok, manifest.json)")
+      .flag("-o,--output")
+      .no_yaml()
+      .no_json();
+  s.add("eos_token", o.eos_token, "Token after each document (default: the tokenizer's EOS)").flag("--eos");
+  s.add("bos_token", o.bos_token, "Token before each document ('auto' = the tokenizer's BOS; default none)").flag("--bos");
+  s.add("val_fraction", o.val_fraction, "Fraction of documents held out as validation, in [0, 1)").range(0, 1);
+  s.add("max_shard_tokens", o.max_shard_tokens, "Tokens per shard before starting a new one").min(1);
+  s.add("batch_docs", o.batch_docs, "Documents encoded per parallel batch (memory; shards are the same for any value)")
+      .min(1)
+      .no_json();
+  s.check([&o] {
+    if (o.val_fraction >= 1) opt::fail("val_fraction", "must be in [0, 1), got " + opt::real_text(o.val_fraction));
+  });
+}
+
 std::string TokenizeResult::summary() const {
   return "tokenized " + std::to_string(docs) + " docs (" + human_bytes(static_cast<double>(bytes)) + ") into " +
          std::to_string(train_tokens) + " train tokens (" + std::to_string(train_docs) + " docs) and " +
@@ -87,14 +116,11 @@ std::string TokenizeResult::summary() const {
 
 TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const TokenizeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
-  if (!(o.val_fraction >= 0 && o.val_fraction < 1))  // also rejects NaN
-    usage_error("validation fraction must be in [0, 1)", "--val-fraction");
-  if (o.output.empty()) usage_error("empty output folder", "--output", "name a folder");
-  if (o.max_shard_tokens == 0) usage_error("shards must hold at least one token", "--max-shard-tokens");
+  check_options(o);
   auto tok = tokenizer::Tokenizer::load(o.tokenizer);
-  const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "--eos");
+  const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "eos_token");
   const bool bos_on = !o.bos_token.empty();
-  const uint32_t bos = bos_on ? find_token(tok, o.bos_token, {"<|begin_of_text|>", "<s>", "<bos>"}, "--bos") : 0;
+  const uint32_t bos = bos_on ? find_token(tok, o.bos_token, {"<|begin_of_text|>", "<s>", "<bos>"}, "bos_token") : 0;
   make_dirs(o.output);
   // A rerun replaces the previous output: shards it would not overwrite (a shorter run, no
   // validation split this time) must not stay behind for readers that take the whole folder.
@@ -146,7 +172,7 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   progress.finish();
   if (r.docs == 0)
     runtime_error("no documents in the input", files.size() == 1 ? files[0] : std::to_string(files.size()) + " files",
-                  "check the paths and --format / --text-field");
+                  "check the paths and the format / text_field read options");
   train.close();
   val.close();
   r.train_docs = train.docs;
@@ -155,11 +181,11 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   r.val_tokens = val.tokens;
   r.shards = train.done.size() + val.done.size();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string options_json =
-      "{\"tokenizer_hash\":\"" + hash.hex() + "\",\"eos\":" + std::to_string(eos) +
-      ",\"bos\":" + (bos_on ? std::to_string(bos) : std::string("null")) +
-      ",\"val_fraction\":" + std::to_string(o.val_fraction) +
-      ",\"max_shard_tokens\":" + std::to_string(o.max_shard_tokens) + "}";
+  // The declared options, and what they resolved to with this tokenizer.
+  std::string options_json = opt::json_of(o);
+  options_json = opt::with_member(options_json, "tokenizer_hash", "\"" + hash.hex() + "\"");
+  options_json = opt::with_member(options_json, "eos_id", std::to_string(eos));
+  options_json = opt::with_member(options_json, "bos_id", bos_on ? std::to_string(bos) : std::string("null"));
   std::vector<std::string> inputs = files;
   inputs.push_back(o.tokenizer.size() > 5 && o.tokenizer.substr(o.tokenizer.size() - 5) == ".json"
                        ? o.tokenizer

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "corpus/read_options.h"
 
 namespace nlm::data {
@@ -26,10 +27,12 @@ struct TokenizeOptions {
   // Start a new shard after this many tokens (documents are never split; at least 1). Default
   // 256M tokens.
   uint64_t max_shard_tokens = 256ull << 20;
-  // Documents encoded per parallel batch.
-  size_t batch_docs = 2048;
+  // Documents encoded per parallel batch (memory, not output: shards are the same for any value).
+  uint64_t batch_docs = 2048;
   corpus::ReadOptions read;
 };
+// Every field but `read`. tokenizer and output are flags only: a pipeline fills them in.
+void declare(opt::Schema& schema, TokenizeOptions& options);
 
 struct TokenizeResult {
   uint64_t docs = 0, train_docs = 0, val_docs = 0, train_tokens = 0, val_tokens = 0, bytes = 0;

@@ -14,6 +14,10 @@
 #include "eval/perplexity.h"
 #include "model/text_generation.h"
 #include "train/trainer.h"
+#include "data/tokenize_shards.h"
+#include "tokenizer/encode_lines.h"
+#include "tokenizer/publish.h"
+#include "tokenizer/stats.h"
 
 namespace nlm::pipeline {
 
@@ -68,6 +72,12 @@ const std::vector<OptionTable>& option_tables() {
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
       {"eval", "docs/train.md", table_of<eval::EvalOptions>()},
+      {"tokenizer-train", "docs/tokenizer.md", table_of<tokenizer::TrainTokenizerOptions>()},
+      {"tokenizer-extend", "docs/tokenizer.md", table_of<tokenizer::ExtendTokenizerOptions>()},
+      {"tokenizer-stats", "docs/tokenizer.md", table_of<tokenizer::StatsOptions>()},
+      {"tokenizer-encode", "docs/tokenizer.md", table_of<tokenizer::EncodeOptions>()},
+      {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
+      {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
   };
   return tables;
 }

@@ -59,7 +59,7 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
     if (!known) {
       std::string list;
       for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
-      usage_error("unknown stage '" + name + "'", yaml_where(kv.first, path), "stages are: " + list);
+      usage_error("unknown stage '" + name + "'", opt::yaml_where(kv.first, path), "stages are: " + list);
     }
   }
   for (const auto& name : stage_order()) {

@@ -1,137 +1,128 @@
-// The `tokenizer` stage: trains a BPE tokenizer (the options of `nativelm tokenizer train`) on the
-// newest documents and publishes <work>/tokenizer/tokenizer.json + tokenizer_config.json.
-#include <chrono>
+// The `tokenizer` and `tokenize` stages. `tokenizer` trains a BPE tokenizer on the newest
+// documents (the options of `nativelm tokenizer train`), or extends a base one (`base`: the options
+// of `nativelm tokenizer extend`), through the same library calls as the CLI
+// (tokenizer::train_and_publish / extend_and_publish), then measures fertility for the report.
+// `tokenize` writes token shards with the options of `nativelm tokenize` (data::declare).
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/stages.h"
 #include "core/error.h"
-#include "data/tokenize_shards.h"
+#include "core/json_escape.h"
 #include "core/manifest.h"
-#include "core/atomic_file.h"
-#include "tokenizer/extend.h"
+#include "data/tokenize_shards.h"
+#include "pipeline/stages.h"
 #include "tokenizer/publish.h"
 #include "tokenizer/stats.h"
-#include "tokenizer/trainer.h"
 
 namespace nlm::pipeline {
 namespace {
 namespace fs = std::filesystem;
 
+// The stage's own options: the fertility table of the report.
+struct MeasureOptions {
+  // A tokenizer.json (or folder) whose fertility the report shows beside the new tokenizer's.
+  std::string reference;
+  // Documents measured for the report's fertility table.
+  uint64_t stats_docs = 2000;
+};
+
+void declare(opt::Schema& s, MeasureOptions& o) {
+  s.add("reference", o.reference, "A tokenizer.json to compare fertility with in the report");
+  s.add("stats_docs", o.stats_docs, "Documents measured for the report's fertility table");
+}
+
+// Two JSON objects as one (the members of `b` after those of `a`).
+std::string joined(const std::string& a, const std::string& b) {
+  size_t close = a.rfind('}');
+  bool a_empty = a.find_first_not_of(" {") == close, b_empty = b.find_first_not_of(" {") == b.rfind('}');
+  return a.substr(0, close) + (a_empty || b_empty ? "" : ",") + b.substr(b.find('{') + 1);
+}
+
+// The keys of tokenizer::declare_layout: they shape a fresh vocabulary, so they do not apply
+// when a base tokenizer is extended.
+std::vector<std::string> layout_keys() {
+  tokenizer::TrainOptions o;
+  opt::Schema s("");
+  tokenizer::declare_layout(s, o);
+  std::vector<std::string> keys;
+  for (const auto& f : s.fields()) keys.push_back(f.key);
+  return keys;
+}
+
 class TokenizerStage : public Stage {
  public:
   explicit TokenizerStage(const Fields& f) {
-    f.only({"vocab_size", "min_frequency", "mode", "pretokenizer", "split_digits", "special_tokens",
-            "reserved_tokens", "max_token_bytes", "whitespace_runs", "lang_alpha", "lang_field", "reference",
-            "stats_docs", "base", "new_tokens"});
-    f.read("reference", reference_);
-    f.read("base", base_);
-    int64_t new_tokens = 1000;
-    f.read("new_tokens", new_tokens);
-    if (new_tokens < 1) f.fail("new_tokens", "must be at least 1");
-    new_tokens_ = static_cast<uint32_t>(new_tokens);
-    if (!base_.empty() && f.has("vocab_size"))
-      f.fail("vocab_size", "does not apply when extending a base tokenizer", "set new_tokens instead");
-    f.read("stats_docs", stats_docs_);
-    int64_t vocab = options_.vocab_size;
-    f.read("vocab_size", vocab);
-    if (vocab < 260 || vocab > (1ll << 31)) f.fail("vocab_size", "must be between 260 and 2^31");
-    options_.vocab_size = static_cast<uint32_t>(vocab);
-    f.read("min_frequency", options_.min_frequency);
-    f.read("mode", mode_);
-    if (mode_ == "byte-level" || mode_ == "byte_level") options_.mode = tokenizer::TrainMode::ByteLevel;
-    else if (mode_ == "sentencepiece") options_.mode = tokenizer::TrainMode::SentencePiece;
-    else f.fail("mode", "must be byte-level or sentencepiece, got '" + mode_ + "'");
-    std::string rule = tokenizer::split_rule_name(options_.rule);
-    f.read("pretokenizer", rule);
-    try {
-      options_.rule = tokenizer::parse_split_rule(rule);
-    } catch (const Error& e) {
-      f.fail("pretokenizer", std::string("is not valid: ") + e.what());
-    }
-    f.read("split_digits", options_.split_digits);
-    f.read("special_tokens", options_.special_tokens);
-    int64_t n = 0;
-    f.read("reserved_tokens", n);
-    options_.reserved_tokens = static_cast<uint32_t>(std::max<int64_t>(0, n));
-    n = options_.max_token_bytes;
-    f.read("max_token_bytes", n);
-    options_.max_token_bytes = static_cast<uint32_t>(std::max<int64_t>(0, n));
-    n = options_.whitespace_runs;
-    f.read("whitespace_runs", n);
-    options_.whitespace_runs = static_cast<uint32_t>(std::max<int64_t>(0, n));
-    f.read("lang_alpha", options_.lang_alpha);
-    f.read("lang_field", options_.lang_field);
+    // One schema over one options struct: base, new_tokens and the counting options (extend),
+    // the vocabulary layout (train), and the report's measure.
+    tokenizer::declare(schema_, options_);
+    tokenizer::declare_layout(schema_, options_.extend.train);
+    declare(schema_, measure_);
+    schema_.check([this] {
+      if (options_.base.empty()) return;
+      for (const auto& key : layout_keys())
+        if (schema_.given(key))
+          opt::fail(key, "does not apply when extending a base tokenizer",
+                    key == "vocab_size" ? "set new_tokens instead" : "the base tokenizer fixes it; drop the key");
+    });
+    namer_ = apply_stage_options(schema_, f);
   }
   std::string name() const override { return "tokenizer"; }
+  // The options of the command this stage runs (`tokenizer train` or `tokenizer extend`, as the
+  // CLI's --print-options shows them), the measure options, and the hashes of the files they name.
   std::string options_json() const override {
-    return nlohmann::json{{"vocab_size", options_.vocab_size},
-                          {"min_frequency", options_.min_frequency},
-                          {"mode", mode_},
-                          {"pretokenizer", tokenizer::split_rule_name(options_.rule)},
-                          {"split_digits", options_.split_digits},
-                          {"special_tokens", options_.special_tokens},
-                          {"reserved_tokens", options_.reserved_tokens},
-                          {"max_token_bytes", options_.max_token_bytes},
-                          {"whitespace_runs", options_.whitespace_runs},
-                          {"lang_alpha", options_.lang_alpha},
-                          {"lang_field", options_.lang_field},
-                          {"reference", reference_.empty() ? "" : describe_file(reference_).hash},
-                          {"stats_docs", stats_docs_},
-                          {"base", base_.empty() ? "" : describe_file(base_).hash},
-                          {"new_tokens", base_.empty() ? 0u : new_tokens_}}
-        .dump();
+    std::string j = extending() ? opt::json_of(options_) : opt::json_of(train_options(""));
+    j = joined(j, opt::json_of(measure_));
+    if (extending()) j = opt::with_member(j, "base_hash", json_quote(describe_file(base_file()).hash));
+    if (!measure_.reference.empty())
+      j = opt::with_member(j, "reference_hash", json_quote(describe_file(reference_file()).hash));
+    return j;
   }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
-    tokenizer::TrainOptions o = options_;
-    o.read = in.read;
-    auto start = std::chrono::steady_clock::now();
     nlohmann::json summary;
-    if (base_.empty()) {
-      tokenizer::TrainStats stats;
-      tokenizer::Tokenizer tok = tokenizer::train_bpe(in.documents, o, &stats);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::string stats_json = stats.to_json();
-      tokenizer::publish_tokenizer(tok, dir, "tokenizer.train", options_json(), in.documents, stats_json, seconds);
-      summary = nlohmann::json::parse(stats_json);
+    if (!extending()) {
+      tokenizer::TrainTokenizerOptions o = train_options(dir);
+      o.train.read = in.read;
+      auto r = opt::named(namer_, [&] { return tokenizer::train_and_publish(in.documents, o); });
+      summary = nlohmann::json::parse(r.to_json());
     } else {
       // Extension of an existing tokenizer (continued pretraining): new tokens and merges are
       // appended, and new_tokens.json maps each new id to its old pieces for the train stage.
-      tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(base_);
-      uint32_t base_vocab = tok.vocab_size();
-      tokenizer::ExtendOptions eo;
-      eo.new_tokens = new_tokens_;
-      eo.train = o;
-      tokenizer::ExtendResult r = tokenizer::extend_tokenizer(tok, in.documents, eo);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      write_file_atomic((fs::path(dir) / "new_tokens.json").string(), r.to_json());
-      std::string stats_json = r.stats.to_json();
-      tokenizer::publish_tokenizer(tok, dir, "tokenizer.extend", options_json(), in.documents, stats_json, seconds,
-                                   {"new_tokens.json"});
-      summary = nlohmann::json::parse(stats_json);
-      summary["base_vocab_size"] = base_vocab;
-      summary["added_tokens"] = r.added.size();
-      summary["vocab_size"] = tok.vocab_size();
+      tokenizer::ExtendTokenizerOptions o = options_;
+      o.output = dir;
+      o.extend.train.read = in.read;
+      auto r = opt::named(namer_, [&] { return tokenizer::extend_and_publish(in.documents, o); });
+      summary = nlohmann::json::parse(r.to_json());
     }
-    summary["fertility"] = fertility(dir, in);
+    summary["fertility"] = opt::named(namer_, [&] { return fertility(dir, in); });
     return summary.dump();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     Artifacts a = in;
     a.tokenizer = (fs::path(dir) / "tokenizer.json").string();
-    a.vocab_extension = base_.empty() ? "" : (fs::path(dir) / "new_tokens.json").string();
+    a.vocab_extension = extending() ? (fs::path(dir) / "new_tokens.json").string() : "";
     return a;
   }
 
  private:
+  bool extending() const { return !options_.base.empty(); }
+  tokenizer::TrainTokenizerOptions train_options(const std::string& dir) const {
+    return {dir, options_.extend.train};
+  }
+  static std::string json_file(const std::string& path) {
+    return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? path : path + "/tokenizer.json";
+  }
+  std::string base_file() const { return json_file(options_.base); }
+  std::string reference_file() const { return json_file(measure_.reference); }
+
   // Per language: fertility, bytes per token and continued words of the new tokenizer on the
   // first `stats_docs` documents, next to the reference tokenizer's when one is given.
   nlohmann::json fertility(const std::string& dir, const Artifacts& in) const {
     tokenizer::StatsOptions so;
     so.tokenizers = {(fs::path(dir) / "tokenizer.json").string()};
-    if (!reference_.empty()) so.tokenizers.push_back(reference_);
-    so.lang_field = options_.lang_field;
-    so.max_docs = stats_docs_;
+    if (!measure_.reference.empty()) so.tokenizers.push_back(measure_.reference);
+    so.lang_field = options_.extend.train.lang_field;
+    so.max_docs = measure_.stats_docs;
     so.read = in.read;
     tokenizer::StatsReport r = tokenizer::tokenizer_stats(in.documents, so);
     nlohmann::json out = nlohmann::json::object();
@@ -149,32 +140,20 @@ class TokenizerStage : public Stage {
     return out;
   }
 
-  std::string reference_;
-  uint64_t stats_docs_ = 2000;
-  std::string base_;          // extend this tokenizer.json instead of training a new one
-  uint32_t new_tokens_ = 1000;
-  tokenizer::TrainOptions options_;
-  std::string mode_ = "byte-level";
+  tokenizer::ExtendTokenizerOptions options_;  // base/new_tokens; extend.train holds every train option
+  MeasureOptions measure_;
+  opt::Schema schema_{"tokenizer"};
+  opt::Namer namer_;
 };
 
 class TokenizeStage : public Stage {
  public:
   explicit TokenizeStage(const Fields& f) {
-    f.only({"val_fraction", "eos_token", "bos_token", "max_shard_tokens"});
-    f.read("val_fraction", options_.val_fraction);
-    if (options_.val_fraction < 0 || options_.val_fraction >= 1) f.fail("val_fraction", "must be in [0, 1)");
-    f.read("eos_token", options_.eos_token);
-    f.read("bos_token", options_.bos_token);
-    f.read("max_shard_tokens", options_.max_shard_tokens);
+    data::declare(schema_, options_);
+    namer_ = apply_stage_options(schema_, f);
   }
   std::string name() const override { return "tokenize"; }
-  std::string options_json() const override {
-    return nlohmann::json{{"val_fraction", options_.val_fraction},
-                          {"eos_token", options_.eos_token},
-                          {"bos_token", options_.bos_token},
-                          {"max_shard_tokens", options_.max_shard_tokens}}
-        .dump();
-  }
+  std::string options_json() const override { return schema_.to_json(); }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     if (in.tokenizer.empty())
       usage_error("the tokenize stage needs a tokenizer", "pipeline stages",
@@ -183,7 +162,7 @@ class TokenizeStage : public Stage {
     o.tokenizer = in.tokenizer;
     o.output = dir;
     o.read = in.read;
-    data::TokenizeResult r = data::tokenize_to_shards(in.documents, o);
+    data::TokenizeResult r = opt::named(namer_, [&] { return data::tokenize_to_shards(in.documents, o); });
     return nlohmann::json{{"documents", r.docs},           {"train_documents", r.train_docs},
                           {"val_documents", r.val_docs},   {"train_tokens", r.train_tokens},
                           {"val_tokens", r.val_tokens},    {"bytes", r.bytes},
@@ -209,6 +188,8 @@ class TokenizeStage : public Stage {
 
  private:
   data::TokenizeOptions options_;
+  opt::Schema schema_{"tokenize"};
+  opt::Namer namer_;
 };
 
 }  // namespace

@@ -14,12 +14,15 @@
 namespace nlm::tokenizer {
 
 struct ExtendOptions {
-  // How many tokens to add at most (fewer when no pair reaches train.min_frequency); at least 1.
+  // How many tokens to add at most (fewer when no pair reaches train.min_frequency, or no pair is
+  // left; the result says which); at least 1.
   uint32_t new_tokens = 1000;
   // Counting and merge options (min_frequency, max_token_bytes, max_word_bytes, lang_alpha,
   // lang_field, read); vocab size, mode and split rule come from the base tokenizer.
   TrainOptions train;
 };
+// new_tokens, then the counting options of `train` (tokenizer::declare_counting).
+void declare(opt::Schema& schema, ExtendOptions& options);
 
 struct NewToken {
   uint32_t id = 0;
@@ -29,9 +32,16 @@ struct NewToken {
 
 struct ExtendResult {
   std::vector<NewToken> added;
+  uint32_t requested = 0;        // options.new_tokens
+  uint32_t base_vocab_size = 0;  // vocab size before extension
+  // Why fewer tokens than requested were added ("" when all were).
+  std::string shortfall;
   TrainStats stats;
   // JSON array [{"id", "token", "pieces"}], written as new_tokens.json.
   std::string to_json() const;
+  // The manifest's stats: the counting and merge figures, requested and added tokens, and the
+  // shortfall's reason.
+  std::string stats_json() const;
 };
 
 // Extends `tok` in place.

@@ -216,16 +216,6 @@ const char* split_rule_name(SplitRule rule) {
   return "none";
 }
 
-SplitRule parse_split_rule(const std::string& name) {
-  if (name == "gpt2") return SplitRule::Gpt2;
-  if (name == "llama3" || name == "cl100k") return SplitRule::Llama3;
-  if (name == "qwen2" || name == "qwen3") return SplitRule::Qwen2;
-  if (name == "o200k") return SplitRule::O200k;
-  if (name == "none") return SplitRule::None;
-  usage_error("unknown pre-tokenizer '" + name + "'", "--pretokenizer",
-              "use gpt2, llama3 (= cl100k), qwen2, o200k or none");
-}
-
 void split_pieces(std::string_view text, SplitRule rule, std::vector<std::pair<size_t, size_t>>& out) {
   if (text.empty()) return;
   if (rule == SplitRule::None) {

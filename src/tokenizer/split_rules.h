@@ -23,9 +23,9 @@ enum class SplitRule {
 std::string_view split_rule_regex(SplitRule rule);
 // The rule whose regex is exactly `regex`, or None when it is not one of the known ones.
 bool split_rule_from_regex(std::string_view regex, SplitRule& rule);
+// "llama3", "gpt2", ...: the name the `pretokenizer` option prints (its choice, declared in
+// tokenizer::declare_layout, also parses the names and their aliases).
 const char* split_rule_name(SplitRule rule);
-// "gpt2" | "llama3" | "cl100k" | "qwen2" | "o200k" | "none"; throws a usage error otherwise.
-SplitRule parse_split_rule(const std::string& name);
 
 // Appends (begin, end) byte ranges of the pieces of `text` (valid UTF-8) to `out`.
 void split_pieces(std::string_view text, SplitRule rule, std::vector<std::pair<size_t, size_t>>& out);

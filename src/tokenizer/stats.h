@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "corpus/read_options.h"
 
 namespace nlm::tokenizer {
@@ -16,17 +17,20 @@ namespace nlm::tokenizer {
 struct StatsOptions {
   // tokenizer.json files or folders; two or more are compared side by side.
   std::vector<std::string> tokenizers;
-  // JSON field with the language; documents without it count as `default_lang`.
+  // JSON field with the language.
   std::string lang_field = "lang";
-  // Language of documents without the field (or of all documents when `force_lang`).
+  // Treat every document as this language ("" = read lang_field).
+  std::string lang;
+  // Language of documents without the field.
   std::string default_lang = "und";
-  bool force_lang = false;
   // Reference language for parity (empty = no parity column).
   std::string reference_lang;
   // Stop after this many documents (0 = all).
   uint64_t max_docs = 0;
   corpus::ReadOptions read;
 };
+// Every field but `read` (front ends add the read options themselves).
+void declare(opt::Schema& schema, StatsOptions& options);
 
 struct LangStats {
   uint64_t docs = 0, bytes = 0, chars = 0, words = 0, tokens = 0;
@@ -43,6 +47,7 @@ struct StatsReport {
   // lang -> per-tokenizer stats (same order as `tokenizers`).
   std::map<std::string, std::vector<LangStats>> langs;
   std::string to_json() const;
+  // Fixed decimals, rounded (parity too).
   std::string to_table() const;
 };
 

@@ -63,8 +63,13 @@ class Tokenizer {
   static Tokenizer load(const std::string& path);
   // Serializes as HF tokenizer.json (model, added tokens and pipeline).
   std::string to_json() const;
-  // Writes DIR/tokenizer.json and DIR/tokenizer_config.json atomically.
-  void save(const std::string& dir) const;
+  // tokenizer_config.json for this tokenizer. Without `base_config` it is generated (class,
+  // added_tokens_decoder, bos/eos tokens, model_max_length). With the text of a base tokenizer's
+  // config (`extend`), every key of it is kept as it is and only added_tokens_decoder, when the
+  // base has one, is brought up to date; unchanged configs come back byte for byte.
+  std::string config_json(const std::string& base_config = {}) const;
+  // Writes DIR/tokenizer.json and DIR/tokenizer_config.json (config_json(base_config)) atomically.
+  void save(const std::string& dir, const std::string& base_config = {}) const;
 
   // Text -> ids. Invalid UTF-8 is first repaired (each maximal invalid subsequence -> U+FFFD).
   std::vector<uint32_t> encode(std::string_view text, bool add_special_tokens = false) const;

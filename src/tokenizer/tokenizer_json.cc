@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
 
@@ -388,7 +389,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
 
 Tokenizer Tokenizer::load(const std::string& path) {
   // An empty path would name /tokenizer.json.
-  if (path.empty()) usage_error("empty tokenizer path", "--tokenizer", "pass a tokenizer.json or its folder");
+  if (path.empty()) opt::fail("tokenizer", "is an empty tokenizer path", "pass a tokenizer.json or its folder");
   std::string p = path;
   if (p.size() < 5 || p.substr(p.size() - 5) != ".json") p += "/tokenizer.json";
   return from_json(read_file(p), p);
@@ -456,17 +457,40 @@ std::string Tokenizer::to_json() const {
   return out;
 }
 
-void Tokenizer::save(const std::string& dir) const {
-  make_dirs(dir);
-  write_file_atomic(dir + "/tokenizer.json", to_json());
-  ojson cfg;
-  cfg["tokenizer_class"] = "PreTrainedTokenizerFast";
-  cfg["clean_up_tokenization_spaces"] = false;
+namespace {
+
+ojson added_tokens_decoder(const std::vector<AddedToken>& added) {
   ojson decoder = ojson::object();
   for (auto& a : added)
     decoder[std::to_string(a.id)] = {{"content", a.content}, {"lstrip", a.lstrip}, {"normalized", a.normalized},
                                      {"rstrip", a.rstrip}, {"single_word", a.single_word}, {"special", a.special}};
-  cfg["added_tokens_decoder"] = decoder;
+  return decoder;
+}
+
+}  // namespace
+
+std::string Tokenizer::config_json(const std::string& base_config) const {
+  if (!base_config.empty()) {
+    ojson cfg;
+    try {
+      cfg = ojson::parse(base_config);
+    } catch (const std::exception& e) {
+      usage_error(std::string("invalid JSON: ") + e.what(), "the base tokenizer_config.json",
+                  "fix or remove the base folder's tokenizer_config.json");
+    }
+    if (!cfg.is_object())
+      usage_error("tokenizer_config.json is not a JSON object", "the base tokenizer_config.json",
+                  "fix or remove the base folder's tokenizer_config.json");
+    if (!cfg.contains("added_tokens_decoder")) return base_config;
+    ojson decoder = added_tokens_decoder(added);
+    if (cfg["added_tokens_decoder"] == decoder) return base_config;
+    cfg["added_tokens_decoder"] = decoder;
+    return cfg.dump(2) + "\n";
+  }
+  ojson cfg;
+  cfg["tokenizer_class"] = "PreTrainedTokenizerFast";
+  cfg["clean_up_tokenization_spaces"] = false;
+  cfg["added_tokens_decoder"] = added_tokens_decoder(added);
   if (!post_prefix.empty()) cfg["bos_token"] = token_text(post_prefix.front());
   for (auto& a : added)
     if (a.special && (a.content.find("eos") != std::string::npos || a.content.find("end_of_text") != std::string::npos ||
@@ -475,7 +499,14 @@ void Tokenizer::save(const std::string& dir) const {
       break;
     }
   cfg["model_max_length"] = 1000000000000000019884624838656.0;
-  write_file_atomic(dir + "/tokenizer_config.json", cfg.dump(2) + "\n");
+  return cfg.dump(2) + "\n";
+}
+
+void Tokenizer::save(const std::string& dir, const std::string& base_config) const {
+  std::string config = config_json(base_config);  // a bad base config fails before anything is written
+  make_dirs(dir);
+  write_file_atomic(dir + "/tokenizer.json", to_json());
+  write_file_atomic(dir + "/tokenizer_config.json", config);
 }
 
 }  // namespace nlm::tokenizer

@@ -25,6 +25,8 @@ namespace nlm::tokenizer {
 namespace {
 
 const std::string kMeta = "\xE2\x96\x81";  // U+2581 "▁"
+// The largest vocabulary: token ids stay far from 2^31 and token shards stay addressable.
+constexpr uint32_t kMaxVocab = 1u << 24;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -178,9 +180,19 @@ struct Trainer {
     }
   }
 
+  // Why run() stopped, and how many merges made a token the vocabulary already had.
+  MergeStop stop = MergeStop::Target;
+  int64_t stop_count = 0;
+  uint64_t merges_to_existing = 0;
+
   // Runs merges until the model has `target` tokens or no pair is frequent enough.
   void run(uint32_t target, ThreadPool& pool, uint64_t& merges_done) {
-    while (model.size() < target && !heap.empty()) {
+    stop = MergeStop::Target;
+    while (model.size() < target) {
+      if (heap.empty()) {
+        stop = MergeStop::NoPairs;
+        break;
+      }
       Entry e = heap.top();
       heap.pop();
       auto it = pair_count.find(e.pair);
@@ -189,9 +201,15 @@ struct Trainer {
         heap.push({it->second, e.pair});
         continue;
       }
-      if (e.count < static_cast<int64_t>(std::max<uint64_t>(opt.min_frequency, 1))) break;
+      if (e.count < static_cast<int64_t>(std::max<uint64_t>(opt.min_frequency, 1))) {
+        stop = MergeStop::MinFrequency;
+        stop_count = e.count;
+        break;
+      }
       uint32_t a = static_cast<uint32_t>(e.pair >> 32), b = static_cast<uint32_t>(e.pair);
+      const uint32_t size_before = model.size();
       uint32_t m = model.add_token(model.tokens[a] + model.tokens[b]);
+      merges_to_existing += m < size_before;
       if (m >= mergeable.size()) mergeable.resize(m + 1, 1);
       model.merges.push_back({a, b, m});
       ++merges_done;
@@ -214,39 +232,89 @@ std::vector<std::string> default_specials(const TrainOptions& o) {
 void check_lang_alpha(const TrainOptions& o) {
   // Above 1 the weights grow as (share ratio)^(alpha-1) and overflow exact 64-bit counts.
   if (!(o.lang_alpha >= 0 && o.lang_alpha <= 1))
-    usage_error("language weight exponent " + std::to_string(o.lang_alpha) + " is outside [0, 1]", "--lang-alpha",
-                "use 1 to keep the corpus as it is, lower (0.3) to give small languages more weight");
+    opt::fail("lang_alpha", "must be between 0 and 1, got " + opt::real_text(o.lang_alpha),
+              "use 1 to keep the corpus as it is, lower (0.3) to give small languages more weight");
 }
 
-// Option values checked before any work: the corpus may be large, and a huge --reserved or
-// --whitespace-runs would otherwise build millions of token strings before the vocab size check.
-void check_options(const TrainOptions& o) {
-  check_lang_alpha(o);
-  if (o.vocab_size > (1u << 24))
-    usage_error("vocab size " + std::to_string(o.vocab_size) + " is above 2^24", "--vocab-size",
-                "real vocabularies have at most a few hundred thousand tokens");
-  if (o.whitespace_runs > 1024)
-    usage_error("runs of up to " + std::to_string(o.whitespace_runs) + " spaces", "--whitespace-runs",
-                "use at most 1024 (tokens for longer runs are never worth a vocabulary slot)");
-  if (o.mode == TrainMode::SentencePiece && !(o.char_coverage > 0 && o.char_coverage <= 1))
-    usage_error("character coverage " + std::to_string(o.char_coverage) + " is outside (0, 1]", "--char-coverage",
-                "use a fraction such as 0.9995");
-  auto specials = default_specials(o);
-  for (size_t i = 0; i < specials.size(); ++i) {
-    if (specials[i].empty()) usage_error("empty special token", "--special", "give each special token some text");
-    for (size_t k = 0; k < i; ++k)
-      if (specials[k] == specials[i])
-        usage_error("special token '" + specials[i] + "' given twice", "--special", "list each token once");
-  }
-  // A lower bound of the later, exact check (sentencepiece adds its alphabet on top).
-  const uint64_t base = 256ull + specials.size() + o.reserved_tokens + (o.whitespace_runs > 1 ? o.whitespace_runs - 1 : 0);
-  if (o.vocab_size < base)
-    usage_error("vocab size " + std::to_string(o.vocab_size) + " is below the base alphabet and special tokens (" +
-                    std::to_string(base) + ")",
-                "--vocab-size", "raise --vocab-size");
+// The vocabulary size cannot hold the byte alphabet, the special and reserved tokens and the
+// whitespace runs (`at_least` tokens).
+[[noreturn]] void vocab_too_small(const TrainOptions& o, uint64_t at_least) {
+  opt::fail("vocab_size",
+            "is " + std::to_string(o.vocab_size) + ", below the " + std::to_string(at_least) +
+                " tokens of the base alphabet, special and reserved tokens and whitespace runs",
+            "raise the vocabulary size, or ask for fewer reserved tokens or whitespace runs");
 }
 
 }  // namespace
+
+// Option values checked before any work: the corpus may be large, and a huge reserved_tokens or
+// whitespace_runs would otherwise build millions of token strings before the vocab size check.
+void check_train_options(const TrainOptions& o) {
+  check_lang_alpha(o);
+  if (o.vocab_size > kMaxVocab)
+    opt::fail("vocab_size", "must be at most 2^24 (16777216), got " + std::to_string(o.vocab_size),
+              "real vocabularies have at most a few hundred thousand tokens");
+  if (o.whitespace_runs > 1024)
+    opt::fail("whitespace_runs", "must be at most 1024, got " + std::to_string(o.whitespace_runs),
+              "tokens for longer runs are never worth a vocabulary slot");
+  if (o.whitespace_runs && o.mode == TrainMode::SentencePiece)
+    opt::fail("whitespace_runs", "needs byte-level mode",
+              "in sentencepiece mode every segment after an added token gets a prepended space");
+  if (o.split_digits && o.mode == TrainMode::ByteLevel && o.rule != SplitRule::Llama3 && o.rule != SplitRule::Qwen2)
+    opt::fail("split_digits", "needs the llama3 or qwen2 pre-tokenizer, got " + std::string(split_rule_name(o.rule)));
+  if (o.mode == TrainMode::SentencePiece && !(o.char_coverage > 0 && o.char_coverage <= 1))
+    opt::fail("char_coverage", "must be in (0, 1], got " + opt::real_text(o.char_coverage), "use a fraction such as 0.9995");
+  auto specials = default_specials(o);
+  for (size_t i = 0; i < specials.size(); ++i) {
+    if (specials[i].empty()) opt::fail("special_tokens", "holds an empty special token", "give each special token some text");
+    for (size_t k = 0; k < i; ++k)
+      if (specials[k] == specials[i])
+        opt::fail("special_tokens", "holds the special token '" + specials[i] + "' given twice", "list each token once");
+  }
+  // A lower bound of the later, exact check (sentencepiece adds its alphabet on top).
+  const uint64_t base = 256ull + specials.size() + o.reserved_tokens + (o.whitespace_runs > 1 ? o.whitespace_runs - 1 : 0);
+  if (o.vocab_size < base) vocab_too_small(o, base);
+}
+
+void declare_layout(opt::Schema& s, TrainOptions& o) {
+  s.add("vocab_size", o.vocab_size, "Total vocabulary size, special and added tokens included").range(256, kMaxVocab);
+  s.choice("mode", o.mode,
+           {{"byte-level", TrainMode::ByteLevel}, {"byte_level", TrainMode::ByteLevel},
+            {"sentencepiece", TrainMode::SentencePiece}},
+           "Tokenizer style: GPT-2/Llama 3 byte-level (also spelled byte_level), or Llama 2/Mistral sentencepiece (metaspace + byte fallback)");
+  s.choice("pretokenizer", o.rule,
+           {{"llama3", SplitRule::Llama3}, {"cl100k", SplitRule::Llama3}, {"gpt2", SplitRule::Gpt2},
+            {"qwen2", SplitRule::Qwen2}, {"qwen3", SplitRule::Qwen2}, {"o200k", SplitRule::O200k},
+            {"none", SplitRule::None}},
+           "Byte-level split rule; cl100k is llama3 and qwen3 is qwen2 (ignored in sentencepiece mode)");
+  s.add("split_digits", o.split_digits, "One token per digit (the qwen2 rule instead of llama3's 1-3 digits)");
+  s.add("special_tokens", o.special_tokens,
+        "Special tokens (default <|begin_of_text|> <|end_of_text|>, or <unk> <s> </s> in sentencepiece mode)")
+      .flag("--special");
+  s.add("reserved_tokens", o.reserved_tokens, "Reserved control tokens <|reserved_special_token_N|> after the specials")
+      .flag("--reserved");
+  s.add("whitespace_runs", o.whitespace_runs, "Added tokens for runs of 2..N spaces (0 = none; byte-level only)")
+      .range(0, 1024);
+  s.add("char_coverage", o.char_coverage, "sentencepiece mode: the alphabet covers this fraction of the characters")
+      .range(0, 1);
+  s.add("add_bos", o.add_bos, "The post-processor puts the first special token before each text (add_special_tokens)")
+      .flag("--no-add-bos");
+  s.check([&o] { check_train_options(o); });
+}
+
+void declare_counting(opt::Schema& s, TrainOptions& o) {
+  s.add("min_frequency", o.min_frequency, "Least (language-weighted) count of a merged pair").min(1);
+  s.add("max_token_bytes", o.max_token_bytes, "Longest token in bytes (0 = no limit)");
+  s.add("max_word_bytes", o.max_word_bytes, "Cut longer unspaced runs (CJK, Thai) into chunks of this many bytes for counting")
+      .min(4);
+  s.add("lang_alpha", o.lang_alpha, "Per-language weight exponent: share^alpha (1 = as is, 0.3 = flatter)").range(0, 1);
+  s.add("lang_field", o.lang_field, "JSON field with the document language (documents without it count as und)");
+}
+
+void declare(opt::Schema& s, TrainOptions& o) {
+  declare_layout(s, o);
+  declare_counting(s, o);
+}
 
 void set_pipeline(Tokenizer& tok, const TrainOptions& o) {
   tok.normalizers.clear();
@@ -258,7 +326,7 @@ void set_pipeline(Tokenizer& tok, const TrainOptions& o) {
     split.rule = o.rule;
     if (o.split_digits) {
       if (o.rule != SplitRule::Llama3 && o.rule != SplitRule::Qwen2)
-        usage_error("--split-digits needs the llama3 or qwen2 pre-tokenizer", "tokenizer train");
+        opt::fail("split_digits", "needs the llama3 or qwen2 pre-tokenizer, got " + std::string(split_rule_name(o.rule)));
       split.rule = SplitRule::Qwen2;
     }
     if (split.rule != SplitRule::None) tok.pre_tokenizers.push_back(split);
@@ -293,10 +361,38 @@ void set_pipeline(Tokenizer& tok, const TrainOptions& o) {
   }
 }
 
+std::string TrainStats::stop_reason(uint64_t min_frequency) const {
+  switch (stop) {
+    case MergeStop::Target: return "";
+    case MergeStop::MinFrequency:
+      return "no remaining pair occurs min_frequency (" + std::to_string(min_frequency) +
+             ") times; the most frequent occurs " + std::to_string(stop_count) +
+             " times (a larger corpus or a lower min_frequency gives more tokens)";
+    case MergeStop::NoPairs:
+      return "no mergeable pair is left (every counted word is already one token, or max_token_bytes blocks the "
+             "rest; a larger corpus gives more tokens)";
+  }
+  return "";
+}
+
+namespace {
+const char* stop_name(MergeStop s) {
+  switch (s) {
+    case MergeStop::Target: return "target";
+    case MergeStop::MinFrequency: return "min_frequency";
+    case MergeStop::NoPairs: return "no_pairs";
+  }
+  return "target";
+}
+}  // namespace
+
 std::string TrainStats::to_json() const {
   std::string s = "{\"docs\":" + std::to_string(docs) + ",\"bytes\":" + std::to_string(bytes) +
                   ",\"words\":" + std::to_string(words) + ",\"unique_words\":" + std::to_string(unique_words) +
-                  ",\"merges\":" + std::to_string(merges) + ",\"count_seconds\":" + std::to_string(count_seconds) +
+                  ",\"merges\":" + std::to_string(merges) + ",\"merges_to_existing\":" +
+                  std::to_string(merges_to_existing) + ",\"stop\":\"" + stop_name(stop) + "\"" +
+                  (stop == MergeStop::MinFrequency ? ",\"stop_count\":" + std::to_string(stop_count) : "") +
+                  ",\"count_seconds\":" + std::to_string(count_seconds) +
                   ",\"merge_seconds\":" + std::to_string(merge_seconds) + ",\"lang_weights\":{";
   for (size_t i = 0; i < lang_weights.size(); ++i)
     s += (i ? "," : "") + json_quote(lang_weights[i].first) + ":" + std::to_string(lang_weights[i].second);
@@ -306,7 +402,7 @@ std::string TrainStats::to_json() const {
 Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> words, const TrainOptions& o,
                                 TrainStats* stats) {
   auto t0 = std::chrono::steady_clock::now();
-  check_options(o);
+  check_train_options(o);
   std::sort(words.begin(), words.end());
   Tokenizer tok;
   set_pipeline(tok, o);
@@ -314,9 +410,6 @@ Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> wo
   std::vector<std::string> specials = default_specials(o);
   for (uint32_t i = 0; i < o.reserved_tokens; ++i)
     specials.push_back("<|reserved_special_token_" + std::to_string(i) + "|>");
-  if (o.whitespace_runs && o.mode == TrainMode::SentencePiece)
-    usage_error("--whitespace-runs needs byte-level mode", "tokenizer train",
-                "in sentencepiece mode every segment after an added token gets a prepended space");
   std::vector<std::string> ws_runs;
   for (uint32_t n = 2; n <= o.whitespace_runs; ++n) ws_runs.push_back(std::string(n, ' '));
   const uint32_t appended = static_cast<uint32_t>(ws_runs.size()) +
@@ -357,10 +450,7 @@ Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> wo
     mergeable.assign(model.size(), 1);
     for (uint32_t i = 0; i < 256 + specials.size() && i < mergeable.size(); ++i) mergeable[i] = 0;
   }
-  if (o.vocab_size < model.size() + appended)
-    usage_error("vocab size " + std::to_string(o.vocab_size) + " is below the base alphabet and special tokens (" +
-                    std::to_string(model.size() + appended) + ")",
-                "--vocab-size", "raise --vocab-size");
+  if (o.vocab_size < model.size() + appended) vocab_too_small(o, model.size() + appended);
   model.finalize("trainer");
 
   Trainer tr{o, model, {}, {}, {}, {}, {}, {}, {}, mergeable};
@@ -373,6 +463,11 @@ Tokenizer train_bpe_from_counts(std::vector<std::pair<std::string, uint64_t>> wo
   uint64_t merges = 0;
   tr.run(o.vocab_size - appended, pool, merges);
   model.finalize("trainer");
+  if (stats) {
+    stats->stop = tr.stop;
+    stats->stop_count = tr.stop_count;
+    stats->merges_to_existing = tr.merges_to_existing;
+  }
 
   uint32_t next_id = model.size();
   if (o.mode == TrainMode::ByteLevel)
@@ -471,7 +566,7 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
   if (local.words == 0)
     runtime_error(local.docs ? "the input documents have no text to count" : "no documents in the input",
                   files.size() == 1 ? files[0] : std::to_string(files.size()) + " files",
-                  "check the paths and --format / --text-field");
+                  "check the paths and the format / text_field read options");
   local.bytes = total_bytes;
   for (auto& [l, w] : weight) local.lang_weights.push_back({l, w / min_w});
   std::sort(words.begin(), words.end());
@@ -480,7 +575,7 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
 }
 
 Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o, TrainStats* stats) {
-  check_options(o);
+  check_train_options(o);
   Tokenizer pipeline;
   set_pipeline(pipeline, o);
   pipeline.model.byte_level = false;  // only the pipeline is used here; the model stays empty
@@ -493,7 +588,7 @@ Tokenizer train_bpe(const std::vector<std::string>& files, const TrainOptions& o
 }
 
 uint64_t extend_bpe(BpeModel& model, const std::vector<std::pair<std::string, uint64_t>>& words,
-                    uint32_t new_tokens, const TrainOptions& o) {
+                    uint32_t new_tokens, const TrainOptions& o, TrainStats* stats) {
   std::vector<uint8_t> mergeable(model.size(), 0);
   for (uint32_t i = 0; i < model.size(); ++i) mergeable[i] = model.present[i];
   if (model.unk != kNoToken) mergeable[model.unk] = 0;
@@ -506,6 +601,11 @@ uint64_t extend_bpe(BpeModel& model, const std::vector<std::pair<std::string, ui
   uint64_t merges = 0;
   tr.run(model.size() + new_tokens, pool, merges);
   model.finalize("extend");
+  if (stats) {
+    stats->stop = tr.stop;
+    stats->stop_count = tr.stop_count;
+    stats->merges_to_existing = tr.merges_to_existing;
+  }
   return merges;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "corpus/read_options.h"
 #include "tokenizer/split_rules.h"
 #include "tokenizer/tokenizer.h"
@@ -56,10 +57,35 @@ struct TrainOptions {
   corpus::ReadOptions read;
 };
 
+// The options of a fresh tokenizer, each declared once (key, flag, doc, bounds): the vocabulary
+// layout (vocab size, mode, split rule, special tokens, ...) and then the counting options. The
+// read options are not declared here: front ends add them (cli::add_read_options) or pass them.
+void declare(opt::Schema& schema, TrainOptions& options);
+// The two halves of that declaration. `extend` uses only the counting half (min_frequency,
+// max_token_bytes, max_word_bytes, lang_alpha, lang_field): the layout comes from the base.
+void declare_layout(opt::Schema& schema, TrainOptions& options);
+void declare_counting(opt::Schema& schema, TrainOptions& options);
+// The checks over several fields (special tokens, vocab size against the alphabet, ...), run by
+// resolve() and again by train_bpe for direct library callers. Throws opt::OptionError.
+void check_train_options(const TrainOptions& options);
+
+// Why the merge loop stopped.
+enum class MergeStop {
+  Target,        // the vocabulary reached its size
+  MinFrequency,  // the most frequent remaining pair occurs less than min_frequency times
+  NoPairs,       // no mergeable pair is left (words are single tokens, or max_token_bytes)
+};
+
 struct TrainStats {
   uint64_t docs = 0, bytes = 0, words = 0, unique_words = 0, merges = 0;
   std::vector<std::pair<std::string, double>> lang_weights;  // (lang, weight applied)
   double count_seconds = 0, merge_seconds = 0;
+  MergeStop stop = MergeStop::Target;
+  int64_t stop_count = 0;  // MinFrequency: the count of the most frequent remaining pair
+  // Merges whose result was already a token of the vocabulary: each adds a merge but no token.
+  uint64_t merges_to_existing = 0;
+  // Why the vocabulary stopped growing, in words ("" when it reached its size).
+  std::string stop_reason(uint64_t min_frequency) const;
   std::string to_json() const;
 };
 
@@ -79,8 +105,9 @@ std::vector<std::pair<std::string, uint64_t>> count_words(const std::vector<std:
 // Continues BPE from the model's merges: words are segmented by the existing merges, and up to
 // `new_tokens` merges are learned on top and appended (ranked after every existing merge, so
 // existing text tokenizes the same except where a new merge applies). Returns merges added.
+// Fills stop, stop_count and merges_to_existing of `stats` when given.
 uint64_t extend_bpe(BpeModel& model, const std::vector<std::pair<std::string, uint64_t>>& words,
-                    uint32_t new_tokens, const TrainOptions& options);
+                    uint32_t new_tokens, const TrainOptions& options, TrainStats* stats = nullptr);
 
 // The pipeline (normalizers, pre-tokenizers, decoders) of a freshly trained tokenizer.
 void set_pipeline(Tokenizer& tok, const TrainOptions& options);

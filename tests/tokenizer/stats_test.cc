@@ -54,4 +54,48 @@ TEST(TokenizerStats, PerLanguageFiguresAndParity) {
   EXPECT_NE(r.to_table().find("zh"), std::string::npos);
 }
 
+// The table prints fixed decimals rounded to nearest, parity included (it used to be cut:
+// 1.23456 printed as 1.234, 12.3456 as 12.34).
+TEST(TokenizerStats, TableRoundsItsFigures) {
+  StatsReport r;
+  r.tokenizers = {"t.json"};
+  LangStats s;
+  s.docs = 1;
+  s.words = 3;
+  s.tokens = 2;           // fertility 0.6667
+  s.bytes = 5;            // bytes per token 2.5 -> "2.500"
+  s.chars = 3;            // chars per token 1.5
+  s.continued_words = 2;  // 66.67 % -> "66.7%"
+  s.parity = 1.23456;
+  r.langs["ga"] = {s};
+  s.parity = 12.3456;
+  s.tokens = 3;
+  s.words = 7;  // fertility 0.428571 -> "0.429"
+  r.langs["th"] = {s};
+  s.parity = 0.99951;
+  r.langs["yue"] = {s};
+  std::string t = r.to_table();
+  EXPECT_NE(t.find("0.667"), std::string::npos) << t;
+  EXPECT_NE(t.find("  1.235\n"), std::string::npos) << t;
+  EXPECT_NE(t.find(" 12.346\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("0.429"), std::string::npos) << t;
+  EXPECT_NE(t.find("  1.000\n"), std::string::npos) << t;  // 0.99951 rounds up
+  EXPECT_NE(t.find("66.7%"), std::string::npos) << t;
+  EXPECT_EQ(t.find("1.234"), std::string::npos) << t;
+  EXPECT_EQ(t.find("0.999"), std::string::npos) << t;
+  // JSON keeps four decimals, also rounded.
+  auto j = nlohmann::json::parse(r.to_json());
+  EXPECT_DOUBLE_EQ(j["languages"]["ga"][0]["fertility"].get<double>(), 0.6667);
+}
+
+TEST(TokenizerStats, BadOptionsNameTheirKeys) {
+  StatsOptions o;
+  try {
+    tokenizer_stats({"x.jsonl"}, o);
+    FAIL() << "no tokenizers accepted";
+  } catch (const nlm::opt::OptionError& e) {
+    EXPECT_EQ(e.key(), "tokenizers");
+  }
+}
+
 }  // namespace

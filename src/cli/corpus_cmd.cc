@@ -4,9 +4,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "cli/option_flags.h"
-#include "cli/read_flags.h"
-#include "corpus/inputs.h"
+#include "cli/document_command.h"
 #include "corpus/reshard.h"
 #include "corpus/stats.h"
 
@@ -19,11 +17,10 @@ void setup(CLI::App& root, cli::Actions& actions) {
 
   auto* stats = corpus.add_subcommand(
       "stats", "Count documents, bytes, characters, lines, lengths and scripts of a corpus");
-  auto s = std::make_shared<cli::Bound<corpus::StatsOptions>>("corpus stats");
-  stats->add_option("inputs", s->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
-  corpus::declare(s->schema, s->options);
-  cli::add_read_options(s->schema, s->options.read);
-  s->bind(*stats);
+  auto s = cli::bind_documents<corpus::StatsOptions>(
+      *stats, {"corpus stats", "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)",
+               [](opt::Schema& sc, corpus::StatsOptions& o) { corpus::declare(sc, o); },
+               [](corpus::StatsOptions& o) -> corpus::ReadOptions& { return o.read; }});
   actions[stats] = [s] {
     if (!s->flags->apply()) return 0;
     auto result = s->run([&] { return corpus::compute_corpus_stats(corpus::expand_inputs(s->inputs), s->options.read); });
@@ -34,18 +31,13 @@ void setup(CLI::App& root, cli::Actions& actions) {
 
   auto* shard = corpus.add_subcommand(
       "shard", "Read any supported input and write it as JSONL shards with a manifest.json");
-  auto r = std::make_shared<cli::Bound<corpus::ReshardOptions>>("corpus shard");
-  shard->add_option("inputs", r->inputs, "Files, folders or globs")->required();
-  corpus::declare(r->schema, r->options);
-  cli::add_read_options(r->schema, r->options.read, &r->options.shards);
-  r->bind(*shard);
-  shard->get_option("--output")->required();
-  actions[shard] = [r] {
-    if (!r->flags->apply()) return 0;
-    auto result = r->run([&] { return corpus::reshard(corpus::expand_inputs(r->inputs), r->options); });
-    std::printf("%s\n", result.summary().c_str());
-    return 0;
-  };
+  auto r = cli::bind_documents<corpus::ReshardOptions>(
+      *shard, {"corpus shard", "Files, folders or globs",
+               [](opt::Schema& sc, corpus::ReshardOptions& o) { corpus::declare(sc, o); },
+               [](corpus::ReshardOptions& o) -> corpus::ReadOptions& { return o.read; },
+               [](corpus::ReshardOptions& o) { return &o.shards; },
+               {"--output"}});
+  actions[shard] = cli::summary_action(r, corpus::reshard);
 }
 
 }  // namespace

@@ -3,9 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "cli/option_flags.h"
-#include "cli/read_flags.h"
-#include "corpus/inputs.h"
+#include "cli/document_command.h"
 #include "curate/lid_train.h"
 
 namespace {
@@ -16,11 +14,10 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto& lid = cli::group(root, "lid", "Language identification models");
   auto* sub = lid.add_subcommand(
       "train", "Train a fastText language-ID model from labelled JSONL (use it with curate --lid-model)");
-  auto c = std::make_shared<cli::Bound<curate::LidTrainOptions>>("lid train");
-  sub->add_option("inputs", c->inputs, "Labelled JSONL files, folders or globs")->required();
-  curate::declare(c->schema, c->options);
-  cli::add_read_options(c->schema, c->options.read);
-  c->bind(*sub);
+  auto c = cli::bind_documents<curate::LidTrainOptions>(
+      *sub, {"lid train", "Labelled JSONL files, folders or globs",
+             [](opt::Schema& s, curate::LidTrainOptions& o) { curate::declare(s, o); },
+             [](curate::LidTrainOptions& o) -> corpus::ReadOptions& { return o.read; }});
   actions[sub] = [c] {
     if (!c->flags->apply()) return 0;
     auto result = c->run([&] { return curate::train_lid(corpus::expand_inputs(c->inputs), c->options); });

@@ -3,9 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "cli/option_flags.h"
-#include "cli/read_flags.h"
-#include "corpus/inputs.h"
+#include "cli/document_command.h"
 #include "data/tokenize_shards.h"
 
 namespace {
@@ -14,19 +12,13 @@ using namespace nlm;
 
 void setup(CLI::App& root, cli::Actions& actions) {
   auto* sub = root.add_subcommand("tokenize", "Tokenize documents into .tok shards (train/val) for training");
-  auto c = std::make_shared<cli::Bound<data::TokenizeOptions>>("tokenize");
-  sub->add_option("inputs", c->inputs, "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)")->required();
-  data::declare(c->schema, c->options);
-  cli::add_read_options(c->schema, c->options.read);
-  c->bind(*sub);
-  sub->get_option("--tokenizer")->required();
-  sub->get_option("--output")->required();
-  actions[sub] = [c] {
-    if (!c->flags->apply()) return 0;
-    auto r = c->run([&] { return data::tokenize_to_shards(corpus::expand_inputs(c->inputs), c->options); });
-    std::printf("%s\n", r.summary().c_str());
-    return 0;
-  };
+  auto c = cli::bind_documents<data::TokenizeOptions>(
+      *sub, {"tokenize", "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)",
+             [](opt::Schema& s, data::TokenizeOptions& o) { data::declare(s, o); },
+             [](data::TokenizeOptions& o) -> corpus::ReadOptions& { return o.read; },
+             {},
+             {"--tokenizer", "--output"}});
+  actions[sub] = cli::summary_action(c, data::tokenize_to_shards);
 }
 
 }  // namespace

@@ -5,9 +5,7 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/option_flags.h"
-#include "cli/read_flags.h"
-#include "corpus/inputs.h"
+#include "cli/document_command.h"
 #include "tokenizer/encode_lines.h"
 #include "tokenizer/publish.h"
 #include "tokenizer/stats.h"
@@ -63,30 +61,21 @@ void setup_encode_decode(CLI::App& group, cli::Actions& actions) {
 
 void setup_train(CLI::App& group, cli::Actions& actions) {
   auto* sub = group.add_subcommand("train", "Train a BPE tokenizer and write tokenizer.json + tokenizer_config.json");
-  auto c = std::make_shared<cli::Bound<tokenizer::TrainTokenizerOptions>>("tokenizer train");
-  sub->add_option("inputs", c->inputs, kInputsDoc)->required();
-  tokenizer::declare(c->schema, c->options);
-  cli::add_read_options(c->schema, c->options.train.read);
-  c->bind(*sub);
-  sub->get_option("--output")->required();
-  actions[sub] = [c] {
-    if (!c->flags->apply()) return 0;
-    auto r = c->run([&] { return tokenizer::train_and_publish(corpus::expand_inputs(c->inputs), c->options); });
-    std::printf("%s\n", r.summary().c_str());
-    return 0;
-  };
+  using Options = tokenizer::TrainTokenizerOptions;
+  auto c = cli::bind_documents<Options>(
+      *sub, {"tokenizer train", kInputsDoc, [](opt::Schema& s, Options& o) { tokenizer::declare(s, o); },
+             [](Options& o) -> corpus::ReadOptions& { return o.train.read; }, {}, {"--output"}});
+  actions[sub] = cli::summary_action(c, tokenizer::train_and_publish);
 }
 
 void setup_stats(CLI::App& group, cli::Actions& actions) {
   auto* sub = group.add_subcommand(
       "stats", "Per-language fertility, bytes/chars per token, continued words, byte-fallback/unknown rates, parity");
-  auto c = std::make_shared<cli::Bound<tokenizer::StatsOptions>>("tokenizer stats");
   auto json = std::make_shared<bool>(false);
-  sub->add_option("inputs", c->inputs, "Files, folders or globs (JSONL or text)")->required();
-  tokenizer::declare(c->schema, c->options);
-  cli::add_read_options(c->schema, c->options.read);
-  c->bind(*sub);
-  sub->get_option("--tokenizer")->required();
+  auto c = cli::bind_documents<tokenizer::StatsOptions>(
+      *sub, {"tokenizer stats", "Files, folders or globs (JSONL or text)",
+             [](opt::Schema& s, tokenizer::StatsOptions& o) { tokenizer::declare(s, o); },
+             [](tokenizer::StatsOptions& o) -> corpus::ReadOptions& { return o.read; }, {}, {"--tokenizer"}});
   sub->add_flag("--json", *json, "Print JSON instead of a table");  // how to print, not what to measure
   actions[sub] = [c, json] {
     if (!c->flags->apply()) return 0;
@@ -100,19 +89,12 @@ void setup_stats(CLI::App& group, cli::Actions& actions) {
 void setup_extend(CLI::App& group, cli::Actions& actions) {
   auto* sub = group.add_subcommand(
       "extend", "Append target-language tokens and merges to a tokenizer; writes new_tokens.json (old pieces)");
-  auto c = std::make_shared<cli::Bound<tokenizer::ExtendTokenizerOptions>>("tokenizer extend");
-  sub->add_option("inputs", c->inputs, "Target-language corpus: files, folders or globs")->required();
-  tokenizer::declare(c->schema, c->options);
-  cli::add_read_options(c->schema, c->options.extend.train.read);
-  c->bind(*sub);
-  sub->get_option("--tokenizer")->required();
-  sub->get_option("--output")->required();
-  actions[sub] = [c] {
-    if (!c->flags->apply()) return 0;
-    auto r = c->run([&] { return tokenizer::extend_and_publish(corpus::expand_inputs(c->inputs), c->options); });
-    std::printf("%s\n", r.summary().c_str());
-    return 0;
-  };
+  using Options = tokenizer::ExtendTokenizerOptions;
+  auto c = cli::bind_documents<Options>(
+      *sub, {"tokenizer extend", "Target-language corpus: files, folders or globs",
+             [](opt::Schema& s, Options& o) { tokenizer::declare(s, o); },
+             [](Options& o) -> corpus::ReadOptions& { return o.extend.train.read; }, {}, {"--tokenizer", "--output"}});
+  actions[sub] = cli::summary_action(c, tokenizer::extend_and_publish);
 }
 
 void setup(CLI::App& root, cli::Actions& actions) {

@@ -2,12 +2,22 @@
 #include "model/text_generation.h"
 
 #include <algorithm>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "core/options.h"
+#include "model/hf_checkpoint.h"
+#include "tensor/backend.h"
 
 namespace nlm::model {
 
 void declare(opt::Schema& s, GenerateOptions& o) {
+  s.add("model", o.model_dir, "HF model folder").flag("-m,--model").no_yaml().no_json();
+  s.add("prompt_ids", o.prompt_ids,
+        "Prompt as token ids (5 17 42, or lists and ranges 5,17,40-42; '-' reads stdin); prints ids")
+      .no_yaml()
+      .no_json();
   declare(s, o.sampling);
   s.add("stop", o.stop, "Stop before this string (repeatable; it is not printed)");
   s.add("add_bos", o.add_bos, "Put the tokenizer's BOS token before a text prompt").flag("--no-bos");
@@ -64,6 +74,36 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
   });
   if (emitted < r.text.size()) on_text(r.text.substr(emitted));
   return r;
+}
+
+void run_generate(const GenerateOptions& o, const std::string& prompt, std::istream& in, std::ostream& out) {
+  auto m = load_hf_model(o.model_dir, tensor::backend_for(o.device));
+  SamplingOptions s = o.sampling;
+  if (o.eos_stop && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
+  if (o.prompt_ids.empty()) {
+    auto tok = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
+    std::string text = prompt;
+    if (text.empty()) text.assign(std::istreambuf_iterator<char>(in), {});
+    out << text << std::flush;
+    generate_text(*m, tok, text, o.add_bos, s, o.stop, [&](const std::string& piece) { out << piece << std::flush; });
+    out << "\n";
+    return;
+  }
+  std::string text = o.prompt_ids;
+  if (text == "-") text.assign(std::istreambuf_iterator<char>(in), {});
+  std::vector<std::string> items;
+  std::istringstream words(text);
+  for (std::string w; words >> w;) items.push_back(w);
+  std::vector<int32_t> ids;
+  for (uint32_t id : opt::parse_id_list(items, "prompt_ids", static_cast<uint64_t>(m->config().vocab_size)))
+    ids.push_back(static_cast<int32_t>(id));
+  bool first = true;
+  generate(*m, ids, s, [&](int32_t t) {
+    out << (first ? "" : " ") << t << std::flush;
+    first = false;
+    return true;
+  });
+  out << "\n";
 }
 
 }  // namespace nlm::model

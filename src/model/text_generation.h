@@ -3,6 +3,7 @@
 // stops at stop strings (the stop string itself is not printed).
 #pragma once
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ namespace nlm::model {
 
 // `nativelm generate`'s options beside the model and the prompt.
 struct GenerateOptions {
+  std::string model_dir;          // HF model folder (with tokenizer.json for text prompts)
+  std::string prompt_ids;         // prompt as token ids ("5 17 42", lists and ranges; "-" = stdin)
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop strings: generation ends before them
   bool add_bos = true;            // put the tokenizer's BOS token before a text prompt
@@ -29,6 +32,11 @@ struct TextGenerationResult {
   std::string text;              // the continuation, cut before any stop string
   std::vector<int32_t> tokens;   // the sampled ids
 };
+
+// The whole of `nativelm generate`: loads the model on its device; a text `prompt` (read from `in`
+// when empty) is echoed and continued as streamed text through the folder's tokenizer.json;
+// with prompt_ids, the sampled ids are streamed instead. Output goes to `out`, flushed per piece.
+void run_generate(const GenerateOptions& options, const std::string& prompt, std::istream& in, std::ostream& out);
 
 // on_text receives successive pieces of the continuation.
 TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,

@@ -6,9 +6,7 @@
 #include "cli/option_flags.h"
 #include "cli/read_flags.h"
 #include "corpus/inputs.h"
-#include "eval/perplexity.h"
-#include "model/hf_checkpoint.h"
-#include "tensor/backend.h"
+#include "eval/evaluate.h"
 
 namespace {
 
@@ -41,12 +39,8 @@ void setup(CLI::App& root, cli::Actions& actions) {
   actions[sub] = [c, model_dir, json] {
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
-    auto res = c->run([&] {
-      auto m = model::load_hf_model(*model_dir, tensor::backend_for(o.ppl.device));
-      auto docs = eval::read_eval_documents(*model_dir, corpus::expand_inputs(c->inputs), o.read, o.ppl.max_docs,
-                                            m->config().vocab_size);
-      return eval::rolling_perplexity(*m, docs.tokens, docs.bytes, o.ppl);
-    });
+    auto res = c->run(
+        [&] { return eval::perplexity_of_files(*model_dir, corpus::expand_inputs(c->inputs), o.read, o.ppl); });
     std::string out = *json ? res.to_json() : res.to_table();
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

@@ -12,11 +12,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/options.h"
-#include "eval/perplexity.h"
-#include "model/hf_checkpoint.h"
-#include "model/text_generation.h"
+#include "eval/evaluate.h"
 #include "pipeline/stages.h"
-#include "tensor/backend.h"
 #include "tokenizer/tokenizer.h"
 #include "train/trainer.h"
 
@@ -120,44 +117,14 @@ class EvalStage : public Stage {
   std::string options_json() const override { return schema_.to_json(); }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     if (in.model_dir.empty()) usage_error("the eval stage needs a model", "pipeline stages", "add a train stage before it");
-    json j = opt::named(namer_, [&] { return evaluate(in); });
+    json j = json::parse(opt::named(
+        namer_, [&] { return eval::evaluate_model(in.model_dir, in.val_shards, in.tokenizer, options_); }));
     write_file_atomic((fs::path(dir) / "eval.json").string(), j.dump(2) + "\n");
     return j.dump();
   }
   Artifacts outputs(const std::string&, const Artifacts& in) const override { return in; }
 
  private:
-  json evaluate(const Artifacts& in) const {
-    const eval::EvalOptions& o = options_;
-    auto model = model::load_hf_model(in.model_dir, tensor::backend_for(o.ppl.device));
-    json j = json::object();
-    if (!in.val_shards.empty()) {
-      auto docs = eval::read_shard_documents(in.val_shards, o.ppl.max_docs, model->config().vocab_size);
-      auto bytes = eval::document_bytes(in.model_dir, docs);
-      auto r = eval::rolling_perplexity(*model, docs, bytes, o.ppl);
-      j["bits_per_byte"] = r.bytes ? r.bits_per_byte() : -1.0;
-      j["byte_perplexity"] = r.bytes ? r.byte_perplexity() : -1.0;
-      j["token_perplexity"] = r.token_perplexity();
-      j["documents"] = r.documents;
-      j["tokens"] = r.tokens;
-      j["bytes"] = r.bytes;
-    }
-    if (!in.tokenizer.empty() && !o.samples.empty()) {
-      auto tok = tokenizer::Tokenizer::load(in.tokenizer);
-      json samples = json::array();
-      model::SamplingOptions s = o.sampling;
-      if (model->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(model->config().eos_token_id));
-      for (const auto& p : o.samples) {
-        std::string text;
-        model::generate_text(*model, tok, p, model->config().bos_token_id >= 0, s, {},
-                             [&](const std::string& piece) { text += piece; });
-        samples.push_back({{"prompt", p}, {"completion", text}});
-      }
-      j["samples"] = samples;
-    }
-    return j;
-  }
-
   eval::EvalOptions options_;
   opt::Schema schema_{"eval"};
   opt::Namer namer_;

@@ -22,7 +22,7 @@ namespace nlm::data {
 namespace {
 
 uint32_t find_token(const tokenizer::Tokenizer& tok, const std::string& wanted,
-                    std::initializer_list<const char*> fallbacks, const char* key) {
+                    const std::vector<const char*>& fallbacks, const char* key) {
   if (!wanted.empty() && wanted != "auto") {
     uint32_t id = tok.token_id(wanted);
     if (id == tokenizer::kNoToken)
@@ -118,9 +118,9 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   auto t0 = std::chrono::steady_clock::now();
   check_options(o);
   auto tok = tokenizer::Tokenizer::load(o.tokenizer);
-  const uint32_t eos = find_token(tok, o.eos_token, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"}, "eos_token");
+  const uint32_t eos = find_token(tok, o.eos_token, tokenizer::eos_token_names(), "eos_token");
   const bool bos_on = !o.bos_token.empty();
-  const uint32_t bos = bos_on ? find_token(tok, o.bos_token, {"<|begin_of_text|>", "<s>", "<bos>"}, "bos_token") : 0;
+  const uint32_t bos = bos_on ? find_token(tok, o.bos_token, tokenizer::bos_token_names(), "bos_token") : 0;
   make_dirs(o.output);
   // A rerun replaces the previous output: shards it would not overwrite (a shorter run, no
   // validation split this time) must not stay behind for readers that take the whole folder.

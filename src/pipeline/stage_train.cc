@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // The id of the first of `names` that the tokenizer has as a single token, or -1.
-int64_t special_id(const tokenizer::Tokenizer& tok, std::initializer_list<const char*> names) {
+int64_t special_id(const tokenizer::Tokenizer& tok, const std::vector<const char*>& names) {
   for (const char* n : names) {
     auto ids = tok.encode(n);
     if (ids.size() == 1) return ids[0];
@@ -54,9 +54,9 @@ class TrainStage : public Stage {
     if (!in.tokenizer.empty() && o.init_from.empty()) {
       auto tok = tokenizer::Tokenizer::load(in.tokenizer);
       if (!schema_.given("model.vocab_size")) o.model.vocab_size = tok.vocab_size();
-      if (o.model.bos_token_id < 0) o.model.bos_token_id = special_id(tok, {"<|begin_of_text|>", "<s>", "<bos>"});
+      if (o.model.bos_token_id < 0) o.model.bos_token_id = special_id(tok, tokenizer::bos_token_names());
       if (o.model.eos_token_id < 0)
-        o.model.eos_token_id = special_id(tok, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"});
+        o.model.eos_token_id = special_id(tok, tokenizer::eos_token_names());
     }
     if (!o.init_from.empty() && o.vocab_extension.empty()) o.vocab_extension = in.vocab_extension;
     // The pipeline decides: continue a killed run, or (its options changed) start over.

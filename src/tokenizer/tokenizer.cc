@@ -414,4 +414,14 @@ std::string Tokenizer::decode(const std::vector<uint32_t>& ids, bool skip_specia
 Hash128 Tokenizer::hash() const { return hash128(to_json()); }
 
 
+const std::vector<const char*>& bos_token_names() {
+  static const std::vector<const char*> names = {"<|begin_of_text|>", "<s>", "<bos>"};
+  return names;
+}
+
+const std::vector<const char*>& eos_token_names() {
+  static const std::vector<const char*> names = {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"};
+  return names;
+}
+
 }  // namespace nlm::tokenizer

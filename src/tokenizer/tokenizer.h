@@ -110,4 +110,9 @@ class Tokenizer {
   void encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const;
 };
 
+// Conventional names of BOS and EOS tokens across model families (Llama 3, Llama 2 / Mistral,
+// Gemma, GPT-2 / Qwen), in the order they are tried when the user names none.
+const std::vector<const char*>& bos_token_names();
+const std::vector<const char*>& eos_token_names();
+
 }  // namespace nlm::tokenizer

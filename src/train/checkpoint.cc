@@ -36,7 +36,7 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
 
 // The spelling of token `id` (when the tokenizer has it), else of the first of `names` that the
 // tokenizer holds as one special token; "" when neither.
-std::string token_text(const tokenizer::Tokenizer& tok, int64_t id, std::initializer_list<const char*> names) {
+std::string token_text(const tokenizer::Tokenizer& tok, int64_t id, const std::vector<const char*>& names) {
   if (id >= 0 && id < static_cast<int64_t>(tok.vocab_size())) {
     if (const tokenizer::AddedToken* a = tok.added_token(static_cast<uint32_t>(id))) return a->content;
     if (static_cast<size_t>(id) < tok.model.tokens.size()) return tok.model.tokens[static_cast<size_t>(id)];
@@ -59,8 +59,8 @@ void write_model_files(const std::string& dir, const model::ModelConfig& c, cons
       nlohmann::json t = {{"tokenizer_class", "PreTrainedTokenizerFast"},
                           {"model_max_length", c.max_position_embeddings},
                           {"clean_up_tokenization_spaces", false}};
-      std::string bos = token_text(tok, c.bos_token_id, {"<|begin_of_text|>", "<s>", "<bos>"});
-      std::string eos = token_text(tok, c.eos_token_id, {"<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>"});
+      std::string bos = token_text(tok, c.bos_token_id, tokenizer::bos_token_names());
+      std::string eos = token_text(tok, c.eos_token_id, tokenizer::eos_token_names());
       if (!bos.empty()) t["bos_token"] = bos;
       if (!eos.empty()) t["eos_token"] = eos;
       write_file_atomic(dir + "/tokenizer_config.json", t.dump(2) + "\n");

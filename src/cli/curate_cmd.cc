@@ -36,7 +36,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       return 0;
     }
-    if (!config->empty()) curate::load_config_file(c->schema, c->options, *config);
+    if (!config->empty()) c->flags->set_config(curate::load_config_file(c->schema, c->options, *config));
     if (!c->flags->apply()) return 0;
     if (c->inputs.empty()) usage_error("no inputs given", "nativelm curate", "pass input shards");
     auto report = c->run([&] { return curate::run_curate(corpus::expand_inputs(c->inputs), c->options); });

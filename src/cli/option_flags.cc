@@ -77,10 +77,18 @@ bool FlagBinding::given(const std::string& key) const {
 opt::Namer FlagBinding::namer() const {
   opt::Namer n;
   const opt::Schema* schema = schema_;
-  n.name = [schema](const std::string& key) {
+  // From the config file: set there (Field::given) and not overridden on the command line.
+  auto from_config = [this, schema](const std::string& key) {
+    return config_.name && !given(key) && schema->given(key);
+  };
+  n.name = [this, schema, from_config](const std::string& key) {
+    if (from_config(key)) return config_.name(key);
     const opt::Field* f = schema->find(key);
     if (f && !f->flags.empty()) return long_name(f->flags);
-    return key;  // an option without a flag (set in a config file)
+    return key;  // an option without a flag
+  };
+  n.where = [this, from_config](const std::string& key) {
+    return from_config(key) && config_.where ? config_.where(key) : std::string();
   };
   return n;
 }

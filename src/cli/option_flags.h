@@ -23,14 +23,17 @@ class FlagBinding {
   bool apply();
   // Whether the flag of `key` was given.
   bool given(const std::string& key) const;
-  // Names keys as flags ("--memory"), for rethrowing library OptionErrors.
+  // Names keys as flags ("--memory"), for rethrowing library OptionErrors; a key the command
+  // line did not give but a config file did is named as the file names it (`set_config`).
   opt::Namer namer() const;
+  void set_config(opt::Namer config) { config_ = std::move(config); }
   const opt::Schema& schema() const { return *schema_; }
 
  private:
   opt::Schema* schema_;
   std::vector<std::pair<const opt::Field*, std::vector<std::string>>> given_;
   bool print_ = false;
+  opt::Namer config_;
 };
 
 // A command's options struct, its schema and its flags, kept alive together for the command's

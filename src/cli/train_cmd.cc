@@ -17,7 +17,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   train::declare(c->schema, c->options);
   c->bind(*sub);
   actions[sub] = [c, config] {
-    if (!config->empty()) train::apply_train_config(c->schema, c->options, *config);
+    if (!config->empty()) c->flags->set_config(train::apply_train_config(c->schema, c->options, *config));
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
     try {

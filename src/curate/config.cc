@@ -169,8 +169,10 @@ void apply_config_text(opt::Schema& schema, CurateOptions& options, const std::s
   apply_config(schema, options, root, src);
 }
 
-void load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path) {
-  apply_config(schema, options, opt::load_yaml_file(path), {path, ""});
+opt::Namer load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path) {
+  YAML::Node root = opt::load_yaml_file(path);
+  apply_config(schema, options, root, {path, ""});
+  return opt::yaml_namer(root, {path, ""});
 }
 
 void declare(opt::Schema& s, CurateOptions& o) {

@@ -37,7 +37,8 @@ void apply_chain_yaml(ChainConfig& chain, const YAML::Node& node, const opt::Yam
 void apply_config(opt::Schema& schema, CurateOptions& options, const YAML::Node& node, const opt::YamlSource& src);
 void apply_config_text(opt::Schema& schema, CurateOptions& options, const std::string& yaml,
                        const opt::YamlSource& src);
-// Reads and applies a config file; a missing file or bad YAML is a usage error.
-void load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path);
+// Reads and applies a config file; a missing file or bad YAML is a usage error. Returns how the
+// file names each key, for errors found later (cross-field checks).
+opt::Namer load_config_file(opt::Schema& schema, CurateOptions& options, const std::string& path);
 
 }  // namespace nlm::curate

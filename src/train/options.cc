@@ -163,17 +163,18 @@ void apply_data(const YAML::Node& d, const std::string& file, TrainOptions& o) {
 
 }  // namespace
 
-void apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path) {
+opt::Namer apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path) {
   const YAML::Node root = opt::load_yaml_file(path);
   opt::apply_yaml(schema, root, opt::YamlSource{path, "train"}, {"data"});
   if (root.IsMap()) apply_data(root["data"], path, options);
+  return opt::yaml_namer(root, opt::YamlSource{path, "train"});
 }
 
 void load_train_yaml(const std::string& path, TrainOptions& options) {
   opt::Schema schema("train");
   declare(schema, options);
-  apply_train_config(schema, options, path);
-  opt::named(opt::yaml_namer(opt::load_yaml_file(path), opt::YamlSource{path, "train"}), [&] { schema.resolve(); });
+  opt::Namer namer = apply_train_config(schema, options, path);
+  opt::named(namer, [&] { schema.resolve(); });
 }
 
 std::string config_json(const TrainOptions& options) {

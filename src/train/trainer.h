@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/options.h"
 #include "model/config.h"
 #include "tensor/dtype.h"
 #include "train/adamw.h"
@@ -83,7 +84,8 @@ void declare(opt::Schema& schema, AdamWOptions& optimizer);
 // declared key, and `data` (`train`: a list of shard sets, each a path, a list of paths or
 // {shards, weight}; `eval`: paths), which is read here because a list of mappings is no flag.
 // Errors name `train.key (file:line)`. Does not resolve (front ends apply flags after it).
-void apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path);
+// Returns how the file names each key, for errors found later (cross-field checks).
+opt::Namer apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path);
 // Declares, applies the config file and resolves: the options that a config file alone gives.
 void load_train_yaml(const std::string& path, TrainOptions& options);
 // The options JSON (what --print-options prints and pipeline manifests record) with the data

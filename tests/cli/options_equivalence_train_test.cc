@@ -170,6 +170,11 @@ TEST(OptionsEquivalence, TrainAndEvalErrorsNameTheOptionAsEachCallerSpellsIt) {
       "train.data.train[].weight must be positive, got -1 (" + c + ":4)");
   write_text(c, "data:\n  train:\n    - {shard: [a.tok]}\n");
   has(run_nativelm("train " + c + " --print-options", dir.path()), "train.data.train[].shard is an unknown key (" + c + ":3)");
+  // A cross-field problem is named where its value came from: the file's line, or the flag.
+  write_text(c, "steps: 5\nmodel:\n  hidden_size: 100\n  num_attention_heads: 3\n");
+  has(run_nativelm("train " + c + " --print-options", dir.path()), "train.model.hidden_size");
+  has(run_nativelm("train " + c + " --print-options", dir.path()), "(" + c + ":3)");
+  has(run_nativelm("train " + c + " --print-options --model-hidden-size 98", dir.path()), "--model-hidden-size");
   // The flag overrides a bad value of the file only when it is given; a good file passes.
   write_text(c, "steps: 4\nschedule: {lr: 0.01}\n");
   auto r = run_nativelm("train " + c + " --print-options --steps 9", dir.path());

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "core/runtime.h"
 
 namespace {
@@ -28,7 +29,9 @@ const CLI::App* selected_leaf(const CLI::App& root) {
 }
 
 int fail(const std::string& message, int code) {
-  std::fprintf(stderr, "nativelm: error: %s\n", message.c_str());
+  // The last guard for every error path (CLI11's messages and internal errors included): one line,
+  // no control characters, no library exception text, no 100 KB echo.
+  std::fprintf(stderr, "nativelm: error: %s\n", nlm::clean_message(message).c_str());
   return code;
 }
 
@@ -46,7 +49,16 @@ int main(int argc, char** argv) {
   app.fallthrough();
   nlm::RuntimeOptions runtime;
   app.add_option("--threads", runtime.threads, "Worker threads (0 = one per core)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Validator(
+          [](std::string& value) {  // parsed like every option value (CLI11's range text is 300 digits)
+            try {
+              nlm::opt::parse_uint(value, "threads");
+              return std::string();
+            } catch (const nlm::opt::OptionError& e) {
+              return e.problem();
+            }
+          },
+          "N"))
       ->capture_default_str();
   app.add_flag("-q,--quiet", runtime.quiet, "No progress lines or informational messages");
 

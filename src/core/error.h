@@ -20,8 +20,20 @@ class Error : public std::runtime_error {
   ErrorKind kind_;
 };
 
-// Joins the three parts; `where` and `fix` may be empty.
+// Joins the three parts into one clean line (see clean_message); `where` and `fix` may be empty.
 std::string format_error(std::string_view what, std::string_view where, std::string_view fix);
+
+// User or input text made safe to echo in a message: control characters (C0, DEL, C1) and
+// invalid UTF-8 bytes become escapes (\n, \r, \t, \x1b, \u009b), and past `max_bytes` of output
+// the rest is cut off with an ellipsis (never inside a character).
+std::string printable(std::string_view text, size_t max_bytes = 160);
+// printable() in single quotes: how messages echo a value ("got '...'").
+std::string echoed(std::string_view text, size_t max_bytes = 160);
+// A whole message made fit for one error line: library exception text (nlohmann::json's
+// "[json.exception.parse_error.101] parse error at ...") is put in nativelm's words, control
+// characters are escaped, and a message over about 600 bytes is shortened in the middle.
+// Idempotent, so every layer may apply it.
+std::string clean_message(std::string_view message);
 
 // A user error: the input or the invocation is wrong and the user can fix it.
 [[noreturn]] void usage_error(std::string_view what, std::string_view where = {},

@@ -42,7 +42,7 @@ bool parse_bool(const std::string& text, const std::string& key) {
   std::string s = trimmed(text);
   if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
   if (s == "false" || s == "no" || s == "off" || s == "0") return false;
-  fail(key, "must be true or false, got '" + text + "'");
+  fail(key, "must be true or false, got " + echoed(text));
 }
 
 int64_t parse_int(const std::string& text, const std::string& key) {
@@ -50,8 +50,8 @@ int64_t parse_int(const std::string& text, const std::string& key) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-    if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got '" + text + "'");
-    fail(key, "must be an integer, got '" + text + "'");
+    if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got " + echoed(text));
+    fail(key, "must be an integer, got " + echoed(text));
   }
   return v;
 }
@@ -61,8 +61,8 @@ uint64_t parse_uint(const std::string& text, const std::string& key) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-    if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got '" + text + "'");
-    fail(key, "must be a non-negative integer, got '" + text + "'");
+    if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got " + echoed(text));
+    fail(key, "must be a non-negative integer, got " + echoed(text));
   }
   return v;
 }
@@ -72,7 +72,7 @@ double parse_real(const std::string& text, const std::string& key) {
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
-    fail(key, "must be a number, got '" + text + "'");
+    fail(key, "must be a number, got " + echoed(text));
   return v;
 }
 
@@ -90,7 +90,7 @@ uint64_t parse_size(const std::string& text, const std::string& key, bool allow_
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || !std::isfinite(v) || v < 0)
-    fail(key, "must be a size, got '" + text + "'", fix);
+    fail(key, "must be a size, got " + echoed(text), fix);
   std::string unit(p, static_cast<size_t>(s.data() + s.size() - p));
   unit = trimmed(unit);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -102,10 +102,10 @@ uint64_t parse_size(const std::string& text, const std::string& key, bool allow_
                 : unit == "G"               ? 1073741824.0
                 : unit == "T"               ? 1099511627776.0
                                             : -1;
-  if (mult < 0) fail(key, "has an unknown unit in '" + text + "'", fix);
+  if (mult < 0) fail(key, "has an unknown unit in " + echoed(text), fix);
   double bytes = v * mult;
-  if (bytes >= 18446744073709551615.0) fail(key, "is too large, got '" + text + "'", fix);
-  if (bytes < 1 && !allow_zero) fail(key, "must be more than zero, got '" + text + "'", fix);
+  if (bytes >= 18446744073709551615.0) fail(key, "is too large, got " + echoed(text), fix);
+  if (bytes < 1 && !allow_zero) fail(key, "must be more than zero, got " + echoed(text), fix);
   return static_cast<uint64_t>(bytes);
 }
 
@@ -127,14 +127,14 @@ double parse_duration(const std::string& text, const std::string& key) {
   while (p < end) {
     double v = 0;
     auto [q, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc() || !std::isfinite(v) || v < 0) fail(key, "must be a duration, got '" + text + "'", fix);
+    if (ec != std::errc() || !std::isfinite(v) || v < 0) fail(key, "must be a duration, got " + echoed(text), fix);
     p = q;
     std::string unit;
     while (p < end && std::isalpha(static_cast<unsigned char>(*p))) unit += *p++;
     double mult = unit.empty() || unit == "s" ? 1 : unit == "ms" ? 0.001 : unit == "m" ? 60 : unit == "h" ? 3600
                   : unit == "d" ? 86400 : -1;
-    if (mult < 0) fail(key, "has an unknown unit '" + unit + "' in '" + text + "'", fix);
-    if (unit.empty() && p != end) fail(key, "must be a duration, got '" + text + "'", fix);
+    if (mult < 0) fail(key, "has an unknown unit " + echoed(unit) + " in " + echoed(text), fix);
+    if (unit.empty() && p != end) fail(key, "must be a duration, got " + echoed(text), fix);
     total += v * mult;
   }
   return total;
@@ -152,7 +152,7 @@ std::vector<uint32_t> parse_id_list(const std::vector<std::string>& items, const
     if (id > std::numeric_limits<uint32_t>::max() || (limit && id >= limit))
       fail(key, "holds id " + std::to_string(id) + (limit ? ", outside the vocabulary of " + std::to_string(limit)
                                                           : std::string(", which is too large")),
-           "token ids go from 0 to the vocabulary size minus one (in '" + item + "')");
+           "token ids go from 0 to the vocabulary size minus one (in " + echoed(item) + ")");
   };
   for (const auto& item : items) {
     size_t start = 0;
@@ -162,7 +162,7 @@ std::vector<uint32_t> parse_id_list(const std::vector<std::string>& items, const
       start = comma == std::string::npos ? item.size() + 1 : comma + 1;
       if (part.empty()) {
         if (comma == std::string::npos && start > item.size() && !out.empty()) break;
-        fail(key, "has an empty id in '" + item + "'", "write ids like 1,2,5-7");
+        fail(key, "has an empty id in " + echoed(item), "write ids like 1,2,5-7");
       }
       size_t dash = part.find('-', 1);
       if (dash == std::string::npos) {
@@ -171,9 +171,9 @@ std::vector<uint32_t> parse_id_list(const std::vector<std::string>& items, const
         out.push_back(static_cast<uint32_t>(id));
       } else {
         uint64_t a = parse_uint(part.substr(0, dash), key), b = parse_uint(part.substr(dash + 1), key);
-        if (b < a) fail(key, "has a range that runs backwards: '" + part + "'");
+        if (b < a) fail(key, "has a range that runs backwards: " + echoed(part));
         check(b, item);
-        if (b - a > (1u << 24)) fail(key, "has a range of more than 2^24 ids: '" + part + "'");
+        if (b - a > (1u << 24)) fail(key, "has a range of more than 2^24 ids: " + echoed(part));
         for (uint64_t id = a; id <= b; ++id) out.push_back(static_cast<uint32_t>(id));
       }
     }
@@ -247,11 +247,11 @@ void integer_field(Field& f, T& v) {
     if constexpr (std::is_signed_v<T>) {
       int64_t x = parse_int(s, key);
       if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max())
-        fail(key, "is out of range, got '" + s + "'");
+        fail(key, "is out of range, got " + echoed(s));
       v = static_cast<T>(x);
     } else {
       uint64_t x = parse_uint(s, key);
-      if (x > std::numeric_limits<T>::max()) fail(key, "is out of range, got '" + s + "'");
+      if (x > std::numeric_limits<T>::max()) fail(key, "is out of range, got " + echoed(s));
       v = static_cast<T>(x);
     }
   };

@@ -210,7 +210,7 @@ Field& Schema::choice(const std::string& key, E& v, std::vector<std::pair<std::s
         v = e;
         return;
       }
-    fail(key, "must be one of " + label + ", got '" + s + "'");
+    fail(key, "must be one of " + label + ", got " + echoed(s));
   };
   return f;
 }

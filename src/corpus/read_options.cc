@@ -11,14 +11,14 @@ InputFormat parse_input_format(const std::string& s) {
   if (s == "auto") return InputFormat::Auto;
   if (s == "jsonl") return InputFormat::Jsonl;
   if (s == "text" || s == "txt") return InputFormat::Text;
-  opt::fail("format", "must be auto, jsonl or text, got '" + s + "'");
+  opt::fail("format", "must be auto, jsonl or text, got " + echoed(s));
 }
 
 TextMode parse_text_mode(const std::string& s) {
   if (s == "line") return TextMode::Line;
   if (s == "paragraph") return TextMode::Paragraph;
   if (s == "file") return TextMode::File;
-  opt::fail("text_mode", "must be line, paragraph or file, got '" + s + "'");
+  opt::fail("text_mode", "must be line, paragraph or file, got " + echoed(s));
 }
 
 void declare(opt::Schema& s, ReadOptions& o) {

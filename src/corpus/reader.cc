@@ -157,16 +157,13 @@ struct DocumentReader::Impl {
         have_text = true;
         continue;
       }
-      std::string_view raw;
-      if (auto err = raw_value(v, type, raw)) return bad_json(err);
+      // raw_value decodes a string value (once) to validate it and hands back the decoded
+      // text: a second get_string() on the same value would unescape it into the parser's
+      // string buffer again, and that buffer only holds one decoding of each string.
+      std::string_view raw, decoded;
+      if (auto err = raw_value(v, type, raw, decoded)) return bad_json(err);
       if (key == opt.id_field) {
-        if (type == ondemand::json_type::string) {
-          std::string_view s;
-          if (auto err = v.get_string().get(s)) return bad_json(err);
-          doc.id.assign(s);
-        } else {
-          doc.id.assign(raw);
-        }
+        doc.id.assign(type == ondemand::json_type::string ? decoded : raw);
         continue;
       }
       doc.fields.emplace_back(std::string(key), std::string(raw));
@@ -183,8 +180,10 @@ struct DocumentReader::Impl {
     return {};
   }
 
+  // The value's JSON text in `raw`, after checking it parses; for a string also its unescaped
+  // text in `decoded`. Each value is consumed exactly once (simdjson On-Demand's contract).
   simdjson::error_code raw_value(simdjson::ondemand::value& v, simdjson::ondemand::json_type type,
-                                 std::string_view& raw) {
+                                 std::string_view& raw, std::string_view& decoded) {
     using namespace simdjson;
     switch (type) {
       case ondemand::json_type::object: {
@@ -199,8 +198,7 @@ struct DocumentReader::Impl {
       }
       case ondemand::json_type::string: {
         raw = v.raw_json_token();
-        std::string_view s;
-        if (auto err = v.get_string().get(s)) return err;
+        if (auto err = v.get_string().get(decoded)) return err;
         break;
       }
       case ondemand::json_type::number: {

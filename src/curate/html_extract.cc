@@ -1,6 +1,7 @@
 // gumbo DOM → paragraphs → jusText classes. The DOM walk uses an explicit stack, so depth never
-// becomes recursion depth; pages are screened for nesting depth before gumbo sees them because
-// gumbo's own tree teardown recurses.
+// becomes recursion depth; pages are screened (html_bounds.h) for the depth and size of the tree
+// gumbo would build before it builds it, because gumbo's memory grows with the tree and its
+// teardown recurses.
 #include "curate/html_extract.h"
 
 #include <gumbo.h>
@@ -10,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/options.h"
+#include "curate/html_bounds.h"
 #include "curate/lid.h"
 #include "curate/text_util.h"
 #include "text/utf8.h"
@@ -25,6 +27,8 @@ void declare(opt::Schema& s, HtmlOptions& o) {
   s.add("max_link_density", o.max_link_density, "More text inside links than this: boilerplate").range(0, 1);
   s.add("max_heading_distance", o.max_heading_distance, "Keep a heading this close before good text").min(0);
   s.add("max_depth", o.max_depth, "Do not parse pages nested deeper (counted as html_too_deep)").min(1);
+  s.add("max_nodes", o.max_nodes, "Do not parse pages with more elements and text runs (counted as html_too_many_nodes)")
+      .min(1);
   s.add("max_html_bytes", o.max_html_bytes, "Do not parse larger pages (counted as html_too_large)").min(1);
 }
 
@@ -65,38 +69,6 @@ const std::vector<std::string>& justext_stopwords(const std::string& lang) {
 }
 
 namespace {
-bool is_void(std::string_view tag) {
-  static const std::unordered_set<std::string_view> v = {"area", "base", "br", "col", "embed", "hr",
-                                                          "img", "input", "link", "meta", "param",
-                                                          "source", "track", "wbr", "!doctype"};
-  return v.count(tag) > 0;
-}
-
-// Upper bound on element nesting from a tag scan (no parse): open tags of non-void elements
-// minus close tags.
-int64_t estimated_depth(std::string_view html) {
-  int64_t depth = 0, max_depth = 0;
-  for (size_t p = html.find('<'); p != std::string_view::npos; p = html.find('<', p + 1)) {
-    if (p + 1 >= html.size()) break;
-    char c = html[p + 1];
-    if (c == '/') {
-      depth = std::max<int64_t>(0, depth - 1);
-      continue;
-    }
-    if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) continue;
-    size_t e = p + 1;
-    while (e < html.size() &&
-           (((html[e] | 0x20) >= 'a' && (html[e] | 0x20) <= 'z') || (html[e] >= '0' && html[e] <= '9')))
-      ++e;
-    std::string tag = ascii_lower(html.substr(p + 1, e - p - 1));
-    if (is_void(tag)) continue;
-    size_t close = html.find('>', e);
-    if (close != std::string_view::npos && close > 0 && html[close - 1] == '/') continue;
-    max_depth = std::max(max_depth, ++depth);
-  }
-  return max_depth;
-}
-
 bool skipped_tag(GumboTag t) {
   switch (t) {
     case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_NOSCRIPT: case GUMBO_TAG_NAV:
@@ -260,11 +232,20 @@ HtmlText extract_html_text(std::string_view html, const HtmlOptions& o) {
     r.problem = "html_too_large";
     return r;
   }
-  if (estimated_depth(html) > o.max_depth) {
+  HtmlTreeBound tree = estimate_html_tree(html, o.max_depth, o.max_nodes);
+  if (tree.depth > o.max_depth) {
     r.problem = "html_too_deep";
     return r;
   }
-  GumboOutput* g = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+  if (tree.nodes > o.max_nodes) {
+    r.problem = "html_too_many_nodes";
+    return r;
+  }
+  // Parse errors are not used; recording them copies the open-element stack each time, which
+  // on a broken page costs memory proportional to errors times depth.
+  GumboOptions options = kGumboDefaultOptions;
+  options.max_errors = 0;
+  GumboOutput* g = gumbo_parse_with_options(&options, html.data(), html.size());
   if (!g) {
     r.problem = "html_unparseable";
     return r;
@@ -272,7 +253,7 @@ HtmlText extract_html_text(std::string_view html, const HtmlOptions& o) {
   Collector col;
   walk(g->document, col, r.title);
   r.lang = html_lang(g->document);
-  gumbo_destroy_output(&kGumboDefaultOptions, g);
+  gumbo_destroy_output(&options, g);
 
   auto& paras = col.paras;
   std::string lang = r.lang;

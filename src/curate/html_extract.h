@@ -27,8 +27,14 @@ struct HtmlOptions {
   double max_link_density = 0.2;
   // A short heading followed by good text within this many characters is kept.
   int64_t max_heading_distance = 200;
-  // Pages nested deeper than this (an "HTML bomb") are not parsed (counted as html_too_deep).
+  // Pages whose tree would nest deeper than this (an "HTML bomb") are not parsed (counted as
+  // html_too_deep). Depth is measured as the parser builds it (html_bounds.h): <div/> opens a
+  // <div>, a stray </x> closes nothing.
   int64_t max_depth = 1000;
+  // Pages whose tree would hold more elements, text runs and comments than this are not parsed
+  // (counted as html_too_many_nodes); gumbo needs a few hundred bytes per node, so this bounds
+  // the memory one page can take. Large real pages have tens of thousands.
+  int64_t max_nodes = 250000;
   // Pages larger than this are not parsed (counted as html_too_large).
   int64_t max_html_bytes = 8 << 20;
 };
@@ -40,7 +46,7 @@ struct HtmlText {
   std::string text;   // main content, paragraphs separated by blank lines
   std::string title;
   std::string lang;   // <html lang>, lower-case, "" if absent
-  std::string problem;  // "" on success, else "html_too_deep" / "html_too_large"
+  std::string problem;  // "" on success, else "html_too_deep", "html_too_many_nodes" or "html_too_large"
 };
 
 // Not thread-safe state-free function: safe to call from many threads.

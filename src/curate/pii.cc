@@ -25,7 +25,7 @@ void declare(opt::Schema& s, PiiOptions& o) {
         opt::fail("types", "has unknown type '" + t + "'", "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN or CREDENTIALS");
     for (const auto& c : o.custom)
       if (c.find('=') == std::string::npos || c.front() == '=')
-        opt::fail("custom", "must hold NAME=regex patterns, got '" + c + "'");
+        opt::fail("custom", "must hold NAME=regex patterns, got " + echoed(c));
   });
 }
 

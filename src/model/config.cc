@@ -72,7 +72,7 @@ void declare(opt::Schema& s, ModelConfig& c, const std::string& p) {
     static const char* kKnown[] = {"llama", "mistral", "qwen2", "smollm"};
     bool known = false;
     for (const char* k : kKnown) known |= c.model_type == k;
-    if (!known) opt::fail(p + "model_type", "must be llama, mistral or qwen2, got '" + c.model_type + "'");
+    if (!known) opt::fail(p + "model_type", "must be llama, mistral or qwen2, got " + echoed(c.model_type));
     auto [field, problem] = c.shape_problem();
     if (!field.empty()) opt::fail(p + field, problem);
   });

@@ -34,7 +34,7 @@ void declare(opt::Schema& s, SamplingOptions& o) {
     o.stop_ids.clear();
     for (const auto& v : items) {
       uint64_t id = opt::parse_uint(v, "stop_ids");
-      if (id > 0x7fffffff) opt::fail("stop_ids", "holds an id out of range, got '" + v + "'");
+      if (id > 0x7fffffff) opt::fail("stop_ids", "holds an id out of range, got " + echoed(v));
       o.stop_ids.push_back(static_cast<int32_t>(id));
     }
   };

@@ -11,7 +11,7 @@ namespace nlm::train {
 
 void validate(const ScheduleOptions& s) {
   if (s.type != "cosine" && s.type != "wsd" && s.type != "constant")
-    opt::fail("schedule.type", "must be cosine, wsd or constant, got '" + s.type + "'");
+    opt::fail("schedule.type", "must be cosine, wsd or constant, got " + echoed(s.type));
   if (s.lr <= 0) opt::fail("schedule.lr", "must be positive, got " + opt::real_text(s.lr));
   if (s.min_lr < 0 || s.min_lr > s.lr)
     opt::fail("schedule.min_lr", "must be between 0 and lr (" + opt::real_text(s.lr) + "), got " +

@@ -147,6 +147,66 @@ TEST(JsonlReader, TruncatedArchiveKeepsEarlierDocuments) {
   EXPECT_THROW(read_all(dir.file("cut.jsonl.gz"), strict), Error);
 }
 
+// Issue 11: a record whose string id is long while its text is short overran simdjson's string
+// buffer (sized for one decoding of each string of the line; the id was decoded twice) and
+// crashed every command that reads JSONL. Ids of every length from 1 to 1500 bytes, in rising
+// order so each line re-sizes the parser to exactly that line, with escapes and non-ASCII mixed
+// in, through plain, .gz and .zst files.
+TEST(JsonlReader, LongIdsWithShortTextAreReadIntact) {
+  TempDir dir;
+  std::vector<std::string> ids, texts;
+  std::string lines;
+  for (size_t len = 1; len <= 1500; ++len) {
+    // The id is len bytes decoded; every 7th ends in an escaped quote, every 11th starts with
+    // an \u escape for a two-byte character.
+    std::string id(len, 'x'), json_id(len, 'x');
+    if (len % 7 == 0) {
+      id.back() = '"';
+      json_id = json_id.substr(0, len - 1) + "\\\"";
+    }
+    if (len % 11 == 0) {
+      id.replace(0, 2, "\xC3\xA9");
+      json_id.replace(0, 2, "\\u00e9");
+    }
+    std::string text = len % 3 == 0 ? "hi" : len % 3 == 1 ? "" : "h\xC3\xA9";
+    std::string json_text = len % 3 == 0 ? "hi" : len % 3 == 1 ? "" : "h\\u00e9";
+    ids.push_back(id);
+    texts.push_back(text);
+    lines += "{\"id\": \"" + json_id + "\", \"text\": \"" + json_text + "\"";
+    if (len % 5 == 0) lines += ", \"url\": \"" + std::string(len, 'u') + "\"";
+    lines += "}\n";
+  }
+  // Then the crash's own shape: the same 300-byte id on many lines.
+  for (int i = 0; i < 200; ++i) {
+    ids.push_back(std::string(300, 'x'));
+    texts.push_back("hi");
+    lines += "{\"id\": \"" + std::string(300, 'x') + "\", \"text\": \"hi\"}\n";
+  }
+  for (std::string name : {"ids.jsonl", "ids.jsonl.gz", "ids.jsonl.zst"}) {
+    SCOPED_TRACE(name);
+    auto out = OutputStream::create(dir.file(name));
+    out->write(lines);
+    out->commit();
+    ReadStats st;
+    auto docs = read_all(dir.file(name), {}, &st);
+    EXPECT_EQ(st.bad_json, 0u);
+    ASSERT_EQ(docs.size(), ids.size());
+    for (size_t i = 0; i < docs.size(); ++i) {
+      ASSERT_EQ(docs[i].id, ids[i]) << "line " << i + 1;
+      ASSERT_EQ(docs[i].text, texts[i]) << "line " << i + 1;
+    }
+  }
+  // Each single-record file alone, so the parser is sized by that one line.
+  for (size_t len : {200, 250, 300, 320, 400, 500, 1000}) {
+    std::string path = dir.file("one" + std::to_string(len) + ".jsonl");
+    write_text(path, "{\"id\": \"" + std::string(len, 'x') + "\", \"text\": \"hi\"}\n");
+    auto docs = read_all(path);
+    ASSERT_EQ(docs.size(), 1u);
+    EXPECT_EQ(docs[0].id, std::string(len, 'x'));
+    EXPECT_EQ(docs[0].text, "hi");
+  }
+}
+
 TEST(JsonlReader, HundredMegabyteLine) {
   TempDir dir;
   const size_t n = 100u << 20;

@@ -91,7 +91,7 @@ DecontamAction parse_decontam_action(const std::string& s) {
   if (s == "remove") return DecontamAction::Remove;
   if (s == "flag") return DecontamAction::Flag;
   if (s == "drop") return DecontamAction::Drop;
-  opt::fail("action", "must be remove, flag or drop, got '" + s + "'");
+  opt::fail("action", "must be remove, flag or drop, got " + echoed(s));
 }
 
 std::string DecontamResult::to_json() const {

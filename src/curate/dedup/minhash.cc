@@ -157,7 +157,7 @@ void apply_preset(MinHashParams& p, const std::string& name) {
     p.bands = 20;
     p.rows = 13;
   } else {
-    opt::fail("preset", "must be fineweb or nemo, got '" + name + "'");
+    opt::fail("preset", "must be fineweb or nemo, got " + echoed(name));
   }
 }
 

@@ -21,7 +21,7 @@ KeepPolicy parse_keep_policy(const std::string& s) {
     p.field = s.substr(6);
     return p;
   }
-  opt::fail("keep", "must be first, longest or field:NAME, got '" + s + "'");
+  opt::fail("keep", "must be first, longest or field:NAME, got " + echoed(s));
 }
 
 std::string keep_policy_name(const KeepPolicy& p) {

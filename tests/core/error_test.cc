@@ -1,0 +1,103 @@
+// Error lines stay one clean line whatever the input holds (issue 11): control characters are
+// escaped, echoed values are capped, library exception text is put in nativelm's words.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/options.h"
+
+namespace {
+using namespace nlm;
+
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7F) return true;
+  return s.find("\xC2\x9B") != std::string::npos;
+}
+
+TEST(ErrorText, PrintableEscapesControlCharacters) {
+  EXPECT_EQ(printable("a\rb\nc\td\x1b[31me\x7f"), "a\\rb\\nc\\td\\x1b[31me\\x7f");
+  EXPECT_EQ(printable("csi \xC2\x9B" "31m"), "csi \\u009b31m");       // C1 control
+  EXPECT_EQ(printable("bad \xFF\xC3 end"), "bad \\xff\\xc3 end");      // invalid UTF-8
+  EXPECT_EQ(printable("caf\xC3\xA9 \xE7\xB2\xB5 \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE7\xB2\xB5 \xF0\x9F\x98\x80");
+  EXPECT_EQ(echoed("x"), "'x'");
+}
+
+TEST(ErrorText, PrintableCapsWithAnEllipsisOnACharacterBoundary) {
+  std::string long_value(100000, 'a');
+  std::string p = printable(long_value);
+  EXPECT_EQ(p, std::string(160, 'a') + "\xE2\x80\xA6");
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "\xE7\xB2\xB5";  // 3 bytes each
+  p = printable(wide);
+  EXPECT_EQ(p, wide.substr(0, 159) + "\xE2\x80\xA6");  // 53 whole characters
+  p = printable(std::string(1000, '\x1b'));
+  EXPECT_LE(p.size(), 163u);
+  EXPECT_EQ(p.substr(0, 8), "\\x1b\\x1b");
+  EXPECT_FALSE(has_control(p));
+}
+
+TEST(ErrorText, JsonLibraryMessagesBecomeNativelmWords) {
+  std::string parse_what, type_what;
+  try {
+    nlohmann::json j = nlohmann::json::parse("{\"vocab\": [1, 2,}");
+    ADD_FAILURE() << j.dump();
+  } catch (const nlohmann::json::exception& e) {
+    parse_what = e.what();
+  }
+  try {
+    (void)nlohmann::json::parse("{\"a\": 1}")["a"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    type_what = e.what();
+  }
+  ASSERT_NE(parse_what.find("[json.exception"), std::string::npos);
+  std::string m = clean_message("tokenizer.json is not valid JSON: " + parse_what);
+  EXPECT_EQ(m.find("[json.exception"), std::string::npos) << m;
+  EXPECT_EQ(m.rfind("tokenizer.json is not valid JSON: syntax error at line 1, column ", 0), 0u) << m;
+  m = clean_message("bad config: " + type_what);
+  EXPECT_EQ(m.find("[json.exception"), std::string::npos) << m;
+  EXPECT_EQ(m, "bad config: a value has the wrong type: it must be string, but is number");
+  // format_error cleans too, and cleaning twice changes nothing.
+  std::string f = format_error("corrupt index: " + parse_what, "model.safetensors.index.json", "");
+  EXPECT_EQ(f.find("[json.exception"), std::string::npos) << f;
+  EXPECT_EQ(clean_message(f), f);
+}
+
+TEST(ErrorText, LongMessagesAreShortenedInTheMiddle) {
+  std::string what = "input";
+  for (int i = 0; i < 20000; ++i) what += " word";
+  what += "\x1b[2J";
+  std::string m = format_error(what, "somewhere", "the fix");
+  EXPECT_LT(m.size(), 620u);
+  EXPECT_FALSE(has_control(m));
+  EXPECT_EQ(m.rfind("input word word", 0), 0u);
+  EXPECT_NE(m.find("\\x1b[2J (somewhere); the fix"), std::string::npos) << m;
+  EXPECT_EQ(clean_message(m), m);
+  // One long word (a value another library echoed) is capped on its own.
+  m = clean_message("Value " + std::string(100000, '7') + " not in range");
+  EXPECT_EQ(m, "Value " + std::string(240, '7') + "\xE2\x80\xA6 not in range");
+  EXPECT_EQ(clean_message(m), m);
+}
+
+TEST(ErrorText, OptionValuesAreEchoedEscapedAndCapped) {
+  std::string value = "\x1b[31m" + std::string(100000, '9') + "\r\n";
+  try {
+    (void)opt::parse_int(value, "threads");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_LT(m.size(), 300u) << m;
+    EXPECT_FALSE(has_control(m)) << m;
+    EXPECT_EQ(m.rfind("threads must be an integer, got '\\x1b[31m999", 0), 0u) << m;
+    EXPECT_NE(m.find("\xE2\x80\xA6'"), std::string::npos) << m;
+  }
+  try {
+    (void)opt::parse_size("12\nline two\x1b", "memory", false);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'12\\nline two\\x1b'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

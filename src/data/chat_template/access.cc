@@ -141,7 +141,7 @@ Value dict_method(const Value& d, const std::string& name) {
   if (name == "items")
     return method([d](const CallArgs&) {
       List l;
-      for (auto& [k, v] : d.as_dict().items) l.push_back(Value(List{Value(k), v}));
+      for (auto& [k, v] : d.as_dict().items) l.push_back(Value::tuple(List{Value(k), v}));
       return Value(std::move(l));
     });
   if (name == "keys")
@@ -181,6 +181,8 @@ std::vector<size_t> slice_indices(int64_t n, const Value& start, const Value& st
 }
 
 }  // namespace
+
+Value get_method(const Value& dict, const std::string& name) { return dict_method(dict, name); }
 
 Value get_attr(const Value& obj, const std::string& name, int line) {
   switch (obj.kind()) {

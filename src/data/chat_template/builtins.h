@@ -17,6 +17,8 @@ bool apply_test(const std::string& name, const Value& subject, const CallArgs& a
 // obj.name (Jinja tries the attribute, then the item) and obj[key] (the item, then the
 // attribute). Missing ones are undefined; any access on undefined is an error.
 Value get_attr(const Value& obj, const std::string& name, int line);
+// A bound method of a dict (get, items, keys, values), or undefined.
+Value get_method(const Value& dict, const std::string& name);
 Value get_item(const Value& obj, const Value& key, int line);
 Value slice(const Value& obj, const Value& start, const Value& stop, const Value& step, int line);
 // The items a for loop visits: list items, dict keys, string characters; undefined is empty.

@@ -15,7 +15,6 @@ struct ChatTemplate::Impl {
 
 ChatTemplate::ChatTemplate(const std::string& template_text) : impl_(std::make_unique<Impl>()) {
   impl_->body = parse(lex(template_text));
-  check_names(impl_->body);
 }
 
 ChatTemplate::~ChatTemplate() = default;

@@ -141,7 +141,7 @@ const std::map<std::string, FilterFn>& filters() {
       if (v.is_undefined()) return Value(List{});
       if (!v.is_dict()) template_error(a.line, "items filter expects a mapping, got " + v.type_name());
       List l;
-      for (auto& [k, x] : v.as_dict().items) l.push_back(Value(List{Value(k), x}));
+      for (auto& [k, x] : v.as_dict().items) l.push_back(Value::tuple(List{Value(k), x}));
       return Value(std::move(l));
     };
     f["first"] = [](const Value& v, const CallArgs& a) {
@@ -229,6 +229,7 @@ const std::map<std::string, FilterFn>& filters() {
     f["attr"] = [](const Value& v, const CallArgs& a) {
       const Value* name = arg(a, 0, "name");
       if (!name) template_error(a.line, "attr needs a name");
+      if (v.is_dict()) return get_method(v, name->str());  // getattr only: never a dict key
       return get_attr(v, name->str(), a.line);
     };
     f["indent"] = [](const Value& v, const CallArgs& a) {
@@ -342,17 +343,18 @@ const std::map<std::string, TestFn>& tests() {
     t["callable"] = [](const Value& v, const CallArgs&) { return v.is_callable(); };
     t["lower"] = [](const Value& v, const CallArgs&) { return v.str() == py_lower(v.str()); };
     t["upper"] = [](const Value& v, const CallArgs&) { return v.str() == py_upper(v.str()); };
-    auto int_of = [](const Value& v, const CallArgs& a) {
-      if (!v.is_int() && !v.is_bool()) template_error(a.line, "odd/even/divisibleby expect an integer, got " + v.type_name());
-      return v.as_int();
-    };
-    t["odd"] = [int_of](const Value& v, const CallArgs& a) { return int_of(v, a) % 2 != 0; };
-    t["even"] = [int_of](const Value& v, const CallArgs& a) { return int_of(v, a) % 2 == 0; };
-    t["divisibleby"] = [int_of, other](const Value& v, const CallArgs& a) {
-      int64_t d = int_of(other(a), a);
+    // Python's value % n (floats too), compared with r.
+    auto mod_is = [](const Value& v, const Value& n, double r, const CallArgs& a) {
+      if (!v.is_number() || !n.is_number()) template_error(a.line, "odd/even/divisibleby expect numbers, got " + v.type_name());
+      double d = n.as_double();
       if (d == 0) template_error(a.line, "divisibleby 0");
-      return int_of(v, a) % d == 0;
+      double m = std::fmod(v.as_double(), d);
+      if (m != 0 && ((m < 0) != (d < 0))) m += d;
+      return m == r;
     };
+    t["odd"] = [mod_is](const Value& v, const CallArgs& a) { return mod_is(v, Value(2), 1, a); };
+    t["even"] = [mod_is](const Value& v, const CallArgs& a) { return mod_is(v, Value(2), 0, a); };
+    t["divisibleby"] = [mod_is, other](const Value& v, const CallArgs& a) { return mod_is(v, other(a), 0, a); };
     t["eq"] = [other](const Value& v, const CallArgs& a) { return equal(v, other(a)); };
     t["ne"] = [other](const Value& v, const CallArgs& a) { return !equal(v, other(a)); };
     t["equalto"] = t["eq"];

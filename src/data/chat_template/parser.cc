@@ -190,6 +190,7 @@ class Parser {
     NodePtr first = condexpr ? expression() : or_expr();
     if (!is_op(",")) return first;
     auto n = make(NodeKind::ListLit, line);
+    n->negated = true;
     n->args.push_back(std::move(first));
     while (skip_op(",")) {
       if (cur().type == Tok::BlockEnd || cur().type == Tok::VarEnd || is_op(")")) break;
@@ -334,10 +335,15 @@ class Parser {
       return n;
     }
     if (skip_op("(")) {
-      if (skip_op(")")) return make(NodeKind::ListLit, t.line);
+      if (skip_op(")")) {
+        auto n = make(NodeKind::ListLit, t.line);
+        n->negated = true;
+        return n;
+      }
       NodePtr e = expression();
       if (is_op(",")) {
         auto n = make(NodeKind::ListLit, t.line);
+        n->negated = true;
         n->args.push_back(std::move(e));
         while (skip_op(",") && !is_op(")")) n->args.push_back(expression());
         e = std::move(n);

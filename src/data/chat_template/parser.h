@@ -33,7 +33,7 @@ struct Node {
   std::vector<NodePtr> args;       // operands; Slice uses null for an absent start/stop/step
   std::vector<std::string> names;  // keyword names parallel to call args ("" = positional),
                                    // comparison operators, for/set targets, macro parameters
-  bool negated = false;            // `is not`
+  bool negated = false;            // `is not`; on ListLit: a tuple
   Body body, else_body;
   std::vector<std::pair<NodePtr, Body>> branches;  // if / elif
 };

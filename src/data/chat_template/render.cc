@@ -187,7 +187,7 @@ class Renderer {
       case NodeKind::ListLit: {
         List l;
         for (auto& a : n.args) l.push_back(eval(*a));
-        return Value(std::move(l));
+        return n.negated ? Value::tuple(std::move(l)) : Value(std::move(l));
       }
       case NodeKind::DictLit: {
         Dict d;
@@ -349,24 +349,7 @@ class Renderer {
   std::string out_;
 };
 
-void check_node(const Node& n) {
-  if (n.kind == NodeKind::Filter && !has_filter(n.name)) template_error(n.line, "unknown filter '" + n.name + "'");
-  if (n.kind == NodeKind::Test && !has_test(n.name)) template_error(n.line, "unknown test '" + n.name + "'");
-  for (auto& a : n.args)
-    if (a) check_node(*a);
-  check_names(n.body);
-  check_names(n.else_body);
-  for (auto& [c, b] : n.branches) {
-    check_node(*c);
-    check_names(b);
-  }
-}
-
 }  // namespace
-
-void check_names(const Body& body) {
-  for (auto& n : body) check_node(*n);
-}
 
 std::string render(const Body& body, const Dict& variables) { return Renderer(variables).run(body); }
 

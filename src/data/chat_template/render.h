@@ -12,9 +12,6 @@
 
 namespace nlm::data::chat_template {
 
-// Checks every filter and test name in the tree, as Jinja does when it compiles a template.
-void check_names(const Body& body);
-
 std::string render(const Body& body, const Dict& variables);
 
 }  // namespace nlm::data::chat_template

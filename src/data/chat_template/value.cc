@@ -115,9 +115,10 @@ std::string Value::repr() const {
     case Kind::Float: return python_float_repr(as_double());
     case Kind::String: return python_string_repr(as_string());
     case Kind::List: {
-      std::string out = "[";
+      std::string out = tuple_ ? "(" : "[";
       for (size_t i = 0; i < as_list().size(); ++i) out += (i ? ", " : "") + as_list()[i].repr();
-      return out + "]";
+      if (tuple_ && as_list().size() == 1) out += ",";
+      return out + (tuple_ ? ")" : "]");
     }
     case Kind::Dict: {
       std::string out = "{";
@@ -262,6 +263,7 @@ bool equal(const Value& a, const Value& b) {
     case K::None: return true;
     case K::String: return a.as_string() == b.as_string();
     case K::List: {
+      if (a.is_tuple() != b.is_tuple()) return false;
       auto &x = a.as_list(), &y = b.as_list();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i)

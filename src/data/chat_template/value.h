@@ -54,6 +54,12 @@ class Value {
   Value(std::string s) : v_(std::move(s)) {}
   Value(const char* s) : v_(std::string(s)) {}
   Value(List l) : v_(std::make_shared<const List>(std::move(l))) {}
+  // A Python tuple: a list that prints as (a, b) and never equals a list.
+  static Value tuple(List l) {
+    Value v(std::move(l));
+    v.tuple_ = true;
+    return v;
+  }
   Value(Dict d) : v_(std::make_shared<const Dict>(std::move(d))) {}
   static Value make_namespace(Dict d) {
     Value v;
@@ -75,6 +81,7 @@ class Value {
   bool is_number() const { return is_int() || is_float() || is_bool(); }
   bool is_string() const { return kind() == Kind::String; }
   bool is_list() const { return kind() == Kind::List; }
+  bool is_tuple() const { return tuple_; }
   bool is_dict() const { return kind() == Kind::Dict; }
   bool is_namespace() const { return kind() == Kind::Namespace; }
   bool is_callable() const { return kind() == Kind::Callable; }
@@ -103,6 +110,7 @@ class Value {
   std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<const List>,
                std::shared_ptr<const Dict>, std::shared_ptr<Dict>, std::shared_ptr<const Callable>>
       v_;
+  bool tuple_ = false;
 };
 
 // Python ==, with 1 == 1.0 == True; undefined equals only undefined.

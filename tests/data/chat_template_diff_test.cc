@@ -93,7 +93,7 @@ TEST(ChatTemplateDiff, ConstructsMatchJinja2) {
   for (const char* t : kSnippets)
     for (auto& vars : variable_sets())
       cases.push_back({{"template", t}, {"messages", json::array()}, {"extra", vars}, {"bos_token", "<s>"}});
-  size_t diffs = nlm::testing::count_differences(cases, "snippet");
+  size_t diffs = nlm::testing::count_differences(cases, nlm::testing::jinja_reference(cases), "snippet");
   EXPECT_EQ(diffs, 0u) << "of " << cases.size() << " snippet renders";
   std::printf("[ constructs ] %zu snippet renders compared with Jinja2\n", cases.size());
 }

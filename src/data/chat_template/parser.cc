@@ -97,6 +97,7 @@ class Parser {
   }
 
   NodePtr statement(const std::string& name, int line) {
+    DepthGuard guard(*this);
     std::string end;
     if (name == "if") {
       auto n = make(NodeKind::If, line);
@@ -292,7 +293,18 @@ class Parser {
   NodePtr power() { return binop(&Parser::unary_filtered, {"**"}); }
   NodePtr unary_filtered() { return unary(true); }
 
+  // Bounds recursion so that hostile nesting is an error, not a stack overflow.
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& parser) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    ~DepthGuard() { --p.depth_; }
+  };
+  static constexpr int kMaxDepth = 200;
+
   NodePtr unary(bool with_filter) {
+    DepthGuard guard(*this);
     NodePtr n;
     if (is_op("-") || is_op("+")) {
       n = make(is_op("-") ? NodeKind::Neg : NodeKind::Pos, cur().line);
@@ -489,6 +501,7 @@ class Parser {
 
   const std::vector<Token>& t_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

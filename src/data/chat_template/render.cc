@@ -143,6 +143,9 @@ class Renderer {
     const Node* node = &n;
     Frames outer(frames_.begin(), frames_.begin() + 2);
     frames_.back()->set(n.name, Value::callable(n.name, [this, node, outer](const CallArgs& a) {
+      if (macro_depth_ >= kMaxMacroDepth)
+        template_error(a.line, "macro calls nested deeper than " + std::to_string(kMaxMacroDepth));
+      ++macro_depth_;
       auto locals = std::make_shared<Dict>();
       if (a.pos.size() > node->names.size())
         template_error(a.line, "macro '" + node->name + "' takes " + std::to_string(node->names.size()) +
@@ -165,6 +168,7 @@ class Renderer {
       std::string result = std::move(out_);
       out_ = std::move(saved_out);
       frames_ = std::move(saved);
+      --macro_depth_;
       return Value(std::move(result));
     }));
   }
@@ -329,6 +333,9 @@ class Renderer {
       const Value& count = a.is_number() ? a : b;
       if (!count.is_int() && !count.is_bool()) return bad();
       int64_t k = count.as_int();
+      size_t unit = seq.is_string() ? seq.as_string().size() : seq.is_list() ? seq.as_list().size() : 0;
+      if (k > 0 && unit > 0 && static_cast<uint64_t>(k) > (uint64_t{1} << 26) / unit)
+        template_error(line, "repetition result too large");
       if (seq.is_string()) {
         std::string s;
         for (int64_t i = 0; i < k; ++i) s += seq.as_string();
@@ -345,8 +352,10 @@ class Renderer {
     return bad();
   }
 
+  static constexpr int kMaxMacroDepth = 100;
   Frames frames_;
   std::string out_;
+  int macro_depth_ = 0;
 };
 
 }  // namespace

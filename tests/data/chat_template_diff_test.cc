@@ -51,6 +51,7 @@ const char* kSnippets[] = {
     "a {%- if true -%} b {%- endif -%} c\n  {{- ' d ' -}}\n  e {# comment #}\n  {#- c2 -#}  f",
     "{% raw %}  {{ x }} {% if %}{% endraw %}\n{%- raw -%}  y  {%- endraw -%}  z",
     "line1\r\nline2\r{{ 'x' }}\n\n",
+    "{% raw %}\nabc\n  {% endraw %}\nz|a\n  {% raw -%}\n  abc  {%- endraw %}\nz|{#- c #}\n  {# d -#}  x|{{ x }}  {% if 1 %}y{% endif %}",
     "{%+ if true %}\n  x\n{% endif +%}\n+\n{% if true -%}\n  y\n{%- endif %}",
     "{{ 'ä'|upper }}{{ 'ÉIRE'|lower }}{{ 'ß'|upper }}{{ 'ǆemal'|title }}{{ 'ﬁx'.upper() }}",
     "{{ '\\u3000 x \\u00a0'|trim }}|{{ '\\u3000a\\u3000b'.split() }}|{{ 'x\\u2028y'.split() }}",

@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 #include "data/chat_template/chat_template.h"
+#include "data/chat_template/model_template.h"
+#include "test_util.h"
 
 namespace {
 
@@ -160,6 +162,25 @@ TEST(ChatTemplate, DefaultTemplateIsChatMl) {
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nDia duit<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_EQ(nlm::data::chat_template::chat_template_of(json::object()), nlm::data::chat_template::default_chat_template());
   EXPECT_EQ(nlm::data::chat_template::chat_template_of(json{{"chat_template", "x"}}), "x");
+}
+
+TEST(ChatTemplate, ModelFolderTemplateAndTokens) {
+  using nlm::data::chat_template::load_model_chat_template;
+  nlm::testing::TempDir dir;
+  auto t = load_model_chat_template(dir.path());  // nothing there: ChatML, no tokens
+  EXPECT_EQ(t.source, nlm::data::chat_template::default_chat_template());
+  EXPECT_EQ(t.bos_token, "");
+  nlm::testing::write_text(dir.file("tokenizer_config.json"),
+                           R"({"bos_token": {"__type": "AddedToken", "content": "<B>"}, "eos_token": "<E>",
+                               "chat_template": "{{ bos_token }}x"})");
+  t = load_model_chat_template(dir.path());
+  EXPECT_EQ(t.source, "{{ bos_token }}x");
+  EXPECT_EQ(t.bos_token, "<B>");
+  EXPECT_EQ(t.eos_token, "<E>");
+  nlm::testing::write_text(dir.file("chat_template.jinja"), "from file");  // wins over the config
+  EXPECT_EQ(load_model_chat_template(dir.path()).source, "from file");
+  nlm::testing::write_text(dir.file("tokenizer_config.json"), "{not json");
+  EXPECT_THROW(load_model_chat_template(dir.path()), nlm::Error);
 }
 
 TEST(ChatTemplate, ErrorsNameTheLine) {

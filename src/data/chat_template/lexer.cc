@@ -181,7 +181,7 @@ class Lexer {
     size_t i = src_.find("%}", pos_);
     line_ += count_lines(src_, pos_, i + 2);
     char open_sign = src_[i - 1] == '-' ? '-' : 0;
-    close(i + 2, open_sign, true);
+    close(i + 2, open_sign, false);  // Jinja2 keeps the newline after `{% raw %}`
     // Find {% endraw %}.
     for (size_t t = src_.find("{%", pos_); t != std::string::npos; t = src_.find("{%", t + 1)) {
       size_t j = t + 2;

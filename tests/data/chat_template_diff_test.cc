@@ -51,6 +51,7 @@ const char* kSnippets[] = {
     "a {%- if true -%} b {%- endif -%} c\n  {{- ' d ' -}}\n  e {# comment #}\n  {#- c2 -#}  f",
     "{% raw %}  {{ x }} {% if %}{% endraw %}\n{%- raw -%}  y  {%- endraw -%}  z",
     "line1\r\nline2\r{{ 'x' }}\n\n",
+    "{% set ns = namespace(a=1, s='x') %}{{ ns }}{% set ns.me = ns %}{{ ns }}|{{ [ns.a] }}|{{ ns|tojson }}",
     "{% macro f() %}{{ z }}{{ x }}{% endmacro %}{% set z = 3 %}{{ f() }}{% for x in [9] %}{{ f() }}{% endfor %}",
     "{% for m in ms %}{% set q = loop.index %}{% endfor %}{{ q }}|{% if true %}{% set w = 1 %}{% endif %}{{ w }}",
     "{% for m in ms %}{{ loop.previtem is defined }}{{ loop.nextitem.role if loop.nextitem is defined }};{% endfor %}",

@@ -141,8 +141,9 @@ class Renderer {
 
   void define_macro(const Node& n) {
     const Node* node = &n;
-    Frames outer(frames_.begin(), frames_.begin() + 2);
-    frames_.back()->set(n.name, Value::callable(n.name, [this, node, outer](const CallArgs& a) {
+    // The macro sees the globals and the template's top-level names (frames 0 and 1 of every
+    // frame stack), not its caller's locals. Capturing them here would make a reference cycle.
+    frames_.back()->set(n.name, Value::callable(n.name, [this, node](const CallArgs& a) {
       if (macro_depth_ >= kMaxMacroDepth)
         template_error(a.line, "macro calls nested deeper than " + std::to_string(kMaxMacroDepth));
       ++macro_depth_;
@@ -150,8 +151,9 @@ class Renderer {
       if (a.pos.size() > node->names.size())
         template_error(a.line, "macro '" + node->name + "' takes " + std::to_string(node->names.size()) +
                                    " arguments, got " + std::to_string(a.pos.size()));
+      Frames outer(frames_.begin(), frames_.begin() + 2);
       Frames saved = std::move(frames_);
-      frames_ = outer;
+      frames_ = std::move(outer);
       frames_.push_back(locals);
       for (size_t i = 0; i < node->names.size(); ++i) {
         const Value* v = a.get(i, node->names[i].c_str());

@@ -98,6 +98,18 @@ std::string python_string_repr(const std::string& s) {
   return out + q;
 }
 
+namespace {
+std::string dict_repr(const Dict& d) {
+  std::string out = "{";
+  bool first = true;
+  for (auto& [k, v] : d.items) {
+    out += (first ? "" : ", ") + python_string_repr(k) + ": " + v.repr();
+    first = false;
+  }
+  return out + "}";
+}
+}  // namespace
+
 std::string Value::str() const {
   switch (kind()) {
     case Kind::Undefined: return "";
@@ -120,16 +132,18 @@ std::string Value::repr() const {
       if (tuple_ && as_list().size() == 1) out += ",";
       return out + (tuple_ ? ")" : "]");
     }
-    case Kind::Dict: {
-      std::string out = "{";
-      bool first = true;
-      for (auto& [k, v] : as_dict().items) {
-        out += (first ? "" : ", ") + python_string_repr(k) + ": " + v.repr();
-        first = false;
-      }
-      return out + "}";
+    case Kind::Dict: return dict_repr(as_dict());
+    case Kind::Namespace: {
+      // Jinja2 prints <Namespace {attrs}>; a namespace that holds itself prints {...} inside,
+      // as Python's recursion guard does.
+      thread_local std::vector<const Dict*> open;
+      const Dict* d = &as_namespace();
+      if (std::find(open.begin(), open.end(), d) != open.end()) return "<Namespace {...}>";
+      open.push_back(d);
+      std::string out = "<Namespace " + dict_repr(*d) + ">";
+      open.pop_back();
+      return out;
     }
-    case Kind::Namespace: return "<Namespace>";
     case Kind::Callable: return "<function " + as_callable().name + ">";
   }
   return "";
@@ -195,9 +209,8 @@ void json_value(std::string& out, const Value& v, std::optional<int> indent, int
       out += ']';
       return;
     }
-    case Value::Kind::Dict:
-    case Value::Kind::Namespace: {
-      auto items = v.is_dict() ? v.as_dict().items : v.as_namespace().items;
+    case Value::Kind::Dict: {
+      auto items = v.as_dict().items;
       if (items.empty()) {
         out += "{}";
         return;

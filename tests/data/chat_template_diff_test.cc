@@ -51,6 +51,7 @@ const char* kSnippets[] = {
     "a {%- if true -%} b {%- endif -%} c\n  {{- ' d ' -}}\n  e {# comment #}\n  {#- c2 -#}  f",
     "{% raw %}  {{ x }} {% if %}{% endraw %}\n{%- raw -%}  y  {%- endraw -%}  z",
     "line1\r\nline2\r{{ 'x' }}\n\n",
+    "a\u3000\u00a0 {%- if 1 -%} \u3000b\n\u3000{% if 1 %}c{% endif %}\n{{\u3000'd'\u3000}}",
     "{% set ns = namespace(a=1, s='x') %}{{ ns }}{% set ns.me = ns %}{{ ns }}|{{ [ns.a] }}|{{ ns|tojson }}",
     "{% macro f() %}{{ z }}{{ x }}{% endmacro %}{% set z = 3 %}{{ f() }}{% for x in [9] %}{{ f() }}{% endfor %}",
     "{% for m in ms %}{% set q = loop.index %}{% endfor %}{{ q }}|{% if true %}{% set w = 1 %}{% endif %}{{ w }}",

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "data/chat_template/strings.h"
 #include "text/utf8.h"
 
 namespace nlm::data::chat_template {
@@ -15,7 +16,30 @@ void template_error(int line, const std::string& what) {
 
 namespace {
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+// Python's \s (str.isspace), which Jinja2's lexer uses: Unicode whitespace such as U+3000 too.
+// Returns the byte length of the whitespace character at s[i], or 0.
+size_t ws_len(const std::string& s, size_t i) {
+  if (i >= s.size()) return 0;
+  size_t j = i;
+  uint32_t cp = text::utf8_next(s, j);
+  return py_isspace(cp) ? j - i : 0;
+}
+
+size_t skip_ws_from(const std::string& s, size_t i) {
+  while (size_t n = ws_len(s, i)) i += n;
+  return i;
+}
+
+// Start of the whitespace run that ends at `end`.
+size_t ws_run_start(const std::string& s, size_t end) {
+  while (end > 0) {
+    size_t b = end - 1;
+    while (b > 0 && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) --b;
+    if (ws_len(s, b) != end - b) break;
+    end = b;
+  }
+  return end;
+}
 
 std::string normalize(const std::string& src) {
   std::string out;
@@ -104,17 +128,14 @@ class Lexer {
       char sign = t + 2 < src_.size() && (src_[t + 2] == '-' || src_[t + 2] == '+') ? src_[t + 2] : 0;
       bool raw = kind == '%' && is_raw_begin(t);
       if (sign == '-') {
-        size_t e = text.size();
-        while (e > 0 && is_ws(text[e - 1])) --e;
+        size_t e = ws_run_start(text, text.size());
         line_ += count_lines(text, e, text.size());
         text.resize(e);
       } else if (sign != '+' && set_.lstrip_blocks && kind != '{') {
         size_t l_pos = text.rfind('\n');
         l_pos = l_pos == std::string::npos ? 0 : l_pos + 1;
         if ((l_pos > 0 || line_starting) && l_pos < text.size()) {
-          bool all_ws = true;
-          for (size_t i = l_pos; i < text.size(); ++i) all_ws &= is_ws(text[i]);
-          if (all_ws) text.resize(l_pos);
+          if (skip_ws_from(text, l_pos) == text.size()) text.resize(l_pos);
         }
       }
       emit_text(text);
@@ -140,8 +161,7 @@ class Lexer {
   }
 
   size_t skip_ws(size_t i) const {
-    while (i < src_.size() && is_ws(src_[i])) ++i;
-    return i;
+    return skip_ws_from(src_, i);
   }
 
   bool word_at(size_t i, const char* w) const { return src_.compare(i, std::strlen(w), w) == 0; }
@@ -195,13 +215,11 @@ class Lexer {
       if (!word_at(j, "%}")) continue;
       std::string body = src_.substr(pos_, t - pos_);
       if (sign == '-') {
-        while (!body.empty() && is_ws(body.back())) body.pop_back();
+        body.resize(ws_run_start(body, body.size()));
       } else if (sign != '+' && set_.lstrip_blocks) {
         size_t l_pos = body.rfind('\n');
         l_pos = l_pos == std::string::npos ? 0 : l_pos + 1;
-        bool all_ws = l_pos < body.size();
-        for (size_t k = l_pos; k < body.size(); ++k) all_ws &= is_ws(body[k]);
-        if (all_ws && l_pos > 0) body.resize(l_pos);
+        if (l_pos > 0 && l_pos < body.size() && skip_ws_from(body, l_pos) == body.size()) body.resize(l_pos);
       }
       if (!body.empty()) out_.push_back({Tok::Text, body, line_});
       line_ += count_lines(src_, pos_, j + 2);
@@ -218,9 +236,9 @@ class Lexer {
     int depth = 0;
     while (true) {
       size_t i = pos_;
-      while (i < src_.size() && is_ws(src_[i])) {
+      while (size_t n = ws_len(src_, i)) {
         line_ += src_[i] == '\n';
-        ++i;
+        i += n;
       }
       pos_ = i;
       if (i >= src_.size())

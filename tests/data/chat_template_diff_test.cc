@@ -51,7 +51,7 @@ const char* kSnippets[] = {
     "a {%- if true -%} b {%- endif -%} c\n  {{- ' d ' -}}\n  e {# comment #}\n  {#- c2 -#}  f",
     "{% raw %}  {{ x }} {% if %}{% endraw %}\n{%- raw -%}  y  {%- endraw -%}  z",
     "line1\r\nline2\r{{ 'x' }}\n\n",
-    "a\u3000\u00a0 {%- if 1 -%} \u3000b\n\u3000{% if 1 %}c{% endif %}\n{{\u3000'd'\u3000}}",
+    "a\u3000\u00a0 {%- if 1 -%} \u3000b\n\u3000{% if 1 %}c{% endif %}\n{{\u3000'd'\u3000}}{% endif %}",
     "{% set ns = namespace(a=1, s='x') %}{{ ns }}{% set ns.me = ns %}{{ ns }}|{{ [ns.a] }}|{{ ns|tojson }}",
     "{% macro f() %}{{ z }}{{ x }}{% endmacro %}{% set z = 3 %}{{ f() }}{% for x in [9] %}{{ f() }}{% endfor %}",
     "{% for m in ms %}{% set q = loop.index %}{% endfor %}{{ q }}|{% if true %}{% set w = 1 %}{% endif %}{{ w }}",
@@ -101,9 +101,15 @@ TEST(ChatTemplateDiff, ConstructsMatchJinja2) {
   for (const char* t : kSnippets)
     for (auto& vars : variable_sets())
       cases.push_back({{"template", t}, {"messages", json::array()}, {"extra", vars}, {"bos_token", "<s>"}});
-  size_t diffs = nlm::testing::count_differences(cases, nlm::testing::jinja_reference(cases), "snippet");
+  auto want = nlm::testing::jinja_reference(cases);
+  size_t rendered = 0;
+  for (auto& w : want) rendered += w["ok"].get<bool>();
+  size_t diffs = nlm::testing::count_differences(cases, want, "snippet");
   EXPECT_EQ(diffs, 0u) << "of " << cases.size() << " snippet renders";
-  std::printf("[ constructs ] %zu snippet renders compared with Jinja2\n", cases.size());
+  // Most snippets must render (the few error cases are deliberate), or they prove little.
+  EXPECT_GE(rendered, cases.size() * 8 / 10);
+  std::printf("[ constructs ] %zu snippet renders (%zu rendered, %zu errors) identical to Jinja2: %s\n", cases.size(),
+              rendered, cases.size() - rendered, diffs == 0 ? "yes" : "no");
 }
 
 }  // namespace

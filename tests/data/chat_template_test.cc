@@ -144,6 +144,11 @@ TEST(ChatTemplate, WhitespaceControlAndHfSettings) {
   EXPECT_EQ(r("  {%+ if true %}\nx\n  {% endif +%}\ny\n"), "  x\n\ny");  // + keeps what HF strips
 }
 
+TEST(ChatTemplate, GenerationBlockRendersItsBody) {
+  // HF's {% generation %} marks assistant text for masks; rendering keeps the body.
+  EXPECT_EQ(r("a{% generation %}b{{ 1 }}{% endgeneration %}c"), "ab1c");
+}
+
 TEST(ChatTemplate, Globals) {
   json msgs = json::array({{{"role", "user"}, {"content", "hi"}}});
   ChatRenderOptions o;
@@ -162,6 +167,9 @@ TEST(ChatTemplate, DefaultTemplateIsChatMl) {
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nDia duit<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_EQ(nlm::data::chat_template::chat_template_of(json::object()), nlm::data::chat_template::default_chat_template());
   EXPECT_EQ(nlm::data::chat_template::chat_template_of(json{{"chat_template", "x"}}), "x");
+  json named = {{"chat_template", json::array({{{"name", "tool_use"}, {"template", "T"}}, {{"name", "default"}, {"template", "D"}}})}};
+  EXPECT_EQ(nlm::data::chat_template::chat_template_of(named), "D");
+  EXPECT_EQ(nlm::data::chat_template::chat_template_of(named, true), "T");
 }
 
 TEST(ChatTemplate, ModelFolderTemplateAndTokens) {

@@ -51,15 +51,22 @@ const std::string& default_chat_template() {
   return t;
 }
 
-std::string chat_template_of(const nlohmann::ordered_json& config) {
+std::string chat_template_of(const nlohmann::ordered_json& config, bool with_tools) {
   auto it = config.find("chat_template");
   if (it == config.end() || it->is_null()) return default_chat_template();
   if (it->is_string()) return it->get<std::string>();
   if (it->is_array()) {
-    for (auto& t : *it)
-      if (t.is_object() && t.value("name", "") == "default" && t.contains("template") && t["template"].is_string())
-        return t["template"].get<std::string>();
-    nlm::usage_error("tokenizer_config.json chat_template list has no template named 'default'");
+    auto named = [&](const char* name) -> const nlohmann::ordered_json* {
+      for (auto& t : *it)
+        if (t.is_object() && t.value("name", "") == name && t.contains("template") && t["template"].is_string())
+          return &t["template"];
+      return nullptr;
+    };
+    if (with_tools)
+      if (auto* t = named("tool_use")) return t->get<std::string>();
+    if (auto* t = named("default")) return t->get<std::string>();
+    nlm::usage_error("tokenizer_config.json chat_template list has no template named 'default'", {},
+                     "name one of the templates 'default'");
   }
   nlm::usage_error("tokenizer_config.json chat_template must be a string or a list of {name, template}");
 }

@@ -51,8 +51,9 @@ std::string render_chat(const std::string& template_text, const nlohmann::ordere
 // generation prompt), for models whose tokenizer_config.json has no chat_template.
 const std::string& default_chat_template();
 
-// The chat template of a tokenizer_config.json object: its "chat_template" string, the one
-// named "default" when it is a list of {name, template}, or default_chat_template() when absent.
-std::string chat_template_of(const nlohmann::ordered_json& tokenizer_config);
+// The chat template of a tokenizer_config.json object: its "chat_template" string; when it is a
+// list of {name, template}, the one named "tool_use" if `with_tools` and there is one, else the
+// one named "default" (as transformers picks); default_chat_template() when absent.
+std::string chat_template_of(const nlohmann::ordered_json& tokenizer_config, bool with_tools = false);
 
 }  // namespace nlm::data::chat_template

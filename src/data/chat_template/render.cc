@@ -23,7 +23,21 @@ class Renderer {
   explicit Renderer(const Dict& vars) {
     frames_.push_back(std::make_shared<Dict>(vars));
     frames_.push_back(std::make_shared<Dict>());
+    // Namespaces are the only mutable values, so the only way to build a reference cycle
+    // (`set ns.me = ns`); the renderer keeps each one and empties it at the end.
+    Value make = lookup("namespace");
+    if (make.is_callable())
+      frames_[0]->set("namespace", Value::callable("namespace", [this, make](const CallArgs& a) {
+                        Value ns = make.as_callable().fn(a);
+                        namespaces_.push_back(ns);
+                        return ns;
+                      }));
   }
+  ~Renderer() {
+    for (auto& ns : namespaces_) ns.as_namespace().items.clear();
+  }
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
 
   std::string run(const Body& body) {
     exec(body);
@@ -358,6 +372,7 @@ class Renderer {
   Frames frames_;
   std::string out_;
   int macro_depth_ = 0;
+  std::vector<Value> namespaces_;
 };
 
 }  // namespace

@@ -40,7 +40,11 @@ class Renderer {
   Renderer& operator=(const Renderer&) = delete;
 
   std::string run(const Body& body) {
-    exec(body);
+    try {
+      exec(body);
+    } catch (const std::logic_error& e) {  // printing a function, JSON of a namespace, ...
+      template_error(line_, e.what());
+    }
     return std::move(out_);
   }
 
@@ -60,6 +64,7 @@ class Renderer {
   }
 
   Flow exec(const Node& n) {
+    line_ = n.line;
     switch (n.kind) {
       case NodeKind::Text: out_ += n.name; return Flow::Normal;
       case NodeKind::Output: out_ += eval(*n.args[0]).str(); return Flow::Normal;
@@ -372,6 +377,7 @@ class Renderer {
   Frames frames_;
   std::string out_;
   int macro_depth_ = 0;
+  int line_ = 1;  // line of the statement being run, for errors raised below expressions
   std::vector<Value> namespaces_;
 };
 

@@ -25,7 +25,6 @@ struct ChatRenderOptions {
   nlohmann::ordered_json extra = nullptr;
 };
 
-
 // A parsed template, reusable across renders. Parsing checks the syntax; unknown filters and
 // tests fail when rendering reaches them, as in Jinja2.
 class ChatTemplate {

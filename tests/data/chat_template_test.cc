@@ -205,6 +205,10 @@ TEST(ChatTemplate, ErrorsNameTheLine) {
   EXPECT_NE(error_of("{{ 'a' }").find("unclosed tag"), std::string::npos);
   EXPECT_NE(error_of("{# open").find("unclosed comment"), std::string::npos);
   EXPECT_NE(error_of("{{ '%s' % 1 }}").find("not supported"), std::string::npos);
+  EXPECT_NE(error_of("a\n{{ {'k': 1}.items }}").find("cannot print the function 'dict.items' (call it with ()) (template line 2)"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% set ns = namespace() %}\n{% set x = [ns.a, 'a'.upper]|join %}").find("template line 2"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -25,9 +25,8 @@ struct ChatRenderOptions {
   nlohmann::ordered_json extra = nullptr;
 };
 
-struct Node;
-
-// A parsed template, reusable across renders (parsing checks syntax and filter/test names).
+// A parsed template, reusable across renders. Parsing checks the syntax; unknown filters and
+// tests fail when rendering reaches them, as in Jinja2.
 class ChatTemplate {
  public:
   explicit ChatTemplate(const std::string& template_text);

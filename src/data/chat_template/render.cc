@@ -23,10 +23,28 @@ class Renderer {
   explicit Renderer(const Dict& vars) {
     frames_.push_back(std::make_shared<Dict>(vars));
     frames_.push_back(std::make_shared<Dict>());
+    // Namespaces are the only mutable values, so the only way to build a reference cycle
+    // (`set ns.me = ns`); the renderer keeps each one and empties it at the end.
+    Value make = lookup("namespace");
+    if (make.is_callable())
+      frames_[0]->set("namespace", Value::callable("namespace", [this, make](const CallArgs& a) {
+                        Value ns = make.as_callable().fn(a);
+                        namespaces_.push_back(ns);
+                        return ns;
+                      }));
   }
+  ~Renderer() {
+    for (auto& ns : namespaces_) ns.as_namespace().items.clear();
+  }
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
 
   std::string run(const Body& body) {
-    exec(body);
+    try {
+      exec(body);
+    } catch (const std::logic_error& e) {  // printing a function, JSON of a namespace, ...
+      template_error(line_, e.what());
+    }
     return std::move(out_);
   }
 
@@ -46,6 +64,7 @@ class Renderer {
   }
 
   Flow exec(const Node& n) {
+    line_ = n.line;
     switch (n.kind) {
       case NodeKind::Text: out_ += n.name; return Flow::Normal;
       case NodeKind::Output: out_ += eval(*n.args[0]).str(); return Flow::Normal;
@@ -358,6 +377,8 @@ class Renderer {
   Frames frames_;
   std::string out_;
   int macro_depth_ = 0;
+  int line_ = 1;  // line of the statement being run, for errors raised below expressions
+  std::vector<Value> namespaces_;
 };
 
 }  // namespace

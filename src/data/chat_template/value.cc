@@ -144,7 +144,9 @@ std::string Value::repr() const {
       open.pop_back();
       return out;
     }
-    case Kind::Callable: return "<function " + as_callable().name + ">";
+    case Kind::Callable:
+      // Python prints a memory address here; no template wants that, so it is an error.
+      throw std::invalid_argument("cannot print the function '" + as_callable().name + "' (call it with ())");
   }
   return "";
 }

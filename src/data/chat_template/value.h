@@ -97,7 +97,7 @@ class Value {
 
   bool truthy() const;                 // Python bool(); undefined is false
   std::string str() const;             // Python str(); undefined is ""
-  std::string repr() const;            // Python repr()
+  std::string repr() const;            // Python repr(); std::invalid_argument for a function
   std::string type_name() const;       // for error messages
   // json.dumps(x, ensure_ascii=False, indent=indent, separators=..., sort_keys=...).
   std::string to_json(std::optional<int> indent, const std::string& item_sep, const std::string& key_sep,

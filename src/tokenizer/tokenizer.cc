@@ -322,6 +322,55 @@ void Tokenizer::encode_into(std::string_view input, bool add_special_tokens, std
   if (add_special_tokens) out.insert(out.end(), post_suffix.begin(), post_suffix.end());
 }
 
+bool Tokenizer::encode_with_offsets(std::string_view text, std::vector<uint32_t>& ids,
+                                    std::vector<std::pair<size_t, size_t>>& offsets) const {
+  ids.clear();
+  offsets.clear();
+  encode_into(text, false, ids);
+  bool byte_level_decoder = false, byte_fallback = false;
+  for (auto& d : decoders) {
+    byte_level_decoder |= d.kind == DecoderStep::ByteLevel;
+    byte_fallback |= d.kind == DecoderStep::ByteFallback;
+  }
+  offsets.reserve(ids.size());
+  size_t pos = 0;
+  std::string piece;
+  for (uint32_t id : ids) {
+    // The bytes this token decodes to on its own, as decode() produces them.
+    piece.clear();
+    if (const AddedToken* a = added_token(id)) {
+      if (!(byte_level_decoder && byte_level_to_bytes(a->content, piece))) piece = a->content;
+    } else if (id < model.tokens.size() && model.present[id]) {
+      const std::string& t = model.tokens[id];
+      if (byte_fallback && t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
+        piece.push_back(static_cast<char>(std::stoi(t.substr(3, 2), nullptr, 16)));
+      } else {
+        piece = t;
+        for (auto& d : decoders) {
+          if (d.kind == DecoderStep::Replace) replace_all(piece, d.a, d.b);
+          if (d.kind == DecoderStep::Metaspace) replace_all(piece, d.a, " ");
+        }
+      }
+    }
+    if (text.compare(pos, piece.size(), piece) == 0) {
+      offsets.emplace_back(pos, pos + piece.size());
+      pos += piece.size();
+    } else if (!piece.empty() && piece[0] == ' ' &&
+               text.compare(pos, piece.size() - 1, std::string_view(piece).substr(1)) == 0) {
+      offsets.emplace_back(pos, pos + piece.size() - 1);  // a prepended space the text lacks
+      pos += piece.size() - 1;
+    } else {
+      offsets.clear();
+      return false;
+    }
+  }
+  if (pos != text.size()) {
+    offsets.clear();
+    return false;
+  }
+  return true;
+}
+
 std::string Tokenizer::decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
   bool byte_level_decoder = false;
   for (auto& d : decoders) byte_level_decoder |= d.kind == DecoderStep::ByteLevel;

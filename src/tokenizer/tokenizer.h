@@ -74,6 +74,15 @@ class Tokenizer {
   // Text -> ids. Invalid UTF-8 is first repaired (each maximal invalid subsequence -> U+FFFD).
   std::vector<uint32_t> encode(std::string_view text, bool add_special_tokens = false) const;
   void encode_into(std::string_view text, bool add_special_tokens, std::vector<uint32_t>& out) const;
+  // encode(text, false) plus, for each id, the bytes [begin, end) of `text` it stands for, so callers
+  // can map character spans to tokens (SFT loss masks) without encoding pieces separately (which can
+  // merge differently at the cuts). Offsets come from matching each token's decoded bytes against
+  // the text in order; a token that also carries a space the pipeline prepended (Metaspace, a
+  // Prepend normalizer, add_prefix_space) covers only the text after it. Returns false, with
+  // `offsets` empty, when the tokens do not spell the text byte for byte (a normalizer such as NFKC
+  // or lowercasing changed it, unknown tokens, invalid UTF-8).
+  bool encode_with_offsets(std::string_view text, std::vector<uint32_t>& ids,
+                           std::vector<std::pair<size_t, size_t>>& offsets) const;
   // Ids -> text. Ids >= vocab size raise a usage error.
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
 

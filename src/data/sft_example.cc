@@ -54,8 +54,8 @@ void declare(opt::Schema& s, SftOptions& o) {
             {"assistant_only", SftLoss::Response},
             {"completion_only", SftLoss::Response},
             {"full", SftLoss::Full}},
-           "Tokens in the loss: response (assistant turns of chats, the completion of "
-           "prompt/completion records) or full (every token)");
+           "Tokens in the loss: response (also assistant_only, completion_only: assistant turns of "
+           "chats, the completion of prompt/completion records) or full (every token)");
   s.add("max_length", o.max_length, "Longest example in tokens (0 = no limit)");
   s.choice("overlong", o.overlong, {{"truncate", SftOverlong::Truncate}, {"drop", SftOverlong::Drop}},
            "Examples over max_length: truncate (keep the first max_length tokens) or drop; counted "

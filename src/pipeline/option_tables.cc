@@ -14,6 +14,7 @@
 #include "eval/perplexity.h"
 #include "model/text_generation.h"
 #include "train/trainer.h"
+#include "data/sft_example.h"
 #include "data/tokenize_shards.h"
 #include "tokenizer/encode_lines.h"
 #include "tokenizer/publish.h"
@@ -78,6 +79,7 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenizer-encode", "docs/tokenizer.md", table_of<tokenizer::EncodeOptions>()},
       {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
+      {"sft", "docs/sft.md", table_of<data::SftOptions>()},
   };
   return tables;
 }

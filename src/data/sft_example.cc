@@ -92,8 +92,12 @@ void SftEncoder::render_chat(const json& messages, SftExample& ex) const {
   ro.bos_token = bos_;
   ro.eos_token = eos_;
   ro.extra = extra;
-  ex.text = template_.render(messages, ro);
-  if (options_.loss == SftLoss::Full) return;
+  ex.text = template_.render(messages, ro, &ex.spans);
+  if (options_.loss == SftLoss::Full) {
+    ex.spans.clear();
+    return;
+  }
+  if (!ex.spans.empty()) return;  // the template marks the model's part with {% generation %}
   for (size_t i = 0; i < messages.size(); ++i) {
     if (messages[i]["role"] != "assistant") continue;
     json before = json::array(), through;

@@ -21,7 +21,8 @@ namespace nlm::data {
 // Which tokens carry the loss.
 enum class SftLoss {
   Response,  // the model's part: each assistant turn of a chat (content, end marker and whatever
-             // the template puts after the generation prompt), the completion (+EOS) of a
+             // the template puts after the generation prompt; exactly what its
+             // {% generation %} blocks print when it has them), the completion (+EOS) of a
              // prompt/completion record. Names: response, assistant_only, completion_only.
   Full,      // every token (plain language modelling on the rendered text)
 };

@@ -296,6 +296,49 @@ TEST(SftExample, OverlongTruncatedOrDroppedAndCounted) {
       << counts.first_errors[0];
 }
 
+// ChatML whose assistant turns mark content + <|im_end|> (not the newline after it) with
+// {% generation %}, and drop earlier turns' <think> parts (which the prefix approach refuses).
+const char* const kGenerationTemplate =
+    "{% for m in messages %}"
+    "{% if m.role == 'assistant' %}<|im_start|>assistant\n{% generation %}"
+    "{{ m.content.split('</think>')[-1] if not loop.last else m.content }}<|im_end|>{% endgeneration %}\n"
+    "{% else %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+TEST(SftExample, GenerationBlocksGiveTheSpans) {
+  tokenizer::Tokenizer tok = chatml_tokenizer();
+  ct::ModelChatTemplate chat{kGenerationTemplate, "t", "", "<|im_end|>"};
+  data::SftEncoder enc(tok, chat, {});
+  json m = conversation(true, 3, 2);
+  auto r = enc.encode(json{{"messages", m}}, "rec");
+  ASSERT_EQ(r.status, data::SftStatus::Ok) << r.error;
+  expect_exact_mask(tok, r.example, assistant_contents(m), "<|im_end|>");
+
+  // Earlier turns lose their thinking: still one span per turn, each the text actually rendered.
+  json think = json::array({msg("user", "Cad é?"), msg("assistant", "<think>hmm</think>Tada."),
+                            msg("user", "Agus?"), msg("assistant", "<think>arís</think>Rud eile.")});
+  auto t = enc.encode(json{{"messages", think}}, "rec");
+  ASSERT_EQ(t.status, data::SftStatus::Ok) << t.error;
+  expect_exact_mask(tok, t.example, {"Tada.", "<think>arís</think>Rud eile."}, "<|im_end|>");
+
+  // Without generation blocks this template breaks the prefix property: a clear bad record.
+  std::string plain = kGenerationTemplate;
+  for (const char* tag : {"{% generation %}", "{% endgeneration %}"}) plain.erase(plain.find(tag), std::string(tag).size());
+  auto bad = data::SftEncoder(tok, {plain, "t", "", "<|im_end|>"}, {}).encode(json{{"messages", think}}, "think.jsonl:2");
+  EXPECT_EQ(bad.status, data::SftStatus::Bad);
+  EXPECT_NE(bad.error.find("think.jsonl:2: "), std::string::npos) << bad.error;
+  EXPECT_NE(bad.error.find("assistant message 1"), std::string::npos) << bad.error;
+
+  // A generation block inside a macro cannot be located: the record is refused, naming the line.
+  ct::ModelChatTemplate macro{"{% macro turn(m) %}{% generation %}{{ m.content }}{% endgeneration %}{% endmacro %}"
+                              "{% for m in messages %}{{ turn(m) }}{% endfor %}",
+                              "t", "", "<|im_end|>"};
+  auto mr = data::SftEncoder(tok, macro, {}).encode(json{{"messages", m}}, "rec");
+  EXPECT_EQ(mr.status, data::SftStatus::Bad);
+  EXPECT_NE(mr.error.find("generation block inside a macro"), std::string::npos) << mr.error;
+}
+
 // The real templates of the npm peers, with their own tokenizers.
 struct RealCase {
   const char* package;

@@ -22,6 +22,11 @@ ChatTemplate::ChatTemplate(ChatTemplate&&) noexcept = default;
 ChatTemplate& ChatTemplate::operator=(ChatTemplate&&) noexcept = default;
 
 std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const ChatRenderOptions& o) const {
+  return render(messages, o, nullptr);
+}
+
+std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const ChatRenderOptions& o,
+                                 std::vector<std::pair<size_t, size_t>>* generation_spans) const {
   if (!messages.is_array()) nlm::usage_error("chat messages must be a JSON list of {role, content} objects");
   if (!o.extra.is_null() && !o.extra.is_object())
     nlm::usage_error("extra chat template variables must be a JSON object");
@@ -34,7 +39,7 @@ std::string ChatTemplate::render(const nlohmann::ordered_json& messages, const C
   vars.set("eos_token", Value(o.eos_token));
   if (o.extra.is_object())
     for (auto& [k, v] : o.extra.items()) vars.set(k, Value::from_json(v));
-  return chat_template::render(impl_->body, vars);
+  return chat_template::render(impl_->body, vars, generation_spans);
 }
 
 std::string render_chat(const std::string& template_text, const nlohmann::ordered_json& messages,

@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nlm::data::chat_template {
 
@@ -36,6 +38,11 @@ class ChatTemplate {
 
   // `messages` is a JSON list of {"role", "content", ...} objects, passed through unchanged.
   std::string render(const nlohmann::ordered_json& messages, const ChatRenderOptions& options) const;
+  // The same, and appends to `generation_spans` the byte spans [begin, end) of the text that
+  // `{% generation %}` blocks printed (HF's assistant masks); none when the template has none. A
+  // generation block inside a macro or a `{% set %}` block is then an error.
+  std::string render(const nlohmann::ordered_json& messages, const ChatRenderOptions& options,
+                     std::vector<std::pair<size_t, size_t>>* generation_spans) const;
 
  private:
   struct Impl;

@@ -20,6 +20,8 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 class Renderer {
  public:
+  std::vector<std::pair<size_t, size_t>>* spans_ = nullptr;  // generation blocks, when asked
+
   explicit Renderer(const Dict& vars) {
     frames_.push_back(std::make_shared<Dict>(vars));
     frames_.push_back(std::make_shared<Dict>());
@@ -89,7 +91,9 @@ class Renderer {
       case NodeKind::SetBlock: {
         std::string saved = std::move(out_);
         out_.clear();
+        ++captures_;
         exec(n.body);
+        --captures_;
         std::string captured = std::move(out_);
         out_ = std::move(saved);
         frames_.back()->set(n.names[0], Value(std::move(captured)));
@@ -98,7 +102,17 @@ class Renderer {
       case NodeKind::Macro: define_macro(n); return Flow::Normal;
       case NodeKind::Break: return Flow::Break;
       case NodeKind::Continue: return Flow::Continue;
-      case NodeKind::Generation: return exec(n.body);
+      case NodeKind::Generation: {
+        // HF's assistant-mask block: its output is the model's part. Its place in the final
+        // text is only known at the top level, not inside a macro or a {% set %} capture.
+        if (spans_ && captures_)
+          template_error(n.line, "a generation block inside a macro or a set block cannot be located in "
+                                 "the output");
+        size_t begin = out_.size();
+        Flow f = exec(n.body);
+        if (spans_ && out_.size() > begin) spans_->emplace_back(begin, out_.size());
+        return f;
+      }
       default: template_error(n.line, "internal: expression used as a statement");
     }
   }
@@ -185,7 +199,9 @@ class Renderer {
       }
       std::string saved_out = std::move(out_);
       out_.clear();
+      ++captures_;
       exec(node->body);
+      --captures_;
       std::string result = std::move(out_);
       out_ = std::move(saved_out);
       frames_ = std::move(saved);
@@ -377,12 +393,17 @@ class Renderer {
   Frames frames_;
   std::string out_;
   int macro_depth_ = 0;
+  int captures_ = 0;  // macro calls and {% set %} blocks being captured
   int line_ = 1;  // line of the statement being run, for errors raised below expressions
   std::vector<Value> namespaces_;
 };
 
 }  // namespace
 
-std::string render(const Body& body, const Dict& variables) { return Renderer(variables).run(body); }
+std::string render(const Body& body, const Dict& variables, std::vector<std::pair<size_t, size_t>>* generation_spans) {
+  Renderer r(variables);
+  r.spans_ = generation_spans;
+  return r.run(body);
+}
 
 }  // namespace nlm::data::chat_template

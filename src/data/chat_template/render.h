@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/chat_template/parser.h"
@@ -12,6 +13,9 @@
 
 namespace nlm::data::chat_template {
 
-std::string render(const Body& body, const Dict& variables);
+// With `generation_spans`, the byte spans [begin, end) of the output that {% generation %} blocks
+// printed are appended to it (a block inside a macro or a {% set %} block is then an error).
+std::string render(const Body& body, const Dict& variables,
+                   std::vector<std::pair<size_t, size_t>>* generation_spans = nullptr);
 
 }  // namespace nlm::data::chat_template

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "data/chat_template/model_template.h"
 #include "text/utf8.h"
@@ -32,7 +33,6 @@ const char* const kTexts[] = {
 
 tokenizer::Tokenizer chatml_tokenizer() {
   std::vector<std::pair<std::string, uint64_t>> counts;
-  tokenizer::Tokenizer pipe;
   tokenizer::TrainOptions o;
   o.vocab_size = 600;
   o.min_frequency = 1;

@@ -1,0 +1,59 @@
+// Shared by the libFuzzer harnesses in fuzz/: the readers under test take file paths, so each
+// harness writes the fuzzed bytes to a file in a per-process scratch folder and calls the real
+// entry point on it. nlm::Error is the documented answer to bad input and is caught by the
+// harness; anything else escaping (another exception, a crash, a sanitizer report) is a finding.
+#pragma once
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace nlm::fuzz {
+
+// A scratch folder for this process, removed at exit. The name is never freed, so the exit
+// handler can still use it after static destructors have run.
+inline const std::string& scratch_dir() {
+  static const std::string* const dir = [] {
+    auto* d = new std::string((std::filesystem::temp_directory_path() /
+                               ("nativelm-fuzz-" + std::to_string(getpid())))
+                                  .string());
+    std::filesystem::create_directories(*d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch_dir(), ec);
+    });
+    return d;
+  }();
+  return *dir;
+}
+
+// Writes `bytes` to scratch_dir()/name and returns the path.
+inline std::string write_input(const std::string& name, std::string_view bytes) {
+  std::string path = scratch_dir() + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) std::abort();
+  if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) std::abort();
+  std::fclose(f);
+  return path;
+}
+
+inline std::string_view as_view(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+// Runs `body`; nlm::Error (rejected input) is the expected way out, everything else escapes.
+template <class F>
+void expect_only_nlm_errors(F&& body) {
+  try {
+    body();
+  } catch (const nlm::Error&) {
+  }
+}
+
+}  // namespace nlm::fuzz

@@ -219,6 +219,11 @@ TEST(HfCheckpoint, ConfigJsonKeysGoThroughTheModelDeclaration) {
   EXPECT_NE(error_of(R"(, "model_type": "gpt2")").find("'model_type' must be llama, mistral or qwen2, got 'gpt2'"),
             std::string::npos);
   EXPECT_NE(error_of(R"(, "vocab_size": 0)").find("'vocab_size' must be at least 1, got 0"), std::string::npos);
+  // Found by fuzz/fuzz_hf_config: a wrongly typed rope_scaling member escaped as a JSON library
+  // exception instead of a usage error (fuzz/findings/hf_config_rope_factor_string.json).
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": "8"})").find("'rope_scaling'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": 3})").find("(m/config.json)"), std::string::npos);
 }
 
 }  // namespace

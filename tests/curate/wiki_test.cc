@@ -9,8 +9,10 @@
 #include "corpus/mediawiki_reader.h"
 #include "corpus/reader.h"
 #include "curate/curate.h"
+#include "curate/source.h"
 #include "curate/wikitext.h"
 #include "test_util.h"
+#include "text/utf8.h"
 
 namespace {
 using namespace nlm;
@@ -104,6 +106,25 @@ TEST(CurateWiki, DumpThroughCurate) {
   while (wr.next(p)) ++n;
   EXPECT_EQ(wr.stats().truncated_files, 1u);
   EXPECT_LT(n, 300u);
+}
+
+// A damaged dump with invalid UTF-8 in a title and in the text gives valid UTF-8 documents (the
+// bytes become U+FFFD and are counted), as the JSONL reader does (found with fuzz/fuzz_mediawiki's
+// document check).
+TEST(CurateWiki, InvalidUtf8IsRepairedAndCounted) {
+  TempDir dir;
+  nlm::testing::write_text(dir.file("bad-pages-articles.xml"),
+                           "<mediawiki><page><title>T\xff</title><ns>0</ns><id>1</id><revision>"
+                           "<text>Some '''bold''' text \xc3 here.</text></revision></page></mediawiki>\n");
+  corpus::Diagnostics diag;
+  auto source = curate::open_source(dir.file("bad-pages-articles.xml"), corpus::ReadOptions{},
+                                    curate::HtmlOptions{}, &diag);
+  corpus::Document d;
+  ASSERT_TRUE(source->next(d));
+  EXPECT_EQ(d.text, "Some bold text \xef\xbf\xbd here.");
+  EXPECT_EQ(d.string_field("title"), "T\xef\xbf\xbd");
+  EXPECT_EQ(source->read_stats().invalid_utf8_docs, 1u);
+  EXPECT_EQ(source->read_stats().utf8_replacements, 1u);
 }
 
 }  // namespace

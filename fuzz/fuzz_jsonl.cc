@@ -34,7 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nlm::corpus::DocumentReader reader(path, options, &diagnostics);
     nlm::corpus::Document doc;
     uint64_t bytes = 0;
-    while (reader.next(doc)) bytes += doc.text.size();
+    while (reader.next(doc)) {
+      nlm::fuzz::check_document(doc);
+      bytes += doc.text.size();
+    }
     if (reader.stats().text_bytes != bytes) std::abort();  // the counters must agree with what came out
   });
   return 0;

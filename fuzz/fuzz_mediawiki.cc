@@ -22,8 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nlm::corpus::Diagnostics diagnostics(0, false);
     auto source = nlm::curate::open_source(path, read, nlm::curate::HtmlOptions{}, &diagnostics);
     nlm::corpus::Document doc;
-    while (source->next(doc)) {
-    }
+    while (source->next(doc)) nlm::fuzz::check_document(doc);
   });
   return 0;
 }

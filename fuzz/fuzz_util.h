@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "corpus/document.h"
+#include "text/utf8.h"
 
 namespace nlm::fuzz {
 
@@ -54,6 +56,14 @@ void expect_only_nlm_errors(F&& body) {
     body();
   } catch (const nlm::Error&) {
   }
+}
+
+// What every reader promises about the documents it yields, whatever the input: the text, the
+// id and every field are valid UTF-8 (damage is repaired to U+FFFD), so writers emit valid JSON.
+inline void check_document(const nlm::corpus::Document& doc) {
+  if (!nlm::text::utf8_valid(doc.text) || !nlm::text::utf8_valid(doc.id)) std::abort();
+  for (const auto& [key, raw] : doc.fields)
+    if (!nlm::text::utf8_valid(key) || !nlm::text::utf8_valid(raw)) std::abort();
 }
 
 }  // namespace nlm::fuzz

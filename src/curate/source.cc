@@ -166,14 +166,6 @@ class WikiSource : public DocSource {
         ++empty_;
         continue;
       }
-      // A damaged dump can hold invalid UTF-8; documents are UTF-8, so repair and count it.
-      size_t replaced = text::utf8_repair_inplace(text);
-      if (replaced > 0) {
-        ++stats_.invalid_utf8_docs;
-        stats_.utf8_replacements += replaced;
-      }
-      text::utf8_repair_inplace(page.id);
-      text::utf8_repair_inplace(page.title);
       doc.clear();
       doc.source = source_;
       doc.id = page.id;

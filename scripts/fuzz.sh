@@ -18,11 +18,13 @@ harnesses=()
 for src in fuzz/*.cc; do harnesses+=("$(basename "$src" .cc)"); done
 if [[ -n "${FUZZ_ONLY:-}" ]]; then read -r -a harnesses <<<"$FUZZ_ONLY"; fi
 
+# A fresh folder gets clang and no tests; an existing one keeps its settings (scripts/sanitize.sh
+# may have turned its tests on, so one instrumented build serves both).
+fresh=()
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DCMAKE_C_COMPILER="$CC_FUZZ" \
-    -DNATIVELM_FUZZ=ON -DNATIVELM_TESTS=OFF -DNATIVELM_BENCH=OFF
+  fresh=(-DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DCMAKE_C_COMPILER="$CC_FUZZ" -DNATIVELM_TESTS=OFF -DNATIVELM_BENCH=OFF)
 fi
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_FUZZ=ON "${fresh[@]}" >/dev/null
 start=$(date +%s)
 cmake --build "$BUILD" -j "$JOBS" --target "${harnesses[@]}"
 echo "fuzz: build took $(( $(date +%s) - start )) s"

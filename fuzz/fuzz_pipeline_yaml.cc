@@ -8,7 +8,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string yaml(nlm::fuzz::as_view(data, size));
     nlm::pipeline::PipelineSpec spec =
         nlm::pipeline::parse_pipeline(yaml, nlm::fuzz::scratch_dir() + "/pipeline.yaml");
-    if (spec.work_dir.empty() && !spec.stages.empty()) spec.stages.front().get();
+    // A spec that parsed has what the checks promise: a work folder, inputs and stages.
+    if (spec.work_dir.empty() || spec.inputs.empty() || spec.stages.empty()) std::abort();
   });
   return 0;
 }

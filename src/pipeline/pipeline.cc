@@ -68,6 +68,7 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
     if (!stages[name].IsDefined()) continue;
     spec.stages.push_back(make_stage(name, Fields(stages[name], name, path)));
   }
+  if (spec.stages.empty()) top.fail("stages", "is empty", "name at least one stage");
   return spec;
 }
 

@@ -13,7 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body = nlm::fuzz::as_view(data + 1, size - 1);
   nlm::fuzz::expect_only_nlm_errors([&] {
     if (mode & 0x01) {
-      nlm::curate::strip_wikitext(body);
+      std::string text = nlm::curate::strip_wikitext(body);
+      // Markup is ASCII, so stripping valid UTF-8 must leave valid UTF-8.
+      if (nlm::text::utf8_valid(body) && !nlm::text::utf8_valid(text)) std::abort();
       return;
     }
     std::string path = nlm::fuzz::write_input("enwiki-latest-pages-articles.xml", body);

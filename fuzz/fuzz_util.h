@@ -61,9 +61,14 @@ void expect_only_nlm_errors(F&& body) {
 // What every reader promises about the documents it yields, whatever the input: the text, the
 // id and every field are valid UTF-8 (damage is repaired to U+FFFD), so writers emit valid JSON.
 inline void check_document(const nlm::corpus::Document& doc) {
-  if (!nlm::text::utf8_valid(doc.text) || !nlm::text::utf8_valid(doc.id)) std::abort();
+  auto fail = [](const std::string& what) {
+    std::fprintf(stderr, "fuzz: document %s is not valid UTF-8\n", what.c_str());
+    std::abort();
+  };
+  if (!nlm::text::utf8_valid(doc.text)) fail("text");
+  if (!nlm::text::utf8_valid(doc.id)) fail("id");
   for (const auto& [key, raw] : doc.fields)
-    if (!nlm::text::utf8_valid(key) || !nlm::text::utf8_valid(raw)) std::abort();
+    if (!nlm::text::utf8_valid(key) || !nlm::text::utf8_valid(raw)) fail("field " + key);
 }
 
 }  // namespace nlm::fuzz

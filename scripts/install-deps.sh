@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # clang with libFuzzer and the sanitizer runtimes, and its OpenMP, for scripts/fuzz.sh
+  clang-14 libclang-rt-14-dev libomp-14-dev
   # libraries (see ../shared/DEPS.md for how CMake finds each)
   libopenblas-dev libsimdjson-dev libzstd-dev zstd zlib1g-dev libbz2-dev bzip2 libxxhash-dev
   libicu-dev libcld2-dev libfasttext-dev libopencc-dev libopencc-data libgumbo-dev

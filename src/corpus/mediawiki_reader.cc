@@ -154,8 +154,11 @@ bool MediaWikiReader::next(WikiPage& page) {
       ++stats_.bad_pages;
       continue;
     }
+    // A damaged dump can hold invalid UTF-8 anywhere; pages come out as UTF-8.
     page.id = std::string(element(block, "id", found));
+    text::utf8_repair_inplace(page.id);
     page.title = xml_unescape(element(block, "title", found));
+    text::utf8_repair_inplace(page.title);
     page.text = xml_unescape(text);
     text::utf8_repair_inplace(page.text);
     ++stats_.pages;

@@ -77,7 +77,7 @@ void apply_steps(ChainConfig& c, const YAML::Node& steps, const YAML::Node& key,
   for (const auto& item : steps) {
     if (!item.IsMap()) continue;
     std::string step = item.begin()->first.Scalar();
-    const YAML::Node& options = item.begin()->second;
+    const YAML::Node options = item.begin()->second;  // a copy: the iterator is a temporary
     opt::YamlSource step_src{file, full(src, "steps." + step)};
     if (is_filter_step(step)) {
       // A filter's values given in the chain apply to every profile.

@@ -121,14 +121,21 @@ class WarcSource : public DocSource {
     }
     if (trim(doc.text).empty()) return skip_record("no_text");
     doc.source = source_;
-    doc.id = std::string(rec.header("WARC-Record-ID"));
+    // WARC headers are raw bytes; a damaged record can put invalid UTF-8 into them, and every
+    // string that goes into JSON must be UTF-8.
+    auto header_text = [&rec](std::string_view name) {
+      std::string value(rec.header(name));
+      text::utf8_repair_inplace(value);
+      return value;
+    };
+    doc.id = header_text("WARC-Record-ID");
     nlohmann::ordered_json meta;
-    meta["url"] = std::string(rec.header("WARC-Target-URI"));
-    meta["date"] = std::string(rec.header("WARC-Date"));
+    meta["url"] = header_text("WARC-Target-URI");
+    meta["date"] = header_text("WARC-Date");
     meta["charset"] = dec.charset;
     meta["charset_source"] = dec.source;
     if (!title.empty()) meta["title"] = title;
-    doc.set_field("meta", meta.dump());
+    doc.set_field("meta", meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     ++counts_[html ? "html_docs" : "text_docs"];
     return true;
   }

@@ -145,7 +145,10 @@ class InlinePass {
     if (!at('[', '[')) return false;
     const size_t start = i_;
     size_t end = skip_balanced(s_, i_, "[[", "]]");
-    std::string_view inner = s_.substr(i_ + 2, end >= i_ + 4 ? end - i_ - 4 : 0);
+    // An unclosed link runs to the end of the page and has no "]]" to cut off (cutting two bytes
+    // anyway split a UTF-8 character; found by fuzz_mediawiki).
+    const bool closed = end >= i_ + 4 && s_.compare(end - 2, 2, "]]") == 0;
+    std::string_view inner = s_.substr(i_ + 2, closed ? end - i_ - 4 : end - i_ - 2);
     i_ = end;
     size_t bar = inner.rfind('|');
     std::string_view target = inner.substr(0, inner.find('|'));

@@ -116,13 +116,18 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
   if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"];
   if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
     const json& r = j["rope_scaling"];
-    std::string type = r.value("rope_type", r.value("type", std::string()));
-    if (type != "default") c.rope_scaling.type = type;
-    c.rope_scaling.factor = r.value("factor", 1.0);
-    c.rope_scaling.low_freq_factor = r.value("low_freq_factor", 1.0);
-    c.rope_scaling.high_freq_factor = r.value("high_freq_factor", 4.0);
-    c.rope_scaling.original_max_position_embeddings =
-        r.value("original_max_position_embeddings", int64_t{8192});
+    try {  // json::value() throws its own type_error when a member has the wrong type
+      std::string type = r.value("rope_type", r.value("type", std::string()));
+      if (type != "default") c.rope_scaling.type = type;
+      c.rope_scaling.factor = r.value("factor", 1.0);
+      c.rope_scaling.low_freq_factor = r.value("low_freq_factor", 1.0);
+      c.rope_scaling.high_freq_factor = r.value("high_freq_factor", 4.0);
+      c.rope_scaling.original_max_position_embeddings =
+          r.value("original_max_position_embeddings", int64_t{8192});
+    } catch (const json::exception& e) {
+      usage_error(std::string("'rope_scaling' has a member of the wrong type: ") + e.what(), where,
+                  "rope_type must be a string, the factors numbers");
+    }
   }
   c.validate(where);
   return c;

@@ -53,19 +53,22 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
   if (!stages.IsDefined() || stages.IsNull()) top.fail("stages", "is required", "name at least one stage");
   if (!stages.IsMap()) top.fail("stages", "must be a mapping of stage name: options");
   for (const auto& kv : stages) {
-    std::string name = kv.first.as<std::string>();
+    // A key that is no scalar (`? [a]`, `? :`) has no name; yaml-cpp's as<string>() would throw.
+    std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
     bool known = false;
     for (const auto& n : stage_order()) known = known || n == name;
     if (!known) {
       std::string list;
       for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
-      usage_error("unknown stage '" + name + "'", opt::yaml_where(kv.first, path), "stages are: " + list);
+      usage_error(kv.first.IsScalar() ? "unknown stage '" + name + "'" : std::string("a stage name must be a word"),
+                  opt::yaml_where(kv.first, path), "stages are: " + list);
     }
   }
   for (const auto& name : stage_order()) {
     if (!stages[name].IsDefined()) continue;
     spec.stages.push_back(make_stage(name, Fields(stages[name], name, path)));
   }
+  if (spec.stages.empty()) top.fail("stages", "is empty", "name at least one stage");
   return spec;
 }
 

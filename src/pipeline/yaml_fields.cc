@@ -22,7 +22,7 @@ std::string Fields::where() const { return yaml_where(node_, file_); }
 std::string Fields::where(const std::string& key) const {
   if (node_.IsMap())
     for (const auto& kv : node_)
-      if (kv.first.as<std::string>() == key) return yaml_where(kv.first, file_);
+      if (kv.first.IsScalar() && kv.first.Scalar() == key) return yaml_where(kv.first, file_);
   return where();
 }
 

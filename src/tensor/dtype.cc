@@ -1,6 +1,8 @@
 // Scalar conversions between tensor element types (see dtype.h).
 #include "tensor/dtype.h"
 
+#include <cstring>
+
 #include "core/error.h"
 
 namespace nlm::tensor {
@@ -88,22 +90,36 @@ float f16_to_f32(uint16_t h) {
 }
 
 namespace {
+// Element i of a buffer that need not be aligned for its type: safetensors only aligns its data
+// section, so a tensor after an odd-sized one starts at any byte (memcpy, not a typed read, which
+// would be undefined behaviour and is caught by UBSan).
+template <class T>
+T get(const void* p, size_t i) {
+  T v;
+  std::memcpy(&v, static_cast<const unsigned char*>(p) + i * sizeof(T), sizeof(T));
+  return v;
+}
+template <class T>
+void put(void* p, size_t i, T v) {
+  std::memcpy(static_cast<unsigned char*>(p) + i * sizeof(T), &v, sizeof(T));
+}
+
 double load(const void* p, DType t, size_t i) {
   switch (t) {
-    case DType::F32: return static_cast<const float*>(p)[i];
-    case DType::F64: return static_cast<const double*>(p)[i];
-    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
-    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::F32: return get<float>(p, i);
+    case DType::F64: return get<double>(p, i);
+    case DType::BF16: return bf16_to_f32(get<uint16_t>(p, i));
+    case DType::F16: return f16_to_f32(get<uint16_t>(p, i));
     case DType::I32: break;
   }
   return 0;
 }
 void store(void* p, DType t, size_t i, double v) {
   switch (t) {
-    case DType::F32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
-    case DType::F64: static_cast<double*>(p)[i] = v; break;
-    case DType::BF16: static_cast<uint16_t*>(p)[i] = f32_to_bf16(static_cast<float>(v)); break;
-    case DType::F16: static_cast<uint16_t*>(p)[i] = f32_to_f16(static_cast<float>(v)); break;
+    case DType::F32: put(p, i, static_cast<float>(v)); break;
+    case DType::F64: put(p, i, v); break;
+    case DType::BF16: put(p, i, f32_to_bf16(static_cast<float>(v))); break;
+    case DType::F16: put(p, i, f32_to_f16(static_cast<float>(v))); break;
     case DType::I32: break;
   }
 }

@@ -180,7 +180,9 @@ void load_train_yaml(const std::string& path, TrainOptions& options) {
 std::string config_json(const TrainOptions& options) {
   nlohmann::json data = {{"train", nlohmann::json::array()}, {"eval", options.eval_shards}};
   for (const auto& src : options.train_data) data["train"].push_back({{"shards", src.shards}, {"weight", src.weight}});
-  return opt::with_member(opt::json_of(options), "data", data.dump());
+  // Paths are bytes; one that is not UTF-8 is shown with U+FFFD rather than failing the dump.
+  return opt::with_member(opt::json_of(options), "data",
+                          data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace nlm::train

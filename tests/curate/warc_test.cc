@@ -13,6 +13,7 @@
 #include "curate/charset.h"
 #include "curate/curate.h"
 #include "curate/html_extract.h"
+#include "curate/source.h"
 #include "fixtures.h"
 #include "test_util.h"
 #include "text/utf8.h"
@@ -204,6 +205,27 @@ TEST(CurateWarc, CurateExtractsDocumentsWithMetadata) {
   EXPECT_EQ(warc["http_not_2xx"], 1u);
   EXPECT_EQ(warc["not_text"], 1u);
   EXPECT_EQ(warc["html_too_deep"], 1u);
+}
+
+// Found by fuzz/fuzz_warc (fuzz/findings/warc_invalid_utf8_header): a WARC header with invalid
+// UTF-8 reached nlohmann's dump() and escaped as its type_error; now the id and metadata are
+// repaired to U+FFFD like document text.
+TEST(CurateWarc, InvalidUtf8InHeadersIsRepaired) {
+  TempDir dir;
+  const std::string body = "Plain text of a page\nsecond line";
+  const std::string record = "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.org/\xff\r\n"
+                             "WARC-Date: 2024-\xbb" "01-02\r\nWARC-Record-ID: <urn:\xc3>\r\nContent-Type: text/plain\r\n"
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body + "\r\n\r\n";
+  nlm::testing::write_text(dir.file("x.warc"), record);
+  corpus::Diagnostics diag;
+  auto source = open_source(dir.file("x.warc"), corpus::ReadOptions{}, HtmlOptions{}, &diag);
+  corpus::Document d;
+  ASSERT_TRUE(source->next(d));
+  EXPECT_TRUE(text::utf8_valid(d.id));
+  auto meta = nlohmann::json::parse(*d.field("meta"));
+  EXPECT_EQ(meta["url"], "http://example.org/\xef\xbf\xbd");
+  EXPECT_EQ(meta["date"], "2024-\xef\xbf\xbd" "01-02");
+  EXPECT_EQ(d.text, body);
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include "corpus/mediawiki_reader.h"
 #include "corpus/reader.h"
 #include "curate/curate.h"
+#include "curate/source.h"
 #include "curate/wikitext.h"
 #include "test_util.h"
+#include "text/utf8.h"
 
 namespace {
 using namespace nlm;
@@ -38,6 +40,9 @@ TEST(CurateWiki, StripsMarkup) {
             "See also");
   // Unbalanced markup ends the page, it does not crash or loop.
   EXPECT_EQ(curate::strip_wikitext("Text before. {{open template [[link"), "Text before.");
+  // An unclosed link keeps its whole text; the last two bytes (here half of an "é") were cut as
+  // if they were "]]" (fuzz/findings/wikitext_unclosed_link).
+  EXPECT_EQ(curate::strip_wikitext("See [[Caf\xc3\xa9"), "See Caf\xc3\xa9");
 }
 
 std::string page(const std::string& title, int ns, const std::string& text, bool redirect = false) {
@@ -104,6 +109,23 @@ TEST(CurateWiki, DumpThroughCurate) {
   while (wr.next(p)) ++n;
   EXPECT_EQ(wr.stats().truncated_files, 1u);
   EXPECT_LT(n, 300u);
+}
+
+// A damaged dump with invalid UTF-8 in a title and in the text gives valid UTF-8 documents (the
+// bytes become U+FFFD); the title was passed through unrepaired (found with the document check
+// of fuzz/fuzz_mediawiki).
+TEST(CurateWiki, InvalidUtf8IsRepairedAndCounted) {
+  TempDir dir;
+  nlm::testing::write_text(dir.file("bad-pages-articles.xml"),
+                           "<mediawiki><page><title>T\xff</title><ns>0</ns><id>1</id><revision>"
+                           "<text>Some '''bold''' text \xc3 here.</text></revision></page></mediawiki>\n");
+  corpus::Diagnostics diag;
+  auto source = curate::open_source(dir.file("bad-pages-articles.xml"), corpus::ReadOptions{},
+                                    curate::HtmlOptions{}, &diag);
+  corpus::Document d;
+  ASSERT_TRUE(source->next(d));
+  EXPECT_EQ(d.text, "Some bold text \xef\xbf\xbd here.");
+  EXPECT_EQ(d.string_field("title"), "T\xef\xbf\xbd");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -49,7 +50,14 @@ TEST(Safetensors, WriteReadRoundTripAndCorruption) {
   const auto* y = r.find("y");
   ASSERT_NE(y, nullptr);
   EXPECT_EQ(y->shape, (tensor::Shape{1, 2}));
-  EXPECT_EQ(reinterpret_cast<const double*>(r.data(*y))[1], 4.5);
+  double y1 = 0;  // y starts 4 bytes into the data: safetensors does not align tensors
+  std::memcpy(&y1, r.data(*y) + sizeof(double), sizeof(double));
+  EXPECT_EQ(y1, 4.5);
+  // Converting such an unaligned tensor reads it bytewise (UBSan flagged the typed reads that
+  // tensor::convert did before; scripts/sanitize.sh runs this under it).
+  std::vector<float> widened(2);
+  tensor::convert(r.data(*y), DType::F64, widened.data(), DType::F32, 2);
+  EXPECT_EQ(widened, (std::vector<float>{3.25f, 4.5f}));
 
   std::string bytes = read_text(dir.file("t.safetensors"));
   write_text(dir.file("trunc.safetensors"), bytes.substr(0, bytes.size() - 3));
@@ -219,6 +227,11 @@ TEST(HfCheckpoint, ConfigJsonKeysGoThroughTheModelDeclaration) {
   EXPECT_NE(error_of(R"(, "model_type": "gpt2")").find("'model_type' must be llama, mistral or qwen2, got 'gpt2'"),
             std::string::npos);
   EXPECT_NE(error_of(R"(, "vocab_size": 0)").find("'vocab_size' must be at least 1, got 0"), std::string::npos);
+  // Found by fuzz/fuzz_hf_config: a wrongly typed rope_scaling member escaped as a JSON library
+  // exception instead of a usage error (fuzz/findings/hf_config_rope_factor_string.json).
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": "8"})").find("'rope_scaling'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": 3})").find("(m/config.json)"), std::string::npos);
 }
 
 }  // namespace

@@ -201,6 +201,11 @@ TEST(Build, MalformedPipelineNamesKeyAndLine) {
   expect_error(head + "stages:\n  dedup:\n    bands: many\n", "dedup.bands must be an integer", "5");
   expect_error(head + "stages:\n  dedup:\n    jacard_check: true\n", "unknown key 'dedup.jacard_check'", "5");
   expect_error(head + "stages:\n  pretrain: {}\n", "unknown stage 'pretrain'", "4");
+  // Found by fuzz/fuzz_pipeline_yaml: a stage key that is no scalar escaped as a yaml-cpp
+  // exception (fuzz/findings/pipeline_stage_key_null.yaml).
+  expect_error(head + "stages:\n ? :\n", "a stage name must be a word", "4");
+  expect_error(head + "stages:\n  [curate]: {}\n", "a stage name must be a word", "4");
+  expect_error(head + "stages: {}\n", "stages is empty", "3");
   expect_error(head + "colour: blue\nstages:\n  dedup: {}\n", "unknown key 'colour'", "3");
   expect_error("inputs: [x]\nstages:\n  dedup: {}\n", "work_dir is required", "1");
   expect_error(head + "stages:\n  dedup:\n    jaccard_check: maybe\n", "must be true or false", "5");

@@ -321,5 +321,15 @@ TEST(Train, YamlConfigAndBadKeys) {
   EXPECT_THROW(train::load_train_yaml(dir.file("shape.yaml"), o), Error);
 }
 
+// Found by fuzz/fuzz_train_yaml (fuzz/findings/train_yaml_invalid_utf8_shard): a shard path that
+// is not UTF-8 made config_json() throw nlohmann's type_error; it is recorded with U+FFFD.
+TEST(TrainConfig, ConfigJsonTakesPathsThatAreNotUtf8) {
+  train::TrainOptions o;
+  o.train_data = {{{"u\xbb.tok"}, 1.0}};
+  std::string j;
+  ASSERT_NO_THROW(j = train::config_json(o));
+  EXPECT_NE(j.find("u\xef\xbf\xbd.tok"), std::string::npos) << j;
+}
+
 }  // namespace
 }  // namespace nlm::testing

@@ -26,6 +26,13 @@ bool negating(const std::string& flags) { return long_name(flags).rfind("--no-",
 
 }  // namespace
 
+CLI::Option* literal_list(CLI::Option* option) {
+  return option->expected(CLI::detail::expected_max_vector_size, CLI::detail::expected_max_vector_size)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->type_name("TEXT");
+}
+
 FlagBinding::FlagBinding(CLI::App& app, opt::Schema& schema) : schema_(&schema) {
   for (const opt::Field& f : schema.fields()) {
     if (f.flags.empty()) continue;
@@ -39,8 +46,8 @@ FlagBinding::FlagBinding(CLI::App& app, opt::Schema& schema) : schema_(&schema) 
     }
     CLI::Option* o = nullptr;
     if (f.type == opt::Type::List) {
-      o = app.add_option_function<std::vector<std::string>>(
-          f.flags, [this, fp](const std::vector<std::string>& v) { given_.push_back({fp, v}); }, doc);
+      o = literal_list(app.add_option_function<std::vector<std::string>>(
+          f.flags, [this, fp](const std::vector<std::string>& v) { given_.push_back({fp, v}); }, doc));
     } else {
       o = app.add_option_function<std::string>(
           f.flags, [this, fp](const std::string& v) { given_.push_back({fp, {v}}); }, doc);

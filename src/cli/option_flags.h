@@ -14,6 +14,11 @@
 
 namespace nlm::cli {
 
+// Makes a list option (or positional) take each argument as typed. CLI11 otherwise reads an
+// argument in square brackets as a list ("[Uile]" becomes "Uile", "[PAD]" "PAD", "[a,b]" two
+// items); with extra arguments off and every argument expected, each argument is one item.
+CLI::Option* literal_list(CLI::Option* option);
+
 class FlagBinding {
  public:
   // Adds a flag for every field with flags (and `--print-options`) to `app`.

@@ -16,24 +16,12 @@ using namespace nlm;
 
 const char* kInputsDoc = "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)";
 
-// A positional list whose arguments are taken literally. CLI11 reads an argument in square
-// brackets as a list for vector options ("[Uile]" would become "Uile", "[a,b]" two texts); with
-// extra arguments off and every argument expected, each argument is one item as typed.
-CLI::Option* add_literal_list(CLI::App& app, const std::string& name, std::vector<std::string>& out,
-                              const std::string& doc) {
-  return app.add_option(name, out, doc)
-      ->expected(CLI::detail::expected_max_vector_size, CLI::detail::expected_max_vector_size)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->type_name("TEXT");
-}
-
 void setup_encode_decode(CLI::App& group, cli::Actions& actions) {
   {
     auto* sub = group.add_subcommand(
         "encode", "Print token ids of each TEXT argument (or of each stdin line), one line per text");
     auto c = std::make_shared<cli::Bound<tokenizer::EncodeOptions>>("tokenizer encode");
-    add_literal_list(*sub, "texts", c->inputs, "Texts to encode, each taken literally; stdin lines when none");
+    cli::literal_list(sub->add_option("texts", c->inputs, "Texts to encode, each taken literally; stdin lines when none"));
     tokenizer::declare(c->schema, c->options);
     c->bind(*sub);
     sub->get_option("--tokenizer")->required();
@@ -47,7 +35,7 @@ void setup_encode_decode(CLI::App& group, cli::Actions& actions) {
     auto* sub = group.add_subcommand(
         "decode", "Print the text of space-separated ids given as arguments (or of each stdin line)");
     auto c = std::make_shared<cli::Bound<tokenizer::DecodeOptions>>("tokenizer decode");
-    add_literal_list(*sub, "ids", c->inputs, "Token ids (5 17 42, or lists and ranges 5,17,40-42); stdin lines when none");
+    cli::literal_list(sub->add_option("ids", c->inputs, "Token ids (5 17 42, or lists and ranges 5,17,40-42); stdin lines when none"));
     tokenizer::declare(c->schema, c->options);
     c->bind(*sub);
     sub->get_option("--tokenizer")->required();

@@ -147,3 +147,19 @@ TEST(OptionsEquivalence, TokenizerErrorsNameTheOptionAsEachCallerSpellsIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// A list flag takes each argument as typed: BERT-style special tokens keep their brackets, as
+// they do in a pipeline file.
+TEST(OptionsEquivalence, ListFlagsKeepSquareBrackets) {
+  TempDir dir;
+  write_text(dir.file("in.txt"), "Tá an aimsir go deas.\n");
+  expect_same_in({"tokenizer", "tokenizer train in.txt -o out --vocab-size 300 --special '[PAD]' '[CLS]'",
+                  "{vocab_size: 300, special_tokens: ['[PAD]', '[CLS]']}"},
+                 dir, kStageOnly);
+  auto j = cli_options({"tokenizer", "tokenizer train in.txt -o out --special '[PAD]' '[a,b]'", ""}, dir);
+  EXPECT_EQ(j["special_tokens"], nlohmann::json({"[PAD]", "[a,b]"}));
+}
+
+}  // namespace

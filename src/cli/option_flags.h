@@ -32,7 +32,6 @@ class FlagBinding {
   // line did not give but a config file did is named as the file names it (`set_config`).
   opt::Namer namer() const;
   void set_config(opt::Namer config) { config_ = std::move(config); }
-  const opt::Schema& schema() const { return *schema_; }
 
  private:
   opt::Schema* schema_;

@@ -183,11 +183,6 @@ std::vector<uint32_t> parse_id_list(const std::vector<std::string>& items, const
 
 // ---- fields ----------------------------------------------------------------------------------
 
-std::string Field::leaf() const {
-  size_t dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
-
 std::string Field::default_flag() const {
   std::string f = "--" + key;
   for (auto& c : f)

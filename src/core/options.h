@@ -66,7 +66,6 @@ struct Field {
   bool in_json = true;    // part of the options JSON (changing it changes the output)
   bool first = false;     // applied before other fields from the same source (presets)
   std::optional<double> lo, hi;  // inclusive bounds of numeric fields
-  std::vector<std::string> choices;  // accepted names of a Choice field (first = canonical)
   mutable bool given = false;        // set by assign(): a source set it (derive steps ask)
 
   std::function<std::string()> text;                           // the value as text
@@ -86,8 +85,7 @@ struct Field {
   Field& apply_first() { first = true; return *this; }
   Field& type_label(std::string t) { type_name = std::move(t); return *this; }
 
-  // The last dotted part of the key; the default flag is "--" + key with '.' and '_' as '-'.
-  std::string leaf() const;
+  // The default flag: "--" + key with '.' and '_' as '-'.
   std::string default_flag() const;
   // Parses `text` into the field and checks its bounds; OptionError names the key.
   void assign(const std::string& value) const;
@@ -186,10 +184,8 @@ template <class E>
 Field& Schema::choice(const std::string& key, E& v, std::vector<std::pair<std::string, E>> names,
                       const std::string& doc) {
   std::string label;
-  std::vector<std::string> all;
   std::vector<E> seen;
   for (auto& [n, e] : names) {
-    all.push_back(n);
     bool first = true;
     for (auto& s : seen) first = first && !(s == e);
     if (first) {
@@ -198,7 +194,6 @@ Field& Schema::choice(const std::string& key, E& v, std::vector<std::pair<std::s
     }
   }
   Field& f = push(key, Type::Choice, label, doc);
-  f.choices = all;
   f.text = [&v, names] {
     for (auto& [n, e] : names)
       if (e == v) return n;

@@ -170,10 +170,6 @@ void apply_yaml_text(Schema& schema, const std::string& text, const YamlSource& 
   apply_yaml(schema, load_yaml(text, src.file), src, extra_keys);
 }
 
-void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<std::string>& extra_keys) {
-  apply_yaml(schema, load_yaml_file(path), YamlSource{path, ""}, extra_keys);
-}
-
 Namer yaml_namer(const YAML::Node& node, const YamlSource& src) {
   Namer n;
   n.name = [src](const std::string& key) { return full_name(src, key); };

@@ -27,8 +27,6 @@ void apply_yaml(Schema& schema, const YAML::Node& node, const YamlSource& src,
 // The same from YAML text (a whole config file whose top level is the mapping).
 void apply_yaml_text(Schema& schema, const std::string& text, const YamlSource& src,
                      const std::vector<std::string>& extra_keys = {});
-// Reads the file and applies it; a missing file or bad YAML is a usage error.
-void apply_yaml_file(Schema& schema, const std::string& path, const std::vector<std::string>& extra_keys = {});
 
 // How a pipeline or config file names a key: "section.key" and "file:line" of the key (of the
 // mapping when the key is absent). Used to rename library OptionErrors.

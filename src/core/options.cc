@@ -45,26 +45,29 @@ bool parse_bool(const std::string& text, const std::string& key) {
   fail(key, "must be true or false, got " + echoed(text));
 }
 
-int64_t parse_int(const std::string& text, const std::string& key) {
+namespace {
+
+// The whole trimmed text as a T; `expected` names what the value must be in the error.
+template <class T>
+T parse_integer(const std::string& text, const std::string& key, const char* expected) {
   std::string s = trimmed(text);
-  int64_t v = 0;
+  T v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
     if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got " + echoed(text));
-    fail(key, "must be an integer, got " + echoed(text));
+    fail(key, std::string("must be ") + expected + ", got " + echoed(text));
   }
   return v;
 }
 
+}  // namespace
+
+int64_t parse_int(const std::string& text, const std::string& key) {
+  return parse_integer<int64_t>(text, key, "an integer");
+}
+
 uint64_t parse_uint(const std::string& text, const std::string& key) {
-  std::string s = trimmed(text);
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-    if (ec == std::errc::result_out_of_range) fail(key, "is out of range, got " + echoed(text));
-    fail(key, "must be a non-negative integer, got " + echoed(text));
-  }
-  return v;
+  return parse_integer<uint64_t>(text, key, "a non-negative integer");
 }
 
 double parse_real(const std::string& text, const std::string& key) {

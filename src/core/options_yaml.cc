@@ -4,9 +4,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
-#include <iterator>
 #include <set>
+
+#include "core/atomic_file.h"
 
 namespace nlm::opt {
 
@@ -159,9 +159,12 @@ YAML::Node load_yaml(const std::string& text, const std::string& file) {
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage_error("cannot read config file", path, "check the path");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error&) {
+    usage_error("cannot read config file", path, "check the path");
+  }
   return load_yaml(text, path);
 }
 

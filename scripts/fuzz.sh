@@ -5,6 +5,9 @@
 # report, a timeout or an exception other than nlm::Error; the input that did it is saved as
 # FUZZ_BUILD_DIR/findings/<harness>-crash-*. Prints the executions per harness.
 #   scripts/fuzz.sh [SECONDS]         FUZZ_ONLY="fuzz_jsonl fuzz_warc" limits the harnesses.
+# Every input under fuzz/findings/<harness>/ (past findings, fixed) is replayed first, so a fix that
+# regresses fails here. FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so that a landing is
+# not decided by which mutants one run happened to draw); unset, each run draws a new one.
 # Reproduce a finding: build-fuzz/fuzz_warc build-fuzz/findings/fuzz_warc-crash-<sha1>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,10 +43,14 @@ for h in "${harnesses[@]}"; do
   echo "fuzz: $h for ${SECONDS_EACH} s"
   # -close_fd_mask=3 silences the library's warnings on stdout/stderr; libFuzzer and the
   # sanitizers still report through their own copy of stderr, which goes to the log.
+  replay=()
+  if [[ -d "fuzz/findings/$h" ]]; then replay=("fuzz/findings/$h"); fi
+  seed=()
+  if [[ -n "${FUZZ_SEED:-}" ]]; then seed=(-seed="$FUZZ_SEED"); fi
   set +e
-  "$BUILD/$h" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2560 -close_fd_mask=3 \
+  "$BUILD/$h" "${seed[@]}" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2560 -close_fd_mask=3 \
     -print_final_stats=1 -artifact_prefix="$BUILD/findings/$h-" \
-    "$BUILD/corpus/$h" "$BUILD/seeds/$h" >"$log" 2>&1
+    "$BUILD/corpus/$h" "$BUILD/seeds/$h" "${replay[@]}" >"$log" 2>&1
   rc=$?
   set -e
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)

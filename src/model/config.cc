@@ -11,12 +11,26 @@ namespace nlm::model {
 
 using nlohmann::json;
 
+namespace {
+
+// Counted in 128 bits so that any shape within the per-field caps below fits; shape_problem()
+// refuses a total above kMaxParameters before anything narrows it back to 64 bits.
+__int128 wide_parameter_count(const ModelConfig& m) {
+  using W = __int128;
+  const W C = m.hidden_size, I = m.intermediate_size, q = W(m.num_attention_heads) * m.hs(),
+          kv = W(m.num_key_value_heads) * m.hs();
+  W layer = 2 * C + C * q + 2 * C * kv + q * C + 3 * C * I;
+  if (m.attention_bias) layer += q + 2 * kv;
+  return W(m.vocab_size) * C * (m.tie_word_embeddings ? 1 : 2) + W(m.num_hidden_layers) * layer + C;
+}
+
+constexpr int64_t kMaxParameters = int64_t(1) << 50;  // ~10^15, far beyond any real model
+
+}  // namespace
+
 int64_t ModelConfig::parameter_count() const {
-  const int64_t C = hidden_size, I = intermediate_size, q = num_attention_heads * hs(),
-                kv = num_key_value_heads * hs();
-  int64_t layer = 2 * C + C * q + 2 * C * kv + q * C + 3 * C * I;
-  if (attention_bias) layer += q + 2 * kv;
-  return vocab_size * C * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * layer + C;
+  const __int128 n = wide_parameter_count(*this);
+  return n > kMaxParameters ? kMaxParameters : static_cast<int64_t>(n);
 }
 
 std::pair<std::string, std::string> ModelConfig::shape_problem() const {
@@ -26,6 +40,17 @@ std::pair<std::string, std::string> ModelConfig::shape_problem() const {
   if (intermediate_size <= 0) return {"intermediate_size", "must be positive"};
   if (num_hidden_layers <= 0) return {"num_hidden_layers", "must be positive"};
   if (num_attention_heads <= 0) return {"num_attention_heads", "must be positive"};
+  // Caps far above any released model; they keep every size product within 64 bits.
+  struct Cap { const char* field; int64_t value, max; };
+  for (const Cap& cap : {Cap{"vocab_size", vocab_size, int64_t(1) << 24},
+                         Cap{"hidden_size", hidden_size, int64_t(1) << 20},
+                         Cap{"intermediate_size", intermediate_size, int64_t(1) << 22},
+                         Cap{"num_hidden_layers", num_hidden_layers, int64_t(1) << 14},
+                         Cap{"num_attention_heads", num_attention_heads, int64_t(1) << 14},
+                         Cap{"num_key_value_heads", num_key_value_heads, int64_t(1) << 14},
+                         Cap{"head_dim", head_dim, int64_t(1) << 16},
+                         Cap{"max_position_embeddings", max_position_embeddings, int64_t(1) << 28}})
+    if (cap.value > cap.max) return {cap.field, "(" + n(cap.value) + ") is above the limit of " + n(cap.max)};
   if (num_key_value_heads <= 0 || num_attention_heads % num_key_value_heads != 0)
     return {"num_key_value_heads", "(" + n(num_key_value_heads) + ") must divide num_attention_heads (" +
                                        n(num_attention_heads) + ")"};
@@ -34,6 +59,8 @@ std::pair<std::string, std::string> ModelConfig::shape_problem() const {
                                n(num_attention_heads) + ")"};
   if (hs() % 2 != 0) return {"head_dim", "(head size " + n(hs()) + ") must be even for RoPE"};
   if (max_position_embeddings <= 0) return {"max_position_embeddings", "must be positive"};
+  if (wide_parameter_count(*this) > kMaxParameters)
+    return {"hidden_size", "gives more than 2^50 parameters; check the sizes"};
   if (rms_norm_eps <= 0) return {"rms_norm_eps", "must be positive"};
   if (rope_theta <= 0) return {"rope_theta", "must be positive"};
   if (!rope_scaling.type.empty() && rope_scaling.type != "llama3")

@@ -207,7 +207,7 @@ TEST(CurateWarc, CurateExtractsDocumentsWithMetadata) {
   EXPECT_EQ(warc["html_too_deep"], 1u);
 }
 
-// Found by fuzz/fuzz_warc (fuzz/findings/warc_invalid_utf8_header): a WARC header with invalid
+// Found by fuzz/fuzz_warc (fuzz/findings/fuzz_warc/warc_invalid_utf8_header): a WARC header with invalid
 // UTF-8 reached nlohmann's dump() and escaped as its type_error; now the id and metadata are
 // repaired to U+FFFD like document text.
 TEST(CurateWarc, InvalidUtf8InHeadersIsRepaired) {

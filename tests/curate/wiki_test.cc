@@ -41,7 +41,7 @@ TEST(CurateWiki, StripsMarkup) {
   // Unbalanced markup ends the page, it does not crash or loop.
   EXPECT_EQ(curate::strip_wikitext("Text before. {{open template [[link"), "Text before.");
   // An unclosed link keeps its whole text; the last two bytes (here half of an "é") were cut as
-  // if they were "]]" (fuzz/findings/wikitext_unclosed_link).
+  // if they were "]]" (fuzz/findings/fuzz_mediawiki/wikitext_unclosed_link).
   EXPECT_EQ(curate::strip_wikitext("See [[Caf\xc3\xa9"), "See Caf\xc3\xa9");
 }
 

@@ -228,10 +228,26 @@ TEST(HfCheckpoint, ConfigJsonKeysGoThroughTheModelDeclaration) {
             std::string::npos);
   EXPECT_NE(error_of(R"(, "vocab_size": 0)").find("'vocab_size' must be at least 1, got 0"), std::string::npos);
   // Found by fuzz/fuzz_hf_config: a wrongly typed rope_scaling member escaped as a JSON library
-  // exception instead of a usage error (fuzz/findings/hf_config_rope_factor_string.json).
+  // exception instead of a usage error (fuzz/findings/fuzz_hf_config/hf_config_rope_factor_string.json).
   EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": "8"})").find("'rope_scaling'"),
             std::string::npos);
   EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": 3})").find("(m/config.json)"), std::string::npos);
+  // Found by fuzz/fuzz_hf_config (fuzz/findings/fuzz_hf_config/hf_config_size_product_overflow.json):
+  // a huge intermediate_size overflowed the parameter count (signed overflow, UB). Each size has a
+  // cap far above released models, and the total is bounded too.
+  EXPECT_NE(error_of(R"(, "intermediate_size": 8888888888888888)").find("'intermediate_size' (8888888888888888) is above the limit of 4194304"),
+            std::string::npos)
+      << error_of(R"(, "intermediate_size": 8888888888888888)");
+  EXPECT_NE(error_of(R"(, "vocab_size": 99999999)").find("'vocab_size'"), std::string::npos);
+  EXPECT_NE(error_of(R"(, "hidden_size": 1048576, "intermediate_size": 4194304, "num_hidden_layers": 16384,
+                         "num_attention_heads": 16384, "head_dim": 65536)")
+                .find("more than 2^50 parameters"),
+            std::string::npos);
+  // A real large shape (Llama 3.1 405B) stays well inside the caps.
+  EXPECT_EQ(error_of(R"(, "vocab_size": 128256, "hidden_size": 16384, "intermediate_size": 53248,
+                         "num_hidden_layers": 126, "num_attention_heads": 128, "num_key_value_heads": 8,
+                         "max_position_embeddings": 131072)"),
+            "no error");
 }
 
 }  // namespace

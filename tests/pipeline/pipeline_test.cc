@@ -202,7 +202,7 @@ TEST(Build, MalformedPipelineNamesKeyAndLine) {
   expect_error(head + "stages:\n  dedup:\n    jacard_check: true\n", "unknown key 'dedup.jacard_check'", "5");
   expect_error(head + "stages:\n  pretrain: {}\n", "unknown stage 'pretrain'", "4");
   // Found by fuzz/fuzz_pipeline_yaml: a stage key that is no scalar escaped as a yaml-cpp
-  // exception (fuzz/findings/pipeline_stage_key_null.yaml).
+  // exception (fuzz/findings/fuzz_pipeline_yaml/pipeline_stage_key_null.yaml).
   expect_error(head + "stages:\n ? :\n", "a stage name must be a word", "4");
   expect_error(head + "stages:\n  [curate]: {}\n", "a stage name must be a word", "4");
   expect_error(head + "stages: {}\n", "stages is empty", "3");

@@ -321,7 +321,7 @@ TEST(Train, YamlConfigAndBadKeys) {
   EXPECT_THROW(train::load_train_yaml(dir.file("shape.yaml"), o), Error);
 }
 
-// Found by fuzz/fuzz_train_yaml (fuzz/findings/train_yaml_invalid_utf8_shard): a shard path that
+// Found by fuzz/fuzz_train_yaml (fuzz/findings/fuzz_train_yaml/train_yaml_invalid_utf8_shard): a shard path that
 // is not UTF-8 made config_json() throw nlohmann's type_error; it is recorded with U+FFFD.
 TEST(TrainConfig, ConfigJsonTakesPathsThatAreNotUtf8) {
   train::TrainOptions o;

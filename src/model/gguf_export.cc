@@ -1,0 +1,262 @@
+// HF model directory -> GGUF file for llama.cpp (see gguf_export.h).
+#include "model/gguf_export.h"
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/options.h"
+#include "data/chat_template/model_template.h"
+#include "model/config.h"
+#include "model/gguf_blocks.h"
+#include "model/gguf_vocab.h"
+#include "model/gguf_writer.h"
+#include "model/hf_checkpoint.h"
+#include "model/rope_table.h"
+#include "model/safetensors.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::model {
+
+namespace fs = std::filesystem;
+using gguf::TensorType;
+
+void declare(opt::Schema& s, ExportGgufOptions& o) {
+  s.add("output", o.output, "GGUF file to write").flag("-o,--output");
+  s.choice("type", o.type,
+           {{"f16", GgufOutType::F16}, {"f32", GgufOutType::F32}, {"bf16", GgufOutType::BF16},
+            {"q8_0", GgufOutType::Q8_0}, {"q4_0", GgufOutType::Q4_0}},
+           "Storage type of the 2-D weights (norms and biases stay f32)");
+  s.add("name", o.name, "general.name in the file (default: the model folder's name)");
+  s.check([&o] {
+    if (o.output.empty()) opt::fail("output", "is required", "name the .gguf file to write with -o");
+  });
+}
+
+std::string ExportGgufResult::summary() const {
+  std::string types;
+  for (auto& [t, n] : tensor_types) types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + t;
+  return "wrote " + path + " (" + std::to_string(bytes) + " bytes): architecture " + architecture +
+         ", pre-tokenizer " + pre_tokenizer + ", tensors " + types + "\n";
+}
+
+namespace {
+
+// One GGUF tensor and the HF tensor it comes from.
+struct Source {
+  std::string name;     // GGUF name
+  std::string hf_name;  // "" = generated (rope_freqs) or zeros (a missing qwen2 bias)
+  tensor::Shape shape;  // HF shape: [rows, cols] or [n]
+  int64_t rope_heads = 0;  // > 0: permute rows from rotate_half halves to interleaved pairs
+  bool logits = false;     // the matrix that produces the logits
+  std::vector<float> values;  // generated values
+};
+
+TensorType weight_type(GgufOutType t) {
+  switch (t) {
+    case GgufOutType::F32: return TensorType::F32;
+    case GgufOutType::F16: return TensorType::F16;
+    case GgufOutType::BF16: return TensorType::BF16;
+    case GgufOutType::Q8_0: return TensorType::Q8_0;
+    case GgufOutType::Q4_0: return TensorType::Q4_0;
+  }
+  return TensorType::F32;
+}
+
+gguf::FileType file_type(GgufOutType t) {
+  switch (t) {
+    case GgufOutType::F32: return gguf::FileType::AllF32;
+    case GgufOutType::F16: return gguf::FileType::MostlyF16;
+    case GgufOutType::BF16: return gguf::FileType::MostlyBF16;
+    case GgufOutType::Q8_0: return gguf::FileType::MostlyQ8_0;
+    case GgufOutType::Q4_0: return gguf::FileType::MostlyQ4_0;
+  }
+  return gguf::FileType::AllF32;
+}
+
+// llama.cpp's llama3 rope_freqs: per frequency pair, the factor its base frequency is divided by
+// (1 for high frequencies, `factor` for low ones, blended in between), so that base / factor is
+// exactly the scaled frequency nativelm's rope_inv_freq computes.
+std::vector<float> llama3_rope_factors(const ModelConfig& c) {
+  ModelConfig plain = c;
+  plain.rope_scaling = {};
+  std::vector<double> base = rope_inv_freq(plain), scaled = rope_inv_freq(c);
+  std::vector<float> f(base.size());
+  for (size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(base[i] / scaled[i]);
+  return f;
+}
+
+std::vector<Source> plan(const ModelConfig& c, bool llama_rope) {
+  const int64_t C = c.hidden_size, V = c.vocab_size, F = c.intermediate_size, hs = c.hs();
+  const int64_t q = c.num_attention_heads * hs, kv = c.num_key_value_heads * hs;
+  std::vector<Source> out;
+  out.push_back({"token_embd.weight", "model.embed_tokens.weight", {V, C}, 0, c.tie_word_embeddings, {}});
+  if (c.rope_scaling.type == "llama3") out.push_back({"rope_freqs.weight", "", {hs / 2}, 0, false, llama3_rope_factors(c)});
+  const bool bias = c.attention_bias || c.model_type == "qwen2";  // llama.cpp's qwen2 requires them
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".", h = "model.layers." + std::to_string(l) + ".";
+    const int64_t qh = llama_rope ? c.num_attention_heads : 0, kh = llama_rope ? c.num_key_value_heads : 0;
+    out.push_back({b + "attn_norm.weight", h + "input_layernorm.weight", {C}, 0, false, {}});
+    out.push_back({b + "attn_q.weight", h + "self_attn.q_proj.weight", {q, C}, qh, false, {}});
+    out.push_back({b + "attn_k.weight", h + "self_attn.k_proj.weight", {kv, C}, kh, false, {}});
+    out.push_back({b + "attn_v.weight", h + "self_attn.v_proj.weight", {kv, C}, 0, false, {}});
+    if (bias) {
+      // A qwen2 model without biases gets zero biases: exact, and what llama.cpp requires.
+      auto zeros = [&](int64_t n) { return c.attention_bias ? std::vector<float>{} : std::vector<float>(n, 0.0f); };
+      std::string src = c.attention_bias ? h : "";
+      out.push_back({b + "attn_q.bias", src.empty() ? "" : src + "self_attn.q_proj.bias", {q}, qh, false, zeros(q)});
+      out.push_back({b + "attn_k.bias", src.empty() ? "" : src + "self_attn.k_proj.bias", {kv}, kh, false, zeros(kv)});
+      out.push_back({b + "attn_v.bias", src.empty() ? "" : src + "self_attn.v_proj.bias", {kv}, 0, false, zeros(kv)});
+    }
+    out.push_back({b + "attn_output.weight", h + "self_attn.o_proj.weight", {C, q}, 0, false, {}});
+    out.push_back({b + "ffn_norm.weight", h + "post_attention_layernorm.weight", {C}, 0, false, {}});
+    out.push_back({b + "ffn_gate.weight", h + "mlp.gate_proj.weight", {F, C}, 0, false, {}});
+    out.push_back({b + "ffn_up.weight", h + "mlp.up_proj.weight", {F, C}, 0, false, {}});
+    out.push_back({b + "ffn_down.weight", h + "mlp.down_proj.weight", {C, F}, 0, false, {}});
+  }
+  out.push_back({"output_norm.weight", "model.norm.weight", {C}, 0, false, {}});
+  if (!c.tie_word_embeddings) out.push_back({"output.weight", "lm_head.weight", {V, C}, 0, true, {}});
+  return out;
+}
+
+// Rows of one head block of `hs` rows: HF keeps the rotated pair (i, i + hs/2) in the two halves,
+// llama.cpp's RoPE expects it in rows (2i, 2i+1). Row h·hs + 2i + j takes row h·hs + j·hs/2 + i.
+std::vector<float> permute_rope_rows(const std::vector<float>& w, int64_t heads, int64_t cols) {
+  const int64_t rows = static_cast<int64_t>(w.size()) / cols, hs = rows / heads, half = hs / 2;
+  std::vector<float> out(w.size());
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        std::copy_n(w.begin() + (h * hs + j * half + i) * cols, cols, out.begin() + (h * hs + 2 * i + j) * cols);
+  return out;
+}
+
+class Weights {
+ public:
+  explicit Weights(const std::string& dir) {
+    for (auto& f : hf_weight_files(dir)) readers_.push_back(std::make_unique<SafetensorsReader>(f));
+  }
+  // The tensor as F32, checked against the expected shape and for finite values.
+  std::vector<float> load(const std::string& name, const tensor::Shape& shape) const {
+    for (auto& r : readers_)
+      if (const SafetensorsEntry* e = r->find(name)) {
+        if (e->shape != shape)
+          usage_error("tensor '" + name + "' has shape " + tensor::shape_string(e->shape) + " but config.json needs " +
+                          tensor::shape_string(shape), r->path(), "use the config.json that came with these weights");
+        if (e->dtype == tensor::DType::I32) usage_error("tensor '" + name + "' is I32, not a float type", r->path());
+        std::vector<float> v(static_cast<size_t>(tensor::shape_numel(shape)));
+        tensor::convert(r->data(*e), e->dtype, v.data(), tensor::DType::F32, v.size());
+        for (float x : v)
+          if (!std::isfinite(x))
+            runtime_error("tensor '" + name + "' holds NaN or infinite values", r->path(), "export a healthy checkpoint");
+        return v;
+      }
+    usage_error("the weights lack tensor '" + name + "'", readers_.front()->path(),
+                "the config.json does not match the weights (tie_word_embeddings? layers?)");
+  }
+
+ private:
+  std::vector<std::unique_ptr<SafetensorsReader>> readers_;
+};
+
+void check_model_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) usage_error("model directory not found", dir, "point at an HF model folder");
+  for (const char* f : {"config.json", "tokenizer.json"})
+    if (!fs::is_regular_file(fs::path(dir) / f))
+      usage_error(std::string("the model folder has no ") + f, dir, "point at a folder written by nativelm train");
+}
+
+std::string architecture_of(const ModelConfig& c, const std::string& where) {
+  if (c.model_type == "llama" || c.model_type == "mistral") return "llama";
+  if (c.model_type == "qwen2") {
+    if (!c.rope_scaling.type.empty())
+      usage_error("llama.cpp's qwen2 architecture has no " + c.rope_scaling.type + " RoPE scaling", where,
+                  "export a qwen2 model without rope_scaling, or use model_type llama");
+    return "qwen2";
+  }
+  usage_error("model_type '" + c.model_type + "' has no llama.cpp architecture here", where,
+              "export llama, mistral or qwen2 models");
+}
+
+}  // namespace
+
+ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o) {
+  if (o.output.empty()) usage_error("no output file", "export gguf", "name the .gguf file with -o");
+  check_model_dir(dir);
+  const std::string config_path = (fs::path(dir) / "config.json").string();
+  const ModelConfig c = load_hf_config(dir);
+  ExportGgufResult res;
+  res.path = o.output;
+  res.architecture = architecture_of(c, config_path);
+  const std::string& arch = res.architecture;
+
+  const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tok_path);
+  gguf::Vocab vocab = gguf::gguf_vocab(tok, c.vocab_size, c.bos_token_id, c.eos_token_id, tok_path);
+  res.pre_tokenizer = vocab.pre;
+  res.notes = vocab.warnings;
+  data::chat_template::ModelChatTemplate tpl = data::chat_template::load_model_chat_template(dir);
+  const bool has_template = tpl.origin.ends_with(".json") || tpl.origin.ends_with(".jinja");
+
+  gguf::Writer w;
+  std::string name = o.name.empty() ? fs::path(dir).lexically_normal().filename().string() : o.name;
+  if (name.empty() || name == ".") name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
+  w.set_string("general.architecture", arch);
+  w.set_string("general.type", "model");
+  w.set_string("general.name", name);
+  w.set_u32("general.file_type", static_cast<uint32_t>(file_type(o.type)));
+  w.set_u32("general.quantization_version", gguf::kQuantizationVersion);
+  w.set_u32(arch + ".block_count", static_cast<uint32_t>(c.num_hidden_layers));
+  w.set_u32(arch + ".context_length", static_cast<uint32_t>(c.max_position_embeddings));
+  w.set_u32(arch + ".embedding_length", static_cast<uint32_t>(c.hidden_size));
+  w.set_u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+  w.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+  w.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+  w.set_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+  w.set_f32(arch + ".rope.freq_base", static_cast<float>(c.rope_theta));
+  w.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(c.hs()));
+  if (c.head_dim > 0) {
+    w.set_u32(arch + ".attention.key_length", static_cast<uint32_t>(c.hs()));
+    w.set_u32(arch + ".attention.value_length", static_cast<uint32_t>(c.hs()));
+  }
+  w.set_u32(arch + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
+
+  w.set_string("tokenizer.ggml.model", vocab.model);
+  w.set_string("tokenizer.ggml.pre", vocab.pre);
+  w.set_strings("tokenizer.ggml.tokens", vocab.tokens);
+  w.set_i32s("tokenizer.ggml.token_type", vocab.types);
+  w.set_strings("tokenizer.ggml.merges", vocab.merges);
+  if (vocab.bos >= 0) w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.bos));
+  if (vocab.eos >= 0) w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos));
+  w.set_bool("tokenizer.ggml.add_bos_token", vocab.add_bos);
+  w.set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
+  if (has_template) w.set_string("tokenizer.chat_template", tpl.source);
+
+  auto weights = std::make_shared<Weights>(dir);
+  for (Source& s : plan(c, arch == "llama")) {
+    TensorType type = s.shape.size() == 1 ? TensorType::F32 : weight_type(o.type);
+    if (type == TensorType::Q4_0 && s.logits) type = TensorType::Q8_0;
+    const int64_t cols = s.shape.back();
+    if (cols % gguf::block_elements(type) != 0) {
+      res.notes.push_back(s.name + ": rows of " + std::to_string(cols) + " are not whole blocks of 32; stored as F16");
+      type = TensorType::F16;
+    }
+    ++res.tensor_types[std::string(gguf::tensor_type_name(type))];
+    std::vector<int64_t> dims(s.shape.rbegin(), s.shape.rend());  // ggml: fastest-moving first
+    const std::string name_of = s.name;  // s moves into the producer below
+    w.add_tensor(name_of, type, dims, [weights, s = std::move(s), type, cols](std::string& out) {
+      std::vector<float> v = s.hf_name.empty() ? s.values : weights->load(s.hf_name, s.shape);
+      if (s.rope_heads > 0) v = permute_rope_rows(v, s.rope_heads, s.shape.size() == 2 ? cols : 1);
+      for (size_t r = 0; r < v.size(); r += static_cast<size_t>(cols))
+        gguf::encode_row(v.data() + r, cols, type, out);
+    });
+  }
+  for (auto& n : res.notes) log::warn("export gguf: " + n);
+  w.write(o.output);
+  res.bytes = fs::file_size(o.output);
+  return res;
+}
+
+}  // namespace nlm::model

@@ -169,7 +169,7 @@ void check_model_dir(const std::string& dir) {
 }
 
 std::string architecture_of(const ModelConfig& c, const std::string& where) {
-  if (c.model_type == "llama" || c.model_type == "mistral") return "llama";
+  if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "smollm") return "llama";
   if (c.model_type == "qwen2") {
     if (!c.rope_scaling.type.empty())
       usage_error("llama.cpp's qwen2 architecture has no " + c.rope_scaling.type + " RoPE scaling", where,
@@ -177,7 +177,7 @@ std::string architecture_of(const ModelConfig& c, const std::string& where) {
     return "qwen2";
   }
   usage_error("model_type '" + c.model_type + "' has no llama.cpp architecture here", where,
-              "export llama, mistral or qwen2 models");
+              "export llama, mistral, smollm or qwen2 models");
 }
 
 }  // namespace

@@ -54,6 +54,8 @@ Vocab gguf_vocab(const tokenizer::Tokenizer& tok, int64_t vocab_size, int64_t bo
   v.pre = pre_tokenizer_name(rule, tok.model.ignore_merges);
   if (rule == SplitRule::Qwen2 && tok.model.ignore_merges)
     v.warnings.push_back("the tokenizer ignores merges for whole-word tokens but llama.cpp's qwen2 pre-tokenizer does not; rare words may split differently");
+  if (rule == SplitRule::O200k)
+    v.warnings.push_back("llama.cpp's gpt-4o pre-tokenizer splits combining marks (Thai, Devanagari, ...) off letter runs where o200k keeps them; text in such scripts tokenizes differently there");
   if (!tok.normalizers.empty())
     v.warnings.push_back("the tokenizer normalizes text (e.g. NFC) and llama.cpp does not; normalize prompts before giving them to llama.cpp");
 

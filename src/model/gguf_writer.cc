@@ -81,7 +81,7 @@ void Writer::add_tensor(const std::string& name, TensorType type, std::vector<in
                         Producer produce) {
   if (name.empty() || name.size() > kMaxName)
     runtime_error("GGUF tensor name must have 1 to 63 bytes: '" + name + "'");
-  if (!names_.insert(name).second) runtime_error("GGUF tensor '" + name + "' added twice");
+  if (names_.count(name)) runtime_error("GGUF tensor '" + name + "' added twice");
   if (dims.empty() || dims.size() > kMaxDims)
     runtime_error("GGUF tensor '" + name + "' needs 1 to 4 dimensions");
   uint64_t rows = 1;
@@ -94,6 +94,7 @@ void Writer::add_tensor(const std::string& name, TensorType type, std::vector<in
     runtime_error("GGUF tensor '" + name + "': rows of " + std::to_string(dims[0]) +
                   " are not whole " + std::string(tensor_type_name(type)) + " blocks");
   const uint64_t bytes = rows * row_bytes(type, dims[0]);
+  names_.insert(name);
   tensors_.push_back({name, type, std::move(dims), bytes, std::move(produce)});
 }
 

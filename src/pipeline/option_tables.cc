@@ -12,6 +12,7 @@
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
 #include "eval/perplexity.h"
+#include "model/gguf_export.h"
 #include "model/text_generation.h"
 #include "train/trainer.h"
 #include "data/sft_example.h"
@@ -80,6 +81,7 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
       {"sft", "docs/sft.md", table_of<data::SftOptions>()},
+      {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
   };
   return tables;
 }

@@ -188,6 +188,43 @@ put("fuzz_safetensors", "f64_i64_empty", safetensors(
      ("c", "F16", [0, 4], b""), ("d", "U8", [], b"\x07")]))
 put("fuzz_safetensors", "empty_header", struct.pack("<Q", 8) + b"{}      ")
 
+# ---- fuzz_gguf: a v3 file with every scalar type, arrays, and F32/F16/Q8_0/Q4_0 tensors
+
+
+def gguf(kvs, tensors, alignment=32):
+    def string(x):
+        b = x.encode()
+        return struct.pack("<Q", len(b)) + b
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs))
+    for key, vtype, raw in kvs:
+        out += string(key) + struct.pack("<I", vtype) + raw
+    offset, data = 0, b""
+    for name, dims, ttype, raw in tensors:
+        out += string(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", ttype, len(data))
+        data += raw + b"\0" * ((alignment - len(raw) % alignment) % alignment)
+    out += b"\0" * ((alignment - len(out) % alignment) % alignment)
+    return out + data
+
+
+def gguf_strings(items):
+    return struct.pack("<IQ", 8, len(items)) + b"".join(struct.pack("<Q", len(x.encode())) + x.encode() for x in items)
+
+
+put("fuzz_gguf", "llama_like.gguf", gguf(
+    [("general.alignment", 4, struct.pack("<I", 32)), ("general.architecture", 8, struct.pack("<Q", 5) + b"llama"),
+     ("llama.block_count", 4, struct.pack("<I", 1)), ("t.u8", 0, b"\x07"), ("t.i8", 1, b"\xff"),
+     ("t.u16", 2, struct.pack("<H", 9)), ("t.i16", 3, struct.pack("<h", -9)), ("t.i32", 5, struct.pack("<i", -3)),
+     ("t.f32", 6, struct.pack("<f", 0.5)), ("t.bool", 7, b"\x01"), ("t.u64", 10, struct.pack("<Q", 1 << 40)),
+     ("t.i64", 11, struct.pack("<q", -5)), ("t.f64", 12, struct.pack("<d", 2.5)),
+     ("tokenizer.ggml.tokens", 9, gguf_strings(["a", "\u0120b", "<|end|>"])),
+     ("tokenizer.ggml.token_type", 9, struct.pack("<IQ3i", 5, 3, 1, 1, 3))],
+    [("norm.weight", [4], 0, struct.pack("<4f", 1, 2, 3, 4)),
+     ("f16", [2, 2], 1, struct.pack("<4H", 0x3c00, 0x4000, 0xbc00, 0)),
+     ("q8", [32, 1], 8, struct.pack("<H", 0x3c00) + bytes(range(32))),
+     ("q4", [32], 2, struct.pack("<H", 0x3800) + bytes(range(16)))]))
+put("fuzz_gguf", "empty.gguf", gguf([], []))
+
 # ---- fuzz_hf_config
 llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256, "hidden_size": 2048,
          "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8,

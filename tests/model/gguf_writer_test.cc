@@ -190,6 +190,37 @@ TEST(GgufWriter, RejectsMisuse) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad.gguf")));  // nothing torn is published
 }
 
+// A file written independently of the library: fuzz/make_seeds.py packs it with Python's struct
+// (every scalar type, string and int arrays, F32/F16/Q8_0/Q4_0 tensors).
+TEST(GgufReader, ReadsTheFuzzSeedWrittenByPython) {
+  if (std::system("python3 --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 is not installed";
+  TempDir dir;
+  std::string cmd = std::string("python3 ") + NATIVELM_SOURCE_DIR + "/fuzz/make_seeds.py " + dir.path() + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  Reader r(dir.file("fuzz_gguf/llama_like.gguf"));
+  EXPECT_EQ(r.get_string("general.architecture"), "llama");
+  EXPECT_EQ(r.get_int("t.u8"), 7);
+  EXPECT_EQ(r.get_int("t.i8"), -1);
+  EXPECT_EQ(r.get_int("t.i16"), -9);
+  EXPECT_EQ(r.get_int("t.i64"), -5);
+  EXPECT_EQ(r.get_int("t.u64"), int64_t(1) << 40);
+  EXPECT_EQ(r.get_real("t.f64"), 2.5);
+  EXPECT_TRUE(r.get_bool("t.bool"));
+  EXPECT_EQ(r.find("tokenizer.ggml.tokens")->texts, (std::vector<std::string>{"a", "\u0120b", "<|end|>"}));
+  EXPECT_EQ(r.find("tokenizer.ggml.token_type")->numbers, (std::vector<double>{1, 1, 3}));
+  EXPECT_EQ(r.read_f32(*r.find_tensor("norm.weight")), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(r.read_f32(*r.find_tensor("f16")), (std::vector<float>{1, 2, -1, 0}));
+  auto q8 = r.read_f32(*r.find_tensor("q8"));  // d = 1, q = 0..31
+  for (int j = 0; j < 32; ++j) EXPECT_EQ(q8[j], static_cast<float>(j));
+  auto q4 = r.read_f32(*r.find_tensor("q4"));  // d = 0.5, byte j = j: low nibble j, high nibble 0
+  for (int j = 0; j < 16; ++j) {
+    EXPECT_EQ(q4[j], 0.5f * static_cast<float>(j - 8));
+    EXPECT_EQ(q4[j + 16], -4.0f);
+  }
+  Reader empty(dir.file("fuzz_gguf/empty.gguf"));
+  EXPECT_TRUE(empty.tensors().empty());
+}
+
 TEST(GgufReader, EveryTruncationIsACleanError) {
   TempDir dir;
   write_sample(dir.file("m.gguf"));

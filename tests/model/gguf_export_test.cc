@@ -218,6 +218,32 @@ TEST_F(ExportFixture, ChatTemplateAndVocabularyPadding) {
   EXPECT_EQ(r.find("tokenizer.ggml.token_type")->numbers.back(), 5);  // unused
 }
 
+TEST_F(ExportFixture, ShardedAndBf16CheckpointsExportAlike) {
+  model::Llama m(cfg, tensor::backend_for("cpu"));
+  m.init_random(7);
+  model::save_hf_model(model_dir, m);
+  tok.save(model_dir);
+  const std::string one = read_text(export_gguf_file(model_dir, dir.file("one.gguf"), model::GgufOutType::BF16));
+  model::SaveOptions sharded;
+  sharded.max_shard_bytes = 40000;
+  model::save_hf_model(dir.file("sharded"), m, sharded);
+  tok.save(dir.file("sharded"));
+  ASSERT_TRUE(std::filesystem::exists(dir.file("sharded/model.safetensors.index.json")));
+  model::SaveOptions bf16;
+  bf16.dtype = tensor::DType::BF16;
+  model::save_hf_model(dir.file("bf16"), m, bf16);
+  tok.save(dir.file("bf16"));
+  // Byte for byte the same file, given the same general.name.
+  model::ExportGgufOptions o;
+  o.type = model::GgufOutType::BF16;
+  o.name = "tiny";
+  for (const char* folder : {"sharded", "bf16"}) {
+    o.output = dir.file(std::string(folder) + ".gguf");
+    model::export_gguf(dir.file(folder), o);
+    EXPECT_EQ(read_text(o.output), one) << folder;
+  }
+}
+
 // ---- bad input through the command line ------------------------------------------------------
 
 TEST_F(ExportFixture, BadInputGivesOneLineErrors) {
@@ -235,6 +261,7 @@ TEST_F(ExportFixture, BadInputGivesOneLineErrors) {
   expect(run(model_dir), 2, "--output is required");
   std::filesystem::create_directories(dir.file("empty"));
   expect(run(dir.file("empty") + out), 2, "no config.json");
+  expect(run(model_dir + " -o " + dir.file("empty")), 2, "the output is a directory");
 
   // qwen2 with llama3 RoPE scaling: llama.cpp's qwen2 has no rope_freqs.
   std::string config = read_text(model_dir + "/config.json");

@@ -196,7 +196,7 @@ ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o)
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tok_path);
   gguf::Vocab vocab = gguf::gguf_vocab(tok, c.vocab_size, c.bos_token_id, c.eos_token_id, tok_path);
-  res.pre_tokenizer = vocab.pre;
+  res.pre_tokenizer = vocab.pre.empty() ? "(" + vocab.model + " model)" : vocab.pre;
   res.notes = vocab.warnings;
   data::chat_template::ModelChatTemplate tpl = data::chat_template::load_model_chat_template(dir);
   const bool has_template = tpl.origin.ends_with(".json") || tpl.origin.ends_with(".jinja");
@@ -225,14 +225,17 @@ ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o)
   w.set_u32(arch + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
 
   w.set_string("tokenizer.ggml.model", vocab.model);
-  w.set_string("tokenizer.ggml.pre", vocab.pre);
+  if (!vocab.pre.empty()) w.set_string("tokenizer.ggml.pre", vocab.pre);
   w.set_strings("tokenizer.ggml.tokens", vocab.tokens);
+  if (!vocab.scores.empty()) w.set_f32s("tokenizer.ggml.scores", vocab.scores);
   w.set_i32s("tokenizer.ggml.token_type", vocab.types);
-  w.set_strings("tokenizer.ggml.merges", vocab.merges);
+  if (vocab.model == "gpt2") w.set_strings("tokenizer.ggml.merges", vocab.merges);
   if (vocab.bos >= 0) w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.bos));
   if (vocab.eos >= 0) w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos));
+  if (vocab.unk >= 0) w.set_u32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(vocab.unk));
   w.set_bool("tokenizer.ggml.add_bos_token", vocab.add_bos);
   w.set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
+  if (vocab.model == "llama") w.set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
   if (has_template) w.set_string("tokenizer.chat_template", tpl.source);
 
   auto weights = std::make_shared<Weights>(dir);

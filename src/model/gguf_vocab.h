@@ -1,13 +1,16 @@
-// A nativelm/HF byte-level BPE tokenizer as llama.cpp's GGUF tokenizer keys: the "gpt2" model
-// with token strings in their byte-level form, token types, merges "left right", BOS/EOS ids,
+// A nativelm/HF tokenizer as llama.cpp's GGUF tokenizer keys. Byte-level BPE becomes the "gpt2"
+// model: token strings in their byte-level form, token types, merges "left right", BOS/EOS ids,
 // add_bos/add_eos from the post-processor, and tokenizer.ggml.pre naming the pre-tokenizer whose
-// split rule llama.cpp implements identically. The mapping of split rules to names:
+// split rule llama.cpp implements identically. SentencePiece-style BPE (▁ for spaces, byte
+// fallback) becomes the "llama" (SPM) model: tokens as they are, <0xXX> tokens of type byte, and
+// scores that make llama.cpp's highest-score-pair merging follow the merge ranks.
+// The mapping of split rules to names:
 //   llama3 (cl100k) with ignore_merges -> "llama-bpe"; without -> "smaug-bpe" (same regex)
 //   qwen2 (single digits)              -> "qwen2"
 //   gpt2                               -> "gpt-2"
 //   o200k                              -> "gpt-4o"
-// Tokenizers llama.cpp cannot run the same way (SentencePiece style, no split rule, a prefix
-// space, custom regexes) are refused with a usage error that says why.
+// Tokenizers llama.cpp cannot run the same way (no split rule, a prefix space, custom regexes,
+// other normalizers in SentencePiece style) are refused with a usage error that says why.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,9 +25,11 @@ struct Vocab {
   std::string pre;
   std::vector<std::string> tokens;
   std::vector<int32_t> types;  // TokenType values
-  std::vector<std::string> merges;
-  int64_t bos = -1, eos = -1, pad = -1;
+  std::vector<std::string> merges;  // gpt2 only
+  std::vector<float> scores;        // llama (SPM) only
+  int64_t bos = -1, eos = -1, unk = -1;
   bool add_bos = false, add_eos = false;
+  bool add_space_prefix = false;    // llama (SPM): "▁" before the text
   std::vector<std::string> warnings;  // differences llama.cpp will show (normalizers, ...)
 };
 

@@ -307,17 +307,54 @@ TEST_F(ExportFixture, BadInputGivesOneLineErrors) {
   expect(run(model_dir + out), 1, "NaN or infinite");
 }
 
-TEST_F(ExportFixture, SentencePieceTokenizersAreRefused) {
-  tokenizer::TrainOptions o;
-  o.vocab_size = 300;
-  o.mode = tokenizer::TrainMode::SentencePiece;
-  write_text(dir.file("sp.txt"), kIrishThaiText);
-  tok = tokenizer::train_bpe({dir.file("sp.txt")}, o);
+TEST_F(ExportFixture, SentencePieceTokenizersBecomeTheLlamaModel) {
+  tok = gguf_test_tokenizer(dir.path(), tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);
   cfg = gguf_test_config(tok.vocab_size());
   save();
-  auto r = run_nativelm("export gguf " + model_dir + " -o " + dir.file("out.gguf"), dir.path());
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("SentencePiece"), std::string::npos) << r.err;
+  Reader r(export_gguf_file(model_dir, dir.file("m.gguf"), model::GgufOutType::F16));
+  EXPECT_EQ(r.get_string("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(r.find("tokenizer.ggml.pre"), nullptr);
+  EXPECT_EQ(r.find("tokenizer.ggml.merges"), nullptr);
+  EXPECT_TRUE(r.get_bool("tokenizer.ggml.add_space_prefix"));
+  EXPECT_TRUE(r.get_bool("tokenizer.ggml.add_bos_token"));
+  EXPECT_EQ(r.get_int("tokenizer.ggml.unknown_token_id"), 0);
+  EXPECT_EQ(r.get_int("tokenizer.ggml.bos_token_id"), 1);
+  const auto& tokens = r.find("tokenizer.ggml.tokens")->texts;
+  const auto& types = r.find("tokenizer.ggml.token_type")->numbers;
+  const auto& scores = r.find("tokenizer.ggml.scores")->numbers;
+  ASSERT_EQ(scores.size(), tokens.size());
+  EXPECT_EQ(types[0], 2);  // <unk>: unknown
+  EXPECT_EQ(types[1], 3);  // <s>: control
+  const uint32_t byte_a = tok.model.fallback_ids['A'];
+  EXPECT_EQ(tokens[byte_a], "<0x41>");
+  EXPECT_EQ(types[byte_a], 6);  // byte
+  // Merge ranks become descending scores: the first merge's token scores highest.
+  const auto& merges = tok.model.merges;
+  ASSERT_GE(merges.size(), 2u);
+  EXPECT_EQ(scores[merges[0].merged], -1);
+  EXPECT_EQ(scores[merges[1].merged], -2);
+  EXPECT_EQ(tokens[merges[0].merged], tok.token_text(merges[0].merged));
+}
+
+TEST_F(ExportFixture, TokenizersLlamaCppCannotRunAreRefused) {
+  auto expect_refused = [&](const std::string& what) {
+    cfg = gguf_test_config(tok.vocab_size());
+    save();
+    auto r = run_nativelm("export gguf " + model_dir + " -o " + dir.file("out.gguf"), dir.path());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+  };
+  tok = gguf_test_tokenizer(dir.path(), tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);
+  tok.normalizers.insert(tok.normalizers.begin(), {tokenizer::NormalizerStep::Nfkc, {}, {}});
+  tok.finalize();
+  expect_refused("normalizer is not 'prepend");
+  tok = gguf_test_tokenizer(dir.path(), tokenizer::SplitRule::None);
+  expect_refused("pre-tokenizer has no llama.cpp equivalent");
+  tok = gguf_test_tokenizer(dir.path());
+  tok.pre_tokenizers.back().add_prefix_space = true;
+  tok.raw_pre_tokenizer.clear();
+  tok.finalize();
+  expect_refused("adds a prefix space");
 }
 
 }  // namespace

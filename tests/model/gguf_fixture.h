@@ -28,15 +28,18 @@ inline const char* kIrishThaiText =
     "ฉันชอบกินข้าวผัดและต้มยำกุ้ง วันนี้อากาศดีมาก\n"
     "เด็กๆ เรียนหนังสือที่โรงเรียนใกล้บ้าน 123 คน\n";
 
-// Trains the tokenizer on kIrishThaiText (repeated) in `scratch`.
+// Trains the tokenizer on kIrishThaiText (repeated) in `scratch`: byte-level with `rule`, or
+// SentencePiece style (▁ and byte fallback).
 inline tokenizer::Tokenizer gguf_test_tokenizer(const std::string& scratch,
-                                                tokenizer::SplitRule rule = tokenizer::SplitRule::Llama3) {
+                                                tokenizer::SplitRule rule = tokenizer::SplitRule::Llama3,
+                                                tokenizer::TrainMode mode = tokenizer::TrainMode::ByteLevel) {
   std::string text;
   for (int i = 0; i < 20; ++i) text += kIrishThaiText;
   write_text(scratch + "/corpus.txt", text);
   tokenizer::TrainOptions o;
   o.vocab_size = 400;
   o.rule = rule;
+  o.mode = mode;
   return tokenizer::train_bpe({scratch + "/corpus.txt"}, o);
 }
 

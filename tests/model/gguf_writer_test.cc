@@ -167,6 +167,16 @@ TEST(GgufBlocks, ZeroBlocksAndRandomErrorBounds) {
       for (size_t j = 0; j < 32; ++j) ASSERT_LE(std::fabs(x[b + j] - y[b + j]), step * 1.01f) << b + j;
     }
   }
+  // Blocks so small that 1/d overflows (subnormal weights) decode to zeros, not garbage.
+  std::vector<float> tiny(32, 1e-41f);
+  tiny[3] = -2e-41f;
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
+    std::string out;
+    encode_row(tiny.data(), 32, t, out);
+    std::vector<float> y(32);
+    decode_row(reinterpret_cast<const uint8_t*>(out.data()), 32, t, y.data());
+    for (float v : y) EXPECT_EQ(v, 0.0f);
+  }
   std::string out;
   EXPECT_THROW(encode_row(x.data(), 33, TensorType::Q8_0, out), Error);
 }

@@ -11,10 +11,10 @@
 #include "data/chat_template/model_template.h"
 #include "model/config.h"
 #include "model/gguf_blocks.h"
+#include "model/gguf_tensors.h"
 #include "model/gguf_vocab.h"
 #include "model/gguf_writer.h"
 #include "model/hf_checkpoint.h"
-#include "model/rope_table.h"
 #include "model/safetensors.h"
 #include "tokenizer/tokenizer.h"
 
@@ -44,16 +44,6 @@ std::string ExportGgufResult::summary() const {
 
 namespace {
 
-// One GGUF tensor and the HF tensor it comes from.
-struct Source {
-  std::string name;     // GGUF name
-  std::string hf_name;  // "" = generated (rope_freqs) or zeros (a missing qwen2 bias)
-  tensor::Shape shape;  // HF shape: [rows, cols] or [n]
-  int64_t rope_heads = 0;  // > 0: permute rows from rotate_half halves to interleaved pairs
-  bool logits = false;     // the matrix that produces the logits
-  std::vector<float> values;  // generated values
-};
-
 TensorType weight_type(GgufOutType t) {
   switch (t) {
     case GgufOutType::F32: return TensorType::F32;
@@ -74,63 +64,6 @@ gguf::FileType file_type(GgufOutType t) {
     case GgufOutType::Q4_0: return gguf::FileType::MostlyQ4_0;
   }
   return gguf::FileType::AllF32;
-}
-
-// llama.cpp's llama3 rope_freqs: per frequency pair, the factor its base frequency is divided by
-// (1 for high frequencies, `factor` for low ones, blended in between), so that base / factor is
-// exactly the scaled frequency nativelm's rope_inv_freq computes.
-std::vector<float> llama3_rope_factors(const ModelConfig& c) {
-  ModelConfig plain = c;
-  plain.rope_scaling = {};
-  std::vector<double> base = rope_inv_freq(plain), scaled = rope_inv_freq(c);
-  std::vector<float> f(base.size());
-  for (size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(base[i] / scaled[i]);
-  return f;
-}
-
-std::vector<Source> plan(const ModelConfig& c, bool llama_rope) {
-  const int64_t C = c.hidden_size, V = c.vocab_size, F = c.intermediate_size, hs = c.hs();
-  const int64_t q = c.num_attention_heads * hs, kv = c.num_key_value_heads * hs;
-  std::vector<Source> out;
-  out.push_back({"token_embd.weight", "model.embed_tokens.weight", {V, C}, 0, c.tie_word_embeddings, {}});
-  if (c.rope_scaling.type == "llama3") out.push_back({"rope_freqs.weight", "", {hs / 2}, 0, false, llama3_rope_factors(c)});
-  const bool bias = c.attention_bias || c.model_type == "qwen2";  // llama.cpp's qwen2 requires them
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".", h = "model.layers." + std::to_string(l) + ".";
-    const int64_t qh = llama_rope ? c.num_attention_heads : 0, kh = llama_rope ? c.num_key_value_heads : 0;
-    out.push_back({b + "attn_norm.weight", h + "input_layernorm.weight", {C}, 0, false, {}});
-    out.push_back({b + "attn_q.weight", h + "self_attn.q_proj.weight", {q, C}, qh, false, {}});
-    out.push_back({b + "attn_k.weight", h + "self_attn.k_proj.weight", {kv, C}, kh, false, {}});
-    out.push_back({b + "attn_v.weight", h + "self_attn.v_proj.weight", {kv, C}, 0, false, {}});
-    if (bias) {
-      // A qwen2 model without biases gets zero biases: exact, and what llama.cpp requires.
-      auto zeros = [&](int64_t n) { return c.attention_bias ? std::vector<float>{} : std::vector<float>(n, 0.0f); };
-      std::string src = c.attention_bias ? h : "";
-      out.push_back({b + "attn_q.bias", src.empty() ? "" : src + "self_attn.q_proj.bias", {q}, qh, false, zeros(q)});
-      out.push_back({b + "attn_k.bias", src.empty() ? "" : src + "self_attn.k_proj.bias", {kv}, kh, false, zeros(kv)});
-      out.push_back({b + "attn_v.bias", src.empty() ? "" : src + "self_attn.v_proj.bias", {kv}, 0, false, zeros(kv)});
-    }
-    out.push_back({b + "attn_output.weight", h + "self_attn.o_proj.weight", {C, q}, 0, false, {}});
-    out.push_back({b + "ffn_norm.weight", h + "post_attention_layernorm.weight", {C}, 0, false, {}});
-    out.push_back({b + "ffn_gate.weight", h + "mlp.gate_proj.weight", {F, C}, 0, false, {}});
-    out.push_back({b + "ffn_up.weight", h + "mlp.up_proj.weight", {F, C}, 0, false, {}});
-    out.push_back({b + "ffn_down.weight", h + "mlp.down_proj.weight", {C, F}, 0, false, {}});
-  }
-  out.push_back({"output_norm.weight", "model.norm.weight", {C}, 0, false, {}});
-  if (!c.tie_word_embeddings) out.push_back({"output.weight", "lm_head.weight", {V, C}, 0, true, {}});
-  return out;
-}
-
-// Rows of one head block of `hs` rows: HF keeps the rotated pair (i, i + hs/2) in the two halves,
-// llama.cpp's RoPE expects it in rows (2i, 2i+1). Row h·hs + 2i + j takes row h·hs + j·hs/2 + i.
-std::vector<float> permute_rope_rows(const std::vector<float>& w, int64_t heads, int64_t cols) {
-  const int64_t rows = static_cast<int64_t>(w.size()) / cols, hs = rows / heads, half = hs / 2;
-  std::vector<float> out(w.size());
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < half; ++i)
-      for (int64_t j = 0; j < 2; ++j)
-        std::copy_n(w.begin() + (h * hs + j * half + i) * cols, cols, out.begin() + (h * hs + 2 * i + j) * cols);
-  return out;
 }
 
 class Weights {
@@ -180,6 +113,47 @@ std::string architecture_of(const ModelConfig& c, const std::string& where) {
               "export llama, mistral, smollm or qwen2 models");
 }
 
+// general.* and the architecture's hyperparameters, as convert_hf_to_gguf.py writes them.
+void set_architecture(gguf::Writer& w, const ModelConfig& c, const std::string& arch, const std::string& name,
+                      GgufOutType type) {
+  w.set_string("general.architecture", arch);
+  w.set_string("general.type", "model");
+  w.set_string("general.name", name);
+  w.set_u32("general.file_type", static_cast<uint32_t>(file_type(type)));
+  w.set_u32("general.quantization_version", gguf::kQuantizationVersion);
+  w.set_u32(arch + ".block_count", static_cast<uint32_t>(c.num_hidden_layers));
+  w.set_u32(arch + ".context_length", static_cast<uint32_t>(c.max_position_embeddings));
+  w.set_u32(arch + ".embedding_length", static_cast<uint32_t>(c.hidden_size));
+  w.set_u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+  w.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+  w.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+  w.set_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+  w.set_f32(arch + ".rope.freq_base", static_cast<float>(c.rope_theta));
+  w.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(c.hs()));
+  if (c.head_dim > 0) {
+    w.set_u32(arch + ".attention.key_length", static_cast<uint32_t>(c.hs()));
+    w.set_u32(arch + ".attention.value_length", static_cast<uint32_t>(c.hs()));
+  }
+  w.set_u32(arch + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
+}
+
+// The tokenizer keys (see gguf_vocab.h) and the chat template when the folder has one.
+void set_tokenizer(gguf::Writer& w, const gguf::Vocab& vocab, const std::string* chat_template) {
+  w.set_string("tokenizer.ggml.model", vocab.model);
+  if (!vocab.pre.empty()) w.set_string("tokenizer.ggml.pre", vocab.pre);
+  w.set_strings("tokenizer.ggml.tokens", vocab.tokens);
+  if (!vocab.scores.empty()) w.set_f32s("tokenizer.ggml.scores", vocab.scores);
+  w.set_i32s("tokenizer.ggml.token_type", vocab.types);
+  if (vocab.model == "gpt2") w.set_strings("tokenizer.ggml.merges", vocab.merges);
+  if (vocab.bos >= 0) w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.bos));
+  if (vocab.eos >= 0) w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos));
+  if (vocab.unk >= 0) w.set_u32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(vocab.unk));
+  w.set_bool("tokenizer.ggml.add_bos_token", vocab.add_bos);
+  w.set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
+  if (vocab.model == "llama") w.set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
+  if (chat_template) w.set_string("tokenizer.chat_template", *chat_template);
+}
+
 }  // namespace
 
 ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o) {
@@ -201,45 +175,14 @@ ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o)
   data::chat_template::ModelChatTemplate tpl = data::chat_template::load_model_chat_template(dir);
   const bool has_template = tpl.origin.ends_with(".json") || tpl.origin.ends_with(".jinja");
 
-  gguf::Writer w;
   std::string name = o.name.empty() ? fs::path(dir).lexically_normal().filename().string() : o.name;
   if (name.empty() || name == ".") name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
-  w.set_string("general.architecture", arch);
-  w.set_string("general.type", "model");
-  w.set_string("general.name", name);
-  w.set_u32("general.file_type", static_cast<uint32_t>(file_type(o.type)));
-  w.set_u32("general.quantization_version", gguf::kQuantizationVersion);
-  w.set_u32(arch + ".block_count", static_cast<uint32_t>(c.num_hidden_layers));
-  w.set_u32(arch + ".context_length", static_cast<uint32_t>(c.max_position_embeddings));
-  w.set_u32(arch + ".embedding_length", static_cast<uint32_t>(c.hidden_size));
-  w.set_u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
-  w.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
-  w.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
-  w.set_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
-  w.set_f32(arch + ".rope.freq_base", static_cast<float>(c.rope_theta));
-  w.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(c.hs()));
-  if (c.head_dim > 0) {
-    w.set_u32(arch + ".attention.key_length", static_cast<uint32_t>(c.hs()));
-    w.set_u32(arch + ".attention.value_length", static_cast<uint32_t>(c.hs()));
-  }
-  w.set_u32(arch + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
-
-  w.set_string("tokenizer.ggml.model", vocab.model);
-  if (!vocab.pre.empty()) w.set_string("tokenizer.ggml.pre", vocab.pre);
-  w.set_strings("tokenizer.ggml.tokens", vocab.tokens);
-  if (!vocab.scores.empty()) w.set_f32s("tokenizer.ggml.scores", vocab.scores);
-  w.set_i32s("tokenizer.ggml.token_type", vocab.types);
-  if (vocab.model == "gpt2") w.set_strings("tokenizer.ggml.merges", vocab.merges);
-  if (vocab.bos >= 0) w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.bos));
-  if (vocab.eos >= 0) w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos));
-  if (vocab.unk >= 0) w.set_u32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(vocab.unk));
-  w.set_bool("tokenizer.ggml.add_bos_token", vocab.add_bos);
-  w.set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
-  if (vocab.model == "llama") w.set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
-  if (has_template) w.set_string("tokenizer.chat_template", tpl.source);
+  gguf::Writer w;
+  set_architecture(w, c, arch, name, o.type);
+  set_tokenizer(w, vocab, has_template ? &tpl.source : nullptr);
 
   auto weights = std::make_shared<Weights>(dir);
-  for (Source& s : plan(c, arch == "llama")) {
+  for (TensorSource& s : gguf_tensor_plan(c, arch == "llama")) {
     TensorType type = s.shape.size() == 1 ? TensorType::F32 : weight_type(o.type);
     if (type == TensorType::Q4_0 && s.logits) type = TensorType::Q8_0;
     const int64_t cols = s.shape.back();

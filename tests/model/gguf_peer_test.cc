@@ -292,6 +292,36 @@ TEST_F(PeerFixture, LlamaCppAgreesWithNativelmPerType) {
   }
 }
 
+// gguf-py (llama.cpp's Python package, from the llama.cpp source node-llama-cpp bundles) parses
+// every export, and its quantizers turn the F32 export's tensors into exactly the bytes of the
+// F16, BF16, Q8_0 and Q4_0 exports. Needs git, and Debian's python3 with numpy.
+TEST_F(PeerFixture, GgufPyQuantizesToTheSameBytes) {
+  REQUIRE_PEERS();
+  const std::string bundle = repo_path("node_modules/node-llama-cpp/llama/gitRelease.bundle");
+  if (!fs::exists(bundle)) GTEST_SKIP() << bundle << " is absent";
+  if (std::system("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "git is not installed";
+  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 with numpy is not installed (Debian python3-numpy)";
+  const std::string src = dir.file("llama.cpp");
+  std::string cmd = "git clone --quiet --no-checkout " + bundle + " " + src + " && git -C " + src +
+                    " archive HEAD gguf-py | tar -x -C " + dir.path();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  make();
+  std::string files;
+  for (auto [type, name] : {std::pair{model::GgufOutType::F16, "f16"}, std::pair{model::GgufOutType::BF16, "bf16"},
+                            std::pair{model::GgufOutType::Q8_0, "q8_0"}, std::pair{model::GgufOutType::Q4_0, "q4_0"}})
+    files += " " + export_gguf_file(model_dir, dir.file(std::string(name) + ".gguf"), type);
+  export_gguf_file(model_dir, dir.file("f32.gguf"), model::GgufOutType::F32);
+  cmd = "/usr/bin/python3 " + repo_path("tests/model/gguf_py_check.py") + " " + dir.file("gguf-py") + " " +
+        dir.file("f32.gguf") + files + " >" + dir.file("py.out") + " 2>" + dir.file("py.err");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir.file("py.err"));
+  json got = json::parse(read_text(dir.file("py.out")), nullptr, false);
+  ASSERT_FALSE(got.is_discarded()) << read_text(dir.file("py.out"));
+  EXPECT_EQ(got["files"].size(), 5u);
+  EXPECT_EQ(got["checked"], 4 * 21);
+  EXPECT_TRUE(got["mismatches"].empty()) << got["mismatches"].dump();
+}
+
 TEST_F(PeerFixture, LlamaCppAgreesOnASentencePieceModel) {
   REQUIRE_PEERS();
   make({}, tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);

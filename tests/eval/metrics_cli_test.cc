@@ -54,6 +54,14 @@ TEST(EvalMetricsCli, ChrfAndRouge) {
   auto t = run_nativelm("eval rouge --types rouge1 --tokenizer rouge-score " + f.args(), f.dir.path());
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_EQ(t.out.rfind("rouge1|tok:rouge-score = ", 0), 0u) << t.out;
+  // Invalid UTF-8 is scored as U+FFFD, not refused.
+  write_text(f.dir.file("bad-utf8.txt"), "The dog \xff bit\nx\ny\n");
+  for (const char* metric : {"bleu", "chrf", "rouge"})
+    EXPECT_EQ(run_nativelm(std::string("eval ") + metric + " --hyp " + f.dir.file("bad-utf8.txt") + " --ref " + f.ref1,
+                           f.dir.path())
+                  .exit_code,
+              0)
+        << metric;
 }
 
 TEST(EvalMetricsCli, BadInputIsAUsageError) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/options.h"
+#include "eval/metrics/porter.h"
 #include "eval/metrics/pystr.h"
 #include "eval/metrics/references.h"
 #include "text/words.h"
@@ -13,14 +14,21 @@
 namespace nlm::eval::metrics {
 
 void declare(opt::Schema& s, RougeOptions& o) {
-  s.add("types", o.types, "ROUGE types: rouge1 .. rouge9, rougeL, rougeLsum").flag("--types");
+  s.add("types", o.types, "ROUGE types (a list, or comma-separated): rouge1 .. rouge9, rougeL, rougeLsum").flag("--types");
   s.choice("tokenizer", o.tokenizer, {{"unicode", RougeTokenizer::Unicode}, {"rouge-score", RougeTokenizer::RougeScore}},
            "unicode (letters and digits of any script, ICU words) or rouge-score (its [a-z0-9] rule)");
-  s.add("use_stemmer", o.use_stemmer, "rouge-score's Porter stemmer (not provided: refused)");
+  s.add("use_stemmer", o.use_stemmer, "Porter-stem ASCII words longer than 3 letters (NLTK's stemmer, as rouge-score)");
+  s.derive([&o] {  // "rouge1,rougeL" is two types
+    std::vector<std::string> split;
+    for (const auto& t : o.types)
+      for (size_t i = 0; i <= t.size();) {
+        size_t j = std::min(t.find(',', i), t.size());
+        if (j > i) split.push_back(t.substr(i, j - i));
+        i = j + 1;
+      }
+    o.types = std::move(split);
+  });
   s.check([&o] {
-    if (o.use_stemmer)
-      opt::fail("use_stemmer", "is not supported: nativelm has no Porter stemmer matching NLTK's",
-                "score without stemming (rouge-score's default)");
     if (o.types.empty()) opt::fail("types", "must name at least one ROUGE type");
     for (const auto& t : o.types) {
       const bool n = t.size() == 6 && t.starts_with("rouge") && t[5] >= '1' && t[5] <= '9';
@@ -168,9 +176,8 @@ RougeScore summary_level_lcs(const std::vector<Tokens>& ref_sents, const std::ve
 
 Rouge::Rouge(const RougeOptions& options) : o_(options), seg_(std::make_unique<text::WordSegmenter>()) {
   opt::Schema s("rouge");
-  RougeOptions copy = o_;
-  declare(s, copy);
-  s.resolve();  // the same checks as the front ends
+  declare(s, o_);
+  s.resolve();  // the same derivations and checks as the front ends
 }
 
 Rouge::~Rouge() = default;
@@ -179,8 +186,7 @@ std::vector<std::string> Rouge::tokenize(std::string_view text) const {
   const std::u32string lower = py_lower(to_u32(text));
   std::vector<std::string> out;
   if (o_.tokenizer == RougeTokenizer::RougeScore) {
-    // lower(); every run outside [a-z0-9] becomes a space; split; keep [a-z0-9]+ tokens.
-    std::string cur;
+    std::string cur;  // lower(); runs outside [a-z0-9] become spaces; split
     for (char32_t c : lower) {
       if ((c >= U'a' && c <= U'z') || (c >= U'0' && c <= U'9')) {
         cur.push_back(static_cast<char>(c));
@@ -190,12 +196,17 @@ std::vector<std::string> Rouge::tokenize(std::string_view text) const {
       }
     }
     if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
+  } else {
+    const std::string utf8 = to_utf8(lower);
+    std::vector<std::string_view> words;
+    seg_->segment(utf8, text::AsciiWordRule::AlnumRuns, words);
+    out.assign(words.begin(), words.end());
   }
-  const std::string utf8 = to_utf8(lower);
-  std::vector<std::string_view> words;
-  seg_->segment(utf8, text::AsciiWordRule::AlnumRuns, words);
-  out.assign(words.begin(), words.end());
+  if (o_.use_stemmer) {  // rouge-score stems tokens of more than 3 characters; ASCII words only
+    auto ascii = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    for (auto& t : out)
+      if (t.size() > 3 && std::all_of(t.begin(), t.end(), ascii)) t = porter_stem(t);
+  }
   return out;
 }
 

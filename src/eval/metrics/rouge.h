@@ -8,8 +8,8 @@
 // Thai text has no tokens at all (every score 0, even for identical texts). The default `unicode`
 // tokenizer lowercases (full Unicode), keeps letters and digits of every script, and splits
 // unspaced scripts with ICU's dictionaries (text::WordSegmenter). On ASCII it gives exactly
-// rouge-score's tokens. `rouge-score` reproduces the package bit for bit (without stemming:
-// nativelm has no Porter stemmer, so use_stemmer is refused rather than approximated).
+// rouge-score's tokens. `rouge-score` reproduces the package bit for bit. use_stemmer runs NLTK's
+// Porter stemmer (porter.h) over ASCII tokens longer than 3 characters, as rouge-score does.
 #pragma once
 #include <map>
 #include <memory>
@@ -32,7 +32,7 @@ struct RougeOptions {
   // rouge1 .. rouge9, rougeL, rougeLsum (rouge-score names).
   std::vector<std::string> types = {"rouge1", "rouge2", "rougeL", "rougeLsum"};
   RougeTokenizer tokenizer = RougeTokenizer::Unicode;
-  bool use_stemmer = false;  // rouge-score's Porter stemming: not provided, refused
+  bool use_stemmer = false;  // rouge-score's Porter stemming of English words
 };
 void declare(opt::Schema& schema, RougeOptions& options);
 
@@ -42,7 +42,7 @@ struct RougeScore {
 
 class Rouge {
  public:
-  explicit Rouge(const RougeOptions& options);  // opt::fail for bad types and use_stemmer
+  explicit Rouge(const RougeOptions& options);  // opt::fail for bad types
   ~Rouge();
   Rouge(const Rouge&) = delete;
   Rouge& operator=(const Rouge&) = delete;

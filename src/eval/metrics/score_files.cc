@@ -121,14 +121,14 @@ std::string score_rouge_files(const MetricInputs& in, const RougeOptions& option
   const char* tok = options.tokenizer == RougeTokenizer::Unicode ? "unicode" : "rouge-score";
   if (in.json) {
     json j = {{"name", "ROUGE"}, {"tokenizer", tok}, {"segments", l.hyps.size()}};
-    for (const auto& t : options.types) {
+    for (const auto& t : rouge.options().types) {
       const auto& v = scores.at(t);
       j[t] = {{"precision", v.precision}, {"recall", v.recall}, {"fmeasure", v.fmeasure}};
     }
     return j.dump(1) + "\n";
   }
   std::string out;
-  for (const auto& t : options.types) {
+  for (const auto& t : rouge.options().types) {
     const auto& v = scores.at(t);
     out += t + "|tok:" + tok + " = " + fixed(100 * v.fmeasure, 2) + " (P = " + fixed(100 * v.precision, 2) +
            " R = " + fixed(100 * v.recall, 2) + ")\n";

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/options.h"
+#include "eval/metrics/pystr.h"
 #include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 
@@ -144,11 +145,10 @@ TokenRequest LmScorer::encode_pair(const std::string& context, const std::string
     for (int32_t id : encode(continuation)) r.tokens.push_back(id);
     return r;
   }
-  // lm-eval: trailing whitespace of the context belongs to the continuation.
-  size_t cut = context.size();
-  while (cut > 0 && (context[cut - 1] == ' ' || context[cut - 1] == '\t' || context[cut - 1] == '\n' ||
-                     context[cut - 1] == '\r' || context[cut - 1] == '\v' || context[cut - 1] == '\f'))
-    --cut;
+  // lm-eval: trailing whitespace of the context (Python's str.rstrip) belongs to the continuation.
+  const std::u32string u = metrics::to_u32(context);
+  const size_t kept = metrics::py_rstrip(u).size();
+  const size_t cut = context.size() - metrics::to_utf8(std::u32string_view(u).substr(kept)).size();
   const std::string ctx = context.substr(0, cut);
   const std::string cont = context.substr(cut) + continuation;
   auto whole = encode(ctx + cont);

@@ -179,6 +179,8 @@ TEST(LmScorer, EncodesPairsAsLmEval) {
   auto b = s.encode_pair("The cat", " sat on the mat");
   EXPECT_EQ(a.tokens, b.tokens);
   EXPECT_EQ(a.n_context, b.n_context);
+  // Python's whitespace: a no-break space moves too.
+  EXPECT_EQ(s.encode_pair("The cat\u00a0", "sat").tokens, s.encode_pair("The cat", "\u00a0sat").tokens);
   // An empty context is the prefix token (BOS here).
   auto e = s.encode_pair("", "The cat");
   EXPECT_EQ(e.tokens.front(), s.prefix_token());

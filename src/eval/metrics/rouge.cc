@@ -2,6 +2,7 @@
 #include "eval/metrics/rouge.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 #include <unordered_map>
 
@@ -44,8 +45,10 @@ using Tokens = std::vector<std::string>;
 
 double fmeasure(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
-std::vector<std::vector<size_t>> lcs_table(const Tokens& ref, const Tokens& can) {
-  std::vector<std::vector<size_t>> t(ref.size() + 1, std::vector<size_t>(can.size() + 1, 0));
+// The full LCS table (rougeLsum reads one LCS back from it, so which LCS it finds matches
+// rouge-score's backtracking); 32-bit cells: a sentence pair of n and m tokens takes 4·n·m bytes.
+std::vector<std::vector<uint32_t>> lcs_table(const Tokens& ref, const Tokens& can) {
+  std::vector<std::vector<uint32_t>> t(ref.size() + 1, std::vector<uint32_t>(can.size() + 1, 0));
   for (size_t i = 1; i <= ref.size(); ++i)
     for (size_t j = 1; j <= can.size(); ++j)
       t[i][j] = ref[i - 1] == can[j - 1] ? t[i - 1][j - 1] + 1 : std::max(t[i - 1][j], t[i][j - 1]);

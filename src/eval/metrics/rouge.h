@@ -40,6 +40,7 @@ struct RougeScore {
   double precision = 0, recall = 0, fmeasure = 0;
 };
 
+// Not thread-safe (it keeps an ICU word segmenter): one Rouge per thread.
 class Rouge {
  public:
   explicit Rouge(const RougeOptions& options);  // opt::fail for bad types

@@ -11,6 +11,10 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "eval/logprobs.h"
+#include "eval/metrics/bleu.h"
+#include "eval/metrics/chrf.h"
+#include "eval/metrics/rouge.h"
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
 #include "model/text_generation.h"
@@ -81,6 +85,10 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
       {"sft", "docs/sft.md", table_of<data::SftOptions>()},
+      {"eval-bleu", "docs/eval.md", table_of<eval::metrics::BleuOptions>()},
+      {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},
+      {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},
+      {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
   };
   return tables;

@@ -188,6 +188,12 @@ struct PeerFixture : ::testing::Test {
     }
     return compare(nativelm_reference(model_dir, kPrompt, 12), got, what);
   }
+  // An F32 export: llama.cpp's logits within 1e-4 (relative) of nativelm's, the same greedy text.
+  void expect_f32_agreement(const std::string& what) {
+    Agreement a = agree(model::GgufOutType::F32, what);
+    EXPECT_LE(a.rel, 1e-4) << what;
+    EXPECT_TRUE(a.same_greedy) << what;
+  }
 };
 
 TEST_F(PeerFixture, HuggingfaceGgufParsesTheExport) {
@@ -273,9 +279,7 @@ TEST_F(PeerFixture, RealTokenizersKeepTheirIdsInLlamaCpp) {
 TEST_F(PeerFixture, LlamaCppAgreesWithNativelmPerType) {
   REQUIRE_PEERS();
   make();
-  Agreement f32 = agree(model::GgufOutType::F32, "llama f32");
-  EXPECT_LE(f32.rel, 1e-4);
-  EXPECT_TRUE(f32.same_greedy);
+  expect_f32_agreement("llama f32");
   // Documented bounds (docs/export.md), with margin over the measured figures: against the
   // original weights (rounding of the weights plus llama.cpp's activation rounding) and against
   // the weights the file holds (llama.cpp's activation rounding alone).
@@ -325,9 +329,7 @@ TEST_F(PeerFixture, GgufPyQuantizesToTheSameBytes) {
 TEST_F(PeerFixture, LlamaCppAgreesOnASentencePieceModel) {
   REQUIRE_PEERS();
   make({}, tokenizer::SplitRule::Llama3, tokenizer::TrainMode::SentencePiece);
-  Agreement a = agree(model::GgufOutType::F32, "llama sentencepiece f32");
-  EXPECT_LE(a.rel, 1e-4);
-  EXPECT_TRUE(a.same_greedy);
+  expect_f32_agreement("llama sentencepiece f32");
 }
 
 TEST_F(PeerFixture, LlamaCppAgreesOnQwen2WithBiases) {
@@ -336,9 +338,7 @@ TEST_F(PeerFixture, LlamaCppAgreesOnQwen2WithBiases) {
     c.model_type = "qwen2";
     c.attention_bias = true;
   }, tokenizer::SplitRule::Qwen2);
-  Agreement a = agree(model::GgufOutType::F32, "qwen2 f32");
-  EXPECT_LE(a.rel, 1e-4);
-  EXPECT_TRUE(a.same_greedy);
+  expect_f32_agreement("qwen2 f32");
 }
 
 TEST_F(PeerFixture, LlamaCppAgreesOnTiedEmbeddingsAndLlama3RopeScaling) {
@@ -348,9 +348,7 @@ TEST_F(PeerFixture, LlamaCppAgreesOnTiedEmbeddingsAndLlama3RopeScaling) {
     c.attention_bias = true;
     c.rope_scaling = {"llama3", 8.0, 1.0, 4.0, 16};
   });
-  Agreement a = agree(model::GgufOutType::F32, "llama tied + llama3 rope f32");
-  EXPECT_LE(a.rel, 1e-4);
-  EXPECT_TRUE(a.same_greedy);
+  expect_f32_agreement("llama tied + llama3 rope f32");
 }
 
 }  // namespace

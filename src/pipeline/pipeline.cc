@@ -195,6 +195,7 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
                  {"summary", json::parse(summary.empty() ? "{}" : summary)}};
       write_file_atomic((fs::path(dir) / "stage.json").string(), st.dump(2) + "\n");
       fs::remove(pending, ec);
+      remove_stale_temps(dir);
       state = StageState{plan.fingerprint, st["summary"], seconds};
       ++result.ran;
     } else {
@@ -210,6 +211,7 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
     result.report_html = (fs::path(spec.work_dir) / "report.html").string();
     write_file_atomic(result.report_json, report_json(report));
     write_file_atomic(result.report_html, report_html(report));
+    remove_stale_temps(spec.work_dir);
   }
   return result;
 }

@@ -101,15 +101,25 @@ std::string fingerprint(const TrainOptions& o, const model::ModelConfig& c) {
 
 // Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced). A
 // process killed mid-line leaves a torn last line ('{"step":1' of step 12, say); only whole JSON
-// objects with a step count.
-void truncate_metrics(const std::string& path, int64_t step) {
+// objects with a step count. The kept lines give `r` the run's figures so far (steps, last loss
+// and eval), so a resume with no step left to run reports what the uninterrupted run did.
+void truncate_metrics(const std::string& path, int64_t step, TrainResult& r) {
+  r.steps = step;
   if (!fs::exists(path)) return;
   std::ifstream in(path);
   std::string line, kept;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) continue;
-    if (j["step"].get<int64_t>() <= step) kept += line + "\n";
+    if (j["step"].get<int64_t>() > step) continue;
+    kept += line + "\n";
+    if (j.contains("loss") && j["loss"].is_number()) r.last_loss = j["loss"];
+    if (j.contains("eval_loss") && j["eval_loss"].is_number()) {
+      r.last_eval_loss = j["eval_loss"];
+      r.last_eval_bpb = j.contains("eval_bits_per_byte") && j["eval_bits_per_byte"].is_number()
+                            ? j["eval_bits_per_byte"].get<double>()
+                            : -1;
+    }
   }
   write_file_atomic(path, kept);
 }
@@ -246,11 +256,11 @@ TrainResult run_train(const TrainOptions& options) {
       log::info("resumed from " + ck + " at step " + std::to_string(start));
     }
   }
+  TrainResult r;
   if (start == 0) write_file_atomic(metrics_path, "");
-  else truncate_metrics(metrics_path, start);
+  else truncate_metrics(metrics_path, start, r);
   std::ofstream metrics(metrics_path, std::ios::app);
 
-  TrainResult r;
   r.sgemm_gflops = be.peak_flops() / 1e9;
   const double tokens_per_step = double(o.batch_size) * o.seq_len * o.grad_accum;
   const double flops_per_token = m->train_flops_per_token(o.seq_len);

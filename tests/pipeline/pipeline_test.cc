@@ -309,6 +309,19 @@ TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {
   EXPECT_NE(html.find("Loss curves"), std::string::npos);
   EXPECT_NE(html.find("Sample generations"), std::string::npos);
 
+  // Killed after the last checkpoint, before model/ and stage.json: the resumed stage has no step
+  // left to run, writes the model and reports the uninterrupted run's figures.
+  auto before = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/train/stage.json")));
+  write_text(dir.file("work/train/.pending-fingerprint"), before["fingerprint"].get<std::string>());
+  fs::remove(dir.file("work/train/stage.json"));
+  fs::remove_all(dir.file("work/train/model"));
+  auto resumed = pipeline::run_build(spec, {});
+  EXPECT_EQ(resumed.ran, 1);
+  EXPECT_TRUE(fs::exists(dir.file("work/train/model/model.safetensors")));
+  auto after = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/train/stage.json")));
+  for (const char* key : {"steps", "final_train_loss", "final_eval_loss", "final_eval_bits_per_byte", "curves"})
+    EXPECT_EQ(after["summary"][key], before["summary"][key]) << key;
+
   // The model answers `nativelm generate`.
   auto g = run_nativelm("generate -m " + dir.file("work/train/model") + " --max-tokens 5 --seed 3 \"scoil\"", dir.path());
   EXPECT_EQ(g.exit_code, 0) << g.err;

@@ -199,6 +199,9 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
       state = StageState{plan.fingerprint, st["summary"], seconds};
       ++result.ran;
     } else {
+      // A kill between stage.json and removing the marker leaves it; the stage is finished.
+      std::error_code ec;
+      if (plan.action == StagePlan::Action::Skip) fs::remove(fs::path(dir) / ".pending-fingerprint", ec);
       log::info("build: stage " + stage.name() + " skipped (" + plan.why + ")");
       ++result.skipped;
     }

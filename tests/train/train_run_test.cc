@@ -221,6 +221,7 @@ TEST(TrainRun, ResumeAfterTheLastCheckpointRotatesAndSweepsTemps) {
   write_text(dir.file("run/checkpoints/.step-00000004.tmp/model.safetensors"), "");  // killed mid-save
   r = run_nativelm(args(dir, "run") + " --steps 3 --checkpoint-every 1 --keep-checkpoints 2 --resume", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 3 steps: loss "), std::string::npos) << r.out;  // not "0 steps"
   std::vector<std::string> left;
   for (auto& e : fs::recursive_directory_iterator(dir.file("run")))
     if (e.is_directory() ? e.path().parent_path().filename() == "checkpoints" : e.path().filename().string()[0] == '.')

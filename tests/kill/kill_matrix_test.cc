@@ -35,7 +35,7 @@ void write_corpus(const std::string& dir) {
   auto rnd = [&x] { return (x = x * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
   for (int f = 0; f < 4; ++f) {
     std::string out;
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0; i < 150; ++i) {
       std::string text;
       int lang = (f + i) % 3;
       for (int s = 0; s < 6; ++s) {
@@ -72,7 +72,7 @@ class KillMatrix : public ::testing::Test {
                           data_->path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = run_nativelm("-q --threads 1 tokenize " + data_->file("in") + " -t " + data_->file("tok") + " -o " +
-                         data_->file("shards") + " --val-fraction 0.1 --max-shard-tokens 8000",
+                         data_->file("shards") + " --val-fraction 0.1 --max-shard-tokens 30000",
                      data_->path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -111,20 +111,20 @@ TEST_F(KillMatrix, Curate) {
 
 TEST_F(KillMatrix, Dedup) {
   run("dedup",
-      {"dedup", in(), "-o", out_.file("docs"), "--extension", ".jsonl", "--max-docs", "60", "--memory", "16M",
+      {"dedup", in(), "-o", out_.file("docs"), "--extension", ".jsonl", "--max-docs", "150", "--memory", "16M",
        "--jaccard-check"},
       {out_.file("docs")});
 }
 
 TEST_F(KillMatrix, DedupLines) {
-  run("dedup-lines", {"dedup-lines", in(), "-o", out_.file("docs"), "--extension", ".jsonl", "--max-docs", "60"},
+  run("dedup-lines", {"dedup-lines", in(), "-o", out_.file("docs"), "--extension", ".jsonl", "--max-docs", "150"},
       {out_.file("docs")});
 }
 
 TEST_F(KillMatrix, Decontam) {
   run("decontam",
       {"decontam", in(), "-o", out_.file("docs"), "-b", file("bench.jsonl"), "--ngram", "8", "--extension",
-       ".jsonl.zst", "--max-docs", "60"},
+       ".jsonl.zst", "--max-docs", "150"},
       {out_.file("docs")});
 }
 
@@ -137,7 +137,7 @@ TEST_F(KillMatrix, TokenizerTrain) {
 TEST_F(KillMatrix, Tokenize) {
   run("tokenize",
       {"tokenize", in(), "-t", file("tok"), "-o", out_.file("shards"), "--val-fraction", "0.1", "--max-shard-tokens",
-       "8000"},
+       "30000"},
       {out_.file("shards")});
 }
 
@@ -171,7 +171,7 @@ TEST_F(KillMatrix, Build) {
                  "  dedup:\n    memory: 16M\n    extension: .jsonl\n"
                  "  tokenizer:\n    vocab_size: 400\n    min_frequency: 1\n"
                  "    special_tokens: [\"<|begin_of_text|>\", \"<|end_of_text|>\"]\n"
-                 "  tokenize:\n    val_fraction: 0.1\n    max_shard_tokens: 8000\n"
+                 "  tokenize:\n    val_fraction: 0.1\n    max_shard_tokens: 30000\n"
                  "  train:\n    model: {hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2,\n"
                  "            num_attention_heads: 2, max_position_embeddings: 64}\n"
                  "    batch_size: 4\n    seq_len: 32\n    steps: 20\n    checkpoint_every: 5\n"

@@ -1,5 +1,5 @@
-// The kill -9 matrix (issue 11): a long `nativelm` command is run once uninterrupted for its
-// reference output and duration, then killed with SIGKILL at seeded random moments within that
+// The kill -9 matrix (issue 11): a long `nativelm` command is run twice uninterrupted for its
+// reference output and duration (the two runs must agree), then killed with SIGKILL at seeded random moments within that
 // duration (once, or twice in a row so a killed run also starts from a killed run's leftovers)
 // and rerun to completion. The rerun's folders must equal the reference file for file and byte
 // for byte (less the fields that measure time, see normalized_content), which also means no

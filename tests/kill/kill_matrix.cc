@@ -93,22 +93,37 @@ double run_to_end(const KillCase& c, const std::string& log_dir, std::string& er
   return seconds;
 }
 
-// Starts the case and sends SIGKILL `after` seconds later. Returns 0 when the kill landed, else
-// the seconds the run took (it ended first).
-double run_and_kill(const KillCase& c, const std::string& log_dir, double after) {
+struct KillOutcome {
+  bool landed = false;  // killed while it ran
+  double seconds = 0;   // else: how long it ran
+  std::string failure;  // else: why it failed ("" when it exited 0)
+};
+
+// Starts the case and sends SIGKILL `after` seconds later.
+KillOutcome run_and_kill(const KillCase& c, const std::string& log_dir, double after) {
   auto t0 = Clock::now();
   pid_t pid = spawn_nativelm(c.argv, log_dir + "/out.txt", log_dir + "/err.txt");
-  if (pid < 0) return after;
+  if (pid < 0) return {false, after, "could not start nativelm"};
   auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(after));
-  auto ended = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto ended = [&](int status) {
+    KillOutcome o{false, std::chrono::duration<double>(Clock::now() - t0).count(), ""};
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      o.failure = (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                       : "exit code " + std::to_string(WEXITSTATUS(status))) +
+                  ": " + read_text(log_dir + "/err.txt");
+    return o;
+  };
   int status = 0;
   // Poll so a run that ends early is reaped, not killed as a zombie.
   while (Clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return ended();
+    if (waitpid(pid, &status, WNOHANG) == pid) return ended(status);
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   kill(pid, SIGKILL);
-  return wait_for(pid).signalled ? 0 : ended();
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return {true, 0, ""};
+  return ended(status);
 }
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -216,23 +231,24 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
     // One kill, or (one time in three) two in a row, the second starting from the first's
     // leftovers. A kill that comes after the run has ended narrows the window to that run's time
     // and the moment starts over (three tries).
-    std::string kills;
+    std::string kills, failure;
     const int count = rng() % 3 == 0 ? 2 : 1;
     bool all_landed = false;
     int hits = 0;
-    for (int attempt = 0; attempt < 3 && !all_landed; ++attempt) {
+    for (int attempt = 0; attempt < 3 && !all_landed && failure.empty(); ++attempt) {
       clear();
       kills.clear();
       hits = 0;
       all_landed = true;
       for (int k = 0; k < count && all_landed; ++k) {
         double at = std::uniform_real_distribution<double>(0, window)(rng);
-        double ended = run_and_kill(c, logs.path(), at);
-        all_landed = ended == 0;
-        hits += all_landed;
-        if (!all_landed) window = std::min(window, ended * 0.9);
+        KillOutcome o = run_and_kill(c, logs.path(), at);
+        all_landed = o.landed;
+        hits += o.landed;
+        failure = o.failure;
+        if (!o.landed && failure.empty()) window = std::min(window, o.seconds * 0.9);
         kills += (kills.empty() ? "" : ", ") + std::to_string(static_cast<int>(at * 1000)) + " ms" +
-                 (all_landed ? "" : " (had ended)");
+                 (o.landed ? "" : " (had ended)");
       }
       missed += !all_landed;
     }
@@ -240,6 +256,8 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
     const std::string where = c.name + ": seed " + std::to_string(seed) + " (NATIVELM_KILL_SEED), moment " +
                               std::to_string(m + 1) + " of " + std::to_string(moments) + ", killed at " + kills +
                               " of a " + std::to_string(static_cast<int>(window * 1000)) + " ms run";
+    // A run that starts from a killed run's leftovers must not fail either.
+    EXPECT_EQ(failure, "") << where << ": a run from the killed run's state failed";
     if (run_to_end(c, logs.path(), err) < 0) {
       ADD_FAILURE() << where << ": the rerun failed: " << err;
       continue;

@@ -1,5 +1,5 @@
 // The kill -9 matrix over every long stage: curate, dedup, dedup-lines, decontam, tokenizer
-// train, tokenize, train and build, each killed with SIGKILL at NATIVELM_KILL_MOMENTS random
+// train (and extend), tokenize, train and build, each killed with SIGKILL at NATIVELM_KILL_MOMENTS random
 // moments (seed NATIVELM_KILL_SEED) on a small Irish, Thai and Cantonese corpus and rerun; the
 // rerun must give the uninterrupted run's bytes and leave no temp file (kill_matrix.h).
 #include <gtest/gtest.h>
@@ -131,6 +131,14 @@ TEST_F(KillMatrix, Decontam) {
 TEST_F(KillMatrix, TokenizerTrain) {
   run("tokenizer train",
       {"tokenizer", "train", in(), "-o", out_.file("tok"), "--vocab-size", "500", "--min-frequency", "1"},
+      {out_.file("tok")});
+}
+
+TEST_F(KillMatrix, TokenizerExtend) {
+  // Not among the long stages, but it publishes three files and a manifest.
+  run("tokenizer extend",
+      {"tokenizer", "extend", in(), "-t", file("tok"), "-o", out_.file("tok"), "--new-tokens", "100",
+       "--min-frequency", "1"},
       {out_.file("tok")});
 }
 

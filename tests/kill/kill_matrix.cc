@@ -62,68 +62,40 @@ std::optional<std::string> stripped_json(const std::string& text) {
   return j.dump();
 }
 
-struct Exit {
-  bool signalled = false;
-  int code = -1;
-};
-
-Exit wait_for(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFSIGNALED(status) ? Exit{true, WTERMSIG(status)} : Exit{false, WEXITSTATUS(status)};
-}
-
-// Runs the case to completion; its wall time in seconds, or -1 (and its stderr in `err`) when it
-// does not exit 0.
-double run_to_end(const KillCase& c, const std::string& log_dir, std::string& err) {
-  auto t0 = Clock::now();
-  pid_t pid = spawn_nativelm(c.argv, log_dir + "/out.txt", log_dir + "/err.txt");
-  if (pid < 0) {
-    err = "could not start nativelm";
-    return -1;
-  }
-  Exit e = wait_for(pid);
-  double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (e.signalled || e.code != 0) {
-    err = (e.signalled ? "killed by signal " : "exit code ") + std::to_string(e.code) + ": " +
-          read_text(log_dir + "/err.txt");
-    return -1;
-  }
-  return seconds;
-}
-
-struct KillOutcome {
-  bool landed = false;  // killed while it ran
+struct Outcome {
+  bool killed = false;  // SIGKILL landed while it ran
   double seconds = 0;   // else: how long it ran
   std::string failure;  // else: why it failed ("" when it exited 0)
 };
 
-// Starts the case and sends SIGKILL `after` seconds later.
-KillOutcome run_and_kill(const KillCase& c, const std::string& log_dir, double after) {
+// Runs the case and, when `kill_after` >= 0, sends SIGKILL that many seconds after the start.
+Outcome run_case(const KillCase& c, const std::string& log_dir, double kill_after = -1) {
   auto t0 = Clock::now();
   pid_t pid = spawn_nativelm(c.argv, log_dir + "/out.txt", log_dir + "/err.txt");
-  if (pid < 0) return {false, after, "could not start nativelm"};
-  auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(after));
-  auto ended = [&](int status) {
-    KillOutcome o{false, std::chrono::duration<double>(Clock::now() - t0).count(), ""};
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      o.failure = (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                       : "exit code " + std::to_string(WEXITSTATUS(status))) +
-                  ": " + read_text(log_dir + "/err.txt");
-    return o;
-  };
+  if (pid < 0) return {false, 0, "could not start nativelm"};
   int status = 0;
-  // Poll so a run that ends early is reaped, not killed as a zombie.
-  while (Clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return ended(status);
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  if (kill_after >= 0) {
+    // Poll so a run that ends first is reaped, not killed as a zombie.
+    auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kill_after));
+    bool ended = false;
+    while (!ended && Clock::now() < deadline) {
+      ended = waitpid(pid, &status, WNOHANG) == pid;
+      if (!ended) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!ended) kill(pid, SIGKILL);
   }
-  kill(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return {true, 0, ""};
-  return ended(status);
+  Outcome o;
+  o.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (kill_after >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+    o.killed = true;
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    o.failure = (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                     : "exit code " + std::to_string(WEXITSTATUS(status))) +
+                ": " + read_text(log_dir + "/err.txt");
+  }
+  return o;
 }
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -208,14 +180,13 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
   };
   // Two uninterrupted runs: the reference, and the run time that bounds the kill moments (the
   // second, with warm caches, is the shorter one as a rule). They must agree with each other.
-  std::string err;
   double window = 0;
   std::map<std::string, std::string> reference;
   for (int i = 0; i < 2; ++i) {
     clear();
-    double seconds = run_to_end(c, logs.path(), err);
-    ASSERT_GE(seconds, 0) << c.name << ": the uninterrupted run failed: " << err;
-    window = i == 0 ? seconds : std::min(window, seconds);
+    Outcome o = run_case(c, logs.path());
+    ASSERT_EQ(o.failure, "") << c.name << ": the uninterrupted run failed";
+    window = i == 0 ? o.seconds : std::min(window, o.seconds);
     if (i == 0) {
       reference = snap();
       ASSERT_FALSE(reference.empty()) << c.name << " wrote nothing";
@@ -242,13 +213,13 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
       all_landed = true;
       for (int k = 0; k < count && all_landed; ++k) {
         double at = std::uniform_real_distribution<double>(0, window)(rng);
-        KillOutcome o = run_and_kill(c, logs.path(), at);
-        all_landed = o.landed;
-        hits += o.landed;
+        Outcome o = run_case(c, logs.path(), at);
+        all_landed = o.killed;
+        hits += o.killed;
         failure = o.failure;
-        if (!o.landed && failure.empty()) window = std::min(window, o.seconds * 0.9);
+        if (!o.killed && failure.empty()) window = std::min(window, o.seconds * 0.9);
         kills += (kills.empty() ? "" : ", ") + std::to_string(static_cast<int>(at * 1000)) + " ms" +
-                 (o.landed ? "" : " (had ended)");
+                 (o.killed ? "" : " (had ended)");
       }
       missed += !all_landed;
     }
@@ -258,8 +229,8 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
                               " of a " + std::to_string(static_cast<int>(window * 1000)) + " ms run";
     // A run that starts from a killed run's leftovers must not fail either.
     EXPECT_EQ(failure, "") << where << ": a run from the killed run's state failed";
-    if (run_to_end(c, logs.path(), err) < 0) {
-      ADD_FAILURE() << where << ": the rerun failed: " << err;
+    if (std::string rerun = run_case(c, logs.path()).failure; !rerun.empty()) {
+      ADD_FAILURE() << where << ": the rerun failed: " << rerun;
       continue;
     }
     auto diffs = snapshot_differences(reference, snap());

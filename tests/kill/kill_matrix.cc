@@ -229,9 +229,14 @@ void run_kill_matrix(const KillCase& c, int moments, uint64_t seed) {
                               " of a " + std::to_string(static_cast<int>(window * 1000)) + " ms run";
     // A run that starts from a killed run's leftovers must not fail either.
     EXPECT_EQ(failure, "") << where << ": a run from the killed run's state failed";
+    const std::string says = c.rerun_says ? c.rerun_says() : "";
     if (std::string rerun = run_case(c, logs.path()).failure; !rerun.empty()) {
       ADD_FAILURE() << where << ": the rerun failed: " << rerun;
       continue;
+    }
+    if (!says.empty()) {
+      std::string log = read_text(logs.file("err.txt"));
+      EXPECT_NE(log.find(says), std::string::npos) << where << ": the rerun did not say '" << says << "':\n" << log;
     }
     auto diffs = snapshot_differences(reference, snap());
     std::string listed;

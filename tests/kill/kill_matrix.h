@@ -6,6 +6,7 @@
 // document lost or duplicated and no temp file left behind.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ struct KillCase {
   std::string name;                  // shown in failure messages
   std::vector<std::string> argv;     // arguments of `nativelm`; reruns use the same ones
   std::vector<std::string> outputs;  // folders it writes; removed before each moment's first run
+  // Called before each rerun: what the rerun's stderr must then say ("" = nothing), e.g. that it
+  // resumed from the checkpoint the killed run left (an identical output alone would not show it).
+  std::function<std::string()> rerun_says;
 };
 
 // NATIVELM_KILL_MOMENTS (default 10): moments each stage is killed at.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/json_escape.h"
@@ -92,10 +93,13 @@ class KillMatrix : public ::testing::Test {
     return n;
   }
 
-  void run(const std::string& name, std::vector<std::string> argv, std::vector<std::string> outputs) {
-    std::vector<std::string> all = {"-q", "--threads", "1"};
+  void run(const std::string& name, std::vector<std::string> argv, std::vector<std::string> outputs,
+           std::function<std::string()> rerun_says = {}) {
+    // Quiet, unless the rerun's log is checked.
+    std::vector<std::string> all = {"--threads", "1"};
+    if (!rerun_says) all.insert(all.begin(), "-q");
     all.insert(all.end(), argv.begin(), argv.end());
-    run_kill_matrix({name, all, outputs}, kill_moments(), kill_seed());
+    run_kill_matrix({name, all, outputs, rerun_says}, kill_moments(), kill_seed());
   }
 
   TempDir out_;
@@ -151,7 +155,8 @@ TEST_F(KillMatrix, Tokenize) {
 
 TEST_F(KillMatrix, Train) {
   // A tiny model for a few dozen steps with rotated checkpoints; every run passes --resume, as a
-  // user rerunning a killed job does (with no checkpoint yet it starts from step 0).
+  // user rerunning a killed job does (with no checkpoint yet it starts from step 0), and a rerun
+  // that finds a checkpoint must say it resumed from the newest.
   write_text(out_.file("c.yaml"), "model:\n  vocab_size: " + std::to_string(vocab_size()) +
                                       "\n  hidden_size: 32\n  intermediate_size: 64\n  num_hidden_layers: 2\n"
                                       "  num_attention_heads: 2\n  max_position_embeddings: 64\n"
@@ -166,7 +171,18 @@ TEST_F(KillMatrix, Train) {
   const size_t first_shard = 10;
   ASSERT_GT(argv.size(), first_shard);
   std::sort(argv.begin() + first_shard, argv.end());
-  run("train", argv, {out_.file("run")});
+  const std::string checkpoints = out_.file("run") + "/checkpoints";
+  auto newest_checkpoint = [checkpoints]() -> std::string {
+    std::string newest;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(checkpoints, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.starts_with("step-") && fs::exists(it->path() / "trainer_state.json") && name > newest) newest = name;
+    }
+    return newest.empty() ? "" : "resumed from " + checkpoints + "/" + newest + " at step " +
+                                     std::to_string(std::stoll(newest.substr(5)));
+  };
+  run("train", argv, {out_.file("run")}, newest_checkpoint);
 }
 
 TEST_F(KillMatrix, Build) {

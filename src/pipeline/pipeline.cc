@@ -195,9 +195,13 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
                  {"summary", json::parse(summary.empty() ? "{}" : summary)}};
       write_file_atomic((fs::path(dir) / "stage.json").string(), st.dump(2) + "\n");
       fs::remove(pending, ec);
+      remove_stale_temps(dir);
       state = StageState{plan.fingerprint, st["summary"], seconds};
       ++result.ran;
     } else {
+      // A kill between stage.json and removing the marker leaves it; the stage is finished.
+      std::error_code ec;
+      if (plan.action == StagePlan::Action::Skip) fs::remove(fs::path(dir) / ".pending-fingerprint", ec);
       log::info("build: stage " + stage.name() + " skipped (" + plan.why + ")");
       ++result.skipped;
     }
@@ -210,6 +214,7 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
     result.report_html = (fs::path(spec.work_dir) / "report.html").string();
     write_file_atomic(result.report_json, report_json(report));
     write_file_atomic(result.report_html, report_html(report));
+    remove_stale_temps(spec.work_dir);
   }
   return result;
 }

@@ -1,10 +1,13 @@
-// Serialises stderr writes so lines from worker threads never interleave.
+// Serialises stderr writes so lines from worker threads never interleave; warnings get the same
+// cleaning as error messages (escaped control characters, capped echoes and length).
 #include "core/log.h"
 
 #include <cstdio>
 #include <mutex>
 #include <string>
 
+#include "core/error.h"
+#include "core/message_check.h"
 #include "core/runtime.h"
 
 namespace nlm::log {
@@ -23,7 +26,11 @@ void write_line(std::string_view prefix, std::string_view message) {
 void info(std::string_view message) {
   if (!runtime_options().quiet) write_line("nativelm: ", message);
 }
-void warn(std::string_view message) { write_line("nativelm: warning: ", message); }
+void warn(std::string_view message) {
+  std::string line = clean_message(message);
+  notify_message(line);
+  write_line("nativelm: warning: ", line);
+}
 void raw(std::string_view text) {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);

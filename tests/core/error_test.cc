@@ -4,7 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <vector>
+
 #include "core/error.h"
+#include "core/log.h"
+#include "core/message_check.h"
 #include "core/options.h"
 
 namespace {
@@ -69,15 +74,47 @@ TEST(ErrorText, LongMessagesAreShortenedInTheMiddle) {
   for (int i = 0; i < 20000; ++i) what += " word";
   what += "\x1b[2J";
   std::string m = format_error(what, "somewhere", "the fix");
-  EXPECT_LT(m.size(), 620u);
+  EXPECT_LE(m.size(), nlm::kMaxMessageBytes);
+  EXPECT_TRUE(nlm::message_is_clean(m)) << m;
   EXPECT_FALSE(has_control(m));
   EXPECT_EQ(m.rfind("input word word", 0), 0u);
   EXPECT_NE(m.find("\\x1b[2J (somewhere); the fix"), std::string::npos) << m;
   EXPECT_EQ(clean_message(m), m);
   // One long word (a value another library echoed) is capped on its own.
   m = clean_message("Value " + std::string(100000, '7') + " not in range");
-  EXPECT_EQ(m, "Value " + std::string(240, '7') + "\xE2\x80\xA6 not in range");
+  EXPECT_EQ(m, "Value " + std::string(200, '7') + "\xE2\x80\xA6 not in range");
   EXPECT_EQ(clean_message(m), m);
+}
+
+// What the test binaries' message check (tests/message_check_env.cc) relies on: errors and
+// warnings reach the observer once formed, cleaned.
+std::vector<std::string>* g_seen = nullptr;
+void record(std::string_view m) { g_seen->emplace_back(m); }
+
+TEST(ErrorText, ErrorsAndWarningsReachTheObserverCleaned) {
+  std::vector<std::string> seen;
+  g_seen = &seen;
+  nlm::MessageObserver previous = nlm::set_message_observer(record);
+  try {
+    nlm::usage_error("bad value \x1b[2J\r\n" + std::string(5000, 'x'), "here", "fix it");
+  } catch (const Error&) {
+  }
+  nlm::log::warn("skipped malformed record: \x07" "bell\nnext line " + std::string(1000, 'y'));
+  nlm::set_message_observer(previous);
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& m : seen) EXPECT_TRUE(nlm::message_is_clean(m)) << m;
+  EXPECT_EQ(seen[0].rfind("bad value \\x1b[2J\\r\\n", 0), 0u) << seen[0];
+  EXPECT_EQ(seen[1].rfind("skipped malformed record: \\x07bell\\nnext line", 0), 0u) << seen[1];
+}
+
+TEST(ErrorText, MessageRule) {
+  EXPECT_TRUE(nlm::message_is_clean("plain message (file:3); fix \xE2\x80\xA6 caf\xC3\xA9"));
+  EXPECT_FALSE(nlm::message_is_clean("tab\there"));
+  EXPECT_FALSE(nlm::message_is_clean("del\x7f"));
+  EXPECT_FALSE(nlm::message_is_clean("c1 \xC2\x9b"));
+  EXPECT_FALSE(nlm::message_is_clean("bad utf8 \xff"));
+  EXPECT_TRUE(nlm::message_is_clean(std::string(nlm::kMaxMessageBytes, 'a')));
+  EXPECT_FALSE(nlm::message_is_clean(std::string(nlm::kMaxMessageBytes + 1, 'a')));
 }
 
 TEST(ErrorText, OptionValuesAreEchoedEscapedAndCapped) {

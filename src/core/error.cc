@@ -132,13 +132,18 @@ std::string echoed(std::string_view text, size_t max_bytes) {
   return "'" + printable(text, max_bytes) + "'";
 }
 
-std::string clean_message(std::string_view message) {
-  // kHead + " … " + kTail stays within kMaxMessageBytes; kWord leaves room for a whole echo.
-  constexpr size_t kMax = kMaxMessageBytes, kHead = 190, kTail = 100, kWord = 200;
-  static_assert(kHead + 5 + kTail <= kMax);
+std::string escape_message(std::string_view message) {
+  constexpr size_t kWord = 200;  // leaves room for a whole echo (160 bytes, quotes, punctuation)
   std::string escaped;
   append_escaped(escaped, translate_json_exceptions(message), 0, static_cast<size_t>(-1));
-  std::string text = cap_words(escaped, kWord);
+  return cap_words(escaped, kWord);
+}
+
+std::string clean_message(std::string_view message) {
+  // kHead + " … " + kTail stays within kMaxMessageBytes.
+  constexpr size_t kMax = kMaxMessageBytes, kHead = 190, kTail = 100;
+  static_assert(kHead + 5 + kTail <= kMax);
+  std::string text = escape_message(message);
   if (text.size() <= kMax) return text;
   // Too long: keep the head (what went wrong) and the tail (usually the fix). The text is all
   // escaped now, so the only multi-byte sequences are whole UTF-8 characters.
@@ -162,9 +167,9 @@ std::string format_error(std::string_view what, std::string_view where, std::str
     s += "; ";
     s += fix;
   }
-  std::string message = clean_message(s);
+  std::string message = escape_message(s);
   notify_message(message);
-  return message;
+  return clean_message(message);
 }
 
 void usage_error(std::string_view what, std::string_view where, std::string_view fix) {

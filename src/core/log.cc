@@ -27,9 +27,9 @@ void info(std::string_view message) {
   if (!runtime_options().quiet) write_line("nativelm: ", message);
 }
 void warn(std::string_view message) {
-  std::string line = clean_message(message);
+  std::string line = escape_message(message);
   notify_message(line);
-  write_line("nativelm: warning: ", line);
+  write_line("nativelm: warning: ", clean_message(line));
 }
 void raw(std::string_view text) {
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -73,7 +73,10 @@ TEST(ErrorText, LongMessagesAreShortenedInTheMiddle) {
   std::string what = "input";
   for (int i = 0; i < 20000; ++i) what += " word";
   what += "\x1b[2J";
+  // The message check would (rightly) flag this deliberately overlong message.
+  nlm::MessageObserver check = nlm::set_message_observer(nullptr);
   std::string m = format_error(what, "somewhere", "the fix");
+  nlm::set_message_observer(check);
   EXPECT_LE(m.size(), nlm::kMaxMessageBytes);
   EXPECT_TRUE(nlm::message_is_clean(m)) << m;
   EXPECT_FALSE(has_control(m));

@@ -24,7 +24,7 @@ void write_line(std::string_view prefix, std::string_view message) {
 }  // namespace
 
 void info(std::string_view message) {
-  if (!runtime_options().quiet) write_line("nativelm: ", message);
+  if (!runtime_options().quiet) write_line("nativelm: ", escape_message(message));  // paths may hold escapes
 }
 void warn(std::string_view message) {
   std::string line = escape_message(message);

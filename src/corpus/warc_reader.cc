@@ -170,7 +170,8 @@ bool WarcReader::next(WarcRecord& rec) {
     }
     if (len > max_record_bytes_) {
       ++stats_.oversized_records;
-      // Skip the block without keeping it.
+      // Skip the block without keeping it. A length past the end of the file cannot be told
+      // from a truncated file here (the bytes are gone), so it is reported as a bad record.
       uint64_t left = len;
       while (left > 0) {
         size_t avail = buf_.size() - pos_;
@@ -178,6 +179,13 @@ bool WarcReader::next(WarcRecord& rec) {
         size_t take = static_cast<size_t>(std::min<uint64_t>(left, buf_.size() - pos_));
         pos_ += take;
         left -= take;
+      }
+      if (left > 0) {
+        ++stats_.bad_records;
+        if (problem_.empty())
+          problem_ = "WARC Content-Length " + std::to_string(len) + " at byte " + std::to_string(rec.offset) +
+                     " runs past the end of the file; the records after it are lost";
+        return false;
       }
       continue;
     }

@@ -195,6 +195,20 @@ TEST(CurateWarc, LyingContentLengthIsACountedSkip) {
   EXPECT_EQ(r.stats().bad_records, 2u);
   EXPECT_EQ(r.stats().truncated_files, 0u);
   EXPECT_NE(r.last_problem().find("wrong Content-Length"), std::string::npos) << r.last_problem();
+
+  // Past the 64 MB record cap the block is skipped unread, so a lie there cannot be recovered
+  // from; it is still a counted bad record with a clear problem, never a wait or an allocation.
+  std::string huge = record("http://a/1", "first") + record("http://a/huge", "claims 1 TB", "1000000000000") +
+                     record("http://a/2", "lost");
+  nlm::testing::write_text(dir.file("huge.warc"), huge);
+  corpus::WarcReader h(dir.file("huge.warc"));
+  blocks.clear();
+  while (h.next(rec)) blocks.push_back(rec.block);
+  EXPECT_EQ(blocks, (std::vector<std::string>{"first"}));
+  EXPECT_EQ(h.stats().oversized_records, 1u);
+  EXPECT_EQ(h.stats().bad_records, 1u);
+  EXPECT_NE(h.last_problem().find("runs past the end of the file; the records after it are lost"), std::string::npos)
+      << h.last_problem();
 }
 
 TEST(CurateWarc, CurateExtractsDocumentsWithMetadata) {

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -138,6 +141,33 @@ TEST(ErrorText, OptionValuesAreEchoedEscapedAndCapped) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'12\\nline two\\x1b'"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Run only by MessageCheck.FailsTheTestThatFormsABadMessage, in a child process: a warning of
+// 60 short words (about 400 bytes) that the message check must turn into a test failure.
+TEST(MessageCheck, DISABLED_OverlongWarning) {
+  std::string words;
+  for (int i = 0; i < 60; ++i) words += " word" + std::to_string(i);
+  nlm::log::warn("overlong warning:" + words);
+}
+
+TEST(MessageCheck, FailsTheTestThatFormsABadMessage) {
+  std::string cmd = "/proc/" + std::to_string(getpid()) +
+                    "/exe --gtest_also_run_disabled_tests --gtest_filter=MessageCheck.DISABLED_OverlongWarning 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("breaks the message rule"), std::string::npos) << out;
+  EXPECT_NE(out.find("overlong warning: word0 word1"), std::string::npos) << out;
+  EXPECT_NE(out.find("[  FAILED  ] MessageCheck.DISABLED_OverlongWarning"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -93,4 +93,15 @@ TEST(ChatTemplateRobust, WorkAndSizeAreBounded) {
   EXPECT_EQ(rendered("{% for i in range(100) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done"), "done");
 }
 
+// A namespace attribute wrapped in a list at every loop turn built a 100,000-level chain that
+// overflowed the stack when printed; storing a value nested past kMaxValueDepth is an error.
+TEST(ChatTemplateRobust, DeeplyNestedValuesAreRefused) {
+  const std::string grow = "{% set ns = namespace(x=1) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}";
+  EXPECT_TRUE(fails(grow + "{{ ns.x }}"));
+  EXPECT_TRUE(fails(grow + "{{ ns.x | tojson }}"));
+  EXPECT_TRUE(fails("{% set ns = namespace(x=1) %}{% for i in range(1000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}"));
+  EXPECT_EQ(rendered("{% set ns = namespace(x=1) %}{% for i in range(3) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}"),
+            "[[[1]]]");
+}
+
 }  // namespace

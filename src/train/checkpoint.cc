@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "model/hf_checkpoint.h"
 #include "model/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -130,7 +131,9 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
   TrainerState s;
   std::string path = dir + "/trainer_state.json";
   try {
-    auto j = nlohmann::json::parse(read_file(path));
+    std::string text = read_file(path);
+    check_json_depth(text, path);
+    auto j = nlohmann::json::parse(text);
     s.step = j.at("step").get<int64_t>();
     s.data_state = j.at("data").dump();
     s.fingerprint = j.at("fingerprint").get<std::string>();

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 
 #include "core/options.h"
 #include "model/hf_checkpoint.h"
@@ -43,6 +44,13 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
                                    const std::function<void(const std::string&)>& on_text) {
   std::vector<int32_t> ids;
   for (uint32_t t : tok.encode(prompt, add_bos)) ids.push_back(static_cast<int32_t>(t));
+  return generate_text_ids(model, tok, std::move(ids), options, stop_strings, on_text);
+}
+
+TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text) {
   if (ids.empty() && model.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model.config().bos_token_id));
   TextGenerationResult r;
   std::vector<uint32_t> out;
@@ -73,6 +81,7 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
     return !stopped;
   });
   if (emitted < r.text.size()) on_text(r.text.substr(emitted));
+  r.stop_string = stopped;
   return r;
 }
 

@@ -135,6 +135,8 @@ Reply Api::generate(const std::string& body, bool chat) {
       if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens));
       send("data: [DONE]\n\n");
     } catch (const ClientGone&) {
+    } catch (const std::exception& e) {  // mid-stream the status is sent already: an error event
+      send("data: " + error_body(ApiError(500, e.what(), "", "internal_error", "server_error")) + "\n\n");
     }
   };
   return reply;

@@ -39,24 +39,24 @@ Engine::~Engine() = default;
 
 int64_t Engine::context_length() const { return model_->config().max_position_embeddings; }
 
-std::vector<int32_t> Engine::checked(std::vector<int32_t> ids) const {
+std::vector<int32_t> Engine::checked(std::vector<int32_t> ids, const char* param) const {
   if (ids.empty() && model_->config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model_->config().bos_token_id));
-  if (ids.empty()) throw ApiError(400, "the prompt is empty and the model has no BOS token", "prompt");
+  if (ids.empty()) throw ApiError(400, "the prompt is empty and the model has no BOS token", param);
   if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_)
     throw ApiError(400,
                    "the prompt has " + std::to_string(ids.size()) + " tokens; this server allows at most " +
                        std::to_string(max_prompt_tokens_),
-                   "messages", "context_length_exceeded");
+                   param, "context_length_exceeded");
   for (int32_t t : ids)
     if (t < 0 || t >= model_->config().vocab_size)
-      throw ApiError(400, "prompt token " + std::to_string(t) + " is outside the model's vocabulary", "prompt");
+      throw ApiError(400, "prompt token " + std::to_string(t) + " is outside the model's vocabulary", param);
   return ids;
 }
 
 std::vector<int32_t> Engine::encode_prompt(const std::string& prompt) const {
   std::vector<int32_t> ids;
   for (uint32_t t : tok_.encode(prompt, add_bos_)) ids.push_back(static_cast<int32_t>(t));
-  return checked(std::move(ids));
+  return checked(std::move(ids), "prompt");
 }
 
 std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages) const {
@@ -72,7 +72,7 @@ std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages)
   }
   std::vector<int32_t> ids;
   for (uint32_t t : tok_.encode(text, false)) ids.push_back(static_cast<int32_t>(t));
-  return checked(std::move(ids));
+  return checked(std::move(ids), "messages");
 }
 
 std::vector<uint32_t> Engine::tokenize(const std::string& text, bool add_special) const {

@@ -60,7 +60,7 @@ class Engine {
   std::unique_ptr<Ticket> admit();
 
  private:
-  std::vector<int32_t> checked(std::vector<int32_t> ids) const;
+  std::vector<int32_t> checked(std::vector<int32_t> ids, const char* param) const;
   std::string name_;
   bool add_bos_;
   int max_prompt_tokens_;

@@ -59,7 +59,10 @@ void set_reply(httplib::Response& res, Reply reply) {
   res.set_header("Cache-Control", "no-cache");
   auto stream = std::move(reply.stream);
   res.set_chunked_content_provider("text/event-stream", [stream](size_t, httplib::DataSink& sink) {
-    stream([&sink](const std::string& event) { return sink.is_writable() && sink.write(event.data(), event.size()); });
+    try {  // nothing may escape into httplib's writer thread
+      stream([&sink](const std::string& event) { return sink.is_writable() && sink.write(event.data(), event.size()); });
+    } catch (...) {
+    }
     sink.done();
     return true;
   });

@@ -31,11 +31,13 @@ void send_error(httplib::Response& res, const ApiError& e) {
   res.set_content(error_body(e), kJson);
 }
 
-// Constant-time comparison, so the key cannot be guessed byte by byte from timings.
-bool same_key(const std::string& a, const std::string& b) {
-  unsigned diff = a.size() != b.size();
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i % (b.size() ? b.size() : 1)]);
-  return diff == 0 && !b.empty();
+// Compares in time independent of where the bytes differ, so a key cannot be found byte by byte
+// from response timings (its length can; keys are long and random).
+bool same_key(const std::string& given, const std::string& key) {
+  if (key.empty() || given.size() != key.size()) return false;
+  unsigned diff = 0;
+  for (size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ key[i]);
+  return diff == 0;
 }
 
 // Runs a handler: ApiError becomes its response, anything else a 500, never a crash.

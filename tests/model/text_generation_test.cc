@@ -3,10 +3,10 @@
 // which a later byte can turn into a real character).
 #include <gtest/gtest.h>
 
-#include "model/hf_checkpoint.h"
 #include "model/text_generation.h"
 #include "tensor/backend.h"
 #include "tokenizer/trainer.h"
+#include "model_helpers.h"
 
 namespace nlm::testing {
 namespace {
@@ -16,14 +16,8 @@ TEST(TextGeneration, StreamedPiecesAddUpToTheText) {
   o.vocab_size = 300;
   o.min_frequency = 1;
   auto tok = tokenizer::train_bpe_from_counts({{"The", 5}, {" cat", 4}, {"Tá", 3}, {" 我們", 3}}, o);
-  model::ModelConfig c;
+  model::ModelConfig c = tiny_config(/*tied=*/false);
   c.vocab_size = tok.vocab_size();
-  c.hidden_size = 16;
-  c.intermediate_size = 32;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 128;
   model::Llama m(c, tensor::backend_for("cpu"));
   m.init_random(5);
   int with_replacement = 0;
@@ -33,7 +27,7 @@ TEST(TextGeneration, StreamedPiecesAddUpToTheText) {
     s.top_k = 0;
     s.top_p = 1;
     s.seed = seed;
-    s.max_tokens = 40;
+    s.max_tokens = 40;  // with the prompt, within the 64-position context
     std::string streamed;
     auto r = model::generate_text(m, tok, "The", false, s, {}, [&](const std::string& p) { streamed += p; });
     EXPECT_EQ(streamed, r.text) << "seed " << seed;

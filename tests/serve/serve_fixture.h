@@ -12,6 +12,7 @@
 
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
+#include "model/model_helpers.h"
 #include "tensor/backend.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
@@ -27,17 +28,11 @@ inline void write_tiny_model(const std::string& dir) {
   std::vector<std::pair<std::string, uint64_t>> counts = {
       {"The", 9}, {" cat", 7}, {" sat", 6}, {" on", 5}, {" the", 8}, {" mat", 4}, {"Tá", 3}, {" sé", 3}};
   auto tok = tokenizer::train_bpe_from_counts(counts, o);
-  model::ModelConfig c;
+  model::ModelConfig c = tiny_config(/*tied=*/true);
   c.vocab_size = tok.vocab_size();
-  c.hidden_size = 16;
-  c.intermediate_size = 32;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
   c.max_position_embeddings = 256;
   c.bos_token_id = tok.token_id("<|begin_of_text|>");
   c.eos_token_id = tok.token_id("<|im_end|>");
-  c.initializer_range = 0.5;
   model::Llama m(c, tensor::backend_for("cpu"));
   m.init_random(11);
   model::save_hf_model(dir, m);

@@ -1,6 +1,7 @@
 // The server's API layer in-process, without HTTP: the queue limit answers 429 while the queue
 // is full and admits again once it drains, the prompt-token limit answers 400
-// context_length_exceeded, and stop strings cut the text with finish_reason "stop".
+// context_length_exceeded, stop strings cut the text with finish_reason "stop", and chat
+// renders the model folder's own template (its raise_exception becomes a 400).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -20,8 +21,9 @@ struct TinyServer {
   serve::ServeOptions options;
   std::unique_ptr<serve::Engine> engine;
   std::unique_ptr<serve::Api> api;
-  explicit TinyServer(int queue = 1, int max_prompt_tokens = 0) {
+  explicit TinyServer(int queue = 1, int max_prompt_tokens = 0, const std::string& chat_template = "") {
     write_tiny_model(dir.file("m"));
+    if (!chat_template.empty()) write_text(dir.file("m/chat_template.jinja"), chat_template);
     options.model_dir = dir.file("m");
     options.queue = queue;
     options.max_prompt_tokens = max_prompt_tokens;
@@ -92,6 +94,29 @@ TEST(ServeApi, StopStringsCutTheText) {
   EXPECT_EQ(cut["choices"][0]["text"], text.substr(0, text.find(stop)));
   EXPECT_EQ(cut["choices"][0]["finish_reason"], "stop");
   EXPECT_LE(cut["usage"]["completion_tokens"], full["usage"]["completion_tokens"]);
+}
+
+TEST(ServeApi, ChatUsesTheModelsTemplateWithTheGenerationPrompt) {
+  TinyServer s(1, 0,
+               "{% if messages[0]['role'] != 'user' %}{{ raise_exception('conversations start with the user') }}"
+               "{% endif %}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+               "{% if add_generation_prompt %}assistant:{% endif %}");
+  auto r = json::parse(s.api->generate(R"({"messages": [{"role": "user", "content": "The cat"}], "max_tokens": 1})", true).body);
+  auto rendered = json::parse(s.api->tokenize(R"({"content": "user: The cat\nassistant:"})").body);
+  EXPECT_EQ(r["usage"]["prompt_tokens"], rendered["tokens"].size());
+  // The pieces /tokenize reports spell the text.
+  auto pieces = json::parse(s.api->tokenize(R"({"content": "user: The cat", "with_pieces": true})").body);
+  std::string spelled;
+  for (auto& p : pieces["tokens"]) spelled += p["piece"].get<std::string>();
+  EXPECT_EQ(spelled, "user: The cat");
+  try {
+    s.api->generate(R"({"messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "y"}]})", true);
+    ADD_FAILURE() << "the template's raise_exception did not refuse";
+  } catch (const serve::ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.param, "messages");
+    EXPECT_NE(std::string(e.what()).find("conversations start with the user"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -187,9 +187,7 @@ TokenizeResult tokenize_to_shards(const std::vector<std::string>& files, const T
   options_json = opt::with_member(options_json, "eos_id", std::to_string(eos));
   options_json = opt::with_member(options_json, "bos_id", bos_on ? std::to_string(bos) : std::string("null"));
   std::vector<std::string> inputs = files;
-  inputs.push_back(o.tokenizer.size() > 5 && o.tokenizer.substr(o.tokenizer.size() - 5) == ".json"
-                       ? o.tokenizer
-                       : o.tokenizer + "/tokenizer.json");
+  inputs.push_back(tokenizer::tokenizer_file(o.tokenizer));
   Manifest m = plan_stage("tokenize", options_json, inputs);
   m.outputs = train.done;
   m.outputs.insert(m.outputs.end(), val.done.begin(), val.done.end());

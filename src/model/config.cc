@@ -183,6 +183,11 @@ std::string to_hf_config_json(const ModelConfig& c) {
   if (c.model_type != "qwen2") {
     j["attention_bias"] = c.attention_bias;
     j["mlp_bias"] = false;
+  } else if (!c.attention_bias) {
+    // Qwen2 files leave the key out (its q/k/v always have biases); a nativelm qwen2 without them
+    // says so, or it would reload as biased. transformers ignores the key and zero-fills the
+    // missing biases, which computes the same function.
+    j["attention_bias"] = false;
   }
   j["hidden_act"] = "silu";
   j["initializer_range"] = c.initializer_range;

@@ -109,11 +109,8 @@ class TokenizerStage : public Stage {
   tokenizer::TrainTokenizerOptions train_options(const std::string& dir) const {
     return {dir, options_.extend.train};
   }
-  static std::string json_file(const std::string& path) {
-    return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? path : path + "/tokenizer.json";
-  }
-  std::string base_file() const { return json_file(options_.base); }
-  std::string reference_file() const { return json_file(measure_.reference); }
+  std::string base_file() const { return tokenizer::tokenizer_file(options_.base); }
+  std::string reference_file() const { return tokenizer::tokenizer_file(measure_.reference); }
 
   // Per language: fertility, bytes per token and continued words of the new tokenizer on the
   // first `stats_docs` documents, next to the reference tokenizer's when one is given.

@@ -29,10 +29,6 @@ void require_output(const std::string& dir) {
     opt::fail("output", "is an empty path (an empty output folder would write to the filesystem root)", "name a folder");
 }
 
-// The tokenizer.json a path names: the path itself, or the file in the folder it names.
-std::string tokenizer_file(const std::string& path) {
-  return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? path : path + "/tokenizer.json";
-}
 
 // The text of the tokenizer_config.json beside a base tokenizer.json ("" when there is none,
 // or when the base file is not named tokenizer.json and so has no folder of its own).

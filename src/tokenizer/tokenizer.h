@@ -60,6 +60,7 @@ class Tokenizer {
   // Parses tokenizer.json text; `where` names it in errors. Unsupported components raise a usage
   // error naming the component.
   static Tokenizer from_json(std::string_view json, const std::string& where = "tokenizer.json");
+  // Loads tokenizer_file(path).
   static Tokenizer load(const std::string& path);
   // Serializes as HF tokenizer.json (model, added tokens and pipeline).
   std::string to_json() const;
@@ -123,5 +124,10 @@ class Tokenizer {
 // Gemma, GPT-2 / Qwen), in the order they are tried when the user names none.
 const std::vector<const char*>& bos_token_names();
 const std::vector<const char*>& eos_token_names();
+
+// The tokenizer.json a path names: the path itself when it ends in .json, else the tokenizer.json
+// in the folder it names (what `tokenizer train -o` writes). Every --tokenizer / base option
+// takes either.
+std::string tokenizer_file(const std::string& path);
 
 }  // namespace nlm::tokenizer

@@ -392,9 +392,12 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
 Tokenizer Tokenizer::load(const std::string& path) {
   // An empty path would name /tokenizer.json.
   if (path.empty()) opt::fail("tokenizer", "is an empty tokenizer path", "pass a tokenizer.json or its folder");
-  std::string p = path;
-  if (p.size() < 5 || p.substr(p.size() - 5) != ".json") p += "/tokenizer.json";
+  const std::string p = tokenizer_file(path);
   return from_json(read_file(p), p);
+}
+
+std::string tokenizer_file(const std::string& path) {
+  return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? path : path + "/tokenizer.json";
 }
 
 std::string Tokenizer::to_json() const {

@@ -49,12 +49,17 @@ std::string token_text(const tokenizer::Tokenizer& tok, int64_t id, const std::v
 }
 }  // namespace
 
-void write_model_files(const std::string& dir, const model::ModelConfig& c, const std::string& tokenizer_json) {
-  if (!tokenizer_json.empty()) {
-    fs::copy_file(tokenizer_json, dir + "/tokenizer.json", fs::copy_options::overwrite_existing);
+void write_model_files(const std::string& dir, const model::ModelConfig& c, const std::string& tokenizer_path) {
+  if (!tokenizer_path.empty()) {
+    // Published like every other file, so a kill never leaves a torn copy behind.
+    const std::string tokenizer_json = tokenizer::tokenizer_file(tokenizer_path);
+    if (!fs::is_regular_file(tokenizer_json))
+      usage_error("no tokenizer.json at " + echoed(tokenizer_json), {},
+                  "pass --tokenizer as a tokenizer.json or the folder 'nativelm tokenizer train' wrote");
+    write_file_atomic(dir + "/tokenizer.json", read_file(tokenizer_json));
     fs::path beside = fs::path(tokenizer_json).parent_path() / "tokenizer_config.json";
     if (fs::exists(beside)) {
-      fs::copy_file(beside, dir + "/tokenizer_config.json", fs::copy_options::overwrite_existing);
+      write_file_atomic(dir + "/tokenizer_config.json", read_file(beside.string()));
     } else {
       auto tok = tokenizer::Tokenizer::load(tokenizer_json);
       nlohmann::json t = {{"tokenizer_class", "PreTrainedTokenizerFast"},

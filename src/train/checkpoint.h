@@ -19,10 +19,10 @@ struct TrainerState {
 };
 
 // Completes an HF model folder that holds config.json and the weights: tokenizer.json (copied
-// from `tokenizer_json` when given), tokenizer_config.json (the one beside that tokenizer.json
+// from the tokenizer.json `tokenizer_path` names, a file or its folder, when given), tokenizer_config.json (the one beside that tokenizer.json
 // when there is one, otherwise a minimal one naming the BOS/EOS tokens), and generation_config.json
 // (BOS/EOS ids and model::SamplingOptions' defaults), so HF and chat tooling can load the folder.
-void write_model_files(const std::string& dir, const model::ModelConfig& config, const std::string& tokenizer_json);
+void write_model_files(const std::string& dir, const model::ModelConfig& config, const std::string& tokenizer_path);
 
 // Writes <run>/checkpoints/step-NNNNNNNN atomically; keeps the newest `keep` checkpoints.
 std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,

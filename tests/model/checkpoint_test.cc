@@ -194,6 +194,14 @@ TEST(HfCheckpoint, ConfigJsonRoundTripKeepsLlama3Scaling) {
   EXPECT_EQ(back.head_dim, 4);
   EXPECT_EQ(back.num_key_value_heads, 2);
   EXPECT_EQ(back.parameter_count(), c.parameter_count());
+  // A qwen2 model without q/k/v biases stays without them (the key used to be left out for qwen2,
+  // and reading forces biases on unless the file says otherwise).
+  c.model_type = "qwen2";
+  c.rope_scaling = {};
+  for (bool bias : {false, true}) {
+    c.attention_bias = bias;
+    EXPECT_EQ(model::parse_hf_config(model::to_hf_config_json(c), "x").attention_bias, bias);
+  }
 }
 
 // config.json is read through the model's option declaration (the keys a train config's model.*

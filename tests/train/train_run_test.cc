@@ -94,8 +94,11 @@ TEST(TrainRun, ModelAndCheckpointsAreCompleteHfFolders) {
   // A tokenizer_config.json beside the tokenizer (chat template and all) is copied as it is.
   const std::string own = "{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"chat_template\": \"{{ x }}\"}\n";
   write_text(dir.file("tok/tokenizer_config.json"), own);
-  r = run_nativelm(args(dir, "run2") + " --steps 1 --tokenizer " + dir.file("tok/tokenizer.json"), dir.path());
+  // --tokenizer takes the folder 'tokenizer train' wrote as well as its tokenizer.json (a folder
+  // used to end in "internal error: filesystem error: cannot copy file").
+  r = run_nativelm(args(dir, "run2") + " --steps 1 --tokenizer " + dir.file("tok"), dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(dir.file("run2/model/tokenizer.json")), read_text(dir.file("tok/tokenizer.json")));
   EXPECT_EQ(read_text(dir.file("run2/model/tokenizer_config.json")), own);
   EXPECT_EQ(read_text(dir.file("run2/checkpoints/step-00000001/tokenizer_config.json")), own);
   // Without a tokenizer there is still a generation_config.json (no BOS/EOS ids to give).

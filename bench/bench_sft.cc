@@ -4,7 +4,7 @@
 // what padding (one example per row) costs. Config as bench_train: d=384, 6 layers, 6 heads,
 // 2 KV heads, SwiGLU 1536, vocab 8192, batch 8 × 256; examples of 24..256 tokens (uniform), the
 // second half of each in the loss. Each figure is the median over `reps` timed runs of `steps`
-// optimizer steps (real tokens / seconds).
+// optimizer steps (real tokens / seconds), the three timed in turn within each repetition.
 //   bench_sft [steps=3] [reps=5] [threads=0 (all)]
 #include <algorithm>
 #include <cstdio>
@@ -64,27 +64,25 @@ std::vector<train::SftTokens> examples(int64_t vocab, int n) {
   return ex;
 }
 
-// Median real tokens/s over `reps` runs of `steps` optimizer steps.
-bench::Sample rate(model::Llama& m, train::AdamW& opt, train::LoopData& data, int steps, int reps) {
-  auto run = [&] {
-    double tokens = 0, t0 = bench::now_seconds();
-    for (int s = 0; s < steps; ++s) {
-      int64_t n = 0;
-      model::Batch b = data.next(n);
-      tokens += static_cast<double>(n);
-      m.zero_grad();
-      m.forward(b);
-      m.backward();
-      opt.step(1e-5);
-    }
-    return tokens / (bench::now_seconds() - t0);
-  };
-  run();  // warm-up: allocation
-  std::vector<double> r;
-  for (int i = 0; i < reps; ++i) r.push_back(run());
+// Real tokens/s of `steps` optimizer steps on `data`.
+double run_steps(model::Llama& m, train::AdamW& opt, train::LoopData& data, int steps) {
+  double tokens = 0, t0 = bench::now_seconds();
+  for (int s = 0; s < steps; ++s) {
+    int64_t n = 0;
+    model::Batch b = data.next(n);
+    tokens += static_cast<double>(n);
+    m.zero_grad();
+    m.forward(b);
+    m.backward();
+    opt.step(1e-5);
+  }
+  return tokens / (bench::now_seconds() - t0);
+}
+
+bench::Sample median_of(std::vector<double> r) {
   std::sort(r.begin(), r.end());
   bench::Sample s;
-  s.runs = reps;
+  s.runs = static_cast<int>(r.size());
   s.min = r.front();
   s.max = r.back();
   s.median = r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
@@ -121,11 +119,15 @@ int main(int argc, char** argv) {
   train::SftBatches padded(ex, kB, kT, data::SftPacking::None, 1, 0);
   bench::report_value("sft_packing_fill", 100 * packed.fill(), "% of row slots");
 
-  bench::Sample pre = rate(m, opt, full, steps, reps);
+  // The three are timed in turn within each repetition, so a busy machine slows them alike.
+  train::LoopData* data[3] = {&full, &packed, &padded};
+  std::vector<double> rates[3];
+  for (auto* d : data) run_steps(m, opt, *d, 1);  // warm-up: allocation
+  for (int r = 0; r < reps; ++r)
+    for (int k = 0; k < 3; ++k) rates[k].push_back(run_steps(m, opt, *data[k], steps));
+  bench::Sample pre = median_of(rates[0]), sft = median_of(rates[1]), pad = median_of(rates[2]);
   report("pretrain_tokens_per_s", pre);
-  bench::Sample sft = rate(m, opt, packed, steps, reps);
   report("sft_packed_tokens_per_s", sft);
-  bench::Sample pad = rate(m, opt, padded, steps, reps);
   report("sft_padded_tokens_per_s", pad);
   bench::report_value("sft_packed_over_pretrain", sft.median / pre.median, "x (goal >= 0.9)");
   bench::report_value("sft_padded_over_pretrain", pad.median / pre.median, "x");

@@ -13,8 +13,9 @@
 #include "curate/dedup/segments.h"
 #include "eval/perplexity.h"
 #include "model/text_generation.h"
+#include "train/sft.h"
 #include "train/trainer.h"
-#include "data/sft_example.h"
+#include "data/sft_options.h"
 #include "data/tokenize_shards.h"
 #include "tokenizer/encode_lines.h"
 #include "tokenizer/publish.h"
@@ -79,7 +80,8 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenizer-encode", "docs/tokenizer.md", table_of<tokenizer::EncodeOptions>()},
       {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
-      {"sft", "docs/sft.md", table_of<data::SftOptions>()},
+      {"sft", "docs/sft.md", table_of<train::SftTrainOptions>()},
+      {"sft-examples", "docs/sft.md", table_of<data::SftOptions>()},
   };
   return tables;
 }

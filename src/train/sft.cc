@@ -32,17 +32,22 @@ SftTrainOptions::SftTrainOptions() {
 void declare(opt::Schema& s, SftTrainOptions& o) {
   s.add("model", o.model_dir, "HF model folder to fine-tune (config.json, safetensors, tokenizer.json, chat template)")
       .no_flag();
-  s.add("data", o.data, "Training JSONL files of chat (messages) or prompt/completion records").no_flag().no_json();
+  s.add("data", o.data, "Training JSONL files of chat (messages) or prompt/completion records").no_flag();
   s.add("out_dir", o.out_dir, "Run directory: metrics.jsonl, checkpoints/step-NNNNNNNN/, and the model in model/")
       .flag("-o,--out")
       .no_json();
   s.add("eval_data", o.eval_data, "Held-out JSONL files for the eval loss (else eval_fraction of the examples)")
-      .flag("--eval")
-      .no_json();
+      .flag("--eval");
   s.add("eval_fraction", o.eval_fraction,
         "Fraction of the examples held out for the eval loss when no eval files are given (0 = no eval)")
       .range(0, 0.5);
   data::declare(s, o.encode);
+  for (auto& f : s.fields())  // here max_length is also the row length, so it has no "no limit"
+    if (f.key == "max_length") {
+      f.doc = "Longest example in tokens, and the length of a training row (at most the model's "
+              "max_position_embeddings)";
+      f.min(2);
+    }
   s.choice("packing", o.packing, {{"bfd", data::SftPacking::Bfd}, {"none", data::SftPacking::None}},
            "bfd: pack whole examples into rows of max_length tokens (best-fit decreasing), each attending only "
            "within itself; none: one example per row, padded to the batch's longest");
@@ -58,7 +63,6 @@ void declare(opt::Schema& s, SftTrainOptions& o) {
     if (o.model_dir.empty()) opt::fail("model", "is required", "name the HF model folder to fine-tune");
     if (o.data.empty()) opt::fail("data", "is empty", "name JSONL files of chat or prompt/completion records");
     if (o.out_dir.empty()) opt::fail("out_dir", "is required", "name the run directory");
-    if (o.encode.max_length < 2) opt::fail("max_length", "must be at least 2 (it is also the row length)");
     if (!o.eval_data.empty() && o.eval_fraction > 0)
       opt::fail("eval_fraction", "and eval files are both given", "use one of the two");
   });
@@ -164,14 +168,12 @@ SftRunResult run_sft(const SftTrainOptions& options) {
                 o.model_dir, "use the model's own tokenizer.json");
 
   const int T = static_cast<int>(o.encode.max_length);
-  SftBatches batches(train.examples, o.batch_size, T, o.packing,
-                     o.seed ^ 0x5f7ull, 0);
+  SftBatches batches(train.examples, o.batch_size, T, o.packing, o.seed ^ 0x5f7ull, 0);
   r.rows = batches.rows();
   r.fill = batches.fill();
   std::unique_ptr<SftBatches> eval_rows;
   if (!eval.examples.empty())
-    eval_rows = std::make_unique<SftBatches>(eval.examples, o.batch_size, T,
-                                             o.packing, 0, 0);
+    eval_rows = std::make_unique<SftBatches>(eval.examples, o.batch_size, T, o.packing, 0, 0);
 
   const int64_t per_step = int64_t(o.batch_size) * o.grad_accum;
   lo.steps = o.steps > 0 ? o.steps : o.epochs * ((static_cast<int64_t>(batches.rows()) + per_step - 1) / per_step);
@@ -181,9 +183,10 @@ SftRunResult run_sft(const SftTrainOptions& options) {
                    std::to_string(o.grad_accum) + " params=" + std::to_string(cfg.parameter_count()) +
                    " rows=" + std::to_string(batches.rows()) + (o.packing == SftPacking::Bfd ? " packed" : " padded");
   lo.config_json = opt::json_of(o);
+  const std::string fill = std::to_string(std::lround(100 * r.fill));
   log::info("sft: " + std::to_string(batches.rows()) + " rows of " + std::to_string(T) + " tokens" +
-            (o.packing == SftPacking::Bfd ? " (packed, " + std::to_string(static_cast<int>(std::lround(100 * r.fill))) + "% full)" : "") +
-            ", " + std::to_string(lo.steps) + " steps");
+            (o.packing == SftPacking::Bfd ? " (packed, " + fill + "% full)" : "") + ", " +
+            std::to_string(lo.steps) + " steps");
   std::function<EvalFigures(model::Llama&)> eval_fn;
   if (eval_rows) eval_fn = [&](model::Llama& model) { return evaluate(model, *eval_rows, o.batch_size); };
   r.train = run_loop(*m, batches, lo, eval_fn);

@@ -1,23 +1,15 @@
-// The training loop (see trainer.h): build or load the model, then per step accumulate
-// gradients over micro-batches, clip, AdamW at the scheduled learning rate, log, evaluate and
-// checkpoint. Deterministic: same seed, data and thread count give the same losses, and a
-// resumed run continues the same curve.
+// `nativelm train` (see trainer.h): build or load the model, batch the token shards, and run the
+// optimizer loop shared with `sft` (train/loop.cc: steps, logging, eval, checkpoints, resume)
+// with the LM eval loss and bits per byte on the eval shards.
 #include "train/trainer.h"
 
 #include <algorithm>
-#include <chrono>
-#include <csignal>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/json_escape.h"
-#include "core/log.h"
 #include "core/options.h"
-#include "core/progress.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"

@@ -41,6 +41,7 @@ void declare(opt::Schema& s, SftTrainOptions& o) {
   s.add("eval_fraction", o.eval_fraction,
         "Fraction of the examples held out for the eval loss when no eval files are given (0 = no eval)")
       .range(0, 0.5);
+  s.add("strict", o.strict, "Stop at the first bad record instead of skipping and counting it");
   data::declare(s, o.encode);
   for (auto& f : s.fields())  // here max_length is also the row length, so it has no "no limit"
     if (f.key == "max_length") {
@@ -143,8 +144,9 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   data::SftEncoder encoder(tok, chat, o.encode);
 
   SftRunResult r;
-  SftSplit train = read_sft_files(o.data, encoder);
-  SftSplit eval = o.eval_data.empty() ? hold_out(train, o.eval_fraction, o.seed) : read_sft_files(o.eval_data, encoder);
+  SftSplit train = read_sft_files(o.data, encoder, o.strict);
+  SftSplit eval = o.eval_data.empty() ? hold_out(train, o.eval_fraction, o.seed)
+                                      : read_sft_files(o.eval_data, encoder, o.strict);
   add_counts(r, train);
   add_counts(r, eval);
   r.records = train.records;

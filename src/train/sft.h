@@ -31,6 +31,8 @@ struct SftTrainOptions {
   std::vector<std::string> eval_data;
   // Fraction of the examples held out for eval when eval_data is empty (0 = no eval).
   double eval_fraction = 0;
+  // Stop at the first bad record (a usage error naming it) instead of skipping and counting it.
+  bool strict = false;
   // How records become ids and loss masks (loss, max_length, overlong, chat_prompt, add_eos).
   // max_length is also the row length; it defaults to 1024 here.
   data::SftOptions encode;

@@ -29,7 +29,7 @@ bool has_loss(const data::SftExample& ex) {
 
 }  // namespace
 
-SftSplit read_sft_files(const std::vector<std::string>& files, const data::SftEncoder& encoder) {
+SftSplit read_sft_files(const std::vector<std::string>& files, const data::SftEncoder& encoder, bool strict) {
   SftSplit out;
   for (const auto& path : files) {
     if (path != "-" && !std::filesystem::is_regular_file(path))
@@ -53,6 +53,10 @@ SftSplit read_sft_files(const std::vector<std::string>& files, const data::SftEn
         r.status = data::SftStatus::Dropped;
         r.error = where + ": no token to predict in the loss (the example is one token long or only its first "
                           "token is masked in)";
+      }
+      if (strict && r.status == data::SftStatus::Bad) {
+        std::string why = r.error.starts_with(where + ": ") ? r.error.substr(where.size() + 2) : r.error;
+        usage_error("bad record: " + why, where, "fix or remove the record, or drop --strict to skip and count it");
       }
       out.counts.add(r);
       if (r.status == data::SftStatus::Ok || r.status == data::SftStatus::Truncated)

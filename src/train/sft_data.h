@@ -26,8 +26,9 @@ struct SftSplit {
 // Reads every non-empty line of `files` (JSONL, optionally .gz/.zst/.bz2) and encodes it. A line
 // that is not a JSON object is a bad record "file:line: ..."; an example whose loss tokens all lie
 // on its first token (nothing to predict) is counted as dropped. Records are named "file:line".
-// Missing or unreadable files are usage errors.
-SftSplit read_sft_files(const std::vector<std::string>& files, const data::SftEncoder& encoder);
+// Missing or unreadable files are usage errors; with `strict`, so is the first bad record.
+SftSplit read_sft_files(const std::vector<std::string>& files, const data::SftEncoder& encoder,
+                        bool strict = false);
 
 // Moves round(fraction · n) examples (at least one when fraction > 0 and n ≥ 2), chosen by a
 // seeded shuffle, from `train` to a new split; its counts hold only ok (the records were counted

@@ -196,6 +196,16 @@ TEST(SftRun, BadInputIsAUsageErrorNamingIt) {
     EXPECT_EQ(e.kind(), ErrorKind::Usage);
     EXPECT_NE(std::string(e.what()).find("no usable training examples in 2 records"), std::string::npos) << e.what();
   }
+  // --strict: the first bad record stops the run, named by file and line.
+  auto strict = options(dir, write_data(dir, "chat.jsonl", 200));
+  strict.strict = true;
+  try {
+    train::run_sft(strict);
+    ADD_FAILURE() << "strict accepted a bad record";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("chat.jsonl:101"), std::string::npos) << e.what();
+  }
   auto cli = run_nativelm("sft " + dir.file("base") + " " + dir.file("missing.jsonl") + " -o " + dir.file("r") +
                               " --max-length 64",
                           dir.path());

@@ -70,12 +70,14 @@ TEST(SftRun, LearnsTheAnswerPatternSkipsBadRecordsAndKeepsTheTemplate) {
   TempDir dir;
   write_tiny_chat_model(dir.file("base"));
   auto o = options(dir, write_data(dir, "chat.jsonl"));
+  o.eval_fraction = 0;
+  o.eval_data = {write_data(dir, "eval.jsonl", 40)};  // a separate held-out file
   auto r = train::run_sft(o);
   EXPECT_EQ(r.records, 1000u);
   EXPECT_EQ(r.bad, 3u);
   EXPECT_EQ(r.truncated + r.dropped, 0u);
-  EXPECT_EQ(r.examples + r.eval_examples, 997u);
-  EXPECT_EQ(r.eval_examples, 50u);  // round(0.05 · 997)
+  EXPECT_EQ(r.examples, 997u);
+  EXPECT_EQ(r.eval_examples, 40u);
   ASSERT_EQ(r.first_errors.size(), 3u);
   EXPECT_NE(r.first_errors[0].find("chat.jsonl:101"), std::string::npos) << r.first_errors[0];
   EXPECT_NE(r.first_errors[1].find("chat.jsonl:501"), std::string::npos) << r.first_errors[1];

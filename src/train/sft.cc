@@ -3,6 +3,7 @@
 // chat template into the output's tokenizer_config.json.
 #include "train/sft.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -84,6 +85,32 @@ void write_chat_template(const std::string& dir, const std::string& source) {
   if (cfg.contains("chat_template") && !cfg["chat_template"].is_null()) return;
   cfg["chat_template"] = source;
   write_file_atomic(path, cfg.dump(2) + "\n");
+}
+
+// The special token that ends an assistant turn in the model's template (ChatML's <|im_end|>,
+// Llama 3's <|eot_id|>): the first special token in the loss span of a probe chat; −1 when none.
+int64_t end_of_turn_id(const tokenizer::Tokenizer& tok, const data::chat_template::ModelChatTemplate& chat) {
+  data::SftEncoder enc(tok, chat, data::SftOptions{});
+  nlohmann::ordered_json probe = {
+      {"messages", {{{"role", "user"}, {"content", "x"}}, {{"role", "assistant"}, {"content", "y"}}}}};
+  data::SftResult r = enc.encode(probe, "end-of-turn probe");
+  if (r.status != data::SftStatus::Ok) return -1;
+  for (size_t t = 0; t < r.example.ids.size(); ++t)
+    if (r.example.mask[t])
+      if (const tokenizer::AddedToken* a = tok.added_token(r.example.ids[t]); a && a->special) return r.example.ids[t];
+  return -1;
+}
+
+// Lists `id` in generation_config.json's eos_token_id (beside config.json's EOS), so generation
+// stops at the end of the assistant turn the model was trained to produce.
+void add_generation_eos(const std::string& dir, int64_t id) {
+  const std::string path = dir + "/generation_config.json";
+  std::vector<int64_t> ids = model::load_generation_eos_ids(dir);
+  if (id < 0 || std::find(ids.begin(), ids.end(), id) != ids.end()) return;
+  ids.push_back(id);
+  auto g = nlohmann::ordered_json::parse(read_file(path));  // load_generation_eos_ids checked it
+  g["eos_token_id"] = ids.size() == 1 ? nlohmann::ordered_json(ids[0]) : nlohmann::ordered_json(ids);
+  write_file_atomic(path, g.dump(2) + "\n");
 }
 
 // Mean loss over every target of the eval rows, in batches of B rows.
@@ -193,6 +220,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   if (eval_rows) eval_fn = [&](model::Llama& model) { return evaluate(model, *eval_rows, o.batch_size); };
   r.train = run_loop(*m, batches, lo, eval_fn);
   write_chat_template(o.out_dir + "/model", chat.source);
+  add_generation_eos(o.out_dir + "/model", end_of_turn_id(tok, chat));
   return r;
 }
 

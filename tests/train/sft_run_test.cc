@@ -124,6 +124,12 @@ TEST(SftRun, TemplateFromJinjaFileIsWrittenIntoTokenizerConfig) {
   write_text(dir.file("base/tokenizer_config.json"), cfg.dump(2));
   const std::string jinja = std::string(kChatml) + "{# from the jinja file #}";
   write_text(dir.file("base/chat_template.jinja"), jinja);
+  // A base model whose EOS is <|endoftext|>, not ChatML's end of turn.
+  auto tok = tokenizer::Tokenizer::load(dir.file("base/tokenizer.json"));
+  const int64_t endoftext = tok.encode("<|endoftext|>").at(0), im_end = tok.encode("<|im_end|>").at(0);
+  auto config = nlohmann::ordered_json::parse(read_text(dir.file("base/config.json")));
+  config["eos_token_id"] = endoftext;
+  write_text(dir.file("base/config.json"), config.dump(2));
   auto o = options(dir, write_data(dir, "chat.jsonl", 40));
   o.steps = 2;
   o.eval_fraction = 0;
@@ -132,6 +138,14 @@ TEST(SftRun, TemplateFromJinjaFileIsWrittenIntoTokenizerConfig) {
   auto out = nlohmann::json::parse(read_text(dir.file("run/model/tokenizer_config.json")));
   EXPECT_EQ(out["chat_template"].get<std::string>(), jinja);
   EXPECT_EQ(out["eos_token"].get<std::string>(), "<|im_end|>");
+  // generation_config.json lists the end of turn beside the EOS, and generation stops there.
+  EXPECT_EQ(model::load_generation_eos_ids(dir.file("run/model")), (std::vector<int64_t>{endoftext, im_end}));
+  auto g = run_nativelm("generate -m " + dir.file("run/model") + " --max-tokens 3 --temperature 0 x", dir.path());
+  EXPECT_EQ(g.exit_code, 0) << g.err;
+  write_text(dir.file("run/model/generation_config.json"), "{\"eos_token_id\": \"x\"}");
+  g = run_nativelm("generate -m " + dir.file("run/model") + " --max-tokens 3 --temperature 0 x", dir.path());
+  EXPECT_EQ(g.exit_code, 2);
+  EXPECT_NE(g.err.find("generation_config.json"), std::string::npos) << g.err;
 }
 
 TEST(SftRun, OverlongExamplesAreCountedTruncatedOrDropped) {

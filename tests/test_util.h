@@ -1,6 +1,9 @@
 // Helpers shared by the test suites: a scratch directory that cleans itself up, file writing,
-// and running the nativelm binary to check exit codes and the error line format.
+// and running the nativelm binary (to completion, or in the background to signal it) to check
+// exit codes and the error line format.
 #pragma once
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -10,6 +13,9 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
+
+extern char** environ;
 
 namespace nlm::testing {
 
@@ -59,6 +65,23 @@ inline RunResult run_nativelm(const std::string& args, const std::string& scratc
   r.out = read_text(out_path);
   r.err = read_text(err_path);
   return r;
+}
+
+// Starts `nativelm <argv...>` with stdout and stderr in files; returns its pid (-1 on failure).
+inline pid_t spawn_nativelm(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {NATIVELM_BIN};
+  all.insert(all.end(), argv.begin(), argv.end());
+  std::vector<char*> cargv;
+  for (auto& a : all) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, NATIVELM_BIN, &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
 }
 
 }  // namespace nlm::testing

@@ -2,6 +2,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,19 @@ namespace fs = std::filesystem;
 namespace {
 std::atomic<uint64_t> g_counter{0};
 constexpr size_t kBufferSize = 1 << 20;
+constexpr std::string_view kTempTag = ".tmp.";
+
+// The writer's pid when `name` is an AtomicFile temp (".NAME.tmp.PID.N"), else -1.
+long temp_owner(const std::string& name) {
+  auto digits = [](std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == s.npos; };
+  if (name.size() < 2 || name[0] != '.') return -1;
+  size_t dot = name.rfind('.');
+  size_t tag = name.rfind(kTempTag, dot == 0 ? 0 : dot - 1);
+  if (dot == std::string::npos || tag == std::string::npos || tag == 0) return -1;
+  std::string_view pid(name.data() + tag + kTempTag.size(), dot - tag - kTempTag.size());
+  if (!digits(pid) || !digits(std::string_view(name).substr(dot + 1)) || pid.size() > 9) return -1;
+  return std::stol(std::string(pid));
+}
 
 void write_all(int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
@@ -51,7 +65,7 @@ AtomicFile::AtomicFile(std::string final_path) : final_path_(std::move(final_pat
   fs::path p(final_path_);
   std::string dir = p.parent_path().string();
   make_dirs(dir);
-  std::string name = "." + p.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
+  std::string name = "." + p.filename().string() + std::string(kTempTag) + std::to_string(::getpid()) + "." +
                      std::to_string(g_counter.fetch_add(1));
   temp_path_ = (dir.empty() ? fs::path(name) : fs::path(dir) / name).string();
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -100,6 +114,21 @@ void AtomicFile::abort() {
   fd_ = -1;
   if (!done_) ::unlink(temp_path_.c_str());
   done_ = true;
+}
+
+size_t remove_stale_temps(const std::string& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir.empty() ? "." : dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    long pid = temp_owner(it->path().filename().string());
+    if (pid <= 0 || pid == ::getpid()) continue;
+    // A live process (or one we may not signal) may still commit its temp.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    removed += fs::remove(it->path(), rm);
+  }
+  return removed;
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {

@@ -1,6 +1,7 @@
 // Atomic publication of output files: bytes go to a hidden temp file beside the target, and
 // commit() fsyncs it, renames it over the final name and fsyncs the directory. A process killed
-// at any moment therefore leaves either the old file or the new one, never a torn file.
+// at any moment therefore leaves either the old file or the new one, never a torn file; the temp
+// it leaves behind (".NAME.tmp.PID.N") is swept by remove_stale_temps when a rerun publishes.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,11 @@ class AtomicFile {
   uint64_t bytes_ = 0;
   bool done_ = false;
 };
+
+// Removes the temp files that AtomicFile writers killed before commit() left in `dir` (not its
+// subfolders): those of a process that no longer runs. This process's own temps, and those of a
+// live process, stay. Returns how many were removed. Stages call it when they publish a folder.
+size_t remove_stale_temps(const std::string& dir);
 
 // Writes a whole file atomically.
 void write_file_atomic(const std::string& path, std::string_view content);

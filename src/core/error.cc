@@ -2,8 +2,11 @@
 // escaped control characters, capped echoes, library exception text in nativelm's words.
 #include "core/error.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+
+#include "core/message_check.h"
 
 namespace nlm {
 
@@ -129,11 +132,18 @@ std::string echoed(std::string_view text, size_t max_bytes) {
   return "'" + printable(text, max_bytes) + "'";
 }
 
-std::string clean_message(std::string_view message) {
-  constexpr size_t kMax = 600, kHead = 420, kTail = 160, kWord = 240;
+std::string escape_message(std::string_view message) {
+  constexpr size_t kWord = 200;  // leaves room for a whole echo (160 bytes, quotes, punctuation)
   std::string escaped;
   append_escaped(escaped, translate_json_exceptions(message), 0, static_cast<size_t>(-1));
-  std::string text = cap_words(escaped, kWord);
+  return cap_words(escaped, kWord);
+}
+
+std::string clean_message(std::string_view message) {
+  // kHead + " … " + kTail stays within kMaxMessageBytes.
+  constexpr size_t kMax = kMaxMessageBytes, kHead = 190, kTail = 100;
+  static_assert(kHead + 5 + kTail <= kMax);
+  std::string text = escape_message(message);
   if (text.size() <= kMax) return text;
   // Too long: keep the head (what went wrong) and the tail (usually the fix). The text is all
   // escaped now, so the only multi-byte sequences are whole UTF-8 characters.
@@ -157,7 +167,9 @@ std::string format_error(std::string_view what, std::string_view where, std::str
     s += "; ";
     s += fix;
   }
-  return clean_message(s);
+  std::string message = escape_message(s);
+  notify_message(message);
+  return clean_message(message);
 }
 
 void usage_error(std::string_view what, std::string_view where, std::string_view fix) {
@@ -169,5 +181,27 @@ void runtime_error(std::string_view what, std::string_view where, std::string_vi
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+namespace {
+std::atomic<MessageObserver> g_observer{nullptr};
+}  // namespace
+
+bool message_is_clean(std::string_view message) {
+  if (message.size() > kMaxMessageBytes) return false;
+  for (size_t i = 0; i < message.size();) {
+    unsigned char c = static_cast<unsigned char>(message[i]);
+    size_t n = utf8_sequence(message, i);
+    if (n == 0 || c < 0x20 || c == 0x7F) return false;
+    if (n == 2 && c == 0xC2 && static_cast<unsigned char>(message[i + 1]) < 0xA0) return false;  // C1
+    i += n;
+  }
+  return true;
+}
+
+MessageObserver set_message_observer(MessageObserver observer) { return g_observer.exchange(observer); }
+
+void notify_message(std::string_view message) {
+  if (MessageObserver observer = g_observer.load()) observer(message);
+}
 
 }  // namespace nlm

@@ -125,7 +125,8 @@ class ExternalSorter {
     return true;
   }
 
-  // k-way merge of sorted run files; each gets an equal share of `records` as its read buffer.
+  // k-way merge of sorted run files; each gets an equal share of `records` as its read buffer, or
+  // its own size when that is smaller.
   template <class Fn>
   static void merge(const std::vector<std::string>& paths, size_t records, Fn&& fn) {
     const size_t per_run = std::max<size_t>(256, records / std::max<size_t>(1, paths.size()));
@@ -138,7 +139,15 @@ class ExternalSorter {
     for (size_t i = 0; i < runs.size(); ++i) {
       runs[i].file = std::fopen(paths[i].c_str(), "rb");
       if (!runs[i].file) runtime_error("cannot read spill file", paths[i], "check the output disk");
-      runs[i].buf.resize(per_run);
+      // Never larger than the run itself: resize() touches every page, so small adopted runs
+      // under a large budget would otherwise hold the whole budget in memory.
+      size_t in_file = per_run;
+      if (std::fseek(runs[i].file, 0, SEEK_END) == 0) {
+        const long bytes = std::ftell(runs[i].file);
+        if (bytes >= 0) in_file = static_cast<size_t>(bytes) / sizeof(T) + 1;
+        std::rewind(runs[i].file);
+      }
+      runs[i].buf.resize(std::min(per_run, in_file));
       T first;
       if (next(runs[i], first)) heap.push({first, i});
     }

@@ -1,10 +1,13 @@
-// Serialises stderr writes so lines from worker threads never interleave.
+// Serialises stderr writes so lines from worker threads never interleave; warnings get the same
+// cleaning as error messages (escaped control characters, capped echoes and length).
 #include "core/log.h"
 
 #include <cstdio>
 #include <mutex>
 #include <string>
 
+#include "core/error.h"
+#include "core/message_check.h"
 #include "core/runtime.h"
 
 namespace nlm::log {
@@ -21,9 +24,13 @@ void write_line(std::string_view prefix, std::string_view message) {
 }  // namespace
 
 void info(std::string_view message) {
-  if (!runtime_options().quiet) write_line("nativelm: ", message);
+  if (!runtime_options().quiet) write_line("nativelm: ", escape_message(message));  // paths may hold escapes
 }
-void warn(std::string_view message) { write_line("nativelm: warning: ", message); }
+void warn(std::string_view message) {
+  std::string line = escape_message(message);
+  notify_message(line);
+  write_line("nativelm: warning: ", clean_message(line));
+}
 void raw(std::string_view text) {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/hash.h"
 
 namespace nlm {
@@ -62,6 +63,7 @@ std::string manifest_to_json(const Manifest& m) {
 }
 
 Manifest manifest_from_json(const std::string& text, const std::string& where) {
+  check_json_depth(text, where);
   try {
     json j = json::parse(text);
     Manifest m;

@@ -4,7 +4,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "core/atomic_file.h"
 
@@ -70,6 +73,38 @@ YAML::Node node_for_where(const YAML::Node& map, const std::string& dotted) {
   return map;
 }
 
+// Levenshtein distance, for suggesting the key that was probably meant.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The fix for an unknown key: the known keys when they fit in one line, else the nearest ones
+// (a schema such as train's has 50 keys, which made a 900-byte error line).
+std::string unknown_key_fix(const std::string& key, const std::vector<std::string>& known) {
+  std::string all;
+  for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+  if (all.size() <= 120) return "known keys: " + all;
+  size_t best = std::string::npos;
+  for (const auto& k : known) best = std::min(best, edit_distance(key, k));
+  std::string near;
+  if (best <= std::max<size_t>(2, key.size() / 3))
+    for (const auto& k : known)
+      if (edit_distance(key, k) == best) near += (near.empty() ? "'" : ", '") + k + "'";
+  std::string listed = "the " + std::to_string(known.size()) + " keys are listed by --help and in docs/";
+  return near.empty() ? listed : "did you mean " + near + "? " + listed;
+}
+
 void check_unknown(const YAML::Node& map, const std::string& prefix, const Schema& schema, const YamlSource& src,
                    const std::set<std::string>& extra) {
   if (!map.IsMap()) return;
@@ -90,14 +125,14 @@ void check_unknown(const YAML::Node& map, const std::string& prefix, const Schem
       check_unknown(kv.second, dotted, schema, src, extra);
       continue;
     }
-    std::string known;
+    std::vector<std::string> keys;
     for (const auto& f : schema.fields())
       if (f.in_yaml && (prefix.empty() || f.key.rfind(prefix + ".", 0) == 0))
-        known += (known.empty() ? "" : ", ") + f.key.substr(prefix.empty() ? 0 : prefix.size() + 1);
+        keys.push_back(f.key.substr(prefix.empty() ? 0 : prefix.size() + 1));
     for (const auto& e : extra)
-      if (prefix.empty()) known += (known.empty() ? "" : ", ") + e;
+      if (prefix.empty()) keys.push_back(e);
     usage_error("unknown key '" + full_name(src, dotted) + "'", yaml_where(kv.first, src.file),
-                "known keys: " + known);
+                unknown_key_fix(k, keys));
   }
 }
 

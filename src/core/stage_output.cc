@@ -37,6 +37,7 @@ void publish_stage(const std::string& dir, Manifest manifest, double seconds, co
   manifest.stats_json = stats_json;
   if (!report.empty()) write_file_atomic(dir + "/report.json", report);
   write_manifest(dir, manifest);
+  remove_stale_temps(dir);
 }
 
 }  // namespace nlm

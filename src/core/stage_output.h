@@ -26,8 +26,9 @@ std::optional<Manifest> finished_stage(const std::string& dir, const Manifest& p
 void retract_stage(const std::string& dir);
 
 // Publishes a finished run: writes `report` (when not empty) to DIR/report.json as is, then
-// DIR/manifest.json, last, with `seconds` and `stats_json`. `manifest.outputs` must already list
-// what the run wrote.
+// DIR/manifest.json, last, with `seconds` and `stats_json`, and removes the temp files that killed
+// earlier runs left in DIR (remove_stale_temps). `manifest.outputs` must already list what the run
+// wrote.
 void publish_stage(const std::string& dir, Manifest manifest, double seconds, const std::string& stats_json,
                    const std::string& report = "");
 

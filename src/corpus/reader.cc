@@ -8,6 +8,7 @@
 
 #include "core/compressed_stream.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/line_reader.h"
 #include "text/utf8.h"
 
@@ -186,15 +187,20 @@ struct DocumentReader::Impl {
                                  std::string_view& raw, std::string_view& decoded) {
     using namespace simdjson;
     switch (type) {
+      // simdjson skips a nested value without a depth limit; its text is kept verbatim and
+      // written out again, so a value deeper than kMaxJsonDepth (with the record's own level)
+      // is refused here, before any later reader has to recurse through it.
       case ondemand::json_type::object: {
         ondemand::object o;
         if (auto err = v.get_object().get(o)) return err;
-        return o.raw_json().get(raw);
+        if (auto err = o.raw_json().get(raw)) return err;
+        return json_depth(raw) >= kMaxJsonDepth ? DEPTH_ERROR : SUCCESS;
       }
       case ondemand::json_type::array: {
         ondemand::array a;
         if (auto err = v.get_array().get(a)) return err;
-        return a.raw_json().get(raw);
+        if (auto err = a.raw_json().get(raw)) return err;
+        return json_depth(raw) >= kMaxJsonDepth ? DEPTH_ERROR : SUCCESS;
       }
       case ondemand::json_type::string: {
         raw = v.raw_json_token();
@@ -229,6 +235,8 @@ struct DocumentReader::Impl {
 
   std::string bad_json(simdjson::error_code err) {
     ++stats.bad_json;
+    if (err == simdjson::DEPTH_ERROR)
+      return "JSON nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) + " levels";
     return std::string("invalid JSON: ") + simdjson::error_message(err);
   }
 

@@ -1,5 +1,9 @@
 // WARC parsing over a decompressed InputStream with a sliding buffer. A record is: a version
-// line, header lines up to a blank line, Content-Length bytes of block, then CRLF CRLF.
+// line, header lines up to a blank line, Content-Length bytes of block, then CRLF CRLF. A
+// declared length is never trusted for memory: the buffer grows only as bytes arrive, and a
+// length that does not end at CRLF CRLF (or runs past the end of the file while another record
+// follows) is a counted bad record, after which reading resumes at the next "WARC/" line inside
+// the block it claimed.
 #include "corpus/warc_reader.h"
 
 #include <algorithm>
@@ -58,7 +62,9 @@ bool WarcReader::fill(size_t want) {
       pos_ = 0;
     }
     size_t old = buf_.size();
-    size_t chunk = std::max<size_t>(want - (old - pos_), 1u << 16);
+    // At most 4 MB per read: a Content-Length that promises more than the file holds must not
+    // allocate it up front.
+    size_t chunk = std::clamp<size_t>(want - (old - pos_), 1u << 16, 1u << 22);
     buf_.resize(old + chunk);
     size_t got = 0;
     try {
@@ -164,7 +170,8 @@ bool WarcReader::next(WarcRecord& rec) {
     }
     if (len > max_record_bytes_) {
       ++stats_.oversized_records;
-      // Skip the block without keeping it.
+      // Skip the block without keeping it. A length past the end of the file cannot be told
+      // from a truncated file here (the bytes are gone), so it is reported as a bad record.
       uint64_t left = len;
       while (left > 0) {
         size_t avail = buf_.size() - pos_;
@@ -173,29 +180,43 @@ bool WarcReader::next(WarcRecord& rec) {
         pos_ += take;
         left -= take;
       }
+      if (left > 0) {
+        ++stats_.bad_records;
+        if (problem_.empty())
+          problem_ = "WARC Content-Length " + std::to_string(len) + " at byte " + std::to_string(rec.offset) +
+                     " runs past the end of the file; the records after it are lost";
+        return false;
+      }
       continue;
     }
-    if (!fill(static_cast<size_t>(len))) {
-      // The file ends inside this record.
-      if (!stats_.truncated_files) ++stats_.truncated_files;
+    // The block and the CRLF CRLF after it; pos_ stays at the block's start until both check out.
+    const size_t n = static_cast<size_t>(len);
+    if (!fill(n)) {
+      // The file ends inside this record: truncated, unless another record starts inside what
+      // the length claimed (the length lied).
       ++stats_.bad_records;
+      if (buf_.find("\nWARC/", pos_) != std::string::npos) {
+        if (problem_.empty()) problem_ = "WARC Content-Length runs past the end of the file at byte " + std::to_string(rec.offset);
+        if (!resync()) return false;
+        continue;
+      }
+      if (!stats_.truncated_files) ++stats_.truncated_files;
       if (problem_.empty()) problem_ = "WARC record cut short at byte " + std::to_string(rec.offset);
       pos_ = buf_.size();
       return false;
     }
-    rec.block.assign(buf_, pos_, static_cast<size_t>(len));
-    pos_ += static_cast<size_t>(len);
-    // The block must be followed by CRLF CRLF; if not, Content-Length was wrong.
-    fill(4);
-    std::string_view tail(buf_.data() + pos_, std::min<size_t>(4, buf_.size() - pos_));
-    if (tail == "\r\n\r\n") {
-      pos_ += 4;
-    } else if (!(tail.empty() && eof_) && tail.substr(0, 2) != "\n\n" && tail.substr(0, 2) != "\r\n") {
+    fill(n + 4);
+    std::string_view tail(buf_.data() + pos_ + n, std::min<size_t>(4, buf_.size() - pos_ - n));
+    const bool ends = tail == "\r\n\r\n" || (tail.empty() && eof_) || tail.substr(0, 2) == "\n\n" ||
+                      tail.substr(0, 2) == "\r\n";
+    if (!ends) {
       ++stats_.bad_records;
       if (problem_.empty()) problem_ = "WARC record with a wrong Content-Length at byte " + std::to_string(rec.offset);
       if (!resync()) return false;
       continue;
     }
+    rec.block.assign(buf_, pos_, n);
+    pos_ += n + (tail == "\r\n\r\n" ? 4 : 0);
     ++stats_.records;
     return true;
   }

@@ -202,6 +202,7 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   }
   publish_stage(o.output_dir, std::move(m), std::chrono::duration<double>(end - start).count(),
                 report.stats.to_json(), report.to_json());
+  if (!o.rejects_dir.empty()) remove_stale_temps(o.rejects_dir);
   return report;
 }
 

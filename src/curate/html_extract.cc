@@ -1,16 +1,19 @@
-// gumbo DOM → paragraphs → jusText classes. The DOM walk uses an explicit stack, so depth never
-// becomes recursion depth; pages are screened (html_bounds.h) for the depth and size of the tree
-// gumbo would build before it builds it, because gumbo's memory grows with the tree and its
-// teardown recurses.
+// gumbo DOM → paragraphs → jusText classes. max_depth and max_nodes are checked on the tree gumbo
+// builds (gumbo_tree.h: measured with an explicit stack, freed without recursion), before the walk,
+// which uses an explicit stack too. gumbo itself cannot be told to stop, and its time grows with
+// depth times tags (50,000 nested <div/> take most of a minute), so a scan (html_bounds.h) first
+// refuses pages whose estimated tree is more than kHtmlScanGuard times a limit.
 #include "curate/html_extract.h"
 
 #include <gumbo.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <unordered_set>
 
 #include "core/options.h"
+#include "curate/gumbo_tree.h"
 #include "curate/html_bounds.h"
 #include "curate/lid.h"
 #include "curate/text_util.h"
@@ -26,8 +29,9 @@ void declare(opt::Schema& s, HtmlOptions& o) {
   s.add("stopwords_high", o.stopwords_high, "Stop-word density of good paragraphs").range(0, 1);
   s.add("max_link_density", o.max_link_density, "More text inside links than this: boilerplate").range(0, 1);
   s.add("max_heading_distance", o.max_heading_distance, "Keep a heading this close before good text").min(0);
-  s.add("max_depth", o.max_depth, "Do not parse pages nested deeper (counted as html_too_deep)").min(1);
-  s.add("max_nodes", o.max_nodes, "Do not parse pages with more elements and text runs (counted as html_too_many_nodes)")
+  s.add("max_depth", o.max_depth, "Skip pages whose parsed tree nests deeper (counted as html_too_deep)").min(1);
+  s.add("max_nodes", o.max_nodes,
+        "Skip pages whose parsed tree has more elements, text runs and comments (counted as html_too_many_nodes)")
       .min(1);
   s.add("max_html_bytes", o.max_html_bytes, "Do not parse larger pages (counted as html_too_large)").min(1);
 }
@@ -232,28 +236,36 @@ HtmlText extract_html_text(std::string_view html, const HtmlOptions& o) {
     r.problem = "html_too_large";
     return r;
   }
-  HtmlTreeBound tree = estimate_html_tree(html, o.max_depth, o.max_nodes);
-  if (tree.depth > o.max_depth) {
+  // The guard: the scan errs on the deep side, so it refuses only pages far past a limit, and
+  // the limits themselves are decided by the tree gumbo builds.
+  auto guard = [](int64_t limit) {
+    return limit > std::numeric_limits<int64_t>::max() / kHtmlScanGuard ? std::numeric_limits<int64_t>::max()
+                                                                 : limit * kHtmlScanGuard;
+  };
+  HtmlTreeBound estimate = estimate_html_tree(html, guard(o.max_depth), guard(o.max_nodes));
+  if (estimate.depth > guard(o.max_depth)) {
     r.problem = "html_too_deep";
     return r;
   }
-  if (tree.nodes > o.max_nodes) {
+  if (estimate.nodes > guard(o.max_nodes)) {
     r.problem = "html_too_many_nodes";
     return r;
   }
-  // Parse errors are not used; recording them copies the open-element stack each time, which
-  // on a broken page costs memory proportional to errors times depth.
-  GumboOptions options = kGumboDefaultOptions;
-  options.max_errors = 0;
-  GumboOutput* g = gumbo_parse_with_options(&options, html.data(), html.size());
-  if (!g) {
-    r.problem = "html_unparseable";
+  GumboTree tree(html);
+  GumboTreeSize size = tree.size();
+  r.depth = size.depth;
+  r.nodes = size.nodes;
+  if (size.depth > o.max_depth) {
+    r.problem = "html_too_deep";
+    return r;
+  }
+  if (size.nodes > o.max_nodes) {
+    r.problem = "html_too_many_nodes";
     return r;
   }
   Collector col;
-  walk(g->document, col, r.title);
-  r.lang = html_lang(g->document);
-  gumbo_destroy_output(&options, g);
+  walk(tree.document(), col, r.title);
+  r.lang = html_lang(tree.document());
 
   auto& paras = col.paras;
   std::string lang = r.lang;

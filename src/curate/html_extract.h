@@ -27,17 +27,23 @@ struct HtmlOptions {
   double max_link_density = 0.2;
   // A short heading followed by good text within this many characters is kept.
   int64_t max_heading_distance = 200;
-  // Pages whose tree would nest deeper than this (an "HTML bomb") are not parsed (counted as
-  // html_too_deep). Depth is measured as the parser builds it (html_bounds.h): <div/> opens a
-  // <div>, a stray </x> closes nothing.
+  // Pages whose parsed tree nests deeper than this (an "HTML bomb") are skipped (counted as
+  // html_too_deep); depth is gumbo's tree's (html = 1): <div/> opens a <div>, a stray </x>
+  // closes nothing. gumbo's time grows with depth times tags, so a scan of the page
+  // (html_bounds.h) refuses, unparsed, pages whose estimated tree is kHtmlScanGuard times deeper.
   int64_t max_depth = 1000;
-  // Pages whose tree would hold more elements, text runs and comments than this are not parsed
-  // (counted as html_too_many_nodes); gumbo needs a few hundred bytes per node, so this bounds
-  // the memory one page can take. Large real pages have tens of thousands.
+  // Pages whose parsed tree holds more elements, text runs and comments than this are skipped
+  // (counted as html_too_many_nodes); the same scan refuses pages estimated at kHtmlScanGuard times
+  // more. gumbo needs about a hundred bytes per node, so this bounds the memory one page takes.
+  // Large real pages have tens of thousands.
   int64_t max_nodes = 250000;
   // Pages larger than this are not parsed (counted as html_too_large).
   int64_t max_html_bytes = 8 << 20;
 };
+
+// How far past max_depth or max_nodes the pre-parse estimate may go before a page is refused
+// without parsing it.
+inline constexpr int64_t kHtmlScanGuard = 2;
 
 // Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
 void declare(opt::Schema& schema, HtmlOptions& options);
@@ -47,6 +53,8 @@ struct HtmlText {
   std::string title;
   std::string lang;   // <html lang>, lower-case, "" if absent
   std::string problem;  // "" on success, else "html_too_deep", "html_too_many_nodes" or "html_too_large"
+  int64_t depth = 0;    // the parsed tree's depth and node count (0 when the page was not parsed)
+  int64_t nodes = 0;
 };
 
 // Not thread-safe state-free function: safe to call from many threads.

@@ -1,7 +1,11 @@
 // Wikitext to plain text: an inline pass (a cursor that steps over templates, tables, links and
-// tags, with explicit depth counters for {{ }}, {| |} and [[ ]]), then a line pass.
+// tags, with explicit depth counters for {{ }}, {| |} and [[ ]]), then a line pass. The only
+// recursion, into link labels, stops at max_nesting levels, and every search for a closing
+// token either consumes what it scanned or is capped, so a page costs at most
+// O(max_nesting × size) whatever it nests.
 #include "curate/wikitext.h"
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -47,14 +51,17 @@ bool non_text_link(std::string_view target) {
   return false;
 }
 
-std::string inline_pass(std::string_view s);
+std::string inline_pass(std::string_view s, int depth, int max_nesting);
 
 // The inline pass over wikitext: one left-to-right scan with a cursor. Each step handles one
 // construct at the cursor (and returns true), or returns false when the cursor is not at one;
 // anything no step takes is copied as is.
 class InlinePass {
  public:
-  explicit InlinePass(std::string_view s) : s_(s) { out_.reserve(s.size()); }
+  // `depth`: how many link labels enclose `s`; past `max_nesting` labels are kept as they are.
+  InlinePass(std::string_view s, int depth, int max_nesting) : s_(s), depth_(depth), max_nesting_(max_nesting) {
+    out_.reserve(s.size());
+  }
 
   std::string run() {
     while (i_ < s_.size()) {
@@ -117,11 +124,12 @@ class InlinePass {
     return false;
   }
 
-  // Any other tag (<b>, <br />, <span …>): drop the tag, keep the content.
+  // Any other tag (<b>, <br />, <span …>): drop the tag, keep the content. The '>' is looked
+  // for within 200 bytes only, so a page of '<' without '>' is not scanned once per '<'.
   bool tag() {
     if (s_[i_] != '<') return false;
-    size_t gt = s_.find('>', i_);
-    if (gt == std::string_view::npos || gt - i_ >= 200 ||
+    size_t gt = s_.substr(0, std::min(s_.size(), i_ + 200)).find('>', i_);
+    if (gt == std::string_view::npos ||
         !(std::isalpha(static_cast<unsigned char>(s_[i_ + 1])) || s_[i_ + 1] == '/'))
       return false;
     if (istarts(s_, i_ + 1, "br")) out_.push_back('\n');
@@ -160,7 +168,7 @@ class InlinePass {
         target.find(' ') == std::string_view::npos && bar == std::string_view::npos)
       return true;  // interlanguage link such as [[de:Paris]]
     std::string_view label = bar == std::string_view::npos ? inner : inner.substr(bar + 1);
-    out_ += inline_pass(label);
+    nested(label);
     return true;
   }
 
@@ -173,9 +181,15 @@ class InlinePass {
     if (end == std::string_view::npos) end = s_.size();
     std::string_view inner = s_.substr(i_ + 1, end - i_ - 1);
     size_t sp = inner.find(' ');
-    if (sp != std::string_view::npos) out_ += inline_pass(inner.substr(sp + 1));
+    if (sp != std::string_view::npos) nested(inner.substr(sp + 1));
     i_ = end + 1;
     return true;
+  }
+
+  // A link's label: stripped like the page, or kept as it is when nested past max_nesting.
+  void nested(std::string_view label) {
+    if (depth_ >= max_nesting_) out_ += label;
+    else out_ += inline_pass(label, depth_ + 1, max_nesting_);
   }
 
   // '' italic, ''' bold, ''''' both: the quotes go.
@@ -204,13 +218,16 @@ class InlinePass {
   std::string_view s_;
   std::string out_;
   size_t i_ = 0;
+  int depth_, max_nesting_;
 };
 
-std::string inline_pass(std::string_view s) { return InlinePass(s).run(); }
+std::string inline_pass(std::string_view s, int depth, int max_nesting) {
+  return InlinePass(s, depth, max_nesting).run();
+}
 }  // namespace
 
-std::string strip_wikitext(std::string_view wikitext) {
-  std::string text = inline_pass(wikitext);
+std::string strip_wikitext(std::string_view wikitext, int max_nesting) {
+  std::string text = inline_pass(wikitext, 0, max_nesting);
   // Line pass: headings, list markers, horizontal rules, blank-line runs.
   std::string out;
   size_t pos = 0;

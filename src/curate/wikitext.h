@@ -9,6 +9,12 @@
 
 namespace nlm::curate {
 
-std::string strip_wikitext(std::string_view wikitext);
+// Links nest inside link labels ([[a|[[b|…]]]], [http://x [http://y …]]); labels nested deeper
+// than this are kept as they are, markup and all, so stripping stays linear in the page size.
+// Templates, tables, comments and tags are dropped whole at any depth. MediaWiki stops expanding
+// templates at 40 levels ($wgMaxTemplateDepth); real pages nest links two or three deep.
+inline constexpr int kWikitextMaxNesting = 40;
+
+std::string strip_wikitext(std::string_view wikitext, int max_nesting = kWikitextMaxNesting);
 
 }  // namespace nlm::curate

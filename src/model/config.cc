@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/options.h"
 
 namespace nlm::model {
@@ -107,6 +108,7 @@ void declare(opt::Schema& s, ModelConfig& c, const std::string& p) {
 
 ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
   json j;
+  check_json_depth(text, where);
   try {
     j = json::parse(text);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "model/safetensors.h"
 
 namespace nlm::model {
@@ -94,7 +95,9 @@ std::vector<std::string> hf_weight_files(const std::string& dir) {
   if (fs::exists(index)) {
     json j;
     try {
-      j = json::parse(read_file(index));
+      std::string text = read_file(index);
+      check_json_depth(text, index);
+      j = json::parse(text);
     } catch (const json::exception& e) {
       runtime_error(std::string("corrupt index: ") + e.what(), index);
     }
@@ -117,7 +120,9 @@ std::vector<std::string> hf_weight_files(const std::string& dir) {
 VocabExtension read_vocab_extension(const std::string& path) {
   json j;
   try {
-    j = json::parse(read_file(path));
+    std::string text = read_file(path);
+    check_json_depth(text, path);
+    j = json::parse(text);
   } catch (const json::exception& e) {
     usage_error(std::string("vocabulary extension map is not valid JSON: ") + e.what(), path);
   }

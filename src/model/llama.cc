@@ -377,6 +377,13 @@ std::vector<double> Llama::token_losses() const {
   return out;
 }
 
+std::vector<float> Llama::logits() const {
+  if (!s_) runtime_error("logits asked for before forward", "model");
+  std::vector<float> out(static_cast<size_t>(s_->logits.numel()));
+  backend_.download(s_->logits, out.data(), DType::F32);
+  return out;
+}
+
 void Llama::backward(double loss_scale) {
   if (!s_) runtime_error("backward called before forward", "model");
   auto& be = backend_;

@@ -62,6 +62,9 @@ class Llama {
   double forward(const Batch& batch);
   // Per-token losses of the last forward (0 at ignored targets), on the host.
   std::vector<double> token_losses() const;
+  // Logits of the last forward, [B·T, V] row-major, on the host (before any backward, which
+  // overwrites them with gradients). For scoring: log-probabilities, greedy and top-k tokens.
+  std::vector<float> logits() const;
   // Backward of the last forward's mean loss, scaled by loss_scale; accumulates into grads.
   void backward(double loss_scale = 1.0);
   void zero_grad();

@@ -5,11 +5,18 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 
 namespace nlm::model {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
+
+namespace {
+// The reference implementation's cap (safetensors' MAX_HEADER_SIZE): the JSON header is parsed
+// into memory, so its declared length must not decide how much that takes.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+}  // namespace
 
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path), map_(path) {
   auto bad = [&](const std::string& what) {
@@ -20,9 +27,14 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path), map
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | map_.data()[i];
   if (n > map_.size() - 8) bad("header length " + std::to_string(n) + " beyond end of file");
+  if (n > kMaxHeaderBytes)
+    bad("header length " + std::to_string(n) + " over the " + std::to_string(kMaxHeaderBytes) + "-byte limit");
+  const std::string_view header = map_.view().substr(8, n);
+  if (json_depth(header) > kMaxJsonDepth)
+    bad("header nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   json h;
   try {
-    h = json::parse(map_.view().substr(8, n));
+    h = json::parse(header);
   } catch (const std::exception& e) {
     bad(std::string("header is not valid JSON: ") + e.what());
   }
@@ -44,8 +56,13 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path), map
     if (!v["dtype"].is_string() || !tensor::parse_dtype(v["dtype"].get<std::string>(), e.dtype))
       bad("entry '" + e.name + "' has an unsupported dtype " + v["dtype"].dump());
     if (!v["shape"].is_array()) bad("entry '" + e.name + "' shape is not an array");
+    // Each dimension and the byte count must fit: a shape whose product wraps around could
+    // otherwise match a small data span.
+    uint64_t want = tensor::dtype_size(e.dtype);
     for (const json& d : v["shape"]) {
-      if (!d.is_number_unsigned()) bad("entry '" + e.name + "' has a bad shape");
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) ||
+          __builtin_mul_overflow(want, d.get<uint64_t>(), &want) || want > static_cast<uint64_t>(INT64_MAX))
+        bad("entry '" + e.name + "' has a bad shape (dimensions must be whole numbers, the byte count under 2^63)");
       e.shape.push_back(d.get<int64_t>());
     }
     const json& off = v["data_offsets"];
@@ -56,7 +73,6 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path), map
     if (e.begin > e.end || e.end > data_size)
       bad("entry '" + e.name + "' data_offsets [" + std::to_string(e.begin) + ", " +
           std::to_string(e.end) + "] outside the " + std::to_string(data_size) + "-byte data");
-    uint64_t want = static_cast<uint64_t>(tensor::shape_numel(e.shape)) * tensor::dtype_size(e.dtype);
     if (e.end - e.begin != want)
       bad("entry '" + e.name + "' holds " + std::to_string(e.end - e.begin) + " bytes, its shape needs " +
           std::to_string(want));

@@ -11,7 +11,12 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "eval/logprobs.h"
+#include "eval/metrics/bleu.h"
+#include "eval/metrics/chrf.h"
+#include "eval/metrics/rouge.h"
 #include "eval/perplexity.h"
+#include "model/gguf_export.h"
 #include "model/text_generation.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -82,6 +87,11 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
       {"sft", "docs/sft.md", table_of<train::SftTrainOptions>()},
       {"sft-examples", "docs/sft.md", table_of<data::SftOptions>()},
+      {"eval-bleu", "docs/eval.md", table_of<eval::metrics::BleuOptions>()},
+      {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},
+      {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},
+      {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
+      {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
   };
   return tables;
 }

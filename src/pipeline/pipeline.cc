@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/manifest.h"
@@ -106,7 +107,9 @@ std::optional<StageState> read_state(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   try {
-    json j = json::parse(read_file(path));
+    std::string text = read_file(path);
+    check_json_depth(text, path);
+    json j = json::parse(text);
     return StageState{j.at("fingerprint").get<std::string>(), j.value("summary", json::object()),
                       j.value("seconds", 0.0)};
   } catch (const std::exception&) {
@@ -195,9 +198,13 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
                  {"summary", json::parse(summary.empty() ? "{}" : summary)}};
       write_file_atomic((fs::path(dir) / "stage.json").string(), st.dump(2) + "\n");
       fs::remove(pending, ec);
+      remove_stale_temps(dir);
       state = StageState{plan.fingerprint, st["summary"], seconds};
       ++result.ran;
     } else {
+      // A kill between stage.json and removing the marker leaves it; the stage is finished.
+      std::error_code ec;
+      if (plan.action == StagePlan::Action::Skip) fs::remove(fs::path(dir) / ".pending-fingerprint", ec);
       log::info("build: stage " + stage.name() + " skipped (" + plan.why + ")");
       ++result.skipped;
     }
@@ -210,6 +217,7 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
     result.report_html = (fs::path(spec.work_dir) / "report.html").string();
     write_file_atomic(result.report_json, report_json(report));
     write_file_atomic(result.report_html, report_html(report));
+    remove_stale_temps(spec.work_dir);
   }
   return result;
 }

@@ -2,6 +2,7 @@
 // declaration, dedup::declare), run into <work>/dedup/docs.
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "curate/dedup/dedup.h"
 #include "pipeline/stages.h"
 
@@ -21,7 +22,12 @@ class DedupStage : public Stage {
     dedup::DedupOptions o = options_;
     o.read = in.read;
     o.shards.dir = (fs::path(dir) / "docs").string();
-    return opt::named(namer_, [&] { return dedup::run_dedup(in.documents, o).to_json(); });
+    dedup::DedupResult r = opt::named(namer_, [&] { return dedup::run_dedup(in.documents, o); });
+    // Up to date: a build killed after dedup published its folder but before stage.json. The
+    // figures are those of the run that published it, in its report.json.
+    std::error_code ec;
+    if (r.up_to_date && fs::exists(o.shards.dir + "/report.json", ec)) return read_file(o.shards.dir + "/report.json");
+    return r.to_json();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     return with_documents(in, (fs::path(dir) / "docs").string());

@@ -82,10 +82,13 @@ class TrainStage : public Stage {
       if (m.contains("eval_loss")) curves["eval loss"].push_back({m["step"], m["eval_loss"]});
       if (m.contains("eval_bits_per_byte")) bpb.push_back({m["step"], m["eval_bits_per_byte"]});
     }
+    // The final figures come from metrics.jsonl too, so a stage resumed after its last step (a
+    // kill between the last checkpoint and stage.json) reports what the uninterrupted run did.
+    auto last = [](const json& points) { return points.empty() ? json(-1.0) : points.back()[1]; };
     json j = {{"steps", r.steps},
-              {"final_train_loss", r.last_loss},
-              {"final_eval_loss", r.last_eval_loss},
-              {"final_eval_bits_per_byte", r.last_eval_bpb},
+              {"final_train_loss", curves["train loss"].empty() ? json(r.last_loss) : last(curves["train loss"])},
+              {"final_eval_loss", last(curves["eval loss"])},
+              {"final_eval_bits_per_byte", last(bpb)},
               {"tokens_per_second", r.tokens_per_second},
               {"mfu", r.mfu},
               {"curves", curves}};

@@ -139,6 +139,7 @@ ExtendTokenizerResult extend_and_publish(const std::vector<std::string>& files, 
               std::to_string(r.extend.requested) + " tokens: " + r.extend.shortfall);
   // new_tokens.json first: the tokenizer folder is complete once the manifest lists it.
   make_dirs(o.output);
+  retract_stage(o.output);
   write_file_atomic(o.output + "/new_tokens.json", r.extend.to_json());
   std::vector<std::string> inputs = files;
   inputs.push_back(base_json);
@@ -151,6 +152,9 @@ void publish_tokenizer(const Tokenizer& tok, const std::string& dir, const std::
                        const std::string& options_json, const std::vector<std::string>& inputs,
                        const std::string& stats_json, double seconds,
                        const std::vector<std::string>& extra_outputs, const std::string& base_config) {
+  // The folder's old manifest goes first: a run killed while the files are replaced must not
+  // leave it describing the new tokenizer.json.
+  retract_stage(dir);
   tok.save(dir, base_config);
   Manifest m = plan_stage(stage, options_json, inputs);
   for (const char* name : {"tokenizer.json", "tokenizer_config.json"})

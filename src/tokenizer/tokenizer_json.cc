@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/options.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
@@ -275,6 +276,7 @@ std::string post_processor_json(const Tokenizer& tok) {
 
 Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) {
   json j;
+  check_json_depth(text, where);
   try {
     j = json::parse(text);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "model/hf_checkpoint.h"
 #include "model/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -101,9 +102,25 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   fs::remove_all(final_dir);
   fs::rename(tmp, final_dir);
   sync_dir(base);
-  auto all = list_checkpoints(run_dir);
-  for (size_t i = 0; keep > 0 && i + keep < all.size(); ++i) fs::remove_all(all[i].second);
+  prune_checkpoints(run_dir, keep);
   return final_dir;
+}
+
+void prune_checkpoints(const std::string& run_dir, int keep) {
+  auto all = list_checkpoints(run_dir);
+  for (size_t i = 0; keep > 0 && i + static_cast<size_t>(keep) < all.size(); ++i) {
+    // Out of the step-* names first: a kill while its files go leaves a hidden folder, never a
+    // step-* folder missing some of them.
+    fs::path p(all[i].second), doomed = p.parent_path() / ("." + p.filename().string() + ".old");
+    fs::remove_all(doomed);
+    fs::rename(p, doomed);
+    fs::remove_all(doomed);
+  }
+  // What killed runs left: hidden folders of saves (.step-N.tmp) and of removals (.step-N.old).
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(run_dir + "/checkpoints", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
+    if (it->path().filename().string().starts_with(".step-")) fs::remove_all(it->path());
 }
 
 std::string latest_checkpoint(const std::string& run_dir) {
@@ -115,7 +132,9 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
   TrainerState s;
   std::string path = dir + "/trainer_state.json";
   try {
-    auto j = nlohmann::json::parse(read_file(path));
+    std::string text = read_file(path);
+    check_json_depth(text, path);
+    auto j = nlohmann::json::parse(text);
     s.step = j.at("step").get<int64_t>();
     s.data_state = j.at("data").dump();
     s.fingerprint = j.at("fingerprint").get<std::string>();

@@ -1,7 +1,7 @@
 // Training checkpoints: an HF model directory plus optimizer.safetensors and trainer_state.json
 // (step, data cursor and RNG, a fingerprint of the run's shape), written to a hidden temp folder
 // and renamed into place, so a kill at any moment leaves only whole checkpoints. Older ones are
-// rotated out.
+// rotated out (renamed to a hidden folder, then deleted).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,6 +29,10 @@ void write_model_files(const std::string& dir, const model::ModelConfig& config,
 std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,
                             const AdamW& opt, const TrainerState& state, int keep,
                             const std::string& tokenizer_json);
+// Removes all but the newest `keep` checkpoints, and the hidden folders of saves and removals that
+// killed runs left. save_checkpoint does it after each save; a run killed between a save and its
+// rotation leaves one more, which the resumed run removes.
+void prune_checkpoints(const std::string& run_dir, int keep);
 // The newest complete checkpoint directory, or "" when there is none.
 std::string latest_checkpoint(const std::string& run_dir);
 // Loads weights, optimizer and state from `dir`; usage errors for mismatches, runtime errors for

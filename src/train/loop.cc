@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/log.h"
@@ -32,15 +33,27 @@ Interrupted::Interrupted(int sig, int64_t done, std::string dir, const std::stri
 
 namespace {
 
-// Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced).
-void truncate_metrics(const std::string& path, int64_t step) {
+// Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced). A
+// process killed mid-line leaves a torn last line ('{"step":1' of step 12, say); only whole JSON
+// objects with a step count. The kept lines give `r` the run's figures so far (steps, last loss
+// and eval), so a resume with no step left to run reports what the uninterrupted run did.
+void truncate_metrics(const std::string& path, int64_t step, TrainResult& r) {
+  r.steps = step;
   if (!fs::exists(path)) return;
   std::ifstream in(path);
   std::string line, kept;
   while (std::getline(in, line)) {
-    auto p = line.find("\"step\":");
-    if (p == std::string::npos) continue;
-    if (std::stoll(line.substr(p + 7)) <= step) kept += line + "\n";
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) continue;
+    if (j["step"].get<int64_t>() > step) continue;
+    kept += line + "\n";
+    if (j.contains("loss") && j["loss"].is_number()) r.last_loss = j["loss"];
+    if (j.contains("eval_loss") && j["eval_loss"].is_number()) {
+      r.last_eval_loss = j["eval_loss"];
+      r.last_eval_bpb = j.contains("eval_bits_per_byte") && j["eval_bits_per_byte"].is_number()
+                            ? j["eval_bits_per_byte"].get<double>()
+                            : -1;
+    }
   }
   write_file_atomic(path, kept);
 }
@@ -126,11 +139,11 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       log::info("resumed from " + ck + " at step " + std::to_string(start));
     }
   }
+  TrainResult r;
   if (start == 0) write_file_atomic(metrics_path, "");
-  else truncate_metrics(metrics_path, start);
+  else truncate_metrics(metrics_path, start, r);
   std::ofstream metrics(metrics_path, std::ios::app);
 
-  TrainResult r;
   r.sgemm_gflops = be.peak_flops() / 1e9;
   const double flops_per_token = m.train_flops_per_token(o.seq_len);
   double timed_seconds = 0, timed_tokens = 0;
@@ -204,6 +217,12 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   so.dtype = o.save_dtype;
   model::save_hf_model(o.out_dir + "/model", m, so);
   write_model_files(o.out_dir + "/model", m.config(), o.tokenizer);
+  // What killed earlier runs left: a checkpoint saved but not yet rotated (when the kill came
+  // right after the last step's), and the temps of metrics.jsonl and of the model's files
+  // (checkpoints are folders of their own, renamed whole).
+  prune_checkpoints(o.out_dir, o.keep_checkpoints);
+  remove_stale_temps(o.out_dir);
+  remove_stale_temps(o.out_dir + "/model");
   return r;
 }
 

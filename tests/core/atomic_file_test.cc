@@ -1,5 +1,6 @@
-// Atomic publication: nothing appears before commit, an abandoned writer leaves nothing, and a
-// writer killed (SIGKILL) in the middle of rewriting a file leaves the earlier file whole.
+// Atomic publication: nothing appears before commit, an abandoned writer leaves nothing, a
+// writer killed (SIGKILL) in the middle of rewriting a file leaves the earlier file whole, and the
+// temp it leaves is swept later, while the temps of live writers stay.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -88,6 +89,40 @@ TEST(AtomicFile, KilledWriterLeavesEarlierOutputWhole) {
     if (e.path() == path) continue;
     EXPECT_EQ(e.path().filename().string().rfind(".shard.jsonl.zst.tmp.", 0), 0u) << e.path();
   }
+  // A rerun's publish sweeps it.
+  EXPECT_EQ(remove_stale_temps(dir.path()), 1u);
+  EXPECT_EQ(count_files(dir.path()), 1u);
+  EXPECT_EQ(nlm::testing::read_text(path), old_content);
+}
+
+TEST(AtomicFile, SweepsOnlyTempsOfWritersThatAreGone) {
+  TempDir dir;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    AtomicFile f(dir.file("dead.txt"));
+    f.write("never committed");
+    f.flush();
+    _exit(0);  // no destructor: the temp stays, as after SIGKILL
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  AtomicFile mine(dir.file("mine.txt"));  // this process's, still being written
+  mine.write("in flight");
+  nlm::testing::write_text(dir.file(".notes.tmp"), "not a temp of ours");
+  nlm::testing::write_text(dir.file("x.tmp.1.2"), "not hidden, so not ours either");
+  nlm::testing::write_text(dir.file(".y.tmp.1x.2"), "no pid");
+  ASSERT_EQ(count_files(dir.path()), 5u);
+  EXPECT_EQ(remove_stale_temps(dir.path()), 1u);
+  EXPECT_EQ(count_files(dir.path()), 4u);
+  EXPECT_TRUE(fs::exists(mine.temp_path()));
+  EXPECT_TRUE(fs::exists(dir.file(".notes.tmp")));
+  for (auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find(".dead.txt.tmp."), std::string::npos) << e.path();
+  mine.commit();
+  EXPECT_EQ(nlm::testing::read_text(dir.file("mine.txt")), "in flight");
+  EXPECT_EQ(remove_stale_temps(dir.file("no-such-folder")), 0u);
 }
 
 }  // namespace

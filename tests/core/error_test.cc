@@ -4,7 +4,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "core/error.h"
+#include "core/log.h"
+#include "core/message_check.h"
 #include "core/options.h"
 
 namespace {
@@ -68,16 +76,51 @@ TEST(ErrorText, LongMessagesAreShortenedInTheMiddle) {
   std::string what = "input";
   for (int i = 0; i < 20000; ++i) what += " word";
   what += "\x1b[2J";
+  // The message check would (rightly) flag this deliberately overlong message.
+  nlm::MessageObserver check = nlm::set_message_observer(nullptr);
   std::string m = format_error(what, "somewhere", "the fix");
-  EXPECT_LT(m.size(), 620u);
+  nlm::set_message_observer(check);
+  EXPECT_LE(m.size(), nlm::kMaxMessageBytes);
+  EXPECT_TRUE(nlm::message_is_clean(m)) << m;
   EXPECT_FALSE(has_control(m));
   EXPECT_EQ(m.rfind("input word word", 0), 0u);
   EXPECT_NE(m.find("\\x1b[2J (somewhere); the fix"), std::string::npos) << m;
   EXPECT_EQ(clean_message(m), m);
   // One long word (a value another library echoed) is capped on its own.
   m = clean_message("Value " + std::string(100000, '7') + " not in range");
-  EXPECT_EQ(m, "Value " + std::string(240, '7') + "\xE2\x80\xA6 not in range");
+  EXPECT_EQ(m, "Value " + std::string(200, '7') + "\xE2\x80\xA6 not in range");
   EXPECT_EQ(clean_message(m), m);
+}
+
+// What the test binaries' message check (tests/message_check_env.cc) relies on: errors and
+// warnings reach the observer once formed, cleaned.
+std::vector<std::string>* g_seen = nullptr;
+void record(std::string_view m) { g_seen->emplace_back(m); }
+
+TEST(ErrorText, ErrorsAndWarningsReachTheObserverCleaned) {
+  std::vector<std::string> seen;
+  g_seen = &seen;
+  nlm::MessageObserver previous = nlm::set_message_observer(record);
+  try {
+    nlm::usage_error("bad value \x1b[2J\r\n" + std::string(5000, 'x'), "here", "fix it");
+  } catch (const Error&) {
+  }
+  nlm::log::warn("skipped malformed record: \x07" "bell\nnext line " + std::string(1000, 'y'));
+  nlm::set_message_observer(previous);
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& m : seen) EXPECT_TRUE(nlm::message_is_clean(m)) << m;
+  EXPECT_EQ(seen[0].rfind("bad value \\x1b[2J\\r\\n", 0), 0u) << seen[0];
+  EXPECT_EQ(seen[1].rfind("skipped malformed record: \\x07bell\\nnext line", 0), 0u) << seen[1];
+}
+
+TEST(ErrorText, MessageRule) {
+  EXPECT_TRUE(nlm::message_is_clean("plain message (file:3); fix \xE2\x80\xA6 caf\xC3\xA9"));
+  EXPECT_FALSE(nlm::message_is_clean("tab\there"));
+  EXPECT_FALSE(nlm::message_is_clean("del\x7f"));
+  EXPECT_FALSE(nlm::message_is_clean("c1 \xC2\x9b"));
+  EXPECT_FALSE(nlm::message_is_clean("bad utf8 \xff"));
+  EXPECT_TRUE(nlm::message_is_clean(std::string(nlm::kMaxMessageBytes, 'a')));
+  EXPECT_FALSE(nlm::message_is_clean(std::string(nlm::kMaxMessageBytes + 1, 'a')));
 }
 
 TEST(ErrorText, OptionValuesAreEchoedEscapedAndCapped) {
@@ -98,6 +141,33 @@ TEST(ErrorText, OptionValuesAreEchoedEscapedAndCapped) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'12\\nline two\\x1b'"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Run only by MessageCheck.FailsTheTestThatFormsABadMessage, in a child process: a warning of
+// 60 short words (about 400 bytes) that the message check must turn into a test failure.
+TEST(MessageCheck, DISABLED_OverlongWarning) {
+  std::string words;
+  for (int i = 0; i < 60; ++i) words += " word" + std::to_string(i);
+  nlm::log::warn("overlong warning:" + words);
+}
+
+TEST(MessageCheck, FailsTheTestThatFormsABadMessage) {
+  std::string cmd = "/proc/" + std::to_string(getpid()) +
+                    "/exe --gtest_also_run_disabled_tests --gtest_filter=MessageCheck.DISABLED_OverlongWarning 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("breaks the message rule"), std::string::npos) << out;
+  EXPECT_NE(out.find("overlong warning: word0 word1"), std::string::npos) << out;
+  EXPECT_NE(out.find("[  FAILED  ] MessageCheck.DISABLED_OverlongWarning"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -162,6 +162,20 @@ TEST(OptionsYaml, ReadingNestedKeysLeavesTheDocumentAlone) {
   EXPECT_EQ(d.name, "y");
 }
 
+// A schema with many keys (train has 50) no longer lists them all in the error, which made a
+// 900-byte line (found by the test binaries' message check); the nearest keys are suggested.
+TEST(OptionsYaml, UnknownKeyOfALargeSchemaSuggestsTheNearest) {
+  std::vector<int64_t> values(40);
+  opt::Schema s("big");
+  for (size_t i = 0; i < values.size(); ++i) s.add("option_number_" + std::to_string(i), values[i], "doc");
+  std::string m = problem_of([&] { opt::apply_yaml_text(s, "option_numbr_7: 1\n", {"big.yaml", "big"}); });
+  EXPECT_EQ(m, "error: unknown key 'big.option_numbr_7' (big.yaml:1); did you mean 'option_number_7'? the 40 keys "
+               "are listed by --help and in docs/");
+  EXPECT_LE(m.size(), 300u);
+  m = problem_of([&] { opt::apply_yaml_text(s, "zzz: 1\n", {"big.yaml", "big"}); });
+  EXPECT_EQ(m, "error: unknown key 'big.zzz' (big.yaml:1); the 40 keys are listed by --help and in docs/");
+}
+
 TEST(OptionsYaml, ErrorsNameKeyAndLine) {
   auto err = [](const std::string& yaml) {
     Demo d;

@@ -85,6 +85,34 @@ TEST(JsonlReader, MalformedRecordsAreSkippedAndCounted) {
   EXPECT_EQ(st.skipped(), 5u);
 }
 
+// A member nesting 512 levels or more (kMaxJsonDepth, with the record's own level) is a
+// counted bad record: simdjson skips nested values without a depth limit, and the member would
+// be written out again for later readers to recurse through. 511 levels still read.
+TEST(JsonlReader, DeepNestingIsACountedSkip) {
+  TempDir dir;
+  auto nested = [](size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  write_text(dir.file("deep.jsonl"), "{\"text\":\"shallow\",\"m\":" + nested(511) + "}\n" +
+                                         "{\"text\":\"deep\",\"m\":" + nested(512) + "}\n" +
+                                         "{\"text\":\"very deep\",\"m\":{\"a\":" + nested(5'000'000) + "}}\n" +
+                                         "{\"text\":\"after\"}\n");
+  ReadStats st;
+  auto docs = read_all(dir.file("deep.jsonl"), {}, &st);
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].text, "shallow");
+  EXPECT_EQ(docs[1].text, "after");
+  EXPECT_EQ(st.bad_json, 2u);
+  ReadOptions strict;
+  strict.strict = true;
+  try {
+    read_all(dir.file("deep.jsonl"), strict);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nests arrays and objects deeper than 512 levels (" + dir.file("deep.jsonl") + ":2)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(JsonlReader, StrictMakesMalformedFatalWithLocation) {
   TempDir dir;
   write_text(dir.file("bad.jsonl"), "{\"text\":\"ok\"}\n{oops}\n");

@@ -4,13 +4,13 @@
 // (long unclosed lists, tables, paragraphs, inline SVG icons, markup in scripts) still parse.
 // The scan's depth and node count are checked against the tree gumbo really builds.
 #include <gtest/gtest.h>
-#include <gumbo.h>
 
 #include <string>
 #include <vector>
 
 #include "core/compressed_stream.h"
 #include "curate/curate.h"
+#include "curate/gumbo_tree.h"
 #include "curate/html_bounds.h"
 #include "curate/html_extract.h"
 #include "fixtures.h"
@@ -28,29 +28,7 @@ std::string repeat(const std::string& s, int n) {
 }
 
 // Depth (html = 1) and node count (elements, text, comments) of the tree gumbo builds.
-struct GumboSize {
-  int64_t depth = 0, nodes = 0;
-};
-GumboSize gumbo_size(const std::string& html) {
-  GumboOptions options = kGumboDefaultOptions;
-  options.max_errors = 0;
-  GumboOutput* g = gumbo_parse_with_options(&options, html.data(), html.size());
-  GumboSize size;
-  std::vector<std::pair<GumboNode*, int64_t>> stack;
-  const GumboVector& top = g->document->v.document.children;
-  for (unsigned i = 0; i < top.length; ++i) stack.push_back({static_cast<GumboNode*>(top.data[i]), 1});
-  while (!stack.empty()) {
-    auto [n, d] = stack.back();
-    stack.pop_back();
-    ++size.nodes;
-    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE) continue;
-    size.depth = std::max(size.depth, d);
-    const GumboVector& ch = n->v.element.children;
-    for (unsigned i = 0; i < ch.length; ++i) stack.push_back({static_cast<GumboNode*>(ch.data[i]), d + 1});
-  }
-  gumbo_destroy_output(&options, g);
-  return size;
-}
+GumboTreeSize gumbo_size(const std::string& html) { return GumboTree(html).size(); }
 
 TEST(HtmlBounds, SelfClosingDivsAreRefusedAsTooDeep) {
   std::string page = "<html><body>" + repeat("<div/>", 50000) + "text</body></html>";  // 300 KB
@@ -142,10 +120,44 @@ TEST(HtmlBounds, EstimateIsAtLeastTheParsersTree) {
   };
   for (const auto& page : pages) {
     HtmlTreeBound b = estimate_html_tree(page, 1 << 30, int64_t{1} << 40);
-    GumboSize g = gumbo_size(page);
+    GumboTreeSize g = gumbo_size(page);
     EXPECT_GE(b.depth, g.depth) << page.substr(0, 60);
     EXPECT_GE(b.nodes, g.nodes) << page.substr(0, 60);
   }
+}
+
+// The limits are the parsed tree's: a page the scan overestimates (the parser ignores start tags
+// inside <select>) is parsed and kept, and a page the scan lets through (under kHtmlScanGuard
+// times the limit) is still refused when gumbo's tree is too deep or too big.
+TEST(HtmlBounds, LimitsAreCheckedOnTheParsedTree) {
+  std::string select = "<p>" + nlm::testing::kEnglish + "</p><select>" + repeat("<div>", 1500) + "</select>";
+  ASSERT_GT(estimate_html_tree(select, 1 << 30, 1 << 30).depth, 1000);
+  HtmlText kept = extract_html_text(select);
+  EXPECT_EQ(kept.problem, "");
+  EXPECT_EQ(kept.depth, gumbo_size(select).depth);
+  EXPECT_LT(kept.depth, 10);
+  EXPECT_NE(kept.text.find("the"), std::string::npos);
+
+  std::string deep = repeat("<div>", 1500) + "x";
+  ASSERT_LE(estimate_html_tree(deep, 1 << 30, 1 << 30).depth, 1000 * kHtmlScanGuard);
+  HtmlText refused = extract_html_text(deep);
+  EXPECT_EQ(refused.problem, "html_too_deep");
+  EXPECT_EQ(refused.depth, gumbo_size(deep).depth);
+  EXPECT_EQ(refused.depth, 1500 + 2);  // html, body, then the divs
+
+  HtmlOptions o;
+  o.max_nodes = 1000;
+  std::string wide = repeat("<span>x</span>", 600);  // 1,200 nodes, and head and body
+  HtmlText many = extract_html_text(wide, o);
+  EXPECT_EQ(many.problem, "html_too_many_nodes");
+  EXPECT_EQ(many.nodes, gumbo_size(wide).nodes);
+  o.max_nodes = many.nodes;
+  EXPECT_EQ(extract_html_text(wide, o).problem, "");
+  // Far past the guard the page is refused unparsed.
+  o.max_nodes = 100;
+  HtmlText unparsed = extract_html_text(wide, o);
+  EXPECT_EQ(unparsed.problem, "html_too_many_nodes");
+  EXPECT_EQ(unparsed.nodes, 0);
 }
 
 // One hostile page in a crawl is skipped and counted; the rest of the run goes on.

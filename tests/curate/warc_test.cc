@@ -173,6 +173,44 @@ TEST(CurateWarc, ReaderCountsBrokenRecordsAndTruncation) {
   EXPECT_EQ(cut.stats().truncated_files, 1u);
 }
 
+// Declared lengths that lie (issue 11): a Content-Length far past the end of the file, or one
+// that swallows the next record, is one counted bad record; the records after it are still read
+// and the lie never sizes a buffer (the file is 1 KB; the claim is 60 MB).
+TEST(CurateWarc, LyingContentLengthIsACountedSkip) {
+  TempDir dir;
+  auto record = [](const std::string& uri, const std::string& block, std::string length = "") {
+    if (length.empty()) length = std::to_string(block.size());
+    return "WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: " + uri +
+           "\r\nContent-Type: text/plain\r\nContent-Length: " + length + "\r\n\r\n" + block + "\r\n\r\n";
+  };
+  std::string warc = record("http://a/1", "first") + record("http://a/long", "claims 60 bytes", "60") +
+                     record("http://a/2", "second") + record("http://a/lie", "claims 60 MB", "60000000") +
+                     record("http://a/3", "third");
+  nlm::testing::write_text(dir.file("lie.warc"), warc);
+  corpus::WarcReader r(dir.file("lie.warc"));
+  corpus::WarcRecord rec;
+  std::vector<std::string> blocks;
+  while (r.next(rec)) blocks.push_back(rec.block);
+  EXPECT_EQ(blocks, (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(r.stats().bad_records, 2u);
+  EXPECT_EQ(r.stats().truncated_files, 0u);
+  EXPECT_NE(r.last_problem().find("wrong Content-Length"), std::string::npos) << r.last_problem();
+
+  // Past the 64 MB record cap the block is skipped unread, so a lie there cannot be recovered
+  // from; it is still a counted bad record with a clear problem, never a wait or an allocation.
+  std::string huge = record("http://a/1", "first") + record("http://a/huge", "claims 1 TB", "1000000000000") +
+                     record("http://a/2", "lost");
+  nlm::testing::write_text(dir.file("huge.warc"), huge);
+  corpus::WarcReader h(dir.file("huge.warc"));
+  blocks.clear();
+  while (h.next(rec)) blocks.push_back(rec.block);
+  EXPECT_EQ(blocks, (std::vector<std::string>{"first"}));
+  EXPECT_EQ(h.stats().oversized_records, 1u);
+  EXPECT_EQ(h.stats().bad_records, 1u);
+  EXPECT_NE(h.last_problem().find("runs past the end of the file; the records after it are lost"), std::string::npos)
+      << h.last_problem();
+}
+
 TEST(CurateWarc, CurateExtractsDocumentsWithMetadata) {
   TempDir dir;
   write_multimember(dir.file("in/crawl.warc.gz"), build_warc());

@@ -3,6 +3,7 @@
 // skipped and counted, .bz2 read, and a truncated .bz2 counted rather than fatal.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "core/compressed_stream.h"
@@ -129,3 +130,48 @@ TEST(CurateWiki, InvalidUtf8IsRepairedAndCounted) {
 }
 
 }  // namespace
+
+namespace {
+std::string repeat(const std::string& s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+// Hostile nesting (issue 11): links in link labels 100,000 deep recursed once per level and
+// rescanned the rest of the page at each (a stack overflow, and quadratic time); '<' without '>'
+// was scanned to the end of the page once per '<'. Now labels past kWikitextMaxNesting are kept
+// as text and each page takes time linear in its size.
+TEST(CurateWiki, HostileNestingIsBoundedAndLinear) {
+  const size_t k = 100000;
+  auto start = std::chrono::steady_clock::now();
+  std::string links = "[[x|" + repeat("[[", k) + "deep" + repeat("]]", k) + "]] after";
+  std::string out = curate::strip_wikitext(links);
+  // The first kWikitextMaxNesting levels are stripped, the rest kept as markup.
+  EXPECT_EQ(out.rfind(repeat("[[", k - curate::kWikitextMaxNesting) + "deep", 0), 0u) << out.substr(0, 80);
+  EXPECT_NE(out.find("deep"), std::string::npos);
+  EXPECT_NE(out.find("after"), std::string::npos);
+  EXPECT_EQ(curate::strip_wikitext("[[x|[[[[[[deep]]]]]]]] after", 2), "[[deep]] after");
+  EXPECT_EQ(curate::strip_wikitext("[[x|[[[[[[deep]]]]]]]] after"), "deep after");
+
+  std::string external = repeat("[http://e.org/ ", k) + "end";
+  out = curate::strip_wikitext(external);
+  EXPECT_NE(out.find("end"), std::string::npos);
+  EXPECT_LT(out.size(), external.size());
+
+  std::string templates = "kept " + repeat("{{a|", k) + repeat("}}", k) + " text";
+  EXPECT_EQ(curate::strip_wikitext(templates), "kept  text");
+  std::string tables = repeat("{|\n", k) + repeat("|}\n", k) + "text";
+  EXPECT_EQ(curate::strip_wikitext(tables), "text");
+
+  std::string open_tags = repeat("<a", 500000) + " text";
+  out = curate::strip_wikitext(open_tags);
+  EXPECT_NE(out.find("text"), std::string::npos);
+  // Each of these took minutes or crashed before; all together take well under a second idle.
+  EXPECT_LT(seconds_since(start), 30.0);
+}

@@ -53,4 +53,55 @@ TEST(ChatTemplateRobust, LimitsAreErrors) {
   EXPECT_FALSE(fails("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{{ n }}{% endmacro %}{{ f(50) }}"));
 }
 
+// Rendered text of a template that must render.
+std::string rendered(const std::string& t) {
+  json msgs = json::array({{{"role", "user"}, {"content", "Dia duit"}}});
+  return render_chat(t, msgs, ChatRenderOptions{});
+}
+
+// Integer arithmetic past int64 was undefined behaviour (UBSan in fuzz_chat_template), and
+// 1 ** 10**18 looped 10**18 times; now overflow is a template error and powers are quick.
+TEST(ChatTemplateRobust, IntegerOverflowIsAnError) {
+  for (const char* t : {"{{ 9223372036854775807 + 1 }}", "{{ -9223372036854775807 - 2 }}",
+                        "{{ 4294967296 * 4294967296 }}", "{{ 2 ** 64 }}", "{{ -(-9223372036854775807 - 1) }}",
+                        "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) | abs }}",
+                        "{{ [9223372036854775807, 1] | sum }}", "{{ 1e300 | int }}", "{{ '1e300' | int }}"})
+    EXPECT_TRUE(fails(t)) << t;
+  EXPECT_EQ(rendered("{{ 1 ** 1000000000000000000 }} {{ (-1) ** 1000000000000000001 }} {{ 0 ** 0 }} {{ 2 ** 62 }}"),
+            "1 -1 1 4611686018427387904");
+  EXPECT_EQ(rendered("{{ (-9223372036854775807 - 1) % -1 }} {{ -7 // 2 }} {{ -7 % 2 }} {{ 7 % -2 }}"), "0 -4 1 -1");
+  EXPECT_EQ(rendered("{{ range(9223372036854775800, 9223372036854775807, 5) | list | length }}"), "2");
+  EXPECT_EQ(rendered("{{ [1, 2, 3][9223372036854775800::9223372036854775807] | length }}"), "0");
+  EXPECT_EQ(rendered("{{ messages | map(attribute='99999999999999999999999') | list | length }}"), "1");
+}
+
+// Work and size budgets: nested loops, strings doubled in a loop, replace() and indent() that
+// multiply their input end in a template error instead of hours or gigabytes.
+TEST(ChatTemplateRobust, WorkAndSizeAreBounded) {
+  EXPECT_TRUE(fails("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"));
+  EXPECT_TRUE(fails("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"));
+  EXPECT_TRUE(fails("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s + ns.s %}{% endfor %}"));
+  EXPECT_TRUE(fails("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"));
+  EXPECT_TRUE(fails("{{ ('x' * 1000000) | replace('', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') }}"));
+  EXPECT_TRUE(fails("{{ ('\n' * 1000000) | indent(1000, true, true) }}"));
+  EXPECT_TRUE(fails("{{ 'x' | indent(100000) }}"));
+  EXPECT_TRUE(fails("{{ [1] * 2000000 }}"));
+  EXPECT_TRUE(fails("{{ 'a' | replace('a', 'b', 'many') }}"));
+  EXPECT_TRUE(fails("{{ 'a' | indent(1.5) }}"));
+  EXPECT_EQ(rendered("{{ 'a\nb' | indent(-3) }}|{{ 'a' | replace('a', 'bc') }}|{{ {'k': [1]} | tojson(indent=-1) }}"),
+            "a\nb|bc|{\n\"k\": [\n1\n]\n}");
+  EXPECT_EQ(rendered("{% for i in range(100) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done"), "done");
+}
+
+// A namespace attribute wrapped in a list at every loop turn built a 100,000-level chain that
+// overflowed the stack when printed; storing a value nested past kMaxValueDepth is an error.
+TEST(ChatTemplateRobust, DeeplyNestedValuesAreRefused) {
+  const std::string grow = "{% set ns = namespace(x=1) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}";
+  EXPECT_TRUE(fails(grow + "{{ ns.x }}"));
+  EXPECT_TRUE(fails(grow + "{{ ns.x | tojson }}"));
+  EXPECT_TRUE(fails("{% set ns = namespace(x=1) %}{% for i in range(1000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}"));
+  EXPECT_EQ(rendered("{% set ns = namespace(x=1) %}{% for i in range(3) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}"),
+            "[[[1]]]");
+}
+
 }  // namespace

@@ -185,6 +185,29 @@ TEST(Build, KilledBuildCompletesOnRerunWithSameOutput) {
   EXPECT_EQ(folder_hash(dir.file("killed/curate")), folder_hash(dir.file("clean/curate")));
 }
 
+// Kills in the two windows around stage.json. Before it (dedup has published its folder): the
+// rerun finds dedup up to date and reports the published run's figures, not a blank run's.
+// After it (the marker not yet removed): the rerun skips the stage and removes the marker.
+TEST(Build, KilledAroundStageJsonReportsTheSameAndLeavesNoMarker) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 200);
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir.file("work"), dir.file("in.jsonl")));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  pipeline::run_build(spec, {});
+  auto before = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/dedup/stage.json")));
+  ASSERT_GT(before["summary"]["documents_in"].get<int>(), 0);
+  write_text(dir.file("work/dedup/.pending-fingerprint"), before["fingerprint"].get<std::string>());
+  fs::remove(dir.file("work/dedup/stage.json"));
+  write_text(dir.file("work/curate/.pending-fingerprint"), "left by a kill");
+  auto r = pipeline::run_build(spec, {});
+  EXPECT_EQ(r.ran, 1);
+  auto after = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/dedup/stage.json")));
+  for (const char* key : {"documents_in", "documents_out", "clusters", "cluster_sizes", "largest_clusters"})
+    EXPECT_EQ(after["summary"][key], before["summary"][key]) << key;
+  EXPECT_FALSE(fs::exists(dir.file("work/curate/.pending-fingerprint")));
+  EXPECT_FALSE(fs::exists(dir.file("work/dedup/.pending-fingerprint")));
+}
+
 void expect_error(const std::string& yaml, const std::string& fragment, const std::string& line) {
   try {
     pipeline::parse_pipeline(yaml, "p.yaml");
@@ -308,6 +331,19 @@ TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {
   std::string html = nlm::testing::read_text(r.report_html);
   EXPECT_NE(html.find("Loss curves"), std::string::npos);
   EXPECT_NE(html.find("Sample generations"), std::string::npos);
+
+  // Killed after the last checkpoint, before model/ and stage.json: the resumed stage has no step
+  // left to run, writes the model and reports the uninterrupted run's figures.
+  auto before = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/train/stage.json")));
+  write_text(dir.file("work/train/.pending-fingerprint"), before["fingerprint"].get<std::string>());
+  fs::remove(dir.file("work/train/stage.json"));
+  fs::remove_all(dir.file("work/train/model"));
+  auto resumed = pipeline::run_build(spec, {});
+  EXPECT_EQ(resumed.ran, 1);
+  EXPECT_TRUE(fs::exists(dir.file("work/train/model/model.safetensors")));
+  auto after = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/train/stage.json")));
+  for (const char* key : {"steps", "final_train_loss", "final_eval_loss", "final_eval_bits_per_byte", "curves"})
+    EXPECT_EQ(after["summary"][key], before["summary"][key]) << key;
 
   // The model answers `nativelm generate`.
   auto g = run_nativelm("generate -m " + dir.file("work/train/model") + " --max-tokens 5 --seed 3 \"scoil\"", dir.path());

@@ -72,6 +72,20 @@ TEST_F(TokenizerCli, TrainWritesATokenizerThatRoundTrips) {
   EXPECT_TRUE(read_text(f("tok1/tokenizer.json")) == read_text(f("tok/tokenizer.json")));
 }
 
+// A retrain into a folder that held a finished tokenizer retracts the old manifest before it
+// replaces the files: a run that dies between tokenizer.json and the manifest (here, a folder in
+// the way of tokenizer_config.json) leaves no manifest describing files it no longer matches.
+TEST_F(TokenizerCli, RetrainRetractsTheOldManifestFirst) {
+  ok("tokenizer train " + f("c.jsonl") + " -o " + f("tok") + " --vocab-size 300 --min-frequency 1");
+  ASSERT_TRUE(fs::exists(f("tok/manifest.json")));
+  fs::remove(f("tok/tokenizer_config.json"));
+  write_text(f("tok/tokenizer_config.json/blocker"), "x");
+  bad("tokenizer train " + f("c.jsonl") + " -o " + f("tok") + " --vocab-size 320 --min-frequency 1", 1,
+      "tokenizer_config.json");
+  EXPECT_EQ(Tokenizer::load(f("tok/tokenizer.json")).vocab_size(), 320u);  // the new one was written
+  EXPECT_FALSE(fs::exists(f("tok/manifest.json")));
+}
+
 TEST_F(TokenizerCli, TrainOptionsShapeTheVocabulary) {
   // SentencePiece mode: <unk> <s> </s>, byte fallback for unseen characters, round trip.
   ok("tokenizer train " + f("c.jsonl") + " -o " + f("sp") + " --mode sentencepiece --vocab-size 700 --min-frequency 1");

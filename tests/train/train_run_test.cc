@@ -1,10 +1,8 @@
 // `nativelm train` as a process: the model folders it writes are complete HF folders (checked
 // with Python's json module), Ctrl-C/SIGTERM stop it with a checkpoint and a resume hint, and a
 // rerun into a folder holding checkpoints asks for --resume or --force instead of training over it.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +14,6 @@
 #include "core/hash.h"
 #include "data/token_shard.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace nlm::testing {
 namespace {
@@ -111,23 +107,6 @@ TEST(TrainRun, ModelAndCheckpointsAreCompleteHfFolders) {
   EXPECT_FALSE(fs::exists(dir.file("run3/model/tokenizer_config.json")));
 }
 
-// Starts `nativelm <argv...>` with stdout and stderr in files; returns its pid.
-pid_t spawn_nativelm(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all = {NATIVELM_BIN};
-  all.insert(all.end(), argv.begin(), argv.end());
-  std::vector<char*> cargv;
-  for (auto& a : all) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, NATIVELM_BIN, &fa, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
 size_t lines_in(const std::string& path) {
   if (!fs::exists(path)) return 0;
   std::string t = read_text(path);
@@ -204,6 +183,51 @@ TEST(TrainRun, RerunIntoACheckpointFolderAsksForResumeOrForce) {
   r = run_nativelm(args(dir, "fresh") + " --steps 2", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_text(dir.file("run/model/model.safetensors")), read_text(dir.file("fresh/model/model.safetensors")));
+}
+
+// A run killed while it appends to metrics.jsonl leaves a torn last line; '{"step":1' of step 12
+// reads like step 1. The resumed run keeps only whole lines up to its checkpoint.
+TEST(TrainRun, ResumeDropsATornMetricsLine) {
+  TempDir dir;
+  write_run_inputs(dir);
+  auto r = run_nativelm(args(dir, "run") + " --steps 3", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  write_text(dir.file("run/metrics.jsonl"), read_text(dir.file("run/metrics.jsonl")) + "{\"step\":1");
+  r = run_nativelm(args(dir, "run") + " --steps 5 --resume", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string text = read_text(dir.file("run/metrics.jsonl"));
+  ASSERT_EQ(lines_in(dir.file("run/metrics.jsonl")), 5u) << text;
+  size_t start = 0;
+  for (int step = 1; step <= 5; ++step) {
+    size_t end = text.find('\n', start);
+    auto line = nlohmann::json::parse(text.substr(start, end - start));
+    EXPECT_EQ(line["step"], step);
+    start = end + 1;
+  }
+}
+
+// A run killed right after saving its last checkpoint, before rotating the oldest out, and with
+// temps of half-written files and half-saved or half-deleted checkpoints about: the resumed run
+// ends with the checkpoints and files an uninterrupted run has.
+TEST(TrainRun, ResumeAfterTheLastCheckpointRotatesAndSweepsTemps) {
+  TempDir dir;
+  write_run_inputs(dir);
+  auto r = run_nativelm(args(dir, "run") + " --steps 3 --checkpoint-every 1 --keep-checkpoints 2", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::copy(dir.file("run/checkpoints/step-00000002"), dir.file("run/checkpoints/step-00000001"));
+  write_text(dir.file("run/.metrics.jsonl.tmp.999999999.0"), "{\"step\":");
+  write_text(dir.file("run/model/.model.safetensors.tmp.999999999.1"), "partial");
+  write_text(dir.file("run/checkpoints/.step-00000001.old/config.json"), "{}");  // killed mid-rotation
+  write_text(dir.file("run/checkpoints/.step-00000004.tmp/model.safetensors"), "");  // killed mid-save
+  r = run_nativelm(args(dir, "run") + " --steps 3 --checkpoint-every 1 --keep-checkpoints 2 --resume", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 3 steps: loss "), std::string::npos) << r.out;  // not "0 steps"
+  std::vector<std::string> left;
+  for (auto& e : fs::recursive_directory_iterator(dir.file("run")))
+    if (e.is_directory() ? e.path().parent_path().filename() == "checkpoints" : e.path().filename().string()[0] == '.')
+      left.push_back(fs::relative(e.path(), dir.file("run")).string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"checkpoints/step-00000002", "checkpoints/step-00000003"}));
 }
 
 }  // namespace

@@ -176,7 +176,11 @@ std::vector<size_t> slice_indices(int64_t n, const Value& start, const Value& st
   };
   int64_t b = clamp(start, st > 0 ? 0 : n - 1), e = clamp(stop, st > 0 ? n : -1);
   std::vector<size_t> out;
-  for (int64_t i = b; st > 0 ? i < e : i > e; i += st) out.push_back(static_cast<size_t>(i));
+  // The step may be near int64's limits; stop before i + st would overflow.
+  for (int64_t i = b; st > 0 ? i < e : i > e;) {
+    out.push_back(static_cast<size_t>(i));
+    if (__builtin_add_overflow(i, st, &i)) break;
+  }
   return out;
 }
 
@@ -273,9 +277,10 @@ Dict builtin_globals() {
           int64_t st = a.pos.size() > 2 ? a.pos[2].as_int() : 1;
           if (st == 0) template_error(a.line, "range() step must not be zero");
           List l;
-          for (int64_t i = b; st > 0 ? i < e : i > e; i += st) {
+          for (int64_t i = b; st > 0 ? i < e : i > e;) {
             l.emplace_back(i);
             if (l.size() > 100000) template_error(a.line, "range() too large");
+            if (__builtin_add_overflow(i, st, &i)) break;  // past int64: past any stop
           }
           return Value(std::move(l));
         }));

@@ -1,11 +1,13 @@
 // Jinja2's built-in filters that chat templates use (see builtins.h); `tojson` is HF's:
 // json.dumps(x, ensure_ascii=False, indent=indent, separators=..., sort_keys=...).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <functional>
 
 #include "data/chat_template/builtins.h"
+#include "data/chat_template/int_math.h"
 #include "data/chat_template/lexer.h"
 #include "data/chat_template/strings.h"
 
@@ -45,7 +47,9 @@ Value attr_path(const Value& v, const Value& attribute, int line) {
     size_t e = path.find('.', b);
     std::string part = path.substr(b, e == std::string::npos ? std::string::npos : e - b);
     bool digits = !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit);
-    cur = digits ? get_item(cur, Value(static_cast<int64_t>(std::stoll(part))), line) : get_item(cur, Value(part), line);
+    int64_t index = 0;
+    if (digits && std::from_chars(part.data(), part.data() + part.size(), index).ec != std::errc()) digits = false;
+    cur = digits ? get_item(cur, Value(index), line) : get_item(cur, Value(part), line);
     if (e == std::string::npos) return cur;
     b = e + 1;
   }
@@ -97,7 +101,8 @@ const std::map<std::string, FilterFn>& filters() {
       std::optional<int> indent;
       if (const Value* i = arg(a, 1, "indent"); i && !i->is_none()) {
         if (!i->is_int()) template_error(a.line, "tojson(indent=...) must be an integer");
-        indent = static_cast<int>(i->as_int());
+        if (i->as_int() > 1000) template_error(a.line, "tojson(indent=...) over 1000");
+        indent = static_cast<int>(std::max<int64_t>(i->as_int(), 0));  // Python: 0 or less, newlines only
       }
       std::string item_sep = indent ? "," : ", ", key_sep = ": ";
       if (const Value* s = arg(a, 2, "separators"); s && !s->is_none()) {
@@ -159,14 +164,14 @@ const std::map<std::string, FilterFn>& filters() {
       const Value* d = arg(a, 0, "default");
       Value dflt = d ? *d : Value(static_cast<int64_t>(0));
       if (v.is_int() || v.is_bool()) return Value(v.as_int());
-      if (v.is_float()) return std::isfinite(v.as_double()) ? Value(static_cast<int64_t>(v.as_double())) : dflt;
+      if (v.is_float()) return std::isfinite(v.as_double()) ? Value(int_of_double(v.as_double(), a.line)) : dflt;
       if (v.is_string()) {
         std::string s = py_strip(v.str(), std::nullopt, true, true);
         char* end = nullptr;
         long long i = std::strtoll(s.c_str(), &end, 10);
         if (!s.empty() && *end == 0) return Value(static_cast<int64_t>(i));
         double d2 = std::strtod(s.c_str(), &end);
-        if (!s.empty() && *end == 0 && std::isfinite(d2)) return Value(static_cast<int64_t>(d2));
+        if (!s.empty() && *end == 0 && std::isfinite(d2)) return Value(int_of_double(d2, a.line));
       }
       return dflt;
     };
@@ -187,11 +192,19 @@ const std::map<std::string, FilterFn>& filters() {
       const Value* to = arg(a, 1, "new");
       if (!from || !to) template_error(a.line, "replace needs the old and new strings");
       const Value* count = arg(a, 2, "count");
-      return Value(py_replace(v.str(), from->str(), to->str(), count && !count->is_none() ? count->as_int() : -1));
+      if (count && !count->is_none() && !count->is_int() && !count->is_bool())
+        template_error(a.line, "replace(count=...) must be an integer, got " + count->type_name());
+      std::string s = v.str(), old = from->str(), by = to->str();
+      // Each replacement may grow the text by |by| - |old|, and an empty `old` matches between
+      // every two characters: refuse up front what would pass the string cap.
+      uint64_t matches = old.empty() ? s.size() + 1 : s.size() / old.size();
+      if (by.size() > old.size() && matches * (by.size() - old.size()) > (uint64_t{1} << 26) - s.size())
+        template_error(a.line, "replace() result larger than 64 MB");
+      return Value(py_replace(s, old, by, count && !count->is_none() ? count->as_int() : -1));
     };
     f["abs"] = [](const Value& v, const CallArgs& a) {
       if (v.is_float()) return Value(std::fabs(v.as_double()));
-      if (v.is_int() || v.is_bool()) return Value(static_cast<int64_t>(std::llabs(v.as_int())));
+      if (v.is_int() || v.is_bool()) return Value(v.as_int() < 0 ? int_neg(v.as_int(), a.line) : v.as_int());
       template_error(a.line, "abs expects a number, got " + v.type_name());
     };
     f["reverse"] = [](const Value& v, const CallArgs& a) {
@@ -235,8 +248,16 @@ const std::map<std::string, FilterFn>& filters() {
       const Value* w = arg(a, 0, "width");
       const Value* first = arg(a, 1, "first");
       const Value* blank = arg(a, 2, "blank");
-      std::string pad = !w ? std::string(4, ' ') : w->is_string() ? w->as_string() : std::string(static_cast<size_t>(w->as_int()), ' ');
+      if (w && !w->is_string() && !w->is_int() && !w->is_bool())
+        template_error(a.line, "indent(width=...) must be an integer or a string, got " + w->type_name());
+      if (w && !w->is_string() && w->as_int() > 1000) template_error(a.line, "indent(width=...) over 1000");
+      // A negative width pads nothing, as " " * -1 is "" in Python.
+      std::string pad = !w ? std::string(4, ' ')
+                           : w->is_string() ? w->as_string()
+                                            : std::string(static_cast<size_t>(std::max<int64_t>(w->as_int(), 0)), ' ');
       std::string s = v.str(), out;
+      if ((static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')) + 1) * pad.size() > (uint64_t{1} << 26) - s.size())
+        template_error(a.line, "indent() result larger than 64 MB");
       std::vector<std::string> lines;
       size_t b = 0;
       for (size_t i = 0; i <= s.size(); ++i)
@@ -257,7 +278,8 @@ const std::map<std::string, FilterFn>& filters() {
       for (auto& item : iterate(v, a.line)) {
         Value x = attribute && !attribute->is_none() ? attr_path(item, *attribute, a.line) : item;
         if (!x.is_number() || !total.is_number()) template_error(a.line, "sum expects numbers");
-        total = total.is_float() || x.is_float() ? Value(total.as_double() + x.as_double()) : Value(total.as_int() + x.as_int());
+        total = total.is_float() || x.is_float() ? Value(total.as_double() + x.as_double())
+                                                 : Value(int_add(total.as_int(), x.as_int(), a.line));
       }
       return total;
     };

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "data/chat_template/chat_template.h"
 
 namespace nlm::data::chat_template {
@@ -36,7 +37,9 @@ ModelChatTemplate load_model_chat_template(const std::string& model_dir) {
   fs::path config_path = fs::path(model_dir) / "tokenizer_config.json";
   nlohmann::ordered_json config = nlohmann::ordered_json::object();
   if (fs::exists(config_path)) {
-    config = nlohmann::ordered_json::parse(read_file(config_path.string()), nullptr, false);
+    std::string text = read_file(config_path.string());
+    check_json_depth(text, config_path.string());
+    config = nlohmann::ordered_json::parse(text, nullptr, false);
     if (config.is_discarded() || !config.is_object())
       nlm::usage_error("tokenizer_config.json is not a JSON object", config_path.string());
   }

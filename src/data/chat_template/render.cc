@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "data/chat_template/builtins.h"
+#include "data/chat_template/int_math.h"
 #include "data/chat_template/lexer.h"
 
 namespace nlm::data::chat_template {
@@ -11,12 +12,6 @@ namespace {
 
 enum class Flow { Normal, Break, Continue };
 using Frames = std::vector<std::shared_ptr<Dict>>;
-
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 class Renderer {
  public:
@@ -65,11 +60,30 @@ class Renderer {
     return Flow::Normal;
   }
 
+  // The work budget: every statement run and every loop turn is a step, so nested loops over
+  // range(100000) end in an error rather than running for hours.
+  void step(int line) {
+    if (++steps_ > kMaxSteps) template_error(line, "the template runs more than " + std::to_string(kMaxSteps) + " steps");
+  }
+  // Strings built by + and ~ and the output are capped like repetition, so doubling a string in
+  // a loop ends in an error rather than exhausting memory.
+  static std::string fit(std::string s, int line) {
+    if (s.size() > kMaxText) template_error(line, "string result larger than " + std::to_string(kMaxText >> 20) + " MB");
+    return s;
+  }
+  Flow emit(const std::string& text, int line) {
+    if (out_.size() + text.size() > kMaxText)
+      template_error(line, "output larger than " + std::to_string(kMaxText >> 20) + " MB");
+    out_ += text;
+    return Flow::Normal;
+  }
+
   Flow exec(const Node& n) {
     line_ = n.line;
+    step(n.line);
     switch (n.kind) {
-      case NodeKind::Text: out_ += n.name; return Flow::Normal;
-      case NodeKind::Output: out_ += eval(*n.args[0]).str(); return Flow::Normal;
+      case NodeKind::Text: return emit(n.name, n.line);
+      case NodeKind::Output: return emit(eval(*n.args[0]).str(), n.line);
       case NodeKind::If:
         for (auto& [cond, body] : n.branches)
           if (eval(*cond).truthy()) return exec(body);
@@ -77,6 +91,8 @@ class Renderer {
       case NodeKind::For: return exec_for(n);
       case NodeKind::Set: {
         Value v = eval(*n.args[0]);
+        if (v.depth() > kMaxValueDepth)
+          template_error(n.line, "a value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
         if (!n.name.empty()) {
           Value ns = lookup(n.names[0]);
           if (!ns.is_namespace())
@@ -161,6 +177,7 @@ class Renderer {
                  if (a.pos.empty()) template_error(a.line, "loop.cycle() needs at least one value");
                  return a.pos[static_cast<size_t>(i) % a.pos.size()];
                }));
+      step(n.line);
       frames_.push_back(std::make_shared<Dict>());
       frames_.back()->set("loop", Value(std::move(loop)));
       assign(n.names, items[static_cast<size_t>(i)], n.line);
@@ -263,7 +280,7 @@ class Renderer {
         Value v = eval(*n.args[0]);
         if (!v.is_number()) template_error(n.line, "bad operand type for unary " + std::string(n.kind == NodeKind::Neg ? "-" : "+") + ": " + v.type_name());
         if (n.kind == NodeKind::Pos) return v.is_bool() ? Value(v.as_int()) : v;
-        return v.is_float() ? Value(-v.as_double()) : Value(-v.as_int());
+        return v.is_float() ? Value(-v.as_double()) : Value(int_neg(v.as_int(), n.line));
       }
       case NodeKind::Binary: return binary(n.name, eval(*n.args[0]), eval(*n.args[1]), n.line);
       case NodeKind::Compare: {
@@ -290,7 +307,7 @@ class Renderer {
       case NodeKind::Concat: {
         std::string s;
         for (auto& a : n.args) s += eval(*a).str();
-        return Value(std::move(s));
+        return Value(fit(std::move(s), n.line));
       }
       default: template_error(n.line, "internal: statement used as an expression");
     }
@@ -343,21 +360,19 @@ class Renderer {
         return Value(m);
       }
       int64_t x = a.as_int(), y = b.as_int();
-      if (op == "+") return Value(x + y);
-      if (op == "-") return Value(x - y);
-      if (op == "*") return Value(x * y);
+      if (op == "+") return Value(int_add(x, y, line));
+      if (op == "-") return Value(int_sub(x, y, line));
+      if (op == "*") return Value(int_mul(x, y, line));
       if (op == "**") {
         if (y < 0) return Value(std::pow(static_cast<double>(x), static_cast<double>(y)));
-        int64_t r = 1;
-        for (int64_t k = 0; k < y; ++k) r *= x;
-        return Value(r);
+        return Value(int_pow(x, y, line));
       }
       if (y == 0) template_error(line, "integer division or modulo by zero");
-      if (op == "//") return Value(floor_div(x, y));
-      return Value(x - floor_div(x, y) * y);
+      if (op == "//") return Value(int_floor_div(x, y, line));
+      return Value(int_mod(x, y, line));
     }
     if (op == "+") {
-      if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+      if (a.is_string() && b.is_string()) return Value(fit(a.as_string() + b.as_string(), line));
       if (a.is_list() && b.is_list()) {
         List l = a.as_list();
         l.insert(l.end(), b.as_list().begin(), b.as_list().end());
@@ -371,8 +386,8 @@ class Renderer {
       if (!count.is_int() && !count.is_bool()) return bad();
       int64_t k = count.as_int();
       size_t unit = seq.is_string() ? seq.as_string().size() : seq.is_list() ? seq.as_list().size() : 0;
-      if (k > 0 && unit > 0 && static_cast<uint64_t>(k) > (uint64_t{1} << 26) / unit)
-        template_error(line, "repetition result too large");
+      const uint64_t cap = seq.is_string() ? kMaxText : kMaxListItems;
+      if (k > 0 && unit > 0 && static_cast<uint64_t>(k) > cap / unit) template_error(line, "repetition result too large");
       if (seq.is_string()) {
         std::string s;
         for (int64_t i = 0; i < k; ++i) s += seq.as_string();
@@ -390,6 +405,10 @@ class Renderer {
   }
 
   static constexpr int kMaxMacroDepth = 100;
+  static constexpr int64_t kMaxSteps = 300'000;
+  static constexpr uint64_t kMaxText = uint64_t{1} << 26;      // bytes of one string or of the output
+  static constexpr uint64_t kMaxListItems = uint64_t{1} << 20;  // items of a repeated list
+  int64_t steps_ = 0;
   Frames frames_;
   std::string out_;
   int macro_depth_ = 0;

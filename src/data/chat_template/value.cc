@@ -30,6 +30,18 @@ const Value* CallArgs::get(size_t index, const char* name) const {
   return nullptr;
 }
 
+int Value::depth_of(const List& l) {
+  int deepest = 0;
+  for (const auto& v : l) deepest = std::max(deepest, v.depth_);
+  return deepest + 1;
+}
+
+int Value::depth_of(const Dict& d) {
+  int deepest = 0;
+  for (const auto& [key, v] : d.items) deepest = std::max(deepest, v.depth_);
+  return deepest + 1;
+}
+
 int64_t Value::as_int() const { return is_bool() ? (as_bool() ? 1 : 0) : std::get<int64_t>(v_); }
 
 double Value::as_double() const {

@@ -53,14 +53,14 @@ class Value {
   Value(double d) : v_(d) {}
   Value(std::string s) : v_(std::move(s)) {}
   Value(const char* s) : v_(std::string(s)) {}
-  Value(List l) : v_(std::make_shared<const List>(std::move(l))) {}
+  Value(List l) : depth_(depth_of(l)) { v_ = std::make_shared<const List>(std::move(l)); }
   // A Python tuple: a list that prints as (a, b) and never equals a list.
   static Value tuple(List l) {
     Value v(std::move(l));
     v.tuple_ = true;
     return v;
   }
-  Value(Dict d) : v_(std::make_shared<const Dict>(std::move(d))) {}
+  Value(Dict d) : depth_(depth_of(d)) { v_ = std::make_shared<const Dict>(std::move(d)); }
   static Value make_namespace(Dict d) {
     Value v;
     v.v_ = std::make_shared<Dict>(std::move(d));
@@ -111,7 +111,21 @@ class Value {
                std::shared_ptr<const Dict>, std::shared_ptr<Dict>, std::shared_ptr<const Callable>>
       v_;
   bool tuple_ = false;
+  // Lists and dicts nested inside this one, plus one (0 for anything else; a namespace counts 0,
+  // as it prints without its contents). Printing, tojson and the destructor recurse this deep,
+  // so the renderer refuses to store a value nested deeper than kMaxValueDepth.
+  int depth_ = 0;
+  static int depth_of(const List& l);
+  static int depth_of(const Dict& d);
+
+ public:
+  int depth() const { return depth_; }
 };
+
+// How deeply a template may nest lists and dicts in a value it stores ({% set %}); a namespace
+// attribute set to [itself] in a loop otherwise built a chain that overflowed the stack when
+// printed.
+inline constexpr int kMaxValueDepth = 100;
 
 // Python ==, with 1 == 1.0 == True; undefined equals only undefined.
 bool equal(const Value& a, const Value& b);

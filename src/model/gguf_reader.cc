@@ -127,7 +127,7 @@ Reader::Reader(const std::string& path) : path_(path), map_(path) {
   std::set<std::string> seen;
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.string();
-    if (!seen.insert(key).second) c.bad("duplicate metadata key '" + key + "'");
+    if (!seen.insert(key).second) c.bad("duplicate metadata key " + echoed(key, 80));
     ValueType t = value_type(c);
     kv_.emplace_back(key, read_value(c, t));
   }
@@ -140,23 +140,23 @@ Reader::Reader(const std::string& path) : path_(path), map_(path) {
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
     t.name = c.string();
-    if (!seen.insert(t.name).second) c.bad("duplicate tensor '" + t.name + "'");
+    if (!seen.insert(t.name).second) c.bad("duplicate tensor " + echoed(t.name, 80));
     uint32_t nd = c.get<uint32_t>();
-    if (nd < 1 || nd > 4) c.bad("tensor '" + t.name + "' has " + std::to_string(nd) + " dimensions");
+    if (nd < 1 || nd > 4) c.bad("tensor " + echoed(t.name, 80) + " has " + std::to_string(nd) + " dimensions");
     uint64_t total = 1;
     for (uint32_t d = 0; d < nd; ++d) {
       uint64_t ne = c.get<uint64_t>();
       if (ne < 1 || ne > (uint64_t(1) << 40) || total > (uint64_t(1) << 42) / ne)
-        c.bad("tensor '" + t.name + "' has an impossible shape");
+        c.bad("tensor " + echoed(t.name, 80) + " has an impossible shape");
       total *= ne;
       t.dims.push_back(static_cast<int64_t>(ne));
     }
     t.type = c.get<uint32_t>();
     t.offset = c.get<uint64_t>();
-    if (t.offset % alignment_ != 0) c.bad("tensor '" + t.name + "' offset is not aligned");
+    if (t.offset % alignment_ != 0) c.bad("tensor " + echoed(t.name, 80) + " offset is not aligned");
     if (known_tensor_type(t.type)) {
       auto tt = static_cast<TensorType>(t.type);
-      if (t.dims[0] % block_elements(tt) != 0) c.bad("tensor '" + t.name + "' rows are not whole blocks");
+      if (t.dims[0] % block_elements(tt) != 0) c.bad("tensor " + echoed(t.name, 80) + " rows are not whole blocks");
       t.bytes = total / static_cast<uint64_t>(t.dims[0]) * row_bytes(tt, t.dims[0]);
     }
     tensors_.push_back(std::move(t));
@@ -167,7 +167,7 @@ Reader::Reader(const std::string& path) : path_(path), map_(path) {
   const uint64_t data_size = map_.size() - data_start;
   for (auto& t : tensors_)
     if (t.offset > data_size || t.bytes > data_size - t.offset)
-      c.bad("tensor '" + t.name + "' data runs past the end of the file");
+      c.bad("tensor " + echoed(t.name, 80) + " data runs past the end of the file");
 }
 
 const Value* Reader::find(const std::string& key) const {
@@ -178,7 +178,7 @@ const Value* Reader::find(const std::string& key) const {
 
 namespace {
 [[noreturn]] void missing(const std::string& path, const std::string& key, const char* want) {
-  runtime_error("GGUF key '" + key + "' is missing or not " + want, path);
+  runtime_error("GGUF key " + echoed(key, 80) + " is missing or not " + want, path);
 }
 bool is_integer(ValueType t) {
   return t != ValueType::F32 && t != ValueType::F64 && t != ValueType::String && t != ValueType::Array &&
@@ -218,7 +218,7 @@ const TensorInfo* Reader::find_tensor(const std::string& name) const {
 
 std::vector<float> Reader::read_f32(const TensorInfo& t) const {
   if (!known_tensor_type(t.type))
-    runtime_error("tensor '" + t.name + "' has ggml type " + std::to_string(t.type) +
+    runtime_error("tensor " + echoed(t.name, 80) + " has ggml type " + std::to_string(t.type) +
                   ", which this reader cannot decode", path_);
   auto tt = static_cast<TensorType>(t.type);
   std::vector<float> out(static_cast<size_t>(t.elements()));

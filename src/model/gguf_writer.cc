@@ -37,7 +37,7 @@ Writer::Writer(uint32_t alignment) : alignment_(alignment) {
 
 void Writer::begin_key(const std::string& key, ValueType type) {
   if (key.empty()) runtime_error("empty GGUF metadata key");
-  if (!keys_.insert(key).second) runtime_error("GGUF metadata key '" + key + "' set twice");
+  if (!keys_.insert(key).second) runtime_error("GGUF metadata key " + echoed(key, 80) + " set twice");
   put_string(kv_, key);
   put<uint32_t>(kv_, static_cast<uint32_t>(type));
   ++kv_count_;
@@ -80,18 +80,18 @@ void Writer::set_f32s(const std::string& key, const std::vector<float>& v) {
 void Writer::add_tensor(const std::string& name, TensorType type, std::vector<int64_t> dims,
                         Producer produce) {
   if (name.empty() || name.size() > kMaxName)
-    runtime_error("GGUF tensor name must have 1 to 63 bytes: '" + name + "'");
-  if (names_.count(name)) runtime_error("GGUF tensor '" + name + "' added twice");
+    runtime_error("GGUF tensor name must have 1 to 63 bytes: " + echoed(name, 80));
+  if (names_.count(name)) runtime_error("GGUF tensor " + echoed(name, 80) + " added twice");
   if (dims.empty() || dims.size() > kMaxDims)
-    runtime_error("GGUF tensor '" + name + "' needs 1 to 4 dimensions");
+    runtime_error("GGUF tensor " + echoed(name, 80) + " needs 1 to 4 dimensions");
   uint64_t rows = 1;
   for (int64_t d : dims) {
-    if (d < 1) runtime_error("GGUF tensor '" + name + "' has a dimension < 1");
+    if (d < 1) runtime_error("GGUF tensor " + echoed(name, 80) + " has a dimension < 1");
     rows *= static_cast<uint64_t>(d);
   }
   rows /= static_cast<uint64_t>(dims[0]);
   if (dims[0] % block_elements(type) != 0)
-    runtime_error("GGUF tensor '" + name + "': rows of " + std::to_string(dims[0]) +
+    runtime_error("GGUF tensor " + echoed(name, 80) + ": rows of " + std::to_string(dims[0]) +
                   " are not whole " + std::string(tensor_type_name(type)) + " blocks");
   const uint64_t bytes = rows * row_bytes(type, dims[0]);
   names_.insert(name);
@@ -123,7 +123,7 @@ void Writer::write(const std::string& path) const {
     data.clear();
     t.produce(data);
     if (data.size() != t.bytes)
-      runtime_error("GGUF tensor '" + t.name + "' produced " + std::to_string(data.size()) +
+      runtime_error("GGUF tensor " + echoed(t.name, 80) + " produced " + std::to_string(data.size()) +
                     " bytes, expected " + std::to_string(t.bytes), path);
     data.resize(padded(data.size(), alignment_), '\0');
     file.write(data);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 
 #include "core/options.h"
 #include "model/hf_checkpoint.h"
@@ -37,6 +38,16 @@ size_t complete_utf8(const std::string& s) {
   size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
   return (n - (i - 1) >= need) ? n : i - 1;
 }
+
+// The part of a decoded text that later tokens cannot change: decoding replaces an incomplete
+// UTF-8 sequence at the end with U+FFFD, which the next byte token may complete, so trailing
+// U+FFFDs are held back too (the final flush prints them if they stay).
+size_t stable_prefix(const std::string& s) {
+  size_t n = complete_utf8(s);
+  static const std::string kReplacement = "\xEF\xBF\xBD";
+  while (n >= 3 && s.compare(n - 3, 3, kReplacement) == 0) n -= 3;
+  return n;
+}
 }  // namespace
 
 TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,
@@ -45,6 +56,13 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
                                    const std::function<void(const std::string&)>& on_text) {
   std::vector<int32_t> ids;
   for (uint32_t t : tok.encode(prompt, add_bos)) ids.push_back(static_cast<int32_t>(t));
+  return generate_text_ids(model, tok, std::move(ids), options, stop_strings, on_text);
+}
+
+TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text) {
   if (ids.empty() && model.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model.config().bos_token_id));
   TextGenerationResult r;
   std::vector<uint32_t> out;
@@ -64,7 +82,7 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
       text.resize(cut);
       stopped = true;
     }
-    size_t ready = stopped ? text.size() : complete_utf8(text);
+    size_t ready = stopped ? text.size() : stable_prefix(text);
     if (!stopped) ready = ready > hold ? std::min(ready, text.size() - hold) : 0;
     ready = complete_utf8(text.substr(0, ready));
     if (ready > emitted) {
@@ -75,6 +93,7 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
     return !stopped;
   });
   if (emitted < r.text.size()) on_text(r.text.substr(emitted));
+  r.stop_string = stopped;
   return r;
 }
 

@@ -31,6 +31,7 @@ void declare(opt::Schema& schema, GenerateOptions& options);
 struct TextGenerationResult {
   std::string text;              // the continuation, cut before any stop string
   std::vector<int32_t> tokens;   // the sampled ids
+  bool stop_string = false;      // ended at one of the stop strings
 };
 
 // The whole of `nativelm generate`: loads the model on its device; a text `prompt` (read from `in`
@@ -43,5 +44,10 @@ TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok
                                    bool add_bos, const SamplingOptions& options,
                                    const std::vector<std::string>& stop_strings,
                                    const std::function<void(const std::string&)>& on_text);
+// The same from an already encoded prompt (the server counts and limits prompt tokens first).
+TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text);
 
 }  // namespace nlm::model

@@ -18,6 +18,7 @@
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
 #include "model/text_generation.h"
+#include "serve/options.h"
 #include "train/sft.h"
 #include "train/trainer.h"
 #include "data/sft_options.h"
@@ -92,6 +93,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},
       {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
+      {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
   };
   return tables;
 }

@@ -1,0 +1,180 @@
+// OpenAI response shapes for completions, chat completions and their streamed chunks (see api.h).
+#include "serve/api.h"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include "serve/api_error.h"
+
+namespace nlm::serve {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string dump(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string new_id(const char* prefix) {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = std::random_device{}();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s-%016llx", prefix,
+                static_cast<unsigned long long>(salt * 0x9E3779B97F4A7C15ull + ++counter));
+  return buf;
+}
+
+// Thrown from a streaming callback when the client has gone: stops generating for it.
+struct ClientGone {};
+
+ojson usage(int prompt, int completion) {
+  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+}
+
+}  // namespace
+
+Reply Api::models() const {
+  ojson m = {{"id", engine_.model_name()}, {"object", "model"}, {"created", now_seconds()}, {"owned_by", "nativelm"}};
+  return {200, dump({{"object", "list"}, {"data", ojson::array({m})}}), nullptr};
+}
+
+Reply Api::generate(const std::string& body, bool chat) {
+  GenerationRequest req = parse_generation_request(body, chat, limits_);
+  if (!req.model.empty() && req.model != engine_.model_name())
+    throw ApiError(400, "unknown model '" + req.model + "'; this server serves '" + engine_.model_name() + "'",
+                   "model", "model_not_found");
+  // Validate and encode every prompt before generating anything.
+  std::vector<std::vector<int32_t>> prompts;
+  if (chat) prompts.push_back(engine_.encode_chat(req.messages));
+  for (auto& p : req.prompts) prompts.push_back(engine_.encode_prompt(p));
+  model::SamplingOptions base;
+  base.temperature = req.temperature;
+  base.top_p = req.top_p;
+  base.top_k = req.top_k;
+  base.min_p = req.min_p;
+  base.repetition_penalty = req.repetition_penalty;
+  base.max_tokens = req.max_tokens;
+  base.seed = req.seed ? *req.seed : std::random_device{}() * 0x100000001ull;
+  auto ticket = engine_.admit();
+  if (!ticket)
+    throw ApiError(429, "the server is busy (its request queue is full); retry later", "", "rate_limit_exceeded",
+                   "rate_limit_error");
+  const std::string id = new_id(chat ? "chatcmpl" : "cmpl");
+  const std::string object = chat ? "chat.completion" : "text_completion";
+  const int64_t created = now_seconds();
+  const std::string model = engine_.model_name();
+  // Each choice in order: prompt-major, then n; choice i uses seed + i so n > 1 differ.
+  auto run = [this, prompts, base, req](size_t choice, const std::function<void(const std::string&)>& on_text) {
+    model::SamplingOptions s = base;
+    s.seed = base.seed + choice;
+    return engine_.generate(prompts[choice / req.n], s, req.stop, on_text);
+  };
+  const size_t choices = prompts.size() * static_cast<size_t>(req.n);
+  int prompt_tokens = 0;
+  for (auto& p : prompts) prompt_tokens += static_cast<int>(p.size()) * req.n;
+
+  if (!req.stream) {
+    ojson list = ojson::array();
+    int completion_tokens = 0;
+    for (size_t c = 0; c < choices; ++c) {
+      Generation g = run(c, [](const std::string&) {});
+      completion_tokens += g.completion_tokens;
+      ojson choice = {{"index", c}};
+      if (chat)
+        choice["message"] = {{"role", "assistant"}, {"content", g.text}};
+      else
+        choice["text"] = g.text;
+      choice["logprobs"] = nullptr;
+      choice["finish_reason"] = g.finish_reason;
+      list.push_back(choice);
+    }
+    ojson out = {{"id", id}, {"object", object}, {"created", created}, {"model", model}, {"choices", list}};
+    out["usage"] = usage(prompt_tokens, completion_tokens);
+    return {200, dump(out), nullptr};
+  }
+
+  std::shared_ptr<Engine::Ticket> held(std::move(ticket));
+  const bool include_usage = req.include_usage;
+  Reply reply;
+  reply.stream = [=](const std::function<bool(const std::string&)>& send) {
+    (void)held;  // keeps the request admitted until the stream ends
+    const std::string chunk_object = chat ? "chat.completion.chunk" : "text_completion";
+    auto event = [&](ojson choice_list, const ojson& use) {
+      ojson e = {{"id", id}, {"object", chunk_object}, {"created", created}, {"model", model}, {"choices", choice_list}};
+      if (include_usage) e["usage"] = use;
+      if (!send("data: " + dump(e) + "\n\n")) throw ClientGone{};
+    };
+    auto choice = [&](size_t c, const std::string* text, const std::string* finish) {
+      ojson ch = {{"index", c}};
+      if (chat) {
+        ch["delta"] = ojson::object();
+        if (text) ch["delta"]["content"] = *text;
+      } else {
+        ch["text"] = text ? *text : std::string();
+      }
+      ch["logprobs"] = nullptr;
+      ch["finish_reason"] = finish ? ojson(*finish) : ojson(nullptr);
+      return ch;
+    };
+    try {
+      int completion_tokens = 0;
+      for (size_t c = 0; c < choices; ++c) {
+        if (chat) {  // the first chunk of a chat choice names the role
+          ojson first = choice(c, nullptr, nullptr);
+          first["delta"] = {{"role", "assistant"}, {"content", ""}};
+          event(ojson::array({first}), nullptr);
+        }
+        Generation g = run(c, [&](const std::string& piece) { event(ojson::array({choice(c, &piece, nullptr)}), nullptr); });
+        completion_tokens += g.completion_tokens;
+        event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
+      }
+      if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens));
+      send("data: [DONE]\n\n");
+    } catch (const ClientGone&) {
+    } catch (const std::exception& e) {  // mid-stream the status is sent already: an error event
+      send("data: " + error_body(ApiError(500, e.what(), "", "internal_error", "server_error")) + "\n\n");
+    }
+  };
+  return reply;
+}
+
+Reply Api::tokenize(const std::string& body) const {
+  auto j = parse_object(body);
+  bool add_special = false, with_pieces = false;
+  std::string content;
+  for (auto& [key, v] : j.items()) {
+    if (key == "content" && v.is_string()) content = v.get<std::string>();
+    else if (key == "add_special" && v.is_boolean()) add_special = v.get<bool>();
+    else if (key == "with_pieces" && v.is_boolean()) with_pieces = v.get<bool>();
+    else throw ApiError(400, "unknown field or wrong type: '" + key + "'", key);
+  }
+  if (!j.contains("content")) throw ApiError(400, "'content' is required", "content");
+  ojson tokens = ojson::array();
+  for (uint32_t t : engine_.tokenize(content, add_special)) {
+    if (with_pieces)
+      tokens.push_back({{"id", t}, {"piece", engine_.detokenize({t})}});
+    else
+      tokens.push_back(t);
+  }
+  return {200, dump({{"tokens", tokens}}), nullptr};
+}
+
+Reply Api::detokenize(const std::string& body) const {
+  auto j = parse_object(body);
+  for (auto& [key, v] : j.items())
+    if (key != "tokens") throw ApiError(400, "unknown field '" + key + "'", key);
+  if (!j.contains("tokens") || !j["tokens"].is_array()) throw ApiError(400, "'tokens' must be a list of token ids", "tokens");
+  std::vector<uint32_t> ids;
+  for (auto& t : j["tokens"]) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<uint64_t>() >= engine_.vocab_size())
+      throw ApiError(400, "'tokens' must hold ids below " + std::to_string(engine_.vocab_size()), "tokens");
+    ids.push_back(t.get<uint32_t>());
+  }
+  return {200, dump({{"content", engine_.detokenize(ids)}}), nullptr};
+}
+
+}  // namespace nlm::serve

@@ -1,0 +1,76 @@
+// What the server generates with: the model, its tokenizer and chat template, loaded once, and a
+// mutex so that requests run one at a time on the existing generation path
+// (model::generate_text_ids). There is no batching yet: a second request waits for the first.
+// Admission keeps at most `queue` generation requests running or waiting; the rest get 429.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/text_generation.h"
+
+namespace nlm::serve {
+
+struct ServeOptions;
+
+struct Generation {
+  std::string text;
+  int completion_tokens = 0;
+  std::string finish_reason;  // "stop" or "length"
+};
+
+class Engine {
+ public:
+  explicit Engine(const ServeOptions& options);
+  ~Engine();
+
+  const std::string& model_name() const { return name_; }
+  int64_t context_length() const;
+  uint32_t vocab_size() const { return tok_.vocab_size(); }
+
+  // A /v1/completions prompt as ids (BOS as the options say); throws ApiError 400 when it is
+  // empty or longer than the prompt limit.
+  std::vector<int32_t> encode_prompt(const std::string& prompt) const;
+  // Renders messages through the model's chat template with the generation prompt, and encodes
+  // the text as HF does after apply_chat_template (no special tokens added).
+  std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages) const;
+  std::vector<uint32_t> tokenize(const std::string& text, bool add_special) const;
+  std::string detokenize(const std::vector<uint32_t>& ids) const;
+
+  // Generates for one prompt under the lock. max_tokens is lowered to what fits the context.
+  // on_text gets the continuation in pieces; it may throw to abandon the request.
+  Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
+                      const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
+
+  // Admission: a ticket is held while a generation request runs or waits for the lock.
+  class Ticket {
+   public:
+    explicit Ticket(Engine& e) : e_(e) {}
+    ~Ticket() { --e_.in_flight_; }
+   private:
+    Engine& e_;
+  };
+  // A ticket, or nullptr when `queue` requests are already in flight.
+  std::unique_ptr<Ticket> admit();
+
+ private:
+  std::vector<int32_t> checked(std::vector<int32_t> ids, const char* param) const;
+  std::string name_;
+  bool add_bos_;
+  int max_prompt_tokens_;
+  int queue_;
+  tokenizer::Tokenizer tok_;
+  std::unique_ptr<model::Llama> model_;
+  std::string template_source_, bos_token_, eos_token_;
+  std::vector<int32_t> stop_ids_;  // the model's EOS and the template's eos_token
+  std::mutex mu_;
+  std::atomic<int> in_flight_{0};
+};
+
+}  // namespace nlm::serve

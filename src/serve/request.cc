@@ -1,0 +1,149 @@
+// Strict reading of OpenAI request bodies (see request.h).
+#include "serve/request.h"
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+
+#include "serve/api_error.h"
+
+namespace nlm::serve {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& param, const std::string& message) { throw ApiError(400, message, param); }
+
+double number(const json& v, const std::string& key, double lo, double hi) {
+  if (!v.is_number()) bad(key, "'" + key + "' must be a number");
+  double d = v.get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi)
+    bad(key, "'" + key + "' must be between " + json(lo).dump() + " and " + json(hi).dump());
+  return d;
+}
+
+int64_t integer(const json& v, const std::string& key, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) bad(key, "'" + key + "' must be an integer");
+  bool in_range = v.is_number_unsigned()
+                      ? v.get<uint64_t>() <= static_cast<uint64_t>(hi) && static_cast<int64_t>(v.get<uint64_t>()) >= lo
+                      : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  if (!in_range) bad(key, "'" + key + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : v.get<int64_t>();
+}
+
+bool boolean(const json& v, const std::string& key) {
+  if (!v.is_boolean()) bad(key, "'" + key + "' must be true or false");
+  return v.get<bool>();
+}
+
+std::vector<std::string> strings(const json& v, const std::string& key, size_t max_items) {
+  std::vector<std::string> out;
+  if (v.is_string()) return {v.get<std::string>()};
+  if (!v.is_array() || v.empty()) bad(key, "'" + key + "' must be a string or a non-empty list of strings");
+  if (v.size() > max_items) bad(key, "'" + key + "' has more than " + std::to_string(max_items) + " items");
+  for (auto& s : v) {
+    if (!s.is_string()) bad(key, "'" + key + "' must be a string or a list of strings (token-id prompts are not supported)");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+// Chat messages: objects with a string role and string (or text-part list) content, passed to
+// the template as they came.
+nlohmann::ordered_json messages_of(const json& v) {
+  if (!v.is_array() || v.empty()) bad("messages", "'messages' must be a non-empty list");
+  for (auto& m : v) {
+    if (!m.is_object()) bad("messages", "each message must be an object");
+    if (!m.contains("role") || !m["role"].is_string()) bad("messages", "each message needs a string 'role'");
+    if (!m.contains("content")) continue;  // e.g. an assistant turn with tool_calls
+    auto& c = m["content"];
+    if (c.is_string() || c.is_null()) continue;
+    if (!c.is_array()) bad("messages", "a message's 'content' must be a string or a list of text parts");
+    for (auto& part : c)
+      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+        bad("messages", "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
+  }
+  // Round-trip keeps the key order the client sent for the template.
+  return nlohmann::ordered_json::parse(v.dump());
+}
+
+// Fields accepted only at their "off" value: anything else would be silently ignored.
+bool is_off(const json& v) {
+  return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_number() && v.get<double>() == 0.0);
+}
+
+}  // namespace
+
+json parse_object(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) bad("", "the request body is not valid JSON (or not valid UTF-8)");
+  if (!j.is_object()) bad("", "the request body must be a JSON object");
+  return j;
+}
+
+GenerationRequest parse_generation_request(const std::string& body, bool chat, const RequestLimits& limits) {
+  json j = parse_object(body);
+  GenerationRequest r;
+  r.max_tokens = limits.default_max_tokens;
+  static const std::set<std::string> ignored_when_off = {"logprobs", "top_logprobs", "frequency_penalty",
+                                                         "presence_penalty", "echo", "best_of", "logit_bias",
+                                                         "suffix", "parallel_tool_calls", "tools", "tool_choice"};
+  for (auto& [key, v] : j.items()) {
+    if (key == "model") {
+      if (!v.is_string()) bad(key, "'model' must be a string");
+      r.model = v.get<std::string>();
+    } else if (!chat && key == "prompt") {
+      r.prompts = strings(v, key, 64);
+    } else if (chat && key == "messages") {
+      r.messages = messages_of(v);
+    } else if (key == "max_tokens" || (chat && key == "max_completion_tokens")) {
+      if (v.is_null()) continue;
+      r.max_tokens = static_cast<int>(integer(v, key, 0, limits.max_tokens));
+    } else if (key == "temperature") {
+      if (!v.is_null()) r.temperature = number(v, key, 0, 2);
+    } else if (key == "top_p") {
+      if (!v.is_null()) r.top_p = number(v, key, 0, 1);
+      if (r.top_p == 0) r.top_p = 1e-9;  // 0 would keep nothing; the most likely token is kept
+    } else if (key == "top_k") {
+      if (!v.is_null()) r.top_k = static_cast<int>(integer(v, key, 0, 1 << 20));
+    } else if (key == "min_p") {
+      if (!v.is_null()) r.min_p = number(v, key, 0, 1);
+    } else if (key == "repetition_penalty") {
+      if (!v.is_null()) r.repetition_penalty = number(v, key, 0.01, 100);
+    } else if (key == "seed") {
+      if (!v.is_null()) r.seed = static_cast<uint64_t>(integer(v, key, INT64_MIN, INT64_MAX));
+    } else if (key == "n") {
+      if (!v.is_null()) r.n = static_cast<int>(integer(v, key, 1, limits.max_n));
+    } else if (key == "stop") {
+      if (!v.is_null()) r.stop = strings(v, key, 4);
+      for (auto& s : r.stop)
+        if (s.empty()) bad(key, "stop strings must not be empty");
+    } else if (key == "stream") {
+      if (!v.is_null()) r.stream = boolean(v, key);
+    } else if (key == "stream_options") {
+      if (v.is_null()) continue;
+      if (!v.is_object()) bad(key, "'stream_options' must be an object");
+      for (auto& [k2, v2] : v.items()) {
+        if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
+        r.include_usage = boolean(v2, "stream_options.include_usage");
+      }
+    } else if (key == "user") {
+      if (!v.is_string()) bad(key, "'user' must be a string");
+    } else if (ignored_when_off.count(key)) {
+      if (!is_off(v)) bad(key, "'" + key + "' is not supported by this server yet");
+    } else if (key == "response_format") {
+      if (!v.is_null() && !(v.is_object() && v.value("type", "") == "text"))
+        bad(key, "only response_format {\"type\": \"text\"} is supported");
+    } else {
+      bad(key, "unknown field '" + key + "'");
+    }
+  }
+  if (!chat && r.prompts.empty()) bad("prompt", "'prompt' is required");
+  if (chat && r.messages.is_null()) bad("messages", "'messages' is required");
+  if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");
+  if (r.prompts.size() * static_cast<size_t>(r.n) > 64) bad("n", "prompts times n must be at most 64");
+  return r;
+}
+
+}  // namespace nlm::serve

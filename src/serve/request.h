@@ -1,0 +1,44 @@
+// The fields of an OpenAI /v1/completions or /v1/chat/completions request, read from its JSON
+// body with strict types and limits. Anything wrong (bad JSON, a wrong type, a number out of
+// range, a field this server does not implement) throws ApiError 400 naming the field, so a
+// request is either understood completely or refused.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nlm::serve {
+
+struct RequestLimits {
+  int max_tokens = 512;          // ceiling on max_tokens
+  int default_max_tokens = 128;  // when the request gives none
+  int max_n = 8;
+};
+
+struct GenerationRequest {
+  std::string model;                  // "" when absent
+  std::vector<std::string> prompts;   // /v1/completions: one or more prompts
+  nlohmann::ordered_json messages;    // /v1/chat/completions: the conversation
+  int max_tokens = 0;
+  double temperature = 1.0;           // OpenAI's defaults: temperature 1, top_p 1, no top-k
+  double top_p = 1.0;
+  int top_k = 0;
+  double min_p = 0.0;
+  double repetition_penalty = 1.0;
+  std::optional<uint64_t> seed;
+  int n = 1;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;         // stream_options.include_usage
+};
+
+// Parses a request body; `chat` selects the chat endpoint's fields.
+GenerationRequest parse_generation_request(const std::string& body, bool chat, const RequestLimits& limits);
+
+// Parses a body that must be a JSON object (for /tokenize and /detokenize).
+nlohmann::json parse_object(const std::string& body);
+
+}  // namespace nlm::serve

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/runtime.h"
+#include "bench_model.h"
 #include "harness.h"
 #include "model/llama.h"
 #include "tensor/cpu/cpu_backend.h"
@@ -21,20 +22,7 @@ namespace {
 
 using namespace nlm;
 
-constexpr int kB = 8, kT = 256;
-
-model::ModelConfig bench_config() {
-  model::ModelConfig c;
-  c.vocab_size = 8192;
-  c.hidden_size = 384;
-  c.intermediate_size = 1536;
-  c.num_hidden_layers = 6;
-  c.num_attention_heads = 6;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = kT;
-  c.tie_word_embeddings = false;
-  return c;
-}
+constexpr int kB = bench::kTrainB, kT = bench::kTrainT;
 
 const char* kTorchScript = R"PY(
 import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
@@ -126,7 +114,7 @@ int main(int argc, char** argv) {
   double peak = tensor::measure_sgemm_gflops(1024, 5);
   bench::report_value("sgemm_peak_gflops threads=" + std::to_string(threads), peak, "GFLOP/s");
 
-  model::ModelConfig cfg = bench_config();
+  model::ModelConfig cfg = bench::train_bench_config();
   model::Llama m(cfg, be);
   m.init_random(1);
   train::AdamW opt(m, {});

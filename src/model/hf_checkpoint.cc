@@ -208,6 +208,24 @@ void load_hf_weights(const std::string& dir, Llama& model, const VocabExtension*
   }
 }
 
+std::vector<int64_t> load_generation_eos_ids(const std::string& dir) {
+  const std::string path = dir + "/generation_config.json";
+  if (!fs::exists(path)) return {};
+  json g = json::parse(read_file(path), nullptr, false);
+  if (g.is_discarded() || !g.is_object())
+    usage_error("generation_config.json is not a JSON object", path, "fix or delete the file");
+  if (!g.contains("eos_token_id") || g["eos_token_id"].is_null()) return {};
+  const json& e = g["eos_token_id"];
+  std::vector<int64_t> ids;
+  for (const json& x : e.is_array() ? e : json::array({e})) {
+    if (!x.is_number_integer())
+      usage_error("generation_config.json: eos_token_id must be an integer or a list of integers", path,
+                  "fix or delete the file");
+    ids.push_back(x.get<int64_t>());
+  }
+  return ids;
+}
+
 std::unique_ptr<Llama> load_hf_model(const std::string& dir, tensor::Backend& backend,
                                      ModelOptions options, const VocabExtension* extension) {
   ModelConfig cfg = load_hf_config(dir);

@@ -43,6 +43,11 @@ std::unique_ptr<Llama> load_hf_model(const std::string& dir, tensor::Backend& ba
                                      ModelOptions options = {},
                                      const VocabExtension* extension = nullptr);
 
+// The ids of generation_config.json's eos_token_id (a number or a list, as transformers writes
+// it) in `dir`; empty when the file or the key is absent. A malformed file is a usage error.
+// Chat models list their end-of-turn token there beside config.json's EOS.
+std::vector<int64_t> load_generation_eos_ids(const std::string& dir);
+
 // Files of a model directory: the weight files in order (single or sharded).
 std::vector<std::string> hf_weight_files(const std::string& dir);
 

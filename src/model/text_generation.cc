@@ -22,7 +22,9 @@ void declare(opt::Schema& s, GenerateOptions& o) {
   declare(s, o.sampling);
   s.add("stop", o.stop, "Stop before this string (repeatable; it is not printed)");
   s.add("add_bos", o.add_bos, "Put the tokenizer's BOS token before a text prompt").flag("--no-bos");
-  s.add("eos_stop", o.eos_stop, "Stop at the model's EOS id").flag("--no-eos-stop");
+  s.add("eos_stop", o.eos_stop,
+        "Stop at the model's EOS ids (config.json, and generation_config.json's eos_token_id list)")
+      .flag("--no-eos-stop");
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
 }
 
@@ -99,6 +101,9 @@ void run_generate(const GenerateOptions& o, const std::string& prompt, std::istr
   auto m = load_hf_model(o.model_dir, tensor::backend_for(o.device));
   SamplingOptions s = o.sampling;
   if (o.eos_stop && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
+  if (o.eos_stop)  // a chat model's end-of-turn token (written by `nativelm sft`, or by transformers)
+    for (int64_t id : load_generation_eos_ids(o.model_dir))
+      if (id >= 0 && id < m->config().vocab_size) s.stop_ids.push_back(static_cast<int32_t>(id));
   if (o.prompt_ids.empty()) {
     auto tok = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
     std::string text = prompt;

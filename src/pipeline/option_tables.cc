@@ -19,8 +19,9 @@
 #include "model/gguf_export.h"
 #include "model/text_generation.h"
 #include "serve/options.h"
+#include "train/sft.h"
 #include "train/trainer.h"
-#include "data/sft_example.h"
+#include "data/sft_options.h"
 #include "data/tokenize_shards.h"
 #include "tokenizer/encode_lines.h"
 #include "tokenizer/publish.h"
@@ -85,7 +86,8 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenizer-encode", "docs/tokenizer.md", table_of<tokenizer::EncodeOptions>()},
       {"tokenizer-decode", "docs/tokenizer.md", table_of<tokenizer::DecodeOptions>()},
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
-      {"sft", "docs/sft.md", table_of<data::SftOptions>()},
+      {"sft", "docs/sft.md", table_of<train::SftTrainOptions>()},
+      {"sft-examples", "docs/sft.md", table_of<data::SftOptions>()},
       {"eval-bleu", "docs/eval.md", table_of<eval::metrics::BleuOptions>()},
       {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},
       {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},

@@ -40,5 +40,7 @@ class Stage {
 
 // `in` with its documents replaced by the JSONL shards in `docs_dir` (read with default options).
 Artifacts with_documents(const Artifacts& in, const std::string& docs_dir);
+// `in` with its model replaced by the HF folder `stage_dir`/model (train and sft stages).
+Artifacts with_model(const Artifacts& in, const std::string& stage_dir);
 
 }  // namespace nlm::pipeline

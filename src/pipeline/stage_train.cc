@@ -62,20 +62,12 @@ class TrainStage : public Stage {
     // The pipeline decides: continue a killed run, or (its options changed) start over.
     o.resume = resume && fs::exists(fs::path(dir) / "checkpoints");
     o.force = !o.resume;
-    try {
-      train::TrainResult r = opt::named(namer_, [&] { return train::run_train(o); });
-      return summary(dir, r);
-    } catch (const train::Interrupted& e) {
-      runtime_error("the train stage was interrupted after step " + std::to_string(e.step), e.checkpoint,
-                    "run the same nativelm build again to resume from this checkpoint");
-    }
+    train::TrainResult r =
+        run_interruptible("train", [&] { return opt::named(namer_, [&] { return train::run_train(o); }); });
+    return summary(dir, r);
   }
 
-  Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
-    Artifacts a = in;
-    a.model_dir = (fs::path(dir) / "model").string();
-    return a;
-  }
+  Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
 
  private:
   static std::string summary(const std::string& dir, const train::TrainResult& r) {

@@ -1,6 +1,8 @@
 // The stage registry: names in run order and their factories.
 #include "pipeline/stages.h"
 
+#include <filesystem>
+
 #include "core/error.h"
 #include "core/options_yaml.h"
 #include "corpus/inputs.h"
@@ -14,6 +16,12 @@ Artifacts with_documents(const Artifacts& in, const std::string& docs_dir) {
   return a;
 }
 
+Artifacts with_model(const Artifacts& in, const std::string& stage_dir) {
+  Artifacts a = in;
+  a.model_dir = (std::filesystem::path(stage_dir) / "model").string();
+  return a;
+}
+
 opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const std::vector<std::string>& extra_keys) {
   opt::YamlSource src{fields.file(), fields.section()};
   opt::apply_yaml(schema, fields.node(), src, extra_keys);
@@ -23,7 +31,7 @@ opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const 
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "eval"};
+  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "sft", "eval"};
   return order;
 }
 
@@ -33,6 +41,7 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
   if (name == "tokenizer") return make_tokenizer_stage(options);
   if (name == "tokenize") return make_tokenize_stage(options);
   if (name == "train") return make_train_stage(options);
+  if (name == "sft") return make_sft_stage(options);
   if (name == "eval") return make_eval_stage(options);
   std::string list;
   for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;

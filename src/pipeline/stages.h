@@ -8,6 +8,7 @@
 #include "core/options.h"
 #include "pipeline/stage.h"
 #include "pipeline/yaml_fields.h"
+#include "train/loop.h"
 
 namespace nlm::pipeline {
 
@@ -22,11 +23,24 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
 opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields,
                                const std::vector<std::string>& extra_keys = {});
 
+// Runs a training stage's library call: a run stopped by SIGINT/SIGTERM (train::Interrupted, its
+// checkpoint written) becomes a runtime error saying that the next build resumes it.
+template <class F>
+auto run_interruptible(const std::string& stage, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const train::Interrupted& e) {
+    runtime_error("the " + stage + " stage was interrupted after step " + std::to_string(e.step), e.checkpoint,
+                  "run the same nativelm build again to resume from this checkpoint");
+  }
+}
+
 std::unique_ptr<Stage> make_curate_stage(const Fields& options);
 std::unique_ptr<Stage> make_dedup_stage(const Fields& options);
 std::unique_ptr<Stage> make_tokenizer_stage(const Fields& options);
 std::unique_ptr<Stage> make_tokenize_stage(const Fields& options);
 std::unique_ptr<Stage> make_train_stage(const Fields& options);
+std::unique_ptr<Stage> make_sft_stage(const Fields& options);
 std::unique_ptr<Stage> make_eval_stage(const Fields& options);
 
 }  // namespace nlm::pipeline

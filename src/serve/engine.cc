@@ -31,6 +31,8 @@ Engine::Engine(const ServeOptions& o)
     uint32_t id = tok_.token_id(eos_token_);
     if (id != tokenizer::kNoToken && id < model_->config().vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
   }
+  for (int64_t id : model::load_generation_eos_ids(o.model_dir))  // e.g. the end of turn `nativelm sft` lists
+    if (id >= 0 && id < model_->config().vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
   int64_t ctx = context_length();
   if (max_prompt_tokens_ <= 0 || max_prompt_tokens_ >= ctx) max_prompt_tokens_ = static_cast<int>(ctx - 1);
 }

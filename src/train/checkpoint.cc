@@ -101,6 +101,7 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   j["data"] = nlohmann::json::parse(state.data_state);
   j["fingerprint"] = state.fingerprint;
   if (!state.config.empty()) j["config"] = nlohmann::json::parse(state.config);
+  if (state.tokens >= 0) j["tokens"] = state.tokens;
   write_file_atomic(tmp + "/trainer_state.json", j.dump(2) + "\n");
   sync_dir(tmp);
   fs::remove_all(final_dir);
@@ -142,6 +143,7 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
     s.step = j.at("step").get<int64_t>();
     s.data_state = j.at("data").dump();
     s.fingerprint = j.at("fingerprint").get<std::string>();
+    if (j.contains("tokens")) s.tokens = j.at("tokens").get<double>();
   } catch (const nlohmann::json::exception& e) {
     runtime_error(std::string("corrupt trainer state: ") + e.what(), path,
                   "delete this checkpoint to resume from an older one");

@@ -16,6 +16,7 @@ struct TrainerState {
   std::string data_state;  // LmBatches::state_json()
   std::string fingerprint; // run shape (B, T, accum, model size); must match on resume
   std::string config;      // the run's options (train::config_json), recorded for people and tools
+  double tokens = -1;      // real tokens trained on so far; −1 when unknown (older checkpoints)
 };
 
 // Completes an HF model folder that holds config.json and the weights: tokenizer.json (copied

@@ -9,6 +9,7 @@
 
 #include "core/options.h"
 #include "core/options_yaml.h"
+#include "train/run_fields.h"
 #include "train/trainer.h"
 
 namespace nlm::train {
@@ -84,21 +85,7 @@ void declare(opt::Schema& s, TrainOptions& o) {
   declare(s, o.optimizer);
   s.add("eval_every", o.eval_every, "Steps between evals (0 = only at the end)").min(0);
   s.add("eval_batches", o.eval_batches, "Micro-batches per eval (from the start of the eval shards)").min(0);
-  s.add("checkpoint_every", o.checkpoint_every, "Steps between checkpoints (0 = only at the end)").min(0);
-  s.add("keep_checkpoints", o.keep_checkpoints, "Newest checkpoints kept; older ones are deleted").min(1);
-  s.add("log_every", o.log_every, "Steps between progress lines (0 = none)").min(0);
-  s.add("seed", o.seed, "Seed of the initial weights and of data mixing");
-  s.add("recompute", o.recompute, "Recompute activations in backward (less memory, about 1/3 more compute)");
-  s.choice("save_dtype", o.save_dtype,
-           {{"float32", tensor::DType::F32}, {"bfloat16", tensor::DType::BF16}, {"float16", tensor::DType::F16}},
-           "Weights dtype of model/ (checkpoints stay float32)");
-  s.add("device", o.device,
-        "Compute device: cpu, or cuda / cuda:N in builds with CUDA; losses repeat for a seed on one device and "
-        "thread count");
-  s.add("resume", o.resume, "Continue from the newest checkpoint in the run directory").no_yaml().no_json();
-  s.add("force", o.force, "Start from step 0 although the run directory holds checkpoints (deletes them)")
-      .no_yaml()
-      .no_json();
+  declare_run_fields(s, o, "Seed of the initial weights and of data mixing");
 }
 
 namespace {

@@ -1,27 +1,19 @@
-// The training loop (see trainer.h): build or load the model, then per step accumulate
-// gradients over micro-batches, clip, AdamW at the scheduled learning rate, log, evaluate and
-// checkpoint. Deterministic: same seed, data and thread count give the same losses, and a
-// resumed run continues the same curve.
+// `nativelm train` (see trainer.h): build or load the model, batch the token shards, and run the
+// optimizer loop shared with `sft` (train/loop.cc: steps, logging, eval, checkpoints, resume)
+// with the LM eval loss and bits per byte on the eval shards.
 #include "train/trainer.h"
 
 #include <algorithm>
-#include <chrono>
-#include <csignal>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/json_escape.h"
-#include "core/log.h"
 #include "core/options.h"
-#include "core/progress.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/run_fields.h"
 
 namespace nlm::train {
 
@@ -43,15 +35,6 @@ void TrainOptions::validate() const {
   train::validate(schedule);
 }
 
-Interrupted::Interrupted(int sig, int64_t done, std::string dir)
-    : Error(ErrorKind::Runtime,
-            format_error(std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + " after step " +
-                             std::to_string(done) + "; checkpoint saved",
-                         dir, "continue with: nativelm train <the same arguments> --resume")),
-      signal(sig),
-      step(done),
-      checkpoint(std::move(dir)) {}
-
 namespace {
 
 // Decoding one id alone is wrong twice over: a byte-level piece holding part of a multi-byte
@@ -67,11 +50,7 @@ uint32_t token_byte_length(const tokenizer::Tokenizer& tok, uint32_t id, bool by
   return static_cast<uint32_t>(tok.decode({id}).size());
 }
 
-struct EvalResult {
-  double loss = 0, bpb = -1;
-};
-
-EvalResult evaluate(model::Llama& m, const TrainOptions& o) {
+EvalFigures evaluate(model::Llama& m, const TrainOptions& o) {
   LmBatches eval({{o.eval_shards, 1.0}}, o.batch_size, o.seq_len, o.doc_masking, 0,
                  m.config().vocab_size);
   double nats = 0, bytes = 0;
@@ -87,7 +66,7 @@ EvalResult evaluate(model::Llama& m, const TrainOptions& o) {
       if (!o.token_bytes.empty()) bytes += o.token_bytes.at(static_cast<size_t>(b.targets[k]));
     }
   }
-  EvalResult r;
+  EvalFigures r;
   r.loss = count ? nats / static_cast<double>(count) : 0;
   if (bytes > 0) r.bpb = nats / std::log(2.0) / bytes;
   return r;
@@ -97,31 +76,6 @@ std::string fingerprint(const TrainOptions& o, const model::ModelConfig& c) {
   return "B=" + std::to_string(o.batch_size) + " T=" + std::to_string(o.seq_len) +
          " accum=" + std::to_string(o.grad_accum) + " params=" + std::to_string(c.parameter_count()) +
          " sources=" + std::to_string(o.train_data.size());
-}
-
-// Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced). A
-// process killed mid-line leaves a torn last line ('{"step":1' of step 12, say); only whole JSON
-// objects with a step count. The kept lines give `r` the run's figures so far (steps, last loss
-// and eval), so a resume with no step left to run reports what the uninterrupted run did.
-void truncate_metrics(const std::string& path, int64_t step, TrainResult& r) {
-  r.steps = step;
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) continue;
-    if (j["step"].get<int64_t>() > step) continue;
-    kept += line + "\n";
-    if (j.contains("loss") && j["loss"].is_number()) r.last_loss = j["loss"];
-    if (j.contains("eval_loss") && j["eval_loss"].is_number()) {
-      r.last_eval_loss = j["eval_loss"];
-      r.last_eval_bpb = j.contains("eval_bits_per_byte") && j["eval_bits_per_byte"].is_number()
-                            ? j["eval_bits_per_byte"].get<double>()
-                            : -1;
-    }
-  }
-  write_file_atomic(path, kept);
 }
 
 // A shard entry is a .tok file or a folder of them (sorted by name).
@@ -142,51 +96,21 @@ std::vector<std::string> expand_shards(const std::vector<std::string>& items, co
   return out;
 }
 
-// SIGINT/SIGTERM while run_train runs: the first asks the loop to stop after the current step
-// (and checkpoint); a second one ends the process the default way.
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop_signal != 0) {
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-    return;
-  }
-  g_stop_signal = sig;
-}
-
-// Installs the handlers for its lifetime and restores the previous ones. A signal that was
-// ignored when the run started (a background job of a shell script) stays ignored.
-class StopSignals {
+// LmBatches as the loop's data: every token of a row is real.
+class LmLoopData : public LoopData {
  public:
-  StopSignals() {
-    g_stop_signal = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 2; ++i) {
-      sigaction(kSignals[i], nullptr, &old_[i]);
-      if (old_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &sa, nullptr);
-    }
+  LmLoopData(LmBatches& batches, int64_t tokens_per_batch) : batches_(batches), tokens_(tokens_per_batch) {}
+  model::Batch next(int64_t& tokens) override {
+    tokens = tokens_;
+    return batches_.next();
   }
-  ~StopSignals() {
-    for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &old_[i], nullptr);
-    g_stop_signal = 0;
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  int pending() const { return g_stop_signal; }
+  std::string state_json() const override { return batches_.state_json(); }
+  void restore(const std::string& state) override { batches_.restore(state); }
 
  private:
-  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
-  struct sigaction old_[2];
+  LmBatches& batches_;
+  int64_t tokens_;
 };
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 }  // namespace
 
@@ -204,14 +128,11 @@ TrainResult run_train(const TrainOptions& options) {
   TrainOptions o = options;
   for (auto& src : o.train_data) src.shards = expand_shards(src.shards, "data.train");
   o.eval_shards = expand_shards(o.eval_shards, "data.eval");
-  if (!o.resume) {
-    std::string old = latest_checkpoint(o.out_dir);
-    if (!old.empty() && !o.force)
-      opt::fail("out_dir", "holds checkpoints of an earlier run (newest: " + fs::path(old).filename().string() + ")",
-                "add --resume to continue that run, --force to start over from step 0 (deleting them), or choose "
-                "a fresh run directory");
-    if (!old.empty()) fs::remove_all(fs::path(o.out_dir) / "checkpoints");
-  }
+  LoopOptions lo = loop_options(o);
+  lo.steps = o.steps;
+  lo.tokenizer = o.tokenizer;
+  lo.seq_len = o.seq_len;
+  check_run_dir(lo);
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
     o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
@@ -235,109 +156,14 @@ TrainResult run_train(const TrainOptions& options) {
     usage_error("vocabulary mismatch: tokenizer has " + std::to_string(o.token_bytes.size()) +
                     " tokens, model " + std::to_string(m->config().vocab_size),
                 "train", "use the model's tokenizer");
-  AdamW opt(*m, o.optimizer);
-  LmBatches data(o.train_data, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull,
-                 m->config().vocab_size, o.shuffle_documents);
-  const std::string fp = fingerprint(o, m->config());
-  const std::string metrics_path = o.out_dir + "/metrics.jsonl";
-
-  int64_t start = 0;
-  if (o.resume) {
-    std::string ck = latest_checkpoint(o.out_dir);
-    if (ck.empty()) {
-      log::warn("no checkpoint in " + o.out_dir + "/checkpoints; starting from step 0");
-    } else {
-      TrainerState st = load_checkpoint(ck, *m, opt);
-      if (st.fingerprint != fp)
-        usage_error("checkpoint was made by a run with " + st.fingerprint + ", this run has " + fp, ck,
-                    "resume with the same batch, sequence and model settings");
-      data.restore(st.data_state);
-      start = st.step;
-      log::info("resumed from " + ck + " at step " + std::to_string(start));
-    }
-  }
-  TrainResult r;
-  if (start == 0) write_file_atomic(metrics_path, "");
-  else truncate_metrics(metrics_path, start, r);
-  std::ofstream metrics(metrics_path, std::ios::app);
-
-  r.sgemm_gflops = be.peak_flops() / 1e9;
-  const double tokens_per_step = double(o.batch_size) * o.seq_len * o.grad_accum;
-  const double flops_per_token = m->train_flops_per_token(o.seq_len);
-  double timed_seconds = 0, timed_tokens = 0;
-  const std::string config = config_json(o);
-  auto save = [&](int64_t step) {
-    TrainerState st{step, data.state_json(), fp, config};
-    return save_checkpoint(o.out_dir, *m, opt, st, o.keep_checkpoints, o.tokenizer);
-  };
-  StopSignals signals;
-
-  for (int64_t step = start; step < o.steps; ++step) {
-    auto t0 = std::chrono::steady_clock::now();
-    m->zero_grad();
-    double loss = 0;
-    for (int micro = 0; micro < o.grad_accum; ++micro) {
-      model::Batch b = data.next();
-      loss += m->forward(b) / o.grad_accum;
-      m->backward(1.0 / o.grad_accum);
-    }
-    double lr = lr_at(o.schedule, step, o.steps);
-    double norm = opt.step(lr);
-    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!std::isfinite(loss))
-      runtime_error("loss became " + std::to_string(loss) + " at step " + std::to_string(step + 1),
-                    "train", "lower the learning rate or check the data");
-    if (step > start || o.steps - start == 1) {  // the first step includes allocation; skip it
-      timed_seconds += dt;
-      timed_tokens += tokens_per_step;
-    }
-    r.losses.push_back(loss);
-    r.last_loss = loss;
-    r.steps = step + 1;
-    double tps = timed_seconds > 0 ? timed_tokens / timed_seconds : tokens_per_step / dt;
-    double mfu = tps * flops_per_token / (r.sgemm_gflops * 1e9);
-    metrics << "{\"step\":" << step + 1 << ",\"loss\":" << fmt("%.6f", loss) << ",\"lr\":" << fmt("%.6g", lr)
-            << ",\"grad_norm\":" << fmt("%.6g", norm) << ",\"tokens\":" << fmt("%.0f", (step + 1) * tokens_per_step)
-            << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu) << "}\n";
-    metrics.flush();
-    if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
-      double eta = tps > 0 ? double(o.steps - step - 1) * tokens_per_step / tps : 0;
-      log::info("step " + std::to_string(step + 1) + "/" + std::to_string(o.steps) + " | loss " +
-                fmt("%.4f", loss) + " | lr " + fmt("%.3g", lr) + " | " + human_count(tps) +
-                " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta));
-    }
-    bool last = step + 1 == o.steps;
-    if (!o.eval_shards.empty() && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
-      EvalResult e = evaluate(*m, o);
-      r.last_eval_loss = e.loss;
-      r.last_eval_bpb = e.bpb;
-      metrics << "{\"step\":" << step + 1 << ",\"eval_loss\":" << fmt("%.6f", e.loss);
-      if (e.bpb >= 0) metrics << ",\"eval_bits_per_byte\":" << fmt("%.6f", e.bpb);
-      metrics << "}\n";
-      metrics.flush();
-      log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
-                " | loss " + fmt("%.4f", e.loss));
-    }
-    std::string saved;
-    if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);
-    if (signals.pending() && !last) {
-      if (saved.empty()) saved = save(step + 1);
-      throw Interrupted(signals.pending(), step + 1, saved);
-    }
-  }
-  if (timed_seconds > 0) r.tokens_per_second = timed_tokens / timed_seconds;
-  r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
-  model::SaveOptions so;
-  so.dtype = o.save_dtype;
-  model::save_hf_model(o.out_dir + "/model", *m, so);
-  write_model_files(o.out_dir + "/model", m->config(), o.tokenizer);
-  // What killed earlier runs left: a checkpoint saved but not yet rotated (when the kill came
-  // right after the last step's), and the temps of metrics.jsonl and of the model's files
-  // (checkpoints are folders of their own, renamed whole).
-  prune_checkpoints(o.out_dir, o.keep_checkpoints);
-  remove_stale_temps(o.out_dir);
-  remove_stale_temps(o.out_dir + "/model");
-  return r;
+  LmBatches batches(o.train_data, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull,
+                    m->config().vocab_size, o.shuffle_documents);
+  LmLoopData data(batches, int64_t(o.batch_size) * o.seq_len);
+  lo.fingerprint = fingerprint(o, m->config());
+  lo.config_json = config_json(o);
+  std::function<EvalFigures(model::Llama&)> eval;
+  if (!o.eval_shards.empty()) eval = [&o](model::Llama& model) { return evaluate(model, o); };
+  return run_loop(*m, data, lo, eval);
 }
 
 }  // namespace nlm::train

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
 #include "core/options.h"
 #include "model/config.h"
 #include "tensor/dtype.h"
 #include "train/adamw.h"
 #include "train/lm_batches.h"
+#include "train/loop.h"
 #include "train/schedule.h"
 
 namespace nlm::tokenizer {
@@ -91,27 +91,6 @@ void load_train_yaml(const std::string& path, TrainOptions& options);
 // The options JSON (what --print-options prints and pipeline manifests record) with the data
 // sources added under "data": what trainer_state.json records as the run's "config".
 std::string config_json(const TrainOptions& options);
-
-// Thrown by run_train when SIGINT or SIGTERM arrived: the step in progress was finished and
-// checkpointed, and the run continues with `resume`. Front ends tell the user how and exit 130.
-class Interrupted : public Error {
- public:
-  Interrupted(int signal, int64_t step, std::string checkpoint);
-  int signal = 0;
-  int64_t step = 0;           // optimizer steps completed and saved
-  std::string checkpoint;     // the checkpoint folder holding them
-};
-
-struct TrainResult {
-  int64_t steps = 0;
-  double last_loss = 0;
-  double last_eval_loss = -1;     // −1 when no eval ran
-  double last_eval_bpb = -1;
-  double tokens_per_second = 0;   // over the steps run in this process
-  double mfu = 0;                 // against sgemm_gflops
-  double sgemm_gflops = 0;        // the device's fp32 matmul peak, Backend::peak_flops() / 1e9
-  std::vector<double> losses;     // per step run in this process
-};
 
 // Runs the training. SIGINT and SIGTERM are caught while it runs: the current step finishes, a
 // checkpoint is written and Interrupted is thrown (a second signal ends the process at once).

@@ -1,0 +1,229 @@
+// The shared optimizer loop (see loop.h), moved here from trainer.cc so that `train` and `sft`
+// run the same steps, logging, checkpoints and resume. Deterministic: same seed, data and thread
+// count give the same losses, and a resumed run continues the same curve.
+#include "train/loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/log.h"
+#include "core/options.h"
+#include "core/progress.h"
+#include "model/hf_checkpoint.h"
+#include "train/checkpoint.h"
+
+namespace nlm::train {
+
+namespace fs = std::filesystem;
+
+Interrupted::Interrupted(int sig, int64_t done, std::string dir, const std::string& command)
+    : Error(ErrorKind::Runtime,
+            format_error(std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + " after step " +
+                             std::to_string(done) + "; checkpoint saved",
+                         dir, "continue with: nativelm " + command + " <the same arguments> --resume")),
+      signal(sig),
+      step(done),
+      checkpoint(std::move(dir)) {}
+
+namespace {
+
+// Keeps metrics.jsonl lines with step <= `step` (after a resume, later lines are replaced). A
+// process killed mid-line leaves a torn last line ('{"step":1' of step 12, say); only whole JSON
+// objects with a step count. The kept lines give `r` the run's figures so far (steps, last loss
+// and eval), so a resume with no step left to run reports what the uninterrupted run did.
+void truncate_metrics(const std::string& path, int64_t step, TrainResult& r) {
+  r.steps = step;
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) continue;
+    if (j["step"].get<int64_t>() > step) continue;
+    kept += line + "\n";
+    if (j.contains("loss") && j["loss"].is_number()) r.last_loss = j["loss"];
+    if (j.contains("eval_loss") && j["eval_loss"].is_number()) {
+      r.last_eval_loss = j["eval_loss"];
+      r.last_eval_bpb = j.contains("eval_bits_per_byte") && j["eval_bits_per_byte"].is_number()
+                            ? j["eval_bits_per_byte"].get<double>()
+                            : -1;
+    }
+  }
+  write_file_atomic(path, kept);
+}
+
+// SIGINT/SIGTERM while run_loop runs: the first asks the loop to stop after the current step
+// (and checkpoint); a second one ends the process the default way.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+}
+
+// Installs the handlers for its lifetime and restores the previous ones. A signal that was
+// ignored when the run started (a background job of a shell script) stays ignored.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 2; ++i) {
+      sigaction(kSignals[i], nullptr, &old_[i]);
+      if (old_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &sa, nullptr);
+    }
+  }
+  ~StopSignals() {
+    for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    g_stop_signal = 0;
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  int pending() const { return g_stop_signal; }
+
+ private:
+  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+  struct sigaction old_[2];
+};
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+void check_run_dir(const LoopOptions& o) {
+  if (o.resume) return;
+  std::string old = latest_checkpoint(o.out_dir);
+  if (!old.empty() && !o.force)
+    opt::fail("out_dir", "holds checkpoints of an earlier run (newest: " + fs::path(old).filename().string() + ")",
+              "add --resume to continue that run, --force to start over from step 0 (deleting them), or choose "
+              "a fresh run directory");
+  if (!old.empty()) fs::remove_all(fs::path(o.out_dir) / "checkpoints");
+}
+
+TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
+                     const std::function<EvalFigures(model::Llama&)>& evaluate) {
+  auto& be = m.backend();
+  AdamW opt(m, o.optimizer);
+  const std::string metrics_path = o.out_dir + "/metrics.jsonl";
+
+  int64_t start = 0;
+  double tokens_done = 0;  // real tokens of the steps completed
+  if (o.resume) {
+    std::string ck = latest_checkpoint(o.out_dir);
+    if (ck.empty()) {
+      log::warn("no checkpoint in " + o.out_dir + "/checkpoints; starting from step 0");
+    } else {
+      TrainerState st = load_checkpoint(ck, m, opt);
+      if (st.fingerprint != o.fingerprint)
+        usage_error("checkpoint was made by a run with " + st.fingerprint + ", this run has " + o.fingerprint, ck,
+                    "resume with the same batch, sequence and model settings");
+      data.restore(st.data_state);
+      start = st.step;
+      tokens_done = st.tokens;  // −1 (older checkpoint): estimated from the first step below
+      log::info("resumed from " + ck + " at step " + std::to_string(start));
+    }
+  }
+  TrainResult r;
+  if (start == 0) write_file_atomic(metrics_path, "");
+  else truncate_metrics(metrics_path, start, r);
+  std::ofstream metrics(metrics_path, std::ios::app);
+
+  r.sgemm_gflops = be.peak_flops() / 1e9;
+  const double flops_per_token = m.train_flops_per_token(o.seq_len);
+  double timed_seconds = 0, timed_tokens = 0;
+  auto save = [&](int64_t step) {
+    TrainerState st{step, data.state_json(), o.fingerprint, o.config_json, tokens_done};
+    return save_checkpoint(o.out_dir, m, opt, st, o.keep_checkpoints, o.tokenizer);
+  };
+  StopSignals signals;
+
+  for (int64_t step = start; step < o.steps; ++step) {
+    auto t0 = std::chrono::steady_clock::now();
+    m.zero_grad();
+    double loss = 0, step_tokens = 0;
+    for (int micro = 0; micro < o.grad_accum; ++micro) {
+      int64_t n = 0;
+      model::Batch b = data.next(n);
+      step_tokens += static_cast<double>(n);
+      loss += m.forward(b) / o.grad_accum;
+      m.backward(1.0 / o.grad_accum);
+    }
+    double lr = lr_at(o.schedule, step, o.steps);
+    double norm = opt.step(lr);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!std::isfinite(loss))
+      runtime_error("loss became " + std::to_string(loss) + " at step " + std::to_string(step + 1), o.command,
+                    "lower the learning rate or check the data");
+    if (tokens_done < 0) tokens_done = static_cast<double>(start) * step_tokens;
+    tokens_done += step_tokens;
+    if (step > start || o.steps - start == 1) {  // the first step includes allocation; skip it
+      timed_seconds += dt;
+      timed_tokens += step_tokens;
+    }
+    r.losses.push_back(loss);
+    r.last_loss = loss;
+    r.steps = step + 1;
+    double tps = timed_seconds > 0 ? timed_tokens / timed_seconds : step_tokens / dt;
+    double mfu = tps * flops_per_token / (r.sgemm_gflops * 1e9);
+    metrics << "{\"step\":" << step + 1 << ",\"loss\":" << fmt("%.6f", loss) << ",\"lr\":" << fmt("%.6g", lr)
+            << ",\"grad_norm\":" << fmt("%.6g", norm) << ",\"tokens\":" << fmt("%.0f", tokens_done)
+            << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu) << "}\n";
+    metrics.flush();
+    if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
+      double per_step = timed_seconds > 0 && step > start ? timed_seconds / double(step - start) : dt;
+      double eta = double(o.steps - step - 1) * per_step;
+      log::info("step " + std::to_string(step + 1) + "/" + std::to_string(o.steps) + " | loss " +
+                fmt("%.4f", loss) + " | lr " + fmt("%.3g", lr) + " | " + human_count(tps) +
+                " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta));
+    }
+    bool last = step + 1 == o.steps;
+    if (evaluate && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
+      EvalFigures e = evaluate(m);
+      r.last_eval_loss = e.loss;
+      r.last_eval_bpb = e.bpb;
+      metrics << "{\"step\":" << step + 1 << ",\"eval_loss\":" << fmt("%.6f", e.loss);
+      if (e.bpb >= 0) metrics << ",\"eval_bits_per_byte\":" << fmt("%.6f", e.bpb);
+      metrics << "}\n";
+      metrics.flush();
+      log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
+                " | loss " + fmt("%.4f", e.loss));
+    }
+    std::string saved;
+    if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);
+    if (signals.pending() && !last) {
+      if (saved.empty()) saved = save(step + 1);
+      throw Interrupted(signals.pending(), step + 1, saved, o.command);
+    }
+  }
+  if (timed_seconds > 0) r.tokens_per_second = timed_tokens / timed_seconds;
+  r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
+  model::SaveOptions so;
+  so.dtype = o.save_dtype;
+  model::save_hf_model(o.out_dir + "/model", m, so);
+  write_model_files(o.out_dir + "/model", m.config(), o.tokenizer);
+  // What killed earlier runs left: a checkpoint saved but not yet rotated (when the kill came
+  // right after the last step's), and the temps of metrics.jsonl and of the model's files
+  // (checkpoints are folders of their own, renamed whole).
+  prune_checkpoints(o.out_dir, o.keep_checkpoints);
+  remove_stale_temps(o.out_dir);
+  remove_stale_temps(o.out_dir + "/model");
+  return r;
+}
+
+}  // namespace nlm::train

@@ -18,6 +18,7 @@
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
 #include "model/text_generation.h"
+#include "serve/chat.h"
 #include "serve/options.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -94,6 +95,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
+      {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},
   };
   return tables;
 }

@@ -15,14 +15,14 @@ namespace nlm::serve {
 
 namespace ct = data::chat_template;
 
-Engine::Engine(const ServeOptions& o)
+Engine::Engine(const ServeOptions& o, const std::string& chat_template)
     : name_(o.model_name), add_bos_(o.add_bos), max_prompt_tokens_(o.max_prompt_tokens), queue_(o.queue) {
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().filename().string();
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().parent_path().filename().string();
   tok_ = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
   model_ = model::load_hf_model(o.model_dir, tensor::backend_for(o.device));
   auto t = ct::load_model_chat_template(o.model_dir);
-  template_source_ = t.source;
+  template_source_ = chat_template.empty() ? t.source : chat_template;
   bos_token_ = t.bos_token;
   eos_token_ = t.eos_token;
   ct::ChatTemplate check(template_source_);  // a broken template fails at start, not per request
@@ -61,17 +61,20 @@ std::vector<int32_t> Engine::encode_prompt(const std::string& prompt) const {
   return checked(std::move(ids), "prompt");
 }
 
-std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages) const {
+std::string Engine::render_chat(const nlohmann::ordered_json& messages) const {
   ct::ChatRenderOptions o;
   o.add_generation_prompt = true;
   o.bos_token = bos_token_;
   o.eos_token = eos_token_;
-  std::string text;
   try {
-    text = ct::render_chat(template_source_, messages, o);
+    return ct::render_chat(template_source_, messages, o);
   } catch (const std::exception& e) {  // e.g. raise_exception on a role order the template refuses
     throw ApiError(400, std::string("the chat template refused the messages: ") + e.what(), "messages");
   }
+}
+
+std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages) const {
+  std::string text = render_chat(messages);
   std::vector<int32_t> ids;
   for (uint32_t t : tok_.encode(text, false)) ids.push_back(static_cast<int32_t>(t));
   return checked(std::move(ids), "messages");

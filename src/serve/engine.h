@@ -27,7 +27,9 @@ struct Generation {
 
 class Engine {
  public:
-  explicit Engine(const ServeOptions& options);
+  // chat_template, when not empty, is the template text used instead of the model folder's
+  // (`nativelm chat --chat-template`); the folder's bos_token and eos_token still apply.
+  explicit Engine(const ServeOptions& options, const std::string& chat_template = "");
   ~Engine();
 
   const std::string& model_name() const { return name_; }
@@ -37,8 +39,11 @@ class Engine {
   // A /v1/completions prompt as ids (BOS as the options say); throws ApiError 400 when it is
   // empty or longer than the prompt limit.
   std::vector<int32_t> encode_prompt(const std::string& prompt) const;
-  // Renders messages through the model's chat template with the generation prompt, and encodes
-  // the text as HF does after apply_chat_template (no special tokens added).
+  // Renders messages through the model's chat template with the generation prompt; throws ApiError
+  // 400 when the template refuses them (e.g. raise_exception on a role order).
+  std::string render_chat(const nlohmann::ordered_json& messages) const;
+  // render_chat, encoded as HF does after apply_chat_template (no special tokens added); throws
+  // ApiError 400 when longer than the prompt limit.
   std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages) const;
   std::vector<uint32_t> tokenize(const std::string& text, bool add_special) const;
   std::string detokenize(const std::vector<uint32_t>& ids) const;

@@ -84,7 +84,10 @@ void run_chat(const ChatOptions& o, std::istream& in, std::ostream& out, std::os
   std::string line;
   for (size_t n = 1;; ++n) {
     if (interactive) out << "> " << std::flush;
-    if (!std::getline(in, line)) break;
+    if (!std::getline(in, line)) {
+      if (interactive) out << "\n";  // Ctrl-D leaves the cursor after "> "
+      break;
+    }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!text::utf8_valid(line)) {
       err << "nativelm chat: line " << n << " is not valid UTF-8; skipped\n";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "data/chat_template/chat_template.h"
 #include "data/chat_template/model_template.h"
@@ -162,6 +163,20 @@ TEST_F(Chat, SessionDropsOldestPairsAndKeepsTheRest) {
   EXPECT_EQ(s.exchanges(), 0u);
   EXPECT_EQ(s.prompt_for("u4").text, render(ojson::array({{{"role", "system"}, {"content", "sys"}},
                                                            {{"role", "user"}, {"content", "u4"}}})));
+}
+
+TEST_F(Chat, TerminalShowsAPromptBeforeEachLine) {
+  serve::ChatOptions o;
+  o.model_dir = model();
+  o.sampling.temperature = 0;
+  o.sampling.max_tokens = 4;
+  std::istringstream in(kIrish + "\n/reset\n");
+  std::ostringstream out, err;
+  serve::run_chat(o, in, out, err, /*interactive=*/true);
+  std::string answer = generate(render(ojson::array({{{"role", "user"}, {"content", kIrish}}})), 4);
+  EXPECT_EQ(out.str(), "> " + answer + "\n> > \n");  // and a newline at EOF, as after Ctrl-D
+  EXPECT_NE(err.str().find("/reset, /system TEXT, /quit"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("history cleared"), std::string::npos) << err.str();
 }
 
 TEST_F(Chat, MissingTemplateFileIsAUsageError) {

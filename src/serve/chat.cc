@@ -30,30 +30,36 @@ void declare(opt::Schema& s, ChatOptions& o) {
 ChatSession::ChatSession(Engine& engine, std::string system, int answer_room)
     : engine_(engine), system_(std::move(system)), answer_room_(std::max(answer_room, 1)) {}
 
-nlohmann::ordered_json ChatSession::messages(const std::string& user) const {
+nlohmann::ordered_json ChatSession::messages(const std::string& user) const { return messages(history_, user); }
+
+nlohmann::ordered_json ChatSession::messages(const std::vector<std::string>& history, const std::string& user) const {
   auto m = nlohmann::ordered_json::array();
   if (!system_.empty()) m.push_back({{"role", "system"}, {"content", system_}});
-  for (size_t i = 0; i < history_.size(); ++i)
-    m.push_back({{"role", i % 2 == 0 ? "user" : "assistant"}, {"content", history_[i]}});
+  for (size_t i = 0; i < history.size(); ++i)
+    m.push_back({{"role", i % 2 == 0 ? "user" : "assistant"}, {"content", history[i]}});
   m.push_back({{"role", "user"}, {"content", user}});
   return m;
 }
 
 ChatSession::Prompt ChatSession::prompt_for(const std::string& user) {
   const int64_t limit = engine_.context_length() - answer_room_;
+  std::vector<std::string> kept = history_;
   Prompt p;
   for (;;) {
-    p.text = engine_.render_chat(messages(user));
+    p.text = engine_.render_chat(messages(kept, user));
     p.ids.clear();
     for (uint32_t t : engine_.tokenize(p.text, false)) p.ids.push_back(static_cast<int32_t>(t));
-    if (static_cast<int64_t>(p.ids.size()) <= limit) return p;
-    if (history_.empty()) {
+    if (static_cast<int64_t>(p.ids.size()) <= limit) break;
+    if (kept.empty()) {  // the message alone does not fit: it is skipped, the history stays
       p.fits = false;
+      p.dropped = 0;
       return p;
     }
-    history_.erase(history_.begin(), history_.begin() + 2);  // the oldest user + assistant pair
+    kept.erase(kept.begin(), kept.begin() + 2);  // the oldest user + assistant pair
     ++p.dropped;
   }
+  history_ = std::move(kept);
+  return p;
 }
 
 void ChatSession::add_exchange(const std::string& user, const std::string& answer) {

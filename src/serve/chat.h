@@ -41,16 +41,19 @@ class ChatSession {
     int dropped = 0;            // exchanges dropped from the history to make it fit
     bool fits = true;           // false: the new message alone leaves no room for an answer
   };
-  // Renders the history plus `user` (dropping the oldest exchanges while the prompt leaves fewer
-  // than answer_room tokens of the context); the history itself keeps only what was kept.
+  // Renders the history plus `user`, dropping the oldest exchanges while the prompt leaves fewer
+  // than answer_room tokens of the context; the history forgets them for good. When `user` alone
+  // does not fit, the history is left as it was (and fits is false).
   Prompt prompt_for(const std::string& user);
   void add_exchange(const std::string& user, const std::string& answer);
   void reset() { history_.clear(); }
   void set_system(std::string system) { system_ = std::move(system); }
   size_t exchanges() const { return history_.size() / 2; }
+  // The conversation as chat messages, ending with `user`.
   nlohmann::ordered_json messages(const std::string& user) const;
 
  private:
+  nlohmann::ordered_json messages(const std::vector<std::string>& history, const std::string& user) const;
   Engine& engine_;
   std::string system_;
   int answer_room_;

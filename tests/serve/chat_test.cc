@@ -159,6 +159,12 @@ TEST_F(Chat, SessionDropsOldestPairsAndKeepsTheRest) {
   EXPECT_EQ(p.text.find("u1"), std::string::npos);
   EXPECT_NE(p.text.find("sys"), std::string::npos);  // the system prompt is never dropped
   EXPECT_EQ(s.exchanges(), 3u - p.dropped);
+  size_t kept = s.exchanges();
+  s.add_exchange("u5", "a5");
+  p = s.prompt_for(std::string(300, 'w'));  // too long alone: skipped, and the history stays
+  EXPECT_FALSE(p.fits);
+  EXPECT_EQ(p.dropped, 0);
+  EXPECT_EQ(s.exchanges(), kept + 1);
   s.reset();
   EXPECT_EQ(s.exchanges(), 0u);
   EXPECT_EQ(s.prompt_for("u4").text, render(ojson::array({{{"role", "system"}, {"content", "sys"}},

@@ -1,7 +1,10 @@
 // The chat session and `nativelm chat`'s loop (see chat.h).
 #include "serve/chat.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 
@@ -69,6 +72,33 @@ void ChatSession::add_exchange(const std::string& user, const std::string& answe
 
 namespace {
 
+std::atomic<bool> interrupted{false};
+extern "C" void on_sigint(int) { interrupted = true; }
+
+// While a chat runs in a terminal, Ctrl-C stops the answer being generated; at the "> " prompt it
+// ends the chat as EOF does (no SA_RESTART, so the pending read fails). The previous handler comes
+// back afterwards.
+class InterruptGuard {
+ public:
+  explicit InterruptGuard(bool on) : on_(on) {
+    if (!on_) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~InterruptGuard() {
+    if (on_) sigaction(SIGINT, &old_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  bool on_;
+  struct sigaction old_ {};
+};
+struct Interrupted {};
+
 // A line that starts with '/' and names a command; returns false for ordinary text.
 bool is_command(const std::string& line, const std::string& name) {
   return line == name || line.rfind(name + " ", 0) == 0;
@@ -87,6 +117,7 @@ void run_chat(const ChatOptions& o, std::istream& in, std::ostream& out, std::os
   if (interactive)
     err << "nativelm chat: " << engine.model_name() << " (context " << engine.context_length()
         << " tokens); /reset, /system TEXT, /quit\n";
+  InterruptGuard guard(interactive);
   std::string line;
   for (size_t n = 1;; ++n) {
     if (interactive) out << "> " << std::flush;
@@ -127,9 +158,21 @@ void run_chat(const ChatOptions& o, std::istream& in, std::ostream& out, std::os
       continue;
     }
     if (o.show_prompt) err << "nativelm chat: prompt (" << p.ids.size() << " tokens):\n" << p.text << "\n";
-    auto g = engine.generate(p.ids, o.sampling, {}, [&](const std::string& piece) { out << piece << std::flush; });
+    std::string answer;
+    bool cut = false;
+    interrupted = false;
+    try {
+      answer = engine.generate(p.ids, o.sampling, {}, [&](const std::string& piece) {
+        out << piece << std::flush;
+        answer += piece;
+        if (interrupted.exchange(false)) throw Interrupted{};  // Ctrl-C (only caught in a terminal)
+      }).text;
+    } catch (const Interrupted&) {
+      cut = true;
+    }
     out << "\n" << std::flush;
-    chat.add_exchange(line, g.text);
+    if (cut) err << "nativelm chat: interrupted; the answer so far stays in the history\n";
+    chat.add_exchange(line, answer);
   }
 }
 

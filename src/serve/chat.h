@@ -62,7 +62,8 @@ class ChatSession {
 
 // The whole command: loads the model, reads user lines from `in` until EOF or /quit, streams each
 // answer to `out` followed by a newline; notes (dropped history, skipped lines) go to `err`.
-// `interactive` prints a "> " prompt before each line (stdin is a terminal).
+// `interactive` (stdin is a terminal) prints a "> " prompt before each line, and makes Ctrl-C
+// stop the answer being generated (keeping what was printed) instead of the process.
 void run_chat(const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err, bool interactive);
 
 }  // namespace nlm::serve

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <csignal>
 #include <sstream>
 
 #include "data/chat_template/chat_template.h"
@@ -183,6 +184,47 @@ TEST_F(Chat, TerminalShowsAPromptBeforeEachLine) {
   EXPECT_EQ(out.str(), "> " + answer + "\n> > \n");  // and a newline at EOF, as after Ctrl-D
   EXPECT_NE(err.str().find("/reset, /system TEXT, /quit"), std::string::npos) << err.str();
   EXPECT_NE(err.str().find("history cleared"), std::string::npos) << err.str();
+}
+
+// Raises SIGINT while the first piece of an answer is written, as Ctrl-C during generation.
+class InterruptOnFirstAnswer : public std::stringbuf {
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    auto r = std::stringbuf::xsputn(s, n);
+    std::string piece(s, static_cast<size_t>(n));
+    if (!raised_ && piece != "> " && piece != "\n") {
+      raised_ = true;
+      std::raise(SIGINT);
+    }
+    return r;
+  }
+
+ private:
+  bool raised_ = false;
+};
+
+TEST_F(Chat, CtrlCInATerminalStopsTheAnswerNotTheChat) {
+  serve::ChatOptions o;
+  o.model_dir = model();
+  o.sampling.temperature = 0;
+  o.sampling.max_tokens = 16;
+  std::istringstream in(kIrish + "\n" + kThai + "\n");
+  InterruptOnFirstAnswer buf;
+  std::ostream out(&buf);
+  std::ostringstream err;
+  serve::run_chat(o, in, out, err, /*interactive=*/true);
+  ojson messages = ojson::array({{{"role", "user"}, {"content", kIrish}}});
+  std::string full = generate(render(messages), 16);
+  std::string text = buf.str();
+  ASSERT_EQ(text.rfind("> ", 0), 0u);
+  std::string partial = text.substr(2, text.find('\n') - 2);
+  EXPECT_LT(partial.size(), full.size()) << full;
+  EXPECT_EQ(full.rfind(partial, 0), 0u) << partial << " | " << full;
+  EXPECT_NE(err.str().find("interrupted"), std::string::npos) << err.str();
+  // The chat goes on: the second line is answered on a history holding the partial answer.
+  messages.push_back({{"role", "assistant"}, {"content", partial}});
+  messages.push_back({{"role", "user"}, {"content", kThai}});
+  EXPECT_EQ(text, "> " + partial + "\n> " + generate(render(messages), 16) + "\n> \n");
 }
 
 TEST_F(Chat, MissingTemplateFileIsAUsageError) {

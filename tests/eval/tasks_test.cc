@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "core/error.h"
 #include "eval/loglikelihood.h"
@@ -259,6 +260,50 @@ TEST(TaskRun, BadRowsAreCountedSkips) {
   EXPECT_NE(all.find("d.jsonl:3: not a JSON object"), std::string::npos) << all;
   EXPECT_NE(all.find("d.jsonl:4: lacks field 'c'"), std::string::npos) << all;
   EXPECT_EQ(r.metrics["acc_stderr,none"], "N/A");  // one document: no sample standard error
+}
+
+TEST(TaskRun, FiltersDescriptionIgnoreCaseAndTruncation) {
+  auto t = tiny();
+  TempDir dir;
+  model::SamplingOptions so;
+  so.temperature = 0;
+  so.max_tokens = 6;
+  so.stop_ids = {int32_t(t.model->config().eos_token_id)};
+  const std::string prompt = "Read: The cat";
+  auto g = model::generate_text(*t.model, t.tok, prompt, false, so, {"\n\n"}, [](const std::string&) {});
+  // The target is the response's first run of non-space characters, upper-cased: only the regex
+  // filter and ignore_case together make it match.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(g.text, m, std::regex("\\S+"))) << g.text;
+  std::string want = m.str(0);
+  for (auto& ch : want) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  write_text(dir.file("d.jsonl"), json({{"q", "The cat"}, {"a", want}}).dump() + "\n");
+  const std::string head = "task: f\noutput_type: generate_until\ndataset_path: d.jsonl\ntest_split: test\n"
+                           "description: 'Read: '\ndoc_to_text: '{{q}}'\ndoc_to_target: a\n"
+                           "generation_kwargs:\n  until: [\"\\n\\n\"]\n  max_gen_toks: 6\n";
+  const std::string filter = "filter_list:\n  - name: first_word\n    filter:\n      - function: regex\n"
+                             "        regex_pattern: '(\\S+)'\n      - function: take_first\n";
+  write_text(dir.file("f.yaml"), head + filter + "metric_list:\n  - metric: exact_match\n    ignore_case: true\n");
+  auto r = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("f.yaml")), TaskRunOptions{});
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_EQ(r.samples[0]["prompt"], prompt);
+  EXPECT_EQ(r.samples[0]["response"], g.text);
+  EXPECT_EQ(r.samples[0]["prediction"], m.str(0));
+  EXPECT_EQ(r.metrics["exact_match,first_word"], 1.0);
+  write_text(dir.file("nocase.yaml"), head + filter);
+  auto nc = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("nocase.yaml")), TaskRunOptions{});
+  EXPECT_EQ(nc.metrics["exact_match,first_word"], want == m.str(0) ? 1.0 : 0.0);
+  // A prompt past the window keeps its right end, as lm-eval, instead of failing.
+  std::string longq;
+  for (int i = 0; i < 120; ++i) longq += " The cat sat";
+  write_text(dir.file("d.jsonl"), json({{"q", longq}, {"a", "x"}}).dump() + "\n");
+  auto lr = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("f.yaml")), TaskRunOptions{});
+  EXPECT_EQ(lr.samples[0]["truncated"], true);
+  // A filter this subset does not have is an error naming it.
+  write_text(dir.file("bad.yaml"), head + "filter_list:\n  - name: x\n    filter:\n      - function: majority_vote\n");
+  auto e = error_of([&] { eval::tasks::load_task(dir.file("bad.yaml")); });
+  EXPECT_NE(e.find("majority_vote"), std::string::npos) << e;
+  EXPECT_NE(e.find("bad.yaml:14"), std::string::npos) << e;
 }
 
 TEST(EvalRun, CommandWritesLmEvalResults) {

@@ -282,17 +282,28 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
     so.temperature = 0;
     so.max_tokens = c.max_gen_toks;
     if (model.config().eos_token_id >= 0) so.stop_ids.push_back(int32_t(model.config().eos_token_id));
+    const int64_t window = model.config().max_position_embeddings - c.max_gen_toks;
+    if (window < 1)
+      usage_error("generation_kwargs.max_gen_toks " + std::to_string(c.max_gen_toks) + " leaves no room in the model's " +
+                      std::to_string(model.config().max_position_embeddings) + "-token context",
+                  c.file, "lower max_gen_toks");
+    const size_t max_ctx = size_t(window);
     std::vector<double> em;
     const bool ic = c.ignore_case.count("exact_match") && c.ignore_case.at("exact_match");
     for (size_t q = 0; q < docs.size(); ++q) {
-      auto g = model::generate_text(model, tok, contexts[q], o.scoring.add_bos, so, c.until,
-                                    [](const std::string&) {});
+      // As lm-eval: a context longer than the model's window less max_gen_toks loses its left end.
+      std::vector<int32_t> ids;
+      for (uint32_t id : tok.encode(contexts[q], o.scoring.add_bos)) ids.push_back(int32_t(id));
+      const bool truncated = ids.size() > max_ctx;
+      if (truncated) ids.erase(ids.begin(), ids.end() - std::ptrdiff_t(max_ctx));
+      auto g = model::generate_text_ids(model, tok, std::move(ids), so, c.until, [](const std::string&) {});
       const std::string pred = apply_filter(c, g.text);
       const auto& target = eval.rendered[docs[q]].target;
       const double hit = (ic ? lower_ascii(pred) == lower_ascii(target) : pred == target) ? 1.0 : 0.0;
       em.push_back(hit);
       r.samples.push_back({{"doc_id", docs[q]}, {"doc", eval.docs[docs[q]].fields}, {"prompt", contexts[q]},
-                           {"target", target}, {"response", g.text}, {"prediction", pred}, {"exact_match", hit}});
+                           {"target", target}, {"response", g.text}, {"prediction", pred}, {"exact_match", hit},
+                           {"truncated", truncated}});
     }
     double mean = 0;
     for (double x : em) mean += x;

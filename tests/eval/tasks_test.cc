@@ -269,7 +269,7 @@ TEST(TaskRun, FiltersDescriptionIgnoreCaseAndTruncation) {
   so.temperature = 0;
   so.max_tokens = 6;
   so.stop_ids = {int32_t(t.model->config().eos_token_id)};
-  const std::string prompt = "Read: The cat";
+  const std::string prompt = "The : The cat";  // the description is a template too
   auto g = model::generate_text(*t.model, t.tok, prompt, false, so, {"\n\n"}, [](const std::string&) {});
   // The target is the response's first run of non-space characters, upper-cased: only the regex
   // filter and ignore_case together make it match.
@@ -279,7 +279,7 @@ TEST(TaskRun, FiltersDescriptionIgnoreCaseAndTruncation) {
   for (auto& ch : want) ch = char(std::toupper(static_cast<unsigned char>(ch)));
   write_text(dir.file("d.jsonl"), json({{"q", "The cat"}, {"a", want}}).dump() + "\n");
   const std::string head = "task: f\noutput_type: generate_until\ndataset_path: d.jsonl\ntest_split: test\n"
-                           "description: 'Read: '\ndoc_to_text: '{{q}}'\ndoc_to_target: a\n"
+                           "description: '{{q[:4]}}: '\ndoc_to_text: '{{q}}'\ndoc_to_target: a\n"
                            "generation_kwargs:\n  until: [\"\\n\\n\"]\n  max_gen_toks: 6\n";
   const std::string filter = "filter_list:\n  - name: first_word\n    filter:\n      - function: regex\n"
                              "        regex_pattern: '(\\S+)'\n      - function: take_first\n";

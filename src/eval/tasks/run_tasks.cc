@@ -183,9 +183,11 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
       for (size_t k : pick)
         if (!(same_split && k == d) && shots.size() < size_t(n_shot)) shots.push_back(k);
     }
-    std::string ctx = c.description;
-    for (size_t k : shots)
-      ctx += few.rendered[k].text + c.target_delimiter + few.rendered[k].target + c.fewshot_delimiter;
+    std::string ctx = eval.rendered[d].description;
+    for (size_t k : shots) {  // as lm-eval, an example with an empty target is its text alone
+      ctx += few.rendered[k].text;
+      if (!few.rendered[k].target.empty()) ctx += c.target_delimiter + few.rendered[k].target + c.fewshot_delimiter;
+    }
     ctx += eval.rendered[d].text;
     contexts.push_back(std::move(ctx));
   }

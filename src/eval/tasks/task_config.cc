@@ -244,7 +244,7 @@ TaskConfig parse_task(const std::string& text, const std::string& file) {
     else if (k == "doc_to_text") c.doc_to_text = r.templ(k, v);
     else if (k == "doc_to_target") c.doc_to_target = r.templ(k, v);
     else if (k == "doc_to_choice") c.doc_to_choice = r.templ(k, v);
-    else if (k == "description") c.description = r.str(k, v);
+    else if (k == "description") c.description = r.templ(k, v);
     else if (k == "target_delimiter") c.target_delimiter = r.str(k, v);
     else if (k == "fewshot_delimiter") c.fewshot_delimiter = r.str(k, v);
     else if (k == "num_fewshot") { c.num_fewshot = r.integer(k, v); if (c.num_fewshot < 0) r.fail(k, v, "must be at least 0"); }

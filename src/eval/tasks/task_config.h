@@ -29,7 +29,7 @@ struct TaskConfig {
   std::string test_split, validation_split, training_split, fewshot_split;
   OutputType output_type = OutputType::GenerateUntil;
   TemplateKey doc_to_text, doc_to_target, doc_to_choice;
-  std::string description;
+  TemplateKey description;                         // a template, rendered with the evaluated doc
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
   int num_fewshot = -1;                            // -1 = not set (0)

@@ -241,6 +241,7 @@ bool TaskTemplates::render(const Doc& doc, RenderedDoc& out, std::string& why) c
   auto& m = *impl_;
   const auto& c = m.c;
   out = RenderedDoc{};
+  if (c.description.present) out.description = m.render_template(c.description.text, doc, "description", c.description.where);
   if (c.doc_to_text.present) out.text = value_text(m.value(c.doc_to_text, doc, "doc_to_text"));
   if (c.doc_to_choice.present) {
     if (c.doc_to_choice.is_list) {

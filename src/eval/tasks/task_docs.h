@@ -27,6 +27,7 @@ std::vector<Doc> read_docs(const std::string& path, std::vector<std::string>& sk
 
 // What the task's templates make of one doc.
 struct RenderedDoc {
+  std::string description;           // description
   std::string text;                  // doc_to_text
   std::vector<std::string> choices;  // doc_to_choice (multiple_choice)
   int64_t gold = -1;                 // index into choices

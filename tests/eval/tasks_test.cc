@@ -98,6 +98,14 @@ TEST(TaskDocs, PythonListsAndCounting) {
   EXPECT_EQ(eval::tasks::count_chars("ถนนเปียก"), 8u);
   EXPECT_NEAR(eval::tasks::mean_stderr({1, 0, 1, 1}), 0.25, 1e-12);
   EXPECT_TRUE(std::isnan(eval::tasks::mean_stderr({1})));
+  // Bootstrap: two log-likelihoods a and b resample to exp(-a), exp(-(a+b)/2), exp(-b) with
+  // probabilities 1/4, 1/2, 1/4; many resamples approach that distribution's deviation.
+  const double a = -1, b = -3;
+  const double p1 = std::exp(1.0), p2 = std::exp(2.0), p3 = std::exp(3.0);
+  const double mu = p1 / 4 + p2 / 2 + p3 / 4;
+  const double sd = std::sqrt((p1 - mu) * (p1 - mu) / 4 + (p2 - mu) * (p2 - mu) / 2 + (p3 - mu) * (p3 - mu) / 4);
+  EXPECT_NEAR(eval::tasks::perplexity_bootstrap_stderr({a, b}, 200000, 1), sd, 0.01 * sd);
+  EXPECT_TRUE(std::isnan(eval::tasks::perplexity_bootstrap_stderr({a, b}, 0, 1)));
 }
 
 TEST(TaskRun, MultipleChoiceEqualsLoglikelihoodSums) {
@@ -208,7 +216,13 @@ TEST(TaskRun, LoglikelihoodRollingAndGeneration) {
   auto want = scorer.loglikelihood({{"The cat", " sat on the mat"}, {"Tá sé", " fuar"}});
   EXPECT_NEAR(ll.metrics["perplexity,none"].get<double>(), std::exp(-(want[0].logprob + want[1].logprob) / 2), 1e-9);
   EXPECT_DOUBLE_EQ(ll.metrics["acc,none"].get<double>(), (want[0].is_greedy + want[1].is_greedy) / 2.0);
-  EXPECT_EQ(ll.metrics["perplexity_stderr,none"], "N/A");
+  const double se = ll.metrics["perplexity_stderr,none"].get<double>();
+  EXPECT_EQ(se, eval::tasks::perplexity_bootstrap_stderr({want[0].logprob, want[1].logprob}, 100000, 1234));
+  TaskRunOptions no_boot;
+  no_boot.bootstrap_iters = 0;
+  EXPECT_EQ(eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("ll.yaml")), no_boot)
+                .metrics["perplexity_stderr,none"],
+            "N/A");
 
   auto roll = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("roll.yaml")), TaskRunOptions{});
   auto rl = scorer.loglikelihood_rolling({"sat on the mat", "fuar"});

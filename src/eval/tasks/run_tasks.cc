@@ -29,6 +29,8 @@ void declare(opt::Schema& s, TaskRunOptions& o) {
   s.add("limit", o.limit, "Documents per task at most (0 = all)").min(0);
   s.add("fewshot_seed", o.fewshot_seed, "Seed of the default (random) few-shot sampler");
   s.add("output", o.output, "Folder for results.json and samples_TASK.jsonl (empty = print only)");
+  s.add("bootstrap_iters", o.bootstrap_iters, "Bootstrap resamples for perplexity's standard error (0 = N/A)")
+      .min(0);
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
 }
 
@@ -116,6 +118,24 @@ double mean_stderr(const std::vector<double>& xs) {
   double ss = 0;
   for (double x : xs) ss += (x - mu) * (x - mu);
   return std::sqrt(ss / (n - 1)) / std::sqrt(n);
+}
+
+double perplexity_bootstrap_stderr(const std::vector<double>& lls, int iters, uint64_t seed) {
+  if (iters < 2 || lls.empty()) return NAN;
+  std::mt19937_64 rng(seed);
+  std::vector<double> ppl(static_cast<size_t>(iters));
+  const size_t n = lls.size();
+  for (auto& p : ppl) {
+    double sum = 0;
+    for (size_t k = 0; k < n; ++k) sum += lls[size_t(rng() % n)];
+    p = std::exp(-sum / double(n));
+  }
+  double mu = 0;
+  for (double p : ppl) mu += p;
+  mu /= double(iters);
+  double ss = 0;
+  for (double p : ppl) ss += (p - mu) * (p - mu);
+  return std::sqrt(ss / double(iters - 1));
 }
 
 size_t count_words(const std::string& s) {
@@ -255,7 +275,8 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
       for (double x : xs) mean += x;
       mean = xs.empty() ? NAN : mean / double(xs.size());
       if (c.metrics[i] == "perplexity") {
-        stats.push_back({"perplexity", std::exp(-mean), std::nullopt});
+        const double se = perplexity_bootstrap_stderr(xs, o.bootstrap_iters, o.fewshot_seed);
+        stats.push_back({"perplexity", std::exp(-mean), std::isnan(se) ? std::nullopt : std::optional<double>(se)});
       } else {
         double se = mean_stderr(xs);
         stats.push_back({c.metrics[i], mean, std::isnan(se) ? std::nullopt : std::optional<double>(se)});

@@ -2,7 +2,8 @@
 // in lm-eval's results shape. Per task: documents of the eval split (first `limit`), few-shot
 // contexts from the few-shot split, requests by output_type (multiple_choice, loglikelihood,
 // loglikelihood_rolling through LmScorer; generate_until through greedy generation), metrics
-// and, for mean metrics, lm-eval's standard error (sample standard deviation / sqrt(n)).
+// and lm-eval's standard errors: sample standard deviation / sqrt(n) for mean metrics, a
+// bootstrap for perplexity.
 #pragma once
 #include <cstdint>
 #include <iosfwd>
@@ -29,6 +30,7 @@ struct TaskRunOptions {
   uint64_t fewshot_seed = 1234; // seeds the default few-shot sampler (lm-eval's default seed)
   std::string output;           // folder for results.json and samples_TASK.jsonl; empty = none
   std::string device = "cpu";   // compute device, as tensor::backend_for() names it
+  int bootstrap_iters = 100000; // resamples for perplexity's standard error (lm-eval's default); 0 = N/A
 };
 void declare(opt::Schema& schema, TaskRunOptions& options);
 
@@ -55,6 +57,9 @@ void run_eval_tasks(const std::string& model_dir, const std::vector<std::string>
 
 // lm-eval's helpers, exposed for tests: mean-metric standard error, words as re.split(r"\s+").
 double mean_stderr(const std::vector<double>& xs);
+// Bootstrap standard error of perplexity = exp(-mean(lls)): the sample standard deviation of
+// `iters` resampled (with replacement, seeded) perplexities; NaN for iters < 2 or no items.
+double perplexity_bootstrap_stderr(const std::vector<double>& lls, int iters, uint64_t seed);
 size_t count_words(const std::string& s);
 size_t count_chars(const std::string& s);  // Unicode code points (Python len)
 

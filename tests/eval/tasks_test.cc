@@ -41,11 +41,24 @@ std::string error_of(const std::function<void()>& fn) {
 }
 
 TEST(TaskConfig, ShippedTaskFilesLoad) {
-  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml"}) {
+  auto t = tiny();
+  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml", "piqa.yaml",
+                        "text_ppl.yaml", "qa_gen.yaml"}) {
     auto c = eval::tasks::load_task(kTasks + f);
-    EXPECT_EQ(c.output_type, eval::tasks::OutputType::MultipleChoice) << f;
     EXPECT_FALSE(c.split_files.at(c.eval_split()).empty()) << f;
+    TaskRunOptions o;
+    o.num_fewshot = 1;
+    auto r = eval::tasks::run_task(*t.model, t.tok, c, o);
+    EXPECT_GE(r.n_docs, 3u) << f;
+    EXPECT_TRUE(r.skipped.empty()) << f << ": " << (r.skipped.empty() ? "" : r.skipped[0]);
   }
+  EXPECT_EQ(eval::tasks::load_task(kTasks + "text_ppl.yaml").output_type,
+            eval::tasks::OutputType::LoglikelihoodRolling);
+  auto qa = eval::tasks::load_task(kTasks + "qa_gen.yaml");
+  EXPECT_EQ(qa.output_type, eval::tasks::OutputType::GenerateUntil);
+  EXPECT_EQ(qa.until, std::vector<std::string>{"\n"});
+  EXPECT_EQ(qa.regex_filter, "(\\S+)");
+  EXPECT_EQ(qa.filter_name, "first_word");
   auto arc = eval::tasks::load_task(kTasks + "arc_easy.yaml");
   EXPECT_EQ(arc.few_split(), "train");
   EXPECT_EQ(arc.target_delimiter, " ");
@@ -110,7 +123,7 @@ TEST(TaskDocs, PythonListsAndCounting) {
 
 TEST(TaskRun, MultipleChoiceEqualsLoglikelihoodSums) {
   auto t = tiny();
-  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml"}) {
+  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml", "piqa.yaml"}) {
     auto c = eval::tasks::load_task(kTasks + f);
     TaskRunOptions o;
     auto r = eval::tasks::run_task(*t.model, t.tok, c, o);

@@ -161,7 +161,10 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
   r.task = c.task;
   TaskTemplates templates(c);
   Pool eval = load_pool(c.split_files.at(c.eval_split()), templates, r.skipped);
-  const int n_shot = o.num_fewshot >= 0 ? o.num_fewshot : std::max(c.num_fewshot, 0);
+  // A rolling loglikelihood scores the text alone: it has no context to put examples in.
+  const int n_shot = c.output_type == OutputType::LoglikelihoodRolling ? 0
+                     : o.num_fewshot >= 0                              ? o.num_fewshot
+                                                                       : std::max(c.num_fewshot, 0);
   r.n_shot = n_shot;
   const bool same_split = c.split_files.at(c.few_split()) == c.split_files.at(c.eval_split());
   Pool few_storage;

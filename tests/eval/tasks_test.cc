@@ -350,6 +350,9 @@ TEST(EvalRun, CommandWritesLmEvalResults) {
   EXPECT_EQ(j["n-shot"]["arc_easy"], 1);
   EXPECT_EQ(j["config"]["limit"], 3);
   EXPECT_TRUE(j.contains("versions"));
+  EXPECT_EQ(j["higher_is_better"]["arc_easy"]["acc"], true);
+  EXPECT_EQ(j["n-samples"]["arc_easy"]["original"], 4);
+  EXPECT_EQ(j["n-samples"]["arc_easy"]["effective"], 3);
   std::ifstream samples(dir.file("out/samples_arc_easy.jsonl"));
   std::string line;
   int n = 0;

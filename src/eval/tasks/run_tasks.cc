@@ -161,6 +161,7 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
   r.task = c.task;
   TaskTemplates templates(c);
   Pool eval = load_pool(c.split_files.at(c.eval_split()), templates, r.skipped);
+  r.n_original = eval.docs.size() + r.skipped.size();
   // A rolling loglikelihood scores the text alone: it has no context to put examples in.
   const int n_shot = c.output_type == OutputType::LoglikelihoodRolling ? 0
                      : o.num_fewshot >= 0                              ? o.num_fewshot
@@ -347,7 +348,8 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
 ordered_json results_json(const std::vector<TaskConfig>& configs, const std::vector<TaskResult>& results,
                           const std::string& model_dir, const TaskRunOptions& o) {
   ordered_json j = {{"results", ordered_json::object()}, {"versions", ordered_json::object()},
-                    {"n-shot", ordered_json::object()}, {"n-samples", ordered_json::object()},
+                    {"n-shot", ordered_json::object()}, {"higher_is_better", ordered_json::object()},
+                    {"n-samples", ordered_json::object()},
                     {"configs", ordered_json::object()}};
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
@@ -355,7 +357,9 @@ ordered_json results_json(const std::vector<TaskConfig>& configs, const std::vec
     j["results"][r.task] = r.metrics;
     j["versions"][r.task] = c.version;
     j["n-shot"][r.task] = r.n_shot;
-    j["n-samples"][r.task] = {{"effective", r.n_docs}, {"skipped", r.skipped.size()}};
+    j["n-samples"][r.task] = {{"original", r.n_original}, {"effective", r.n_docs}, {"skipped", r.skipped.size()}};
+    for (const auto& m : c.metrics)
+      j["higher_is_better"][r.task][m] = m == "acc" || m == "acc_norm" || m == "exact_match";
     j["configs"][r.task] = {{"task", c.task}, {"file", c.file}, {"output_type", output_type_name(c.output_type)},
                             {"target_delimiter", c.target_delimiter}, {"fewshot_delimiter", c.fewshot_delimiter},
                             {"metrics", c.metrics}};

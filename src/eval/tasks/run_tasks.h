@@ -37,7 +37,8 @@ void declare(opt::Schema& schema, TaskRunOptions& options);
 struct TaskResult {
   std::string task;
   int n_shot = 0;
-  size_t n_docs = 0;
+  size_t n_docs = 0;                            // documents evaluated (after skips and limit)
+  size_t n_original = 0;                        // rows of the eval split, usable or not
   nlohmann::ordered_json metrics;               // {"acc,none": x, "acc_stderr,none": y, ...}
   std::vector<nlohmann::ordered_json> samples;  // one per document
   std::vector<std::string> skipped;             // "file:line: why"
@@ -46,7 +47,8 @@ struct TaskResult {
 TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const TaskConfig& config,
                     const TaskRunOptions& options);
 
-// {"results", "versions", "n-shot", "config"} as lm-eval writes them.
+// {"results", "versions", "n-shot", "higher_is_better", "n-samples", "configs", "config"} as lm-eval
+// writes them.
 nlohmann::ordered_json results_json(const std::vector<TaskConfig>& configs, const std::vector<TaskResult>& results,
                                     const std::string& model_dir, const TaskRunOptions& options);
 

@@ -226,6 +226,11 @@ TEST(TaskRun, LoglikelihoodRollingAndGeneration) {
   eval::LmScorer scorer(*t.model, t.tok, eval::ScoringOptions{});
 
   auto ll = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("ll.yaml")), TaskRunOptions{});
+  // Templates keep a trailing newline and {% %} blocks keep theirs (lm-eval's Jinja settings).
+  write_text(dir.file("nl.yaml"), "task: nl\noutput_type: loglikelihood\ndataset_path: d.jsonl\ntest_split: test\n"
+                                  "doc_to_text: \"{% if q %}\\n{% endif %}{{q}}\\n\"\ndoc_to_target: a\n");
+  auto nl = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("nl.yaml")), TaskRunOptions{});
+  EXPECT_EQ(nl.samples[0]["prompt"], "\nThe cat\n");
   auto want = scorer.loglikelihood({{"The cat", " sat on the mat"}, {"Tá sé", " fuar"}});
   EXPECT_NEAR(ll.metrics["perplexity,none"].get<double>(), std::exp(-(want[0].logprob + want[1].logprob) / 2), 1e-9);
   EXPECT_DOUBLE_EQ(ll.metrics["acc,none"].get<double>(), (want[0].is_greedy + want[1].is_greedy) / 2.0);

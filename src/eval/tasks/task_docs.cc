@@ -209,7 +209,10 @@ struct TaskTemplates::Impl {
     auto it = bodies.find(src);
     if (it != bodies.end()) return it->second;
     try {
-      return bodies.emplace(src, ct::parse(ct::lex(src, ct::LexSettings{false, false}))).first->second;
+      // lm-eval's Environment keeps a trailing newline; the lexer drops one (Jinja2's default), so
+      // a template that ends in one gets one more.
+      const std::string text = src.ends_with('\n') ? src + "\n" : src;
+      return bodies.emplace(src, ct::parse(ct::lex(text, ct::LexSettings{false, false}))).first->second;
     } catch (const Error& e) {
       usage_error(key + ": " + e.what(), where);
     }

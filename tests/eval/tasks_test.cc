@@ -292,6 +292,17 @@ TEST(TaskRun, BadRowsAreCountedSkips) {
   EXPECT_NE(all.find("d.jsonl:3: not a JSON object"), std::string::npos) << all;
   EXPECT_NE(all.find("d.jsonl:4: lacks field 'c'"), std::string::npos) << all;
   EXPECT_EQ(r.metrics["acc_stderr,none"], "N/A");  // one document: no sample standard error
+  // A template reading a field the row lacks skips the row (lm-eval's StrictUndefined raises);
+  // names the template binds itself, and the builtins, are not fields.
+  write_text(dir.file("typo.yaml"), "task: typo\noutput_type: multiple_choice\ndataset_path: d.jsonl\n"
+                                    "test_split: test\ndoc_to_text: '{% for x in c %}{{x|upper}}{% endfor %}{{qq}}'\n"
+                                    "doc_to_target: a\ndoc_to_choice: c\n");
+  auto typo = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("typo.yaml")), TaskRunOptions{});
+  EXPECT_EQ(typo.n_docs, 0u);
+  ASSERT_EQ(typo.skipped.size(), 4u);
+  std::string typos;
+  for (auto& sk : typo.skipped) typos += sk + "\n";
+  EXPECT_NE(typos.find("d.jsonl:1: doc_to_text uses 'qq', a field this row lacks"), std::string::npos) << typos;
 }
 
 TEST(TaskRun, FiltersDescriptionIgnoreCaseAndTruncation) {

@@ -2,6 +2,7 @@
 #include "eval/tasks/task_docs.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/compressed_stream.h"
@@ -198,29 +199,68 @@ bool parse_python_string_list(const std::string& s, std::vector<std::string>& ou
   return i == s.size();
 }
 
+// A row a template cannot render (lm-eval's StrictUndefined would raise): skipped, not fatal.
+struct RowSkip {
+  std::string why;
+};
+
+// The names a template reads from outside itself: every Name node, less the names its own
+// for/set/macro statements bind (call keyword names land in `names` too; that only makes the
+// check more lenient).
+void free_names(const ct::Node& n, std::set<std::string>& used, std::set<std::string>& bound) {
+  if (n.kind == ct::NodeKind::Name) used.insert(n.name);
+  if (n.kind == ct::NodeKind::For || n.kind == ct::NodeKind::Set || n.kind == ct::NodeKind::SetBlock ||
+      n.kind == ct::NodeKind::Macro) {
+    bound.insert(n.names.begin(), n.names.end());
+    bound.insert(n.name);
+  }
+  for (const auto& a : n.args)
+    if (a) free_names(*a, used, bound);
+  for (const auto& b : n.body) free_names(*b, used, bound);
+  for (const auto& b : n.else_body) free_names(*b, used, bound);
+  for (const auto& [cond, body] : n.branches) {
+    if (cond) free_names(*cond, used, bound);
+    for (const auto& b : body) free_names(*b, used, bound);
+  }
+}
+
+struct Parsed {
+  ct::Body body;
+  std::vector<std::string> fields;  // names the doc must have
+};
+
 struct TaskTemplates::Impl {
   const TaskConfig& c;
-  std::map<std::string, ct::Body> bodies;  // parsed templates by source
-  std::string file;
+  std::map<std::string, Parsed> bodies;  // parsed templates by source
+  ct::Dict globals = ct::builtin_globals();
 
   explicit Impl(const TaskConfig& config) : c(config) {}
 
-  const ct::Body& body(const std::string& src, const std::string& key, const std::string& where) {
+  const Parsed& body(const std::string& src, const std::string& key, const std::string& where) {
     auto it = bodies.find(src);
     if (it != bodies.end()) return it->second;
+    Parsed p;
     try {
       // lm-eval's Environment keeps a trailing newline; the lexer drops one (Jinja2's default), so
       // a template that ends in one gets one more.
       const std::string text = src.ends_with('\n') ? src + "\n" : src;
-      return bodies.emplace(src, ct::parse(ct::lex(text, ct::LexSettings{false, false}))).first->second;
+      p.body = ct::parse(ct::lex(text, ct::LexSettings{false, false}));
     } catch (const Error& e) {
       usage_error(key + ": " + e.what(), where);
     }
+    std::set<std::string> used, bound = {"doc", "loop"};
+    for (const auto& n : p.body) free_names(*n, used, bound);
+    for (const auto& u : used)
+      if (!bound.count(u) && !globals.find(u)) p.fields.push_back(u);
+    return bodies.emplace(src, std::move(p)).first->second;
   }
   std::string render_template(const std::string& src, const Doc& doc, const std::string& key,
                               const std::string& where) {
-    const auto& b = body(src, key, where);
-    ct::Dict vars = ct::builtin_globals();
+    const auto& parsed = body(src, key, where);
+    for (const auto& f : parsed.fields)
+      if (!doc.fields.contains(f)) throw RowSkip{key + " uses '" + f + "', a field this row lacks"};
+    const auto& b = parsed.body;
+    ct::Dict vars = globals;
     for (auto& [k, v] : doc.fields.items()) vars.set(k, ct::Value::from_json(v));
     vars.set("doc", ct::Value::from_json(doc.fields));
     try {
@@ -241,6 +281,15 @@ TaskTemplates::TaskTemplates(const TaskConfig& config) : impl_(std::make_unique<
 TaskTemplates::~TaskTemplates() = default;
 
 bool TaskTemplates::render(const Doc& doc, RenderedDoc& out, std::string& why) const {
+  try {
+    return render_fields(doc, out, why);
+  } catch (const RowSkip& skip) {
+    why = skip.why;
+    return false;
+  }
+}
+
+bool TaskTemplates::render_fields(const Doc& doc, RenderedDoc& out, std::string& why) const {
   auto& m = *impl_;
   const auto& c = m.c;
   out = RenderedDoc{};

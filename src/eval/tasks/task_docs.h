@@ -1,8 +1,9 @@
 // A task's documents and what its templates make of them: rows from local JSONL or CSV files,
 // and doc_to_text / doc_to_target / doc_to_choice rendered as lm-eval renders them (a field
 // name gives the field, an int gives itself, anything else is a Jinja template over the doc's
-// fields, which are also reachable as `doc`). Rows that lack a field the split's first row has,
-// or whose target or choices do not fit, are skipped and counted with their file:line.
+// fields, which are also reachable as `doc`). Rows that lack a field the split's first row has
+// or a template reads (lm-eval's StrictUndefined would raise), or whose target or choices do not
+// fit, are skipped and counted with their file:line.
 #pragma once
 #include <map>
 #include <memory>
@@ -43,6 +44,7 @@ class TaskTemplates {
   bool render(const Doc& doc, RenderedDoc& out, std::string& why) const;
 
  private:
+  bool render_fields(const Doc& doc, RenderedDoc& out, std::string& why) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

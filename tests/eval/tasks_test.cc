@@ -31,6 +31,12 @@ const std::string kTasks = std::string(NATIVELM_SOURCE_DIR) + "/tasks/";
 
 TextModel tiny() { return text_model(/*max_positions=*/256, /*seed=*/11); }
 
+std::string lines_of(const std::vector<std::string>& v) {
+  std::string all;
+  for (const auto& s : v) all += s + "\n";
+  return all;
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -286,8 +292,7 @@ TEST(TaskRun, BadRowsAreCountedSkips) {
   auto r = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("mc.yaml")), TaskRunOptions{});
   EXPECT_EQ(r.n_docs, 1u);
   ASSERT_EQ(r.skipped.size(), 3u);
-  std::string all;
-  for (auto& s : r.skipped) all += s + "\n";
+  const std::string all = lines_of(r.skipped);
   EXPECT_NE(all.find("d.jsonl:2: target index 5"), std::string::npos) << all;
   EXPECT_NE(all.find("d.jsonl:3: not a JSON object"), std::string::npos) << all;
   EXPECT_NE(all.find("d.jsonl:4: lacks field 'c'"), std::string::npos) << all;
@@ -300,8 +305,7 @@ TEST(TaskRun, BadRowsAreCountedSkips) {
   auto typo = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("typo.yaml")), TaskRunOptions{});
   EXPECT_EQ(typo.n_docs, 0u);
   ASSERT_EQ(typo.skipped.size(), 4u);
-  std::string typos;
-  for (auto& sk : typo.skipped) typos += sk + "\n";
+  const std::string typos = lines_of(typo.skipped);
   EXPECT_NE(typos.find("d.jsonl:1: doc_to_text uses 'qq', a field this row lacks"), std::string::npos) << typos;
 }
 

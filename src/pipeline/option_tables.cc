@@ -12,6 +12,7 @@
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
 #include "eval/logprobs.h"
+#include "eval/tasks/run_tasks.h"
 #include "eval/metrics/bleu.h"
 #include "eval/metrics/chrf.h"
 #include "eval/metrics/rouge.h"
@@ -93,6 +94,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},
       {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},
       {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
+      {"eval-run", "docs/eval.md", table_of<eval::tasks::TaskRunOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},

@@ -14,26 +14,12 @@
 #include "model/llama.h"
 #include "tensor/backend.h"
 #include "test_util.h"
+#include "tiny_text_model.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/trainer.h"
 
 namespace nlm::testing {
 namespace {
-
-model::ModelConfig tiny_config(int64_t vocab, int64_t bos) {
-  model::ModelConfig c;
-  c.vocab_size = vocab;
-  c.hidden_size = 16;
-  c.intermediate_size = 32;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  c.bos_token_id = bos;
-  c.eos_token_id = bos;
-  c.initializer_range = 0.5;  // peaked distributions, so greedy choices are clear
-  return c;
-}
 
 std::vector<eval::TokenRequest> some_requests() {
   std::vector<eval::TokenRequest> r;
@@ -152,25 +138,6 @@ TEST(Loglikelihood, BadRequestsAreUsageErrors) {
 }
 
 // A byte-level tokenizer trained on a few sentences, and a model over its vocabulary.
-struct TextModel {
-  tokenizer::Tokenizer tok;
-  std::unique_ptr<model::Llama> model;
-};
-
-TextModel text_model() {
-  tokenizer::TrainOptions o;
-  o.vocab_size = 300;
-  o.min_frequency = 1;
-  o.special_tokens = {"<|begin_of_text|>"};
-  std::vector<std::pair<std::string, uint64_t>> counts = {
-      {"The", 9}, {" cat", 7}, {" sat", 6}, {" on", 5}, {" the", 8}, {" mat", 4}, {"Tá", 3}, {" sé", 3}};
-  TextModel t{tokenizer::train_bpe_from_counts(counts, o), nullptr};
-  const uint32_t bos = t.tok.token_id("<|begin_of_text|>");
-  t.model = std::make_unique<model::Llama>(tiny_config(t.tok.vocab_size(), bos), tensor::backend_for("cpu"));
-  t.model->init_random(7);
-  return t;
-}
-
 TEST(LmScorer, EncodesPairsAsLmEval) {
   auto t = text_model();
   eval::LmScorer s(*t.model, t.tok, eval::ScoringOptions{});

@@ -1,0 +1,394 @@
+// `eval run` on task files with a tiny random model: each output type gives the score its
+// definition gives from LmScorer / generate_text, few-shot prompts are byte for byte what the
+// YAML says, acc_norm divides by characters, and bad task files and rows are reported by name.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/error.h"
+#include "eval/loglikelihood.h"
+#include "eval/tasks/run_tasks.h"
+#include "eval/tasks/task_config.h"
+#include "eval/tasks/task_docs.h"
+#include "model/hf_checkpoint.h"
+#include "model/llama.h"
+#include "model/text_generation.h"
+#include "tensor/backend.h"
+#include "test_util.h"
+#include "tiny_text_model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nlm::testing {
+namespace {
+
+using eval::tasks::TaskRunOptions;
+using nlohmann::json;
+
+const std::string kTasks = std::string(NATIVELM_SOURCE_DIR) + "/tasks/";
+
+TextModel tiny() { return text_model(/*max_positions=*/256, /*seed=*/11); }
+
+std::string lines_of(const std::vector<std::string>& v) {
+  std::string all;
+  for (const auto& s : v) all += s + "\n";
+  return all;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TaskConfig, ShippedTaskFilesLoad) {
+  auto t = tiny();
+  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml", "piqa.yaml",
+                        "text_ppl.yaml", "qa_gen.yaml"}) {
+    auto c = eval::tasks::load_task(kTasks + f);
+    EXPECT_FALSE(c.split_files.at(c.eval_split()).empty()) << f;
+    TaskRunOptions o;
+    o.num_fewshot = 1;
+    auto r = eval::tasks::run_task(*t.model, t.tok, c, o);
+    EXPECT_GE(r.n_docs, 3u) << f;
+    EXPECT_TRUE(r.skipped.empty()) << f << ": " << (r.skipped.empty() ? "" : r.skipped[0]);
+  }
+  EXPECT_EQ(eval::tasks::load_task(kTasks + "text_ppl.yaml").output_type,
+            eval::tasks::OutputType::LoglikelihoodRolling);
+  auto qa = eval::tasks::load_task(kTasks + "qa_gen.yaml");
+  EXPECT_EQ(qa.output_type, eval::tasks::OutputType::GenerateUntil);
+  EXPECT_EQ(qa.until, std::vector<std::string>{"\n"});
+  EXPECT_EQ(qa.regex_filter, "(\\S+)");
+  EXPECT_EQ(qa.filter_name, "first_word");
+  auto arc = eval::tasks::load_task(kTasks + "arc_easy.yaml");
+  EXPECT_EQ(arc.few_split(), "train");
+  EXPECT_EQ(arc.target_delimiter, " ");
+  EXPECT_EQ(arc.fewshot_delimiter, "\n\n");
+  EXPECT_EQ(arc.metrics, (std::vector<std::string>{"acc", "acc_norm"}));
+}
+
+TEST(TaskConfig, BadKeysAndFeaturesNameTheKeyAndLine) {
+  const std::string base = "task: t\ndataset_path: d.jsonl\ntest_split: test\noutput_type: generate_until\n"
+                           "doc_to_text: '{{q}}'\ndoc_to_target: a\n";
+  auto e = error_of([&] { eval::tasks::parse_task(base + "bogus_key: 1\n", "t.yaml"); });
+  EXPECT_NE(e.find("'bogus_key'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:7"), std::string::npos) << e;
+  e = error_of([&] { eval::tasks::parse_task(base + "process_docs: !function utils.p\n", "t.yaml"); });
+  EXPECT_NE(e.find("process_docs"), std::string::npos) << e;
+  e = error_of([&] {
+    eval::tasks::parse_task("task: t\ndataset_path: d.jsonl\ntest_split: test\noutput_type: generate_until\n"
+                            "doc_to_text: !function utils.f\ndoc_to_target: a\n", "t.yaml");
+  });
+  EXPECT_NE(e.find("doc_to_text"), std::string::npos) << e;
+  EXPECT_NE(e.find("!function"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:5"), std::string::npos) << e;
+  e = error_of([&] { eval::tasks::parse_task(base + "metric_list:\n  - metric: f1\n", "t.yaml"); });
+  EXPECT_NE(e.find("f1"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:8"), std::string::npos) << e;
+  e = error_of([&] { eval::tasks::parse_task(base + "generation_kwargs:\n  do_sample: true\n", "t.yaml"); });
+  EXPECT_NE(e.find("generation_kwargs.do_sample"), std::string::npos) << e;
+  e = error_of([&] {
+    eval::tasks::parse_task("task: t\ndataset_path: allenai/ai2_arc\ntest_split: test\noutput_type: generate_until\n"
+                            "doc_to_text: q\ndoc_to_target: a\n", "t.yaml");
+  });
+  EXPECT_NE(e.find("dataset_path"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:2"), std::string::npos) << e;
+  e = error_of([&] { eval::tasks::parse_task(base + "output_type: multiple_choice\n", "t.yaml"); });
+  EXPECT_FALSE(e.empty());  // duplicate key or missing doc_to_choice: either way an error
+  e = error_of([&] { eval::tasks::parse_task(base + "metric_list:\n  - metric: acc_norm\n", "t.yaml"); });
+  EXPECT_NE(e.find("acc_norm"), std::string::npos) << e;
+}
+
+TEST(TaskDocs, PythonListsAndCounting) {
+  std::vector<std::string> l;
+  ASSERT_TRUE(eval::tasks::parse_python_string_list("['a', \"b'c\", 'd\\'e\\n', 'é\\xe9\\u00e9']", l));
+  EXPECT_EQ(l, (std::vector<std::string>{"a", "b'c", "d'e\n", "ééé"}));
+  EXPECT_FALSE(eval::tasks::parse_python_string_list("['a' 'b']", l));
+  EXPECT_FALSE(eval::tasks::parse_python_string_list("a, b", l));
+  EXPECT_EQ(eval::tasks::count_words("a b  c"), 3u);
+  EXPECT_EQ(eval::tasks::count_words("a b "), 3u);      // re.split gives a trailing ''
+  EXPECT_EQ(eval::tasks::count_words("a\u3000b"), 2u);  // Python's \s includes U+3000
+  EXPECT_EQ(eval::tasks::count_chars("báistí"), 6u);
+  EXPECT_EQ(eval::tasks::count_chars("ถนนเปียก"), 8u);
+  EXPECT_NEAR(eval::tasks::mean_stderr({1, 0, 1, 1}), 0.25, 1e-12);
+  EXPECT_TRUE(std::isnan(eval::tasks::mean_stderr({1})));
+  // Bootstrap: two log-likelihoods a and b resample to exp(-a), exp(-(a+b)/2), exp(-b) with
+  // probabilities 1/4, 1/2, 1/4; many resamples approach that distribution's deviation.
+  const double a = -1, b = -3;
+  const double p1 = std::exp(1.0), p2 = std::exp(2.0), p3 = std::exp(3.0);
+  const double mu = p1 / 4 + p2 / 2 + p3 / 4;
+  const double sd = std::sqrt((p1 - mu) * (p1 - mu) / 4 + (p2 - mu) * (p2 - mu) / 2 + (p3 - mu) * (p3 - mu) / 4);
+  EXPECT_NEAR(eval::tasks::perplexity_bootstrap_stderr({a, b}, 200000, 1), sd, 0.01 * sd);
+  EXPECT_TRUE(std::isnan(eval::tasks::perplexity_bootstrap_stderr({a, b}, 0, 1)));
+}
+
+TEST(TaskRun, MultipleChoiceEqualsLoglikelihoodSums) {
+  auto t = tiny();
+  for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml", "piqa.yaml"}) {
+    auto c = eval::tasks::load_task(kTasks + f);
+    TaskRunOptions o;
+    auto r = eval::tasks::run_task(*t.model, t.tok, c, o);
+    EXPECT_TRUE(r.skipped.empty()) << f << ": " << (r.skipped.empty() ? "" : r.skipped[0]);
+    ASSERT_GE(r.samples.size(), 3u) << f;
+    eval::LmScorer scorer(*t.model, t.tok, eval::ScoringOptions{});
+    double acc = 0, acc_norm = 0;
+    for (const auto& s : r.samples) {
+      const auto choices = s["choices"].get<std::vector<std::string>>();
+      std::vector<std::pair<std::string, std::string>> reqs;
+      for (const auto& ch : choices) reqs.emplace_back(s["prompt"].get<std::string>(), c.target_delimiter + ch);
+      auto ll = scorer.loglikelihood(reqs);
+      size_t best = 0, best_norm = 0;
+      for (size_t k = 0; k < choices.size(); ++k) {
+        // Batched differently: equal up to float rounding in the matrix products.
+        EXPECT_NEAR(s["logprobs"][k].get<double>(), ll[k].logprob, 1e-7 * std::abs(ll[k].logprob) + 1e-5) << f;
+        if (ll[k].logprob > ll[best].logprob) best = k;
+        if (ll[k].logprob / double(eval::tasks::count_chars(choices[k])) >
+            ll[best_norm].logprob / double(eval::tasks::count_chars(choices[best_norm])))
+          best_norm = k;
+      }
+      acc += best == s["gold"].get<size_t>();
+      acc_norm += best_norm == s["gold"].get<size_t>();
+      EXPECT_EQ(s["prediction"].get<size_t>(), best);
+      EXPECT_EQ(s["prediction_norm"].get<size_t>(), best_norm);
+    }
+    const double n = double(r.samples.size());
+    EXPECT_DOUBLE_EQ(r.metrics["acc,none"].get<double>(), acc / n) << f;
+    if (r.metrics.contains("acc_norm,none")) {
+      EXPECT_DOUBLE_EQ(r.metrics["acc_norm,none"].get<double>(), acc_norm / n);
+    }
+    // Deterministic: the same run gives the same numbers.
+    EXPECT_EQ(eval::tasks::run_task(*t.model, t.tok, c, o).metrics, r.metrics);
+  }
+}
+
+TEST(TaskRun, RenderedChoicesAndTargets) {
+  auto t = tiny();
+  auto r = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "xcopa_th.yaml"), TaskRunOptions{});
+  ASSERT_EQ(r.samples.size(), 3u);
+  EXPECT_EQ(r.samples[0]["prompt"], "แก้วตกลงพื้น ดังนั้น");
+  EXPECT_EQ(r.samples[1]["target"], "ผมเดินตากฝน");
+  EXPECT_EQ(r.samples[2]["prompt"], "The man was tired ดังนั้น");
+  EXPECT_EQ(r.samples[2]["choices"], json({"he went to bed", "he ran a race"}));
+  auto y = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "xcopa_yue.yaml"), TaskRunOptions{});
+  ASSERT_EQ(y.samples.size(), 4u);
+  EXPECT_EQ(y.samples[1]["prompt"], "佢好肚餓因為");
+  EXPECT_EQ(y.samples[2]["doc"]["premise"], "杯\"茶\"跌咗落地。");
+  EXPECT_EQ(y.samples[3]["choices"][1], "佢去跑步,跑咗十公里");
+  auto arc = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "arc_easy.yaml"), TaskRunOptions{});
+  EXPECT_EQ(arc.samples[2]["gold"], 2);
+  EXPECT_EQ(arc.samples[2]["target"], "ag cur báistí");
+}
+
+TEST(TaskRun, FewShotPromptsAreWhatTheYamlSays) {
+  auto t = tiny();
+  auto c = eval::tasks::load_task(kTasks + "arc_easy.yaml");
+  TaskRunOptions o;
+  o.num_fewshot = 0;
+  o.limit = 2;
+  auto r0 = eval::tasks::run_task(*t.model, t.tok, c, o);
+  ASSERT_EQ(r0.samples.size(), 2u);
+  EXPECT_EQ(r0.samples[0]["prompt"], "Question: The cat sat on the\nAnswer:");
+  EXPECT_EQ(r0.n_shot, 0);
+  c.sampler = "first_n";
+  o.num_fewshot = 2;
+  auto r2 = eval::tasks::run_task(*t.model, t.tok, c, o);
+  EXPECT_EQ(r2.samples[1]["prompt"],
+            "Question: Which gas do plants take in?\nAnswer: carbon dioxide\n\n"
+            "Question: Cé mhéad cos atá ar mhadra?\nAnswer: ceithre cinn\n\n"
+            "Question: Cén dath atá ar an spéir?\nAnswer:");
+  EXPECT_EQ(r2.n_shot, 2);
+  // The seeded sampler: reproducible, and never the document itself when it samples its own split.
+  auto y = eval::tasks::load_task(kTasks + "xcopa_yue.yaml");
+  o.limit = 0;
+  o.num_fewshot = 1;
+  auto a = eval::tasks::run_task(*t.model, t.tok, y, o);
+  auto b = eval::tasks::run_task(*t.model, t.tok, y, o);
+  for (size_t i = 0; i < a.samples.size(); ++i) {
+    EXPECT_EQ(a.samples[i]["prompt"], b.samples[i]["prompt"]);
+    const std::string p = a.samples[i]["prompt"];
+    const std::string premise = a.samples[i]["doc"]["premise"];
+    const std::string own = premise.substr(0, premise.size() - 3);  // without the final 。
+    EXPECT_EQ(p.find("\n\n"), p.rfind("\n\n")) << p;                // one example
+    EXPECT_EQ(p.substr(p.find("\n\n") + 2).rfind(own, 0), 0u) << p;  // then this document
+    EXPECT_NE(p.rfind(own, 0), 0u) << p;                              // the example is another
+  }
+  o.num_fewshot = 4;  // 4 others are not there
+  EXPECT_NE(error_of([&] { eval::tasks::run_task(*t.model, t.tok, y, o); }).find("num_fewshot 4"), std::string::npos);
+}
+
+TEST(TaskRun, LoglikelihoodRollingAndGeneration) {
+  auto t = tiny();
+  TempDir dir;
+  write_text(dir.file("d.jsonl"), "{\"q\": \"The cat\", \"a\": \"sat on the mat\"}\n"
+                                  "{\"q\": \"Tá sé\", \"a\": \"fuar\"}\n");
+  const std::string common = "dataset_path: d.jsonl\ntest_split: test\ndoc_to_text: '{{q}}'\ndoc_to_target: a\n";
+  write_text(dir.file("ll.yaml"), "task: ll\noutput_type: loglikelihood\n" + common);
+  write_text(dir.file("roll.yaml"), "task: roll\noutput_type: loglikelihood_rolling\n" + common);
+  eval::LmScorer scorer(*t.model, t.tok, eval::ScoringOptions{});
+
+  auto ll = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("ll.yaml")), TaskRunOptions{});
+  // Templates keep a trailing newline and {% %} blocks keep theirs (lm-eval's Jinja settings).
+  write_text(dir.file("nl.yaml"), "task: nl\noutput_type: loglikelihood\ndataset_path: d.jsonl\ntest_split: test\n"
+                                  "doc_to_text: \"{% if q %}\\n{% endif %}{{q}}\\n\"\ndoc_to_target: a\n");
+  auto nl = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("nl.yaml")), TaskRunOptions{});
+  EXPECT_EQ(nl.samples[0]["prompt"], "\nThe cat\n");
+  auto want = scorer.loglikelihood({{"The cat", " sat on the mat"}, {"Tá sé", " fuar"}});
+  EXPECT_NEAR(ll.metrics["perplexity,none"].get<double>(), std::exp(-(want[0].logprob + want[1].logprob) / 2), 1e-9);
+  EXPECT_DOUBLE_EQ(ll.metrics["acc,none"].get<double>(), (want[0].is_greedy + want[1].is_greedy) / 2.0);
+  const double se = ll.metrics["perplexity_stderr,none"].get<double>();
+  EXPECT_EQ(se, eval::tasks::perplexity_bootstrap_stderr({want[0].logprob, want[1].logprob}, 100000, 1234));
+  TaskRunOptions no_boot;
+  no_boot.bootstrap_iters = 0;
+  EXPECT_EQ(eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("ll.yaml")), no_boot)
+                .metrics["perplexity_stderr,none"],
+            "N/A");
+
+  auto roll = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("roll.yaml")), TaskRunOptions{});
+  auto rl = scorer.loglikelihood_rolling({"sat on the mat", "fuar"});
+  const double sum = rl[0] + rl[1];
+  const double bytes = 14 + 4;
+  EXPECT_NEAR(roll.metrics["bits_per_byte,none"].get<double>(), -sum / bytes / std::log(2.0), 1e-9);
+  EXPECT_NEAR(roll.metrics["byte_perplexity,none"].get<double>(), std::exp(-sum / bytes), 1e-9);
+  EXPECT_NEAR(roll.metrics["word_perplexity,none"].get<double>(), std::exp(-sum / 5), 1e-9);
+
+  // generate_until: the first target is what greedy decoding gives, the second is not.
+  model::SamplingOptions so;
+  so.temperature = 0;
+  so.max_tokens = 4;
+  so.stop_ids = {int32_t(t.model->config().eos_token_id)};
+  auto g = model::generate_text(*t.model, t.tok, "The cat", false, so, {"\n\n"}, [](const std::string&) {});
+  json first = {{"q", "The cat"}, {"a", g.text}};
+  write_text(dir.file("g.jsonl"), first.dump() + "\n{\"q\": \"Tá sé\", \"a\": \"not this\"}\n{\"q\": \"x\"}\n");
+  write_text(dir.file("gen.yaml"),
+             "task: gen\noutput_type: generate_until\ndataset_path: g.jsonl\ntest_split: test\n"
+             "doc_to_text: '{{q}}'\ndoc_to_target: a\ngeneration_kwargs:\n  until: [\"\\n\\n\"]\n  max_gen_toks: 4\n"
+             "  do_sample: false\n");
+  auto gen = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("gen.yaml")), TaskRunOptions{});
+  ASSERT_EQ(gen.samples.size(), 2u);
+  EXPECT_EQ(gen.samples[0]["response"], g.text);
+  EXPECT_DOUBLE_EQ(gen.metrics["exact_match,none"].get<double>(), 0.5);
+  EXPECT_NEAR(gen.metrics["exact_match_stderr,none"].get<double>(), 0.5, 1e-12);
+  // The row without "a" is skipped and named.
+  ASSERT_EQ(gen.skipped.size(), 1u);
+  EXPECT_NE(gen.skipped[0].find("g.jsonl:3"), std::string::npos) << gen.skipped[0];
+  EXPECT_NE(gen.skipped[0].find("'a'"), std::string::npos) << gen.skipped[0];
+}
+
+TEST(TaskRun, BadRowsAreCountedSkips) {
+  auto t = tiny();
+  TempDir dir;
+  write_text(dir.file("d.jsonl"),
+             "{\"q\": \"The\", \"c\": [\"cat\", \"mat\"], \"a\": 1}\n"
+             "{\"q\": \"The\", \"c\": [\"cat\", \"mat\"], \"a\": 5}\n"
+             "not json\n"
+             "{\"q\": \"The\", \"a\": 0}\n");
+  write_text(dir.file("mc.yaml"), "task: mc\noutput_type: multiple_choice\ndataset_path: d.jsonl\ntest_split: test\n"
+                                  "doc_to_text: '{{q}}'\ndoc_to_target: a\ndoc_to_choice: c\n");
+  auto r = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("mc.yaml")), TaskRunOptions{});
+  EXPECT_EQ(r.n_docs, 1u);
+  ASSERT_EQ(r.skipped.size(), 3u);
+  const std::string all = lines_of(r.skipped);
+  EXPECT_NE(all.find("d.jsonl:2: target index 5"), std::string::npos) << all;
+  EXPECT_NE(all.find("d.jsonl:3: not a JSON object"), std::string::npos) << all;
+  EXPECT_NE(all.find("d.jsonl:4: lacks field 'c'"), std::string::npos) << all;
+  EXPECT_EQ(r.metrics["acc_stderr,none"], "N/A");  // one document: no sample standard error
+  // A template reading a field the row lacks skips the row (lm-eval's StrictUndefined raises);
+  // names the template binds itself, and the builtins, are not fields.
+  write_text(dir.file("typo.yaml"), "task: typo\noutput_type: multiple_choice\ndataset_path: d.jsonl\n"
+                                    "test_split: test\ndoc_to_text: '{% for x in c %}{{x|upper}}{% endfor %}{{qq}}'\n"
+                                    "doc_to_target: a\ndoc_to_choice: c\n");
+  auto typo = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("typo.yaml")), TaskRunOptions{});
+  EXPECT_EQ(typo.n_docs, 0u);
+  ASSERT_EQ(typo.skipped.size(), 4u);
+  const std::string typos = lines_of(typo.skipped);
+  EXPECT_NE(typos.find("d.jsonl:1: doc_to_text uses 'qq', a field this row lacks"), std::string::npos) << typos;
+}
+
+TEST(TaskRun, FiltersDescriptionIgnoreCaseAndTruncation) {
+  auto t = tiny();
+  TempDir dir;
+  model::SamplingOptions so;
+  so.temperature = 0;
+  so.max_tokens = 6;
+  so.stop_ids = {int32_t(t.model->config().eos_token_id)};
+  const std::string prompt = "The : The cat";  // the description is a template too
+  auto g = model::generate_text(*t.model, t.tok, prompt, false, so, {"\n\n"}, [](const std::string&) {});
+  // The target is the response's first run of non-space characters, upper-cased: only the regex
+  // filter and ignore_case together make it match.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(g.text, m, std::regex("\\S+"))) << g.text;
+  std::string want = m.str(0);
+  for (auto& ch : want) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  write_text(dir.file("d.jsonl"), json({{"q", "The cat"}, {"a", want}}).dump() + "\n");
+  const std::string head = "task: f\noutput_type: generate_until\ndataset_path: d.jsonl\ntest_split: test\n"
+                           "description: '{{q[:4]}}: '\ndoc_to_text: '{{q}}'\ndoc_to_target: a\n"
+                           "generation_kwargs:\n  until: [\"\\n\\n\"]\n  max_gen_toks: 6\n";
+  const std::string filter = "filter_list:\n  - name: first_word\n    filter:\n      - function: regex\n"
+                             "        regex_pattern: '(\\S+)'\n      - function: take_first\n";
+  write_text(dir.file("f.yaml"), head + filter + "metric_list:\n  - metric: exact_match\n    ignore_case: true\n");
+  auto r = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("f.yaml")), TaskRunOptions{});
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_EQ(r.samples[0]["prompt"], prompt);
+  EXPECT_EQ(r.samples[0]["response"], g.text);
+  EXPECT_EQ(r.samples[0]["prediction"], m.str(0));
+  EXPECT_EQ(r.metrics["exact_match,first_word"], 1.0);
+  write_text(dir.file("nocase.yaml"), head + filter);
+  auto nc = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("nocase.yaml")), TaskRunOptions{});
+  EXPECT_EQ(nc.metrics["exact_match,first_word"], want == m.str(0) ? 1.0 : 0.0);
+  // A prompt past the window keeps its right end, as lm-eval, instead of failing.
+  std::string longq;
+  for (int i = 0; i < 120; ++i) longq += " The cat sat";
+  write_text(dir.file("d.jsonl"), json({{"q", longq}, {"a", "x"}}).dump() + "\n");
+  auto lr = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(dir.file("f.yaml")), TaskRunOptions{});
+  EXPECT_EQ(lr.samples[0]["truncated"], true);
+  // A filter this subset does not have is an error naming it.
+  write_text(dir.file("bad.yaml"), head + "filter_list:\n  - name: x\n    filter:\n      - function: majority_vote\n");
+  auto e = error_of([&] { eval::tasks::load_task(dir.file("bad.yaml")); });
+  EXPECT_NE(e.find("majority_vote"), std::string::npos) << e;
+  EXPECT_NE(e.find("bad.yaml:14"), std::string::npos) << e;
+}
+
+TEST(EvalRun, CommandWritesLmEvalResults) {
+  TempDir dir;
+  auto t = tiny();
+  model::save_hf_model(dir.file("m"), *t.model);
+  t.tok.save(dir.file("m"));
+  auto r = run_nativelm("eval run " + dir.file("m") + " --tasks " + kTasks + "arc_easy.yaml," + kTasks +
+                            "xcopa_yue.yaml --num-fewshot 1 --limit 3 --output " + dir.file("out"),
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| arc_easy | 1 | 3 | 0 | acc,none |"), std::string::npos) << r.out;
+  std::ifstream in(dir.file("out/results.json"));
+  json j = json::parse(in);
+  EXPECT_TRUE(j["results"]["arc_easy"].contains("acc_norm,none"));
+  EXPECT_TRUE(j["results"]["xcopa_yue"].contains("acc_stderr,none"));
+  EXPECT_EQ(j["n-shot"]["arc_easy"], 1);
+  EXPECT_EQ(j["config"]["limit"], 3);
+  EXPECT_TRUE(j.contains("versions"));
+  EXPECT_EQ(j["higher_is_better"]["arc_easy"]["acc"], true);
+  EXPECT_EQ(j["n-samples"]["arc_easy"]["original"], 4);
+  EXPECT_EQ(j["n-samples"]["arc_easy"]["effective"], 3);
+  std::ifstream samples(dir.file("out/samples_arc_easy.jsonl"));
+  std::string line;
+  int n = 0;
+  while (std::getline(samples, line)) {
+    auto s = json::parse(line);
+    EXPECT_TRUE(s.contains("doc_id") && s.contains("prompt") && s.contains("logprobs") && s.contains("target"));
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+  // An unknown key is a usage error naming it and its line.
+  write_text(dir.file("bad.yaml"), "task: b\nnot_a_key: 1\n");
+  auto bad = run_nativelm("eval run " + dir.file("m") + " --tasks " + dir.file("bad.yaml"), dir.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("not_a_key"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("bad.yaml:2"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace nlm::testing

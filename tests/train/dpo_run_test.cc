@@ -179,5 +179,79 @@ TEST(DpoRun, LearnsThePreferredClosingAndReusesReferenceLogps) {
   EXPECT_TRUE(r2.reference_reused);
 }
 
+train::DpoTrainOptions small_run(const TempDir& dir, const std::string& data) {
+  train::DpoTrainOptions o;
+  o.model_dir = dir.file("base");
+  o.data = {data};
+  o.out_dir = dir.file("run");
+  o.encode.max_length = 64;
+  o.batch_size = 2;
+  o.schedule.lr = 1e-3;
+  o.schedule.warmup_steps = 5;
+  o.log_every = 0;
+  return o;
+}
+
+TEST(DpoRun, ResumeReusesTheReferenceAndContinuesTheSameLossCurve) {
+  TempDir dir;
+  write_tiny_chat_model(dir.file("base"), 16, 1);
+  auto o = small_run(dir, write_pairs(dir, "pairs.jsonl", 40, false));
+  o.steps = 6;
+  o.checkpoint_every = 3;
+  auto full = train::run_dpo(o);
+  o.out_dir = dir.file("run2");
+  o.steps = 3;  // all within warmup: the first 3 steps equal the full run's
+  train::run_dpo(o);
+  o.steps = 6;
+  o.resume = true;
+  auto resumed = train::run_dpo(o);
+  EXPECT_TRUE(resumed.reference_reused);
+  ASSERT_EQ(resumed.train.losses.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(resumed.train.losses[i], full.train.losses[3 + i], 1e-6) << i;
+  // Without the stored file a resume scores the initial model again (not the checkpoint's).
+  std::filesystem::remove(dir.file("run2/reference_logps.json"));
+  o.out_dir = dir.file("run2");
+  std::filesystem::remove_all(dir.file("run2/checkpoints/step-00000006"));
+  auto again = train::run_dpo(o);
+  EXPECT_FALSE(again.reference_reused);
+  ASSERT_EQ(again.train.losses.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(again.train.losses[i], full.train.losses[3 + i], 1e-6) << i;
+}
+
+TEST(DpoRun, BadInputIsAUsageErrorNamingIt) {
+  TempDir dir;
+  write_tiny_chat_model(dir.file("base"), 16, 1);
+  write_text(dir.file("bad.jsonl"), "not json\n{\"prompt\": \"x\", \"chosen\": \"y\"}\n");
+  auto o = small_run(dir, dir.file("bad.jsonl"));
+  try {
+    train::run_dpo(o);
+    ADD_FAILURE() << "no usable pairs was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("no usable training pairs in 2 records"), std::string::npos) << e.what();
+  }
+  o = small_run(dir, write_pairs(dir, "pairs.jsonl", 40, false));
+  o.loss.type = train::DpoLoss::Hinge;
+  o.loss.label_smoothing = 0.1;
+  EXPECT_THROW(train::run_dpo(o), Error);  // label smoothing is the sigmoid loss's
+}
+
+TEST(DpoRun, CommandLineRunPrintsTheCountsAndEvalAccuracy) {
+  TempDir dir;
+  write_tiny_chat_model(dir.file("base"), 16, 1);
+  auto data = write_pairs(dir, "pairs.jsonl", 1000, true);
+  auto r = run_nativelm("--threads 1 dpo " + dir.file("base") + " " + data + " -o " + dir.file("run") +
+                            " --steps 2 --batch-size 2 --max-length 64 --lr 1e-3 --eval-fraction 0.01 --loss-type ipo",
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 2 steps on 987 pairs of 1000 records (3 bad, 0 truncated, 0 dropped)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("eval reward accuracy"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("pairs.jsonl:11: no `chosen`"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/model/config.json")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/reference_logps.json")));
+}
+
 }  // namespace
 }  // namespace nlm::testing

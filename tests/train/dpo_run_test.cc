@@ -154,6 +154,8 @@ TEST(DpoRun, LearnsThePreferredClosingAndReusesReferenceLogps) {
   EXPECT_GT(margin, 0);
   EXPECT_LT(r.train.last_loss, std::log(2.0));  // below the loss of an untrained policy
   const int after = thanked(dir.file("dpo/model"));
+  RecordProperty("greedy_closings_before", before);
+  RecordProperty("greedy_closings_after", after);
   EXPECT_GT(after, before);
   EXPECT_GE(after, 6) << "of 8 prompts";
   // metrics.jsonl: TRL's figures on every step line, eval_ ones on the eval line.

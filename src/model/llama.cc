@@ -390,10 +390,43 @@ void Llama::backward(double loss_scale) {
   Scratch& s = *s_;
   if (valid_ == 0) return;
   require_ops(true);
-  const int L = static_cast<int>(config_.num_hidden_layers);
-  const Tokens tok{B_, T_, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
   // loss = Σ losses / valid → ∂loss/∂logits = (softmax − onehot) / valid, in place on logits.
   be.cross_entropy_backward(s.logits, s.logits, s.targets, loss_scale / static_cast<double>(valid_));
+  backward_from_dlogits();
+}
+
+void Llama::backward_weighted(const std::vector<double>& weights) {
+  if (!s_) runtime_error("backward called before forward", "model");
+  Scratch& s = *s_;
+  const int64_t N = static_cast<int64_t>(B_) * T_;
+  if (static_cast<int64_t>(weights.size()) != N)
+    runtime_error("token weights do not match B·T = " + std::to_string(N), "model backward");
+  if (valid_ == 0) return;
+  require_ops(true);
+  auto& be = backend_;
+  // (softmax − onehot) per row, then each row scaled by its weight on the host.
+  be.cross_entropy_backward(s.logits, s.logits, s.targets, 1.0);
+  const int64_t V = s.logits.numel() / N;
+  auto scale_rows = [&](auto zero, DType host) {
+    std::vector<decltype(zero)> d(static_cast<size_t>(s.logits.numel()));
+    be.download(s.logits, d.data(), host);
+    for (int64_t n = 0; n < N; ++n) {
+      const auto w = static_cast<decltype(zero)>(weights[static_cast<size_t>(n)]);
+      auto* row = d.data() + n * V;
+      for (int64_t v = 0; v < V; ++v) row[v] *= w;
+    }
+    be.upload(s.logits, d.data(), host);
+  };
+  if (s.logits.dtype() == DType::F64) scale_rows(0.0, DType::F64);
+  else scale_rows(0.0f, DType::F32);
+  backward_from_dlogits();
+}
+
+void Llama::backward_from_dlogits() {
+  auto& be = backend_;
+  Scratch& s = *s_;
+  const int L = static_cast<int>(config_.num_hidden_layers);
+  const Tokens tok{B_, T_, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
   be.matmul_backward(&s.dln, lm_head_->grad, nullptr, s.logits, s.lnf, lm_head_->value, false);
   be.zero(s.dres);
   be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);

@@ -67,6 +67,10 @@ class Llama {
   std::vector<float> logits() const;
   // Backward of the last forward's mean loss, scaled by loss_scale; accumulates into grads.
   void backward(double loss_scale = 1.0);
+  // Backward of L = Σ_n weights[n] · losses[n] over the last forward's tokens (weights[n] = ∂L/∂loss_n,
+  // any sign; ignored targets contribute nothing): the per-token weighted cross-entropy that
+  // sequence-level losses such as DPO's reduce to. weights has B·T entries.
+  void backward_weighted(const std::vector<double>& weights);
   void zero_grad();
 
   // ---- generation -----------------------------------------------------------------------
@@ -86,6 +90,7 @@ class Llama {
   struct Tokens;
   void build_params();
   void require_ops(bool backward) const;
+  void backward_from_dlogits();  // the backward below the loss, from ∂L/∂logits in s_->logits
   void ensure_rope(int positions);
   void ensure_buffers(int B, int T);
   LayerActs make_acts(int B, int T) const;

@@ -21,6 +21,7 @@
 #include "model/text_generation.h"
 #include "serve/chat.h"
 #include "serve/options.h"
+#include "train/dpo.h"
 #include "train/sft.h"
 #include "train/trainer.h"
 #include "data/sft_options.h"
@@ -90,6 +91,7 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
       {"sft", "docs/sft.md", table_of<train::SftTrainOptions>()},
       {"sft-examples", "docs/sft.md", table_of<data::SftOptions>()},
+      {"dpo", "docs/dpo.md", table_of<train::DpoTrainOptions>()},
       {"eval-bleu", "docs/eval.md", table_of<eval::metrics::BleuOptions>()},
       {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},
       {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},

@@ -31,7 +31,7 @@ opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const 
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "sft", "eval"};
+  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "sft", "dpo", "eval"};
   return order;
 }
 
@@ -42,6 +42,7 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
   if (name == "tokenize") return make_tokenize_stage(options);
   if (name == "train") return make_train_stage(options);
   if (name == "sft") return make_sft_stage(options);
+  if (name == "dpo") return make_dpo_stage(options);
   if (name == "eval") return make_eval_stage(options);
   std::string list;
   for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;

@@ -41,6 +41,7 @@ std::unique_ptr<Stage> make_tokenizer_stage(const Fields& options);
 std::unique_ptr<Stage> make_tokenize_stage(const Fields& options);
 std::unique_ptr<Stage> make_train_stage(const Fields& options);
 std::unique_ptr<Stage> make_sft_stage(const Fields& options);
+std::unique_ptr<Stage> make_dpo_stage(const Fields& options);
 std::unique_ptr<Stage> make_eval_stage(const Fields& options);
 
 }  // namespace nlm::pipeline

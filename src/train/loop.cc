@@ -161,8 +161,12 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       int64_t n = 0;
       model::Batch b = data.next(n);
       step_tokens += static_cast<double>(n);
-      loss += m.forward(b) / o.grad_accum;
-      m.backward(1.0 / o.grad_accum);
+      if (o.micro_step) {
+        loss += o.micro_step(m, b, 1.0 / o.grad_accum) / o.grad_accum;
+      } else {
+        loss += m.forward(b) / o.grad_accum;
+        m.backward(1.0 / o.grad_accum);
+      }
     }
     double lr = lr_at(o.schedule, step, o.steps);
     double norm = opt.step(lr);
@@ -183,14 +187,21 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     double mfu = tps * flops_per_token / (r.sgemm_gflops * 1e9);
     metrics << "{\"step\":" << step + 1 << ",\"loss\":" << fmt("%.6f", loss) << ",\"lr\":" << fmt("%.6g", lr)
             << ",\"grad_norm\":" << fmt("%.6g", norm) << ",\"tokens\":" << fmt("%.0f", tokens_done)
-            << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu) << "}\n";
+            << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu);
+    const Figures extra = o.step_figures ? o.step_figures() : Figures{};
+    std::string shown;
+    for (const auto& [name, v] : extra) {
+      metrics << ",\"" << name << "\":" << fmt("%.6g", v);
+      shown += " | " + name + " " + fmt("%.4g", v);
+    }
+    metrics << "}\n";
     metrics.flush();
     if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
       double per_step = timed_seconds > 0 && step > start ? timed_seconds / double(step - start) : dt;
       double eta = double(o.steps - step - 1) * per_step;
       log::info("step " + std::to_string(step + 1) + "/" + std::to_string(o.steps) + " | loss " +
                 fmt("%.4f", loss) + " | lr " + fmt("%.3g", lr) + " | " + human_count(tps) +
-                " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta));
+                " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta) + shown);
     }
     bool last = step + 1 == o.steps;
     if (evaluate && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
@@ -199,10 +210,15 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       r.last_eval_bpb = e.bpb;
       metrics << "{\"step\":" << step + 1 << ",\"eval_loss\":" << fmt("%.6f", e.loss);
       if (e.bpb >= 0) metrics << ",\"eval_bits_per_byte\":" << fmt("%.6f", e.bpb);
+      std::string shown_eval;
+      for (const auto& [name, v] : e.extra) {
+        metrics << ",\"eval_" << name << "\":" << fmt("%.6g", v);
+        shown_eval += " | " + name + " " + fmt("%.4g", v);
+      }
       metrics << "}\n";
       metrics.flush();
       log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
-                " | loss " + fmt("%.4f", e.loss));
+                " | loss " + fmt("%.4f", e.loss) + shown_eval);
     }
     std::string saved;
     if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -28,9 +29,13 @@ class LoopData {
   virtual void restore(const std::string& state_json) = 0;
 };
 
+// A named figure beside the loss in metrics.jsonl and the progress lines ("rewards/margins").
+using Figures = std::vector<std::pair<std::string, double>>;
+
 struct EvalFigures {
   double loss = 0;
   double bpb = -1;  // bits per byte, −1 when unknown
+  Figures extra;    // written as eval_<name>
 };
 
 struct LoopOptions {
@@ -51,6 +56,11 @@ struct LoopOptions {
   std::string fingerprint;     // run shape; a checkpoint with another one is not resumed
   std::string config_json;     // the run's options, recorded in trainer_state.json
   std::string command = "train";  // names the command in messages
+  // When set, replaces the LM loss of a micro-batch (DPO's pair loss): runs forward and backward
+  // of the batch the data just returned, gradients scaled by `scale`, and returns its loss.
+  std::function<double(model::Llama&, const model::Batch&, double scale)> micro_step;
+  // When set, the step's extra figures (over its micro-batches), called once per step after them.
+  std::function<Figures()> step_figures;
 };
 
 // Thrown when SIGINT or SIGTERM arrived: the step in progress was finished and checkpointed, and

@@ -32,6 +32,16 @@ void declare_run_fields(opt::Schema& s, O& o, const std::string& seed_doc) {
       .no_json();
 }
 
+// Runs declare()'s checks (bounds, required fields) on a copy of `o`, for callers of run_sft /
+// run_dpo that skip the schema. Throws OptionError.
+template <class O>
+void check_options(const O& o, const std::string& command) {
+  O copy = o;
+  opt::Schema schema(command);
+  declare(schema, copy);
+  schema.resolve();
+}
+
 // The loop settings both structs hold under the same names; the caller adds steps, tokenizer,
 // seq_len, fingerprint, config_json and command.
 template <class O>

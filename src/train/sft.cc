@@ -113,6 +113,35 @@ void add_generation_eos(const std::string& dir, int64_t id) {
   write_file_atomic(path, g.dump(2) + "\n");
 }
 
+}  // namespace
+
+void check_model_folder(const std::string& model_dir, uint32_t max_length) {
+  if (!fs::exists(model_dir + "/config.json"))
+    usage_error("not an HF model folder (no config.json)", model_dir, "name a folder written by train or HF");
+  if (!fs::exists(model_dir + "/tokenizer.json"))
+    usage_error("the model folder has no tokenizer.json", model_dir, "add the model's tokenizer.json");
+  const model::ModelConfig config = model::load_hf_config(model_dir);
+  if (static_cast<int64_t>(max_length) > config.max_position_embeddings)
+    opt::fail("max_length", "is " + std::to_string(max_length) + ", over the model's max_position_embeddings " +
+                                std::to_string(config.max_position_embeddings),
+              "lower max_length");
+}
+
+void check_vocab(const tokenizer::Tokenizer& tok, const model::Llama& m, const std::string& model_dir) {
+  if (static_cast<int64_t>(tok.vocab_size()) > m.config().vocab_size)
+    usage_error("vocabulary mismatch: tokenizer has " + std::to_string(tok.vocab_size()) + " tokens, model " +
+                    std::to_string(m.config().vocab_size),
+                model_dir, "use the model's own tokenizer.json");
+}
+
+void finish_chat_model(const std::string& dir, const tokenizer::Tokenizer& tok,
+                       const data::chat_template::ModelChatTemplate& chat) {
+  write_chat_template(dir, chat.source);
+  add_generation_eos(dir, end_of_turn_id(tok, chat));
+}
+
+namespace {
+
 // Mean loss over every target of the eval rows, in batches of B rows.
 EvalFigures evaluate(model::Llama& m, const SftBatches& eval, int B) {
   double nats = 0;
@@ -133,23 +162,10 @@ EvalFigures evaluate(model::Llama& m, const SftBatches& eval, int B) {
   return r;
 }
 
-void add_counts(SftRunResult& r, const SftSplit& s) {
-  r.bad += s.counts.bad;
-  r.truncated += s.counts.truncated;
-  r.dropped += s.counts.dropped;
-  for (const auto& e : s.counts.first_errors)
-    if (r.first_errors.size() < data::SftCounts::kMaxErrors) r.first_errors.push_back(e);
-}
-
 }  // namespace
 
 SftRunResult run_sft(const SftTrainOptions& options) {
-  {
-    SftTrainOptions copy = options;  // the checks of declare(), for callers that skip the schema
-    opt::Schema schema("sft");
-    declare(schema, copy);
-    schema.resolve();
-  }
+  check_options(options, "sft");
   const SftTrainOptions& o = options;
   auto& be = tensor::backend_for(o.device);
   LoopOptions lo = loop_options(o);
@@ -157,15 +173,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   check_run_dir(lo);
 
   const std::string tokenizer_path = o.model_dir + "/tokenizer.json";
-  if (!fs::exists(o.model_dir + "/config.json"))
-    usage_error("not an HF model folder (no config.json)", o.model_dir, "name a folder written by train or HF");
-  if (!fs::exists(tokenizer_path))
-    usage_error("the model folder has no tokenizer.json", o.model_dir, "add the model's tokenizer.json");
-  const model::ModelConfig config = model::load_hf_config(o.model_dir);
-  if (static_cast<int64_t>(o.encode.max_length) > config.max_position_embeddings)
-    opt::fail("max_length", "is " + std::to_string(o.encode.max_length) + ", over the model's max_position_embeddings " +
-                                std::to_string(config.max_position_embeddings),
-              "lower max_length");
+  check_model_folder(o.model_dir, o.encode.max_length);
   auto tok = tokenizer::Tokenizer::load(tokenizer_path);
   auto chat = data::chat_template::load_model_chat_template(o.model_dir);
   data::SftEncoder encoder(tok, chat, o.encode);
@@ -174,8 +182,8 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   SftSplit train = read_sft_files(o.data, encoder, o.strict);
   SftSplit eval = o.eval_data.empty() ? hold_out(train, o.eval_fraction, o.seed)
                                       : read_sft_files(o.eval_data, encoder, o.strict);
-  add_counts(r, train);
-  add_counts(r, eval);
+  add_counts(r, train.counts);
+  add_counts(r, eval.counts);
   r.records = train.records;
   r.examples = train.examples.size();
   r.eval_examples = eval.examples.size();
@@ -191,10 +199,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   mopt.recompute = o.recompute;
   auto m = model::load_hf_model(o.model_dir, be, mopt);
   const auto& cfg = m->config();
-  if (static_cast<int64_t>(tok.vocab_size()) > cfg.vocab_size)
-    usage_error("vocabulary mismatch: tokenizer has " + std::to_string(tok.vocab_size()) + " tokens, model " +
-                    std::to_string(cfg.vocab_size),
-                o.model_dir, "use the model's own tokenizer.json");
+  check_vocab(tok, *m, o.model_dir);
 
   const int T = static_cast<int>(o.encode.max_length);
   SftBatches batches(train.examples, o.batch_size, T, o.packing, o.seed ^ 0x5f7ull, 0);
@@ -219,8 +224,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   std::function<EvalFigures(model::Llama&)> eval_fn;
   if (eval_rows) eval_fn = [&](model::Llama& model) { return evaluate(model, *eval_rows, o.batch_size); };
   r.train = run_loop(*m, batches, lo, eval_fn);
-  write_chat_template(o.out_dir + "/model", chat.source);
-  add_generation_eos(o.out_dir + "/model", end_of_turn_id(tok, chat));
+  finish_chat_model(o.out_dir + "/model", tok, chat);
   return r;
 }
 

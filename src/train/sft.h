@@ -16,6 +16,13 @@
 #include "train/loop.h"
 #include "train/schedule.h"
 
+namespace nlm::tokenizer {
+class Tokenizer;
+}
+namespace nlm::data::chat_template {
+struct ModelChatTemplate;
+}
+
 namespace nlm::train {
 
 struct SftTrainOptions {
@@ -69,6 +76,16 @@ struct SftRunResult {
   double fill = 0;                           // real tokens / row slots with packing
   std::vector<std::string> first_errors;
 };
+
+// Shared with dpo (dpo.cc). Usage errors unless model_dir holds config.json and tokenizer.json
+// and max_length fits its max_position_embeddings:
+void check_model_folder(const std::string& model_dir, uint32_t max_length);
+// a usage error when the tokenizer has more ids than the model's embedding;
+void check_vocab(const tokenizer::Tokenizer& tok, const model::Llama& model, const std::string& model_dir);
+// writes the trained-with chat template into dir's tokenizer_config.json (unless it has one) and
+// lists the template's end-of-turn token in generation_config.json's eos_token_id.
+void finish_chat_model(const std::string& dir, const tokenizer::Tokenizer& tok,
+                       const data::chat_template::ModelChatTemplate& chat);
 
 // Runs the fine-tuning. Throws Interrupted on SIGINT/SIGTERM after checkpointing (see loop.h).
 SftRunResult run_sft(const SftTrainOptions& options);

@@ -38,11 +38,12 @@ class SftBatches : public LoopData {
   size_t rows() const { return rows_.size(); }
   // Rows [first, first+count) in packing order (no shuffle): eval batches.
   model::Batch rows_batch(size_t first, size_t count, int64_t& tokens) const;
+  // The given rows (packing-order indices), in that order: DPO's chosen/rejected row pairs.
+  model::Batch build(const std::vector<size_t>& rows, int64_t& tokens) const;
   // Real tokens over all rows / slots of all rows (packing efficiency with fixed-width rows).
   double fill() const;
 
  private:
-  model::Batch build(const std::vector<size_t>& rows, int64_t& tokens) const;
   const std::vector<uint32_t>& order();
   const std::vector<SftTokens>& examples_;
   std::vector<std::vector<uint32_t>> rows_;  // example indices per row

@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -80,6 +81,22 @@ inline void write_tiny_chat_model(const std::string& dir, int hidden = 48, int l
   model::Llama m(c, be);
   m.init_random(7);
   model::save_hf_model(dir, m);
+}
+
+// The model's greedy continuation of `prompt` (at most max_new tokens, up to its EOS).
+inline std::string greedy(model::Llama& m, const tokenizer::Tokenizer& tok, const std::string& prompt, int max_new) {
+  auto ids = tok.encode(prompt);
+  m.reset_cache(static_cast<int>(ids.size()) + max_new);
+  std::vector<int32_t> feed(ids.begin(), ids.end());
+  std::vector<uint32_t> out;
+  for (int i = 0; i < max_new; ++i) {
+    auto logits = m.decode(feed);
+    int32_t best = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    if (best == m.config().eos_token_id) break;
+    out.push_back(static_cast<uint32_t>(best));
+    feed = {best};
+  }
+  return tok.decode(out);
 }
 
 }  // namespace nlm::testing

@@ -51,21 +51,6 @@ train::SftTrainOptions options(const TempDir& dir, const std::string& data) {
   return o;
 }
 
-std::string greedy(model::Llama& m, const tokenizer::Tokenizer& tok, const std::string& prompt, int max_new) {
-  auto ids = tok.encode(prompt);
-  m.reset_cache(static_cast<int>(ids.size()) + max_new);
-  std::vector<int32_t> feed(ids.begin(), ids.end());
-  std::vector<uint32_t> out;
-  for (int i = 0; i < max_new; ++i) {
-    auto logits = m.decode(feed);
-    int32_t best = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    if (best == m.config().eos_token_id) break;
-    out.push_back(static_cast<uint32_t>(best));
-    feed = {best};
-  }
-  return tok.decode(out);
-}
-
 TEST(SftRun, LearnsTheAnswerPatternSkipsBadRecordsAndKeepsTheTemplate) {
   TempDir dir;
   write_tiny_chat_model(dir.file("base"));

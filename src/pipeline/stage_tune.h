@@ -1,0 +1,75 @@
+// The stages that train an HF model folder on JSONL files with the keys of their command
+// (`sft`, `dpo`; every key of the command's docs except the output folder). The model is the
+// previous model stage's (train, or sft before dpo) unless `model` names one; `data` (and
+// `eval_data`) list JSONL files, whose sizes and hashes join the stage's options JSON so that
+// changed data reruns it. A killed stage resumes from its newest checkpoint; later stages get
+// the trained model.
+#pragma once
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/error.h"
+#include "core/manifest.h"
+#include "core/options.h"
+#include "pipeline/stages.h"
+
+namespace nlm::pipeline {
+
+// Options: the command's options struct (with model_dir, data, eval_data, out_dir, resume, force
+// and a declare(Schema&, Options&) beside it); run: the library call; summary: the report's JSON of its result.
+template <class Options, class Result>
+class TuneStage : public Stage {
+ public:
+  using Run = Result (*)(const Options&);
+  using Summary = nlohmann::json (*)(const Result&);
+
+  TuneStage(const Fields& f, std::string name, Run run, Summary summary)
+      : where_(f.where()), name_(std::move(name)), run_(run), summary_(summary), schema_(name_) {
+    if (f.has("out_dir"))
+      f.fail("out_dir", "is set by the pipeline", "the " + name_ + " stage writes into its own folder");
+    declare(schema_, options_);  // found by argument-dependent lookup in the options struct's namespace
+    // `model` may come from an earlier stage, so the library's check runs at run time.
+    options_.out_dir = "(the stage folder)";
+    if (!f.has("model")) options_.model_dir = "(the previous stage's model)";
+    namer_ = apply_stage_options(schema_, f);
+  }
+  std::string name() const override { return name_; }
+  std::string options_json() const override {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto* list : {&options_.data, &options_.eval_data})
+      for (const auto& path : *list) {
+        if (!std::filesystem::is_regular_file(path)) continue;  // reported when the stage runs
+        FileEntry e = describe_file(path);
+        files.push_back({e.path, e.bytes, e.hash});
+      }
+    return opt::with_member(schema_.to_json(), "data_files", files.dump());
+  }
+
+  std::string run(const std::string& dir, const Artifacts& in, bool resume) override {
+    Options o = options_;
+    o.out_dir = dir;
+    if (!schema_.given("model")) {
+      if (in.model_dir.empty())
+        usage_error("the " + name_ + " stage has no model", where_,
+                    "add a train stage before it, or name one with model:");
+      o.model_dir = in.model_dir;
+    }
+    o.resume = resume && std::filesystem::exists(std::filesystem::path(dir) / "checkpoints");
+    o.force = !o.resume;
+    Result r = run_interruptible(name_, [&] { return opt::named(namer_, [&] { return run_(o); }); });
+    return summary_(r).dump();
+  }
+
+  Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
+
+ private:
+  std::string where_, name_;
+  Run run_;
+  Summary summary_;
+  Options options_;
+  opt::Schema schema_;
+  opt::Namer namer_;
+};
+
+}  // namespace nlm::pipeline

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "nativelm: build a language model for your language in one native program: curate raw text,\n"
-      "deduplicate, train a tokenizer, tokenize, pretrain on the CPU, evaluate, generate and\n"
-      "export to GGUF for llama.cpp.\n"
+      "deduplicate, train a tokenizer, tokenize, pretrain on the CPU, fine-tune (SFT, DPO),\n"
+      "evaluate, generate, chat, serve over the OpenAI API and export to GGUF for llama.cpp.\n"
       "Run 'nativelm <command> --help' for a command's options; '--print-options' shows what a\n"
       "command would run with."};
   app.name("nativelm");

@@ -3,6 +3,8 @@
 // mappings, which no flag or scalar key can hold, so it is read here with file:line errors.
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -151,6 +153,11 @@ void apply_data(const YAML::Node& d, const std::string& file, TrainOptions& o) {
 }  // namespace
 
 opt::Namer apply_train_config(opt::Schema& schema, TrainOptions& options, const std::string& path) {
+  // A user who passes shards where the config goes would otherwise read a YAML syntax error.
+  if (std::filesystem::is_directory(path) ||
+      (path.size() >= 4 && path.compare(path.size() - 4, 4, ".tok") == 0))
+    usage_error(echoed(path) + " is token shards, not a YAML config", {},
+                "pass shards with --train (and --eval); the positional argument is a config file");
   const YAML::Node root = opt::load_yaml_file(path);
   opt::apply_yaml(schema, root, opt::YamlSource{path, "train"}, {"data"});
   if (root.IsMap()) apply_data(root["data"], path, options);

@@ -319,6 +319,17 @@ TEST(Train, YamlConfigAndBadKeys) {
   }
   write_text(dir.file("shape.yaml"), "model:\n  hidden_size: 10\n  num_attention_heads: 3\n");
   EXPECT_THROW(train::load_train_yaml(dir.file("shape.yaml"), o), Error);
+  // Shards where the config goes (`nativelm train shards/train-00000.tok`) used to read as a YAML
+  // syntax error about \x00; the error now says what to do.
+  for (const std::string& given : {dir.file("t.tok"), dir.path()}) {
+    try {
+      train::load_train_yaml(given, o);
+      FAIL() << given;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is token shards, not a YAML config"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--train"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // Found by fuzz/fuzz_train_yaml (fuzz/findings/fuzz_train_yaml/train_yaml_invalid_utf8_shard): a shard path that

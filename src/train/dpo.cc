@@ -145,6 +145,7 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
   data::SftOptions enc = o.encode;
   enc.loss = data::SftLoss::Response;
   data::SftEncoder encoder(tok, chat, enc);
+  warn_split_chat_markers(tok, chat);
 
   DpoRunResult r;
   DpoSplit train = read_dpo_files(o.data, encoder, o.strict);

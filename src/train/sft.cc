@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <regex>
+#include <set>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -101,6 +103,37 @@ int64_t end_of_turn_id(const tokenizer::Tokenizer& tok, const data::chat_templat
   return -1;
 }
 
+}  // namespace
+
+std::vector<std::pair<std::string, size_t>> split_chat_markers(const tokenizer::Tokenizer& tok,
+                                                               const data::chat_template::ModelChatTemplate& chat) {
+  static const std::regex kMarker(R"(<\|[A-Za-z0-9_]{1,40}\|>|<(start|end)_of_turn>|\[/?INST\])");
+  std::vector<std::pair<std::string, size_t>> split;
+  std::set<std::string> seen;
+  for (std::sregex_iterator it(chat.source.begin(), chat.source.end(), kMarker), end; it != end; ++it) {
+    const std::string marker = it->str();
+    if (!seen.insert(marker).second) continue;
+    const size_t n = tok.encode(marker).size();
+    if (n > 1) split.emplace_back(marker, n);
+  }
+  return split;
+}
+
+void warn_split_chat_markers(const tokenizer::Tokenizer& tok, const data::chat_template::ModelChatTemplate& chat) {
+  auto split = split_chat_markers(tok, chat);
+  if (split.empty()) return;
+  std::string list, names;
+  for (size_t i = 0; i < split.size() && i < 3; ++i) {
+    list += (i ? ", " : "") + split[i].first + " (" + std::to_string(split[i].second) + " tokens)";
+    names += (i ? "," : "") + split[i].first;
+  }
+  if (split.size() > 3) list += ", ...";
+  log::warn("the chat template's markers are not single tokens of this tokenizer: " + list +
+            "; every turn pays for them. Train the tokenizer with --special '" + names + "' (or extend it)");
+}
+
+namespace {
+
 // Lists `id` in generation_config.json's eos_token_id (beside config.json's EOS), so generation
 // stops at the end of the assistant turn the model was trained to produce.
 void add_generation_eos(const std::string& dir, int64_t id) {
@@ -177,6 +210,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   auto tok = tokenizer::Tokenizer::load(tokenizer_path);
   auto chat = data::chat_template::load_model_chat_template(o.model_dir);
   data::SftEncoder encoder(tok, chat, o.encode);
+  warn_split_chat_markers(tok, chat);
 
   SftRunResult r;
   SftSplit train = read_sft_files(o.data, encoder, o.strict);

@@ -87,6 +87,13 @@ void check_vocab(const tokenizer::Tokenizer& tok, const model::Llama& model, con
 void finish_chat_model(const std::string& dir, const tokenizer::Tokenizer& tok,
                        const data::chat_template::ModelChatTemplate& chat);
 
+// The template's turn markers (<|im_start|>, <start_of_turn>, [INST], ...) that this tokenizer
+// splits into several tokens, each with its token count. A tokenizer trained for one language
+// without --special markers pays ~10 byte tokens per marker on every turn; sft and dpo warn.
+std::vector<std::pair<std::string, size_t>> split_chat_markers(const tokenizer::Tokenizer& tok,
+                                                               const data::chat_template::ModelChatTemplate& chat);
+void warn_split_chat_markers(const tokenizer::Tokenizer& tok, const data::chat_template::ModelChatTemplate& chat);
+
 // Runs the fine-tuning. Throws Interrupted on SIGINT/SIGTERM after checkpointing (see loop.h).
 SftRunResult run_sft(const SftTrainOptions& options);
 

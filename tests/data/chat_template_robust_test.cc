@@ -26,6 +26,16 @@ bool fails(const std::string& t) {
   }
 }
 
+// Found by fuzz/fuzz_chat_template (fuzz/findings/fuzz_chat_template/lexer_tag_then_invalid_utf8):
+// a tag opener followed by invalid UTF-8 made the raw-block check compare past the end of the
+// template (std::out_of_range escaped instead of a template error): the lexer decodes valid UTF-8
+// only. A template that is not UTF-8 is now a template error (Jinja2 only ever sees text).
+TEST(ChatTemplateRobust, TagOpenerBeforeInvalidUtf8) {
+  for (const std::string& t : {std::string("\xbb({%\x82`\xdd"), std::string("{%\xdd"), std::string("{%- \xc3"),
+                              std::string("{% raw \xe3\x80"), std::string("{%")})
+    fails(t);
+}
+
 TEST(ChatTemplateRobust, RandomTokenSoupNeverCrashes) {
   const char* pieces[] = {"{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " if ", " for ", " in ", " endif ", " endfor ",
                           " set ", "=", "x", "messages", "[", "]", "(", ")", "'s'", "\"", "|", "trim", " is ",

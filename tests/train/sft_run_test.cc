@@ -100,6 +100,22 @@ TEST(SftRun, LearnsTheAnswerPatternSkipsBadRecordsAndKeepsTheTemplate) {
   EXPECT_EQ(g.exit_code, 0) << g.err;
 }
 
+// A tokenizer trained without the template's markers as special tokens pays several tokens per
+// marker; sft and dpo name them and the --special flag that fixes it.
+TEST(SftRun, ChatMarkersThatAreNotSingleTokensAreFound) {
+  TempDir dir;
+  write_tiny_chat_model(dir.file("base"));
+  auto tok = tokenizer::Tokenizer::load(dir.file("base"));
+  auto chat = data::chat_template::load_model_chat_template(dir.file("base"));
+  EXPECT_TRUE(train::split_chat_markers(tok, chat).empty());  // ChatML's markers are special tokens here
+  chat.source = "{{ '<start_of_turn>user ' + messages[0]['content'] + '<end_of_turn><|im_end|><|im_end|>' }}";
+  auto split = train::split_chat_markers(tok, chat);
+  ASSERT_EQ(split.size(), 2u);  // <|im_end|> is one token; each of the others is listed once
+  EXPECT_EQ(split[0].first, "<start_of_turn>");
+  EXPECT_EQ(split[1].first, "<end_of_turn>");
+  EXPECT_GT(split[0].second, 1u);
+}
+
 TEST(SftRun, TemplateFromJinjaFileIsWrittenIntoTokenizerConfig) {
   TempDir dir;
   write_tiny_chat_model(dir.file("base"), 16, 1);

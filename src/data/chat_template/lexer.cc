@@ -22,7 +22,7 @@ size_t ws_len(const std::string& s, size_t i) {
   if (i >= s.size()) return 0;
   size_t j = i;
   uint32_t cp = text::utf8_next(s, j);
-  return py_isspace(cp) ? j - i : 0;
+  return py_isspace(cp) && j <= s.size() ? j - i : 0;
 }
 
 size_t skip_ws_from(const std::string& s, size_t i) {
@@ -164,7 +164,7 @@ class Lexer {
     return skip_ws_from(src_, i);
   }
 
-  bool word_at(size_t i, const char* w) const { return src_.compare(i, std::strlen(w), w) == 0; }
+  bool word_at(size_t i, const char* w) const { return i <= src_.size() && src_.compare(i, std::strlen(w), w) == 0; }
 
   bool is_raw_begin(size_t t) const {
     size_t i = t + 2;
@@ -317,6 +317,15 @@ class Lexer {
 }  // namespace
 
 std::vector<Token> lex(const std::string& source, const LexSettings& settings) {
+  // Jinja2 lexes Python str, so a template is always text; the lexer decodes it as valid UTF-8.
+  if (!text::utf8_valid(source)) {
+    std::string repaired;
+    text::utf8_repair(source, repaired);
+    const size_t bad = repaired.find("\xEF\xBF\xBD");
+    int line = 1;
+    for (size_t i = 0; i < bad && i < repaired.size(); ++i) line += repaired[i] == '\n';
+    template_error(line, "the template is not valid UTF-8");
+  }
   return Lexer(source, settings).run();
 }
 

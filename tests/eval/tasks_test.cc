@@ -173,7 +173,7 @@ TEST(TaskRun, RenderedChoicesAndTargets) {
   EXPECT_EQ(r.samples[0]["prompt"], "แก้วตกลงพื้น ดังนั้น");
   EXPECT_EQ(r.samples[1]["target"], "ผมเดินตากฝน");
   EXPECT_EQ(r.samples[2]["prompt"], "The man was tired ดังนั้น");
-  EXPECT_EQ(r.samples[2]["choices"], json({"he went to bed", "he ran a race"}));
+  EXPECT_EQ(r.samples[2]["choices"].dump(), json({"he went to bed", "he ran a race"}).dump());
   auto y = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "xcopa_yue.yaml"), TaskRunOptions{});
   ASSERT_EQ(y.samples.size(), 4u);
   EXPECT_EQ(y.samples[1]["prompt"], "佢好肚餓因為");

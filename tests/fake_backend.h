@@ -60,6 +60,10 @@ class FakeBackend final : public tensor::Backend {
     enter(Op::Scale);
     cpu_.scale(x, s);
   }
+  void mul(Tensor& a, const Tensor& b) override {
+    enter(Op::Mul);
+    cpu_.mul(a, b);
+  }
   double sum(const Tensor& x) override {
     enter(Op::Sum);
     return cpu_.sum(x);
@@ -81,7 +85,7 @@ class FakeBackend final : public tensor::Backend {
     enter(Op::MatmulForward);
     cpu_.matmul_forward(out, inp, weight, bias);
   }
-  void matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+  void matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                        const Tensor& inp, const Tensor& weight, bool accumulate_dinp) override {
     enter(Op::MatmulBackward);
     cpu_.matmul_backward(dinp, dweight, dbias, dout, inp, weight, accumulate_dinp);

@@ -30,7 +30,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
       if (r.train.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.train.last_eval_loss);
       for (const auto& [name, v] : r.last_eval)
         if (name == "rewards/accuracies") std::printf(", eval reward accuracy %.3f", v);
-      std::printf("; model in %s/model\n", o.out_dir.c_str());
+      std::printf("; %s\n", train::outputs_text(r.train).c_str());
       return 0;
     } catch (const train::Interrupted& e) {
       std::fprintf(stderr, "nativelm: %s\n", e.what());

@@ -28,7 +28,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
                   static_cast<unsigned long long>(r.truncated), static_cast<unsigned long long>(r.dropped));
       std::printf(": loss %.4f", r.train.last_loss);
       if (r.train.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.train.last_eval_loss);
-      std::printf(", %.0f tokens/s; model in %s/model\n", r.train.tokens_per_second, o.out_dir.c_str());
+      std::printf(", %.0f tokens/s; %s\n", r.train.tokens_per_second, train::outputs_text(r.train).c_str());
       return 0;
     } catch (const train::Interrupted& e) {
       std::fprintf(stderr, "nativelm: %s\n", e.what());

@@ -25,8 +25,8 @@ void setup(CLI::App& root, cli::Actions& actions) {
       std::printf("trained %lld steps: loss %.4f", static_cast<long long>(r.steps), r.last_loss);
       if (r.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.last_eval_loss);
       if (r.last_eval_bpb >= 0) std::printf(", eval bits/byte %.4f", r.last_eval_bpb);
-      std::printf(", %.0f tokens/s, MFU %.1f%% of %.0f GFLOP/s sgemm; model in %s/model\n", r.tokens_per_second,
-                  100 * r.mfu, r.sgemm_gflops, o.out_dir.c_str());
+      std::printf(", %.0f tokens/s, MFU %.1f%% of %.0f GFLOP/s sgemm; %s\n", r.tokens_per_second, 100 * r.mfu,
+                  r.sgemm_gflops, train::outputs_text(r).c_str());
       return 0;
     } catch (const train::Interrupted& e) {
       std::fprintf(stderr, "nativelm: %s\n", e.what());

@@ -44,6 +44,7 @@ void save_hf_model(const std::string& dir, const Llama& model, const SaveOptions
   std::vector<SafetensorsTensor> tensors;
   host.reserve(model.params().size());
   for (const Param& p : model.params()) {
+    if (p.adapter) continue;  // LoRA matrices go to a PEFT adapter (peft_adapter.h), not the model
     host.emplace_back(static_cast<size_t>(p.value.numel()) * tensor::dtype_size(options.dtype));
     model.backend().download(p.value, host.back().data(), options.dtype);
     tensors.push_back({p.name, options.dtype, p.value.shape(), host.back().data()});
@@ -167,6 +168,7 @@ void load_hf_weights(const std::string& dir, Llama& model, const VocabExtension*
   };
   const int64_t V = model.config().vocab_size;
   for (Param& p : model.params()) {
+    if (p.adapter) continue;
     auto [reader, e] = locate(p.name);
     if (!e)
       usage_error("checkpoint lacks tensor '" + p.name + "'", dir,

@@ -2,6 +2,7 @@
 // I intermediate, NH/NKV heads, hs head size, V vocabulary, L layers.
 #include "model/llama.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -26,7 +27,17 @@ struct Llama::LayerParams {
   Param *ln1 = nullptr, *q = nullptr, *k = nullptr, *v = nullptr, *qb = nullptr, *kb = nullptr,
         *vb = nullptr, *o = nullptr, *ln2 = nullptr, *gate = nullptr, *up = nullptr,
         *down = nullptr;
+  LoraLinear* lora[7] = {};  // by lora_target_names() index; null where the layer has none
 };
+
+namespace {
+// The HF name of layer l's projection m (lora_target_names() order), without ".weight".
+std::string projection_name(int64_t l, int m) {
+  static const char* const parts[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                       "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+  return "model.layers." + std::to_string(l) + "." + parts[m];
+}
+}  // namespace
 
 // What one layer's forward keeps for its backward (in decoding: its buffers for this call).
 struct Llama::LayerActs {
@@ -90,6 +101,8 @@ void Llama::require_ops(bool backward) const {
     for (Op op : backward_ops) check(op);
   else
     for (Op op : forward_ops) check(op);
+  if (lora_.enabled()) check(Op::Scale);
+  if (lora_.enabled() && lora_.dropout > 0) check(Op::Mul);
 }
 
 Llama::~Llama() = default;
@@ -130,8 +143,15 @@ void Llama::build_params() {
   for (auto& s : specs)
     params_.push_back({s.name, backend_.zeros(s.shape, options_.dtype),
                        backend_.zeros(s.shape, options_.dtype), s.norm_or_bias});
-  embed_ = &params_.front();
-  lm_head_ = c.tie_word_embeddings ? embed_ : &params_.back();
+  bind_params();
+}
+
+// Points embed_, lm_head_, final_norm_, layers_ and the adapters at their entries of params_
+// (again after add_lora or merge_lora changed that vector).
+void Llama::bind_params() {
+  const ModelConfig& c = config_;
+  embed_ = find("model.embed_tokens.weight");
+  lm_head_ = c.tie_word_embeddings ? embed_ : find("lm_head.weight");
   final_norm_ = find("model.norm.weight");
   layers_.assign(c.num_hidden_layers, {});
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
@@ -150,6 +170,102 @@ void Llama::build_params() {
     lp.up = find(p + "mlp.up_proj.weight");
     lp.down = find(p + "mlp.down_proj.weight");
   }
+  for (auto& a : adapters_) {
+    a->A = find(a->name + ".lora_A.weight");
+    a->B = find(a->name + ".lora_B.weight");
+    layers_[a->layer].lora[a->index] = a.get();
+  }
+}
+
+void Llama::add_lora(const LoraConfig& config, uint64_t seed) {
+  if (!config.enabled()) return;
+  if (lora_.enabled()) usage_error("the model already has LoRA adapters", "lora");
+  validate(config, "lora");
+  lora_ = config;
+  lora_seed_ = seed;
+  require_ops(false);
+  const bool tied = config_.tie_word_embeddings;
+  for (auto& p : params_) {
+    bool embed = p.name == "model.embed_tokens.weight", head = p.name == "lm_head.weight";
+    p.trainable = (embed && (config.train_embeddings || (tied && config.train_lm_head))) ||
+                  (head && config.train_lm_head);
+    // Frozen matrices need no gradient; norms keep theirs as scratch for rmsnorm_backward.
+    if (!p.trainable && !p.is_norm_or_bias) p.grad = Tensor();
+  }
+  const auto& names = lora_target_names();
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
+    for (int m = 0; m < 7; ++m) {
+      if (std::find(config.targets.begin(), config.targets.end(), names[m]) == config.targets.end()) continue;
+      const std::string name = projection_name(l, m);
+      const Param* w = find(name + ".weight");
+      const int64_t out = w->value.dim(0), in = w->value.dim(1), r = config.rank;
+      Param a{name + ".lora_A.weight", backend_.empty({r, in}, options_.dtype),
+              backend_.zeros({r, in}, options_.dtype), false, true, true};
+      std::vector<double> init = lora_init_a(r, in, seed ^ hash64(name));
+      backend_.upload(a.value, init.data(), DType::F64);
+      Param b{name + ".lora_B.weight", backend_.zeros({out, r}, options_.dtype),
+              backend_.zeros({out, r}, options_.dtype), false, true, true};
+      params_.push_back(std::move(a));
+      params_.push_back(std::move(b));
+      auto adapter = std::make_unique<LoraLinear>();
+      adapter->name = name;
+      adapter->layer = static_cast<int>(l);
+      adapter->index = m;
+      adapter->scale = config.scale();
+      adapter->dropout = config.dropout;
+      adapters_.push_back(std::move(adapter));
+    }
+  bind_params();
+}
+
+void Llama::merge_lora() {
+  if (!lora_.enabled()) return;
+  auto& be = backend_;
+  for (auto& a : adapters_) {
+    Param* w = find(a->name + ".weight");
+    const int64_t out = w->value.dim(0), in = w->value.dim(1), r = a->A->value.dim(0);
+    std::vector<double> W(static_cast<size_t>(out * in)), A(static_cast<size_t>(r * in)), B(static_cast<size_t>(out * r));
+    be.download(w->value, W.data(), DType::F64);
+    be.download(a->A->value, A.data(), DType::F64);
+    be.download(a->B->value, B.data(), DType::F64);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < r; ++k) {
+        const double s = a->scale * B[static_cast<size_t>(o * r + k)];
+        if (s == 0) continue;
+        const double* arow = A.data() + k * in;
+        double* wrow = W.data() + o * in;
+        for (int64_t i = 0; i < in; ++i) wrow[i] += s * arow[i];
+      }
+    be.upload(w->value, W.data(), DType::F64);
+  }
+  adapters_.clear();
+  std::erase_if(params_, [](const Param& p) { return p.adapter; });
+  for (auto& p : params_) {
+    p.trainable = true;
+    if (!p.grad.defined()) p.grad = be.zeros(p.value.shape(), options_.dtype);
+  }
+  lora_ = LoraConfig{};
+  bind_params();
+}
+
+void Llama::project(int l, int m, Tensor& out, const Tensor& x, Param* w, Param* b, bool dropout) {
+  backend_.matmul_forward(out, x, w->value, b ? &b->value : nullptr);
+  LoraLinear* a = layers_[l].lora[m];
+  if (!a) return;
+  uint64_t mask_seed = 0;
+  if (dropout && training_ && a->dropout > 0) {
+    uint64_t state = lora_seed_ ^ (dropout_key_ * 0xD1B54A32D192ED03ull) ^ (forward_count_ * 0x9E3779B97F4A7C15ull) ^
+                     (uint64_t(l) * 7 + m + 1);
+    mask_seed = splitmix64(state) | 1;
+  }
+  lora_forward(backend_, *a, out, x, mask_seed);
+}
+
+void Llama::project_backward(int l, int m, Tensor* dx, const Tensor& dout, const Tensor& x, Param* w, Param* b,
+                             bool accumulate) {
+  backend_.matmul_backward(dx, w->trainable ? &w->grad : nullptr, b && b->trainable ? &b->grad : nullptr, dout, x,
+                           w->value, accumulate);
+  if (LoraLinear* a = layers_[l].lora[m]) lora_backward(backend_, *a, *dx, dout, x);
 }
 
 Param* Llama::find(const std::string& name) {
@@ -189,7 +305,8 @@ void Llama::init_random(uint64_t seed) {
 }
 
 void Llama::zero_grad() {
-  for (auto& p : params_) backend_.zero(p.grad);
+  for (auto& p : params_)
+    if (p.grad.defined()) backend_.zero(p.grad);
 }
 
 void Llama::ensure_rope(int positions) {
@@ -267,9 +384,10 @@ void Llama::layer_forward(int l, LayerActs& a, const Tokens& tok, const Tensor& 
   be.rmsnorm_forward(a.ln1, a.rstd1, x, p.ln1->value, config_.rms_norm_eps);
   Tensor q2 = a.q.reshaped({N, a.q.numel() / N}), k2 = a.k.reshaped({N, a.k.numel() / N}),
          v2 = a.v.reshaped({N, a.v.numel() / N});
-  be.matmul_forward(q2, a.ln1, p.q->value, p.qb ? &p.qb->value : nullptr);
-  be.matmul_forward(k2, a.ln1, p.k->value, p.kb ? &p.kb->value : nullptr);
-  be.matmul_forward(v2, a.ln1, p.v->value, p.vb ? &p.vb->value : nullptr);
+  const bool drop = tok.past < 0;  // adapters' dropout: training forward only
+  project(l, 0, q2, a.ln1, p.q, p.qb, drop);
+  project(l, 1, k2, a.ln1, p.k, p.kb, drop);
+  project(l, 2, v2, a.ln1, p.v, p.vb, drop);
   be.rope_forward(a.q, *tok.pos, rope_cos_, rope_sin_);
   be.rope_forward(a.k, *tok.pos, rope_cos_, rope_sin_);
   Tensor attn4 = a.attn.reshaped(a.q.shape());
@@ -280,13 +398,13 @@ void Llama::layer_forward(int l, LayerActs& a, const Tokens& tok, const Tensor& 
     be.copy_into(vcache_[l], tok.past * (a.v.numel() / N), a.v);
     cached_attention(l, attn4, a.q, tok.past, tok.T);
   }
-  be.matmul_forward(a.x2, a.attn, p.o->value, nullptr);
+  project(l, 3, a.x2, a.attn, p.o, nullptr, drop);
   be.add(a.x2, x);
   be.rmsnorm_forward(a.ln2, a.rstd2, a.x2, p.ln2->value, config_.rms_norm_eps);
-  be.matmul_forward(a.gate, a.ln2, p.gate->value, nullptr);
-  be.matmul_forward(a.up, a.ln2, p.up->value, nullptr);
+  project(l, 4, a.gate, a.ln2, p.gate, nullptr, drop);
+  project(l, 5, a.up, a.ln2, p.up, nullptr, drop);
   be.swiglu_forward(a.h, a.gate, a.up);
-  be.matmul_forward(x_out, a.h, p.down->value, nullptr);
+  project(l, 6, x_out, a.h, p.down, nullptr, drop);
   be.add(x_out, a.x2);
 }
 
@@ -321,22 +439,22 @@ void Llama::layer_backward(int l, LayerActs& a, const Tensor& x, Tensor& dres) {
   Scratch& s = *s_;
   const int64_t N = int64_t(B_) * T_;
   // MLP: x_out = x2 + down(h)
-  be.matmul_backward(&s.dh, p.down->grad, nullptr, dres, a.h, p.down->value, false);
+  project_backward(l, 6, &s.dh, dres, a.h, p.down, nullptr, false);
   be.swiglu_backward(s.dgate, s.dup, s.dh, a.gate, a.up);
-  be.matmul_backward(&s.dln, p.gate->grad, nullptr, s.dgate, a.ln2, p.gate->value, false);
-  be.matmul_backward(&s.dln, p.up->grad, nullptr, s.dup, a.ln2, p.up->value, true);
+  project_backward(l, 4, &s.dln, s.dgate, a.ln2, p.gate, nullptr, false);
+  project_backward(l, 5, &s.dln, s.dup, a.ln2, p.up, nullptr, true);
   be.rmsnorm_backward(dres, p.ln2->grad, s.dln, a.x2, p.ln2->value, a.rstd2);  // dres = ∂L/∂x2
   // Attention: x2 = x + o(attn)
-  be.matmul_backward(&s.dattn, p.o->grad, nullptr, dres, a.attn, p.o->value, false);
+  project_backward(l, 3, &s.dattn, dres, a.attn, p.o, nullptr, false);
   Tensor dattn4 = s.dattn.reshaped(a.q.shape());
   be.attention_backward(s.dq, s.dk, s.dv, dattn4, *a.att, a.q, a.k, a.v, B_, T_);
   be.rope_backward(s.dq, s.pos, rope_cos_, rope_sin_);
   be.rope_backward(s.dk, s.pos, rope_cos_, rope_sin_);
   Tensor dq2 = s.dq.reshaped({N, s.dq.numel() / N}), dk2 = s.dk.reshaped({N, s.dk.numel() / N}),
          dv2 = s.dv.reshaped({N, s.dv.numel() / N});
-  be.matmul_backward(&s.dln, p.q->grad, p.qb ? &p.qb->grad : nullptr, dq2, a.ln1, p.q->value, false);
-  be.matmul_backward(&s.dln, p.k->grad, p.kb ? &p.kb->grad : nullptr, dk2, a.ln1, p.k->value, true);
-  be.matmul_backward(&s.dln, p.v->grad, p.vb ? &p.vb->grad : nullptr, dv2, a.ln1, p.v->value, true);
+  project_backward(l, 0, &s.dln, dq2, a.ln1, p.q, p.qb, false);
+  project_backward(l, 1, &s.dln, dk2, a.ln1, p.k, p.kb, true);
+  project_backward(l, 2, &s.dln, dv2, a.ln1, p.v, p.vb, true);
   be.rmsnorm_backward(dres, p.ln1->grad, s.dln, x, p.ln1->value, a.rstd1);  // dres = ∂L/∂x
 }
 
@@ -359,6 +477,7 @@ double Llama::forward(const Batch& batch) {
   if (s.has_docs) be.upload(s.docs, batch.docs.data(), DType::I32);
   valid_ = 0;
   for (int32_t t : batch.targets) valid_ += t >= 0;
+  ++forward_count_;  // a new dropout mask per forward; recompute in backward reuses this one
 
   be.embedding_forward(s.resid[0], s.ids, embed_->value);
   const int L = static_cast<int>(config_.num_hidden_layers);
@@ -427,7 +546,8 @@ void Llama::backward_from_dlogits() {
   Scratch& s = *s_;
   const int L = static_cast<int>(config_.num_hidden_layers);
   const Tokens tok{B_, T_, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
-  be.matmul_backward(&s.dln, lm_head_->grad, nullptr, s.logits, s.lnf, lm_head_->value, false);
+  be.matmul_backward(&s.dln, lm_head_->trainable ? &lm_head_->grad : nullptr, nullptr, s.logits, s.lnf,
+                     lm_head_->value, false);
   be.zero(s.dres);
   be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);
   for (int l = L - 1; l >= 0; --l) {
@@ -436,7 +556,7 @@ void Llama::backward_from_dlogits() {
     layer_backward(l, a, s.resid[l], s.dres);
   }
   // Tied: the lm_head gradient above already went into embed_->grad; this adds the lookup's.
-  be.embedding_backward(embed_->grad, s.dres, s.ids);
+  if (embed_->trainable) be.embedding_backward(embed_->grad, s.dres, s.ids);
 }
 
 void Llama::reset_cache(int max_tokens) {
@@ -498,7 +618,12 @@ double Llama::train_flops_per_token(int T) const {
   double matmul_params = L * (C * q + 2 * C * kv + q * C + 3 * C * I) + V * C;
   // Causal attention: QK^T and PV average T/2 keys, 2 FLOPs each, ×3 for forward + backward.
   double attention = L * 6.0 * double(T) * q * 0.5 * 2.0;
-  return 6.0 * matmul_params + attention;
+  if (!lora_.enabled()) return 6.0 * matmul_params + attention;
+  // LoRA: frozen weights skip their dW product (4 FLOPs per weight instead of 6); adapters are
+  // trained matmuls of their own.
+  double frozen = lm_head_->trainable ? matmul_params - V * C : matmul_params, adapters = 0;
+  for (const auto& a : adapters_) adapters += double(a->A->value.numel() + a->B->value.numel());
+  return 6.0 * matmul_params - 2.0 * frozen + 6.0 * adapters + attention;
 }
 
 }  // namespace nlm::model

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/lora.h"
 #include "tensor/backend.h"
 
 namespace nlm::model {
@@ -21,6 +22,8 @@ struct Param {
   tensor::Tensor value;
   tensor::Tensor grad;
   bool is_norm_or_bias = false;  // excluded from weight decay by default
+  bool trainable = true;         // false: frozen under LoRA (no optimizer state, no dW)
+  bool adapter = false;          // a LoRA matrix: not part of the HF model's weights
 };
 
 // One packed batch on the host. B rows of T tokens; targets < 0 are ignored by the loss.
@@ -83,6 +86,25 @@ class Llama {
   // FLOPs of one training step's forward+backward per token (6·params + attention), for MFU.
   double train_flops_per_token(int T) const;
 
+  // ---- LoRA (lora.h) ----------------------------------------------------------------------
+  // Adds rank-r adapters to the configured projections of every layer (A from `seed`, B zero,
+  // so the model's outputs are unchanged) and freezes every base weight except the embeddings
+  // and LM head when the config trains them. Adapter params are named as PEFT names them
+  // without its "base_model.model." prefix: model.layers.0.self_attn.q_proj.lora_A.weight.
+  void add_lora(const LoraConfig& config, uint64_t seed);
+  // The adapters' config; rank 0 when the model has none.
+  const LoraConfig& lora() const { return lora_; }
+  // Folds every adapter into its weight (W += scale·B·A) and removes them; all weights train again.
+  void merge_lora();
+  // Training mode turns LoRA dropout on; eval, scoring and decoding run without it (the default).
+  // The masks are a function of the adapter seed, `key` and the forwards since this call, so a
+  // run that names its micro-batches (step, micro) draws the same masks after a resume.
+  void set_training(bool on, uint64_t key = 0) {
+    training_ = on;
+    dropout_key_ = key;
+    forward_count_ = 0;
+  }
+
  private:
   struct LayerParams;
   struct LayerActs;
@@ -98,12 +120,23 @@ class Llama {
                      tensor::Tensor& x_out);
   void layer_backward(int l, LayerActs& a, const tensor::Tensor& x, tensor::Tensor& dres);
   void cached_attention(int l, tensor::Tensor& out, const tensor::Tensor& q, int past, int Tq);
+  void bind_params();
+  // out = x·Wᵀ (+ b), plus the layer's adapter on module m when it has one.
+  // `dropout` allows the adapter's dropout (training forward only).
+  void project(int l, int m, tensor::Tensor& out, const tensor::Tensor& x, Param* w, Param* b, bool dropout);
+  // The backward of project: dx (= or += by accumulate) and the trainable grads.
+  void project_backward(int l, int m, tensor::Tensor* dx, const tensor::Tensor& dout, const tensor::Tensor& x,
+                        Param* w, Param* b, bool accumulate);
 
   ModelConfig config_;
   tensor::Backend& backend_;
   ModelOptions options_;
   std::vector<Param> params_;
   std::vector<LayerParams> layers_;
+  LoraConfig lora_;
+  std::vector<std::unique_ptr<LoraLinear>> adapters_;  // layer-major, lora_target_names() order
+  bool training_ = false;
+  uint64_t lora_seed_ = 0, dropout_key_ = 0, forward_count_ = 0;  // dropout masks: a function of these
   Param* embed_ = nullptr;
   Param* final_norm_ = nullptr;
   Param* lm_head_ = nullptr;  // == embed_ when tied

@@ -39,6 +39,9 @@ class TrainStage : public Stage {
         f.fail(managed, "is set by the pipeline", "the train stage reads the tokenize stage's shards and tokenizer");
     train::declare(schema_, options_);
     namer_ = apply_stage_options(schema_, f);
+    if (options_.lora.enabled() && !options_.lora.merge)
+      f.fail("lora.merge", "must be true with lora.rank in a pipeline", "later stages read the train stage's model/; "
+             "adapter/ is written beside it");
   }
   std::string name() const override { return "train"; }
   std::string options_json() const override { return schema_.to_json(); }

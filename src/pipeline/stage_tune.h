@@ -33,6 +33,9 @@ class TuneStage : public Stage {
     options_.out_dir = "(the stage folder)";
     if (!f.has("model")) options_.model_dir = "(the previous stage's model)";
     namer_ = apply_stage_options(schema_, f);
+    if (options_.lora.enabled() && !options_.lora.merge)
+      f.fail("lora.merge", "must be true with lora.rank in a pipeline",
+             "later stages read this stage's model/; adapter/ is written beside it");
   }
   std::string name() const override { return name_; }
   std::string options_json() const override {

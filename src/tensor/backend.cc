@@ -25,6 +25,7 @@ const char* op_name(Op op) {
   switch (op) {
     case Op::Add: return "add";
     case Op::Scale: return "scale";
+    case Op::Mul: return "mul";
     case Op::Sum: return "sum";
     case Op::SumSquares: return "sum_squares";
     case Op::EmbeddingForward: return "embedding_forward";

@@ -27,6 +27,7 @@ namespace nlm::tensor {
 enum class Op : uint8_t {
   Add,
   Scale,
+  Mul,
   Sum,
   SumSquares,
   EmbeddingForward,
@@ -101,6 +102,8 @@ class Backend {
   virtual void add(Tensor& a, const Tensor& b) = 0;
   // x *= s.
   virtual void scale(Tensor& x, double s) = 0;
+  // a *= b elementwise (same shape): dropout masks.
+  virtual void mul(Tensor& a, const Tensor& b) = 0;
   // sum of x, and sum of x^2, returned to the host in double.
   virtual double sum(const Tensor& x) = 0;
   virtual double sum_squares(const Tensor& x) = 0;
@@ -115,8 +118,9 @@ class Backend {
   virtual void matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
                               const Tensor* bias) = 0;
   // dinp[N,C] (= or += by accumulate_dinp) dout·W; dweight[OC,C] += dout^T·inp;
-  // dbias[OC] += Σ_n dout. dinp and dbias may be null.
-  virtual void matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+  // dbias[OC] += Σ_n dout. dinp, dweight and dbias may be null (a frozen weight under LoRA
+  // skips its dW product, half the backward's matmul work).
+  virtual void matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                                const Tensor& inp, const Tensor& weight, bool accumulate_dinp) = 0;
 
   // out[N,C] = inp · rstd · weight with rstd[N] = 1/sqrt(mean(inp^2) + eps) (saved for backward).

@@ -1,6 +1,7 @@
 // AdamW with decoupled weight decay (Loshchilov & Hutter), global-norm gradient clipping, and
-// no decay on norms and biases by default. The moment estimates live on the model's device;
-// they are saved as optimizer.safetensors in checkpoints.
+// no decay on norms and biases by default. The moment estimates live on the model's device, for
+// the trainable parameters only (LoRA-frozen weights have none); they are saved as
+// optimizer.safetensors in checkpoints.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -37,6 +38,7 @@ class AdamW {
  private:
   model::Llama& model_;
   AdamWOptions options_;
+  std::vector<size_t> trained_;  // indices of the model's trainable params (all but LoRA-frozen ones)
   std::vector<tensor::Tensor> m_, v_;
   int64_t t_ = 0;
 };

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/json_depth.h"
 #include "model/hf_checkpoint.h"
+#include "model/peft_adapter.h"
 #include "model/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -93,7 +94,13 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   std::string final_dir = base + "/" + name, tmp = base + "/." + std::string(name) + ".tmp";
   fs::remove_all(tmp);
   make_dirs(tmp);
-  model::save_hf_model(tmp, model, {});
+  if (model.lora().enabled()) {
+    // LoRA: the adapter only (a PEFT folder); resume reloads the frozen base from its source.
+    model::save_peft_adapter(tmp, model, "");
+    write_file_atomic(tmp + "/config.json", model::to_hf_config_json(model.config()));
+  } else {
+    model::save_hf_model(tmp, model, {});
+  }
   opt.save(tmp + "/optimizer.safetensors");
   write_model_files(tmp, model.config(), tokenizer_json);
   nlohmann::json j;
@@ -153,7 +160,12 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
       saved.num_hidden_layers != model.config().num_hidden_layers)
     usage_error("checkpoint model does not match the configured model", dir,
                 "resume with the config the run started with");
-  model::load_hf_weights(dir, model);
+  if (model.lora().enabled() != model::is_peft_adapter(dir))
+    usage_error(std::string("checkpoint ") + (model.lora().enabled() ? "holds full weights but this run trains LoRA"
+                                                                     : "holds a LoRA adapter but this run trains every weight"),
+                dir, "resume with the lora settings the run started with");
+  if (model.lora().enabled()) model::load_peft_adapter(dir, model);
+  else model::load_hf_weights(dir, model);
   opt.load(dir + "/optimizer.safetensors", s.step);
   return s;
 }

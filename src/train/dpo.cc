@@ -167,6 +167,7 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
   model::ModelOptions mopt;
   mopt.recompute = o.recompute;
   auto m = model::load_hf_model(o.model_dir, be, mopt);
+  m->add_lora(o.lora, o.seed);  // B = 0: the reference log-probs below are the base model's
   check_vocab(tok, *m, o.model_dir);
 
   const int T = static_cast<int>(o.encode.max_length);
@@ -186,7 +187,8 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
   lo.seq_len = T;
   lo.fingerprint = "B=" + std::to_string(o.batch_size) + " T=" + std::to_string(T) + " accum=" +
                    std::to_string(o.grad_accum) + " params=" + std::to_string(m->config().parameter_count()) +
-                   " pairs=" + std::to_string(train.pairs()) + " dpo";
+                   " pairs=" + std::to_string(train.pairs()) + " dpo" + lora_fingerprint(o.lora);
+  lo.base_model = o.model_dir;
   lo.config_json = opt::json_of(o);
   DpoFigures step_figures;
   lo.micro_step = [&](model::Llama& model, const model::Batch& b, double scale) {
@@ -206,7 +208,8 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
       return e;
     };
   r.train = run_loop(*m, batches, lo, eval_fn);
-  finish_chat_model(o.out_dir + "/model", tok, chat);
+  for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
+    if (!dir.empty()) finish_chat_model(dir, tok, chat);
   return r;
 }
 

@@ -16,6 +16,7 @@
 #include "core/options.h"
 #include "core/progress.h"
 #include "model/hf_checkpoint.h"
+#include "model/peft_adapter.h"
 #include "train/checkpoint.h"
 
 namespace nlm::train {
@@ -106,6 +107,12 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
+std::string outputs_text(const TrainResult& r) {
+  if (r.adapter_dir.empty()) return "model in " + r.model_dir;
+  if (r.model_dir.empty()) return "LoRA adapter (PEFT) in " + r.adapter_dir + "; add --merge for a merged model";
+  return "LoRA adapter (PEFT) in " + r.adapter_dir + ", merged model in " + r.model_dir;
+}
+
 void check_run_dir(const LoopOptions& o) {
   if (o.resume) return;
   std::string old = latest_checkpoint(o.out_dir);
@@ -161,12 +168,15 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       int64_t n = 0;
       model::Batch b = data.next(n);
       step_tokens += static_cast<double>(n);
+      // LoRA dropout, in these forwards only, with masks named by (step, micro) so resume redraws them.
+      m.set_training(true, static_cast<uint64_t>(step) * 4096 + static_cast<uint64_t>(micro) + 1);
       if (o.micro_step) {
         loss += o.micro_step(m, b, 1.0 / o.grad_accum) / o.grad_accum;
       } else {
         loss += m.forward(b) / o.grad_accum;
         m.backward(1.0 / o.grad_accum);
       }
+      m.set_training(false);
     }
     double lr = lr_at(o.schedule, step, o.steps);
     double norm = opt.step(lr);
@@ -231,14 +241,26 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
   model::SaveOptions so;
   so.dtype = o.save_dtype;
-  model::save_hf_model(o.out_dir + "/model", m, so);
-  write_model_files(o.out_dir + "/model", m.config(), o.tokenizer);
+  if (m.lora().enabled()) {
+    r.adapter_dir = o.out_dir + "/adapter";
+    model::save_peft_adapter(r.adapter_dir, m, o.base_model);
+    write_model_files(r.adapter_dir, m.config(), o.tokenizer);
+    remove_stale_temps(r.adapter_dir);
+    if (o.merge_lora) m.merge_lora();
+    // A model/ of an earlier run in this folder would pass for this run's result.
+    else if (fs::exists(o.out_dir + "/model")) fs::remove_all(o.out_dir + "/model");
+  }
+  if (!m.lora().enabled()) {
+    r.model_dir = o.out_dir + "/model";
+    model::save_hf_model(r.model_dir, m, so);
+    write_model_files(r.model_dir, m.config(), o.tokenizer);
+  }
   // What killed earlier runs left: a checkpoint saved but not yet rotated (when the kill came
   // right after the last step's), and the temps of metrics.jsonl and of the model's files
   // (checkpoints are folders of their own, renamed whole).
   prune_checkpoints(o.out_dir, o.keep_checkpoints);
   remove_stale_temps(o.out_dir);
-  remove_stale_temps(o.out_dir + "/model");
+  if (!r.model_dir.empty()) remove_stale_temps(r.model_dir);
   return r;
 }
 

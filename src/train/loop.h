@@ -56,6 +56,10 @@ struct LoopOptions {
   std::string fingerprint;     // run shape; a checkpoint with another one is not resumed
   std::string config_json;     // the run's options, recorded in trainer_state.json
   std::string command = "train";  // names the command in messages
+  // LoRA runs (the model has adapters): adapter/ is always written, with `base_model` as its
+  // base_model_name_or_path; model/ only when merge_lora folds the adapters in.
+  bool merge_lora = false;
+  std::string base_model;
   // When set, replaces the LM loss of a micro-batch (DPO's pair loss): runs forward and backward
   // of the batch the data just returned, gradients scaled by `scale`, and returns its loss.
   std::function<double(model::Llama&, const model::Batch&, double scale)> micro_step;
@@ -82,7 +86,13 @@ struct TrainResult {
   double mfu = 0;                 // against sgemm_gflops
   double sgemm_gflops = 0;        // the device's fp32 matmul peak, Backend::peak_flops() / 1e9
   std::vector<double> losses;     // per step run in this process
+  std::string model_dir;          // out_dir/model, or "" for an unmerged LoRA run
+  std::string adapter_dir;        // out_dir/adapter for LoRA runs, else ""
 };
+
+// Where the run's result went, for the last line of a command: "model in DIR", or the LoRA
+// adapter's folder (and the merged model's).
+std::string outputs_text(const TrainResult& result);
 
 // Refuses (usage error) an out_dir holding checkpoints unless resume or force; with force they
 // are deleted. Call before anything is written.

@@ -7,12 +7,13 @@
 
 #include "core/options.h"
 #include "tensor/dtype.h"
+#include "train/lora_options.h"
 #include "train/loop.h"
 
 namespace nlm::train {
 
 // Declares checkpoint_every, keep_checkpoints, log_every, seed (documented by `seed_doc`),
-// recompute, save_dtype, device, resume and force, in that order.
+// recompute, save_dtype, device, resume and force, in that order, then the lora.* keys.
 template <class O>
 void declare_run_fields(opt::Schema& s, O& o, const std::string& seed_doc) {
   s.add("checkpoint_every", o.checkpoint_every, "Steps between checkpoints (0 = only at the end)").min(0);
@@ -30,6 +31,7 @@ void declare_run_fields(opt::Schema& s, O& o, const std::string& seed_doc) {
   s.add("force", o.force, "Start from step 0 although the run directory holds checkpoints (deletes them)")
       .no_yaml()
       .no_json();
+  declare(s, o.lora);
 }
 
 // Runs declare()'s checks (bounds, required fields) on a copy of `o`, for callers of run_sft /
@@ -58,6 +60,7 @@ LoopOptions loop_options(const O& o) {
   lo.resume = o.resume;
   lo.force = o.force;
   lo.save_dtype = o.save_dtype;
+  lo.merge_lora = o.lora.merge;
   return lo;
 }
 

@@ -232,6 +232,7 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   model::ModelOptions mopt;
   mopt.recompute = o.recompute;
   auto m = model::load_hf_model(o.model_dir, be, mopt);
+  m->add_lora(o.lora, o.seed);
   const auto& cfg = m->config();
   check_vocab(tok, *m, o.model_dir);
 
@@ -249,7 +250,9 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   lo.seq_len = T;
   lo.fingerprint = "B=" + std::to_string(o.batch_size) + " T=" + std::to_string(T) + " accum=" +
                    std::to_string(o.grad_accum) + " params=" + std::to_string(cfg.parameter_count()) +
-                   " rows=" + std::to_string(batches.rows()) + (o.packing == SftPacking::Bfd ? " packed" : " padded");
+                   " rows=" + std::to_string(batches.rows()) + (o.packing == SftPacking::Bfd ? " packed" : " padded") +
+                   lora_fingerprint(o.lora);
+  lo.base_model = o.model_dir;
   lo.config_json = opt::json_of(o);
   const std::string fill = std::to_string(std::lround(100 * r.fill));
   log::info("sft: " + std::to_string(batches.rows()) + " rows of " + std::to_string(T) + " tokens" +
@@ -258,7 +261,8 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   std::function<EvalFigures(model::Llama&)> eval_fn;
   if (eval_rows) eval_fn = [&](model::Llama& model) { return evaluate(model, *eval_rows, o.batch_size); };
   r.train = run_loop(*m, batches, lo, eval_fn);
-  finish_chat_model(o.out_dir + "/model", tok, chat);
+  for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
+    if (!dir.empty()) finish_chat_model(dir, tok, chat);
   return r;
 }
 

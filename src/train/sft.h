@@ -12,6 +12,7 @@
 #include "core/options.h"
 #include "data/sft_options.h"
 #include "tensor/dtype.h"
+#include "train/lora_options.h"
 #include "train/adamw.h"
 #include "train/loop.h"
 #include "train/schedule.h"
@@ -61,6 +62,8 @@ struct SftTrainOptions {
   bool recompute = false;
   tensor::DType save_dtype = tensor::DType::F32;
   std::string device = "cpu";
+  // LoRA adapters instead of full fine-tuning (lora.rank > 0); see docs/lora.md.
+  LoraOptions lora;
   bool resume = false;
   bool force = false;
 };

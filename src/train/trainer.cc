@@ -33,6 +33,8 @@ void TrainOptions::validate() const {
       save_dtype != tensor::DType::F16)
     opt::fail("save_dtype", "must be float32, bfloat16 or float16");
   train::validate(schedule);
+  if (lora.enabled() && init_from.empty())
+    opt::fail("lora.rank", "needs init_from: LoRA adapts a trained model", "set init_from, or lora.rank: 0 to train from scratch");
 }
 
 namespace {
@@ -148,6 +150,7 @@ TrainResult run_train(const TrainOptions& options) {
     m = std::make_unique<model::Llama>(o.model, be, mopt);
     m->init_random(o.seed);
   }
+  m->add_lora(o.lora, o.seed);
   if (o.seq_len > m->config().max_position_embeddings)
     usage_error("seq_len " + std::to_string(o.seq_len) + " exceeds max_position_embeddings " +
                     std::to_string(m->config().max_position_embeddings),
@@ -159,7 +162,8 @@ TrainResult run_train(const TrainOptions& options) {
   LmBatches batches(o.train_data, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull,
                     m->config().vocab_size, o.shuffle_documents);
   LmLoopData data(batches, int64_t(o.batch_size) * o.seq_len);
-  lo.fingerprint = fingerprint(o, m->config());
+  lo.fingerprint = fingerprint(o, m->config()) + lora_fingerprint(o.lora);
+  lo.base_model = o.init_from;
   lo.config_json = config_json(o);
   std::function<EvalFigures(model::Llama&)> eval;
   if (!o.eval_shards.empty()) eval = [&o](model::Llama& model) { return evaluate(model, o); };

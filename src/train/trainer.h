@@ -10,6 +10,7 @@
 #include "core/options.h"
 #include "model/config.h"
 #include "tensor/dtype.h"
+#include "train/lora_options.h"
 #include "train/adamw.h"
 #include "train/lm_batches.h"
 #include "train/loop.h"
@@ -68,6 +69,8 @@ struct TrainOptions {
   // nlm::thread_count() threads), or a CUDA device ("cuda", "cuda:N") in builds that have one.
   // Losses are reproducible for a fixed seed on the same device and thread count.
   std::string device = "cpu";
+  // LoRA adapters instead of full fine-tuning (lora.rank > 0); see docs/lora.md.
+  LoraOptions lora;
 
   // Checks what the declaration cannot (an output folder, training data); opt::OptionError
   // names the key.

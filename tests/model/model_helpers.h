@@ -1,5 +1,9 @@
 // Shared helpers for the model tests: tiny configs and random packed batches.
 #pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
 #include <random>
 
 #include "model/config.h"
@@ -44,6 +48,38 @@ inline model::Batch random_batch(int B, int T, int V, uint32_t seed, bool docs) 
     }
   }
   return b;
+}
+
+// Checks the gradients of the last forward+backward of `batch` (already in the params' grads) for
+// every element of every param `which` selects, against central finite differences of the loss
+// (fp64 models); returns how many elements it checked.
+inline int check_param_gradients(model::Llama& m, const model::Batch& batch,
+                                 const std::function<bool(const model::Param&)>& which) {
+  auto& be = m.backend();
+  const double h = 1e-6;
+  int checked = 0;
+  for (auto& p : m.params()) {
+    if (!which(p)) continue;
+    std::vector<double> value(p.value.numel()), grad(p.value.numel());
+    be.download(p.value, value.data(), tensor::DType::F64);
+    be.download(p.grad, grad.data(), tensor::DType::F64);
+    for (size_t i = 0; i < value.size(); ++i) {
+      double orig = value[i];
+      value[i] = orig + h;
+      be.upload(p.value, value.data(), tensor::DType::F64);
+      double lp = m.forward(batch);
+      value[i] = orig - h;
+      be.upload(p.value, value.data(), tensor::DType::F64);
+      double lm = m.forward(batch);
+      value[i] = orig;
+      be.upload(p.value, value.data(), tensor::DType::F64);
+      double numeric = (lp - lm) / (2 * h);
+      EXPECT_NEAR(grad[i], numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << p.name << "[" << i << "]";
+      if (std::abs(grad[i] - numeric) > 1e-6 * std::max(1.0, std::abs(numeric))) return checked;  // one report
+      ++checked;
+    }
+  }
+  return checked;
 }
 
 }  // namespace nlm::testing

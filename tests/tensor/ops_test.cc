@@ -66,7 +66,7 @@ TEST_P(Ops, MatmulMatchesReferenceAndGradients) {
   Tensor dout = make(wout, {N, OC}, DType::F64);
   Tensor dx = make(random_vec(N * C, 9), {N, C}, DType::F64), dw = be().zeros({OC, C}, DType::F64),
          db = be().zeros({OC}, DType::F64);
-  be().matmul_backward(&dx, dw, &db, dout, xd, wd, false);
+  be().matmul_backward(&dx, &dw, &db, dout, xd, wd, false);
   auto loss = [&] {
     be().matmul_forward(od, xd, wd, &bd);
     return dot(get(od), wout);
@@ -77,9 +77,24 @@ TEST_P(Ops, MatmulMatchesReferenceAndGradients) {
 
   // Parameter gradients accumulate; dinp accumulates only when asked.
   Vec dx1 = get(dx), dw1 = get(dw);
-  be().matmul_backward(&dx, dw, nullptr, dout, xd, wd, true);
+  be().matmul_backward(&dx, &dw, nullptr, dout, xd, wd, true);
   for (size_t i = 0; i < dw1.size(); ++i) EXPECT_NEAR(get(dw)[i], 2 * dw1[i], 1e-12);
   for (size_t i = 0; i < dx1.size(); ++i) EXPECT_NEAR(get(dx)[i], 2 * dx1[i], 1e-12);
+  // A frozen weight (null dweight) still gets dinp, and nothing else is touched.
+  be().matmul_backward(&dx, nullptr, nullptr, dout, xd, wd, false);
+  for (size_t i = 0; i < dx1.size(); ++i) EXPECT_NEAR(get(dx)[i], dx1[i], 1e-12);
+  for (size_t i = 0; i < dw1.size(); ++i) EXPECT_NEAR(get(dw)[i], 2 * dw1[i], 1e-12);
+}
+
+TEST_P(Ops, MulIsElementwise) {
+  REQUIRE_OP(Op::Mul, DType::F32);
+  Vec a = random_vec(37, 21), b = random_vec(37, 22);
+  Tensor ta = make(a, {37}, DType::F32), tb = make(b, {37}, DType::F32);
+  be().mul(ta, tb);
+  Vec got = get(ta);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(got[i], a[i] * b[i], 1e-6);
+  Tensor wrong = be().zeros({36}, DType::F32);
+  EXPECT_THROW(be().mul(ta, wrong), Error);
 }
 
 TEST_P(Ops, RmsnormMatchesReferenceAndGradients) {

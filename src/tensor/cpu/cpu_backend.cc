@@ -117,6 +117,12 @@ void CpuBackend::scale(Tensor& x, double s) {
   floating(x, "scale");
   NLM_DISPATCH(x, cpu::scale<T>(x.as<T>(), x.numel(), T(s)));
 }
+void CpuBackend::mul(Tensor& a, const Tensor& b) {
+  same_shape(a, b, "mul");
+  same_dtype(a, b, "mul");
+  floating(a, "mul");
+  NLM_DISPATCH(a, cpu::mul<T>(a.as<T>(), b.as<T>(), a.numel()));
+}
 double CpuBackend::sum(const Tensor& x) {
   floating(x, "sum");
   double r = 0;
@@ -163,13 +169,13 @@ void CpuBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& we
   NLM_DISPATCH(inp, cpu::matmul_forward<T>(out.as<T>(), inp.as<T>(), weight.as<T>(),
                                            ptr_or_null<T>(bias), N, C, OC));
 }
-void CpuBackend::matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+void CpuBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                                  const Tensor& inp, const Tensor& weight, bool accumulate_dinp) {
   const int C = last(weight), OC = rows(weight), N = rows(inp);
-  same_shape(dweight, weight, "matmul_backward");
+  if (dweight) same_shape(*dweight, weight, "matmul_backward");
   check(dout.numel() == static_cast<int64_t>(N) * OC, "matmul_backward", "dout must be [N,OC]");
   check(!dinp || dinp->numel() == inp.numel(), "matmul_backward", "dinp must be [N,C]");
-  NLM_DISPATCH(inp, cpu::matmul_backward<T>(mut_or_null<T>(dinp), dweight.as<T>(),
+  NLM_DISPATCH(inp, cpu::matmul_backward<T>(mut_or_null<T>(dinp), mut_or_null<T>(dweight),
                                             mut_or_null<T>(dbias), dout.as<T>(), inp.as<T>(),
                                             weight.as<T>(), N, C, OC, accumulate_dinp));
 }

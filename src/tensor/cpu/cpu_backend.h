@@ -29,6 +29,7 @@ class CpuBackend final : public Backend {
 
   void add(Tensor& a, const Tensor& b) override;
   void scale(Tensor& x, double s) override;
+  void mul(Tensor& a, const Tensor& b) override;
   double sum(const Tensor& x) override;
   double sum_squares(const Tensor& x) override;
 
@@ -36,7 +37,7 @@ class CpuBackend final : public Backend {
   void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) override;
   void matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
                       const Tensor* bias) override;
-  void matmul_backward(Tensor* dinp, Tensor& dweight, Tensor* dbias, const Tensor& dout,
+  void matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                        const Tensor& inp, const Tensor& weight, bool accumulate_dinp) override;
   void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp, const Tensor& weight,
                        double eps) override;

@@ -76,5 +76,7 @@ template <class T>
 void add(T* a, const T* b, int64_t n);
 template <class T>
 void scale(T* x, int64_t n, T s);
+template <class T>
+void mul(T* a, const T* b, int64_t n);
 
 }  // namespace nlm::tensor::cpu

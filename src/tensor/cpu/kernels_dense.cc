@@ -69,10 +69,11 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
               accumulate_dinp ? T(1) : T(0), dinp + static_cast<int64_t>(n0) * C, C);
     });
   // dW rows [o0, o1) need all N rows of dout and inp: split over output channels instead.
-  for_row_blocks(OC, [&](int o0, int o1) {
-    gemm<T>(true, false, o1 - o0, C, N, T(1), dout + o0, OC, inp, C, T(1),
-            dweight + static_cast<int64_t>(o0) * C, C);
-  });
+  if (dweight)
+    for_row_blocks(OC, [&](int o0, int o1) {
+      gemm<T>(true, false, o1 - o0, C, N, T(1), dout + o0, OC, inp, C, T(1),
+              dweight + static_cast<int64_t>(o0) * C, C);
+    });
   if (dbias) {
 #pragma omp parallel for schedule(static)
     for (int j = 0; j < OC; ++j) {
@@ -237,6 +238,11 @@ void scale(T* x, int64_t n, T s) {
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) x[i] *= s;
 }
+template <class T>
+void mul(T* a, const T* b, int64_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) a[i] *= b[i];
+}
 
 #define NLM_INSTANTIATE(T)                                                                      \
   template void gemm<T>(bool, bool, int, int, int, T, const T*, int, const T*, int, T, T*, int); \
@@ -253,7 +259,8 @@ void scale(T* x, int64_t n, T s) {
   template double sum<T>(const T*, int64_t);                                                   \
   template double sum_squares<T>(const T*, int64_t);                                           \
   template void add<T>(T*, const T*, int64_t);                                                 \
-  template void scale<T>(T*, int64_t, T);
+  template void scale<T>(T*, int64_t, T);                                                     \
+  template void mul<T>(T*, const T*, int64_t);
 NLM_INSTANTIATE(float)
 NLM_INSTANTIATE(double)
 #undef NLM_INSTANTIATE

@@ -80,16 +80,6 @@ double run_steps(model::Llama& m, train::AdamW& opt, train::LoopData& data, int 
   return tokens / (bench::now_seconds() - t0);
 }
 
-bench::Sample median_of(std::vector<double> r) {
-  std::sort(r.begin(), r.end());
-  bench::Sample s;
-  s.runs = static_cast<int>(r.size());
-  s.min = r.front();
-  s.max = r.back();
-  s.median = r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
-  return s;
-}
-
 void report(const std::string& name, const bench::Sample& s) {
   std::printf("BENCH %-40s %10.1f tokens/s (median of %d, %.1f .. %.1f)\n", name.c_str(), s.median, s.runs, s.min,
               s.max);
@@ -126,7 +116,7 @@ int main(int argc, char** argv) {
   for (auto* d : data) run_steps(m, opt, *d, 1);  // warm-up: allocation
   for (int r = 0; r < reps; ++r)
     for (int k = 0; k < 3; ++k) rates[k].push_back(run_steps(m, opt, *data[k], steps));
-  bench::Sample pre = median_of(rates[0]), sft = median_of(rates[1]), pad = median_of(rates[2]);
+  bench::Sample pre = bench::sample_of(rates[0]), sft = bench::sample_of(rates[1]), pad = bench::sample_of(rates[2]);
   report("pretrain_tokens_per_s", pre);
   report("sft_packed_tokens_per_s", sft);
   report("sft_padded_tokens_per_s", pad);
@@ -136,7 +126,7 @@ int main(int argc, char** argv) {
     packed_ratio.push_back(rates[1][static_cast<size_t>(r)] / rates[0][static_cast<size_t>(r)]);
     padded_ratio.push_back(rates[2][static_cast<size_t>(r)] / rates[0][static_cast<size_t>(r)]);
   }
-  bench::Sample pr = median_of(packed_ratio), dr = median_of(padded_ratio);
+  bench::Sample pr = bench::sample_of(packed_ratio), dr = bench::sample_of(padded_ratio);
   std::printf("BENCH %-40s %10.3f x (goal >= 0.9; median of %d back-to-back ratios, %.3f .. %.3f)\n",
               "sft_packed_over_pretrain", pr.median, pr.runs, pr.min, pr.max);
   std::printf("BENCH %-40s %10.3f x (median of %d back-to-back ratios, %.3f .. %.3f)\n",

@@ -38,6 +38,18 @@ inline Sample time_runs(const std::function<void()>& fn, int runs = 5, int warmu
   return r;
 }
 
+// Median, min and max of values measured elsewhere (rates, back-to-back ratios).
+inline Sample sample_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Sample s;
+  s.runs = static_cast<int>(v.size());
+  if (v.empty()) return s;
+  s.min = v.front();
+  s.max = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return s;
+}
+
 // Prints a throughput figure computed from a time sample: amount / seconds.
 inline void report_rate(const std::string& name, double amount, const Sample& s, const std::string& unit) {
   std::printf("BENCH %-40s %10.1f %s (median of %d, %.1f .. %.1f)\n", name.c_str(), amount / s.median,

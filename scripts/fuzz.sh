@@ -8,6 +8,8 @@
 # Every input under fuzz/findings/<harness>/ (past findings, fixed) is replayed first, so a fix that
 # regresses fails here. FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so that a landing is
 # not decided by which mutants one run happened to draw); unset, each run draws a new one.
+# FUZZ_TIMEOUT (default 25) is libFuzzer's wall-clock limit per input in seconds; raise it when
+# several campaigns share a loaded machine, where wall time runs far ahead of CPU time.
 # Reproduce a finding: build-fuzz/fuzz_warc build-fuzz/findings/fuzz_warc-crash-<sha1>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,7 @@ for h in "${harnesses[@]}"; do
   seed=()
   if [[ -n "${FUZZ_SEED:-}" ]]; then seed=(-seed="$FUZZ_SEED"); fi
   set +e
-  "$BUILD/$h" "${seed[@]}" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2560 -close_fd_mask=3 \
+  "$BUILD/$h" "${seed[@]}" -max_total_time="$SECONDS_EACH" -timeout="${FUZZ_TIMEOUT:-25}" -rss_limit_mb=2560 -close_fd_mask=3 \
     -print_final_stats=1 -artifact_prefix="$BUILD/findings/$h-" \
     "$BUILD/corpus/$h" "$BUILD/seeds/$h" "${replay[@]}" >"$log" 2>&1
   rc=$?

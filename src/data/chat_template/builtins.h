@@ -3,11 +3,18 @@
 // (range, namespace, dict, raise_exception, strftime_now). Failures are template errors naming
 // the line of the call.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "data/chat_template/value.h"
 
 namespace nlm::data::chat_template {
+
+// Bytes of any string a template builds and of its output. A chat rendering is at most a few MB
+// (a 128k-token context is about 0.5 MB); 16 MB leaves room and keeps a string doubled in a loop
+// cheap to refuse.
+inline constexpr uint64_t kMaxTemplateText = uint64_t{1} << 24;
+
 
 bool has_filter(const std::string& name);
 bool has_test(const std::string& name);

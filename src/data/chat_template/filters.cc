@@ -198,8 +198,8 @@ const std::map<std::string, FilterFn>& filters() {
       // Each replacement may grow the text by |by| - |old|, and an empty `old` matches between
       // every two characters: refuse up front what would pass the string cap.
       uint64_t matches = old.empty() ? s.size() + 1 : s.size() / old.size();
-      if (by.size() > old.size() && matches * (by.size() - old.size()) > (uint64_t{1} << 26) - s.size())
-        template_error(a.line, "replace() result larger than 64 MB");
+      if (by.size() > old.size() && matches * (by.size() - old.size()) > kMaxTemplateText - s.size())
+        template_error(a.line, "replace() result larger than " + std::to_string(kMaxTemplateText >> 20) + " MB");
       return Value(py_replace(s, old, by, count && !count->is_none() ? count->as_int() : -1));
     };
     f["abs"] = [](const Value& v, const CallArgs& a) {
@@ -256,8 +256,8 @@ const std::map<std::string, FilterFn>& filters() {
                            : w->is_string() ? w->as_string()
                                             : std::string(static_cast<size_t>(std::max<int64_t>(w->as_int(), 0)), ' ');
       std::string s = v.str(), out;
-      if ((static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')) + 1) * pad.size() > (uint64_t{1} << 26) - s.size())
-        template_error(a.line, "indent() result larger than 64 MB");
+      if ((static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')) + 1) * pad.size() > kMaxTemplateText - s.size())
+        template_error(a.line, "indent() result larger than " + std::to_string(kMaxTemplateText >> 20) + " MB");
       std::vector<std::string> lines;
       size_t b = 0;
       for (size_t i = 0; i <= s.size(); ++i)

@@ -406,7 +406,7 @@ class Renderer {
 
   static constexpr int kMaxMacroDepth = 100;
   static constexpr int64_t kMaxSteps = 300'000;
-  static constexpr uint64_t kMaxText = uint64_t{1} << 26;      // bytes of one string or of the output
+  static constexpr uint64_t kMaxText = kMaxTemplateText;       // bytes of one string or of the output
   static constexpr uint64_t kMaxListItems = uint64_t{1} << 20;  // items of a repeated list
   int64_t steps_ = 0;
   Frames frames_;

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/error.h"
 #include "eval/loglikelihood.h"
+#include "eval/tasks/request_cache.h"
 #include "eval/tasks/run_tasks.h"
 #include "eval/tasks/task_config.h"
 #include "eval/tasks/task_docs.h"
@@ -382,12 +384,91 @@ TEST(EvalRun, CommandWritesLmEvalResults) {
     ++n;
   }
   EXPECT_EQ(n, 3);
+  // The same command again reads every request from the cache and writes the same results.
+  const std::string first = read_text(dir.file("out/results.json"));
+  auto again = run_nativelm("eval run " + dir.file("m") + " --tasks " + kTasks + "arc_easy.yaml," + kTasks +
+                                "xcopa_yue.yaml --num-fewshot 1 --limit 3 --output " + dir.file("out"),
+                            dir.path());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("scoring only what is missing"), std::string::npos) << again.err;
+  EXPECT_EQ(read_text(dir.file("out/results.json")), first);
+  auto no_cache = run_nativelm("eval run " + dir.file("m") + " --tasks " + kTasks + "arc_easy.yaml --limit 2 --no-cache "
+                               "--output " + dir.file("out2"), dir.path());
+  ASSERT_EQ(no_cache.exit_code, 0) << no_cache.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out2/requests_cache.jsonl")));
   // An unknown key is a usage error naming it and its line.
   write_text(dir.file("bad.yaml"), "task: b\nnot_a_key: 1\n");
   auto bad = run_nativelm("eval run " + dir.file("m") + " --tasks " + dir.file("bad.yaml"), dir.path());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("not_a_key"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("bad.yaml:2"), std::string::npos) << bad.err;
+}
+
+// An interrupted run (its request cache cut short mid-line, as a kill leaves it) resumes: whole
+// chunks come from the cache, the rest is scored, and every number equals the uninterrupted run's.
+TEST(EvalRun, InterruptedRunResumesFromTheRequestCache) {
+  auto t = tiny();
+  TempDir dir;
+  std::string rows, gen_rows;
+  const char* words[] = {"Dia duit", "Tá sé fuar", "The cat", "粵語", "Kaixo", "Bonjour"};
+  for (int i = 0; i < 80; ++i) {  // 80 docs × 4 choices = 320 requests: two chunks of 256
+    json d = {{"q", std::string(words[i % 6]) + " " + std::to_string(i)},
+              {"choices", {"a", "bb", "ccc", words[(i + 1) % 6]}},
+              {"gold", i % 4}};
+    rows += d.dump() + "\n";
+    if (i < 6) gen_rows += json({{"q", words[i]}, {"a", "x"}}).dump() + "\n";
+  }
+  write_text(dir.file("mc.jsonl"), rows);
+  write_text(dir.file("g.jsonl"), gen_rows);
+  write_text(dir.file("mc.yaml"), "task: mc\noutput_type: multiple_choice\ndataset_path: mc.jsonl\ntest_split: test\n"
+                                  "doc_to_text: '{{q}}'\ndoc_to_choice: '{{choices}}'\ndoc_to_target: gold\n");
+  write_text(dir.file("gen.yaml"), "task: gen\noutput_type: generate_until\ndataset_path: g.jsonl\ntest_split: test\n"
+                                   "doc_to_text: '{{q}}'\ndoc_to_target: a\ngeneration_kwargs:\n  until: [\"\\n\"]\n"
+                                   "  max_gen_toks: 3\n");
+  const auto mc = eval::tasks::load_task(dir.file("mc.yaml")), gen = eval::tasks::load_task(dir.file("gen.yaml"));
+  const std::string path = dir.file("out/requests_cache.jsonl");
+  TaskRunOptions o;
+  eval::tasks::TaskResult full_mc, full_gen;
+  {
+    eval::tasks::RequestCache cache(path, "fp");
+    full_mc = eval::tasks::run_task(*t.model, t.tok, mc, o, &cache);
+    full_gen = eval::tasks::run_task(*t.model, t.tok, gen, o, &cache);
+  }
+  EXPECT_EQ(full_mc.scored, 320u);
+  EXPECT_EQ(full_gen.scored, 6u);
+  // Cut ten lines into the second chunk, mid-line (the generations after it are lost too).
+  std::string text = read_text(path);
+  size_t pos = 0;
+  for (int line = 0; line < 1 + 256 + 10; ++line) pos = text.find('\n', pos) + 1;
+  write_text(path, text.substr(0, pos + 17));
+  {
+    eval::tasks::RequestCache cache(path, "fp");
+    EXPECT_EQ(cache.loaded(), 266u);
+    auto again_mc = eval::tasks::run_task(*t.model, t.tok, mc, o, &cache);
+    auto again_gen = eval::tasks::run_task(*t.model, t.tok, gen, o, &cache);
+    EXPECT_EQ(again_mc.cached, 256u);
+    EXPECT_EQ(again_mc.scored, 64u);
+    EXPECT_EQ(again_gen.cached, 0u);
+    EXPECT_EQ(again_gen.scored, 6u);
+    EXPECT_EQ(again_mc.metrics.dump(), full_mc.metrics.dump());
+    ASSERT_EQ(again_mc.samples.size(), full_mc.samples.size());
+    for (size_t i = 0; i < full_mc.samples.size(); ++i) EXPECT_EQ(again_mc.samples[i].dump(), full_mc.samples[i].dump());
+    EXPECT_EQ(again_gen.metrics.dump(), full_gen.metrics.dump());
+  }
+  {  // Now whole: nothing is scored again.
+    eval::tasks::RequestCache cache(path, "fp");
+    auto third = eval::tasks::run_task(*t.model, t.tok, mc, o, &cache);
+    EXPECT_EQ(third.cached, 320u);
+    EXPECT_EQ(third.scored, 0u);
+    EXPECT_EQ(third.metrics.dump(), full_mc.metrics.dump());
+  }
+  {  // Another model or other settings: the file starts over.
+    eval::tasks::RequestCache cache(path, "other");
+    EXPECT_EQ(cache.loaded(), 0u);
+    auto fresh = eval::tasks::run_task(*t.model, t.tok, gen, o, &cache);
+    EXPECT_EQ(fresh.scored, 6u);
+  }
+  EXPECT_EQ(read_text(path).substr(0, 24), "{\"fingerprint\":\"other\"}\n");
 }
 
 }  // namespace

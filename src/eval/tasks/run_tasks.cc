@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <regex>
@@ -11,6 +12,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/log.h"
+#include "eval/tasks/request_cache.h"
 #include "eval/tasks/task_docs.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
@@ -32,6 +35,10 @@ void declare(opt::Schema& s, TaskRunOptions& o) {
   s.add("bootstrap_iters", o.bootstrap_iters, "Bootstrap resamples for perplexity's standard error (0 = N/A)")
       .min(0);
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
+  s.add("cache", o.cache,
+        "With --output: keep scored requests in OUTPUT/requests_cache.jsonl, so a rerun of an interrupted "
+        "run scores only what is missing")
+      .flag("--no-cache");
 }
 
 namespace {
@@ -155,8 +162,71 @@ size_t count_chars(const std::string& s) {
   return n;
 }
 
+namespace {
+
+// Requests are scored in chunks of the request list, the same with or without a cache, so a
+// resumed run batches (and rounds) exactly as an uninterrupted one; each chunk is appended to the
+// cache as soon as it is done.
+constexpr size_t kChunk = 256;
+
+std::string ll_key(const std::pair<std::string, std::string>& r) { return "ll\x1f" + r.first + "\x1f" + r.second; }
+
+std::vector<Loglikelihood> cached_loglikelihood(LmScorer& scorer,
+                                                const std::vector<std::pair<std::string, std::string>>& reqs,
+                                                RequestCache* cache, TaskResult& r) {
+  std::vector<Loglikelihood> out(reqs.size());
+  for (size_t c0 = 0; c0 < reqs.size(); c0 += kChunk) {
+    const size_t c1 = std::min(reqs.size(), c0 + kChunk);
+    bool all = cache != nullptr;
+    for (size_t i = c0; i < c1 && all; ++i) all = cache->find(ll_key(reqs[i])) != nullptr;
+    if (all) {
+      for (size_t i = c0; i < c1; ++i) {
+        const auto& v = *cache->find(ll_key(reqs[i]));
+        out[i] = {v.at(0).get<double>(), v.at(1).get<bool>()};
+      }
+      r.cached += c1 - c0;
+      continue;
+    }
+    auto part = scorer.loglikelihood({reqs.begin() + std::ptrdiff_t(c0), reqs.begin() + std::ptrdiff_t(c1)});
+    for (size_t i = c0; i < c1; ++i) {
+      out[i] = part[i - c0];
+      if (cache) cache->put(ll_key(reqs[i]), nlohmann::json::array({out[i].logprob, out[i].is_greedy}));
+    }
+    if (cache) cache->flush();
+    r.scored += c1 - c0;
+  }
+  return out;
+}
+
+std::vector<double> cached_rolling(LmScorer& scorer, const std::vector<std::string>& texts, RequestCache* cache,
+                                   TaskResult& r) {
+  const size_t chunk = kChunk / 4;  // documents are long
+  std::vector<double> out(texts.size());
+  auto key = [](const std::string& t) { return "rolling\x1f" + t; };
+  for (size_t c0 = 0; c0 < texts.size(); c0 += chunk) {
+    const size_t c1 = std::min(texts.size(), c0 + chunk);
+    bool all = cache != nullptr;
+    for (size_t i = c0; i < c1 && all; ++i) all = cache->find(key(texts[i])) != nullptr;
+    if (all) {
+      for (size_t i = c0; i < c1; ++i) out[i] = cache->find(key(texts[i]))->get<double>();
+      r.cached += c1 - c0;
+      continue;
+    }
+    auto part = scorer.loglikelihood_rolling({texts.begin() + std::ptrdiff_t(c0), texts.begin() + std::ptrdiff_t(c1)});
+    for (size_t i = c0; i < c1; ++i) {
+      out[i] = part[i - c0];
+      if (cache) cache->put(key(texts[i]), out[i]);
+    }
+    if (cache) cache->flush();
+    r.scored += c1 - c0;
+  }
+  return out;
+}
+
+}  // namespace
+
 TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const TaskConfig& c,
-                    const TaskRunOptions& o) {
+                    const TaskRunOptions& o, RequestCache* cache) {
   TaskResult r;
   r.task = c.task;
   TaskTemplates templates(c);
@@ -235,7 +305,7 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
       else
         reqs.emplace_back(contexts[q], c.target_delimiter + rd.target);
     }
-    auto ll = scorer.loglikelihood(reqs);
+    auto ll = cached_loglikelihood(scorer, reqs, cache, r);
     size_t at = 0;
     std::vector<double> lls;
     for (size_t q = 0; q < docs.size(); ++q) {
@@ -289,7 +359,7 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
   } else if (c.output_type == OutputType::LoglikelihoodRolling) {
     std::vector<std::string> texts;
     for (size_t d : docs) texts.push_back(eval.rendered[d].target);
-    auto ll = scorer.loglikelihood_rolling(texts);
+    auto ll = cached_rolling(scorer, texts, cache, r);
     double sum_ll = 0, words = 0, bytes = 0;
     for (size_t q = 0; q < docs.size(); ++q) {
       const size_t w = count_words(texts[q]), b = texts[q].size();
@@ -323,13 +393,28 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
       for (uint32_t id : tok.encode(contexts[q], o.scoring.add_bos)) ids.push_back(int32_t(id));
       const bool truncated = ids.size() > max_ctx;
       if (truncated) ids.erase(ids.begin(), ids.end() - std::ptrdiff_t(max_ctx));
-      auto g = model::generate_text_ids(model, tok, std::move(ids), so, c.until, [](const std::string&) {});
-      const std::string pred = apply_filter(c, g.text);
+      // The cache key is the prompt as the model sees it and what ends the generation.
+      std::string key = "gen\x1f" + std::to_string(c.max_gen_toks);
+      for (const auto& u : c.until) key += "\x1f" + u;
+      for (int32_t id : ids) key += "\x1f" + std::to_string(id);
+      std::string text;
+      if (const auto* hit = cache ? cache->find(key) : nullptr) {
+        text = hit->get<std::string>();
+        ++r.cached;
+      } else {
+        text = model::generate_text_ids(model, tok, std::move(ids), so, c.until, [](const std::string&) {}).text;
+        if (cache) {
+          cache->put(key, text);
+          cache->flush();
+        }
+        ++r.scored;
+      }
+      const std::string pred = apply_filter(c, text);
       const auto& target = eval.rendered[docs[q]].target;
       const double hit = (ic ? lower_ascii(pred) == lower_ascii(target) : pred == target) ? 1.0 : 0.0;
       em.push_back(hit);
       r.samples.push_back({{"doc_id", docs[q]}, {"doc", eval.docs[docs[q]].fields}, {"prompt", contexts[q]},
-                           {"target", target}, {"response", g.text}, {"prediction", pred}, {"exact_match", hit},
+                           {"target", target}, {"response", text}, {"prediction", pred}, {"exact_match", hit},
                            {"truncated", truncated}});
     }
     double mean = 0;
@@ -381,9 +466,20 @@ void run_eval_tasks(const std::string& model_dir, const std::vector<std::string>
                 "copy the tokenizer.json the model was trained with into it");
   auto tok = tokenizer::Tokenizer::load(tok_path);
   auto model = model::load_hf_model(model_dir, tensor::backend_for(o.device));
+  std::unique_ptr<RequestCache> cache;
+  if (!o.output.empty() && o.cache) {
+    const nlohmann::json settings = {{"max_length", o.scoring.max_length}, {"batch_size", o.scoring.batch_size},
+                                     {"add_bos", o.scoring.add_bos},       {"prefix_token", o.scoring.prefix_token},
+                                     {"device", o.device}};
+    cache = std::make_unique<RequestCache>(o.output + "/requests_cache.jsonl",
+                                           model_fingerprint(model_dir, settings.dump() + read_file(tok_path)));
+    if (cache->loaded() > 0)
+      log::info("eval: " + std::to_string(cache->loaded()) + " scored requests in " + o.output +
+                "/requests_cache.jsonl; scoring only what is missing");
+  }
   std::vector<TaskResult> results;
   for (const auto& c : configs) {
-    results.push_back(run_task(*model, tok, c, o));
+    results.push_back(run_task(*model, tok, c, o, cache.get()));
     const auto& r = results.back();
     for (size_t k = 0; k < r.skipped.size() && k < 5; ++k)
       std::fprintf(stderr, "nativelm: warning: skipped %s\n", r.skipped[k].c_str());

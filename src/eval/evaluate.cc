@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
+#include "core/error.h"
+#include "eval/tasks/run_tasks.h"
 #include "model/hf_checkpoint.h"
 #include "model/text_generation.h"
 #include "tensor/backend.h"
@@ -45,6 +49,41 @@ std::string evaluate_model(const std::string& model_dir, const std::vector<std::
       samples.push_back({{"prompt", p}, {"completion", text}});
     }
     j["samples"] = samples;
+  }
+  if (!o.tasks.empty()) {
+    std::vector<tasks::TaskConfig> configs;
+    for (const auto& f : o.tasks) configs.push_back(tasks::load_task(f));
+    const std::string tok_path = model_dir + "/tokenizer.json";
+    if (!std::filesystem::exists(tok_path))
+      usage_error("the model folder has no tokenizer.json for the eval tasks", model_dir);
+    auto tok = tokenizer::Tokenizer::load(tok_path);
+    json rows = json::array(), by_shots = json::object();
+    for (const auto& shots : o.task_shots) {
+      tasks::TaskRunOptions to;
+      to.num_fewshot = std::stoi(shots);
+      to.limit = o.task_limit;
+      to.device = o.ppl.device;
+      std::vector<tasks::TaskResult> results;
+      for (const auto& c : configs) {
+        results.push_back(tasks::run_task(*model, tok, c, to));
+        const auto& r = results.back();
+        for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it) {
+          const std::string& k = it.key();
+          if (k == "alias" || k.find("_stderr,") != std::string::npos || !it->is_number()) continue;
+          const std::string stderr_key = k.substr(0, k.find(',')) + "_stderr" + k.substr(k.find(','));
+          const auto& se = r.metrics.contains(stderr_key) ? r.metrics[stderr_key] : nlohmann::ordered_json();
+          rows.push_back({{"task", r.task},
+                          {"n_shot", r.n_shot},
+                          {"metric", k},
+                          {"value", it->get<double>()},
+                          {"stderr", se.is_number() ? json(se.get<double>()) : json(nullptr)},
+                          {"docs", r.n_docs}});
+        }
+      }
+      by_shots[shots] = json::parse(tasks::results_json(configs, results, model_dir, to).dump());
+    }
+    j["leaderboard"] = rows;
+    j["task_results"] = by_shots;
   }
   return j.dump();
 }

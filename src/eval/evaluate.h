@@ -14,8 +14,11 @@ namespace nlm::eval {
 PerplexityResult perplexity_of_files(const std::string& model_dir, const std::vector<std::string>& files,
                                      const corpus::ReadOptions& read, const PerplexityOptions& options);
 
-// The pipeline's eval stage: bits per byte on `val_shards` (when given) and a sampled completion
-// of each of options.samples through `tokenizer` (when given). Returns eval.json's object.
+// The pipeline's eval stage: bits per byte on `val_shards` (when given), a sampled completion of
+// each of options.samples through `tokenizer` (when given), and options.tasks at each of
+// options.task_shots (through the model folder's tokenizer.json): "leaderboard" rows (task,
+// n_shot, metric, value, stderr) and, under "task_results", lm-eval's results.json object per
+// few-shot count (keyed "0", "5", ...). Returns eval.json's object.
 std::string evaluate_model(const std::string& model_dir, const std::vector<std::string>& val_shards,
                            const std::string& tokenizer, const EvalOptions& options);
 

@@ -2,6 +2,7 @@
 #include "eval/perplexity.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +28,18 @@ void declare(opt::Schema& s, EvalOptions& o) {
   declare(s, o.ppl);
   s.add("samples", o.samples, "Prompts whose sampled continuations the report shows");
   model::declare(s, o.sampling);
+  s.add("tasks", o.tasks, "lm-eval-style task YAML files to score the model on (as `eval run --tasks`)");
+  s.add("task_shots", o.task_shots, "Few-shot counts every task runs with, shown side by side (e.g. [0, 5])");
+  s.add("task_limit", o.task_limit, "Documents per task at most (0 = all)").min(0);
+  s.check([&o] {
+    for (const auto& shots : o.task_shots) {
+      char* end = nullptr;
+      const long n = std::strtol(shots.c_str(), &end, 10);
+      if (shots.empty() || *end != '\0' || n < 0 || n > 64)
+        opt::fail("task_shots", "holds " + echoed(shots) + ", not a few-shot count from 0 to 64");
+    }
+    if (o.task_shots.empty() && !o.tasks.empty()) opt::fail("task_shots", "is empty", "list at least one count, e.g. [0]");
+  });
   for (auto& f : s.fields()) f.no_flag();  // a pipeline stage: keys only (the commands have the flags)
 }
 

@@ -30,13 +30,17 @@ struct PerplexityOptions {
 // `nativelm eval ppl` flags and the pipeline's eval stage keys.
 void declare(opt::Schema& schema, PerplexityOptions& options);
 
-// The pipeline's eval stage: perplexity of the trained model on the held-out shards, then a
-// sampled continuation of each prompt in `samples` (for the report).
+// The pipeline's eval stage: perplexity of the trained model on the held-out shards, a sampled
+// continuation of each prompt in `samples`, and lm-eval-style task files (`eval run`'s) at each
+// few-shot count of `task_shots`, for the report's leaderboard.
 struct EvalOptions {
   EvalOptions() { ppl.max_docs = 500; }  // held-out shards can be large; a sample is enough
   PerplexityOptions ppl;
   std::vector<std::string> samples;
   model::SamplingOptions sampling;
+  std::vector<std::string> tasks;              // task YAML files (docs/eval.md)
+  std::vector<std::string> task_shots = {"0"};  // few-shot counts each task runs with, side by side
+  int64_t task_limit = 0;                      // documents per task at most (0 = all)
 };
 void declare(opt::Schema& schema, EvalOptions& options);
 

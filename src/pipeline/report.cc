@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "core/clock.h"
 #include "pipeline/svg_chart.h"
 
@@ -108,6 +111,41 @@ std::string stage_section(const StageReport& st) {
     }
     h += "<h3>Loss curves</h3>" + svg_lines(series, "step", "loss (nats/token)");
   }
+  if (j.contains("leaderboard") && j["leaderboard"].is_array() && !j["leaderboard"].empty()) {
+    // Rows: task and metric; columns: each few-shot count, side by side.
+    std::vector<int64_t> shots;
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const auto& r : j["leaderboard"]) {
+      const int64_t n = r.value("n_shot", int64_t(0));
+      if (std::find(shots.begin(), shots.end(), n) == shots.end()) shots.push_back(n);
+      std::pair<std::string, std::string> k{r.value("task", std::string()), r.value("metric", std::string())};
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    }
+    std::sort(shots.begin(), shots.end());
+    h += "<h3>Task scores</h3><table><tr><th>task</th><th>metric</th>";
+    for (int64_t n : shots) h += "<th>" + std::to_string(n) + "-shot</th>";
+    h += "</tr>";
+    for (const auto& [task, metric] : keys) {
+      h += "<tr><td>" + html_escape(task) + "</td><td>" + html_escape(metric.substr(0, metric.find(','))) + "</td>";
+      for (int64_t n : shots) {
+        std::string cell = "–";
+        for (const auto& r : j["leaderboard"])
+          if (r.value("task", std::string()) == task && r.value("metric", std::string()) == metric &&
+              r.value("n_shot", int64_t(0)) == n && r["value"].is_number()) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.4f", r["value"].get<double>());
+            cell = buf;
+            if (r.contains("stderr") && r["stderr"].is_number()) {
+              std::snprintf(buf, sizeof buf, " ± %.4f", r["stderr"].get<double>());
+              cell += buf;
+            }
+          }
+        h += "<td>" + html_escape(cell) + "</td>";
+      }
+      h += "</tr>";
+    }
+    h += "</table>";
+  }
   if (j.contains("samples") && j["samples"].is_array()) {
     h += "<h3>Sample generations</h3>";
     for (const auto& s : j["samples"])
@@ -118,7 +156,7 @@ std::string stage_section(const StageReport& st) {
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
         it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" &&
-        it.key() != "samples" && it.key() != "options")
+        it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard")
       figures[it.key()] = *it;
   std::string table = figures_table(figures);
   if (!table.empty()) h += "<details open><summary>Figures</summary>" + table + "</details>";

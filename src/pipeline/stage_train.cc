@@ -12,7 +12,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/manifest.h"
 #include "eval/evaluate.h"
+#include "eval/tasks/task_config.h"
 #include "pipeline/stages.h"
 #include "tokenizer/tokenizer.h"
 #include "train/trainer.h"
@@ -112,11 +114,34 @@ class EvalStage : public Stage {
     namer_ = apply_stage_options(schema_, f);
   }
   std::string name() const override { return "eval"; }
-  std::string options_json() const override { return schema_.to_json(); }
+  // Task files and their datasets join the options, so an edited task reruns the stage.
+  std::string options_json() const override {
+    json files = json::array();
+    for (const auto& t : options_.tasks) {
+      if (!fs::is_regular_file(t)) continue;  // reported when the stage runs
+      std::vector<std::string> paths = {t};
+      try {
+        for (const auto& [split, path] : eval::tasks::load_task(t).split_files) paths.push_back(path);
+      } catch (const Error&) {
+      }
+      for (const auto& p : paths)
+        if (fs::is_regular_file(p)) {
+          FileEntry e = describe_file(p);
+          files.push_back({e.path, e.bytes, e.hash});
+        }
+    }
+    return files.empty() ? schema_.to_json() : opt::with_member(schema_.to_json(), "task_files", files.dump());
+  }
   std::string run(const std::string& dir, const Artifacts& in, bool) override {
     if (in.model_dir.empty()) usage_error("the eval stage needs a model", "pipeline stages", "add a train stage before it");
     json j = json::parse(opt::named(
         namer_, [&] { return eval::evaluate_model(in.model_dir, in.val_shards, in.tokenizer, options_); }));
+    // lm-eval's results.json per few-shot count, for `eval compare` and other tools.
+    if (j.contains("task_results")) {
+      for (auto it = j["task_results"].begin(); it != j["task_results"].end(); ++it)
+        write_file_atomic((fs::path(dir) / ("results_" + it.key() + "shot.json")).string(), it->dump(2) + "\n");
+      j.erase("task_results");
+    }
     write_file_atomic((fs::path(dir) / "eval.json").string(), j.dump(2) + "\n");
     return j.dump();
   }

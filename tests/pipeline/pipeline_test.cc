@@ -3,6 +3,8 @@
 // completes with the same output, --from/--until/--dry-run, and malformed pipeline files that
 // name the key and the line.
 #include <gtest/gtest.h>
+
+#include <set>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -359,6 +361,69 @@ TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {
   EXPECT_EQ(r2.plan[4].action, pipeline::StagePlan::Action::Run);
   EXPECT_EQ(r2.plan[5].action, pipeline::StagePlan::Action::Run);
   EXPECT_EQ(r2.ran, 2);
+}
+
+// The eval stage scores task files at each few-shot count: leaderboard rows in the summary, a
+// "Task scores" table in the report, lm-eval's results.json per count, and an edited task file
+// reruns the eval stage alone.
+TEST(Build, EvalStageRunsTasksSideBySide) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 120);
+  std::string rows;
+  const char* starts[] = {"Is fearr", "Ní neart", "Tús maith", "Ar scáth"};
+  const char* ends[] = {"go mall ná go brách", "go cur le chéile", "leath na hoibre", "a chéile a mhaireann na daoine"};
+  for (int i = 0; i < 4; ++i) {
+    nlohmann::json d = {{"q", starts[i]}, {"choices", {ends[i], ends[(i + 1) % 4], ends[(i + 2) % 4]}}, {"gold", 0}};
+    rows += d.dump() + "\n";
+  }
+  write_text(dir.file("proverbs.jsonl"), rows);
+  write_text(dir.file("proverbs.yaml"), "task: proverbs_ga\noutput_type: multiple_choice\ndataset_path: proverbs.jsonl\n"
+                                        "test_split: test\ndoc_to_text: '{{q}}'\ndoc_to_choice: '{{choices}}'\n"
+                                        "doc_to_target: gold\n");
+  std::string yaml = full_pipeline(dir.file("work"), dir.file("in.jsonl"), 3) + "    tasks: [" +
+                     dir.file("proverbs.yaml") + "]\n    task_shots: [0, 1]\n";
+  write_text(dir.file("p.yaml"), yaml);
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  nlohmann::json eval = report["stages"][5]["summary"];
+  ASSERT_TRUE(eval.contains("leaderboard")) << eval.dump();
+  EXPECT_FALSE(eval.contains("task_results"));
+  std::set<std::pair<std::string, int>> seen;
+  for (const nlohmann::json& line : eval["leaderboard"]) {
+    EXPECT_EQ(line["task"], "proverbs_ga");
+    EXPECT_EQ(line["docs"], 4);
+    const double v = line["value"].get<double>();
+    EXPECT_TRUE(v >= 0 && v <= 1) << line.dump();
+    seen.insert({line["metric"].get<std::string>(), line["n_shot"].get<int>()});
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, int>>{{"acc,none", 0}, {"acc,none", 1}, {"acc_norm,none", 0},
+                                                         {"acc_norm,none", 1}}));
+  for (const char* f : {"work/eval/results_0shot.json", "work/eval/results_1shot.json"}) {
+    auto res = nlohmann::json::parse(nlm::testing::read_text(dir.file(f)));
+    EXPECT_TRUE(res["results"]["proverbs_ga"].contains("acc,none")) << f;
+  }
+  EXPECT_EQ(nlohmann::json::parse(nlm::testing::read_text(dir.file("work/eval/results_1shot.json")))["n-shot"]
+                                                                                                   ["proverbs_ga"],
+            1);
+  std::string html = nlm::testing::read_text(r.report_html);
+  EXPECT_NE(html.find("Task scores"), std::string::npos);
+  EXPECT_NE(html.find("<th>1-shot</th>"), std::string::npos);
+  // An edited dataset reruns the eval stage only.
+  write_text(dir.file("proverbs.jsonl"), rows + nlohmann::json({{"q", "Mol an óige"}, {"choices", {"a", "b"}},
+                                                                {"gold", 1}}).dump() + "\n");
+  auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r2 = pipeline::run_build(spec2, {});
+  EXPECT_EQ(r2.ran, 1);
+  EXPECT_EQ(r2.plan[5].action, pipeline::StagePlan::Action::Run);
+  // A bad few-shot count is named.
+  EXPECT_THROW(pipeline::parse_pipeline(yaml + "    task_limit: -1\n", "p.yaml"), Error);
+  try {
+    pipeline::parse_pipeline(full_pipeline("w", "x", 3) + "    task_shots: [zero]\n", "p.yaml");
+    ADD_FAILURE() << "accepted task_shots: [zero]";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("task_shots"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Build, TrainStageErrorsPointAtThePipelineFile) {

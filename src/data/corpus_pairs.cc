@@ -57,19 +57,23 @@ bool split_text(const std::string& text, double prompt_fraction, std::string& pr
   return true;
 }
 
-CorpusPairsResult write_corpus_pairs(const std::vector<std::string>& documents, const corpus::ReadOptions& read,
-                                     const CorpusPairsOptions& o, const std::string& out_path) {
-  // Calls fn(text) for each document whose word count is in range, counting the rest.
-  auto each_usable = [&](CorpusPairsResult& r, auto&& fn) {
+namespace {
+
+// Calls fn(prompt, completion) for each usable document of `documents` (word count in range,
+// thinned to max_examples), counting what it reads and skips into `r`.
+template <class Fn>
+void for_each_pair(const std::vector<std::string>& documents, const corpus::ReadOptions& read,
+                   const CorpusPairsOptions& o, CorpusPairsResult& r, Fn&& fn) {
+  auto each_usable = [&](CorpusPairsResult& counts, auto&& use) {
     corpus::Document doc;
     for (const auto& path : documents) {
       corpus::DocumentReader reader(path, read);
       while (reader.next(doc)) {
-        ++r.documents;
+        ++counts.documents;
         const auto words = static_cast<int64_t>(word_starts(doc.text).size());
-        if (words < o.min_words) ++r.too_short;
-        else if (o.max_words > 0 && words > o.max_words) ++r.too_long;
-        else fn(doc.text);
+        if (words < o.min_words) ++counts.too_short;
+        else if (o.max_words > 0 && words > o.max_words) ++counts.too_long;
+        else use(doc.text);
       }
     }
   };
@@ -81,21 +85,61 @@ CorpusPairsResult write_corpus_pairs(const std::vector<std::string>& documents, 
   // With max_examples below the usable count, usable document i is kept when the running
   // quota floor((i+1)·M/N) steps up: exactly M, evenly spread.
   const bool thin = o.max_examples > 0 && o.max_examples < usable;
-  CorpusPairsResult r;
-  AtomicFile out(out_path);
   uint64_t index = 0;
   std::string prompt, completion;
   each_usable(r, [&](const std::string& text) {
     const uint64_t i = index++;
     if (thin && (i + 1) * o.max_examples / usable == i * o.max_examples / usable) return;
-    if (!split_text(text, o.prompt_fraction, prompt, completion)) return;
-    nlohmann::json rec = {
-        {"messages",
-         {{{"role", "user"}, {"content", o.instruction.empty() ? prompt : o.instruction + " " + prompt}},
-          {{"role", "assistant"}, {"content", completion}}}}};
-    out.write(rec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    if (split_text(text, o.prompt_fraction, prompt, completion)) fn(prompt, completion);
+  });
+}
+
+std::string user_turn(const CorpusPairsOptions& o, const std::string& prompt) {
+  return o.instruction.empty() ? prompt : o.instruction + " " + prompt;
+}
+
+std::string line_of(const nlohmann::json& record) {
+  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+nlohmann::json turn(const char* role, const std::string& content) { return {{"role", role}, {"content", content}}; }
+
+}  // namespace
+
+CorpusPairsResult write_corpus_pairs(const std::vector<std::string>& documents, const corpus::ReadOptions& read,
+                                     const CorpusPairsOptions& o, const std::string& out_path) {
+  CorpusPairsResult r;
+  AtomicFile out(out_path);
+  for_each_pair(documents, read, o, r, [&](const std::string& prompt, const std::string& completion) {
+    out.write(line_of({{"messages", {turn("user", user_turn(o, prompt)), turn("assistant", completion)}}}));
     ++r.pairs;
   });
+  out.commit();
+  return r;
+}
+
+CorpusPairsResult write_corpus_preferences(const std::vector<std::string>& documents,
+                                           const corpus::ReadOptions& read, const CorpusPairsOptions& o,
+                                           const std::string& out_path) {
+  CorpusPairsResult r;
+  AtomicFile out(out_path);
+  // Document i's rejected ending is document i+1's (the last one's is the first's), so each
+  // pair is written when the next one is read.
+  std::string first_completion, prev_prompt, prev_completion;
+  auto write = [&](const std::string& prompt, const std::string& chosen, const std::string& rejected) {
+    if (chosen == rejected) return;  // the same ending twice teaches nothing
+    out.write(line_of({{"prompt", {turn("user", user_turn(o, prompt))}},
+                       {"chosen", {turn("assistant", chosen)}},
+                       {"rejected", {turn("assistant", rejected)}}}));
+    ++r.pairs;
+  };
+  uint64_t seen = 0;
+  for_each_pair(documents, read, o, r, [&](const std::string& prompt, const std::string& completion) {
+    if (seen++ == 0) first_completion = completion;
+    else write(prev_prompt, prev_completion, completion);
+    prev_prompt = prompt, prev_completion = completion;
+  });
+  if (seen >= 2) write(prev_prompt, prev_completion, first_completion);
   out.commit();
   return r;
 }

@@ -3,7 +3,8 @@
 // The `sft` stage of `nativelm build` uses it (`from_corpus:`) to fine-tune a chat model on the
 // pipeline's own curated documents when no chat data exists for the language, as the demo does
 // with German proverbs. The pairs are written as chat JSONL, so users can read what the model
-// was taught and `nativelm sft` can train on the same file.
+// was taught and `nativelm sft` can train on the same file. The same cut gives DPO preference
+// pairs (the document's own ending over another document's) for the `dpo` stage.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,7 +34,7 @@ void declare(opt::Schema& schema, CorpusPairsOptions& options);
 
 struct CorpusPairsResult {
   uint64_t documents = 0;  // documents read
-  uint64_t pairs = 0;      // chat records written
+  uint64_t pairs = 0;      // records written (chats, or preference pairs)
   uint64_t too_short = 0, too_long = 0;
 };
 
@@ -47,5 +48,14 @@ bool split_text(const std::string& text, double prompt_fraction, std::string& pr
 // {"role": "assistant", "content": COMPLETION}]}.
 CorpusPairsResult write_corpus_pairs(const std::vector<std::string>& documents, const corpus::ReadOptions& read,
                                      const CorpusPairsOptions& options, const std::string& out_path);
+
+// The same documents as preference pairs for DPO: the user turn as above, the document's own
+// ending `chosen` and the next usable document's ending `rejected` (the last document takes the
+// first's), as chat lists: {"prompt": [{"role": "user", ...}], "chosen": [{"role": "assistant",
+// ...}], "rejected": [...]}. A document whose ending equals the next one's gives no pair; fewer
+// than two usable documents give none.
+CorpusPairsResult write_corpus_preferences(const std::vector<std::string>& documents,
+                                           const corpus::ReadOptions& read, const CorpusPairsOptions& options,
+                                           const std::string& out_path);
 
 }  // namespace nlm::data

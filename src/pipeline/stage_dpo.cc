@@ -1,9 +1,12 @@
 // The `dpo` stage: preference optimization with the keys of `nativelm dpo` (docs/dpo.md), run by
 // TuneStage (stage_tune.h) on the sft (or train) stage's model; its report summary holds the
 // run's counts, losses, the last eval's reward figures, the loss curves and, as charts of their
-// own scales, the reward accuracy, the reward margins and the policy's log-probabilities.
+// own scales, the reward accuracy, the reward margins and the policy's log-probabilities. With
+// `from_corpus:` it trains on pairs made from the curated documents (corpus_source.h): a
+// document's own ending chosen over another document's.
 #include <filesystem>
 
+#include "pipeline/corpus_source.h"
 #include "pipeline/metric_curves.h"
 #include "pipeline/stage_tune.h"
 #include "train/dpo.h"
@@ -52,8 +55,9 @@ json summary(const train::DpoRunResult& r, const std::string& dir) {
 }  // namespace
 
 std::unique_ptr<Stage> make_dpo_stage(const Fields& options) {
-  return std::make_unique<TuneStage<train::DpoTrainOptions, train::DpoRunResult>>(options, "dpo", &train::run_dpo,
-                                                                                  &summary);
+  return std::make_unique<TuneStage<train::DpoTrainOptions, train::DpoRunResult,
+                                    CorpusSource<train::DpoTrainOptions, DpoCorpusKind>>>(
+      options, "dpo", &train::run_dpo, &summary);
 }
 
 }  // namespace nlm::pipeline

@@ -1,5 +1,6 @@
 // "Continue this text" chats from documents (data/corpus_pairs.h): where a text is cut, which
-// documents are used, how max_examples spreads the pairs, and the chat records written.
+// documents are used, how max_examples spreads the pairs, and the chat and preference records
+// written.
 #include "data/corpus_pairs.h"
 
 #include <gtest/gtest.h>
@@ -92,6 +93,42 @@ TEST(CorpusPairs, MaxExamplesSpreadsThePairsEvenly) {
   o.max_examples = 50;
   EXPECT_EQ(data::write_corpus_pairs({dir.file("docs.jsonl")}, corpus::ReadOptions{}, o, dir.file("all.jsonl")).pairs,
             10u);
+}
+
+TEST(CorpusPairs, PreferencesChooseTheOwnEndingOverTheNextDocuments) {
+  TempDir dir;
+  std::string docs;
+  for (const char* t : {"Ohne Fleiß kein Preis.", "Kurz", "Wer nicht wagt, gewinnt nicht.", "Übung macht den Meister.",
+                        "Aller Anfang ist schwer."})
+    docs += nlohmann::json{{"text", t}}.dump() + "\n";
+  nlm::testing::write_text(dir.file("docs.jsonl"), docs);
+  data::CorpusPairsOptions o;
+  o.instruction = "Ergänze:";
+  o.min_words = 3;
+  auto r = data::write_corpus_preferences({dir.file("docs.jsonl")}, corpus::ReadOptions{}, o, dir.file("p.jsonl"));
+  EXPECT_EQ(r.documents, 5u);
+  EXPECT_EQ(r.too_short, 1u);
+  EXPECT_EQ(r.pairs, 4u);
+  auto recs = read_records(dir.file("p.jsonl"));
+  ASSERT_EQ(recs.size(), 4u);
+  // Document i's ending is chosen, document i+1's rejected; the last one takes the first's.
+  EXPECT_EQ(recs[0]["prompt"], nlohmann::json::parse(R"([{"role": "user", "content": "Ergänze: Ohne Fleiß"}])"));
+  EXPECT_EQ(recs[0]["chosen"], nlohmann::json::parse(R"([{"role": "assistant", "content": "kein Preis."}])"));
+  EXPECT_EQ(recs[0]["rejected"], nlohmann::json::parse(R"([{"role": "assistant", "content": "gewinnt nicht."}])"));
+  EXPECT_EQ(recs[1]["chosen"][0]["content"], "gewinnt nicht.");
+  EXPECT_EQ(recs[1]["rejected"][0]["content"], "den Meister.");
+  EXPECT_EQ(recs[3]["prompt"][0]["content"], "Ergänze: Aller Anfang");
+  EXPECT_EQ(recs[3]["chosen"][0]["content"], "ist schwer.");
+  EXPECT_EQ(recs[3]["rejected"][0]["content"], "kein Preis.");
+
+  // Equal endings give no pair; one usable document gives none.
+  nlm::testing::write_text(dir.file("same.jsonl"), nlohmann::json{{"text", "Eins zwei drei vier"}}.dump() + "\n" +
+                                                      nlohmann::json{{"text", "Fünf sechs drei vier"}}.dump() + "\n");
+  EXPECT_EQ(data::write_corpus_preferences({dir.file("same.jsonl")}, corpus::ReadOptions{}, o, dir.file("q.jsonl")).pairs,
+            0u);
+  nlm::testing::write_text(dir.file("one.jsonl"), nlohmann::json{{"text", "Eins zwei drei vier"}}.dump() + "\n");
+  EXPECT_EQ(data::write_corpus_preferences({dir.file("one.jsonl")}, corpus::ReadOptions{}, o, dir.file("q.jsonl")).pairs,
+            0u);
 }
 
 TEST(CorpusPairs, OptionsAreCheckedWhereTheyAreDeclared) {

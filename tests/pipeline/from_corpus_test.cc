@@ -1,6 +1,7 @@
-// The sft stage's `from_corpus`: chats made from the curate stage's documents are written into
-// the stage folder and trained on, the summary and report carry their counts and the loss
-// curves, and misuse (no corpus stage before it, data given too) is a usage error naming the stage.
+// `from_corpus` of the sft and dpo stages: chats (sft) and preference pairs (dpo) made from the
+// curate stage's documents are written into the stage folder and trained on, the summary and
+// report carry their counts and the curves, and misuse (no corpus stage before it, data given
+// too, nothing usable) is a usage error naming the stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -73,6 +74,35 @@ TEST(Build, SftFromCorpusTrainsOnPairsOfTheCuratedDocuments) {
   EXPECT_EQ(pipeline::run_build(spec2, {}).ran, 1);
 }
 
+TEST(Build, DpoFromCorpusPrefersEachDocumentsOwnEnding) {
+  TempDir dir;
+  write_tiny_chat_model(dir.file("base"), 16, 1);
+  std::string lines;
+  for (const auto& l : irish_lines()) lines += l + "\n";
+  write_text(dir.file("in.txt"), lines);
+  write_text(dir.file("p.yaml"),
+             sft_yaml(dir, "  curate:\n    steps: [normalize]\n" + sft_stage(dir, "    from_corpus: {min_words: 5}\n") +
+                               "  dpo:\n    from_corpus: {min_words: 5}\n    steps: 2\n    max_length: 64\n"
+                               "    batch_size: 2\n    log_every: 0\n    eval_fraction: 0.2\n"));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 3);
+  std::istringstream pairs(read_text(dir.file("work/dpo/from_corpus.jsonl")));
+  std::vector<nlohmann::json> recs;
+  for (std::string line; std::getline(pairs, line);) recs.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(recs.size(), 6u);
+  EXPECT_EQ(recs[0]["prompt"][0]["content"], "Continue the text: Dia duit, conas");
+  EXPECT_EQ(recs[0]["chosen"][0]["content"], "atá tú inniu?");
+  EXPECT_EQ(recs[0]["rejected"][0]["content"], "hálainn ar maidin.");  // the next line's ending
+  auto report = nlohmann::json::parse(read_text(r.report_json));
+  nlohmann::json s = report["stages"][2]["summary"];
+  EXPECT_EQ(s["from_corpus"]["pairs"], 6);
+  EXPECT_EQ(s["records"], 6);
+  EXPECT_EQ(s["eval_pairs"], 1);
+  EXPECT_EQ(s["charts"][0]["curves"]["train"].size(), 2u);
+  EXPECT_TRUE(fs::exists(dir.file("work/dpo/model/config.json")));
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -82,7 +112,7 @@ std::string error_of(const std::function<void()>& fn) {
   return "(no error)";
 }
 
-TEST(Build, SftFromCorpusMisuseIsAUsageErrorNamingTheStage) {
+TEST(Build, FromCorpusMisuseIsAUsageErrorNamingTheStage) {
   TempDir dir;
   write_tiny_chat_model(dir.file("base"), 16, 1);
   write_text(dir.file("in.txt"), "Tá an aimsir go hálainn ar maidin.\n");
@@ -111,6 +141,14 @@ TEST(Build, SftFromCorpusMisuseIsAUsageErrorNamingTheStage) {
   e = error_of([&] { pipeline::load_pipeline(dir.file("s.yaml")); });
   EXPECT_NE(e.find("sft.from_corpus.prompt_fraction must be between"), std::string::npos) << e;
 
+  // dpo's from_corpus without a corpus stage names the dpo stage.
+  write_text(dir.file("u.yaml"), sft_yaml(dir, "  dpo:\n    model: " + dir.file("base") + "\n    from_corpus:\n"));
+  e = error_of([&] {
+    auto spec = pipeline::load_pipeline(dir.file("u.yaml"));
+    pipeline::run_build(spec, {});
+  });
+  EXPECT_NE(e.find("the dpo stage's from_corpus has no curated documents"), std::string::npos) << e;
+
   // Every document too short: no pairs, said so.
   write_text(dir.file("t.yaml"), sft_yaml(dir, "  curate:\n    steps: [normalize]\n" +
                                                    sft_stage(dir, "    from_corpus: {min_words: 50}\n")));
@@ -118,7 +156,7 @@ TEST(Build, SftFromCorpusMisuseIsAUsageErrorNamingTheStage) {
     auto spec = pipeline::load_pipeline(dir.file("t.yaml"));
     pipeline::run_build(spec, {});
   });
-  EXPECT_NE(e.find("from_corpus made no pairs from 1 documents"), std::string::npos) << e;
+  EXPECT_NE(e.find("the sft stage's from_corpus made no chats from 1 documents"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -29,11 +29,13 @@ struct DpoCorpusKind {
 template <class Options, class Kind>
 class CorpusSource {
  public:
+  // The from_corpus keys join the schema only when the stage has `from_corpus:`, so a stage
+  // without it has the command's options JSON (and fingerprint) exactly.
   void declare(opt::Schema& s, const Fields& f, Options& o) {
-    data::declare(s, options_);
     const YAML::Node& node = f.node();
     on_ = node.IsMap() && node["from_corpus"].IsDefined();  // `from_corpus:` alone (null): the defaults
     if (!on_) return;
+    data::declare(s, options_);
     where_ = f.where("from_corpus");
     if (f.has("data"))
       f.fail("from_corpus", "and data are both given",

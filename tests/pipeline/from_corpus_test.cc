@@ -59,6 +59,10 @@ TEST(Build, SftFromCorpusTrainsOnPairsOfTheCuratedDocuments) {
   EXPECT_EQ(s["eval_examples"], 1);
   EXPECT_EQ(s["curves"]["train loss"].size(), 2u);
   EXPECT_EQ(s["curves"]["eval loss"].size(), 1u);
+  // The from_corpus keys are part of the stage's options (and fingerprint).
+  auto state = nlohmann::json::parse(read_text(dir.file("work/sft/stage.json")));
+  EXPECT_EQ(state["options"]["from_corpus"]["instruction"], "Críochnaigh:");
+  EXPECT_EQ(state["options"]["from_corpus"]["min_words"], 5);
   auto cfg = nlohmann::json::parse(read_text(dir.file("work/sft/model/tokenizer_config.json")));
   EXPECT_EQ(cfg["chat_template"], kChatml);
   std::string html = read_text(r.report_html);

@@ -48,6 +48,9 @@ TEST(Build, SftStageFineTunesRerunsOnDataChangeAndNamesErrors) {
   EXPECT_GE(summary["final_eval_loss"].template get<double>(), 0.0);
   auto cfg = nlohmann::json::parse(read_text(dir.file("work/sft/model/tokenizer_config.json")));
   EXPECT_EQ(cfg["chat_template"], kChatml);
+  // Without from_corpus its keys are not among the options: the fingerprint is the command's options.
+  auto state = nlohmann::json::parse(read_text(dir.file("work/sft/stage.json")));
+  EXPECT_FALSE(state["options"].contains("from_corpus")) << state["options"].dump();
   // The loss curves come from the run's metrics.jsonl: every step, and the eval at the end.
   ASSERT_EQ(summary["curves"]["train loss"].size(), 3u);
   EXPECT_EQ(summary["curves"]["train loss"][2][0], 3);

@@ -98,11 +98,14 @@ std::string user_turn(const CorpusPairsOptions& o, const std::string& prompt) {
   return o.instruction.empty() ? prompt : o.instruction + " " + prompt;
 }
 
-std::string line_of(const nlohmann::json& record) {
-  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+// Keys in the order written (role before content), as people write chat records.
+using Json = nlohmann::ordered_json;
+
+std::string line_of(const Json& record) {
+  return record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-nlohmann::json turn(const char* role, const std::string& content) { return {{"role", role}, {"content", content}}; }
+Json turn(const char* role, const std::string& content) { return {{"role", role}, {"content", content}}; }
 
 }  // namespace
 

@@ -126,23 +126,26 @@ CorpusPairsResult write_corpus_preferences(const std::vector<std::string>& docum
                                            const std::string& out_path) {
   CorpusPairsResult r;
   AtomicFile out(out_path);
-  // Document i's rejected ending is document i+1's (the last one's is the first's), so each
-  // pair is written when the next one is read.
-  std::string first_completion, prev_prompt, prev_completion;
-  auto write = [&](const std::string& prompt, const std::string& chosen, const std::string& rejected) {
-    if (chosen == rejected) return;  // the same ending twice teaches nothing
-    out.write(line_of({{"prompt", {turn("user", user_turn(o, prompt))}},
-                       {"chosen", {turn("assistant", chosen)}},
-                       {"rejected", {turn("assistant", rejected)}}}));
+  // Usable documents pair up: the first of each two gives the prompt and the chosen ending, the
+  // second only its ending, rejected. No ending is ever both chosen and rejected: DPO would
+  // otherwise push each ending up in one pair and down in the next, and a held-out pair's
+  // endings would be trained the wrong way round in its neighbours.
+  CorpusPairsOptions twice = o;
+  twice.max_examples = o.max_examples * 2;
+  std::string prompt_kept, chosen_kept;
+  bool holding = false;
+  for_each_pair(documents, read, twice, r, [&](const std::string& prompt, const std::string& completion) {
+    if (!holding) {
+      prompt_kept = prompt, chosen_kept = completion, holding = true;
+      return;
+    }
+    holding = false;
+    if (chosen_kept == completion) return;  // the same ending twice teaches nothing
+    out.write(line_of({{"prompt", {turn("user", user_turn(o, prompt_kept))}},
+                       {"chosen", {turn("assistant", chosen_kept)}},
+                       {"rejected", {turn("assistant", completion)}}}));
     ++r.pairs;
-  };
-  uint64_t seen = 0;
-  for_each_pair(documents, read, o, r, [&](const std::string& prompt, const std::string& completion) {
-    if (seen++ == 0) first_completion = completion;
-    else write(prev_prompt, prev_completion, completion);
-    prev_prompt = prompt, prev_completion = completion;
   });
-  if (seen >= 2) write(prev_prompt, prev_completion, first_completion);
   out.commit();
   return r;
 }

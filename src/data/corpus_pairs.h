@@ -25,7 +25,8 @@ struct CorpusPairsOptions {
   int64_t min_words = 4;
   // Documents with more words are skipped (0 = no limit): keeps long texts from filling the rows.
   int64_t max_words = 0;
-  // At most this many pairs, spread evenly over the documents (0 = one per usable document).
+  // At most this many pairs, spread evenly over the documents (0 = one per usable document, or
+  // for preference pairs one per two).
   uint64_t max_examples = 0;
 };
 
@@ -49,11 +50,12 @@ bool split_text(const std::string& text, double prompt_fraction, std::string& pr
 CorpusPairsResult write_corpus_pairs(const std::vector<std::string>& documents, const corpus::ReadOptions& read,
                                      const CorpusPairsOptions& options, const std::string& out_path);
 
-// The same documents as preference pairs for DPO: the user turn as above, the document's own
-// ending `chosen` and the next usable document's ending `rejected` (the last document takes the
-// first's), as chat lists: {"prompt": [{"role": "user", ...}], "chosen": [{"role": "assistant",
-// ...}], "rejected": [...]}. A document whose ending equals the next one's gives no pair; fewer
-// than two usable documents give none.
+// The same documents as preference pairs for DPO. Usable documents are taken two at a time
+// (max_examples pairs spread over 2 x max_examples documents): the first gives the user turn as
+// above and its own ending as `chosen`, the second only its ending, `rejected`; so no ending is
+// both chosen and rejected anywhere. Written as chat lists: {"prompt": [{"role": "user", ...}],
+// "chosen": [{"role": "assistant", ...}], "rejected": [...]}. Two equal endings give no pair,
+// nor does an odd last document.
 CorpusPairsResult write_corpus_preferences(const std::vector<std::string>& documents,
                                            const corpus::ReadOptions& read, const CorpusPairsOptions& options,
                                            const std::string& out_path);

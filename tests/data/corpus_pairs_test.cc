@@ -95,32 +95,39 @@ TEST(CorpusPairs, MaxExamplesSpreadsThePairsEvenly) {
             10u);
 }
 
-TEST(CorpusPairs, PreferencesChooseTheOwnEndingOverTheNextDocuments) {
+TEST(CorpusPairs, PreferencesChooseOwnEndingsAndNeverRejectAChosenOne) {
   TempDir dir;
   std::string docs;
   for (const char* t : {"Ohne Fleiß kein Preis.", "Kurz", "Wer nicht wagt, gewinnt nicht.", "Übung macht den Meister.",
-                        "Aller Anfang ist schwer."})
+                        "Aller Anfang ist schwer.", "Lügen haben kurze Beine."})
     docs += nlohmann::json{{"text", t}}.dump() + "\n";
   nlm::testing::write_text(dir.file("docs.jsonl"), docs);
   data::CorpusPairsOptions o;
   o.instruction = "Ergänze:";
   o.min_words = 3;
   auto r = data::write_corpus_preferences({dir.file("docs.jsonl")}, corpus::ReadOptions{}, o, dir.file("p.jsonl"));
-  EXPECT_EQ(r.documents, 5u);
+  EXPECT_EQ(r.documents, 6u);
   EXPECT_EQ(r.too_short, 1u);
-  EXPECT_EQ(r.pairs, 4u);
+  EXPECT_EQ(r.pairs, 2u);  // five usable documents: two pairs, the last one left over
   auto recs = read_records(dir.file("p.jsonl"));
-  ASSERT_EQ(recs.size(), 4u);
-  // Document i's ending is chosen, document i+1's rejected; the last one takes the first's.
+  ASSERT_EQ(recs.size(), 2u);
+  // Usable documents 0 and 1 make a pair, 2 and 3 the next: the first's ending is chosen, the
+  // second's rejected, and no ending is both.
   EXPECT_EQ(recs[0]["prompt"], nlohmann::json::parse(R"([{"role": "user", "content": "Ergänze: Ohne Fleiß"}])"));
   EXPECT_EQ(recs[0]["chosen"], nlohmann::json::parse(R"([{"role": "assistant", "content": "kein Preis."}])"));
   EXPECT_EQ(recs[0]["rejected"], nlohmann::json::parse(R"([{"role": "assistant", "content": "gewinnt nicht."}])"));
-  EXPECT_EQ(recs[1]["chosen"][0]["content"], "gewinnt nicht.");
-  EXPECT_EQ(recs[1]["rejected"][0]["content"], "den Meister.");
-  EXPECT_EQ(recs[3]["prompt"][0]["content"], "Ergänze: Aller Anfang");
-  EXPECT_EQ(recs[3]["chosen"][0]["content"], "ist schwer.");
-  EXPECT_EQ(recs[3]["rejected"][0]["content"], "kein Preis.");
+  EXPECT_EQ(recs[1]["prompt"][0]["content"], "Ergänze: Übung macht");
+  EXPECT_EQ(recs[1]["chosen"][0]["content"], "den Meister.");
+  EXPECT_EQ(recs[1]["rejected"][0]["content"], "ist schwer.");
+  // The records keep role before content, as people write them.
+  EXPECT_NE(nlm::testing::read_text(dir.file("p.jsonl")).find(R"({"role":"user","content":"Ergänze: Ohne Fleiß"})"),
+            std::string::npos);
 
+  // max_examples counts pairs: one pair from two documents spread over the five.
+  o.max_examples = 1;
+  EXPECT_EQ(data::write_corpus_preferences({dir.file("docs.jsonl")}, corpus::ReadOptions{}, o, dir.file("m.jsonl")).pairs,
+            1u);
+  o.max_examples = 0;
   // Equal endings give no pair; one usable document gives none.
   nlm::testing::write_text(dir.file("same.jsonl"), nlohmann::json{{"text", "Eins zwei drei vier"}}.dump() + "\n" +
                                                       nlohmann::json{{"text", "Fünf sechs drei vier"}}.dump() + "\n");

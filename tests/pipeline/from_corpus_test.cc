@@ -94,14 +94,14 @@ TEST(Build, DpoFromCorpusPrefersEachDocumentsOwnEnding) {
   std::istringstream pairs(read_text(dir.file("work/dpo/from_corpus.jsonl")));
   std::vector<nlohmann::json> recs;
   for (std::string line; std::getline(pairs, line);) recs.push_back(nlohmann::json::parse(line));
-  ASSERT_EQ(recs.size(), 6u);
+  ASSERT_EQ(recs.size(), 3u);  // six usable lines, two per pair
   EXPECT_EQ(recs[0]["prompt"][0]["content"], "Continue the text: Dia duit, conas");
   EXPECT_EQ(recs[0]["chosen"][0]["content"], "atá tú inniu?");
   EXPECT_EQ(recs[0]["rejected"][0]["content"], "hálainn ar maidin.");  // the next line's ending
   auto report = nlohmann::json::parse(read_text(r.report_json));
   nlohmann::json s = report["stages"][2]["summary"];
-  EXPECT_EQ(s["from_corpus"]["pairs"], 6);
-  EXPECT_EQ(s["records"], 6);
+  EXPECT_EQ(s["from_corpus"]["pairs"], 3);
+  EXPECT_EQ(s["records"], 3);
   EXPECT_EQ(s["eval_pairs"], 1);
   EXPECT_EQ(s["charts"][0]["curves"]["train"].size(), 2u);
   EXPECT_TRUE(fs::exists(dir.file("work/dpo/model/config.json")));

@@ -1,7 +1,7 @@
 // The `dpo` stage: preference optimization with the keys of `nativelm dpo` (docs/dpo.md), run by
 // TuneStage (stage_tune.h) on the sft (or train) stage's model; its report summary holds the
-// run's counts, losses, the last eval's reward figures, the loss curves and, as charts of their
-// own scales, the reward accuracy, the reward margins and the policy's log-probabilities. With
+// run's counts, losses and the last eval's reward figures, and charts of the loss, the reward
+// accuracy, the rewards and the policy's log-probabilities, each on its own scale. With
 // `from_corpus:` it trains on pairs made from the curated documents (corpus_source.h): a
 // document's own ending chosen over another document's.
 #include <filesystem>
@@ -35,9 +35,10 @@ json summary(const train::DpoRunResult& r, const std::string& dir) {
             {"eval_pairs", r.eval_pairs},      {"reference_reused", r.reference_reused},
             {"final_train_loss", r.train.last_loss}, {"final_eval_loss", r.train.last_eval_loss}};
   for (const auto& [name, v] : r.last_eval) j["eval_" + name] = v;
-  j["curves"] = {{"train loss", c["train loss"]}, {"eval loss", c["eval loss"]}};
+  // The loss is per pair, not per token as the report's "curves" chart says, so it is a chart too.
   j["charts"] = json::array(
-      {chart("Reward accuracy", "share of pairs (chosen > rejected)",
+      {chart("Loss curves", "DPO loss (mean over pairs)", {{"train loss", c["train loss"]}, {"eval loss", c["eval loss"]}}),
+       chart("Reward accuracy", "share of pairs (chosen > rejected)",
              {{"train", c["accuracy"]}, {"eval", c["eval accuracy"]}}),
        chart("Rewards", "reward (beta x log-ratio)",
              {{"margin", c["margin"]},

@@ -103,7 +103,7 @@ TEST(Build, DpoFromCorpusPrefersEachDocumentsOwnEnding) {
   EXPECT_EQ(s["from_corpus"]["pairs"], 3);
   EXPECT_EQ(s["records"], 3);
   EXPECT_EQ(s["eval_pairs"], 1);
-  EXPECT_EQ(s["charts"][0]["curves"]["train"].size(), 2u);
+  EXPECT_EQ(s["charts"][1]["curves"]["train"].size(), 2u);  // reward accuracy
   EXPECT_TRUE(fs::exists(dir.file("work/dpo/model/config.json")));
 }
 

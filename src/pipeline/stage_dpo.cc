@@ -37,7 +37,8 @@ json summary(const train::DpoRunResult& r, const std::string& dir) {
   for (const auto& [name, v] : r.last_eval) j["eval_" + name] = v;
   // The loss is per pair, not per token as the report's "curves" chart says, so it is a chart too.
   j["charts"] = json::array(
-      {chart("Loss curves", "DPO loss (mean over pairs)", {{"train loss", c["train loss"]}, {"eval loss", c["eval loss"]}}),
+      {chart("Loss curves", "DPO loss (mean over pairs)",
+             {{"train loss", c["train loss"]}, {"eval loss", c["eval loss"]}}),
        chart("Reward accuracy", "share of pairs (chosen > rejected)",
              {{"train", c["accuracy"]}, {"eval", c["eval accuracy"]}}),
        chart("Rewards", "reward (beta x log-ratio)",

@@ -2,8 +2,9 @@
 // (`sft`, `dpo`; every key of the command's docs except the output folder). The model is the
 // previous model stage's (train, or sft before dpo) unless `model` names one; `data` (and
 // `eval_data`) list JSONL files, whose sizes and hashes join the stage's options JSON so that
-// changed data reruns it. A stage may make its data itself (a Source: sft's `from_corpus`). A
-// killed stage resumes from its newest checkpoint; later stages get the trained model.
+// changed data reruns it. A stage may make its data itself (a Source: `from_corpus`,
+// corpus_source.h). A killed stage resumes from its newest checkpoint; later stages get the
+// trained model.
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,7 @@
 
 namespace nlm::pipeline {
 
-// Where a tune stage's data comes from besides the `data` files: nowhere (dpo). A Source adds
+// Where a tune stage's data comes from besides the `data` files: nowhere. A Source adds
 // its keys to the stage's schema (and may fill `data` with a placeholder it replaces later),
 // and before the run writes its files into the stage folder, names them in `data`, and returns
 // figures for the summary (null for none).

@@ -76,7 +76,8 @@ TEST(CorpusPairs, WritesChatsOfTheUsableDocuments) {
 TEST(CorpusPairs, MaxExamplesSpreadsThePairsEvenly) {
   TempDir dir;
   std::string docs;
-  for (int i = 0; i < 10; ++i) docs += nlohmann::json{{"text", "Satz nummer " + std::to_string(i) + " hier"}}.dump() + "\n";
+  for (int i = 0; i < 10; ++i)
+    docs += nlohmann::json{{"text", "Satz nummer " + std::to_string(i) + " hier"}}.dump() + "\n";
   nlm::testing::write_text(dir.file("docs.jsonl"), docs);
   data::CorpusPairsOptions o;
   o.instruction = "";
@@ -95,11 +96,15 @@ TEST(CorpusPairs, MaxExamplesSpreadsThePairsEvenly) {
             10u);
 }
 
+uint64_t preference_pairs(const std::string& docs, const data::CorpusPairsOptions& o, const std::string& out) {
+  return data::write_corpus_preferences({docs}, corpus::ReadOptions{}, o, out).pairs;
+}
+
 TEST(CorpusPairs, PreferencesChooseOwnEndingsAndNeverRejectAChosenOne) {
   TempDir dir;
   std::string docs;
-  for (const char* t : {"Ohne Fleiß kein Preis.", "Kurz", "Wer nicht wagt, gewinnt nicht.", "Übung macht den Meister.",
-                        "Aller Anfang ist schwer.", "Lügen haben kurze Beine."})
+  for (const char* t : {"Ohne Fleiß kein Preis.", "Kurz", "Wer nicht wagt, gewinnt nicht.",
+                        "Übung macht den Meister.", "Aller Anfang ist schwer.", "Lügen haben kurze Beine."})
     docs += nlohmann::json{{"text", t}}.dump() + "\n";
   nlm::testing::write_text(dir.file("docs.jsonl"), docs);
   data::CorpusPairsOptions o;
@@ -125,17 +130,14 @@ TEST(CorpusPairs, PreferencesChooseOwnEndingsAndNeverRejectAChosenOne) {
 
   // max_examples counts pairs: one pair from two documents spread over the five.
   o.max_examples = 1;
-  EXPECT_EQ(data::write_corpus_preferences({dir.file("docs.jsonl")}, corpus::ReadOptions{}, o, dir.file("m.jsonl")).pairs,
-            1u);
+  EXPECT_EQ(preference_pairs(dir.file("docs.jsonl"), o, dir.file("m.jsonl")), 1u);
   o.max_examples = 0;
   // Equal endings give no pair; one usable document gives none.
   nlm::testing::write_text(dir.file("same.jsonl"), nlohmann::json{{"text", "Eins zwei drei vier"}}.dump() + "\n" +
                                                       nlohmann::json{{"text", "Fünf sechs drei vier"}}.dump() + "\n");
-  EXPECT_EQ(data::write_corpus_preferences({dir.file("same.jsonl")}, corpus::ReadOptions{}, o, dir.file("q.jsonl")).pairs,
-            0u);
+  EXPECT_EQ(preference_pairs(dir.file("same.jsonl"), o, dir.file("q.jsonl")), 0u);
   nlm::testing::write_text(dir.file("one.jsonl"), nlohmann::json{{"text", "Eins zwei drei vier"}}.dump() + "\n");
-  EXPECT_EQ(data::write_corpus_preferences({dir.file("one.jsonl")}, corpus::ReadOptions{}, o, dir.file("q.jsonl")).pairs,
-            0u);
+  EXPECT_EQ(preference_pairs(dir.file("one.jsonl"), o, dir.file("q.jsonl")), 0u);
 }
 
 TEST(CorpusPairs, OptionsAreCheckedWhereTheyAreDeclared) {

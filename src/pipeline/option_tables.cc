@@ -24,6 +24,7 @@
 #include "train/dpo.h"
 #include "train/sft.h"
 #include "train/trainer.h"
+#include "data/corpus_pairs.h"
 #include "data/sft_options.h"
 #include "data/tokenize_shards.h"
 #include "tokenizer/encode_lines.h"
@@ -91,6 +92,7 @@ const std::vector<OptionTable>& option_tables() {
       {"tokenize", "docs/tokenizer.md", table_of<data::TokenizeOptions>()},
       {"sft", "docs/sft.md", table_of<train::SftTrainOptions>()},
       {"sft-examples", "docs/sft.md", table_of<data::SftOptions>()},
+      {"from-corpus", "docs/pipeline.md", yaml_table_of<data::CorpusPairsOptions>()},
       {"dpo", "docs/dpo.md", table_of<train::DpoTrainOptions>()},
       {"eval-bleu", "docs/eval.md", table_of<eval::metrics::BleuOptions>()},
       {"eval-chrf", "docs/eval.md", table_of<eval::metrics::ChrfOptions>()},

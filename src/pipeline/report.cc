@@ -1,7 +1,8 @@
 // Rendering of report.json and report.html. Sections are drawn from what each stage's summary
 // holds, by convention: "funnel" (curation), "languages", "cluster_sizes" and
 // "largest_clusters" (dedup), "fertility" (tokenizer), "curves" (loss curves as name → [[x, y]]),
-// "samples" (prompt and completion), and scalar figures as a table.
+// "charts" (more line charts: [{"title", "y_label", "curves"}], e.g. dpo's rewards), "samples"
+// (prompt and completion), and scalar figures as a table.
 #include "pipeline/report.h"
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,20 @@ std::string figures_table(const json& j) {
     }
   }
   return rows.empty() ? "" : "<table class=\"figures\">" + rows + "</table>";
+}
+
+// A line chart over steps of curves given as name -> [[step, value], ...].
+std::string line_chart(const json& curves, const std::string& y_label) {
+  std::vector<Series> series;
+  for (auto it = curves.begin(); it != curves.end(); ++it) {
+    Series s{it.key(), {}};
+    if (it->is_array())
+      for (const auto& p : *it)
+        if (p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number())
+          s.points.push_back({p[0].get<double>(), p[1].get<double>()});
+    series.push_back(std::move(s));
+  }
+  return svg_lines(series, "step", y_label);
 }
 
 std::string stage_section(const StageReport& st) {
@@ -101,16 +116,13 @@ std::string stage_section(const StageReport& st) {
     }
     h += "</table>";
   }
-  if (j.contains("curves") && j["curves"].is_object()) {
-    std::vector<Series> series;
-    for (auto it = j["curves"].begin(); it != j["curves"].end(); ++it) {
-      Series s{it.key(), {}};
-      for (const auto& p : *it)
-        if (p.is_array() && p.size() == 2) s.points.push_back({p[0].get<double>(), p[1].get<double>()});
-      series.push_back(std::move(s));
-    }
-    h += "<h3>Loss curves</h3>" + svg_lines(series, "step", "loss (nats/token)");
-  }
+  if (j.contains("curves") && j["curves"].is_object())
+    h += "<h3>Loss curves</h3>" + line_chart(j["curves"], "loss (nats/token)");
+  if (j.contains("charts") && j["charts"].is_array())
+    for (const auto& c : j["charts"])
+      if (c.is_object() && c.contains("curves") && c["curves"].is_object() && !c["curves"].empty())
+        h += "<h3>" + html_escape(c.value("title", std::string("Curves"))) + "</h3>" +
+             line_chart(c["curves"], c.value("y_label", std::string()));
   if (j.contains("leaderboard") && j["leaderboard"].is_array() && !j["leaderboard"].empty()) {
     // Rows: task and metric; columns: each few-shot count, side by side.
     std::vector<int64_t> shots;
@@ -155,7 +167,7 @@ std::string stage_section(const StageReport& st) {
   json figures = json::object();
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
-        it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" &&
+        it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" && it.key() != "charts" &&
         it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard")
       figures[it.key()] = *it;
   std::string table = figures_table(figures);

@@ -15,6 +15,7 @@ namespace nlm::pipeline {
 // produces, so later stages see the newest of each kind.
 struct Artifacts {
   std::vector<std::string> documents;     // document files (raw inputs, or JSONL from a stage)
+  std::string documents_stage;            // the stage that wrote `documents` ("" = the raw inputs)
   corpus::ReadOptions read;               // how to read `documents`
   std::string tokenizer;                  // tokenizer.json
   std::string vocab_extension;            // new_tokens.json when the tokenizer extends a base one
@@ -38,8 +39,9 @@ class Stage {
   virtual Artifacts outputs(const std::string& dir, const Artifacts& in) const = 0;
 };
 
-// `in` with its documents replaced by the JSONL shards in `docs_dir` (read with default options).
-Artifacts with_documents(const Artifacts& in, const std::string& docs_dir);
+// `in` with its documents replaced by the JSONL shards in `docs_dir` (read with default options),
+// written by the stage `stage`.
+Artifacts with_documents(const Artifacts& in, const std::string& docs_dir, const std::string& stage);
 // `in` with its model replaced by the HF folder `stage_dir`/model (train and sft stages).
 Artifacts with_model(const Artifacts& in, const std::string& stage_dir);
 

@@ -29,7 +29,7 @@ class CurateStage : public Stage {
     return opt::named(namer_, [&] { return curate::run_curate(in.documents, o).to_json(); });
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
-    return with_documents(in, (fs::path(dir) / "docs").string());
+    return with_documents(in, (fs::path(dir) / "docs").string(), "curate");
   }
 
  private:

@@ -30,7 +30,7 @@ class DedupStage : public Stage {
     return r.to_json();
   }
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
-    return with_documents(in, (fs::path(dir) / "docs").string());
+    return with_documents(in, (fs::path(dir) / "docs").string(), "dedup");
   }
 
  private:

@@ -6,7 +6,6 @@
 // final model on the held-out shards and generates sample continuations for the report.
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -15,6 +14,7 @@
 #include "core/manifest.h"
 #include "eval/evaluate.h"
 #include "eval/tasks/task_config.h"
+#include "pipeline/metric_curves.h"
 #include "pipeline/stages.h"
 #include "tokenizer/tokenizer.h"
 #include "train/trainer.h"
@@ -76,24 +76,16 @@ class TrainStage : public Stage {
 
  private:
   static std::string summary(const std::string& dir, const train::TrainResult& r) {
-    json curves = {{"train loss", json::array()}, {"eval loss", json::array()}};
-    json bpb = json::array();
-    std::ifstream in(fs::path(dir) / "metrics.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-      json m = json::parse(line, nullptr, false);
-      if (m.is_discarded() || !m.contains("step")) continue;
-      if (m.contains("loss")) curves["train loss"].push_back({m["step"], m["loss"]});
-      if (m.contains("eval_loss")) curves["eval loss"].push_back({m["step"], m["eval_loss"]});
-      if (m.contains("eval_bits_per_byte")) bpb.push_back({m["step"], m["eval_bits_per_byte"]});
-    }
+    json curves = read_curves((fs::path(dir) / "metrics.jsonl").string(),
+                              {{"train loss", "loss"}, {"eval loss", "eval_loss"}, {"bpb", "eval_bits_per_byte"}});
+    json bpb = curves["bpb"];
+    curves.erase("bpb");
     // The final figures come from metrics.jsonl too, so a stage resumed after its last step (a
     // kill between the last checkpoint and stage.json) reports what the uninterrupted run did.
-    auto last = [](const json& points) { return points.empty() ? json(-1.0) : points.back()[1]; };
     json j = {{"steps", r.steps},
-              {"final_train_loss", curves["train loss"].empty() ? json(r.last_loss) : last(curves["train loss"])},
-              {"final_eval_loss", last(curves["eval loss"])},
-              {"final_eval_bits_per_byte", last(bpb)},
+              {"final_train_loss", last_value(curves["train loss"], r.last_loss)},
+              {"final_eval_loss", last_value(curves["eval loss"], -1.0)},
+              {"final_eval_bits_per_byte", last_value(bpb, -1.0)},
               {"tokens_per_second", r.tokens_per_second},
               {"mfu", r.mfu},
               {"curves", curves}};

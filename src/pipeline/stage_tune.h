@@ -2,8 +2,9 @@
 // (`sft`, `dpo`; every key of the command's docs except the output folder). The model is the
 // previous model stage's (train, or sft before dpo) unless `model` names one; `data` (and
 // `eval_data`) list JSONL files, whose sizes and hashes join the stage's options JSON so that
-// changed data reruns it. A killed stage resumes from its newest checkpoint; later stages get
-// the trained model.
+// changed data reruns it. A stage may make its data itself (a Source: `from_corpus`,
+// corpus_source.h). A killed stage resumes from its newest checkpoint; later stages get the
+// trained model.
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -16,13 +17,27 @@
 
 namespace nlm::pipeline {
 
+// Where a tune stage's data comes from besides the `data` files: nowhere. A Source adds
+// its keys to the stage's schema (and may fill `data` with a placeholder it replaces later),
+// and before the run writes its files into the stage folder, names them in `data`, and returns
+// figures for the summary (null for none).
+struct NoDataSource {
+  template <class Options>
+  void declare(opt::Schema&, const Fields&, Options&) {}
+  template <class Options>
+  nlohmann::json prepare(Options&, const std::string&, const Artifacts&) const {
+    return nullptr;
+  }
+};
+
 // Options: the command's options struct (with model_dir, data, eval_data, out_dir, resume, force
-// and a declare(Schema&, Options&) beside it); run: the library call; summary: the report's JSON of its result.
-template <class Options, class Result>
+// and a declare(Schema&, Options&) beside it); run: the library call; summary: the report's JSON
+// of its result and of the run folder (its metrics.jsonl); Source: see NoDataSource.
+template <class Options, class Result, class Source = NoDataSource>
 class TuneStage : public Stage {
  public:
   using Run = Result (*)(const Options&);
-  using Summary = nlohmann::json (*)(const Result&);
+  using Summary = nlohmann::json (*)(const Result&, const std::string& dir);
 
   TuneStage(const Fields& f, std::string name, Run run, Summary summary)
       : where_(f.where()), name_(std::move(name)), run_(run), summary_(summary), schema_(name_) {
@@ -32,6 +47,7 @@ class TuneStage : public Stage {
     // `model` may come from an earlier stage, so the library's check runs at run time.
     options_.out_dir = "(the stage folder)";
     if (!f.has("model")) options_.model_dir = "(the previous stage's model)";
+    source_.declare(schema_, f, options_);
     namer_ = apply_stage_options(schema_, f);
     if (options_.lora.enabled() && !options_.lora.merge)
       f.fail("lora.merge", "must be true with lora.rank in a pipeline",
@@ -58,10 +74,13 @@ class TuneStage : public Stage {
                     "add a train stage before it, or name one with model:");
       o.model_dir = in.model_dir;
     }
+    nlohmann::json made = opt::named(namer_, [&] { return source_.prepare(o, dir, in); });
     o.resume = resume && std::filesystem::exists(std::filesystem::path(dir) / "checkpoints");
     o.force = !o.resume;
     Result r = run_interruptible(name_, [&] { return opt::named(namer_, [&] { return run_(o); }); });
-    return summary_(r).dump();
+    nlohmann::json j = summary_(r, dir);
+    if (!made.is_null()) j.update(made);
+    return j.dump();
   }
 
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
@@ -71,6 +90,7 @@ class TuneStage : public Stage {
   Run run_;
   Summary summary_;
   Options options_;
+  Source source_;
   opt::Schema schema_;
   opt::Namer namer_;
 };

@@ -9,9 +9,10 @@
 
 namespace nlm::pipeline {
 
-Artifacts with_documents(const Artifacts& in, const std::string& docs_dir) {
+Artifacts with_documents(const Artifacts& in, const std::string& docs_dir, const std::string& stage) {
   Artifacts a = in;
   a.documents = corpus::expand_inputs({docs_dir});
+  a.documents_stage = stage;
   a.read = corpus::ReadOptions{};
   return a;
 }

@@ -1,6 +1,6 @@
 // The dpo stage of `nativelm build`: after an sft stage it trains the fine-tuned model on
-// preference pairs into its own folder, reports the counts and eval reward figures, and a later
-// build with nothing changed skips it.
+// preference pairs into its own folder, reports the counts, eval reward figures, loss curves and
+// reward charts (report.html draws each), and a later build with nothing changed skips it.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +42,30 @@ TEST(Build, DpoStageTrainsTheSftModelOnPairs) {
   EXPECT_EQ(summary["bad"], 1);
   EXPECT_EQ(summary["eval_pairs"], 2);
   EXPECT_TRUE(summary.contains("eval_rewards/accuracies")) << summary.dump();
+  // Curves from metrics.jsonl: the losses, and the reward figures on charts of their own.
+  ASSERT_EQ(summary["charts"].size(), 4u);
+  nlohmann::json loss = summary["charts"][0];
+  EXPECT_EQ(loss["y_label"], "DPO loss (mean over pairs)");
+  EXPECT_EQ(loss["curves"]["train loss"].size(), 2u);
+  EXPECT_EQ(loss["curves"]["eval loss"].size(), 1u);
+  nlohmann::json accuracy = summary["charts"][1];
+  EXPECT_EQ(accuracy["title"], "Reward accuracy");
+  EXPECT_EQ(accuracy["curves"]["train"].size(), 2u);
+  ASSERT_EQ(accuracy["curves"]["eval"].size(), 1u);
+  EXPECT_NEAR(accuracy["curves"]["eval"][0][1].get<double>(), summary["eval_rewards/accuracies"].get<double>(), 1e-5);
+  nlohmann::json rewards = summary["charts"][2];
+  EXPECT_EQ(rewards["curves"]["margin"].size(), 2u);
+  EXPECT_EQ(rewards["curves"]["eval margin"].size(), 1u);
+  EXPECT_EQ(rewards["curves"]["chosen"].size(), 2u);
+  EXPECT_EQ(rewards["curves"]["rejected"].size(), 2u);
+  EXPECT_EQ(summary["charts"][3]["curves"]["chosen"].size(), 2u);
+  std::string html = read_text(r.report_html);
+  size_t section = html.find("<h2>dpo</h2>");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(html.find("DPO loss (mean over pairs)", section), std::string::npos);
+  for (const char* h : {"<h3>Loss curves</h3><svg", "<h3>Reward accuracy</h3><svg", "<h3>Rewards</h3><svg",
+                        "<h3>Log-probabilities of the responses</h3><svg"})
+    EXPECT_NE(html.find(h, section), std::string::npos) << h;
   EXPECT_TRUE(std::filesystem::exists(dir.file("work/dpo/model/config.json")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("work/dpo/reference_logps.json")));
   auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));

@@ -64,9 +64,13 @@ TEST(ReportBrowser, ChromiumRendersReportWithoutConsoleErrors) {
   json train = {{"curves", {{"train loss", json::array({{1, 8.1}, {2, 6.5}, {3, 5.2}})},
                             {"eval loss", json::array({{2, 6.9}, {3, 5.9}})}}},
                 {"final_eval_bits_per_byte", 2.1}};
+  json dpo = {{"curves", {{"train loss", json::array({{1, 0.69}, {2, 0.6}})}}},
+             {"charts", json::array({{{"title", "Reward accuracy"},
+                                      {"y_label", "share of pairs (chosen > rejected)"},
+                                      {"curves", {{"train", json::array({{1, 0.5}, {2, 0.75}})}}}}})}};
   json eval = {{"bits_per_byte", 2.05}, {"samples", json::array({{{"prompt", "Is maith"}, {"completion", " liom tae"}}})}};
   for (auto& [name, summary] : std::vector<std::pair<std::string, json>>{
-           {"curate", curate}, {"dedup", dedup}, {"tokenizer", tok}, {"train", train}, {"eval", eval}})
+           {"curate", curate}, {"dedup", dedup}, {"tokenizer", tok}, {"train", train}, {"dpo", dpo}, {"eval", eval}})
     data.stages.push_back({name, "not run before", 1.5, summary.dump(), true});
   write_text(dir.file("report.html"), nlm::pipeline::report_html(data));
 

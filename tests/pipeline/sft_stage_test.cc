@@ -1,6 +1,7 @@
 // The sft stage of `nativelm build`: it fine-tunes a named model on chat JSONL into its folder,
-// reports its counts, is skipped when nothing changed and reruns when the data file changes; with
-// neither a model key nor a train stage before it, the error names the stage.
+// reports its counts and loss curves (report.html draws them), is skipped when nothing changed
+// and reruns when the data file changes; with neither a model key nor a train stage before it,
+// the error names the stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -48,6 +49,19 @@ TEST(Build, SftStageFineTunesRerunsOnDataChangeAndNamesErrors) {
   EXPECT_GE(summary["final_eval_loss"].template get<double>(), 0.0);
   auto cfg = nlohmann::json::parse(read_text(dir.file("work/sft/model/tokenizer_config.json")));
   EXPECT_EQ(cfg["chat_template"], kChatml);
+  // Without from_corpus its keys are not among the options: the fingerprint is the command's options.
+  auto state = nlohmann::json::parse(read_text(dir.file("work/sft/stage.json")));
+  EXPECT_FALSE(state["options"].contains("from_corpus")) << state["options"].dump();
+  // The loss curves come from the run's metrics.jsonl: every step, and the eval at the end.
+  ASSERT_EQ(summary["curves"]["train loss"].size(), 3u);
+  EXPECT_EQ(summary["curves"]["train loss"][2][0], 3);
+  EXPECT_NEAR(summary["curves"]["train loss"][2][1].get<double>(), summary["final_train_loss"].get<double>(), 1e-5);
+  ASSERT_EQ(summary["curves"]["eval loss"].size(), 1u);
+  EXPECT_NEAR(summary["curves"]["eval loss"][0][1].get<double>(), summary["final_eval_loss"].get<double>(), 1e-5);
+  std::string html = read_text(r.report_html);
+  size_t section = html.find("<h2>sft</h2>");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(html.find("<h3>Loss curves</h3><svg", section), std::string::npos);
 
   // Nothing changed: skipped. The data file changed: rerun.
   auto r2 = build(dir.file("p.yaml"));

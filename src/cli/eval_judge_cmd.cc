@@ -13,7 +13,7 @@ using namespace nlm;
 void setup(CLI::App& root, cli::Actions& actions) {
   auto& group = cli::group(root, "eval", "Evaluate models");
   auto* sub = group.add_subcommand(
-      "judge", "Grade answers (or compare two) with a judge model behind an OpenAI-compatible API (docs/eval.md)");
+      "judge", "Grade answers (or compare two) with a judge model behind an OpenAI-compatible API (docs/judge.md)");
   auto c = std::make_shared<cli::Bound<eval::judge::JudgeOptions>>("eval judge");
   auto input = std::make_shared<std::string>();
   sub->add_option("records", *input, "JSONL records: question + answer, or question + answer_a + answer_b")

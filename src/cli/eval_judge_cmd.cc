@@ -16,8 +16,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
       "judge", "Grade answers (or compare two) with a judge model behind an OpenAI-compatible API (docs/judge.md)");
   auto c = std::make_shared<cli::Bound<eval::judge::JudgeOptions>>("eval judge");
   auto input = std::make_shared<std::string>();
-  sub->add_option("records", *input, "JSONL records: question + answer, or question + answer_a + answer_b")
-      ->required();
+  sub->add_option("records", *input, "JSONL records: question + answer, or question + answer_a + answer_b")->required();
   eval::judge::declare(c->schema, c->options);
   c->bind(*sub);
   actions[sub] = [c, input] {

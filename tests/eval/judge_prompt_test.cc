@@ -88,12 +88,13 @@ TEST(JudgePrompt, FormatRules) {
 
 TEST(JudgePrompt, LoadsFastChatShapedFiles) {
   testing::TempDir dir;
-  testing::write_text(dir.file("p.jsonl"),
-                      "{\"name\": \"ga\", \"type\": \"single\", \"system_prompt\": \"Breitheamh.\", "
-                      "\"prompt_template\": \"Ceist: {question}\\nFreagra: {answer}\", \"output_format\": \"[[rating]]\"}\n"
-                      "\n"
-                      "{\"name\": \"pair-ga\", \"type\": \"pairwise\", \"system_prompt\": \"S\", "
-                      "\"prompt_template\": \"{answer_a} | {answer_b}\"}\n");
+  testing::write_text(
+      dir.file("p.jsonl"),
+      "{\"name\": \"ga\", \"type\": \"single\", \"system_prompt\": \"Breitheamh.\", "
+      "\"prompt_template\": \"Ceist: {question}\\nFreagra: {answer}\", \"output_format\": \"[[rating]]\"}\n"
+      "\n"
+      "{\"name\": \"pair-ga\", \"type\": \"pairwise\", \"system_prompt\": \"S\", "
+      "\"prompt_template\": \"{answer_a} | {answer_b}\"}\n");
   auto ps = load_prompts(dir.file("p.jsonl"));
   ASSERT_EQ(ps.size(), 2u);
   EXPECT_EQ(ps[0].name, "ga");
@@ -102,11 +103,13 @@ TEST(JudgePrompt, LoadsFastChatShapedFiles) {
   EXPECT_EQ(render(ps[0].templ, {{"question", "Q"}, {"answer", "A"}}), "Ceist: Q\nFreagra: A");
   EXPECT_TRUE(ps[1].pairwise);
   // One pretty-printed object is accepted too.
-  testing::write_text(dir.file("one.json"), "{\n  \"name\": \"x\",\n  \"type\": \"single\",\n  \"system_prompt\": "
-                                            "\"\",\n  \"prompt_template\": \"{question}\"\n}\n");
+  testing::write_text(dir.file("one.json"),
+                      "{\n  \"name\": \"x\",\n  \"type\": \"single\",\n  \"system_prompt\": "
+                      "\"\",\n  \"prompt_template\": \"{question}\"\n}\n");
   EXPECT_EQ(load_prompts(dir.file("one.json")).size(), 1u);
-  testing::write_text(dir.file("bad.jsonl"), "{\"name\": \"x\", \"type\": \"triple\", \"system_prompt\": \"\", "
-                                             "\"prompt_template\": \"\"}\n");
+  testing::write_text(dir.file("bad.jsonl"),
+                      "{\"name\": \"x\", \"type\": \"triple\", \"system_prompt\": \"\", "
+                      "\"prompt_template\": \"\"}\n");
   try {
     load_prompts(dir.file("bad.jsonl"));
     FAIL() << "a bad type loaded";

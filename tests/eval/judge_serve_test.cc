@@ -36,14 +36,16 @@ TEST(JudgeServe, RunsEndToEndAgainstNativelmServe) {
                       "\"prompt_template\": \"Q: {question} A: {answer_a} B: {answer_b} [[A]], [[B]] or [[C]]?\"}\n");
   testing::write_text(dir.file("single.jsonl"),
                       "{\"id\": 1, \"question\": \"The cat?\", \"answer\": \"The cat sat on the mat.\"}\n"
-                      "{\"id\": 2, \"question\": \"Tá sé?\", \"answer\": \"Tá sé.\"}\n");
+                      "{\"id\": 2, \"question\": \"Tá sé?\", \"answer\": \"Tá sé.\"}\n"
+                      "{\"id\": \"yue-1\", \"question\": \"你食咗飯未呀？\", \"answer\": \"食咗喇，多謝。\"}\n"
+                      "{\"id\": \"th-1\", \"question\": \"สบายดีไหม\", \"answer\": \"สบายดีครับ\"}\n");
   const std::string common = " --endpoint " + server.url() + "/v1 --judge-model tiny --max-tokens 12";
   auto r = testing::run_nativelm("eval judge " + dir.file("single.jsonl") + common + " --prompt-file " +
                                      dir.file("p.jsonl") + " --prompt short -o " + dir.file("single"),
                                  dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << server.log();
   auto lines = read_jsonl(dir.file("single/judgments.jsonl"));
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 4u);
   int64_t prompt_tokens = 0, completion_tokens = 0;
   for (const auto& j : lines) {
     EXPECT_NE(j["status"], "failed") << j.dump();
@@ -55,12 +57,12 @@ TEST(JudgeServe, RunsEndToEndAgainstNativelmServe) {
     completion_tokens += j["tokens"]["completion"].get<int64_t>();
   }
   auto s = json::parse(testing::read_text(dir.file("single/summary.json")));
-  EXPECT_EQ(s["records"], 2);
-  EXPECT_EQ(s["parsed"].get<int>() + s["unparsed"].get<int>(), 2);
+  EXPECT_EQ(s["records"], 4);
+  EXPECT_EQ(s["parsed"].get<int>() + s["unparsed"].get<int>(), 4);
   EXPECT_EQ(s["failed"], 0);
   EXPECT_EQ(s["tokens"]["prompt"], prompt_tokens);
   EXPECT_EQ(s["tokens"]["completion"], completion_tokens);
-  EXPECT_NE(r.out.find("judged 2 records"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("judged 4 records"), std::string::npos) << r.out;
 
   // Pairwise: two requests per record, both outputs kept.
   testing::write_text(dir.file("pair.jsonl"),
@@ -79,7 +81,7 @@ TEST(JudgeServe, RunsEndToEndAgainstNativelmServe) {
   r = testing::run_nativelm("eval judge " + dir.file("single.jsonl") + common + " -o " + dir.file("long"), dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   s = json::parse(testing::read_text(dir.file("long/summary.json")));
-  EXPECT_EQ(s["failed"], 2);
+  EXPECT_EQ(s["failed"], 4);
   lines = read_jsonl(dir.file("long/judgments.jsonl"));
   EXPECT_NE(lines[0]["error"].get<std::string>().find("HTTP 400"), std::string::npos) << lines[0].dump();
   EXPECT_EQ(server.stop(), 0);

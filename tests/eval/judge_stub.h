@@ -42,10 +42,13 @@ class StubJudge {
       }
       nlohmann::json out;
       if (r.status == 200) {
-        out = {{"id", "chatcmpl-1"}, {"object", "chat.completion"}, {"model", body.value("model", "stub")},
-               {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", r.content}}},
-                             {"finish_reason", "stop"}}}},
-               {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 7}, {"total_tokens", 107}}}};
+        out = {
+            {"id", "chatcmpl-1"},
+            {"object", "chat.completion"},
+            {"model", body.value("model", "stub")},
+            {"choices",
+             {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", r.content}}}, {"finish_reason", "stop"}}}},
+            {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 7}, {"total_tokens", 107}}}};
       } else {
         out = {{"error", {{"message", "scripted failure"}, {"type", "server_error"}}}};
       }

@@ -1,6 +1,8 @@
 // `eval judge` against a scripted OpenAI-compatible stub (judge_stub.h): parsed scores, the
 // both-orders rule, retries, garbage answers, an endpoint that is down, the rate limit and
 // resume, all asserted exactly.
+#include "judge_stub.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,7 +11,6 @@
 
 #include "core/error.h"
 #include "eval/judge/run_judge.h"
-#include "judge_stub.h"
 #include "test_util.h"
 
 namespace nlm::eval::judge {
@@ -142,7 +143,8 @@ TEST(JudgeStub, PairwiseBothOrdersDisagreementIsATie) {
   auto b = stub.bodies();
   EXPECT_EQ(testing::first_answer(b[0]["messages"][1]["content"]), "good");
   EXPECT_EQ(testing::first_answer(b[1]["messages"][1]["content"]), "bad");  // swapped
-  EXPECT_EQ(b[0]["messages"][0]["content"].get<std::string>().substr(0, 40), "Please act as an impartial judge and eva");
+  EXPECT_EQ(b[0]["messages"][0]["content"].get<std::string>().substr(0, 40),
+            "Please act as an impartial judge and eva");
 
   auto lines = read_jsonl(dir.file("out/judgments.jsonl"));
   ASSERT_EQ(lines.size(), 5u);
@@ -238,8 +240,7 @@ TEST(JudgeStub, EndpointDownIsAClearError) {
                                      dir.file("out") + " --retries 1 --retry-wait 10ms",
                                  dir.path());
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("nativelm: error: the judge endpoint failed after 2 tries (cannot reach the endpoint"),
-            std::string::npos)
+  EXPECT_NE(r.err.find("nativelm: error: the judge endpoint failed after 2 tries (cannot connect"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("127.0.0.1:" + std::to_string(port) + "/v1/chat/completions"), std::string::npos) << r.err;
   // Nothing was judged, so a rerun needs neither --resume nor --force.
@@ -250,8 +251,8 @@ TEST(JudgeStub, ResumeSkipsFinishedRecordsAndEqualsAnUninterruptedRun) {
   testing::TempDir dir;
   std::string records;
   for (int i = 1; i <= 6; ++i)
-    records += "{\"id\": \"r" + std::to_string(i) + "\", \"question\": \"q" + std::to_string(i) +
-               "\", \"answer\": \"x\"}\n";
+    records +=
+        "{\"id\": \"r" + std::to_string(i) + "\", \"question\": \"q" + std::to_string(i) + "\", \"answer\": \"x\"}\n";
   testing::write_text(dir.file("in.jsonl"), records);
   auto script = [](const std::string&, const std::string& user) {
     const std::string q = testing::question_of(user);
@@ -292,7 +293,8 @@ TEST(JudgeStub, ResumeSkipsFinishedRecordsAndEqualsAnUninterruptedRun) {
   EXPECT_EQ(stub.requests(), 3u);  // r4, r5, r6 only
   EXPECT_EQ(t.resumed, 3u);
   EXPECT_EQ(t.records, 6u);
-  EXPECT_EQ(testing::read_text(dir.file("part/judgments.jsonl")), testing::read_text(dir.file("whole/judgments.jsonl")));
+  EXPECT_EQ(testing::read_text(dir.file("part/judgments.jsonl")),
+            testing::read_text(dir.file("whole/judgments.jsonl")));
   EXPECT_EQ(testing::read_text(dir.file("part/summary.json")), testing::read_text(dir.file("whole/summary.json")));
   // Resuming a finished run judges nothing.
   run_judge(dir.file("in.jsonl"), o, printed);
@@ -321,11 +323,12 @@ TEST(JudgeStub, RateLimitSpacesRequests) {
 TEST(JudgeStub, PromptFileAndUsageErrors) {
   testing::TempDir dir;
   testing::write_text(dir.file("in.jsonl"), "{\"question\": \"Cé thú?\", \"answer\": \"Bot.\"}\n");
-  testing::write_text(dir.file("p.jsonl"), "{\"name\": \"ga\", \"type\": \"single\", \"system_prompt\": \"Breitheamh.\", "
-                                           "\"prompt_template\": \"Ceist: {question}\\nFreagra: {answer}\"}\n");
+  testing::write_text(dir.file("p.jsonl"),
+                      "{\"name\": \"ga\", \"type\": \"single\", \"system_prompt\": \"Breitheamh.\", "
+                      "\"prompt_template\": \"Ceist: {question}\\nFreagra: {answer}\"}\n");
   StubJudge stub([](const std::string&, const std::string&) { return StubReply{200, "[[4]]"}; });
-  auto r = testing::run_nativelm("eval judge " + dir.file("in.jsonl") + " --endpoint " + stub.base_url() +
-                                     " -o " + dir.file("out") + " --prompt-file " + dir.file("p.jsonl") + " --prompt ga",
+  auto r = testing::run_nativelm("eval judge " + dir.file("in.jsonl") + " --endpoint " + stub.base_url() + " -o " +
+                                     dir.file("out") + " --prompt-file " + dir.file("p.jsonl") + " --prompt ga",
                                  dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(stub.requests(), 1u);
@@ -334,8 +337,8 @@ TEST(JudgeStub, PromptFileAndUsageErrors) {
   EXPECT_NE(r.out.find("mean score 4.000 over 1 ratings"), std::string::npos) << r.out;
 
   auto bad = [&](const std::string& args, const std::string& expect) {
-    auto res = testing::run_nativelm("eval judge " + dir.file("in.jsonl") + " -o " + dir.file("o2") + " " + args,
-                                     dir.path());
+    auto res =
+        testing::run_nativelm("eval judge " + dir.file("in.jsonl") + " -o " + dir.file("o2") + " " + args, dir.path());
     EXPECT_EQ(res.exit_code, 2) << args << ": " << res.err;
     EXPECT_NE(res.err.find(expect), std::string::npos) << args << ": " << res.err;
   };

@@ -30,6 +30,26 @@ std::string body_reason(const std::string& body) {
   return body;
 }
 
+// httplib's transport errors in words a user can act on.
+std::string transport_error(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect (refused, or no such host)";
+    case httplib::Error::ConnectionTimeout:
+      return "connecting timed out";
+    case httplib::Error::Read:
+      return "no answer (connection closed, or --timeout passed)";
+    case httplib::Error::Write:
+      return "sending the request failed";
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate did not verify";
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 }  // namespace
 
 ChatClient::ChatClient(ChatClientOptions options) : o_(std::move(options)) {
@@ -63,10 +83,11 @@ ChatClient::ChatClient(ChatClientOptions options) : o_(std::move(options)) {
 ChatClient::~ChatClient() = default;
 
 ChatReply ChatClient::complete(const std::string& system, const std::string& user) {
-  nlohmann::json body = {{"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}}},
-                         {"temperature", o_.temperature},
-                         {"max_tokens", o_.max_tokens},
-                         {"n", 1}};
+  nlohmann::json body = {
+      {"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}}},
+      {"temperature", o_.temperature},
+      {"max_tokens", o_.max_tokens},
+      {"n", 1}};
   if (!o_.model.empty()) body["model"] = o_.model;
   const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   ChatReply reply;
@@ -80,14 +101,14 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
     }
     if (o_.requests_per_minute > 0) {
       std::this_thread::sleep_until(next_start_);
-      next_start_ = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(60.0 / o_.requests_per_minute));
+      next_start_ =
+          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(60.0 / o_.requests_per_minute));
     }
     reply.attempts = attempt + 1;
     auto res = impl_->client.Post(path_, text, "application/json");
     if (!res) {
-      last_failure = "cannot reach the endpoint: " + httplib::to_string(res.error());
+      last_failure = transport_error(res.error());
       continue;
     }
     const int status = res->status;
@@ -130,8 +151,8 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
     reply.ok = true;
     return reply;
   }
-  runtime_error("the judge endpoint failed after " + std::to_string(o_.retries + 1) + " tries (" +
-                    printable(last_failure, 80) + ")",
+  runtime_error("the judge endpoint failed after " + std::to_string(o_.retries + 1) +
+                    (o_.retries ? " tries (" : " try (") + printable(last_failure, 80) + ")",
                 url_, "check that the server is up, or raise --retries / --retry-wait");
 }
 

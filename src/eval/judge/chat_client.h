@@ -10,23 +10,23 @@
 namespace nlm::eval::judge {
 
 struct ChatClientOptions {
-  std::string base_url;     // http(s)://host[:port][/prefix]; "/chat/completions" is appended
-  std::string model;        // "" = no "model" member
-  std::string api_key;      // "" = no Authorization header
+  std::string base_url;  // http(s)://host[:port][/prefix]; "/chat/completions" is appended
+  std::string model;     // "" = no "model" member
+  std::string api_key;   // "" = no Authorization header
   int max_tokens = 1024;
   double temperature = 0;
   int retries = 3;
-  double retry_wait = 1;    // seconds before the first retry, doubled for each next one (capped at 60 s)
-  double timeout = 120;     // seconds for connecting and for reading the answer
+  double retry_wait = 1;  // seconds before the first retry, doubled for each next one (capped at 60 s)
+  double timeout = 120;   // seconds for connecting and for reading the answer
   double requests_per_minute = 0;
 };
 
 struct ChatReply {
   bool ok = false;
-  std::string content;      // choices[0].message.content
+  std::string content;  // choices[0].message.content
   std::string finish_reason;
   int64_t prompt_tokens = 0, completion_tokens = 0;  // the endpoint's usage (0 when it sends none)
-  std::string error;        // why !ok: the record fails, the run goes on
+  std::string error;                                 // why !ok: the record fails, the run goes on
   int attempts = 0;
 };
 

@@ -6,7 +6,8 @@
 namespace nlm::eval::judge {
 
 void declare(opt::Schema& s, JudgeOptions& o) {
-  s.choice("mode", o.mode, {{"single", JudgeMode::Single}, {"pairwise", JudgeMode::Pairwise}, {"pair", JudgeMode::Pairwise}},
+  s.choice("mode", o.mode,
+           {{"single", JudgeMode::Single}, {"pairwise", JudgeMode::Pairwise}, {"pair", JudgeMode::Pairwise}},
            "single: grade each answer 1-10; pairwise: compare answer_a with answer_b, in both orders");
   s.add("endpoint", o.endpoint, "Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1");
   s.add("judge_model", o.judge_model, "Model name sent in each request (empty = none)");
@@ -28,7 +29,8 @@ void declare(opt::Schema& s, JudgeOptions& o) {
       .no_json();
   s.add("force", o.force, "Start over when the output folder already has judgments.jsonl").no_yaml().no_json();
   s.check([&o] {
-    if (o.endpoint.empty()) opt::fail("endpoint", "is required", "give the API's base URL, e.g. http://127.0.0.1:8080/v1");
+    if (o.endpoint.empty())
+      opt::fail("endpoint", "is required", "give the API's base URL, e.g. http://127.0.0.1:8080/v1");
     if (o.output.empty()) opt::fail("output", "is required", "give a folder for judgments.jsonl and summary.json");
     if (o.timeout <= 0) opt::fail("timeout", "must be positive");
     if (o.resume && o.force) opt::fail("force", "cannot be combined with --resume", "pick one");

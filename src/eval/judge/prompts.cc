@@ -83,8 +83,9 @@ void walk(const std::string& templ, const std::string& prompt_name, Text on_text
       bool ok = !name.empty();
       for (char ch : name) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
       if (!ok)
-        usage_error("a '{' in the prompt template that does not start a {field}", prompt_name,
-                    "write '{{' for a literal brace; fields are {question}, {answer}, {answer_a}, {answer_b}, {ref_answer_1}");
+        usage_error(
+            "a '{' in the prompt template that does not start a {field}", prompt_name,
+            "write '{{' for a literal brace; fields are {question}, {answer}, {answer_a}, {answer_b}, {ref_answer_1}");
       on_field(name);
       i = end + 1;
     } else {
@@ -144,21 +145,25 @@ std::vector<JudgePrompt> load_prompts(const std::string& path) {
 
 std::vector<std::string> template_fields(const std::string& templ, const std::string& prompt_name) {
   std::vector<std::string> fields;
-  walk(templ, prompt_name, [](const std::string&) {}, [&](const std::string& f) {
-    for (const auto& g : fields)
-      if (g == f) return;
-    fields.push_back(f);
-  });
+  walk(
+      templ, prompt_name, [](const std::string&) {},
+      [&](const std::string& f) {
+        for (const auto& g : fields)
+          if (g == f) return;
+        fields.push_back(f);
+      });
   return fields;
 }
 
 std::string render(const std::string& templ, const std::map<std::string, std::string>& values) {
   std::string out;
-  walk(templ, "template", [&](const std::string& t) { out += t; }, [&](const std::string& f) {
-    auto it = values.find(f);
-    if (it == values.end()) usage_error("the prompt template uses {" + f + "}, which the record does not give");
-    out += it->second;
-  });
+  walk(
+      templ, "template", [&](const std::string& t) { out += t; },
+      [&](const std::string& f) {
+        auto it = values.find(f);
+        if (it == values.end()) usage_error("the prompt template uses {" + f + "}, which the record does not give");
+        out += it->second;
+      });
   return out;
 }
 

@@ -15,7 +15,8 @@ namespace {
 // Why `j` cannot be a record of `mode`, or "" when it can; fills `r`.
 std::string fill(const nlohmann::json& j, JudgeMode mode, JudgeRecord& r) {
   if (!j.is_object()) return "not a JSON object";
-  if (j.contains("turns")) return "\"turns\" (multi-turn records) is not supported; give \"question\" and the answer(s)";
+  if (j.contains("turns"))
+    return "\"turns\" (multi-turn records) is not supported; give \"question\" and the answer(s)";
   auto text = [&](const char* key, std::string& into, bool required) -> std::string {
     if (!j.contains(key) || j[key].is_null()) return required ? std::string("no \"") + key + "\" string" : "";
     if (!j[key].is_string()) return std::string("\"") + key + "\" is not a string";
@@ -55,7 +56,8 @@ RecordSet read_records(const std::string& path, JudgeMode mode) {
     r.line = lines.line_number();
     const auto j = nlohmann::json::parse(line, nullptr, false);
     std::string why = j.is_discarded() ? "not JSON" : fill(j, mode, r);
-    if (why.empty() && !r.id_json.empty() && !ids.insert(r.id_json).second) why = "id " + printable(r.id_json, 40) + " repeats an earlier record's";
+    if (why.empty() && !r.id_json.empty() && !ids.insert(r.id_json).second)
+      why = "id " + printable(r.id_json, 40) + " repeats an earlier record's";
     if (!why.empty()) {
       set.skipped.push_back(printable(path, 120) + ":" + std::to_string(r.line) + ": " + why);
       continue;

@@ -12,8 +12,8 @@
 namespace nlm::eval::judge {
 
 struct JudgeRecord {
-  uint64_t line = 0;        // 1-based line in the input file
-  std::string id_json;      // the record's "id" as JSON text; "" = none
+  uint64_t line = 0;    // 1-based line in the input file
+  std::string id_json;  // the record's "id" as JSON text; "" = none
   std::string question, answer, answer_a, answer_b, model_a, model_b;
   std::optional<std::string> reference;
   // What a resumed run matches a finished judgment by: the id, else the line number.

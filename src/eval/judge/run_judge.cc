@@ -69,8 +69,8 @@ class PromptBook {
   }
   void check_fields(const JudgePrompt& p) const {
     for (const auto& f : template_fields(p.templ, "prompt " + p.name)) {
-      const bool ok = f == "question" || f == "ref_answer_1" ||
-                      (pairwise_ ? (f == "answer_a" || f == "answer_b") : f == "answer");
+      const bool ok =
+          f == "question" || f == "ref_answer_1" || (pairwise_ ? (f == "answer_a" || f == "answer_b") : f == "answer");
       if (!ok)
         usage_error("the prompt " + echoed(p.name, 60) + " uses {" + printable(f, 40) + "}, which a " +
                         (pairwise_ ? "pairwise" : "single") + " record does not give",
@@ -88,6 +88,19 @@ bool uses_reference(const JudgePrompt& p) {
   for (const auto& f : template_fields(p.templ, p.name))
     if (f == "ref_answer_1") return true;
   return false;
+}
+
+// The template fields of `r`, answer_a shown as A.
+std::map<std::string, std::string> fields_of(const JudgeRecord& r, bool pairwise) {
+  std::map<std::string, std::string> values = {{"question", r.question}};
+  if (pairwise) {
+    values["answer_a"] = r.answer_a;
+    values["answer_b"] = r.answer_b;
+  } else {
+    values["answer"] = r.answer;
+  }
+  if (r.reference) values["ref_answer_1"] = *r.reference;
+  return values;
 }
 
 ojson id_value(const JudgeRecord& r) { return r.id_json.empty() ? ojson(nullptr) : ojson::parse(r.id_json); }
@@ -111,8 +124,7 @@ ojson call_json(const std::string& system, const std::string& user, const ChatRe
 // The judgment of one record: the calls, the parsed result and its status.
 ojson judge_record(const JudgeRecord& r, const JudgePrompt& p, bool pairwise, ChatClient& client) {
   ojson j = {{"id", id_value(r)}, {"line", r.line}, {"mode", pairwise ? "pairwise" : "single"}, {"prompt", p.name}};
-  std::map<std::string, std::string> values = {{"question", r.question}};
-  if (r.reference) values["ref_answer_1"] = *r.reference;
+  std::map<std::string, std::string> values = fields_of(r, pairwise);
   int64_t prompt_tokens = 0, completion_tokens = 0;
   ojson calls = ojson::array();
   std::vector<ChatReply> replies;
@@ -126,13 +138,10 @@ ojson judge_record(const JudgeRecord& r, const JudgePrompt& p, bool pairwise, Ch
   };
   std::string error;
   if (!pairwise) {
-    values["answer"] = r.answer;
     if (!call(render(p.templ, values))) error = replies.back().error;
   } else {
     j["model_a"] = r.model_a.empty() ? ojson(nullptr) : ojson(r.model_a);
     j["model_b"] = r.model_b.empty() ? ojson(nullptr) : ojson(r.model_b);
-    values["answer_a"] = r.answer_a;
-    values["answer_b"] = r.answer_b;
     if (call(render(p.templ, values))) {
       std::swap(values["answer_a"], values["answer_b"]);  // the second game: B's answer shown first
       if (!call(render(p.templ, values))) error = replies.back().error;
@@ -199,13 +208,10 @@ std::map<std::string, ojson> resumable(const std::string& path, const std::vecto
       continue;
     const JudgeRecord& r = *it->second;
     const JudgePrompt& p = book.pick(r);
-    std::map<std::string, std::string> values = {{"question", r.question}, {pairwise ? "answer_a" : "answer", pairwise ? r.answer_a : r.answer}};
-    if (pairwise) values["answer_b"] = r.answer_b;
-    if (r.reference) values["ref_answer_1"] = *r.reference;
     if (uses_reference(p) && !r.reference) continue;
-    if (j["judgments"][0].value("user", "") != render(p.templ, values))
-      usage_error("judgments.jsonl line " + std::to_string(n) + " was judged with another record or prompt",
-                  path, "resume with the same input and options, or start over with --force");
+    if (j["judgments"][0].value("user", "") != render(p.templ, fields_of(r, pairwise)))
+      usage_error("judgments.jsonl line " + std::to_string(n) + " was judged with another record or prompt", path,
+                  "resume with the same input and options, or start over with --force");
     j["line"] = r.line;
     done[r.key()] = std::move(j);
   }
@@ -240,9 +246,12 @@ ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const Jud
       bin = bin.get<int>() + 1;
     } else {
       const std::string w = j["winner"].get<std::string>();
-      if (w == "A") ++t.wins;
-      else if (w == "B") ++t.losses;
-      else ++t.ties;
+      if (w == "A")
+        ++t.wins;
+      else if (w == "B")
+        ++t.losses;
+      else
+        ++t.ties;
       if (!j["consistent"].get<bool>()) ++t.inconsistent;
       if (model_a.empty() && j["model_a"].is_string()) model_a = j["model_a"].get<std::string>();
       if (model_b.empty() && j["model_b"].is_string()) model_b = j["model_b"].get<std::string>();
@@ -250,9 +259,14 @@ ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const Jud
   }
   t.skipped = set.skipped.size();
   t.mean_score = t.parsed && !pairwise ? score_sum / double(t.parsed) : 0;
-  ojson s = {{"mode", pairwise ? "pairwise" : "single"}, {"input", input}, {"judge_model", o.judge_model},
-             {"records", t.records},  {"parsed", t.parsed}, {"unparsed", t.unparsed},
-             {"failed", t.failed},    {"skipped", t.skipped}};
+  ojson s = {{"mode", pairwise ? "pairwise" : "single"},
+             {"input", input},
+             {"judge_model", o.judge_model},
+             {"records", t.records},
+             {"parsed", t.parsed},
+             {"unparsed", t.unparsed},
+             {"failed", t.failed},
+             {"skipped", t.skipped}};
   s["skipped_examples"] = ojson::array();
   for (size_t k = 0; k < set.skipped.size() && k < 5; ++k) s["skipped_examples"].push_back(set.skipped[k]);
   if (!pairwise) {
@@ -269,7 +283,8 @@ ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const Jud
     s["win_rate"] = n ? ojson(double(t.wins) / double(n)) : ojson(nullptr);
     s["win_rate_adjusted"] = n ? ojson((double(t.wins) + 0.5 * double(t.ties)) / double(n)) : ojson(nullptr);
   }
-  s["tokens"] = {{"prompt", t.prompt_tokens}, {"completion", t.completion_tokens},
+  s["tokens"] = {{"prompt", t.prompt_tokens},
+                 {"completion", t.completion_tokens},
                  {"total", t.prompt_tokens + t.completion_tokens}};
   return s;
 }
@@ -293,7 +308,8 @@ JudgeTotals run_judge(const std::string& input, const JudgeOptions& o, std::ostr
   co.requests_per_minute = o.requests_per_minute;
   ChatClient client(co);
 
-  if (!std::filesystem::exists(input)) usage_error("the input file does not exist", input, "give a JSONL file of records");
+  if (!std::filesystem::exists(input))
+    usage_error("the input file does not exist", input, "give a JSONL file of records");
   const RecordSet set = read_records(input, o.mode);
   warn_skipped(set.skipped);
 
@@ -310,14 +326,18 @@ JudgeTotals run_judge(const std::string& input, const JudgeOptions& o, std::ostr
         const ojson now = run_identity(o);
         for (auto& [k, v] : now.items())
           if (!before.is_object() || !before.contains("identity") || before["identity"][k] != v)
-            usage_error("--" + std::string(k == "judge_model" ? "judge-model" : k == "max_tokens" ? "max-tokens" : k) +
+            usage_error("--" +
+                            std::string(k == "judge_model"  ? "judge-model"
+                                        : k == "max_tokens" ? "max-tokens"
+                                                            : k) +
                             " differs from the run being resumed",
                         run_path, "resume with the same options, or start over with --force");
       }
       done = resumable(path, set.records, book, pairwise);
     }
   }
-  write_file_atomic(run_path, ojson{{"input", input}, {"endpoint", o.endpoint}, {"identity", run_identity(o)}}.dump(2) + "\n");
+  write_file_atomic(run_path,
+                    ojson{{"input", input}, {"endpoint", o.endpoint}, {"identity", run_identity(o)}}.dump(2) + "\n");
   {
     std::string kept;
     for (const auto& r : set.records)
@@ -366,12 +386,15 @@ JudgeTotals run_judge(const std::string& input, const JudgeOptions& o, std::ostr
   out << "judged " << t.records << " records (" << t.resumed << " from an earlier run): " << t.parsed << " parsed, "
       << t.unparsed << " unparsed, " << t.failed << " failed, " << t.skipped << " skipped\n";
   if (!pairwise) {
-    if (t.parsed) std::snprintf(buf, sizeof buf, "mean score %.3f over %zu ratings\n", t.mean_score, t.parsed);
-    else std::snprintf(buf, sizeof buf, "mean score: no ratings parsed\n");
+    if (t.parsed)
+      std::snprintf(buf, sizeof buf, "mean score %.3f over %zu ratings\n", t.mean_score, t.parsed);
+    else
+      std::snprintf(buf, sizeof buf, "mean score: no ratings parsed\n");
     out << buf;
   } else {
     const size_t n = t.wins + t.losses + t.ties;
-    std::snprintf(buf, sizeof buf, "%s vs %s: %zu wins, %zu losses, %zu ties (%zu inconsistent); win rate %.3f, with half ties %.3f\n",
+    std::snprintf(buf, sizeof buf,
+                  "%s vs %s: %zu wins, %zu losses, %zu ties (%zu inconsistent); win rate %.3f, with half ties %.3f\n",
                   summary["model_a"].get<std::string>().c_str(), summary["model_b"].get<std::string>().c_str(), t.wins,
                   t.losses, t.ties, t.inconsistent, n ? double(t.wins) / double(n) : 0.0,
                   n ? (double(t.wins) + 0.5 * double(t.ties)) / double(n) : 0.0);

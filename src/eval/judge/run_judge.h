@@ -13,10 +13,10 @@
 namespace nlm::eval::judge {
 
 struct JudgeTotals {
-  size_t records = 0;      // records judged (parsed + unparsed + failed)
+  size_t records = 0;  // records judged (parsed + unparsed + failed)
   size_t parsed = 0, unparsed = 0, failed = 0, skipped = 0;
-  size_t resumed = 0;      // records kept from an earlier run's judgments.jsonl
-  double mean_score = 0;   // single mode: mean over the parsed records
+  size_t resumed = 0;                                       // records kept from an earlier run's judgments.jsonl
+  double mean_score = 0;                                    // single mode: mean over the parsed records
   size_t wins = 0, losses = 0, ties = 0, inconsistent = 0;  // pairwise, from answer_a's side
   int64_t prompt_tokens = 0, completion_tokens = 0;
 };

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -302,6 +304,60 @@ TEST(JudgeStub, ResumeSkipsFinishedRecordsAndEqualsAnUninterruptedRun) {
   // Another judge model is not a resumption.
   o.judge_model = "other";
   EXPECT_THROW(run_judge(dir.file("in.jsonl"), o, printed), Error);
+}
+
+TEST(JudgeStub, KeyFromTheEnvironmentAndRefusedKeys) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("in.jsonl"), "{\"question\": \"q\", \"answer\": \"x\"}\n");
+  StubJudge stub([](const std::string&, const std::string&) { return StubReply{200, "[[3]]"}; });
+  ::setenv("OPENAI_API_KEY", "from-env", 1);
+  std::ostringstream printed;
+  run_judge(dir.file("in.jsonl"), options_for(stub, dir.file("env")), printed);
+  ::unsetenv("OPENAI_API_KEY");
+  ASSERT_EQ(stub.authorization().size(), 1u);
+  EXPECT_EQ(stub.authorization()[0], "Bearer from-env");
+
+  StubJudge refusing([](const std::string&, const std::string&) { return StubReply{401, ""}; });
+  JudgeOptions o = options_for(refusing, dir.file("refused"));
+  o.api_key = "wrong";
+  try {
+    run_judge(dir.file("in.jsonl"), o, printed);
+    FAIL() << "a refused key did not stop the run";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 1);
+    EXPECT_NE(std::string(e.what()).find("HTTP 401"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--api-key"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(refusing.requests(), 1u);  // not retried
+}
+
+TEST(JudgeStub, PairwiseWithReferenceAndAFailedSecondGame) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("in.jsonl"),
+                      "{\"id\": \"m1\", \"question\": \"2+2?\", \"answer_a\": \"4\", \"answer_b\": \"5\", "
+                      "\"reference\": \"4\"}\n"
+                      "{\"id\": \"m2\", \"question\": \"3+3?\", \"answer_a\": \"6\", \"answer_b\": \"broken\"}\n");
+  StubJudge stub([](const std::string&, const std::string& user) {
+    if (testing::first_answer(user) == "broken") return StubReply{200, "", "<html>oops</html>"};
+    return StubReply{200, testing::first_answer(user) == "4" || testing::first_answer(user) == "6" ? "[[A]]" : "[[B]]"};
+  });
+  JudgeOptions o = options_for(stub, dir.file("out"));
+  o.mode = JudgeMode::Pairwise;
+  std::ostringstream printed;
+  const JudgeTotals t = run_judge(dir.file("in.jsonl"), o, printed);
+  EXPECT_EQ(t.wins, 1u);
+  EXPECT_EQ(t.failed, 1u);
+  auto lines = read_jsonl(dir.file("out/judgments.jsonl"));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["prompt"], "pair-math-v1");
+  EXPECT_NE(lines[0]["judgments"][0]["user"].get<std::string>().find("[The Start of Reference Answer]\n4\n"),
+            std::string::npos);
+  EXPECT_EQ(lines[1]["prompt"], "pair-v2");
+  EXPECT_EQ(lines[1]["status"], "failed");
+  EXPECT_EQ(lines[1]["judgments"].size(), 2u);
+  EXPECT_EQ(lines[1]["judgments"][0]["output"], "[[A]]");  // the first game's output is kept
+  EXPECT_NE(lines[1]["error"].get<std::string>().find("not JSON"), std::string::npos);
+  EXPECT_EQ(lines[1].count("winner"), 0u);
 }
 
 TEST(JudgeStub, RateLimitSpacesRequests) {

@@ -303,7 +303,13 @@ TEST(JudgeStub, ResumeSkipsFinishedRecordsAndEqualsAnUninterruptedRun) {
   EXPECT_EQ(stub.requests(), 3u);
   // Another judge model is not a resumption.
   o.judge_model = "other";
-  EXPECT_THROW(run_judge(dir.file("in.jsonl"), o, printed), Error);
+  try {
+    run_judge(dir.file("in.jsonl"), o, printed);
+    FAIL() << "resumed with another judge model";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 2);
+    EXPECT_NE(std::string(e.what()).find("--judge-model differs"), std::string::npos) << e.what();
+  }
 }
 
 TEST(JudgeStub, KeyFromTheEnvironmentAndRefusedKeys) {

@@ -223,8 +223,8 @@ void warn_skipped(const std::vector<std::string>& skipped) {
   if (skipped.size() > 5) log::warn(std::to_string(skipped.size() - 5) + " more records skipped");
 }
 
-ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const JudgeOptions& o, const std::string& input,
-                JudgeTotals& t) {
+ojson summarize(const std::vector<ojson>& lines, const std::vector<std::string>& skipped, const JudgeOptions& o,
+                const std::string& input, JudgeTotals& t) {
   const bool pairwise = o.mode == JudgeMode::Pairwise;
   ojson hist = ojson::object();
   for (int k = 1; k <= 10; ++k) hist[std::to_string(k)] = 0;
@@ -257,7 +257,7 @@ ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const Jud
       if (model_b.empty() && j["model_b"].is_string()) model_b = j["model_b"].get<std::string>();
     }
   }
-  t.skipped = set.skipped.size();
+  t.skipped = skipped.size();
   t.mean_score = t.parsed && !pairwise ? score_sum / double(t.parsed) : 0;
   ojson s = {{"mode", pairwise ? "pairwise" : "single"},
              {"input", input},
@@ -268,7 +268,7 @@ ojson summarize(const std::vector<ojson>& lines, const RecordSet& set, const Jud
              {"failed", t.failed},
              {"skipped", t.skipped}};
   s["skipped_examples"] = ojson::array();
-  for (size_t k = 0; k < set.skipped.size() && k < 5; ++k) s["skipped_examples"].push_back(set.skipped[k]);
+  for (size_t k = 0; k < skipped.size() && k < 5; ++k) s["skipped_examples"].push_back(skipped[k]);
   if (!pairwise) {
     s["mean_score"] = t.parsed ? ojson(t.mean_score) : ojson(nullptr);
     s["histogram"] = hist;
@@ -325,13 +325,12 @@ JudgeTotals run_judge(const std::string& input, const JudgeOptions& o, std::ostr
         auto before = ojson::parse(read_file(run_path), nullptr, false);
         const ojson now = run_identity(o);
         for (auto& [k, v] : now.items())
-          if (!before.is_object() || !before.contains("identity") || before["identity"][k] != v)
-            usage_error("--" +
-                            std::string(k == "judge_model"  ? "judge-model"
-                                        : k == "max_tokens" ? "max-tokens"
-                                                            : k) +
-                            " differs from the run being resumed",
-                        run_path, "resume with the same options, or start over with --force");
+          if (!before.is_object() || !before.contains("identity") || before["identity"][k] != v) {
+            std::string flag = "--" + k;
+            std::replace(flag.begin(), flag.end(), '_', '-');
+            usage_error(flag + " differs from the run being resumed", run_path,
+                        "resume with the same options, or start over with --force");
+          }
       }
       done = resumable(path, set.records, book, pairwise);
     }
@@ -378,8 +377,7 @@ JudgeTotals run_judge(const std::string& input, const JudgeOptions& o, std::ostr
       text += it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
   write_file_atomic(path, text);
-  RecordSet all = {{}, skipped};
-  const ojson summary = summarize(lines, all, o, input, t);
+  const ojson summary = summarize(lines, skipped, o, input, t);
   write_file_atomic(o.output + "/summary.json", summary.dump(2) + "\n");
 
   char buf[256];

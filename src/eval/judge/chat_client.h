@@ -1,0 +1,54 @@
+// A client for one OpenAI-compatible endpoint's POST /v1/chat/completions, as the judge needs
+// it: retries with exponential backoff on connection errors, HTTP 5xx and 429, a rate limit on
+// request starts, and the endpoint's reported token usage. cpp-httplib stays in the .cc file.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nlm::eval::judge {
+
+struct ChatClientOptions {
+  std::string base_url;  // http(s)://host[:port][/prefix]; "/chat/completions" is appended
+  std::string model;     // "" = no "model" member
+  std::string api_key;   // "" = no Authorization header
+  int max_tokens = 1024;
+  double temperature = 0;
+  int retries = 3;
+  double retry_wait = 1;  // seconds before the first retry, doubled for each next one (capped at 60 s)
+  double timeout = 120;   // seconds for connecting and for reading the answer
+  double requests_per_minute = 0;
+};
+
+struct ChatReply {
+  bool ok = false;
+  std::string content;  // choices[0].message.content
+  std::string finish_reason;
+  int64_t prompt_tokens = 0, completion_tokens = 0;  // the endpoint's usage (0 when it sends none)
+  std::string error;                                 // why !ok: the record fails, the run goes on
+  int attempts = 0;
+};
+
+class ChatClient {
+ public:
+  // Throws a usage error for a URL it cannot use.
+  explicit ChatClient(ChatClientOptions options);
+  ~ChatClient();
+  // One chat completion of a system and a user message. A reply the record cannot use (an HTTP
+  // 4xx, a body that is not the API's JSON) comes back with ok = false and the reason. An
+  // endpoint that cannot be reached, or that still answers 5xx/429 after the retries, or refuses
+  // the key or the model (401, 403, 404), throws a runtime error naming the URL.
+  ChatReply complete(const std::string& system, const std::string& user);
+  const std::string& url() const { return url_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ChatClientOptions o_;
+  std::string url_;   // scheme://host:port + path_, for messages
+  std::string path_;  // the request path, the base URL's prefix + /chat/completions
+  std::chrono::steady_clock::time_point next_start_{};
+};
+
+}  // namespace nlm::eval::judge

@@ -26,9 +26,9 @@ struct MergeResult {
   std::string summary() const;
 };
 
-// Loads base_dir, the adapter, merges, and writes options.output: weights and config.json, plus
-// the base's other files (tokenizer, generation config), the adapter folder's own copies winning
-// (a chat template that SFT wrote travels along). Usage errors name the folder and the problem.
+// Loads base_dir, the adapter, merges, and writes options.output as export_hf does (one
+// safetensors file): weights and config.json plus the tokenizer and generation files of the base,
+// the adapter folder's own copies winning (a chat template that SFT wrote travels along).
 MergeResult merge_adapter(const std::string& base_dir, const MergeOptions& options);
 
 }  // namespace nlm::model

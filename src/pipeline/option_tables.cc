@@ -19,6 +19,8 @@
 #include "eval/metrics/rouge.h"
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
+#include "model/hf_export.h"
+#include "model/peft_merge.h"
 #include "model/text_generation.h"
 #include "serve/chat.h"
 #include "serve/options.h"
@@ -102,6 +104,8 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-run", "docs/eval.md", table_of<eval::tasks::TaskRunOptions>()},
       {"eval-judge", "docs/judge.md", table_of<eval::judge::JudgeOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
+      {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
+      {"merge", "docs/lora.md", table_of<model::MergeOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},
   };

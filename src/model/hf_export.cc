@@ -38,6 +38,12 @@ std::string ExportHfResult::summary() const {
          (chat_template ? ", chat template in tokenizer_config.json" : "") + "\n";
 }
 
+void copy_model_files(const std::string& from, const std::string& to) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+                           "chat_template.jinja", "tokenizer.model"})
+    if (fs::is_regular_file(fs::path(from) / name)) write_file_atomic(to + "/" + name, read_file(from + "/" + name));
+}
+
 ExportHfResult export_hf(const std::string& model_dir, const ExportHfOptions& o) {
   if (!fs::is_regular_file(fs::path(model_dir) / "config.json"))
     usage_error("no config.json in " + echoed(model_dir), {}, "pass an HF model folder (nativelm's model/ or a download)");
@@ -71,12 +77,8 @@ ExportHfResult export_hf(const std::string& model_dir, const ExportHfOptions& o)
   }
   // The tokenizer and generation files, from the model folder and then the adapter's (which an
   // SFT run wrote its template into).
-  for (const std::string& dir : {model_dir, o.adapter}) {
-    if (dir.empty()) continue;
-    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-                             "chat_template.jinja", "tokenizer.model"})
-      if (fs::is_regular_file(fs::path(dir) / name)) write_file_atomic(o.output + "/" + name, read_file(dir + "/" + name));
-  }
+  for (const std::string& dir : {model_dir, o.adapter})
+    if (!dir.empty()) copy_model_files(dir, o.output);
   const ModelConfig& c = m->config();
   if (!fs::exists(o.output + "/generation_config.json")) {
     json g = json::object();

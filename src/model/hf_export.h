@@ -35,6 +35,11 @@ struct ExportHfResult {
   std::string summary() const;
 };
 
+// Copies the tokenizer and generation files of an HF folder (tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json, generation_config.json, chat_template.jinja, tokenizer.model) that
+// exist into `to`, replacing what is there; each published atomically.
+void copy_model_files(const std::string& from, const std::string& to);
+
 // Usage errors name the folder: no config.json, output = input, an unreadable adapter or template.
 ExportHfResult export_hf(const std::string& model_dir, const ExportHfOptions& options);
 

@@ -490,6 +490,29 @@ double Llama::forward(const Batch& batch) {
   return valid_ ? be.sum(s.losses) / static_cast<double>(valid_) : 0.0;
 }
 
+namespace {
+std::vector<float> to_host(tensor::Backend& be, const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  be.download(t, out.data(), DType::F32);
+  return out;
+}
+}  // namespace
+
+std::vector<float> Llama::residual(int l) const {
+  if (!s_ || l < 0 || l > static_cast<int>(layers_.size())) runtime_error("no residual for layer " + std::to_string(l), "model");
+  return to_host(backend_, s_->resid[static_cast<size_t>(l)]);
+}
+std::vector<float> Llama::mlp_activation(int l) const {
+  if (!s_ || options_.recompute || l < 0 || l >= static_cast<int>(layers_.size()))
+    runtime_error("no MLP activation for layer " + std::to_string(l) + " (forward without recompute first)", "model");
+  return to_host(backend_, s_->acts[static_cast<size_t>(l)].h);
+}
+std::vector<float> Llama::attention_output(int l) const {
+  if (!s_ || options_.recompute || l < 0 || l >= static_cast<int>(layers_.size()))
+    runtime_error("no attention output for layer " + std::to_string(l) + " (forward without recompute first)", "model");
+  return to_host(backend_, s_->acts[static_cast<size_t>(l)].attn);
+}
+
 std::vector<double> Llama::token_losses() const {
   std::vector<double> out(static_cast<size_t>(s_->losses.numel()));
   backend_.download(s_->losses, out.data(), DType::F64);

@@ -86,6 +86,14 @@ class Llama {
   // FLOPs of one training step's forward+backward per token (6·params + attention), for MFU.
   double train_flops_per_token(int T) const;
 
+  // ---- activations of the last forward, for analysis (pruning importance) -----------------
+  // The residual stream entering layer l ([N, C]; l = L: after the last layer), layer l's SwiGLU
+  // output h ([N, I]) and its attention output before o_proj ([N, NH·hs]), on the host. The last
+  // two need a forward without recomputation.
+  std::vector<float> residual(int l) const;
+  std::vector<float> mlp_activation(int l) const;
+  std::vector<float> attention_output(int l) const;
+
   // ---- LoRA (lora.h) ----------------------------------------------------------------------
   // Adds rank-r adapters to the configured projections of every layer (A from `seed`, B zero,
   // so the model's outputs are unchanged) and freezes every base weight except the embeddings

@@ -19,6 +19,7 @@
 #include "eval/metrics/rouge.h"
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
+#include "compress/prune.h"
 #include "model/hf_export.h"
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
@@ -105,6 +106,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-judge", "docs/judge.md", table_of<eval::judge::JudgeOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
+      {"prune", "docs/compress.md", table_of<compress::PruneOptions>()},
       {"merge", "docs/lora.md", table_of<model::MergeOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},

@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "eval/tasks/mlflow_log.h"
 #include "eval/tasks/task_docs.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
@@ -32,6 +33,9 @@ void declare(opt::Schema& s, TaskRunOptions& o) {
   s.add("bootstrap_iters", o.bootstrap_iters, "Bootstrap resamples for perplexity's standard error (0 = N/A)")
       .min(0);
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
+  s.add("mlflow", o.mlflow, "MLflow file store (an mlruns folder) to log the run's params, metrics and files to")
+      .no_json();
+  s.add("mlflow_experiment", o.mlflow_experiment, "MLflow experiment name (found or created in --mlflow)").no_json();
 }
 
 namespace {
@@ -399,6 +403,7 @@ void run_eval_tasks(const std::string& model_dir, const std::vector<std::string>
       write_file_atomic(o.output + "/samples_" + r.task + ".jsonl", lines);
     }
   }
+  if (!o.mlflow.empty()) log_to_mlflow(j, model_dir, o);
   out << "| task | n-shot | docs | skipped | metric | value | stderr |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : results)
     for (auto& [k, v] : r.metrics.items()) {

@@ -31,6 +31,8 @@ struct TaskRunOptions {
   std::string output;           // folder for results.json and samples_TASK.jsonl; empty = none
   std::string device = "cpu";   // compute device, as tensor::backend_for() names it
   int bootstrap_iters = 100000; // resamples for perplexity's standard error (lm-eval's default); 0 = N/A
+  std::string mlflow;           // MLflow file store to log to (mlflow_log.h); empty = none
+  std::string mlflow_experiment = "nativelm";
 };
 void declare(opt::Schema& schema, TaskRunOptions& options);
 

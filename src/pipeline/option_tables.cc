@@ -11,6 +11,7 @@
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
+#include "eval/compare/leaderboard.h"
 #include "eval/logprobs.h"
 #include "eval/tasks/run_tasks.h"
 #include "eval/metrics/bleu.h"
@@ -97,6 +98,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-rouge", "docs/eval.md", table_of<eval::metrics::RougeOptions>()},
       {"eval-logprobs", "docs/eval.md", table_of<eval::LogprobsOptions>()},
       {"eval-run", "docs/eval.md", table_of<eval::tasks::TaskRunOptions>()},
+      {"eval-compare", "docs/eval.md", table_of<eval::CompareOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},

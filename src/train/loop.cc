@@ -18,6 +18,7 @@
 #include "model/hf_checkpoint.h"
 #include "model/peft_adapter.h"
 #include "train/checkpoint.h"
+#include "train/tracking.h"
 
 namespace nlm::train {
 
@@ -150,6 +151,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   if (start == 0) write_file_atomic(metrics_path, "");
   else truncate_metrics(metrics_path, start, r);
   std::ofstream metrics(metrics_path, std::ios::app);
+  RunTracker tracker(o, start);
 
   r.sgemm_gflops = be.peak_flops() / 1e9;
   const double flops_per_token = m.train_flops_per_token(o.seq_len);
@@ -206,6 +208,10 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     }
     metrics << "}\n";
     metrics.flush();
+    Figures logged = {{"loss", loss}, {"lr", lr}, {"grad_norm", norm}, {"tokens", tokens_done},
+                      {"tokens_per_s", tps}, {"mfu", mfu}};
+    logged.insert(logged.end(), extra.begin(), extra.end());
+    tracker.log(step + 1, logged);
     if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
       double per_step = timed_seconds > 0 && step > start ? timed_seconds / double(step - start) : dt;
       double eta = double(o.steps - step - 1) * per_step;
@@ -227,6 +233,10 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       }
       metrics << "}\n";
       metrics.flush();
+      Figures eval_logged = {{"eval_loss", e.loss}};
+      if (e.bpb >= 0) eval_logged.emplace_back("eval_bits_per_byte", e.bpb);
+      for (const auto& [name, v] : e.extra) eval_logged.emplace_back("eval_" + name, v);
+      tracker.log(step + 1, eval_logged);
       log::info("eval step " + std::to_string(step + 1) + (e.bpb >= 0 ? " | bits/byte " + fmt("%.4f", e.bpb) : "") +
                 " | loss " + fmt("%.4f", e.loss) + shown_eval);
     }
@@ -234,6 +244,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);
     if (signals.pending() && !last) {
       if (saved.empty()) saved = save(step + 1);
+      tracker.killed();
       throw Interrupted(signals.pending(), step + 1, saved, o.command);
     }
   }
@@ -261,6 +272,8 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   prune_checkpoints(o.out_dir, o.keep_checkpoints);
   remove_stale_temps(o.out_dir);
   if (!r.model_dir.empty()) remove_stale_temps(r.model_dir);
+  metrics.close();
+  tracker.finished(metrics_path);
   return r;
 }
 

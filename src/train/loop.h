@@ -60,6 +60,11 @@ struct LoopOptions {
   // base_model_name_or_path; model/ only when merge_lora folds the adapters in.
   bool merge_lora = false;
   std::string base_model;
+  // MLflow file store to log to (empty = none): params from config_json, each metrics.jsonl
+  // figure, FINISHED / KILLED / FAILED at the end; the run id is kept in out_dir/mlflow_run_id
+  // so a resumed run logs into the same MLflow run.
+  std::string mlflow;
+  std::string mlflow_experiment = "nativelm";
   // When set, replaces the LM loss of a micro-batch (DPO's pair loss): runs forward and backward
   // of the batch the data just returned, gradients scaled by `scale`, and returns its loss.
   std::function<double(model::Llama&, const model::Batch&, double scale)> micro_step;

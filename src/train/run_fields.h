@@ -13,7 +13,8 @@
 namespace nlm::train {
 
 // Declares checkpoint_every, keep_checkpoints, log_every, seed (documented by `seed_doc`),
-// recompute, save_dtype, device, resume and force, in that order, then the lora.* keys.
+// recompute, save_dtype, device, resume, force, mlflow and mlflow_experiment, in that order, then
+// the lora.* keys.
 template <class O>
 void declare_run_fields(opt::Schema& s, O& o, const std::string& seed_doc) {
   s.add("checkpoint_every", o.checkpoint_every, "Steps between checkpoints (0 = only at the end)").min(0);
@@ -31,6 +32,11 @@ void declare_run_fields(opt::Schema& s, O& o, const std::string& seed_doc) {
   s.add("force", o.force, "Start from step 0 although the run directory holds checkpoints (deletes them)")
       .no_yaml()
       .no_json();
+  s.add("mlflow", o.mlflow,
+        "MLflow file store (an mlruns folder) to log params, metrics and tags to (empty = none); a resumed run "
+        "continues its MLflow run")
+      .no_json();
+  s.add("mlflow_experiment", o.mlflow_experiment, "MLflow experiment name (found or created in --mlflow)").no_json();
   declare(s, o.lora);
 }
 
@@ -61,6 +67,8 @@ LoopOptions loop_options(const O& o) {
   lo.force = o.force;
   lo.save_dtype = o.save_dtype;
   lo.merge_lora = o.lora.merge;
+  lo.mlflow = o.mlflow;
+  lo.mlflow_experiment = o.mlflow_experiment;
   return lo;
 }
 

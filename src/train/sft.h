@@ -62,6 +62,8 @@ struct SftTrainOptions {
   bool recompute = false;
   tensor::DType save_dtype = tensor::DType::F32;
   std::string device = "cpu";
+  std::string mlflow;                       // MLflow file store (mlruns folder) to log to; empty = none
+  std::string mlflow_experiment = "nativelm";  // its experiment, by name
   // LoRA adapters instead of full fine-tuning (lora.rank > 0); see docs/lora.md.
   LoraOptions lora;
   bool resume = false;

@@ -69,6 +69,8 @@ struct TrainOptions {
   // nlm::thread_count() threads), or a CUDA device ("cuda", "cuda:N") in builds that have one.
   // Losses are reproducible for a fixed seed on the same device and thread count.
   std::string device = "cpu";
+  std::string mlflow;                       // MLflow file store (mlruns folder) to log to; empty = none
+  std::string mlflow_experiment = "nativelm";  // its experiment, by name
   // LoRA adapters instead of full fine-tuning (lora.rank > 0); see docs/lora.md.
   LoraOptions lora;
 

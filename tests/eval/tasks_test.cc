@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "eval/loglikelihood.h"
 #include "eval/tasks/request_cache.h"
+#include "eval/tasks/mlflow_log.h"
 #include "eval/tasks/run_tasks.h"
 #include "eval/tasks/task_config.h"
 #include "eval/tasks/task_docs.h"
@@ -469,6 +470,41 @@ TEST(EvalRun, InterruptedRunResumesFromTheRequestCache) {
     EXPECT_EQ(fresh.scored, 6u);
   }
   EXPECT_EQ(read_text(path).substr(0, 24), "{\"fingerprint\":\"other\"}\n");
+}
+
+// --mlflow: one FINISHED run with the config and task settings as params, every results number
+// as TASK/metric at step 0, and results.json and the samples files as artifacts.
+TEST(EvalRun, MlflowLogsTheRun) {
+  TempDir dir;
+  auto t = tiny();
+  model::save_hf_model(dir.file("m"), *t.model);
+  t.tok.save(dir.file("m"));
+  auto r = run_nativelm("eval run " + dir.file("m") + " --tasks " + kTasks + "arc_easy.yaml --num-fewshot 1 --limit 3 "
+                            "--output " + dir.file("out") + " --mlflow " + dir.file("mlruns"),
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(eval::tasks::mlflow_metric_key("t", "acc,none"), "t/acc");
+  EXPECT_EQ(eval::tasks::mlflow_metric_key("t", "exact_match,strict-match"), "t/exact_match.strict-match");
+  const std::string exp = dir.file("mlruns/1");
+  EXPECT_NE(read_text(exp + "/meta.yaml").find("name: 'nativelm'\n"), std::string::npos);
+  std::string run;
+  for (auto& e : std::filesystem::directory_iterator(exp))
+    if (e.is_directory()) run = e.path().string();
+  ASSERT_FALSE(run.empty());
+  EXPECT_NE(read_text(run + "/meta.yaml").find("\nstatus: 3\n"), std::string::npos);
+  json j = json::parse(read_text(dir.file("out/results.json")));
+  for (auto& [k, v] : j["results"]["arc_easy"].items()) {
+    if (!v.is_number()) continue;
+    const std::string line = read_text(run + "/metrics/arc_easy/" + k.substr(0, k.find(',')));
+    ASSERT_EQ(line.back(), '\n') << k;
+    EXPECT_EQ(line.substr(line.rfind(' ', line.size() - 2)), " 0\n") << k;
+    EXPECT_NEAR(std::stod(line.substr(line.find(' ') + 1)), v.get<double>(), 1e-12) << k;
+  }
+  EXPECT_EQ(read_text(run + "/params/config.limit"), "3");
+  EXPECT_EQ(read_text(run + "/params/arc_easy.n_shot"), "1");
+  EXPECT_EQ(read_text(run + "/params/tasks"), "arc_easy");
+  EXPECT_EQ(read_text(run + "/artifacts/results.json"), read_text(dir.file("out/results.json")));
+  EXPECT_EQ(read_text(run + "/artifacts/samples_arc_easy.jsonl"), read_text(dir.file("out/samples_arc_easy.jsonl")));
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ void interrupt_and_resume(int sig, const char* name) {
   write_run_inputs(dir);
   // Far more steps than run before the signal; checkpoints only at the end.
   std::vector<std::string> argv = {"--threads", "1", "train", dir.file("c.yaml"), "--out", dir.file("run"),
-                                   "--train", dir.file("t.tok"), "--steps", "1000000", "--checkpoint-every", "0"};
+                                   "--train", dir.file("t.tok"), "--steps", "1000000", "--checkpoint-every", "0",
+                                   "--mlflow", dir.file("mlruns")};
   pid_t pid = spawn_nativelm(argv, dir.file("out.txt"), dir.file("err.txt"));
   ASSERT_GT(pid, 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -145,15 +146,22 @@ void interrupt_and_resume(int sig, const char* name) {
   EXPECT_GE(step, 3);
   EXPECT_EQ(lines_in(dir.file("run/metrics.jsonl")), static_cast<size_t>(step));
   EXPECT_FALSE(fs::exists(dir.file("run/model")));
+  // The MLflow run ended KILLED with the steps metrics.jsonl has.
+  const std::string mlflow_run = dir.file("mlruns/1/" + read_text(dir.file("run/mlflow_run_id")).substr(0, 32));
+  EXPECT_NE(read_text(mlflow_run + "/meta.yaml").find("\nstatus: 5\n"), std::string::npos);
+  EXPECT_EQ(lines_in(mlflow_run + "/metrics/loss"), static_cast<size_t>(step));
 
   // Resuming continues from that step (to a nearer end here, to keep the test short).
   auto r = run_nativelm("--threads 1 train " + dir.file("c.yaml") + " --out " + dir.file("run") + " --train " +
-                            dir.file("t.tok") + " --checkpoint-every 0 --resume --steps " + std::to_string(step + 2),
+                            dir.file("t.tok") + " --checkpoint-every 0 --resume --steps " + std::to_string(step + 2) +
+                            " --mlflow " + dir.file("mlruns"),
                         dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resumed from " + ck_dir + " at step " + std::to_string(step)), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("trained " + std::to_string(step + 2) + " steps"), std::string::npos) << r.out;
   EXPECT_EQ(lines_in(dir.file("run/metrics.jsonl")), static_cast<size_t>(step + 2));
+  EXPECT_NE(read_text(mlflow_run + "/meta.yaml").find("\nstatus: 3\n"), std::string::npos);
+  EXPECT_EQ(lines_in(mlflow_run + "/metrics/loss"), static_cast<size_t>(step + 2));
 }
 
 TEST(TrainRun, CtrlCWritesACheckpointAndSaysHowToResume) { interrupt_and_resume(SIGINT, "SIGINT"); }

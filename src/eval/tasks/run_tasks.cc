@@ -14,6 +14,7 @@
 #include "core/options.h"
 #include "core/log.h"
 #include "eval/tasks/request_cache.h"
+#include "eval/tasks/mlflow_log.h"
 #include "eval/tasks/task_docs.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
@@ -39,6 +40,9 @@ void declare(opt::Schema& s, TaskRunOptions& o) {
         "With --output: keep scored requests in OUTPUT/requests_cache.jsonl, so a rerun of an interrupted "
         "run scores only what is missing")
       .flag("--no-cache");
+  s.add("mlflow", o.mlflow, "MLflow file store (an mlruns folder) to log the run's params, metrics and files to")
+      .no_json();
+  s.add("mlflow_experiment", o.mlflow_experiment, "MLflow experiment name (found or created in --mlflow)").no_json();
 }
 
 namespace {
@@ -495,6 +499,7 @@ void run_eval_tasks(const std::string& model_dir, const std::vector<std::string>
       write_file_atomic(o.output + "/samples_" + r.task + ".jsonl", lines);
     }
   }
+  if (!o.mlflow.empty()) log_to_mlflow(j, model_dir, o);
   out << "| task | n-shot | docs | skipped | metric | value | stderr |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : results)
     for (auto& [k, v] : r.metrics.items()) {

@@ -34,6 +34,8 @@ struct TaskRunOptions {
   // With `output`: keep scored requests in output/requests_cache.jsonl and reuse them when the
   // same command runs again (an interrupted run resumes; see request_cache.h).
   bool cache = true;
+  std::string mlflow;           // MLflow file store to log to (mlflow_log.h); empty = none
+  std::string mlflow_experiment = "nativelm";
 };
 void declare(opt::Schema& schema, TaskRunOptions& options);
 

@@ -16,13 +16,16 @@
 namespace nlm::curate {
 
 void declare(opt::Schema& s, PiiOptions& o) {
-  s.add("types", o.types, "Built-in types to redact: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS");
+  s.add("types", o.types,
+        "Built-in types to redact: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS ES_ID HK_ID CN_ID");
   s.add("custom", o.custom, "Extra patterns as NAME=regex (RE2); a match becomes <NAME>");
   s.check([&o] {
-    static const char* known[] = {"EMAIL", "PHONE", "IP", "CREDIT_CARD", "IBAN", "CREDENTIALS"};
+    static const char* known[] = {"EMAIL", "PHONE", "IP",    "CREDIT_CARD", "IBAN",
+                                  "CREDENTIALS", "ES_ID", "HK_ID", "CN_ID"};
     for (const auto& t : o.types)
       if (std::find(std::begin(known), std::end(known), t) == std::end(known))
-        opt::fail("types", "has unknown type '" + t + "'", "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN or CREDENTIALS");
+        opt::fail("types", "has unknown type '" + t + "'",
+                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS, ES_ID, HK_ID or CN_ID");
     for (const auto& c : o.custom)
       if (c.find('=') == std::string::npos || c.front() == '=')
         opt::fail("custom", "must hold NAME=regex patterns, got " + echoed(c));
@@ -66,12 +69,15 @@ bool iban_valid(std::string_view raw) {
 }
 
 namespace {
-enum class Kind { Email, Phone, Ipv4, Ipv6, Card, Iban, Credentials, Custom };
+enum class Kind { Email, Phone, Ipv4, Ipv6, Card, Iban, Credentials, EsId, HkId, CnId, Custom };
 
 struct Pattern {
   Kind kind;
   std::string tag;
   std::unique_ptr<RE2> re;
+  // On an exact tie of spans the lower rank wins: an 18-digit Chinese ID can also pass as a
+  // UnionPay card, and its check digit is the stronger evidence.
+  int rank() const { return kind == Kind::EsId || kind == Kind::HkId || kind == Kind::CnId ? 0 : 1; }
 };
 
 struct Candidate {
@@ -135,8 +141,34 @@ bool ipv6_ok(std::string_view s, size_t b, size_t e) {
   return inet_pton(AF_INET6, ip.c_str(), buf) == 1;
 }
 
+// A number goes on to the left of `b`: a letter or digit, or a decimal/thousands/range separator
+// right after a digit ("0.389...", "1,5", "12-").
+bool continues_left(std::string_view s, size_t b) {
+  char p = before(s, b);
+  if (is_alnum(p)) return true;
+  return (p == '.' || p == ',' || p == '-' || p == '/') && is_digit(before(s, b - 1));
+}
+
+// The same to the right of `e` ("...477,5807", "...741.5").
+bool continues_right(std::string_view s, size_t e) {
+  char n = at(s, e);
+  if (is_alnum(n)) return true;
+  return (n == '.' || n == ',' || n == '-' || n == '/') && is_digit(at(s, e + 1));
+}
+
+bool id_ok(Kind kind, std::string_view s, size_t b, size_t e) {
+  if (continues_left(s, b) || continues_right(s, e)) return false;
+  std::string_view m = s.substr(b, e - b);
+  switch (kind) {
+    case Kind::EsId: return es_id_valid(m);
+    case Kind::HkId: return hkid_valid(m);
+    case Kind::CnId: return cn_id_valid(m);
+    default: return false;
+  }
+}
+
 bool card_ok(std::string_view s, size_t b, size_t e) {
-  if (is_digit(before(s, b)) || is_digit(at(s, e))) return false;
+  if (continues_left(s, b) || continues_right(s, e)) return false;
   std::string_view m = s.substr(b, e - b);
   char sep = 0;
   for (char c : m)
@@ -173,15 +205,27 @@ bool card_ok(std::string_view s, size_t b, size_t e) {
   return brand && luhn_valid(d);
 }
 
+bool is_year(std::string_view g) {
+  return g.size() == 4 && ((g[0] == '1' && (g[1] == '8' || g[1] == '9')) || (g[0] == '2' && (g[1] == '0' || g[1] == '1')));
+}
+
 bool phone_ok(std::string_view s, size_t b, size_t e) {
   char p = before(s, b);
   if (is_alnum(p) || p == '+' || p == '.' || p == '/' || p == '-') return false;
-  char n = at(s, e);
-  if (is_alnum(n) || ((n == '.' || n == '-' || n == '/') && is_digit(at(s, e + 1)))) return false;
-  // Part of a longer run of digit groups (an account number, a table row): not a phone.
-  if ((p == ' ' && is_digit(before(s, b - 1))) || (n == ' ' && is_digit(at(s, e + 1)))) return false;
-  std::string d = digits_of(s.substr(b, e - b));
-  return d.size() >= 8 && d.size() <= 15 && !looks_like_version(s, b);
+  if (p == ',' && is_digit(before(s, b - 1))) return false;  // "1,2345 6789"
+  if (continues_right(s, e)) return false;                     // "+922337203685477,5807"
+  // Part of a longer run of digit groups (an account number, a table row): not a phone. A number
+  // that starts with '+' starts afresh, so "+852 9123 4567 +852 9876 5432" is two phones.
+  bool plus = s[b] == '+';
+  if (!plus && p == ' ' && is_digit(before(s, b - 1))) return false;
+  if (at(s, e) == ' ' && is_digit(at(s, e + 1))) return false;
+  std::string_view m = s.substr(b, e - b);
+  std::string d = digits_of(m);
+  // E.164: at most 15 digits after '+', country code included.
+  if (d.size() < 8 || d.size() > 15) return false;
+  // "2010-2020" is a span of years, not a Hong Kong number.
+  if (m.size() == 9 && m[4] == '-' && is_year(m.substr(0, 4)) && is_year(m.substr(5))) return false;
+  return !looks_like_version(s, b);
 }
 
 bool email_ok(std::string_view s, size_t b, size_t) {
@@ -220,7 +264,23 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       I.add(Kind::Phone, "PHONE", R"([2-9]\d{2}[.\-][2-9]\d{2}[.\-]\d{4})");
       I.add(Kind::Phone, "PHONE", R"(0\d{1,4}[ \-/]\d{3,4}[ \-]?\d{3,4})");
       I.add(Kind::Phone, "PHONE", R"(0[1-9](?:[ .]\d{2}){4})");
-      I.add(Kind::Phone, "PHONE", R"(1[3-9]\d{9})");
+      // A country code in parentheses: (+852) 9123 4567, (852) 2345 6789 for Hong Kong.
+      I.add(Kind::Phone, "PHONE", R"(\(\+\d{1,3}\) ?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})");
+      I.add(Kind::Phone, "PHONE", R"(\(852\) ?[2-35-9]\d{3}[ \-]?\d{4})");
+      // Mainland China: mobiles 1[3-9]X XXXX XXXX, landlines with an area code (010-12345678).
+      I.add(Kind::Phone, "PHONE", R"(1[3-9]\d(?:[ \-]?\d{4}){2})");
+      I.add(Kind::Phone, "PHONE", R"(0\d{2,3}[ \-]\d{7,8})");
+      // Hong Kong: eight digits written XXXX XXXX or XXXX-XXXX (bare eight-digit runs are too
+      // often counts and order numbers).
+      I.add(Kind::Phone, "PHONE", R"([2-35-9]\d{3}[ \-]\d{4})");
+      // Taiwan: mobiles 09XX-XXX-XXX, landlines (02) XXXX-XXXX.
+      I.add(Kind::Phone, "PHONE", R"(09\d{2}[ \-]?\d{3}[ \-]?\d{3})");
+      I.add(Kind::Phone, "PHONE", R"(\(0\d{1,2}\) ?\d{3,4}[ \-]?\d{4})");
+      // Spain: nine digits from 6-9, as 612 345 678, 612 34 56 78 or 91 123 45 67.
+      // Not with dots: 612.345.678 is how Spanish writes a count.
+      I.add(Kind::Phone, "PHONE", R"([6-9]\d{2}[ \-]\d{3}[ \-]\d{3})");
+      I.add(Kind::Phone, "PHONE", R"([6-9]\d{2}(?:[ \-]\d{2}){3})");
+      I.add(Kind::Phone, "PHONE", R"([89]\d[ \-]\d{3}(?:[ \-]\d{2}){2})");
     } else if (t == "IP") {
       I.add(Kind::Ipv4, "IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})");
       I.add(Kind::Ipv6, "IP", R"((?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?)");
@@ -230,9 +290,16 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       I.add(Kind::Iban, "IBAN", R"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)");
     } else if (t == "CREDENTIALS") {
       I.add(Kind::Credentials, "CREDENTIALS", R"([A-Za-z][A-Za-z0-9+.\-]*://([^\s/:@]+:[^\s/@]+)@)");
+    } else if (t == "ES_ID") {
+      I.add(Kind::EsId, "ES_ID", R"((?:[XYZ][ \-]?\d{7}|\d{8})[ \-]?[A-Z])");
+    } else if (t == "HK_ID") {
+      I.add(Kind::HkId, "HK_ID", R"([A-Z]{1,2}\d{6}(?: ?\([0-9A]\)|[0-9A]))");
+    } else if (t == "CN_ID") {
+      I.add(Kind::CnId, "CN_ID", R"(\d{17}[\dXx])");
     } else {
       usage_error("unknown PII type '" + t + "'", "pii.types",
-                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS or a custom NAME=regex");
+                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS, ES_ID, HK_ID, CN_ID or a "
+                  "custom NAME=regex");
     }
   }
   for (const auto& c : options.custom) {
@@ -298,6 +365,9 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
           }
           break;
         }
+        case Kind::EsId:
+        case Kind::HkId:
+        case Kind::CnId: ok = id_ok(p.kind, s, b, e); break;
         case Kind::Credentials:
         case Kind::Custom: break;
       }
@@ -307,7 +377,9 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
   }
   if (I.found.empty()) return 0;
   std::sort(I.found.begin(), I.found.end(), [](const Candidate& a, const Candidate& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.pattern->rank() < b.pattern->rank();
   });
   I.out.clear();
   size_t last = 0, n = 0;

@@ -352,10 +352,12 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
         case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
         case Kind::Card: ok = card_ok(s, b, e); break;
         case Kind::Iban: {
-          // Drop trailing groups until the checksum holds (the pattern may take a following word).
+          // Drop trailing groups until the checksum holds (the pattern may take a following word),
+          // but never stop before a group of digits: a number that goes on is not this IBAN.
           ok = false;
           while (re > rb + 14) {
-            if (!is_alnum(at(s, re)) && iban_valid(s.substr(rb, re - rb))) {
+            if (!is_alnum(at(s, re)) && !(at(s, re) == ' ' && is_digit(at(s, re + 1))) &&
+                iban_valid(s.substr(rb, re - rb))) {
               ok = !is_alnum(before(s, rb));
               break;
             }

@@ -189,7 +189,7 @@ constexpr int kKinds = 12;
 
 std::string lookalike(Gen& g) {
   auto n = [&](int lo, int hi) { return std::to_string(g.uniform(lo, hi)); };
-  switch (g.uniform(0, 19)) {
+  switch (g.uniform(0, 25)) {
     case 0: return "v" + n(1, 20) + "." + n(0, 20) + "." + n(0, 99) + "." + n(0, 999);
     case 1: return g.pick(std::vector<std::string>{"version ", "versión ", "bertsioa "}) + n(1, 20) + "." + n(0, 20) + "." + n(0, 99);
     case 2: { char d[16]; std::snprintf(d, sizeof d, "%04d-%02d-%02d", g.uniform(1900, 2099), g.uniform(1, 12), g.uniform(1, 28)); return d; }
@@ -221,6 +221,20 @@ std::string lookalike(Gen& g) {
     }
     case 17: return n(1990, 2015) + "-" + n(2016, 2030);
     case 18: return n(1, 99) + "." + g.digits(3) + "." + g.digits(3);
+    case 19: return n(1, 99) + " " + g.digits(3) + " " + g.digits(3);             // thousands
+    case 20: return n(1, 999) + "." + g.digits(3) + "," + g.digits(2) + " €";     // money
+    case 21: return "84-" + g.digits(3) + "-" + g.digits(4) + "-" + g.digits(1);  // ISBN-10
+    case 22: return "+" + g.digits(18);                                          // too long for E.164
+    case 23: return n(256, 999) + "." + n(0, 255) + "." + n(0, 255) + "." + n(0, 255);  // no IP
+    case 24: {  // IBAN with a wrong check
+      std::string bban = g.digits(20);
+      for (int k = 2; k <= 98; ++k) {
+        char kk[3];
+        std::snprintf(kk, sizeof kk, "%02d", k);
+        if (!iban_valid(std::string("ES") + kk + bban)) return std::string("ES") + kk + " " + group(bban, {4, 4, 4, 4, 4}, " ");
+      }
+      return bban;
+    }
     default: return "3." + g.digits(14);
   }
 }
@@ -273,7 +287,7 @@ TEST(PiiPlanted, RecallAndPrecision) {
     }
   }
   std::vector<std::string> kept_wrongly;
-  for (int i = 0; i < 420; ++i) {
+  for (int i = 0; i < 500; ++i) {
     std::string item = lookalike(g), text = frame(g.pick(frames()), item), before = text;
     size_t n = r.redact(text);
     redactions += n;

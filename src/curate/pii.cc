@@ -324,7 +324,14 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
   auto& I = *impl_;
   if (I.patterns.empty()) return 0;
   I.hits.clear();
-  if (!I.set->Match(text, &I.hits)) return 0;
+  RE2::Set::ErrorInfo error;
+  if (!I.set->Match(text, &I.hits, &error)) {
+    if (error.kind != RE2::Set::kOutOfMemory) return 0;
+    // The set's DFA gave up on this text (many states, little progress): try every pattern
+    // rather than let PII through.
+    I.hits.clear();
+    for (size_t i = 0; i < I.patterns.size(); ++i) I.hits.push_back(static_cast<int>(i));
+  }
   std::string_view s = text;
   I.found.clear();
   for (int idx : I.hits) {

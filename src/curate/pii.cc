@@ -77,7 +77,9 @@ struct Pattern {
   std::unique_ptr<RE2> re;
   // On an exact tie of spans the lower rank wins: an 18-digit Chinese ID can also pass as a
   // UnionPay card, and its check digit is the stronger evidence.
-  int rank() const { return kind == Kind::EsId || kind == Kind::HkId || kind == Kind::CnId ? 0 : 1; }
+  int rank() const {
+    return kind == Kind::EsId || kind == Kind::HkId || kind == Kind::CnId ? 0 : 1;
+  }
 };
 
 struct Candidate {
@@ -206,7 +208,8 @@ bool card_ok(std::string_view s, size_t b, size_t e) {
 }
 
 bool is_year(std::string_view g) {
-  return g.size() == 4 && ((g[0] == '1' && (g[1] == '8' || g[1] == '9')) || (g[0] == '2' && (g[1] == '0' || g[1] == '1')));
+  if (g.size() != 4) return false;
+  return (g[0] == '1' && (g[1] == '8' || g[1] == '9')) || (g[0] == '2' && (g[1] == '0' || g[1] == '1'));
 }
 
 bool phone_ok(std::string_view s, size_t b, size_t e) {

@@ -62,6 +62,6 @@ bool iban_valid(std::string_view iban);  // spaces allowed
 // National IDs (pii_ids.cc); separators ' ', '-', '(' and ')' are allowed.
 bool es_id_valid(std::string_view id);  // DNI 12345678Z or NIE X1234567L: letter = n mod 23
 bool hkid_valid(std::string_view id);   // A123456(3): weighted sum mod 11, 10 is 'A'
-bool cn_id_valid(std::string_view id);  // 18 characters: ISO 7064 MOD 11-2 and a plausible birth date
+bool cn_id_valid(std::string_view id);  // 18 characters: ISO 7064 MOD 11-2, a plausible birth date
 
 }  // namespace nlm::curate

@@ -245,6 +245,11 @@ struct PiiRedactor::Impl {
   // there: a union of a dozen digit patterns with optional separators makes the set's DFA grow
   // so many states on digit-heavy text that it slowed 30-fold; each runs alone once triggered.
   std::vector<std::vector<size_t>> members;
+  std::unique_ptr<RE2> phone_trigger;
+  // Stretches of the text that can hold a phone: each trigger match, 4 bytes before and 40 after
+  // (a phone starts at most 2 bytes before its first digit, which no trigger match starts after,
+  // and spans fewer than 40 bytes), merged.
+  std::vector<std::pair<size_t, size_t>> phone_windows;
   std::vector<int> hits;
   std::vector<size_t> todo;
   std::vector<Candidate> found;
@@ -327,7 +332,9 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       continue;
     }
     // Every phone pattern spells eight or more digits with at most two of " -./()" between two.
-    std::string regex = p.kind == Kind::Phone ? R"(\d(?:[ \-./()]{0,2}\d){7})" : p.re->pattern();
+    static const char* trigger = R"(\d(?:[ \-./()]{0,2}\d){7})";
+    std::string regex = p.kind == Kind::Phone ? trigger : p.re->pattern();
+    if (p.kind == Kind::Phone) I.phone_trigger = std::make_unique<RE2>(trigger);
     std::string error;
     int at = I.set->Add(regex, &error);
     if (at < 0) usage_error("PII pattern rejected: " + error, p.tag);
@@ -358,62 +365,79 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
   }
   std::string_view s = text;
   I.found.clear();
+  I.phone_windows.clear();
+  if (I.phone_trigger) {
+    re2::StringPiece t;
+    for (size_t pos = 0;
+         pos < s.size() && I.phone_trigger->Match(s, pos, s.size(), RE2::UNANCHORED, &t, 1);) {
+      size_t b = static_cast<size_t>(t.data() - s.data()), e = b + t.size();
+      size_t wb = b < 4 ? 0 : b - 4, we = std::min(s.size(), e + 40);
+      if (!I.phone_windows.empty() && wb <= I.phone_windows.back().second + 256)
+        I.phone_windows.back().second = we;
+      else
+        I.phone_windows.emplace_back(wb, we);
+      pos = e;
+    }
+  }
+  const std::vector<std::pair<size_t, size_t>> whole = {{0, s.size()}};
   for (size_t idx : I.todo) {
     const Pattern& p = I.patterns[idx];
     int groups = std::min(1, p.re->NumberOfCapturingGroups());
     re2::StringPiece m[2];
-    size_t pos = 0;
-    while (pos < s.size() &&
-           p.re->Match(s, pos, s.size(), RE2::UNANCHORED, m, groups + 1)) {
-      size_t b = static_cast<size_t>(m[0].data() - s.data()), e = b + m[0].size();
-      if (e == b) {
-        pos = b + 1;
-        continue;
-      }
-      size_t rb = b, re = e;
-      if (groups == 1 && m[1].data()) {
-        rb = static_cast<size_t>(m[1].data() - s.data());
-        re = rb + m[1].size();
-      }
-      bool ok = true;
-      switch (p.kind) {
-        case Kind::Email: ok = email_ok(s, b, e); break;
-        case Kind::Phone: ok = phone_ok(s, b, e); break;
-        case Kind::Ipv4: ok = ipv4_ok(s, b, e); break;
-        case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
-        case Kind::Card: ok = card_ok(s, b, e); break;
-        case Kind::Iban: {
-          // Drop trailing groups until the checksum holds (the pattern may take a following word),
-          // but never stop before a group of digits: a number that goes on is not this IBAN.
-          ok = false;
-          while (re > rb + 14) {
-            if (!is_alnum(at(s, re)) && !(at(s, re) == ' ' && is_digit(at(s, re + 1))) &&
-                iban_valid(s.substr(rb, re - rb))) {
-              ok = !is_alnum(before(s, rb));
-              break;
-            }
-            size_t sp = s.substr(rb, re - rb).rfind(' ');
-            if (sp == std::string_view::npos) break;
-            re = rb + sp;
-          }
-          break;
+    for (auto [from, to] : p.kind == Kind::Phone ? I.phone_windows : whole) {
+      size_t pos = from;
+      while (pos < to &&
+             p.re->Match(s, pos, to, RE2::UNANCHORED, m, groups + 1)) {
+        size_t b = static_cast<size_t>(m[0].data() - s.data()), e = b + m[0].size();
+        if (e == b) {
+          pos = b + 1;
+          continue;
         }
-        case Kind::EsId:
-        case Kind::HkId:
-        case Kind::CnId: ok = id_ok(p.kind, s, b, e); break;
-        case Kind::Credentials:
-        case Kind::Custom: break;
-      }
-      if (ok) {
-        I.found.push_back({rb, re, &p});
-        pos = e;
-      } else {
-        pos = b + 1;
-        // Number, ID and IBAN candidates are rejected when a letter or digit comes right before
-        // them, so a retry inside the same run of letters and digits can only fail again: skip
-        // it (this keeps digit-heavy text, tables and long decimals, linear).
-        if (p.kind != Kind::Email && p.kind != Kind::Custom)
-          while (pos < s.size() && is_alnum(s[pos - 1])) ++pos;
+        size_t rb = b, re = e;
+        if (groups == 1 && m[1].data()) {
+          rb = static_cast<size_t>(m[1].data() - s.data());
+          re = rb + m[1].size();
+        }
+        bool ok = true;
+        switch (p.kind) {
+          case Kind::Email: ok = email_ok(s, b, e); break;
+          case Kind::Phone: ok = phone_ok(s, b, e); break;
+          case Kind::Ipv4: ok = ipv4_ok(s, b, e); break;
+          case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
+          case Kind::Card: ok = card_ok(s, b, e); break;
+          case Kind::Iban: {
+            // Drop trailing groups until the checksum holds (the pattern may take a following word),
+            // but never stop before a group of digits: a number that goes on is not this IBAN.
+            ok = false;
+            while (re > rb + 14) {
+              if (!is_alnum(at(s, re)) && !(at(s, re) == ' ' && is_digit(at(s, re + 1))) &&
+                  iban_valid(s.substr(rb, re - rb))) {
+                ok = !is_alnum(before(s, rb));
+                break;
+              }
+              size_t sp = s.substr(rb, re - rb).rfind(' ');
+              if (sp == std::string_view::npos) break;
+              re = rb + sp;
+            }
+            break;
+          }
+          case Kind::EsId:
+          case Kind::HkId:
+          case Kind::CnId: ok = id_ok(p.kind, s, b, e); break;
+          case Kind::Credentials:
+          case Kind::Custom: break;
+        }
+        if (ok) {
+          I.found.push_back({rb, re, &p});
+          pos = e;
+        } else {
+          pos = b + 1;
+          // Number, ID and IBAN candidates are rejected when a letter or digit comes right before
+          // them, so a retry inside the same run of letters and digits can only fail again: skip
+          // it (this keeps digit-heavy text, tables and long decimals, linear).
+          if (p.kind != Kind::Email && p.kind != Kind::Custom)
+            while (pos < to && is_alnum(s[pos - 1])) ++pos;
+        }
       }
     }
   }

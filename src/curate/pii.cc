@@ -209,7 +209,9 @@ bool card_ok(std::string_view s, size_t b, size_t e) {
 
 bool is_year(std::string_view g) {
   if (g.size() != 4) return false;
-  return (g[0] == '1' && (g[1] == '8' || g[1] == '9')) || (g[0] == '2' && (g[1] == '0' || g[1] == '1'));
+  bool y18_19 = g[0] == '1' && (g[1] == '8' || g[1] == '9');
+  bool y20_21 = g[0] == '2' && (g[1] == '0' || g[1] == '1');
+  return y18_19 || y20_21;
 }
 
 bool phone_ok(std::string_view s, size_t b, size_t e) {
@@ -248,8 +250,9 @@ struct PiiRedactor::Impl {
   std::unique_ptr<RE2> phone_trigger;
   // Stretches of the text that can hold a phone: each trigger match, 4 bytes before and 40 after
   // (a phone starts at most 2 bytes before its first digit, which no trigger match starts after,
-  // and spans fewer than 40 bytes), merged.
+  // and spans fewer than 40 bytes), merged when under 256 bytes apart (fewer, longer scans).
   std::vector<std::pair<size_t, size_t>> phone_windows;
+  std::vector<std::pair<size_t, size_t>> whole;  // the one stretch the other patterns scan
   std::vector<int> hits;
   std::vector<size_t> todo;
   std::vector<Candidate> found;
@@ -379,12 +382,12 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
       pos = e;
     }
   }
-  const std::vector<std::pair<size_t, size_t>> whole = {{0, s.size()}};
+  I.whole.assign(1, {0, s.size()});
   for (size_t idx : I.todo) {
     const Pattern& p = I.patterns[idx];
     int groups = std::min(1, p.re->NumberOfCapturingGroups());
     re2::StringPiece m[2];
-    for (auto [from, to] : p.kind == Kind::Phone ? I.phone_windows : whole) {
+    for (auto [from, to] : p.kind == Kind::Phone ? I.phone_windows : I.whole) {
       size_t pos = from;
       while (pos < to &&
              p.re->Match(s, pos, to, RE2::UNANCHORED, m, groups + 1)) {

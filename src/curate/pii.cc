@@ -16,13 +16,16 @@
 namespace nlm::curate {
 
 void declare(opt::Schema& s, PiiOptions& o) {
-  s.add("types", o.types, "Built-in types to redact: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS");
+  s.add("types", o.types,
+        "Built-in types to redact: EMAIL PHONE IP CREDIT_CARD IBAN CREDENTIALS ES_ID HK_ID CN_ID");
   s.add("custom", o.custom, "Extra patterns as NAME=regex (RE2); a match becomes <NAME>");
   s.check([&o] {
-    static const char* known[] = {"EMAIL", "PHONE", "IP", "CREDIT_CARD", "IBAN", "CREDENTIALS"};
+    static const char* known[] = {"EMAIL", "PHONE", "IP",    "CREDIT_CARD", "IBAN",
+                                  "CREDENTIALS", "ES_ID", "HK_ID", "CN_ID"};
     for (const auto& t : o.types)
       if (std::find(std::begin(known), std::end(known), t) == std::end(known))
-        opt::fail("types", "has unknown type '" + t + "'", "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN or CREDENTIALS");
+        opt::fail("types", "has unknown type '" + t + "'",
+                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS, ES_ID, HK_ID or CN_ID");
     for (const auto& c : o.custom)
       if (c.find('=') == std::string::npos || c.front() == '=')
         opt::fail("custom", "must hold NAME=regex patterns, got " + echoed(c));
@@ -66,12 +69,17 @@ bool iban_valid(std::string_view raw) {
 }
 
 namespace {
-enum class Kind { Email, Phone, Ipv4, Ipv6, Card, Iban, Credentials, Custom };
+enum class Kind { Email, Phone, Ipv4, Ipv6, Card, Iban, Credentials, EsId, HkId, CnId, Custom };
 
 struct Pattern {
   Kind kind;
   std::string tag;
   std::unique_ptr<RE2> re;
+  // On an exact tie of spans the lower rank wins: an 18-digit Chinese ID can also pass as a
+  // UnionPay card, and its check digit is the stronger evidence.
+  int rank() const {
+    return kind == Kind::EsId || kind == Kind::HkId || kind == Kind::CnId ? 0 : 1;
+  }
 };
 
 struct Candidate {
@@ -135,8 +143,34 @@ bool ipv6_ok(std::string_view s, size_t b, size_t e) {
   return inet_pton(AF_INET6, ip.c_str(), buf) == 1;
 }
 
+// A number goes on to the left of `b`: a letter or digit, or a decimal/thousands/range separator
+// right after a digit ("0.389...", "1,5", "12-").
+bool continues_left(std::string_view s, size_t b) {
+  char p = before(s, b);
+  if (is_alnum(p)) return true;
+  return (p == '.' || p == ',' || p == '-' || p == '/') && is_digit(before(s, b - 1));
+}
+
+// The same to the right of `e` ("...477,5807", "...741.5").
+bool continues_right(std::string_view s, size_t e) {
+  char n = at(s, e);
+  if (is_alnum(n)) return true;
+  return (n == '.' || n == ',' || n == '-' || n == '/') && is_digit(at(s, e + 1));
+}
+
+bool id_ok(Kind kind, std::string_view s, size_t b, size_t e) {
+  if (continues_left(s, b) || continues_right(s, e)) return false;
+  std::string_view m = s.substr(b, e - b);
+  switch (kind) {
+    case Kind::EsId: return es_id_valid(m);
+    case Kind::HkId: return hkid_valid(m);
+    case Kind::CnId: return cn_id_valid(m);
+    default: return false;
+  }
+}
+
 bool card_ok(std::string_view s, size_t b, size_t e) {
-  if (is_digit(before(s, b)) || is_digit(at(s, e))) return false;
+  if (continues_left(s, b) || continues_right(s, e)) return false;
   std::string_view m = s.substr(b, e - b);
   char sep = 0;
   for (char c : m)
@@ -173,15 +207,30 @@ bool card_ok(std::string_view s, size_t b, size_t e) {
   return brand && luhn_valid(d);
 }
 
+bool is_year(std::string_view g) {
+  if (g.size() != 4) return false;
+  bool y18_19 = g[0] == '1' && (g[1] == '8' || g[1] == '9');
+  bool y20_21 = g[0] == '2' && (g[1] == '0' || g[1] == '1');
+  return y18_19 || y20_21;
+}
+
 bool phone_ok(std::string_view s, size_t b, size_t e) {
   char p = before(s, b);
   if (is_alnum(p) || p == '+' || p == '.' || p == '/' || p == '-') return false;
-  char n = at(s, e);
-  if (is_alnum(n) || ((n == '.' || n == '-' || n == '/') && is_digit(at(s, e + 1)))) return false;
-  // Part of a longer run of digit groups (an account number, a table row): not a phone.
-  if ((p == ' ' && is_digit(before(s, b - 1))) || (n == ' ' && is_digit(at(s, e + 1)))) return false;
-  std::string d = digits_of(s.substr(b, e - b));
-  return d.size() >= 8 && d.size() <= 15 && !looks_like_version(s, b);
+  if (p == ',' && is_digit(before(s, b - 1))) return false;  // "1,2345 6789"
+  if (continues_right(s, e)) return false;                     // "+922337203685477,5807"
+  // Part of a longer run of digit groups (an account number, a table row): not a phone. A number
+  // that starts with '+' starts afresh, so "+852 9123 4567 +852 9876 5432" is two phones.
+  bool plus = s[b] == '+';
+  if (!plus && p == ' ' && is_digit(before(s, b - 1))) return false;
+  if (at(s, e) == ' ' && is_digit(at(s, e + 1))) return false;
+  std::string_view m = s.substr(b, e - b);
+  std::string d = digits_of(m);
+  // E.164: at most 15 digits after '+', country code included.
+  if (d.size() < 8 || d.size() > 15) return false;
+  // "2010-2020" is a span of years, not a Hong Kong number.
+  if (m.size() == 9 && m[4] == '-' && is_year(m.substr(0, 4)) && is_year(m.substr(5))) return false;
+  return !looks_like_version(s, b);
 }
 
 bool email_ok(std::string_view s, size_t b, size_t) {
@@ -194,7 +243,18 @@ bool email_ok(std::string_view s, size_t b, size_t) {
 struct PiiRedactor::Impl {
   std::vector<Pattern> patterns;
   std::unique_ptr<RE2::Set> set;
+  // The patterns each entry of the set stands for. The phone patterns share one loose trigger
+  // there: a union of a dozen digit patterns with optional separators makes the set's DFA grow
+  // so many states on digit-heavy text that it slowed 30-fold; each runs alone once triggered.
+  std::vector<std::vector<size_t>> members;
+  std::unique_ptr<RE2> phone_trigger;
+  // Stretches of the text that can hold a phone: each trigger match, 4 bytes before and 40 after
+  // (a phone starts at most 2 bytes before its first digit, which no trigger match starts after,
+  // and spans fewer than 40 bytes), merged when under 256 bytes apart (fewer, longer scans).
+  std::vector<std::pair<size_t, size_t>> phone_windows;
+  std::vector<std::pair<size_t, size_t>> whole;  // the one stretch the other patterns scan
   std::vector<int> hits;
+  std::vector<size_t> todo;
   std::vector<Candidate> found;
   std::string out;
 
@@ -220,7 +280,23 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       I.add(Kind::Phone, "PHONE", R"([2-9]\d{2}[.\-][2-9]\d{2}[.\-]\d{4})");
       I.add(Kind::Phone, "PHONE", R"(0\d{1,4}[ \-/]\d{3,4}[ \-]?\d{3,4})");
       I.add(Kind::Phone, "PHONE", R"(0[1-9](?:[ .]\d{2}){4})");
-      I.add(Kind::Phone, "PHONE", R"(1[3-9]\d{9})");
+      // A country code in parentheses: (+852) 9123 4567, (852) 2345 6789 for Hong Kong.
+      I.add(Kind::Phone, "PHONE", R"(\(\+\d{1,3}\) ?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})");
+      I.add(Kind::Phone, "PHONE", R"(\(852\) ?[2-35-9]\d{3}[ \-]?\d{4})");
+      // Mainland China: mobiles 1[3-9]X XXXX XXXX, landlines with an area code (010-12345678).
+      I.add(Kind::Phone, "PHONE", R"(1[3-9]\d(?:[ \-]?\d{4}){2})");
+      I.add(Kind::Phone, "PHONE", R"(0\d{2,3}[ \-]\d{7,8})");
+      // Hong Kong: eight digits written XXXX XXXX or XXXX-XXXX (bare eight-digit runs are too
+      // often counts and order numbers).
+      I.add(Kind::Phone, "PHONE", R"([2-35-9]\d{3}[ \-]\d{4})");
+      // Taiwan: mobiles 09XX-XXX-XXX, landlines (02) XXXX-XXXX.
+      I.add(Kind::Phone, "PHONE", R"(09\d{2}[ \-]?\d{3}[ \-]?\d{3})");
+      I.add(Kind::Phone, "PHONE", R"(\(0\d{1,2}\) ?\d{3,4}[ \-]?\d{4})");
+      // Spain: nine digits from 6-9, as 612 345 678, 612 34 56 78 or 91 123 45 67.
+      // Not with dots: 612.345.678 is how Spanish writes a count.
+      I.add(Kind::Phone, "PHONE", R"([6-9]\d{2}[ \-]\d{3}[ \-]\d{3})");
+      I.add(Kind::Phone, "PHONE", R"([6-9]\d{2}(?:[ \-]\d{2}){3})");
+      I.add(Kind::Phone, "PHONE", R"([89]\d[ \-]\d{3}(?:[ \-]\d{2}){2})");
     } else if (t == "IP") {
       I.add(Kind::Ipv4, "IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})");
       I.add(Kind::Ipv6, "IP", R"((?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?)");
@@ -230,9 +306,16 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
       I.add(Kind::Iban, "IBAN", R"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)");
     } else if (t == "CREDENTIALS") {
       I.add(Kind::Credentials, "CREDENTIALS", R"([A-Za-z][A-Za-z0-9+.\-]*://([^\s/:@]+:[^\s/@]+)@)");
+    } else if (t == "ES_ID") {
+      I.add(Kind::EsId, "ES_ID", R"((?:[XYZ][ \-]?\d{7}|\d{8})[ \-]?[A-Z])");
+    } else if (t == "HK_ID") {
+      I.add(Kind::HkId, "HK_ID", R"([A-Z]{1,2}\d{6}(?: ?\([0-9A]\)|[0-9A]))");
+    } else if (t == "CN_ID") {
+      I.add(Kind::CnId, "CN_ID", R"(\d{17}[\dXx])");
     } else {
       usage_error("unknown PII type '" + t + "'", "pii.types",
-                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS or a custom NAME=regex");
+                  "use EMAIL, PHONE, IP, CREDIT_CARD, IBAN, CREDENTIALS, ES_ID, HK_ID, CN_ID or a "
+                  "custom NAME=regex");
     }
   }
   for (const auto& c : options.custom) {
@@ -244,9 +327,22 @@ PiiRedactor::PiiRedactor(const PiiOptions& options) : impl_(std::make_unique<Imp
   RE2::Options o;
   o.set_log_errors(false);
   I.set = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
-  for (const auto& p : I.patterns) {
+  int phone_trigger = -1;
+  for (size_t i = 0; i < I.patterns.size(); ++i) {
+    const Pattern& p = I.patterns[i];
+    if (p.kind == Kind::Phone && phone_trigger >= 0) {
+      I.members[static_cast<size_t>(phone_trigger)].push_back(i);
+      continue;
+    }
+    // Every phone pattern spells eight or more digits with at most two of " -./()" between two.
+    static const char* trigger = R"(\d(?:[ \-./()]{0,2}\d){7})";
+    std::string regex = p.kind == Kind::Phone ? trigger : p.re->pattern();
+    if (p.kind == Kind::Phone) I.phone_trigger = std::make_unique<RE2>(trigger);
     std::string error;
-    if (I.set->Add(p.re->pattern(), &error) < 0) usage_error("PII pattern rejected: " + error, p.tag);
+    int at = I.set->Add(regex, &error);
+    if (at < 0) usage_error("PII pattern rejected: " + error, p.tag);
+    if (p.kind == Kind::Phone) phone_trigger = at;
+    I.members.push_back({i});
   }
   if (!I.set->Compile()) runtime_error("cannot compile the PII pattern set", "pii");
 }
@@ -257,57 +353,102 @@ size_t PiiRedactor::redact(std::string& text, std::map<std::string, uint64_t>* c
   auto& I = *impl_;
   if (I.patterns.empty()) return 0;
   I.hits.clear();
-  if (!I.set->Match(text, &I.hits)) return 0;
+  RE2::Set::ErrorInfo error;
+  if (!I.set->Match(text, &I.hits, &error)) {
+    if (error.kind != RE2::Set::kOutOfMemory) return 0;
+    // The set's DFA gave up on this text (many states, little progress): try every pattern
+    // rather than let PII through.
+    I.hits.clear();
+    for (size_t i = 0; i < I.members.size(); ++i) I.hits.push_back(static_cast<int>(i));
+  }
+  I.todo.clear();
+  for (int hit : I.hits) {
+    const auto& m = I.members[static_cast<size_t>(hit)];
+    I.todo.insert(I.todo.end(), m.begin(), m.end());
+  }
   std::string_view s = text;
   I.found.clear();
-  for (int idx : I.hits) {
-    const Pattern& p = I.patterns[static_cast<size_t>(idx)];
+  I.phone_windows.clear();
+  if (I.phone_trigger) {
+    re2::StringPiece t;
+    for (size_t pos = 0;
+         pos < s.size() && I.phone_trigger->Match(s, pos, s.size(), RE2::UNANCHORED, &t, 1);) {
+      size_t b = static_cast<size_t>(t.data() - s.data()), e = b + t.size();
+      size_t wb = b < 4 ? 0 : b - 4, we = std::min(s.size(), e + 40);
+      if (!I.phone_windows.empty() && wb <= I.phone_windows.back().second + 256)
+        I.phone_windows.back().second = we;
+      else
+        I.phone_windows.emplace_back(wb, we);
+      pos = e;
+    }
+  }
+  I.whole.assign(1, {0, s.size()});
+  for (size_t idx : I.todo) {
+    const Pattern& p = I.patterns[idx];
     int groups = std::min(1, p.re->NumberOfCapturingGroups());
     re2::StringPiece m[2];
-    size_t pos = 0;
-    while (pos < s.size() &&
-           p.re->Match(s, pos, s.size(), RE2::UNANCHORED, m, groups + 1)) {
-      size_t b = static_cast<size_t>(m[0].data() - s.data()), e = b + m[0].size();
-      if (e == b) {
-        pos = b + 1;
-        continue;
-      }
-      size_t rb = b, re = e;
-      if (groups == 1 && m[1].data()) {
-        rb = static_cast<size_t>(m[1].data() - s.data());
-        re = rb + m[1].size();
-      }
-      bool ok = true;
-      switch (p.kind) {
-        case Kind::Email: ok = email_ok(s, b, e); break;
-        case Kind::Phone: ok = phone_ok(s, b, e); break;
-        case Kind::Ipv4: ok = ipv4_ok(s, b, e); break;
-        case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
-        case Kind::Card: ok = card_ok(s, b, e); break;
-        case Kind::Iban: {
-          // Drop trailing groups until the checksum holds (the pattern may take a following word).
-          ok = false;
-          while (re > rb + 14) {
-            if (!is_alnum(at(s, re)) && iban_valid(s.substr(rb, re - rb))) {
-              ok = !is_alnum(before(s, rb));
-              break;
-            }
-            size_t sp = s.substr(rb, re - rb).rfind(' ');
-            if (sp == std::string_view::npos) break;
-            re = rb + sp;
-          }
-          break;
+    for (auto [from, to] : p.kind == Kind::Phone ? I.phone_windows : I.whole) {
+      size_t pos = from;
+      while (pos < to &&
+             p.re->Match(s, pos, to, RE2::UNANCHORED, m, groups + 1)) {
+        size_t b = static_cast<size_t>(m[0].data() - s.data()), e = b + m[0].size();
+        if (e == b) {
+          pos = b + 1;
+          continue;
         }
-        case Kind::Credentials:
-        case Kind::Custom: break;
+        size_t rb = b, re = e;
+        if (groups == 1 && m[1].data()) {
+          rb = static_cast<size_t>(m[1].data() - s.data());
+          re = rb + m[1].size();
+        }
+        bool ok = true;
+        switch (p.kind) {
+          case Kind::Email: ok = email_ok(s, b, e); break;
+          case Kind::Phone: ok = phone_ok(s, b, e); break;
+          case Kind::Ipv4: ok = ipv4_ok(s, b, e); break;
+          case Kind::Ipv6: ok = ipv6_ok(s, b, e); break;
+          case Kind::Card: ok = card_ok(s, b, e); break;
+          case Kind::Iban: {
+            // Drop trailing groups until the checksum holds (the pattern may take a following word),
+            // but never stop before a group of digits: a number that goes on is not this IBAN.
+            ok = false;
+            while (re > rb + 14) {
+              if (!is_alnum(at(s, re)) && !(at(s, re) == ' ' && is_digit(at(s, re + 1))) &&
+                  iban_valid(s.substr(rb, re - rb))) {
+                ok = !is_alnum(before(s, rb));
+                break;
+              }
+              size_t sp = s.substr(rb, re - rb).rfind(' ');
+              if (sp == std::string_view::npos) break;
+              re = rb + sp;
+            }
+            break;
+          }
+          case Kind::EsId:
+          case Kind::HkId:
+          case Kind::CnId: ok = id_ok(p.kind, s, b, e); break;
+          case Kind::Credentials:
+          case Kind::Custom: break;
+        }
+        if (ok) {
+          I.found.push_back({rb, re, &p});
+          pos = e;
+        } else {
+          pos = b + 1;
+          // Number, ID and IBAN candidates are rejected when a letter or digit comes right before
+          // them, so a retry inside the same run of letters and digits can only fail again: skip
+          // it (this keeps digit-heavy text, tables and long decimals, linear).
+          if (p.kind != Kind::Email && p.kind != Kind::Custom)
+            while (pos < to && is_alnum(s[pos - 1])) ++pos;
+        }
       }
-      if (ok) I.found.push_back({rb, re, &p});
-      pos = ok ? e : b + 1;
     }
   }
   if (I.found.empty()) return 0;
   std::sort(I.found.begin(), I.found.end(), [](const Candidate& a, const Candidate& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.pattern->rank() < b.pattern->rank();
   });
   I.out.clear();
   size_t last = 0, n = 0;

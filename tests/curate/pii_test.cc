@@ -59,6 +59,55 @@ TEST(CuratePii, LeavesOrdinaryNumbersAlone) {
   }
 }
 
+TEST(CuratePii, NationalIdValidators) {
+  EXPECT_TRUE(es_id_valid("12345678Z"));
+  EXPECT_TRUE(es_id_valid("12345678-Z"));
+  EXPECT_FALSE(es_id_valid("12345678A"));
+  EXPECT_TRUE(es_id_valid("X1234567L"));
+  EXPECT_TRUE(es_id_valid("Y-1234567-X"));
+  EXPECT_FALSE(es_id_valid("X1234567M"));
+  EXPECT_TRUE(hkid_valid("A123456(3)"));
+  EXPECT_FALSE(hkid_valid("A123456(4)"));
+  EXPECT_TRUE(hkid_valid("AB9876543"));
+  EXPECT_FALSE(hkid_valid("AB9876540"));
+  EXPECT_TRUE(cn_id_valid("11010519491231002X"));
+  EXPECT_FALSE(cn_id_valid("110105194912310021"));
+  EXPECT_FALSE(cn_id_valid("11010519491331002X"));  // month 13, even with the right check digit
+}
+
+// Reported on Basque help text: a digit run inside a decimal or a longer number is not PII.
+TEST(CuratePii, NumbersInsideLongerNumbersStay) {
+  for (std::string s : {"Balioa 0.389178240740741 da.", "Muga +922337203685477,5807 da.",
+                        "Zenbakia 9223372036854775807 eta 1.4111111111111111 dira.",
+                        "4111111111111111.5 eta 4111111111111111,25 ez dira txartelak."}) {
+    EXPECT_EQ(redact(s), s) << s;
+  }
+}
+
+TEST(CuratePii, ListedPhonesAreAllRedacted) {
+  EXPECT_EQ(redact("Tel: 2345 6789, 9876 5432 / +34 612 345 678; +852 9123 4567"),
+            "Tel: <PHONE>, <PHONE> / <PHONE>; <PHONE>");
+  EXPECT_EQ(redact("+852 9123 4567 +852 9876 5432 +86 138 1234 5678"), "<PHONE> <PHONE> <PHONE>");
+  EXPECT_EQ(redact("请拨打13812345678、13987654321或010-62345678。"), "请拨打<PHONE>、<PHONE>或<PHONE>。");
+}
+
+TEST(CuratePii, RegionalPhonesAndIds) {
+  std::map<std::string, uint64_t> counts;
+  EXPECT_EQ(redact("HK (852) 2345 6789, TW 0912-345-678 y (02) 2345-6789, ES 612 34 56 78 / "
+                   "91 123 45 67, CN 0755-81234567; DNI 12345678Z, NIE X-1234567-L, HKID "
+                   "A123456(3), 身份证11010519491231002X。",
+                   &counts),
+            "HK <PHONE>, TW <PHONE> y <PHONE>, ES <PHONE> / <PHONE>, CN <PHONE>; DNI <ES_ID>, NIE "
+            "<ES_ID>, HKID <HK_ID>, 身份证<CN_ID>。");
+  EXPECT_EQ(counts["PHONE"], 6u);
+  EXPECT_EQ(counts["ES_ID"], 2u);
+  EXPECT_EQ(counts["HK_ID"], 1u);
+  EXPECT_EQ(counts["CN_ID"], 1u);
+  // Wrong check characters and spans of years stay.
+  for (std::string s : {"DNI 12345678A, HKID A123456(4), 110105194912310021, 2010-2020."})
+    EXPECT_EQ(redact(s), s) << s;
+}
+
 TEST(CuratePii, CustomPatternsAndTypes) {
   PiiOptions o;
   o.types = {"EMAIL"};

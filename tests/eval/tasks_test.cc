@@ -11,6 +11,8 @@
 
 #include "core/error.h"
 #include "eval/loglikelihood.h"
+#include "eval/metrics/bleu.h"
+#include "eval/metrics/chrf.h"
 #include "eval/tasks/request_cache.h"
 #include "eval/tasks/mlflow_log.h"
 #include "eval/tasks/run_tasks.h"
@@ -52,7 +54,9 @@ std::string error_of(const std::function<void()>& fn) {
 TEST(TaskConfig, ShippedTaskFilesLoad) {
   auto t = tiny();
   for (const char* f : {"arc_easy.yaml", "hellaswag.yaml", "xcopa_th.yaml", "xcopa_yue.yaml", "piqa.yaml",
-                        "text_ppl.yaml", "qa_gen.yaml"}) {
+                        "text_ppl.yaml", "qa_gen.yaml", "mmlu_high_school_geography.yaml", "mmlu_world_religions.yaml",
+                        "truthfulqa_mc1.yaml", "belebele_eus_Latn.yaml", "xnli_es.yaml", "xstorycloze_eu.yaml",
+                        "flores_eng-eus.yaml"}) {
     auto c = eval::tasks::load_task(kTasks + f);
     EXPECT_FALSE(c.split_files.at(c.eval_split()).empty()) << f;
     TaskRunOptions o;
@@ -167,6 +171,44 @@ TEST(TaskRun, MultipleChoiceEqualsLoglikelihoodSums) {
     // Deterministic: the same run gives the same numbers.
     EXPECT_EQ(eval::tasks::run_task(*t.model, t.tok, c, o).metrics, r.metrics);
   }
+}
+
+// The shipped MMLU, Belebele and FLORES files render lm-eval's prompts byte for byte, and a
+// translation task's bleu and chrf are sacreBLEU's corpus scores of its predictions.
+TEST(TaskRun, ShippedMmluBelebeleAndFloresPrompts) {
+  auto t = tiny();
+  TaskRunOptions o;
+  o.num_fewshot = 2;
+  auto mmlu = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "mmlu_high_school_geography.yaml"), o);
+  ASSERT_EQ(mmlu.samples.size(), 4u);
+  EXPECT_EQ(mmlu.samples[0]["prompt"],
+            "The following are multiple choice questions (with answers) about high school geography.\n\n"
+            "Which river flows through Dublin?\nA. The Shannon\nB. The Liffey\nC. The Boyne\nD. The Lee\nAnswer: B\n\n"
+            "The Basque Country lies on the coast of which body of water?\nA. The Bay of Biscay\nB. The Baltic Sea\n"
+            "C. The Adriatic Sea\nD. The North Sea\nAnswer: A\n\n"
+            "Which of these is an island nation?\nA. Bolivia\nB. Iceland\nC. Austria\nD. Mali\nAnswer:");
+  EXPECT_EQ(mmlu.samples[0]["choices"], json({"A", "B", "C", "D"}));
+  EXPECT_EQ(mmlu.samples[0]["gold"], 1);
+  o.num_fewshot = 0;
+  auto bele = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "belebele_eus_Latn.yaml"), o);
+  EXPECT_EQ(bele.samples[1]["gold"], 2);  // correct_answer_num "3"
+  EXPECT_EQ(bele.samples[1]["prompt"].get<std::string>().substr(0, 3), "P: ");
+  o.num_fewshot = 1;
+  auto flores = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "flores_eng-eus.yaml"), o);
+  ASSERT_EQ(flores.samples.size(), 3u);
+  EXPECT_EQ(flores.samples[0]["prompt"], "English phrase: Good morning.\nBasque phrase: Egun on.\n\n"
+                                         "English phrase: The house is big.\nBasque phrase:");
+  std::vector<std::string> preds, refs;
+  for (const auto& smp : flores.samples) {
+    preds.push_back(smp["prediction"].get<std::string>());
+    refs.push_back(smp["target"].get<std::string>());
+  }
+  eval::metrics::Bleu bleu{eval::metrics::BleuOptions{}};
+  eval::metrics::Chrf chrf{eval::metrics::ChrfOptions{}};
+  EXPECT_EQ(flores.metrics["bleu,none"].get<double>(), bleu.corpus_score(preds, {refs}).score);
+  EXPECT_EQ(flores.metrics["chrf,none"].get<double>(), chrf.corpus_score(preds, {refs}).score);
+  EXPECT_EQ(flores.metrics["bleu_stderr,none"], "N/A");
+  EXPECT_TRUE(flores.metrics.contains("exact_match,none"));
 }
 
 TEST(TaskRun, RenderedChoicesAndTargets) {

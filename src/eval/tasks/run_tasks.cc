@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/log.h"
+#include "eval/metrics/bleu.h"
+#include "eval/metrics/chrf.h"
 #include "eval/tasks/request_cache.h"
 #include "eval/tasks/mlflow_log.h"
 #include "eval/tasks/task_docs.h"
@@ -390,6 +392,7 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
                   c.file, "lower max_gen_toks");
     const size_t max_ctx = size_t(window);
     std::vector<double> em;
+    std::vector<std::string> preds, targets;
     const bool ic = c.ignore_case.count("exact_match") && c.ignore_case.at("exact_match");
     for (size_t q = 0; q < docs.size(); ++q) {
       // As lm-eval: a context longer than the model's window less max_gen_toks loses its left end.
@@ -417,15 +420,27 @@ TaskResult run_task(model::Llama& model, const tokenizer::Tokenizer& tok, const 
       const auto& target = eval.rendered[docs[q]].target;
       const double hit = (ic ? lower_ascii(pred) == lower_ascii(target) : pred == target) ? 1.0 : 0.0;
       em.push_back(hit);
+      preds.push_back(pred);
+      targets.push_back(target);
       r.samples.push_back({{"doc_id", docs[q]}, {"doc", eval.docs[docs[q]].fields}, {"prompt", contexts[q]},
                            {"target", target}, {"response", text}, {"prediction", pred}, {"exact_match", hit},
                            {"truncated", truncated}});
     }
-    double mean = 0;
-    for (double x : em) mean += x;
-    mean = em.empty() ? NAN : mean / double(em.size());
-    double se = mean_stderr(em);
-    stats.push_back({"exact_match", mean, std::isnan(se) ? std::nullopt : std::optional<double>(se)});
+    for (const auto& m : c.metrics) {
+      if (m == "exact_match") {
+        double mean = 0;
+        for (double x : em) mean += x;
+        mean = em.empty() ? NAN : mean / double(em.size());
+        double se = mean_stderr(em);
+        stats.push_back({"exact_match", mean, std::isnan(se) ? std::nullopt : std::optional<double>(se)});
+      } else if (m == "bleu") {  // corpus BLEU with sacreBLEU's defaults, as lm-eval's bleu metric
+        metrics::Bleu bleu{metrics::BleuOptions{}};
+        stats.push_back({"bleu", preds.empty() ? NAN : bleu.corpus_score(preds, {targets}).score, std::nullopt});
+      } else if (m == "chrf") {  // corpus chrF2 with sacreBLEU's defaults, as lm-eval's chrf metric
+        metrics::Chrf chrf{metrics::ChrfOptions{}};
+        stats.push_back({"chrf", preds.empty() ? NAN : chrf.corpus_score(preds, {targets}).score, std::nullopt});
+      }
+    }
   }
   r.n_docs = docs.size();
   r.metrics = ordered_json::object();
@@ -448,7 +463,7 @@ ordered_json results_json(const std::vector<TaskConfig>& configs, const std::vec
     j["n-shot"][r.task] = r.n_shot;
     j["n-samples"][r.task] = {{"original", r.n_original}, {"effective", r.n_docs}, {"skipped", r.skipped.size()}};
     for (const auto& m : c.metrics)
-      j["higher_is_better"][r.task][m] = m == "acc" || m == "acc_norm" || m == "exact_match";
+      j["higher_is_better"][r.task][m] = m == "acc" || m == "acc_norm" || m == "exact_match" || m == "bleu" || m == "chrf";
     j["configs"][r.task] = {{"task", c.task}, {"file", c.file}, {"output_type", output_type_name(c.output_type)},
                             {"target_delimiter", c.target_delimiter}, {"fewshot_delimiter", c.fewshot_delimiter},
                             {"metrics", c.metrics}};

@@ -95,14 +95,14 @@ void read_data_files(const Reader& r, const YAML::Node& n, TaskConfig& c) {
 
 void read_metrics(const Reader& r, const YAML::Node& n, TaskConfig& c) {
   static const std::set<std::string> known_metrics = {
-      "acc", "acc_norm", "exact_match", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte"};
+      "acc", "acc_norm", "exact_match", "bleu", "chrf", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte"};
   if (!n.IsSequence()) r.fail("metric_list", n, "must be a list of {metric: NAME} entries");
   for (const auto& m : n) {
     if (!m.IsMap() || !m["metric"]) r.fail("metric_list", m, "entries must be mappings with a 'metric' key");
     std::string name = r.str("metric_list.metric", m["metric"]);
     if (!known_metrics.count(name))
       r.fail("metric_list.metric", m["metric"], "names metric '" + name + "', which nativelm does not compute",
-             "use acc, acc_norm, exact_match, perplexity, word_perplexity, byte_perplexity or bits_per_byte");
+             "use acc, acc_norm, exact_match, bleu, chrf, perplexity, word_perplexity, byte_perplexity or bits_per_byte");
     for (const auto& kv : m) {
       std::string k = kv.first.Scalar();
       if (k == "metric") continue;
@@ -297,7 +297,7 @@ TaskConfig parse_task(const std::string& text, const std::string& file) {
       {OutputType::MultipleChoice, {"acc", "acc_norm"}},
       {OutputType::Loglikelihood, {"acc", "perplexity"}},
       {OutputType::LoglikelihoodRolling, {"word_perplexity", "byte_perplexity", "bits_per_byte"}},
-      {OutputType::GenerateUntil, {"exact_match"}}};
+      {OutputType::GenerateUntil, {"exact_match", "bleu", "chrf"}}};
   for (const auto& m : c.metrics)
     if (!allowed.at(c.output_type).count(m))
       usage_error("metric '" + m + "' does not apply to output_type " + output_type_name(c.output_type), file);

@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/json_ints.h"
 #include "model/hf_checkpoint.h"
 #include "model/peft_adapter.h"
 #include "model/sampler.h"
@@ -147,7 +148,7 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
     std::string text = read_file(path);
     check_json_depth(text, path);
     auto j = nlohmann::json::parse(text);
-    s.step = j.at("step").get<int64_t>();
+    s.step = json_int(j.at("step"), "step", path);
     s.data_state = j.at("data").dump();
     s.fingerprint = j.at("fingerprint").get<std::string>();
     if (j.contains("tokens")) s.tokens = j.at("tokens").get<double>();

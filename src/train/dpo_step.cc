@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/rng.h"
 
 namespace nlm::train {
@@ -66,12 +67,12 @@ void DpoBatches::restore(const std::string& state) {
   auto j = nlohmann::json::parse(state, nullptr, false);
   if (j.is_discarded() || !j.contains("pairs") || !j.contains("pair") || !j.contains("epoch"))
     runtime_error("corrupt DPO data cursor", "trainer_state.json", "delete this checkpoint to resume from an older one");
-  if (j["pairs"].get<uint64_t>() != pairs_ || j["pair"].get<uint64_t>() >= pairs_)
+  if (json_uint(j["pairs"], "pairs", "data cursor") != pairs_ || json_uint(j["pair"], "pair", "data cursor") >= pairs_)
     usage_error("checkpoint's data cursor is for " + j["pairs"].dump() + " pairs, the data now has " +
                     std::to_string(pairs_),
                 "dpo", "resume with the same data files and options");
-  epoch_ = j["epoch"].get<uint64_t>();
-  pos_ = j["pair"].get<uint64_t>();
+  epoch_ = json_uint(j["epoch"], "epoch", "data cursor");
+  pos_ = json_uint(j["pair"], "pair", "data cursor");
 }
 
 void append_seq_logps(const model::Llama& m, const model::Batch& b, SeqLogps& out) {

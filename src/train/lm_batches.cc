@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/rng.h"
 #include "data/token_shard.h"
 
@@ -197,11 +198,11 @@ void LmBatches::restore(const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-    rng_ = j.at("rng").get<uint64_t>();
+    rng_ = json_uint(j.at("rng"), "rng", "data cursor");
     if (j.contains("shuffle_seed") != shuffle_)
       usage_error(std::string("checkpoint was made with document shuffling ") + (shuffle_ ? "off" : "on"),
                   "resume", "resume with the same shuffle_documents setting");
-    if (shuffle_) seed_ = j.at("shuffle_seed").get<uint64_t>();
+    if (shuffle_) seed_ = json_uint(j.at("shuffle_seed"), "shuffle_seed", "data cursor");
     const auto& arr = j.at("sources");
     if (arr.size() != sources_.size())
       usage_error("checkpoint was made with " + std::to_string(arr.size()) + " data sources, config has " +
@@ -211,16 +212,16 @@ void LmBatches::restore(const std::string& text) {
       Source& s = *sources_[i];
       if (shuffle_) {
         s.order_epoch = UINT64_MAX;  // rebuilt from the restored seed
-        s.pos = arr[i].at("pos").get<uint64_t>();
-        s.doc_offset = arr[i].at("doc_offset").get<uint64_t>();
-        s.epoch = arr[i].at("epoch").get<uint64_t>();
+        s.pos = json_uint(arr[i].at("pos"), "pos", "data cursor");
+        s.doc_offset = json_uint(arr[i].at("doc_offset"), "doc_offset", "data cursor");
+        s.epoch = json_uint(arr[i].at("epoch"), "epoch", "data cursor");
         if (s.pos >= s.docs || s.doc_offset > s.tokens)
           usage_error("data cursor does not fit the shards", "resume", "resume with the same data");
         continue;
       }
-      s.shard = arr[i].at("shard").get<size_t>();
-      s.offset = arr[i].at("offset").get<uint64_t>();
-      s.epoch = arr[i].at("epoch").get<uint64_t>();
+      s.shard = static_cast<size_t>(json_uint(arr[i].at("shard"), "shard", "data cursor"));
+      s.offset = json_uint(arr[i].at("offset"), "offset", "data cursor");
+      s.epoch = json_uint(arr[i].at("epoch"), "epoch", "data cursor");
       if (s.shard >= s.shards.size() || s.offset > s.shards[s.shard]->size())
         usage_error("data cursor does not fit the shards", "resume", "resume with the same data");
     }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/rng.h"
 
 namespace nlm::train {
@@ -144,12 +145,12 @@ std::string SftBatches::state_json() const {
 void SftBatches::restore(const std::string& state) {
   try {
     auto j = nlohmann::json::parse(state);
-    uint64_t rows = j.at("rows").get<uint64_t>(), pos = j.at("row").get<uint64_t>();
+    uint64_t rows = json_uint(j.at("rows"), "rows", "data cursor"), pos = json_uint(j.at("row"), "row", "data cursor");
     if (rows != rows_.size() || pos >= rows_.size())
       usage_error("checkpoint's data cursor is for " + std::to_string(rows) + " rows, the data now packs into " +
                       std::to_string(rows_.size()),
                   "sft", "resume with the same data files and options");
-    epoch_ = j.at("epoch").get<uint64_t>();
+    epoch_ = json_uint(j.at("epoch"), "epoch", "data cursor");
     pos_ = pos;
   } catch (const nlohmann::json::exception& e) {
     runtime_error(std::string("corrupt SFT data cursor: ") + e.what(), "trainer_state.json",

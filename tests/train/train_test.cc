@@ -84,6 +84,27 @@ TEST(LmBatches, MixingFollowsWeightsAndStateRestores) {
   train::LmBatches c({{{dir.file("a.tok")}, 3.0}, {{dir.file("b.tok")}, 1.0}}, 40, 4, false, 99, 256);
   c.restore(state);
   EXPECT_EQ(c.next().inputs, next.inputs);
+  // Numbers that are not non-negative integers are refused by name (fuzz_trainer_state found a
+  // float rng converted with undefined behaviour), and the cursor is left usable.
+  auto field_error = [&](const std::string& from, const std::string& to) {
+    std::string bad = state;
+    size_t at = bad.find(from);
+    EXPECT_NE(at, std::string::npos) << bad;
+    bad.replace(at, from.size(), to);
+    try {
+      c.restore(bad);
+      return std::string("accepted");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  const std::string rng = "\"rng\":";
+  const size_t at = state.find(rng);
+  ASSERT_NE(at, std::string::npos);
+  const std::string rng_value = state.substr(at, state.find_first_of(",}", at) - at);
+  EXPECT_NE(field_error(rng_value, rng + "2.46111111111111e27").find("'rng'"), std::string::npos);
+  EXPECT_NE(field_error(rng_value, rng + "-5").find("'rng'"), std::string::npos);
+  EXPECT_NE(field_error("\"epoch\":0", "\"epoch\":0.5").find("'epoch'"), std::string::npos);
 }
 
 // Documents "<letter>0123..." of different lengths over two shards; each row starts a document's

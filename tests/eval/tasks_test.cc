@@ -187,7 +187,7 @@ TEST(TaskRun, ShippedMmluBelebeleAndFloresPrompts) {
             "The Basque Country lies on the coast of which body of water?\nA. The Bay of Biscay\nB. The Baltic Sea\n"
             "C. The Adriatic Sea\nD. The North Sea\nAnswer: A\n\n"
             "Which of these is an island nation?\nA. Bolivia\nB. Iceland\nC. Austria\nD. Mali\nAnswer:");
-  EXPECT_EQ(mmlu.samples[0]["choices"], json({"A", "B", "C", "D"}));
+  EXPECT_EQ(mmlu.samples[0]["choices"].dump(), json({"A", "B", "C", "D"}).dump());
   EXPECT_EQ(mmlu.samples[0]["gold"], 1);
   o.num_fewshot = 0;
   auto bele = eval::tasks::run_task(*t.model, t.tok, eval::tasks::load_task(kTasks + "belebele_eus_Latn.yaml"), o);

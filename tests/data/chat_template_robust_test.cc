@@ -89,6 +89,10 @@ TEST(ChatTemplateRobust, IntegerOverflowIsAnError) {
 // multiply their input end in a template error instead of hours or gigabytes.
 TEST(ChatTemplateRobust, WorkAndSizeAreBounded) {
   EXPECT_TRUE(fails("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"));
+  // An inner loop with no turns still built range(100000) on each of 100000 turns (fuzz_chat_template,
+  // hours of work): what calls and filters build or read counts against the budget.
+  EXPECT_TRUE(fails("{% for i in range(100000) %}{% for j in range(100000) .i%}{% endfor %}{% endfor %}"));
+  EXPECT_TRUE(fails("{% for i in range(100000) %}{% if range(100000) | length > 5 %}{% endif %}{% endfor %}"));
   EXPECT_TRUE(fails("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"));
   EXPECT_TRUE(fails("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s + ns.s %}{% endfor %}"));
   EXPECT_TRUE(fails("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"));

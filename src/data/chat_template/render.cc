@@ -65,6 +65,18 @@ class Renderer {
   void step(int line) {
     if (++steps_ > kMaxSteps) template_error(line, "the template runs more than " + std::to_string(kMaxSteps) + " steps");
   }
+  // Work one step does not cover: a call, filter or test that reads or builds a list, dict or
+  // string costs a step per item (per 64 bytes of a string), so a loop that builds range(100000)
+  // on every turn (fuzz_chat_template: 10^10 items, hours) ends in the same error.
+  void charge(const Value& v, int line) {
+    int64_t k = 0;
+    if (v.is_list()) k = static_cast<int64_t>(v.as_list().size());
+    else if (v.is_dict()) k = static_cast<int64_t>(v.as_dict().items.size());
+    else if (v.is_string()) k = static_cast<int64_t>(v.as_string().size() / 64);
+    if (k == 0) return;
+    steps_ += k;
+    if (steps_ > kMaxSteps) template_error(line, "the template runs more than " + std::to_string(kMaxSteps) + " steps");
+  }
   // Strings built by + and ~ and the output are capped like repetition, so doubling a string in
   // a loop ends in an error rather than exhausting memory.
   static std::string fit(std::string s, int line) {
@@ -265,14 +277,20 @@ class Renderer {
       case NodeKind::Call: {
         Value callee = eval(*n.args[0]);
         if (!callee.is_callable()) template_error(n.line, "'" + callee.type_name() + "' object is not callable");
-        return callee.as_callable().fn(call_args(n));
+        Value r = callee.as_callable().fn(call_args(n));
+        charge(r, n.line);
+        return r;
       }
       case NodeKind::Filter: {
         Value subject = eval(*n.args[0]);
-        return apply_filter(n.name, subject, call_args(n));
+        charge(subject, n.line);
+        Value r = apply_filter(n.name, subject, call_args(n));
+        charge(r, n.line);
+        return r;
       }
       case NodeKind::Test: {
         Value subject = eval(*n.args[0]);
+        charge(subject, n.line);
         return Value(apply_test(n.name, subject, call_args(n)) != n.negated);
       }
       case NodeKind::Neg:

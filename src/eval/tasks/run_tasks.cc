@@ -175,28 +175,30 @@ namespace {
 // cache as soon as it is done.
 constexpr size_t kChunk = 256;
 
-std::string ll_key(const std::pair<std::string, std::string>& r) { return "ll\x1f" + r.first + "\x1f" + r.second; }
-
-std::vector<Loglikelihood> cached_loglikelihood(LmScorer& scorer,
-                                                const std::vector<std::pair<std::string, std::string>>& reqs,
-                                                RequestCache* cache, TaskResult& r) {
-  std::vector<Loglikelihood> out(reqs.size());
-  for (size_t c0 = 0; c0 < reqs.size(); c0 += kChunk) {
-    const size_t c1 = std::min(reqs.size(), c0 + kChunk);
-    bool all = cache != nullptr;
-    for (size_t i = c0; i < c1 && all; ++i) all = cache->find(ll_key(reqs[i])) != nullptr;
-    if (all) {
-      for (size_t i = c0; i < c1; ++i) {
-        const auto& v = *cache->find(ll_key(reqs[i]));
-        out[i] = {v.at(0).get<double>(), v.at(1).get<bool>()};
-      }
+// Scores `reqs` chunk by chunk through `score` (a batch of requests -> results); a chunk whose every
+// request the cache holds is read back instead, and each scored chunk is stored and flushed.
+template <class Req, class Res, class Key, class Score, class ToJson, class FromJson>
+std::vector<Res> scored_in_chunks(const std::vector<Req>& reqs, size_t chunk, Key key, Score score, ToJson to_json,
+                                  FromJson from_json, RequestCache* cache, TaskResult& r) {
+  std::vector<Res> out(reqs.size());
+  for (size_t c0 = 0; c0 < reqs.size(); c0 += chunk) {
+    const size_t c1 = std::min(reqs.size(), c0 + chunk);
+    std::vector<std::string> keys;
+    std::vector<const nlohmann::json*> hits;
+    for (size_t i = c0; i < c1 && cache; ++i) {
+      keys.push_back(key(reqs[i]));
+      hits.push_back(cache->find(keys.back()));
+      if (!hits.back()) break;
+    }
+    if (cache && hits.size() == c1 - c0 && hits.back()) {
+      for (size_t i = c0; i < c1; ++i) out[i] = from_json(*hits[i - c0]);
       r.cached += c1 - c0;
       continue;
     }
-    auto part = scorer.loglikelihood({reqs.begin() + std::ptrdiff_t(c0), reqs.begin() + std::ptrdiff_t(c1)});
+    auto part = score(std::vector<Req>(reqs.begin() + std::ptrdiff_t(c0), reqs.begin() + std::ptrdiff_t(c1)));
     for (size_t i = c0; i < c1; ++i) {
       out[i] = part[i - c0];
-      if (cache) cache->put(ll_key(reqs[i]), nlohmann::json::array({out[i].logprob, out[i].is_greedy}));
+      if (cache) cache->put(i - c0 < keys.size() ? keys[i - c0] : key(reqs[i]), to_json(out[i]));
     }
     if (cache) cache->flush();
     r.scored += c1 - c0;
@@ -204,29 +206,24 @@ std::vector<Loglikelihood> cached_loglikelihood(LmScorer& scorer,
   return out;
 }
 
+std::vector<Loglikelihood> cached_loglikelihood(LmScorer& scorer,
+                                                const std::vector<std::pair<std::string, std::string>>& reqs,
+                                                RequestCache* cache, TaskResult& r) {
+  using Req = std::pair<std::string, std::string>;
+  return scored_in_chunks<Req, Loglikelihood>(
+      reqs, kChunk, [](const Req& q) { return "ll\x1f" + q.first + "\x1f" + q.second; },
+      [&](const std::vector<Req>& part) { return scorer.loglikelihood(part); },
+      [](const Loglikelihood& l) { return nlohmann::json::array({l.logprob, l.is_greedy}); },
+      [](const nlohmann::json& v) { return Loglikelihood{v.at(0).get<double>(), v.at(1).get<bool>()}; }, cache, r);
+}
+
 std::vector<double> cached_rolling(LmScorer& scorer, const std::vector<std::string>& texts, RequestCache* cache,
                                    TaskResult& r) {
-  const size_t chunk = kChunk / 4;  // documents are long
-  std::vector<double> out(texts.size());
-  auto key = [](const std::string& t) { return "rolling\x1f" + t; };
-  for (size_t c0 = 0; c0 < texts.size(); c0 += chunk) {
-    const size_t c1 = std::min(texts.size(), c0 + chunk);
-    bool all = cache != nullptr;
-    for (size_t i = c0; i < c1 && all; ++i) all = cache->find(key(texts[i])) != nullptr;
-    if (all) {
-      for (size_t i = c0; i < c1; ++i) out[i] = cache->find(key(texts[i]))->get<double>();
-      r.cached += c1 - c0;
-      continue;
-    }
-    auto part = scorer.loglikelihood_rolling({texts.begin() + std::ptrdiff_t(c0), texts.begin() + std::ptrdiff_t(c1)});
-    for (size_t i = c0; i < c1; ++i) {
-      out[i] = part[i - c0];
-      if (cache) cache->put(key(texts[i]), out[i]);
-    }
-    if (cache) cache->flush();
-    r.scored += c1 - c0;
-  }
-  return out;
+  return scored_in_chunks<std::string, double>(
+      texts, kChunk / 4,  // documents are long
+      [](const std::string& t) { return "rolling\x1f" + t; },
+      [&](const std::vector<std::string>& part) { return scorer.loglikelihood_rolling(part); },
+      [](double v) { return nlohmann::json(v); }, [](const nlohmann::json& v) { return v.get<double>(); }, cache, r);
 }
 
 }  // namespace

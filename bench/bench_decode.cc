@@ -1,0 +1,204 @@
+// Inference speed of model::Decoder against llama.cpp on the same weights, in one run:
+// decode tokens/s at batch 1 (tg128: 128 tokens from an empty context) and prompt tokens/s
+// (pp512), for a ~10M and a ~100M-parameter Llama, F32 and int8 (llama.cpp: F32 and Q8_0), on
+// 1 and 2 threads — the figures `llama-bench -p 512 -n 128` prints. Also the training model's
+// KV-cache path (Llama::decode) at tg128, the path `generate` used before the Decoder.
+// The models have random weights (speed does not depend on them); each is saved as an HF folder
+// with a small byte-level tokenizer and exported to GGUF with `nativelm export gguf`'s code, and
+// llama-bench runs on that file. Without llama-bench only nativelm's figures print.
+//   bench_decode [reps=3] [sizes=10m,100m] [threads=1,2]
+// LLAMA_BENCH=path/to/llama-bench (scripts/build-llama-cpp.sh prints its folder).
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/runtime.h"
+#include "harness.h"
+#include "model/decoder.h"
+#include "model/gguf_export.h"
+#include "model/hf_checkpoint.h"
+#include "model/llama.h"
+#include "tensor/cpu/cpu_backend.h"
+#include "tokenizer/trainer.h"
+
+namespace {
+
+using namespace nlm;
+using tensor::cpu::WeightFormat;
+
+model::ModelConfig size_config(const std::string& size) {
+  model::ModelConfig c;
+  c.tie_word_embeddings = true;
+  c.max_position_embeddings = 2048;
+  c.bos_token_id = 1;
+  c.eos_token_id = 2;
+  if (size == "10m") {  // 10.0M: vocab 8192, d=320, 6 layers, 5 heads of 64
+    c.vocab_size = 8192;
+    c.hidden_size = 320;
+    c.intermediate_size = 864;
+    c.num_hidden_layers = 6;
+    c.num_attention_heads = 5;
+    c.num_key_value_heads = 5;
+  } else {  // 110M: vocab 32000, d=768, 12 layers, 12 heads of 64 (GPT-2 small's shape)
+    c.vocab_size = 32000;
+    c.hidden_size = 768;
+    c.intermediate_size = 2048;
+    c.num_hidden_layers = 12;
+    c.num_attention_heads = 12;
+    c.num_key_value_heads = 12;
+  }
+  return c;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) v.push_back(std::atoi(item.c_str()));
+  return v;
+}
+
+// Tokens/s of decoding 128 tokens greedily from an empty context (the first token is fed as a
+// one-token prefill, as llama-bench's tg test does).
+double tg128(model::Decoder& d, int reps) {
+  std::vector<double> rates;
+  std::vector<float> z(static_cast<size_t>(d.vocab_size()));
+  for (int r = 0; r <= reps; ++r) {
+    d.truncate(0, 0);
+    int32_t tok = 1;
+    const double t0 = bench::now_seconds();
+    d.prefill(0, &tok, 1, z.data());
+    for (int i = 1; i < 128; ++i) {
+      tok = static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
+      const int32_t slot = 0;
+      d.step(&slot, &tok, 1, z.data());
+    }
+    if (r > 0) rates.push_back(128 / (bench::now_seconds() - t0));  // the first run warms up
+  }
+  return bench::sample_of(rates).median;
+}
+
+double pp512(model::Decoder& d, int reps) {
+  std::vector<int32_t> ids(512);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(3 + (i * 7919) % (d.vocab_size() - 3));
+  std::vector<float> z(static_cast<size_t>(d.vocab_size()));
+  std::vector<double> rates;
+  for (int r = 0; r <= reps; ++r) {
+    d.truncate(0, 0);
+    const double t0 = bench::now_seconds();
+    d.prefill(0, ids.data(), 512, z.data());
+    if (r > 0) rates.push_back(512 / (bench::now_seconds() - t0));
+  }
+  return bench::sample_of(rates).median;
+}
+
+double old_tg128(model::Llama& m) {
+  m.reset_cache(160);
+  int32_t tok = 1;
+  const double t0 = bench::now_seconds();
+  for (int i = 0; i < 128; ++i) {
+    auto z = m.decode({tok});
+    tok = static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
+  }
+  return 128 / (bench::now_seconds() - t0);
+}
+
+// llama-bench's avg_ts for (n_prompt, n_gen) rows, from its JSON output.
+struct LlamaFigures {
+  double pp = 0, tg = 0;
+};
+LlamaFigures llama_bench(const std::string& bin, const std::string& gguf, int threads, int reps) {
+  const std::string out = gguf + ".bench.json";
+  const std::string cmd = bin + " -m " + gguf + " -p 512 -n 128 -t " + std::to_string(threads) + " -r " +
+                          std::to_string(reps) + " -o json > " + out + " 2>/dev/null";
+  LlamaFigures f;
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "bench_decode: llama-bench failed: %s\n", cmd.c_str());
+    return f;
+  }
+  std::ifstream in(out);
+  auto rows = nlohmann::json::parse(in, nullptr, false);
+  if (!rows.is_array()) return f;
+  for (const auto& r : rows) {
+    if (r.value("n_prompt", 0) == 512 && r.value("n_gen", 0) == 0) f.pp = r.value("avg_ts", 0.0);
+    if (r.value("n_prompt", 0) == 0 && r.value("n_gen", 0) == 128) f.tg = r.value("avg_ts", 0.0);
+  }
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int reps = argc > 1 ? std::atoi(argv[1]) : 3;
+  std::string sizes = argc > 2 ? argv[2] : "10m,100m";
+  const std::vector<int> thread_list = parse_list(argc > 3 ? argv[3] : "1,2");
+  const char* lb = std::getenv("LLAMA_BENCH");
+  const std::string llama = lb ? lb : "";
+  const std::string scratch = (std::filesystem::temp_directory_path() / "nativelm_bench_decode").string();
+  std::filesystem::create_directories(scratch);
+
+  // A small byte-level tokenizer; GGUF pads the vocabulary to the model's embedding rows.
+  {
+    std::ofstream t(scratch + "/corpus.txt");
+    for (int i = 0; i < 50; ++i)
+      t << "Euskara Euskal Herrian hitz egiten den hizkuntza da. Tá an aimsir go hálainn inniu.\n";
+  }
+  tokenizer::TrainOptions to;
+  to.vocab_size = 300;
+  const tokenizer::Tokenizer tok = tokenizer::train_bpe({scratch + "/corpus.txt"}, to);
+
+  std::printf("bench_decode: kernels %s, llama.cpp %s\n", tensor::cpu::packed_linear_isa(),
+              llama.empty() ? "not given (set LLAMA_BENCH)" : llama.c_str());
+  std::stringstream list(sizes);
+  std::string size;
+  while (std::getline(list, size, ',')) {
+    const model::ModelConfig cfg = size_config(size);
+    auto& be = static_cast<tensor::CpuBackend&>(tensor::cpu_backend());
+    be.set_threads(1);
+    model::Llama m(cfg, be);
+    m.init_random(1);
+    std::printf("model %s: %.1fM parameters\n", size.c_str(), double(cfg.parameter_count()) / 1e6);
+    std::string f32_gguf, q8_gguf;
+    if (!llama.empty()) {
+      const std::string dir = scratch + "/" + size;
+      model::save_hf_model(dir, m);
+      tok.save(dir);
+      model::ExportGgufOptions eo;
+      eo.type = model::GgufOutType::F32;
+      eo.output = f32_gguf = dir + "/f32.gguf";
+      model::export_gguf(dir, eo);
+      eo.type = model::GgufOutType::Q8_0;
+      eo.output = q8_gguf = dir + "/q8_0.gguf";
+      model::export_gguf(dir, eo);
+    }
+    if (size == "10m") bench::report_value("decode/" + size + "/llama_decode_old/t1 tg128", old_tg128(m), "tokens/s");
+    for (int threads : thread_list) {
+      for (auto fmt : {WeightFormat::F32, WeightFormat::Q8}) {
+        model::Decoder d(m, {fmt, threads, 1, 1024, 512});
+        const std::string name = "decode/" + size + "/" + tensor::cpu::weight_format_name(fmt) + "/t" +
+                                 std::to_string(threads);
+        const double tg = tg128(d, reps), pp = pp512(d, reps);
+        bench::report_value(name + " tg128", tg, "tokens/s");
+        bench::report_value(name + " pp512", pp, "tokens/s");
+        if (llama.empty()) continue;
+        const auto f = llama_bench(llama, fmt == WeightFormat::F32 ? f32_gguf : q8_gguf, threads, reps);
+        const std::string lname = std::string("llama.cpp ") + (fmt == WeightFormat::F32 ? "F32" : "Q8_0");
+        bench::report_value(name + " tg128 " + lname, f.tg, "tokens/s");
+        bench::report_value(name + " pp512 " + lname, f.pp, "tokens/s");
+        if (f.tg > 0) bench::report_value(name + " tg128 ratio", tg / f.tg, "x");
+        if (f.pp > 0) bench::report_value(name + " pp512 ratio", pp / f.pp, "x");
+      }
+      model::Decoder b16(m, {WeightFormat::BF16, threads, 1, 1024, 512});
+      const std::string name = "decode/" + size + "/bf16/t" + std::to_string(threads);
+      bench::report_value(name + " tg128", tg128(b16, reps), "tokens/s");
+      bench::report_value(name + " pp512", pp512(b16, reps), "tokens/s");
+    }
+  }
+  return 0;
+}

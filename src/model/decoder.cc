@@ -1,0 +1,283 @@
+// The inference forward over a preallocated KV cache. q/k/v and gate/up are packed as one
+// matrix each, so a layer is four matrix products (each split over the threads by output rows)
+// plus row-local norms, RoPE and attention. Every buffer is sized in the constructor.
+#include "model/decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <omp.h>
+#include <string>
+
+#include "core/error.h"
+#include "core/runtime.h"
+#include "model/llama.h"
+#include "model/rope_table.h"
+
+namespace nlm::model {
+
+using tensor::cpu::PackedMatrix;
+using tensor::cpu::packed_linear;
+
+struct Decoder::Layer {
+  PackedMatrix qkv, o, gate_up, down;
+  std::vector<float> ln1, ln2, qkv_bias;  // qkv_bias empty without attention_bias
+};
+
+namespace {
+
+void rmsnorm_row(float* y, const float* x, const float* w, int64_t C, float eps) {
+  float ss = 0;
+  for (int64_t c = 0; c < C; ++c) ss += x[c] * x[c];
+  const float r = 1.0f / std::sqrt(ss / float(C) + eps);
+  for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * w[c];
+}
+
+// HF's rotate_half layout: element i pairs with i + hs/2.
+void rope_row(float* x, int heads, int64_t hs, const float* cs, const float* sn) {
+  const int64_t half = hs / 2;
+  for (int h = 0; h < heads; ++h) {
+    float* row = x + h * hs;
+    for (int64_t i = 0; i < half; ++i) {
+      const float a = row[i], b = row[i + half];
+      row[i] = a * cs[i] - b * sn[i];
+      row[i + half] = b * cs[i] + a * sn[i];
+    }
+  }
+}
+
+}  // namespace
+
+Decoder::Decoder(const Llama& model, const DecoderOptions& options) : config_(model.config()), options_(options) {
+  if (model.lora().enabled())
+    usage_error("the model has unmerged LoRA adapters", "decoder", "merge them first (nativelm merge)");
+  if (options_.slots < 1) usage_error("slots must be at least 1", "decoder", "");
+  if (options_.prefill_chunk < 1) options_.prefill_chunk = 256;
+  const ModelConfig& c = config_;
+  const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
+                NKV = c.num_key_value_heads, hs = c.hs(), V = c.vocab_size, L = c.num_hidden_layers;
+  ctx_ = options_.context > 0 ? options_.context : static_cast<int>(c.max_position_embeddings);
+  if (ctx_ < 1) usage_error("context must be at least 1", "decoder", "");
+  threads_ = options_.threads > 0 ? options_.threads : thread_count();
+  const auto fmt = options_.weights;
+
+  std::map<std::string, const Param*> by_name;
+  for (const Param& p : model.params()) by_name[p.name] = &p;
+  auto host = [&](const std::string& name) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) runtime_error("model has no parameter " + name, "decoder");
+    const tensor::Tensor& t = it->second->value;
+    std::vector<float> v(static_cast<size_t>(t.numel()));
+    model.backend().download(t, v.data(), tensor::DType::F32);
+    return v;
+  };
+  auto append = [](std::vector<float>& dst, const std::vector<float>& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+
+  layers_.resize(static_cast<size_t>(L));
+  for (int64_t l = 0; l < L; ++l) {
+    Layer& y = layers_[static_cast<size_t>(l)];
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    std::vector<float> w = host(p + "self_attn.q_proj.weight");
+    append(w, host(p + "self_attn.k_proj.weight"));
+    append(w, host(p + "self_attn.v_proj.weight"));
+    y.qkv = PackedMatrix::pack(w.data(), (NH + 2 * NKV) * hs, C, fmt);
+    if (c.attention_bias) {
+      y.qkv_bias = host(p + "self_attn.q_proj.bias");
+      append(y.qkv_bias, host(p + "self_attn.k_proj.bias"));
+      append(y.qkv_bias, host(p + "self_attn.v_proj.bias"));
+    }
+    w = host(p + "self_attn.o_proj.weight");
+    y.o = PackedMatrix::pack(w.data(), C, NH * hs, fmt);
+    w = host(p + "mlp.gate_proj.weight");
+    append(w, host(p + "mlp.up_proj.weight"));
+    y.gate_up = PackedMatrix::pack(w.data(), 2 * I, C, fmt);
+    w = host(p + "mlp.down_proj.weight");
+    y.down = PackedMatrix::pack(w.data(), C, I, fmt);
+    y.ln1 = host(p + "input_layernorm.weight");
+    y.ln2 = host(p + "post_attention_layernorm.weight");
+  }
+  std::vector<float> w = host("model.embed_tokens.weight");
+  embed_ = PackedMatrix::pack(w.data(), V, C, fmt);
+  tied_ = c.tie_word_embeddings || !by_name.count("lm_head.weight");
+  if (!tied_) {
+    w = host("lm_head.weight");
+    head_ = PackedMatrix::pack(w.data(), V, C, fmt);
+  }
+  final_norm_ = host("model.norm.weight");
+  rope_tables(c, ctx_, cos_, sin_);
+
+  const size_t per_slot = static_cast<size_t>(L) * 2 * static_cast<size_t>(ctx_) * static_cast<size_t>(NKV * hs);
+  cache_.assign(per_slot * static_cast<size_t>(options_.slots), 0.0f);
+  length_.assign(static_cast<size_t>(options_.slots), 0);
+  cap_ = std::max(options_.prefill_chunk, options_.slots);
+  const size_t cap = static_cast<size_t>(cap_);
+  x_.resize(cap * C);
+  ln_.resize(cap * C);
+  q_.resize(cap * (NH + 2 * NKV) * hs);  // q, k, v of a row side by side
+  att_.resize(cap * NH * hs);
+  gate_.resize(cap * 2 * I);  // gate, up of a row side by side
+  up_.resize(cap * I);        // the SwiGLU output h
+  k_.resize(cap * C);         // o_proj / down_proj outputs before the residual add
+  lnf_.resize(cap * C);
+  scores_.resize(static_cast<size_t>(threads_) * static_cast<size_t>(ctx_));
+}
+
+Decoder::~Decoder() = default;
+
+int Decoder::length(int slot) const {
+  if (slot < 0 || slot >= options_.slots) runtime_error("slot " + std::to_string(slot) + " out of range", "decoder");
+  return length_[static_cast<size_t>(slot)];
+}
+
+void Decoder::truncate(int slot, int length) {
+  const int now = this->length(slot);
+  length_[static_cast<size_t>(slot)] = std::clamp(length, 0, now);
+}
+
+size_t Decoder::weight_bytes() const {
+  size_t b = embed_.bytes() + head_.bytes() + final_norm_.size() * 4;
+  for (const Layer& l : layers_)
+    b += l.qkv.bytes() + l.o.bytes() + l.gate_up.bytes() + l.down.bytes() +
+         (l.ln1.size() + l.ln2.size() + l.qkv_bias.size()) * 4;
+  return b;
+}
+
+size_t Decoder::cache_bytes() const { return cache_.size() * sizeof(float); }
+
+float* Decoder::kv(int slot, int l, bool v) const {
+  const size_t plane = static_cast<size_t>(ctx_) * static_cast<size_t>(config_.num_key_value_heads * config_.hs());
+  const size_t off = ((static_cast<size_t>(slot) * layers_.size() + static_cast<size_t>(l)) * 2 + (v ? 1 : 0)) * plane;
+  return const_cast<float*>(cache_.data()) + off;
+}
+
+void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
+  const int have = length(slot);
+  if (n < 1) usage_error("an empty prompt", "generate", "give at least one token");
+  if (int64_t(have) + n > ctx_)
+    usage_error("sequence of " + std::to_string(int64_t(have) + n) + " tokens exceeds the context of " +
+                    std::to_string(ctx_),
+                "generate", "shorten the prompt or raise the context");
+  std::vector<Row> rows;
+  for (int start = 0; start < n; start += cap_) {
+    const int m = std::min(cap_, n - start);
+    rows.clear();
+    for (int i = 0; i < m; ++i) rows.push_back({slot, have + start + i, ids[start + i]});
+    const bool last = start + m == n;
+    const int want = m - 1;
+    forward(rows.data(), m, &want, last ? 1 : 0, logits, m >= 16);
+    length_[static_cast<size_t>(slot)] = have + start + m;
+  }
+}
+
+void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logits) {
+  if (n < 1) return;
+  if (n > cap_) runtime_error("step of " + std::to_string(n) + " rows exceeds " + std::to_string(cap_), "decoder");
+  std::vector<Row> rows(static_cast<size_t>(n));
+  std::vector<int> want(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int s = slots[i], len = length(s);
+    for (int j = 0; j < i; ++j)
+      if (slots[j] == s) runtime_error("slot " + std::to_string(s) + " twice in one step", "decoder");
+    if (len >= ctx_)
+      usage_error("sequence exceeds the context of " + std::to_string(ctx_), "generate",
+                  "lower max_tokens or raise the context");
+    rows[static_cast<size_t>(i)] = {s, len, ids[i]};
+    want[static_cast<size_t>(i)] = i;
+  }
+  forward(rows.data(), n, want.data(), n, logits, false);
+  for (int i = 0; i < n; ++i) ++length_[static_cast<size_t>(slots[i])];
+}
+
+void Decoder::attention(int l, const Row* rows, int n) {
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
+  const int64_t group = NH / NKV, qkv = (NH + 2 * NKV) * hs, kvw = NKV * hs;
+  const float scale = 1.0f / std::sqrt(float(hs));
+  int64_t work = 0;
+  for (int i = 0; i < n; ++i) work += int64_t(rows[i].pos + 1) * NH * hs;
+  const int nt = work >= 65536 ? threads_ : 1;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int64_t task = 0; task < int64_t(n) * NH; ++task) {
+    const int i = static_cast<int>(task / NH);
+    const int64_t h = task % NH, kh = h / group;
+    const Row& r = rows[i];
+    float* sc = scores_.data() + static_cast<size_t>(nt > 1 ? omp_get_thread_num() : 0) * static_cast<size_t>(ctx_);
+    const float* q = q_.data() + i * qkv + h * hs;
+    const float* K = kv(r.slot, l, false) + kh * hs;
+    const float* V = kv(r.slot, l, true) + kh * hs;
+    float mx = -INFINITY;
+    for (int t = 0; t <= r.pos; ++t) {
+      const float* k = K + int64_t(t) * kvw;
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < hs; ++d) s += q[d] * k[d];
+      sc[t] = s * scale;
+      mx = std::max(mx, sc[t]);
+    }
+    float sum = 0;
+    for (int t = 0; t <= r.pos; ++t) {
+      sc[t] = std::exp(sc[t] - mx);
+      sum += sc[t];
+    }
+    float* out = att_.data() + i * NH * hs + h * hs;
+    std::fill(out, out + hs, 0.0f);
+    const float inv = 1.0f / sum;
+    for (int t = 0; t <= r.pos; ++t) {
+      const float p = sc[t] * inv;
+      const float* v = V + int64_t(t) * kvw;
+#pragma omp simd
+      for (int64_t d = 0; d < hs; ++d) out[d] += p * v[d];
+    }
+  }
+}
+
+void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm) {
+  const ModelConfig& c = config_;
+  const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
+                NKV = c.num_key_value_heads, hs = c.hs(), V = c.vocab_size;
+  const int64_t qkv = (NH + 2 * NKV) * hs, kvw = NKV * hs, half = hs / 2;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  for (int i = 0; i < n; ++i) {
+    if (rows[i].id < 0 || rows[i].id >= V)
+      usage_error("token id " + std::to_string(rows[i].id) + " is outside the vocabulary of " + std::to_string(V),
+                  "generate", "use ids below the vocabulary size");
+    embed_.row(rows[i].id, x_.data() + i * C);
+  }
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& y = layers_[l];
+    for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln1.data(), C, eps);
+    packed_linear(y.qkv, ln_.data(), n, q_.data(), threads_, gemm);
+    for (int i = 0; i < n; ++i) {
+      float* row = q_.data() + i * qkv;
+      if (!y.qkv_bias.empty())
+        for (int64_t j = 0; j < qkv; ++j) row[j] += y.qkv_bias[static_cast<size_t>(j)];
+      const float* cs = cos_.data() + int64_t(rows[i].pos) * half;
+      const float* sn = sin_.data() + int64_t(rows[i].pos) * half;
+      rope_row(row, static_cast<int>(NH), hs, cs, sn);
+      rope_row(row + NH * hs, static_cast<int>(NKV), hs, cs, sn);
+      std::memcpy(kv(rows[i].slot, static_cast<int>(l), false) + int64_t(rows[i].pos) * kvw, row + NH * hs,
+                  static_cast<size_t>(kvw) * 4);
+      std::memcpy(kv(rows[i].slot, static_cast<int>(l), true) + int64_t(rows[i].pos) * kvw, row + (NH + NKV) * hs,
+                  static_cast<size_t>(kvw) * 4);
+    }
+    attention(static_cast<int>(l), rows, n);
+    packed_linear(y.o, att_.data(), n, k_.data(), threads_, gemm);
+    for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
+    for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln2.data(), C, eps);
+    packed_linear(y.gate_up, ln_.data(), n, gate_.data(), threads_, gemm);
+    for (int i = 0; i < n; ++i) {
+      const float* g = gate_.data() + i * 2 * I;
+      const float* u = g + I;
+      float* h = up_.data() + i * I;
+      for (int64_t j = 0; j < I; ++j) h[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+    }
+    packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);
+    for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
+  }
+  if (nwant == 0) return;
+  for (int i = 0; i < nwant; ++i)
+    rmsnorm_row(lnf_.data() + i * C, x_.data() + int64_t(want[i]) * C, final_norm_.data(), C, eps);
+  packed_linear(tied_ ? embed_ : head_, lnf_.data(), nwant, logits, threads_, gemm && nwant >= 16);
+}
+
+}  // namespace nlm::model

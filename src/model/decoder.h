@@ -1,0 +1,82 @@
+// The inference engine: a Llama's weights packed for decoding (F32, BF16 or int8 per-row) and a
+// preallocated KV cache of `slots` sequences, so that generating a token allocates nothing.
+// One forward handles any set of rows — a prompt's tokens in one slot (prefill, through sgemm)
+// or one new token for each of several slots (a continuous-batching step, through the
+// matrix-vector kernels) — with the same layer arithmetic as Llama::layer_forward:
+//   x += o(attn(rope(q,k), v)(rmsnorm(x))); x += down(silu(gate)·up)(rmsnorm(x)); logits = head(rmsnorm(x))
+// It runs on the CPU; the training model (llama.h) stays the reference it is tested against.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/config.h"
+#include "tensor/cpu/packed_linear.h"
+
+namespace nlm::model {
+
+class Llama;
+
+struct DecoderOptions {
+  tensor::cpu::WeightFormat weights = tensor::cpu::WeightFormat::F32;
+  int threads = 0;        // <= 0: nlm::thread_count()
+  int slots = 1;          // sequences held at once (the server's parallel requests)
+  int context = 0;        // positions per slot; <= 0: the model's max_position_embeddings
+  int prefill_chunk = 256;  // prompt tokens per forward (bounds the activation buffers)
+};
+
+class Decoder {
+ public:
+  // Copies (and packs) the model's weights; the Llama may be freed afterwards. Throws a usage
+  // error for a model with unmerged LoRA adapters.
+  Decoder(const Llama& model, const DecoderOptions& options = {});
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  const DecoderOptions& options() const { return options_; }
+  int slots() const { return options_.slots; }
+  int context() const { return ctx_; }
+  int64_t vocab_size() const { return config_.vocab_size; }
+  // Cached positions of a slot.
+  int length(int slot) const;
+  // Keeps the first `length` cached positions of a slot (0 clears it): a new request that shares
+  // a prefix with the slot's previous one only feeds the rest.
+  void truncate(int slot, int length);
+
+  // Feeds n tokens to `slot` after its cached ones and writes the last one's logits [V].
+  // Throws a usage error when they do not fit the slot's context.
+  void prefill(int slot, const int32_t* ids, int n, float* logits);
+  // One token for each of n distinct slots at once; writes logits [n, V].
+  void step(const int32_t* slots, const int32_t* ids, int n, float* logits);
+
+  size_t weight_bytes() const;
+  size_t cache_bytes() const;
+
+ private:
+  struct Layer;
+  struct Row {
+    int slot, pos;
+    int32_t id;
+  };
+  // Runs rows through every layer; writes logits for rows[want[i]] into logits + i·V.
+  void forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm);
+  void attention(int l, const Row* rows, int n);
+  float* kv(int slot, int l, bool v) const;
+
+  ModelConfig config_;
+  DecoderOptions options_;
+  int ctx_ = 0, threads_ = 1;
+  std::vector<Layer> layers_;
+  tensor::cpu::PackedMatrix embed_, head_;  // head_ unused (rows 0) when tied
+  bool tied_ = false;
+  std::vector<float> final_norm_, cos_, sin_;
+  std::vector<float> cache_;  // [slot][layer][k|v][ctx][NKV·hs]
+  std::vector<int> length_;
+  // Activations for up to `cap_` rows.
+  int cap_ = 0;
+  std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;
+};
+
+}  // namespace nlm::model

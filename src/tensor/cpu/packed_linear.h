@@ -1,0 +1,50 @@
+// Weights stored for inference and the kernels that multiply by them: y = x·Wᵀ for a few rows
+// of x (decode: one row per sequence) or many (prompt prefill). Decode is bound by reading the
+// weights, so they can be kept as F32, BF16 (half the bytes) or int8 with one fp32 scale per
+// output row (a quarter); arithmetic is always fp32. Each kernel has a plain reference version
+// (packed_linear_reference) that tests compare the AVX-512 / AVX2 versions against.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nlm::tensor::cpu {
+
+enum class WeightFormat { F32, BF16, Q8 };
+
+// "f32", "bf16", "int8" (also "q8"); throws nlm::usage_error naming `where` otherwise.
+WeightFormat parse_weight_format(const std::string& name, const std::string& where);
+const char* weight_format_name(WeightFormat f);
+
+// A row-major [rows, cols] matrix (HF's [out_features, in_features]) in one format.
+struct PackedMatrix {
+  WeightFormat format = WeightFormat::F32;
+  int64_t rows = 0, cols = 0;
+  std::vector<float> f32;      // F32: rows·cols
+  std::vector<uint16_t> bf16;  // BF16: rows·cols (round to nearest even)
+  std::vector<int8_t> q8;      // Q8: rows·cols, value = q · scale[row]
+  std::vector<float> scale;    // Q8: per row, max|w|/127
+
+  static PackedMatrix pack(const float* w, int64_t rows, int64_t cols, WeightFormat format);
+  size_t bytes() const;
+  // Row r as fp32 (embedding lookup; dequantised for BF16/Q8).
+  void row(int64_t r, float* out) const;
+};
+
+// y[m·ldy + r] = Σ_c W[r,c] · x[m·ldx + c] for m in [0, M) and r in [r0, r1), single-threaded.
+// The result for one (m, r) does not depend on M or on the row range, so batched and unbatched
+// decoding agree bit for bit.
+void packed_linear_rows(const PackedMatrix& w, const float* x, int M, int64_t ldx, float* y,
+                        int64_t ldy, int64_t r0, int64_t r1);
+// The same with plain loops (the reference the tests hold the vector kernels to).
+void packed_linear_reference(const PackedMatrix& w, const float* x, int M, int64_t ldx, float* y,
+                             int64_t ldy, int64_t r0, int64_t r1);
+// y[M, rows] = x[M, cols]·Wᵀ over `threads` OpenMP threads split by output rows. Small M runs
+// the vector kernels; with gemm = true (prompt prefill, M large) each thread instead multiplies
+// its rows through single-threaded sgemm, dequantising BF16/Q8 blocks first.
+void packed_linear(const PackedMatrix& w, const float* x, int M, float* y, int threads, bool gemm);
+
+// Which kernel this build compiled: "avx512", "avx2" or "reference".
+const char* packed_linear_isa();
+
+}  // namespace nlm::tensor::cpu

@@ -1,0 +1,212 @@
+// The inference engine against the training model: the same logits at every position (prefill
+// and step), batched steps equal to unbatched ones bit for bit, prefix reuse through truncate,
+// BF16/int8 weights within stated bounds, and the errors a caller can hit.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "core/error.h"
+#include "model/decoder.h"
+#include "model/llama.h"
+#include "tensor/backend.h"
+#include "tensor/cpu/cpu_backend.h"
+
+namespace nlm {
+namespace {
+
+using tensor::cpu::WeightFormat;
+
+model::ModelConfig decoder_config(bool tied, bool bias, bool llama3) {
+  model::ModelConfig c;
+  c.vocab_size = 67;
+  c.hidden_size = 48;
+  c.intermediate_size = 72;
+  c.num_hidden_layers = 3;
+  c.num_attention_heads = 6;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  c.tie_word_embeddings = tied;
+  c.attention_bias = bias;
+  c.initializer_range = 0.2;
+  if (llama3) {
+    c.rope_scaling.type = "llama3";
+    c.rope_scaling.factor = 8;
+    c.rope_scaling.original_max_position_embeddings = 16;
+  }
+  return c;
+}
+
+std::vector<int32_t> tokens(int n, int V, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = static_cast<int32_t>(rng() % static_cast<uint32_t>(V));
+  return t;
+}
+
+// Logits [T, V] of the training forward over `ids`.
+std::vector<float> full_logits(model::Llama& m, const std::vector<int32_t>& ids) {
+  model::Batch b;
+  b.B = 1;
+  b.T = static_cast<int>(ids.size());
+  b.inputs = ids;
+  b.targets.assign(ids.size(), -1);
+  b.set_default_positions();
+  m.forward(b);
+  return m.logits();
+}
+
+// The kind of nlm::Error fn throws (the test fails when it throws nothing).
+template <class F>
+ErrorKind error_kind(F fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no nlm::Error thrown";
+  return ErrorKind::Runtime;
+}
+
+double max_abs_diff(const float* a, const float* b, int64_t n) {
+  double d = 0;
+  for (int64_t i = 0; i < n; ++i) d = std::max(d, std::fabs(double(a[i]) - b[i]));
+  return d;
+}
+
+void expect_matches_forward(bool tied, bool bias, bool llama3) {
+  auto cfg = decoder_config(tied, bias, llama3);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(7);
+  const auto ids = tokens(40, 67, 3);
+  const auto ref = full_logits(m, ids);
+  const int64_t V = cfg.vocab_size;
+  model::Decoder d(m, {WeightFormat::F32, 2, 1, 64, 8});
+  std::vector<float> z(static_cast<size_t>(V));
+  const int prompt = 19;  // three prefill chunks of 8, 8 and 3
+  d.prefill(0, ids.data(), prompt, z.data());
+  EXPECT_LT(max_abs_diff(z.data(), ref.data() + (prompt - 1) * V, V), 2e-4);
+  int argmax_agree = 0;
+  for (int t = prompt; t < 40; ++t) {
+    const int32_t slot = 0;
+    d.step(&slot, &ids[static_cast<size_t>(t)], 1, z.data());
+    const float* r = ref.data() + int64_t(t) * V;
+    EXPECT_LT(max_abs_diff(z.data(), r, V), 2e-4) << "position " << t;
+    argmax_agree += std::max_element(z.begin(), z.end()) - z.begin() == std::max_element(r, r + V) - r;
+  }
+  EXPECT_EQ(argmax_agree, 40 - prompt);
+  EXPECT_EQ(d.length(0), 40);
+}
+
+TEST(Decoder, MatchesTrainingForwardUntied) { expect_matches_forward(false, false, false); }
+TEST(Decoder, MatchesTrainingForwardTiedWithBiasAndLlama3Rope) { expect_matches_forward(true, true, true); }
+
+TEST(Decoder, BatchedStepEqualsUnbatchedBitForBit) {
+  auto cfg = decoder_config(false, true, false);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(5);
+  const int64_t V = cfg.vocab_size;
+  model::Decoder batched(m, {WeightFormat::F32, 2, 3, 32, 256});
+  model::Decoder single(m, {WeightFormat::F32, 2, 1, 32, 256});
+  std::vector<std::vector<int32_t>> prompts = {tokens(5, 67, 1), tokens(9, 67, 2), tokens(2, 67, 3)};
+  std::vector<float> z(static_cast<size_t>(V)), zb(static_cast<size_t>(3 * V));
+  for (int s = 0; s < 3; ++s) batched.prefill(s, prompts[s].data(), static_cast<int>(prompts[s].size()), z.data());
+  // Unbatched reference: each sequence alone, one after another.
+  std::vector<std::vector<float>> want(3);
+  const auto next = tokens(3 * 6, 67, 9);
+  for (int s = 0; s < 3; ++s) {
+    single.truncate(0, 0);
+    single.prefill(0, prompts[s].data(), static_cast<int>(prompts[s].size()), z.data());
+    for (int t = 0; t < 6; ++t) {
+      const int32_t slot = 0;
+      single.step(&slot, &next[static_cast<size_t>(t * 3 + s)], 1, z.data());
+      want[s].insert(want[s].end(), z.begin(), z.end());
+    }
+  }
+  const int32_t order[3] = {2, 0, 1};  // slots in any order
+  for (int t = 0; t < 6; ++t) {
+    int32_t ids[3];
+    for (int i = 0; i < 3; ++i) ids[i] = next[static_cast<size_t>(t * 3 + order[i])];
+    batched.step(order, ids, 3, zb.data());
+    for (int i = 0; i < 3; ++i)
+      for (int64_t v = 0; v < V; ++v)
+        ASSERT_EQ(zb[static_cast<size_t>(i * V + v)], want[order[i]][static_cast<size_t>(t * V + v)])
+            << "step " << t << " slot " << order[i];
+  }
+}
+
+TEST(Decoder, TruncateReusesAPrefix) {
+  auto cfg = decoder_config(true, false, false);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(9);
+  const int64_t V = cfg.vocab_size;
+  model::Decoder d(m, {WeightFormat::F32, 1, 1, 64, 256});
+  const auto a = tokens(12, 67, 4);
+  auto b = a;
+  b[8] = (b[8] + 1) % 67;  // shares the first 8 tokens
+  std::vector<float> za(static_cast<size_t>(V)), zb(static_cast<size_t>(V));
+  d.prefill(0, a.data(), 12, za.data());
+  d.truncate(0, 8);
+  EXPECT_EQ(d.length(0), 8);
+  d.prefill(0, b.data() + 8, 4, zb.data());
+  model::Decoder fresh(m, {WeightFormat::F32, 1, 1, 64, 256});
+  fresh.prefill(0, b.data(), 12, za.data());
+  EXPECT_EQ(za, zb);
+  d.truncate(0, 100);  // never grows
+  EXPECT_EQ(d.length(0), 12);
+}
+
+TEST(Decoder, ReducedPrecisionWeightsStayClose) {
+  auto cfg = decoder_config(false, false, false);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(13);
+  const int64_t V = cfg.vocab_size;
+  const auto ids = tokens(24, 67, 8);
+  std::vector<float> ref(static_cast<size_t>(V)), z(static_cast<size_t>(V));
+  model::Decoder f32(m, {WeightFormat::F32, 2, 1, 32, 256});
+  f32.prefill(0, ids.data(), 24, ref.data());
+  double scale = 0;
+  for (float v : ref) scale = std::max(scale, double(std::fabs(v)));
+  for (auto [fmt, bound] : {std::pair{WeightFormat::BF16, 0.02}, std::pair{WeightFormat::Q8, 0.05}}) {
+    model::Decoder d(m, {fmt, 2, 1, 32, 256});
+    d.prefill(0, ids.data(), 24, z.data());
+    const double err = max_abs_diff(z.data(), ref.data(), V) / scale;
+    EXPECT_LT(err, bound) << tensor::cpu::weight_format_name(fmt);
+    EXPECT_GT(err, 0.0) << "a reduced format that changes nothing is not reduced";
+    EXPECT_LT(d.weight_bytes(), f32.weight_bytes() * (fmt == WeightFormat::Q8 ? 0.3 : 0.55));
+  }
+}
+
+TEST(Decoder, ClearErrors) {
+  auto cfg = decoder_config(false, false, false);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(1);
+  model::Decoder d(m, {WeightFormat::F32, 1, 2, 8, 4});
+  std::vector<float> z(static_cast<size_t>(cfg.vocab_size));
+  const auto ids = tokens(9, 67, 1);
+  EXPECT_EQ(error_kind([&] { d.prefill(0, ids.data(), 9, z.data()); }), ErrorKind::Usage);  // 9 > context 8
+  EXPECT_EQ(d.length(0), 0);
+  const int32_t bad = 67;
+  EXPECT_EQ(error_kind([&] { d.prefill(0, &bad, 1, z.data()); }), ErrorKind::Usage);
+  EXPECT_EQ(error_kind([&] { d.prefill(0, ids.data(), 0, z.data()); }), ErrorKind::Usage);
+  d.prefill(0, ids.data(), 8, z.data());
+  const int32_t slot = 0;
+  EXPECT_EQ(error_kind([&] { d.step(&slot, ids.data(), 1, z.data()); }), ErrorKind::Usage);  // full
+  const int32_t twice[2] = {1, 1};
+  EXPECT_THROW(d.step(twice, ids.data(), 2, z.data()), Error);
+  EXPECT_THROW(d.length(2), Error);
+}
+
+TEST(Decoder, RefusesUnmergedLora) {
+  auto cfg = decoder_config(false, false, false);
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(1);
+  model::LoraConfig lc;
+  lc.rank = 2;
+  m.add_lora(lc, 1);
+  EXPECT_EQ(error_kind([&] { model::Decoder d(m); }), ErrorKind::Usage);
+}
+
+}  // namespace
+}  // namespace nlm

@@ -109,7 +109,8 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options) : config_(mo
 
   const size_t per_slot = static_cast<size_t>(L) * 2 * static_cast<size_t>(ctx_) * static_cast<size_t>(NKV * hs);
   cache_.assign(per_slot * static_cast<size_t>(options_.slots), 0.0f);
-  length_.assign(static_cast<size_t>(options_.slots), 0);
+  tokens_.resize(static_cast<size_t>(options_.slots));
+  for (auto& t : tokens_) t.reserve(static_cast<size_t>(ctx_));
   cap_ = std::max(options_.prefill_chunk, options_.slots);
   const size_t cap = static_cast<size_t>(cap_);
   x_.resize(cap * C);
@@ -127,12 +128,26 @@ Decoder::~Decoder() = default;
 
 int Decoder::length(int slot) const {
   if (slot < 0 || slot >= options_.slots) runtime_error("slot " + std::to_string(slot) + " out of range", "decoder");
-  return length_[static_cast<size_t>(slot)];
+  return static_cast<int>(tokens_[static_cast<size_t>(slot)].size());
+}
+
+const std::vector<int32_t>& Decoder::tokens(int slot) const {
+  length(slot);  // range check
+  return tokens_[static_cast<size_t>(slot)];
 }
 
 void Decoder::truncate(int slot, int length) {
   const int now = this->length(slot);
-  length_[static_cast<size_t>(slot)] = std::clamp(length, 0, now);
+  tokens_[static_cast<size_t>(slot)].resize(static_cast<size_t>(std::clamp(length, 0, now)));
+}
+
+int Decoder::reuse_prefix(int slot, const std::vector<int32_t>& prompt) {
+  const auto& have = tokens(slot);
+  size_t n = 0;
+  const size_t limit = prompt.empty() ? 0 : prompt.size() - 1;
+  while (n < limit && n < have.size() && have[n] == prompt[n]) ++n;
+  truncate(slot, static_cast<int>(n));
+  return static_cast<int>(n);
 }
 
 size_t Decoder::weight_bytes() const {
@@ -166,7 +181,8 @@ void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
     const bool last = start + m == n;
     const int want = m - 1;
     forward(rows.data(), m, &want, last ? 1 : 0, logits, m >= 16);
-    length_[static_cast<size_t>(slot)] = have + start + m;
+    auto& cached = tokens_[static_cast<size_t>(slot)];
+    cached.insert(cached.end(), ids + start, ids + start + m);
   }
 }
 
@@ -186,7 +202,7 @@ void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logit
     want[static_cast<size_t>(i)] = i;
   }
   forward(rows.data(), n, want.data(), n, logits, false);
-  for (int i = 0; i < n; ++i) ++length_[static_cast<size_t>(slots[i])];
+  for (int i = 0; i < n; ++i) tokens_[static_cast<size_t>(slots[i])].push_back(ids[i]);
 }
 
 void Decoder::attention(int l, const Row* rows, int n) {

@@ -44,6 +44,12 @@ class Decoder {
   // Keeps the first `length` cached positions of a slot (0 clears it): a new request that shares
   // a prefix with the slot's previous one only feeds the rest.
   void truncate(int slot, int length);
+  // The tokens cached in a slot, in order.
+  const std::vector<int32_t>& tokens(int slot) const;
+  // Prefix reuse: truncates the slot to the longest common prefix of its tokens and `prompt`,
+  // leaving at least the prompt's last token to feed (its logits are needed), and returns how
+  // many prompt tokens are already cached.
+  int reuse_prefix(int slot, const std::vector<int32_t>& prompt);
 
   // Feeds n tokens to `slot` after its cached ones and writes the last one's logits [V].
   // Throws a usage error when they do not fit the slot's context.
@@ -73,7 +79,7 @@ class Decoder {
   bool tied_ = false;
   std::vector<float> final_norm_, cos_, sin_;
   std::vector<float> cache_;  // [slot][layer][k|v][ctx][NKV·hs]
-  std::vector<int> length_;
+  std::vector<std::vector<int32_t>> tokens_;  // per slot; its size is the slot's length
   // Activations for up to `cap_` rows.
   int cap_ = 0;
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
 #include "core/options.h"
 #include "core/rng.h"
+#include "model/decoder.h"
 
 namespace nlm::model {
 
@@ -18,6 +20,12 @@ void declare(opt::Schema& s, SamplingOptions& o) {
   s.add("top_p", o.top_p, "Nucleus: keep the most likely tokens up to this probability mass (1 = off)").range(0, 1);
   s.add("min_p", o.min_p, "Drop tokens below min_p times the top probability (0 = off)").range(0, 1);
   s.add("repetition_penalty", o.repetition_penalty, "CTRL-style penalty of tokens already seen (1 = off)").min(0);
+  s.add("presence_penalty", o.presence_penalty,
+        "Subtract this from the logit of every token already seen (OpenAI's presence_penalty; 0 = off)")
+      .range(-2, 2);
+  s.add("frequency_penalty", o.frequency_penalty,
+        "Subtract this times its count so far from each token's logit (OpenAI's frequency_penalty; 0 = off)")
+      .range(-2, 2);
   s.add("seed", o.seed, "Sampling seed");
   s.add("max_new_tokens", o.max_tokens, "New tokens at most").flag("--max-tokens,--max-new-tokens").min(1);
   opt::Field& stop = s.custom(
@@ -57,15 +65,22 @@ int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& h
       if (t >= 0 && t < V)
         logits[t] = logits[t] > 0 ? logits[t] / o_.repetition_penalty : logits[t] * o_.repetition_penalty;
   }
+  if (o_.presence_penalty != 0 || o_.frequency_penalty != 0) {
+    std::unordered_map<int32_t, int> count;
+    for (int32_t t : history) ++count[t];
+    for (auto [t, n] : count)
+      if (t >= 0 && t < V) logits[t] -= static_cast<float>(o_.presence_penalty + o_.frequency_penalty * n);
+  }
   if (o_.temperature <= 0)
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   std::vector<int32_t> idx(V);
   std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) {
-    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
-  });
   int keep = V;
   if (o_.top_k > 0) keep = std::min(keep, o_.top_k);
+  // Only the kept head needs ordering (ties by id, so the order is the full sort's).
+  std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(), [&](int32_t a, int32_t b) {
+    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
+  });
   std::vector<double> p(keep);
   const double mx = logits[idx[0]];
   double z = 0;
@@ -92,22 +107,28 @@ int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& h
   return idx[keep - 1];
 }
 
-std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
-                              const SamplingOptions& options,
-                              const std::function<bool(int32_t)>& on_token) {
+namespace {
+
+// Checks the prompt against the vocabulary and the context; returns the positions needed.
+int check_prompt(const std::vector<int32_t>& prompt, const SamplingOptions& options, int64_t vocab,
+                 int64_t context) {
   if (prompt.empty()) usage_error("empty prompt", "generate", "give a prompt or a BOS id");
   for (int32_t t : prompt)
-    if (t < 0 || t >= model.config().vocab_size)
-      usage_error("prompt token " + std::to_string(t) + " is outside the vocabulary", "generate");
-  int cap = static_cast<int>(prompt.size()) + std::max(0, options.max_tokens);
-  if (cap > model.config().max_position_embeddings)
+    if (t < 0 || t >= vocab) usage_error("prompt token " + std::to_string(t) + " is outside the vocabulary", "generate");
+  const int64_t cap = int64_t(prompt.size()) + std::max(0, options.max_tokens);
+  if (cap > context)
     usage_error("prompt plus max_tokens (" + std::to_string(cap) + ") exceeds the model's context of " +
-                    std::to_string(model.config().max_position_embeddings),
+                    std::to_string(context),
                 "generate", "lower --max-tokens");
-  model.reset_cache(cap);
+  return static_cast<int>(cap);
+}
+
+// The sampling loop over any model: `logits` are the prompt's last, feed(t) returns the next.
+template <class Feed>
+std::vector<int32_t> sample_loop(const std::vector<int32_t>& prompt, const SamplingOptions& options,
+                                 std::vector<float> logits, Feed&& feed, const std::function<bool(int32_t)>& on_token) {
   Sampler sampler(options);
   std::vector<int32_t> history = prompt, out;
-  std::vector<float> logits = model.decode(prompt);
   for (int i = 0; i < options.max_tokens; ++i) {
     int32_t next = sampler.sample(logits, history);
     out.push_back(next);
@@ -115,9 +136,30 @@ std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
     bool go_on = on_token(next);
     if (!go_on || std::find(options.stop_ids.begin(), options.stop_ids.end(), next) != options.stop_ids.end())
       break;
-    if (i + 1 < options.max_tokens) logits = model.decode({next});
+    if (i + 1 < options.max_tokens) feed(next, logits);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options,
+                              const std::function<bool(int32_t)>& on_token) {
+  const int cap = check_prompt(prompt, options, model.config().vocab_size, model.config().max_position_embeddings);
+  model.reset_cache(cap);
+  return sample_loop(prompt, options, model.decode(prompt),
+                     [&](int32_t t, std::vector<float>& logits) { logits = model.decode({t}); }, on_token);
+}
+
+std::vector<int32_t> generate(Decoder& decoder, int slot, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options, const std::function<bool(int32_t)>& on_token) {
+  check_prompt(prompt, options, decoder.vocab_size(), decoder.context());
+  const int reused = decoder.reuse_prefix(slot, prompt);
+  std::vector<float> logits(static_cast<size_t>(decoder.vocab_size()));
+  decoder.prefill(slot, prompt.data() + reused, static_cast<int>(prompt.size()) - reused, logits.data());
+  return sample_loop(prompt, options, std::move(logits),
+                     [&](int32_t t, std::vector<float>& z) { decoder.step(&slot, &t, 1, z.data()); }, on_token);
 }
 
 }  // namespace nlm::model

@@ -1,5 +1,6 @@
 // Token sampling for generation, applied in the usual order: repetition penalty (CTRL style:
-// positive logits of seen tokens divided, negative multiplied), temperature, top-k, top-p
+// positive logits of seen tokens divided, negative multiplied), presence and frequency penalties
+// (OpenAI's), temperature, top-k, top-p
 // (nucleus), min-p (relative to the most likely token), then a draw from a seeded RNG.
 // Temperature 0 is greedy decoding.
 #pragma once
@@ -21,6 +22,8 @@ struct SamplingOptions {
   double top_p = 0.95;             // 1 = off
   double min_p = 0.0;              // 0 = off
   double repetition_penalty = 1.0; // 1 = off
+  double presence_penalty = 0.0;   // OpenAI's: logit −= p for each token seen (0 = off)
+  double frequency_penalty = 0.0;  // OpenAI's: logit −= f·count (0 = off)
   uint64_t seed = 0;
   int max_tokens = 128;            // new tokens at most
   std::vector<int32_t> stop_ids;   // e.g. the EOS id; generation ends after emitting one
@@ -42,10 +45,15 @@ class Sampler {
   uint64_t rng_;
 };
 
+class Decoder;
+
 // Feeds the prompt, then samples up to max_tokens tokens, calling on_token for each; stops at a
 // stop id or when on_token returns false. Returns the new tokens.
 std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options,
                               const std::function<bool(int32_t)>& on_token);
+// The same on the inference engine's `slot`; cached tokens that begin the prompt are reused.
+std::vector<int32_t> generate(Decoder& decoder, int slot, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options, const std::function<bool(int32_t)>& on_token);
 
 }  // namespace nlm::model

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/options.h"
+#include "model/decoder.h"
 #include "model/hf_checkpoint.h"
 #include "tensor/backend.h"
 
@@ -26,6 +27,8 @@ void declare(opt::Schema& s, GenerateOptions& o) {
         "Stop at the model's EOS ids (config.json, and generation_config.json's eos_token_id list)")
       .flag("--no-eos-stop");
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
+  s.add("weights", o.weights,
+        "Weights of the CPU inference engine: f32, bf16 or int8 (per-row scales; about a quarter of the bytes)");
 }
 
 namespace {
@@ -50,27 +53,19 @@ size_t stable_prefix(const std::string& s) {
 }
 }  // namespace
 
-TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,
-                                   bool add_bos, const SamplingOptions& options,
-                                   const std::vector<std::string>& stop_strings,
-                                   const std::function<void(const std::string&)>& on_text) {
-  std::vector<int32_t> ids;
-  for (uint32_t t : tok.encode(prompt, add_bos)) ids.push_back(static_cast<int32_t>(t));
-  return generate_text_ids(model, tok, std::move(ids), options, stop_strings, on_text);
-}
+namespace {
 
-TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
-                                       const SamplingOptions& options,
-                                       const std::vector<std::string>& stop_strings,
-                                       const std::function<void(const std::string&)>& on_text) {
-  if (ids.empty() && model.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model.config().bos_token_id));
+// Streams the decoded continuation of `gen` (which runs the token loop, calling back per token).
+TextGenerationResult text_loop(const tokenizer::Tokenizer& tok, const std::vector<std::string>& stop_strings,
+                               const std::function<void(const std::string&)>& on_text,
+                               const std::function<std::vector<int32_t>(const std::function<bool(int32_t)>&)>& gen) {
   TextGenerationResult r;
   std::vector<uint32_t> out;
   size_t emitted = 0;
   size_t hold = 0;  // keep back enough characters to recognise a stop string split across tokens
   for (auto& s : stop_strings) hold = std::max(hold, s.size());
   bool stopped = false;
-  r.tokens = generate(model, ids, options, [&](int32_t t) {
+  r.tokens = gen([&](int32_t t) {
     out.push_back(static_cast<uint32_t>(t));
     std::string text = tok.decode(out, true);
     size_t cut = std::string::npos;
@@ -97,36 +92,115 @@ TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer&
   return r;
 }
 
+std::vector<int32_t> encode(const tokenizer::Tokenizer& tok, const std::string& prompt, bool add_bos) {
+  std::vector<int32_t> ids;
+  for (uint32_t t : tok.encode(prompt, add_bos)) ids.push_back(static_cast<int32_t>(t));
+  return ids;
+}
+
+}  // namespace
+
+TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,
+                                   bool add_bos, const SamplingOptions& options,
+                                   const std::vector<std::string>& stop_strings,
+                                   const std::function<void(const std::string&)>& on_text) {
+  return generate_text_ids(model, tok, encode(tok, prompt, add_bos), options, stop_strings, on_text);
+}
+
+TextGenerationResult generate_text(Decoder& decoder, const tokenizer::Tokenizer& tok, const std::string& prompt,
+                                   bool add_bos, const SamplingOptions& options,
+                                   const std::vector<std::string>& stop_strings,
+                                   const std::function<void(const std::string&)>& on_text) {
+  return generate_text_ids(decoder, tok, encode(tok, prompt, add_bos), options, stop_strings, on_text);
+}
+
+TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text) {
+  if (ids.empty() && model.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model.config().bos_token_id));
+  return text_loop(tok, stop_strings, on_text,
+                   [&](const std::function<bool(int32_t)>& on_token) { return generate(model, ids, options, on_token); });
+}
+
+TextGenerationResult generate_text_ids(Decoder& decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text) {
+  if (ids.empty() && decoder.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(decoder.config().bos_token_id));
+  return text_loop(tok, stop_strings, on_text, [&](const std::function<bool(int32_t)>& on_token) {
+    return generate(decoder, 0, ids, options, on_token);
+  });
+}
+
+namespace {
+// The prompt as ids: parsed from prompt_ids, or the text encoded.
+std::vector<int32_t> prompt_ids(const GenerateOptions& o, const std::string& text, int64_t vocab,
+                                const tokenizer::Tokenizer* tok) {
+  if (tok) return encode(*tok, text, o.add_bos);
+  std::vector<std::string> items;
+  std::istringstream words(text);
+  for (std::string w; words >> w;) items.push_back(w);
+  std::vector<int32_t> ids;
+  for (uint32_t id : opt::parse_id_list(items, "prompt_ids", static_cast<uint64_t>(vocab))) ids.push_back(static_cast<int32_t>(id));
+  return ids;
+}
+}  // namespace
+
 void run_generate(const GenerateOptions& o, const std::string& prompt, std::istream& in, std::ostream& out) {
+  const auto format = tensor::cpu::parse_weight_format(o.weights, "--weights");
+  if (o.device != "cpu" && format != tensor::cpu::WeightFormat::F32)
+    usage_error("--weights " + o.weights + " is for the CPU inference engine", "generate", "drop --weights or use --device cpu");
   auto m = load_hf_model(o.model_dir, tensor::backend_for(o.device));
   SamplingOptions s = o.sampling;
   if (o.eos_stop && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
   if (o.eos_stop)  // a chat model's end-of-turn token (written by `nativelm sft`, or by transformers)
     for (int64_t id : load_generation_eos_ids(o.model_dir))
       if (id >= 0 && id < m->config().vocab_size) s.stop_ids.push_back(static_cast<int32_t>(id));
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  std::string text = o.prompt_ids.empty() ? prompt : o.prompt_ids;
   if (o.prompt_ids.empty()) {
-    auto tok = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
-    std::string text = prompt;
+    tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json"));
     if (text.empty()) text.assign(std::istreambuf_iterator<char>(in), {});
+  } else if (text == "-") {
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::vector<int32_t> ids = prompt_ids(o, text, m->config().vocab_size, tok.get());
+  if (ids.empty() && m->config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(m->config().bos_token_id));
+  // On the CPU the inference engine decodes, its cache sized to this prompt and max_tokens;
+  // other devices run the model's own KV-cache path.
+  std::unique_ptr<Decoder> dec;
+  if (o.device == "cpu") {
+    DecoderOptions d;
+    d.weights = format;
+    d.context = static_cast<int>(std::min<int64_t>(m->config().max_position_embeddings,
+                                                   int64_t(ids.size()) + std::max(0, s.max_tokens)));
+    d.context = std::max(d.context, 1);
+    if (int64_t(ids.size()) + std::max(0, s.max_tokens) <= m->config().max_position_embeddings) {
+      dec = std::make_unique<Decoder>(*m, d);
+      m.reset();  // the engine holds its own copy of the weights
+    }
+  }
+  if (tok) {
     out << text << std::flush;
-    generate_text(*m, tok, text, o.add_bos, s, o.stop, [&](const std::string& piece) { out << piece << std::flush; });
+    auto piece = [&](const std::string& p) { out << p << std::flush; };
+    if (dec)
+      generate_text_ids(*dec, *tok, ids, s, o.stop, piece);
+    else
+      generate_text_ids(*m, *tok, ids, s, o.stop, piece);
     out << "\n";
     return;
   }
-  std::string text = o.prompt_ids;
-  if (text == "-") text.assign(std::istreambuf_iterator<char>(in), {});
-  std::vector<std::string> items;
-  std::istringstream words(text);
-  for (std::string w; words >> w;) items.push_back(w);
-  std::vector<int32_t> ids;
-  for (uint32_t id : opt::parse_id_list(items, "prompt_ids", static_cast<uint64_t>(m->config().vocab_size)))
-    ids.push_back(static_cast<int32_t>(id));
   bool first = true;
-  generate(*m, ids, s, [&](int32_t t) {
+  auto print = [&](int32_t t) {
     out << (first ? "" : " ") << t << std::flush;
     first = false;
     return true;
-  });
+  };
+  if (dec)
+    generate(*dec, 0, ids, s, print);
+  else
+    generate(*m, ids, s, print);
   out << "\n";
 }
 

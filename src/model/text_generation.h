@@ -25,6 +25,7 @@ struct GenerateOptions {
   bool add_bos = true;            // put the tokenizer's BOS token before a text prompt
   bool eos_stop = true;           // stop at the model's EOS id (added to sampling.stop_ids)
   std::string device = "cpu";     // compute device, as tensor::backend_for() names it
+  std::string weights = "f32";    // CPU inference engine weights: f32, bf16, int8
 };
 void declare(opt::Schema& schema, GenerateOptions& options);
 
@@ -39,13 +40,22 @@ struct TextGenerationResult {
 // with prompt_ids, the sampled ids are streamed instead. Output goes to `out`, flushed per piece.
 void run_generate(const GenerateOptions& options, const std::string& prompt, std::istream& in, std::ostream& out);
 
-// on_text receives successive pieces of the continuation.
+// on_text receives successive pieces of the continuation. The Llama overloads run the training
+// model's KV-cache path on its device; the Decoder ones the inference engine (slot 0).
 TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,
                                    bool add_bos, const SamplingOptions& options,
                                    const std::vector<std::string>& stop_strings,
                                    const std::function<void(const std::string&)>& on_text);
 // The same from an already encoded prompt (the server counts and limits prompt tokens first).
 TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
+                                       const SamplingOptions& options,
+                                       const std::vector<std::string>& stop_strings,
+                                       const std::function<void(const std::string&)>& on_text);
+TextGenerationResult generate_text(Decoder& decoder, const tokenizer::Tokenizer& tok, const std::string& prompt,
+                                   bool add_bos, const SamplingOptions& options,
+                                   const std::vector<std::string>& stop_strings,
+                                   const std::function<void(const std::string&)>& on_text);
+TextGenerationResult generate_text_ids(Decoder& decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
                                        const SamplingOptions& options,
                                        const std::vector<std::string>& stop_strings,
                                        const std::function<void(const std::string&)>& on_text);

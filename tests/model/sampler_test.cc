@@ -31,5 +31,34 @@ TEST(Sampler, GreedyTopKAndSeeds) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(mp.sample(logits, {}), 1);
 }
 
+TEST(Sampler, PresenceAndFrequencyPenalties) {
+  std::vector<float> logits = {0.0f, 3.0f, 2.6f, 2.2f};
+  model::SamplingOptions g;
+  g.temperature = 0;
+  g.presence_penalty = 0.6;  // 3.0 − 0.6 < 2.6
+  EXPECT_EQ(model::Sampler(g).sample(logits, {1}), 2);
+  g.presence_penalty = 0.3;  // once, however often seen: 2.7 > 2.6
+  EXPECT_EQ(model::Sampler(g).sample(logits, {1, 1}), 1);
+  g.presence_penalty = 0;
+  g.frequency_penalty = 0.25;  // seen 3 times: 3.0 − 0.75 = 2.25; token 2 once: 2.35 > 2.25 > 2.2
+  EXPECT_EQ(model::Sampler(g).sample(logits, {1, 1, 2, 1}), 2);
+  g.frequency_penalty = -1.0;  // negative values encourage repeats
+  EXPECT_EQ(model::Sampler(g).sample(logits, {3}), 3);
+}
+
+TEST(Sampler, TopKOrderingMatchesAFullSortWithTies) {
+  // Ties are broken by id, so partial ordering picks the same set a full sort would.
+  std::vector<float> logits = {1.0f, 2.0f, 2.0f, 2.0f, 0.5f};
+  model::SamplingOptions k;
+  k.temperature = 1.0;
+  k.top_k = 2;
+  k.top_p = 1.0;
+  model::Sampler s(k);
+  for (int i = 0; i < 200; ++i) {
+    int t = s.sample(logits, {});
+    EXPECT_TRUE(t == 1 || t == 2) << t;
+  }
+}
+
 }  // namespace
 }  // namespace nlm::testing

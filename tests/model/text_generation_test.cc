@@ -3,6 +3,7 @@
 // which a later byte can turn into a real character).
 #include <gtest/gtest.h>
 
+#include "model/decoder.h"
 #include "model/text_generation.h"
 #include "tensor/backend.h"
 #include "tokenizer/trainer.h"
@@ -34,6 +35,33 @@ TEST(TextGeneration, StreamedPiecesAddUpToTheText) {
     with_replacement += r.text.find("\xEF\xBF\xBD") != std::string::npos;
   }
   EXPECT_GT(with_replacement, 0) << "no sample exercised invalid UTF-8";
+}
+
+// `generate` on the inference engine and on the training model's KV-cache path give the same
+// tokens, greedy and sampled, and a second request on the same slot (its prefix reused) too.
+TEST(TextGeneration, DecoderAndTrainingModelAgreeTokenForToken) {
+  model::ModelConfig c = tiny_config(/*tied=*/true);
+  c.vocab_size = 97;
+  c.hidden_size = 32;
+  c.intermediate_size = 48;
+  c.head_dim = 8;
+  c.initializer_range = 0.3;
+  model::Llama m(c, tensor::backend_for("cpu"));
+  m.init_random(3);
+  model::Decoder d(m, {tensor::cpu::WeightFormat::F32, 2, 1, 64, 256});
+  const std::vector<int32_t> prompt = {5, 17, 42, 8, 1};
+  for (double temperature : {0.0, 0.9}) {
+    model::SamplingOptions s;
+    s.temperature = temperature;
+    s.seed = 11;
+    s.max_tokens = 40;
+    auto want = model::generate(m, prompt, s, [](int32_t) { return true; });
+    for (int twice = 0; twice < 2; ++twice) {
+      auto got = model::generate(d, 0, prompt, s, [](int32_t) { return true; });
+      EXPECT_EQ(got, want) << "temperature " << temperature << " run " << twice;
+    }
+    EXPECT_EQ(d.length(0), 5 + 39);  // the last sampled token is never fed
+  }
 }
 
 }  // namespace

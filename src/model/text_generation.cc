@@ -53,42 +53,53 @@ size_t stable_prefix(const std::string& s) {
 }
 }  // namespace
 
+TextStream::TextStream(const tokenizer::Tokenizer& tok, std::vector<std::string> stop,
+                       std::function<void(const std::string&)> on_text)
+    : tok_(tok), stop_(std::move(stop)), on_text_(std::move(on_text)) {
+  for (auto& s : stop_) hold_ = std::max(hold_, s.size());
+}
+
+bool TextStream::push(int32_t t) {
+  if (stopped_) return false;
+  ids_.push_back(static_cast<uint32_t>(t));
+  std::string text = tok_.decode(ids_, true);
+  size_t cut = std::string::npos;
+  for (auto& s : stop_) {
+    size_t p = s.empty() ? std::string::npos : text.find(s);
+    if (p != std::string::npos) cut = std::min(cut, p);
+  }
+  if (cut != std::string::npos) {
+    text.resize(cut);
+    stopped_ = true;
+  }
+  size_t ready = stopped_ ? text.size() : stable_prefix(text);
+  if (!stopped_) ready = ready > hold_ ? std::min(ready, text.size() - hold_) : 0;
+  ready = complete_utf8(text.substr(0, ready));
+  if (ready > emitted_) {
+    on_text_(text.substr(emitted_, ready - emitted_));
+    emitted_ = ready;
+  }
+  text_ = std::move(text);
+  return !stopped_;
+}
+
+void TextStream::finish() {
+  if (emitted_ < text_.size()) on_text_(text_.substr(emitted_));
+  emitted_ = text_.size();
+}
+
 namespace {
 
 // Streams the decoded continuation of `gen` (which runs the token loop, calling back per token).
 TextGenerationResult text_loop(const tokenizer::Tokenizer& tok, const std::vector<std::string>& stop_strings,
                                const std::function<void(const std::string&)>& on_text,
                                const std::function<std::vector<int32_t>(const std::function<bool(int32_t)>&)>& gen) {
+  TextStream stream(tok, stop_strings, on_text);
   TextGenerationResult r;
-  std::vector<uint32_t> out;
-  size_t emitted = 0;
-  size_t hold = 0;  // keep back enough characters to recognise a stop string split across tokens
-  for (auto& s : stop_strings) hold = std::max(hold, s.size());
-  bool stopped = false;
-  r.tokens = gen([&](int32_t t) {
-    out.push_back(static_cast<uint32_t>(t));
-    std::string text = tok.decode(out, true);
-    size_t cut = std::string::npos;
-    for (auto& s : stop_strings) {
-      size_t p = s.empty() ? std::string::npos : text.find(s);
-      if (p != std::string::npos) cut = std::min(cut, p);
-    }
-    if (cut != std::string::npos) {
-      text.resize(cut);
-      stopped = true;
-    }
-    size_t ready = stopped ? text.size() : stable_prefix(text);
-    if (!stopped) ready = ready > hold ? std::min(ready, text.size() - hold) : 0;
-    ready = complete_utf8(text.substr(0, ready));
-    if (ready > emitted) {
-      on_text(text.substr(emitted, ready - emitted));
-      emitted = ready;
-    }
-    r.text = text;
-    return !stopped;
-  });
-  if (emitted < r.text.size()) on_text(r.text.substr(emitted));
-  r.stop_string = stopped;
+  r.tokens = gen([&](int32_t t) { return stream.push(t); });
+  stream.finish();
+  r.text = stream.text();
+  r.stop_string = stream.stopped();
   return r;
 }
 

@@ -40,6 +40,29 @@ struct TextGenerationResult {
 // with prompt_ids, the sampled ids are streamed instead. Output goes to `out`, flushed per piece.
 void run_generate(const GenerateOptions& options, const std::string& prompt, std::istream& in, std::ostream& out);
 
+// Sampled tokens to streamed text: pieces go to on_text once later tokens cannot change them
+// (whole UTF-8 characters, and enough held back to recognise a stop string split across tokens).
+class TextStream {
+ public:
+  TextStream(const tokenizer::Tokenizer& tok, std::vector<std::string> stop,
+             std::function<void(const std::string&)> on_text);
+  // Adds a token; false once a stop string has appeared (the text is cut before it).
+  bool push(int32_t token);
+  // Sends what was held back.
+  void finish();
+  const std::string& text() const { return text_; }
+  bool stopped() const { return stopped_; }
+
+ private:
+  const tokenizer::Tokenizer& tok_;
+  std::vector<std::string> stop_;
+  std::function<void(const std::string&)> on_text_;
+  std::vector<uint32_t> ids_;
+  std::string text_;
+  size_t emitted_ = 0, hold_ = 0;
+  bool stopped_ = false;
+};
+
 // on_text receives successive pieces of the continuation. The Llama overloads run the training
 // model's KV-cache path on its device; the Decoder ones the inference engine (slot 0).
 TextGenerationResult generate_text(Llama& model, const tokenizer::Tokenizer& tok, const std::string& prompt,

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <random>
 
 #include "serve/api_error.h"
@@ -31,9 +32,55 @@ std::string new_id(const char* prefix) {
 // Thrown from a streaming callback when the client has gone: stops generating for it.
 struct ClientGone {};
 
-ojson usage(int prompt, int completion) {
-  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+ojson usage(int prompt, int completion, int cached) {
+  ojson u = {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+  u["prompt_tokens_details"] = {{"cached_tokens", cached}};
+  return u;
 }
+
+ojson bytes_of(const std::string& s) {
+  ojson b = ojson::array();
+  for (unsigned char c : s) b.push_back(int(c));
+  return b;
+}
+
+}  // namespace
+
+// OpenAI's logprobs object for `tokens`: chat's {"content": [{token, logprob, bytes,
+// top_logprobs}]}, or the legacy completions' parallel lists (text_offset counts bytes from the
+// start of the completion and advances across calls).
+ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, size_t& text_offset) const {
+  if (chat) {
+    ojson content = ojson::array();
+    for (const auto& t : tokens) {
+      const std::string text = engine_.token_text(t.token);
+      ojson top = ojson::array();
+      for (auto [id, lp] : t.top) {
+        const std::string alt = engine_.token_text(id);
+        top.push_back({{"token", alt}, {"logprob", lp}, {"bytes", bytes_of(alt)}});
+      }
+      content.push_back({{"token", text}, {"logprob", t.logprob}, {"bytes", bytes_of(text)}, {"top_logprobs", top}});
+    }
+    return {{"content", content}, {"refusal", nullptr}};
+  }
+  ojson toks = ojson::array(), lps = ojson::array(), tops = ojson::array(), offs = ojson::array();
+  for (const auto& t : tokens) {
+    const std::string text = engine_.token_text(t.token);
+    toks.push_back(text);
+    lps.push_back(t.logprob);
+    ojson top = ojson::object();
+    for (auto [id, lp] : t.top) {  // tokens whose text is the same (byte pieces) keep the likelier
+      const std::string alt = engine_.token_text(id);
+      if (!top.contains(alt)) top[alt] = lp;
+    }
+    tops.push_back(top);
+    offs.push_back(text_offset);
+    text_offset += text.size();
+  }
+  return {{"tokens", toks}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
+}
+
+namespace {
 
 }  // namespace
 
@@ -57,9 +104,12 @@ Reply Api::generate(const std::string& body, bool chat) {
   base.top_k = req.top_k;
   base.min_p = req.min_p;
   base.repetition_penalty = req.repetition_penalty;
+  base.presence_penalty = req.presence_penalty;
+  base.frequency_penalty = req.frequency_penalty;
   base.max_tokens = req.max_tokens;
   base.seed = req.seed ? *req.seed : std::random_device{}() * 0x100000001ull;
   auto ticket = engine_.admit();
+  if (!ticket) ++engine_.metrics().requests_rejected;
   if (!ticket)
     throw ApiError(429, "the server is busy (its request queue is full); retry later", "", "rate_limit_exceeded",
                    "rate_limit_error");
@@ -68,39 +118,48 @@ Reply Api::generate(const std::string& body, bool chat) {
   const int64_t created = now_seconds();
   const std::string model = engine_.model_name();
   // Each choice in order: prompt-major, then n; choice i uses seed + i so n > 1 differ.
-  auto run = [this, prompts, base, req](size_t choice, const std::function<void(const std::string&)>& on_text) {
+  auto run = [this, prompts, base, req](size_t choice, const std::function<void(const Piece&)>& on_piece) {
     model::SamplingOptions s = base;
     s.seed = base.seed + choice;
-    return engine_.generate(prompts[choice / req.n], s, req.stop, on_text);
+    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs);
   };
+  const bool want_logprobs = req.logprobs >= 0;
   const size_t choices = prompts.size() * static_cast<size_t>(req.n);
   int prompt_tokens = 0;
   for (auto& p : prompts) prompt_tokens += static_cast<int>(p.size()) * req.n;
 
   if (!req.stream) {
+    // Every choice at once: they share decode steps in the batch.
+    std::vector<std::future<Generation>> running;
+    for (size_t c = 0; c < choices; ++c)
+      running.push_back(std::async(std::launch::async, [&run, c] { return run(c, [](const Piece&) {}); }));
+    std::vector<Generation> done;
+    for (auto& f : running) done.push_back(f.get());
     ojson list = ojson::array();
-    int completion_tokens = 0;
+    int completion_tokens = 0, cached = 0;
     for (size_t c = 0; c < choices; ++c) {
-      Generation g = run(c, [](const std::string&) {});
+      const Generation& g = done[c];
       completion_tokens += g.completion_tokens;
+      cached += g.cached_prompt_tokens;
       ojson choice = {{"index", c}};
       if (chat)
         choice["message"] = {{"role", "assistant"}, {"content", g.text}};
       else
         choice["text"] = g.text;
-      choice["logprobs"] = nullptr;
+      size_t offset = 0;
+      choice["logprobs"] = want_logprobs ? logprobs_json(g.logprobs, chat, offset) : ojson(nullptr);
       choice["finish_reason"] = g.finish_reason;
       list.push_back(choice);
     }
     ojson out = {{"id", id}, {"object", object}, {"created", created}, {"model", model}, {"choices", list}};
-    out["usage"] = usage(prompt_tokens, completion_tokens);
+    out["usage"] = usage(prompt_tokens, completion_tokens, cached);
     return {200, dump(out), nullptr};
   }
 
   std::shared_ptr<Engine::Ticket> held(std::move(ticket));
   const bool include_usage = req.include_usage;
   Reply reply;
-  reply.stream = [=](const std::function<bool(const std::string&)>& send) {
+  reply.stream = [=, this](const std::function<bool(const std::string&)>& send) {
     (void)held;  // keeps the request admitted until the stream ends
     const std::string chunk_object = chat ? "chat.completion.chunk" : "text_completion";
     auto event = [&](ojson choice_list, const ojson& use) {
@@ -108,7 +167,8 @@ Reply Api::generate(const std::string& body, bool chat) {
       if (include_usage) e["usage"] = use;
       if (!send("data: " + dump(e) + "\n\n")) throw ClientGone{};
     };
-    auto choice = [&](size_t c, const std::string* text, const std::string* finish) {
+    size_t offset = 0;
+    auto choice = [&](size_t c, const std::string* text, const std::string* finish, const Piece* piece = nullptr) {
       ojson ch = {{"index", c}};
       if (chat) {
         ch["delta"] = ojson::object();
@@ -116,23 +176,27 @@ Reply Api::generate(const std::string& body, bool chat) {
       } else {
         ch["text"] = text ? *text : std::string();
       }
-      ch["logprobs"] = nullptr;
+      ch["logprobs"] = want_logprobs && piece ? logprobs_json(piece->logprobs, chat, offset) : ojson(nullptr);
       ch["finish_reason"] = finish ? ojson(*finish) : ojson(nullptr);
       return ch;
     };
     try {
-      int completion_tokens = 0;
+      int completion_tokens = 0, cached = 0;
       for (size_t c = 0; c < choices; ++c) {
+        offset = 0;
         if (chat) {  // the first chunk of a chat choice names the role
           ojson first = choice(c, nullptr, nullptr);
           first["delta"] = {{"role", "assistant"}, {"content", ""}};
           event(ojson::array({first}), nullptr);
         }
-        Generation g = run(c, [&](const std::string& piece) { event(ojson::array({choice(c, &piece, nullptr)}), nullptr); });
+        Generation g = run(c, [&](const Piece& piece) {
+          event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+        });
         completion_tokens += g.completion_tokens;
+        cached += g.cached_prompt_tokens;
         event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
       }
-      if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens));
+      if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens, cached));
       send("data: [DONE]\n\n");
     } catch (const ClientGone&) {
     } catch (const std::exception& e) {  // mid-stream the status is sent already: an error event

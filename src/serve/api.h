@@ -29,6 +29,7 @@ class Api {
   Reply detokenize(const std::string& body) const;
 
  private:
+  nlohmann::ordered_json logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, size_t& text_offset) const;
   Engine& engine_;
   RequestLimits limits_;
 };

@@ -110,6 +110,7 @@ void run_chat(const ChatOptions& o, std::istream& in, std::ostream& out, std::os
   ServeOptions so;
   so.model_dir = o.model_dir;
   so.device = o.device;
+  so.parallel = 1;  // one conversation: one slot, whose cache the next turn reuses
   std::string source = o.chat_template.empty() ? std::string() : read_file(o.chat_template);
   Engine engine(so, source);
   int room = static_cast<int>(std::min<int64_t>(o.sampling.max_tokens, engine.context_length() / 2));

@@ -1,11 +1,14 @@
-// The one-at-a-time generation engine behind the server (see engine.h).
+// The generation engine behind the server and `nativelm chat` (see engine.h).
 #include "serve/engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "data/chat_template/chat_template.h"
 #include "data/chat_template/model_template.h"
+#include "core/error.h"
+#include "model/decoder.h"
 #include "model/hf_checkpoint.h"
 #include "serve/api_error.h"
 #include "serve/options.h"
@@ -19,30 +22,54 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
     : name_(o.model_name), add_bos_(o.add_bos), max_prompt_tokens_(o.max_prompt_tokens), queue_(o.queue) {
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().filename().string();
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().parent_path().filename().string();
+  if (o.device != "cpu")
+    usage_error("the server decodes on the CPU inference engine", "--device " + o.device, "use --device cpu");
   tok_ = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
-  model_ = model::load_hf_model(o.model_dir, tensor::backend_for(o.device));
+  auto model = model::load_hf_model(o.model_dir, tensor::backend_for(o.device));
+  config_ = model->config();
   auto t = ct::load_model_chat_template(o.model_dir);
   template_source_ = chat_template.empty() ? t.source : chat_template;
   bos_token_ = t.bos_token;
   eos_token_ = t.eos_token;
   ct::ChatTemplate check(template_source_);  // a broken template fails at start, not per request
-  if (model_->config().eos_token_id >= 0) stop_ids_.push_back(static_cast<int32_t>(model_->config().eos_token_id));
+  if (config_.eos_token_id >= 0) stop_ids_.push_back(static_cast<int32_t>(config_.eos_token_id));
   if (!eos_token_.empty()) {
     uint32_t id = tok_.token_id(eos_token_);
-    if (id != tokenizer::kNoToken && id < model_->config().vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
+    if (id != tokenizer::kNoToken && id < config_.vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
   }
   for (int64_t id : model::load_generation_eos_ids(o.model_dir))  // e.g. the end of turn `nativelm sft` lists
-    if (id >= 0 && id < model_->config().vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
+    if (id >= 0 && id < config_.vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
+  model::DecoderOptions d;
+  d.weights = tensor::cpu::parse_weight_format(o.weights, "--weights");
+  d.slots = o.parallel;
+  d.context = static_cast<int>(std::min<int64_t>(config_.max_position_embeddings, o.context > 0 ? o.context : 4096));
+  auto decoder = std::make_unique<model::Decoder>(*model, d);
+  model.reset();  // the engine holds its own copy of the weights
+  scheduler_ = std::make_unique<Scheduler>(std::move(decoder), tok_, stop_ids_, metrics_);
   int64_t ctx = context_length();
   if (max_prompt_tokens_ <= 0 || max_prompt_tokens_ >= ctx) max_prompt_tokens_ = static_cast<int>(ctx - 1);
 }
 
 Engine::~Engine() = default;
 
-int64_t Engine::context_length() const { return model_->config().max_position_embeddings; }
+int64_t Engine::context_length() const { return scheduler_->decoder().context(); }
+
+std::string Engine::describe() const {
+  const auto& d = scheduler_->decoder();
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%s weights (%.1f MB), %d slots of %d positions (KV cache %.1f MB), %s kernels",
+                tensor::cpu::weight_format_name(d.options().weights), double(d.weight_bytes()) / 1e6, d.slots(),
+                d.context(), double(d.cache_bytes()) / 1e6, tensor::cpu::packed_linear_isa());
+  return buf;
+}
+
+std::string Engine::token_text(int32_t id) const {
+  if (id < 0 || uint32_t(id) >= tok_.vocab_size()) return "";
+  return tok_.decode({static_cast<uint32_t>(id)}, false);
+}
 
 std::vector<int32_t> Engine::checked(std::vector<int32_t> ids, const char* param) const {
-  if (ids.empty() && model_->config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model_->config().bos_token_id));
+  if (ids.empty() && config_.bos_token_id >= 0) ids.push_back(static_cast<int32_t>(config_.bos_token_id));
   if (ids.empty()) throw ApiError(400, "the prompt is empty and the model has no BOS token", param);
   if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_)
     throw ApiError(400,
@@ -50,7 +77,7 @@ std::vector<int32_t> Engine::checked(std::vector<int32_t> ids, const char* param
                        std::to_string(max_prompt_tokens_),
                    param, "context_length_exceeded");
   for (int32_t t : ids)
-    if (t < 0 || t >= model_->config().vocab_size)
+    if (t < 0 || t >= config_.vocab_size)
       throw ApiError(400, "prompt token " + std::to_string(t) + " is outside the model's vocabulary", param);
   return ids;
 }
@@ -91,24 +118,40 @@ std::string Engine::detokenize(const std::vector<uint32_t>& ids) const {
 }
 
 Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingOptions s,
-                            const std::vector<std::string>& stop,
-                            const std::function<void(const std::string&)>& on_text) {
+                            const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
+                            int logprobs) {
   int64_t room = context_length() - static_cast<int64_t>(prompt.size());
   s.max_tokens = static_cast<int>(std::clamp<int64_t>(s.max_tokens, 0, std::max<int64_t>(room, 0)));
-  s.stop_ids.insert(s.stop_ids.end(), stop_ids_.begin(), stop_ids_.end());
   Generation g;
   if (s.max_tokens == 0) {
     g.finish_reason = "length";
     return g;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto r = model::generate_text_ids(*model_, tok_, prompt, s, stop, on_text);
-  g.text = std::move(r.text);
-  g.completion_tokens = static_cast<int>(r.tokens.size());
-  bool at_stop_id = !r.tokens.empty() &&
-                    std::find(s.stop_ids.begin(), s.stop_ids.end(), r.tokens.back()) != s.stop_ids.end();
-  g.finish_reason = (r.stop_string || at_stop_id || g.completion_tokens < s.max_tokens) ? "stop" : "length";
+  auto job = scheduler_->submit(prompt, s, stop, logprobs);
+  Piece piece;
+  try {
+    while (job->next(piece)) {
+      g.text += piece.text;
+      g.logprobs.insert(g.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
+      on_piece(piece);
+    }
+  } catch (...) {
+    job->cancel();
+    throw;
+  }
+  if (job->finish_reason == "error") runtime_error(job->error, "serve");
+  g.completion_tokens = job->completion_tokens;
+  g.finish_reason = job->finish_reason;
+  g.cached_prompt_tokens = job->cached_prompt_tokens;
   return g;
+}
+
+Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingOptions s,
+                            const std::vector<std::string>& stop,
+                            const std::function<void(const std::string&)>& on_text) {
+  return generate(prompt, std::move(s), stop, [&](const Piece& p) {
+    if (!p.text.empty()) on_text(p.text);
+  });
 }
 
 std::unique_ptr<Engine::Ticket> Engine::admit() {

@@ -1,7 +1,7 @@
-// What the server generates with: the model, its tokenizer and chat template, loaded once, and a
-// mutex so that requests run one at a time on the existing generation path
-// (model::generate_text_ids). There is no batching yet: a second request waits for the first.
-// Admission keeps at most `queue` generation requests running or waiting; the rest get 429.
+// What the server generates with: the tokenizer and chat template, loaded once, and the batching
+// scheduler that owns the inference engine (`parallel` slots decoded together). Request threads
+// submit jobs and stream their pieces. Admission keeps at most `queue` generation requests
+// running or waiting; the rest get 429.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "model/text_generation.h"
+#include "serve/metrics.h"
+#include "serve/scheduler.h"
 
 namespace nlm::serve {
 
@@ -23,6 +25,8 @@ struct Generation {
   std::string text;
   int completion_tokens = 0;
   std::string finish_reason;  // "stop" or "length"
+  int cached_prompt_tokens = 0;
+  std::vector<TokenLogprob> logprobs;  // per generated token, when asked for
 };
 
 class Engine {
@@ -48,10 +52,20 @@ class Engine {
   std::vector<uint32_t> tokenize(const std::string& text, bool add_special) const;
   std::string detokenize(const std::vector<uint32_t>& ids) const;
 
-  // Generates for one prompt under the lock. max_tokens is lowered to what fits the context.
-  // on_text gets the continuation in pieces; it may throw to abandon the request.
+  // Generates for one prompt in a batch slot. max_tokens is lowered to what fits the slot.
+  // on_piece gets the continuation in pieces (with their tokens' logprobs when logprobs >= 0:
+  // that many alternatives per token); it may throw to abandon the request, which cancels it.
+  Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
+                      const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
+                      int logprobs = -1);
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
+  // The text of one token (for logprobs).
+  std::string token_text(int32_t id) const;
+  Metrics& metrics() { return metrics_; }
+  const Metrics& metrics() const { return metrics_; }
+  // One line on the engine: weights, slots, cache size.
+  std::string describe() const;
 
   // Admission: a ticket is held while a generation request runs or waits for the lock.
   class Ticket {
@@ -71,10 +85,11 @@ class Engine {
   int max_prompt_tokens_;
   int queue_;
   tokenizer::Tokenizer tok_;
-  std::unique_ptr<model::Llama> model_;
+  model::ModelConfig config_;
   std::string template_source_, bos_token_, eos_token_;
   std::vector<int32_t> stop_ids_;  // the model's EOS and the template's eos_token
-  std::mutex mu_;
+  Metrics metrics_;
+  std::unique_ptr<Scheduler> scheduler_;
   std::atomic<int> in_flight_{0};
 };
 

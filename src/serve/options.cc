@@ -21,7 +21,18 @@ void declare(opt::Schema& s, ServeOptions& o) {
   s.add("max_prompt_tokens", o.max_prompt_tokens, "Longest prompt in tokens (0 = the model's context)")
       .range(0, 1 << 24);
   s.add("max_n", o.max_n, "Largest n (choices per prompt) a request may ask for").range(1, 128);
-  s.add("queue", o.queue, "Generation requests running or waiting at once; more get 429").range(1, 1024);
+  s.add("queue", o.queue, "Generation requests running or waiting at once (slots included); more get 429")
+      .range(1, 4096);
+  s.add("parallel", o.parallel,
+        "Slots: requests decoded together in one batch (continuous batching); more wait in the queue")
+      .flag("--parallel,--n-parallel")
+      .range(1, 256);
+  s.add("context", o.context,
+        "KV-cache positions per slot: prompt plus answer (0 = the model's context, at most 4096); "
+        "the cache takes parallel x context positions")
+      .flag("--context,--ctx-size")
+      .range(0, 1 << 24);
+  s.add("weights", o.weights, "Inference weights: f32, bf16 or int8 (per-row scales; about a quarter of the bytes)");
   s.add("add_bos", o.add_bos, "Put the tokenizer's BOS token before a /v1/completions prompt").flag("--no-bos");
   s.add("device", o.device, "Compute device: cpu, or cuda / cuda:N in builds with CUDA");
   s.derive([&s, &o] {

@@ -21,7 +21,10 @@ struct ServeOptions {
   int default_max_tokens = 128;     // max_tokens when a request gives none
   int max_prompt_tokens = 0;        // 0 = the model's context length
   int max_n = 8;                    // ceiling on a request's n (choices per prompt)
-  int queue = 8;                    // generation requests waiting or running at once; more get 429
+  int queue = 64;                   // generation requests waiting or running at once; more get 429
+  int parallel = 4;                 // slots: sequences decoded together (continuous batching)
+  int context = 0;                  // KV-cache positions per slot; 0 = the model's, at most 4096
+  std::string weights = "f32";      // inference weights: f32, bf16, int8
   bool add_bos = true;              // BOS before a /v1/completions prompt (as `nativelm generate`)
   std::string device = "cpu";       // compute device, as tensor::backend_for() names it
 };

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <set>
 
 #include "serve/api_error.h"
@@ -86,9 +87,10 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"logprobs", "top_logprobs", "frequency_penalty",
-                                                         "presence_penalty", "echo", "best_of", "logit_bias",
-                                                         "suffix", "parallel_tool_calls", "tools", "tool_choice"};
+  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "logit_bias", "suffix",
+                                                         "parallel_tool_calls", "tools", "tool_choice"};
+  bool chat_logprobs = false;
+  int top_logprobs = -1;
   for (auto& [key, v] : j.items()) {
     if (key == "model") {
       if (!v.is_string()) bad(key, "'model' must be a string");
@@ -111,6 +113,18 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
       if (!v.is_null()) r.min_p = number(v, key, 0, 1);
     } else if (key == "repetition_penalty") {
       if (!v.is_null()) r.repetition_penalty = number(v, key, 0.01, 100);
+    } else if (key == "presence_penalty") {
+      if (!v.is_null()) r.presence_penalty = number(v, key, -2, 2);
+    } else if (key == "frequency_penalty") {
+      if (!v.is_null()) r.frequency_penalty = number(v, key, -2, 2);
+    } else if (key == "logprobs") {
+      if (v.is_null()) continue;
+      if (chat)
+        chat_logprobs = boolean(v, key);
+      else
+        r.logprobs = static_cast<int>(integer(v, key, 0, 20));
+    } else if (chat && key == "top_logprobs") {
+      if (!v.is_null()) top_logprobs = static_cast<int>(integer(v, key, 0, 20));
     } else if (key == "seed") {
       if (!v.is_null()) r.seed = static_cast<uint64_t>(integer(v, key, INT64_MIN, INT64_MAX));
     } else if (key == "n") {
@@ -139,6 +153,8 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
       bad(key, "unknown field '" + key + "'");
     }
   }
+  if (chat && top_logprobs >= 0 && !chat_logprobs) bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+  if (chat && chat_logprobs) r.logprobs = std::max(top_logprobs, 0);
   if (!chat && r.prompts.empty()) bad("prompt", "'prompt' is required");
   if (chat && r.messages.is_null()) bad("messages", "'messages' is required");
   if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");

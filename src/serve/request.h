@@ -28,6 +28,9 @@ struct GenerationRequest {
   int top_k = 0;
   double min_p = 0.0;
   double repetition_penalty = 1.0;
+  double presence_penalty = 0.0;
+  double frequency_penalty = 0.0;
+  int logprobs = -1;                  // -1 off; else alternatives per token (chat: top_logprobs)
   std::optional<uint64_t> seed;
   int n = 1;
   std::vector<std::string> stop;

@@ -3,7 +3,10 @@
 // per request on stderr, and a graceful stop on SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -73,12 +76,14 @@ void set_reply(httplib::Response& res, Reply reply) {
 }  // namespace
 
 void run_serve(const ServeOptions& o) {
-  Engine engine(o);
-  Api api(engine, RequestLimits{o.max_tokens, o.default_max_tokens, o.max_n});
   httplib::Server svr;
+  // The socket listens while the model loads: /health answers 503 {"status": "loading"} and
+  // every other endpoint 503 until the engine is ready.
+  std::atomic<Api*> ready{nullptr};
+  std::atomic<Engine*> engine_ptr{nullptr};
   // Generation requests beyond `queue` are answered 429 by Engine::admit; a few more threads
-  // keep /health and the cheap endpoints responsive meanwhile.
-  const size_t threads = static_cast<size_t>(o.queue) + 4;
+  // keep /health, /metrics and the cheap endpoints responsive meanwhile.
+  const size_t threads = static_cast<size_t>(std::max(o.queue, o.parallel)) + 4;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_payload_max_length(o.max_body);
   svr.set_read_timeout(30, 0);
@@ -113,19 +118,45 @@ void run_serve(const ServeOptions& o) {
     std::fputs(line.c_str(), stderr);
   });
 
-  svr.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"status\":\"ok\"}", kJson); });
-  svr.Get("/v1/models", [&api](const httplib::Request&, httplib::Response& res) { guarded(res, [&] { set_reply(res, api.models()); }); });
-  svr.Post("/v1/completions", [&api](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] { set_reply(res, api.generate(req.body, false)); });
+  // Routes that need the engine answer 503 while it loads.
+  auto with_api = [&ready](httplib::Response& res, const std::function<void(Api&)>& fn) {
+    Api* api = ready.load();
+    if (!api) {
+      send_error(res, ApiError(503, "the model is still loading", "", "model_loading", "server_error"));
+      return;
+    }
+    guarded(res, [&] { fn(*api); });
+  };
+  svr.Get("/health", [&ready](const httplib::Request&, httplib::Response& res) {
+    if (ready.load()) {
+      res.set_content("{\"status\":\"ok\"}", kJson);
+    } else {
+      res.status = 503;
+      res.set_content("{\"status\":\"loading\"}", kJson);
+    }
   });
-  svr.Post("/v1/chat/completions", [&api](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] { set_reply(res, api.generate(req.body, true)); });
+  svr.Get("/metrics", [&ready, &engine_ptr](const httplib::Request&, httplib::Response& res) {
+    Engine* e = engine_ptr.load();
+    if (!ready.load() || !e) {
+      send_error(res, ApiError(503, "the model is still loading", "", "model_loading", "server_error"));
+      return;
+    }
+    res.set_content(e->metrics().render(e->model_name()), "text/plain; version=0.0.4; charset=utf-8");
   });
-  svr.Post("/tokenize", [&api](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] { set_reply(res, api.tokenize(req.body)); });
+  svr.Get("/v1/models", [&](const httplib::Request&, httplib::Response& res) {
+    with_api(res, [&](Api& api) { set_reply(res, api.models()); });
   });
-  svr.Post("/detokenize", [&api](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] { set_reply(res, api.detokenize(req.body)); });
+  svr.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    with_api(res, [&](Api& api) { set_reply(res, api.generate(req.body, false)); });
+  });
+  svr.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    with_api(res, [&](Api& api) { set_reply(res, api.generate(req.body, true)); });
+  });
+  svr.Post("/tokenize", [&](const httplib::Request& req, httplib::Response& res) {
+    with_api(res, [&](Api& api) { set_reply(res, api.tokenize(req.body)); });
+  });
+  svr.Post("/detokenize", [&](const httplib::Request& req, httplib::Response& res) {
+    with_api(res, [&](Api& api) { set_reply(res, api.detokenize(req.body)); });
   });
 
   int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
@@ -133,28 +164,44 @@ void run_serve(const ServeOptions& o) {
     runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port), "serve",
                   "pick another --port or --host");
   // SIGINT/SIGTERM only set a flag (any thread may take them, BLAS and OpenMP ones included);
-  // a watcher turns the flag into svr.stop(), which lets the requests in flight finish.
+  // the main thread turns the flag into svr.stop(), which lets the requests in flight finish.
   g_stop_signal = 0;
   struct sigaction sa {}, old_int{}, old_term{};
   sa.sa_handler = on_serve_stop_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  std::atomic<bool> done{false};
-  std::thread watcher([&svr, &done] {
-    while (!done && !g_stop_signal) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (g_stop_signal) {
-      std::fputs("serve: stopping (finishing requests in flight)\n", stderr);
-      svr.stop();
-    }
+  std::atomic<bool> listening_done{false};
+  bool ok = true;
+  std::thread listener([&] {
+    ok = svr.listen_after_bind();
+    listening_done = true;
   });
+  auto shut_down = [&] {
+    // stop() before the listener has started would be lost: wait until it runs (or gave up).
+    while (!svr.is_running() && !listening_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    svr.stop();
+    listener.join();
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  };
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Api> api;
+  try {
+    engine = std::make_unique<Engine>(o);
+    api = std::make_unique<Api>(*engine, RequestLimits{o.max_tokens, o.default_max_tokens, o.max_n});
+  } catch (...) {
+    shut_down();
+    throw;
+  }
+  engine_ptr = engine.get();
+  ready = api.get();
+  std::fprintf(stderr, "nativelm serve: %s\n", engine->describe().c_str());
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::cout << "nativelm serve: listening on http://" << host << ":" << port << std::endl;
-  bool ok = svr.listen_after_bind();
-  done = true;
-  watcher.join();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  while (!listening_done && !g_stop_signal) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (g_stop_signal) std::fputs("serve: stopping (finishing requests in flight)\n", stderr);
+  shut_down();
   if (!ok) runtime_error("the server stopped unexpectedly", "serve");
 }
 

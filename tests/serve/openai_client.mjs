@@ -33,6 +33,11 @@ for await (const chunk of stream) {
 }
 out.stream = { content, finish, usage, chunks, role };
 
+const lp = await client.chat.completions.create({
+  model, messages, max_tokens: 5, temperature: 0, logprobs: true, top_logprobs: 2,
+});
+out.logprobs = { content: lp.choices[0].logprobs.content, tokens: lp.usage.completion_tokens };
+
 const completion = await client.completions.create({ model, prompt: "The cat", max_tokens: 6, temperature: 0 });
 out.completion = { text: completion.choices[0].text, finish: completion.choices[0].finish_reason, usage: completion.usage };
 

@@ -34,7 +34,18 @@ TEST(OpenAiClient, TalksToTheServer) {
   EXPECT_EQ(j["stream"]["content"], j["chat"]["content"]);
   EXPECT_EQ(j["stream"]["role"], "assistant");
   EXPECT_EQ(j["stream"]["finish"], j["chat"]["finish"]);
-  EXPECT_EQ(j["stream"]["usage"], j["chat"]["usage"]);
+  for (const char* k : {"prompt_tokens", "completion_tokens", "total_tokens"})
+    EXPECT_EQ(j["stream"]["usage"][k], j["chat"]["usage"][k]) << k;
+  // The repeated conversation came from the prefix cache (all but its last token).
+  EXPECT_EQ(j["stream"]["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(),
+            j["chat"]["usage"]["prompt_tokens"].get<int>() - 1);
+  // logprobs: one entry per generated token, each with two alternatives, log-probabilities <= 0.
+  ASSERT_EQ(j["logprobs"]["content"].size(), j["logprobs"]["tokens"].get<size_t>());
+  for (auto& t : j["logprobs"]["content"]) {
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+    EXPECT_EQ(t["top_logprobs"].size(), 2u);
+    EXPECT_GE(t["top_logprobs"][0]["logprob"].get<double>(), t["logprob"].get<double>());  // greedy: the top one
+  }
   EXPECT_GE(j["stream"]["chunks"].get<int>(), 3);
   EXPECT_TRUE(j["completion"]["finish"] == "stop" || j["completion"]["finish"] == "length");
   EXPECT_EQ(j["completion"]["usage"]["total_tokens"].get<int>(),

@@ -1,7 +1,8 @@
 // Short pages (issue 16): jusText finds no paragraph good on its own on a news story of two short
 // paragraphs or on a help page, so the structural fallback (article/main, the title's heading,
 // the densest <p> cluster) must keep their text, in every charset, without nav, header, aside or
-// footer; long boilerplate-heavy pages keep jusText's result; supplied stop-word lists are used.
+// footer; long boilerplate-heavy pages keep jusText's result; supplied stop-word lists are used;
+// and pages dropped by extraction reach the rejects with their reason.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -101,6 +102,7 @@ TEST(HtmlShort, ShortArticlesInEveryCharsetKeepTheirParagraphsOnly) {
   nlm::testing::write_text(dir.file("in/news.warc"), warc);
   CurateOptions o;
   o.output_dir = dir.file("out");
+  o.rejects_dir = dir.file("rej");
   o.chain.steps = {};
   CurateReport r = run_curate({dir.file("in/news.warc")}, o);
   auto docs = read_by_url(dir.file("out/part-00000.jsonl.zst"));
@@ -115,6 +117,7 @@ TEST(HtmlShort, ShortArticlesInEveryCharsetKeepTheirParagraphsOnly) {
     EXPECT_NE(d.text.find(p.headline), std::string::npos) << d.text;
     for (const char* junk : kBoilerplate) EXPECT_EQ(d.text.find(junk), std::string::npos) << junk << "\n" << d.text;
   }
+  EXPECT_EQ(r.stats.counters["warc"]["html_by_structure"], short_pages().size());
 }
 
 // Issue 16's measurement, as a unit: two 100-150-character paragraphs in an <article> gave no
@@ -245,6 +248,76 @@ TEST(HtmlShort, SuppliedStopWordListsAreUsed) {
   ChainConfig c;
   c.html.stopwords = dir.file("missing");
   EXPECT_THROW(c.validate(), Error);
+}
+
+// Pages dropped by extraction are documents removed by step "html" (or "warc" for a record
+// whose HTTP head cannot be read, or a text body with nothing in it): in the rejects with their
+// reason and the page as read, in removed_by_reason and in the funnel.
+TEST(HtmlShort, ExtractionRejectsGoToTheRejectsWithReasons) {
+  TempDir dir;
+  const ShortPage& good = short_pages().back();
+  std::string bomb = "<html><body>";
+  for (int i = 0; i < 5000; ++i) bomb += "<div>";
+  std::string w;
+  w += short_page_record(good);
+  w += record("response", "http://x.example/empty", http("text/html", ""));
+  w += record("response", "http://x.example/nav",
+              http("text/html", "<html><body><nav><a href=/>Home</a> <a href=/news>News</a></nav></body></html>"));
+  w += record("response", "http://x.example/menu",
+              http("text/html", "<html><body><div><ul><li><a href=/a>Products</a></li>"
+                                "<li><a href=/b>Contact us</a></li></ul></div></body></html>"));
+  w += record("response", "http://x.example/bomb", http("text/html", bomb + "deep</body></html>"));
+  w += record("response", "http://x.example/nohttp", "this is not an HTTP response");
+  w += record("response", "http://x.example/blank.txt", http("text/plain", "  \n \n"));
+  // Invalid UTF-8 under a UTF-8 label: decoded some other way, and the article is still kept.
+  w += record("response", "http://x.example/bytes",
+              http("text/html; charset=utf-8", news_page("en", "", good.headline + " \xFF\xFE", good.paras)));
+  nlm::testing::write_text(dir.file("in/mixed.warc"), w);
+  CurateOptions o;
+  o.output_dir = dir.file("out");
+  o.rejects_dir = dir.file("rej");
+  o.chain.steps = {"normalize"};
+  CurateReport r = run_curate({dir.file("in/mixed.warc")}, o);
+
+  auto kept = read_by_url(dir.file("out/part-00000.jsonl.zst"));
+  auto rejected = read_by_url(dir.file("rej/part-00000.jsonl.zst"));
+  EXPECT_EQ(kept.size(), 2u) << r.to_table();
+  ASSERT_TRUE(kept.count(good.url));
+  ASSERT_TRUE(kept.count("http://x.example/bytes"));
+  EXPECT_TRUE(text::utf8_valid(kept["http://x.example/bytes"].text));
+  EXPECT_NE(kept["http://x.example/bytes"].text.find(good.paras[1]), std::string::npos);
+
+  std::map<std::string, std::string> want = {{"http://x.example/empty", "html.no_text"},
+                                             {"http://x.example/nav", "html.no_text"},
+                                             {"http://x.example/menu", "html.no_main_text"},
+                                             {"http://x.example/bomb", "html.too_deep"},
+                                             {"http://x.example/nohttp", "warc.bad_http"},
+                                             {"http://x.example/blank.txt", "warc.no_text"}};
+  ASSERT_EQ(rejected.size(), want.size()) << r.to_table();
+  for (const auto& [url, reason] : want) {
+    SCOPED_TRACE(url);
+    ASSERT_TRUE(rejected.count(url));
+    EXPECT_EQ(rejected[url].string_field("reject_reason"), reason);
+    EXPECT_EQ(rejected[url].id, "<urn:uuid:" + url + ">");
+  }
+  EXPECT_NE(rejected["http://x.example/menu"].text.find("<li><a href=/a>Products</a>"), std::string::npos);
+  EXPECT_GT(std::stod(*rejected["http://x.example/bomb"].field("reject_value")), 1000);
+  EXPECT_EQ(std::stod(*rejected["http://x.example/menu"].field("reject_value")), 18);  // "Products", "Contact us"
+
+  EXPECT_EQ(r.stats.docs_in, 8u);
+  EXPECT_EQ(r.stats.docs_out, 2u);
+  EXPECT_EQ(r.stats.removed_by_reason["html.no_text"], 2u);
+  EXPECT_EQ(r.stats.removed_by_reason["html.no_main_text"], 1u);
+  EXPECT_EQ(r.stats.removed_by_reason["html.too_deep"], 1u);
+  EXPECT_EQ(r.stats.removed_by_reason["warc.bad_http"], 1u);
+  EXPECT_EQ(r.stats.removed_by_reason["warc.no_text"], 1u);
+  auto report = nlohmann::json::parse(r.to_json());
+  EXPECT_EQ(report["funnel"][0]["step"], "warc");
+  EXPECT_EQ(report["funnel"][0]["removed"], 2);
+  EXPECT_EQ(report["funnel"][1]["step"], "html");
+  EXPECT_EQ(report["funnel"][1]["removed"], 4);
+  EXPECT_EQ(report["funnel"][1]["remaining"], 2);
+  EXPECT_EQ(r.stats.counters["warc"]["html_too_deep"], 1u);  // the WARC counters stay
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ void ChainConfig::validate() const {
   }
   if (!profiles.count("default"))
     opt::fail("profiles", "has no 'default' threshold profile", "do not remove 'default'");
+  check_stopwords_option(html.stopwords);
 }
 
 bool declare_step(opt::Schema& s, ChainConfig& c, const std::string& name) {

@@ -65,7 +65,10 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
     last_raw = reader.raw_bytes_read();
     std::optional<Rejection> r;
     std::string step;
-    if (o.max_doc_bytes > 0 && doc.text.size() > o.max_doc_bytes) {
+    if (reader.rejection()) {  // removed by the source: a page extraction refused or found empty
+      r = reader.rejection();
+      step = r->reason.substr(0, r->reason.find('.'));
+    } else if (o.max_doc_bytes > 0 && doc.text.size() > o.max_doc_bytes) {
       r = Rejection{"size.max_doc_bytes", static_cast<double>(doc.text.size())};
       step = "size";
     } else {

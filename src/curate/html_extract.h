@@ -2,9 +2,14 @@
 // elements become paragraphs, and boilerplate is dropped jusText-style (Pomikálek 2011):
 // each paragraph is classed by length, link density and stop-word density, then short and
 // near-good paragraphs take the class of their good/bad neighbours. Stop-word lists exist for
-// several languages (picked by <html lang> or CLD2); without one, the language-independent mode
-// judges by length and link density only. Scripts, styles, navigation, forms and the like never
-// count. Headings are kept as text lines.
+// several languages (picked by <html lang> or CLD2) and can be supplied for others; without one,
+// the language-independent mode judges by length and link density only. Scripts, styles,
+// navigation, forms and the like never count. Headings are kept as text lines.
+// jusText finds nothing on short pages (a news story of two 150-character paragraphs, a help
+// page): no paragraph is good on its own. When it keeps less than fallback_below, the page's
+// main block is found by structure, as trafilatura does: <article>, <main> or role=main, else the
+// container of the heading that repeats the page's <title>, else the densest cluster of <p>;
+// header, footer, aside and navigation inside it are dropped, and its paragraphs are kept.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -27,6 +32,16 @@ struct HtmlOptions {
   double max_link_density = 0.2;
   // A short heading followed by good text within this many characters is kept.
   int64_t max_heading_distance = 200;
+  // When the jusText pass keeps less text than this (wide characters twice), the main block found
+  // by structure replaces it if the block holds more, and at least length_low. 0 turns the
+  // structural fallback off. The default is length_high: a page with one good paragraph keeps
+  // jusText's verdict; long boilerplate-heavy pages, which jusText handles well, are not touched.
+  int64_t fallback_below = 200;
+  // Stop-word lists beyond the built-in ones (en, de, fr, es, it, pt, nl): a file of words, one
+  // per line, used for every page whatever its language; or a folder of <lang>.txt files (lang as
+  // in <html lang> or from CLD2: eu.txt, zh.txt), each used for its language instead of any
+  // built-in list. Empty: the built-in lists only.
+  std::string stopwords;
   // Pages whose parsed tree nests deeper than this (an "HTML bomb") are skipped (counted as
   // html_too_deep); depth is gumbo's tree's (html = 1): <div/> opens a <div>, a stray </x>
   // closes nothing. gumbo's time grows with depth times tags, so a scan of the page
@@ -53,6 +68,14 @@ struct HtmlText {
   std::string title;
   std::string lang;   // <html lang>, lower-case, "" if absent
   std::string problem;  // "" on success, else "html_too_deep", "html_too_many_nodes" or "html_too_large"
+  // Why the page gives no text ("" when it gives some): the problem of a refused page, or
+  // "html_no_text" (no text outside scripts, navigation, forms, header, footer and aside) or
+  // "html_no_main_text" (text, but all of it boilerplate to jusText and no main block by structure).
+  std::string dropped;
+  // What `dropped` measured: the estimated or parsed depth or node count, the page's bytes, or
+  // (no_main_text) the length of the text outside boilerplate elements.
+  double dropped_value = 0;
+  std::string method;   // how the text was found: "justext" or "structure" ("" when dropped)
   int64_t depth = 0;    // the parsed tree's depth and node count (0 when the page was not parsed)
   int64_t nodes = 0;
 };
@@ -60,7 +83,11 @@ struct HtmlText {
 // Not thread-safe state-free function: safe to call from many threads.
 HtmlText extract_html_text(std::string_view utf8_html, const HtmlOptions& options = {});
 
-// Stop words used for jusText's density, for a language code ("en", "de", ...); empty when none.
+// Built-in stop words used for jusText's density, for a language code ("en", "de", ...); empty
+// when none.
 const std::vector<std::string>& justext_stopwords(const std::string& lang);
+
+// Checks HtmlOptions::stopwords (exists, readable, not empty) and loads it; a usage error if not.
+void check_stopwords_option(const std::string& path);
 
 }  // namespace nlm::curate

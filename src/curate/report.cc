@@ -94,12 +94,16 @@ std::string CurateReport::to_json() const {
   j["bytes_out"] = stats.bytes_out;
   ordered_json funnel = ordered_json::array();
   uint64_t remaining = stats.docs_in;
-  std::vector<std::string> order = {"size", "error"};
+  // Removals before the chain (WARC records and HTML extraction, size, failed steps) are listed
+  // only when there are any.
+  std::vector<std::string> order = {"warc", "html", "size", "error"};
+  size_t before_chain = order.size();
   order.insert(order.end(), steps.begin(), steps.end());
-  for (const auto& s : order) {
+  for (size_t k = 0; k < order.size(); ++k) {
+    const std::string& s = order[k];
     auto it = stats.removed_by_step.find(s);
     uint64_t removed = it == stats.removed_by_step.end() ? 0 : it->second;
-    if ((s == "size" || s == "error") && removed == 0) continue;
+    if (k < before_chain && removed == 0) continue;
     remaining -= std::min(remaining, removed);
     funnel.push_back({{"step", s}, {"removed", removed}, {"remaining", remaining}});
   }

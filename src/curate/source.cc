@@ -44,6 +44,7 @@ class WarcSource : public DocSource {
 
   bool next(corpus::Document& doc) override {
     corpus::WarcRecord rec;
+    rejection_.reset();
     while (reader_.next(rec)) {
       if (make_doc(rec, doc)) {
         ++stats_.docs;
@@ -84,9 +85,9 @@ class WarcSource : public DocSource {
           end = block.find("\n\n");
           skip = 2;
         }
-        if (end == std::string_view::npos) return skip_record("bad_http");
+        if (end == std::string_view::npos) return reject_bad_http(rec, block, doc);
         std::string_view head = block.substr(0, end);
-        if (head.rfind("HTTP/", 0) != 0) return skip_record("bad_http");
+        if (head.rfind("HTTP/", 0) != 0) return reject_bad_http(rec, block, doc);
         size_t sp = head.find(' ');
         if (sp == std::string_view::npos || head.substr(sp + 1, 1) != "2") return skip_record("http_not_2xx");
         for (size_t p = 0; p < head.size();) {
@@ -111,15 +112,29 @@ class WarcSource : public DocSource {
     std::string title;
     if (html) {
       HtmlText t = extract_html_text(dec.text, html_);
-      if (!t.problem.empty()) return skip_record(t.problem);
+      if (!t.dropped.empty()) {
+        // "html_no_text" → counter html_no_text, reason html.no_text
+        std::string reason = "html." + t.dropped.substr(5);
+        doc.clear();
+        doc.text = std::move(dec.text);
+        set_meta(rec, dec, t.title, doc);
+        return rejected(t.dropped, reason, t.dropped_value);
+      }
       doc.clear();
       doc.text = std::move(t.text);
       title = std::move(t.title);
+      ++counts_[t.method == "structure" ? "html_by_structure" : "html_by_justext"];
     } else {
       doc.clear();
       doc.text = std::move(dec.text);
     }
-    if (trim(doc.text).empty()) return skip_record("no_text");
+    set_meta(rec, dec, title, doc);
+    if (trim(doc.text).empty()) return rejected("no_text", "warc.no_text", 0);
+    ++counts_[html ? "html_docs" : "text_docs"];
+    return true;
+  }
+  // id, source and "meta" (url, date, charset, title).
+  void set_meta(const corpus::WarcRecord& rec, const Decoded& dec, const std::string& title, corpus::Document& doc) {
     doc.source = source_;
     // WARC headers are raw bytes; a damaged record can put invalid UTF-8 into them, and every
     // string that goes into JSON must be UTF-8.
@@ -132,16 +147,29 @@ class WarcSource : public DocSource {
     nlohmann::ordered_json meta;
     meta["url"] = header_text("WARC-Target-URI");
     meta["date"] = header_text("WARC-Date");
-    meta["charset"] = dec.charset;
-    meta["charset_source"] = dec.source;
+    if (!dec.charset.empty()) meta["charset"] = dec.charset;
+    if (!dec.source.empty()) meta["charset_source"] = dec.source;
     if (!title.empty()) meta["title"] = title;
     doc.set_field("meta", meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-    ++counts_[html ? "html_docs" : "text_docs"];
-    return true;
   }
   bool skip_record(const std::string& why) {
     ++counts_[why];
     return false;
+  }
+  // A page removed here: counted under "warc" as before, and given out as a document marked with
+  // its rejection.
+  bool rejected(const std::string& counter, const std::string& reason, double value) {
+    ++counts_[counter];
+    rejection_ = Rejection{reason, value};
+    return true;
+  }
+  // A response whose HTTP head cannot be read: the record's block, repaired to UTF-8, is the text.
+  bool reject_bad_http(const corpus::WarcRecord& rec, std::string_view block, corpus::Document& doc) {
+    doc.clear();
+    doc.text = std::string(block);
+    text::utf8_repair_inplace(doc.text);
+    set_meta(rec, Decoded{}, "", doc);
+    return rejected("bad_http", "warc.bad_http", 0);
   }
 
   corpus::WarcReader reader_;

@@ -190,7 +190,10 @@ TEST(HtmlBounds, CurateSkipsAndCountsHostilePages) {
   auto& warc_counts = r.stats.counters["warc"];
   EXPECT_EQ(warc_counts["html_too_deep"], 2u);
   EXPECT_EQ(warc_counts["html_too_many_nodes"], 1u);
-  EXPECT_EQ(r.stats.docs_in, 2u) << r.to_table();
+  // The refused pages are removed by step html (and go to the rejects when asked).
+  EXPECT_EQ(r.stats.docs_in, 5u) << r.to_table();
+  EXPECT_EQ(r.stats.docs_out, 2u) << r.to_table();
+  EXPECT_EQ(r.stats.removed_by_step["html"], 3u);
 }
 
 }  // namespace

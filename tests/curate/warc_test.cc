@@ -2,7 +2,6 @@
 // out as correct UTF-8 main text with URL/date/charset metadata; boilerplate is dropped; non-HTML,
 // non-2xx, broken records, an HTML bomb and a truncated multi-member gzip are counted, not fatal.
 #include <gtest/gtest.h>
-#include <unicode/ucnv.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include "fixtures.h"
 #include "test_util.h"
 #include "text/utf8.h"
+#include "warc_fixtures.h"
 
 namespace {
 using namespace nlm;
@@ -24,28 +24,9 @@ using namespace nlm::curate;
 using nlm::testing::TempDir;
 namespace fs = std::filesystem;
 
-std::string encode(const std::string& utf8, const char* charset) {
-  std::string out(utf8.size() * 4 + 16, '\0');
-  UErrorCode err = U_ZERO_ERROR;
-  int32_t n = ucnv_convert(charset, "UTF-8", out.data(), static_cast<int32_t>(out.size()), utf8.data(),
-                           static_cast<int32_t>(utf8.size()), &err);
-  EXPECT_TRUE(U_SUCCESS(err)) << charset;
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string record(const std::string& type, const std::string& uri, const std::string& block,
-                   const std::string& extra = "") {
-  return "WARC/1.0\r\nWARC-Type: " + type + "\r\nWARC-Target-URI: " + uri +
-         "\r\nWARC-Date: 2024-05-01T12:00:00Z\r\nWARC-Record-ID: <urn:uuid:" + uri + ">\r\n" + extra +
-         "Content-Length: " + std::to_string(block.size()) + "\r\n\r\n" + block + "\r\n\r\n";
-}
-
-std::string http(const std::string& content_type, const std::string& body, const std::string& status = "200 OK") {
-  std::string h = "HTTP/1.1 " + status + "\r\n";
-  if (!content_type.empty()) h += "Content-Type: " + content_type + "\r\n";
-  return h + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
+using nlm::testing::encode;
+using nlm::testing::http;
+using nlm::testing::record;
 
 std::string page(const std::string& lang, const std::string& meta, const std::vector<std::string>& paras) {
   std::string h = "<!DOCTYPE html><html lang=\"" + lang + "\"><head>" + meta +

@@ -1,9 +1,11 @@
-// `nativelm lid train`: flags come from curate::declare(Schema&, LidTrainOptions&) and the read
-// options; this file adds the positional inputs and makes one library call.
+// `nativelm lid train|labels`: flags come from curate::declare(Schema&, ...) for
+// each command's options and the read options; this file adds the positional inputs and makes one
+// library call per command.
 #include <cstdio>
 #include <memory>
 
 #include "cli/document_command.h"
+#include "curate/lid.h"
 #include "curate/lid_train.h"
 
 namespace {
@@ -22,6 +24,18 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (!c->flags->apply()) return 0;
     auto result = c->run([&] { return curate::train_lid(corpus::expand_inputs(c->inputs), c->options); });
     std::printf("%s; model written to %s\n", result.summary().c_str(), c->options.output.c_str());
+    return 0;
+  };
+
+  auto* labels = lid.add_subcommand(
+      "labels", "List the languages the identifier can emit: CLD2's, or a fastText model's (--lid-model)");
+  auto l = std::make_shared<cli::Bound<curate::LidLabelsOptions>>("lid labels");
+  curate::declare(l->schema, l->options);
+  l->bind(*labels);
+  actions[labels] = [l] {
+    if (!l->flags->apply()) return 0;
+    std::string text = l->run([&] { return curate::lid_labels_text(l->options); });
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   };
 }

@@ -1,11 +1,13 @@
-// `nativelm lid train|labels`: flags come from curate::declare(Schema&, ...) for
+// `nativelm lid train|labels|predict|eval`: flags come from curate::declare(Schema&, ...) for
 // each command's options and the read options; this file adds the positional inputs and makes one
 // library call per command.
 #include <cstdio>
 #include <memory>
 
 #include "cli/document_command.h"
+#include "core/runtime.h"
 #include "curate/lid.h"
+#include "curate/lid_eval.h"
 #include "curate/lid_train.h"
 
 namespace {
@@ -36,6 +38,34 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (!l->flags->apply()) return 0;
     std::string text = l->run([&] { return curate::lid_labels_text(l->options); });
     std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  };
+
+  auto* predict = lid.add_subcommand(
+      "predict", "Write the documents with the identifier's lang and lang_score (JSONL, to stdout or -o)");
+  auto p = cli::bind_documents<curate::LidPredictOptions>(
+      *predict, {"lid predict", "Input files, folders or globs (JSONL, text; .gz/.zst/.bz2 ok)",
+                 [](opt::Schema& s, curate::LidPredictOptions& o) { curate::declare(s, o); },
+                 [](curate::LidPredictOptions& o) -> corpus::ReadOptions& { return o.read; }});
+  actions[predict] = [p] {
+    if (!p->flags->apply()) return 0;
+    auto result = p->run([&] { return curate::lid_predict(corpus::expand_inputs(p->inputs), p->options); });
+    // Standard output may be the documents themselves, so the summary goes to stderr.
+    if (!runtime_options().quiet) std::fprintf(stderr, "%s\n", result.summary().c_str());
+    return 0;
+  };
+
+  auto* eval = lid.add_subcommand(
+      "eval", "Score the identifier on labelled documents: accuracy, per-language precision/recall/F1, confusions");
+  auto e = cli::bind_documents<curate::LidEvalOptions>(
+      *eval, {"lid eval", "Labelled input files, folders or globs",
+              [](opt::Schema& s, curate::LidEvalOptions& o) { curate::declare(s, o); },
+              [](curate::LidEvalOptions& o) -> corpus::ReadOptions& { return o.read; }});
+  actions[eval] = [e] {
+    if (!e->flags->apply()) return 0;
+    auto result = e->run([&] { return curate::lid_eval(corpus::expand_inputs(e->inputs), e->options); });
+    std::string table = result.to_table();
+    std::fwrite(table.data(), 1, table.size(), stdout);
     return 0;
   };
 }

@@ -8,6 +8,7 @@
 #include "corpus/writer.h"
 #include "curate/curate.h"
 #include "curate/lid.h"
+#include "curate/lid_eval.h"
 #include "curate/lid_train.h"
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
@@ -87,6 +88,8 @@ const std::vector<OptionTable>& option_tables() {
       {"curate.html", "docs/curate.md", yaml_table_of<curate::HtmlOptions>()},
       {"lid-train", "docs/curate.md", table_of<curate::LidTrainOptions>()},
       {"lid-labels", "docs/curate.md", table_of<curate::LidLabelsOptions>()},
+      {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
+      {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},

@@ -1,7 +1,9 @@
-// `nativelm lid labels` and `curate --lang` with codes in any ISO 639 / BCP 47
+// `nativelm lid labels|predict|eval` and `curate --lang` with codes in any ISO 639 / BCP 47
 // spelling, as users run them: outputs, tables, and the one-line usage error for a language the
 // identifier cannot emit.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include "lid_samples.h"
 #include "test_util.h"
@@ -50,6 +52,42 @@ TEST(CliLid, CurateLangTakesIso6393Codes) {
     EXPECT_NE(r.err.find("CLD2 cannot identify; "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(" eu "), std::string::npos) << r.err;
   }
+}
+
+TEST(CliLid, PredictWritesJsonlToStdout) {
+  TempDir dir;
+  write_text(dir.file("in.jsonl"), nlm::testing::lid_samples_jsonl([](const std::string&) { return ""; }));
+  auto r = run_nativelm("lid predict " + dir.file("in.jsonl") + " --top-k 2", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 27u);
+  auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first["lang"], "eu");
+  EXPECT_TRUE(first["lang_top"].is_array());
+  EXPECT_NE(r.err.find("labelled 27 documents"), std::string::npos) << r.err;
+
+  r = run_nativelm("lid predict " + dir.file("in.jsonl") + " -o " + dir.file("p.jsonl.zst") + " -q", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_nativelm("lid predict " + dir.file("in.jsonl") + " --top-k 0", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(CliLid, EvalPrintsATableAndJson) {
+  TempDir dir;
+  write_text(dir.file("in.jsonl"),
+             nlm::testing::lid_samples_jsonl([](const std::string& c) { return c == "eu" ? "eus" : c; }, "gold"));
+  auto r = run_nativelm("lid eval " + dir.file("in.jsonl") + " --label-field gold --json " + dir.file("e.json"),
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("accuracy 1.0000 (27/27)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("precision"), std::string::npos);
+  auto j = nlohmann::json::parse(nlm::testing::read_text(dir.file("e.json")));
+  EXPECT_EQ(j["languages"]["eu"]["support"], 3);
+
+  write_text(dir.file("empty.jsonl"), "");
+  r = run_nativelm("lid eval " + dir.file("empty.jsonl"), dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("no document has a 'lang' label"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -199,7 +199,7 @@ void declare(opt::Schema& s, CurateOptions& o) {
       .no_json();
   s.custom("lang", [&o] { return join(o.chain.lid.languages, ","); },
            [&o](const std::string& v) { o.chain.lid.languages = split_list(v); }, "CODES",
-           "Keep only these languages, comma-separated (the lid step's languages)")
+           "Keep only these languages, comma-separated ISO 639-1, 639-3 or BCP 47 codes (the lid step's languages)")
       .no_yaml()
       .no_json();
   s.add("min_lang_score", o.chain.lid.min_score, "Minimum language score (the lid step's min_score)")

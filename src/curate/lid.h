@@ -22,8 +22,9 @@ struct LidOptions {
   std::string backend = "cld2";
   // fastText .bin/.ftz model; labels are "__label__<code>".
   std::string model;
-  // Keep only these language codes (CLD2 codes: en, de, zh, zh-Hant, ...; a code also matches
-  // its variants, so "zh" keeps "zh-Hant"). Empty keeps every language.
+  // Keep only these languages: ISO 639-1, 639-3 or BCP 47 codes (eu, eus, eu-ES, zh-TW), mapped
+  // onto the labels the backend can emit (lang_codes.h); a code also keeps its variants, so "zh"
+  // keeps "zh-Hant". A code the backend cannot emit is a usage error. Empty keeps every language.
   std::vector<std::string> languages;
   // Reject documents whose top language scores below this (0 = never). CLD2's score is the share
   // of the text in the top language, halved when CLD2 calls the result unreliable; fastText's is
@@ -42,6 +43,10 @@ struct LangGuess {
   double score = 0;
 };
 
+// The codes CLD2 (as linked) can emit, sorted, in BCP 47 spelling (he and jv where CLD2 says iw
+// and jw). Read from CLD2's own tables; empty if they cannot be found.
+const std::vector<std::string>& cld2_labels();
+
 // One backend instance per thread (the fastText model itself is loaded once and shared).
 class LanguageDetector {
  public:
@@ -49,6 +54,13 @@ class LanguageDetector {
   explicit LanguageDetector(const LidOptions& options);
   ~LanguageDetector();
   LangGuess detect(std::string_view text);
+  // Up to k guesses, best first (CLD2 gives at most 3). `out` is replaced.
+  void detect_top(std::string_view text, int k, std::vector<LangGuess>& out);
+  // The labels this backend can emit (CLD2's codes or the model's labels), sorted; empty when
+  // unknown.
+  const std::vector<std::string>& labels() const;
+  // "CLD2" or "the fastText model <path>", for messages.
+  std::string name() const;
 
  private:
   struct Impl;
@@ -64,7 +76,20 @@ class LanguageId : public Step {
  private:
   LidOptions opt_;
   LanguageDetector detector_;
+  std::vector<std::string> keep_;  // the labels opt_.languages selects
 };
+
+// `nativelm lid labels`.
+struct LidLabelsOptions {
+  // fastText model (from `nativelm lid train`); empty lists CLD2's labels.
+  std::string model;
+};
+
+void declare(opt::Schema& schema, LidLabelsOptions& options);
+
+// One line per label the identifier can emit, sorted: "code<TAB>English name" ("?" when the code
+// is not in the table). CLD2's list is read from the tables it was linked with.
+std::string lid_labels_text(const LidLabelsOptions& options);
 
 // The text form fastText sees, in training and prediction alike: ICU words separated by single
 // spaces, ASCII lower-cased (so unspaced Chinese gets word features too).

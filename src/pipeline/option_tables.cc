@@ -7,6 +7,8 @@
 #include "corpus/stats.h"
 #include "corpus/writer.h"
 #include "curate/curate.h"
+#include "curate/lid.h"
+#include "curate/lid_eval.h"
 #include "curate/lid_train.h"
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
@@ -85,6 +87,9 @@ const std::vector<OptionTable>& option_tables() {
       {"curate.pii", "docs/curate.md", yaml_table_of<curate::PiiOptions>()},
       {"curate.html", "docs/curate.md", yaml_table_of<curate::HtmlOptions>()},
       {"lid-train", "docs/curate.md", table_of<curate::LidTrainOptions>()},
+      {"lid-labels", "docs/curate.md", table_of<curate::LidLabelsOptions>()},
+      {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
+      {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/runtime.h"
+#include "bench_inference_model.h"
 #include "harness.h"
 #include "model/decoder.h"
 #include "model/gguf_export.h"
@@ -31,30 +32,6 @@ namespace {
 
 using namespace nlm;
 using tensor::cpu::WeightFormat;
-
-model::ModelConfig size_config(const std::string& size) {
-  model::ModelConfig c;
-  c.tie_word_embeddings = true;
-  c.max_position_embeddings = 2048;
-  c.bos_token_id = 1;
-  c.eos_token_id = 2;
-  if (size == "10m") {  // 10.0M: vocab 8192, d=320, 6 layers, 5 heads of 64
-    c.vocab_size = 8192;
-    c.hidden_size = 320;
-    c.intermediate_size = 864;
-    c.num_hidden_layers = 6;
-    c.num_attention_heads = 5;
-    c.num_key_value_heads = 5;
-  } else {  // 110M: vocab 32000, d=768, 12 layers, 12 heads of 64 (GPT-2 small's shape)
-    c.vocab_size = 32000;
-    c.hidden_size = 768;
-    c.intermediate_size = 2048;
-    c.num_hidden_layers = 12;
-    c.num_attention_heads = 12;
-    c.num_key_value_heads = 12;
-  }
-  return c;
-}
 
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> v;
@@ -143,22 +120,14 @@ int main(int argc, char** argv) {
   const std::string scratch = (std::filesystem::temp_directory_path() / "nativelm_bench_decode").string();
   std::filesystem::create_directories(scratch);
 
-  // A small byte-level tokenizer; GGUF pads the vocabulary to the model's embedding rows.
-  {
-    std::ofstream t(scratch + "/corpus.txt");
-    for (int i = 0; i < 50; ++i)
-      t << "Euskara Euskal Herrian hitz egiten den hizkuntza da. Tá an aimsir go hálainn inniu.\n";
-  }
-  tokenizer::TrainOptions to;
-  to.vocab_size = 300;
-  const tokenizer::Tokenizer tok = tokenizer::train_bpe({scratch + "/corpus.txt"}, to);
+  const tokenizer::Tokenizer tok = bench::small_tokenizer(scratch);
 
   std::printf("bench_decode: kernels %s, llama.cpp %s\n", tensor::cpu::packed_linear_isa(),
               llama.empty() ? "not given (set LLAMA_BENCH)" : llama.c_str());
   std::stringstream list(sizes);
   std::string size;
   while (std::getline(list, size, ',')) {
-    const model::ModelConfig cfg = size_config(size);
+    const model::ModelConfig cfg = bench::inference_config(size);
     auto& be = static_cast<tensor::CpuBackend&>(tensor::cpu_backend());
     be.set_threads(1);
     model::Llama m(cfg, be);
@@ -167,15 +136,9 @@ int main(int argc, char** argv) {
     std::string f32_gguf, q8_gguf;
     if (!llama.empty()) {
       const std::string dir = scratch + "/" + size;
-      model::save_hf_model(dir, m);
-      tok.save(dir);
-      model::ExportGgufOptions eo;
-      eo.type = model::GgufOutType::F32;
-      eo.output = f32_gguf = dir + "/f32.gguf";
-      model::export_gguf(dir, eo);
-      eo.type = model::GgufOutType::Q8_0;
-      eo.output = q8_gguf = dir + "/q8_0.gguf";
-      model::export_gguf(dir, eo);
+      bench::save_model_folder(dir, m, tok);
+      f32_gguf = bench::export_gguf_file(dir, model::GgufOutType::F32, "f32");
+      q8_gguf = bench::export_gguf_file(dir, model::GgufOutType::Q8_0, "q8_0");
     }
     if (size == "10m") bench::report_value("decode/" + size + "/llama_decode_old/t1 tg128", old_tg128(m), "tokens/s");
     for (int threads : thread_list) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,6 +60,8 @@ double Sampler::uniform() { return uniform01(rng_); }
 
 int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& history) {
   const int V = static_cast<int>(logits.size());
+  if (o_.vocab_limit > 0 && o_.vocab_limit < V)
+    std::fill(logits.begin() + o_.vocab_limit, logits.end(), -std::numeric_limits<float>::infinity());
   if (o_.repetition_penalty != 1.0) {
     std::unordered_set<int32_t> seen(history.begin(), history.end());
     for (int32_t t : seen)

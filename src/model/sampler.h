@@ -27,6 +27,9 @@ struct SamplingOptions {
   uint64_t seed = 0;
   int max_tokens = 128;            // new tokens at most
   std::vector<int32_t> stop_ids;   // e.g. the EOS id; generation ends after emitting one
+  // Ids at or above this are never sampled (0 = no limit): a model's embedding rows past the
+  // tokenizer's vocabulary (padding) have no text. Set by callers, not a user option.
+  int64_t vocab_limit = 0;
 };
 
 // The sampling keys, each once (`nativelm generate` flags, the pipeline's eval stage keys; the

@@ -130,8 +130,10 @@ TextGenerationResult generate_text_ids(Llama& model, const tokenizer::Tokenizer&
                                        const std::vector<std::string>& stop_strings,
                                        const std::function<void(const std::string&)>& on_text) {
   if (ids.empty() && model.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(model.config().bos_token_id));
+  SamplingOptions o = options;
+  if (o.vocab_limit == 0) o.vocab_limit = tok.vocab_size();  // padding rows past the tokenizer have no text
   return text_loop(tok, stop_strings, on_text,
-                   [&](const std::function<bool(int32_t)>& on_token) { return generate(model, ids, options, on_token); });
+                   [&](const std::function<bool(int32_t)>& on_token) { return generate(model, ids, o, on_token); });
 }
 
 TextGenerationResult generate_text_ids(Decoder& decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
@@ -139,8 +141,10 @@ TextGenerationResult generate_text_ids(Decoder& decoder, const tokenizer::Tokeni
                                        const std::vector<std::string>& stop_strings,
                                        const std::function<void(const std::string&)>& on_text) {
   if (ids.empty() && decoder.config().bos_token_id >= 0) ids.push_back(static_cast<int32_t>(decoder.config().bos_token_id));
+  SamplingOptions o = options;
+  if (o.vocab_limit == 0) o.vocab_limit = tok.vocab_size();  // padding rows past the tokenizer have no text
   return text_loop(tok, stop_strings, on_text, [&](const std::function<bool(int32_t)>& on_token) {
-    return generate(decoder, 0, ids, options, on_token);
+    return generate(decoder, 0, ids, o, on_token);
   });
 }
 

@@ -127,6 +127,7 @@ Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingO
     g.finish_reason = "length";
     return g;
   }
+  s.vocab_limit = tok_.vocab_size();  // padding rows past the tokenizer have no text
   auto job = scheduler_->submit(prompt, s, stop, logprobs);
   Piece piece;
   try {

@@ -46,6 +46,21 @@ TEST(Sampler, PresenceAndFrequencyPenalties) {
   EXPECT_EQ(model::Sampler(g).sample(logits, {3}), 3);
 }
 
+TEST(Sampler, NeverSamplesPastTheVocabLimit) {
+  // Embedding rows past the tokenizer's vocabulary (padding) have no text: never sampled, even
+  // when they hold the largest logits.
+  std::vector<float> logits = {0.1f, 0.2f, 9.0f, 8.0f};
+  model::SamplingOptions g;
+  g.temperature = 0;
+  g.vocab_limit = 2;
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 1);
+  g.temperature = 1.0;
+  g.top_k = 0;
+  g.top_p = 1.0;
+  model::Sampler s(g);
+  for (int i = 0; i < 100; ++i) EXPECT_LT(s.sample(logits, {}), 2);
+}
+
 TEST(Sampler, TopKOrderingMatchesAFullSortWithTies) {
   // Ties are broken by id, so partial ordering picks the same set a full sort would.
   std::vector<float> logits = {1.0f, 2.0f, 2.0f, 2.0f, 0.5f};

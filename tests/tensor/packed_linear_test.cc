@@ -54,10 +54,19 @@ TEST(PackedLinear, ResultOfARowDoesNotDependOnBatchOrRange) {
       packed_linear_rows(p, x.data() + m * cols, 1, cols, one.data(), rows, 3, rows);
       for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[static_cast<size_t>(r)], all[static_cast<size_t>(m * rows + r)]);
     }
-    // Threads split rows; the answer is the same.
-    std::vector<float> threaded(all.size());
-    packed_linear(p, x.data(), 4, threaded.data(), 3, false);
-    EXPECT_EQ(threaded, all);
+  }
+}
+
+TEST(PackedLinear, ThreadsSplitRowsWithTheSameAnswer) {
+  const int64_t rows = 600, cols = 1024;  // 2.4M multiply-adds at M = 4: big enough to split
+  for (auto fmt : kFormats) {
+    auto w = randn(static_cast<size_t>(rows * cols), 8);
+    auto p = PackedMatrix::pack(w.data(), rows, cols, fmt);
+    auto x = randn(static_cast<size_t>(4 * cols), 9);
+    std::vector<float> one(static_cast<size_t>(4 * rows)), three(one.size());
+    packed_linear(p, x.data(), 4, one.data(), 1, false);
+    packed_linear(p, x.data(), 4, three.data(), 3, false);
+    EXPECT_EQ(three, one);
   }
 }
 

@@ -80,7 +80,9 @@ TEST(PackedLinear, GemmPathAgrees) {
     std::vector<float> a(static_cast<size_t>(M * rows)), b(a.size());
     packed_linear(p, x.data(), M, a.data(), 2, true);
     packed_linear(p, x.data(), M, b.data(), 2, false);
-    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << weight_format_name(fmt);
+    // int8 rows quantise x in blocks of 64 on the vector path (not in the gemm path): about 1 %.
+    const double tol = fmt == WeightFormat::Q8 ? 0.04 * std::sqrt(double(cols)) : 1e-4;
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol) << weight_format_name(fmt);
   }
 }
 
@@ -91,7 +93,7 @@ TEST(PackedLinear, PackingErrorBounds) {
   auto b = PackedMatrix::pack(w.data(), rows, cols, WeightFormat::BF16);
   auto q = PackedMatrix::pack(w.data(), rows, cols, WeightFormat::Q8);
   EXPECT_EQ(b.bytes(), size_t(rows * cols * 2));
-  EXPECT_EQ(q.bytes(), size_t(rows * cols + rows * 4));
+  EXPECT_EQ(q.bytes(), size_t(rows * cols + rows * 4 + rows * 5 * 4));  // + int32 sums of 5 blocks of 64
   std::vector<float> rb(static_cast<size_t>(cols)), rq(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
     b.row(r, rb.data());
@@ -112,6 +114,29 @@ TEST(PackedLinear, PackingErrorBounds) {
   EXPECT_EQ(rq[0], 0.0f);
   w[17] = NAN;
   EXPECT_THROW(PackedMatrix::pack(w.data(), rows, cols, WeightFormat::Q8), Error);
+}
+
+// The int8 product (x quantised in blocks of 64, integer dot products) against fp32 arithmetic
+// on the same int8 weights: the activation rounding costs under 2 % of the output's size,
+// also when one block holds an outlier.
+TEST(PackedLinear, Int8ActivationRoundingIsSmall) {
+  const int64_t rows = 64, cols = 320;
+  auto w = randn(static_cast<size_t>(rows * cols), 10);
+  auto p = PackedMatrix::pack(w.data(), rows, cols, WeightFormat::Q8);
+  auto x = randn(static_cast<size_t>(cols), 11);
+  x[70] = 40.0f;  // an outlier coarsens only its own block
+  std::vector<float> y(static_cast<size_t>(rows)), exact(y.size()), row(static_cast<size_t>(cols));
+  packed_linear_rows(p, x.data(), 1, cols, y.data(), rows, 0, rows);
+  double err = 0, norm = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    p.row(r, row.data());
+    double s = 0;
+    for (int64_t c = 0; c < cols; ++c) s += double(row[static_cast<size_t>(c)]) * x[static_cast<size_t>(c)];
+    err += (y[static_cast<size_t>(r)] - s) * (y[static_cast<size_t>(r)] - s);
+    norm += s * s;
+  }
+  EXPECT_LT(std::sqrt(err / norm), 0.02);
+  EXPECT_GT(err, 0.0);
 }
 
 TEST(PackedLinear, FormatNames) {

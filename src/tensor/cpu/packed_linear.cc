@@ -92,14 +92,61 @@ PackedMatrix PackedMatrix::pack(const float* w, int64_t rows, int64_t cols, Weig
         for (int64_t c = 0; c < cols; ++c)
           q[c] = static_cast<int8_t>(std::clamp(std::lrint(row[c] * inv), -127L, 127L));
       }
+      {
+        const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
+        p.block_sum.assign(static_cast<size_t>(rows * blocks), 0);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            p.block_sum[static_cast<size_t>(r * blocks + c / kQ8Block)] += p.q8[static_cast<size_t>(r * cols + c)];
+      }
       break;
   }
   return p;
 }
 
 size_t PackedMatrix::bytes() const {
-  return f32.size() * 4 + bf16.size() * 2 + q8.size() + scale.size() * 4;
+  return f32.size() * 4 + bf16.size() * 2 + q8.size() + scale.size() * 4 + block_sum.size() * 4;
 }
+
+namespace {
+
+// A row of x quantised for the int8 product: per 64-column block, scale = max|x|/127 and
+// u = round(x/scale) + 128 as unsigned bytes (zero-padded to whole blocks), so that
+// Σ u·w = Σ q·w + 128·Σ w, the weights' block sums undoing the offset.
+struct QuantizedRow {
+  std::vector<uint8_t> u;
+  std::vector<float> scale;
+  void set(const float* x, int64_t cols) {
+    const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
+    u.assign(static_cast<size_t>(blocks * kQ8Block), 128);
+    scale.assign(static_cast<size_t>(blocks), 0.0f);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t c0 = b * kQ8Block, c1 = std::min(cols, c0 + kQ8Block);
+      float amax = 0;
+      for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[c]));
+      if (!(amax > 0) || !std::isfinite(amax)) continue;  // zeros (or non-finite: garbage in, zeros out)
+      const float inv = 127.0f / amax;
+      scale[static_cast<size_t>(b)] = amax / 127.0f;
+      for (int64_t c = c0; c < c1; ++c)
+        u[static_cast<size_t>(c)] = static_cast<uint8_t>(std::clamp(std::lrint(x[c] * inv), -127L, 127L) + 128);
+    }
+  }
+};
+
+// Σ_b scale_b·(Σ_c u_c·w_c − 128·blocksum_b) for one row of W, in plain integers.
+float q8_row_dot_plain(const int8_t* w, const int32_t* bsum, const QuantizedRow& x, int64_t cols) {
+  const int64_t blocks = static_cast<int64_t>(x.scale.size());
+  float s = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t c0 = b * kQ8Block, c1 = std::min(cols, c0 + kQ8Block);
+    int32_t d = 0;
+    for (int64_t c = c0; c < c1; ++c) d += int32_t(x.u[static_cast<size_t>(c)]) * w[c];
+    s += x.scale[static_cast<size_t>(b)] * float(d - 128 * bsum[b]);
+  }
+  return s;
+}
+
+}  // namespace
 
 void PackedMatrix::row(int64_t r, float* out) const {
   const size_t off = static_cast<size_t>(r * cols);
@@ -120,6 +167,17 @@ void PackedMatrix::row(int64_t r, float* out) const {
 
 void packed_linear_reference(const PackedMatrix& w, const float* x, int M, int64_t ldx, float* y,
                              int64_t ldy, int64_t r0, int64_t r1) {
+  if (w.format == WeightFormat::Q8) {
+    const int64_t blocks = (w.cols + kQ8Block - 1) / kQ8Block;
+    QuantizedRow q;
+    for (int m = 0; m < M; ++m) {
+      q.set(x + m * ldx, w.cols);
+      for (int64_t r = r0; r < r1; ++r)
+        y[m * ldy + r] = w.scale[static_cast<size_t>(r)] *
+                         q8_row_dot_plain(w.q8.data() + r * w.cols, w.block_sum.data() + r * blocks, q, w.cols);
+    }
+    return;
+  }
   std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t r = r0; r < r1; ++r) {
     w.row(r, row.data());
@@ -150,15 +208,6 @@ struct Bf16Load {
     return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * cols + c)));
   }
   __m512 operator()(int64_t r, int64_t c, __mmask16 m) const { return widen(_mm256_maskz_loadu_epi16(m, w + r * cols + c)); }
-};
-struct Q8Load {
-  const int8_t* w;
-  int64_t cols;
-  static __m512 widen(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)); }
-  __m512 operator()(int64_t r, int64_t c) const {
-    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * cols + c)));
-  }
-  __m512 operator()(int64_t r, int64_t c, __mmask16 m) const { return widen(_mm_maskz_loadu_epi8(m, w + r * cols + c)); }
 };
 
 template <int R, class Load>
@@ -200,15 +249,6 @@ struct Bf16Load {
   }
   float at(int64_t r, int64_t c) const { return from_bf16(w[r * cols + c]); }
 };
-struct Q8Load {
-  const int8_t* w;
-  int64_t cols;
-  __m256 operator()(int64_t r, int64_t c) const {
-    __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + r * cols + c));
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-  }
-  float at(int64_t r, int64_t c) const { return float(w[r * cols + c]); }
-};
 
 float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -238,6 +278,36 @@ void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, in
 }
 #endif
 
+#if NLM_PACKED_AVX512 && defined(__AVX512VNNI__)
+#define NLM_PACKED_VNNI 1
+// Four rows of W against one quantised row of x: per 64-column block, vpdpbusd sums u·w into
+// 16 int32 lanes exactly; the lanes become fp32 scaled by the block's x scale.
+template <int R>
+void q8_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_t r) {
+  const int64_t cols = w.cols, blocks = static_cast<int64_t>(x.scale.size());
+  const int64_t full = cols / kQ8Block;
+  const __mmask64 tail = cols % kQ8Block ? (~0ull >> (64 - cols % kQ8Block)) : 0;
+  __m512 acc[R];
+  for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const __m512i xv = _mm512_loadu_si512(x.u.data() + b * kQ8Block);
+    const __m512 sx = _mm512_set1_ps(x.scale[static_cast<size_t>(b)]);
+    for (int i = 0; i < R; ++i) {
+      const int8_t* p = w.q8.data() + (r + i) * cols + b * kQ8Block;
+      const __m512i wv = b < full ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(tail, p);
+      const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xv, wv);
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sx, acc[i]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    const int32_t* bsum = w.block_sum.data() + (r + i) * blocks;
+    float corr = 0;
+    for (int64_t b = 0; b < blocks; ++b) corr += x.scale[static_cast<size_t>(b)] * float(128 * bsum[b]);
+    y[i] = w.scale[static_cast<size_t>(r + i)] * (_mm512_reduce_add_ps(acc[i]) - corr);
+  }
+}
+#endif
+
 #if NLM_PACKED_AVX512 || NLM_PACKED_AVX2
 template <class Load>
 void rows_vector(const Load& ld, const float* x, int M, int64_t ldx, float* y, int64_t ldy, int64_t r0,
@@ -261,16 +331,27 @@ void packed_linear_rows(const PackedMatrix& w, const float* x, int M, int64_t ld
       rows_vector(Bf16Load{w.bf16.data(), w.cols}, x, M, ldx, y, ldy, r0, r1, w.cols, nullptr);
       return;
     case WeightFormat::Q8:
-      rows_vector(Q8Load{w.q8.data(), w.cols}, x, M, ldx, y, ldy, r0, r1, w.cols, w.scale.data());
-      return;
+      break;
+  }
+#endif
+#if NLM_PACKED_VNNI
+  QuantizedRow q;
+  for (int m = 0; m < M; ++m) {
+    q.set(x + m * ldx, w.cols);
+    float* ym = y + m * ldy;
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) q8_rows_vnni<4>(w, q, ym + r, r);
+    for (; r < r1; ++r) q8_rows_vnni<1>(w, q, ym + r, r);
   }
 #else
-  packed_linear_reference(w, x, M, ldx, y, ldy, r0, r1);
+  packed_linear_reference(w, x, M, ldx, y, ldy, r0, r1);  // F32/BF16 without AVX, or int8 without VNNI
 #endif
 }
 
 const char* packed_linear_isa() {
-#if NLM_PACKED_AVX512
+#if NLM_PACKED_VNNI
+  return "avx512+vnni";
+#elif NLM_PACKED_AVX512
   return "avx512";
 #elif NLM_PACKED_AVX2
   return "avx2";

@@ -1,8 +1,11 @@
 // Weights stored for inference and the kernels that multiply by them: y = x·Wᵀ for a few rows
 // of x (decode: one row per sequence) or many (prompt prefill). Decode is bound by reading the
 // weights, so they can be kept as F32, BF16 (half the bytes) or int8 with one fp32 scale per
-// output row (a quarter); arithmetic is always fp32. Each kernel has a plain reference version
-// (packed_linear_reference) that tests compare the AVX-512 / AVX2 versions against.
+// output row (a quarter). F32 and BF16 multiply in fp32. Int8 multiplies in integers, as
+// llama.cpp's Q8_0 does: the row of x is quantised to int8 in blocks of 64 (one scale each),
+// and each block's dot product is exact in int32 (AVX-512 VNNI) before its scales apply. Each
+// kernel has a plain reference version (packed_linear_reference) that tests compare the AVX-512
+// / AVX2 versions against.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,6 +27,7 @@ struct PackedMatrix {
   std::vector<uint16_t> bf16;  // BF16: rows·cols (round to nearest even)
   std::vector<int8_t> q8;      // Q8: rows·cols, value = q · scale[row]
   std::vector<float> scale;    // Q8: per row, max|w|/127
+  std::vector<int32_t> block_sum;  // Q8: per row and 64-column block, the sum of its int8 weights
 
   static PackedMatrix pack(const float* w, int64_t rows, int64_t cols, WeightFormat format);
   size_t bytes() const;
@@ -43,6 +47,9 @@ void packed_linear_reference(const PackedMatrix& w, const float* x, int M, int64
 // the vector kernels; with gemm = true (prompt prefill, M large) each thread instead multiplies
 // its rows through single-threaded sgemm, dequantising BF16/Q8 blocks first.
 void packed_linear(const PackedMatrix& w, const float* x, int M, float* y, int threads, bool gemm);
+
+// Columns per int8 activation block.
+constexpr int64_t kQ8Block = 64;
 
 // Which kernel this build compiled: "avx512", "avx2" or "reference".
 const char* packed_linear_isa();

@@ -86,3 +86,6 @@ fi
 echo
 echo "demo: raw-text statistics in $WORK/raw-stats.json; open $WORK/build/report.html for the report"
 echo "demo: talk to the chat model: $NATIVELM chat $WORK/build/sft/model (e.g. 'Vervollständige das Sprichwort: Wer anderen eine Grube gräbt,')"
+echo "demo: serve it with the OpenAI API: $NATIVELM serve $WORK/build/sft/model --port 8080 --parallel 4" \
+  "(then: curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json'" \
+  "-d '{\"messages\": [{\"role\": \"user\", \"content\": \"Wer anderen eine Grube gräbt,\"}]}')"

@@ -20,7 +20,9 @@
 
 namespace nlm::testing {
 
-inline void write_tiny_model(const std::string& dir) {
+// demo_shape: the shape of the demo's model (examples/demo.yaml: vocab 4096 — here mostly rows
+// past the tokenizer's, as a padded vocabulary has —, d=192, 4 layers, 6 heads, 2 KV heads).
+inline void write_tiny_model(const std::string& dir, bool demo_shape = false) {
   tokenizer::TrainOptions o;
   o.vocab_size = 300;
   o.min_frequency = 1;
@@ -31,6 +33,16 @@ inline void write_tiny_model(const std::string& dir) {
   model::ModelConfig c = tiny_config(/*tied=*/true);
   c.vocab_size = tok.vocab_size();
   c.max_position_embeddings = 256;
+  if (demo_shape) {
+    c.vocab_size = 4096;
+    c.hidden_size = 192;
+    c.intermediate_size = 512;
+    c.num_hidden_layers = 4;
+    c.num_attention_heads = 6;
+    c.num_key_value_heads = 2;
+    c.head_dim = 0;
+    c.initializer_range = 0.02;
+  }
   c.bos_token_id = tok.token_id("<|begin_of_text|>");
   c.eos_token_id = tok.token_id("<|im_end|>");
   model::Llama m(c, tensor::backend_for("cpu"));

@@ -261,5 +261,37 @@ TEST_F(Serve, MetricsCountRequestsAndTokens) {
   EXPECT_GT(value("nativelm_kv_cache_tokens"), 0);
 }
 
+// The demo's model shape (vocab padded past the tokenizer's), served with int8 weights: chat
+// answers with text, never a padding row; with f32 weights greedy text equals `nativelm generate`.
+TEST(ServeDemoShape, ServesChatInF32AndInt8) {
+  TempDir dir;
+  write_tiny_model(dir.file("model"), /*demo_shape=*/true);
+  for (const char* weights : {"f32", "int8"}) {
+    ServerProcess s(dir.file("model"), dir.path(), {"--weights", weights, "--parallel", "2"});
+    ASSERT_TRUE(s.up()) << s.log();
+    httplib::Client c(s.host(), s.port());
+    c.set_read_timeout(60, 0);
+    json chat = {{"messages", {{{"role", "user"}, {"content", "Tá sé go maith"}}}}, {"max_tokens", 16}, {"temperature", 0}};
+    auto r = c.Post("/v1/chat/completions", chat.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto j = json::parse(r->body);
+    EXPECT_GT(j["usage"]["completion_tokens"].get<int>(), 0) << weights;
+    EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+    const std::string prompt = "The cat sat";
+    json comp = {{"prompt", prompt}, {"max_tokens", 10}, {"temperature", 0}};
+    r = c.Post("/v1/completions", comp.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const std::string text = json::parse(r->body)["choices"][0]["text"];
+    auto g = run_nativelm(std::string("generate -m ") + dir.file("model") + " --weights " + weights +
+                              " --temperature 0 --max-new-tokens 10 '" + prompt + "'",
+                          dir.path());
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(g.out, prompt + text + "\n") << weights;
+    EXPECT_EQ(s.stop(), 0);
+  }
+}
+
 }  // namespace
 }  // namespace nlm::testing

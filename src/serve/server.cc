@@ -27,6 +27,13 @@ namespace {
 constexpr const char* kJson = "application/json";
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+
+// When the request being handled on this thread arrived: httplib routes, writes (streams
+// included) and logs a request on one worker thread, so the access log can time it.
+thread_local double t_request_start = 0;
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 void on_serve_stop_signal(int) { g_stop_signal = 1; }
 
 void send_error(httplib::Response& res, const ApiError& e) {
@@ -90,6 +97,7 @@ void run_serve(const ServeOptions& o) {
   svr.set_write_timeout(30, 0);
 
   svr.set_pre_routing_handler([&o](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = now_ms();
     if (o.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
     std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
@@ -113,8 +121,13 @@ void run_serve(const ServeOptions& o) {
   });
   svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // One line, written at once; the path is printed through printable() (no control bytes).
+    char timing[64] = "";
+    if (t_request_start > 0) std::snprintf(timing, sizeof timing, " in %.1f ms", now_ms() - t_request_start);
+    t_request_start = 0;
     std::string line = "serve: " + req.remote_addr + " \"" + req.method + " " + printable(req.path, 200) + "\" " +
-                       std::to_string(res.status) + " (request body " + std::to_string(req.body.size()) + " bytes)\n";
+                       std::to_string(res.status) + timing + " (request body " + std::to_string(req.body.size()) +
+                       " bytes" + (res.body.empty() ? "" : ", response " + std::to_string(res.body.size()) + " bytes") +
+                       ")\n";
     std::fputs(line.c_str(), stderr);
   });
 

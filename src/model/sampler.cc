@@ -76,29 +76,59 @@ int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& h
   }
   if (o_.temperature <= 0)
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const double T = o_.temperature;
+  const double mx = *std::max_element(logits.begin(), logits.end());
+  // No truncation: draw from the whole softmax in one pass, no ordering needed.
+  if (o_.top_k <= 0 && o_.top_p >= 1.0 && o_.min_p <= 0) {
+    double z = 0;
+    for (float l : logits) z += std::exp((l - mx) / T);
+    double u = uniform() * z;
+    int32_t last = 0;
+    for (int i = 0; i < V; ++i) {
+      const double p = std::exp((logits[i] - mx) / T);
+      if (p <= 0) continue;
+      last = i;
+      u -= p;
+      if (u <= 0) return i;
+    }
+    return last;
+  }
+  // Truncation needs the most likely tokens in order (ties by id): order a head of k and grow
+  // it only when top-p or min-p reach its end, instead of sorting the whole vocabulary.
+  const int head = o_.top_k > 0 ? std::min(V, o_.top_k) : V;  // the distribution's support
+  double z = 0;
   std::vector<int32_t> idx(V);
   std::iota(idx.begin(), idx.end(), 0);
-  int keep = V;
-  if (o_.top_k > 0) keep = std::min(keep, o_.top_k);
-  // Only the kept head needs ordering (ties by id, so the order is the full sort's).
-  std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(), [&](int32_t a, int32_t b) {
-    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
-  });
-  std::vector<double> p(keep);
-  const double mx = logits[idx[0]];
-  double z = 0;
-  for (int i = 0; i < keep; ++i) z += (p[i] = std::exp((logits[idx[i]] - mx) / o_.temperature));
-  for (double& x : p) x /= z;
-  if (o_.top_p < 1.0) {
-    double cum = 0;
-    int n = 0;
-    while (n < keep && cum < o_.top_p) cum += p[n++];
-    keep = std::max(1, n);
-  }
-  if (o_.min_p > 0) {
-    int n = 1;
-    while (n < keep && p[n] >= o_.min_p * p[0]) ++n;
-    keep = n;
+  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; };
+  int k = o_.top_k > 0 ? head : std::min(V, 256);
+  std::vector<double> p;
+  int keep = 0;
+  for (;;) {
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), by_logit);
+    z = 0;
+    if (head == V)
+      for (float l : logits) z += std::exp((l - mx) / T);
+    else
+      for (int i = 0; i < head; ++i) z += std::exp((logits[idx[i]] - mx) / T);
+    p.resize(static_cast<size_t>(k));
+    for (int i = 0; i < k; ++i) p[i] = std::exp((logits[idx[i]] - mx) / T) / z;
+    keep = k;
+    bool grow = false;
+    if (o_.top_p < 1.0) {
+      double cum = 0;
+      int n = 0;
+      while (n < keep && cum < o_.top_p) cum += p[n++];
+      if (cum < o_.top_p && n == k && k < head) grow = true;
+      keep = std::max(1, n);
+    }
+    if (!grow && o_.min_p > 0) {
+      int n = 1;
+      while (n < keep && p[n] >= o_.min_p * p[0]) ++n;
+      if (n == k && k < head) grow = true;
+      keep = n;
+    }
+    if (!grow) break;
+    k = static_cast<int>(std::min<int64_t>(head, int64_t(k) * 8));
   }
   double total = 0;
   for (int i = 0; i < keep; ++i) total += p[i];

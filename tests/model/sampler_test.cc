@@ -1,6 +1,8 @@
 // Sampling rules: greedy with a repetition penalty, top-k with a seed, and min-p.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <set>
 #include <vector>
 
 #include "model/sampler.h"
@@ -59,6 +61,34 @@ TEST(Sampler, NeverSamplesPastTheVocabLimit) {
   g.top_p = 1.0;
   model::Sampler s(g);
   for (int i = 0; i < 100; ++i) EXPECT_LT(s.sample(logits, {}), 2);
+}
+
+TEST(Sampler, WholeDistributionAndLongNucleusAreSampledRight) {
+  // No truncation: token 1 has three times token 0's probability.
+  model::SamplingOptions o;
+  o.temperature = 1.0;
+  o.top_k = 0;
+  o.top_p = 1.0;
+  o.seed = 3;
+  model::Sampler s(o);
+  int ones = 0;
+  for (int i = 0; i < 4000; ++i) ones += s.sample({0.0f, std::log(3.0f)}, {}) == 1;
+  EXPECT_NEAR(ones / 4000.0, 0.75, 0.03);
+  // A nucleus wider than the first ordered head (256): 5000 near-equal tokens, top_p 0.9 keeps
+  // about 4500 of them, and the tail beyond is never drawn.
+  std::vector<float> flat(5000);
+  for (int i = 0; i < 5000; ++i) flat[static_cast<size_t>(i)] = -1e-4f * float(i);
+  o.top_p = 0.9;
+  model::Sampler n(o);
+  std::set<int> seen;
+  int max_id = 0;
+  for (int i = 0; i < 3000; ++i) {
+    int t = n.sample(flat, {});
+    seen.insert(t);
+    max_id = std::max(max_id, t);
+  }
+  EXPECT_GT(seen.size(), 1000u);
+  EXPECT_LT(max_id, 4600);
 }
 
 TEST(Sampler, TopKOrderingMatchesAFullSortWithTies) {

@@ -13,7 +13,9 @@
 #define NLM_PACKED_AVX512 1
 // GCC 12 reports its own _mm512_undefined_* placeholders inside the widening and reduction
 // intrinsics as maybe-uninitialized (a false positive); nothing here reads an undefined lane.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #elif defined(__AVX2__) && defined(__FMA__)
 #define NLM_PACKED_AVX2 1

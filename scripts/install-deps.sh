@@ -19,7 +19,8 @@ PACKAGES=(
   fortunes-ga fortunes-pl fortunes-br
   # tokenizer benchmark peer (spm_train)
   sentencepiece
-  # headless browser for the report test (tests/pipeline/report_browser_test.cc)
+  # headless browser for the report test (tests/pipeline/report_browser_test.cc) and the chat
+  # page test (tests/serve/chat_page_test.cc)
   chromium
   # bench_train's PyTorch CPU comparison (the tests do not need it); OpenBLAS keeps torch fast
   python3-torch libopenblas0-pthread

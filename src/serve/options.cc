@@ -12,7 +12,7 @@ void declare(opt::Schema& s, ServeOptions& o) {
   s.add("model_name", o.model_name, "Model id reported by /v1/models and in responses (default: the folder's name)");
   s.add("host", o.host, "Address to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface)");
   s.add("port", o.port, "TCP port; 0 picks a free one and prints it").range(0, 65535);
-  s.add("api_key", o.api_key, "Require `Authorization: Bearer KEY` on every endpoint but /health")
+  s.add("api_key", o.api_key, "Require `Authorization: Bearer KEY` on every endpoint but /health and the chat page (/)")
       .no_yaml()
       .no_json();
   s.size("max_body", o.max_body, "Largest request body; larger ones get 413 (e.g. 64K, 1M)");

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "serve/api.h"
 #include "serve/api_error.h"
+#include "serve/chat_page.h"
 #include "serve/options.h"
 
 namespace nlm::serve {
@@ -98,7 +99,8 @@ void run_serve(const ServeOptions& o) {
 
   svr.set_pre_routing_handler([&o](const httplib::Request& req, httplib::Response& res) {
     t_request_start = now_ms();
-    if (o.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+    if (o.api_key.empty() || req.path == "/health" || is_chat_page_path(req.path))
+      return httplib::Server::HandlerResponse::Unhandled;
     std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
     if (auth.compare(0, prefix.size(), prefix) == 0 && same_key(auth.substr(prefix.size()), o.api_key))
@@ -156,6 +158,7 @@ void run_serve(const ServeOptions& o) {
     }
     res.set_content(e->metrics().render(e->model_name()), "text/plain; version=0.0.4; charset=utf-8");
   });
+  add_chat_page_routes(svr);  // GET / and /index.html: the chat page (chat_page.html)
   svr.Get("/v1/models", [&](const httplib::Request&, httplib::Response& res) {
     with_api(res, [&](Api& api) { set_reply(res, api.models()); });
   });

@@ -121,7 +121,7 @@ Reply Api::generate(const std::string& body, bool chat) {
   auto run = [this, prompts, base, req](size_t choice, const std::function<void(const Piece&)>& on_piece) {
     model::SamplingOptions s = base;
     s.seed = base.seed + choice;
-    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs);
+    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema);
   };
   const bool want_logprobs = req.logprobs >= 0;
   const size_t choices = prompts.size() * static_cast<size_t>(req.n);

@@ -119,7 +119,7 @@ std::string Engine::detokenize(const std::vector<uint32_t>& ids) const {
 
 Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingOptions s,
                             const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                            int logprobs) {
+                            int logprobs, std::shared_ptr<const JsonSchema> schema) {
   int64_t room = context_length() - static_cast<int64_t>(prompt.size());
   s.max_tokens = static_cast<int>(std::clamp<int64_t>(s.max_tokens, 0, std::max<int64_t>(room, 0)));
   Generation g;
@@ -128,7 +128,7 @@ Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingO
     return g;
   }
   s.vocab_limit = tok_.vocab_size();  // padding rows past the tokenizer have no text
-  auto job = scheduler_->submit(prompt, s, stop, logprobs);
+  auto job = scheduler_->submit(prompt, s, stop, logprobs, std::move(schema));
   Piece piece;
   try {
     while (job->next(piece)) {

@@ -55,9 +55,10 @@ class Engine {
   // Generates for one prompt in a batch slot. max_tokens is lowered to what fits the slot.
   // on_piece gets the continuation in pieces (with their tokens' logprobs when logprobs >= 0:
   // that many alternatives per token); it may throw to abandon the request, which cancels it.
+  // With a schema (response_format), the answer is JSON it accepts, or cut by max_tokens.
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                      int logprobs = -1);
+                      int logprobs = -1, std::shared_ptr<const JsonSchema> schema = nullptr);
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
   // The text of one token (for logprobs).

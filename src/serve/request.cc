@@ -74,6 +74,39 @@ bool is_off(const json& v) {
   return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_number() && v.get<double>() == 0.0);
 }
 
+// response_format: {"type": "text"} (nullptr), {"type": "json_object"} or {"type": "json_schema",
+// "json_schema": {"name", "description", "schema", "strict"}}.
+std::shared_ptr<const JsonSchema> response_format(const json& v) {
+  const std::string key = "response_format";
+  if (!v.is_object() || !v.contains("type") || !v["type"].is_string())
+    bad(key, "'response_format' must be an object with a string 'type'");
+  const std::string type = v["type"].get<std::string>();
+  for (auto& [k, x] : v.items())
+    if (k != "type" && !(type == "json_schema" && k == "json_schema"))
+      bad(key, "unknown field 'response_format." + k + "'");
+  if (type == "text") return nullptr;
+  if (type == "json_object") return JsonSchema::any_object();
+  if (type != "json_schema")
+    bad(key, "'response_format.type' must be \"text\", \"json_object\" or \"json_schema\"");
+  if (!v.contains("json_schema") || !v["json_schema"].is_object())
+    bad(key, "'response_format.json_schema' must be an object");
+  const json& js = v["json_schema"];
+  for (auto& [k, x] : js.items()) {
+    if (k == "name") {
+      if (!x.is_string()) bad(key, "'response_format.json_schema.name' must be a string");
+    } else if (k == "description") {
+      if (!x.is_string()) bad(key, "'response_format.json_schema.description' must be a string");
+    } else if (k == "strict") {  // the schema is enforced either way
+      if (!x.is_null() && !x.is_boolean()) bad(key, "'response_format.json_schema.strict' must be true or false");
+    } else if (k != "schema") {
+      bad(key, "unknown field 'response_format.json_schema." + k + "'");
+    }
+  }
+  // Without a schema, OpenAI takes any JSON object.
+  if (!js.contains("schema") || js["schema"].is_null()) return JsonSchema::any_object();
+  return JsonSchema::compile(js["schema"], key);
+}
+
 }  // namespace
 
 json parse_object(const std::string& body) {
@@ -147,8 +180,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     } else if (ignored_when_off.count(key)) {
       if (!is_off(v)) bad(key, "'" + key + "' is not supported by this server yet");
     } else if (key == "response_format") {
-      if (!v.is_null() && !(v.is_object() && v.value("type", "") == "text"))
-        bad(key, "only response_format {\"type\": \"text\"} is supported");
+      if (!v.is_null()) r.response_schema = response_format(v);
     } else {
       bad(key, "unknown field '" + key + "'");
     }

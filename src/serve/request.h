@@ -4,11 +4,14 @@
 // request is either understood completely or refused.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "serve/json_constraint.h"
 
 namespace nlm::serve {
 
@@ -36,6 +39,8 @@ struct GenerationRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
+  // response_format json_object or json_schema: the answer must be JSON this schema accepts.
+  std::shared_ptr<const JsonSchema> response_schema;
 };
 
 // Parses a request body; `chat` selects the chat endpoint's fields.

@@ -70,8 +70,10 @@ Scheduler::~Scheduler() {
 }
 
 std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, model::SamplingOptions sampling,
-                                       std::vector<std::string> stop, int logprobs) {
+                                       std::vector<std::string> stop, int logprobs,
+                                       std::shared_ptr<const JsonSchema> schema) {
   auto j = std::make_shared<Job>();
+  j->schema_ = std::move(schema);
   j->prompt_ = std::move(prompt);
   j->sampling_ = std::move(sampling);
   j->stop_ = std::move(stop);
@@ -108,6 +110,11 @@ void Scheduler::start(Job& j, int slot) {
   j.slot_ = slot;
   j.sampler_.emplace(j.sampling_);
   j.history_ = j.prompt_;
+  if (j.schema_) {
+    if (!token_bytes_) token_bytes_ = std::make_unique<TokenBytes>(tok_);
+    j.constraint_.emplace(j.schema_.get());
+    j.scratch_.emplace(j.schema_.get());
+  }
   j.text_ = std::make_unique<model::TextStream>(tok_, j.stop_, [this, &j](const std::string& t) { emit(j, t); });
   j.fed_ = decoder_->reuse_prefix(slot, j.prompt_);
   j.cached_prompt_tokens = j.fed_;
@@ -152,13 +159,27 @@ void Scheduler::deliver(Job& j, int32_t token, const float* logits) {
   const auto& ids = j.sampling_.stop_ids;
   const bool stop_id = std::find(ids.begin(), ids.end(), token) != ids.end() ||
                        std::find(stop_ids_.begin(), stop_ids_.end(), token) != stop_ids_.end();
-  if (!more_text || stop_id) {
+  // A constrained answer ends once its JSON is complete (nothing but the end could follow).
+  const bool json_done = j.constraint_ && !stop_id && size_t(token) < token_bytes_->size() &&
+                         j.constraint_->advance((*token_bytes_)[size_t(token)]) && j.constraint_->complete();
+  if (!more_text || stop_id || json_done) {
     finish(j, "stop");
   } else if (j.completion_tokens >= j.sampling_.max_tokens) {
     finish(j, "length");
   } else {
     j.next_ = token;
   }
+}
+
+int32_t Scheduler::sample(Job& j, const float* logits) {
+  const int64_t V = decoder_->vocab_size();
+  std::vector<float> z(logits, logits + V);
+  if (j.constraint_) {
+    std::vector<int32_t> ends = stop_ids_;
+    ends.insert(ends.end(), j.sampling_.stop_ids.begin(), j.sampling_.stop_ids.end());
+    mask_logits(*j.constraint_, *token_bytes_, ends, j.sampling_, z.data(), V, *j.scratch_);
+  }
+  return j.sampler_->sample(std::move(z), j.history_);
 }
 
 void Scheduler::run() {
@@ -222,8 +243,7 @@ void Scheduler::run() {
           decoder_->prefill(s, j->prompt_.data() + j->fed_, n, logits.data());
           j->fed_ += n;
           if (j->fed_ == static_cast<int>(j->prompt_.size()))
-            deliver(*j, j->sampler_->sample(std::vector<float>(logits.begin(), logits.begin() + V), j->history_),
-                    logits.data());
+            deliver(*j, sample(*j, logits.data()), logits.data());
         } else if (j->next_) {
           stepping.push_back(j.get());
           slots.push_back(s);
@@ -241,7 +261,7 @@ void Scheduler::run() {
           Job& j = *stepping[i];
           j.next_.reset();
           const float* z = logits.data() + int64_t(i) * V;
-          deliver(j, j.sampler_->sample(std::vector<float>(z, z + V), j.history_), z);
+          deliver(j, sample(j, z), z);
         }
       } catch (const std::exception& e) {
         for (Job* j : stepping) finish(*j, "error", clean_message(e.what()));

@@ -20,7 +20,9 @@
 #include "model/decoder.h"
 #include "model/sampler.h"
 #include "model/text_generation.h"
+#include "serve/json_constraint.h"
 #include "serve/metrics.h"
+#include "serve/token_mask.h"
 
 namespace nlm::serve {
 
@@ -56,6 +58,8 @@ class Job {
   model::SamplingOptions sampling_;
   std::vector<std::string> stop_;
   int logprobs_ = -1;  // -1 off; else how many alternatives per token
+  std::shared_ptr<const JsonSchema> schema_;  // response_format: the answer must be this JSON
+  std::optional<JsonConstraint> constraint_, scratch_;
   // Worker-side state.
   int slot_ = -1, fed_ = 0;
   std::optional<model::Sampler> sampler_;
@@ -80,14 +84,18 @@ class Scheduler {
   ~Scheduler();  // finishes nothing more: jobs still running end with an error
 
   // Queues a request; its max_tokens must leave room in a slot (prompt + max_tokens <= context).
+  // With a schema, sampling is masked so the answer is JSON it accepts; the job ends ("stop") as
+  // soon as that JSON is complete.
   std::shared_ptr<Job> submit(std::vector<int32_t> prompt, model::SamplingOptions sampling,
-                              std::vector<std::string> stop, int logprobs = -1);
+                              std::vector<std::string> stop, int logprobs = -1,
+                              std::shared_ptr<const JsonSchema> schema = nullptr);
   const model::Decoder& decoder() const { return *decoder_; }
 
  private:
   void run();
   void start(Job& j, int slot);
   void deliver(Job& j, int32_t token, const float* logits);
+  int32_t sample(Job& j, const float* logits);  // logits [V], masked first for a constrained job
   void finish(Job& j, const std::string& reason, const std::string& error = "");
   void emit(Job& j, const std::string& text);
 
@@ -95,6 +103,7 @@ class Scheduler {
   const tokenizer::Tokenizer& tok_;
   std::vector<int32_t> stop_ids_;
   Metrics& metrics_;
+  std::unique_ptr<TokenBytes> token_bytes_;  // built on the first constrained job
   std::vector<std::shared_ptr<Job>> active_;  // per slot; worker thread only
   std::vector<uint64_t> last_used_;          // per slot, for least-recently-used choice
   uint64_t clock_ = 0;

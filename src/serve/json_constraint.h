@@ -1,0 +1,115 @@
+// Structured output for the server (`response_format`): a JSON-schema subset compiled into a small
+// tree, and an incremental JSON recogniser fed byte by byte (a pushdown automaton; anyOf and type
+// lists run as parallel stacks) that says whether a prefix can still become a JSON value the
+// schema accepts. The scheduler asks it, for every candidate token, whether the token's bytes keep
+// the answer valid, so sampling can only produce such JSON. Schema keywords it does not enforce
+// are refused with ApiError 400 naming them, never silently ignored.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nlm::serve {
+
+// One compiled schema node (owned by JsonSchema).
+struct SchemaNode {
+  enum Kind { Any, Object, Array, String, Number, Integer, Literal, AnyOf } kind = Any;
+  // Object: property keys as compact JSON strings (quoted), sorted, with their schemas; `closed`
+  // means only these keys may appear (a schema with properties); `required` is a bit per key.
+  bool closed = false;
+  std::vector<std::string> keys;
+  std::vector<const SchemaNode*> values;
+  uint64_t required = 0;
+  // Array
+  const SchemaNode* items = nullptr;
+  uint32_t min_items = 0, max_items = UINT32_MAX;
+  // String (lengths in code points; an escape counts one)
+  uint32_t min_length = 0, max_length = UINT32_MAX;
+  // Literal: the allowed values as compact JSON, sorted (enum, const, true/false/null)
+  std::vector<std::string> literals;
+  // AnyOf
+  std::vector<const SchemaNode*> alternatives;
+};
+
+class JsonSchema {
+ public:
+  // Any JSON object (response_format {"type": "json_object"}).
+  static std::shared_ptr<const JsonSchema> any_object();
+  // Compiles a JSON schema; throws ApiError 400 (param `param`) naming an unsupported keyword,
+  // a wrong value, or a schema too large or too deep.
+  static std::shared_ptr<const JsonSchema> compile(const nlohmann::json& schema,
+                                                   const std::string& param = "response_format");
+  const SchemaNode* root() const { return root_; }
+  const SchemaNode* any() const { return any_; }
+  const SchemaNode* scalar_words() const { return words_; }  // true, false, null
+
+  // Limits (a schema over them is a 400).
+  static constexpr int kMaxDepth = 32;         // nesting of schema nodes
+  static constexpr size_t kMaxNodes = 4096;
+  static constexpr size_t kMaxLiterals = 4096;  // enum values in all
+  static constexpr size_t kMaxProperties = 64;  // per object
+
+ private:
+  JsonSchema();
+  SchemaNode* make(SchemaNode::Kind k);
+  const SchemaNode* build(const nlohmann::json& s, int depth, const std::string& where, const std::string& param);
+  std::vector<std::unique_ptr<SchemaNode>> nodes_;
+  const SchemaNode* root_ = nullptr;
+  const SchemaNode* any_ = nullptr;
+  const SchemaNode* words_ = nullptr;
+  size_t literal_count_ = 0;
+};
+
+class JsonConstraint {
+ public:
+  // The schema must outlive the constraint (hold its shared_ptr).
+  explicit JsonConstraint(const JsonSchema* schema);
+
+  // Would the text stay a valid prefix after these bytes?
+  bool accepts(std::string_view bytes) const;
+  // The same, reusing `scratch` (its storage) for the trial: no allocation in the steady state.
+  bool accepts(std::string_view bytes, JsonConstraint& scratch) const;
+  // Feeds bytes; false (and the state is dead) when they break the JSON.
+  bool advance(std::string_view bytes);
+  // A complete value the schema accepts, which no further byte can extend: only the end may come.
+  bool complete() const;
+  // The text so far is a complete value (it may still go on, e.g. the digits of a top-level number).
+  bool can_end() const;
+  bool dead() const { return live_ == 0; }
+
+  // Whitespace bytes allowed in a row between tokens, so a model cannot loop on whitespace.
+  static constexpr int kMaxWhitespace = 8;
+  // Nesting of containers allowed where the schema does not fix it (any JSON value).
+  static constexpr int kMaxFreeDepth = 16;
+  // Parallel stacks (anyOf alternatives that all still fit); more are dropped.
+  static constexpr size_t kMaxThreads = 64;
+
+  struct Frame {
+    const SchemaNode* node = nullptr;
+    uint8_t kind = 0, st = 0, aux = 0;
+    bool is_key = false;
+    uint32_t n = 0;                  // items / code points / digits in the current part
+    uint32_t lo = 0, hi = 0, pos = 0;  // literal range and position; \u value
+    uint64_t seen = 0;               // object: keys present
+    bool operator==(const Frame&) const = default;
+  };
+  struct Stack {
+    std::vector<Frame> frames;
+    uint8_t ws = 0;
+    bool operator==(const Stack&) const = default;
+  };
+
+ private:
+  // Feeds one byte to one stack in place: false when it dies; anyOf alternatives that also fit
+  // are appended to `forks`.
+  bool step(Stack& s, uint8_t c, std::vector<Stack>& forks) const;
+  const JsonSchema* schema_;
+  std::vector<Stack> threads_, forks_;  // threads_[0, live_) are the live stacks; the rest is storage
+  size_t live_ = 0;
+};
+
+}  // namespace nlm::serve

@@ -4,7 +4,8 @@
 // prints, each as the median of `runs` timed runs after one warm-up:
 //   - the chain in-process on one thread, as MB/s of wall time and MB/s of the thread's CPU time
 //     (the CPU figure is the per-core rate even when other processes share the cores);
-//   - each step alone;
+//   - each step alone, and the quality step (a fastText classifier trained here on 2 MB of the
+//     documents, menus against the rest);
 //   - `run_curate` end to end over 4 shards on 1 and 2 threads, and the 1→2 ratio;
 //   - /proc/loadavg before and after, since wall-clock figures on a shared machine mean little
 //     without it.
@@ -38,6 +39,7 @@
 #include "core/runtime.h"
 #include "curate/chain.h"
 #include "curate/curate.h"
+#include "curate/quality_train.h"
 #include "harness.h"
 
 using namespace nlm;
@@ -218,10 +220,31 @@ int main(int argc, char** argv) {
     bench::report_value("curate step " + step + " (CPU time)", total / 1e6 / cpu, "MB/s");
   }
 
-  // End to end through run_curate: 4 JSONL shards, 1 vs 2 threads.
   std::string dir = scratch + "/nativelm-bench-curate-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/in");
+  // The quality step, with a model trained on the first 2 MB (menu pages as lq, the rest as hq).
+  {
+    std::string labelled;
+    for (size_t i = 0, bytes = 0; i < docs.size() && bytes < (2u << 20); bytes += docs[i].size(), ++i) {
+      labelled += "{\"quality\":\"" + std::string(docs[i].rfind("Home |", 0) == 0 ? "lq" : "hq") + "\",\"text\":";
+      append_json_string(labelled, docs[i]);
+      labelled += "}\n";
+    }
+    std::ofstream(dir + "/labelled.jsonl") << labelled;
+    curate::QualityTrainOptions t;
+    t.output = dir + "/quality.bin";
+    t.epoch = 5;
+    curate::train_quality({dir + "/labelled.jsonl"}, t);
+    curate::ChainConfig config;
+    config.steps = {"quality"};
+    config.quality.model = t.output;
+    curate::Chain chain(config);
+    double cpu = cpu_median([&] { run_chain(chain, docs); }, runs);
+    bench::report_value("curate step quality (CPU time)", total / 1e6 / cpu, "MB/s");
+  }
+
+  // End to end through run_curate: 4 JSONL shards, 1 vs 2 threads.
   std::vector<std::string> files;
   for (int s = 0; s < 4; ++s) {
     std::string path = dir + "/in/shard" + std::to_string(s) + ".jsonl";

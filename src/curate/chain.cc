@@ -13,7 +13,7 @@ namespace nlm::curate {
 
 const std::vector<std::string>& known_steps() {
   static const std::vector<std::string> steps = {"normalize", "lid", "c4", "gopher_quality",
-                                                 "gopher_repetition", "fineweb", "nemo", "pii"};
+                                                 "gopher_repetition", "fineweb", "nemo", "quality", "pii"};
   return steps;
 }
 
@@ -38,6 +38,7 @@ bool declare_step(opt::Schema& s, ChainConfig& c, const std::string& name) {
   if (name == "normalize") declare(s, c.normalize);
   else if (name == "lid") declare(s, c.lid);
   else if (name == "pii") declare(s, c.pii);
+  else if (name == "quality") declare(s, c.quality);
   else if (name == "html") declare(s, c.html);
   else return false;
   return true;
@@ -172,6 +173,7 @@ Chain::Chain(const ChainConfig& config) : profiles_(config.profiles), ctx_(profi
     if (s == "normalize") steps_.push_back(std::make_unique<Normalize>(config.normalize));
     else if (s == "lid") steps_.push_back(std::make_unique<LanguageId>(config.lid));
     else if (s == "pii") steps_.push_back(std::make_unique<PiiStep>(config.pii));
+    else if (s == "quality") steps_.push_back(std::make_unique<QualityStep>(config.quality));
     else if (s == "gopher_quality") steps_.push_back(std::make_unique<GopherQualityStep>());
     else if (s == "gopher_repetition") steps_.push_back(std::make_unique<GopherRepetitionStep>());
     else if (s == "fineweb") steps_.push_back(std::make_unique<FineWebStep>());

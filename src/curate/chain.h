@@ -14,12 +14,13 @@
 #include "curate/normalize.h"
 #include "curate/pii.h"
 #include "curate/profiles.h"
+#include "curate/quality.h"
 #include "curate/step.h"
 
 namespace nlm::curate {
 
 // Every step kind, in a sensible default order:
-//   normalize, lid, c4, gopher_quality, gopher_repetition, fineweb, nemo, pii.
+//   normalize, lid, c4, gopher_quality, gopher_repetition, fineweb, nemo, quality, pii.
 const std::vector<std::string>& known_steps();
 bool is_filter_step(const std::string& step);  // thresholds live in the profiles
 
@@ -31,6 +32,8 @@ struct ChainConfig {
   NormalizeOptions normalize;
   LidOptions lid;
   PiiOptions pii;
+  // The fastText quality classifier (quality.h); only validated when "quality" is in steps.
+  QualityOptions quality;
   // Filter thresholds per language; see profiles.h.
   ProfileMap profiles = builtin_profiles();
   // HTML main-text extraction of WARC responses (before the steps run).
@@ -44,7 +47,7 @@ struct ChainConfig {
   std::string to_json() const;
 };
 
-// Declares the options of a non-filter step ("normalize", "lid", "pii") of `config`, or of its
+// Declares the options of a non-filter step ("normalize", "lid", "quality", "pii") of `config`, or of its
 // HTML extraction ("html"); false when `name` is none of these.
 bool declare_step(opt::Schema& schema, ChainConfig& config, const std::string& name);
 

@@ -214,6 +214,10 @@ void declare(opt::Schema& s, CurateOptions& o) {
            "FILE", "fastText model for the lid step instead of CLD2 (from nativelm lid train)")
       .no_yaml()
       .no_json();
+  s.add("quality_model", o.chain.quality.model,
+        "fastText model for the quality step (from nativelm quality train; put quality in --steps)")
+      .no_yaml()
+      .no_json();
   s.add("opencc", o.chain.normalize.opencc, "OpenCC conversion in the normalize step, e.g. s2hk, t2s")
       .no_yaml()
       .no_json();

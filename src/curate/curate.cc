@@ -2,6 +2,7 @@
 // resume, and the final manifest and report.
 #include "curate/curate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -107,12 +108,77 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
   if (rej) rej->commit();
   return st;
 }
+
+// keep_fraction's global cut: runs the chain up to and including the quality step (scoring only)
+// over every input, counts the documents reaching it per rounded score (a fixed table of 10^6 + 1
+// counts, so memory does not grow with the corpus), and returns the highest score whose
+// documents at or above it make up at least keep_fraction of them. Counts are sums, so the cut
+// does not depend on the thread count.
+double quality_cut(const std::vector<std::string>& files, const CurateOptions& o, int threads) {
+  CurateOptions first = o;
+  auto at = std::find(first.chain.steps.begin(), first.chain.steps.end(), "quality");
+  first.chain.steps.erase(at + 1, first.chain.steps.end());
+  first.chain.quality.threshold = 0;
+  first.chain.quality.keep_fraction = 0;
+  const size_t bins = static_cast<size_t>(kQualityScale) + 1;
+  threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(files.size(), static_cast<size_t>(threads))));
+  std::vector<std::unique_ptr<Chain>> chains(static_cast<size_t>(threads));
+  for (auto& c : chains) c = std::make_unique<Chain>(first.chain);
+  std::vector<std::vector<uint64_t>> counts(static_cast<size_t>(threads), std::vector<uint64_t>(bins, 0));
+  Progress progress("curate: quality cut", corpus::total_size(files));
+  ThreadPool pool(threads);
+  pool.parallel_for_worker(files.size(), [&](size_t k, int w) {
+    Chain& chain = *chains[static_cast<size_t>(w)];
+    std::vector<uint64_t>& count = counts[static_cast<size_t>(w)];
+    // Diagnostics are counted in the main pass; this one stays quiet about bad records.
+    corpus::Diagnostics quiet(0, false);
+    std::unique_ptr<DocSource> source = open_source(files[k], first.read, first.chain.html, &quiet);
+    corpus::Document doc;
+    uint64_t last_raw = 0;
+    while (source->next(doc)) {
+      progress.add(1, source->raw_bytes_read() - last_raw);
+      last_raw = source->raw_bytes_read();
+      if (source->rejection() || (o.max_doc_bytes > 0 && doc.text.size() > o.max_doc_bytes)) continue;
+      try {
+        if (chain.run(doc)) continue;
+      } catch (const std::exception&) {
+        continue;
+      }
+      double s = doc.number_field(first.chain.quality.field).value_or(0);
+      ++count[std::min(bins - 1, static_cast<size_t>(s * kQualityScale + 0.5))];
+    }
+  });
+  progress.finish();
+  std::vector<uint64_t> total(bins, 0);
+  uint64_t n = 0;
+  for (const auto& c : counts)
+    for (size_t i = 0; i < bins; ++i) total[i] += c[i], n += c[i];
+  const double want = o.chain.quality.keep_fraction * static_cast<double>(n);
+  uint64_t kept = 0;
+  size_t cut = bins;
+  while (cut > 0 && static_cast<double>(kept) < want) kept += total[--cut];
+  double threshold = static_cast<double>(std::min(cut, bins - 1)) / kQualityScale;
+  log::info("curate: quality keep_fraction " + opt::real_text(o.chain.quality.keep_fraction) + " of " +
+            std::to_string(n) + " documents: cut at score " + opt::real_text(threshold) + " keeps " +
+            std::to_string(kept));
+  return threshold;
+}
 }  // namespace
 
-CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& o) {
+CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  if (o.output_dir.empty()) opt::fail("output", "is required", "pass -o DIR");
-  o.chain.validate();
+  if (options.output_dir.empty()) opt::fail("output", "is required", "pass -o DIR");
+  options.chain.validate();
+  CurateOptions resolved = options;
+  const bool cut_quality =
+      options.chain.quality.keep_fraction > 0 &&
+      std::find(options.chain.steps.begin(), options.chain.steps.end(), "quality") != options.chain.steps.end();
+  if (cut_quality) {
+    // The per-shard plans below carry the cut as the step's threshold, so a changed cut reruns them.
+    resolved.chain.quality.threshold =
+        quality_cut(files, options, options.threads > 0 ? options.threads : thread_count());
+  }
+  const CurateOptions& o = resolved;
   make_dirs(o.output_dir);
   if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);
   std::string opts = options_json(o);

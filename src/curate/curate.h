@@ -2,7 +2,8 @@
 // output shard part-<i> (same order of documents, removed ones left out); removed documents go to
 // the rejects folder with "reject_reason" and "reject_value". Each finished shard records a
 // manifest (under OUT/.shards/), so a rerun with the same inputs and options skips it. At the end
-// OUT/manifest.json and OUT/report.json are published.
+// OUT/manifest.json and OUT/report.json are published. A quality step with keep_fraction first
+// runs the chain up to that step over every input to find the global score cut (quality.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -36,7 +37,7 @@ struct CurateOptions {
 
 // The keys and flags of CurateOptions (config.cc): output, rejects, extension, level,
 // max_doc_bytes, force, the command-line shortcuts into the chain (steps, lang, min_lang_score,
-// lid_model, opencc) and the chain's JSON. The chain's YAML keys (steps, profiles, html) are read
+// lid_model, quality_model, opencc) and the chain's JSON. The chain's YAML keys (steps, profiles, html) are read
 // by config.h; the read options by corpus::declare.
 void declare(opt::Schema& schema, CurateOptions& options);
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -52,23 +53,29 @@ void fasttext_words(std::string_view text, text::WordSegmenter& seg, std::string
   }
 }
 
-namespace {
-std::shared_ptr<const fasttext::FastText> load_fasttext(const std::string& path) {
+std::shared_ptr<const fasttext::FastText> load_fasttext_model(const std::string& path, const std::string& hint) {
   static std::mutex mutex;
   static std::map<std::string, std::weak_ptr<const fasttext::FastText>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto p = cache[path].lock()) return p;
   auto ft = std::make_shared<fasttext::FastText>();
   try {
+    // loadModel(path) checks the magic number and version (and records the version), but reads a
+    // truncated file without noticing, leaving matrices that abort at the first prediction. So
+    // the body is read again from a stream this code can check for a short read.
     ft->loadModel(path);
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(2 * sizeof(int32_t));  // magic and version, checked above
+    ft->loadModel(in);
+    if (!in) throw std::runtime_error("the file is truncated");
   } catch (const std::exception& e) {
-    usage_error(std::string("cannot load fastText model: ") + e.what(), path,
-                "train one with 'nativelm lid train' or check the path");
+    usage_error(std::string("cannot load fastText model: ") + e.what(), path, hint);
   }
   cache[path] = ft;
   return ft;
 }
 
+namespace {
 // CLD2's label for a language: its code, with the withdrawn ISO codes it still writes (iw for
 // Hebrew, jw for Javanese) in today's spelling, so outputs and --lang agree with BCP 47.
 const std::string& cld2_label(CLD2::Language lang) {
@@ -95,13 +102,6 @@ CLD2::Language cld2_entry_language(std::string entry) {
     entry.resize(dash);
   }
   return CLD2::UNKNOWN_LANGUAGE;
-}
-
-// Cuts `text` to at most n bytes without splitting a UTF-8 sequence.
-std::string_view utf8_prefix(std::string_view text, size_t n) {
-  if (text.size() <= n) return text;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return text.substr(0, n);
 }
 }  // namespace
 
@@ -152,7 +152,7 @@ LanguageDetector::LanguageDetector(const LidOptions& options) : impl_(std::make_
   if (options.backend == "fasttext") {
     if (options.model.empty())
       usage_error("lid backend fasttext needs a model", "lid.model", "set lid.model or use backend cld2");
-    impl_->ft = load_fasttext(options.model);
+    impl_->ft = load_fasttext_model(options.model, "train one with 'nativelm lid train' or check the path");
     impl_->seg = std::make_unique<text::WordSegmenter>();
     auto dict = impl_->ft->getDictionary();
     for (int32_t i = 0; i < dict->nlabels(); ++i) {

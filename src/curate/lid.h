@@ -11,6 +11,9 @@
 #include "core/options.h"
 #include "curate/step.h"
 
+namespace fasttext {
+class FastText;
+}
 namespace nlm::text {
 class WordSegmenter;
 }
@@ -90,6 +93,10 @@ void declare(opt::Schema& schema, LidLabelsOptions& options);
 // One line per label the identifier can emit, sorted: "code<TAB>English name" ("?" when the code
 // is not in the table). CLD2's list is read from the tables it was linked with.
 std::string lid_labels_text(const LidLabelsOptions& options);
+
+// A fastText model, loaded once per path and shared by every thread that asks for it. A file that
+// cannot be loaded is a usage error suggesting `hint` (e.g. "train one with 'nativelm lid train'").
+std::shared_ptr<const fasttext::FastText> load_fasttext_model(const std::string& path, const std::string& hint);
 
 // The text form fastText sees, in training and prediction alike: ICU words separated by single
 // spaces, ASCII lower-cased (so unspaced Chinese gets word features too).

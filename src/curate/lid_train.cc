@@ -35,7 +35,7 @@ void declare(opt::Schema& s, LidTrainOptions& o) {
   });
 }
 
-std::string LidTrainResult::summary() const {
+std::string training_summary(uint64_t examples, const std::map<std::string, uint64_t>& labels, uint64_t unlabelled) {
   std::string s = "trained on " + std::to_string(examples) + " documents (";
   bool first = true;
   for (const auto& [k, v] : labels) {
@@ -45,35 +45,75 @@ std::string LidTrainResult::summary() const {
   return s + "); skipped " + std::to_string(unlabelled) + " without a label";
 }
 
+std::string LidTrainResult::summary() const { return training_summary(examples, labels, unlabelled); }
+
+TrainingFileCounts write_training_file(
+    const std::vector<std::string>& files, const corpus::ReadOptions& read, const std::string& label_field,
+    const std::string& path, const std::function<void(std::string_view, text::WordSegmenter&, std::string&)>& features) {
+  TrainingFileCounts n;
+  std::ofstream train(path, std::ios::binary);
+  if (!train) runtime_error("cannot write the training file", path);
+  text::WordSegmenter seg;
+  std::string line;
+  corpus::Diagnostics diag(read.max_reported, read.strict);
+  corpus::Document doc;
+  for (const auto& f : files) {
+    corpus::DocumentReader reader(f, read, &diag);
+    while (reader.next(doc)) {
+      auto label = doc.string_field(label_field);
+      if (!label || label->empty() || label->find_first_of(" \t\n") != std::string::npos) {
+        ++n.unlabelled;
+        continue;
+      }
+      features(doc.text, seg, line);
+      if (line.empty()) {
+        ++n.empty;
+        continue;
+      }
+      train << "__label__" << *label << ' ' << line << '\n';
+      ++n.labels[*label];
+      ++n.examples;
+    }
+  }
+  train.close();
+  if (!train) runtime_error("cannot write the training file", path);
+  return n;
+}
+
+void train_fasttext_model(const fasttext::Args& a, bool quantize) {
+  fasttext::FastText ft;
+  try {
+    ft.train(a);
+    if (quantize) {
+      fasttext::Args q = a;
+      q.qnorm = true;
+      q.retrain = false;
+      q.cutoff = 0;
+      q.dsub = 2;
+      ft.quantize(q);
+    }
+    std::string tmp = a.output + ".tmp";
+    ft.saveModel(tmp);
+    fs::rename(tmp, a.output);
+  } catch (const std::exception& e) {
+    fs::remove(a.input);
+    runtime_error(std::string("fastText training failed: ") + e.what(), a.output);
+  }
+  fs::remove(a.input);
+}
+
 LidTrainResult train_lid(const std::vector<std::string>& files, const LidTrainOptions& o) {
-  const corpus::ReadOptions& read = o.read;
   LidTrainResult r;
   fs::path out(o.output);
   if (out.has_parent_path()) make_dirs(out.parent_path().string());
   std::string train_path = o.output + ".train.tmp";
-  {
-    std::ofstream train(train_path, std::ios::binary);
-    if (!train) runtime_error("cannot write the training file", train_path);
-    text::WordSegmenter seg;
-    std::string line;
-    corpus::Diagnostics diag(read.max_reported, read.strict);
-    for (const auto& f : files) {
-      corpus::DocumentReader reader(f, read, &diag);
-      corpus::Document doc;
-      while (reader.next(doc)) {
-        auto label = doc.string_field(o.label_field);
-        if (!label || label->empty() || label->find_first_of(" \t\n") != std::string::npos) {
-          ++r.unlabelled;
-          continue;
-        }
-        fasttext_words(doc.text, seg, line);
-        if (line.empty()) continue;
-        train << "__label__" << *label << ' ' << line << '\n';
-        ++r.labels[*label];
-        ++r.examples;
-      }
-    }
-  }
+  TrainingFileCounts n = write_training_file(files, o.read, o.label_field, train_path,
+                                             [](std::string_view text, text::WordSegmenter& seg, std::string& line) {
+                                               fasttext_words(text, seg, line);
+                                             });
+  r.examples = n.examples;
+  r.unlabelled = n.unlabelled;
+  r.labels = n.labels;
   if (r.examples == 0) {
     fs::remove(train_path);
     usage_error("no labelled documents", "lid train", "give each document a '" + o.label_field + "' string field");
@@ -94,18 +134,7 @@ LidTrainResult train_lid(const std::vector<std::string>& files, const LidTrainOp
   a.thread = static_cast<int>(std::max<int64_t>(1, o.threads));
   a.seed = static_cast<int>(o.seed);
   a.verbose = 0;
-  fasttext::FastText ft;
-  try {
-    ft.train(a);
-    // Save beside the target, then publish by rename so a crash never leaves a torn model.
-    std::string tmp = o.output + ".tmp";
-    ft.saveModel(tmp);
-    fs::rename(tmp, o.output);
-  } catch (const std::exception& e) {
-    fs::remove(train_path);
-    runtime_error(std::string("fastText training failed: ") + e.what(), o.output);
-  }
-  fs::remove(train_path);
+  train_fasttext_model(a, false);
   return r;
 }
 

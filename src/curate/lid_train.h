@@ -3,12 +3,21 @@
 // same form the lid step predicts on, see lid.h), with character n-grams for robustness.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "corpus/read_options.h"
 #include "core/options.h"
+
+namespace fasttext {
+class Args;
+}
+namespace nlm::text {
+class WordSegmenter;
+}
 
 namespace nlm::curate {
 
@@ -41,6 +50,27 @@ struct LidTrainResult {
   std::map<std::string, uint64_t> labels;
   std::string summary() const;
 };
+
+// Writes the labelled documents of `files` as a fastText training file at `path`: one
+// "__label__<label> <features>" line each, with the features from `features(text, seg, out)`.
+// Documents without a usable label (missing, empty, or with whitespace) or without any feature
+// are counted and skipped. Shared with `quality train`.
+struct TrainingFileCounts {
+  uint64_t examples = 0, unlabelled = 0, empty = 0;
+  std::map<std::string, uint64_t> labels;
+};
+TrainingFileCounts write_training_file(
+    const std::vector<std::string>& files, const corpus::ReadOptions& read, const std::string& label_field,
+    const std::string& path, const std::function<void(std::string_view, text::WordSegmenter&, std::string&)>& features);
+
+// Trains a supervised fastText model on args.input (one "__label__X words ..." line per example),
+// optionally quantises it, and publishes it at args.output by rename, so a crash never leaves a
+// torn model. Removes args.input in every case; fastText failures are runtime nlm::Errors. Shared
+// with `quality train`.
+void train_fasttext_model(const fasttext::Args& args, bool quantize);
+
+// "trained on N documents (a: n, b: m); skipped K without a label", for both trainers.
+std::string training_summary(uint64_t examples, const std::map<std::string, uint64_t>& labels, uint64_t unlabelled);
 
 // Throws a usage nlm::Error when no labelled document is found.
 LidTrainResult train_lid(const std::vector<std::string>& files, const LidTrainOptions& options);

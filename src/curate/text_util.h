@@ -34,6 +34,12 @@ inline uint64_t count_substr(std::string_view s, std::string_view needle) {
     ++n;
   return n;
 }
+// `text` cut to at most n bytes without splitting a UTF-8 sequence.
+inline std::string_view utf8_prefix(std::string_view text, size_t n) {
+  if (text.size() <= n) return text;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
 inline uint64_t utf8_chars(std::string_view s) { return text::utf8_length(s); }
 // True when every byte is below 0x80 (eight bytes at a time).
 inline bool is_ascii(std::string_view s) {

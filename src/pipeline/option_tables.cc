@@ -10,6 +10,8 @@
 #include "curate/lid.h"
 #include "curate/lid_eval.h"
 #include "curate/lid_train.h"
+#include "curate/quality.h"
+#include "curate/quality_train.h"
 #include "curate/dedup/decontam.h"
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
@@ -84,12 +86,15 @@ const std::vector<OptionTable>& option_tables() {
       {"curate.gopher_repetition", "docs/curate.md", yaml_table_of<curate::GopherRepetitionOptions>()},
       {"curate.fineweb", "docs/curate.md", yaml_table_of<curate::FineWebOptions>()},
       {"curate.nemo", "docs/curate.md", yaml_table_of<curate::NemoOptions>()},
+      {"curate.quality", "docs/curate.md", yaml_table_of<curate::QualityOptions>()},
       {"curate.pii", "docs/curate.md", yaml_table_of<curate::PiiOptions>()},
       {"curate.html", "docs/curate.md", yaml_table_of<curate::HtmlOptions>()},
       {"lid-train", "docs/curate.md", table_of<curate::LidTrainOptions>()},
       {"lid-labels", "docs/curate.md", table_of<curate::LidLabelsOptions>()},
       {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
       {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
+      {"quality-train", "docs/curate.md", table_of<curate::QualityTrainOptions>()},
+      {"quality-eval", "docs/curate.md", table_of<curate::QualityEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},

@@ -26,6 +26,7 @@
 #include "model/hf_export.h"
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
+#include "plan/plan.h"
 #include "serve/chat.h"
 #include "serve/options.h"
 #include "train/dpo.h"
@@ -91,6 +92,7 @@ const std::vector<OptionTable>& option_tables() {
       {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
       {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
+      {"plan", "docs/plan.md", table_of<plan::PlanOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
       {"eval", "docs/train.md", table_of<eval::EvalOptions>()},

@@ -1,0 +1,174 @@
+// `nativelm plan`: NeMo's published example (20 DGX A100 nodes, 5 days -> about 5B), the
+// explanation of which limit binds, the shape lookup, the memory estimate's parts, clear errors
+// for bad inputs, and a generated train YAML that `nativelm train` runs for 2 steps.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/hash.h"
+#include "core/manifest.h"
+#include "data/token_shard.h"
+#include "plan/plan.h"
+#include "test_util.h"
+
+namespace nlm::testing {
+namespace {
+
+// NeMo's auto configurator defaults: 20 nodes x 8 A100, 5 days, 140 TFLOP/s achieved per GPU,
+// 300B tokens. The formula gives 4.03B; the size lookup turns that into NeMo's 5B shape
+// (24 layers, hidden 4096, 32 heads).
+TEST(Plan, NemoPublishedExampleIsAbout5B) {
+  double n = plan::nemo_size(5, 160, 140, 300e9);
+  EXPECT_NEAR(n / 1e9, 4.03, 0.01);
+  plan::PlanOptions o;
+  o.gpu = "a100";
+  o.gpus = 8;
+  o.nodes = 20;
+  o.hours = 5 * 24;
+  o.tflops = 140;
+  o.tokens = 300'000'000'000ull;
+  o.vocab_size = 51200;
+  o.seq_len = 2048;
+  o.size = "4.03B";
+  plan::Plan p = plan::make_plan(o);
+  const plan::Scenario* nemo = nullptr;
+  for (auto& s : p.scenarios)
+    if (s.name == "NeMo 8NT") nemo = &s;
+  ASSERT_NE(nemo, nullptr);
+  EXPECT_NEAR(nemo->params / 1e9, 4.03, 0.01);
+  EXPECT_EQ(p.shape.num_hidden_layers, 24);
+  EXPECT_EQ(p.shape.hidden_size, 4096);
+  EXPECT_EQ(p.shape.num_attention_heads, 32);
+  EXPECT_GT(p.params, 4.5e9);
+  EXPECT_LT(p.params, 5.5e9);
+  // That shape on 300B tokens takes about the 5 days (a bit more: it is ~5B, not 4.03B).
+  EXPECT_GT(p.expected_hours, 100);
+  EXPECT_LT(p.expected_hours, 160);
+  EXPECT_EQ(p.dp, 160);
+  EXPECT_TRUE(p.shard_optimizer);
+  EXPECT_TRUE(p.fits) << plan::plan_text(p);
+}
+
+TEST(Plan, ShapeLookupIsMonotoneAndConsistent) {
+  int64_t last = 0;
+  for (double n : {1e5, 1e6, 1e7, 1.25e8, 3.5e8, 1.3e9, 7e9, 7e10}) {
+    auto m = plan::shape_for(n, 32000, 2048);
+    EXPECT_GE(m.parameter_count(), last);
+    last = m.parameter_count();
+    EXPECT_TRUE(m.shape_problem().first.empty()) << m.shape_problem().second;
+    EXPECT_EQ(m.hidden_size % m.num_attention_heads, 0);
+    EXPECT_EQ(m.num_attention_heads % m.num_key_value_heads, 0);
+  }
+}
+
+plan::PlanOptions budget(double hours, uint64_t tokens) {
+  plan::PlanOptions o;
+  o.gpu = "h100";
+  o.gpus = 8;
+  o.hours = hours;
+  o.tokens = tokens;
+  o.vocab_size = 32000;
+  return o;
+}
+
+TEST(Plan, ExplainsWhichLimitBinds) {
+  // 8 H100 for a day: C ~ 3.1e20 -> ~1.4B compute-optimal on ~28B tokens.
+  plan::Plan compute = plan::make_plan(budget(24, 100'000'000'000ull));
+  EXPECT_EQ(compute.binds, "compute");
+  EXPECT_LE(compute.epochs, 4.0);
+  // Only 1B tokens: 4 epochs feed about 200M parameters.
+  plan::Plan data = plan::make_plan(budget(24, 1'000'000'000ull));
+  EXPECT_EQ(data.binds, "data");
+  EXPECT_NEAR(data.epochs, 4.0, 0.01);
+  EXPECT_LT(data.params, 0.5e9);
+  EXPECT_LT(data.expected_hours, 24);  // the budget is not used up: more data would help
+  auto fixed = budget(24, 1'000'000'000ull);
+  fixed.size = "125M";
+  plan::Plan size = plan::make_plan(fixed);
+  EXPECT_EQ(size.binds, "size");
+  EXPECT_NEAR(size.expected_hours, 24, 24 * 0.05);  // the whole budget goes to tokens
+  std::string text = plan::plan_text(data);
+  for (const char* w : {"compute-optimal", "data-limited", "NeMo 8NT", "binds: data", "memory per device"})
+    EXPECT_NE(text.find(w), std::string::npos) << w << "\n" << text;
+  // A GPU-hour budget with a price gives the cost.
+  auto priced = budget(0, 100'000'000'000ull);
+  priced.gpu_hours = 80;
+  priced.price = 2.5;
+  plan::Plan pp = plan::make_plan(priced);
+  EXPECT_NEAR(pp.hours, 10, 1e-9);
+  EXPECT_GT(pp.cost, 0);
+  EXPECT_LE(pp.cost, 80 * 2.5 * 1.05);
+}
+
+TEST(Plan, MemoryEstimateParts) {
+  auto m = plan::shape_for(1.3e9, 32000, 2048);
+  const double n = static_cast<double>(m.parameter_count());
+  auto one = plan::estimate_memory(m, 1, 2048, true, 8, false, false);
+  EXPECT_DOUBLE_EQ(one.weights, 2 * n);
+  EXPECT_DOUBLE_EQ(one.optimizer, 12 * n);
+  auto sharded = plan::estimate_memory(m, 1, 2048, true, 8, true, false);
+  EXPECT_DOUBLE_EQ(sharded.optimizer, 12 * n / 8);
+  auto rc = plan::estimate_memory(m, 1, 2048, true, 8, true, true);
+  EXPECT_LT(rc.activations, sharded.activations);
+  auto two = plan::estimate_memory(m, 2, 2048, true, 8, true, false);
+  EXPECT_GT(two.activations, 1.9 * sharded.activations);
+}
+
+TEST(Plan, BadInputsAreUsageErrors) {
+  TempDir dir;
+  auto r = run_nativelm("plan --gpu v100 --hours 1 --tokens 1000000", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--gpu"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("h100"), std::string::npos) << r.err;
+  r = run_nativelm("plan --gpu a100 --hours 0 --tokens 1000000", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--hours"), std::string::npos) << r.err;
+  r = run_nativelm("plan --gpu a100 --hours 1 --data " + dir.file("nothing"), dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
+  std::filesystem::create_directories(dir.file("empty"));
+  r = run_nativelm("plan --gpu a100 --hours 1 --data " + dir.file("empty"), dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("manifest.json"), std::string::npos) << r.err;
+  r = run_nativelm("plan --gpu a100 --hours 1", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
+}
+
+// A tokenize-shaped folder: train-00000.tok, val-00000.tok and a "tokenize" manifest.
+void write_token_folder(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::string text = "nativelm plans small models for small languages. ";
+  Manifest m;
+  m.stage = "tokenize";
+  for (const char* name : {"train-00000.tok", "val-00000.tok"}) {
+    data::TokShardWriter w(dir + "/" + name, 256, Hash128{});
+    for (int d = 0; d < (name[0] == 't' ? 64 : 4); ++d) w.add_document(std::vector<uint32_t>(text.begin(), text.end()));
+    w.finish();
+    FileEntry e = describe_file(dir + "/" + name, name);
+    e.records = w.tokens();
+    m.outputs.push_back(e);
+  }
+  write_manifest(dir, m);
+}
+
+TEST(Plan, GeneratedYamlTrainsForTwoSteps) {
+  TempDir dir;
+  write_token_folder(dir.file("shards"));
+  auto r = run_nativelm("--threads 1 plan --gpu cpu --gpus 1 --hours 0.0002 --data " + dir.file("shards") +
+                            " -o " + dir.file("plan.yaml") + " --out-dir " + dir.file("run"),
+                        dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("binds: "), std::string::npos) << r.out;
+  std::string yaml = read_text(dir.file("plan.yaml"));
+  EXPECT_NE(yaml.find("train-00000.tok"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("vocab_size: 256"), std::string::npos) << yaml;
+  r = run_nativelm("--threads 1 train " + dir.file("plan.yaml") + " --steps 2 --log-every 0", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << yaml;
+  EXPECT_NE(r.out.find("trained 2 steps"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/model/config.json")));
+}
+
+}  // namespace
+}  // namespace nlm::testing

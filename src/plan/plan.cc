@@ -87,16 +87,15 @@ double nemo_size(double days, int gpus, double tflops, double tokens) {
   return days * 86400 * gpus * tflops * 1e12 / (8 * tokens);
 }
 
-model::ModelConfig shape_for(double params, int64_t vocab, int seq_len) {
+std::vector<model::ModelConfig> shape_table(int64_t vocab, int seq_len) {
   // (layers, hidden, heads): small shapes for CPU runs, then GPT-3's family with NeMo's 5B.
   struct Row { int layers, hidden, heads; };
   static const Row rows[] = {{2, 64, 2},      {2, 128, 2},     {4, 256, 4},     {6, 384, 6},
-                             {8, 512, 8},     {12, 768, 12},   {16, 1024, 16},  {24, 1024, 16},  {24, 1536, 16},
-                             {24, 2048, 16},  {32, 2560, 32},  {24, 4096, 32},  {32, 4096, 32},
-                             {40, 5120, 40},  {44, 6144, 48},  {48, 8192, 64},  {80, 8192, 64},
-                             {96, 12288, 96}};
-  model::ModelConfig best;
-  double best_d = 1e300;
+                             {8, 512, 8},     {12, 768, 12},   {16, 1024, 16},  {24, 1024, 16},
+                             {24, 1536, 16},  {24, 2048, 16},  {32, 2560, 32},  {24, 4096, 32},
+                             {32, 4096, 32},  {40, 5120, 40},  {44, 6144, 48},  {48, 8192, 64},
+                             {80, 8192, 64},  {96, 12288, 96}};
+  std::vector<model::ModelConfig> out;
   for (const Row& r : rows) {
     model::ModelConfig m;
     m.vocab_size = vocab;
@@ -109,6 +108,15 @@ model::ModelConfig shape_for(double params, int64_t vocab, int seq_len) {
     m.intermediate_size = round_up(r.hidden * 8 / 3, r.hidden >= 1024 ? 256 : 64);
     m.max_position_embeddings = seq_len;
     m.tie_word_embeddings = r.hidden < 1024;  // small models spend too much on two vocab matrices
+    out.push_back(m);
+  }
+  return out;
+}
+
+model::ModelConfig shape_for(double params, int64_t vocab, int seq_len) {
+  model::ModelConfig best;
+  double best_d = 1e300;
+  for (const auto& m : shape_table(vocab, seq_len)) {
     double d = std::fabs(std::log(static_cast<double>(m.parameter_count()) / params));
     if (d < best_d) best_d = d, best = m;
   }
@@ -168,15 +176,18 @@ void read_data(const std::string& dir, Plan& p, int64_t& vocab) {
 
 }  // namespace
 
-Plan make_plan(const PlanOptions& o) {
+namespace {
+
+// One plan at `tflops` achieved per device (0 = mfu x peak).
+Plan plan_once(const PlanOptions& o, double tflops) {
   Plan p;
   p.hw = gpu_hardware(o.gpu);
   const bool gpu = p.hw.name != "cpu";
-  p.devices = o.gpus * o.nodes;
+  p.devices = gpu ? o.gpus * o.nodes : o.nodes;
   if (o.hours > 0 && o.gpu_hours > 0) opt::fail("gpu_hours", "is given with hours", "give one budget: hours or gpu_hours");
   p.hours = o.hours > 0 ? o.hours : o.gpu_hours / p.devices;
   if (!(p.hours > 0)) opt::fail("hours", "is not set", "give a budget: hours (wall clock) or gpu_hours with price");
-  p.achieved_tflops = o.tflops > 0 ? o.tflops : o.mfu * p.hw.peak_tflops;
+  p.achieved_tflops = tflops > 0 ? tflops : o.mfu * p.hw.peak_tflops;
   p.budget_flops = p.hours * 3600 * p.devices * p.achieved_tflops * 1e12;
 
   int64_t vocab = o.vocab_size;
@@ -210,7 +221,7 @@ Plan make_plan(const PlanOptions& o) {
   }
   if (target > 0) {
     p.binds = "size";
-    p.binds_why = fixed_why + "; the budget trains it on " + human(C / (8 * target)) + " tokens";
+    p.binds_why = fixed_why;  // the tokens follow once the shape is known
   } else if (kTokensPerParam * n_opt <= kUsefulEpochs * U) {
     target = n_opt;
     p.binds = "compute";
@@ -231,6 +242,7 @@ Plan make_plan(const PlanOptions& o) {
     p.train_tokens = p.binds == "compute" ? std::min(C / (8 * p.params), kUsefulEpochs * U) : C / (8 * p.params);
   }
   p.epochs = p.train_tokens / U;
+  if (p.binds == "size") p.binds_why += "; the budget trains it on " + human(p.train_tokens) + " tokens";
   p.scenarios.push_back({"recommended", "the " + p.binds + " limit binds", p.params, p.train_tokens, p.epochs});
 
   // Batch and learning rate from the compute (DeepSeek LLM's fits: B = 0.292 C^0.3271 tokens,
@@ -267,17 +279,64 @@ Plan make_plan(const PlanOptions& o) {
   return p;
 }
 
+bool same_shape(const model::ModelConfig& a, const model::ModelConfig& b) {
+  return a.hidden_size == b.hidden_size && a.num_hidden_layers == b.num_hidden_layers &&
+         a.intermediate_size == b.intermediate_size && a.vocab_size == b.vocab_size;
+}
+
+}  // namespace
+
+Plan make_plan(const PlanOptions& o) {
+  Plan p = plan_once(o, o.tflops);
+  if (!o.probe) return p;
+  // The planned shape and its neighbours in the table (a fixed checkpoint: that shape alone).
+  std::vector<model::ModelConfig> candidates;
+  const int seq = static_cast<int>(p.shape.max_position_embeddings);
+  if (!o.init_from.empty()) {
+    candidates = {p.shape};
+  } else {
+    auto table = shape_table(p.shape.vocab_size, seq);
+    for (size_t i = 0; i < table.size(); ++i)
+      if (same_shape(table[i], p.shape))
+        for (size_t j = i == 0 ? 0 : i - 1; j <= i + 1 && j < table.size(); ++j) candidates.push_back(table[j]);
+  }
+  const std::string device = p.hw.name == "cpu" ? "cpu" : "cuda";
+  auto probes = probe_shapes(candidates, p.micro_batch, seq, device, p.train_files, o.probe_steps);
+  // Plan again at the measured throughput of the planned shape; when that moves the plan to
+  // another probed shape, once more at that shape's figure.
+  for (int round = 0; round < 2; ++round) {
+    const ProbeResult* hit = nullptr;
+    for (auto& r : probes)
+      if (same_shape(r.shape, p.shape)) hit = &r;
+    if (!hit || hit->achieved_tflops <= 0) break;
+    Plan next = plan_once(o, hit->achieved_tflops);
+    const bool moved = !same_shape(next.shape, p.shape);
+    p = next;
+    if (!moved) break;
+  }
+  p.probes = probes;
+  return p;
+}
+
 std::string plan_text(const Plan& p) {
   std::string s;
   s += "hardware: " + std::to_string(p.devices) + " x " + p.hw.name + " (" + fmt("%.1f", p.hw.peak_tflops) +
-       " TFLOP/s peak, " + fmt("%.0f", p.achieved_tflops) + " assumed achieved, " + fmt("%.0f", p.hw.memory_gib) +
+       " TFLOP/s peak, " + fmt("%.3g", p.achieved_tflops) + (p.probes.empty() ? " assumed" : " measured") + " achieved, " + fmt("%.0f", p.hw.memory_gib) +
        " GiB each)\n";
-  s += "budget: " + fmt("%.1f", p.hours) + " h = " + fmt("%.3g", p.budget_flops) + " FLOPs; data: " +
+  s += "budget: " + fmt("%.3g", p.hours) + " h = " + fmt("%.3g", p.budget_flops) + " FLOPs; data: " +
        human(static_cast<double>(p.dataset_tokens)) + " tokens\n\n";
   s += "| scenario | params | tokens | epochs | why |\n|---|---|---|---|---|\n";
   for (auto& sc : p.scenarios)
     s += "| " + sc.name + " | " + human(sc.params) + " | " + human(sc.tokens) + " | " + fmt("%.2f", sc.epochs) +
          " | " + sc.why + " |\n";
+  if (!p.probes.empty()) {
+    s += "\nprobe (" + std::string(p.hw.name) + ", measured with short train runs):\n";
+    s += "| shape | params | tokens/s | achieved TFLOP/s (8NT) |\n|---|---|---|---|\n";
+    for (auto& r : p.probes)
+      s += "| " + std::to_string(r.shape.num_hidden_layers) + " x " + std::to_string(r.shape.hidden_size) + " | " +
+           human(r.params) + " | " + fmt("%.0f", r.tokens_per_second) + " | " + fmt("%.4g", r.achieved_tflops) +
+           " |\n";
+  }
   s += "\nbinds: " + p.binds + ": " + p.binds_why + "\n\n";
   const auto& m = p.shape;
   s += "shape: " + std::to_string(m.num_hidden_layers) + " layers, hidden " + std::to_string(m.hidden_size) +
@@ -296,7 +355,7 @@ std::string plan_text(const Plan& p) {
        ") of " + fmt("%.0f", p.hw.memory_gib) + " GiB" +
        (p.fits ? "" : ": DOES NOT FIT; this toolkit has no tensor parallelism, pick a smaller --size") + "\n";
   s += "run: " + fmt("%.2f", p.epochs) + " epochs, " + human(p.train_tokens) + " tokens, " +
-       fmt("%.1f", p.expected_hours) + " h";
+       fmt("%.3g", p.expected_hours) + " h";
   if (p.cost > 0) s += ", cost " + fmt("%.2f", p.cost);
   s += "\n";
   return s;
@@ -342,7 +401,7 @@ std::string train_yaml(const Plan& p, const PlanOptions& o) {
 
 void declare(opt::Schema& s, PlanOptions& o) {
   s.add("gpu", o.gpu, "Device kind: a100, h100, h200, l40s, rtx4090 (peak bf16 TFLOP/s and memory from a table) or cpu (this machine's measured sgemm peak and memory)");
-  s.add("gpus", o.gpus, "Devices per node").min(1);
+  s.add("gpus", o.gpus, "Devices per node (cpu: ignored, one process per node)").min(1);
   s.add("nodes", o.nodes, "Nodes").min(1);
   s.add("hours", o.hours, "Wall-clock budget in hours (or gpu_hours)").min(0);
   s.add("gpu_hours", o.gpu_hours, "Budget in device hours over all devices, instead of hours").min(0);
@@ -357,6 +416,8 @@ void declare(opt::Schema& s, PlanOptions& o) {
   s.add("seq_len", o.seq_len, "Sequence length; 0 = 2048 on GPUs, 256 on cpu").min(0);
   s.add("output", o.output, "Write the train YAML here (empty = print the plan only)").flag("-o,--output");
   s.add("out_dir", o.out_dir, "out_dir written into the train YAML");
+  s.add("probe", o.probe, "Measure 2-3 candidate shapes with short train runs on this machine's backend (cpu, or cuda for GPU kinds) instead of assuming mfu").no_yaml();
+  s.add("probe_steps", o.probe_steps, "Steps of each probe run (the first, with allocation, is not timed)").range(2, 1000);
   s.check([&o] {
     if (o.hours > 0 && o.gpu_hours > 0) opt::fail("gpu_hours", "is given with hours", "give one budget");
     if (o.hours <= 0 && o.gpu_hours <= 0) opt::fail("hours", "is not set (or zero)", "give hours or gpu_hours above zero");

@@ -10,6 +10,7 @@
 
 #include "core/options.h"
 #include "model/config.h"
+#include "plan/probe.h"
 
 namespace nlm::plan {
 
@@ -25,7 +26,7 @@ std::vector<Hardware> hardware_table();
 
 struct PlanOptions {
   std::string gpu = "a100";   // a name from the hardware table, or cpu
-  int gpus = 8;               // devices per node
+  int gpus = 8;               // devices per node (cpu: one device per node)
   int nodes = 1;
   double hours = 0;           // wall-clock budget (or gpu_hours)
   double gpu_hours = 0;       // budget in device hours over all devices (instead of hours)
@@ -40,6 +41,8 @@ struct PlanOptions {
   int seq_len = 0;            // 0 = 2048 on GPUs, 256 on cpu
   std::string output;         // where to write the train YAML (empty = none)
   std::string out_dir = "runs/planned";  // out_dir written into the YAML
+  bool probe = false;         // measure 2-3 candidate shapes with short train runs instead of mfu
+  int probe_steps = 5;        // steps per probe run (the first is not timed)
 };
 void declare(opt::Schema& schema, PlanOptions& options);
 
@@ -80,6 +83,7 @@ struct Plan {
   double expected_hours = 0;
   double cost = 0;
   std::vector<std::string> train_files, eval_files;
+  std::vector<ProbeResult> probes;  // with --probe: the measured candidates
 };
 
 // NeMo's model size formula, in parameters: days*86400*gpus*tflops*1e12 / (8*tokens).
@@ -87,6 +91,8 @@ double nemo_size(double days, int gpus, double tflops, double tokens);
 // The table shape (layers, hidden, heads, KV heads, FFN) nearest to `params` in log scale, with
 // `vocab` and `seq_len` set.
 model::ModelConfig shape_for(double params, int64_t vocab, int seq_len);
+// Every shape of the table, smallest first.
+std::vector<model::ModelConfig> shape_table(int64_t vocab, int seq_len);
 // Bytes per device to train `m` with `rows` rows of `seq_len` per micro-batch: fp32 weights,
 // grads and AdamW moments (GPU: bf16 weights and fp32 master), the moments split over `dp` with
 // sharding, and activations (only layer inputs with recompute).

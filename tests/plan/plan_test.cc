@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <regex>
 
 #include "core/hash.h"
 #include "core/manifest.h"
@@ -137,14 +138,14 @@ TEST(Plan, BadInputsAreUsageErrors) {
 }
 
 // A tokenize-shaped folder: train-00000.tok, val-00000.tok and a "tokenize" manifest.
-void write_token_folder(const std::string& dir) {
+void write_token_folder(const std::string& dir, int train_docs = 64) {
   std::filesystem::create_directories(dir);
   std::string text = "nativelm plans small models for small languages. ";
   Manifest m;
   m.stage = "tokenize";
   for (const char* name : {"train-00000.tok", "val-00000.tok"}) {
     data::TokShardWriter w(dir + "/" + name, 256, Hash128{});
-    for (int d = 0; d < (name[0] == 't' ? 64 : 4); ++d) w.add_document(std::vector<uint32_t>(text.begin(), text.end()));
+    for (int d = 0; d < (name[0] == 't' ? train_docs : 4); ++d) w.add_document(std::vector<uint32_t>(text.begin(), text.end()));
     w.finish();
     FileEntry e = describe_file(dir + "/" + name, name);
     e.records = w.tokens();
@@ -168,6 +169,45 @@ TEST(Plan, GeneratedYamlTrainsForTwoSteps) {
   ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << yaml;
   EXPECT_NE(r.out.find("trained 2 steps"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(dir.file("run/model/config.json")));
+}
+
+// --probe trains the candidate shapes briefly through run_train; the planned shape's tokens/s
+// matches a real `nativelm train` run of the generated YAML within 10 %. Timings on a shared
+// machine are noisy, so up to three attempts (plan + train) are made and one must agree.
+TEST(Plan, ProbeMatchesARealTrainRun) {
+  TempDir dir;
+  write_token_folder(dir.file("shards"), 400);
+  std::string report;
+  bool agreed = false;
+  for (int attempt = 0; attempt < 3 && !agreed; ++attempt) {
+    auto r = run_nativelm("--threads 1 plan --gpu cpu --hours 0.01 --size 400K --seq-len 128 --probe --probe-steps 6 "
+                          "--data " + dir.file("shards") + " -o " + dir.file("plan.yaml") + " --out-dir " +
+                              dir.file("run"),
+                          dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::smatch shape, row;
+    ASSERT_TRUE(std::regex_search(r.out, shape, std::regex("shape: (\\d+) layers, hidden (\\d+)"))) << r.out;
+    const std::string want = "\\| " + shape[1].str() + " x " + shape[2].str() + " \\| [^|]+ \\| (\\d+) \\|";
+    ASSERT_TRUE(std::regex_search(r.out, row, std::regex(want))) << r.out;
+    const double probed = std::stod(row[1].str());
+    int rows = 0;
+    const std::regex probe_row("\\| \\d+ x \\d+ \\|");
+    for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), probe_row); it != std::sregex_iterator(); ++it)
+      ++rows;
+    EXPECT_GE(rows, 2) << r.out;
+    r = run_nativelm("--threads 1 train " + dir.file("plan.yaml") + " --steps 6 --log-every 0 --eval-batches 1 --force",
+                     dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::smatch tps;
+    ASSERT_TRUE(std::regex_search(r.out, tps, std::regex(", (\\d+) tokens/s"))) << r.out;
+    const double trained = std::stod(tps[1].str());
+    agreed = std::fabs(probed / trained - 1) <= 0.10;
+    char line[96];
+    std::snprintf(line, sizeof line, "probe %.0f tokens/s, train %.0f tokens/s\n", probed, trained);
+    report += line;
+  }
+  EXPECT_TRUE(agreed) << report;
+  std::printf("%s", report.c_str());
 }
 
 }  // namespace

@@ -142,6 +142,9 @@ MemoryEstimate estimate_memory(const model::ModelConfig& m, int rows, int seq_le
   e.activations = recompute ? bytes * tokens * C * layers + per_layer : per_layer * layers;
   // Logits and their gradient in fp32.
   e.activations += 2 * 4 * tokens * static_cast<double>(m.vocab_size);
+  // Fitted to the peak RSS of CPU train runs (three widths, 2 steps with the final checkpoint):
+  // beyond the terms above the process holds about 12 bytes per parameter.
+  if (!gpu) e.buffers = 12 * n;
   return e;
 }
 
@@ -352,7 +355,7 @@ std::string plan_text(const Plan& p) {
   s += "memory per device: " + fmt("%.2f", p.memory.total() / kGiB) + " GiB (weights " +
        fmt("%.2f", p.memory.weights / kGiB) + ", grads " + fmt("%.2f", p.memory.grads / kGiB) + ", optimizer " +
        fmt("%.2f", p.memory.optimizer / kGiB) + ", activations " + fmt("%.2f", p.memory.activations / kGiB) +
-       ") of " + fmt("%.0f", p.hw.memory_gib) + " GiB" +
+       (p.memory.buffers > 0 ? ", other buffers " + fmt("%.2f", p.memory.buffers / kGiB) : std::string()) + ") of " + fmt("%.0f", p.hw.memory_gib) + " GiB" +
        (p.fits ? "" : ": DOES NOT FIT; this toolkit has no tensor parallelism, pick a smaller --size") + "\n";
   s += "run: " + fmt("%.2f", p.epochs) + " epochs, " + human(p.train_tokens) + " tokens, " +
        fmt("%.3g", p.expected_hours) + " h";

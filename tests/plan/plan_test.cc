@@ -2,6 +2,8 @@
 // explanation of which limit binds, the shape lookup, the memory estimate's parts, clear errors
 // for bad inputs, and a generated train YAML that `nativelm train` runs for 2 steps.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>
@@ -169,6 +171,51 @@ TEST(Plan, GeneratedYamlTrainsForTwoSteps) {
   ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << yaml;
   EXPECT_NE(r.out.find("trained 2 steps"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(dir.file("run/model/config.json")));
+}
+
+// The memory estimate predicts the peak RSS of CPU train runs (2 steps and the final checkpoint,
+// 8 x 256 tokens per step, vocabulary 8192) at three table sizes within 15 %.
+TEST(Plan, MemoryEstimateMatchesPeakRssOfCpuRuns) {
+  TempDir dir;
+  {
+    data::TokShardWriter w(dir.file("t.tok"), 8192, Hash128{});
+    uint64_t state = 1;
+    for (int d = 0; d < 100; ++d) {
+      std::vector<uint32_t> doc(600);
+      for (auto& t : doc) t = static_cast<uint32_t>((state = state * 6364136223846793005ull + 1) >> 51);
+      w.add_document(doc);
+    }
+    w.finish();
+  }
+  auto table = plan::shape_table(8192, 256);
+  std::string report;
+  for (size_t i : {1, 2, 3}) {  // 2 x 128, 4 x 256, 6 x 384
+    const auto& m = table[i];
+    const std::string name = "m" + std::to_string(i);
+    write_text(dir.file(name + ".yaml"),
+               "model: {vocab_size: 8192, hidden_size: " + std::to_string(m.hidden_size) + ", intermediate_size: " +
+                   std::to_string(m.intermediate_size) + ", num_hidden_layers: " + std::to_string(m.num_hidden_layers) +
+                   ", num_attention_heads: " + std::to_string(m.num_attention_heads) + ", num_key_value_heads: " +
+                   std::to_string(m.num_key_value_heads) + ", max_position_embeddings: 256, tie_word_embeddings: " +
+                   (m.tie_word_embeddings ? "true" : "false") +
+                   "}\nbatch_size: 8\nseq_len: 256\nlog_every: 0\neval_every: 0\ncheckpoint_every: 0\n");
+    pid_t pid = spawn_nativelm({"--threads", "2", "train", dir.file(name + ".yaml"), "--out", dir.file(name), "--train",
+                                dir.file("t.tok"), "--steps", "2"},
+                               dir.file(name + ".out"), dir.file(name + ".err"));
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    struct rusage ru {};
+    ASSERT_EQ(wait4(pid, &status, 0, &ru), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(dir.file(name + ".err"));
+    const double rss = static_cast<double>(ru.ru_maxrss) * 1024;
+    const double est = plan::estimate_memory(m, 8, 256, false, 1, false, false).total();
+    char line[128];
+    std::snprintf(line, sizeof line, "%lld params: estimate %.1f MiB, peak RSS %.1f MiB\n",
+                  static_cast<long long>(m.parameter_count()), est / 1048576, rss / 1048576);
+    report += line;
+    EXPECT_NEAR(est / rss, 1.0, 0.15) << line;
+  }
+  std::printf("%s", report.c_str());
 }
 
 // --probe trains the candidate shapes briefly through run_train; the planned shape's tokens/s

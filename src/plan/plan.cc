@@ -200,6 +200,7 @@ Plan plan_once(const PlanOptions& o, double tflops) {
   if (vocab == 0) vocab = 32000;
   vocab = round_up(vocab, 64);  // rows past the tokenizer's are padding, for matmul-friendly sizes
   const int seq = o.seq_len > 0 ? o.seq_len : gpu ? 2048 : 256;
+  p.seq_len = seq;
   const double U = static_cast<double>(p.dataset_tokens), C = p.budget_flops;
 
   // The scenarios of the explanation table, all in NeMo's 8·N·T (training with recompute).
@@ -294,7 +295,7 @@ Plan make_plan(const PlanOptions& o) {
   if (!o.probe) return p;
   // The planned shape and its neighbours in the table (a fixed checkpoint: that shape alone).
   std::vector<model::ModelConfig> candidates;
-  const int seq = static_cast<int>(p.shape.max_position_embeddings);
+  const int seq = p.seq_len;
   if (!o.init_from.empty()) {
     candidates = {p.shape};
   } else {
@@ -345,7 +346,7 @@ std::string plan_text(const Plan& p) {
   s += "shape: " + std::to_string(m.num_hidden_layers) + " layers, hidden " + std::to_string(m.hidden_size) +
        ", " + std::to_string(m.num_attention_heads) + " heads, " + std::to_string(m.num_key_value_heads) +
        " KV heads, FFN " + std::to_string(m.intermediate_size) + ", seq " +
-       std::to_string(m.max_position_embeddings) + ", vocab " + std::to_string(m.vocab_size) + " (" +
+       std::to_string(p.seq_len) + ", vocab " + std::to_string(m.vocab_size) + " (" +
        human(p.params) + " parameters)\n";
   s += "batch: " + human(static_cast<double>(p.batch_tokens)) + " tokens per step, lr " + fmt("%.2e", p.lr) + ", " +
        std::to_string(p.steps) + " steps\n";
@@ -367,7 +368,7 @@ std::string plan_text(const Plan& p) {
 std::string train_yaml(const Plan& p, const PlanOptions& o) {
   const auto& m = p.shape;
   std::string y = "# Written by nativelm plan: " + human(p.params) + " parameters, " + human(p.train_tokens) +
-                  " tokens (" + fmt("%.2f", p.epochs) + " epochs), about " + fmt("%.1f", p.expected_hours) +
+                  " tokens (" + fmt("%.2f", p.epochs) + " epochs), about " + fmt("%.3g", p.expected_hours) +
                   " h on " + std::to_string(p.devices) + " x " + p.hw.name + ".\n";
   if (p.dp > 1)
     y += "# Data-parallel over " + std::to_string(p.dp) + " ranks" +
@@ -392,7 +393,7 @@ std::string train_yaml(const Plan& p, const PlanOptions& o) {
     }
   }
   y += "batch_size: " + std::to_string(p.micro_batch) + "\nseq_len: " +
-       std::to_string(m.max_position_embeddings) + "\ngrad_accum: " + std::to_string(p.grad_accum) +
+       std::to_string(p.seq_len) + "\ngrad_accum: " + std::to_string(p.grad_accum) +
        "\nsteps: " + std::to_string(p.steps) + "\nrecompute: " + (p.recompute ? "true" : "false") +
        "\nshuffle_documents: true\n";
   const int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(2000, p.steps / 20));

@@ -73,6 +73,7 @@ struct Plan {
   double params = 0;            // the shape's parameters
   double train_tokens = 0;
   double epochs = 0;
+  int seq_len = 0;              // tokens per row
   int64_t batch_tokens = 0;     // per optimizer step
   int micro_batch = 1;          // rows per device per micro-batch
   int grad_accum = 1;

@@ -28,6 +28,7 @@
 #include "model/hf_export.h"
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
+#include "plan/plan.h"
 #include "serve/chat.h"
 #include "serve/options.h"
 #include "train/dpo.h"
@@ -96,6 +97,7 @@ const std::vector<OptionTable>& option_tables() {
       {"quality-train", "docs/curate.md", table_of<curate::QualityTrainOptions>()},
       {"quality-eval", "docs/curate.md", table_of<curate::QualityEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
+      {"plan", "docs/plan.md", table_of<plan::PlanOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
       {"eval", "docs/train.md", table_of<eval::EvalOptions>()},

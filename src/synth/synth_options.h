@@ -28,7 +28,7 @@ struct SynthOptions {
   int max_tokens = 2048;
   double temperature = 0.7;
   int concurrency = 4;              // requests in flight
-  double requests_per_minute = 0;  // 0 = no limit; shared by all requests in flight
+  double requests_per_minute = 0;  // 0 = no limit; split evenly over the concurrent clients
   int retries = 3;                 // extra tries on a connection error, timeout, 5xx or 429
   double retry_wait = 1;           // seconds; doubles per retry, capped at 60 s
   double timeout = 300;            // seconds per request

@@ -4,10 +4,14 @@
 // to the same bytes as an uninterrupted one.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
 
 #include "core/error.h"
 #include "eval/judge_stub.h"
@@ -74,10 +78,9 @@ TEST(SynthStub, EveryFilterCatchesItsCaseAndTheFunnelAddsUp) {
   testing::write_text(dir.file("in.jsonl"), doc("bilbao", kBilbao) + doc("bilbao-copy", kBilbao) +
                                                 doc("rhein", kRhein) + doc("donau", kDonau) +
                                                 doc("bodensee", kBodensee) + doc("tiny", "Kurz."));
-  int donau_calls = 0;
+  int donau_calls = 0, bilbao_calls = 0;
   StubJudge stub([&](const std::string&, const std::string& user) {
     if (user.find("Bilbao") != std::string::npos) {
-      static int bilbao_calls = 0;
       if (bilbao_calls++ > 0) return StubReply{200, pairs({kGood1})};  // the second copy: a duplicate
       return StubReply{
           200, "```json\n" +
@@ -319,6 +322,48 @@ TEST(SynthStub, InterruptedRunResumesToTheSameBytes) {
   EXPECT_THROW(run_synth({dir.file("in.jsonl")}, other, printed), Error);
   other.force = true;
   EXPECT_EQ(run_synth({dir.file("in.jsonl")}, other, printed).shards_resumed, 0u);
+}
+
+TEST(SynthStub, KilledRunResumesToTheSameBytes) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("in.jsonl"), numbered_docs());
+  std::atomic<bool> slow{true};
+  StubJudge stub([&](const std::string&, const std::string& user) {
+    // Document 4 hangs while the first run is alive, so the kill lands mid-shard.
+    while (slow && user.find("Dokument Nummer 4") != std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return numbered_reply(user);
+  });
+  std::vector<std::string> args = {"synth", "qa",          dir.file("in.jsonl"), "--endpoint", stub.base_url(),
+                                   "--lang", "de",          "--min-chunk-chars",  "20",         "--shard-chunks",
+                                   "2",      "--concurrency", "2",                "-o",         dir.file("out")};
+  const pid_t pid = testing::spawn_nativelm(args, dir.file("run.out"), dir.file("run.err"));
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 600 && !std::filesystem::exists(dir.file("out/part-00001.jsonl")); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(dir.file("out/part-00001.jsonl"))) << testing::read_text(dir.file("run.err"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it block on document 4
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  slow = false;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out/part-00002.jsonl")));
+
+  auto r = testing::run_nativelm("synth qa " + dir.file("in.jsonl") + " --endpoint " + stub.base_url() +
+                                     " --lang de --min-chunk-chars 20 --shard-chunks 2 --concurrency 2 -o " +
+                                     dir.file("out"),
+                                 dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(2 from an earlier run)"), std::string::npos) << r.out;
+  r = testing::run_nativelm("synth qa " + dir.file("in.jsonl") + " --endpoint " + stub.base_url() +
+                                " --lang de --min-chunk-chars 20 --shard-chunks 2 --concurrency 1 -o " + dir.file("ref"),
+                            dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(all_parts(dir.file("out")), all_parts(dir.file("ref")));
+  EXPECT_EQ(json::parse(testing::read_text(dir.file("out/summary.json")))["funnel"],
+            json::parse(testing::read_text(dir.file("ref/summary.json")))["funnel"]);
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("out")))
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
 }
 
 TEST(SynthStub, RateLimitSpacesRequests) {

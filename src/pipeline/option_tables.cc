@@ -16,6 +16,7 @@
 #include "curate/dedup/options.h"
 #include "curate/dedup/segments.h"
 #include "eval/judge/judge_options.h"
+#include "synth/synth_options.h"
 #include "eval/compare/leaderboard.h"
 #include "eval/logprobs.h"
 #include "eval/tasks/run_tasks.h"
@@ -118,6 +119,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-run", "docs/eval.md", table_of<eval::tasks::TaskRunOptions>()},
       {"eval-judge", "docs/judge.md", table_of<eval::judge::JudgeOptions>()},
       {"eval-compare", "docs/eval.md", table_of<eval::CompareOptions>()},
+      {"synth", "docs/synth.md", table_of<synth::SynthOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
       {"prune", "docs/compress.md", table_of<compress::PruneOptions>()},

@@ -175,6 +175,16 @@ class Decontaminator {
     }
   }
 
+  // The names of the items whose n-grams occur in `text`, each once.
+  std::vector<std::string> matched_names(const std::string& text) {
+    find_matches(text);
+    std::sort(items_.begin(), items_.end());
+    items_.erase(std::unique(items_.begin(), items_.end()), items_.end());
+    std::vector<std::string> names;
+    for (uint32_t it : items_) names.push_back(item_names_[it]);
+    return names;
+  }
+
   // Matched benchmark items, most matched documents first.
   void report_matched_items() {
     for (size_t i = 0; i < item_docs_.size(); ++i)
@@ -290,6 +300,25 @@ class Decontaminator {
 };
 
 }  // namespace
+
+struct DecontamIndex::Impl {
+  explicit Impl(const DecontamOptions& o) : options(o), matcher(options, result) {}
+  DecontamOptions options;
+  DecontamResult result;
+  Decontaminator matcher;
+};
+
+DecontamIndex::DecontamIndex(const DecontamOptions& options) {
+  check_options(options);
+  impl_ = std::make_unique<Impl>(options);
+  impl_->matcher.load_benchmarks();
+}
+
+DecontamIndex::~DecontamIndex() = default;
+
+std::vector<std::string> DecontamIndex::matches(const std::string& text) { return impl_->matcher.matched_names(text); }
+
+uint64_t DecontamIndex::items() const { return impl_->result.items; }
 
 DecontamResult run_decontam(const std::vector<std::string>& files, const DecontamOptions& options) {
   const auto start = std::chrono::steady_clock::now();

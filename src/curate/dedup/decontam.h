@@ -6,6 +6,7 @@
 // small); the corpus streams through.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,22 @@ struct DecontamResult {
 };
 
 DecontamResult run_decontam(const std::vector<std::string>& files, const DecontamOptions& options);
+
+// The benchmark n-gram lookup alone, for stages that only ask whether a text overlaps a test item
+// (synth checks each generated output). Uses options.benchmarks, fields, item_id_field and ngram.
+class DecontamIndex {
+ public:
+  explicit DecontamIndex(const DecontamOptions& options);  // loads the benchmarks; usage errors as run_decontam
+  ~DecontamIndex();
+  DecontamIndex(const DecontamIndex&) = delete;
+  DecontamIndex& operator=(const DecontamIndex&) = delete;
+  // The names of the items sharing an n-gram with `text`, each once, in item order; empty = clean.
+  std::vector<std::string> matches(const std::string& text);
+  uint64_t items() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace nlm::dedup

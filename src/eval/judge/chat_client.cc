@@ -95,7 +95,7 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
   for (int attempt = 0; attempt <= o_.retries; ++attempt) {
     if (attempt > 0) {
       const double wait = std::min(60.0, o_.retry_wait * double(1ull << std::min(attempt - 1, 20)));
-      log::warn("judge request failed (" + last_failure + "); retry " + std::to_string(attempt) + " of " +
+      log::warn(o_.role + " request failed (" + last_failure + "); retry " + std::to_string(attempt) + " of " +
                 std::to_string(o_.retries));
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
     }
@@ -117,9 +117,9 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
       continue;
     }
     if (status == 401 || status == 403 || status == 404)
-      runtime_error("the judge endpoint refused the request with HTTP " + std::to_string(status) + ": " +
+      runtime_error("the " + o_.role + " endpoint refused the request with HTTP " + std::to_string(status) + ": " +
                         printable(body_reason(res->body), 80),
-                    url_, status == 404 ? "check --endpoint and --judge-model" : "check --api-key or OPENAI_API_KEY");
+                    url_, status == 404 ? "check --endpoint and " + o_.model_flag : o_.key_hint);
     if (status != 200) {
       reply.error = "HTTP " + std::to_string(status) + ": " + printable(body_reason(res->body), 120);
       return reply;
@@ -151,7 +151,7 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
     reply.ok = true;
     return reply;
   }
-  runtime_error("the judge endpoint failed after " + std::to_string(o_.retries + 1) +
+  runtime_error("the " + o_.role + " endpoint failed after " + std::to_string(o_.retries + 1) +
                     (o_.retries ? " tries (" : " try (") + printable(last_failure, 80) + ")",
                 url_, "check that the server is up, or raise --retries / --retry-wait");
 }

@@ -19,6 +19,9 @@ struct ChatClientOptions {
   double retry_wait = 1;  // seconds before the first retry, doubled for each next one (capped at 60 s)
   double timeout = 120;   // seconds for connecting and for reading the answer
   double requests_per_minute = 0;
+  std::string role = "judge";                 // what the endpoint is, in messages ("judge", "generator")
+  std::string model_flag = "--judge-model";  // the flag naming the model, in hints
+  std::string key_hint = "check --api-key or OPENAI_API_KEY";  // the hint for a refused key
 };
 
 struct ChatReply {

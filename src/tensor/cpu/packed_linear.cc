@@ -364,12 +364,11 @@ const char* packed_linear_isa() {
 
 void packed_linear(const PackedMatrix& w, const float* x, int M, float* y, int threads, bool gemm_rows) {
   const int64_t rows = w.rows, cols = w.cols;
-  // Blocks of whole 16-row groups, one per thread. A thread gets at least ~1M multiply-adds
-  // (~0.1 ms): below that, waking a team costs more than it saves, and on a busy machine a
-  // preempted team member stalls every product of the step.
+  // Blocks of whole 16-row groups, one per thread. A thread gets at least 64K multiply-adds
+  // (several microseconds): below that, waking the team costs more than it saves.
   const int64_t groups = (rows + 15) / 16;
   const int64_t work = rows * cols * M;
-  const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({int64_t(threads), groups, work >> 20})));
+  const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({int64_t(threads), groups, work >> 16})));
   auto body = [&](int t) {
     const int64_t r0 = std::min(rows, groups * t / nt * 16), r1 = std::min(rows, groups * (t + 1) / nt * 16);
     if (r0 >= r1) return;

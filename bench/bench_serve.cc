@@ -198,13 +198,15 @@ struct RunResult {
   uint64_t errors = 0;
 };
 
-RunResult load(const std::string& name, int port, pid_t pid, int seconds, int clients, bool with_hostile) {
-  const std::string body = json{{"prompt", "Euskara Euskal Herrian hitz egiten den hizkuntza da."},
-                                {"max_tokens", 64},
-                                {"temperature", 0.8},
-                                {"stream", true},
-                                {"stream_options", {{"include_usage", true}}}}
-                               .dump();
+RunResult load(const std::string& name, int port, pid_t pid, int seconds, int clients, bool with_hostile,
+               bool llama_server) {
+  json request = {{"prompt", "Euskara Euskal Herrian hitz egiten den hizkuntza da."},
+                  {"max_tokens", 64},
+                  {"temperature", 0.8},
+                  {"stream", true},
+                  {"stream_options", {{"include_usage", true}}}};
+  if (llama_server) request["ignore_eos"] = true;  // a llama-server extension nativelm refuses
+  const std::string body = request.dump();
   Stats st;
   const double start = bench::now_seconds(), warm = start + seconds / 10.0, end = start + seconds;
   std::vector<std::thread> threads;
@@ -230,6 +232,7 @@ RunResult load(const std::string& name, int port, pid_t pid, int seconds, int cl
               static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.errors),
               st.first_error.empty() ? "" : " (first: ", st.first_error.empty() ? "" : (st.first_error + ")").c_str());
   bench::report_value(name + " aggregate", r.tokens_per_s, "tokens/s");
+  bench::report_value(name + " requests", double(st.requests) / counted, "requests/s");
   bench::report_value(name + " ttft p50", pct(st.ttft, 0.5) * 1e3, "ms");
   bench::report_value(name + " ttft p99", pct(st.ttft, 0.99) * 1e3, "ms");
   bench::report_value(name + " itl p50", pct(st.itl, 0.5) * 1e3, "ms");
@@ -259,6 +262,10 @@ int main(int argc, char** argv) {
   const std::string dir = scratch + "/" + size;
   {
     auto cfg = bench::inference_config(size);
+    // Every request generates exactly 64 tokens on both servers: the EOS id is a padding row
+    // past the tokenizer's vocabulary, which nativelm never samples, and llama-server is told
+    // ignore_eos.
+    cfg.eos_token_id = cfg.vocab_size - 1;
     auto& be = tensor::cpu_backend();
     model::Llama m(cfg, be);
     m.init_random(1);
@@ -273,7 +280,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_serve: nativelm serve did not start (%s/nativelm.log)\n", scratch.c_str());
     return 1;
   }
-  auto ours = load("serve/" + size + "/" + weights + "/nativelm", port, pid, seconds, clients, true);
+  auto ours = load("serve/" + size + "/" + weights + "/nativelm", port, pid, seconds, clients, true, false);
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -290,7 +297,7 @@ int main(int argc, char** argv) {
       kill(pid, SIGKILL);
       return 1;
     }
-    auto theirs = load("serve/" + size + "/" + weights + "/llama-server", port, pid, seconds, clients, false);
+    auto theirs = load("serve/" + size + "/" + weights + "/llama-server", port, pid, seconds, clients, false, true);
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
     if (theirs.tokens_per_s > 0)

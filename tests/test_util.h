@@ -19,6 +19,20 @@ extern char** environ;
 
 namespace nlm::testing {
 
+// True in AddressSanitizer builds (scripts/sanitize.sh), where memory figures such as peak RSS
+// mean nothing: tests that measure them skip there.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 class TempDir {
  public:
   TempDir() {

@@ -2,6 +2,8 @@
 // mapped onto the labels CLD2 (or a model) emits, and the usage error for a code none can emit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/options.h"
 #include "curate/chain.h"
@@ -129,9 +131,15 @@ TEST(LangCodes, ACodeNoLidCanEmitIsAUsageErrorListingWhatItCan) {
       EXPECT_EQ(e.kind(), nlm::ErrorKind::Usage);
       std::string what = e.what();
       EXPECT_NE(what.find(wanted), std::string::npos) << what;
-      EXPECT_NE(what.find("it knows " + std::to_string(cld2_labels().size()) + " codes: af ar"), std::string::npos)
+      // The list starts with the first labels in order (CLD2 builds differ: Debian's libcld2
+      // knows 96 codes, the full tables 163).
+      auto labels = std::vector<std::string>(cld2_labels().begin(), cld2_labels().end());
+      std::sort(labels.begin(), labels.end());
+      ASSERT_GE(labels.size(), 3u);
+      EXPECT_NE(what.find("it knows " + std::to_string(labels.size()) + " codes: " + labels[0] + " " + labels[1] + " " +
+                          labels[2] + " "),
+                std::string::npos)
           << what;
-      EXPECT_NE(what.find(" eu "), std::string::npos) << what;
       EXPECT_NE(what.find(" more (nativelm lid labels)"), std::string::npos) << what;
       EXPECT_NE(what.find("nativelm lid train"), std::string::npos) << what;
       EXPECT_LE(what.size(), 280u) << what;

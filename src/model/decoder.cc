@@ -113,6 +113,9 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options) : config_(mo
   for (auto& t : tokens_) t.reserve(static_cast<size_t>(ctx_));
   cap_ = std::max(options_.prefill_chunk, options_.slots);
   const size_t cap = static_cast<size_t>(cap_);
+  rows_.resize(cap);
+  want_.resize(cap);
+  for (size_t i = 0; i < cap; ++i) want_[i] = static_cast<int>(i);  // a step wants every row's logits
   x_.resize(cap * C);
   ln_.resize(cap * C);
   q_.resize(cap * (NH + 2 * NKV) * hs);  // q, k, v of a row side by side
@@ -173,14 +176,12 @@ void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
     usage_error("sequence of " + std::to_string(int64_t(have) + n) + " tokens exceeds the context of " +
                     std::to_string(ctx_),
                 "generate", "shorten the prompt or raise the context");
-  std::vector<Row> rows;
   for (int start = 0; start < n; start += cap_) {
     const int m = std::min(cap_, n - start);
-    rows.clear();
-    for (int i = 0; i < m; ++i) rows.push_back({slot, have + start + i, ids[start + i]});
+    for (int i = 0; i < m; ++i) rows_[static_cast<size_t>(i)] = {slot, have + start + i, ids[start + i]};
     const bool last = start + m == n;
     const int want = m - 1;
-    forward(rows.data(), m, &want, last ? 1 : 0, logits, m >= 16);
+    forward(rows_.data(), m, &want, last ? 1 : 0, logits, m >= 16);
     auto& cached = tokens_[static_cast<size_t>(slot)];
     cached.insert(cached.end(), ids + start, ids + start + m);
   }
@@ -189,8 +190,6 @@ void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
 void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logits) {
   if (n < 1) return;
   if (n > cap_) runtime_error("step of " + std::to_string(n) + " rows exceeds " + std::to_string(cap_), "decoder");
-  std::vector<Row> rows(static_cast<size_t>(n));
-  std::vector<int> want(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     const int s = slots[i], len = length(s);
     for (int j = 0; j < i; ++j)
@@ -198,10 +197,9 @@ void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logit
     if (len >= ctx_)
       usage_error("sequence exceeds the context of " + std::to_string(ctx_), "generate",
                   "lower max_tokens or raise the context");
-    rows[static_cast<size_t>(i)] = {s, len, ids[i]};
-    want[static_cast<size_t>(i)] = i;
+    rows_[static_cast<size_t>(i)] = {s, len, ids[i]};
   }
-  forward(rows.data(), n, want.data(), n, logits, false);
+  forward(rows_.data(), n, want_.data(), n, logits, false);
   for (int i = 0; i < n; ++i) tokens_[static_cast<size_t>(slots[i])].push_back(ids[i]);
 }
 

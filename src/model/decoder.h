@@ -79,6 +79,8 @@ class Decoder {
   bool tied_ = false;
   std::vector<float> final_norm_, cos_, sin_;
   std::vector<float> cache_;  // [slot][layer][k|v][ctx][NKV·hs]
+  std::vector<Row> rows_;   // the current forward's rows, reused (no allocation per step)
+  std::vector<int> want_;
   std::vector<std::vector<int32_t>> tokens_;  // per slot; its size is the slot's length
   // Activations for up to `cap_` rows.
   int cap_ = 0;

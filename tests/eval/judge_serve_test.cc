@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "serve/serve_fixture.h"
+#include "judge_stub.h"
 #include "test_util.h"
 
 namespace nlm {
@@ -15,13 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(testing::read_text(path));
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
-}
+using testing::read_jsonl;
 
 TEST(JudgeServe, RunsEndToEndAgainstNativelmServe) {
   testing::TempDir dir;

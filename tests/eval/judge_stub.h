@@ -5,14 +5,25 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace nlm::testing {
+
+// The objects of a JSONL file (the judge's and synth's outputs), one per line.
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
 
 struct StubReply {
   int status = 200;

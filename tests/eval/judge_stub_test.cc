@@ -21,14 +21,7 @@ namespace {
 using nlohmann::json;
 using testing::StubJudge;
 using testing::StubReply;
-
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(testing::read_text(path));
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
-}
+using testing::read_jsonl;
 
 JudgeOptions options_for(const StubJudge& stub, const std::string& out) {
   JudgeOptions o;

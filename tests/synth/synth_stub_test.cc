@@ -24,14 +24,7 @@ namespace {
 using nlohmann::json;
 using testing::StubJudge;
 using testing::StubReply;
-
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(testing::read_text(path));
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
-}
+using testing::read_jsonl;
 
 SynthOptions options_for(const StubJudge& stub, const std::string& out) {
   SynthOptions o;

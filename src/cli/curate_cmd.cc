@@ -9,6 +9,7 @@
 #include "core/runtime.h"
 #include "corpus/inputs.h"
 #include "curate/config.h"
+#include "core/comm.h"
 #include "curate/curate.h"
 
 namespace {
@@ -40,7 +41,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (!c->flags->apply()) return 0;
     if (c->inputs.empty()) usage_error("no inputs given", "nativelm curate", "pass input shards");
     auto report = c->run([&] { return curate::run_curate(corpus::expand_inputs(c->inputs), c->options); });
-    if (!runtime_options().quiet) {  // -q: report.json holds the same table
+    if (!runtime_options().quiet && Comm::world().rank() == 0) {  // -q: report.json holds the same table
       std::string table = report.to_table();
       std::fwrite(table.data(), 1, table.size(), stdout);
     }

@@ -4,6 +4,7 @@
 #include "core/options.h"
 #include "corpus/read_options.h"
 #include "corpus/reshard.h"
+#include "curate/calibrate.h"
 #include "curate/corpus_stats.h"
 #include "corpus/writer.h"
 #include "curate/curate.h"
@@ -95,6 +96,7 @@ const std::vector<OptionTable>& option_tables() {
       {"lid-labels", "docs/curate.md", table_of<curate::LidLabelsOptions>()},
       {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
       {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
+      {"curate-calibrate", "docs/curate.md", table_of<curate::CalibrateOptions>()},
       {"quality-train", "docs/curate.md", table_of<curate::QualityTrainOptions>()},
       {"quality-eval", "docs/curate.md", table_of<curate::QualityEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},

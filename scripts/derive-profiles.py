@@ -2,8 +2,8 @@
 """Derives nativelm's built-in curate threshold profiles from Debian's gettext catalogues.
 
 Every translated message of every catalogue under /usr/share/locale/LANG/LC_MESSAGES (the ISO
-code lists excepted) is a sentence someone wrote in LANG for users to read: clean text, in every
-script Debian ships. Messages are joined into documents of two paragraphs (three messages each),
+code lists excepted; scripts/gettext_text.py) is a sentence someone wrote in LANG for users to
+read: clean text, in every script Debian ships. Messages are joined into documents of two paragraphs (three messages each),
 placeholders (%s, %1$d, {name}), mnemonics (_, &) and markup removed, and each language's
 documents go through `nativelm curate calibrate` (docs/curate.md, "Calibrating a profile").
 The result is written as src/curate/profiles_calibrated.inc; run this script again (after a
@@ -11,9 +11,10 @@ Debian update, or to add languages) and commit the file.
 
 usage: scripts/derive-profiles.py NATIVELM_BINARY [OUT_INC]
 """
-import json, os, random, re, struct, subprocess, sys, tempfile
+import json, os, random, subprocess, sys, tempfile
 
-LOCALES = "/usr/share/locale"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gettext_text import LOCALES, sentences  # noqa: E402
 MIN_DOCS = 20
 PER_DOC = 6
 # Profiles kept by hand in profiles.cc (published values, or no catalogue text: Cantonese).
@@ -23,44 +24,8 @@ RENAME = {"zh_TW": "zh-Hant", "zh_HK": "zh-Hant", "zh_CN": "zh", "nb_NO": "nb", 
           "pt_PT": "pt"}
 
 
-def read_mo(path):
-    data = open(path, "rb").read()
-    if len(data) < 20:
-        return {}
-    order = "<" if struct.unpack("<I", data[:4])[0] == 0x950412DE else ">"
-    _, n, orig, trans = struct.unpack(order + "4I", data[4:20])
-    out = {}
-    for k in range(n):
-        l1, o1 = struct.unpack(order + "2I", data[orig + 8 * k: orig + 8 * k + 8])
-        l2, o2 = struct.unpack(order + "2I", data[trans + 8 * k: trans + 8 * k + 8])
-        msgid = data[o1:o1 + l1].decode("utf-8", "replace")
-        msgstr = data[o2:o2 + l2].decode("utf-8", "replace")
-        if not msgid:
-            continue  # the header
-        msgid = msgid.split("\x04")[-1].split("\x00")[0]
-        out[msgid] = msgstr.split("\x00")[0]
-    return out
-
-
-def clean(s):
-    s = re.sub(r"%(\d+\$)?[-+ #0']*\d*(\.\d+)?(hh|h|ll|l|L|z|j|t)?[a-zA-Z%]", " ", s)
-    s = re.sub(r"\{[^{}]*\}|<[^<>]*>|\$\{?\w+\}?", " ", s)
-    s = s.replace("_", "").replace("&", "")
-    return " ".join(s.split())
-
-
 def documents(locale):
-    d = os.path.join(LOCALES, locale, "LC_MESSAGES")
-    msgs = []
-    for f in sorted(os.listdir(d)):
-        if not f.endswith(".mo") or f.startswith("iso_"):
-            continue
-        for msgid, msgstr in sorted(read_mo(os.path.join(d, f)).items()):
-            text = clean(msgstr)
-            # Sentences, not labels: the English source has four words and ends a sentence.
-            if len(clean(msgid).split()) >= 4 and msgid.rstrip()[-1:] in ".!?:" and text and text != clean(msgid):
-                msgs.append(text)
-    msgs = sorted(set(msgs))
+    msgs = sentences(locale)
     random.Random(1).shuffle(msgs)
     half = PER_DOC // 2
     return ["\n\n".join([" ".join(msgs[k:k + half]), " ".join(msgs[k + half:k + PER_DOC])])
@@ -113,4 +78,5 @@ def main():
     print(f"{len(rows)} profiles -> {out_path}", file=sys.stderr)
 
 
-main()
+if __name__ == "__main__":
+    main()

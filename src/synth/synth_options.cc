@@ -16,11 +16,11 @@ const char* task_name(SynthTask t) {
 }
 
 void declare(opt::Schema& s, SynthOptions& o) {
-  s.add("text_field", o.text_field, "JSON member holding each document's text");
-  s.add("id_field", o.id_field, "JSON member holding each document's id");
-  s.add("chunk_chars", o.chunk_chars, "Chunk size in bytes; documents are cut at paragraph, line or word ends")
+  s.add("text_field", o.text_field, "JSON member holding each document's text (synth qa, rephrase)");
+  s.add("id_field", o.id_field, "JSON member holding each document's id (synth qa, rephrase)");
+  s.add("chunk_chars", o.chunk_chars, "Chunk size in bytes; documents are cut at paragraph, line or word ends (synth qa, rephrase)")
       .range(64, 1 << 24);
-  s.add("min_chunk_chars", o.min_chunk_chars, "Chunks shorter than this are not sent (counted)").min(0);
+  s.add("min_chunk_chars", o.min_chunk_chars, "Chunks shorter than this are not sent, counted (synth qa, rephrase)").min(0);
   s.add("endpoint", o.endpoint, "Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1");
   s.add("model", o.model, "Model name sent in each request (empty = none)");
   s.add("api_key_env", o.api_key_env, "Environment variable holding the Bearer key (unset or empty = no key)");
@@ -43,9 +43,10 @@ void declare(opt::Schema& s, SynthOptions& o) {
   s.add("lang", o.lang, "Target language code (eu, sw, zh-TW): named in the prompt, checked by LID on every output");
   s.add("prompt", o.prompt,
         "Built-in prompt: qa (default), diverse-qa for synth qa; wikipedia (default), distill, extract-knowledge "
-        "for synth rephrase");
+        "for synth rephrase; translate for synth translate");
   s.add("prompt_file", o.prompt_file,
-        "Text file with the user-message template; fields {language}, {text}, {n} (replaces --prompt)");
+        "Text file with the user-message template (replaces --prompt); fields {language}, {text}, {n}; for synth "
+        "translate {source_language}, {language}, {text}");
   s.add("pairs", o.pairs, "Question-answer pairs asked for per chunk (synth qa)").range(1, 100);
   s.add("source_lang", o.source_lang, "Language code of the instructions to translate (synth translate)");
   s.add("translate_system", o.translate_system,
@@ -78,8 +79,8 @@ void declare(opt::Schema& s, SynthOptions& o) {
   s.add("min_grounding", o.min_grounding,
         "Least share of an output's word n-grams that must occur in its chunk (0 = no check)")
       .range(0, 1);
-  s.add("min_chars", o.min_chars, "Shortest answer (qa) or text (rephrase) kept, in bytes").min(0);
-  s.add("max_chars", o.max_chars, "Longest answer (qa) or text (rephrase) kept, in bytes").min(1);
+  s.add("min_chars", o.min_chars, "Shortest answer (qa, prefs) or text (rephrase) kept, in bytes").min(0);
+  s.add("max_chars", o.max_chars, "Longest answer (qa, prefs) or text (rephrase) kept, in bytes").min(1);
   s.add("min_question_chars", o.min_question_chars, "Shortest question kept, in bytes (synth qa)").min(0);
   s.add("benchmark", o.benchmark,
         "Eval-set JSONL files (as for nativelm decontam); outputs sharing a word n-gram with a test item are "

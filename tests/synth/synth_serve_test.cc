@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/judge_stub.h"
 #include "serve/serve_fixture.h"
 #include "test_util.h"
 
@@ -148,6 +149,32 @@ TEST(SynthServe, TranslateAndPrefsRunEndToEndAgainstNativelmServe) {
   const auto again = json::parse(testing::read_text(dir.file("pr/summary.json")));
   EXPECT_EQ(again["shards_resumed"], 2);
   EXPECT_EQ(again["funnel"], f);
+
+  // The tiny model's answers stop at max_tokens, so none reaches the judge above. Here a scripted
+  // generator writes two good English answers and nativelm serve judges them, in both orders.
+  testing::StubJudge gen([](const std::string&, const std::string& user) {
+    return testing::StubReply{200, user.find("cat") != std::string::npos
+                                       ? "Cats are small furry animals that people keep as pets at home."
+                                       : "Dogs are loyal animals that like to run and play outside."};
+  });
+  testing::StubJudge gen_b([](const std::string&, const std::string&) {
+    return testing::StubReply{200, "The weather today is sunny and warm with a light breeze."};
+  });
+  r = testing::run_nativelm("synth prefs " + dir.file("prompts.jsonl") + " --endpoint " + gen.base_url() +
+                                " --endpoint-b " + gen_b.base_url() + " --judge-endpoint " + server.url() +
+                                "/v1 --judge-model tiny --lang en --concurrency 2 --judge-prompt tiny " +
+                                "--judge-prompt-file " + dir.file("judge.jsonl") + " --judge-max-tokens 8 -o " +
+                                dir.file("pj"),
+                            dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << server.log();
+  s = json::parse(testing::read_text(dir.file("pj/summary.json")));
+  f = s["funnel"];
+  EXPECT_EQ(f["answers_passed"], 8) << s.dump();
+  EXPECT_EQ(f["judge_requests"], 8);  // four prompts, two orders each
+  EXPECT_EQ(sum(f, {"judge_failed", "judge_unparsed", "tie", "unclear", "contaminated", "duplicate", "kept"}), 4u)
+      << s.dump();
+  EXPECT_GT(s["tokens"]["prompt"].get<int64_t>(), 8 * 100);  // the stub's 100 per answer, and the judge's
+  EXPECT_EQ(s["judge_model"], "tiny");
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
   const std::string longer = "Describe the water cycle in simple words, for a child who is eight years old.";
   const std::string cut = "Summarise the plot of a well known novel in three sentences for a school class.";
   const std::string empty = "List three ways to save energy at home during the cold winter months of the year.";
+  const std::string refused = "Write a poem about the sea that rhymes and has four short verses in it.";
   std::string in = chat({msg("system", kSystem), msg("user", kAsk), msg("assistant", kAnswer)}, "good") +
                    chat({msg("user", greet), msg("assistant", "ok")}, "lost-placeholder") +
                    chat({msg("user", fix)}, "changed-code") +
@@ -88,7 +89,9 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
                    chat({msg("system", kSystem), msg("user", kAsk), msg("assistant", kAnswer)}, "good-again") +
                    json{{"text", "a document, not an instruction"}}.dump() + "\n" + "{not json\n" +
                    chat({msg("user", kAsk), json{{"role", "assistant"}, {"content", json::array()}}}) +
-                   chat({msg("user", kAsk), msg("assistant", kCode)}, "code-only-answer");
+                   chat({msg("user", kAsk), msg("assistant", kCode)}, "code-only-answer") +
+                   "{\"messages\": [{\"role\": \"user\", \"content\": \"caf\xff\"}]}\n" +  // invalid UTF-8
+                   chat({msg("user", refused)}, "refused");
   testing::write_text(dir.file("in.jsonl"), in);
   std::map<std::string, std::string> table = {
       {kSystem, kSystemEu},
@@ -103,6 +106,7 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
       {empty, "   \n"},
   };
   StubJudge stub([&](const std::string& system, const std::string& user) {
+    if (sent_text(user) == refused) return StubReply{400, ""};  // counted, the run goes on
     if (sent_text(user) == cut)
       return StubReply{200, "", json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "Eleberri"}}},
                                                    {"finish_reason", "length"}}}},
@@ -113,8 +117,9 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
   SynthOptions o = translate_options(stub, dir.file("out"), "eu");
   std::ostringstream printed;
   const SynthTotals t = run_synth({dir.file("in.jsonl")}, o, printed);
-  EXPECT_EQ(t.count("records"), 12u) << printed.str();
-  EXPECT_EQ(t.count("bad_input"), 3u);
+  EXPECT_EQ(t.count("records"), 14u) << printed.str();
+  EXPECT_EQ(t.count("bad_input"), 4u);
+  EXPECT_EQ(t.count("request_failed"), 1u);
   EXPECT_EQ(t.count("placeholder_mismatch"), 1u) << printed.str();
   EXPECT_EQ(t.count("code_mismatch"), 1u);
   EXPECT_EQ(t.count("wrong_language"), 1u);

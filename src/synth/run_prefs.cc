@@ -31,10 +31,7 @@ const std::vector<std::string> kFunnel = {
     "judge_unparsed",   "tie",                "unclear",          "contaminated",    "duplicate",
     "kept"};
 
-struct Item {
-  std::string where;
-  ojson record;
-  std::string bad;
+struct Item : InputRecord {
   std::vector<ChatMessage> conversation;  // the prompt as chat messages
   std::vector<size_t> samples;            // indices into the shard's sample requests
   std::vector<size_t> passed;             // of samples: the answers that passed the checks
@@ -124,18 +121,15 @@ class Prefs {
     const uint64_t shard = for_each_record_shard(
         inputs_, o_, kHint,
         [&](uint64_t k, std::vector<InputRecord>& records) {
-          std::vector<Item> items;
-          for (auto& r : records) {
-            Item it;
-            it.where = std::move(r.where);
-            it.bad = r.record.is_object() ? read_prompt(r.record, it.conversation) : "not a JSON object";
-            it.record = std::move(r.record);
-            items.push_back(std::move(it));
+          std::vector<Item> items(records.size());
+          for (size_t i = 0; i < records.size(); ++i) {
+            static_cast<InputRecord&>(items[i]) = std::move(records[i]);
+            if (items[i].bad.empty()) items[i].bad = read_prompt(items[i].record, items[i].conversation);
           }
           do_shard(k, items);
         });
     totals_.shards = shard;
-    if (bad_reported_ > 5) log::warn(std::to_string(bad_reported_ - 5) + " more records skipped");
+    bad_.report();
     finish_run(o_, kFunnel, totals_,
                {{"judge_model", judge_model_}, {"judge_mode", pairwise_ ? "pairwise" : "single"},
                 {"judge_prompt", judge_prompt_.name}},
@@ -221,11 +215,7 @@ class Prefs {
     std::vector<size_t> on_a, on_b;
     for (size_t i = 0; i < items.size(); ++i) {
       ++c["prompts"];
-      if (!items[i].bad.empty()) {
-        ++c["bad_input"];
-        if (bad_reported_++ < 5) log::warn("skipped " + items[i].where + ": " + items[i].bad);
-        continue;
-      }
+      if (bad_.skip(items[i], c)) continue;
       for (int k = 0; k < o_.samples; ++k) {
         items[i].samples.push_back(samples.size());
         (two_ && k % 2 ? on_b : on_a).push_back(samples.size());
@@ -407,7 +397,7 @@ class Prefs {
   std::unique_ptr<Workers> gen_a_, gen_b_, judge_;
   ShardStore* store_ = nullptr;
   SynthTotals totals_;
-  size_t bad_reported_ = 0;
+  BadInputs bad_;
 };
 
 }  // namespace

@@ -43,10 +43,7 @@ struct Unit {
   MaskedText masked;
 };
 
-struct Item {
-  std::string where;
-  ojson record;
-  std::string bad;  // why the record cannot be translated; "" = fine
+struct Item : InputRecord {
   std::vector<size_t> units;
 };
 
@@ -107,18 +104,15 @@ class Translator {
     const uint64_t shard = for_each_record_shard(
         inputs_, o_, kHint,
         [&](uint64_t k, std::vector<InputRecord>& records) {
-          std::vector<Item> items;
-          for (auto& r : records) {
-            Item it;
-            it.where = std::move(r.where);
-            it.bad = r.record.is_object() ? shape_error(r.record) : "not a JSON object";
-            it.record = std::move(r.record);
-            items.push_back(std::move(it));
+          std::vector<Item> items(records.size());
+          for (size_t i = 0; i < records.size(); ++i) {
+            static_cast<InputRecord&>(items[i]) = std::move(records[i]);
+            if (items[i].bad.empty()) items[i].bad = shape_error(items[i].record);
           }
           do_shard(k, items);
         });
     totals_.shards = shard;
-    if (bad_reported_ > 5) log::warn(std::to_string(bad_reported_ - 5) + " more records skipped");
+    bad_.report();
     finish_run(o_, kFunnel, totals_, {{"source_lang", o_.source_lang}, {"prompt", prompt_name_}}, out);
     return totals_;
   }
@@ -207,12 +201,7 @@ class Translator {
     std::vector<Unit> units;
     for (size_t k = 0; k < items.size(); ++k) {
       ++c["records"];
-      if (!items[k].bad.empty()) {
-        ++c["bad_input"];
-        if (bad_reported_++ < 5) log::warn("skipped " + items[k].where + ": " + items[k].bad);
-        continue;
-      }
-      collect_units(k, items[k], units, c);
+      if (!bad_.skip(items[k], c)) collect_units(k, items[k], units, c);
     }
     std::vector<eval::judge::ChatReply> replies(units.size());
     workers_.run(units.size(), [&](eval::judge::ChatClient& client, size_t i) {
@@ -283,7 +272,7 @@ class Translator {
   Workers workers_;
   ShardStore* store_ = nullptr;
   SynthTotals totals_;
-  size_t bad_reported_ = 0;
+  BadInputs bad_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "curate/dedup/decontam.h"
 #include "curate/lang_codes.h"
 #include "curate/lid.h"
@@ -106,7 +107,7 @@ uint64_t for_each_record_shard(const std::vector<std::string>& inputs, const Syn
   std::vector<InputRecord> batch;
   uint64_t shard = 0;
   train::for_each_record(inputs, hint, [&](const ojson* r, const std::string& where) {
-    batch.push_back({where, r ? *r : ojson(nullptr)});
+    batch.push_back({where, r ? *r : ojson(nullptr), r ? "" : "not a JSON object"});
     if (batch.size() == size_t(o.shard_chunks)) {
       on_shard(shard++, batch);
       batch.clear();
@@ -114,6 +115,17 @@ uint64_t for_each_record_shard(const std::vector<std::string>& inputs, const Syn
   });
   if (!batch.empty()) on_shard(shard++, batch);
   return shard;
+}
+
+bool BadInputs::skip(const InputRecord& r, Counts& c) {
+  if (r.bad.empty()) return false;
+  ++c["bad_input"];
+  if (seen_++ < 5) log::warn("skipped " + r.where + ": " + r.bad);
+  return true;
+}
+
+void BadInputs::report() const {
+  if (seen_ > 5) log::warn(std::to_string(seen_ - 5) + " more records skipped");
 }
 
 ojson input_paths(const std::vector<std::string>& inputs) {

@@ -65,10 +65,23 @@ bool resume_shard(const ShardStore& store, uint64_t k, size_t items, SynthTotals
 // A usage error naming the first of `inputs` that does not exist.
 void require_inputs(const std::vector<std::string>& inputs, const std::string& hint);
 
-// One line of a JSONL input (translate, prefs): the object, or null `record` when the line is not one.
+// One line of a JSONL input (translate, prefs).
 struct InputRecord {
   std::string where;  // file:line
-  ojson record;       // null: not a JSON object
+  ojson record;       // null when the line is not a JSON object
+  std::string bad;    // why the record cannot be used ("" = it can); the task adds its own reasons
+};
+
+// Counts records that cannot be used as "bad_input", printing the first five with file:line.
+class BadInputs {
+ public:
+  // True (counted and maybe printed) when r.bad is set.
+  bool skip(const InputRecord& r, Counts& c);
+  // Says how many more were skipped than printed.
+  void report() const;
+
+ private:
+  size_t seen_ = 0;
 };
 // Reads `inputs` line by line and calls on_shard(k, records) with --shard-chunks lines at a time
 // (the last call may have fewer); returns the number of shards.

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "eval/judge_stub.h"
 #include "synth/run_synth.h"
+#include "synth/synth_test_util.h"
 #include "test_util.h"
 #include "train/dpo_data.h"
 
@@ -24,15 +25,7 @@ using testing::StubReply;
 using testing::read_jsonl;
 
 SynthOptions prefs_options(const std::string& url, const std::string& out) {
-  SynthOptions o;
-  o.task = SynthTask::Prefs;
-  o.endpoint = url;
-  o.model = "stub";
-  o.lang = "de";
-  o.output = out;
-  o.retry_wait = 0.01;
-  o.timeout = 10;
-  return o;
+  return testing_util::stub_options(SynthTask::Prefs, url, out, "de");
 }
 
 std::string prompt_line(const std::string& p) { return json{{"prompt", p}}.dump() + "\n"; }

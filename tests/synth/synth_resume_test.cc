@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "eval/judge_stub.h"
+#include "synth/synth_test_util.h"
 #include "test_util.h"
 
 namespace nlm {
@@ -21,12 +22,7 @@ namespace {
 using nlohmann::json;
 using testing::StubJudge;
 using testing::StubReply;
-
-std::string all_parts(const std::string& folder) {
-  std::string s;
-  for (int k = 0; k < 3; ++k) s += testing::read_text(folder + "/part-0000" + std::to_string(k) + ".jsonl");
-  return s;
-}
+using synth::testing_util::all_parts;
 
 // Runs `args` + "-o DIR/out", kills it once shard 1 is published and shard 2 hangs, clears `slow`,
 // resumes, and compares with an uninterrupted run into DIR/ref.

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "eval/judge_stub.h"
 #include "synth/run_synth.h"
+#include "synth/synth_test_util.h"
 #include "test_util.h"
 
 namespace nlm::synth {
@@ -26,15 +27,10 @@ using nlohmann::json;
 using testing::StubJudge;
 using testing::StubReply;
 using testing::read_jsonl;
+using testing_util::all_parts;
 
 SynthOptions options_for(const StubJudge& stub, const std::string& out) {
-  SynthOptions o;
-  o.endpoint = stub.base_url();
-  o.model = "stub";
-  o.lang = "de";
-  o.output = out;
-  o.retry_wait = 0.01;
-  o.timeout = 10;
+  SynthOptions o = testing_util::stub_options(SynthTask::Qa, stub.base_url(), out, "de");
   o.min_chunk_chars = 20;
   return o;
 }
@@ -261,12 +257,6 @@ StubReply numbered_reply(const std::string& user) {
   return StubReply{200, pairs({{"Was steht in Dokument Nummer " + k + " über die Stadt?",
                                 "In Dokument Nummer " + k +
                                     " steht, dass die Stadt am Fluss liegt und viele Touristen die Altstadt besuchen."}})};
-}
-
-std::string all_parts(const std::string& folder) {
-  std::string s;
-  for (int k = 0; k < 3; ++k) s += testing::read_text(folder + "/part-0000" + std::to_string(k) + ".jsonl");
-  return s;
 }
 
 TEST(SynthStub, InterruptedRunResumesToTheSameBytes) {

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "eval/judge_stub.h"
 #include "synth/run_synth.h"
+#include "synth/synth_test_util.h"
 #include "test_util.h"
 
 namespace nlm::synth {
@@ -23,15 +24,7 @@ using testing::StubReply;
 using testing::read_jsonl;
 
 SynthOptions translate_options(const StubJudge& stub, const std::string& out, const std::string& lang) {
-  SynthOptions o;
-  o.task = SynthTask::Translate;
-  o.endpoint = stub.base_url();
-  o.model = "stub";
-  o.lang = lang;
-  o.output = out;
-  o.retry_wait = 0.01;
-  o.timeout = 10;
-  return o;
+  return testing_util::stub_options(SynthTask::Translate, stub.base_url(), out, lang);
 }
 
 json msg(const std::string& role, const std::string& content) { return {{"role", role}, {"content", content}}; }

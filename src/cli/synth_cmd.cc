@@ -31,14 +31,17 @@ void add(CLI::App& group, cli::Actions& actions, const char* name, const char* h
 const char* const kDocs = "Documents: JSONL or text files (optionally compressed) or folders";
 
 void setup(CLI::App& root, cli::Actions& actions) {
-  auto& group = cli::group(root, "synth", "Synthetic data through an OpenAI-compatible model: Q/A, rephrasings, translations, preference pairs");
+  auto& group =
+      cli::group(root, "synth",
+                 "Synthetic data through an OpenAI-compatible model: Q/A, rephrasings, translations, preference pairs");
   add(group, actions, "qa", "Question-answer pairs grounded in document chunks, as SFT JSONL (docs/synth.md)",
       synth::SynthTask::Qa, kDocs);
   add(group, actions, "rephrase", "Wikipedia-style rephrasings of noisy documents, as documents JSONL (docs/synth.md)",
       synth::SynthTask::Rephrase, kDocs);
   add(group, actions, "translate",
       "Instruction sets (SFT JSONL) translated into --lang, code and placeholders kept (docs/synth.md)",
-      synth::SynthTask::Translate, "SFT JSONL files (messages, or prompt/completion; optionally compressed) or folders");
+      synth::SynthTask::Translate,
+      "SFT JSONL files (messages, or prompt/completion; optionally compressed) or folders");
   add(group, actions, "prefs", "DPO preference pairs: sampled answers judged by an LLM judge (docs/synth.md)",
       synth::SynthTask::Prefs, "JSONL files of prompts (prompt, or messages; optionally compressed) or folders");
 }

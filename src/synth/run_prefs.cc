@@ -24,12 +24,27 @@ using eval::judge::Verdict;
 
 // Every prompt read ends in exactly one of bad_input, too_few_answers .. kept; the answer_* steps
 // count answers (each sampled answer ends in one of answer_failed .. answers_passed).
-const std::vector<std::string> kFunnel = {
-    "prompts",          "bad_input",          "requests",         "answers",         "answer_failed",
-    "answer_truncated", "answer_malformed",   "answer_too_short", "answer_too_long", "answer_wrong_language",
-    "answer_duplicate", "answers_passed",     "too_few_answers",  "judge_requests",  "judge_failed",
-    "judge_unparsed",   "tie",                "unclear",          "contaminated",    "duplicate",
-    "kept"};
+const std::vector<std::string> kFunnel = {"prompts",
+                                          "bad_input",
+                                          "requests",
+                                          "answers",
+                                          "answer_failed",
+                                          "answer_truncated",
+                                          "answer_malformed",
+                                          "answer_too_short",
+                                          "answer_too_long",
+                                          "answer_wrong_language",
+                                          "answer_duplicate",
+                                          "answers_passed",
+                                          "too_few_answers",
+                                          "judge_requests",
+                                          "judge_failed",
+                                          "judge_unparsed",
+                                          "tie",
+                                          "unclear",
+                                          "contaminated",
+                                          "duplicate",
+                                          "kept"};
 
 struct Item : InputRecord {
   std::vector<ChatMessage> conversation;  // the prompt as chat messages
@@ -95,32 +110,31 @@ class Prefs {
   Prefs(const std::vector<std::string>& inputs, const SynthOptions& o)
       : inputs_(inputs), o_(o), checks_(o), limiter_(run_limiter(o)), pairwise_(o.judge_mode == JudgeMode::Pairwise) {
     if (!o.prompt.empty() || !o.prompt_file.empty())
-      usage_error("synth prefs sends each input prompt as it is; --prompt and --prompt-file do not apply",
-                  "--prompt", "set the judge's prompt with --judge-prompt or --judge-prompt-file");
+      usage_error("synth prefs sends each input prompt as it is; --prompt and --prompt-file do not apply", "--prompt",
+                  "set the judge's prompt with --judge-prompt or --judge-prompt-file");
     pick_judge_prompt();
     two_ = !o.endpoint_b.empty() || !o.model_b.empty();
     model_b_ = o.model_b.empty() ? o.model : o.model_b;
-    gen_a_ = std::make_unique<Workers>(o, Workers::Endpoint{o.endpoint, o.model, "generator", o.max_tokens, o.temperature},
-                                       limiter_);
+    gen_a_ = std::make_unique<Workers>(
+        o, Workers::Endpoint{o.endpoint, o.model, "generator", o.max_tokens, o.temperature}, limiter_);
     if (two_)
-      gen_b_ = std::make_unique<Workers>(
-          o, Workers::Endpoint{o.endpoint_b.empty() ? o.endpoint : o.endpoint_b, model_b_, "generator B", o.max_tokens,
-                               o.temperature},
-          limiter_);
+      gen_b_ = std::make_unique<Workers>(o,
+                                         Workers::Endpoint{o.endpoint_b.empty() ? o.endpoint : o.endpoint_b, model_b_,
+                                                           "generator B", o.max_tokens, o.temperature},
+                                         limiter_);
     judge_model_ = o.judge_model.empty() ? o.model : o.judge_model;
-    judge_ = std::make_unique<Workers>(
-        o, Workers::Endpoint{o.judge_endpoint.empty() ? o.endpoint : o.judge_endpoint, judge_model_, "judge",
-                             o.judge_max_tokens, 0},
-        limiter_);
+    judge_ = std::make_unique<Workers>(o,
+                                       Workers::Endpoint{o.judge_endpoint.empty() ? o.endpoint : o.judge_endpoint,
+                                                         judge_model_, "judge", o.judge_max_tokens, 0},
+                                       limiter_);
   }
 
   SynthTotals run(std::ostream& out) {
     require_inputs(inputs_, kHint);
     ShardStore store(o_, run_identity());
     store_ = &store;
-    const uint64_t shard = for_each_record_shard(
-        inputs_, o_, kHint,
-        [&](uint64_t k, std::vector<InputRecord>& records) {
+    const uint64_t shard =
+        for_each_record_shard(inputs_, o_, kHint, [&](uint64_t k, std::vector<InputRecord>& records) {
           std::vector<Item> items(records.size());
           for (size_t i = 0; i < records.size(); ++i) {
             static_cast<InputRecord&>(items[i]) = std::move(records[i]);
@@ -131,7 +145,8 @@ class Prefs {
     totals_.shards = shard;
     bad_.report();
     finish_run(o_, kFunnel, totals_,
-               {{"judge_model", judge_model_}, {"judge_mode", pairwise_ ? "pairwise" : "single"},
+               {{"judge_model", judge_model_},
+                {"judge_mode", pairwise_ ? "pairwise" : "single"},
                 {"judge_prompt", judge_prompt_.name}},
                out);
     return totals_;
@@ -160,7 +175,8 @@ class Prefs {
       if (!(f == "question" || (pairwise_ ? (f == "answer_a" || f == "answer_b") : f == "answer")))
         usage_error("the judge prompt " + echoed(name, 60) + " uses {" + printable(f, 40) +
                         "}, which synth prefs does not fill (there is no reference answer)",
-                    "--judge-prompt", pairwise_ ? "use {question}, {answer_a}, {answer_b}" : "use {question}, {answer}");
+                    "--judge-prompt",
+                    pairwise_ ? "use {question}, {answer_a}, {answer_b}" : "use {question}, {answer}");
     judge_prompt_ = *found;
   }
 
@@ -260,10 +276,13 @@ class Prefs {
             for (int order = 0; order < 2; ++order) {  // both orders, after MT-Bench
               const size_t x = order ? b : a, y = order ? a : b;
               it.judge_calls.push_back(calls.size());
-              calls.push_back({i, x, y,
-                               eval::judge::render(judge_prompt_.templ,
-                                                   {{"question", question}, {"answer_a", answer(x)}, {"answer_b", answer(y)}}),
-                               {}});
+              calls.push_back(
+                  {i,
+                   x,
+                   y,
+                   eval::judge::render(judge_prompt_.templ,
+                                       {{"question", question}, {"answer_a", answer(x)}, {"answer_b", answer(y)}}),
+                   {}});
             }
       } else {
         for (size_t a = 0; a < it.passed.size(); ++a) {
@@ -318,7 +337,9 @@ class Prefs {
           if (v == Verdict::A) score[a] += 1, beats[a][b] = 1;
           if (v == Verdict::B) score[b] += 1, beats[b][a] = 1;
           if (v == Verdict::Tie) score[a] += 0.5, score[b] += 0.5;
-          judged.push_back({{"a", a}, {"b", b}, {"verdicts", {eval::judge::verdict_name(*v1), eval::judge::verdict_name(*v2)}},
+          judged.push_back({{"a", a},
+                            {"b", b},
+                            {"verdicts", {eval::judge::verdict_name(*v1), eval::judge::verdict_name(*v2)}},
                             {"winner", eval::judge::verdict_name(v)}});
         }
       } else {

@@ -22,13 +22,12 @@ const char* const kHint = "give JSONL files of SFT records (messages, or prompt/
 
 // The funnel: every record read ends in bad_input or, once sent, in exactly one of
 // request_failed .. kept. "requests" and "messages_verbatim" count messages.
-const std::vector<std::string> kFunnel = {"records",        "bad_input",      "messages_verbatim",
-                                          "requests",       "request_failed", "truncated",
-                                          "malformed",      "code_mismatch",  "placeholder_mismatch",
-                                          "bad_length_ratio", "wrong_language", "contaminated",
-                                          "duplicate",      "kept"};
+const std::vector<std::string> kFunnel = {
+    "records",   "bad_input",     "messages_verbatim",    "requests",         "request_failed", "truncated",
+    "malformed", "code_mismatch", "placeholder_mismatch", "bad_length_ratio", "wrong_language", "contaminated",
+    "duplicate", "kept"};
 // The per-message checks in the order a record's rejection is named by.
-const char* const kChecks[] = {"request_failed", "truncated",        "malformed",      "code_mismatch",
+const char* const kChecks[] = {"request_failed",       "truncated",        "malformed",     "code_mismatch",
                                "placeholder_mismatch", "bad_length_ratio", "wrong_language"};
 constexpr size_t kRatioMinChars = 20;  // shorter sources are not held to the length ratio
 constexpr size_t kLidMinWords = 4;     // shorter translations are too short for language ID
@@ -88,7 +87,10 @@ std::string key_of(const ojson& r) {
 class Translator {
  public:
   Translator(const std::vector<std::string>& inputs, const SynthOptions& o)
-      : inputs_(inputs), o_(o), checks_(o), limiter_(run_limiter(o)),
+      : inputs_(inputs),
+        o_(o),
+        checks_(o),
+        limiter_(run_limiter(o)),
         workers_(o, {o.endpoint, o.model, "generator", o.max_tokens, o.temperature}, limiter_) {
     templ_ = load_template(o, {"source_language", "language", "text"}, prompt_name_);
     language_ = curate::language_name(o.lang);
@@ -101,9 +103,8 @@ class Translator {
     require_inputs(inputs_, kHint);
     ShardStore store(o_, run_identity());
     store_ = &store;
-    const uint64_t shard = for_each_record_shard(
-        inputs_, o_, kHint,
-        [&](uint64_t k, std::vector<InputRecord>& records) {
+    const uint64_t shard =
+        for_each_record_shard(inputs_, o_, kHint, [&](uint64_t k, std::vector<InputRecord>& records) {
           std::vector<Item> items(records.size());
           for (size_t i = 0; i < records.size(); ++i) {
             static_cast<InputRecord&>(items[i]) = std::move(records[i]);
@@ -206,10 +207,9 @@ class Translator {
     std::vector<eval::judge::ChatReply> replies(units.size());
     workers_.run(units.size(), [&](eval::judge::ChatClient& client, size_t i) {
       const Unit& u = units[i];
-      replies[i] = client.complete(
-          kSystem, eval::judge::render(templ_, {{"source_language", source_language_},
-                                                {"language", language_},
-                                                {"text", u.masked.text}}));
+      replies[i] = client.complete(kSystem, eval::judge::render(templ_, {{"source_language", source_language_},
+                                                                         {"language", language_},
+                                                                         {"text", u.masked.text}}));
     });
 
     // Quality control in record order.

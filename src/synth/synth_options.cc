@@ -18,9 +18,11 @@ const char* task_name(SynthTask t) {
 void declare(opt::Schema& s, SynthOptions& o) {
   s.add("text_field", o.text_field, "JSON member holding each document's text (synth qa, rephrase)");
   s.add("id_field", o.id_field, "JSON member holding each document's id (synth qa, rephrase)");
-  s.add("chunk_chars", o.chunk_chars, "Chunk size in bytes; documents are cut at paragraph, line or word ends (synth qa, rephrase)")
+  s.add("chunk_chars", o.chunk_chars,
+        "Chunk size in bytes; documents are cut at paragraph, line or word ends (synth qa, rephrase)")
       .range(64, 1 << 24);
-  s.add("min_chunk_chars", o.min_chunk_chars, "Chunks shorter than this are not sent, counted (synth qa, rephrase)").min(0);
+  s.add("min_chunk_chars", o.min_chunk_chars, "Chunks shorter than this are not sent, counted (synth qa, rephrase)")
+      .min(0);
   s.add("endpoint", o.endpoint, "Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1");
   s.add("model", o.model, "Model name sent in each request (empty = none)");
   s.add("api_key_env", o.api_key_env, "Environment variable holding the Bearer key (unset or empty = no key)");

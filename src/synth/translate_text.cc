@@ -188,8 +188,7 @@ std::vector<std::string> placeholders(std::string_view s) {
     if (c == '{') {
       size_t j = i + 1;
       while (j < s.size() && (alnum(s[j]) || s[j] == '_' || s[j] == '.' || s[j] == '[' || s[j] == ']')) ++j;
-      if (j < s.size() && s[j] == '!' && j + 1 < s.size() && std::isalpha(static_cast<unsigned char>(s[j + 1])))
-        j += 2;
+      if (j < s.size() && s[j] == '!' && j + 1 < s.size() && std::isalpha(static_cast<unsigned char>(s[j + 1]))) j += 2;
       if (j < s.size() && s[j] == ':') {
         ++j;
         while (j < s.size() && j - i < 40 && s[j] != '}' && s[j] != '{' && s[j] != '\n' && s[j] != ' ') ++j;
@@ -236,7 +235,8 @@ std::vector<std::string> placeholders(std::string_view s) {
       if (j < s.size() && std::string_view("diouxXeEfFgGaAcspn@").find(s[j]) != std::string_view::npos &&
           (j + 1 >= s.size() || !alnum(s[j + 1]))) {  // "%50eko" (Basque for 50%) is prose
         // Numbered by position, so a translation may reorder "%s ... %s" as "%2$s ... %1$s".
-        const std::string pos = positional ? std::string(s.substr(i + 1, spec - 1 - (i + 1))) : std::to_string(++printf_seq);
+        const std::string pos =
+            positional ? std::string(s.substr(i + 1, spec - 1 - (i + 1))) : std::to_string(++printf_seq);
         out.push_back("%" + pos + "$" + std::string(s.substr(spec, j + 1 - spec)));
         i = j + 1;
         continue;

@@ -47,7 +47,8 @@ class StubJudge {
         // The system message (when the first is one) and the last message: a judge's or a
         // generator's pair, or a bare user prompt (synth prefs sends the conversation as it is).
         const auto& ms = body["messages"];
-        const std::string system = ms.size() > 1 && ms[0]["role"] == "system" ? ms[0]["content"].get<std::string>() : "";
+        const std::string system =
+            ms.size() > 1 && ms[0]["role"] == "system" ? ms[0]["content"].get<std::string>() : "";
         r = script_(system, ms.back()["content"].get<std::string>());
       }
       res.status = r.status;

@@ -1,6 +1,8 @@
 // The shared rate limiter on a fake clock: requests are spaced 60/rpm apart, tokens drain a bucket
 // refilled at tpm/60 per second and corrected by the usage the answers report; and on the real
 // clock, several threads sharing one limiter are spaced as one.
+#include "eval/judge/rate_limiter.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,8 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "eval/judge/rate_limiter.h"
-
 namespace nlm::eval::judge {
 namespace {
 
@@ -18,7 +18,8 @@ namespace {
 struct FakeTime {
   double now = 100;
   RateLimiter make(double rpm, double tpm) {
-    return RateLimiter(rpm, tpm, [this] { return now; }, [this](double t) { now = std::max(now, t); });
+    return RateLimiter(
+        rpm, tpm, [this] { return now; }, [this](double t) { now = std::max(now, t); });
   }
 };
 

@@ -20,9 +20,9 @@ namespace nlm::synth {
 namespace {
 
 using nlohmann::json;
+using testing::read_jsonl;
 using testing::StubJudge;
 using testing::StubReply;
-using testing::read_jsonl;
 
 SynthOptions prefs_options(const std::string& url, const std::string& out) {
   return testing_util::stub_options(SynthTask::Prefs, url, out, "de");
@@ -62,16 +62,17 @@ StubReply prefer(const std::string& first, const std::string& better) {
 TEST(SynthPrefs, ClearWinsAreKeptAndEveryOtherOutcomeIsCounted) {
   testing::TempDir dir;
   Script s;
-  s.answers = {{"Wohin fließt der Rhein?", {kBad, kGood}},
-               {"Erzähl mir vom Rhein.", {kGood, kBad}},
-               {"Position?", {kGood, kBad}},
-               {"Fehler?", {kGood, kBad}},
-               {"Unlesbar?", {kGood, kBad}},
-               {"Englisch?", {kGood, "The Rhine flows from the Swiss Alps to the North Sea through several countries."}},
-               {"Gleich?", {kGood, kGood}}};
+  s.answers = {
+      {"Wohin fließt der Rhein?", {kBad, kGood}},
+      {"Erzähl mir vom Rhein.", {kGood, kBad}},
+      {"Position?", {kGood, kBad}},
+      {"Fehler?", {kGood, kBad}},
+      {"Unlesbar?", {kGood, kBad}},
+      {"Englisch?", {kGood, "The Rhine flows from the Swiss Alps to the North Sea through several countries."}},
+      {"Gleich?", {kGood, kGood}}};
   s.judge = [](const std::string& q, const std::string& first) {
-    if (q == "Position?") return StubReply{200, "[[A]]"};         // always the first shown: position bias
-    if (q == "Fehler?") return StubReply{400, ""};                 // the judge refuses
+    if (q == "Position?") return StubReply{200, "[[A]]"};           // always the first shown: position bias
+    if (q == "Fehler?") return StubReply{400, ""};                  // the judge refuses
     if (q == "Unlesbar?") return StubReply{200, "Both are fine."};  // no verdict
     if (q == "Erzähl mir vom Rhein.") return StubReply{200, "[[C]]"};
     return prefer(first, kGood);
@@ -82,7 +83,8 @@ TEST(SynthPrefs, ClearWinsAreKeptAndEveryOtherOutcomeIsCounted) {
                         "Englisch?", "Gleich?"})
     in += prompt_line(p);
   in += prompt_line("Wohin fließt der Rhein?");  // the same prompt again
-  in += "{\"question\": \"no prompt\"}\n" + json{{"messages", {{{"role", "assistant"}, {"content", "x"}}}}}.dump() + "\n";
+  in +=
+      "{\"question\": \"no prompt\"}\n" + json{{"messages", {{{"role", "assistant"}, {"content", "x"}}}}}.dump() + "\n";
   testing::write_text(dir.file("in.jsonl"), in);
   SynthOptions o = prefs_options(stub.base_url(), dir.file("out"));
   o.concurrency = 1;  // the script hands out each prompt's answers in request order
@@ -161,7 +163,8 @@ TEST(SynthPrefs, SingleRatingsNeedTheMarginAndASecondModelSuppliesOddSamples) {
     (void)sys;
     return StubReply{200, user == "Klar?" ? kGood : kOther};
   });
-  // Model b answers every second sample: kBad for "Klar?" (9 vs 3, kept) and kGood for "Knapp?" (8 vs 9: under the margin).
+  // Model b answers every second sample: kBad for "Klar?" (9 vs 3, kept) and kGood for "Knapp?" (8 vs 9: under the
+  // margin).
   StubJudge stub_b([&](const std::string&, const std::string& user) {
     return StubReply{200, user == "Klar?" ? kBad : kGood};
   });
@@ -193,6 +196,43 @@ TEST(SynthPrefs, SingleRatingsNeedTheMarginAndASecondModelSuppliesOddSamples) {
   o.judge_prompt.clear();
   o.prompt = "qa";
   EXPECT_THROW(run_synth({dir.file("in.jsonl")}, o, printed), Error);
+}
+
+TEST(SynthPrefs, ConversationsAreSentWholeAndTheJudgeSeesTheTranscript) {
+  testing::TempDir dir;
+  const json conv = json::parse(R"([{"role": "system", "content": "Antworte kurz."},
+      {"role": "user", "content": "Was ist der Rhein?"}, {"role": "assistant", "content": "Ein Fluss."},
+      {"role": "user", "content": "Wohin fließt er?"}])");
+  std::vector<json> bodies;
+  std::string judged;
+  StubJudge stub([&](const std::string& sys, const std::string& user) {
+    if (user.find("[User Question]") != std::string::npos) {
+      judged = user;
+      return prefer(testing::first_answer(user), kGood);
+    }
+    (void)sys;
+    return StubReply{200, kGood};
+  });
+  StubJudge stub_b([](const std::string&, const std::string&) { return StubReply{200, kBad}; });
+  testing::write_text(dir.file("in.jsonl"), json{{"messages", conv}, {"id", "c1"}}.dump() + "\n");
+  SynthOptions o = prefs_options(stub.base_url(), dir.file("out"));
+  o.endpoint_b = stub_b.base_url();
+  std::ostringstream printed;
+  const SynthTotals t = run_synth({dir.file("in.jsonl")}, o, printed);
+  EXPECT_EQ(t.count("kept"), 1u) << printed.str();
+  // The generator got the four messages as they are.
+  const auto sent = stub_b.bodies().at(0)["messages"];
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0]["role"], "system");
+  EXPECT_EQ(sent[3]["content"], "Wohin fließt er?");
+  EXPECT_NE(judged.find("User: Was ist der Rhein?\n\nAssistant: Ein Fluss.\n\nUser: Wohin fließt er?"),
+            std::string::npos)
+      << judged;
+  auto kept = read_jsonl(dir.file("out/part-00000.jsonl"));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0]["prompt"], conv);
+  EXPECT_EQ(kept[0]["id"], "c1");
+  EXPECT_EQ(kept[0]["rejected"][0]["content"], kBad);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // hangs) and run again: the finished shards are kept, the rest regenerated, and the output equals
 // an uninterrupted run's byte for byte, with dedup across the shards of both runs.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <atomic>
@@ -20,9 +19,9 @@ namespace nlm {
 namespace {
 
 using nlohmann::json;
+using synth::testing_util::all_parts;
 using testing::StubJudge;
 using testing::StubReply;
-using synth::testing_util::all_parts;
 
 // Runs `args` + "-o DIR/out", kills it once shard 1 is published and shard 2 hangs, clears `slow`,
 // resumes, and compares with an uninterrupted run into DIR/ref.
@@ -69,7 +68,8 @@ TEST(SynthResume, KilledTranslateRunResumesToTheSameBytes) {
   std::string in;
   for (int k = 0; k < 6; ++k)
     in += json{{"messages",
-                {{{"role", "user"}, {"content", "Record number " + std::to_string(k) + ": explain how rivers reach the sea."}},
+                {{{"role", "user"},
+                  {"content", "Record number " + std::to_string(k) + ": explain how rivers reach the sea."}},
                  {{"role", "assistant"}, {"content", "Rivers flow downhill until they reach the sea."}}}}}
               .dump() +
           "\n";
@@ -79,8 +79,8 @@ TEST(SynthResume, KilledTranslateRunResumesToTheSameBytes) {
     const std::string k = nth(user, "Record number ");
     while (slow && k == "4") std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (k.empty()) return StubReply{200, "Flüsse fließen bergab, bis sie das Meer erreichen."};
-    return StubReply{200, "Datensatz Nummer " + (k == "5" ? std::string("1") : k) +
-                              ": erkläre, wie Flüsse das Meer erreichen."};
+    return StubReply{
+        200, "Datensatz Nummer " + (k == "5" ? std::string("1") : k) + ": erkläre, wie Flüsse das Meer erreichen."};
   });
   kill_and_resume(dir,
                   {"synth", "translate", dir.file("in.jsonl"), "--endpoint", stub.base_url(), "--lang", "de",

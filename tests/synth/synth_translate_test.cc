@@ -19,9 +19,9 @@ namespace nlm::synth {
 namespace {
 
 using nlohmann::json;
+using testing::read_jsonl;
 using testing::StubJudge;
 using testing::StubReply;
-using testing::read_jsonl;
 
 SynthOptions translate_options(const StubJudge& stub, const std::string& out, const std::string& lang) {
   return testing_util::stub_options(SynthTask::Translate, stub.base_url(), out, lang);
@@ -67,7 +67,8 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
   testing::TempDir dir;
   const std::string greet = "Write a short greeting for {name} that mentions the meeting on {date} at %s.";
   const std::string greet_lost = "Idatzi agur labur bat {name}-rentzat, bileraren data eta ordua aipatuz %s orduan.";
-  const std::string fix = "Explain why the code below fails and how to fix the error:\n\n```c\nint *p = 0; *p = 1;\n```";
+  const std::string fix =
+      "Explain why the code below fails and how to fix the error:\n\n```c\nint *p = 0; *p = 1;\n```";
   const std::string fix_masked = "Explain why the code below fails and how to fix the error:\n\n[[CODE_1]]";
   const std::string english = "Tell me about the history of the city of Bilbao and its famous museum in a few lines.";
   const std::string longer = "Describe the water cycle in simple words, for a child who is eight years old.";
@@ -76,9 +77,9 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
   const std::string refused = "Write a poem about the sea that rhymes and has four short verses in it.";
   std::string in = chat({msg("system", kSystem), msg("user", kAsk), msg("assistant", kAnswer)}, "good") +
                    chat({msg("user", greet), msg("assistant", "ok")}, "lost-placeholder") +
-                   chat({msg("user", fix)}, "changed-code") +
-                   chat({msg("user", english)}, "english") + chat({msg("user", longer)}, "too-short") +
-                   chat({msg("user", cut)}, "truncated") + chat({msg("user", empty)}, "empty") +
+                   chat({msg("user", fix)}, "changed-code") + chat({msg("user", english)}, "english") +
+                   chat({msg("user", longer)}, "too-short") + chat({msg("user", cut)}, "truncated") +
+                   chat({msg("user", empty)}, "empty") +
                    chat({msg("system", kSystem), msg("user", kAsk), msg("assistant", kAnswer)}, "good-again") +
                    json{{"text", "a document, not an instruction"}}.dump() + "\n" + "{not json\n" +
                    chat({msg("user", kAsk), json{{"role", "assistant"}, {"content", json::array()}}}) +
@@ -101,10 +102,12 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
   StubJudge stub([&](const std::string& system, const std::string& user) {
     if (sent_text(user) == refused) return StubReply{400, ""};  // counted, the run goes on
     if (sent_text(user) == cut)
-      return StubReply{200, "", json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "Eleberri"}}},
-                                                   {"finish_reason", "length"}}}},
-                                     {"usage", {{"prompt_tokens", 50}, {"completion_tokens", 1}}}}
-                                    .dump()};
+      return StubReply{
+          200, "",
+          json{{"choices",
+                {{{"message", {{"role", "assistant"}, {"content", "Eleberri"}}}, {"finish_reason", "length"}}}},
+               {"usage", {{"prompt_tokens", 50}, {"completion_tokens", 1}}}}
+              .dump()};
     return by_table(table)(system, user);
   });
   SynthOptions o = translate_options(stub, dir.file("out"), "eu");
@@ -159,11 +162,10 @@ TEST(SynthTranslate, EveryFilterCatchesItsCaseAndKeptRecordsKeepTheirShape) {
 TEST(SynthTranslate, SystemMessagesCanStayAndPromptCompletionRecordsKeepTheirShape) {
   testing::TempDir dir;
   const std::string tool = R"({"temperature": 21})";
-  testing::write_text(
-      dir.file("in.jsonl"),
-      chat({msg("system", kSystem), msg("user", kAsk), msg("tool", tool),
-            json{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array()}}}) +
-          json{{"prompt", kAsk}, {"completion", kAnswer}, {"id", 7}}.dump() + "\n");
+  testing::write_text(dir.file("in.jsonl"),
+                      chat({msg("system", kSystem), msg("user", kAsk), msg("tool", tool),
+                            json{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array()}}}) +
+                          json{{"prompt", kAsk}, {"completion", kAnswer}, {"id", 7}}.dump() + "\n");
   StubJudge stub(by_table({{kAsk, kAskEu}, {kAnswerMasked, kAnswerEu}}));
   SynthOptions o = translate_options(stub, dir.file("out"), "eu");
   o.translate_system = false;
@@ -225,8 +227,7 @@ TEST(SynthTranslate, RealEnglishInstructionsToIrishAndBasque) {
     EXPECT_EQ(t.count("kept"), 3u) << lang << "\n" << printed.str();
     auto kept = read_jsonl(dir.file("out/part-00000.jsonl"));
     ASSERT_EQ(kept.size(), 3u) << lang;
-    EXPECT_NE(kept[2]["messages"][0]["content"].get<std::string>().find(
-                  "`find . -name '*.po' | xargs msgfmt --check`"),
+    EXPECT_NE(kept[2]["messages"][0]["content"].get<std::string>().find("`find . -name '*.po' | xargs msgfmt --check`"),
               std::string::npos);
     // The real prompt names both languages and shows the marker, never the command.
     const std::string user = stub.bodies()[2]["messages"][1]["content"];

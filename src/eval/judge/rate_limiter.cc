@@ -10,9 +10,7 @@ namespace nlm::eval::judge {
 RateLimiter::RateLimiter(double rpm, double tpm, Clock clock, Sleep sleep_until)
     : rpm_(rpm), tpm_(tpm), clock_(std::move(clock)), sleep_until_(std::move(sleep_until)) {
   if (!clock_)
-    clock_ = [] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    };
+    clock_ = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
   if (!sleep_until_)
     sleep_until_ = [this](double t) {
       const double wait = t - clock_();

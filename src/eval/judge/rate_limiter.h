@@ -13,7 +13,7 @@ namespace nlm::eval::judge {
 
 class RateLimiter {
  public:
-  using Clock = std::function<double()>;       // seconds, monotonic
+  using Clock = std::function<double()>;      // seconds, monotonic
   using Sleep = std::function<void(double)>;  // sleep until this clock time
   // rpm, tpm: 0 = no limit of that kind.
   RateLimiter(double requests_per_minute, double tokens_per_minute, Clock clock = {}, Sleep sleep_until = {});

@@ -96,8 +96,9 @@ TEST(RateLimiter, ThreadsSharingOneLimiterAreSpacedAsOne) {
   for (auto& t : threads) t.join();
   ASSERT_EQ(at.size(), 12u);
   std::sort(at.begin(), at.end());
-  EXPECT_GE(at.back(), 11 * 0.1 - 0.02);  // 12 starts need 11 gaps
-  for (size_t k = 1; k < at.size(); ++k) EXPECT_GE(at[k] - at[k - 1], 0.1 - 0.03) << k;
+  // 12 starts need 11 gaps of 0.1 s; four limiters of their own would take 0.2 s. (A late
+  // wake-up can shorten one gap, so only the span is checked: the schedule is on the fake clock.)
+  EXPECT_GE(at.back(), 11 * 0.1 - 0.02);
 }
 
 }  // namespace

@@ -367,7 +367,8 @@ TEST(SynthStub, RateLimitIsSharedByAllConcurrentRequests) {
   ASSERT_EQ(arrivals.size(), 6u);
   std::sort(arrivals.begin(), arrivals.end());
   // Split per client (the old way) the four workers would start together.
-  for (size_t k = 1; k < arrivals.size(); ++k) EXPECT_GE(arrivals[k] - arrivals[k - 1], 0.2) << k;
+  // (Generous bounds: a loaded machine delays some arrivals, never brings them forward.)
+  for (size_t k = 1; k < arrivals.size(); ++k) EXPECT_GE(arrivals[k] - arrivals[k - 1], 0.1) << k;
   EXPECT_GE(arrivals.back() - arrivals.front(), 5 * 0.25 - 0.05);
 }
 

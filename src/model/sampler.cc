@@ -5,8 +5,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "core/error.h"
 #include "core/options.h"
@@ -58,21 +56,28 @@ void declare(opt::Schema& s, SamplingOptions& o) {
 
 double Sampler::uniform() { return uniform01(rng_); }
 
-int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& history) {
+int32_t Sampler::sample_in_place(std::span<float> logits, const std::vector<int32_t>& history) {
   const int V = static_cast<int>(logits.size());
   if (o_.vocab_limit > 0 && o_.vocab_limit < V)
     std::fill(logits.begin() + o_.vocab_limit, logits.end(), -std::numeric_limits<float>::infinity());
-  if (o_.repetition_penalty != 1.0) {
-    std::unordered_set<int32_t> seen(history.begin(), history.end());
-    for (int32_t t : seen)
-      if (t >= 0 && t < V)
+  if (o_.repetition_penalty != 1.0 || o_.presence_penalty != 0 || o_.frequency_penalty != 0) {
+    // Each distinct token of the history once, with its count.
+    counts_.clear();
+    for (int32_t t : history)
+      if (t >= 0 && t < V) counts_.push_back({t, 1});
+    std::sort(counts_.begin(), counts_.end());
+    size_t n = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (n > 0 && counts_[n - 1].first == counts_[i].first) ++counts_[n - 1].second;
+      else counts_[n++] = counts_[i];
+    }
+    counts_.resize(n);
+    for (auto [t, c] : counts_) {
+      if (o_.repetition_penalty != 1.0)
         logits[t] = logits[t] > 0 ? logits[t] / o_.repetition_penalty : logits[t] * o_.repetition_penalty;
-  }
-  if (o_.presence_penalty != 0 || o_.frequency_penalty != 0) {
-    std::unordered_map<int32_t, int> count;
-    for (int32_t t : history) ++count[t];
-    for (auto [t, n] : count)
-      if (t >= 0 && t < V) logits[t] -= static_cast<float>(o_.presence_penalty + o_.frequency_penalty * n);
+      if (o_.presence_penalty != 0 || o_.frequency_penalty != 0)
+        logits[t] -= static_cast<float>(o_.presence_penalty + o_.frequency_penalty * c);
+    }
   }
   if (o_.temperature <= 0)
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
@@ -97,11 +102,12 @@ int32_t Sampler::sample(std::vector<float> logits, const std::vector<int32_t>& h
   // it only when top-p or min-p reach its end, instead of sorting the whole vocabulary.
   const int head = o_.top_k > 0 ? std::min(V, o_.top_k) : V;  // the distribution's support
   double z = 0;
-  std::vector<int32_t> idx(V);
+  std::vector<int32_t>& idx = idx_;
+  idx.resize(static_cast<size_t>(V));
   std::iota(idx.begin(), idx.end(), 0);
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; };
   int k = o_.top_k > 0 ? head : std::min(V, 256);
-  std::vector<double> p;
+  std::vector<double>& p = p_;
   int keep = 0;
   for (;;) {
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), by_logit);
@@ -163,7 +169,7 @@ std::vector<int32_t> sample_loop(const std::vector<int32_t>& prompt, const Sampl
   Sampler sampler(options);
   std::vector<int32_t> history = prompt, out;
   for (int i = 0; i < options.max_tokens; ++i) {
-    int32_t next = sampler.sample(logits, history);
+    int32_t next = sampler.sample_in_place(logits, history);  // feed() refills the logits
     out.push_back(next);
     history.push_back(next);
     bool go_on = on_token(next);

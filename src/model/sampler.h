@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "model/llama.h"
@@ -40,12 +41,20 @@ class Sampler {
  public:
   explicit Sampler(const SamplingOptions& o) : o_(o), rng_(o.seed) {}
   // Picks the next token from logits [V] given the tokens so far (for the repetition penalty).
-  int32_t sample(std::vector<float> logits, const std::vector<int32_t>& history);
+  int32_t sample(std::vector<float> logits, const std::vector<int32_t>& history) {
+    return sample_in_place(logits, history);
+  }
+  // The same on the caller's buffer, which it changes (penalties, masking). The ordering buffers
+  // are the sampler's own and reused, so a token costs no allocation once the first is drawn.
+  int32_t sample_in_place(std::span<float> logits, const std::vector<int32_t>& history);
 
  private:
   double uniform();
   SamplingOptions o_;
   uint64_t rng_;
+  std::vector<int32_t> idx_;  // ids ordered by logit (the head that truncation needs)
+  std::vector<double> p_;     // their probabilities
+  std::vector<std::pair<int32_t, int>> counts_;  // (token, times seen) for the penalties
 };
 
 class Decoder;

@@ -173,13 +173,15 @@ void Scheduler::deliver(Job& j, int32_t token, const float* logits) {
 
 int32_t Scheduler::sample(Job& j, const float* logits) {
   const int64_t V = decoder_->vocab_size();
-  std::vector<float> z(logits, logits + V);
+  // The job's own buffer: the logits stay intact for logprobs, and nothing is allocated per token.
+  std::vector<float>& z = j.logits_;
+  z.assign(logits, logits + V);
   if (j.constraint_) {
     std::vector<int32_t> ends = stop_ids_;
     ends.insert(ends.end(), j.sampling_.stop_ids.begin(), j.sampling_.stop_ids.end());
     mask_logits(*j.constraint_, *token_bytes_, ends, j.sampling_, z.data(), V, *j.scratch_);
   }
-  return j.sampler_->sample(std::move(z), j.history_);
+  return j.sampler_->sample_in_place(z, j.history_);
 }
 
 void Scheduler::run() {

@@ -60,6 +60,7 @@ class Job {
   int logprobs_ = -1;  // -1 off; else how many alternatives per token
   std::shared_ptr<const JsonSchema> schema_;  // response_format: the answer must be this JSON
   std::optional<JsonConstraint> constraint_, scratch_;
+  std::vector<float> logits_;  // the sampler's copy of this step's logits
   // Worker-side state.
   int slot_ = -1, fed_ = 0;
   std::optional<model::Sampler> sampler_;

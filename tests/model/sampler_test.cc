@@ -10,6 +10,34 @@
 namespace nlm::testing {
 namespace {
 
+// The in-place call on a reused buffer draws exactly what the copying call draws, token after
+// token, with every rule on (its reused ordering buffers carry nothing from one draw to the next).
+TEST(Sampler, InPlaceOnAReusedBufferDrawsTheSameTokens) {
+  model::SamplingOptions o;
+  o.temperature = 0.9;
+  o.top_k = 0;
+  o.top_p = 0.9;
+  o.min_p = 0.02;
+  o.repetition_penalty = 1.3;
+  o.presence_penalty = 0.4;
+  o.frequency_penalty = 0.2;
+  o.vocab_limit = 300;
+  o.seed = 11;
+  model::Sampler copying(o), in_place(o);
+  std::vector<float> buffer;
+  std::vector<int32_t> history = {3, 3, 7};
+  for (int step = 0; step < 200; ++step) {
+    std::vector<float> logits(320);
+    for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(0.37f * static_cast<float>(i * (step + 1)));
+    buffer.assign(logits.begin(), logits.end());
+    int32_t a = copying.sample(logits, history);
+    int32_t b = in_place.sample_in_place(buffer, history);
+    ASSERT_EQ(a, b) << "step " << step;
+    EXPECT_LT(a, 300);
+    history.push_back(a);
+  }
+}
+
 TEST(Sampler, GreedyTopKAndSeeds) {
   std::vector<float> logits = {0.1f, 3.0f, 2.9f, -1.0f};
   model::SamplingOptions g;

@@ -50,23 +50,27 @@ inline LlamaBenchFigures llama_bench(const std::string& bin, const std::string& 
   return f;
 }
 
-// llama-perplexity's "Final estimate: PPL" over `chunks` chunks of n_ctx tokens of text_file (F32
-// KV cache). Its log comes from a background thread that can lose the last lines on a busy
-// machine, so a run without the estimate is repeated, up to three times.
+// llama-perplexity's perplexity over the first `chunks` chunks of n_ctx tokens of text_file (F32
+// KV cache). It prints a running estimate after each chunk ("[k]PPL,") and then "Final estimate",
+// from a background logging thread that on a busy machine often loses the last lines before the
+// process exits (exit status 0, the tail missing). So it runs one chunk more than asked and reads
+// the running estimate after chunk `chunks`, which is the same figure; a run without it is
+// repeated, up to four times. The text needs (chunks + 1)·n_ctx tokens.
 inline double llama_perplexity(const std::string& bin, const std::string& gguf, const std::string& text_file, int n_ctx,
                                int chunks, int threads) {
   const std::string log = gguf + ".ppl.log";
   const std::string cmd = bin + " -m " + gguf + " -f " + text_file + " -c " + std::to_string(n_ctx) + " -b " +
-                          std::to_string(n_ctx) + " --chunks " + std::to_string(chunks) + " -t " + std::to_string(threads) +
-                          " -ctk f32 -ctv f32 > " + log + " 2>&1";
-  for (int attempt = 0; attempt < 3; ++attempt) {
+                          std::to_string(n_ctx) + " --chunks " + std::to_string(chunks + 1) + " -t " +
+                          std::to_string(threads) + " -ctk f32 -ctv f32 > " + log + " 2>&1";
+  const std::regex running("\\[" + std::to_string(chunks) + "\\]([0-9.]+)");
+  for (int attempt = 0; attempt < 4; ++attempt) {
     if (std::system(cmd.c_str()) != 0) break;
     std::ifstream in(log);
     std::stringstream text;
     text << in.rdbuf();
     const std::string out = text.str();
     std::smatch m;
-    if (std::regex_search(out, m, std::regex("Final estimate: PPL = ([0-9.]+)"))) return std::stod(m[1]);
+    if (std::regex_search(out, m, running)) return std::stod(m[1]);
   }
   std::fprintf(stderr, "llama-perplexity gave no estimate: %s (see %s)\n", cmd.c_str(), log.c_str());
   return 0;

@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   std::printf("bench_quant: llama.cpp tools in %s; held-out text %s (%zu bytes); %d threads\n", bin.c_str(),
               heldout.c_str(), text.size(), threads);
 
-  std::stringstream list(model_env && *model_env ? std::string("model") : sizes);
+  std::stringstream list(model_env && *model_env ? std::string("MODEL_DIR") : sizes);
   std::string size;
   while (std::getline(list, size, ',')) {
     const std::string work = scratch + "/" + size;  // the GGUF files

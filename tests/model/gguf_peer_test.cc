@@ -233,7 +233,8 @@ TEST_F(PeerFixture, LlamaCppAgreesWithNativelmPerType) {
   // Q4_0 moves its logits by most of their range, yet llama.cpp reads the blocks exactly as
   // nativelm's decoder does (the `held` figure stays at the activation-rounding level).
   for (Case c : {Case{model::GgufOutType::F16, "llama f16", 1e-2, 1e-3}, Case{model::GgufOutType::BF16, "llama bf16", 1e-1, 5e-2},
-                 Case{model::GgufOutType::Q8_0, "llama q8_0", 1.5e-1, 1e-1}, Case{model::GgufOutType::Q4_0, "llama q4_0", 1.5, 1e-1}}) {
+                 Case{model::GgufOutType::Q8_0, "llama q8_0", 1.5e-1, 1e-1}, Case{model::GgufOutType::Q4_0, "llama q4_0", 1.5, 1e-1},
+                 Case{model::GgufOutType::Q4_K_M, "llama q4_k_m (Q5_0/Q8_0 at hidden 64)", 1.0, 1.5e-1}}) {
     Agreement held;
     Agreement a = agree(c.type, c.what, &held);
     EXPECT_LE(a.rel, c.original) << c.what;

@@ -11,16 +11,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/runtime.h"
 #include "bench_inference_model.h"
 #include "harness.h"
+#include "llama_cpp_tools.h"
 #include "model/decoder.h"
 #include "model/gguf_export.h"
 #include "model/hf_checkpoint.h"
@@ -39,26 +37,6 @@ std::vector<int> parse_list(const std::string& s) {
   std::string item;
   while (std::getline(in, item, ',')) v.push_back(std::atoi(item.c_str()));
   return v;
-}
-
-// Tokens/s of decoding 128 tokens greedily from an empty context (the first token is fed as a
-// one-token prefill, as llama-bench's tg test does).
-double tg128(model::Decoder& d, int reps) {
-  std::vector<double> rates;
-  std::vector<float> z(static_cast<size_t>(d.vocab_size()));
-  for (int r = 0; r <= reps; ++r) {
-    d.truncate(0, 0);
-    int32_t tok = 1;
-    const double t0 = bench::now_seconds();
-    d.prefill(0, &tok, 1, z.data());
-    for (int i = 1; i < 128; ++i) {
-      tok = static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
-      const int32_t slot = 0;
-      d.step(&slot, &tok, 1, z.data());
-    }
-    if (r > 0) rates.push_back(128 / (bench::now_seconds() - t0));  // the first run warms up
-  }
-  return bench::sample_of(rates).median;
 }
 
 double pp512(model::Decoder& d, int reps) {
@@ -84,29 +62,6 @@ double old_tg128(model::Llama& m) {
     tok = static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
   }
   return 128 / (bench::now_seconds() - t0);
-}
-
-// llama-bench's avg_ts for (n_prompt, n_gen) rows, from its JSON output.
-struct LlamaFigures {
-  double pp = 0, tg = 0;
-};
-LlamaFigures llama_bench(const std::string& bin, const std::string& gguf, int threads, int reps) {
-  const std::string out = gguf + ".bench.json";
-  const std::string cmd = bin + " -m " + gguf + " -p 512 -n 128 -t " + std::to_string(threads) + " -r " +
-                          std::to_string(reps) + " -o json > " + out + " 2>/dev/null";
-  LlamaFigures f;
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "bench_decode: llama-bench failed: %s\n", cmd.c_str());
-    return f;
-  }
-  std::ifstream in(out);
-  auto rows = nlohmann::json::parse(in, nullptr, false);
-  if (!rows.is_array()) return f;
-  for (const auto& r : rows) {
-    if (r.value("n_prompt", 0) == 512 && r.value("n_gen", 0) == 0) f.pp = r.value("avg_ts", 0.0);
-    if (r.value("n_prompt", 0) == 0 && r.value("n_gen", 0) == 128) f.tg = r.value("avg_ts", 0.0);
-  }
-  return f;
 }
 
 }  // namespace
@@ -146,11 +101,11 @@ int main(int argc, char** argv) {
         model::Decoder d(m, {fmt, threads, 1, 1024, 512});
         const std::string name = "decode/" + size + "/" + tensor::cpu::weight_format_name(fmt) + "/t" +
                                  std::to_string(threads);
-        const double tg = tg128(d, reps), pp = pp512(d, reps);
+        const double tg = bench::tg128(d, reps), pp = pp512(d, reps);
         bench::report_value(name + " tg128", tg, "tokens/s");
         bench::report_value(name + " pp512", pp, "tokens/s");
         if (llama.empty()) continue;
-        const auto f = llama_bench(llama, fmt == WeightFormat::F32 ? f32_gguf : q8_gguf, threads, reps);
+        const auto f = bench::llama_bench(llama, fmt == WeightFormat::F32 ? f32_gguf : q8_gguf, threads, reps);
         const std::string lname = std::string("llama.cpp ") + (fmt == WeightFormat::F32 ? "F32" : "Q8_0");
         bench::report_value(name + " tg128 " + lname, f.tg, "tokens/s");
         bench::report_value(name + " pp512 " + lname, f.pp, "tokens/s");
@@ -159,7 +114,7 @@ int main(int argc, char** argv) {
       }
       model::Decoder b16(m, {WeightFormat::BF16, threads, 1, 1024, 512});
       const std::string name = "decode/" + size + "/bf16/t" + std::to_string(threads);
-      bench::report_value(name + " tg128", tg128(b16, reps), "tokens/s");
+      bench::report_value(name + " tg128", bench::tg128(b16, reps), "tokens/s");
       bench::report_value(name + " pp512", pp512(b16, reps), "tokens/s");
     }
   }

@@ -1,12 +1,15 @@
 // The models the inference benchmarks share (bench_decode, bench_serve): a ~10M and a ~110M
 // Llama with random weights (speed does not depend on them), saved as an HF folder with a small
 // byte-level tokenizer and exported to GGUF with `nativelm export gguf`'s code, so nativelm and
-// llama.cpp run the very same weights.
+// llama.cpp run the very same weights; and the decode rate measured as llama-bench's tg128.
 #pragma once
+#include <algorithm>
 #include <fstream>
 #include <string>
 
+#include "harness.h"
 #include "model/config.h"
+#include "model/decoder.h"
 #include "model/gguf_export.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
@@ -61,6 +64,26 @@ inline std::string export_gguf_file(const std::string& dir, model::GgufOutType t
   eo.output = dir + "/" + name + ".gguf";
   model::export_gguf(dir, eo);
   return eo.output;
+}
+
+// Tokens/s of decoding 128 tokens greedily from an empty context (the first token is fed as a
+// one-token prefill, as llama-bench's tg test does).
+inline double tg128(model::Decoder& d, int reps) {
+  std::vector<double> rates;
+  std::vector<float> z(static_cast<size_t>(d.vocab_size()));
+  for (int r = 0; r <= reps; ++r) {
+    d.truncate(0, 0);
+    int32_t tok = 1;
+    const double t0 = bench::now_seconds();
+    d.prefill(0, &tok, 1, z.data());
+    for (int i = 1; i < 128; ++i) {
+      tok = static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
+      const int32_t slot = 0;
+      d.step(&slot, &tok, 1, z.data());
+    }
+    if (r > 0) rates.push_back(128 / (bench::now_seconds() - t0));  // the first run warms up
+  }
+  return bench::sample_of(rates).median;
 }
 
 }  // namespace nlm::bench

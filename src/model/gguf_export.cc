@@ -11,6 +11,7 @@
 #include "data/chat_template/model_template.h"
 #include "model/config.h"
 #include "model/gguf_blocks.h"
+#include "model/gguf_mix.h"
 #include "model/gguf_tensors.h"
 #include "model/gguf_vocab.h"
 #include "model/gguf_writer.h"
@@ -27,7 +28,8 @@ void declare(opt::Schema& s, ExportGgufOptions& o) {
   s.add("output", o.output, "GGUF file to write").flag("-o,--output");
   s.choice("type", o.type,
            {{"f16", GgufOutType::F16}, {"f32", GgufOutType::F32}, {"bf16", GgufOutType::BF16},
-            {"q8_0", GgufOutType::Q8_0}, {"q4_0", GgufOutType::Q4_0}},
+            {"q8_0", GgufOutType::Q8_0}, {"q4_0", GgufOutType::Q4_0},
+            {"q4_k_m", GgufOutType::Q4_K_M}},
            "Storage type of the 2-D weights (norms and biases stay f32)");
   s.add("name", o.name, "general.name in the file (default: the model folder's name)");
   s.check([&o] {
@@ -44,17 +46,6 @@ std::string ExportGgufResult::summary() const {
 
 namespace {
 
-TensorType weight_type(GgufOutType t) {
-  switch (t) {
-    case GgufOutType::F32: return TensorType::F32;
-    case GgufOutType::F16: return TensorType::F16;
-    case GgufOutType::BF16: return TensorType::BF16;
-    case GgufOutType::Q8_0: return TensorType::Q8_0;
-    case GgufOutType::Q4_0: return TensorType::Q4_0;
-  }
-  return TensorType::F32;
-}
-
 gguf::FileType file_type(GgufOutType t) {
   switch (t) {
     case GgufOutType::F32: return gguf::FileType::AllF32;
@@ -62,6 +53,7 @@ gguf::FileType file_type(GgufOutType t) {
     case GgufOutType::BF16: return gguf::FileType::MostlyBF16;
     case GgufOutType::Q8_0: return gguf::FileType::MostlyQ8_0;
     case GgufOutType::Q4_0: return gguf::FileType::MostlyQ4_0;
+    case GgufOutType::Q4_K_M: return gguf::FileType::MostlyQ4_K_M;
   }
   return gguf::FileType::AllF32;
 }
@@ -182,14 +174,12 @@ ExportGgufResult export_gguf(const std::string& dir, const ExportGgufOptions& o)
   set_tokenizer(w, vocab, has_template ? &tpl.source : nullptr);
 
   auto weights = std::make_shared<Weights>(dir);
-  for (TensorSource& s : gguf_tensor_plan(c, arch == "llama")) {
-    TensorType type = s.shape.size() == 1 ? TensorType::F32 : weight_type(o.type);
-    if (type == TensorType::Q4_0 && s.logits) type = TensorType::Q8_0;
+  std::vector<TensorSource> plan = gguf_tensor_plan(c, arch == "llama");
+  const std::vector<TensorType> types = gguf_tensor_types(plan, o.type, c.num_hidden_layers, res.notes);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    TensorSource& s = plan[i];
+    const TensorType type = types[i];
     const int64_t cols = s.shape.back();
-    if (cols % gguf::block_elements(type) != 0) {
-      res.notes.push_back(s.name + ": rows of " + std::to_string(cols) + " are not whole blocks of 32; stored as F16");
-      type = TensorType::F16;
-    }
     ++res.tensor_types[std::string(gguf::tensor_type_name(type))];
     std::vector<int64_t> dims(s.shape.rbegin(), s.shape.rend());  // ggml: fastest-moving first
     const std::string name_of = s.name;  // s moves into the producer below

@@ -16,13 +16,14 @@ class Schema;
 
 namespace nlm::model {
 
-enum class GgufOutType { F32, F16, BF16, Q8_0, Q4_0 };
+enum class GgufOutType { F32, F16, BF16, Q8_0, Q4_0, Q4_K_M };
 
 struct ExportGgufOptions {
   std::string output;  // the .gguf file to write (published atomically)
   // Storage type of the 2-D weights; norms, biases and rope_freqs always stay F32 (as llama.cpp
   // keeps them). Q8_0/Q4_0 fall back to F16 for matrices whose rows are not multiples of 32,
-  // and q4_0 keeps the logits matrix (output, or token_embd when tied) at Q8_0.
+  // and q4_0 keeps the logits matrix (output, or token_embd when tied) at Q8_0. Q4_K_M is
+  // llama.cpp's mix of Q4_K and Q6_K matrices with its fallbacks (gguf_mix.h).
   GgufOutType type = GgufOutType::F16;
   std::string name;  // general.name; empty = the model folder's name
 };

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/progress.h"
 #include "pipeline/svg_chart.h"
 
 namespace nlm::pipeline {
@@ -74,10 +75,11 @@ std::string plan_section(const json& p) {
     std::snprintf(buf, sizeof buf, f, p.value(key, 0.0));
     return std::string(buf);
   };
+  auto count = [&](const char* key) { return human_count(p.value(key, 0.0)); };
   std::string h = "<h3>Planned model (size: auto)</h3><p>" + html_escape(p.value("shape", std::string())) + " (" +
-                  num("params", "%.3g") + " parameters)<br>binds: <b>" + html_escape(p.value("binds", std::string())) +
+                  count("params") + " parameters)<br>binds: <b>" + html_escape(p.value("binds", std::string())) +
                   "</b>: " + html_escape(p.value("binds_why", std::string())) + "<br>" + num("epochs", "%.2f") +
-                  " epochs of " + num("dataset_tokens", "%.4g") + " tokens (" + num("train_tokens", "%.4g") +
+                  " epochs of " + count("dataset_tokens") + " tokens (" + count("train_tokens") +
                   " trained), " + num("steps", "%.0f") + " steps of " + num("batch_tokens", "%.0f") +
                   " tokens, lr " + html_escape(p.value("lr", std::string())) + "<br>budget " +
                   num("budget_hours", "%.3g") + " h on " + html_escape(p.value("hardware", std::string())) + " at " +

@@ -360,7 +360,7 @@ Plan make_plan(const PlanOptions& o) {
 
 std::string plan_text(const Plan& p) {
   std::string s;
-  s += "hardware: " + std::to_string(p.devices) + " x " + p.hw.name + " (" + fmt("%.1f", p.hw.peak_tflops) +
+  s += "hardware: " + std::to_string(p.devices) + " x " + p.hw.name + " (" + fmt("%.3g", p.hw.peak_tflops) +
        " TFLOP/s peak, " + fmt("%.3g", p.achieved_tflops) + (p.probes.empty() ? " assumed" : " measured") + " achieved, " + fmt("%.0f", p.hw.memory_gib) +
        " GiB each)\n";
   s += "budget: " + fmt("%.3g", p.hours) + " h = " + fmt("%.3g", p.budget_flops) + " FLOPs; data: " +

@@ -102,6 +102,22 @@ TEST(SizeAuto, PlansTrainsAndReportsThePlannedShape) {
   auto again = build(dir.file("p.yaml"));
   EXPECT_EQ(again.ran, 0);
 
+  // Killed after its last checkpoint, before model/ and stage.json: the next build reuses
+  // plan.json, so the fingerprint matches and the run resumes instead of starting over.
+  const json before = read_json(dir.file("work/train/stage.json"));
+  write_text(dir.file("work/train/.pending-fingerprint"), before["fingerprint"].get<std::string>());
+  fs::remove(dir.file("work/train/stage.json"));
+  fs::remove_all(dir.file("work/train/model"));
+  auto resumed = build(dir.file("p.yaml"));
+  EXPECT_EQ(resumed.ran, 1);
+  EXPECT_EQ(resumed.plan[2].fingerprint, before["fingerprint"]);
+  EXPECT_EQ(read_json(dir.file("work/train/stage.json"))["summary"]["steps"], p["steps"]);
+  EXPECT_TRUE(fs::exists(dir.file("work/train/model/config.json")));
+  // A damaged plan.json is planned again: the same plan here (the throughput is fixed), so the
+  // fingerprint matches and nothing runs.
+  write_text(dir.file("work/train/plan.json"), "{\"inputs\": [");
+  EXPECT_EQ(build(dir.file("p.yaml")).ran, 0);
+
   // A larger budget reruns train (and only train) with more tokens.
   write_text(dir.file("p.yaml"), pipeline(dir.file("work"), dir.file("in.jsonl"), "", "hours: 0.0001, tflops: 0.02"));
   auto bigger = build(dir.file("p.yaml"));

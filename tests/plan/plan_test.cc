@@ -141,6 +141,13 @@ TEST(Plan, BadInputsAreUsageErrors) {
   r = run_nativelm("plan --gpu a100 --hours 1", dir.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
+  // A budget that cannot train one step of the smallest shape.
+  r = run_nativelm("plan --gpu a100 --gpus 1 --tflops 0.001 --hours 0.000001 --tokens 1000000", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--hours is too small to train anything"), std::string::npos) << r.err;
+  r = run_nativelm("plan --gpu a100 --gpus 1 --tflops 0.001 --gpu-hours 0.000001 --tokens 1000000", dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--gpu-hours is too small"), std::string::npos) << r.err;
 }
 
 // A tokenize-shaped folder: train-00000.tok, val-00000.tok and a "tokenize" manifest.

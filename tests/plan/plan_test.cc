@@ -238,7 +238,7 @@ double median(std::vector<double> v) {
 // --probe trains the candidate shapes briefly through run_train; the planned shape's tokens/s
 // matches real `nativelm train` runs of the generated YAML within 10 %. Both sides run on one
 // thread; the first probe figure is the CLI's (`plan --probe`), then probe_shapes (what --probe
-// calls) and a `nativelm train` child alternate, so load that comes and goes on a shared machine
+// calls) and a `nativelm train` child alternate (7 figures each), so load that comes and goes on a shared machine
 // falls on both, and the medians are compared. ctest runs this test with RUN_SERIAL
 // (CMakeLists.txt) so no other test competes for the cores.
 TEST(Plan, ProbeMatchesARealTrainRun) {
@@ -277,7 +277,8 @@ TEST(Plan, ProbeMatchesARealTrainRun) {
   setup.train_files = planned.train_data.at(0).shards;
   set_runtime_options({1, true});
   tensor::cpu_backend().set_threads(1);
-  for (int round = 0; round < 5; ++round) {
+  const int rounds = 7;
+  for (int round = 0; round < rounds; ++round) {
     r = run_nativelm("--threads 1 train " + dir.file("plan.yaml") + " --steps " + std::to_string(steps) +
                          " --log-every 0 --eval-batches 1 --force",
                      dir.path());
@@ -285,7 +286,7 @@ TEST(Plan, ProbeMatchesARealTrainRun) {
     std::smatch tps;
     ASSERT_TRUE(std::regex_search(r.out, tps, std::regex(", (\\d+) tokens/s"))) << r.out;
     trained.push_back(std::stod(tps[1].str()));
-    if (round < 4) probed.push_back(plan::probe_shapes({planned.model}, setup).at(0).tokens_per_second);
+    if (round + 1 < rounds) probed.push_back(plan::probe_shapes({planned.model}, setup).at(0).tokens_per_second);
   }
   set_runtime_options({});
   tensor::cpu_backend().set_threads(0);

@@ -82,7 +82,7 @@ std::vector<std::string> apply_plan(const Plan& plan, train::TrainOptions& t, co
     set("model.intermediate_size", t.model.intermediate_size, m.intermediate_size);
     set("model.tie_word_embeddings", t.model.tie_word_embeddings, m.tie_word_embeddings);
   }
-  set("seq_len", t.seq_len, plan.seq_len);
+  if (!given.given("seq_len")) t.seq_len = plan.seq_len;  // given, it was planned for (plan_options_for)
   if (t.init_from.empty())
     set("model.max_position_embeddings", t.model.max_position_embeddings, std::max<int64_t>(t.seq_len, plan.seq_len));
   set("batch_size", t.batch_size, plan.micro_batch);

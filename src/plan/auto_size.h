@@ -41,7 +41,7 @@ std::string plan_inputs_json(const PlanOptions& p, const std::vector<std::string
 
 // Writes the plan's shape (not vocab_size), seq_len, batch_size, grad_accum, steps, recompute
 // and cosine schedule (lr, min_lr, warmup_steps) into `train`, skipping each key `given` has;
-// returns the skipped keys. With init_from the shape is the checkpoint's and is not written.
+// returns the skipped keys (not seq_len: a given one was planned for). With init_from the shape is the checkpoint's and is not written.
 std::vector<std::string> apply_plan(const Plan& plan, train::TrainOptions& train, const opt::Schema& given);
 
 // plan.json of a stage folder: the inputs key, the plan text, the plan's figures and the

@@ -129,7 +129,7 @@ TEST(SizeAuto, PlansTrainsAndReportsThePlannedShape) {
 
   // Explicit keys win over the plan, and plan.json says which.
   write_text(dir.file("p.yaml"), pipeline(dir.file("work"), dir.file("in.jsonl"),
-                                          "    batch_size: 3\n    steps: 4\n    model: {num_hidden_layers: 1}\n"
+                                          "    batch_size: 3\n    steps: 4\n    seq_len: 64\n    model: {num_hidden_layers: 1}\n"
                                           "    schedule: {lr: 0.002}\n"));
   build(dir.file("p.yaml"));
   const json over = read_json(dir.file("work/train/stage.json"));
@@ -143,6 +143,10 @@ TEST(SizeAuto, PlansTrainsAndReportsThePlannedShape) {
   for (const char* key : {"batch_size", "steps", "model.num_hidden_layers", "schedule.lr"})
     EXPECT_NE(std::find(kept.begin(), kept.end(), key), kept.end()) << key << " " << kept.dump();
   EXPECT_EQ(std::find(kept.begin(), kept.end(), "model.hidden_size"), kept.end()) << kept.dump();
+  // An explicit seq_len is planned for, not overridden.
+  EXPECT_EQ(read_json(dir.file("work/train/plan.json"))["plan"]["seq_len"], 64);
+  EXPECT_EQ(over_config["max_position_embeddings"], 64);
+  EXPECT_EQ(std::find(kept.begin(), kept.end(), "seq_len"), kept.end()) << kept.dump();
 }
 
 std::string build_error(const std::string& yaml, const TempDir& dir) {

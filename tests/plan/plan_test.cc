@@ -1,6 +1,8 @@
 // `nativelm plan`: NeMo's published example (20 DGX A100 nodes, 5 days -> about 5B), the
 // explanation of which limit binds, the shape lookup, the memory estimate's parts, clear errors
-// for bad inputs, and a generated train YAML that `nativelm train` runs for 2 steps.
+// for bad inputs (a budget too small for one step among them), a generated train YAML that
+// `nativelm train` runs for 2 steps, the memory estimate against peak RSS, and --probe's tokens/s
+// against real train runs.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>

@@ -335,6 +335,12 @@ Plan make_plan(const PlanOptions& o) {
   // budget in FLOPs, so the new plan may pick another shape or micro-batch (throughput depends on
   // both): that one is measured too and the plan made again, until the plan is made from a
   // measurement of its own shape and micro-batch (at most 4 rounds).
+  // Two plans can also point at each other (8 rows measured plan 9, 9 rows measured plan 8): a
+  // plan already visited ends the rounds, at a shape and micro-batch that was measured.
+  auto same_setup = [](const Plan& a, const Plan& b) {
+    return same_shape(a.shape, b.shape) && a.micro_batch == b.micro_batch && a.recompute == b.recompute;
+  };
+  std::vector<Plan> visited;
   for (int round = 0; round < 4; ++round) {
     const ProbeResult* hit = probe_of(probes, p);
     if (!hit) {
@@ -343,11 +349,12 @@ Plan make_plan(const PlanOptions& o) {
       hit = &probes.back();
     }
     if (hit->achieved_tflops <= 0) break;
+    visited.push_back(p);
     Plan next = plan_once(o, hit->achieved_tflops);
-    const bool settled = same_shape(next.shape, p.shape) && next.micro_batch == p.micro_batch &&
-                         next.recompute == p.recompute;
     p = next;
-    if (settled) break;
+    bool seen = false;
+    for (const Plan& v : visited) seen = seen || same_setup(v, next);
+    if (seen) break;
   }
   // The table shows the final plan's own shape and micro-batch even when the rounds ran out.
   if (!probe_of(probes, p)) {

@@ -240,14 +240,14 @@ double median(std::vector<double> v) {
 // --probe trains the candidate shapes briefly through run_train; the planned shape's tokens/s
 // matches real `nativelm train` runs of the generated YAML within 10 %. Both sides run on one
 // thread; the first probe figure is the CLI's (`plan --probe`), then probe_shapes (what --probe
-// calls) and a `nativelm train` child alternate (7 figures each), so load that comes and goes on a shared machine
+// calls) and a `nativelm train` child alternate (9 figures each), so load that comes and goes on a shared machine
 // falls on both, and the medians are compared. ctest runs this test with RUN_SERIAL
 // (CMakeLists.txt) so no other test competes for the cores.
 TEST(Plan, ProbeMatchesARealTrainRun) {
   if (kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer's instrumentation and quarantine distort timings";
   TempDir dir;
   write_token_folder(dir.file("shards"), 400);
-  const int steps = 11;
+  const int steps = 8;
   auto r = run_nativelm("--threads 1 plan --gpu cpu --hours 0.002 --size 400K --seq-len 64 --probe --probe-steps " +
                             std::to_string(steps) + " --data " + dir.file("shards") + " -o " + dir.file("plan.yaml") +
                             " --out-dir " + dir.file("run"),
@@ -280,7 +280,7 @@ TEST(Plan, ProbeMatchesARealTrainRun) {
   setup.train_files = planned.train_data.at(0).shards;
   set_runtime_options({1, true});
   tensor::cpu_backend().set_threads(1);
-  const int rounds = 7;
+  const int rounds = 9;
   for (int round = 0; round < rounds; ++round) {
     r = run_nativelm("--threads 1 train " + dir.file("plan.yaml") + " --steps " + std::to_string(steps) +
                          " --log-every 0 --eval-batches 1 --force",

@@ -30,6 +30,7 @@
 #include "model/hf_export.h"
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
+#include "plan/auto_size.h"
 #include "plan/plan.h"
 #include "serve/chat.h"
 #include "serve/options.h"
@@ -101,6 +102,7 @@ const std::vector<OptionTable>& option_tables() {
       {"quality-eval", "docs/curate.md", table_of<curate::QualityEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},
       {"plan", "docs/plan.md", table_of<plan::PlanOptions>()},
+      {"train-size-auto", "docs/pipeline.md", yaml_table_of<plan::AutoSizeOptions>()},
       {"generate", "docs/train.md", table_of<model::GenerateOptions>()},
       {"ppl", "docs/train.md", table_of<eval::PerplexityOptions>()},
       {"eval", "docs/train.md", table_of<eval::EvalOptions>()},

@@ -145,11 +145,14 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
   report.name = spec.name;
   report.pipeline = spec.path;
 
+  // False in a dry run once a stage would run: the stages after it have no inputs to prepare from.
+  bool inputs_ready = true;
   for (size_t i = 0; i < spec.stages.size(); ++i) {
     Stage& stage = *spec.stages[i];
     std::string dir = (fs::path(spec.work_dir) / stage.name()).string();
     StagePlan plan;
     plan.name = stage.name();
+    if (inputs_ready && i <= until) stage.prepare(dir, artifacts);
     plan.fingerprint = hash128(stage.name() + "\n" + stage.options_json() + "\n" + prev).hex();
     auto state = read_state(dir);
 
@@ -175,7 +178,12 @@ BuildResult run_build(PipelineSpec& spec, const BuildOptions& options) {
     }
     result.plan.push_back(plan);
     prev = plan.fingerprint;
-    if (options.dry_run) continue;
+    if (options.dry_run) {
+      // A finished stage's outputs are there to read; a stage that would run has none yet.
+      if (plan.action == StagePlan::Action::Run) inputs_ready = false;
+      else artifacts = stage.outputs(dir, artifacts);
+      continue;
+    }
 
     if (plan.action == StagePlan::Action::Run) {
       log::info("build: stage " + stage.name() + " (" + plan.why + ")");

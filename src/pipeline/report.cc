@@ -2,7 +2,7 @@
 // holds, by convention: "funnel" (curation), "languages", "cluster_sizes" and
 // "largest_clusters" (dedup), "fertility" (tokenizer), "curves" (loss curves as name → [[x, y]]),
 // "charts" (more line charts: [{"title", "y_label", "curves"}], e.g. dpo's rewards), "samples"
-// (prompt and completion), and scalar figures as a table.
+// (prompt and completion), "plan" (train's size: auto), and scalar figures as a table.
 #include "pipeline/report.h"
 
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/progress.h"
 #include "pipeline/svg_chart.h"
 
 namespace nlm::pipeline {
@@ -67,6 +68,31 @@ std::string line_chart(const json& curves, const std::string& y_label) {
   return svg_lines(series, "step", y_label);
 }
 
+// The train stage's plan with size: auto (plan::plan_summary_json): a few lines.
+std::string plan_section(const json& p) {
+  auto num = [&](const char* key, const char* f) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, f, p.value(key, 0.0));
+    return std::string(buf);
+  };
+  auto count = [&](const char* key) { return human_count(p.value(key, 0.0)); };
+  std::string h = "<h3>Planned model (size: auto)</h3><p>" + html_escape(p.value("shape", std::string())) + " (" +
+                  count("params") + " parameters)<br>binds: <b>" + html_escape(p.value("binds", std::string())) +
+                  "</b>: " + html_escape(p.value("binds_why", std::string())) + "<br>" + num("epochs", "%.2f") +
+                  " epochs of " + count("dataset_tokens") + " tokens (" + count("train_tokens") +
+                  " trained), " + num("steps", "%.0f") + " steps of " + num("batch_tokens", "%.0f") +
+                  " tokens, lr " + html_escape(p.value("lr", std::string())) + "<br>budget " +
+                  num("budget_hours", "%.3g") + " h on " + html_escape(p.value("hardware", std::string())) + " at " +
+                  num("achieved_tflops", "%.3g") + " TFLOP/s " + html_escape(p.value("throughput", std::string())) +
+                  " (expected " + num("expected_hours", "%.3g") + " h)";
+  if (p.contains("explicit") && p["explicit"].is_array() && !p["explicit"].empty()) {
+    std::string keys;
+    for (const auto& k : p["explicit"]) keys += (keys.empty() ? "" : ", ") + scalar_text(k);
+    h += "<br>set explicitly, not from the plan: " + html_escape(keys);
+  }
+  return h + "</p>";
+}
+
 std::string stage_section(const StageReport& st) {
   json j = parse_or_empty(st.summary);
   std::string h = "<section><h2>" + html_escape(st.name) + "</h2>";
@@ -116,6 +142,7 @@ std::string stage_section(const StageReport& st) {
     }
     h += "</table>";
   }
+  if (j.contains("plan") && j["plan"].is_object()) h += plan_section(j["plan"]);
   if (j.contains("curves") && j["curves"].is_object())
     h += "<h3>Loss curves</h3>" + line_chart(j["curves"], "loss (nats/token)");
   if (j.contains("charts") && j["charts"].is_array())
@@ -168,7 +195,7 @@ std::string stage_section(const StageReport& st) {
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
         it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" && it.key() != "charts" &&
-        it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard")
+        it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard" && it.key() != "plan")
       figures[it.key()] = *it;
   std::string table = figures_table(figures);
   if (!table.empty()) h += "<details open><summary>Figures</summary>" + table + "</details>";

@@ -29,7 +29,12 @@ class Stage {
   virtual ~Stage() = default;
   // The stage's name in the pipeline file (e.g. "curate"); also its folder name.
   virtual std::string name() const = 0;
-  // Canonical JSON of every option that changes the stage's output.
+  // Called before options_json() with what the stage will read (the outputs of the stages
+  // before it), for a stage whose options depend on them (train with `size: auto` plans its
+  // shape from the token shards). `dir` may hold this stage's output from an earlier build. Not
+  // called in a dry run when an earlier stage has yet to run.
+  virtual void prepare(const std::string& /*dir*/, const Artifacts& /*in*/) {}
+  // Canonical JSON of every option that changes the stage's output (after prepare()).
   virtual std::string options_json() const = 0;
   // Runs the stage into `dir`. `resume` is true when `dir` holds a partial run with the same
   // fingerprint (a killed build); otherwise `dir` is empty. Returns a JSON object of figures

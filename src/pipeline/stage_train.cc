@@ -4,8 +4,13 @@
 // from its newest checkpoint. eval (eval::EvalOptions: the keys of `nativelm eval ppl` and the
 // sampling keys of `nativelm generate`) measures rolling perplexity (bits per byte first) of the
 // final model on the held-out shards and generates sample continuations for the report.
+// With `size: auto` the train stage plans its model before its fingerprint is taken
+// (plan/auto_size.h): the plan's shape, batch, steps and learning rate join its options, the
+// plan goes to plan.json and plan.txt in the stage folder and into the summary for the report.
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -14,6 +19,8 @@
 #include "core/manifest.h"
 #include "eval/evaluate.h"
 #include "eval/tasks/task_config.h"
+#include "core/log.h"
+#include "plan/auto_size.h"
 #include "pipeline/metric_curves.h"
 #include "pipeline/stages.h"
 #include "tokenizer/tokenizer.h"
@@ -40,13 +47,69 @@ class TrainStage : public Stage {
       if (f.has(managed))
         f.fail(managed, "is set by the pipeline", "the train stage reads the tokenize stage's shards and tokenizer");
     train::declare(schema_, options_);
+    plan::declare(schema_, auto_);
     namer_ = apply_stage_options(schema_, f);
     if (options_.lora.enabled() && !options_.lora.merge)
       f.fail("lora.merge", "must be true with lora.rank in a pipeline", "later stages read the train stage's model/; "
              "adapter/ is written beside it");
+    given_options_ = options_;
+    // Without size: auto the options JSON (and so the fingerprint of existing pipelines) stays
+    // as it was before these keys existed.
+    if (auto_.size.empty())
+      for (auto& field : schema_.fields())
+        if (field.key == "size" || field.key.rfind("plan.", 0) == 0) field.no_json();
+    // The hardware keys against the device, now rather than after the stages before this one.
+    if (auto_.size == "auto")
+      opt::named(namer_, [&] { plan::plan_options_for(auto_, options_, schema_, std::string(), 0); });
   }
   std::string name() const override { return "train"; }
   std::string options_json() const override { return schema_.to_json(); }
+
+  // size: auto: plan the run (or reuse the plan in dir/plan.json made from the same inputs) and
+  // fill options_ with it, so the fingerprint holds the planned shape.
+  void prepare(const std::string& dir, const Artifacts& in) override {
+    if (auto_.size != "auto" || in.train_shards.empty()) return;
+    options_ = given_options_;
+    int64_t vocab = schema_.given("model.vocab_size") ? options_.model.vocab_size : 0;
+    if (vocab == 0 && !in.tokenizer.empty()) vocab = tokenizer::Tokenizer::load(in.tokenizer).vocab_size();
+    const std::string data_dir = fs::path(in.train_shards.front()).parent_path().string();
+    plan::AutoSize a;
+    named_plan([&] {
+      plan::PlanOptions po = plan::plan_options_for(auto_, options_, schema_, data_dir, vocab);
+      const std::string inputs = plan::plan_inputs_json(po, in.train_shards);
+      const std::string saved = (fs::path(dir) / "plan.json").string();
+      if (fs::exists(saved)) {
+        try {
+          a = plan::auto_size_from_json(read_file(saved), saved);
+        } catch (const Error&) {
+          a = {};  // a damaged plan.json is planned again
+        }
+      }
+      if (a.inputs == inputs) {
+        log::info("train: size auto: reusing " + saved + " (same budget, hardware and data)");
+      } else {
+        a = {};
+        a.plan = plan::make_plan(po);
+        a.text = plan::plan_text(a.plan);
+        a.inputs = inputs;
+        log::info("train: size auto: the plan for this run");
+        size_t start = 0;
+        while (start < a.text.size()) {
+          size_t end = a.text.find('\n', start);
+          if (end == std::string::npos) end = a.text.size();
+          if (end > start) log::info("  " + a.text.substr(start, end - start));
+          start = end + 1;
+        }
+      }
+    });
+    a.explicit_keys = plan::apply_plan(a.plan, options_, schema_);
+    if (!a.explicit_keys.empty()) {
+      std::string keys;
+      for (const auto& k : a.explicit_keys) keys += (keys.empty() ? "" : ", ") + k;
+      log::info("train: size auto: explicit values win over the plan for " + keys);
+    }
+    planned_ = a;
+  }
 
   std::string run(const std::string& dir, const Artifacts& in, bool resume) override {
     if (in.train_shards.empty())
@@ -67,9 +130,14 @@ class TrainStage : public Stage {
     // The pipeline decides: continue a killed run, or (its options changed) start over.
     o.resume = resume && fs::exists(fs::path(dir) / "checkpoints");
     o.force = !o.resume;
+    if (planned_) {
+      write_file_atomic((fs::path(dir) / "plan.json").string(), plan::auto_size_json(*planned_));
+      write_file_atomic((fs::path(dir) / "plan.txt").string(), planned_->text);
+    }
     train::TrainResult r =
         run_interruptible("train", [&] { return opt::named(namer_, [&] { return train::run_train(o); }); });
-    return summary(dir, r);
+    std::string s = summary(dir, r);
+    return planned_ ? opt::with_member(s, "plan", plan::plan_summary_json(*planned_)) : s;
   }
 
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
@@ -93,8 +161,24 @@ class TrainStage : public Stage {
     return j.dump();
   }
 
+  // Runs `fn` (planning); library errors about the budget keys are named as plan.* keys.
+  template <class F>
+  void named_plan(F&& fn) {
+    opt::named(namer_, [&] {
+      try {
+        fn();
+      } catch (const opt::OptionError& e) {
+        const auto& keys = plan::budget_keys();
+        if (std::find(keys.begin(), keys.end(), e.key()) == keys.end()) throw;
+        throw opt::OptionError("plan." + e.key(), e.problem(), e.fix());
+      }
+    });
+  }
+
   std::string where_;
-  train::TrainOptions options_;
+  train::TrainOptions options_, given_options_;  // given_options_: as the file sets them, before a plan
+  plan::AutoSizeOptions auto_;
+  std::optional<plan::AutoSize> planned_;
   opt::Schema schema_{"train"};
   opt::Namer namer_;
 };

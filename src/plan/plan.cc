@@ -259,7 +259,16 @@ Plan plan_once(const PlanOptions& o, double tflops) {
   int64_t rows = std::max<int64_t>(p.dp, static_cast<int64_t>(std::llround(b / seq)) / p.dp * p.dp);
   p.batch_tokens = rows * seq;
   p.lr = std::clamp(0.3118 * std::pow(c_run, -0.125), 1e-4, 1e-2);
-  p.steps = std::max<int64_t>(1, static_cast<int64_t>(p.train_tokens / static_cast<double>(p.batch_tokens)));
+  if (p.train_tokens < static_cast<double>(p.batch_tokens)) {
+    const char* key = o.hours > 0 ? "hours" : "gpu_hours";
+    opt::fail(key, "is too small to train anything: it trains the " + human(p.params) + "-parameter shape on " +
+                       human(p.train_tokens) + " tokens, less than one step of " +
+                       human(static_cast<double>(p.batch_tokens)) + " tokens",
+              "raise the budget");
+  }
+  p.steps = static_cast<int64_t>(p.train_tokens / static_cast<double>(p.batch_tokens));
+  p.min_lr = p.lr / 10;
+  p.warmup_steps = std::max<int64_t>(1, std::min<int64_t>(2000, p.steps / 20));
 
   // Micro-batch: the most rows per device (a divisor of the device's rows per step) that fit in
   // 90 % of its memory, with optimizer sharding when there is more than one device, and recompute
@@ -288,6 +297,13 @@ bool same_shape(const model::ModelConfig& a, const model::ModelConfig& b) {
          a.intermediate_size == b.intermediate_size && a.vocab_size == b.vocab_size;
 }
 
+// The probe run of `p`'s shape at its micro-batch and recompute setting, if one was made.
+const ProbeResult* probe_of(const std::vector<ProbeResult>& probes, const Plan& p) {
+  for (auto& r : probes)
+    if (same_shape(r.shape, p.shape) && r.rows == p.micro_batch && r.recompute == p.recompute) return &r;
+  return nullptr;
+}
+
 }  // namespace
 
 Plan make_plan(const PlanOptions& o) {
@@ -304,19 +320,46 @@ Plan make_plan(const PlanOptions& o) {
       if (same_shape(table[i], p.shape))
         for (size_t j = i == 0 ? 0 : i - 1; j <= i + 1 && j < table.size(); ++j) candidates.push_back(table[j]);
   }
-  const std::string device = p.hw.name == "cpu" ? "cpu" : "cuda";
-  auto probes = probe_shapes(candidates, p.micro_batch, seq, device, p.train_files, o.probe_steps);
-  // Plan again at the measured throughput of the planned shape; when that moves the plan to
-  // another probed shape, once more at that shape's figure.
-  for (int round = 0; round < 2; ++round) {
-    const ProbeResult* hit = nullptr;
-    for (auto& r : probes)
-      if (same_shape(r.shape, p.shape)) hit = &r;
-    if (!hit || hit->achieved_tflops <= 0) break;
+  ProbeSetup setup;
+  setup.seq_len = seq;
+  setup.steps = o.probe_steps;
+  setup.device = p.hw.name == "cpu" ? "cpu" : "cuda";
+  setup.train_files = p.train_files;
+  auto probe = [&](const std::vector<model::ModelConfig>& shapes, const Plan& at) {
+    setup.rows = at.micro_batch;
+    setup.recompute = at.recompute;
+    return probe_shapes(shapes, setup);
+  };
+  std::vector<ProbeResult> probes = probe(candidates, p);
+  // Plan again at the measured throughput of the planned shape. The measured figure changes the
+  // budget in FLOPs, so the new plan may pick another shape or micro-batch (throughput depends on
+  // both): that one is measured too and the plan made again, until the plan is made from a
+  // measurement of its own shape and micro-batch (at most 4 rounds).
+  // Two plans can also point at each other (8 rows measured plan 9, 9 rows measured plan 8): a
+  // plan already visited ends the rounds, at a shape and micro-batch that was measured.
+  auto same_setup = [](const Plan& a, const Plan& b) {
+    return same_shape(a.shape, b.shape) && a.micro_batch == b.micro_batch && a.recompute == b.recompute;
+  };
+  std::vector<Plan> visited;
+  for (int round = 0; round < 4; ++round) {
+    const ProbeResult* hit = probe_of(probes, p);
+    if (!hit) {
+      auto more = probe({p.shape}, p);
+      probes.insert(probes.end(), more.begin(), more.end());
+      hit = &probes.back();
+    }
+    if (hit->achieved_tflops <= 0) break;
+    visited.push_back(p);
     Plan next = plan_once(o, hit->achieved_tflops);
-    const bool moved = !same_shape(next.shape, p.shape);
     p = next;
-    if (!moved) break;
+    bool seen = false;
+    for (const Plan& v : visited) seen = seen || same_setup(v, next);
+    if (seen) break;
+  }
+  // The table shows the final plan's own shape and micro-batch even when the rounds ran out.
+  if (!probe_of(probes, p)) {
+    auto more = probe({p.shape}, p);
+    probes.insert(probes.end(), more.begin(), more.end());
   }
   p.probes = probes;
   return p;
@@ -324,7 +367,7 @@ Plan make_plan(const PlanOptions& o) {
 
 std::string plan_text(const Plan& p) {
   std::string s;
-  s += "hardware: " + std::to_string(p.devices) + " x " + p.hw.name + " (" + fmt("%.1f", p.hw.peak_tflops) +
+  s += "hardware: " + std::to_string(p.devices) + " x " + p.hw.name + " (" + fmt("%.3g", p.hw.peak_tflops) +
        " TFLOP/s peak, " + fmt("%.3g", p.achieved_tflops) + (p.probes.empty() ? " assumed" : " measured") + " achieved, " + fmt("%.0f", p.hw.memory_gib) +
        " GiB each)\n";
   s += "budget: " + fmt("%.3g", p.hours) + " h = " + fmt("%.3g", p.budget_flops) + " FLOPs; data: " +
@@ -335,11 +378,12 @@ std::string plan_text(const Plan& p) {
          " | " + sc.why + " |\n";
   if (!p.probes.empty()) {
     s += "\nprobe (" + std::string(p.hw.name) + ", measured with short train runs):\n";
-    s += "| shape | params | tokens/s | achieved TFLOP/s (8NT) |\n|---|---|---|---|\n";
+    s += "| shape | params | micro-batch | tokens/s | achieved TFLOP/s (8NT) |\n|---|---|---|---|---|\n";
     for (auto& r : p.probes)
       s += "| " + std::to_string(r.shape.num_hidden_layers) + " x " + std::to_string(r.shape.hidden_size) + " | " +
-           human(r.params) + " | " + fmt("%.0f", r.tokens_per_second) + " | " + fmt("%.4g", r.achieved_tflops) +
-           " |\n";
+           human(r.params) + " | " + std::to_string(r.rows) + " x " + std::to_string(p.seq_len) +
+           (r.recompute ? ", recompute" : "") + " | " + fmt("%.0f", r.tokens_per_second) + " | " +
+           fmt("%.4g", r.achieved_tflops) + " |\n";
   }
   s += "\nbinds: " + p.binds + ": " + p.binds_why + "\n\n";
   const auto& m = p.shape;
@@ -396,22 +440,42 @@ std::string train_yaml(const Plan& p, const PlanOptions& o) {
        std::to_string(p.seq_len) + "\ngrad_accum: " + std::to_string(p.grad_accum) +
        "\nsteps: " + std::to_string(p.steps) + "\nrecompute: " + (p.recompute ? "true" : "false") +
        "\nshuffle_documents: true\n";
-  const int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(2000, p.steps / 20));
-  y += "schedule: {type: cosine, lr: " + fmt("%.3g", p.lr) + ", min_lr: " + fmt("%.3g", p.lr / 10) +
-       ", warmup_steps: " + std::to_string(warmup) + "}\n";
+  y += "schedule: {type: cosine, lr: " + fmt("%.3g", p.lr) + ", min_lr: " + fmt("%.3g", p.min_lr) +
+       ", warmup_steps: " + std::to_string(p.warmup_steps) + "}\n";
   y += "device: " + std::string(p.hw.name == "cpu" ? "cpu" : "cuda") + "\n";
   return y;
 }
 
+const std::vector<std::string>& budget_keys() {
+  static const std::vector<std::string> keys = {"gpu",  "hours",  "gpu_hours", "price",
+                                                "mfu",  "tflops", "probe",     "probe_steps"};
+  return keys;
+}
+
+void declare_budget(opt::Schema& s, BudgetOptions& o, const std::string& prefix, const std::string& gpu_doc) {
+  s.add(prefix + "gpu", o.gpu,
+        gpu_doc.empty() ? "Device kind: a100, h100, h200, l40s, rtx4090 (peak bf16 TFLOP/s and memory from a table) "
+                          "or cpu (this machine's measured sgemm peak and memory)"
+                        : gpu_doc);
+  s.add(prefix + "hours", o.hours, "Wall-clock budget in hours (or gpu_hours)").min(0);
+  s.add(prefix + "gpu_hours", o.gpu_hours, "Budget in device hours over all devices, instead of hours").min(0);
+  s.add(prefix + "price", o.price, "Price of one device hour, for the cost line (0 = none)").min(0);
+  s.add(prefix + "mfu", o.mfu, "Assumed model FLOPs utilisation of the peak").range(0.01, 1);
+  s.add(prefix + "tflops", o.tflops, "Achieved TFLOP/s per device (NeMo's tflops_per_gpu); 0 = mfu x peak").min(0);
+  s.add(prefix + "probe", o.probe,
+        "Measure 2-3 candidate shapes with short train runs on this machine's backend (cpu, or cuda for GPU kinds) "
+        "instead of assuming mfu");
+  s.add(prefix + "probe_steps", o.probe_steps, "Steps of each probe run (the first, with allocation, is not timed)")
+      .range(2, 1000);
+  s.check([&o, prefix] {
+    if (o.hours > 0 && o.gpu_hours > 0) opt::fail(prefix + "gpu_hours", "is given with hours", "give one budget");
+  });
+}
+
 void declare(opt::Schema& s, PlanOptions& o) {
-  s.add("gpu", o.gpu, "Device kind: a100, h100, h200, l40s, rtx4090 (peak bf16 TFLOP/s and memory from a table) or cpu (this machine's measured sgemm peak and memory)");
+  declare_budget(s, o, "");
   s.add("gpus", o.gpus, "Devices per node (cpu: ignored, one process per node)").min(1);
   s.add("nodes", o.nodes, "Nodes").min(1);
-  s.add("hours", o.hours, "Wall-clock budget in hours (or gpu_hours)").min(0);
-  s.add("gpu_hours", o.gpu_hours, "Budget in device hours over all devices, instead of hours").min(0);
-  s.add("price", o.price, "Price of one device hour, for the cost line (0 = none)").min(0);
-  s.add("mfu", o.mfu, "Assumed model FLOPs utilisation of the peak").range(0.01, 1);
-  s.add("tflops", o.tflops, "Achieved TFLOP/s per device (NeMo's tflops_per_gpu); 0 = mfu x peak").min(0);
   s.add("data", o.data, "nativelm tokenize output folder: its manifest.json gives the dataset tokens and shards");
   s.add("tokens", o.tokens, "Dataset tokens, when there is no tokenize folder (0 = from data)");
   s.add("vocab_size", o.vocab_size, "Tokenizer vocabulary (rounded up to 64 in the model); 0 = from the shards").min(0);
@@ -420,10 +484,7 @@ void declare(opt::Schema& s, PlanOptions& o) {
   s.add("seq_len", o.seq_len, "Sequence length; 0 = 2048 on GPUs, 256 on cpu").min(0);
   s.add("output", o.output, "Write the train YAML here (empty = print the plan only)").flag("-o,--output");
   s.add("out_dir", o.out_dir, "out_dir written into the train YAML");
-  s.add("probe", o.probe, "Measure 2-3 candidate shapes with short train runs on this machine's backend (cpu, or cuda for GPU kinds) instead of assuming mfu").no_yaml();
-  s.add("probe_steps", o.probe_steps, "Steps of each probe run (the first, with allocation, is not timed)").range(2, 1000);
   s.check([&o] {
-    if (o.hours > 0 && o.gpu_hours > 0) opt::fail("gpu_hours", "is given with hours", "give one budget");
     if (o.hours <= 0 && o.gpu_hours <= 0) opt::fail("hours", "is not set (or zero)", "give hours or gpu_hours above zero");
     if (!o.size.empty() && !o.init_from.empty()) opt::fail("size", "is given with init_from", "a base checkpoint fixes the size");
   });

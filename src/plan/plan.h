@@ -24,15 +24,28 @@ struct Hardware {
 Hardware gpu_hardware(const std::string& name);
 std::vector<Hardware> hardware_table();
 
-struct PlanOptions {
+// The hardware kind and budget: the keys `nativelm plan` and a pipeline's train stage with
+// `size: auto` share (there under `plan.`), declared once by declare_budget.
+struct BudgetOptions {
   std::string gpu = "a100";   // a name from the hardware table, or cpu
-  int gpus = 8;               // devices per node (cpu: one device per node)
-  int nodes = 1;
   double hours = 0;           // wall-clock budget (or gpu_hours)
   double gpu_hours = 0;       // budget in device hours over all devices (instead of hours)
   double price = 0;           // per device hour, for the cost line (0 = no cost)
   double mfu = 0.45;          // assumed model FLOPs utilisation of the peak
   double tflops = 0;          // achieved TFLOP/s per device; 0 = mfu x peak (NeMo's tflops_per_gpu)
+  bool probe = false;         // measure 2-3 candidate shapes with short train runs instead of mfu
+  int probe_steps = 5;        // steps per probe run (the first is not timed)
+};
+// Declares the keys with `prefix` ("" for the plan command, "plan." in a pipeline's train stage).
+// `gpu_doc` describes the gpu key where it means something else (the pipeline's train stage).
+void declare_budget(opt::Schema& schema, BudgetOptions& options, const std::string& prefix,
+                    const std::string& gpu_doc = {});
+// The budget keys, for front ends that rename library errors about them (opt::OptionError keys).
+const std::vector<std::string>& budget_keys();
+
+struct PlanOptions : BudgetOptions {
+  int gpus = 8;               // devices per node (cpu: one device per node)
+  int nodes = 1;
   std::string data;           // tokenize output folder (its manifest.json gives the tokens)
   uint64_t tokens = 0;        // dataset tokens when there is no manifest (0 = from data)
   int64_t vocab_size = 0;     // tokenizer vocabulary; 0 = from the shards
@@ -40,9 +53,7 @@ struct PlanOptions {
   std::string init_from;      // base checkpoint for continued pretraining (its size is fixed)
   int seq_len = 0;            // 0 = 2048 on GPUs, 256 on cpu
   std::string output;         // where to write the train YAML (empty = none)
-  std::string out_dir = "runs/planned";  // out_dir written into the YAML
-  bool probe = false;         // measure 2-3 candidate shapes with short train runs instead of mfu
-  int probe_steps = 5;        // steps per probe run (the first is not timed)
+  std::string out_dir = "runs/planned";  // out_dir written into the train YAML
 };
 void declare(opt::Schema& schema, PlanOptions& options);
 
@@ -78,7 +89,9 @@ struct Plan {
   int micro_batch = 1;          // rows per device per micro-batch
   int grad_accum = 1;
   int64_t steps = 0;
-  double lr = 0;
+  double lr = 0;                // peak; the schedule is cosine to min_lr after warmup_steps
+  double min_lr = 0;
+  int64_t warmup_steps = 0;
   int dp = 1;
   bool shard_optimizer = false;
   bool recompute = false;

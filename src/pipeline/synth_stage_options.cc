@@ -1,0 +1,52 @@
+// The synth task table and the synth stage's declaration (synth_stage_options.h).
+#include "pipeline/synth_stage_options.h"
+
+#include <set>
+#include <utility>
+
+#include "core/options.h"
+
+namespace nlm::pipeline {
+
+const std::vector<SynthTaskKind>& synth_task_kinds() {
+  static const std::vector<SynthTaskKind> kinds = {
+      {"qa", synth::SynthTask::Qa, SynthOutput::SftData},
+      {"rephrase", synth::SynthTask::Rephrase, SynthOutput::Documents},
+  };
+  return kinds;
+}
+
+const SynthTaskKind& synth_task_kind(synth::SynthTask task) {
+  for (const auto& k : synth_task_kinds())
+    if (k.task == task) return k;
+  return synth_task_kinds().front();  // unreachable: every task the stage can parse is in the table
+}
+
+std::string synth_task_names(SynthOutput output) {
+  std::string names;
+  for (const auto& k : synth_task_kinds())
+    if (k.output == output) names += (names.empty() ? "" : " or ") + std::string(k.name);
+  return names;
+}
+
+void declare(opt::Schema& s, SynthStageOptions& o) {
+  std::vector<std::pair<std::string, synth::SynthTask>> names;
+  for (const auto& k : synth_task_kinds()) names.emplace_back(k.name, k.task);
+  s.choice("task", o.synth.task, names,
+           "What to make: qa (question-answer chats for a from_synth sft stage) or rephrase (rephrased "
+           "documents, added to the documents later stages read)");
+  synth::declare(s, o.synth);
+  s.add("inputs", o.inputs,
+        "Documents to read (files, folders or globs) instead of the curate or dedup stage's documents");
+  // How the endpoint is reached and what it costs do not change the records (run_synth's run.json
+  // leaves them out too): changing them must not rerun, or clear, a paid-for stage.
+  const std::set<std::string> not_in_fingerprint = {"endpoint",   "api_key_env", "concurrency",  "requests_per_minute",
+                                                    "retries",    "retry_wait",  "timeout",      "price_prompt",
+                                                    "price_completion"};
+  for (auto& f : s.fields()) {
+    if (f.key == "output") f.no_yaml().no_json().no_flag();  // the stage folder's data/
+    if (not_in_fingerprint.count(f.key)) f.no_json();
+  }
+}
+
+}  // namespace nlm::pipeline

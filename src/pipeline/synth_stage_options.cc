@@ -32,9 +32,16 @@ std::string synth_task_names(SynthOutput output) {
 void declare(opt::Schema& s, SynthStageOptions& o) {
   std::vector<std::pair<std::string, synth::SynthTask>> names;
   for (const auto& k : synth_task_kinds()) names.emplace_back(k.name, k.task);
-  s.choice("task", o.synth.task, names,
-           "What to make: qa (question-answer chats for a from_synth sft stage) or rephrase (rephrased "
-           "documents, added to the documents later stages read)");
+  // The description follows the table, so a new task needs no edit here.
+  std::string doc = "What the stage makes:";
+  const std::pair<SynthOutput, const char*> uses[] = {
+      {SynthOutput::SftData, "chats for a from_synth sft stage"},
+      {SynthOutput::Documents, "documents added to those later stages read"},
+      {SynthOutput::DpoData, "preference pairs for a from_synth dpo stage"}};
+  for (const auto& [output, use] : uses)
+    if (const std::string tasks = synth_task_names(output); !tasks.empty())
+      doc += std::string(doc.back() == ':' ? " " : "; ") + tasks + " → " + use;
+  s.choice("task", o.synth.task, names, doc);
   synth::declare(s, o.synth);
   s.add("inputs", o.inputs,
         "Documents to read (files, folders or globs) instead of the curate or dedup stage's documents");

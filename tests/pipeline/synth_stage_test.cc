@@ -2,8 +2,8 @@
 // use (eval/judge_stub.h), on Thai documents: curate → synth (qa) → sft trains on the synth
 // stage's chats, the report shows the rejection funnel, tokens, cost and escaped samples, a rerun
 // skips the finished stage, a build killed inside it resumes without losing or repeating a record,
-// rephrasings join the documents later stages read, and misconfigurations fail when the file is
-// loaded with errors naming the key.
+// rephrasings join the documents later stages read, a synth stage that kept nothing stops the sft
+// stage with a clear error, and misconfigurations fail when the file is loaded naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -291,6 +291,32 @@ TEST(BuildSynth, RephrasingsJoinTheDocumentsLaterStagesRead) {
   json fc = stage_summary(r, "sft")["from_corpus"];
   EXPECT_EQ(fc["documents"], 12);
   EXPECT_EQ(fc["source_stage"], "synth");
+}
+
+TEST(BuildSynth, NothingKeptFinishesSynthAndStopsSftWithAClearError) {
+  TempDir dir;
+  write_inputs(dir);
+  // Every answer is prose, not pairs: all malformed.
+  StubJudge stub([](const std::string&, const std::string&) { return StubReply{200, "ขอโทษ ฉันตอบไม่ได้"}; });
+  write_text(dir.file("p.yaml"), pipeline_yaml(dir, "work", synth_stage(stub, "qa") +
+                                                                sft_stage(dir, "    from_synth: true\n")));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  try {
+    pipeline::run_build(spec, {});
+    ADD_FAILURE() << "an sft stage ran without chats";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the synth stage kept no chats for the sft stage"), std::string::npos) << what;
+    EXPECT_NE(what.find("p.yaml:"), std::string::npos) << what;
+    EXPECT_NE(what.find("funnel"), std::string::npos) << what;
+  }
+  // The synth stage itself finished, with its funnel, and is not asked again.
+  auto state = json::parse(read_text(dir.file("work/synth/stage.json")));
+  EXPECT_EQ(state["summary"]["records"], 0);
+  EXPECT_EQ(state["summary"]["synth"]["samples"].size(), 0u);
+  EXPECT_EQ(stub.requests(), 6u);
+  EXPECT_THROW(pipeline::run_build(spec, {}), Error);
+  EXPECT_EQ(stub.requests(), 6u);
 }
 
 std::string load_error(const std::string& yaml) {

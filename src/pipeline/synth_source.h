@@ -60,11 +60,11 @@ class SynthSource {
   void check_needs(const std::set<std::string>& provided) const {
     if (!on_ || provided.count(Kind::artifact)) return;
     const std::string tasks = synth_task_names(Kind::output);
-    usage_error(std::string("the ") + Kind::stage + " stage's from_synth has no synth stage before it that makes " +
-                    Kind::records,
+    usage_error(std::string("the ") + Kind::stage + " stage's from_synth has no " + Kind::records +
+                    " to train on: no synth stage before it makes them",
                 where_,
                 tasks.empty() ? std::string("no synth task makes ") + Kind::records + " yet; list JSONL files in data:"
-                              : "add a synth stage with task: " + tasks + ", or list JSONL files in data:");
+                              : "put a synth stage with task: " + tasks + " before it, or list JSONL files in data:");
   }
 
   nlohmann::json prepare(Options& o, const std::string&, const Artifacts& in) const {

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "eval/judge_stub.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/synth_stage_options.h"
 #include "test_util.h"
 #include "train/sft_fixture.h"
 
@@ -333,11 +334,14 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
   const std::string curate = "  curate:\n    steps: [normalize]\n";
   const std::string synth = "  synth:\n    endpoint: http://127.0.0.1:9/v1\n    lang: th\n";
   const std::string sft = "  sft:\n    model: m\n";
+  // The tasks that make chats and pairs come from the task table, which grows.
+  const std::string chat_tasks = pipeline::synth_task_names(pipeline::SynthOutput::SftData);
+  const std::string pair_tasks = pipeline::synth_task_names(pipeline::SynthOutput::DpoData);
   auto expect = [](const std::string& err, const std::vector<std::string>& parts) {
     for (const auto& p : parts) EXPECT_NE(err.find(p), std::string::npos) << "missing '" << p << "' in: " << err;
   };
   expect(load_error(head + curate + synth + "    task: translat\n"),
-         {"synth.task", "must be one of qa|rephrase", "translat", "p.yaml:"});
+         {"synth.task", "must be one of qa|rephrase", "got 'translat'", "p.yaml:"});
   expect(load_error(head + curate + synth + "    pairs: many\n"), {"synth.pairs", "many"});
   expect(load_error(head + curate + synth + "    output: o\n"), {"synth.output", "set by the pipeline"});
   expect(load_error(head + curate + "  synth:\n    lang: th\n"), {"synth.endpoint", "is required"});
@@ -345,9 +349,10 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
   expect(load_error(head + synth + "    task: rephrase\n    inputs: [docs.jsonl]\n"),
          {"task rephrase", "curate or dedup"});
   expect(load_error(head + curate + sft + "    from_synth: true\n"),
-         {"sft stage's from_synth has no synth stage", "task: qa", "p.yaml:8"});
+         {"sft stage's from_synth has no chats to train on", "no synth stage before it", "task: " + chat_tasks,
+          "p.yaml:8"});
   expect(load_error(head + curate + synth + "    task: rephrase\n" + sft + "    from_synth: true\n"),
-         {"from_synth has no synth stage before it that makes chats"});
+         {"from_synth has no chats to train on", "task: " + chat_tasks});
   expect(load_error(head + curate + synth + sft + "    from_synth: often\n"),
          {"sft.from_synth", "must be true or false", "often"});
   expect(load_error(head + curate + synth + sft + "    from_synth: [true]\n"), {"sft.from_synth", "must be true or false"});
@@ -356,7 +361,8 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
   expect(load_error(head + curate + synth + sft + "    from_synth: true\n    from_corpus: {}\n"),
          {"sft.from_synth and from_corpus are both given"});
   expect(load_error(head + curate + synth + "  dpo:\n    model: m\n    from_synth: true\n"),
-         {"dpo stage's from_synth", "preference pairs"});
+         {"dpo stage's from_synth has no preference pairs",
+          pair_tasks.empty() ? "no synth task makes preference pairs yet" : "task: " + pair_tasks});
   // Well-formed: qa feeding sft; synth reading its own inputs with no curate stage.
   EXPECT_EQ(load_error(head + curate + synth + sft + "    from_synth: true\n"), "(no error)");
   EXPECT_EQ(load_error(head + synth + "    inputs: [docs.jsonl]\n"), "(no error)");

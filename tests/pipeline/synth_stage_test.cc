@@ -2,8 +2,9 @@
 // use (eval/judge_stub.h), on Thai documents: curate → synth (qa) → sft trains on the synth
 // stage's chats, the report shows the rejection funnel, tokens, cost and escaped samples, a rerun
 // skips the finished stage, a build killed inside it resumes without losing or repeating a record,
-// rephrasings join the documents later stages read, a synth stage that kept nothing stops the sft
-// stage with a clear error, and misconfigurations fail when the file is loaded naming the key.
+// rephrasings join the documents later stages read, `inputs:` files join the fingerprint, a synth
+// stage that kept nothing stops the sft stage with a clear error, and misconfigurations fail when
+// the file is loaded naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -221,9 +222,10 @@ TEST(BuildSynth, QaChatsTrainTheSftStageAndTheReportShowsTheFunnel) {
 TEST(BuildSynth, KilledSynthStageResumesWithoutLosingOrRepeatingRecords) {
   TempDir dir;
   write_inputs(dir);
-  std::atomic<bool> slow{true};
+  std::atomic<bool> slow{true}, hanging{false};
   StubJudge stub([&](const std::string&, const std::string& user) {
     // Document 5 (the third shard) hangs while the first build is alive, so the kill lands mid-stage.
+    if (doc_of(user) == 4) hanging = true;
     while (slow && doc_of(user) == 4) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return qa_reply(user);
   });
@@ -232,18 +234,16 @@ TEST(BuildSynth, KilledSynthStageResumesWithoutLosingOrRepeatingRecords) {
   const pid_t pid = spawn_nativelm({"build", dir.file("p.yaml")}, dir.file("run.out"), dir.file("run.err"));
   ASSERT_GT(pid, 0);
   const std::string data = dir.file("work/synth/data");
-  for (int i = 0; i < 600 && !fs::exists(data + "/part-00001.jsonl"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(fs::exists(data + "/part-00001.jsonl")) << read_text(dir.file("run.err"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it block on document 5
+  for (int i = 0; i < 600 && !hanging; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(hanging) << read_text(dir.file("run.err"));
+  ASSERT_TRUE(fs::exists(data + "/part-00001.jsonl"));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   slow = false;
   EXPECT_FALSE(fs::exists(data + "/part-00002.jsonl"));
   EXPECT_FALSE(fs::exists(dir.file("work/synth/stage.json")));
-  for (int i = 0; i < 100 && stub.requests() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  const size_t before = stub.requests();
+  const size_t before = stub.requests();  // waits for the hanging answer to finish
   EXPECT_EQ(before, 5u);  // documents 1-4, and 5's hanging request
 
   // The next build resumes the stage: only the last shard's documents are asked again.
@@ -318,6 +318,42 @@ TEST(BuildSynth, NothingKeptFinishesSynthAndStopsSftWithAClearError) {
   EXPECT_EQ(stub.requests(), 6u);
   EXPECT_THROW(pipeline::run_build(spec, {}), Error);
   EXPECT_EQ(stub.requests(), 6u);
+}
+
+TEST(BuildSynth, InputsFilesJoinTheFingerprint) {
+  TempDir dir;
+  write_inputs(dir);
+  StubJudge stub([](const std::string&, const std::string& user) { return qa_reply(user); });
+  const std::string yaml = "work_dir: " + dir.file("work") + "\ninputs: [" + dir.file("in.jsonl") + "]\nstages:\n" +
+                           synth_stage(stub, "qa", "    inputs: [" + dir.file("in.jsonl") + "]\n");
+  write_text(dir.file("p.yaml"), yaml);
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  EXPECT_EQ(pipeline::run_build(spec, {}).ran, 1);
+  EXPECT_EQ(synth_records(dir.file("work/synth/data")).size(), 6u);
+  auto state = json::parse(read_text(dir.file("work/synth/stage.json")));
+  ASSERT_EQ(state["options"]["input_files"].size(), 1u);
+  EXPECT_FALSE(state["options"].contains("endpoint"));  // how the endpoint is reached is not an option of the output
+  EXPECT_EQ(pipeline::run_build(spec, {}).ran, 0);
+  EXPECT_EQ(stub.requests(), 6u);
+  // One document fewer: the stage reruns from scratch (no shard of the old input is kept).
+  std::string text = read_text(dir.file("in.jsonl"));
+  write_text(dir.file("in.jsonl"), text.substr(0, text.rfind('\n', text.size() - 2) + 1));
+  auto r = pipeline::run_build(spec, {});
+  EXPECT_EQ(r.ran, 1);
+  EXPECT_EQ(stub.requests(), 11u);
+  EXPECT_EQ(synth_records(dir.file("work/synth/data")).size(), 5u);
+  // A missing inputs file is an error naming it when the stage runs.
+  fs::remove(dir.file("in.jsonl"));
+  write_text(dir.file("other.jsonl"), text);
+  write_text(dir.file("q.yaml"), "work_dir: " + dir.file("work2") + "\ninputs: [" + dir.file("other.jsonl") +
+                                     "]\nstages:\n" + synth_stage(stub, "qa", "    inputs: [" + dir.file("in.jsonl") + "]\n"));
+  auto spec2 = pipeline::load_pipeline(dir.file("q.yaml"));
+  try {
+    pipeline::run_build(spec2, {});
+    ADD_FAILURE() << "a synth stage ran without its inputs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.file("in.jsonl")), std::string::npos) << e.what();
+  }
 }
 
 std::string load_error(const std::string& yaml) {

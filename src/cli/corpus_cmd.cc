@@ -6,7 +6,7 @@
 
 #include "cli/document_command.h"
 #include "corpus/reshard.h"
-#include "corpus/stats.h"
+#include "curate/corpus_stats.h"
 
 namespace {
 
@@ -16,14 +16,15 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto& corpus = cli::group(root, "corpus", "Inspect corpora and rewrite them as JSONL shards");
 
   auto* stats = corpus.add_subcommand(
-      "stats", "Count documents, bytes, characters, lines, lengths and scripts of a corpus");
-  auto s = cli::bind_documents<corpus::StatsOptions>(
-      *stats, {"corpus stats", "Files, folders or globs (JSONL or text; .gz/.zst/.bz2 ok)",
-               [](opt::Schema& sc, corpus::StatsOptions& o) { corpus::declare(sc, o); },
-               [](corpus::StatsOptions& o) -> corpus::ReadOptions& { return o.read; }});
+      "stats", "Count documents, bytes, characters, lines, lengths, scripts and languages of a corpus");
+  auto s = cli::bind_documents<curate::CorpusStatsOptions>(
+      *stats, {"corpus stats",
+               "Files, folders or globs: JSONL or text (.gz/.zst/.bz2 ok), WARC/WET, MediaWiki XML dumps",
+               [](opt::Schema& sc, curate::CorpusStatsOptions& o) { curate::declare(sc, o); },
+               [](curate::CorpusStatsOptions& o) -> corpus::ReadOptions& { return o.read; }});
   actions[stats] = [s] {
     if (!s->flags->apply()) return 0;
-    auto result = s->run([&] { return corpus::compute_corpus_stats(corpus::expand_inputs(s->inputs), s->options.read); });
+    auto result = s->run([&] { return curate::corpus_stats(corpus::expand_inputs(s->inputs), s->options); });
     std::string out = s->options.json ? result.to_json() : result.to_table();
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

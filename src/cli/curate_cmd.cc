@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/document_command.h"
 #include "cli/option_flags.h"
 #include "cli/read_flags.h"
 #include "core/runtime.h"
 #include "corpus/inputs.h"
+#include "core/comm.h"
+#include "curate/calibrate.h"
 #include "curate/config.h"
 #include "curate/curate.h"
 
@@ -40,10 +43,27 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (!c->flags->apply()) return 0;
     if (c->inputs.empty()) usage_error("no inputs given", "nativelm curate", "pass input shards");
     auto report = c->run([&] { return curate::run_curate(corpus::expand_inputs(c->inputs), c->options); });
-    if (!runtime_options().quiet) {  // -q: report.json holds the same table
+    if (!runtime_options().quiet && Comm::world().rank() == 0) {  // -q: report.json holds the same table
       std::string table = report.to_table();
       std::fwrite(table.data(), 1, table.size(), stdout);
     }
+    return 0;
+  };
+
+  auto* cal = sub->add_subcommand(
+      "calibrate", "Derive a threshold profile for a language from a sample of its clean text (docs/curate.md)");
+  auto k = cli::bind_documents<curate::CalibrateOptions>(
+      *cal, {"curate calibrate", "Clean text of the language: files, folders or globs (any input curate reads)",
+             [](opt::Schema& sc, curate::CalibrateOptions& o) { curate::declare(sc, o); },
+             [](curate::CalibrateOptions& o) -> corpus::ReadOptions& { return o.read; }});
+  actions[cal] = [k] {
+    if (!k->flags->apply()) return 0;
+    auto r = k->run([&] { return curate::calibrate_profile(corpus::expand_inputs(k->inputs), k->options); });
+    if (k->options.output.empty()) {
+      std::string y = r.yaml();
+      std::fwrite(y.data(), 1, y.size(), stdout);
+    }
+    if (!runtime_options().quiet) std::fprintf(stderr, "%s\n", r.summary().c_str());
     return 0;
   };
 }

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/log.h"
 
 #ifdef NATIVELM_HAVE_MPI
 #include <mpi.h>
@@ -144,6 +145,11 @@ std::vector<char> Comm::allgatherv(const std::vector<char>& send) {
   }
 #endif
   return send;
+}
+
+void Comm::abort_on(const Error& e) {
+  log::warn(std::string("error on rank ") + std::to_string(rank_) + ": " + e.what());
+  abort(e.exit_code());
 }
 
 void Comm::abort(int code) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace nlm {
 
 class Comm {
@@ -26,11 +28,27 @@ class Comm {
   std::vector<char> allgatherv(const std::vector<char>& send);
   // Ends every rank with this exit code (MPI_Abort); plain exit with one process.
   [[noreturn]] void abort(int code);
+  // Logs `e` as this rank's error and ends every rank with its exit code.
+  [[noreturn]] void abort_on(const Error& e);
 
  private:
   Comm() = default;
   int rank_ = 0, size_ = 1;
 };
+
+// Runs fn(Comm::world()). With more than one rank, an nlm::Error on any rank ends all of them
+// (with its exit code) instead of leaving the others waiting in a collective forever; with one
+// process the error propagates as usual.
+template <class Fn>
+auto run_on_ranks(Fn&& fn) -> decltype(fn(Comm::world())) {
+  Comm& comm = Comm::world();
+  if (comm.size() == 1) return fn(comm);
+  try {
+    return fn(comm);
+  } catch (const Error& e) {
+    comm.abort_on(e);
+  }
+}
 
 // Byte views of vectors of trivially copyable records, for the calls above.
 template <class T>

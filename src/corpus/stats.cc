@@ -51,6 +51,12 @@ void CorpusStats::merge(const CorpusStats& o) {
   for (size_t i = 0; i < histogram.size(); ++i) histogram[i] += o.histogram[i];
   scripts.merge(o.scripts);
   read.merge(o.read);
+  for (const auto& [lang, t] : o.languages) {
+    languages[lang].docs += t.docs;
+    languages[lang].bytes += t.bytes;
+  }
+  for (const auto& [name, n] : o.source_counts) source_counts[name] += n;
+  if (lid.empty()) lid = o.lid;
 }
 
 namespace {
@@ -65,6 +71,12 @@ std::string bucket_label(size_t i) {
   return k(CorpusStats::kEdges[i]) + "+";
 }
 }  // namespace
+
+std::vector<std::pair<std::string, CorpusStats::LangTally>> CorpusStats::sorted_languages() const {
+  std::vector<std::pair<std::string, LangTally>> v(languages.begin(), languages.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.docs > b.second.docs; });
+  return v;
+}
 
 std::string CorpusStats::to_json() const {
   using nlohmann::json;
@@ -93,6 +105,16 @@ std::string CorpusStats::to_json() const {
                                {"total_skipped", read.skipped()}}},
                 {"invalid_utf8_documents", read.invalid_utf8_docs},
                 {"utf8_replacements", read.utf8_replacements}};
+  if (!source_counts.empty()) {
+    json c = json::object();
+    for (const auto& [name, n] : source_counts) c[name] = n;
+    j["input"]["sources"] = c;
+  }
+  if (!lid.empty()) {
+    json l = json::object();
+    for (const auto& [lang, t] : sorted_languages()) l[lang] = {{"documents", t.docs}, {"bytes", t.bytes}};
+    j["languages"] = {{"identifier", lid}, {"counts", l}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -139,6 +161,15 @@ std::string CorpusStats::to_table() const {
                   chars ? 100.0 * static_cast<double>(count) / static_cast<double>(chars) : 0.0);
     out += buf;
   }
+  if (!lid.empty()) {
+    out += "languages (" + lid + ": documents, bytes)\n";
+    for (const auto& [lang, t] : sorted_languages()) {
+      std::snprintf(buf, sizeof buf, "  %-10s %12s  %5.1f%%  %16s  %5.1f%%\n", lang.c_str(), num(t.docs).c_str(),
+                    docs ? 100.0 * static_cast<double>(t.docs) / static_cast<double>(docs) : 0.0,
+                    num(t.bytes).c_str(), bytes ? 100.0 * static_cast<double>(t.bytes) / static_cast<double>(bytes) : 0.0);
+      out += buf;
+    }
+  }
   out += "skipped input\n";
   row("bad JSON", num(read.bad_json));
   row("missing text field", num(read.missing_text));
@@ -146,35 +177,11 @@ std::string CorpusStats::to_table() const {
   row("truncated/corrupt files", num(read.truncated_files));
   row("invalid UTF-8 (repaired)", num(read.invalid_utf8_docs) + " documents, " +
                                       num(read.utf8_replacements) + " replacements");
+  if (!source_counts.empty()) {
+    out += "archive records\n";
+    for (const auto& [name, n] : source_counts) row(name.c_str(), num(n));
+  }
   return out;
-}
-
-CorpusStats compute_corpus_stats(const std::vector<std::string>& files, const ReadOptions& options) {
-  Diagnostics diag(options.max_reported, options.strict);
-  Progress progress("corpus stats", total_size(files));
-  ThreadPool pool(static_cast<int>(std::min<size_t>(files.size(), static_cast<size_t>(thread_count()))));
-  std::vector<CorpusStats> per_worker(static_cast<size_t>(pool.size()));
-  pool.parallel_for_worker(files.size(), [&](size_t i, int w) {
-    DocumentReader reader(files[i], options, &diag);
-    CorpusStats& s = per_worker[static_cast<size_t>(w)];
-    Document doc;
-    uint64_t last_raw = 0;
-    while (reader.next(doc)) {
-      s.add(doc);
-      uint64_t raw = reader.raw_bytes_read();
-      progress.add(1, raw - last_raw);
-      last_raw = raw;
-    }
-    s.read.merge(reader.stats());
-  });
-  progress.finish();
-  CorpusStats total;
-  for (const auto& s : per_worker) total.merge(s);
-  return total;
-}
-
-void declare(opt::Schema& s, StatsOptions& o) {
-  s.add("json", o.json, "Print JSON instead of a table").no_yaml().no_json();
 }
 
 }  // namespace nlm::corpus

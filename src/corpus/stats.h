@@ -1,9 +1,11 @@
-// `corpus stats`: one streaming pass over inputs that counts documents, bytes, characters, lines,
-// a document-length histogram and the scripts seen, plus what the readers skipped. Files are
-// spread over threads and the per-file results merged, so the figures do not depend on threads.
+// The figures of `corpus stats`: documents, bytes, characters, lines, a document-length
+// histogram, the scripts seen and (when counted) the languages, plus what the readers skipped.
+// Per-worker totals merge by addition, so the figures do not depend on threads. The pass itself
+// runs curate's sources (curate/corpus_stats.h), which know WARC and wiki dumps.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,24 +28,24 @@ struct CorpusStats {
   std::array<uint64_t, kEdges.size()> histogram{};
   text::ScriptCounter scripts;
   ReadStats read;
+  // Documents and bytes per language label; filled only when languages are counted, by `lid`.
+  struct LangTally {
+    uint64_t docs = 0;
+    uint64_t bytes = 0;
+  };
+  std::map<std::string, LangTally> languages;
+  std::string lid;  // the identifier's name ("CLD2", ...); empty when languages were not counted
+  // What archive sources counted beyond ReadStats ("warc.records", "warc.html_no_text",
+  // "wiki.redirects", ...).
+  std::map<std::string, uint64_t> source_counts;
 
   void add(const Document& doc);
   void merge(const CorpusStats& other);
   std::string to_json() const;
   // A human-readable multi-line table.
   std::string to_table() const;
+  // Languages by documents, most first (ties in label order).
+  std::vector<std::pair<std::string, LangTally>> sorted_languages() const;
 };
-
-// Reads every file (threads from nlm::thread_count()) and totals the stats. Shows progress.
-CorpusStats compute_corpus_stats(const std::vector<std::string>& files, const ReadOptions& options);
-
-// Options of `corpus stats`: how inputs are read, and how the figures are printed.
-struct StatsOptions {
-  ReadOptions read;
-  // Print CorpusStats::to_json() instead of the table.
-  bool json = false;
-};
-// Its flags (the read options come from cli::add_read_options / corpus::declare).
-void declare(opt::Schema& schema, StatsOptions& options);
 
 }  // namespace nlm::corpus

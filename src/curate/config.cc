@@ -113,12 +113,10 @@ void apply_profiles(ChainConfig& c, const YAML::Node& profiles, const YAML::Node
         const YAML::Node& b = body["base"];
         if (!b.IsScalar()) usage_error(pname + ".base must be a profile name", opt::yaml_where(base_key, file));
         base = b.Scalar();
-        if (!c.profiles.count(base)) {
-          std::vector<std::string> names;
-          for (const auto& [n, p] : c.profiles) names.push_back(n);
+        if (!c.profiles.count(base))
           usage_error(pname + ".base names unknown profile '" + base + "'", opt::yaml_where(base_key, file),
-                      "profiles are: " + join(names, ", "));
-        }
+                      "name 'default', a language with a profile (en, zh, eu, ...) or a script's (und-Thai, ...); "
+                      "nativelm curate --list-steps lists them all");
       }
     }
     Profile p = c.profiles.at(base);

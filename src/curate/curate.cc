@@ -1,15 +1,20 @@
 // The shard loop: per-worker chains, per-shard readers and writers, per-shard manifests for
-// resume, and the final manifest and report.
+// resume, and the final manifest and report. Under mpirun each rank runs the shards whose index
+// is its rank modulo the rank count; every shard's bytes depend only on its input and the
+// options, so the output is the one process's, byte for byte. Rank 0 alone sets the folder up,
+// totals the ranks' stats and publishes the manifest and report.
 #include "curate/curate.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/manifest.h"
@@ -113,8 +118,12 @@ CurateStats run_shard(const ShardJob& job, const CurateOptions& o, Chain& chain,
 // over every input, counts the documents reaching it per rounded score (a fixed table of 10^6 + 1
 // counts, so memory does not grow with the corpus), and returns the highest score whose
 // documents at or above it make up at least keep_fraction of them. Counts are sums, so the cut
-// does not depend on the thread count.
-double quality_cut(const std::vector<std::string>& files, const CurateOptions& o, int threads) {
+// does not depend on the thread count or, summed over MPI ranks (each scores its own shards), on
+// the rank count.
+double quality_cut(const std::vector<std::string>& all_files, const CurateOptions& o, int threads, Comm& comm) {
+  std::vector<std::string> files;
+  for (size_t i = 0; i < all_files.size(); ++i)
+    if (static_cast<int>(i % static_cast<size_t>(comm.size())) == comm.rank()) files.push_back(all_files[i]);
   CurateOptions first = o;
   auto at = std::find(first.chain.steps.begin(), first.chain.steps.end(), "quality");
   first.chain.steps.erase(at + 1, first.chain.steps.end());
@@ -152,7 +161,9 @@ double quality_cut(const std::vector<std::string>& files, const CurateOptions& o
   std::vector<uint64_t> total(bins, 0);
   uint64_t n = 0;
   for (const auto& c : counts)
-    for (size_t i = 0; i < bins; ++i) total[i] += c[i], n += c[i];
+    for (size_t i = 0; i < bins; ++i) total[i] += c[i];
+  comm.allreduce_sum(total);
+  for (uint64_t c : total) n += c;
   const double want = o.chain.quality.keep_fraction * static_cast<double>(n);
   uint64_t kept = 0;
   size_t cut = bins;
@@ -163,10 +174,28 @@ double quality_cut(const std::vector<std::string>& files, const CurateOptions& o
             std::to_string(kept));
   return threshold;
 }
-}  // namespace
+// Each rank's stats as JSON, framed by their lengths, gathered on rank 0 and merged there.
+CurateStats gather_stats(const CurateStats& mine, Comm& comm) {
+  if (comm.size() == 1) return mine;
+  std::string j = mine.to_json();
+  uint64_t n = j.size();
+  std::vector<char> send(sizeof n + j.size());
+  std::memcpy(send.data(), &n, sizeof n);
+  std::memcpy(send.data() + sizeof n, j.data(), j.size());
+  std::vector<char> all = comm.gatherv(send);
+  CurateStats total;
+  for (size_t p = 0; p + sizeof n <= all.size();) {
+    std::memcpy(&n, all.data() + p, sizeof n);
+    p += sizeof n;
+    total.merge(CurateStats::from_json(std::string(all.data() + p, n)));
+    p += n;
+  }
+  return total;
+}
 
-CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& options) {
+CurateReport run_curate_ranked(const std::vector<std::string>& files, const CurateOptions& options, Comm& comm) {
   auto start = std::chrono::steady_clock::now();
+  const bool lead = comm.rank() == 0;
   if (options.output_dir.empty()) opt::fail("output", "is required", "pass -o DIR");
   options.chain.validate();
   CurateOptions resolved = options;
@@ -176,13 +205,16 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   if (cut_quality) {
     // The per-shard plans below carry the cut as the step's threshold, so a changed cut reruns them.
     resolved.chain.quality.threshold =
-        quality_cut(files, options, options.threads > 0 ? options.threads : thread_count());
+        quality_cut(files, options, options.threads > 0 ? options.threads : thread_count(), comm);
   }
   const CurateOptions& o = resolved;
-  make_dirs(o.output_dir);
-  if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);
   std::string opts = options_json(o);
-  retract_stage(o.output_dir);
+  if (lead) {
+    make_dirs(o.output_dir);
+    if (!o.rejects_dir.empty()) make_dirs(o.rejects_dir);
+    retract_stage(o.output_dir);
+  }
+  comm.all_true(true);  // the folder is ready before any rank writes into it
 
   // Plan: which shards are already done.
   std::vector<ShardJob> jobs;
@@ -192,7 +224,10 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   report.steps = o.chain.steps;
   report.shards = files.size();
   report.options_json = opts;
+  report.ranks = comm.size();
   for (size_t i = 0; i < files.size(); ++i) {
+    inputs.push_back(describe_file(files[i]));
+    if (static_cast<int>(i % static_cast<size_t>(comm.size())) != comm.rank()) continue;  // another rank's
     ShardJob job;
     job.index = i;
     job.input = files[i];
@@ -200,7 +235,6 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
     job.out_path = (fs::path(o.output_dir) / name).string();
     if (!o.rejects_dir.empty()) job.rej_path = fs::absolute(fs::path(o.rejects_dir) / name).string();
     job.manifest_dir = (fs::path(o.output_dir) / ".shards" / shard_name(i, "")).string();
-    inputs.push_back(describe_file(files[i]));
     job.plan = plan_stage("curate.shard", opts, {inputs.back()});
     bool rej_ok = o.rejects_dir.empty() || fs::exists(job.rej_path);
     if (auto done = finished_stage(job.manifest_dir, job.plan, o.force); done && rej_ok) {
@@ -216,7 +250,8 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   }
   if (report.shards_skipped)
     log::info("curate: " + std::to_string(report.shards_skipped) + " of " +
-              std::to_string(files.size()) + " shards already done; skipping them");
+              std::to_string(files.size()) + " shards already done; skipping them" +
+              (comm.size() > 1 ? " (rank " + std::to_string(comm.rank()) + ")" : ""));
 
   int threads = o.threads > 0 ? o.threads : thread_count();
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(jobs.size(), static_cast<size_t>(threads))));
@@ -253,6 +288,20 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
   progress.finish();
   auto end = std::chrono::steady_clock::now();
   report.seconds = std::chrono::duration<double>(end - run_start).count();
+  if (comm.size() > 1) {
+    // Every rank's shards are published before rank 0 totals them; the run time is the slowest
+    // rank's, the bytes and skipped shards the sum.
+    std::vector<uint64_t> sums = {report.processed_bytes, report.shards_skipped, static_cast<uint64_t>(threads)};
+    report.stats = gather_stats(report.stats, comm);
+    comm.allreduce_sum(sums);
+    report.processed_bytes = sums[0];
+    report.shards_skipped = sums[1];
+    report.threads = static_cast<int>(sums[2]);
+    auto seconds = from_bytes<double>(comm.gatherv(to_bytes(std::vector<double>{report.seconds})));
+    if (!lead) return report;
+    report.seconds = *std::max_element(seconds.begin(), seconds.end());
+    end = std::chrono::steady_clock::now();
+  }
 
   // Stale shards of an earlier run over more inputs.
   for (size_t i = files.size();; ++i) {
@@ -273,6 +322,11 @@ CurateReport run_curate(const std::vector<std::string>& files, const CurateOptio
                 report.stats.to_json(), report.to_json());
   if (!o.rejects_dir.empty()) remove_stale_temps(o.rejects_dir);
   return report;
+}
+}  // namespace
+
+CurateReport run_curate(const std::vector<std::string>& files, const CurateOptions& options) {
+  return run_on_ranks([&](Comm& comm) { return run_curate_ranked(files, options, comm); });
 }
 
 }  // namespace nlm::curate

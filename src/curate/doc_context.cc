@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "curate/profiles.h"
 #include "curate/text_util.h"
+#include "text/script.h"
 #include "text/utf8.h"
 
 namespace nlm::curate {
@@ -20,6 +21,7 @@ void DocContext::reset(const corpus::Document& doc) {
   doc_ = &doc;
   text_ = doc.text;
   analysed_ = 0;
+  profile_ = nullptr;
   lang_.clear();
   lang_score_ = 0;
   if (doc.field("lang")) {
@@ -86,18 +88,27 @@ bool DocContext::ascii() {
 void DocContext::set_lang(std::string lang, double score) {
   lang_ = std::move(lang);
   lang_score_ = score;
+  profile_ = nullptr;
 }
 
-const Profile& DocContext::profile() const {
-  if (lang_.empty()) return *default_profile_;
-  auto it = profiles_.find(lang_);
-  if (it != profiles_.end()) return it->second;
-  size_t cut = lang_.find_first_of("-_");
-  if (cut != std::string::npos) {
-    it = profiles_.find(lang_.substr(0, cut));
-    if (it != profiles_.end()) return it->second;
+const Profile& DocContext::profile() {
+  if (profile_) return *profile_;
+  if (!lang_.empty()) {
+    auto it = profiles_.find(lang_);
+    if (it != profiles_.end()) return *(profile_ = &it->second);
+    size_t cut = lang_.find_first_of("-_");
+    if (cut != std::string::npos) {
+      it = profiles_.find(lang_.substr(0, cut));
+      if (it != profiles_.end()) return *(profile_ = &it->second);
+    }
   }
-  return *default_profile_;
+  // No profile for the language (or no language): the profile of the text's main script, if any.
+  std::string script = text::main_script_code(text_);
+  if (!script.empty() && script != "Latn") {
+    auto it = profiles_.find(script_profile_name(script));
+    if (it != profiles_.end()) return *(profile_ = &it->second);
+  }
+  return *(profile_ = default_profile_);
 }
 
 }  // namespace nlm::curate

@@ -30,6 +30,7 @@ class DocContext {
   void text_changed() {
     analysed_ = 0;
     text_ = doc_->text;
+    profile_ = nullptr;
   }
 
   std::string_view text() const { return text_; }
@@ -55,8 +56,10 @@ class DocContext {
   const std::string& lang() const { return lang_; }
   double lang_score() const { return lang_score_; }
   void set_lang(std::string lang, double score);
-  // Threshold profile of the language: exact code, then the part before '-'/'_', then "default".
-  const Profile& profile() const;
+  // Threshold profile of the language: exact code, then the part before '-'/'_', then the
+  // profile of the text's main script (und-Thai, ...; not Latin), then "default". Cached until
+  // the language or the text changes.
+  const Profile& profile();
 
   Counters& counters() { return counters_; }
   void count(const std::string& group, const std::string& key, uint64_t n = 1) {
@@ -66,6 +69,7 @@ class DocContext {
  private:
   const ProfileMap& profiles_;
   const Profile* default_profile_;
+  const Profile* profile_ = nullptr;  // profile() of the current document, once asked
   const corpus::Document* doc_ = nullptr;
   std::string_view text_;
   enum : unsigned { kLines = 1, kWords = 2, kChars = 4, kAscii = 8, kNonblank = 16 };

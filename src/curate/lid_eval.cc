@@ -13,10 +13,10 @@
 #include "core/atomic_file.h"
 #include "core/compressed_stream.h"
 #include "core/error.h"
-#include "corpus/reader.h"
 #include "corpus/writer.h"
 #include "curate/lang_codes.h"
 #include "curate/lid.h"
+#include "curate/source.h"
 
 namespace nlm::curate {
 
@@ -46,16 +46,20 @@ std::string read_problems(const corpus::ReadStats& r) {
   return s;
 }
 
-// Calls fn(doc) for every document of `files`, in order, and returns the read counts.
+// Calls fn(doc) for every document of `files`, in order, and returns the read counts. Files go
+// through curate's sources, so WARC pages and wiki articles are documents as curate sees them
+// (pages that give no text are skipped).
 template <class Fn>
 corpus::ReadStats for_each_document(const std::vector<std::string>& files, const corpus::ReadOptions& read, Fn fn) {
   corpus::Diagnostics diag(read.max_reported, read.strict);
   corpus::ReadStats total;
   corpus::Document doc;
+  const HtmlOptions html;
   for (const auto& f : files) {
-    corpus::DocumentReader reader(f, read, &diag);
-    while (reader.next(doc)) fn(doc);
-    total.merge(reader.stats());
+    auto source = open_source(f, read, html, &diag);
+    while (source->next(doc))
+      if (!source->rejection()) fn(doc);
+    total.merge(source->read_stats());
   }
   return total;
 }

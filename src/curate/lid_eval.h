@@ -14,7 +14,7 @@
 namespace nlm::curate {
 
 struct LidPredictOptions {
-  // How the inputs are read (any format curate reads: JSONL, text, compressed).
+  // How the inputs are read (any format curate reads: JSONL, text, compressed, WARC, wiki dumps).
   corpus::ReadOptions read;
   // fastText model (from `nativelm lid train`); empty uses CLD2.
   std::string model;

@@ -36,8 +36,11 @@ struct LidTrainOptions {
   int64_t minn = 1;  // character n-grams: 1..3 covers single Han characters and short words
   int64_t maxn = 3;
   int64_t bucket = 200000;
-  int64_t threads = 1;  // 1 keeps training deterministic
+  int64_t threads = 1;  // 1 keeps training deterministic; more train faster
   int64_t seed = 1;
+  // Product-quantise the model (fastText's .ftz): the embedding matrix of every n-gram bucket
+  // shrinks about tenfold, for a little accuracy.
+  bool quantize = false;
 };
 
 // Its flags, defaults and bounds (not the read options, which cli::add_read_options adds); the table

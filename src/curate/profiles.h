@@ -1,12 +1,14 @@
 // Threshold profiles: one set of filter thresholds per language. A document uses the profile of
-// its `lang` (exact, then the base code before '-'/'_'), else "default". Built in: default (the
-// published values without the stop-word rule, which needs a list for the language), en (Gopher's
-// English values), de/fr/es (the same with their stop words), zh and yue (CJK values: ICU words
-// are 1-2 characters long, Chinese stop words, Cantonese particles). A config file edits these or
-// adds its own.
+// its `lang` (exact, then the base code before '-'/'_'), then that of its main script (und-Thai,
+// und-Jpan, ...), else "default". Built in: default (the published values without the stop-word
+// rule, which needs a list for the language), en (Gopher's English values), de/fr/es (the same
+// with their stop words), zh and yue (CJK values), sw and jv, about 75 languages calibrated from
+// Debian's gettext text (profiles.cc), and the unspaced scripts. A config file edits these or adds
+// its own; `nativelm curate calibrate` derives one for a new language.
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "curate/c4.h"
 #include "curate/fineweb.h"
@@ -29,5 +31,9 @@ struct Profile {
 bool declare_filter(opt::Schema& schema, Profile& profile, const std::string& step);
 
 std::map<std::string, Profile> builtin_profiles();
+
+// The profile key of an ISO 15924 script ("und-Thai"; BCP 47's undetermined language in that
+// script). DocContext falls back to it when a document's language has no profile.
+std::string script_profile_name(std::string_view iso15924);
 
 }  // namespace nlm::curate

@@ -115,6 +115,7 @@ std::string CurateReport::to_json() const {
   j["shards"] = shards;
   j["shards_skipped"] = shards_skipped;
   j["threads"] = threads;
+  j["ranks"] = ranks;
   j["seconds"] = seconds;
   j["throughput_mb_s"] = throughput_mb_s();
   j["throughput_mb_s_per_thread"] = threads > 0 ? throughput_mb_s() / threads : 0;
@@ -168,8 +169,9 @@ std::string CurateReport::to_table() const {
   row("documents with invalid UTF-8", std::to_string(stats.read.invalid_utf8_docs));
   out += "run\n";
   row("shards (skipped as done)", std::to_string(shards) + " (" + std::to_string(shards_skipped) + ")");
-  std::snprintf(buf, sizeof buf, "%.2f MB/s on %d threads (%.2f MB/s per thread), %s", throughput_mb_s(),
-                threads, threads ? throughput_mb_s() / threads : 0.0, human_duration(seconds).c_str());
+  std::snprintf(buf, sizeof buf, "%.2f MB/s on %d threads%s (%.2f MB/s per thread), %s", throughput_mb_s(),
+                threads, ranks > 1 ? (" over " + std::to_string(ranks) + " ranks").c_str() : "",
+                threads ? throughput_mb_s() / threads : 0.0, human_duration(seconds).c_str());
   row("throughput", buf);
   return out;
 }

@@ -33,7 +33,8 @@ struct CurateReport {
   size_t shards = 0, shards_skipped = 0;
   double seconds = 0;
   uint64_t processed_bytes = 0;    // input text bytes of the shards run now (not skipped)
-  int threads = 1;
+  int threads = 1;                 // over all ranks
+  int ranks = 1;                   // MPI ranks that ran shards
   std::string options_json = "{}";
 
   // MB/s of input text over the shards processed in this run.

@@ -4,7 +4,8 @@
 #include "core/options.h"
 #include "corpus/read_options.h"
 #include "corpus/reshard.h"
-#include "corpus/stats.h"
+#include "curate/calibrate.h"
+#include "curate/corpus_stats.h"
 #include "corpus/writer.h"
 #include "curate/curate.h"
 #include "curate/lid.h"
@@ -79,7 +80,7 @@ const std::vector<OptionTable>& option_tables() {
       {"dedup", "docs/dedup.md", table_of<dedup::DedupOptions>()},
       {"dedup-lines", "docs/dedup.md", table_of<dedup::SegmentDedupOptions>()},
       {"decontam", "docs/dedup.md", table_of<dedup::DecontamOptions>()},
-      {"corpus-stats", "docs/corpus.md", table_of<corpus::StatsOptions>()},
+      {"corpus-stats", "docs/corpus.md", table_of<curate::CorpusStatsOptions>()},
       {"corpus-shard", "docs/corpus.md", table_of<corpus::ReshardOptions>()},
       {"curate", "docs/curate.md", table_of<curate::CurateOptions>()},
       {"curate.normalize", "docs/curate.md", yaml_table_of<curate::NormalizeOptions>()},
@@ -96,6 +97,7 @@ const std::vector<OptionTable>& option_tables() {
       {"lid-labels", "docs/curate.md", table_of<curate::LidLabelsOptions>()},
       {"lid-predict", "docs/curate.md", table_of<curate::LidPredictOptions>()},
       {"lid-eval", "docs/curate.md", table_of<curate::LidEvalOptions>()},
+      {"curate-calibrate", "docs/curate.md", table_of<curate::CalibrateOptions>()},
       {"quality-train", "docs/curate.md", table_of<curate::QualityTrainOptions>()},
       {"quality-eval", "docs/curate.md", table_of<curate::QualityEvalOptions>()},
       {"train", "docs/train.md", table_of<train::TrainOptions>()},

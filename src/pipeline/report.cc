@@ -68,32 +68,20 @@ std::string line_chart(const json& curves, const std::string& y_label) {
   return svg_lines(series, "step", y_label);
 }
 
-// The synth stage's figures: the funnel as a table (generation counts, then each rejection reason
-// with its share of the candidates, then what was kept), tokens and cost, and sample outputs.
+// The synth stage's figures: the funnel as a table in the run's order (work counts, each
+// rejection reason, what was kept), tokens and cost, and sample outputs.
 std::string synth_section(const json& s) {
-  std::string h = "<h3>Synthetic data: rejection funnel</h3><table><tr><th>step</th><th>count</th>"
-                  "<th>share of candidates</th></tr>";
-  double candidates = 0;
-  bool rejections = false;  // the rows after "candidates" are the reasons outputs were rejected
+  std::string h = "<h3>Synthetic data: rejection funnel</h3><table><tr><th>step</th><th>count</th></tr>";
   if (s.contains("funnel") && s["funnel"].is_array())
     for (const auto& row : s["funnel"]) {
+      if (!row.is_object()) continue;
       const std::string step = row.value("step", std::string());
-      const double n = row.value("count", 0.0);
-      std::string share;
-      if (rejections && candidates > 0) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * n / candidates);
-        share = buf;
-      }
-      const bool kept = step == "kept";
-      const std::string label = kept ? "kept" : rejections ? "rejected: " + step : step;
-      h += std::string(kept ? "<tr class=\"kept\"><th>" : "<tr><td>") + html_escape(label) +
-           (kept ? "</th><td>" : "</td><td>") + html_escape(scalar_text(row.value("count", json(0)))) + "</td><td>" +
-           share + "</td></tr>";
-      if (step == "candidates") {
-        candidates = n;
-        rejections = true;
-      }
+      const std::string count = html_escape(scalar_text(row.value("count", json(0))));
+      if (step == "kept")
+        h += "<tr class=\"kept\"><th>kept</th><th>" + count + "</th></tr>";
+      else
+        h += "<tr><td>" + html_escape(row.value("rejected", false) ? "rejected: " + step : step) + "</td><td>" + count +
+             "</td></tr>";
     }
   h += "</table>";
   if (s.contains("tokens") && s["tokens"].is_object()) {

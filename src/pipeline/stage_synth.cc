@@ -1,11 +1,13 @@
 // The `synth` stage: `nativelm synth`'s run (run_synth) over the curate or dedup stage's
 // documents (or `inputs:`) into <work>/synth/data/, so a language without chat data gets
-// question-answer chats for the sft stage (from_synth) or rephrased documents for pretraining.
+// question-answer chats or translated instructions for the sft stage (from_synth), rephrased
+// documents for pretraining, or judged preference pairs for the dpo stage.
 // run_synth resumes the finished shards of a killed run; the summary carries the rejection
 // funnel, token and cost figures and a few sample outputs for the report.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -48,25 +50,42 @@ std::string cut(const std::string& text) {
   return std::string(curate::utf8_prefix(text, kSampleBytes)) + "…";
 }
 
-// A record as the report shows it: what it came from, the input side (question, prompt) and the
-// output side (answer, text, chosen response).
+// The text of a member: a string, or the last message of `role` ("" = any) in a message list.
+std::string text_of(const json& v, const std::string& role) {
+  if (v.is_string()) return v.get<std::string>();
+  std::string t;
+  if (v.is_array())
+    for (const auto& m : v)
+      if (m.is_object() && m.contains("content") && m["content"].is_string() &&
+          (role.empty() || m.value("role", std::string()) == role))
+        t = m["content"].get<std::string>();
+  return t;
+}
+
+// A record as the report shows it: what it came from, the input side (question, instruction,
+// prompt) and the output side (answer, text, chosen response).
 json sample_of(const json& r) {
-  json s = {{"source", r.value("source_id", std::string())}, {"input", ""}, {"output", ""}};
-  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-  if (r.contains("messages") && r["messages"].is_array()) {
-    for (const auto& m : r["messages"]) {
-      if (!m.is_object() || !m.contains("content")) continue;
-      const std::string role = m.value("role", std::string());
-      if (role == "user" && s["input"] == "") s["input"] = cut(text(m["content"]));
-      if (role == "assistant") s["output"] = cut(text(m["content"]));
-    }
+  std::string source = r.value("source_id", std::string());
+  if (source.empty()) source = r.value("id", std::string());
+  std::string in, out;
+  if (r.contains("messages")) {
+    in = text_of(r["messages"], "user");
+    out = text_of(r["messages"], "assistant");
   } else if (r.contains("text")) {
-    s["output"] = cut(text(r["text"]));
+    out = text_of(r["text"], "");
   } else if (r.contains("prompt")) {
-    s["input"] = cut(text(r["prompt"]));
-    if (r.contains("chosen")) s["output"] = cut(text(r["chosen"]));
+    in = text_of(r["prompt"], "user");
+    out = text_of(r.contains("chosen") ? r["chosen"] : r.value("completion", json()), "");
   }
-  return s;
+  return {{"source", source}, {"input", cut(in)}, {"output", cut(out)}};
+}
+
+// Funnel steps that count work or what passed rather than a reason for rejecting something (for
+// qa/rephrase, translate and prefs; see docs/synth.md). Every other step is a rejection reason.
+bool is_rejection(const std::string& step) {
+  static const std::set<std::string> counts = {"chunks",  "requests", "candidates",     "records",        "prompts",
+                                               "answers", "kept",     "answers_passed", "judge_requests", "messages_verbatim"};
+  return counts.count(step) == 0;
 }
 
 class SynthStage : public Stage {
@@ -109,6 +128,12 @@ class SynthStage : public Stage {
   }
 
   void check_needs(const std::set<std::string>& provided) const override {
+    if (!kind().reads_documents && options_.inputs.empty())
+      usage_error("the synth stage's task " + std::string(kind().name) + " reads only the files in synth.inputs",
+                  where_,
+                  kind().output == SynthOutput::DpoData
+                      ? "list JSONL files of prompts in inputs:"
+                      : "list JSONL files of SFT records (messages, or prompt/completion) in inputs:");
     if (provided.count(kDocumentsArtifact)) return;
     if (kind().output == SynthOutput::Documents)
       usage_error("the synth stage's task " + std::string(kind().name) + " has no curated documents to join", where_,
@@ -134,8 +159,9 @@ class SynthStage : public Stage {
 
     ojson written = ojson::parse(read_file(o.output + "/summary.json"));
     json summary;
-    json funnel = json::array();  // in run_synth's order: generation, each rejection reason, kept
-    for (const auto& [step, count] : written["funnel"].items()) funnel.push_back({{"step", step}, {"count", count}});
+    json funnel = json::array();  // in run_synth's order: work counts, each rejection reason, kept
+    for (const auto& [step, count] : written["funnel"].items())
+      funnel.push_back({{"step", step}, {"count", count}, {"rejected", is_rejection(step)}});
     std::vector<json> records;
     const auto parts = parts_of(dir);
     for (const auto& p : parts) {

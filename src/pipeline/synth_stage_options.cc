@@ -10,8 +10,10 @@ namespace nlm::pipeline {
 
 const std::vector<SynthTaskKind>& synth_task_kinds() {
   static const std::vector<SynthTaskKind> kinds = {
-      {"qa", synth::SynthTask::Qa, SynthOutput::SftData},
-      {"rephrase", synth::SynthTask::Rephrase, SynthOutput::Documents},
+      {"qa", synth::SynthTask::Qa, SynthOutput::SftData, true},
+      {"rephrase", synth::SynthTask::Rephrase, SynthOutput::Documents, true},
+      {"translate", synth::SynthTask::Translate, SynthOutput::SftData, false},
+      {"prefs", synth::SynthTask::Prefs, SynthOutput::DpoData, false},
   };
   return kinds;
 }
@@ -44,12 +46,13 @@ void declare(opt::Schema& s, SynthStageOptions& o) {
   s.choice("task", o.synth.task, names, doc);
   synth::declare(s, o.synth);
   s.add("inputs", o.inputs,
-        "Documents to read (files, folders or globs) instead of the curate or dedup stage's documents");
+        "Files, folders or globs to read: instead of the curate or dedup stage's documents (qa, rephrase); the "
+        "instruction set (translate) or the prompts (prefs), required");
   // How the endpoint is reached and what it costs do not change the records (run_synth's run.json
   // leaves them out too): changing them must not rerun, or clear, a paid-for stage.
-  const std::set<std::string> not_in_fingerprint = {"endpoint",   "api_key_env", "concurrency",  "requests_per_minute",
-                                                    "retries",    "retry_wait",  "timeout",      "price_prompt",
-                                                    "price_completion"};
+  const std::set<std::string> not_in_fingerprint = {
+      "endpoint",   "judge_endpoint", "api_key_env", "concurrency",  "requests_per_minute", "tokens_per_minute",
+      "retries",    "retry_wait",     "timeout",     "price_prompt", "price_completion"};
   for (auto& f : s.fields()) {
     if (f.key == "output") f.no_yaml().no_json().no_flag();  // the stage folder's data/
     if (not_in_fingerprint.count(f.key)) f.no_json();

@@ -24,6 +24,7 @@ struct SynthTaskKind {
   const char* name;  // the `task:` value
   synth::SynthTask task;
   SynthOutput output;
+  bool reads_documents;  // reads the curated documents by default; else only `inputs:` (instructions, prompts)
 };
 
 // Every task a synth stage can run, in the order the docs list them.

@@ -52,6 +52,14 @@ const char* const kExtractKnowledge =
     "from: state each fact, definition or explanation it gives in complete sentences, in a sensible "
     "order. Use only what the text says. Reply with only the passage.";
 
+const char* const kTranslate =
+    "Translate the following text from {source_language} into {language}.\n"
+    "Rules: translate the meaning naturally, as a native speaker of {language} would write it. Copy every "
+    "marker like [[CODE_1]] exactly, once, where it belongs in the sentence: each one stands for code that "
+    "must not change. Keep placeholders such as {{name}}, {{{{var}}}}, %s, %1$d and every URL exactly as they "
+    "are. Do not answer or explain the text, and do not add anything. Reply with only the translation.\n\n"
+    "TEXT:\n{text}";
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view trim(std::string_view s) {
@@ -127,7 +135,9 @@ std::optional<std::string> builtin_prompt(SynthTask task, const std::string& nam
   if (task == SynthTask::Qa) {
     if (name == "qa") return kQa;
     if (name == "diverse-qa") return kDiverseQa;
-  } else {
+  } else if (task == SynthTask::Translate) {
+    if (name == "translate") return kTranslate;
+  } else if (task == SynthTask::Rephrase) {
     if (name == "wikipedia") return kWikipedia;
     if (name == "distill") return kDistill;
     if (name == "extract-knowledge") return kExtractKnowledge;
@@ -137,7 +147,9 @@ std::optional<std::string> builtin_prompt(SynthTask task, const std::string& nam
 
 std::vector<std::string> builtin_prompt_names(SynthTask task) {
   if (task == SynthTask::Qa) return {"qa", "diverse-qa"};
-  return {"wikipedia", "distill", "extract-knowledge"};
+  if (task == SynthTask::Translate) return {"translate"};
+  if (task == SynthTask::Rephrase) return {"wikipedia", "distill", "extract-knowledge"};
+  return {};
 }
 
 std::vector<std::string> chunk_text(std::string_view text, size_t max_bytes) {
@@ -210,6 +222,8 @@ std::vector<QaPair> parse_qa(std::string_view reply) {
   flush();
   return out;
 }
+
+std::string trimmed(std::string_view text) { return std::string(trim(text)); }
 
 std::string normalize_key(std::string_view text) {
   std::string out;

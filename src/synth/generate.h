@@ -12,7 +12,8 @@
 namespace nlm::synth {
 
 // The user-message template of a built-in prompt, or nullopt for an unknown name. Fields:
-// {language} (the target language's English name), {text} (the chunk), {n} (pairs asked for).
+// {language} (the target language's English name), {text} (the chunk), {n} (pairs asked for);
+// translate's: {source_language}, {language}, {text}.
 std::optional<std::string> builtin_prompt(SynthTask task, const std::string& name);
 // The names of the task's built-in prompts, the default first.
 std::vector<std::string> builtin_prompt_names(SynthTask task);
@@ -29,6 +30,9 @@ struct QaPair {
 // start with "Q:", "Question 1:", "1. Q:" ... and "A:", "Answer:" .... Empty when neither is
 // found (a malformed answer).
 std::vector<QaPair> parse_qa(std::string_view reply);
+
+// `text` without leading and trailing ASCII whitespace.
+std::string trimmed(std::string_view text);
 
 // The text with ASCII case folded, ASCII punctuation dropped and whitespace runs made one space:
 // the key of the normalised dedup.

@@ -1,10 +1,12 @@
-// `nativelm synth qa` and `nativelm synth rephrase`'s options: the documents, the
-// OpenAI-compatible endpoint that writes (and how politely it is called), the prompt, and the
-// quality filters every output passes. One struct, declared once (docs/options.md).
+// `nativelm synth qa|rephrase|translate|prefs`'s options: the input, the OpenAI-compatible
+// endpoint that writes (and how politely it is called), the prompt, the judge (prefs), and the
+// quality filters every output passes. One struct for every task, declared once (docs/options.md).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "eval/judge/judge_options.h"
 
 namespace nlm::opt {
 class Schema;
@@ -12,7 +14,8 @@ class Schema;
 
 namespace nlm::synth {
 
-enum class SynthTask { Qa, Rephrase };
+enum class SynthTask { Qa, Rephrase, Translate, Prefs };
+const char* task_name(SynthTask task);  // "qa", "rephrase", "translate", "prefs"
 
 struct SynthOptions {
   SynthTask task = SynthTask::Qa;  // set by the subcommand, not a flag
@@ -28,7 +31,8 @@ struct SynthOptions {
   int max_tokens = 2048;
   double temperature = 0.7;
   int concurrency = 4;              // requests in flight
-  double requests_per_minute = 0;  // 0 = no limit; split evenly over the concurrent clients
+  double requests_per_minute = 0;  // 0 = no limit; one budget shared by every concurrent request
+  double tokens_per_minute = 0;    // 0 = no limit; prompt + completion tokens, shared likewise
   int retries = 3;                 // extra tries on a connection error, timeout, 5xx or 429
   double retry_wait = 1;           // seconds; doubles per retry, capped at 60 s
   double timeout = 300;            // seconds per request
@@ -39,6 +43,22 @@ struct SynthOptions {
   std::string prompt;       // built-in prompt: qa, diverse-qa (qa); wikipedia, distill, extract-knowledge (rephrase)
   std::string prompt_file;  // a text file with the user-message template ({language}, {text}, {n})
   int pairs = 3;            // question-answer pairs asked for per chunk (qa)
+  // Translate.
+  std::string source_lang = "en";  // the language the instructions are written in
+  bool translate_system = true;    // translate system messages (false: keep them verbatim)
+  double min_length_ratio = 0.4;   // least translated/source length, in characters
+  double max_length_ratio = 2.5;   // most translated/source length
+  // Prefs.
+  int samples = 2;                  // answers sampled per prompt
+  std::string endpoint_b;           // second endpoint: odd samples come from it ("" = --endpoint)
+  std::string model_b;              // model of the odd samples ("" = --model)
+  std::string judge_endpoint;       // "" = --endpoint
+  std::string judge_model;          // "" = --model
+  eval::judge::JudgeMode judge_mode = eval::judge::JudgeMode::Pairwise;  // both orders, or 1-10 ratings
+  std::string judge_prompt;         // "" = pair-v2 (pairwise) or single-v1 (single)
+  std::string judge_prompt_file;    // FastChat-shaped prompts, as for eval judge
+  int judge_max_tokens = 1024;
+  double margin = 2;                // single: least rating difference between chosen and rejected
   // Quality control.
   std::string lid_model;        // fastText LID model; "" = CLD2
   double min_lang_score = 0;    // lowest LID score kept
@@ -51,7 +71,7 @@ struct SynthOptions {
   int decontam_ngram = 13;             // word n-gram length of that check (NeMo: 13)
   // Output.
   std::string output;        // folder for part-NNNNN.jsonl shards and summary.json (required)
-  int64_t shard_chunks = 64;  // chunks per output shard: the unit of resume
+  int64_t shard_chunks = 64;  // chunks (qa, rephrase) or records (translate, prefs) per shard: the unit of resume
   bool force = false;        // start over when the folder holds a run with other options
 };
 void declare(opt::Schema& schema, SynthOptions& options);

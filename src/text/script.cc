@@ -3,6 +3,8 @@
 
 #include <unicode/uscript.h>
 
+#include <iterator>
+
 #include <algorithm>
 
 #include "text/utf8.h"
@@ -22,6 +24,42 @@ int script_of(uint32_t cp) {
 std::string script_name(int code) {
   const char* name = uscript_getName(static_cast<UScriptCode>(code));
   return name ? name : "Unknown";
+}
+
+std::string main_script_code(std::string_view s, size_t max_code_points) {
+  // Small fixed table: the scripts seen in one document are few.
+  std::pair<int, uint32_t> seen[16];
+  size_t kinds = 0;
+  uint32_t kana = 0, letters = 0;
+  size_t i = 0;
+  for (size_t n = 0; i < s.size() && n < max_code_points; ++n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int code;
+    if (c < 0x80) {
+      ++i;
+      if ((c | 0x20) < 'a' || (c | 0x20) > 'z') continue;
+      code = USCRIPT_LATIN;
+    } else {
+      code = script_of(utf8_next(s, i));
+      if (code <= USCRIPT_INHERITED || code == USCRIPT_UNKNOWN) continue;
+    }
+    ++letters;
+    if (code == USCRIPT_HIRAGANA || code == USCRIPT_KATAKANA) ++kana;
+    size_t k = 0;
+    while (k < kinds && seen[k].first != code) ++k;
+    if (k == kinds) {
+      if (kinds == std::size(seen)) continue;
+      seen[kinds++] = {code, 0};
+    }
+    ++seen[k].second;
+  }
+  if (letters == 0) return "";
+  if (kana * 10 >= letters) return "Jpan";
+  size_t best = 0;
+  for (size_t k = 1; k < kinds; ++k)
+    if (seen[k].second > seen[best].second) best = k;
+  const char* name = uscript_getShortName(static_cast<UScriptCode>(seen[best].first));
+  return name ? name : "";
 }
 
 void ScriptCounter::add(std::string_view s) {

@@ -15,6 +15,11 @@ int script_of(uint32_t cp);
 // Long ICU name of a script code, e.g. "Latin", "Han", "Cyrillic".
 std::string script_name(int code);
 
+// The ISO 15924 code of the script most letters of the text's first `max_code_points` code points
+// are written in ("Latn", "Thai", "Hang"); "Jpan" when Hiragana and Katakana make up a tenth of
+// them (Japanese mixes them with Han); "" when no letter has a script (digits, symbols, empty).
+std::string main_script_code(std::string_view utf8, size_t max_code_points = 1000);
+
 class ScriptCounter {
  public:
   // Counts code points of valid UTF-8 text by script.

@@ -9,6 +9,7 @@
 #include "corpus/reader.h"
 #include "corpus/reshard.h"
 #include "corpus/stats.h"
+#include "curate/corpus_stats.h"
 #include "corpus/writer.h"
 #include "test_util.h"
 
@@ -153,7 +154,7 @@ TEST(CorpusStats, CountsAndHistogram) {
   TempDir dir;
   write_text(dir.file("c.jsonl"),
              "{\"text\":\"hello world\"}\n{\"text\":\"你好\\n世界\"}\n{\"text\":\"\"}\nnot json\n");
-  auto st = compute_corpus_stats({dir.file("c.jsonl")}, {});
+  auto st = curate::corpus_stats({dir.file("c.jsonl")}, {});
   EXPECT_EQ(st.docs, 3u);
   EXPECT_EQ(st.chars, 11u + 5u);
   EXPECT_EQ(st.bytes, 11u + 13u);

@@ -55,11 +55,13 @@ TEST(CurateFilters, GopherQualityRules) {
   // The generic profile has no stop-word list, so the rule does not apply.
   EXPECT_EQ(run({"gopher_quality"}, no_stop), std::nullopt);
 
-  // The Chinese text fails the English word-length window but passes with its own profile.
-  r = run({"gopher_quality"}, nlm::testing::kChinese, "");
+  // The Chinese text fails the English word-length window but passes with its own profile, and
+  // with no language at all through its script's (und-Hani).
+  r = run({"gopher_quality"}, nlm::testing::kChinese, "en");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, "gopher_quality.min_avg_word_length");
   EXPECT_EQ(run({"gopher_quality"}, nlm::testing::kChinese, "zh-Hant"), std::nullopt);
+  EXPECT_EQ(run({"gopher_quality"}, nlm::testing::kChinese, ""), std::nullopt);
 }
 
 TEST(CurateFilters, GopherRepetitionRules) {

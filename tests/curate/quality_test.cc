@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -291,6 +292,36 @@ TEST_F(CurateQuality, StepIsDeterministicAcrossThreadCounts) {
   ASSERT_FALSE(rejected_scores.empty());
   EXPECT_GT(*std::min_element(kept_scores.begin(), kept_scores.end()),
             *std::max_element(rejected_scores.begin(), rejected_scores.end()));
+}
+
+// keep_fraction under mpirun: the ranks score their own shards and sum the score counts, so the
+// cut, and every byte, is the one process's.
+TEST_F(CurateQuality, KeepFractionCutIsTheSameOverMpiRanks) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  std::string shard[3];
+  for (size_t i = 0; i < split_->test_docs.size(); ++i)
+    shard[i % 3] += nlohmann::json{{"text", split_->test_docs[i]}, {"id", std::to_string(i)}}.dump() + "\n";
+  for (int s = 0; s < 3; ++s) nlm::testing::write_text(dir_->file("mpi/in/" + std::to_string(s) + ".jsonl"), shard[s]);
+  nlm::testing::write_text(dir_->file("mpi/cut.yaml"), "steps:\n  - quality: {model: " + model() +
+                                                            ", keep_fraction: 0.3, field: q}\n");
+  auto run = [&](int np) {
+    std::string out = dir_->file("mpi/np" + std::to_string(np));
+    std::string cmd = (np == 1 ? std::string()
+                               : "mpirun --allow-run-as-root --oversubscribe --mca pml ob1 --mca btl self,vader -np " +
+                                     std::to_string(np) + " ") +
+                      NATIVELM_BIN + " -q curate " + dir_->file("mpi/in") + " --config " + dir_->file("mpi/cut.yaml") +
+                      " --extension .jsonl -o " + out + "/kept --rejects " + out + "/rejects >" + dir_->file("mpi/log") +
+                      " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << nlm::testing::read_text(dir_->file("mpi/log"));
+    std::string all;
+    for (const char* sub : {"/kept/", "/rejects/"})
+      for (int i = 0; i < 3; ++i) all += nlm::testing::read_text(out + sub + "part-0000" + std::to_string(i) + ".jsonl");
+    return all;
+  };
+  std::string one = run(1);
+  ASSERT_NE(one.find("quality.keep_fraction"), std::string::npos);
+  EXPECT_EQ(run(2), one);
+  EXPECT_EQ(run(3), one);
 }
 
 TEST_F(CurateQuality, BadInputsAreUsageErrors) {

@@ -44,7 +44,12 @@ class StubJudge {
         std::lock_guard<std::mutex> lock(mu_);
         bodies_.push_back(body);
         authorization_.push_back(req.get_header_value("Authorization"));
-        r = script_(body["messages"][0]["content"], body["messages"][1]["content"]);
+        // The system message (when the first is one) and the last message: a judge's or a
+        // generator's pair, or a bare user prompt (synth prefs sends the conversation as it is).
+        const auto& ms = body["messages"];
+        const std::string system =
+            ms.size() > 1 && ms[0]["role"] == "system" ? ms[0]["content"].get<std::string>() : "";
+        r = script_(system, ms.back()["content"].get<std::string>());
       }
       res.status = r.status;
       if (!r.raw.empty()) {

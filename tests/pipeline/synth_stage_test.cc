@@ -187,9 +187,11 @@ TEST(BuildSynth, QaChatsTrainTheSftStageAndTheReportShowsTheFunnel) {
   const size_t section = html.find("<h2>synth</h2>");
   ASSERT_NE(section, std::string::npos);
   EXPECT_NE(html.find("Synthetic data: rejection funnel", section), std::string::npos);
-  EXPECT_NE(html.find("<td>rejected: wrong_language</td><td>6</td><td>50.0%</td>", section), std::string::npos)
+  EXPECT_NE(html.find("<tr><td>rejected: wrong_language</td><td>6</td></tr>", section), std::string::npos)
       << html.substr(section, 3000);
-  EXPECT_NE(html.find("<tr class=\"kept\"><th>kept</th><td>6</td>", section), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>rejected: ungrounded</td><td>0</td></tr>", section), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>candidates</td><td>12</td></tr>", section), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"kept\"><th>kept</th><th>6</th></tr>", section), std::string::npos);
   EXPECT_NE(html.find("<th>completion tokens</th><td>42</td>", section), std::string::npos);
   EXPECT_NE(html.find("$0.0016", section), std::string::npos);
   EXPECT_NE(html.find("Synthetic data: sample outputs", section), std::string::npos);

@@ -4,6 +4,7 @@
 // to the same bytes as an uninterrupted one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "core/error.h"
 #include "eval/judge_stub.h"
 #include "synth/run_synth.h"
+#include "synth/synth_test_util.h"
 #include "test_util.h"
 
 namespace nlm::synth {
@@ -25,15 +27,10 @@ using nlohmann::json;
 using testing::StubJudge;
 using testing::StubReply;
 using testing::read_jsonl;
+using testing_util::all_parts;
 
 SynthOptions options_for(const StubJudge& stub, const std::string& out) {
-  SynthOptions o;
-  o.endpoint = stub.base_url();
-  o.model = "stub";
-  o.lang = "de";
-  o.output = out;
-  o.retry_wait = 0.01;
-  o.timeout = 10;
+  SynthOptions o = testing_util::stub_options(SynthTask::Qa, stub.base_url(), out, "de");
   o.min_chunk_chars = 20;
   return o;
 }
@@ -262,12 +259,6 @@ StubReply numbered_reply(const std::string& user) {
                                     " steht, dass die Stadt am Fluss liegt und viele Touristen die Altstadt besuchen."}})};
 }
 
-std::string all_parts(const std::string& folder) {
-  std::string s;
-  for (int k = 0; k < 3; ++k) s += testing::read_text(folder + "/part-0000" + std::to_string(k) + ".jsonl");
-  return s;
-}
-
 TEST(SynthStub, InterruptedRunResumesToTheSameBytes) {
   testing::TempDir dir;
   testing::write_text(dir.file("in.jsonl"), numbered_docs());
@@ -359,18 +350,59 @@ TEST(SynthStub, KilledRunResumesToTheSameBytes) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
 }
 
-TEST(SynthStub, RateLimitSpacesRequests) {
+TEST(SynthStub, RateLimitIsSharedByAllConcurrentRequests) {
   testing::TempDir dir;
   testing::write_text(dir.file("in.jsonl"), numbered_docs());
-  StubJudge stub([](const std::string&, const std::string& user) { return numbered_reply(user); });
-  SynthOptions o = options_for(stub, dir.file("out"));
-  o.concurrency = 2;
-  o.requests_per_minute = 240;  // 2 clients × 120/min: 0.5 s between one client's requests
-  std::ostringstream printed;
+  std::vector<double> arrivals;  // the script runs under the stub's lock
   const auto start = std::chrono::steady_clock::now();
+  StubJudge stub([&](const std::string&, const std::string& user) {
+    arrivals.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return numbered_reply(user);
+  });
+  SynthOptions o = options_for(stub, dir.file("out"));
+  o.concurrency = 4;
+  o.requests_per_minute = 240;  // one request every 0.25 s over all four workers
+  std::ostringstream printed;
   run_synth({dir.file("in.jsonl")}, o, printed);
-  EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.95);
-  EXPECT_EQ(stub.requests(), 6u);
+  ASSERT_EQ(arrivals.size(), 6u);
+  std::sort(arrivals.begin(), arrivals.end());
+  // Split per client (the old way) the four workers would start together.
+  // (Generous bounds: a loaded machine delays some arrivals, never brings them forward.)
+  for (size_t k = 1; k < arrivals.size(); ++k) EXPECT_GE(arrivals[k] - arrivals[k - 1], 0.1) << k;
+  EXPECT_GE(arrivals.back() - arrivals.front(), 5 * 0.25 - 0.05);
+}
+
+TEST(SynthStub, TokenLimitCountsTheUsageOfEveryWorker) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("in.jsonl"), numbered_docs());
+  // Every answer reports 250 tokens: half a second of a 30000-per-minute budget.
+  StubJudge stub([](const std::string&, const std::string& user) {
+    const std::string content = numbered_reply(user).content;
+    return StubReply{200, "", json{{"choices", {{{"message", {{"role", "assistant"}, {"content", content}}},
+                                                 {"finish_reason", "stop"}}}},
+                                   {"usage", {{"prompt_tokens", 200}, {"completion_tokens", 50}}}}
+                                  .dump()};
+  });
+  SynthOptions o = options_for(stub, dir.file("out"));
+  o.concurrency = 4;
+  o.max_tokens = 16;
+  o.tokens_per_minute = 30000;
+  std::ostringstream printed;
+  auto start = std::chrono::steady_clock::now();
+  const SynthTotals t = run_synth({dir.file("in.jsonl")}, o, printed);
+  const double limited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(t.prompt_tokens, 6 * 200);
+  EXPECT_EQ(t.completion_tokens, 6 * 50);
+  EXPECT_EQ(t.count("kept"), 5u);
+  // Six requests reserve about 6 × 200 tokens (bytes/4 + max_tokens) at 500 a second, less the
+  // 500 the bucket holds at the start: at least a second, whatever the order of the answers.
+  EXPECT_GE(limited, 1.0) << printed.str();
+  EXPECT_LT(limited, 8.0);
+  o.tokens_per_minute = 0;
+  o.output = dir.file("free");
+  start = std::chrono::steady_clock::now();
+  run_synth({dir.file("in.jsonl")}, o, printed);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), limited / 2);
 }
 
 }  // namespace

@@ -577,15 +577,7 @@ static DedupResult run_dedup_ranked(const std::vector<std::string>& files, const
 }
 
 DedupResult run_dedup(const std::vector<std::string>& files, const DedupOptions& options) {
-  Comm& comm = Comm::world();
-  if (comm.size() == 1) return run_dedup_ranked(files, options, comm);
-  try {
-    return run_dedup_ranked(files, options, comm);
-  } catch (const Error& e) {
-    // One rank failing would leave the others waiting in a collective forever.
-    log::warn(std::string("error on rank ") + std::to_string(comm.rank()) + ": " + e.what());
-    comm.abort(e.exit_code());
-  }
+  return run_on_ranks([&](Comm& comm) { return run_dedup_ranked(files, options, comm); });
 }
 
 }  // namespace nlm::dedup

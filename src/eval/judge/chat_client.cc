@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/judge/rate_limiter.h"
 
 namespace nlm::eval::judge {
 
@@ -78,13 +79,26 @@ ChatClient::ChatClient(ChatClientOptions options) : o_(std::move(options)) {
   impl_->client.set_read_timeout(secs, usecs);
   impl_->client.set_write_timeout(secs, usecs);
   if (!o_.api_key.empty()) impl_->client.set_bearer_token_auth(o_.api_key);
+  limiter_ = o_.limiter;
+  if (!limiter_ && o_.requests_per_minute > 0) limiter_ = std::make_shared<RateLimiter>(o_.requests_per_minute, 0);
 }
 
 ChatClient::~ChatClient() = default;
 
 ChatReply ChatClient::complete(const std::string& system, const std::string& user) {
+  return complete(std::vector<ChatMessage>{{"system", system}, {"user", user}});
+}
+
+ChatReply ChatClient::complete(const std::vector<ChatMessage>& messages) {
+  nlohmann::json list = nlohmann::json::array();
+  size_t prompt_bytes = 0;
+  for (const auto& m : messages) {
+    list.push_back({{"role", m.role}, {"content", m.content}});
+    prompt_bytes += m.content.size();
+  }
+  const int64_t estimate = RateLimiter::estimate(prompt_bytes, o_.max_tokens);
   nlohmann::json body = {
-      {"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}}},
+      {"messages", std::move(list)},
       {"temperature", o_.temperature},
       {"max_tokens", o_.max_tokens},
       {"n", 1}};
@@ -99,12 +113,7 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
                 std::to_string(o_.retries));
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
     }
-    if (o_.requests_per_minute > 0) {
-      std::this_thread::sleep_until(next_start_);
-      next_start_ =
-          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                 std::chrono::duration<double>(60.0 / o_.requests_per_minute));
-    }
+    if (limiter_) limiter_->acquire(estimate);
     reply.attempts = attempt + 1;
     auto res = impl_->client.Post(path_, text, "application/json");
     if (!res) {
@@ -135,6 +144,9 @@ ChatReply ChatClient::complete(const std::string& system, const std::string& use
         reply.prompt_tokens = u["prompt_tokens"].get<int64_t>();
       if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
         reply.completion_tokens = u["completion_tokens"].get<int64_t>();
+      // The budget holds what the endpoint says was used; without usage the estimate stands.
+      if (limiter_ && (reply.prompt_tokens || reply.completion_tokens))
+        limiter_->settle(estimate, reply.prompt_tokens + reply.completion_tokens);
     }
     const nlohmann::json* msg = nullptr;
     if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty() && j["choices"][0].is_object() &&

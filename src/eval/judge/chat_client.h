@@ -1,13 +1,16 @@
-// A client for one OpenAI-compatible endpoint's POST /v1/chat/completions, as the judge needs
-// it: retries with exponential backoff on connection errors, HTTP 5xx and 429, a rate limit on
-// request starts, and the endpoint's reported token usage. cpp-httplib stays in the .cc file.
+// A client for one OpenAI-compatible endpoint's POST /v1/chat/completions, as the judge and synth
+// need it: retries with exponential backoff on connection errors, HTTP 5xx and 429, a rate limit
+// (its own, or one RateLimiter shared by every client of a run), and the endpoint's reported token
+// usage. cpp-httplib stays in the .cc file.
 #pragma once
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nlm::eval::judge {
+
+class RateLimiter;
 
 struct ChatClientOptions {
   std::string base_url;  // http(s)://host[:port][/prefix]; "/chat/completions" is appended
@@ -18,10 +21,15 @@ struct ChatClientOptions {
   int retries = 3;
   double retry_wait = 1;  // seconds before the first retry, doubled for each next one (capped at 60 s)
   double timeout = 120;   // seconds for connecting and for reading the answer
-  double requests_per_minute = 0;
+  double requests_per_minute = 0;  // this client's own limit, used when `limiter` is null
+  std::shared_ptr<RateLimiter> limiter;  // shared by several clients; null = none or own
   std::string role = "judge";                 // what the endpoint is, in messages ("judge", "generator")
   std::string model_flag = "--judge-model";  // the flag naming the model, in hints
   std::string key_hint = "check --api-key or OPENAI_API_KEY";  // the hint for a refused key
+};
+
+struct ChatMessage {
+  std::string role, content;
 };
 
 struct ChatReply {
@@ -43,6 +51,8 @@ class ChatClient {
   // endpoint that cannot be reached, or that still answers 5xx/429 after the retries, or refuses
   // the key or the model (401, 403, 404), throws a runtime error naming the URL.
   ChatReply complete(const std::string& system, const std::string& user);
+  // The same for any list of messages (a conversation to continue).
+  ChatReply complete(const std::vector<ChatMessage>& messages);
   const std::string& url() const { return url_; }
 
  private:
@@ -51,7 +61,7 @@ class ChatClient {
   ChatClientOptions o_;
   std::string url_;   // scheme://host:port + path_, for messages
   std::string path_;  // the request path, the base URL's prefix + /chat/completions
-  std::chrono::steady_clock::time_point next_start_{};
+  std::shared_ptr<RateLimiter> limiter_;
 };
 
 }  // namespace nlm::eval::judge

@@ -4,7 +4,7 @@
 // accuracy, the rewards and the policy's log-probabilities, each on its own scale. With
 // `from_corpus:` it trains on pairs made from the curated documents (corpus_source.h): a
 // document's own ending chosen over another document's. `from_synth: true` takes the synth
-// stage's preference pairs instead (synth_source.h; no synth task makes them yet).
+// stage's judged preference pairs instead (task prefs; synth_source.h).
 #include <filesystem>
 
 #include "pipeline/corpus_source.h"

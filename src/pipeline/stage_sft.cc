@@ -3,7 +3,8 @@
 // With `from_corpus:` instead of `data:` it trains on "continue this text" chats made from the
 // curate or dedup stage's documents (corpus_source.h), written into the stage folder as
 // from_corpus.jsonl: a chat model for a language that has no chat data yet. With
-// `from_synth: true` it trains on the synth stage's question-answer chats (synth_source.h).
+// `from_synth: true` it trains on the synth stage's question-answer or translated chats
+// (synth_source.h).
 #include <filesystem>
 
 #include "pipeline/corpus_source.h"

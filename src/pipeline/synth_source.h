@@ -1,6 +1,6 @@
 // `from_synth: true` for the tune stages (a Source of TuneStage, stage_tune.h): the sft stage
-// trains on the chats of the synth stage before it (task qa), the dpo stage on its preference
-// pairs. The records stay in synth/data/; the synth stage's fingerprint, which the tune stage's
+// trains on the chats of the synth stage before it (task qa or translate), the dpo stage on its
+// preference pairs (task prefs). The records stay in synth/data/; the synth stage's fingerprint, which the tune stage's
 // chains from, covers them. A pipeline whose synth stage makes no such records (or has none)
 // fails when it is loaded, naming the key.
 #pragma once

@@ -3,8 +3,8 @@
 // stage's chats, the report shows the rejection funnel, tokens, cost and escaped samples, a rerun
 // skips the finished stage, a build killed inside it resumes without losing or repeating a record,
 // rephrasings join the documents later stages read, `inputs:` files join the fingerprint, a synth
-// stage that kept nothing stops the sft stage with a clear error, and misconfigurations fail when
-// the file is loaded naming the key.
+// stage that kept nothing stops the sft stage with a clear error, translated instructions train
+// the sft stage, and misconfigurations fail when the file is loaded naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -358,6 +358,53 @@ TEST(BuildSynth, InputsFilesJoinTheFingerprint) {
   }
 }
 
+TEST(BuildSynth, TranslatedInstructionsTrainTheSftStage) {
+  TempDir dir;
+  write_inputs(dir);  // the pipeline's documents; translate reads only its inputs:
+  write_tiny_chat_model(dir.file("base"), 16, 1, 512);
+  const std::vector<std::pair<std::string, std::string>> table = {
+      {"Where is the capital city of Thailand?", "เมืองหลวงของประเทศไทย อยู่ที่ไหน"},
+      {"The capital of Thailand is Bangkok, on the Chao Phraya river.",
+       "เมืองหลวงของประเทศไทยคือ กรุงเทพมหานคร ริมแม่น้ำเจ้าพระยา"},
+      {"Which festival celebrates the Thai new year?", "เทศกาลใดเป็นการฉลอง ปีใหม่ของไทย"},
+      {"Songkran celebrates the Thai new year every April.", "สงกรานต์ คือการฉลอง ปีใหม่ไทย ทุกเดือนเมษายน"}};
+  std::string chats;
+  for (size_t k = 0; k + 1 < table.size(); k += 2)
+    chats += json{{"messages", {{{"role", "user"}, {"content", table[k].first}},
+                                {{"role", "assistant"}, {"content", table[k + 1].first}}}}}
+                 .dump() +
+             "\n";
+  write_text(dir.file("instructions-en.jsonl"), chats);
+  StubJudge stub([&](const std::string&, const std::string& user) {
+    const size_t at = user.find("TEXT:\n");
+    const std::string text = at == std::string::npos ? "" : user.substr(at + 6);
+    for (const auto& [en, th] : table)
+      if (text == en) return StubReply{200, th};
+    return StubReply{400, ""};
+  });
+  write_text(dir.file("p.yaml"),
+             pipeline_yaml(dir, "work",
+                           synth_stage(stub, "translate", "    inputs: [" + dir.file("instructions-en.jsonl") + "]\n") +
+                               sft_stage(dir, "    from_synth: true\n")));
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 3);
+  EXPECT_EQ(stub.requests(), 4u);  // one per message
+  const auto records = synth_records(dir.file("work/synth/data"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1]["messages"][1]["content"], table[3].second);
+  json s = stage_summary(r, "synth");
+  EXPECT_EQ(s["makes"], "sft_data");
+  EXPECT_EQ(s["synth"]["task"], "translate");
+  json sft = stage_summary(r, "sft");
+  EXPECT_EQ(sft["records"], 2);
+  EXPECT_EQ(sft["from_synth"]["source_stage"], "synth");
+  const std::string html = read_text(r.report_html);
+  EXPECT_NE(html.find("<tr><td>records</td><td>2</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>rejected: placeholder_mismatch</td><td>0</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<b>" + table[0].second + "</b>"), std::string::npos);  // the instruction, translated
+}
+
 std::string load_error(const std::string& yaml) {
   try {
     pipeline::parse_pipeline(yaml, "p.yaml");
@@ -401,9 +448,15 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
   expect(load_error(head + curate + synth + "  dpo:\n    model: m\n    from_synth: true\n"),
          {"dpo stage's from_synth has no preference pairs",
           pair_tasks.empty() ? "no synth task makes preference pairs yet" : "task: " + pair_tasks});
-  // Well-formed: qa feeding sft; synth reading its own inputs with no curate stage.
+  expect(load_error(head + curate + synth + "    task: translate\n"),
+         {"task translate reads only the files in synth.inputs", "SFT records"});
+  expect(load_error(head + curate + synth + "    task: prefs\n"), {"task prefs reads only the files in synth.inputs", "prompts"});
+  // Well-formed: qa feeding sft; synth reading its own inputs with no curate stage; prefs feeding dpo.
   EXPECT_EQ(load_error(head + curate + synth + sft + "    from_synth: true\n"), "(no error)");
   EXPECT_EQ(load_error(head + synth + "    inputs: [docs.jsonl]\n"), "(no error)");
+  EXPECT_EQ(load_error(head + synth + "    task: prefs\n    inputs: [prompts.jsonl]\n  dpo:\n    model: m\n"
+                                      "    from_synth: true\n"),
+            "(no error)");
   // docs/pipeline.md's example loads.
   const std::string doc = read_text(std::string(NATIVELM_SOURCE_DIR) + "/docs/pipeline.md");
   const size_t at = doc.find("name: Thai chat model");

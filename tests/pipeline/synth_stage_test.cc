@@ -4,7 +4,8 @@
 // skips the finished stage, a build killed inside it resumes without losing or repeating a record,
 // rephrasings join the documents later stages read, `inputs:` files join the fingerprint, a synth
 // stage that kept nothing stops the sft stage with a clear error, translated instructions train
-// the sft stage, and misconfigurations fail when the file is loaded naming the key.
+// the sft stage and judged preference pairs the dpo stage, and misconfigurations fail when the
+// file is loaded naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -403,6 +405,66 @@ TEST(BuildSynth, TranslatedInstructionsTrainTheSftStage) {
   EXPECT_NE(html.find("<tr><td>records</td><td>2</td></tr>"), std::string::npos);
   EXPECT_NE(html.find("<tr><td>rejected: placeholder_mismatch</td><td>0</td></tr>"), std::string::npos);
   EXPECT_NE(html.find("<b>" + table[0].second + "</b>"), std::string::npos);  // the instruction, translated
+}
+
+TEST(BuildSynth, JudgedPreferencePairsTrainTheDpoStage) {
+  TempDir dir;
+  write_inputs(dir);
+  write_tiny_chat_model(dir.file("base"), 16, 1, 512);
+  // Per prompt, the generator's first sample is a whole Thai text and the second its first clause;
+  // the judge prefers the whole text in either order.
+  std::map<std::string, size_t> doc_of_prompt;
+  std::map<std::string, int> asked;
+  std::string prompts;
+  for (size_t k = 0; k < 3; ++k) {
+    const std::string p = "เล่าเรื่อง " + thai_docs()[k][0] + " ให้ฟังหน่อย";
+    doc_of_prompt[p] = k;
+    prompts += json{{"prompt", p}}.dump() + "\n";
+  }
+  write_text(dir.file("prompts.jsonl"), prompts);
+  StubJudge stub([&](const std::string& system, const std::string& user) {
+    const size_t q = user.find("[User Question]\n");
+    if (!system.empty() && q != std::string::npos) {
+      const std::string first = first_answer(user);
+      for (const auto& [p, k] : doc_of_prompt)
+        if (first == join(thai_docs()[k])) return StubReply{200, "A is better. [[A]]"};
+      return StubReply{200, "B is better. [[B]]"};
+    }
+    auto it = doc_of_prompt.find(user);
+    if (it == doc_of_prompt.end()) return StubReply{400, ""};
+    const auto& d = thai_docs()[it->second];
+    return StubReply{200, asked[user]++ % 2 == 0 ? join(d) : d[0]};
+  });
+  write_text(dir.file("p.yaml"),
+             "work_dir: " + dir.file("work") + "\ninputs: [" + dir.file("in.jsonl") + "]\nstages:\n" +
+                 synth_stage(stub, "prefs", "    inputs: [" + dir.file("prompts.jsonl") + "]\n    concurrency: 1\n") +
+                 "  dpo:\n    model: " + dir.file("base") +
+                 "\n    from_synth: true\n    steps: 2\n    max_length: 512\n    batch_size: 2\n    log_every: 0\n");
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 2);
+  const auto records = synth_records(dir.file("work/synth/data"));
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0]["chosen"][0]["content"], join(thai_docs()[0]));
+  json s = stage_summary(r, "synth");
+  EXPECT_EQ(s["makes"], "dpo_data");
+  // The chosen answer, cut at 400 bytes on a character boundary.
+  const std::string sample = s["synth"]["samples"][0]["output"];
+  const std::string ellipsis = "…";
+  ASSERT_GT(join(thai_docs()[0]).size(), 400u);
+  ASSERT_GT(sample.size(), ellipsis.size());
+  EXPECT_EQ(sample.substr(sample.size() - ellipsis.size()), ellipsis);
+  const std::string kept = sample.substr(0, sample.size() - ellipsis.size());
+  EXPECT_LE(kept.size(), 400u);
+  EXPECT_GE(kept.size(), 398u);  // Thai letters are 3 bytes
+  EXPECT_EQ(join(thai_docs()[0]).rfind(kept, 0), 0u);
+  json dpo = stage_summary(r, "dpo");
+  EXPECT_EQ(dpo["pairs"], 3);
+  EXPECT_EQ(dpo["from_synth"]["source_stage"], "synth");
+  EXPECT_EQ(dpo["steps"], 2);
+  const std::string html = read_text(r.report_html);
+  EXPECT_NE(html.find("<tr><td>judge_requests</td><td>6</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>rejected: tie</td><td>0</td></tr>"), std::string::npos);
 }
 
 std::string load_error(const std::string& yaml) {

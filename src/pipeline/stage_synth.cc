@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -27,8 +27,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-constexpr size_t kSamples = 3;          // sample outputs in the report
-constexpr size_t kSampleBytes = 400;    // longer sample texts are cut (at a UTF-8 boundary)
+constexpr size_t kSamples = 3;        // sample outputs in the report
+constexpr size_t kSampleBytes = 400;  // longer sample texts are cut (at a UTF-8 boundary)
 
 std::string data_dir(const std::string& dir) { return (fs::path(dir) / "data").string(); }
 
@@ -83,8 +83,9 @@ json sample_of(const json& r) {
 // Funnel steps that count work or what passed rather than a reason for rejecting something (for
 // qa/rephrase, translate and prefs; see docs/synth.md). Every other step is a rejection reason.
 bool is_rejection(const std::string& step) {
-  static const std::set<std::string> counts = {"chunks",  "requests", "candidates",     "records",        "prompts",
-                                               "answers", "kept",     "answers_passed", "judge_requests", "messages_verbatim"};
+  static const std::set<std::string> counts = {"chunks",         "requests",         "candidates", "records",
+                                               "prompts",        "answers",          "kept",       "answers_passed",
+                                               "judge_requests", "messages_verbatim"};
   return counts.count(step) == 0;
 }
 
@@ -120,9 +121,12 @@ class SynthStage : public Stage {
 
   std::vector<std::string> provides() const override {
     switch (kind().output) {
-      case SynthOutput::SftData: return {kSftDataArtifact};
-      case SynthOutput::Documents: return {kDocumentsArtifact};
-      case SynthOutput::DpoData: return {kDpoDataArtifact};
+      case SynthOutput::SftData:
+        return {kSftDataArtifact};
+      case SynthOutput::Documents:
+        return {kDocumentsArtifact};
+      case SynthOutput::DpoData:
+        return {kDpoDataArtifact};
     }
     return {};
   }
@@ -149,9 +153,9 @@ class SynthStage : public Stage {
     // A killed run of the same fingerprint left its shards in data/ (the pipeline cleared the
     // folder otherwise); run_synth keeps the finished ones.
     o.force = false;
-    std::vector<std::string> inputs =
-        options_.inputs.empty() ? in.documents
-                                : opt::named(namer_, [&] { return corpus::expand_inputs(options_.inputs); });
+    std::vector<std::string> inputs = options_.inputs.empty()
+                                          ? in.documents
+                                          : opt::named(namer_, [&] { return corpus::expand_inputs(options_.inputs); });
     std::ostringstream printed;
     synth::SynthTotals t = opt::named(namer_, [&] { return synth::run_synth(inputs, o, printed); });
     std::istringstream lines(printed.str());
@@ -174,20 +178,16 @@ class SynthStage : public Stage {
     json samples = json::array();
     const size_t n = std::min(kSamples, records.size());
     for (size_t k = 0; k < n; ++k) samples.push_back(sample_of(records[k * records.size() / n]));
-    summary["synth"] = {{"task", kind().name},
-                        {"prompt", written.value("prompt", std::string())},
-                        {"model", o.model},
-                        {"lang", o.lang},
-                        {"funnel", funnel},
-                        {"tokens", {{"prompt", t.prompt_tokens}, {"completion", t.completion_tokens}}},
-                        {"cost_usd", t.cost},
-                        {"samples", samples}};
+    summary["synth"] = {
+        {"task", kind().name}, {"prompt", written.value("prompt", std::string())},
+        {"model", o.model},    {"lang", o.lang},
+        {"funnel", funnel},    {"tokens", {{"prompt", t.prompt_tokens}, {"completion", t.completion_tokens}}},
+        {"cost_usd", t.cost},  {"samples", samples}};
     summary["records"] = records.size();
     summary["shards"] = t.shards;
     summary["shards_resumed"] = t.shards_resumed;
     summary["makes"] = provides().front();
-    if (records.empty())
-      log::warn("the synth stage kept no records (see the funnel in " + o.output + "/summary.json)");
+    if (records.empty()) log::warn("the synth stage kept no records (see the funnel in " + o.output + "/summary.json)");
     return summary.dump();
   }
 

@@ -45,8 +45,9 @@ class SynthSource {
     // The value is read here (the schema applies it later) because it decides what else is allowed.
     const YAML::Node& v = f.get("from_synth");
     if (!v.IsScalar() || !YAML::convert<bool>::decode(v, on_))
-      f.fail("from_synth", "must be true or false, got " + (v.IsScalar() ? echoed(v.Scalar(), 40) : std::string("a ") +
-                                                                         (v.IsMap() ? "mapping" : "list")));
+      f.fail("from_synth",
+             "must be true or false, got " +
+                 (v.IsScalar() ? echoed(v.Scalar(), 40) : std::string("a ") + (v.IsMap() ? "mapping" : "list")));
     if (!on_) return;
     where_ = f.where("from_synth");
     if (f.has("data"))
@@ -73,8 +74,8 @@ class SynthSource {
     if (files.empty())
       usage_error(std::string("the synth stage kept no ") + Kind::records + " for the " + Kind::stage + " stage",
                   where_, "see the synth stage's funnel in the report: loosen its filters or check its endpoint");
-    log::info(std::string(Kind::stage) + " from_synth: " + std::to_string(files.size()) + " files of " +
-              Kind::records + " from the " + in.*Kind::from + " stage");
+    log::info(std::string(Kind::stage) + " from_synth: " + std::to_string(files.size()) + " files of " + Kind::records +
+              " from the " + in.*Kind::from + " stage");
     o.data = files;
     return {{"from_synth", {{"files", files.size()}, {"source_stage", in.*Kind::from}}}};
   }

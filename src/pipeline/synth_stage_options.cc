@@ -51,8 +51,8 @@ void declare(opt::Schema& s, SynthStageOptions& o) {
   // How the endpoint is reached and what it costs do not change the records (run_synth's run.json
   // leaves them out too): changing them must not rerun, or clear, a paid-for stage.
   const std::set<std::string> not_in_fingerprint = {
-      "endpoint",   "judge_endpoint", "api_key_env", "concurrency",  "requests_per_minute", "tokens_per_minute",
-      "retries",    "retry_wait",     "timeout",     "price_prompt", "price_completion"};
+      "endpoint", "judge_endpoint", "api_key_env", "concurrency",  "requests_per_minute", "tokens_per_minute",
+      "retries",  "retry_wait",     "timeout",     "price_prompt", "price_completion"};
   for (auto& f : s.fields()) {
     if (f.key == "output") f.no_yaml().no_json().no_flag();  // the stage folder's data/
     if (not_in_fingerprint.count(f.key)) f.no_json();

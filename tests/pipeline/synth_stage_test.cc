@@ -7,7 +7,6 @@
 // the sft stage and judged preference pairs the dpo stage, and misconfigurations fail when the
 // file is loaded naming the key.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <atomic>
@@ -44,10 +43,8 @@ const std::vector<std::vector<std::string>>& thai_docs() {
        "ร้านเปิดทุกวันตั้งแต่เช้าจนถึงค่ำ"},
       {"ภูเก็ตเป็นเกาะที่ใหญ่ที่สุดของประเทศไทย", "ตั้งอยู่ในทะเลอันดามันทางภาคใต้", "ชายหาดป่าตองมีชื่อเสียงไปทั่วโลก",
        "อาหารทะเลสดอร่อยและราคาไม่แพง"},
-      {"ต้มยำกุ้งเป็นอาหารไทยที่มีชื่อเสียง", "รสชาติเปรี้ยวและเผ็ดร้อน", "ใส่ตะไคร้ ใบมะกรูด และข่า",
-       "คนไทยนิยมกินกับข้าวสวยร้อน ๆ"},
-      {"สงกรานต์เป็นเทศกาลปีใหม่ของไทย", "จัดขึ้นในเดือนเมษายนของทุกปี", "ผู้คนเล่นสาดน้ำกันทั่วประเทศ",
-       "และไปทำบุญที่วัดกับครอบครัว"},
+      {"ต้มยำกุ้งเป็นอาหารไทยที่มีชื่อเสียง", "รสชาติเปรี้ยวและเผ็ดร้อน", "ใส่ตะไคร้ ใบมะกรูด และข่า", "คนไทยนิยมกินกับข้าวสวยร้อน ๆ"},
+      {"สงกรานต์เป็นเทศกาลปีใหม่ของไทย", "จัดขึ้นในเดือนเมษายนของทุกปี", "ผู้คนเล่นสาดน้ำกันทั่วประเทศ", "และไปทำบุญที่วัดกับครอบครัว"},
   };
   return d;
 }
@@ -78,9 +75,10 @@ StubReply qa_reply(const std::string& user) {
   const int k = doc_of(user);
   if (k < 0) return StubReply{400, ""};
   const auto& d = thai_docs()[size_t(k)];
-  json pairs = json::array({{{"question", "ข้อความนี้บอกอะไรเกี่ยวกับ" + d[0] + "?"}, {"answer", d[1] + " " + d[2]}},
-                            {{"question", "What does the text say about this place?"},
-                             {"answer", "It says that the place is famous and that many people visit it every year."}}});
+  json pairs =
+      json::array({{{"question", "ข้อความนี้บอกอะไรเกี่ยวกับ" + d[0] + "?"}, {"answer", d[1] + " " + d[2]}},
+                   {{"question", "What does the text say about this place?"},
+                    {"answer", "It says that the place is famous and that many people visit it every year."}}});
   return StubReply{200, pairs.dump()};
 }
 
@@ -143,8 +141,8 @@ TEST(BuildSynth, QaChatsTrainTheSftStageAndTheReportShowsTheFunnel) {
   write_inputs(dir);
   write_tiny_chat_model(dir.file("base"), 16, 1, 512);
   StubJudge stub([](const std::string&, const std::string& user) { return qa_reply(user); });
-  write_text(dir.file("p.yaml"), pipeline_yaml(dir, "work", synth_stage(stub, "qa") +
-                                                                sft_stage(dir, "    from_synth: true\n")));
+  write_text(dir.file("p.yaml"),
+             pipeline_yaml(dir, "work", synth_stage(stub, "qa") + sft_stage(dir, "    from_synth: true\n")));
   auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
   auto r = pipeline::run_build(spec, {});
   ASSERT_EQ(r.ran, 3);
@@ -209,14 +207,16 @@ TEST(BuildSynth, QaChatsTrainTheSftStageAndTheReportShowsTheFunnel) {
   EXPECT_NE(read_text(again.report_html).find("rejected: wrong_language"), std::string::npos);
 
   // How the endpoint is called is not part of the fingerprint: still up to date.
-  write_text(dir.file("p.yaml"), pipeline_yaml(dir, "work", synth_stage(stub, "qa", "    concurrency: 2\n") +
-                                                                sft_stage(dir, "    from_synth: true\n")));
+  write_text(dir.file("p.yaml"),
+             pipeline_yaml(dir, "work",
+                           synth_stage(stub, "qa", "    concurrency: 2\n") + sft_stage(dir, "    from_synth: true\n")));
   auto spec_conc = pipeline::load_pipeline(dir.file("p.yaml"));
   EXPECT_EQ(pipeline::run_build(spec_conc, {}).ran, 0);
 
   // Another synth option reruns synth and sft.
-  write_text(dir.file("p.yaml"), pipeline_yaml(dir, "work", synth_stage(stub, "qa", "    pairs: 4\n") +
-                                                                sft_stage(dir, "    from_synth: true\n")));
+  write_text(
+      dir.file("p.yaml"),
+      pipeline_yaml(dir, "work", synth_stage(stub, "qa", "    pairs: 4\n") + sft_stage(dir, "    from_synth: true\n")));
   auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
   auto changed = pipeline::run_build(spec2, {});
   EXPECT_EQ(changed.ran, 2);
@@ -248,7 +248,7 @@ TEST(BuildSynth, KilledSynthStageResumesWithoutLosingOrRepeatingRecords) {
   EXPECT_FALSE(fs::exists(data + "/part-00002.jsonl"));
   EXPECT_FALSE(fs::exists(dir.file("work/synth/stage.json")));
   const size_t before = stub.requests();  // waits for the hanging answer to finish
-  EXPECT_EQ(before, 5u);  // documents 1-4, and 5's hanging request
+  EXPECT_EQ(before, 5u);                  // documents 1-4, and 5's hanging request
 
   // The next build resumes the stage: only the last shard's documents are asked again.
   auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
@@ -282,9 +282,9 @@ TEST(BuildSynth, RephrasingsJoinTheDocumentsLaterStagesRead) {
   write_inputs(dir);
   write_tiny_chat_model(dir.file("base"), 16, 1, 512);
   StubJudge stub([](const std::string&, const std::string& user) { return rephrase_reply(user); });
-  write_text(dir.file("p.yaml"),
-             pipeline_yaml(dir, "work", synth_stage(stub, "rephrase") +
-                                            sft_stage(dir, "    from_corpus: {min_words: 2}\n")));
+  write_text(
+      dir.file("p.yaml"),
+      pipeline_yaml(dir, "work", synth_stage(stub, "rephrase") + sft_stage(dir, "    from_corpus: {min_words: 2}\n")));
   auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
   auto r = pipeline::run_build(spec, {});
   ASSERT_EQ(r.ran, 3);
@@ -303,8 +303,8 @@ TEST(BuildSynth, NothingKeptFinishesSynthAndStopsSftWithAClearError) {
   write_inputs(dir);
   // Every answer is prose, not pairs: all malformed.
   StubJudge stub([](const std::string&, const std::string&) { return StubReply{200, "ขอโทษ ฉันตอบไม่ได้"}; });
-  write_text(dir.file("p.yaml"), pipeline_yaml(dir, "work", synth_stage(stub, "qa") +
-                                                                sft_stage(dir, "    from_synth: true\n")));
+  write_text(dir.file("p.yaml"),
+             pipeline_yaml(dir, "work", synth_stage(stub, "qa") + sft_stage(dir, "    from_synth: true\n")));
   auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
   try {
     pipeline::run_build(spec, {});
@@ -350,7 +350,8 @@ TEST(BuildSynth, InputsFilesJoinTheFingerprint) {
   fs::remove(dir.file("in.jsonl"));
   write_text(dir.file("other.jsonl"), text);
   write_text(dir.file("q.yaml"), "work_dir: " + dir.file("work2") + "\ninputs: [" + dir.file("other.jsonl") +
-                                     "]\nstages:\n" + synth_stage(stub, "qa", "    inputs: [" + dir.file("in.jsonl") + "]\n"));
+                                     "]\nstages:\n" +
+                                     synth_stage(stub, "qa", "    inputs: [" + dir.file("in.jsonl") + "]\n"));
   auto spec2 = pipeline::load_pipeline(dir.file("q.yaml"));
   try {
     pipeline::run_build(spec2, {});
@@ -372,8 +373,9 @@ TEST(BuildSynth, TranslatedInstructionsTrainTheSftStage) {
       {"Songkran celebrates the Thai new year every April.", "สงกรานต์ คือการฉลอง ปีใหม่ไทย ทุกเดือนเมษายน"}};
   std::string chats;
   for (size_t k = 0; k + 1 < table.size(); k += 2)
-    chats += json{{"messages", {{{"role", "user"}, {"content", table[k].first}},
-                                {{"role", "assistant"}, {"content", table[k + 1].first}}}}}
+    chats += json{{"messages",
+                   {{{"role", "user"}, {"content", table[k].first}},
+                    {{"role", "assistant"}, {"content", table[k + 1].first}}}}}
                  .dump() +
              "\n";
   write_text(dir.file("instructions-en.jsonl"), chats);
@@ -502,7 +504,8 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
          {"from_synth has no chats to train on", "task: " + chat_tasks});
   expect(load_error(head + curate + synth + sft + "    from_synth: often\n"),
          {"sft.from_synth", "must be true or false", "often"});
-  expect(load_error(head + curate + synth + sft + "    from_synth: [true]\n"), {"sft.from_synth", "must be true or false"});
+  expect(load_error(head + curate + synth + sft + "    from_synth: [true]\n"),
+         {"sft.from_synth", "must be true or false"});
   expect(load_error(head + curate + synth + sft + "    from_synth: true\n    data: [d.jsonl]\n"),
          {"sft.from_synth and data are both given"});
   expect(load_error(head + curate + synth + sft + "    from_synth: true\n    from_corpus: {}\n"),
@@ -512,12 +515,14 @@ TEST(BuildSynth, MisconfigurationsFailWhenLoadedNamingTheKey) {
           pair_tasks.empty() ? "no synth task makes preference pairs yet" : "task: " + pair_tasks});
   expect(load_error(head + curate + synth + "    task: translate\n"),
          {"task translate reads only the files in synth.inputs", "SFT records"});
-  expect(load_error(head + curate + synth + "    task: prefs\n"), {"task prefs reads only the files in synth.inputs", "prompts"});
+  expect(load_error(head + curate + synth + "    task: prefs\n"),
+         {"task prefs reads only the files in synth.inputs", "prompts"});
   // Well-formed: qa feeding sft; synth reading its own inputs with no curate stage; prefs feeding dpo.
   EXPECT_EQ(load_error(head + curate + synth + sft + "    from_synth: true\n"), "(no error)");
   EXPECT_EQ(load_error(head + synth + "    inputs: [docs.jsonl]\n"), "(no error)");
-  EXPECT_EQ(load_error(head + synth + "    task: prefs\n    inputs: [prompts.jsonl]\n  dpo:\n    model: m\n"
-                                      "    from_synth: true\n"),
+  EXPECT_EQ(load_error(head + synth +
+                       "    task: prefs\n    inputs: [prompts.jsonl]\n  dpo:\n    model: m\n"
+                       "    from_synth: true\n"),
             "(no error)");
   // docs/pipeline.md's example loads.
   const std::string doc = read_text(std::string(NATIVELM_SOURCE_DIR) + "/docs/pipeline.md");

@@ -17,7 +17,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   auto o = std::make_shared<Opts>();
   auto* sub = root.add_subcommand(
       "build",
-      "Run a pipeline file: curate, dedup, tokenizer, tokenize, train, sft, dpo, eval; reruns only what changed, "
+      "Run a pipeline file: curate, dedup, synth, tokenizer, tokenize, train, sft, dpo, eval; reruns only what changed, "
       "and writes report.html and report.json in the work folder");
   sub->add_option("pipeline", o->file, "The pipeline file (YAML; see docs/pipeline.md)")->required();
   sub->add_option("--from", o->build.from, "First stage to run; earlier stages must have finished");

@@ -31,6 +31,7 @@
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
 #include "plan/auto_size.h"
+#include "pipeline/synth_stage_options.h"
 #include "plan/plan.h"
 #include "serve/chat.h"
 #include "serve/options.h"
@@ -124,6 +125,7 @@ const std::vector<OptionTable>& option_tables() {
       {"eval-judge", "docs/judge.md", table_of<eval::judge::JudgeOptions>()},
       {"eval-compare", "docs/eval.md", table_of<eval::CompareOptions>()},
       {"synth", "docs/synth.md", table_of<synth::SynthOptions>()},
+      {"synth-stage", "docs/pipeline.md", yaml_table_of<SynthStageOptions>()},
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
       {"prune", "docs/compress.md", table_of<compress::PruneOptions>()},

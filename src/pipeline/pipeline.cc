@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -70,6 +71,11 @@ PipelineSpec parse_pipeline(const std::string& text, const std::string& path) {
     spec.stages.push_back(make_stage(name, Fields(stages[name], name, path)));
   }
   if (spec.stages.empty()) top.fail("stages", "is empty", "name at least one stage");
+  std::set<std::string> provided;
+  for (const auto& stage : spec.stages) {
+    stage->check_needs(provided);
+    for (const auto& p : stage->provides()) provided.insert(p);
+  }
   return spec;
 }
 

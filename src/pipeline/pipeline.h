@@ -1,8 +1,9 @@
 // `nativelm build PIPELINE.yaml`: the whole path from raw text to an evaluated model, described
-// once in a pipeline file. Stages run in a fixed order (curate, dedup, tokenizer, tokenize, train,
-// eval); each writes into WORK/<stage>/ and records WORK/<stage>/stage.json last. A rerun skips a
-// stage whose fingerprint (kind, options, raw inputs, and the fingerprints of the stages it
-// depends on) is unchanged, like make: change a training option and only train and eval rerun.
+// once in a pipeline file. Stages run in a fixed order (curate, dedup, synth, tokenizer, tokenize,
+// train, sft, dpo, eval); each writes into WORK/<stage>/ and records WORK/<stage>/stage.json
+// last. A rerun skips a stage whose fingerprint (kind, options, raw inputs, and the fingerprints
+// of the stages it depends on) is unchanged, like make: change a training option and only train
+// and eval rerun.
 #pragma once
 #include <memory>
 #include <string>

@@ -2,7 +2,8 @@
 // holds, by convention: "funnel" (curation), "languages", "cluster_sizes" and
 // "largest_clusters" (dedup), "fertility" (tokenizer), "curves" (loss curves as name → [[x, y]]),
 // "charts" (more line charts: [{"title", "y_label", "curves"}], e.g. dpo's rewards), "samples"
-// (prompt and completion), "plan" (train's size: auto), and scalar figures as a table.
+// (prompt and completion), "plan" (train's size: auto), "synth" (the synth stage's rejection funnel,
+// tokens, cost and sample outputs), and scalar figures as a table.
 #include "pipeline/report.h"
 
 #include <nlohmann/json.hpp>
@@ -91,6 +92,45 @@ std::string plan_section(const json& p) {
     h += "<br>set explicitly, not from the plan: " + html_escape(keys);
   }
   return h + "</p>";
+}
+
+// The synth stage's figures: the funnel as a table in the run's order (work counts, each
+// rejection reason, what was kept), tokens and cost, and sample outputs.
+std::string synth_section(const json& s) {
+  std::string h = "<h3>Synthetic data: rejection funnel</h3><table><tr><th>step</th><th>count</th></tr>";
+  if (s.contains("funnel") && s["funnel"].is_array())
+    for (const auto& row : s["funnel"]) {
+      if (!row.is_object()) continue;
+      const std::string step = row.value("step", std::string());
+      const std::string count = html_escape(scalar_text(row.value("count", json(0))));
+      if (step == "kept")
+        h += "<tr class=\"kept\"><th>kept</th><th>" + count + "</th></tr>";
+      else
+        h += "<tr><td>" + html_escape(row.value("rejected", false) ? "rejected: " + step : step) + "</td><td>" + count +
+             "</td></tr>";
+    }
+  h += "</table>";
+  if (s.contains("tokens") && s["tokens"].is_object()) {
+    const json& t = s["tokens"];
+    const int64_t p = t.value("prompt", int64_t(0)), c = t.value("completion", int64_t(0));
+    char cost[48];
+    std::snprintf(cost, sizeof cost, "$%.4f", s.value("cost_usd", 0.0));
+    h += "<h3>Synthetic data: tokens and cost</h3><table><tr><th>prompt tokens</th><td>" + std::to_string(p) +
+         "</td></tr><tr><th>completion tokens</th><td>" + std::to_string(c) + "</td></tr><tr><th>total tokens</th><td>" +
+         std::to_string(p + c) + "</td></tr><tr><th>estimated cost (USD)</th><td>" + cost + "</td></tr></table>";
+  }
+  if (s.contains("samples") && s["samples"].is_array() && !s["samples"].empty()) {
+    h += "<h3>Synthetic data: sample outputs</h3>";
+    for (const auto& x : s["samples"]) {
+      if (!x.is_object()) continue;
+      const std::string source = x.value("source", std::string()), in = x.value("input", std::string());
+      h += "<div class=\"sample\">";
+      if (!source.empty()) h += "<span class=\"muted\">" + html_escape(source) + "</span>\n";
+      if (!in.empty()) h += "<b>" + html_escape(in) + "</b>\n";
+      h += html_escape(x.value("output", std::string())) + "</div>";
+    }
+  }
+  return h;
 }
 
 std::string stage_section(const StageReport& st) {
@@ -185,6 +225,7 @@ std::string stage_section(const StageReport& st) {
     }
     h += "</table>";
   }
+  if (j.contains("synth") && j["synth"].is_object()) h += synth_section(j["synth"]);
   if (j.contains("samples") && j["samples"].is_array()) {
     h += "<h3>Sample generations</h3>";
     for (const auto& s : j["samples"])
@@ -195,7 +236,8 @@ std::string stage_section(const StageReport& st) {
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
         it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" && it.key() != "charts" &&
-        it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard" && it.key() != "plan")
+        it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard" && it.key() != "plan" &&
+        it.key() != "synth")
       figures[it.key()] = *it;
   std::string table = figures_table(figures);
   if (!table.empty()) h += "<details open><summary>Figures</summary>" + table + "</details>";

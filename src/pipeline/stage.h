@@ -4,6 +4,7 @@
 // stage only has to say what it reads, what it does, and where its outputs are.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,18 @@ struct Artifacts {
   std::vector<std::string> train_shards;  // .tok files
   std::vector<std::string> val_shards;    // .tok files held out
   std::string model_dir;                  // HF model folder
+  std::vector<std::string> sft_data;      // chat JSONL made by a stage (synth qa)
+  std::string sft_data_stage;             // the stage that wrote `sft_data`
+  std::vector<std::string> dpo_data;      // preference-pair JSONL made by a stage
+  std::string dpo_data_stage;             // the stage that wrote `dpo_data`
 };
+
+// Names of the artifact kinds a stage can promise from its options alone (Stage::provides), so
+// that a stage needing one fails when the pipeline file is loaded, not after hours of earlier
+// stages.
+inline constexpr const char* kDocumentsArtifact = "documents";  // JSONL documents from a stage
+inline constexpr const char* kSftDataArtifact = "sft_data";
+inline constexpr const char* kDpoDataArtifact = "dpo_data";
 
 class Stage {
  public:
@@ -42,6 +54,11 @@ class Stage {
   virtual std::string run(const std::string& dir, const Artifacts& in, bool resume) = 0;
   // The artifacts after this stage, given its finished output in `dir`.
   virtual Artifacts outputs(const std::string& dir, const Artifacts& in) const = 0;
+  // The artifact kinds (k...Artifact above) this stage adds, known from its options.
+  virtual std::vector<std::string> provides() const { return {}; }
+  // Called when the file is loaded with what the stages before it provide: a usage error naming
+  // the key when something this stage needs from an earlier stage is missing.
+  virtual void check_needs(const std::set<std::string>& /*provided*/) const {}
 };
 
 // `in` with its documents replaced by the JSONL shards in `docs_dir` (read with default options),

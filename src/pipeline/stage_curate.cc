@@ -31,6 +31,7 @@ class CurateStage : public Stage {
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     return with_documents(in, (fs::path(dir) / "docs").string(), "curate");
   }
+  std::vector<std::string> provides() const override { return {kDocumentsArtifact}; }
 
  private:
   // The stage owns its folders: `rejects` is a yes/no here (default yes: <work>/curate/rejects/),

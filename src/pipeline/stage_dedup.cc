@@ -32,6 +32,7 @@ class DedupStage : public Stage {
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
     return with_documents(in, (fs::path(dir) / "docs").string(), "dedup");
   }
+  std::vector<std::string> provides() const override { return {kDocumentsArtifact}; }
 
  private:
   dedup::DedupOptions options_;

@@ -3,12 +3,14 @@
 // run's counts, losses and the last eval's reward figures, and charts of the loss, the reward
 // accuracy, the rewards and the policy's log-probabilities, each on its own scale. With
 // `from_corpus:` it trains on pairs made from the curated documents (corpus_source.h): a
-// document's own ending chosen over another document's.
+// document's own ending chosen over another document's. `from_synth: true` takes the synth
+// stage's judged preference pairs instead (task prefs; synth_source.h).
 #include <filesystem>
 
 #include "pipeline/corpus_source.h"
 #include "pipeline/metric_curves.h"
 #include "pipeline/stage_tune.h"
+#include "pipeline/synth_source.h"
 #include "train/dpo.h"
 
 namespace nlm::pipeline {
@@ -57,9 +59,10 @@ json summary(const train::DpoRunResult& r, const std::string& dir) {
 }  // namespace
 
 std::unique_ptr<Stage> make_dpo_stage(const Fields& options) {
-  return std::make_unique<TuneStage<train::DpoTrainOptions, train::DpoRunResult,
-                                    CorpusSource<train::DpoTrainOptions, DpoCorpusKind>>>(
-      options, "dpo", &train::run_dpo, &summary);
+  using Sources = BothSources<CorpusSource<train::DpoTrainOptions, DpoCorpusKind>,
+                              SynthSource<train::DpoTrainOptions, DpoSynthKind>>;
+  return std::make_unique<TuneStage<train::DpoTrainOptions, train::DpoRunResult, Sources>>(options, "dpo", &train::run_dpo,
+                                                                                  &summary);
 }
 
 }  // namespace nlm::pipeline

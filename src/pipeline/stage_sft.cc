@@ -2,12 +2,15 @@
 // TuneStage (stage_tune.h); its report summary holds the run's counts, losses and loss curves.
 // With `from_corpus:` instead of `data:` it trains on "continue this text" chats made from the
 // curate or dedup stage's documents (corpus_source.h), written into the stage folder as
-// from_corpus.jsonl: a chat model for a language that has no chat data yet.
+// from_corpus.jsonl: a chat model for a language that has no chat data yet. With
+// `from_synth: true` it trains on the synth stage's question-answer or translated chats
+// (synth_source.h).
 #include <filesystem>
 
 #include "pipeline/corpus_source.h"
 #include "pipeline/metric_curves.h"
 #include "pipeline/stage_tune.h"
+#include "pipeline/synth_source.h"
 #include "train/sft.h"
 
 namespace nlm::pipeline {
@@ -29,9 +32,10 @@ json summary(const train::SftRunResult& r, const std::string& dir) {
 }  // namespace
 
 std::unique_ptr<Stage> make_sft_stage(const Fields& options) {
-  return std::make_unique<TuneStage<train::SftTrainOptions, train::SftRunResult,
-                                             CorpusSource<train::SftTrainOptions, SftCorpusKind>>>(
-      options, "sft", &train::run_sft, &summary);
+  using Sources = BothSources<CorpusSource<train::SftTrainOptions, SftCorpusKind>,
+                              SynthSource<train::SftTrainOptions, SftSynthKind>>;
+  return std::make_unique<TuneStage<train::SftTrainOptions, train::SftRunResult, Sources>>(options, "sft", &train::run_sft,
+                                                                                  &summary);
 }
 
 }  // namespace nlm::pipeline

@@ -3,11 +3,12 @@
 // previous model stage's (train, or sft before dpo) unless `model` names one; `data` (and
 // `eval_data`) list JSONL files, whose sizes and hashes join the stage's options JSON so that
 // changed data reruns it. A stage may make its data itself (a Source: `from_corpus`,
-// corpus_source.h). A killed stage resumes from its newest checkpoint; later stages get the
-// trained model.
+// corpus_source.h) or take a synth stage's (`from_synth`, synth_source.h). A killed stage resumes
+// from its newest checkpoint; later stages get the trained model.
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "core/error.h"
@@ -28,6 +29,31 @@ struct NoDataSource {
   nlohmann::json prepare(Options&, const std::string&, const Artifacts&) const {
     return nullptr;
   }
+};
+
+// Two Sources at once (from_corpus and from_synth): each declares its keys and makes its data
+// only when its key is given; B refuses A's key beside its own.
+template <class A, class B>
+struct BothSources {
+  template <class Options>
+  void declare(opt::Schema& s, const Fields& f, Options& o) {
+    a.declare(s, f, o);
+    b.declare(s, f, o);
+  }
+  void check_needs(const std::set<std::string>& provided) const {
+    if constexpr (requires { a.check_needs(provided); }) a.check_needs(provided);
+    if constexpr (requires { b.check_needs(provided); }) b.check_needs(provided);
+  }
+  template <class Options>
+  nlohmann::json prepare(Options& o, const std::string& dir, const Artifacts& in) const {
+    nlohmann::json made = a.prepare(o, dir, in);
+    nlohmann::json more = b.prepare(o, dir, in);
+    if (made.is_null()) return more;
+    if (!more.is_null()) made.update(more);
+    return made;
+  }
+  A a;
+  B b;
 };
 
 // Options: the command's options struct (with model_dir, data, eval_data, out_dir, resume, force
@@ -84,6 +110,9 @@ class TuneStage : public Stage {
   }
 
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
+  void check_needs(const std::set<std::string>& provided) const override {
+    if constexpr (requires { source_.check_needs(provided); }) source_.check_needs(provided);
+  }
 
  private:
   std::string where_, name_;

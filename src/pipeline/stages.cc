@@ -32,13 +32,14 @@ opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const 
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "tokenizer", "tokenize", "train", "sft", "dpo", "eval"};
+  static const std::vector<std::string> order = {"curate", "dedup", "synth", "tokenizer", "tokenize", "train", "sft", "dpo", "eval"};
   return order;
 }
 
 std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options) {
   if (name == "curate") return make_curate_stage(options);
   if (name == "dedup") return make_dedup_stage(options);
+  if (name == "synth") return make_synth_stage(options);
   if (name == "tokenizer") return make_tokenizer_stage(options);
   if (name == "tokenize") return make_tokenize_stage(options);
   if (name == "train") return make_train_stage(options);

@@ -37,6 +37,7 @@ auto run_interruptible(const std::string& stage, F&& fn) -> decltype(fn()) {
 
 std::unique_ptr<Stage> make_curate_stage(const Fields& options);
 std::unique_ptr<Stage> make_dedup_stage(const Fields& options);
+std::unique_ptr<Stage> make_synth_stage(const Fields& options);
 std::unique_ptr<Stage> make_tokenizer_stage(const Fields& options);
 std::unique_ptr<Stage> make_tokenize_stage(const Fields& options);
 std::unique_ptr<Stage> make_train_stage(const Fields& options);

@@ -499,7 +499,7 @@ TEST(Build, ExamplePipelinesParse) {
     if (e.path().extension() != ".yaml") continue;
     SCOPED_TRACE(e.path().string());
     auto spec = pipeline::load_pipeline(e.path().string());
-    EXPECT_GE(spec.stages.size(), 5u);
+    EXPECT_GE(spec.stages.size(), 4u);  // synth-chat-basque.yaml: curate, dedup, synth, sft
     ++n;
   }
   EXPECT_GE(n, 3);

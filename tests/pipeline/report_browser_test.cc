@@ -1,6 +1,7 @@
 // report.html in a real browser: headless Chromium (Debian's package) opens a report with every
-// kind of section, takes a screenshot, and logs no console message. A page that does log one is
-// checked first, so the console check is known to work.
+// kind of section (synth's with Thai samples holding markup characters), takes a screenshot, and
+// logs no console message. A page that does log one is checked first, so the console check is
+// known to work.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -69,8 +70,28 @@ TEST(ReportBrowser, ChromiumRendersReportWithoutConsoleErrors) {
                                       {"y_label", "share of pairs (chosen > rejected)"},
                                       {"curves", {{"train", json::array({{1, 0.5}, {2, 0.75}})}}}}})}};
   json eval = {{"bits_per_byte", 2.05}, {"samples", json::array({{{"prompt", "Is maith"}, {"completion", " liom tae"}}})}};
-  for (auto& [name, summary] : std::vector<std::pair<std::string, json>>{
-           {"curate", curate}, {"dedup", dedup}, {"tokenizer", tok}, {"train", train}, {"dpo", dpo}, {"eval", eval}})
+  json synth = {{"synth",
+                 {{"task", "qa"},
+                  {"funnel", json::array({{{"step", "chunks"}, {"count", 4}, {"rejected", false}},
+                                          {{"step", "candidates"}, {"count", 8}, {"rejected", false}},
+                                          {{"step", "wrong_language"}, {"count", 3}, {"rejected", true}},
+                                          {{"step", "kept"}, {"count", 5}, {"rejected", false}}})},
+                  {"tokens", {{"prompt", 400}, {"completion", 28}}},
+                  {"cost_usd", 0.0012},
+                  {"samples", json::array({{{"source", "th0"},
+                                            {"input", "ร้านนี้ขายหนังสืออะไร?"},
+                                            {"output", "ขายหนังสือชื่อ <ภาษาไทยวันละคำ> & พจนานุกรม"}},
+                                           {{"source", "eu1"},
+                                            {"input", "Zer dago Bilbon?"},
+                                            {"output", "Guggenheim museoa dago Bilbon."}}})}}},
+                {"records", 5}};
+  for (auto& [name, summary] : std::vector<std::pair<std::string, json>>{{"curate", curate},
+                                                                        {"dedup", dedup},
+                                                                        {"synth", synth},
+                                                                        {"tokenizer", tok},
+                                                                        {"train", train},
+                                                                        {"dpo", dpo},
+                                                                        {"eval", eval}})
     data.stages.push_back({name, "not run before", 1.5, summary.dump(), true});
   write_text(dir.file("report.html"), nlm::pipeline::report_html(data));
 

@@ -222,7 +222,7 @@ QuantizeResult quantize_model(const std::string& model_dir, const QuantizeOption
   if (!already.empty())
     usage_error("the model is already quantised (" + already + ")", model_dir,
                 "quantise the unquantised model it came from");
-  if (fs::exists(o.output) && fs::equivalent(o.output, model_dir))
+  if (fs::weakly_canonical(o.output) == fs::weakly_canonical(model_dir))
     usage_error("the output folder is the model folder", o.output, "write the quantised model elsewhere");
   auto& be = tensor::backend_for("cpu");
   auto m = model::load_hf_model(model_dir, be);

@@ -348,6 +348,9 @@ TEST(Quantize, BadInputIsAClearUsageError) {
   o = options("int4", out.file("x"));
   o.group_size = 256;
   expect_usage([&] { compress::quantize_model(thai().model, o); }, "do not divide");
+  // No model there; the output over the model.
+  EXPECT_THROW(compress::quantize_model(out.file("missing"), options("int8", out.file("z"))), Error);
+  expect_usage([&] { compress::quantize_model(thai().model, options("int8", thai().model)); }, "output folder");
   // Another tool's quantization_config.
   std::filesystem::create_directories(out.file("other"));
   std::filesystem::copy(thai().model, out.file("other"), std::filesystem::copy_options::recursive);

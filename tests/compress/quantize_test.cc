@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -98,8 +99,8 @@ struct ThaiModel {
 };
 
 ThaiModel& thai() {
-  static ThaiModel* m = new ThaiModel();  // shared by the suite, freed at exit with its folder
-  return *m;
+  static ThaiModel m;  // shared by the suite; its folder is removed at exit
+  return m;
 }
 
 compress::QuantizeOptions options(const std::string& format, const std::string& out) {
@@ -185,6 +186,7 @@ TEST(Quantize, Int8FolderParsesLoadsAndDecodesLikeTheEnginesInt8) {
   ASSERT_TRUE(r.bytes_known);
   EXPECT_LT(r.bpb_f32, 2.0);
   EXPECT_LT(std::fabs(r.bpb_quantized - r.bpb_f32), 0.02) << r.summary();
+  std::printf("%s", r.summary().c_str());  // the figures, in the test log
   EXPECT_LT(double(r.quantized_bytes), 0.6 * double(r.f32_bytes));  // linears at a quarter, the rest fp32
   EXPECT_GT(r.tok_s_quantized, 0);
 
@@ -222,6 +224,8 @@ TEST(Quantize, Int4AndAwqFoldersLoadAndCostBoundedPerplexity) {
   // the calibration rows (alpha 0 is plain int4).
   EXPECT_LT(plain.bpb_quantized - plain.bpb_f32, 0.3) << plain.summary();
   EXPECT_LT(awq.bpb_quantized - awq.bpb_f32, 0.3) << awq.summary();
+  EXPECT_NE(plain.bpb_quantized, plain.bpb_f32);  // int4 does change the model
+  std::printf("%s%s", plain.summary().c_str(), awq.summary().c_str());
   EXPECT_LE(awq.awq_error, awq.awq_error_plain);
   EXPECT_GT(awq.awq_error_plain, 0);
   EXPECT_LT(double(plain.quantized_bytes), 0.5 * double(plain.f32_bytes));
@@ -291,6 +295,7 @@ TEST(Quantize, Fp8FolderHasModelOptStyleScales) {
     EXPECT_EQ(py.at("model.layers.0.mlp.gate_proj.weight_scale").shape, "-");  // a scalar
   }
   EXPECT_LT(std::fabs(r.bpb_quantized - r.bpb_f32), 0.1) << r.summary();
+  std::printf("%s", r.summary().c_str());
   // The engine decodes it.
   auto& be = tensor::backend_for("cpu");
   auto q = model::load_hf_model(out.file("f8"), be);

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "model/decoder.h"
+#include "model/gguf_export.h"
 #include "model/hf_checkpoint.h"
 #include "model/quantized_checkpoint.h"
 #include "model/safetensors_py_reader.h"
@@ -353,6 +354,24 @@ TEST(Quantize, BadInputIsAClearUsageError) {
   o = options("int4", out.file("x"));
   o.group_size = 256;
   expect_usage([&] { compress::quantize_model(thai().model, o); }, "do not divide");
+  // A damaged folder: a linear without its weight_scale is refused at load, naming the file.
+  {
+    std::filesystem::copy(out.file("q"), out.file("damaged"), std::filesystem::copy_options::recursive);
+    model::SafetensorsReader r(out.file("q/model.safetensors"));
+    std::vector<model::SafetensorsTensor> keep;
+    for (const auto& e : r.entries())
+      if (e.name != "model.layers.0.mlp.up_proj.weight_scale") keep.push_back({e.name, e.dtype, e.shape, r.data(e)});
+    model::write_safetensors(out.file("damaged/model.safetensors"), keep);
+    expect_usage([&] { model::load_hf_model(out.file("damaged"), tensor::backend_for("cpu")); }, "weight_scale");
+  }
+  // GGUF export of a quantised folder dequantises it first.
+  {
+    model::ExportGgufOptions eo;
+    eo.type = model::GgufOutType::F32;
+    eo.output = out.file("q.gguf");
+    model::export_gguf(out.file("q"), eo);
+    EXPECT_GT(std::filesystem::file_size(out.file("q.gguf")), 400000u);
+  }
   // No model there; the output over the model.
   EXPECT_THROW(compress::quantize_model(out.file("missing"), options("int8", out.file("z"))), Error);
   expect_usage([&] { compress::quantize_model(thai().model, options("int8", thai().model)); }, "output folder");

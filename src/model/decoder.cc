@@ -49,7 +49,8 @@ void rope_row(float* x, int heads, int64_t hs, const float* cs, const float* sn)
 
 }  // namespace
 
-Decoder::Decoder(const Llama& model, const DecoderOptions& options) : config_(model.config()), options_(options) {
+Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLinears quantized_linears)
+    : config_(model.config()), options_(options) {
   if (model.lora().enabled())
     usage_error("the model has unmerged LoRA adapters", "decoder", "merge them first (nativelm merge)");
   if (options_.slots < 1) usage_error("slots must be at least 1", "decoder", "");
@@ -74,26 +75,42 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options) : config_(mo
   };
   auto append = [](std::vector<float>& dst, const std::vector<float>& src) { dst.insert(dst.end(), src.begin(), src.end()); };
 
+  // A quantised folder's linears come packed as stored; q/k/v and gate/up must all be (or none).
+  const auto* quantized = quantized_linears.get();
+  auto pack = [&](const std::vector<std::string>& names, int64_t rows, int64_t cols) {
+    size_t found = 0;
+    std::vector<const PackedMatrix*> parts;
+    for (const auto& n : names)
+      if (quantized && quantized->count(n)) {
+        ++found;
+        parts.push_back(&quantized->at(n));
+      }
+    if (found == names.size()) {
+      PackedMatrix m = parts.size() == 1 ? *parts[0] : PackedMatrix::concat_rows(parts);
+      if (m.rows != rows || m.cols != cols) runtime_error("quantised " + names[0] + " has the wrong shape", "decoder");
+      return m;
+    }
+    if (found) runtime_error("only some of " + names[0] + " and its siblings are quantised", "decoder",
+                             "quantise the model again with nativelm quantize");
+    std::vector<float> w;
+    for (const auto& n : names) append(w, host(n));
+    return PackedMatrix::pack(w.data(), rows, cols, fmt);
+  };
+
   layers_.resize(static_cast<size_t>(L));
   for (int64_t l = 0; l < L; ++l) {
     Layer& y = layers_[static_cast<size_t>(l)];
     const std::string p = "model.layers." + std::to_string(l) + ".";
-    std::vector<float> w = host(p + "self_attn.q_proj.weight");
-    append(w, host(p + "self_attn.k_proj.weight"));
-    append(w, host(p + "self_attn.v_proj.weight"));
-    y.qkv = PackedMatrix::pack(w.data(), (NH + 2 * NKV) * hs, C, fmt);
+    y.qkv = pack({p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
+                 (NH + 2 * NKV) * hs, C);
     if (c.attention_bias) {
       y.qkv_bias = host(p + "self_attn.q_proj.bias");
       append(y.qkv_bias, host(p + "self_attn.k_proj.bias"));
       append(y.qkv_bias, host(p + "self_attn.v_proj.bias"));
     }
-    w = host(p + "self_attn.o_proj.weight");
-    y.o = PackedMatrix::pack(w.data(), C, NH * hs, fmt);
-    w = host(p + "mlp.gate_proj.weight");
-    append(w, host(p + "mlp.up_proj.weight"));
-    y.gate_up = PackedMatrix::pack(w.data(), 2 * I, C, fmt);
-    w = host(p + "mlp.down_proj.weight");
-    y.down = PackedMatrix::pack(w.data(), C, I, fmt);
+    y.o = pack({p + "self_attn.o_proj.weight"}, C, NH * hs);
+    y.gate_up = pack({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, 2 * I, C);
+    y.down = pack({p + "mlp.down_proj.weight"}, C, I);
     y.ln1 = host(p + "input_layernorm.weight");
     y.ln2 = host(p + "post_attention_layernorm.weight");
   }
@@ -259,7 +276,9 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
   }
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& y = layers_[l];
+    const auto& observe = observe_;
     for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln1.data(), C, eps);
+    if (observe) observe(int(l), 0, ln_.data(), n, C);
     packed_linear(y.qkv, ln_.data(), n, q_.data(), threads_, gemm);
     for (int i = 0; i < n; ++i) {
       float* row = q_.data() + i * qkv;
@@ -275,9 +294,11 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
                   static_cast<size_t>(kvw) * 4);
     }
     attention(static_cast<int>(l), rows, n);
+    if (observe) observe(int(l), 1, att_.data(), n, NH * hs);
     packed_linear(y.o, att_.data(), n, k_.data(), threads_, gemm);
     for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
     for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln2.data(), C, eps);
+    if (observe) observe(int(l), 2, ln_.data(), n, C);
     packed_linear(y.gate_up, ln_.data(), n, gate_.data(), threads_, gemm);
     for (int i = 0; i < n; ++i) {
       const float* g = gate_.data() + i * 2 * I;
@@ -285,6 +306,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
       float* h = up_.data() + i * I;
       for (int64_t j = 0; j < I; ++j) h[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
     }
+    if (observe) observe(int(l), 3, up_.data(), n, I);
     packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);
     for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
   }

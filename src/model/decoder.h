@@ -7,7 +7,10 @@
 // It runs on the CPU; the training model (llama.h) stays the reference it is tested against.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model/config.h"
@@ -25,11 +28,21 @@ struct DecoderOptions {
   int prefill_chunk = 256;  // prompt tokens per forward (bounds the activation buffers)
 };
 
+// Linears of a quantised folder packed as stored (model/quantized_checkpoint.h's
+// load_packed_linears), keyed by parameter name.
+using QuantizedLinears = std::shared_ptr<const std::map<std::string, tensor::cpu::PackedMatrix>>;
+
+// Called with the input rows of each layer's linears before they multiply (calibration:
+// `nativelm quantize` collects activation statistics through it): site 0 = q/k/v (after
+// input_layernorm), 1 = o_proj, 2 = gate/up (after post_attention_layernorm), 3 = down_proj.
+using LinearInputObserver = std::function<void(int layer, int site, const float* x, int rows, int64_t cols)>;
+
 class Decoder {
  public:
   // Copies (and packs) the model's weights; the Llama may be freed afterwards. Throws a usage
-  // error for a model with unmerged LoRA adapters.
-  Decoder(const Llama& model, const DecoderOptions& options = {});
+  // error for a model with unmerged LoRA adapters. `quantized` linears replace those weights of
+  // the model; the rest pack as options.weights says (null: every matrix packs from the model).
+  Decoder(const Llama& model, const DecoderOptions& options = {}, QuantizedLinears quantized = nullptr);
   ~Decoder();
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
@@ -57,6 +70,9 @@ class Decoder {
   // One token for each of n distinct slots at once; writes logits [n, V].
   void step(const int32_t* slots, const int32_t* ids, int n, float* logits);
 
+  // Observes every linear's input from the next forward on (empty: none).
+  void set_observer(LinearInputObserver observer) { observe_ = std::move(observer); }
+
   size_t weight_bytes() const;
   size_t cache_bytes() const;
 
@@ -73,6 +89,7 @@ class Decoder {
 
   ModelConfig config_;
   DecoderOptions options_;
+  LinearInputObserver observe_;
   int ctx_ = 0, threads_ = 1;
   std::vector<Layer> layers_;
   tensor::cpu::PackedMatrix embed_, head_;  // head_ unused (rows 0) when tied

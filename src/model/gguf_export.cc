@@ -16,6 +16,7 @@
 #include "model/gguf_vocab.h"
 #include "model/gguf_writer.h"
 #include "model/hf_checkpoint.h"
+#include "model/quantized_checkpoint.h"
 #include "model/safetensors.h"
 #include "tokenizer/tokenizer.h"
 
@@ -67,6 +68,11 @@ class Weights {
   std::vector<float> load(const std::string& name, const tensor::Shape& shape) const {
     for (auto& r : readers_)
       if (const SafetensorsEntry* e = r->find(name)) {
+        if (is_quantized_entry(*e)) {  // a `nativelm quantize` folder: dequantised, then GGUF's own types
+          std::vector<float> v(static_cast<size_t>(tensor::shape_numel(shape)));
+          dequantize_weight(*r, *e, shape, v.data());
+          return v;
+        }
         if (e->shape != shape)
           usage_error("tensor " + echoed(name, 80) + " has shape " + tensor::shape_string(e->shape) + " but config.json needs " +
                           tensor::shape_string(shape), r->path(), "use the config.json that came with these weights");

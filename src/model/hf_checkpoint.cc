@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "model/quantized_checkpoint.h"
 #include "model/safetensors.h"
 
 namespace nlm::model {
@@ -174,6 +175,12 @@ void load_hf_weights(const std::string& dir, Llama& model, const VocabExtension*
       usage_error("checkpoint lacks tensor '" + p.name + "'", dir,
                   "the config.json does not match the weights (tie_word_embeddings? layers?)");
     const tensor::Shape& want = p.value.shape();
+    if (is_quantized_entry(*e)) {  // a `nativelm quantize` folder: the training model computes in fp32
+      std::vector<float> host(static_cast<size_t>(p.value.numel()));
+      dequantize_weight(*reader, *e, want, host.data());
+      model.backend().upload(p.value, host.data(), DType::F32);
+      continue;
+    }
     bool vocab_grows = is_vocab_param(p.name) && e->shape.size() == 2 && e->shape[1] == want[1] &&
                        e->shape[0] < want[0];
     if (e->shape != want && !vocab_grows)

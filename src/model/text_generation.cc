@@ -10,6 +10,7 @@
 #include "core/options.h"
 #include "model/decoder.h"
 #include "model/hf_checkpoint.h"
+#include "model/quantized_checkpoint.h"
 #include "tensor/backend.h"
 
 namespace nlm::model {
@@ -192,7 +193,7 @@ void run_generate(const GenerateOptions& o, const std::string& prompt, std::istr
                                                    int64_t(ids.size()) + std::max(0, s.max_tokens)));
     d.context = std::max(d.context, 1);
     if (int64_t(ids.size()) + std::max(0, s.max_tokens) <= m->config().max_position_embeddings) {
-      dec = std::make_unique<Decoder>(*m, d);
+      dec = std::make_unique<Decoder>(*m, d, load_packed_linears(o.model_dir, *m));  // a quantised folder runs as stored
       m.reset();  // the engine holds its own copy of the weights
     }
   }

@@ -27,6 +27,7 @@
 #include "eval/perplexity.h"
 #include "model/gguf_export.h"
 #include "compress/prune.h"
+#include "compress/quantize.h"
 #include "model/hf_export.h"
 #include "model/peft_merge.h"
 #include "model/text_generation.h"
@@ -129,6 +130,7 @@ const std::vector<OptionTable>& option_tables() {
       {"export-gguf", "docs/export.md", table_of<model::ExportGgufOptions>()},
       {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
       {"prune", "docs/compress.md", table_of<compress::PruneOptions>()},
+      {"quantize", "docs/compress.md", table_of<compress::QuantizeOptions>()},
       {"merge", "docs/lora.md", table_of<model::MergeOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},

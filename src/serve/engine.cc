@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "model/decoder.h"
 #include "model/hf_checkpoint.h"
+#include "model/quantized_checkpoint.h"
 #include "serve/api_error.h"
 #include "serve/options.h"
 #include "tensor/backend.h"
@@ -43,7 +44,8 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
   d.weights = tensor::cpu::parse_weight_format(o.weights, "--weights");
   d.slots = o.parallel;
   d.context = static_cast<int>(std::min<int64_t>(config_.max_position_embeddings, o.context > 0 ? o.context : 4096));
-  auto decoder = std::make_unique<model::Decoder>(*model, d);
+  // A `nativelm quantize` folder's linears run as stored.
+  auto decoder = std::make_unique<model::Decoder>(*model, d, model::load_packed_linears(o.model_dir, *model));
   model.reset();  // the engine holds its own copy of the weights
   scheduler_ = std::make_unique<Scheduler>(std::move(decoder), tok_, stop_ids_, metrics_);
   int64_t ctx = context_length();

@@ -24,6 +24,8 @@
 
 #include "core/error.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/dtype.h"
+#include "tensor/quantize.h"
 
 namespace nlm::tensor::cpu {
 
@@ -58,15 +60,115 @@ const char* weight_format_name(WeightFormat f) {
     case WeightFormat::F32: return "f32";
     case WeightFormat::BF16: return "bf16";
     case WeightFormat::Q8: return "int8";
+    case WeightFormat::Q4: return "int4";
+    case WeightFormat::FP8: return "fp8";
   }
   return "?";
 }
 
-PackedMatrix PackedMatrix::pack(const float* w, int64_t rows, int64_t cols, WeightFormat format) {
+namespace {
+
+// Per row and 64-column block, the sum of the row's integer weights there (the int8 kernels
+// undo the activations' +128 offset with it).
+std::vector<int32_t> block_sums(const int8_t* q, int64_t rows, int64_t cols) {
+  const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
+  std::vector<int32_t> sums(static_cast<size_t>(rows * blocks), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) sums[static_cast<size_t>(r * blocks + c / kQ8Block)] += q[r * cols + c];
+  return sums;
+}
+
+void check_scales(const float* s, size_t n, const char* what) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(s[i]) || s[i] < 0)
+      runtime_error(std::string("a quantised matrix has a negative or non-finite ") + what + " scale", "quantized weights",
+                    "the checkpoint is damaged; quantise the model again");
+}
+
+// An empty matrix of a format and shape, for the constructors to fill.
+PackedMatrix shell(WeightFormat format, int64_t rows, int64_t cols) {
   PackedMatrix p;
   p.format = format;
   p.rows = rows;
   p.cols = cols;
+  return p;
+}
+
+void check_group(int64_t group, int64_t cols, const char* where) {
+  if (group <= 0 || group % kQ8Block || cols % group)
+    runtime_error("int4 group of " + std::to_string(group) + " columns does not suit a row of " + std::to_string(cols) +
+                      " (a multiple of 64 dividing the row is needed)",
+                  where);
+}
+
+}  // namespace
+
+PackedMatrix PackedMatrix::from_int8(const int8_t* q, const float* scale, int64_t rows, int64_t cols) {
+  check_scales(scale, static_cast<size_t>(rows), "int8 row");
+  PackedMatrix p = shell(WeightFormat::Q8, rows, cols);
+  p.q8.assign(q, q + rows * cols);
+  p.scale.assign(scale, scale + rows);
+  p.block_sum = block_sums(q, rows, cols);
+  return p;
+}
+
+PackedMatrix PackedMatrix::from_int4(const int8_t* q, const float* gscale, int64_t rows, int64_t cols, int64_t group) {
+  check_group(group, cols, "quantized weights");
+  check_scales(gscale, static_cast<size_t>(rows * (cols / group)), "int4 group");
+  PackedMatrix p = shell(WeightFormat::Q4, rows, cols);
+  p.group = group;
+  p.group_scale.assign(gscale, gscale + rows * (cols / group));
+  p.q4.assign(static_cast<size_t>(rows * cols / 2), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int8_t v = q[r * cols + c];
+      if (v < -8 || v > 7) runtime_error("an int4 value outside [-8, 7]", "quantized weights");
+      const int64_t b = c / kQ8Block, j = c % kQ8Block;
+      uint8_t& byte = p.q4[static_cast<size_t>(r * cols / 2 + b * 32 + j % 32)];
+      byte = static_cast<uint8_t>(byte | ((v + 8) << (j < 32 ? 0 : 4)));
+    }
+  p.block_sum = block_sums(q, rows, cols);
+  return p;
+}
+
+PackedMatrix PackedMatrix::from_fp8(const uint8_t* e4m3, const float* row_scale, int64_t rows, int64_t cols) {
+  check_scales(row_scale, static_cast<size_t>(rows), "fp8");
+  PackedMatrix p = shell(WeightFormat::FP8, rows, cols);
+  p.f8.assign(e4m3, e4m3 + rows * cols);
+  for (uint8_t b : p.f8)
+    if ((b & 0x7F) == 0x7F)
+      runtime_error("an FP8 weight is NaN", "quantized weights", "the checkpoint is damaged; quantise the model again");
+  p.scale.resize(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) p.scale[static_cast<size_t>(r)] = row_scale[r] * 256.0f;
+  return p;
+}
+
+PackedMatrix PackedMatrix::concat_rows(const std::vector<const PackedMatrix*>& parts) {
+  if (parts.empty()) runtime_error("internal: concatenating no matrices", "packed_linear");
+  PackedMatrix p;
+  p.format = parts[0]->format;
+  p.cols = parts[0]->cols;
+  p.group = parts[0]->group;
+  auto add = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+  for (const PackedMatrix* m : parts) {
+    if (m->format != p.format || m->cols != p.cols || m->group != p.group)
+      runtime_error("matrices stored in different formats or widths cannot be joined (q/k/v or gate/up)",
+                    "quantized weights", "quantise every linear of the model the same way");
+    p.rows += m->rows;
+    add(p.f32, m->f32);
+    add(p.bf16, m->bf16);
+    add(p.q8, m->q8);
+    add(p.scale, m->scale);
+    add(p.block_sum, m->block_sum);
+    add(p.q4, m->q4);
+    add(p.group_scale, m->group_scale);
+    add(p.f8, m->f8);
+  }
+  return p;
+}
+
+PackedMatrix PackedMatrix::pack(const float* w, int64_t rows, int64_t cols, WeightFormat format, int64_t group) {
+  PackedMatrix p = shell(format, rows, cols);
   const size_t n = static_cast<size_t>(rows * cols);
   switch (format) {
     case WeightFormat::F32:
@@ -76,38 +178,38 @@ PackedMatrix PackedMatrix::pack(const float* w, int64_t rows, int64_t cols, Weig
       p.bf16.resize(n);
       for (size_t i = 0; i < n; ++i) p.bf16[i] = to_bf16(w[i]);
       break;
-    case WeightFormat::Q8:
-      p.q8.resize(n);
-      p.scale.resize(static_cast<size_t>(rows));
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* row = w + r * cols;
-        float amax = 0;
-        for (int64_t c = 0; c < cols; ++c) {
-          if (!std::isfinite(row[c]))
-            runtime_error("cannot quantise to int8: weight row " + std::to_string(r) + " holds a non-finite value",
-                          "quantize");
-          amax = std::max(amax, std::fabs(row[c]));
-        }
-        const float s = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
-        p.scale[static_cast<size_t>(r)] = s;
-        int8_t* q = p.q8.data() + r * cols;
-        for (int64_t c = 0; c < cols; ++c)
-          q[c] = static_cast<int8_t>(std::clamp(std::lrint(row[c] * inv), -127L, 127L));
+    case WeightFormat::Q8: {
+      std::vector<int8_t> q(n);
+      std::vector<float> s(static_cast<size_t>(rows));
+      quantize_int8_rows(w, rows, cols, q.data(), s.data());
+      return from_int8(q.data(), s.data(), rows, cols);
+    }
+    case WeightFormat::Q4: {
+      check_group(group, cols, "quantize");
+      std::vector<int8_t> q(n);
+      std::vector<float> s(static_cast<size_t>(rows * (cols / group)));
+      quantize_int4_groups(w, rows, cols, group, q.data(), s.data());
+      return from_int4(q.data(), s.data(), rows, cols, group);
+    }
+    case WeightFormat::FP8: {
+      float amax = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(w[i])) runtime_error("cannot quantise: a weight is non-finite", "quantize");
+        amax = std::max(amax, std::fabs(w[i]));
       }
-      {
-        const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
-        p.block_sum.assign(static_cast<size_t>(rows * blocks), 0);
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t c = 0; c < cols; ++c)
-            p.block_sum[static_cast<size_t>(r * blocks + c / kQ8Block)] += p.q8[static_cast<size_t>(r * cols + c)];
-      }
-      break;
+      const float sc = fp8_scale(amax);
+      std::vector<uint8_t> b(n);
+      for (size_t i = 0; i < n; ++i) b[i] = f32_to_e4m3(w[i] / sc);
+      std::vector<float> rs(static_cast<size_t>(rows), sc);
+      return from_fp8(b.data(), rs.data(), rows, cols);
+    }
   }
   return p;
 }
 
 size_t PackedMatrix::bytes() const {
-  return f32.size() * 4 + bf16.size() * 2 + q8.size() + scale.size() * 4 + block_sum.size() * 4;
+  return f32.size() * 4 + bf16.size() * 2 + q8.size() + scale.size() * 4 + block_sum.size() * 4 + q4.size() +
+         group_scale.size() * 4 + f8.size();
 }
 
 namespace {
@@ -148,6 +250,27 @@ float q8_row_dot_plain(const int8_t* w, const int32_t* bsum, const QuantizedRow&
   return s;
 }
 
+// The int4 weight at column c of a packed row (see PackedMatrix::q4).
+int q4_at(const uint8_t* row, int64_t c) {
+  const int64_t b = c / kQ8Block, j = c % kQ8Block;
+  const uint8_t byte = row[b * 32 + j % 32];
+  return int(j < 32 ? byte & 0xF : byte >> 4) - 8;
+}
+
+// Σ_b x.scale_b · group_scale_g(b) · (Σ_c u_c·q_c − 128·blocksum_b) for one row, in plain integers.
+float q4_row_dot_plain(const PackedMatrix& w, int64_t r, const QuantizedRow& x) {
+  const int64_t blocks = w.cols / kQ8Block, groups = w.cols / w.group;
+  const uint8_t* row = w.q4.data() + r * w.cols / 2;
+  float s = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int32_t d = 0;
+    for (int64_t c = b * kQ8Block; c < (b + 1) * kQ8Block; ++c) d += int32_t(x.u[static_cast<size_t>(c)]) * q4_at(row, c);
+    const float sg = w.group_scale[static_cast<size_t>(r * groups + b * kQ8Block / w.group)];
+    s += x.scale[static_cast<size_t>(b)] * sg * float(d - 128 * w.block_sum[static_cast<size_t>(r * blocks + b)]);
+  }
+  return s;
+}
+
 }  // namespace
 
 void PackedMatrix::row(int64_t r, float* out) const {
@@ -164,6 +287,17 @@ void PackedMatrix::row(int64_t r, float* out) const {
       for (int64_t c = 0; c < cols; ++c) out[c] = float(q8[off + c]) * s;
       break;
     }
+    case WeightFormat::Q4: {
+      const uint8_t* p = q4.data() + off / 2;
+      const float* gs = group_scale.data() + r * (cols / group);
+      for (int64_t c = 0; c < cols; ++c) out[c] = float(q4_at(p, c)) * gs[c / group];
+      break;
+    }
+    case WeightFormat::FP8: {
+      const float s = scale[static_cast<size_t>(r)] / 256.0f;
+      for (int64_t c = 0; c < cols; ++c) out[c] = e4m3_to_f32(f8[off + c]) * s;
+      break;
+    }
   }
 }
 
@@ -177,6 +311,14 @@ void packed_linear_reference(const PackedMatrix& w, const float* x, int M, int64
       for (int64_t r = r0; r < r1; ++r)
         y[m * ldy + r] = w.scale[static_cast<size_t>(r)] *
                          q8_row_dot_plain(w.q8.data() + r * w.cols, w.block_sum.data() + r * blocks, q, w.cols);
+    }
+    return;
+  }
+  if (w.format == WeightFormat::Q4) {
+    QuantizedRow q;
+    for (int m = 0; m < M; ++m) {
+      q.set(x + m * ldx, w.cols);
+      for (int64_t r = r0; r < r1; ++r) y[m * ldy + r] = q4_row_dot_plain(w, r, q);
     }
     return;
   }
@@ -210,6 +352,22 @@ struct Bf16Load {
     return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * cols + c)));
   }
   __m512 operator()(int64_t r, int64_t c, __mmask16 m) const { return widen(_mm256_maskz_loadu_epi16(m, w + r * cols + c)); }
+};
+// E4M3 bytes placed in fp16 bits (sign to bit 15, exponent and mantissa to bits 13..7) read as
+// the value times 2^-8 exactly, subnormals included; the row scale carries the 2^8 back.
+struct Fp8Load {
+  const uint8_t* w;
+  int64_t cols;
+  static __m512 widen(__m128i b) {
+    const __m256i h = _mm256_cvtepu8_epi16(b);
+    const __m256i mag = _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x7F)), 7);
+    const __m256i sign = _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x80)), 8);
+    return _mm512_cvtph_ps(_mm256_or_si256(mag, sign));
+  }
+  __m512 operator()(int64_t r, int64_t c) const {
+    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * cols + c)));
+  }
+  __m512 operator()(int64_t r, int64_t c, __mmask16 m) const { return widen(_mm_maskz_loadu_epi8(m, w + r * cols + c)); }
 };
 
 template <int R, class Load>
@@ -251,6 +409,21 @@ struct Bf16Load {
   }
   float at(int64_t r, int64_t c) const { return from_bf16(w[r * cols + c]); }
 };
+#if defined(__F16C__)
+#define NLM_PACKED_AVX2_FP8 1
+// E4M3 through fp16 bits, as the AVX-512 path does: the value times 2^-8.
+struct Fp8Load {
+  const uint8_t* w;
+  int64_t cols;
+  __m256 operator()(int64_t r, int64_t c) const {
+    const __m128i h = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + r * cols + c)));
+    const __m128i mag = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7F)), 7);
+    const __m128i sign = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x80)), 8);
+    return _mm256_cvtph_ps(_mm_or_si128(mag, sign));
+  }
+  float at(int64_t r, int64_t c) const { return e4m3_to_f32(w[r * cols + c]) / 256.0f; }
+};
+#endif
 
 float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -308,6 +481,35 @@ void q8_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
     y[i] = w.scale[static_cast<size_t>(r + i)] * (_mm512_reduce_add_ps(acc[i]) - corr);
   }
 }
+
+// The same for int4 rows: each block's 32 bytes widen to 64 int8 weights (low nibbles, then high
+// ones, minus 8) in registers, and the block's x scale times its group's scale applies.
+template <int R>
+void q4_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_t r) {
+  const int64_t cols = w.cols, blocks = cols / kQ8Block, groups = cols / w.group, per_group = w.group / kQ8Block;
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  const __m512i eight = _mm512_set1_epi8(8);
+  __m512 acc[R];
+  float corr[R];
+  for (int i = 0; i < R; ++i) {
+    acc[i] = _mm512_setzero_ps();
+    corr[i] = 0;
+  }
+  for (int64_t b = 0; b < blocks; ++b) {
+    const __m512i xv = _mm512_loadu_si512(x.u.data() + b * kQ8Block);
+    const float sx = x.scale[static_cast<size_t>(b)];
+    for (int i = 0; i < R; ++i) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.q4.data() + (r + i) * cols / 2 + b * 32));
+      const __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+      const __m512i wv = _mm512_sub_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), eight);
+      const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xv, wv);
+      const float s = sx * w.group_scale[static_cast<size_t>((r + i) * groups + b / per_group)];
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(s), acc[i]);
+      corr[i] += s * float(128 * w.block_sum[static_cast<size_t>((r + i) * blocks + b)]);
+    }
+  }
+  for (int i = 0; i < R; ++i) y[i] = _mm512_reduce_add_ps(acc[i]) - corr[i];
+}
 #endif
 
 #if NLM_PACKED_AVX512 || NLM_PACKED_AVX2
@@ -332,21 +534,40 @@ void packed_linear_rows(const PackedMatrix& w, const float* x, int M, int64_t ld
     case WeightFormat::BF16:
       rows_vector(Bf16Load{w.bf16.data(), w.cols}, x, M, ldx, y, ldy, r0, r1, w.cols, nullptr);
       return;
+#if NLM_PACKED_AVX512 || NLM_PACKED_AVX2_FP8
+    case WeightFormat::FP8:
+      rows_vector(Fp8Load{w.f8.data(), w.cols}, x, M, ldx, y, ldy, r0, r1, w.cols, w.scale.data());
+      return;
+#else
+    case WeightFormat::FP8:
+#endif
     case WeightFormat::Q8:
+    case WeightFormat::Q4:
       break;
   }
 #endif
 #if NLM_PACKED_VNNI
   thread_local QuantizedRow q;  // per thread, its buffers reused across calls (no allocation per token)
-  for (int m = 0; m < M; ++m) {
-    q.set(x + m * ldx, w.cols);
-    float* ym = y + m * ldy;
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) q8_rows_vnni<4>(w, q, ym + r, r);
-    for (; r < r1; ++r) q8_rows_vnni<1>(w, q, ym + r, r);
+  if (w.format == WeightFormat::FP8) {
+    packed_linear_reference(w, x, M, ldx, y, ldy, r0, r1);  // unreachable with AVX-512 (above); kept total
+    return;
   }
+  // Each row of x quantised once, then four rows of W at a time (int8 or int4 weights).
+  auto int_rows = [&](auto four, auto one) {
+    for (int m = 0; m < M; ++m) {
+      q.set(x + m * ldx, w.cols);
+      float* ym = y + m * ldy;
+      int64_t r = r0;
+      for (; r + 4 <= r1; r += 4) four(w, q, ym + r, r);
+      for (; r < r1; ++r) one(w, q, ym + r, r);
+    }
+  };
+  if (w.format == WeightFormat::Q4)
+    int_rows(q4_rows_vnni<4>, q4_rows_vnni<1>);
+  else
+    int_rows(q8_rows_vnni<4>, q8_rows_vnni<1>);
 #else
-  packed_linear_reference(w, x, M, ldx, y, ldy, r0, r1);  // F32/BF16 without AVX, or int8 without VNNI
+  packed_linear_reference(w, x, M, ldx, y, ldy, r0, r1);  // F32/BF16/FP8 without AVX, or int8/int4 without VNNI
 #endif
 }
 

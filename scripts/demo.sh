@@ -107,6 +107,8 @@ fi
 echo
 echo "demo: raw-text statistics in $WORK/raw-stats.json; open $WORK/build/report.html for the report"
 echo "demo: talk to the chat model: $NATIVELM chat $WORK/build/sft/model (e.g. 'Jarraitu testua: Dokumentua gordetzeko')"
+echo "demo: run it in llama.cpp: llama-cli -m $WORK/build/export/model-q8_0.gguf -cnv" \
+  "(or npx node-llama-cpp chat --model $WORK/build/export/model-q8_0.gguf)"
 echo "demo: serve it with the OpenAI API: $NATIVELM serve $WORK/build/sft/model --port 8080 --parallel 4" \
   "(then: curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json'" \
   "-d '{\"messages\": [{\"role\": \"user\", \"content\": \"Jarraitu testua: Taula bat txertatzeko\"}]}')"

@@ -237,11 +237,38 @@ std::string stage_section(const StageReport& st) {
     if (it.key() != "funnel" && it.key() != "languages" && it.key() != "cluster_sizes" &&
         it.key() != "largest_clusters" && it.key() != "fertility" && it.key() != "curves" && it.key() != "charts" &&
         it.key() != "samples" && it.key() != "options" && it.key() != "leaderboard" && it.key() != "plan" &&
-        it.key() != "synth")
+        it.key() != "synth" && it.key() != "formats" && it.key() != "runs" && it.key() != "files")
       figures[it.key()] = *it;
   std::string table = figures_table(figures);
   if (!table.empty()) h += "<details open><summary>Figures</summary>" + table + "</details>";
   return h + "</section>";
+}
+
+// Every "formats" row of the quantize and export stages, in one table: what each deployable
+// file weighs, what it costs in bits per byte, and how fast nativelm's engine decodes it.
+std::string formats_table(const ReportData& d) {
+  std::string rows;
+  for (const auto& s : d.stages) {
+    json j = parse_or_empty(s.summary);
+    if (!j.is_object() || !j.contains("formats") || !j["formats"].is_array()) continue;
+    for (const auto& r : j["formats"]) {
+      if (!r.is_object()) continue;
+      auto cell = [&](const char* key, const char* fmt) {
+        if (!r.contains(key) || !r[key].is_number()) return std::string("<td class=\"muted\">not measured</td>");
+        char buf[48];
+        std::snprintf(buf, sizeof buf, fmt, r[key].get<double>());
+        return "<td>" + std::string(buf) + "</td>";
+      };
+      rows += "<tr><td>" + html_escape(s.name) + "</td><td>" + html_escape(r.value("format", std::string())) +
+              "</td><td>" + human_bytes(r.value("bytes", 0.0)) + "</td>" + cell("bits_per_byte", "%.4f") +
+              cell("tokens_per_second", "%.0f") + "</tr>";
+    }
+  }
+  if (rows.empty()) return "";
+  return "<h2>Formats</h2><p class=\"muted\">bits per byte on held-out text; tokens/s: greedy decode on "
+         "nativelm's engine, one sequence (GGUF files: run llama.cpp's llama-perplexity and llama-bench)</p>"
+         "<table><tr><th>stage</th><th>format</th><th>size</th><th>bits/byte</th><th>tokens/s</th></tr>" +
+         rows + "</table>";
 }
 }  // namespace
 
@@ -282,6 +309,7 @@ std::string report_html(const ReportData& d) {
          "</td><td>" + secs + "</td></tr>";
   }
   h += "</table>";
+  h += formats_table(d);
   for (const auto& s : d.stages) h += stage_section(s);
   return h + "</body></html>\n";
 }

@@ -32,7 +32,7 @@ opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const 
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "synth", "tokenizer", "tokenize", "train", "sft", "dpo", "eval"};
+  static const std::vector<std::string> order = {"curate", "dedup", "synth", "tokenizer", "tokenize", "train", "sft", "dpo", "eval", "quantize", "export"};
   return order;
 }
 
@@ -46,6 +46,8 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
   if (name == "sft") return make_sft_stage(options);
   if (name == "dpo") return make_dpo_stage(options);
   if (name == "eval") return make_eval_stage(options);
+  if (name == "quantize") return make_quantize_stage(options);
+  if (name == "export") return make_export_stage(options);
   std::string list;
   for (const auto& n : stage_order()) list += (list.empty() ? "" : ", ") + n;
   usage_error("unknown stage '" + name + "'", options.where(), "stages are: " + list);

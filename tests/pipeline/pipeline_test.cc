@@ -311,6 +311,53 @@ std::string full_pipeline(const std::string& work, const std::string& input, int
          "  eval:\n    max_docs: 20\n    samples: [\"scoil agus\"]\n    max_new_tokens: 8\n";
 }
 
+// The deployment stages: quantize writes each format beside the model and measures it, export
+// writes GGUF files, the report has one formats table, a rerun runs nothing, and bad keys are
+// errors when the file is loaded.
+TEST(Build, QuantizeAndExportStagesFillTheFormatsTable) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 200);
+  std::string yaml = full_pipeline(dir.file("work"), dir.file("in.jsonl"), 6) +
+                     "  quantize:\n    formats: [int8, fp8]\n    bench_tokens: 4\n    seq_len: 32\n"
+                     "  export:\n    gguf: [q8_0, f16]\n";
+  write_text(dir.file("p.yaml"), yaml);
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 8);
+  for (const char* f : {"work/quantize/int8/model.safetensors", "work/quantize/fp8/model.safetensors",
+                        "work/export/model-q8_0.gguf", "work/export/model-f16.gguf"})
+    EXPECT_TRUE(fs::exists(dir.file(f))) << f;
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  auto q = report["stages"][6]["summary"]["formats"];
+  ASSERT_EQ(q.size(), 3u) << q.dump();  // f32, int8, fp8
+  EXPECT_EQ(q[1]["format"], "int8");
+  EXPECT_LT(q[1]["bytes"].get<double>(), q[0]["bytes"].get<double>());
+  EXPECT_GT(q[1]["bits_per_byte"].get<double>(), 0);
+  EXPECT_GT(q[1]["tokens_per_second"].get<double>(), 0);
+  auto e = report["stages"][7]["summary"];
+  ASSERT_EQ(e["formats"].size(), 2u);
+  EXPECT_EQ(e["formats"][0]["format"], "gguf q8_0");
+  EXPECT_EQ(e["formats"][0]["bytes"].get<uint64_t>(), fs::file_size(dir.file("work/export/model-q8_0.gguf")));
+  std::string html = nlm::testing::read_text(dir.file("work/report.html"));
+  EXPECT_NE(html.find("<h2>Formats</h2>"), std::string::npos);
+  EXPECT_NE(html.find("gguf q8_0"), std::string::npos);
+  auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto again = pipeline::run_build(spec2, {});
+  EXPECT_EQ(again.ran, 0);
+  for (auto [bad, wanted] : std::vector<std::pair<std::string, std::string>>{
+           {"  quantize:\n    formats: [int3]\n", "quantize.formats has 'int3'"},
+           {"  export:\n    gguf: [q3_k]\n", "q3_k"},
+           {"  export:\n    gguf: []\n", "export.gguf is empty"}}) {
+    write_text(dir.file("bad.yaml"), full_pipeline(dir.file("work2"), dir.file("in.jsonl"), 6) + bad);
+    try {
+      pipeline::load_pipeline(dir.file("bad.yaml"));
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const nlm::Error& err) {
+      EXPECT_NE(std::string(err.what()).find(wanted), std::string::npos) << err.what();
+    }
+  }
+}
+
 TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {
   TempDir dir;
   make_corpus(dir.file("in.jsonl"), 200);

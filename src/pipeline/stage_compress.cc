@@ -1,0 +1,141 @@
+// The deployment stages at the end of a pipeline: `quantize` (nativelm's own int8/int4/fp8
+// formats, docs/compress.md) and `export` (GGUF files for llama.cpp, docs/export.md). Both take
+// the newest model (dpo, sft or train) and leave it as the model later stages see. Their
+// summaries hold a "formats" list (format, file size, bits per byte and decode tokens/s where
+// measured), which the report gathers into one table.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "compress/quantize.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "model/gguf_export.h"
+#include "pipeline/stages.h"
+
+namespace nlm::pipeline {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// One row of the report's formats table; a figure not measured is left out.
+json format_row(const std::string& format, const std::string& path, uint64_t bytes, double bpb, double tok_s) {
+  json r = {{"format", format}, {"path", path}, {"bytes", bytes}};
+  if (bpb > 0) r["bits_per_byte"] = bpb;
+  if (tok_s > 0) r["tokens_per_second"] = tok_s;
+  return r;
+}
+
+struct QuantizeStageOptions {
+  compress::QuantizeOptions quantize;
+  std::vector<std::string> formats = {"int8"};
+};
+
+class QuantizeStage : public Stage {
+ public:
+  explicit QuantizeStage(const Fields& f) {
+    // The command's tuning keys; the stage itself names the outputs and calibrates on the
+    // tokenize stage's shards, and `formats` lists the formats to write.
+    auto& q = options_.quantize;
+    schema_.add("formats", options_.formats, "Formats to write, each into its own folder: int8, int4, fp8");
+    schema_.add("group_size", q.group_size, "int4: input columns sharing one scale (a multiple of 64)").min(64);
+    schema_.add("awq", q.awq, "int4: search AWQ per-input-channel scales on the calibration activations");
+    schema_.add("seq_len", q.seq_len, "Tokens per calibration window").min(2);
+    schema_.add("max_windows", q.max_windows, "Calibration windows used at most").min(1);
+    schema_.add("heldout", q.heldout, "Share of the calibration documents kept back to measure perplexity").range(0, 0.9);
+    schema_.add("bench_tokens", q.bench_tokens, "Tokens decoded to time the engine (0 = no timing)").min(0);
+    namer_ = apply_stage_options(schema_, f);
+    if (q.group_size % 64) usage_error("quantize.group_size is not a multiple of 64", f.where(), "use 64, 128 or 256");
+    for (const auto& fmt : options_.formats)
+      if (fmt != "int8" && fmt != "int4" && fmt != "fp8")
+        usage_error("quantize.formats has '" + fmt + "'", f.where(), "formats are int8, int4 and fp8");
+    if (options_.formats.empty()) usage_error("quantize.formats is empty", f.where(), "name at least one format");
+  }
+  std::string name() const override { return "quantize"; }
+  std::string options_json() const override { return schema_.to_json(); }
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
+    if (in.model_dir.empty()) usage_error("the quantize stage needs a model", "pipeline stages", "add a train stage before it");
+    if (in.val_shards.empty() && in.train_shards.empty())
+      usage_error("the quantize stage needs token shards to calibrate on", "pipeline stages", "add a tokenize stage");
+    json rows = json::array(), runs = json::array();
+    for (const auto& fmt : options_.formats) {
+      compress::QuantizeOptions o = options_.quantize;
+      o.format = fmt;
+      o.awq = o.awq && fmt == "int4";  // AWQ is a search for int4's scales
+      o.output = (fs::path(dir) / fmt).string();
+      // The held-out shards first (the quantiser holds out a share of what it reads for its own
+      // check), then the training shards if the held-out ones are too small.
+      o.calibration = in.val_shards;
+      o.calibration.insert(o.calibration.end(), in.train_shards.begin(), in.train_shards.end());
+      compress::QuantizeResult r = opt::named(namer_, [&] { return compress::quantize_model(in.model_dir, o); });
+      if (rows.empty())
+        rows.push_back(format_row("f32 (safetensors)", in.model_dir, r.f32_bytes, r.bytes_known ? r.bpb_f32 : 0,
+                                  r.tok_s_f32));
+      rows.push_back(format_row(fmt, o.output, r.quantized_bytes, r.bytes_known ? r.bpb_quantized : 0,
+                                r.tok_s_quantized));
+      runs.push_back(json::parse(r.to_json()));
+    }
+    return json({{"formats", rows}, {"runs", runs}}).dump();
+  }
+  Artifacts outputs(const std::string&, const Artifacts& in) const override { return in; }
+
+ private:
+  QuantizeStageOptions options_;
+  opt::Schema schema_{"quantize"};
+  opt::Namer namer_;
+};
+
+class ExportStage : public Stage {
+ public:
+  explicit ExportStage(const Fields& f) {
+    schema_.add("gguf", gguf_, "GGUF types to write, each a file model-TYPE.gguf: f32, f16, bf16, q8_0, q4_0, q4_k_m");
+    schema_.add("name", name_, "general.name in the files (default: the model folder's name)");
+    namer_ = apply_stage_options(schema_, f);
+    if (gguf_.empty()) usage_error("export.gguf is empty", f.where(), "name at least one type, e.g. gguf: [q8_0]");
+    for (const auto& t : gguf_) options_for(t, "");  // an unknown type is an error now, not after training
+  }
+  std::string name() const override { return "export"; }
+  std::string options_json() const override { return schema_.to_json(); }
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
+    if (in.model_dir.empty()) usage_error("the export stage needs a model", "pipeline stages", "add a train stage before it");
+    json rows = json::array(), files = json::array();
+    for (const auto& t : gguf_) {
+      std::string path = (fs::path(dir) / ("model-" + t + ".gguf")).string();
+      model::ExportGgufResult r = model::export_gguf(in.model_dir, options_for(t, path));
+      rows.push_back(format_row("gguf " + t, path, r.bytes, 0, 0));
+      files.push_back({{"type", t}, {"path", path}, {"bytes", r.bytes}, {"notes", r.notes}});
+    }
+    json j = {{"formats", rows}, {"files", files}};
+    j["llama_cpp"] = "llama-cli -m " + files[0]["path"].get<std::string>() + " -p \"...\"  (or llama-server -m ...)";
+    return j.dump();
+  }
+  Artifacts outputs(const std::string&, const Artifacts& in) const override { return in; }
+
+ private:
+  // export gguf's own options for type `t`: its choice list decides what a type name means.
+  model::ExportGgufOptions options_for(const std::string& t, const std::string& path) const {
+    model::ExportGgufOptions o;
+    opt::Schema s("export.gguf");
+    model::declare(s, o);
+    opt::named(namer_, [&] {
+      try {
+        s.find("type")->assign(t);
+      } catch (const opt::OptionError& e) {
+        throw opt::OptionError("gguf", e.problem(), e.fix());
+      }
+    });
+    o.output = path;
+    o.name = name_;
+    return o;
+  }
+  std::vector<std::string> gguf_ = {"q8_0"};
+  std::string name_;
+  opt::Schema schema_{"export"};
+  opt::Namer namer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_quantize_stage(const Fields& options) { return std::make_unique<QuantizeStage>(options); }
+std::unique_ptr<Stage> make_export_stage(const Fields& options) { return std::make_unique<ExportStage>(options); }
+
+}  // namespace nlm::pipeline

@@ -34,9 +34,16 @@ void declare(opt::Schema& s, LidOptions& o) {
         "Keep only these languages: ISO 639-1, 639-3 or BCP 47 codes; a code keeps its variants (empty keeps all)");
   s.add("min_score", o.min_score, "Reject documents whose top language scores below this (0 = never)").range(0, 1);
   s.add("max_bytes", o.max_bytes, "Bytes of each document examined").min(1);
+  s.add("refine_model", o.refine_model,
+        "fastText model that decides the documents the first identifier labels with a refine_when code");
+  s.add("refine_when", o.refine_when,
+        "Codes of the first identifier that refine_model takes over, e.g. zh for a yue/zh model");
   s.check([&o] {
     if (o.backend == "fasttext" && o.model.empty())
       opt::fail("model", "is required with backend fasttext", "name a fastText model file or use backend cld2");
+    if (o.refine_model.empty() != o.refine_when.empty())
+      opt::fail(o.refine_model.empty() ? "refine_model" : "refine_when", "is needed with the other refine key",
+                "give both: a model and the first identifier's codes it decides, e.g. refine_when: [zh]");
   });
 }
 
@@ -230,15 +237,40 @@ std::string lid_labels_text(const LidLabelsOptions& o) {
 }
 
 LanguageId::LanguageId(const LidOptions& options) : opt_(options), detector_(options) {
+  std::vector<std::string> labels = detector_.labels();
+  std::string name = detector_.name();
+  if (!opt_.refine_model.empty()) {
+    LidOptions second = opt_;
+    second.backend = "fasttext";
+    second.model = opt_.refine_model;
+    refine_ = std::make_unique<LanguageDetector>(second);
+    if (!labels.empty())
+      refine_when_ = resolve_lang_codes(opt_.refine_when, labels, detector_.name(), "refine_when");
+    else
+      refine_when_ = opt_.refine_when;
+    // What the two can say together: the first's labels it keeps, and the second's.
+    std::erase_if(labels, [&](const std::string& l) {
+      return std::find(refine_when_.begin(), refine_when_.end(), l) != refine_when_.end();
+    });
+    labels.insert(labels.end(), refine_->labels().begin(), refine_->labels().end());
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+    name += " then " + refine_->name();
+  }
   // The command line names this "--lang"; a config file's steps.lid.languages is the same list.
   if (!detector_.labels().empty())
-    keep_ = resolve_lang_codes(opt_.languages, detector_.labels(), detector_.name(), "lang");
+    keep_ = resolve_lang_codes(opt_.languages, labels, name, "lang");
   else
     keep_ = opt_.languages;  // the backend's labels are unknown: codes are taken as written
 }
 
 std::optional<Rejection> LanguageId::apply(corpus::Document& doc, DocContext& ctx) {
   LangGuess g = detector_.detect(doc.text);
+  if (refine_ && std::find(refine_when_.begin(), refine_when_.end(), g.lang) != refine_when_.end()) {
+    doc.set_string_field("lang_first", g.lang);
+    g = refine_->detect(doc.text);
+    ctx.count("lid", "refined");
+  }
   doc.set_string_field("lang", g.lang);
   doc.set_number_field("lang_score", std::round(g.score * 10000) / 10000);
   ctx.set_lang(g.lang, g.score);

@@ -1,7 +1,8 @@
 // The `lid` step: language identification. Sets the document's "lang" and "lang_score" fields
 // and, when a language list or a minimum score is given, rejects documents outside them.
 // Backends: CLD2 (built in, ~80 languages, no model file) and fastText supervised models (for
-// example one trained with `nativelm lid train` to tell Cantonese from Mandarin).
+// example one trained with `nativelm lid train` to tell Cantonese from Mandarin), alone or as a
+// second stage that decides the documents the first one labels with a confusable code.
 #pragma once
 #include <memory>
 #include <optional>
@@ -36,6 +37,11 @@ struct LidOptions {
   // Only the first this many bytes are examined: CLD2 costs ~25 ns a byte, and its guess hardly
   // changes after a few kB of running text.
   int64_t max_bytes = 4096;
+  // A second identifier for what the first confuses or lacks: when the first says one of
+  // `refine_when` (codes as for `languages`, so zh also covers zh-Hant), the fastText model
+  // `refine_model` decides instead (e.g. one trained on yue and zh: CLD2 cannot emit yue).
+  std::string refine_model;
+  std::vector<std::string> refine_when;
 };
 
 // Its keys (config files, pipeline stages), defaults and bounds; docs/curate.md's table comes from it.
@@ -79,6 +85,8 @@ class LanguageId : public Step {
  private:
   LidOptions opt_;
   LanguageDetector detector_;
+  std::unique_ptr<LanguageDetector> refine_;  // the second identifier, when configured
+  std::vector<std::string> refine_when_;       // the first identifier's labels it takes over
   std::vector<std::string> keep_;  // the labels opt_.languages selects
 };
 

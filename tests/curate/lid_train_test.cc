@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "curate/curate.h"
 #include "curate/lid.h"
 #include "curate/lid_train.h"
 #include "test_util.h"
@@ -61,6 +62,59 @@ TEST(CurateLidTrain, TrainsAModelThatSeparatesCantoneseFromMandarin) {
 
   nlm::testing::write_text(dir.file("empty.jsonl"), "{\"text\": \"x\"}\n");
   EXPECT_THROW(train_lid({dir.file("empty.jsonl")}, o), nlm::Error);
+}
+
+// The recipe of docs/curate.md: CLD2 first, and a trained yue/zh model for what CLD2 calls
+// Chinese. `--lang yue` alone is a usage error (CLD2 cannot emit yue); with the second stage the
+// curate run keeps the Cantonese documents and drops the Mandarin and English ones.
+TEST(CurateLidTrain, ASecondModelDecidesWhatCld2CallsChinese) {
+  nlm::testing::TempDir dir;
+  std::string data;
+  for (int rep = 0; rep < 4; ++rep) {
+    for (const char* s : kYue) data += nlohmann::json{{"text", s}, {"lang", "yue"}}.dump() + "\n";
+    for (const char* s : kZh) data += nlohmann::json{{"text", s}, {"lang", "zh"}}.dump() + "\n";
+  }
+  nlm::testing::write_text(dir.file("train.jsonl"), data);
+  LidTrainOptions t;
+  t.output = dir.file("yue-zh.bin");
+  train_lid({dir.file("train.jsonl")}, t);
+
+  LidOptions lid;
+  lid.languages = {"yue"};
+  EXPECT_THROW(LanguageId{lid}, nlm::Error);  // CLD2 alone cannot keep Cantonese
+  lid.refine_model = t.output;
+  lid.refine_when = {"zh"};  // also covers CLD2's zh-Hant
+  LanguageId step(lid);
+
+  std::string docs;
+  const char* yue[] = {"佢哋今日唔喺度，你聽日再嚟啦。我哋一齊去飲茶，好唔好呀？", "呢間舖頭啲嘢好平，不如我哋買多啲返屋企啦。"};
+  const char* zh[] = {"他们今天不在，你明天再来吧。我们一起去喝茶，好不好？", "这家商店的东西很便宜，不如我们多买一些回家吧。"};
+  for (int i = 0; i < 2; ++i) {
+    docs += nlohmann::json{{"id", "yue" + std::to_string(i)}, {"text", yue[i]}}.dump() + "\n";
+    docs += nlohmann::json{{"id", "zh" + std::to_string(i)}, {"text", zh[i]}}.dump() + "\n";
+  }
+  docs += nlohmann::json{{"id", "en"}, {"text", "The library opens at nine in the morning and closes at six."}}.dump() + "\n";
+  nlm::testing::write_text(dir.file("in.jsonl"), docs);
+  CurateOptions o;
+  o.output_dir = dir.file("out");
+  o.extension = ".jsonl";
+  o.chain.steps = {"lid"};
+  o.chain.lid = lid;
+  CurateReport r = run_curate({dir.file("in.jsonl")}, o);
+  std::string kept = nlm::testing::read_text(dir.file("out/part-00000.jsonl"));
+  EXPECT_EQ(r.stats.docs_out, 2u) << kept;
+  EXPECT_NE(kept.find("\"yue0\""), std::string::npos) << kept;
+  EXPECT_NE(kept.find("\"yue1\""), std::string::npos) << kept;
+  EXPECT_NE(kept.find("\"lang_first\""), std::string::npos) << kept;  // what CLD2 said first
+  // Only what CLD2 called Chinese went to the second model (the English document did not).
+  EXPECT_GE(r.stats.counters["lid"]["refined"], 2u);
+  EXPECT_LE(r.stats.counters["lid"]["refined"], 4u);
+
+  lid.refine_when.clear();
+  nlm::opt::Schema schema("lid");
+  LidOptions bad = lid;
+  declare(schema, bad);
+  EXPECT_THROW(schema.resolve(), nlm::opt::OptionError);  // a model without its codes
 }
 
 }  // namespace

@@ -207,7 +207,7 @@ DistillResult run_distill(const DistillOptions& options) {
   lo.base_model = o.student;
   lo.fingerprint = "B=" + std::to_string(o.batch_size) + " T=" + std::to_string(o.seq_len) +
                    " accum=" + std::to_string(o.grad_accum) + " params=" + std::to_string(sc.parameter_count()) +
-                   " distill" + lora_fingerprint(o.lora);
+                   " distill teacher=" + std::to_string(tc.parameter_count()) + lora_fingerprint(o.lora);
   lo.config_json = opt::json_of(o);
   StepSums sums;
   lo.micro_step = [&](model::Llama& m, const model::Batch& b, double scale) {

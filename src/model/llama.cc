@@ -564,7 +564,31 @@ void Llama::backward_weighted(const std::vector<double>& weights) {
   backward_from_dlogits();
 }
 
+void Llama::backward_logits(const std::vector<float>& dlogits) {
+  if (!s_) runtime_error("backward called before forward", "model");
+  Scratch& s = *s_;
+  if (static_cast<int64_t>(dlogits.size()) != s.logits.numel())
+    runtime_error("logit gradients do not match B·T·V = " + std::to_string(s.logits.numel()), "model backward");
+  require_ops(true);
+  if (s.logits.dtype() == DType::F64) {
+    const std::vector<double> d(dlogits.begin(), dlogits.end());
+    backend_.upload(s.logits, d.data(), DType::F64);
+  } else {
+    backend_.upload(s.logits, dlogits.data(), DType::F32);
+  }
+  backward_from_dlogits();
+}
+
+void Llama::freeze() {
+  for (auto& p : params_) {
+    p.trainable = false;
+    p.grad = Tensor();
+  }
+  frozen_ = true;
+}
+
 void Llama::backward_from_dlogits() {
+  if (frozen_) runtime_error("backward through a frozen model", "model backward");
   auto& be = backend_;
   Scratch& s = *s_;
   const int L = static_cast<int>(config_.num_hidden_layers);

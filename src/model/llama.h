@@ -74,6 +74,14 @@ class Llama {
   // any sign; ignored targets contribute nothing): the per-token weighted cross-entropy that
   // sequence-level losses such as DPO's reduce to. weights has B·T entries.
   void backward_weighted(const std::vector<double>& weights);
+  // Backward from a gradient given by the caller: dlogits = ∂L/∂logits of the last forward, [B·T, V]
+  // row-major on the host (a loss computed from logits(), such as distillation's KL). Accumulates
+  // into grads like backward().
+  void backward_logits(const std::vector<float>& dlogits);
+  // Forward only from now on: every gradient buffer is released and every parameter is marked
+  // untrainable (a distillation teacher); a later backward is a runtime error.
+  void freeze();
+  bool frozen() const { return frozen_; }
   void zero_grad();
 
   // ---- generation -----------------------------------------------------------------------
@@ -144,6 +152,7 @@ class Llama {
   LoraConfig lora_;
   std::vector<std::unique_ptr<LoraLinear>> adapters_;  // layer-major, lora_target_names() order
   bool training_ = false;
+  bool frozen_ = false;
   uint64_t lora_seed_ = 0, dropout_key_ = 0, forward_count_ = 0;  // dropout masks: a function of these
   Param* embed_ = nullptr;
   Param* final_norm_ = nullptr;

@@ -36,6 +36,7 @@
 #include "plan/plan.h"
 #include "serve/chat.h"
 #include "serve/options.h"
+#include "train/distill.h"
 #include "train/dpo.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -131,6 +132,7 @@ const std::vector<OptionTable>& option_tables() {
       {"export-hf", "docs/export.md", table_of<model::ExportHfOptions>()},
       {"prune", "docs/compress.md", table_of<compress::PruneOptions>()},
       {"quantize", "docs/compress.md", table_of<compress::QuantizeOptions>()},
+      {"distill", "docs/compress.md", table_of<train::DistillOptions>()},
       {"merge", "docs/lora.md", table_of<model::MergeOptions>()},
       {"serve", "docs/serve.md", table_of<serve::ServeOptions>()},
       {"chat", "docs/chat.md", table_of<serve::ChatOptions>()},

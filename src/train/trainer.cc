@@ -80,24 +80,6 @@ std::string fingerprint(const TrainOptions& o, const model::ModelConfig& c) {
          " sources=" + std::to_string(o.train_data.size());
 }
 
-// A shard entry is a .tok file or a folder of them (sorted by name).
-std::vector<std::string> expand_shards(const std::vector<std::string>& items, const std::string& key) {
-  std::vector<std::string> out;
-  for (const auto& s : items) {
-    if (!fs::is_directory(s)) {
-      out.push_back(s);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(s))
-      if (e.path().extension() == ".tok") found.push_back(e.path().string());
-    std::sort(found.begin(), found.end());
-    if (found.empty()) opt::fail(key, "names folder " + s + ", which holds no .tok shards");
-    out.insert(out.end(), found.begin(), found.end());
-  }
-  return out;
-}
-
 // LmBatches as the loop's data: every token of a row is real.
 class LmLoopData : public LoopData {
  public:
@@ -115,6 +97,23 @@ class LmLoopData : public LoopData {
 };
 
 }  // namespace
+
+std::vector<std::string> expand_shards(const std::vector<std::string>& items, const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& s : items) {
+    if (!fs::is_directory(s)) {
+      out.push_back(s);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(s))
+      if (e.path().extension() == ".tok") found.push_back(e.path().string());
+    std::sort(found.begin(), found.end());
+    if (found.empty()) opt::fail(key, "names folder " + s + ", which holds no .tok shards");
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
 
 std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok) {
   bool byte_level = false;

@@ -107,5 +107,9 @@ TrainResult run_train(const TrainOptions& options);
 // (a piece holding part of a multi-byte character decodes alone to U+FFFD).
 std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok);
 
+// Shard entries as files: a .tok file stays, a folder becomes its .tok files sorted by name (a
+// folder without any is an OptionError on `key`).
+std::vector<std::string> expand_shards(const std::vector<std::string>& items, const std::string& key);
+
 
 }  // namespace nlm::train

@@ -23,6 +23,7 @@ struct Artifacts {
   std::vector<std::string> train_shards;  // .tok files
   std::vector<std::string> val_shards;    // .tok files held out
   std::string model_dir;                  // HF model folder
+  std::string teacher_dir;                // the model the prune stage cut down (distill's teacher)
   std::vector<std::string> sft_data;      // chat JSONL made by a stage (synth qa)
   std::string sft_data_stage;             // the stage that wrote `sft_data`
   std::vector<std::string> dpo_data;      // preference-pair JSONL made by a stage

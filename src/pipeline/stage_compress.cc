@@ -1,16 +1,21 @@
-// The deployment stages at the end of a pipeline: `quantize` (nativelm's own int8/int4/fp8
-// formats, docs/compress.md) and `export` (GGUF files for llama.cpp, docs/export.md). Both take
-// the newest model (dpo, sft or train) and leave it as the model later stages see. Their
-// summaries hold a "formats" list (format, file size, bits per byte and decode tokens/s where
-// measured), which the report gathers into one table.
+// The compression and deployment stages at the end of a pipeline, Minitron's path: `prune` cuts
+// the newest model down (layers, FFN neurons, KV groups) and hands it on, `distill` trains the cut
+// model against the one it was cut from, then `quantize` (nativelm's own int8/int4/fp8 formats,
+// docs/compress.md) and `export` (GGUF files for llama.cpp, docs/export.md) write deployable
+// files without changing the model later stages see. Their summaries hold a "formats" list
+// (format, file size, bits per byte and decode tokens/s where measured), which the report
+// gathers into one table.
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "compress/prune.h"
 #include "compress/quantize.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "model/gguf_export.h"
 #include "pipeline/stages.h"
+#include "train/distill.h"
 
 namespace nlm::pipeline {
 namespace {
@@ -133,8 +138,109 @@ class ExportStage : public Stage {
   opt::Namer namer_;
 };
 
+// The token shards a stage calibrates on: held-out first, then the training ones.
+std::vector<std::string> calibration_shards(const Artifacts& in, const std::string& stage) {
+  std::vector<std::string> c = in.val_shards;
+  c.insert(c.end(), in.train_shards.begin(), in.train_shards.end());
+  if (c.empty()) usage_error("the " + stage + " stage needs token shards", "pipeline stages", "add a tokenize stage");
+  return c;
+}
+
+class PruneStage : public Stage {
+ public:
+  explicit PruneStage(const Fields& f) {
+    auto& p = options_;
+    schema_.add("drop_layers", p.drop_layers, "Depth pruning: layers to remove, least important first").min(0);
+    schema_.add("depth_metric", p.depth_metric, "Layer importance: cosine (one pass) or loss (a pass per layer)");
+    schema_.add("ffn_size", p.ffn_size, "Width pruning: SwiGLU neurons kept per layer (0 = all)").min(0);
+    schema_.add("kv_heads", p.kv_heads, "Width pruning: KV groups kept per layer (0 = all)").min(0);
+    schema_.add("max_docs", p.max_docs, "Calibration windows' documents read at most").min(1);
+    schema_.add("seq_len", p.seq_len, "Tokens per calibration window").min(2);
+    namer_ = apply_stage_options(schema_, f);
+    if (p.depth_metric != "cosine" && p.depth_metric != "loss")
+      usage_error("prune.depth_metric is '" + p.depth_metric + "'", f.where(), "use cosine or loss");
+    if (p.drop_layers == 0 && p.ffn_size == 0 && p.kv_heads == 0)
+      usage_error("the prune stage removes nothing", f.where(), "set drop_layers, ffn_size or kv_heads");
+  }
+  std::string name() const override { return "prune"; }
+  std::string options_json() const override { return schema_.to_json(); }
+  std::string run(const std::string& dir, const Artifacts& in, bool) override {
+    if (in.model_dir.empty()) usage_error("the prune stage needs a model", "pipeline stages", "add a train stage before it");
+    compress::PruneOptions o = options_;
+    o.output = (fs::path(dir) / "model").string();
+    o.calibration = calibration_shards(in, "prune");
+    compress::PruneResult r = opt::named(namer_, [&] { return compress::prune_model(in.model_dir, o); });
+    log::info(r.summary());
+    return json({{"parameters_before", r.parameters_before},
+                 {"parameters_after", r.parameters_after},
+                 {"dropped_layers", r.dropped_layers},
+                 {"layer_importance", r.layer_importance},
+                 {"calibration_tokens", r.calibration_tokens}})
+        .dump();
+  }
+  Artifacts outputs(const std::string& dir, const Artifacts& in) const override {
+    Artifacts a = with_model(in, dir);
+    a.teacher_dir = in.model_dir;
+    return a;
+  }
+
+ private:
+  compress::PruneOptions options_;
+  opt::Schema schema_{"prune"};
+  opt::Namer namer_;
+};
+
+class DistillStage : public Stage {
+ public:
+  explicit DistillStage(const Fields& f) {
+    train::declare(schema_, options_);
+    // The pipeline fills these from the stages before (teacher and student may still be named).
+    options_.student = options_.teacher = kFromPipeline;
+    options_.data = {kFromPipeline};
+    options_.out_dir = kFromPipeline;
+    namer_ = apply_stage_options(schema_, f);
+    for (const char* k : {"data", "data.eval", "out_dir"})
+      if (schema_.given(k)) usage_error(std::string("distill.") + k + " is set by the pipeline", f.where(),
+                                        "drop it: the stage trains on the tokenize stage's shards into its folder");
+  }
+  std::string name() const override { return "distill"; }
+  std::string options_json() const override { return schema_.to_json(); }
+  std::string run(const std::string& dir, const Artifacts& in, bool resume) override {
+    train::DistillOptions o = options_;
+    if (o.teacher == kFromPipeline) o.teacher = in.teacher_dir;
+    if (o.student == kFromPipeline) o.student = in.model_dir;
+    if (o.teacher.empty())
+      usage_error("the distill stage has no teacher", "pipeline stages",
+                  "put a prune stage before it (the model it cut is the teacher) or name teacher:");
+    if (o.student.empty()) usage_error("the distill stage needs a student model", "pipeline stages", "add a train stage");
+    o.data = in.train_shards;
+    o.eval_shards = in.val_shards;
+    if (o.data.empty()) usage_error("the distill stage needs token shards", "pipeline stages", "add a tokenize stage");
+    o.out_dir = dir;
+    o.resume = resume;
+    train::DistillResult r =
+        run_interruptible("distill", [&] { return opt::named(namer_, [&] { return train::run_distill(o); }); });
+    return json({{"teacher", o.teacher},
+                 {"steps", r.train.steps},
+                 {"final_train_loss", r.train.last_loss},
+                 {"final_eval_loss", r.train.last_eval_loss},
+                 {"final_eval_kl", r.last_eval_kl},
+                 {"tokens_per_second", r.train.tokens_per_second}})
+        .dump();
+  }
+  Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
+
+ private:
+  static constexpr const char* kFromPipeline = "(from the pipeline)";
+  train::DistillOptions options_;
+  opt::Schema schema_{"distill"};
+  opt::Namer namer_;
+};
+
 }  // namespace
 
+std::unique_ptr<Stage> make_prune_stage(const Fields& options) { return std::make_unique<PruneStage>(options); }
+std::unique_ptr<Stage> make_distill_stage(const Fields& options) { return std::make_unique<DistillStage>(options); }
 std::unique_ptr<Stage> make_quantize_stage(const Fields& options) { return std::make_unique<QuantizeStage>(options); }
 std::unique_ptr<Stage> make_export_stage(const Fields& options) { return std::make_unique<ExportStage>(options); }
 

@@ -32,7 +32,7 @@ opt::Namer apply_stage_options(opt::Schema& schema, const Fields& fields, const 
 }
 
 const std::vector<std::string>& stage_order() {
-  static const std::vector<std::string> order = {"curate", "dedup", "synth", "tokenizer", "tokenize", "train", "sft", "dpo", "eval", "quantize", "export"};
+  static const std::vector<std::string> order = {"curate", "dedup", "synth", "tokenizer", "tokenize", "train", "sft", "dpo", "prune", "distill", "eval", "quantize", "export"};
   return order;
 }
 
@@ -45,6 +45,8 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const Fields& options
   if (name == "train") return make_train_stage(options);
   if (name == "sft") return make_sft_stage(options);
   if (name == "dpo") return make_dpo_stage(options);
+  if (name == "prune") return make_prune_stage(options);
+  if (name == "distill") return make_distill_stage(options);
   if (name == "eval") return make_eval_stage(options);
   if (name == "quantize") return make_quantize_stage(options);
   if (name == "export") return make_export_stage(options);

@@ -44,6 +44,8 @@ std::unique_ptr<Stage> make_train_stage(const Fields& options);
 std::unique_ptr<Stage> make_sft_stage(const Fields& options);
 std::unique_ptr<Stage> make_dpo_stage(const Fields& options);
 std::unique_ptr<Stage> make_eval_stage(const Fields& options);
+std::unique_ptr<Stage> make_prune_stage(const Fields& options);
+std::unique_ptr<Stage> make_distill_stage(const Fields& options);
 std::unique_ptr<Stage> make_quantize_stage(const Fields& options);
 std::unique_ptr<Stage> make_export_stage(const Fields& options);
 

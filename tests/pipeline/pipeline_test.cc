@@ -311,6 +311,19 @@ std::string full_pipeline(const std::string& work, const std::string& input, int
          "  eval:\n    max_docs: 20\n    samples: [\"scoil agus\"]\n    max_new_tokens: 8\n";
 }
 
+// Each (stage mapping, wanted text): appended to a tiny pipeline, loading it is an error saying it.
+void expect_load_errors(TempDir& dir, const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [bad, wanted] : cases) {
+    write_text(dir.file("bad.yaml"), full_pipeline(dir.file("work2"), dir.file("in.jsonl"), 6) + bad);
+    try {
+      pipeline::load_pipeline(dir.file("bad.yaml"));
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const nlm::Error& err) {
+      EXPECT_NE(std::string(err.what()).find(wanted), std::string::npos) << err.what();
+    }
+  }
+}
+
 // The deployment stages: quantize writes each format beside the model and measures it, export
 // writes GGUF files, the report has one formats table, a rerun runs nothing, and bad keys are
 // errors when the file is loaded.
@@ -344,18 +357,37 @@ TEST(Build, QuantizeAndExportStagesFillTheFormatsTable) {
   auto spec2 = pipeline::load_pipeline(dir.file("p.yaml"));
   auto again = pipeline::run_build(spec2, {});
   EXPECT_EQ(again.ran, 0);
-  for (auto [bad, wanted] : std::vector<std::pair<std::string, std::string>>{
-           {"  quantize:\n    formats: [int3]\n", "quantize.formats has 'int3'"},
-           {"  export:\n    gguf: [q3_k]\n", "q3_k"},
-           {"  export:\n    gguf: []\n", "export.gguf is empty"}}) {
-    write_text(dir.file("bad.yaml"), full_pipeline(dir.file("work2"), dir.file("in.jsonl"), 6) + bad);
-    try {
-      pipeline::load_pipeline(dir.file("bad.yaml"));
-      ADD_FAILURE() << "no error for " << bad;
-    } catch (const nlm::Error& err) {
-      EXPECT_NE(std::string(err.what()).find(wanted), std::string::npos) << err.what();
-    }
-  }
+  expect_load_errors(dir, {{"  quantize:\n    formats: [int3]\n", "quantize.formats has 'int3'"},
+                           {"  export:\n    gguf: [q3_k]\n", "q3_k"},
+                           {"  export:\n    gguf: []\n", "export.gguf is empty"}});
+}
+
+// Minitron's path in a pipeline: prune cuts the trained model's FFN in half and hands the cut
+// model on, distill trains it against the model it was cut from, and eval measures the student.
+TEST(Build, PruneThenDistillStages) {
+  TempDir dir;
+  make_corpus(dir.file("in.jsonl"), 200);
+  std::string yaml = full_pipeline(dir.file("work"), dir.file("in.jsonl"), 6) +
+                     "  prune:\n    ffn_size: 32\n    seq_len: 32\n"
+                     "  distill:\n    steps: 4\n    batch_size: 2\n    seq_len: 32\n    eval_every: 0\n"
+                     "    eval_batches: 1\n    log_every: 1\n    top_k: 8\n";
+  write_text(dir.file("p.yaml"), yaml);
+  auto spec = pipeline::load_pipeline(dir.file("p.yaml"));
+  auto r = pipeline::run_build(spec, {});
+  ASSERT_EQ(r.ran, 8);
+  auto config = nlohmann::json::parse(nlm::testing::read_text(dir.file("work/distill/model/config.json")));
+  EXPECT_EQ(config["intermediate_size"], 32);
+  auto report = nlohmann::json::parse(nlm::testing::read_text(r.report_json));
+  auto prune = report["stages"][5]["summary"];
+  EXPECT_LT(prune["parameters_after"].get<int64_t>(), prune["parameters_before"].get<int64_t>());
+  auto distill = report["stages"][6]["summary"];
+  EXPECT_EQ(distill["steps"], 4);
+  EXPECT_EQ(distill["teacher"], dir.file("work/train/model"));
+  EXPECT_GE(distill["final_eval_kl"].get<double>(), 0.0);
+  EXPECT_EQ(report["stages"][7]["stage"], "eval");
+  // A prune stage that removes nothing, and a distill stage given its data, are load errors.
+  expect_load_errors(dir, {{"  prune:\n    seq_len: 32\n", "the prune stage removes nothing"},
+                           {"  distill:\n    data: [x.tok]\n", "distill.data is set by the pipeline"}});
 }
 
 TEST(Build, TrainAndEvalStagesAndTrainingOptionChange) {

@@ -4,8 +4,8 @@
 // (CJK values: ICU dictionary segmentation gives Chinese words of ~1.5 characters, so the
 // mean-word-length window is 1..4; a Chinese line carries about as much as an English line three
 // times longer, so "short" is 10 characters; stop words are the commonest function words
-// (Mandarin) and sentence particles (Cantonese)), and sw and jv, which Debian has no catalogue
-// text for (the default values with common function words as stop words). Script profiles
+// (Mandarin) and sentence particles (Cantonese)), sw and jv, which Debian has no catalogue
+// text for (the default values with common function words as stop words), and am (Ethiopic). Script profiles
 // (und-Thai, ...) serve documents whose language has no profile.
 #include "curate/profiles.h"
 
@@ -95,9 +95,15 @@ std::map<std::string, Profile> builtin_profiles() {
   m["sw"] = with_stop_words({"na", "ya", "wa", "kwa", "ni", "za", "la", "katika", "kuwa", "cha", "hii", "vya"});
   m["jv"] = with_stop_words({"lan", "ing", "iku", "sing", "ora", "karo", "uga", "ana", "saka", "kanggo", "wis", "bisa"});
   for (const auto& row : calibrated()) m[row.lang] = from_row(row);
+  // Amharic by hand: Debian holds about 23 Amharic messages, too few to measure. Ge'ez script
+  // writes a syllable per code point, so words are short (2-4 code points); the default marks
+  // already include ። and ፧; no stop-word rule without a measured list.
+  m["am"] = script_profile(Profile{});
+  m["am"].gopher_quality.min_avg_word_length = 1.5;
+  m["am"].fineweb.short_line_length = 15;
   // Documents with no language profile take their script's: the calibrated values of the
-  // script's best-measured language, without its stop words. Unspaced scripts with no measured
-  // language (Lao, Tibetan) share Thai's values; Ethiopic and spaced scripts take "default".
+  // script's best-measured language, without its stop words. Lao shares Thai's values; Ethiopic
+  // takes am's; other spaced scripts take "default".
   m[script_profile_name("Hani")] = script_profile(m["zh"]);
   m[script_profile_name("Jpan")] = script_profile(m["ja"]);
   m[script_profile_name("Hang")] = script_profile(m["ko"]);
@@ -106,6 +112,7 @@ std::map<std::string, Profile> builtin_profiles() {
   m[script_profile_name("Khmr")] = script_profile(m["km"]);
   m[script_profile_name("Mymr")] = script_profile(m["my"]);
   m[script_profile_name("Tibt")] = script_profile(m["dz"]);
+  m[script_profile_name("Ethi")] = m["am"];
   return m;
 }
 

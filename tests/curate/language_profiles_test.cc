@@ -171,12 +171,12 @@ TEST(Calibrate, TooSmallASampleIsAUsageError) {
 TEST(LanguageProfiles, CoverTheSeedsAndSmallLanguagesAndScripts) {
   auto m = builtin_profiles();
   for (const char* lang : {"yue", "zh", "es", "ca", "eu", "gl", "ga", "cy", "jv", "sw", "is", "ja", "ko", "th", "ru",
-                           "el", "ar", "he", "hi", "bn", "ta", "ka", "hy"})
+                           "el", "ar", "he", "hi", "bn", "ta", "ka", "hy", "am"})
     EXPECT_TRUE(m.count(lang)) << lang;
   size_t languages = 0;
   for (const auto& [name, p] : m) languages += name != "default" && name.rfind("und-", 0) != 0;
   EXPECT_GE(languages, 40u);
-  for (const char* script : {"und-Hani", "und-Jpan", "und-Hang", "und-Thai", "und-Laoo", "und-Khmr", "und-Mymr", "und-Tibt"})
+  for (const char* script : {"und-Hani", "und-Jpan", "und-Hang", "und-Thai", "und-Laoo", "und-Khmr", "und-Mymr", "und-Tibt", "und-Ethi"})
     EXPECT_TRUE(m.count(script)) << script;
 }
 
@@ -195,6 +195,7 @@ TEST(LanguageProfiles, ADocumentWithoutAProfileTakesItsScripts) {
   EXPECT_EQ(profile_of("ພາສາລາວເປັນພາສາທາງການຂອງປະເທດລາວ", "lo"), &m.at("und-Laoo"));
   EXPECT_EQ(profile_of("한국어는 대한민국의 공용어이다.", "xx"), &m.at("und-Hang"));
   EXPECT_EQ(profile_of("Some English text here.", ""), &m.at("default"));
+  EXPECT_EQ(profile_of("ትግርኛ በኤርትራና በኢትዮጵያ የሚነገር ቋንቋ ነው።", "ti"), &m.at("und-Ethi"));
   EXPECT_EQ(profile_of("Euskara Euskal Herriko hizkuntza da.", "eu"), &m.at("eu"));
   EXPECT_EQ(profile_of("12345 67890", ""), &m.at("default"));
   // Japanese by its kana, even when Han characters outnumber them.

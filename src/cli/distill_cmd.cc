@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/option_flags.h"
+#include "cli/training_run.h"
 #include "train/distill.h"
 
 namespace {
@@ -19,18 +20,14 @@ void setup(CLI::App& root, cli::Actions& actions) {
   actions[sub] = [c] {
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
-    try {
+    return cli::run_training([&] {
       auto r = c->run([&] { return train::run_distill(o); });
       std::printf("distilled %lld steps: loss %.4f", static_cast<long long>(r.train.steps), r.train.last_loss);
       if (r.train.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.train.last_eval_loss);
       if (r.train.last_eval_bpb >= 0) std::printf(", eval bits/byte %.4f", r.train.last_eval_bpb);
       if (r.last_eval_kl >= 0) std::printf(", eval KL to teacher %.4f", r.last_eval_kl);
       std::printf("; %s\n", train::outputs_text(r.train).c_str());
-      return 0;
-    } catch (const train::Interrupted& e) {
-      std::fprintf(stderr, "nativelm: %s\n", e.what());
-      return 130;
-    }
+    });
   };
 }
 

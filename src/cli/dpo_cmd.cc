@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/option_flags.h"
+#include "cli/training_run.h"
 #include "train/dpo.h"
 
 namespace {
@@ -20,7 +21,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   actions[sub] = [c] {
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
-    try {
+    return cli::run_training([&] {
       auto r = c->run([&] { return train::run_dpo(o); });
       std::printf("trained %lld steps on %llu pairs of %llu records (%llu bad, %llu truncated, %llu dropped)",
                   static_cast<long long>(r.train.steps), static_cast<unsigned long long>(r.pairs),
@@ -31,11 +32,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
       for (const auto& [name, v] : r.last_eval)
         if (name == "rewards/accuracies") std::printf(", eval reward accuracy %.3f", v);
       std::printf("; %s\n", train::outputs_text(r.train).c_str());
-      return 0;
-    } catch (const train::Interrupted& e) {
-      std::fprintf(stderr, "nativelm: %s\n", e.what());
-      return 130;
-    }
+    });
   };
 }
 

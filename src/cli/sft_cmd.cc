@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/option_flags.h"
+#include "cli/training_run.h"
 #include "train/sft.h"
 
 namespace {
@@ -20,7 +21,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
   actions[sub] = [c] {
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
-    try {
+    return cli::run_training([&] {
       auto r = c->run([&] { return train::run_sft(o); });
       std::printf("fine-tuned %lld steps on %llu of %llu records (%llu bad, %llu truncated, %llu dropped)",
                   static_cast<long long>(r.train.steps), static_cast<unsigned long long>(r.examples),
@@ -29,11 +30,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
       std::printf(": loss %.4f", r.train.last_loss);
       if (r.train.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.train.last_eval_loss);
       std::printf(", %.0f tokens/s; %s\n", r.train.tokens_per_second, train::outputs_text(r.train).c_str());
-      return 0;
-    } catch (const train::Interrupted& e) {
-      std::fprintf(stderr, "nativelm: %s\n", e.what());
-      return 130;
-    }
+    });
   };
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/option_flags.h"
+#include "cli/training_run.h"
 #include "train/trainer.h"
 
 namespace {
@@ -20,18 +21,14 @@ void setup(CLI::App& root, cli::Actions& actions) {
     if (!config->empty()) c->flags->set_config(train::apply_train_config(c->schema, c->options, *config));
     if (!c->flags->apply()) return 0;
     const auto& o = c->options;
-    try {
+    return cli::run_training([&] {
       auto r = c->run([&] { return train::run_train(o); });
       std::printf("trained %lld steps: loss %.4f", static_cast<long long>(r.steps), r.last_loss);
       if (r.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.last_eval_loss);
       if (r.last_eval_bpb >= 0) std::printf(", eval bits/byte %.4f", r.last_eval_bpb);
       std::printf(", %.0f tokens/s, MFU %.1f%% of %.0f GFLOP/s sgemm; %s\n", r.tokens_per_second, 100 * r.mfu,
                   r.sgemm_gflops, train::outputs_text(r).c_str());
-      return 0;
-    } catch (const train::Interrupted& e) {
-      std::fprintf(stderr, "nativelm: %s\n", e.what());
-      return 130;
-    }
+    });
   };
 }
 

@@ -226,8 +226,11 @@ CurateReport run_curate_ranked(const std::vector<std::string>& files, const Cura
   report.options_json = opts;
   report.ranks = comm.size();
   for (size_t i = 0; i < files.size(); ++i) {
-    inputs.push_back(describe_file(files[i]));
-    if (static_cast<int>(i % static_cast<size_t>(comm.size())) != comm.rank()) continue;  // another rank's
+    const bool mine = static_cast<int>(i % static_cast<size_t>(comm.size())) == comm.rank();
+    // Hashing an input reads it whole: a rank hashes its own shards, and rank 0 all of them for
+    // the final manifest.
+    inputs.push_back(mine || lead ? describe_file(files[i]) : FileEntry{});
+    if (!mine) continue;  // another rank's
     ShardJob job;
     job.index = i;
     job.input = files[i];

@@ -14,6 +14,7 @@
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/lm_batches.h"
+#include "train/lm_loop_data.h"
 #include "train/run_fields.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -90,23 +91,6 @@ void check_same_vocabulary(const tokenizer::Tokenizer& t, const std::string& tea
 }
 
 namespace {
-
-// LmBatches as the loop's data (every token of a row is real); the last batch is kept for the
-// teacher's forward in the micro-step.
-class DistillData : public LoopData {
- public:
-  DistillData(LmBatches& batches, int64_t tokens_per_batch) : batches_(batches), tokens_(tokens_per_batch) {}
-  model::Batch next(int64_t& tokens) override {
-    tokens = tokens_;
-    return batches_.next();
-  }
-  std::string state_json() const override { return batches_.state_json(); }
-  void restore(const std::string& state) override { batches_.restore(state); }
-
- private:
-  LmBatches& batches_;
-  int64_t tokens_;
-};
 
 // The teacher's targets for a batch: one frozen forward, its logits cut to the loss's support.
 TeacherTargets teacher_forward(model::Llama& teacher, const model::Batch& b, const DistillLossOptions& o) {
@@ -200,7 +184,7 @@ DistillResult run_distill(const DistillOptions& options) {
             (o.loss.top_k > 0 ? "top " + std::to_string(o.loss.top_k) + " teacher ids" : "full-vocabulary KL"));
 
   LmBatches batches({{o.data, 1.0}}, o.batch_size, o.seq_len, o.doc_masking, o.seed ^ 0x5eedull, V);
-  DistillData data(batches, int64_t(o.batch_size) * o.seq_len);
+  LmLoopData data(batches, int64_t(o.batch_size) * o.seq_len);
   lo.steps = o.steps;
   lo.tokenizer = o.student + "/tokenizer.json";
   lo.seq_len = o.seq_len;

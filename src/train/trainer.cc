@@ -13,6 +13,7 @@
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/lm_loop_data.h"
 #include "train/run_fields.h"
 
 namespace nlm::train {
@@ -79,22 +80,6 @@ std::string fingerprint(const TrainOptions& o, const model::ModelConfig& c) {
          " accum=" + std::to_string(o.grad_accum) + " params=" + std::to_string(c.parameter_count()) +
          " sources=" + std::to_string(o.train_data.size());
 }
-
-// LmBatches as the loop's data: every token of a row is real.
-class LmLoopData : public LoopData {
- public:
-  LmLoopData(LmBatches& batches, int64_t tokens_per_batch) : batches_(batches), tokens_(tokens_per_batch) {}
-  model::Batch next(int64_t& tokens) override {
-    tokens = tokens_;
-    return batches_.next();
-  }
-  std::string state_json() const override { return batches_.state_json(); }
-  void restore(const std::string& state) override { batches_.restore(state); }
-
- private:
-  LmBatches& batches_;
-  int64_t tokens_;
-};
 
 }  // namespace
 

@@ -149,17 +149,15 @@ std::vector<std::string> calibration_shards(const Artifacts& in, const std::stri
 class PruneStage : public Stage {
  public:
   explicit PruneStage(const Fields& f) {
-    auto& p = options_;
-    schema_.add("drop_layers", p.drop_layers, "Depth pruning: layers to remove, least important first").min(0);
-    schema_.add("depth_metric", p.depth_metric, "Layer importance: cosine (one pass) or loss (a pass per layer)");
-    schema_.add("ffn_size", p.ffn_size, "Width pruning: SwiGLU neurons kept per layer (0 = all)").min(0);
-    schema_.add("kv_heads", p.kv_heads, "Width pruning: KV groups kept per layer (0 = all)").min(0);
-    schema_.add("max_docs", p.max_docs, "Calibration windows' documents read at most").min(1);
-    schema_.add("seq_len", p.seq_len, "Tokens per calibration window").min(2);
+    // `nativelm prune`'s keys; the pipeline fills the calibration shards and the output folder.
+    compress::declare(schema_, options_);
+    options_.calibration = {kFromPipeline};
+    options_.output = kFromPipeline;
     namer_ = apply_stage_options(schema_, f);
-    if (p.depth_metric != "cosine" && p.depth_metric != "loss")
-      usage_error("prune.depth_metric is '" + p.depth_metric + "'", f.where(), "use cosine or loss");
-    if (p.drop_layers == 0 && p.ffn_size == 0 && p.kv_heads == 0)
+    for (const char* k : {"calibration", "output"})
+      if (schema_.given(k)) usage_error(std::string("prune.") + k + " is set by the pipeline", f.where(),
+                                        "drop it: the stage calibrates on the token shards into its folder");
+    if (options_.drop_layers == 0 && options_.ffn_size == 0 && options_.kv_heads == 0)
       usage_error("the prune stage removes nothing", f.where(), "set drop_layers, ffn_size or kv_heads");
   }
   std::string name() const override { return "prune"; }
@@ -185,6 +183,7 @@ class PruneStage : public Stage {
   }
 
  private:
+  static constexpr const char* kFromPipeline = "(from the pipeline)";
   compress::PruneOptions options_;
   opt::Schema schema_{"prune"};
   opt::Namer namer_;

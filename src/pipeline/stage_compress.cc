@@ -22,6 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// What a stage puts in the command's options the pipeline fills at run time (shards, folders,
+// models), so that the command's "is required" checks pass when the file is loaded.
+constexpr const char* kFromPipeline = "(from the pipeline)";
+
 // One row of the report's formats table; a figure not measured is left out.
 json format_row(const std::string& format, const std::string& path, uint64_t bytes, double bpb, double tok_s) {
   json r = {{"format", format}, {"path", path}, {"bytes", bytes}};
@@ -38,18 +42,20 @@ struct QuantizeStageOptions {
 class QuantizeStage : public Stage {
  public:
   explicit QuantizeStage(const Fields& f) {
-    // The command's tuning keys; the stage itself names the outputs and calibrates on the
-    // tokenize stage's shards, and `formats` lists the formats to write.
+    // `nativelm quantize`'s keys, with `formats` for its one `format`; the pipeline fills the
+    // calibration shards and the output folders. The placeholder format is int4 so that the
+    // command's "awq needs int4" check leaves the choice to each run (AWQ applies to int4 ones).
     auto& q = options_.quantize;
+    compress::declare(schema_, q);
+    q.calibration = {kFromPipeline};
+    q.output = kFromPipeline;
+    q.format = "int4";
     schema_.add("formats", options_.formats, "Formats to write, each into its own folder: int8, int4, fp8");
-    schema_.add("group_size", q.group_size, "int4: input columns sharing one scale (a multiple of 64)").min(64);
-    schema_.add("awq", q.awq, "int4: search AWQ per-input-channel scales on the calibration activations");
-    schema_.add("seq_len", q.seq_len, "Tokens per calibration window").min(2);
-    schema_.add("max_windows", q.max_windows, "Calibration windows used at most").min(1);
-    schema_.add("heldout", q.heldout, "Share of the calibration documents kept back to measure perplexity").range(0, 0.9);
-    schema_.add("bench_tokens", q.bench_tokens, "Tokens decoded to time the engine (0 = no timing)").min(0);
     namer_ = apply_stage_options(schema_, f);
-    if (q.group_size % 64) usage_error("quantize.group_size is not a multiple of 64", f.where(), "use 64, 128 or 256");
+    for (const char* k : {"calibration", "output", "format"})
+      if (schema_.given(k))
+        usage_error(std::string("quantize.") + k + " is set by the pipeline", f.where(),
+                    "drop it: name the formats in formats: [...]; the stage calibrates on the token shards");
     for (const auto& fmt : options_.formats)
       if (fmt != "int8" && fmt != "int4" && fmt != "fp8")
         usage_error("quantize.formats has '" + fmt + "'", f.where(), "formats are int8, int4 and fp8");
@@ -183,7 +189,6 @@ class PruneStage : public Stage {
   }
 
  private:
-  static constexpr const char* kFromPipeline = "(from the pipeline)";
   compress::PruneOptions options_;
   opt::Schema schema_{"prune"};
   opt::Namer namer_;
@@ -230,7 +235,6 @@ class DistillStage : public Stage {
   Artifacts outputs(const std::string& dir, const Artifacts& in) const override { return with_model(in, dir); }
 
  private:
-  static constexpr const char* kFromPipeline = "(from the pipeline)";
   train::DistillOptions options_;
   opt::Schema schema_{"distill"};
   opt::Namer namer_;

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "curate/doc_context.h"
+#include "curate/lang_codes.h"
 #include "curate/source.h"
 #include "curate/text_util.h"
 
@@ -76,7 +77,7 @@ CalibrationResult calibrate_profile(const std::vector<std::string>& files, const
   const HtmlOptions html;
   const auto& marks = default_terminal_punctuation();
   CalibrationResult r;
-  r.lang = o.lang;
+  r.lang = canonical_lang_code(o.lang);  // the code the lid step writes (tha → th), which profiles are keyed by
   CalibrationFigures& f = r.figures;
   std::vector<double> word_length, alpha, punct;
   std::unordered_map<std::string, uint32_t> doc_freq;

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/options.h"
+#include "curate/lang_codes.h"
 
 namespace nlm::curate {
 
@@ -101,9 +102,12 @@ void apply_profiles(ChainConfig& c, const YAML::Node& profiles, const YAML::Node
     usage_error(name + " must be a mapping of language: thresholds", opt::yaml_where(key, file),
                 "e.g. profiles: {yue: {base: zh, gopher_quality: {min_stop_words: 3}}}");
   for (const auto& kv : profiles) {
-    std::string lang = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    const std::string written = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    // Keyed by the code the lid step writes (eus and baq are eu, iw is he), as the profile lookup
+    // compares; errors name the key as the file spells it.
+    const std::string lang = canonical_lang_code(written);
     const YAML::Node& body = kv.second;
-    std::string pname = full(src, "profiles." + lang);
+    std::string pname = full(src, "profiles." + written);
     if (!body.IsMap() && !body.IsNull())
       usage_error(pname + " must be a mapping of filter step: thresholds", opt::yaml_where(kv.first, file));
     std::string base = c.profiles.count(lang) ? lang : "default";
@@ -112,7 +116,7 @@ void apply_profiles(ChainConfig& c, const YAML::Node& profiles, const YAML::Node
       if (base_key.IsDefined()) {
         const YAML::Node& b = body["base"];
         if (!b.IsScalar()) usage_error(pname + ".base must be a profile name", opt::yaml_where(base_key, file));
-        base = b.Scalar();
+        base = canonical_lang_code(b.Scalar());
         if (!c.profiles.count(base))
           usage_error(pname + ".base names unknown profile '" + base + "'", opt::yaml_where(base_key, file),
                       "name 'default', a language with a profile (en, zh, eu, ...) or a script's (und-Thai, ...); "

@@ -141,11 +141,20 @@ TEST(Calibrate, EnglishGivesBackTheDefaultsAndChineseAndThaiTheirOwn) {
                                  "ตลาดในเมืองเปิดตั้งแต่เช้าตรู่ มีผักผลไม้และอาหารหลายชนิด",
                                  "ห้องสมุดของหมู่บ้านมีหนังสือเก่าจำนวนมากที่ชาวบ้านบริจาคให้"};
   write_text(dir.file("th.jsonl"), sample_jsonl(th, 35, 4, "\n"));
-  o.lang = "th";
-  o.output.clear();
+  o.lang = "tha";  // ISO 639-3: the profile is keyed by the code the lid step writes
+  o.output = dir.file("th.yaml");
   r = calibrate_profile({dir.file("th.jsonl")}, o);
   EXPECT_EQ(r.profile.fineweb.min_line_punct_ratio, 0);
   EXPECT_NE(r.yaml().find("\"th\":"), std::string::npos) << r.yaml();
+  // A hand-written config keyed by an ISO 639-3 code reaches the same profile.
+  std::string yaml = nlm::testing::read_text(o.output);
+  yaml.replace(yaml.find("\"th\":"), 5, "tha:");
+  CurateOptions tho;
+  opt::Schema ths("curate");
+  declare(ths, tho);
+  apply_config_text(ths, tho, yaml, opt::YamlSource{"th.yaml", ""});
+  EXPECT_EQ(tho.chain.profiles.at("th").fineweb.min_line_punct_ratio, 0);
+  EXPECT_EQ(tho.chain.profiles.count("tha"), 0u);
 }
 
 TEST(Calibrate, TooSmallASampleIsAUsageError) {

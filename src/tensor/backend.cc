@@ -2,6 +2,8 @@
 // defaults of the optional ops.
 #include "tensor/backend.h"
 
+#include <vector>
+
 #include "core/error.h"
 
 namespace nlm::tensor {
@@ -15,6 +17,16 @@ Tensor Backend::zeros(const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
   zero(t);
   return t;
+}
+
+void Backend::convert(Tensor& dst, const Tensor& src) {
+  if (dst.numel() != src.numel())
+    runtime_error("convert from " + shape_string(src.shape()) + " to " + shape_string(dst.shape()) +
+                      ": element counts differ",
+                  "backend");
+  std::vector<double> host(static_cast<size_t>(src.numel()));
+  download(src, host.data(), DType::F64);
+  upload(dst, host.data(), DType::F64);
 }
 
 void Backend::attention_cached(Tensor&, const Tensor&, const Tensor&, const Tensor&, int, int) {

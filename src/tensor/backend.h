@@ -4,8 +4,13 @@
 // model code. Every op states its shapes with llm.c names: N rows (= B*T tokens), C channels,
 // OC output channels, V vocabulary, NH query heads, NKV key/value heads, hs head size.
 //
-// Conventions: ops take tensors of one floating dtype (F32, or F64 for reference gradient
-// checks); ids, positions and document ids are I32. Backward ops say for each gradient whether
+// Conventions: ops take data tensors of one floating dtype, the op's dtype: F32, F64 for
+// reference gradient checks, or BF16 for mixed precision; ids, positions and document ids are I32.
+// Mixed precision (DESIGN "Numerics"): when the data dtype is BF16 (or F16), the tensors that
+// accumulate or keep statistics are in accum_dtype(dtype) = F32 instead: parameter gradients
+// (matmul dweight/dbias, rmsnorm dweight, embedding dtable), rmsnorm's rstd, cross-entropy's
+// losses, the rope cos/sin tables, and every AdamW tensor (the fp32 master weights, their
+// gradients and moments). For F32 and F64 accum_dtype is the dtype itself, so one rule covers all. Backward ops say for each gradient whether
 // they overwrite it (=) or accumulate into it (+=); parameter gradients always accumulate, so
 // gradient accumulation and tied embeddings need nothing special.
 //
@@ -96,6 +101,9 @@ class Backend {
   virtual void release(void* ptr, size_t bytes) = 0;
   // Waits for queued work (no-op on CPU).
   virtual void synchronize() {}
+  // dst = src converted elementwise between floating dtypes (same element count; shapes may
+  // differ): fp32 master weights to bf16 weights and back. The default goes through the host.
+  virtual void convert(Tensor& dst, const Tensor& src);
 
   // ---- elementwise and reductions -------------------------------------------------------
   // a += b (same shape).

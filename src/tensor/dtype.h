@@ -14,6 +14,9 @@ namespace nlm::tensor {
 enum class DType : uint8_t { F32, F64, BF16, F16, I32, I8, U8, F8_E4M3 };
 
 size_t dtype_size(DType t);
+// The dtype that gradients, master weights, optimizer moments and statistics (rstd, losses) take
+// when data is in `t`: F32 for the 16-bit types, `t` itself otherwise (see backend.h).
+inline DType accum_dtype(DType t) { return t == DType::BF16 || t == DType::F16 ? DType::F32 : t; }
 // Names as safetensors writes them: "F32", "F64", "BF16", "F16", "I32", "I8", "U8", "F8_E4M3".
 std::string_view dtype_name(DType t);
 // Parses a safetensors dtype name; returns false for an unknown one.

@@ -360,6 +360,23 @@ TEST_P(Ops, SumsAddAndScale) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(got[i], -0.5 * (a[i] + b[i]), 1e-12);
 }
 
+// convert() is what mixed precision copies master weights with: bf16 rounds to nearest even, and
+// a bf16 value comes back to fp32 exactly; mismatched element counts are an error.
+TEST_P(Ops, ConvertRoundsToBf16AndBack) {
+  Vec a = random_vec(301, 83);
+  Tensor f = make(a, {301}, DType::F32), h = be().empty({301}, DType::BF16),
+         back = be().empty({7, 43}, DType::F32);
+  be().convert(h, f);
+  be().convert(back, h);
+  Vec got = get(back);
+  for (size_t i = 0; i < a.size(); ++i) {
+    float want = tensor::bf16_to_f32(tensor::f32_to_bf16(static_cast<float>(a[i])));
+    EXPECT_EQ(static_cast<float>(got[i]), want) << i;
+  }
+  Tensor short_one = be().empty({300}, DType::F32);
+  EXPECT_THROW(be().convert(short_one, h), Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Ops, ::testing::ValuesIn(backends_under_test()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;  // "cuda:0" → "cuda_0"

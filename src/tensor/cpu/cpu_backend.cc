@@ -90,10 +90,17 @@ void* CpuBackend::allocate(size_t bytes) {
 void CpuBackend::release(void* ptr, size_t) { std::free(ptr); }
 
 void CpuBackend::upload(Tensor& t, const void* host, DType host_type) {
-  convert(host, host_type, t.raw(), t.dtype(), static_cast<size_t>(t.numel()));
+  tensor::convert(host, host_type, t.raw(), t.dtype(), static_cast<size_t>(t.numel()));
 }
 void CpuBackend::download(const Tensor& t, void* host, DType host_type) {
-  convert(t.raw(), t.dtype(), host, host_type, static_cast<size_t>(t.numel()));
+  tensor::convert(t.raw(), t.dtype(), host, host_type, static_cast<size_t>(t.numel()));
+}
+void CpuBackend::convert(Tensor& dst, const Tensor& src) {
+  if (dst.numel() != src.numel())
+    runtime_error("convert from " + shape_string(src.shape()) + " to " + shape_string(dst.shape()) +
+                      ": element counts differ",
+                  "cpu backend");
+  tensor::convert(src.raw(), src.dtype(), dst.raw(), dst.dtype(), static_cast<size_t>(src.numel()));
 }
 void CpuBackend::zero(Tensor& t) { std::memset(t.raw(), 0, t.bytes()); }
 void CpuBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,

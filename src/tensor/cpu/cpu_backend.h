@@ -24,6 +24,7 @@ class CpuBackend final : public Backend {
   void upload(Tensor& t, const void* host, DType host_type) override;
   void download(const Tensor& t, void* host, DType host_type) override;
   void zero(Tensor& t) override;
+  void convert(Tensor& dst, const Tensor& src) override;
   void copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,
                   int64_t n) override;
 

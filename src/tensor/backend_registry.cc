@@ -6,6 +6,9 @@
 #include "core/error.h"
 #include "tensor/backend.h"
 #include "tensor/cpu/cpu_backend.h"
+#ifdef NATIVELM_HAS_CUDA
+#include "tensor/cuda/cuda_devices.h"
+#endif
 
 namespace nlm::tensor {
 
@@ -16,8 +19,17 @@ struct Registry {
   std::map<std::string, Backend*> extra;  // register_backend() names
 };
 
+// The GPUs join on first use ("cuda:0", ...), in CUDA builds; a machine without a GPU or a
+// driver has none and says nothing.
 Registry& registry() {
   static Registry r;
+#ifdef NATIVELM_HAS_CUDA
+  static const bool gpus = [] {
+    for (const auto& [name, backend] : cuda::device_backends()) r.extra.emplace(name, backend);
+    return true;
+  }();
+  (void)gpus;
+#endif
   return r;
 }
 

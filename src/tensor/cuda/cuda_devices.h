@@ -1,0 +1,19 @@
+// The CUDA devices of this process as backends, for backend_registry.cc: the one call the rest
+// of the library makes into the CUDA code, kept free of CUDA headers so the registry compiles
+// with the host compiler alone.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nlm::tensor {
+class Backend;
+}
+
+namespace nlm::tensor::cuda {
+
+// ("cuda:0", backend) .. ("cuda:N-1", backend) for the N GPUs cudaGetDeviceCount sees; empty,
+// silently, without a GPU or a driver. The backends live until the process ends.
+std::vector<std::pair<std::string, Backend*>> device_backends();
+
+}  // namespace nlm::tensor::cuda

@@ -146,8 +146,15 @@ void Matmul::run(const Gemm& g, cudaStream_t stream) {
     NLM_CUBLAS(api.LtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g.bias,
                                               sizeof(g.bias)));
   const float alpha = 1.0f;
-  NLM_CUBLAS(api.LtMatmul(lt_, p.desc, &alpha, g.a, p.a, g.b, p.b, &g.beta, g.d, p.d, g.d, p.d,
-                            &p.algo, workspace_, workspace_bytes_, stream));
+  cublasStatus_t st = api.LtMatmul(lt_, p.desc, &alpha, g.a, p.a, g.b, p.b, &g.beta, g.d, p.d, g.d,
+                                   p.d, &p.algo, workspace_, workspace_bytes_, stream);
+  if (st == CUBLAS_STATUS_NOT_SUPPORTED) {  // the heuristic's pick refuses these operands after all
+    p.usable = false;
+    fallback(g, stream);
+    if (g.bias) add_bias_kernel(g, stream);
+    return;
+  }
+  check_cublas(st, "cublasLtMatmul");
 }
 
 }  // namespace nlm::tensor::cuda

@@ -61,4 +61,5 @@ target_compile_definitions(nativelm_cuda PRIVATE NLM_CUDA_LIBRARY_DIR="${CUDAToo
 target_link_libraries(nativelm_cuda PUBLIC CUDA::cudart ${CMAKE_DL_LIBS}
   PRIVATE $<LINK_ONLY:nativelm_lib>)
 target_link_libraries(nativelm_lib PUBLIC nativelm_cuda)
-target_compile_definitions(nativelm_lib PUBLIC NATIVELM_HAS_CUDA)
+# NATIVELM_HAVE_CUDA is the older spelling (build_info.cc, the attention tests): the same meaning.
+target_compile_definitions(nativelm_lib PUBLIC NATIVELM_HAS_CUDA NATIVELM_HAVE_CUDA=1)

@@ -23,7 +23,7 @@ BuildInfo build_info() {
   b.build_flags = "portable";
 #endif
   b.blas = openblas_get_config();
-#ifdef NATIVELM_HAS_CUDA
+#ifdef NATIVELM_HAVE_CUDA
   b.cuda = true;
 #endif
 #ifdef NATIVELM_HAVE_MPI

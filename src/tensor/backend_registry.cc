@@ -70,10 +70,16 @@ Backend& backend_for(const std::string& device) {
     if (it == r.extra.end() && device == "cuda") it = r.extra.find("cuda:0");
     if (it != r.extra.end()) return *it->second;
   }
-  if (device == "cuda" || device.starts_with("cuda:"))
+  if (device == "cuda" || device.starts_with("cuda:")) {
+    std::string why = " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU)";
+#ifdef NATIVELM_HAS_CUDA
+    if (std::string reason = cuda::no_device_reason(); !reason.empty())
+      why = " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU; this build has CUDA, which "
+            "says: " + reason + ")";
+#endif
     usage_error("device '" + device + "' is not available", "device",
-                "this build has: " + device_list() +
-                    " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU)");
+                "this build has: " + device_list() + why);
+  }
   usage_error("unknown device '" + device + "'", "device", "this build has: " + device_list());
 }
 

@@ -17,6 +17,7 @@
 #ifdef NATIVELM_HAS_CUDA
 #include "tensor/cuda/cublas_loader.h"
 #include "tensor/cuda/cuda_backend.h"
+#include "tensor/cuda/cuda_devices.h"
 #endif
 
 namespace nlm::testing {
@@ -28,6 +29,15 @@ using tensor::Tensor;
 bool has_cuda() {
   auto names = tensor::registered_devices();
   return std::find(names.begin(), names.end(), "cuda:0") != names.end();
+}
+
+// What CUDA said when it found no GPU, in CUDA builds.
+std::string reason() {
+#ifdef NATIVELM_HAS_CUDA
+  return " (" + tensor::cuda::no_device_reason() + ")";
+#else
+  return " (a build without CUDA)";
+#endif
 }
 
 Vec bf16_rounded(Vec v) {
@@ -42,7 +52,7 @@ constexpr double kTol = 2e-2;
 class CudaBf16 : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!has_cuda()) GTEST_SKIP() << "no CUDA device: skipped";
+    if (!has_cuda()) GTEST_SKIP() << "no CUDA device: skipped" << reason();
   }
   tensor::Backend& gpu() { return tensor::backend_for("cuda:0"); }
   tensor::Backend& cpu() { return tensor::backend_for("cpu"); }

@@ -727,10 +727,21 @@ IdGroups group_by_id(const std::vector<int32_t>& ids) {
 
 // ---- the devices ------------------------------------------------------------------------------
 
+namespace {
+std::string& no_device_text() {
+  static std::string text;
+  return text;
+}
+}  // namespace
+
+std::string no_device_reason() { return no_device_text(); }
+
 std::vector<std::pair<std::string, Backend*>> device_backends() {
   std::vector<std::pair<std::string, Backend*>> out;
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {  // no driver, no GPU: nothing, silently
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess || count == 0) {  // no driver, no GPU: nothing, silently
+    no_device_text() = err != cudaSuccess ? cudaGetErrorString(err) : "no CUDA device";
     cudaGetLastError();
     return out;
   }

@@ -15,5 +15,9 @@ namespace nlm::tensor::cuda {
 // ("cuda:0", backend) .. ("cuda:N-1", backend) for the N GPUs cudaGetDeviceCount sees; empty,
 // silently, without a GPU or a driver. The backends live until the process ends.
 std::vector<std::pair<std::string, Backend*>> device_backends();
+// Why device_backends() found no GPU, in CUDA's words ("no CUDA-capable device is detected",
+// "CUDA driver version is insufficient for CUDA runtime version"); empty when it found some or
+// has not run. For the error of a --device cuda that is not there.
+std::string no_device_reason();
 
 }  // namespace nlm::tensor::cuda

@@ -12,7 +12,7 @@ BUILD=${SANITIZE_BUILD_DIR:-build-asan}
 JOBS=${JOBS:-$(nproc)}
 targets=("$@")
 
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_SANITIZE=ON -DNATIVELM_CUDA=OFF -DNATIVELM_TESTS=ON \
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_SANITIZE=ON -DNATIVELM_CUDA:STRING=OFF -DNATIVELM_TESTS=ON \
   -DNATIVELM_BENCH=OFF >/dev/null
 start=$(date +%s)
 if [[ ${#targets[@]} -gt 0 ]]; then

@@ -36,7 +36,10 @@ class CudaBackend final : public Backend {
   // spec's 989.4 TFLOP/s bf16): BF16 on tensor cores with fp32 accumulation, F32 on CUDA cores
   // (the F32 path does not use TF32). 0 for other dtypes.
   double peak_flops(DType dtype);
-  // The stream every op of this backend is queued on (for NCCL and other streams to wait on).
+  // The stream every op of this backend is queued on. Memory from allocate() is ordered on it
+  // (cudaMallocAsync/cudaFreeAsync): work on another stream (NCCL collectives) must wait for this
+  // stream with an event before using a tensor, and this stream for that work before the tensor
+  // is written again or released.
   cudaStream_t stream();
 
   void* allocate(size_t bytes) override;

@@ -338,6 +338,13 @@ TEST_F(CudaBf16, ConvertAndCopies) {
   EXPECT_THROW(gpu().copy_range(c, 4, h, 0, 1000), Error);
 }
 
+TEST_F(CudaBf16, TensorsOfAnotherBackendAreRefused) {
+  Tensor g = gpu().zeros({4}, DType::F32), c = cpu().zeros({4}, DType::F32);
+  EXPECT_THROW(gpu().add(g, c), Error);
+  EXPECT_THROW(gpu().scale(c, 2.0), Error);
+  EXPECT_NO_THROW(gpu().add(g, g));
+}
+
 TEST_F(CudaBf16, SupportsBf16AndF32ButNotF64) {
   EXPECT_TRUE(gpu().supports(tensor::Op::MatmulForward, DType::BF16));
   EXPECT_TRUE(gpu().supports(tensor::Op::AttentionCached, DType::F32));

@@ -184,6 +184,12 @@ void CudaBackend::release(void* ptr, size_t bytes) {
   if (cudaFreeAsync(ptr, impl_->stream) != cudaSuccess) cudaGetLastError();
 }
 
+void CudaBackend::own(const char* op, std::initializer_list<const Tensor*> tensors) const {
+  for (const Tensor* t : tensors)
+    if (t && t->defined() && &t->backend() != this)
+      check(false, op, "a tensor of " + t->backend().name() + " given to " + name());
+}
+
 void CudaBackend::forget_ids(const void* ptr, size_t bytes) {
   if (!impl_ || !impl_->ids_ptr) return;
   auto a = reinterpret_cast<uintptr_t>(ptr), b = reinterpret_cast<uintptr_t>(impl_->ids_ptr);
@@ -192,6 +198,7 @@ void CudaBackend::forget_ids(const void* ptr, size_t bytes) {
 }
 
 void CudaBackend::upload(Tensor& t, const void* host, DType host_type) {
+  own("upload", {&t});
   Impl& im = impl();
   if (t.numel() == 0) return;
   forget_ids(t.raw(), t.bytes());
@@ -207,6 +214,7 @@ void CudaBackend::upload(Tensor& t, const void* host, DType host_type) {
 }
 
 void CudaBackend::download(const Tensor& t, void* host, DType host_type) {
+  own("download", {&t});
   Impl& im = impl();
   if (t.numel() == 0) return;
   std::vector<char> staging;
@@ -248,6 +256,7 @@ void CudaBackend::check_device_errors() {
 }
 
 void CudaBackend::zero(Tensor& t) {
+  own("zero", {&t});
   Impl& im = impl();
   forget_ids(t.raw(), t.bytes());
   if (t.numel() > 0) NLM_CUDA(cudaMemsetAsync(t.raw(), 0, t.bytes(), im.stream));
@@ -255,6 +264,7 @@ void CudaBackend::zero(Tensor& t) {
 
 void CudaBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src,
                              int64_t src_offset, int64_t n) {
+  own("copy_range", {&dst, &src});
   Impl& im = impl();
   same_dtype(dst, src, "copy_range");
   check(dst_offset >= 0 && src_offset >= 0 && n >= 0 && dst_offset + n <= dst.numel() &&
@@ -269,6 +279,7 @@ void CudaBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src,
 }
 
 void CudaBackend::convert(Tensor& dst, const Tensor& src) {
+  own("convert", {&dst, &src});
   check(dst.numel() == src.numel(), "convert",
         "from " + shape_string(src.shape()) + " to " + shape_string(dst.shape()) +
             ": element counts differ");
@@ -289,6 +300,7 @@ void CudaBackend::convert(Tensor& dst, const Tensor& src) {
 // ---- elementwise and reductions -----------------------------------------------------------------
 
 void CudaBackend::add(Tensor& a, const Tensor& b) {
+  own("add", {&a, &b});
   same_shape(a, b, "add");
   same_dtype(a, b, "add");
   floating(a, "add");
@@ -296,11 +308,13 @@ void CudaBackend::add(Tensor& a, const Tensor& b) {
   NLM_CUDA_DISPATCH(a, cuda::add<T>(a.as<T>(), b.as<T>(), a.numel(), s));
 }
 void CudaBackend::scale(Tensor& x, double v) {
+  own("scale", {&x});
   floating(x, "scale");
   cudaStream_t s = impl().stream;
   NLM_CUDA_DISPATCH(x, cuda::scale<T>(x.as<T>(), x.numel(), static_cast<float>(v), s));
 }
 void CudaBackend::mul(Tensor& a, const Tensor& b) {
+  own("mul", {&a, &b});
   same_shape(a, b, "mul");
   same_dtype(a, b, "mul");
   floating(a, "mul");
@@ -309,6 +323,7 @@ void CudaBackend::mul(Tensor& a, const Tensor& b) {
 }
 
 double CudaBackend::reduce(const Tensor& x, bool squares) {
+  own("sum", {&x});
   Impl& im = impl();
   NLM_CUDA_DISPATCH(x, reduce_sum<T>(im.result, im.reduce_scratch, x.as<T>(), x.numel(), squares,
                                      im.stream));
@@ -361,6 +376,7 @@ void check_ids(const std::vector<int32_t>& ids, int V) {
 }  // namespace
 
 void CudaBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) {
+  own("embedding_forward", {&out, &ids, &table});
   ints(ids, "embedding_forward");
   floating(table, "embedding_forward");
   same_dtype(out, table, "embedding_forward");
@@ -383,6 +399,7 @@ void CudaBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor
 }
 
 void CudaBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
+  own("embedding_backward", {&dtable, &dout, &ids});
   ints(ids, "embedding_backward");
   floating(dout, "embedding_backward");
   accum(dtable, "embedding_backward", "dtable");
@@ -414,6 +431,7 @@ void CudaBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const T
 
 void CudaBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
                                  const Tensor* bias) {
+  own("matmul_forward", {&out, &inp, &weight, bias});
   floating(inp, "matmul_forward");
   same_dtype(inp, weight, "matmul_forward");
   same_dtype(out, weight, "matmul_forward");
@@ -438,6 +456,7 @@ void CudaBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& w
 
 void CudaBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                                   const Tensor& inp, const Tensor& weight, bool accumulate_dinp) {
+  own("matmul_backward", {dinp, dweight, dbias, &dout, &inp, &weight});
   floating(inp, "matmul_backward");
   same_dtype(inp, weight, "matmul_backward");
   same_dtype(dout, weight, "matmul_backward");
@@ -484,6 +503,7 @@ void CudaBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, 
 
 void CudaBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp,
                                   const Tensor& weight, double eps) {
+  own("rmsnorm_forward", {&out, &rstd, &inp, &weight});
   floating(inp, "rmsnorm_forward");
   same_shape(out, inp, "rmsnorm_forward");
   same_dtype(out, inp, "rmsnorm_forward");
@@ -499,6 +519,7 @@ void CudaBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp,
 
 void CudaBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& dout,
                                    const Tensor& inp, const Tensor& weight, const Tensor& rstd) {
+  own("rmsnorm_backward", {&dinp, &dweight, &dout, &inp, &weight, &rstd});
   floating(inp, "rmsnorm_backward");
   same_shape(dinp, inp, "rmsnorm_backward");
   same_shape(dout, inp, "rmsnorm_backward");
@@ -520,6 +541,7 @@ void CudaBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& 
 
 void CudaBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin,
                        int sign) {
+  own("rope", {&x, &pos, &cos, &sin});
   floating(x, "rope");
   ints(pos, "rope");
   accum(cos, "rope", "the cos table");
@@ -544,6 +566,7 @@ void CudaBackend::rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos
 void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>& state,
                                     const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor* docs, int B, int Tn) {
+  own("attention_forward", {&out, &q, &k, &v, docs});
   floating(q, "attention_forward");
   same_shape(k, v, "attention_forward");
   same_shape(out, q, "attention_forward");
@@ -588,6 +611,7 @@ void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>
 void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
                                      AttentionState& state, const Tensor& q, const Tensor& k,
                                      const Tensor& v, int B, int Tn) {
+  own("attention_backward", {&dq, &dk, &dv, &dout, &q, &k, &v});
   same_shape(dq, q, "attention_backward");
   same_shape(dk, k, "attention_backward");
   same_shape(dv, v, "attention_backward");
@@ -612,6 +636,7 @@ void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const T
 
 void CudaBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
                                    const Tensor& vcache, int past, int Tq) {
+  own("attention_cached", {&out, &q, &kcache, &vcache});
   floating(q, "attention_cached");
   same_shape(out, q, "attention_cached");
   same_shape(kcache, vcache, "attention_cached");
@@ -632,6 +657,7 @@ void CudaBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& k
 }
 
 void CudaBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
+  own("swiglu_forward", {&out, &gate, &up});
   floating(gate, "swiglu_forward");
   same_shape(out, gate, "swiglu_forward");
   same_shape(up, gate, "swiglu_forward");
@@ -644,6 +670,7 @@ void CudaBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& 
 
 void CudaBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout,
                                   const Tensor& gate, const Tensor& up) {
+  own("swiglu_backward", {&dgate, &dup, &dout, &gate, &up});
   floating(gate, "swiglu_backward");
   for (const Tensor* t : std::initializer_list<const Tensor*>{&dgate, &dup, &dout, &up}) {
     same_shape(*t, gate, "swiglu_backward");
@@ -657,6 +684,7 @@ void CudaBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout
 
 void CudaBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits,
                                         const Tensor& targets) {
+  own("cross_entropy_forward", {&losses, &logits, &targets});
   floating(logits, "cross_entropy_forward");
   ints(targets, "cross_entropy_forward");
   accum(losses, "cross_entropy_forward", "losses");
@@ -671,6 +699,7 @@ void CudaBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits,
 
 void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits,
                                          const Tensor& targets, double scale) {
+  own("cross_entropy_backward", {&dlogits, &logits, &targets});
   floating(logits, "cross_entropy_backward");
   ints(targets, "cross_entropy_backward");
   same_shape(dlogits, logits, "cross_entropy_backward");
@@ -687,6 +716,7 @@ void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits,
 void CudaBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr,
                                double beta1, double beta2, double eps, double weight_decay,
                                int64_t t) {
+  own("adamw_update", {&param, &grad, &m, &v});
   floating(param, "adamw_update");
   same_shape(param, grad, "adamw_update");
   same_shape(param, m, "adamw_update");

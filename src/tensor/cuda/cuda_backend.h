@@ -12,6 +12,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -96,7 +97,10 @@ class CudaBackend final : public Backend {
   void rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign);
   double reduce(const Tensor& x, bool squares);  // sum or sum_squares, waiting for the result
   void check_device_errors();  // after a synchronisation: throws what the kernels reported
-  void forget_ids(const void* ptr, size_t bytes);  // the cached ids are about to change
+  void forget_ids(const void* ptr, size_t bytes);
+  // Throws unless every (non-null) tensor lives on this backend: a host pointer in a kernel would
+  // end the CUDA context for the whole process.
+  void own(const char* op, std::initializer_list<const Tensor*> tensors) const;  // the cached ids are about to change
 
   int device_;
   std::unique_ptr<Impl> impl_;

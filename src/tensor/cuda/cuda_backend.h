@@ -76,8 +76,8 @@ class CudaBackend final : public Backend {
                          const Tensor& k, const Tensor& v, const Tensor* docs, int B,
                          int T) override;
   void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
-                          AttentionState& state, const Tensor& q, const Tensor& k,
-                          const Tensor& v, int B, int T) override;
+                          AttentionState& state, const Tensor& q, const Tensor& k, const Tensor& v,
+                          int B, int T) override;
   void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache, const Tensor& vcache,
                         int past, int Tq) override;
   void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) override;
@@ -100,7 +100,8 @@ class CudaBackend final : public Backend {
   void forget_ids(const void* ptr, size_t bytes);
   // Throws unless every (non-null) tensor lives on this backend: a host pointer in a kernel would
   // end the CUDA context for the whole process.
-  void own(const char* op, std::initializer_list<const Tensor*> tensors) const;  // the cached ids are about to change
+  void own(const char* op, std::initializer_list<const Tensor*> tensors)
+      const;  // the cached ids are about to change
 
   int device_;
   std::unique_ptr<Impl> impl_;

@@ -2,13 +2,14 @@
 // forward (out and logsumexp), backward (dq, dk, dv) and KV-cache decoding, on random shapes with
 // odd T, grouped-query heads, head sizes 16 to 256 and document masks, in fp32 (tight tolerance)
 // and bf16 (bf16 tolerance). The kernels are called directly on cudaMalloc'ed buffers, without
-// the backend class. Without a CUDA device every GPU test skips with "no CUDA device: skipped".
+// the backend class. Without a CUDA device every GPU test skips with "no CUDA device: skipped"
+// and CUDA's reason. The file is empty in builds without CUDA.
 //
 // The comparison code is shared by two implementations: "cuda" (the kernels) and "cpu" (the CPU
 // backend's BLAS attention kernels, which exist everywhere). The cpu run exercises, on a machine
 // with no GPU, the very reference side, input rounding, logsumexp layout and tolerances that the
 // cuda run relies on, so a GPU session only has the kernels left to find wrong.
-#ifdef NATIVELM_HAVE_CUDA
+#ifdef NATIVELM_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -185,7 +186,8 @@ std::string cuda_unavailable() {
   const cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess || n == 0) {
     cudaGetLastError();  // clear the sticky "no device" error
-    return "no CUDA device: skipped";
+    return std::string("no CUDA device: skipped (") +
+           (err != cudaSuccess ? cudaGetErrorString(err) : "none found") + ")";
   }
   return {};
 }
@@ -453,4 +455,4 @@ TEST(CudaAttentionShapes, BadShapesAreClearErrors) {
 
 }  // namespace
 }  // namespace nlm::testing
-#endif  // NATIVELM_HAVE_CUDA
+#endif  // NATIVELM_HAS_CUDA

@@ -1,6 +1,6 @@
 // What the attention kernels (flash_attention_forward.cu, flash_attention_backward.cu) share:
-// the tile sizes and thread layout, element conversions, warp reductions, the tile loader, the
-// host-side shape checks and the launch check. Private to those files.
+// the tile sizes and thread layout, the warp max, the tile loader and tile products, the
+// host-side shape checks and the launch. Private to those files.
 //
 // The layout every kernel uses (so each can be checked by reading one place): a block has 8 warps
 // (256 threads) and works on a 32×32 tile of scores. Warp w owns tile rows w, w+8, w+16, w+24
@@ -17,6 +17,8 @@
 #include <cuda_runtime.h>
 
 #include "core/error.h"
+#include "tensor/cuda/cuda_check.h"
+#include "tensor/cuda/kernel_util.cuh"  // to_f32, from_f32, warp_sum
 
 namespace nlm::tensor::cuda::attn {
 
@@ -27,23 +29,8 @@ constexpr int kRowsPerWarp = kTile / kWarps;  // 4
 constexpr int kMaxHeadSize = 256;
 constexpr float kNegInf = -__builtin_huge_valf();
 
-__device__ __forceinline__ float to_f32(float x) { return x; }
-__device__ __forceinline__ float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <class T>
-__device__ __forceinline__ T from_f32(float x);
-template <>
-__device__ __forceinline__ float from_f32<float>(float x) { return x; }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) {
-  return __float2bfloat16_rn(x);
-}
-
 __device__ __forceinline__ float warp_max(float x) {
   for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-  return x;
-}
-__device__ __forceinline__ float warp_sum(float x) {
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
   return x;
 }
 
@@ -130,20 +117,6 @@ inline void check_shapes(const char* what, int B, int Tlen, int NH, int NKV, int
   if (NH > 65535 || B > 65535) fail("more than 65535 heads or batch rows");
 }
 
-// Throws with CUDA's message when the last launch (or anything before it) failed.
-inline void check_launch(const char* kernel) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    runtime_error(std::string("CUDA attention kernel ") + kernel + " failed: " +
-                      cudaGetErrorString(err),
-                  "", "");
-}
-inline void check_cuda(cudaError_t err, const char* call) {
-  if (err != cudaSuccess)
-    runtime_error(std::string(call) + " failed: " + cudaGetErrorString(err), "", "");
-}
-
-// Lets `kernel` use `bytes` of dynamic shared memory (over the 48 KiB default) and launches it.
 // A head size of 256 needs 129 KiB per block in backward: fine on sm_80 and sm_90 (163 and 227
 // KiB), too much for sm_86/sm_89 (99 KiB), which then get this error instead of a failed launch.
 template <class Kernel, class... Args>

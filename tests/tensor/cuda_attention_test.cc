@@ -370,6 +370,8 @@ const Case kCases[] = {
     {1, 41, 2, 1, 80, true},    // head size between buckets
     {1, 100, 4, 2, 64, true},   // several tiles, some skipped by the document mask
     {1, 35, 2, 2, 256, true},   // the largest head size
+    {2, 160, 4, 2, 128, true},  // five tiles each way
+    {1, 129, 6, 2, 64, false},  // one row past a tile boundary
 };
 
 TEST_P(CudaAttention, ForwardBackwardFp32) {
@@ -390,6 +392,7 @@ TEST_P(CudaAttention, CachedPrefillAndDecode) {
     check_cached(20, 5, 6, 1, 128, p, seed += 10);   // a few tokens, multi-query
     check_cached(300, 1, 4, 2, 64, p, seed += 10);   // long cache: split over the keys
     check_cached(250, 3, 6, 1, 128, p, seed += 10);  // split, several new tokens
+    check_cached(1200, 1, 4, 2, 64, p, seed += 10);  // many splits
     check_cached(70, 40, 2, 1, 16, p, seed += 10);   // prefill after a cache, small head
   }
 }

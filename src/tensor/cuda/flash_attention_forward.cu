@@ -34,8 +34,8 @@ struct ForwardArgs {
 // Grid: x = query tile (longest first), y = head, z = batch row · nsplit + split.
 template <class T, int HS>
 __global__ void __launch_bounds__(kThreads) forward_kernel(ForwardArgs<T> a) {
-  constexpr int LD = HS + 1, NJ = HS / 32;
-  extern __shared__ float smem[];
+  constexpr int LD = kLd<HS>, NJ = HS / 32;
+  extern __shared__ __align__(16) float smem[];
   float* Qs = smem;
   float* Ks = Qs + kTile * LD;
   float* Vs = Ks + kTile * LD;

@@ -21,7 +21,8 @@ using namespace nlm;
 using tensor::DType;
 using tensor::Tensor;
 
-Tensor random_tensor(tensor::Backend& be, tensor::Shape shape, DType dt, float scale, uint32_t seed) {
+Tensor random_tensor(tensor::Backend& be, tensor::Shape shape, DType dt, float scale,
+                     uint32_t seed) {
   Tensor t = be.empty(shape, dt);
   std::vector<float> host(static_cast<size_t>(t.numel()));
   std::mt19937 rng(seed);
@@ -33,35 +34,47 @@ Tensor random_tensor(tensor::Backend& be, tensor::Shape shape, DType dt, float s
 
 // Times fn (queued work) with a synchronisation at the end of each run.
 bench::Sample time_gpu(tensor::Backend& be, const std::function<void()>& fn, int runs) {
-  return bench::time_runs([&] {
-    fn();
-    be.synchronize();
-  }, runs, 2);
+  return bench::time_runs(
+      [&] {
+        fn();
+        be.synchronize();
+      },
+      runs, 2);
 }
 
 void matmul(tensor::Backend& be, const std::string& name, int N, int C, int OC, int runs) {
-  Tensor x = random_tensor(be, {N, C}, DType::BF16, 1.0f, 1), w = random_tensor(be, {OC, C}, DType::BF16, 0.02f, 2);
-  Tensor out = be.empty({N, OC}, DType::BF16), dout = random_tensor(be, {N, OC}, DType::BF16, 1.0f, 3);
+  Tensor x = random_tensor(be, {N, C}, DType::BF16, 1.0f, 1),
+         w = random_tensor(be, {OC, C}, DType::BF16, 0.02f, 2);
+  Tensor out = be.empty({N, OC}, DType::BF16),
+         dout = random_tensor(be, {N, OC}, DType::BF16, 1.0f, 3);
   Tensor dx = be.empty({N, C}, DType::BF16), dw = be.zeros({OC, C}, DType::F32);
   const double flops = 2.0 * N * C * OC;
   const double peak = be.peak_flops();
-  auto fwd = time_gpu(be, [&] { be.matmul_forward(out, x, w, nullptr); }, runs);
-  auto bwd = time_gpu(be, [&] { be.matmul_backward(&dx, &dw, nullptr, dout, x, w, false); }, runs);
+  auto fwd = time_gpu(
+      be, [&] { be.matmul_forward(out, x, w, nullptr); }, runs);
+  auto bwd = time_gpu(
+      be, [&] { be.matmul_backward(&dx, &dw, nullptr, dout, x, w, false); }, runs);
   bench::report_rate("cuda matmul fwd " + name, flops / 1e12, fwd, "TFLOP/s");
   bench::report_rate("cuda matmul bwd " + name, 2 * flops / 1e12, bwd, "TFLOP/s");
-  bench::report_value("cuda matmul fwd " + name + " of peak", 100.0 * flops / fwd.median / peak, "%");
-  bench::report_value("cuda matmul bwd " + name + " of peak", 100.0 * 2 * flops / bwd.median / peak, "%");
+  bench::report_value("cuda matmul fwd " + name + " of peak", 100.0 * flops / fwd.median / peak,
+                      "%");
+  bench::report_value("cuda matmul bwd " + name + " of peak", 100.0 * 2 * flops / bwd.median / peak,
+                      "%");
 }
 
 void classifier(tensor::Backend& be, int N, int V, int runs) {
-  Tensor logits = random_tensor(be, {N, V}, DType::BF16, 2.0f, 4), losses = be.empty({N}, DType::F32);
+  Tensor logits = random_tensor(be, {N, V}, DType::BF16, 2.0f, 4),
+         losses = be.empty({N}, DType::F32);
   std::vector<int32_t> tg(static_cast<size_t>(N));
   for (int n = 0; n < N; ++n) tg[n] = (n * 7919) % V;
   Tensor targets = be.empty({N}, DType::I32);
   be.upload(targets, tg.data(), DType::I32);
-  const double bytes = 2.0 * N * V;  // bf16 logits read once (forward) / read and written (backward)
-  auto fwd = time_gpu(be, [&] { be.cross_entropy_forward(losses, logits, targets); }, runs);
-  auto bwd = time_gpu(be, [&] { be.cross_entropy_backward(logits, logits, targets, 1.0 / N); }, runs);
+  const double bytes =
+      2.0 * N * V;  // bf16 logits read once (forward) / read and written (backward)
+  auto fwd = time_gpu(
+      be, [&] { be.cross_entropy_forward(losses, logits, targets); }, runs);
+  auto bwd = time_gpu(
+      be, [&] { be.cross_entropy_backward(logits, logits, targets, 1.0 / N); }, runs);
   bench::report_rate("cuda cross_entropy fwd N=" + std::to_string(N) + " V=" + std::to_string(V),
                      bytes / 1e9, fwd, "GB/s");
   bench::report_rate("cuda cross_entropy bwd N=" + std::to_string(N) + " V=" + std::to_string(V),
@@ -69,9 +82,11 @@ void classifier(tensor::Backend& be, int N, int V, int runs) {
 }
 
 void rmsnorm(tensor::Backend& be, int N, int C, int runs) {
-  Tensor x = random_tensor(be, {N, C}, DType::BF16, 1.0f, 5), w = random_tensor(be, {C}, DType::BF16, 1.0f, 6);
+  Tensor x = random_tensor(be, {N, C}, DType::BF16, 1.0f, 5),
+         w = random_tensor(be, {C}, DType::BF16, 1.0f, 6);
   Tensor out = be.empty({N, C}, DType::BF16), rstd = be.empty({N}, DType::F32);
-  auto fwd = time_gpu(be, [&] { be.rmsnorm_forward(out, rstd, x, w, 1e-5); }, runs);
+  auto fwd = time_gpu(
+      be, [&] { be.rmsnorm_forward(out, rstd, x, w, 1e-5); }, runs);
   bench::report_rate("cuda rmsnorm fwd N=" + std::to_string(N) + " C=" + std::to_string(C),
                      2.0 * 2 * N * C / 1e9, fwd, "GB/s");
 }

@@ -3,9 +3,15 @@
 # their own static library, nativelm_cuda, linked into nativelm_lib; code that needs to know sees
 # the compile definition NATIVELM_HAS_CUDA. CMake 3.25 cannot ask nvcc for C++20 on its own, hence
 # the explicit flags (../shared/DEPS.md).
-# OFF by default until the attention kernels (branch cuda-attn) are merged: without them the
-# backend does not link.
-set(NATIVELM_CUDA OFF CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON or OFF")
+# A build folder configured when NATIVELM_CUDA was an OFF-by-default option() holds it as a
+# BOOL; that default moves to AUTO. (Scripts that want it off say -DNATIVELM_CUDA:STRING=OFF:
+# an untyped -D would keep the old BOOL type and be moved too.)
+get_property(nativelm_cuda_type CACHE NATIVELM_CUDA PROPERTY TYPE)
+if(nativelm_cuda_type STREQUAL "BOOL")
+  set(NATIVELM_CUDA AUTO CACHE STRING
+      "Build the CUDA backend: AUTO (when nvcc is found), ON or OFF" FORCE)
+endif()
+set(NATIVELM_CUDA AUTO CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON or OFF")
 set_property(CACHE NATIVELM_CUDA PROPERTY STRINGS AUTO ON OFF)
 string(TOUPPER "${NATIVELM_CUDA}" NATIVELM_CUDA_MODE)
 set(NATIVELM_CUDA_ENABLED OFF)

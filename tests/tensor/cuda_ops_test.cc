@@ -73,8 +73,8 @@ TEST_F(CudaBf16, Matmul) {
   };
   uint32_t seed = 100;
   for (Case c : {Case{1, 7, 5}, Case{5, 64, 33}, Case{37, 128, 96}, Case{64, 200, 129}}) {
-    const std::string what = "N=" + std::to_string(c.N) + " C=" + std::to_string(c.C) +
-                             " OC=" + std::to_string(c.OC);
+    const std::string what =
+        "N=" + std::to_string(c.N) + " C=" + std::to_string(c.C) + " OC=" + std::to_string(c.OC);
     auto [xg, xc] = pair(random_vec(c.N * c.C, ++seed), {c.N, c.C});
     auto [wg, wc] = pair(random_vec(c.OC * c.C, ++seed, 0.2), {c.OC, c.C});
     auto [bg, bc] = pair(random_vec(c.OC, ++seed), {c.OC});
@@ -90,7 +90,8 @@ TEST_F(CudaBf16, Matmul) {
     // dinp (=, then +=), dweight and dbias (+= into fp32 buffers that start non-zero).
     Vec dw0 = random_vec(c.OC * c.C, ++seed), db0 = random_vec(c.OC, ++seed);
     Tensor dxg = gpu().empty({c.N, c.C}, DType::BF16), dxc = cpu().empty({c.N, c.C}, DType::F32);
-    Tensor dwg = make(dw0, {c.OC, c.C}, DType::F32, gpu()), dwc = make(dw0, {c.OC, c.C}, DType::F32, cpu());
+    Tensor dwg = make(dw0, {c.OC, c.C}, DType::F32, gpu()),
+           dwc = make(dw0, {c.OC, c.C}, DType::F32, cpu());
     Tensor dbg = make(db0, {c.OC}, DType::F32, gpu()), dbc = make(db0, {c.OC}, DType::F32, cpu());
     gpu().matmul_backward(&dxg, &dwg, &dbg, dog, xg, wg, false);
     cpu().matmul_backward(&dxc, &dwc, &dbc, doc, xc, wc, false);
@@ -260,7 +261,8 @@ TEST_F(CudaBf16, ElementwiseAndReductions) {
 
 TEST_F(CudaBf16, AdamwOnFp32MasterAndBf16Params) {
   const int n = 1001;
-  Vec p = random_vec(n, 900), g = random_vec(n, 901), m = random_vec(n, 902, 0.1), v0 = random_vec(n, 903);
+  Vec p = random_vec(n, 900), g = random_vec(n, 901), m = random_vec(n, 902, 0.1),
+      v0 = random_vec(n, 903);
   for (double& x : v0) x = x * x;
   for (DType pt : {DType::F32, DType::BF16}) {
     auto [pg, pc] = pair(p, {n}, pt);
@@ -314,7 +316,8 @@ TEST_F(CudaBf16, AttentionForwardBackwardAndCached) {
     // Decoding: prefill all but the last token, then the last one.
     const int past = c.T - 1;
     Tensor kcache = kg.reshaped({c.T, c.NKV, c.hs}), vcache = vg.reshaped({c.T, c.NKV, c.hs});
-    Tensor q1 = gpu().empty({1, c.NH, c.hs}, DType::BF16), o1 = gpu().empty({1, c.NH, c.hs}, DType::BF16);
+    Tensor q1 = gpu().empty({1, c.NH, c.hs}, DType::BF16),
+           o1 = gpu().empty({1, c.NH, c.hs}, DType::BF16);
     gpu().copy_range(q1, 0, qg, int64_t(past) * c.NH * c.hs, int64_t(c.NH) * c.hs);
     gpu().attention_cached(o1, q1, kcache, vcache, past, 1);
     Vec full = get(oc), last(full.end() - c.NH * c.hs, full.end());
@@ -328,7 +331,8 @@ TEST_F(CudaBf16, ConvertAndCopies) {
   gpu().convert(h, f);
   Vec got = get(h);
   for (size_t i = 0; i < a.size(); ++i)
-    EXPECT_EQ(static_cast<float>(got[i]), tensor::bf16_to_f32(tensor::f32_to_bf16(static_cast<float>(a[i]))));
+    EXPECT_EQ(static_cast<float>(got[i]),
+              tensor::bf16_to_f32(tensor::f32_to_bf16(static_cast<float>(a[i]))));
   Tensor c = gpu().zeros({1003}, DType::BF16);
   gpu().copy_range(c, 3, h, 0, 1000);
   Vec cg = get(c);
@@ -336,6 +340,13 @@ TEST_F(CudaBf16, ConvertAndCopies) {
   EXPECT_EQ(cg[3], got[0]);
   EXPECT_EQ(cg[1002], got[999]);
   EXPECT_THROW(gpu().copy_range(c, 4, h, 0, 1000), Error);
+}
+
+TEST_F(CudaBf16, TensorsOfAnotherBackendAreRefused) {
+  Tensor g = gpu().zeros({4}, DType::F32), c = cpu().zeros({4}, DType::F32);
+  EXPECT_THROW(gpu().add(g, c), Error);
+  EXPECT_THROW(gpu().scale(c, 2.0), Error);
+  EXPECT_NO_THROW(gpu().add(g, g));
 }
 
 TEST_F(CudaBf16, SupportsBf16AndF32ButNotF64) {

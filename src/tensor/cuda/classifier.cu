@@ -108,14 +108,15 @@ template <class T>
 void cross_entropy_backward(T* dlogits, const T* logits, const int32_t* targets, int N, int V,
                             float scale, DeviceError* err, cudaStream_t stream) {
   if (N <= 0) return;
-  cross_entropy_backward_kernel<<<N, kThreads, 0, stream>>>(dlogits, logits, targets, V, scale, err);
+  cross_entropy_backward_kernel<<<N, kThreads, 0, stream>>>(dlogits, logits, targets, V, scale,
+                                                            err);
   check_launch("cross_entropy_backward");
 }
 
-#define NLM_INSTANTIATE(T)                                                                       \
+#define NLM_INSTANTIATE(T)                                                                         \
   template void cross_entropy_forward<T>(float*, const T*, const int32_t*, int, int, DeviceError*, \
-                                         cudaStream_t);                                          \
-  template void cross_entropy_backward<T>(T*, const T*, const int32_t*, int, int, float,         \
+                                         cudaStream_t);                                            \
+  template void cross_entropy_backward<T>(T*, const T*, const int32_t*, int, int, float,           \
                                           DeviceError*, cudaStream_t);
 NLM_INSTANTIATE(float)
 NLM_INSTANTIATE(bf16)

@@ -184,6 +184,12 @@ void CudaBackend::release(void* ptr, size_t bytes) {
   if (cudaFreeAsync(ptr, impl_->stream) != cudaSuccess) cudaGetLastError();
 }
 
+void CudaBackend::own(const char* op, std::initializer_list<const Tensor*> tensors) const {
+  for (const Tensor* t : tensors)
+    if (t && t->defined() && &t->backend() != this)
+      check(false, op, "a tensor of " + t->backend().name() + " given to " + name());
+}
+
 void CudaBackend::forget_ids(const void* ptr, size_t bytes) {
   if (!impl_ || !impl_->ids_ptr) return;
   auto a = reinterpret_cast<uintptr_t>(ptr), b = reinterpret_cast<uintptr_t>(impl_->ids_ptr);
@@ -192,6 +198,7 @@ void CudaBackend::forget_ids(const void* ptr, size_t bytes) {
 }
 
 void CudaBackend::upload(Tensor& t, const void* host, DType host_type) {
+  own("upload", {&t});
   Impl& im = impl();
   if (t.numel() == 0) return;
   forget_ids(t.raw(), t.bytes());
@@ -207,6 +214,7 @@ void CudaBackend::upload(Tensor& t, const void* host, DType host_type) {
 }
 
 void CudaBackend::download(const Tensor& t, void* host, DType host_type) {
+  own("download", {&t});
   Impl& im = impl();
   if (t.numel() == 0) return;
   std::vector<char> staging;
@@ -248,13 +256,15 @@ void CudaBackend::check_device_errors() {
 }
 
 void CudaBackend::zero(Tensor& t) {
+  own("zero", {&t});
   Impl& im = impl();
   forget_ids(t.raw(), t.bytes());
   if (t.numel() > 0) NLM_CUDA(cudaMemsetAsync(t.raw(), 0, t.bytes(), im.stream));
 }
 
-void CudaBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src,
-                             int64_t src_offset, int64_t n) {
+void CudaBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src, int64_t src_offset,
+                             int64_t n) {
+  own("copy_range", {&dst, &src});
   Impl& im = impl();
   same_dtype(dst, src, "copy_range");
   check(dst_offset >= 0 && src_offset >= 0 && n >= 0 && dst_offset + n <= dst.numel() &&
@@ -269,6 +279,7 @@ void CudaBackend::copy_range(Tensor& dst, int64_t dst_offset, const Tensor& src,
 }
 
 void CudaBackend::convert(Tensor& dst, const Tensor& src) {
+  own("convert", {&dst, &src});
   check(dst.numel() == src.numel(), "convert",
         "from " + shape_string(src.shape()) + " to " + shape_string(dst.shape()) +
             ": element counts differ");
@@ -276,7 +287,9 @@ void CudaBackend::convert(Tensor& dst, const Tensor& src) {
   const int64_t n = src.numel();
   if (dst.dtype() == src.dtype()) {
     forget_ids(dst.raw(), dst.bytes());
-    if (n > 0) NLM_CUDA(cudaMemcpyAsync(dst.raw(), src.raw(), src.bytes(), cudaMemcpyDeviceToDevice, im.stream));
+    if (n > 0)
+      NLM_CUDA(
+          cudaMemcpyAsync(dst.raw(), src.raw(), src.bytes(), cudaMemcpyDeviceToDevice, im.stream));
   } else if (src.dtype() == DType::F32 && dst.dtype() == DType::BF16) {
     cuda::convert(dst.as<bf16>(), src.as<float>(), n, im.stream);
   } else if (src.dtype() == DType::BF16 && dst.dtype() == DType::F32) {
@@ -289,6 +302,7 @@ void CudaBackend::convert(Tensor& dst, const Tensor& src) {
 // ---- elementwise and reductions -----------------------------------------------------------------
 
 void CudaBackend::add(Tensor& a, const Tensor& b) {
+  own("add", {&a, &b});
   same_shape(a, b, "add");
   same_dtype(a, b, "add");
   floating(a, "add");
@@ -296,11 +310,13 @@ void CudaBackend::add(Tensor& a, const Tensor& b) {
   NLM_CUDA_DISPATCH(a, cuda::add<T>(a.as<T>(), b.as<T>(), a.numel(), s));
 }
 void CudaBackend::scale(Tensor& x, double v) {
+  own("scale", {&x});
   floating(x, "scale");
   cudaStream_t s = impl().stream;
   NLM_CUDA_DISPATCH(x, cuda::scale<T>(x.as<T>(), x.numel(), static_cast<float>(v), s));
 }
 void CudaBackend::mul(Tensor& a, const Tensor& b) {
+  own("mul", {&a, &b});
   same_shape(a, b, "mul");
   same_dtype(a, b, "mul");
   floating(a, "mul");
@@ -309,9 +325,10 @@ void CudaBackend::mul(Tensor& a, const Tensor& b) {
 }
 
 double CudaBackend::reduce(const Tensor& x, bool squares) {
+  own("sum", {&x});
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(x, reduce_sum<T>(im.result, im.reduce_scratch, x.as<T>(), x.numel(), squares,
-                                     im.stream));
+  NLM_CUDA_DISPATCH(
+      x, reduce_sum<T>(im.result, im.reduce_scratch, x.as<T>(), x.numel(), squares, im.stream));
   double r = 0;
   NLM_CUDA(cudaMemcpyAsync(&r, im.result, sizeof(double), cudaMemcpyDeviceToHost, im.stream));
   NLM_CUDA(cudaStreamSynchronize(im.stream));
@@ -327,7 +344,6 @@ double CudaBackend::sum_squares(const Tensor& x) {
   floating(x, "sum_squares");
   return reduce(x, true);
 }
-
 
 // ---- layers -----------------------------------------------------------------------------------
 
@@ -361,6 +377,7 @@ void check_ids(const std::vector<int32_t>& ids, int V) {
 }  // namespace
 
 void CudaBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) {
+  own("embedding_forward", {&out, &ids, &table});
   ints(ids, "embedding_forward");
   floating(table, "embedding_forward");
   same_dtype(out, table, "embedding_forward");
@@ -383,6 +400,7 @@ void CudaBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor
 }
 
 void CudaBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
+  own("embedding_backward", {&dtable, &dout, &ids});
   ints(ids, "embedding_backward");
   floating(dout, "embedding_backward");
   accum(dtable, "embedding_backward", "dtable");
@@ -407,13 +425,15 @@ void CudaBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const T
   NLM_CUDA(cudaMemcpyAsync(dev.as<int32_t>(), g.data(), g.size() * sizeof(int32_t),
                            cudaMemcpyHostToDevice, im.stream));
   const int32_t* d = dev.as<int32_t>();
-  NLM_CUDA_DISPATCH(dout, cuda::embedding_backward<T>(dtable.as<float>(), dout.as<T>(), d, d + N,
-                                                      d + N + segments + 1, segments, C, im.stream));
+  NLM_CUDA_DISPATCH(dout,
+                    cuda::embedding_backward<T>(dtable.as<float>(), dout.as<T>(), d, d + N,
+                                                d + N + segments + 1, segments, C, im.stream));
   // im.groups stays untouched until the next call, after the copy has been staged.
 }
 
 void CudaBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& weight,
                                  const Tensor* bias) {
+  own("matmul_forward", {&out, &inp, &weight, bias});
   floating(inp, "matmul_forward");
   same_dtype(inp, weight, "matmul_forward");
   same_dtype(out, weight, "matmul_forward");
@@ -424,7 +444,8 @@ void CudaBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& w
   check(!bias || (bias->numel() == OC && bias->dtype() == out.dtype()), "matmul_forward",
         "bias must be [OC] of the data dtype");
   Impl& im = impl();
-  // Row-major out[N,OC] = inp[N,C]·W[OC,C]^T is column-major out^T = W^T(as stored, transposed)·inp^T.
+  // Row-major out[N,OC] = inp[N,C]·W[OC,C]^T is column-major out^T = W^T(as stored,
+  // transposed)·inp^T.
   Gemm g;
   g.trans_a = true;
   g.m = OC, g.n = N, g.k = C;
@@ -438,6 +459,7 @@ void CudaBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& w
 
 void CudaBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                                   const Tensor& inp, const Tensor& weight, bool accumulate_dinp) {
+  own("matmul_backward", {dinp, dweight, dbias, &dout, &inp, &weight});
   floating(inp, "matmul_backward");
   same_dtype(inp, weight, "matmul_backward");
   same_dtype(dout, weight, "matmul_backward");
@@ -477,13 +499,14 @@ void CudaBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, 
     check(dbias->numel() == OC, "matmul_backward", "dbias must be [OC]");
     accum(*dbias, "matmul_backward", "dbias");
     Scratch partial(*this, sizeof(float) * bias_grad_scratch_floats(OC));
-    NLM_CUDA_DISPATCH(dout, bias_grad<T>(dbias->as<float>(), partial.as<float>(), dout.as<T>(), N, OC,
-                                         im.stream));
+    NLM_CUDA_DISPATCH(dout, bias_grad<T>(dbias->as<float>(), partial.as<float>(), dout.as<T>(), N,
+                                         OC, im.stream));
   }
 }
 
 void CudaBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp,
                                   const Tensor& weight, double eps) {
+  own("rmsnorm_forward", {&out, &rstd, &inp, &weight});
   floating(inp, "rmsnorm_forward");
   same_shape(out, inp, "rmsnorm_forward");
   same_dtype(out, inp, "rmsnorm_forward");
@@ -492,13 +515,14 @@ void CudaBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp,
   const int C = last(inp), N = rows(inp);
   check(weight.numel() == C && rstd.numel() == N, "rmsnorm_forward", "weight [C], rstd [N]");
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(inp, cuda::rmsnorm_forward<T>(out.as<T>(), rstd.as<float>(), inp.as<T>(),
-                                                  weight.as<T>(), N, C, static_cast<float>(eps),
-                                                  im.stream));
+  NLM_CUDA_DISPATCH(
+      inp, cuda::rmsnorm_forward<T>(out.as<T>(), rstd.as<float>(), inp.as<T>(), weight.as<T>(), N,
+                                    C, static_cast<float>(eps), im.stream));
 }
 
 void CudaBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& dout,
                                    const Tensor& inp, const Tensor& weight, const Tensor& rstd) {
+  own("rmsnorm_backward", {&dinp, &dweight, &dout, &inp, &weight, &rstd});
   floating(inp, "rmsnorm_backward");
   same_shape(dinp, inp, "rmsnorm_backward");
   same_shape(dout, inp, "rmsnorm_backward");
@@ -512,14 +536,14 @@ void CudaBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& 
         "weight, dweight [C], rstd [N]");
   Impl& im = impl();
   Scratch partial(*this, sizeof(float) * rmsnorm_backward_scratch_floats(N, C));
-  NLM_CUDA_DISPATCH(inp, cuda::rmsnorm_backward<T>(dinp.as<T>(), dweight.as<float>(),
-                                                   partial.as<float>(), dout.as<T>(), inp.as<T>(),
-                                                   weight.as<T>(), rstd.as<float>(), N, C,
-                                                   im.stream));
+  NLM_CUDA_DISPATCH(inp, cuda::rmsnorm_backward<T>(
+                             dinp.as<T>(), dweight.as<float>(), partial.as<float>(), dout.as<T>(),
+                             inp.as<T>(), weight.as<T>(), rstd.as<float>(), N, C, im.stream));
 }
 
 void CudaBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin,
                        int sign) {
+  own("rope", {&x, &pos, &cos, &sin});
   floating(x, "rope");
   ints(pos, "rope");
   accum(cos, "rope", "the cos table");
@@ -530,8 +554,9 @@ void CudaBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Te
   const int N = static_cast<int>(x.numel() / (static_cast<int64_t>(H) * D));
   check(pos.numel() == N && D % 2 == 0 && last(cos) == D / 2, "rope", "pos [N], cos [P,D/2]");
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(x, rope_rotate<T>(x.as<T>(), pos.as<int32_t>(), cos.as<float>(), sin.as<float>(),
-                                      N, H, D, rows(cos), sign, im.err, im.stream));
+  NLM_CUDA_DISPATCH(
+      x, rope_rotate<T>(x.as<T>(), pos.as<int32_t>(), cos.as<float>(), sin.as<float>(), N, H, D,
+                        rows(cos), sign, im.err, im.stream));
 }
 void CudaBackend::rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) {
   rope(x, pos, cos, sin, +1);
@@ -544,6 +569,7 @@ void CudaBackend::rope_backward(Tensor& dx, const Tensor& pos, const Tensor& cos
 void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>& state,
                                     const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor* docs, int B, int Tn) {
+  own("attention_forward", {&out, &q, &k, &v, docs});
   floating(q, "attention_forward");
   same_shape(k, v, "attention_forward");
   same_shape(out, q, "attention_forward");
@@ -562,8 +588,8 @@ void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>
   Impl& im = impl();
   auto* s = dynamic_cast<CudaAttentionState*>(state.get());
   const Shape lse_shape = {B, NH, Tn};
-  if (!s || s->lse.shape() != lse_shape || s->out.shape() != out.shape() ||
-      s->dtype != q.dtype() || &s->lse.backend() != this) {
+  if (!s || s->lse.shape() != lse_shape || s->out.shape() != out.shape() || s->dtype != q.dtype() ||
+      &s->lse.backend() != this) {
     auto fresh = std::make_unique<CudaAttentionState>();
     fresh->lse = empty(lse_shape, DType::F32);
     fresh->out = empty(out.shape(), q.dtype());
@@ -572,15 +598,16 @@ void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>
   }
   s->B = B, s->T = Tn, s->NH = NH, s->NKV = NKV, s->hs = hs, s->dtype = q.dtype();
   if (docs) {
-    if (!s->docs.defined() || s->docs.numel() != docs->numel()) s->docs = empty({B, Tn}, DType::I32);
+    if (!s->docs.defined() || s->docs.numel() != docs->numel())
+      s->docs = empty({B, Tn}, DType::I32);
     copy_range(s->docs, 0, *docs, 0, docs->numel());
   } else {
     s->docs = Tensor();
   }
   const int32_t* d = docs ? s->docs.as<int32_t>() : nullptr;
-  NLM_CUDA_DISPATCH(q, flash_attention_forward<T>(out.as<T>(), s->lse.as<float>(), q.as<T>(),
-                                                  k.as<T>(), v.as<T>(), d, B, Tn, NH, NKV, hs,
-                                                  im.stream));
+  NLM_CUDA_DISPATCH(
+      q, flash_attention_forward<T>(out.as<T>(), s->lse.as<float>(), q.as<T>(), k.as<T>(),
+                                    v.as<T>(), d, B, Tn, NH, NKV, hs, im.stream));
   check_launch("flash_attention_forward");
   copy_range(s->out, 0, out, 0, out.numel());
 }
@@ -588,11 +615,13 @@ void CudaBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>
 void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
                                      AttentionState& state, const Tensor& q, const Tensor& k,
                                      const Tensor& v, int B, int Tn) {
+  own("attention_backward", {&dq, &dk, &dv, &dout, &q, &k, &v});
   same_shape(dq, q, "attention_backward");
   same_shape(dk, k, "attention_backward");
   same_shape(dv, v, "attention_backward");
   same_shape(dout, q, "attention_backward");
-  for (const Tensor* t : std::initializer_list<const Tensor*>{&dq, &dk, &dv, &dout, &k, &v}) same_dtype(*t, q, "attention_backward");
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&dq, &dk, &dv, &dout, &k, &v})
+    same_dtype(*t, q, "attention_backward");
   auto* s = dynamic_cast<CudaAttentionState*>(&state);
   check(s != nullptr, "attention_backward", "the state comes from another backend");
   const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
@@ -603,15 +632,16 @@ void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const T
   Impl& im = impl();
   Scratch work(*this, flash_attention_backward_workspace(B, Tn, NH, NKV, hs));
   const int32_t* d = s->docs.defined() ? s->docs.as<int32_t>() : nullptr;
-  NLM_CUDA_DISPATCH(q, flash_attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), dout.as<T>(),
-                                                   s->out.as<T>(), s->lse.as<float>(), q.as<T>(),
-                                                   k.as<T>(), v.as<T>(), d, B, Tn, NH, NKV, hs,
-                                                   work.as<void>(), im.stream));
+  NLM_CUDA_DISPATCH(
+      q, flash_attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), dout.as<T>(),
+                                     s->out.as<T>(), s->lse.as<float>(), q.as<T>(), k.as<T>(),
+                                     v.as<T>(), d, B, Tn, NH, NKV, hs, work.as<void>(), im.stream));
   check_launch("flash_attention_backward");
 }
 
 void CudaBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
                                    const Tensor& vcache, int past, int Tq) {
+  own("attention_cached", {&out, &q, &kcache, &vcache});
   floating(q, "attention_cached");
   same_shape(out, q, "attention_cached");
   same_shape(kcache, vcache, "attention_cached");
@@ -632,6 +662,7 @@ void CudaBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& k
 }
 
 void CudaBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
+  own("swiglu_forward", {&out, &gate, &up});
   floating(gate, "swiglu_forward");
   same_shape(out, gate, "swiglu_forward");
   same_shape(up, gate, "swiglu_forward");
@@ -644,19 +675,21 @@ void CudaBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& 
 
 void CudaBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout,
                                   const Tensor& gate, const Tensor& up) {
+  own("swiglu_backward", {&dgate, &dup, &dout, &gate, &up});
   floating(gate, "swiglu_backward");
   for (const Tensor* t : std::initializer_list<const Tensor*>{&dgate, &dup, &dout, &up}) {
     same_shape(*t, gate, "swiglu_backward");
     same_dtype(*t, gate, "swiglu_backward");
   }
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(gate, cuda::swiglu_backward<T>(dgate.as<T>(), dup.as<T>(), dout.as<T>(),
-                                                   gate.as<T>(), up.as<T>(), gate.numel(),
-                                                   im.stream));
+  NLM_CUDA_DISPATCH(gate,
+                    cuda::swiglu_backward<T>(dgate.as<T>(), dup.as<T>(), dout.as<T>(), gate.as<T>(),
+                                             up.as<T>(), gate.numel(), im.stream));
 }
 
 void CudaBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits,
                                         const Tensor& targets) {
+  own("cross_entropy_forward", {&losses, &logits, &targets});
   floating(logits, "cross_entropy_forward");
   ints(targets, "cross_entropy_forward");
   accum(losses, "cross_entropy_forward", "losses");
@@ -664,13 +697,14 @@ void CudaBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits,
   check(targets.numel() == N && losses.numel() == N, "cross_entropy_forward",
         "targets, losses [N]");
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(logits, cuda::cross_entropy_forward<T>(losses.as<float>(), logits.as<T>(),
-                                                           targets.as<int32_t>(), N, V, im.err,
-                                                           im.stream));
+  NLM_CUDA_DISPATCH(logits,
+                    cuda::cross_entropy_forward<T>(losses.as<float>(), logits.as<T>(),
+                                                   targets.as<int32_t>(), N, V, im.err, im.stream));
 }
 
 void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits,
                                          const Tensor& targets, double scale) {
+  own("cross_entropy_backward", {&dlogits, &logits, &targets});
   floating(logits, "cross_entropy_backward");
   ints(targets, "cross_entropy_backward");
   same_shape(dlogits, logits, "cross_entropy_backward");
@@ -678,15 +712,15 @@ void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits,
   const int V = last(logits), N = rows(logits);
   check(targets.numel() == N, "cross_entropy_backward", "targets [N]");
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(logits, cuda::cross_entropy_backward<T>(dlogits.as<T>(), logits.as<T>(),
-                                                            targets.as<int32_t>(), N, V,
-                                                            static_cast<float>(scale), im.err,
-                                                            im.stream));
+  NLM_CUDA_DISPATCH(logits, cuda::cross_entropy_backward<T>(
+                                dlogits.as<T>(), logits.as<T>(), targets.as<int32_t>(), N, V,
+                                static_cast<float>(scale), im.err, im.stream));
 }
 
 void CudaBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr,
                                double beta1, double beta2, double eps, double weight_decay,
                                int64_t t) {
+  own("adamw_update", {&param, &grad, &m, &v});
   floating(param, "adamw_update");
   same_shape(param, grad, "adamw_update");
   same_shape(param, m, "adamw_update");
@@ -698,19 +732,19 @@ void CudaBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Ten
   const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(beta1, double(t))));
   const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(beta2, double(t))));
   Impl& im = impl();
-  NLM_CUDA_DISPATCH(param, cuda::adamw_update<T>(param.as<T>(), grad.as<float>(), m.as<float>(),
-                                                 v.as<float>(), param.numel(),
-                                                 static_cast<float>(lr), static_cast<float>(beta1),
-                                                 static_cast<float>(beta2), static_cast<float>(eps),
-                                                 static_cast<float>(weight_decay), c1, c2,
-                                                 im.stream));
+  NLM_CUDA_DISPATCH(
+      param, cuda::adamw_update<T>(param.as<T>(), grad.as<float>(), m.as<float>(), v.as<float>(),
+                                   param.numel(), static_cast<float>(lr), static_cast<float>(beta1),
+                                   static_cast<float>(beta2), static_cast<float>(eps),
+                                   static_cast<float>(weight_decay), c1, c2, im.stream));
 }
 
 IdGroups group_by_id(const std::vector<int32_t>& ids) {
   const int N = static_cast<int>(ids.size());
   std::vector<int32_t> order(ids.size());
   for (int n = 0; n < N; ++n) order[n] = n;
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return ids[a] < ids[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return ids[a] < ids[b]; });
   IdGroups out;
   out.packed = order;
   std::vector<int32_t> seg_id;

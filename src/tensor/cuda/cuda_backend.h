@@ -12,6 +12,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -36,7 +37,10 @@ class CudaBackend final : public Backend {
   // spec's 989.4 TFLOP/s bf16): BF16 on tensor cores with fp32 accumulation, F32 on CUDA cores
   // (the F32 path does not use TF32). 0 for other dtypes.
   double peak_flops(DType dtype);
-  // The stream every op of this backend is queued on (for NCCL and other streams to wait on).
+  // The stream every op of this backend is queued on. Memory from allocate() is ordered on it
+  // (cudaMallocAsync/cudaFreeAsync): work on another stream (NCCL collectives) must wait for this
+  // stream with an event before using a tensor, and this stream for that work before the tensor
+  // is written again or released.
   cudaStream_t stream();
 
   void* allocate(size_t bytes) override;
@@ -72,8 +76,8 @@ class CudaBackend final : public Backend {
                          const Tensor& k, const Tensor& v, const Tensor* docs, int B,
                          int T) override;
   void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout,
-                          AttentionState& state, const Tensor& q, const Tensor& k,
-                          const Tensor& v, int B, int T) override;
+                          AttentionState& state, const Tensor& q, const Tensor& k, const Tensor& v,
+                          int B, int T) override;
   void attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache, const Tensor& vcache,
                         int past, int Tq) override;
   void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) override;
@@ -93,7 +97,11 @@ class CudaBackend final : public Backend {
   void rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign);
   double reduce(const Tensor& x, bool squares);  // sum or sum_squares, waiting for the result
   void check_device_errors();  // after a synchronisation: throws what the kernels reported
-  void forget_ids(const void* ptr, size_t bytes);  // the cached ids are about to change
+  void forget_ids(const void* ptr, size_t bytes);
+  // Throws unless every (non-null) tensor lives on this backend: a host pointer in a kernel would
+  // end the CUDA context for the whole process.
+  void own(const char* op, std::initializer_list<const Tensor*> tensors)
+      const;  // the cached ids are about to change
 
   int device_;
   std::unique_ptr<Impl> impl_;

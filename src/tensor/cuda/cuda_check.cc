@@ -26,7 +26,8 @@ void check_cublas(cublasStatus_t status, const char* call) {
 void check_launch(const char* kernel) {
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess)
-    runtime_error(std::string("launching ") + kernel + " failed: " + cudaGetErrorString(err), "cuda",
+    runtime_error(std::string("launching ") + kernel + " failed: " + cudaGetErrorString(err),
+                  "cuda",
                   err == cudaErrorNoKernelImageForDevice
                       ? "rebuild with -DCMAKE_CUDA_ARCHITECTURES naming this GPU"
                       : "");

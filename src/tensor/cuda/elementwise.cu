@@ -109,7 +109,8 @@ template <class T>
 void swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, int64_t n,
                      cudaStream_t stream) {
   if (n <= 0) return;
-  swiglu_backward_kernel<<<grid_for(n, kThreads), kThreads, 0, stream>>>(dgate, dup, dout, gate, up, n);
+  swiglu_backward_kernel<<<grid_for(n, kThreads), kThreads, 0, stream>>>(dgate, dup, dout, gate, up,
+                                                                         n);
   check_launch("swiglu_backward");
 }
 template <class P>
@@ -117,19 +118,19 @@ void adamw_update(P* param, const float* grad, float* m, float* v, int64_t n, fl
                   float beta2, float eps, float weight_decay, float c1, float c2,
                   cudaStream_t stream) {
   if (n <= 0) return;
-  adamw_kernel<<<grid_for(n, kThreads), kThreads, 0, stream>>>(param, grad, m, v, n, lr, beta1, beta2,
-                                                               eps, weight_decay, c1, c2);
+  adamw_kernel<<<grid_for(n, kThreads), kThreads, 0, stream>>>(param, grad, m, v, n, lr, beta1,
+                                                               beta2, eps, weight_decay, c1, c2);
   check_launch("adamw_update");
 }
 
-#define NLM_INSTANTIATE(T)                                                                    \
-  template void add<T>(T*, const T*, int64_t, cudaStream_t);                                  \
-  template void scale<T>(T*, int64_t, float, cudaStream_t);                                   \
-  template void mul<T>(T*, const T*, int64_t, cudaStream_t);                                  \
-  template void add_bias<T>(T*, const T*, int64_t, int, cudaStream_t);                        \
-  template void swiglu_forward<T>(T*, const T*, const T*, int64_t, cudaStream_t);             \
+#define NLM_INSTANTIATE(T)                                                                       \
+  template void add<T>(T*, const T*, int64_t, cudaStream_t);                                     \
+  template void scale<T>(T*, int64_t, float, cudaStream_t);                                      \
+  template void mul<T>(T*, const T*, int64_t, cudaStream_t);                                     \
+  template void add_bias<T>(T*, const T*, int64_t, int, cudaStream_t);                           \
+  template void swiglu_forward<T>(T*, const T*, const T*, int64_t, cudaStream_t);                \
   template void swiglu_backward<T>(T*, T*, const T*, const T*, const T*, int64_t, cudaStream_t); \
-  template void adamw_update<T>(T*, const float*, float*, float*, int64_t, float, float, float, \
+  template void adamw_update<T>(T*, const float*, float*, float*, int64_t, float, float, float,  \
                                 float, float, float, float, cudaStream_t);
 NLM_INSTANTIATE(float)
 NLM_INSTANTIATE(bf16)

@@ -44,8 +44,8 @@ void embedding_forward(T* out, const int32_t* ids, const T* table, int N, int C,
                        DeviceError* err, cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(N) * C;
   if (total <= 0) return;
-  embedding_forward_kernel<<<grid_for(total, kThreads), kThreads, 0, stream>>>(out, ids, table, N, C,
-                                                                               V, err);
+  embedding_forward_kernel<<<grid_for(total, kThreads), kThreads, 0, stream>>>(out, ids, table, N,
+                                                                               C, V, err);
   check_launch("embedding_forward");
 }
 
@@ -58,10 +58,10 @@ void embedding_backward(float* dtable, const T* dout, const int32_t* order, cons
   check_launch("embedding_backward");
 }
 
-#define NLM_INSTANTIATE(T)                                                                     \
+#define NLM_INSTANTIATE(T)                                                                      \
   template void embedding_forward<T>(T*, const int32_t*, const T*, int, int, int, DeviceError*, \
-                                     cudaStream_t);                                            \
-  template void embedding_backward<T>(float*, const T*, const int32_t*, const int32_t*,       \
+                                     cudaStream_t);                                             \
+  template void embedding_backward<T>(float*, const T*, const int32_t*, const int32_t*,         \
                                       const int32_t*, int, int, cudaStream_t);
 NLM_INSTANTIATE(float)
 NLM_INSTANTIATE(bf16)

@@ -28,14 +28,20 @@ struct DeviceError {
 enum ErrorCode : int { kNoError = 0, kBadTokenId = 1, kBadPosition = 2, kBadTarget = 3 };
 
 // ---- elementwise.cu ------------------------------------------------------------------------
-template <class T> void add(T* a, const T* b, int64_t n, cudaStream_t stream);
-template <class T> void scale(T* x, int64_t n, float s, cudaStream_t stream);
-template <class T> void mul(T* a, const T* b, int64_t n, cudaStream_t stream);
+template <class T>
+void add(T* a, const T* b, int64_t n, cudaStream_t stream);
+template <class T>
+void scale(T* x, int64_t n, float s, cudaStream_t stream);
+template <class T>
+void mul(T* a, const T* b, int64_t n, cudaStream_t stream);
 // dst = src, rounding fp32 to bf16 to nearest even.
-template <class S, class D> void convert(D* dst, const S* src, int64_t n, cudaStream_t stream);
+template <class S, class D>
+void convert(D* dst, const S* src, int64_t n, cudaStream_t stream);
 // out[N,OC] += bias[OC] (the matmul's bias when cuBLASLt's epilogue cannot take it).
-template <class T> void add_bias(T* out, const T* bias, int64_t N, int OC, cudaStream_t stream);
-template <class T> void swiglu_forward(T* out, const T* gate, const T* up, int64_t n, cudaStream_t stream);
+template <class T>
+void add_bias(T* out, const T* bias, int64_t N, int OC, cudaStream_t stream);
+template <class T>
+void swiglu_forward(T* out, const T* gate, const T* up, int64_t n, cudaStream_t stream);
 template <class T>
 void swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, int64_t n,
                      cudaStream_t stream);
@@ -43,7 +49,8 @@ void swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up
 // bias corrections 1/(1−β1^t), 1/(1−β2^t).
 template <class P>
 void adamw_update(P* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
-                  float beta2, float eps, float weight_decay, float c1, float c2, cudaStream_t stream);
+                  float beta2, float eps, float weight_decay, float c1, float c2,
+                  cudaStream_t stream);
 
 // ---- reduce.cu -----------------------------------------------------------------------------
 // Doubles of scratch reduce_sum needs.

@@ -61,9 +61,21 @@ void Matmul::init() {
 }
 
 Matmul::Plan& Matmul::plan(const Gemm& g) {
-  const int align = log2i(alignment(g.a)) * 100 + log2i(alignment(g.b)) * 10 + log2i(alignment(g.d));
-  Key key{g.trans_a, g.trans_b, g.m, g.n, g.k, g.lda, g.ldb, g.ldd, static_cast<int>(g.ab_type),
-          static_cast<int>(g.d_type), g.beta != 0, g.bias != nullptr, align};
+  const int align =
+      log2i(alignment(g.a)) * 100 + log2i(alignment(g.b)) * 10 + log2i(alignment(g.d));
+  Key key{g.trans_a,
+          g.trans_b,
+          g.m,
+          g.n,
+          g.k,
+          g.lda,
+          g.ldb,
+          g.ldd,
+          static_cast<int>(g.ab_type),
+          static_cast<int>(g.d_type),
+          g.beta != 0,
+          g.bias != nullptr,
+          align};
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
   Plan& p = plans_[key];
@@ -77,29 +89,34 @@ Matmul::Plan& Matmul::plan(const Gemm& g) {
     cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
     cudaDataType_t bias_type = g.d_type;
     NLM_CUBLAS(api.LtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
-                                              sizeof(epilogue)));
-    NLM_CUBLAS(api.LtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
-                                              &bias_type, sizeof(bias_type)));
+                                            sizeof(epilogue)));
+    NLM_CUBLAS(api.LtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type,
+                                            sizeof(bias_type)));
   }
-  NLM_CUBLAS(api.LtMatrixLayoutCreate(&p.a, g.ab_type, g.trans_a ? g.k : g.m,
-                                        g.trans_a ? g.m : g.k, g.lda));
-  NLM_CUBLAS(api.LtMatrixLayoutCreate(&p.b, g.ab_type, g.trans_b ? g.n : g.k,
-                                        g.trans_b ? g.k : g.n, g.ldb));
+  NLM_CUBLAS(api.LtMatrixLayoutCreate(&p.a, g.ab_type, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k,
+                                      g.lda));
+  NLM_CUBLAS(api.LtMatrixLayoutCreate(&p.b, g.ab_type, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n,
+                                      g.ldb));
   NLM_CUBLAS(api.LtMatrixLayoutCreate(&p.d, g.d_type, g.m, g.n, g.ldd));
 
   cublasLtMatmulPreference_t pref = nullptr;
   NLM_CUBLAS(api.LtMatmulPreferenceCreate(&pref));
   uint64_t ws = workspace_bytes_;
   uint32_t aa = alignment(g.a), ab = alignment(g.b), ad = alignment(g.d);
-  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
-  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa, sizeof(aa));
-  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof(ab));
-  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ad, sizeof(ad));
-  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof(ad));
+  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
+                                     sizeof(ws));
+  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa,
+                                     sizeof(aa));
+  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab,
+                                     sizeof(ab));
+  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ad,
+                                     sizeof(ad));
+  api.LtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad,
+                                     sizeof(ad));
   cublasLtMatmulHeuristicResult_t result{};
   int returned = 0;
-  cublasStatus_t st = api.LtMatmulAlgoGetHeuristic(lt_, p.desc, p.a, p.b, p.d, p.d, pref, 1,
-                                                     &result, &returned);
+  cublasStatus_t st =
+      api.LtMatmulAlgoGetHeuristic(lt_, p.desc, p.a, p.b, p.d, p.d, pref, 1, &result, &returned);
   api.LtMatmulPreferenceDestroy(pref);
   if (st == CUBLAS_STATUS_SUCCESS && returned > 0) {
     p.algo = result.algo;
@@ -112,9 +129,9 @@ void Matmul::fallback(const Gemm& g, cudaStream_t stream) {
   const CublasApi& api = cublas();
   NLM_CUBLAS(api.SetStream(blas_, stream));
   const float alpha = 1.0f;
-  NLM_CUBLAS(api.GemmEx(blas_, op(g.trans_a), op(g.trans_b), g.m, g.n, g.k, &alpha, g.a,
-                          g.ab_type, g.lda, g.b, g.ab_type, g.ldb, &g.beta, g.d, g.d_type, g.ldd,
-                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  NLM_CUBLAS(api.GemmEx(blas_, op(g.trans_a), op(g.trans_b), g.m, g.n, g.k, &alpha, g.a, g.ab_type,
+                        g.lda, g.b, g.ab_type, g.ldb, &g.beta, g.d, g.d_type, g.ldd,
+                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 void Matmul::run(const Gemm& g, cudaStream_t stream) {
@@ -144,7 +161,7 @@ void Matmul::run(const Gemm& g, cudaStream_t stream) {
   const CublasApi& api = cublas();
   if (g.bias)
     NLM_CUBLAS(api.LtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g.bias,
-                                              sizeof(g.bias)));
+                                            sizeof(g.bias)));
   const float alpha = 1.0f;
   cublasStatus_t st = api.LtMatmul(lt_, p.desc, &alpha, g.a, p.a, g.b, p.b, &g.beta, g.d, p.d, g.d,
                                    p.d, &p.algo, workspace_, workspace_bytes_, stream);

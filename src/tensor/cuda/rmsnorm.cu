@@ -46,7 +46,8 @@ __global__ void rmsnorm_backward_kernel(T* dinp, float* partial, const T* dout, 
     const float mean = block_sum(dot, shared) / C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
       const float x = to_f32(inp[off + c]), dy = to_f32(dout[off + c]);
-      dinp[off + c] = from_f32<T>(to_f32(dinp[off + c]) + r * (dy * to_f32(weight[c]) - x * r * mean));
+      dinp[off + c] =
+          from_f32<T>(to_f32(dinp[off + c]) + r * (dy * to_f32(weight[c]) - x * r * mean));
       dw[c] += dy * x * r;  // thread-owned channel: no race
     }
   }
@@ -85,18 +86,19 @@ void rmsnorm_backward(T* dinp, float* dweight, float* scratch, const T* dout, co
   const size_t smem = sizeof(float) * C;
   if (smem > 48 * 1024)
     NLM_CUDA(cudaFuncSetAttribute(rmsnorm_backward_kernel<T>,
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  rmsnorm_backward_kernel<<<blocks, kThreads, smem, stream>>>(dinp, scratch, dout, inp, weight, rstd,
-                                                              N, C);
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(smem)));
+  rmsnorm_backward_kernel<<<blocks, kThreads, smem, stream>>>(dinp, scratch, dout, inp, weight,
+                                                              rstd, N, C);
   check_launch("rmsnorm_backward");
   dweight_final_kernel<<<(C + 255) / 256, 256, 0, stream>>>(dweight, scratch, blocks, C);
   check_launch("rmsnorm_backward dweight");
 }
 
-#define NLM_INSTANTIATE(T)                                                                      \
+#define NLM_INSTANTIATE(T)                                                                         \
   template void rmsnorm_forward<T>(T*, float*, const T*, const T*, int, int, float, cudaStream_t); \
-  template void rmsnorm_backward<T>(T*, float*, float*, const T*, const T*, const T*, const float*, \
-                                    int, int, cudaStream_t);
+  template void rmsnorm_backward<T>(T*, float*, float*, const T*, const T*, const T*,              \
+                                    const float*, int, int, cudaStream_t);
 NLM_INSTANTIATE(float)
 NLM_INSTANTIATE(bf16)
 #undef NLM_INSTANTIATE

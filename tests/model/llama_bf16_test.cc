@@ -5,11 +5,13 @@
 // error. On the CPU backend here; the same model code runs on any backend with BF16 ops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
 
 #include "core/error.h"
+#include "fake_backend.h"
 #include "model/hf_checkpoint.h"
 #include "model/safetensors.h"
 #include "model_helpers.h"
@@ -305,6 +307,68 @@ TEST(LlamaBf16, DecodeMatchesForwardLogits) {
   const size_t V = last.size();
   std::vector<double> a(last.begin(), last.end()), w(full.end() - V, full.end());
   EXPECT_LT(rel_norm(a, w), 2e-2);
+}
+
+TEST(LlamaBf16, WeightedAndLogitBackwardsMatchTheMeanLoss) {
+  // backward() of the mean loss, backward_weighted() with weights 1/valid, and backward_logits()
+  // with ∂L/∂logits computed on the host from logits() give the same gradients in bf16.
+  model::Llama m(small_config(false), cpu(), {DType::BF16, false});
+  m.init_random(25);
+  auto batch = random_batch(2, 7, 61, 26, false);
+  int valid = 0;
+  for (int32_t t : batch.targets) valid += t >= 0;
+  m.zero_grad();
+  m.forward(batch);
+  m.backward();
+  std::vector<double> want = all_grads(m);
+
+  std::vector<double> w(batch.targets.size());
+  for (size_t n = 0; n < w.size(); ++n) w[n] = batch.targets[n] >= 0 ? 1.0 / valid : 0.0;
+  m.zero_grad();
+  m.forward(batch);
+  m.backward_weighted(w);
+  std::vector<double> weighted = all_grads(m);
+  EXPECT_GT(cosine(weighted, want), 0.9999);
+  EXPECT_LT(rel_norm(weighted, want), 1e-2);
+
+  m.zero_grad();
+  m.forward(batch);
+  std::vector<float> z = m.logits();
+  const size_t V = z.size() / w.size();
+  std::vector<float> dz(z.size(), 0.0f);
+  for (size_t n = 0; n < w.size(); ++n) {
+    if (batch.targets[n] < 0) continue;
+    const float* row = z.data() + n * V;
+    double mx = *std::max_element(row, row + V), sum = 0;
+    for (size_t v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
+    for (size_t v = 0; v < V; ++v) {
+      const double p = std::exp(row[v] - mx) / sum, onehot = int(v) == batch.targets[n];
+      dz[n * V + v] = static_cast<float>((p - onehot) / valid);
+    }
+  }
+  m.backward_logits(dz);
+  std::vector<double> from_logits = all_grads(m);
+  EXPECT_GT(cosine(from_logits, want), 0.9999);
+  EXPECT_LT(rel_norm(from_logits, want), 1e-2);
+}
+
+TEST(LlamaBf16, DecodingWithoutCachedAttentionMatches) {
+  // The fake backend lacks attention_cached, so decode falls back to attention_forward over the
+  // cached rows: the same logits as the CPU backend's cached attention, in bf16, step by step.
+  auto c = small_config(false);
+  model::Llama a(c, cpu(), {DType::BF16, false}), b(c, fake_backend(), {DType::BF16, false});
+  a.init_random(27);
+  copy_weights(a, b);
+  const int64_t before = fake_backend().calls(tensor::Op::AttentionForward);
+  a.reset_cache(8);
+  b.reset_cache(8);
+  const std::vector<std::vector<int32_t>> steps = {{7, 8, 9}, {40}, {2}, {60, 1}};
+  for (const auto& step : steps) {
+    std::vector<float> za = a.decode(step), zb = b.decode(step);
+    std::vector<double> x(za.begin(), za.end()), y(zb.begin(), zb.end());
+    EXPECT_LT(rel_norm(x, y), 1e-2) << "after " << a.cache_length() << " tokens";
+  }
+  EXPECT_GT(fake_backend().calls(tensor::Op::AttentionForward), before);
 }
 
 TEST(LlamaBf16, UnsupportedDtypesAreClearErrors) {

@@ -1,7 +1,8 @@
 // The CPU backend's BF16 ops: mixed precision on a machine without bf16 arithmetic, so that a
 // bf16 model trains and decodes on CPU in tests and small runs, and so CPU and CUDA bf16 results
 // can be compared. Each op widens its BF16 operands into per-thread fp32 scratch (reused across
-// calls), runs the fp32 kernel of kernels.h, and rounds each BF16 result once at the end. The
+// calls), runs the fp32 kernel of kernels.h, and rounds each BF16 result once at the end
+// (elementwise ops do the same per element, and the embedding gather copies bf16 rows). The
 // accum_dtype (F32) tensors of the contract in backend.h — parameter gradients, rstd, losses, rope
 // tables, AdamW's grad and moments, the attention probabilities — are read and accumulated in
 // place in fp32, never rounded to bf16. Shapes and dtypes are checked by CpuBackend before these

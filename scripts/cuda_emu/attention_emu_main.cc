@@ -1,4 +1,4 @@
-// Driver of scripts/cuda-emulate-attention.sh: calls the CUDA attention API (whose kernels run on
+// Driver of `scripts/cuda-emulate.sh attention`: calls the CUDA attention API (whose kernels run on
 // CPU threads through the stand-in headers here) and compares with the CPU backend's fp64 loop
 // kernels, as tests/tensor/cuda_attention_test.cc does on a GPU. Exit status 1 on any mismatch.
 //   attention_emu [--all]   (--all adds head size 256 and bf16 at the test's larger shapes)

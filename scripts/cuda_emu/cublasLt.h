@@ -1,3 +1,3 @@
-// CUDA header stand-in for scripts/cuda-emulate-attention.sh (see cuda_runtime.h here).
+// CUDA header stand-in for scripts/cuda-emulate.sh (see cuda_runtime.h here).
 #pragma once
 typedef int cublasStatus_t;

@@ -1,4 +1,4 @@
-// CUDA header stand-in for scripts/cuda-emulate-attention.sh (see cuda_runtime.h here).
+// CUDA header stand-in for scripts/cuda-emulate.sh (see cuda_runtime.h here).
 #pragma once
 #include <cstdint>
 #include <cstring>

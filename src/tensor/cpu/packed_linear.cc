@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <omp.h>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define NLM_PACKED_AVX512 1
@@ -24,6 +25,7 @@
 
 #include "core/error.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/q8_gemm.h"
 #include "tensor/dtype.h"
 #include "tensor/quantize.h"
 
@@ -222,18 +224,9 @@ struct QuantizedRow {
   std::vector<float> scale;
   void set(const float* x, int64_t cols) {
     const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
-    u.assign(static_cast<size_t>(blocks * kQ8Block), 128);
-    scale.assign(static_cast<size_t>(blocks), 0.0f);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t c0 = b * kQ8Block, c1 = std::min(cols, c0 + kQ8Block);
-      float amax = 0;
-      for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[c]));
-      if (!(amax > 0) || !std::isfinite(amax)) continue;  // zeros (or non-finite: garbage in, zeros out)
-      const float inv = 127.0f / amax;
-      scale[static_cast<size_t>(b)] = amax / 127.0f;
-      for (int64_t c = c0; c < c1; ++c)
-        u[static_cast<size_t>(c)] = static_cast<uint8_t>(std::clamp(std::lrint(x[c] * inv), -127L, 127L) + 128);
-    }
+    u.resize(static_cast<size_t>(blocks * kQ8Block));
+    scale.resize(static_cast<size_t>(blocks));
+    quantize_rows_q8(x, 1, cols, cols, u.data(), scale.data());  // the same bytes as its plain loops
   }
 };
 
@@ -612,6 +605,38 @@ void packed_linear(const PackedMatrix& w, const float* x, int M, float* y, int t
                   buf.data(), static_cast<int>(cols), 0.0f, y + b, static_cast<int>(rows));
     }
   };
+  if (gemm_rows && w.format == WeightFormat::Q8 && q8_gemm_available()) {
+    // Integer prefill: each thread quantises a share of x's rows, then multiplies its rows of W
+    // by all of them.
+    thread_local std::vector<uint8_t> qu;  // the calling thread's buffers, reused across calls
+    thread_local std::vector<float> qs;
+    const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
+    qu.resize(static_cast<size_t>(M * blocks * kQ8Block));
+    qs.resize(static_cast<size_t>(M * blocks));
+    uint8_t* U = qu.data();
+    float* S = qs.data();
+    auto quantize = [&](int t) {
+      const int m0 = M * t / nt, m1 = M * (t + 1) / nt;
+      quantize_rows_q8(x + m0 * cols, m1 - m0, cols, cols, U + m0 * blocks * kQ8Block, S + m0 * blocks);
+    };
+    auto multiply = [&](int t) {
+      const int64_t r0 = std::min(rows, groups * t / nt * 16), r1 = std::min(rows, groups * (t + 1) / nt * 16);
+      if (r0 < r1) q8_gemm_rows(w, U, S, M, y, rows, r0, r1);
+    };
+    if (nt == 1) {
+      quantize(0);
+      multiply(0);
+      return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+      const int t = omp_get_thread_num();
+      quantize(t);
+#pragma omp barrier
+      multiply(t);
+    }
+    return;
+  }
   if (nt == 1) {
     body(0);
     return;

@@ -15,6 +15,7 @@
 #include "model/llama.h"
 #include "model/rope_table.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/vector_math.h"
 
 namespace nlm::model {
 
@@ -296,13 +297,10 @@ void Decoder::attention_prefill(int l, int slot, int p0, int n) {
       float* row = S + int64_t(i) * keys;
       const int last = p0 + i0 + i;  // causal: keys 0 .. last
       float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
       for (int t = 0; t <= last; ++t) mx = std::max(mx, row[t]);
-      float sum = 0;
-      for (int t = 0; t <= last; ++t) {
-        row[t] = std::exp(row[t] - mx);
-        sum += row[t];
-      }
-      const float inv = 1.0f / sum;
+      const float inv = 1.0f / tensor::cpu::exp_shifted_sum(row, last + 1, mx);
+#pragma omp simd
       for (int t = 0; t <= last; ++t) row[t] *= inv;
       std::fill(row + last + 1, row + keys, 0.0f);
     }
@@ -357,7 +355,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
       const float* g = gate_.data() + i * 2 * I;
       const float* u = g + I;
       float* h = up_.data() + i * I;
-      for (int64_t j = 0; j < I; ++j) h[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+      tensor::cpu::swiglu(h, g, u, I);
     }
     if (observe) observe(int(l), 3, up_.data(), n, I);
     packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);

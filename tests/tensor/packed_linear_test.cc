@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "tensor/cpu/packed_linear.h"
 #include "tensor/cpu/q8_gemm.h"
+#include "tensor/cpu/vector_math.h"
 
 namespace nlm::tensor::cpu {
 namespace {
@@ -240,6 +241,30 @@ TEST(Q8Gemm, RejectsOtherFormats) {
   std::vector<uint8_t> u(64, 128);
   std::vector<float> s(1, 0.0f), y(1);
   EXPECT_ANY_THROW(q8_gemm_rows(p, u.data(), s.data(), 1, y.data(), 1, 0, 1));
+}
+
+// The vectorised exp of the engine's softmax and SwiGLU against std::exp: a few ulp over the
+// range a softmax sees (scores minus their max), tails of every length, and the extremes.
+TEST(VectorMath, ExpAndSwigluMatchStdExp) {
+  for (int64_t n : {1, 15, 16, 17, 100}) {
+    auto x = randn(static_cast<size_t>(n), 12, 6.0f);
+    x[0] = -200.0f;  // underflows to 0
+    auto ref = x;
+    const float s = exp_shifted_sum(x.data(), n, 1.5f), sr = exp_shifted_sum_reference(ref.data(), n, 1.5f);
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(x[static_cast<size_t>(i)], ref[static_cast<size_t>(i)], 4e-7 * ref[static_cast<size_t>(i)]) << i;
+    EXPECT_EQ(x[0], 0.0f);
+    EXPECT_NEAR(s, sr, 1e-6 * sr);
+    auto g = randn(static_cast<size_t>(n), 13, 8.0f), u = randn(static_cast<size_t>(n), 14);
+    g[0] = -1000.0f;  // sigmoid 0: h = −0, not NaN
+    if (n > 1) g[1] = 1000.0f;  // sigmoid 1: h = g·u
+    std::vector<float> h(static_cast<size_t>(n), 7.0f), hr(h.size(), 7.0f);
+    swiglu(h.data(), g.data(), u.data(), n);
+    swiglu_reference(hr.data(), g.data(), u.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(std::isfinite(h[static_cast<size_t>(i)])) << i;
+      ASSERT_NEAR(h[static_cast<size_t>(i)], hr[static_cast<size_t>(i)], 1e-6 * (1 + std::fabs(hr[static_cast<size_t>(i)]))) << i;
+    }
+  }
 }
 
 }  // namespace

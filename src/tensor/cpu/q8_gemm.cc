@@ -126,8 +126,10 @@ namespace {
 // v[i] = Σ lanes of a[i] for 16 vectors: pairs, then quads, then 128-bit lanes add up.
 __m512 hsum16(const __m512* a) {
   __m512 t[8], q[4];
+#pragma GCC unroll 16
   for (int k = 0; k < 8; ++k)  // per 128-bit lane: [A0+A2, B0+B2, A1+A3, B1+B3]
     t[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
+#pragma GCC unroll 16
   for (int k = 0; k < 4; ++k)  // per 128-bit lane: [A, B, C, D] of a[4k..4k+3]
     q[k] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
@@ -147,14 +149,18 @@ void tile(const int8_t* w, int64_t cols, const uint8_t* u, const float* sx, int6
   const __mmask64 tail = cols % kQ8Block ? (~0ull >> (64 - cols % kQ8Block)) : ~0ull;
   const __m512i zero = _mm512_setzero_si512();
   __m512 acc[RM * RN];
+#pragma GCC unroll 16
   for (int k = 0; k < RM * RN; ++k) acc[k] = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const __mmask64 mk = b < full ? ~0ull : tail;
     __m512i wv[RN];
+#pragma GCC unroll 16
     for (int j = 0; j < RN; ++j) wv[j] = _mm512_maskz_loadu_epi8(mk, w + j * cols + b * kQ8Block);
+#pragma GCC unroll 16
     for (int i = 0; i < RM; ++i) {
       const __m512i xv = _mm512_loadu_si512(u + i * ub + b * kQ8Block);
       const __m512 s = _mm512_set1_ps(sx[i * blocks + b]);
+#pragma GCC unroll 16
       for (int j = 0; j < RN; ++j)
         acc[i * RN + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, xv, wv[j])), s, acc[i * RN + j]);
     }
@@ -162,6 +168,7 @@ void tile(const int8_t* w, int64_t cols, const uint8_t* u, const float* sx, int6
   if constexpr (RM * RN == 16) {
     _mm512_storeu_ps(out, hsum16(acc));
   } else {
+#pragma GCC unroll 16
     for (int k = 0; k < RM * RN; ++k) out[k] = _mm512_reduce_add_ps(acc[k]);
   }
 }

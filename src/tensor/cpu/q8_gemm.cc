@@ -1,12 +1,13 @@
-// The int8 prefill product: activation rows quantised once, then 4×4 register tiles of
-// (rows of x) × (rows of W) over 64-column blocks with vpdpbusd. Each block's 16 int32 lanes
-// turn into fp32 scaled by x's block scale; the 16 accumulators of a tile are summed lane-wise
-// in one transpose-and-add tree; the weights' block sums undo the +128 offset of u, and the
-// weight row's scale applies last.
+// The int8 prefill product: activation rows quantised once, then register tiles of 4 rows of x
+// × 32 rows of W. A thread first regroups its rows of W so that one vector holds 4 bytes of 16
+// rows; each step broadcasts 4 bytes of a row of x against it (vpdpbusd), so every int32 lane
+// is one output's exact block sum and no horizontal adds are needed. Per 64-column block the
+// lanes turn into fp32 scaled by x's block scale; the weight row's scale applies last.
 #include "tensor/cpu/q8_gemm.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
@@ -123,66 +124,83 @@ void q8_gemm_rows_reference(const PackedMatrix& w, const uint8_t* u, const float
 #if NLM_Q8_GEMM
 namespace {
 
-// v[i] = Σ lanes of a[i] for 16 vectors: pairs, then quads, then 128-bit lanes add up.
-__m512 hsum16(const __m512* a) {
-  __m512 t[8], q[4];
-#pragma GCC unroll 16
-  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [A0+A2, B0+B2, A1+A3, B1+B3]
-    t[k] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * k], a[2 * k + 1]), _mm512_unpackhi_ps(a[2 * k], a[2 * k + 1]));
-#pragma GCC unroll 16
-  for (int k = 0; k < 4; ++k)  // per 128-bit lane: [A, B, C, D] of a[4k..4k+3]
-    q[k] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(t[2 * k], t[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m512 x01 = _mm512_add_ps(_mm512_shuffle_f32x4(q[0], q[1], _MM_SHUFFLE(1, 0, 1, 0)),
-                                   _mm512_shuffle_f32x4(q[0], q[1], _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m512 x23 = _mm512_add_ps(_mm512_shuffle_f32x4(q[2], q[3], _MM_SHUFFLE(1, 0, 1, 0)),
-                                   _mm512_shuffle_f32x4(q[2], q[3], _MM_SHUFFLE(3, 2, 3, 2)));
-  return _mm512_add_ps(_mm512_shuffle_f32x4(x01, x23, _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_f32x4(x01, x23, _MM_SHUFFLE(3, 1, 3, 1)));
-}
+constexpr int64_t kGroup = 16;                 // rows of W per vector (one int32 lane each)
+constexpr int64_t kTileBytes = kGroup * kQ8Block;  // one group's 64-column block: 16 steps × 16 rows × 4 bytes
 
-// out[i·RN + j] = Σ_b sx[i, b] · (Σ_c u[i, c]·w[j, c] over block b), for RM rows of u and RN
-// rows of w (the +128 offset not yet undone).
-template <int RM, int RN>
-void tile(const int8_t* w, int64_t cols, const uint8_t* u, const float* sx, int64_t blocks, float* out) {
-  const int64_t full = cols / kQ8Block, ub = blocks * kQ8Block;
-  const __mmask64 tail = cols % kQ8Block ? (~0ull >> (64 - cols % kQ8Block)) : ~0ull;
-  const __m512i zero = _mm512_setzero_si512();
-  __m512 acc[RM * RN];
-#pragma GCC unroll 16
-  for (int k = 0; k < RM * RN; ++k) acc[k] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < blocks; ++b) {
-    const __mmask64 mk = b < full ? ~0ull : tail;
-    __m512i wv[RN];
-#pragma GCC unroll 16
-    for (int j = 0; j < RN; ++j) wv[j] = _mm512_maskz_loadu_epi8(mk, w + j * cols + b * kQ8Block);
-#pragma GCC unroll 16
-    for (int i = 0; i < RM; ++i) {
-      const __m512i xv = _mm512_loadu_si512(u + i * ub + b * kQ8Block);
-      const __m512 s = _mm512_set1_ps(sx[i * blocks + b]);
-#pragma GCC unroll 16
-      for (int j = 0; j < RN; ++j)
-        acc[i * RN + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, xv, wv[j])), s, acc[i * RN + j]);
+// A thread's rows of W regrouped for the kernel: per group of 16 rows and 64-column block, 16
+// steps of 4 columns, each step holding 4 bytes of every row (a row's lane), zero past the
+// matrix; and per group and block, −128 × each row's block sum (the int32 accumulators start
+// there, which undoes u's +128 offset exactly).
+struct Regrouped {
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias;
+  void set(const PackedMatrix& m, int64_t r0, int64_t r1) {
+    const int64_t cols = m.cols, blocks = blocks_of(cols), groups = (r1 - r0 + kGroup - 1) / kGroup;
+    w.assign(static_cast<size_t>(groups * blocks * kTileBytes), 0);
+    bias.assign(static_cast<size_t>(groups * blocks * kGroup), 0);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t g = (r - r0) / kGroup, lane = (r - r0) % kGroup;
+      const int8_t* src = m.q8.data() + r * cols;
+      for (int64_t b = 0; b < blocks; ++b) {
+        bias[static_cast<size_t>((g * blocks + b) * kGroup + lane)] = -128 * m.block_sum[static_cast<size_t>(r * blocks + b)];
+        int8_t* dst = w.data() + (g * blocks + b) * kTileBytes + lane * 4;
+        for (int64_t k = 0; k < kQ8Block / 4; ++k) {
+          const int64_t c = b * kQ8Block + k * 4;
+          if (c >= cols) break;
+          std::memcpy(dst + k * kTileBytes / 16, src + c, static_cast<size_t>(std::min<int64_t>(4, cols - c)));
+        }
+      }
     }
   }
-  if constexpr (RM * RN == 16) {
-    _mm512_storeu_ps(out, hsum16(acc));
-  } else {
+};
+
+// acc[i·RN + j] (16 lanes: rows of group j) = Σ_b sx[i, b] · (bias + Σ_c u[i, c]·w[row, c] over
+// block b), for RM rows of u and RN groups of W. Each step broadcasts 4 bytes of a row of u
+// against 4 bytes of 16 rows of W (vpdpbusd), so no horizontal sums are needed.
+template <int RM, int RN>
+void tile(const int8_t* w, const int32_t* bias, int64_t blocks, const uint8_t* u, int64_t ub, const float* sx,
+          __m512* out) {
+  __m512 facc[RM * RN];
 #pragma GCC unroll 16
-    for (int k = 0; k < RM * RN; ++k) out[k] = _mm512_reduce_add_ps(acc[k]);
+  for (int k = 0; k < RM * RN; ++k) facc[k] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512i iacc[RM * RN];
+#pragma GCC unroll 16
+    for (int j = 0; j < RN; ++j) {
+      const __m512i bj = _mm512_loadu_si512(bias + (j * blocks + b) * kGroup);
+#pragma GCC unroll 16
+      for (int i = 0; i < RM; ++i) iacc[i * RN + j] = bj;
+    }
+#pragma GCC unroll 16
+    for (int k = 0; k < kQ8Block / 4; ++k) {
+      __m512i wv[RN];
+#pragma GCC unroll 16
+      for (int j = 0; j < RN; ++j) wv[j] = _mm512_loadu_si512(w + (j * blocks + b) * kTileBytes + k * kTileBytes / 16);
+#pragma GCC unroll 16
+      for (int i = 0; i < RM; ++i) {
+        int32_t x4;
+        std::memcpy(&x4, u + i * ub + b * kQ8Block + k * 4, 4);
+        const __m512i xb = _mm512_set1_epi32(x4);
+#pragma GCC unroll 16
+        for (int j = 0; j < RN; ++j) iacc[i * RN + j] = _mm512_dpbusd_epi32(iacc[i * RN + j], xb, wv[j]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; ++i) {
+      const __m512 s = _mm512_set1_ps(sx[i * blocks + b]);
+#pragma GCC unroll 16
+      for (int j = 0; j < RN; ++j) facc[i * RN + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[i * RN + j]), s, facc[i * RN + j]);
+    }
   }
+#pragma GCC unroll 16
+  for (int k = 0; k < RM * RN; ++k) out[k] = facc[k];
 }
 
-using TileFn = void (*)(const int8_t*, int64_t, const uint8_t*, const float*, int64_t, float*);
+using TileFn = void (*)(const int8_t*, const int32_t*, int64_t, const uint8_t*, int64_t, const float*, __m512*);
 
 template <int RM>
 TileFn tile_for(int rn) {
-  switch (rn) {
-    case 1: return tile<RM, 1>;
-    case 2: return tile<RM, 2>;
-    case 3: return tile<RM, 3>;
-    default: return tile<RM, 4>;
-  }
+  return rn == 1 ? tile<RM, 1> : tile<RM, 2>;
 }
 
 TileFn tile_for(int rm, int rn) {
@@ -201,38 +219,24 @@ void q8_gemm_rows(const PackedMatrix& w, const uint8_t* u, const float* scale, i
                   int64_t r0, int64_t r1) {
   if (w.format != WeightFormat::Q8) runtime_error("internal: the int8 prefill product on a non-int8 matrix", "packed_linear");
 #if NLM_Q8_GEMM
-  const int64_t cols = w.cols, blocks = blocks_of(cols), ub = blocks * kQ8Block;
-  // Per 4-row strip of W, its block sums times 128 as fp32, block-major: the offset correction
-  // of a tile row is then one 4-wide multiply-add per block.
-  std::vector<float> cb(static_cast<size_t>(blocks * 4));
-  alignas(64) float out[16];
-  for (int64_t r = r0; r < r1; r += 4) {
-    const int rn = static_cast<int>(std::min<int64_t>(4, r1 - r));
-    std::fill(cb.begin(), cb.end(), 0.0f);
-    for (int j = 0; j < rn; ++j)
-      for (int64_t b = 0; b < blocks; ++b)
-        cb[static_cast<size_t>(b * 4 + j)] = 128.0f * float(w.block_sum[static_cast<size_t>((r + j) * blocks + b)]);
-    float ws[4] = {0, 0, 0, 0};
-    for (int j = 0; j < rn; ++j) ws[j] = w.scale[static_cast<size_t>(r + j)];
-    const __m128 wsv = _mm_loadu_ps(ws);
-    const int8_t* wr = w.q8.data() + r * cols;
+  if (r0 >= r1 || M < 1) return;
+  const int64_t blocks = blocks_of(w.cols), ub = blocks * kQ8Block, groups = (r1 - r0 + kGroup - 1) / kGroup;
+  thread_local Regrouped rw;  // per thread, reused across calls (regrouping costs ~1/M of the product)
+  rw.set(w, r0, r1);
+  __m512 acc[8];
+  for (int64_t g = 0; g < groups; g += 2) {
+    const int rn = static_cast<int>(std::min<int64_t>(2, groups - g));
+    const int8_t* wg = rw.w.data() + g * blocks * kTileBytes;
+    const int32_t* bg = rw.bias.data() + g * blocks * kGroup;
     for (int m = 0; m < M; m += 4) {
       const int rm = std::min(4, M - m);
-      tile_for(rm, rn)(wr, cols, u + m * ub, scale + m * blocks, blocks, out);
-      for (int i = 0; i < rm; ++i) {
-        const float* sx = scale + (m + i) * blocks;
-        __m128 corr = _mm_setzero_ps();
-        for (int64_t b = 0; b < blocks; ++b) corr = _mm_fmadd_ps(_mm_set1_ps(sx[b]), _mm_loadu_ps(&cb[static_cast<size_t>(b * 4)]), corr);
-        float dot[4] = {0, 0, 0, 0};
-        for (int j = 0; j < rn; ++j) dot[j] = out[i * rn + j];
-        alignas(16) float res[4];
-        _mm_store_ps(res, _mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(dot), corr), wsv));
-        float* yr = y + (m + i) * ldy + r;
-        if (rn == 4) {
-          _mm_storeu_ps(yr, _mm_load_ps(res));
-        } else {
-          for (int j = 0; j < rn; ++j) yr[j] = res[j];
-        }
+      tile_for(rm, rn)(wg, bg, blocks, u + m * ub, ub, scale + m * blocks, acc);
+      for (int j = 0; j < rn; ++j) {
+        const int64_t rs = r0 + (g + j) * kGroup, n = std::min<int64_t>(kGroup, r1 - rs);
+        const __mmask16 mk = static_cast<__mmask16>((1u << n) - 1u);
+        const __m512 ws = _mm512_maskz_loadu_ps(mk, w.scale.data() + rs);
+        for (int i = 0; i < rm; ++i)
+          _mm512_mask_storeu_ps(y + (m + i) * ldy + rs, mk, _mm512_mul_ps(acc[i * rn + j], ws));
       }
     }
   }

@@ -3,7 +3,7 @@
 // has hundreds of rows, so the product becomes compute-bound and the fp32 route (dequantise the
 // weights, then sgemm) wastes both the conversion and the int8 arithmetic. Here every row of x is
 // quantised once per chunk, exactly as the decode kernel quantises its row (blocks of 64, one
-// scale each, u = q + 128), and a register tile of 4 rows of x × 4 rows of W accumulates each
+// scale each, u = q + 128), and a register tile of 4 rows of x × 32 rows of W accumulates each
 // block's exact int32 dot product (AVX-512 VNNI) into fp32 with the block's scale, the way
 // llama.cpp's Q8_0 prompt path does. The rows' results therefore equal the decode kernel's up to
 // the order of the fp32 sums.

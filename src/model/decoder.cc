@@ -14,6 +14,8 @@
 #include "core/runtime.h"
 #include "model/llama.h"
 #include "model/rope_table.h"
+#include "tensor/cpu/kernels.h"
+#include "tensor/cpu/vector_math.h"
 
 namespace nlm::model {
 
@@ -45,6 +47,14 @@ void rope_row(float* x, int heads, int64_t hs, const float* cs, const float* sn)
       row[i + half] = b * cs[i] + a * sn[i];
     }
   }
+}
+
+// Whether the rows are one slot's consecutive positions (a prompt chunk).
+template <class Row>
+bool prompt_rows(const Row* rows, int n) {
+  for (int i = 1; i < n; ++i)
+    if (rows[i].slot != rows[0].slot || rows[i].pos != rows[0].pos + i) return false;
+  return true;
 }
 
 }  // namespace
@@ -262,6 +272,44 @@ void Decoder::attention(int l, const Row* rows, int n) {
   }
 }
 
+void Decoder::attention_prefill(int l, int slot, int p0, int n) {
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
+  const int64_t group = NH / NKV, qkv = (NH + 2 * NKV) * hs, kvw = NKV * hs;
+  const float scale = 1.0f / std::sqrt(float(hs));
+  constexpr int kTile = 64;  // query rows per task: its scores stay in L2 (64 × context floats)
+  const int tiles = (n + kTile - 1) / kTile;
+  const int64_t tasks = int64_t(tiles) * NH;
+  const int nt = static_cast<int>(std::min<int64_t>(threads_, tasks));
+  const size_t per = static_cast<size_t>(kTile) * static_cast<size_t>(ctx_);
+  if (tile_scores_.size() < per * static_cast<size_t>(nt)) tile_scores_.resize(per * static_cast<size_t>(nt));
+  const float* K = kv(slot, l, false);
+  const float* V = kv(slot, l, true);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int64_t task = 0; task < tasks; ++task) {
+    // The last tiles see the most keys: hand them out first.
+    const int tile = tiles - 1 - static_cast<int>(task / NH);
+    const int64_t h = task % NH, kh = h / group;
+    const int i0 = tile * kTile, i1 = std::min(n, i0 + kTile), m = i1 - i0, keys = p0 + i1;
+    float* S = tile_scores_.data() + static_cast<size_t>(nt > 1 ? omp_get_thread_num() : 0) * per;
+    tensor::cpu::gemm<float>(false, true, m, keys, static_cast<int>(hs), scale, q_.data() + int64_t(i0) * qkv + h * hs,
+                             static_cast<int>(qkv), K + kh * hs, static_cast<int>(kvw), 0.0f, S, keys);
+    for (int i = 0; i < m; ++i) {
+      float* row = S + int64_t(i) * keys;
+      const int last = p0 + i0 + i;  // causal: keys 0 .. last
+      float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+      for (int t = 0; t <= last; ++t) mx = std::max(mx, row[t]);
+      const float inv = 1.0f / tensor::cpu::exp_shifted_sum(row, last + 1, mx);
+#pragma omp simd
+      for (int t = 0; t <= last; ++t) row[t] *= inv;
+      std::fill(row + last + 1, row + keys, 0.0f);
+    }
+    tensor::cpu::gemm<float>(false, false, m, static_cast<int>(hs), keys, 1.0f, S, keys, V + kh * hs,
+                             static_cast<int>(kvw), 0.0f, att_.data() + int64_t(i0) * NH * hs + h * hs,
+                             static_cast<int>(NH * hs));
+  }
+}
+
 void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm) {
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
@@ -293,7 +341,10 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
       std::memcpy(kv(rows[i].slot, static_cast<int>(l), true) + int64_t(rows[i].pos) * kvw, row + (NH + NKV) * hs,
                   static_cast<size_t>(kvw) * 4);
     }
-    attention(static_cast<int>(l), rows, n);
+    if (gemm && prompt_rows(rows, n))
+      attention_prefill(static_cast<int>(l), rows[0].slot, rows[0].pos, n);
+    else
+      attention(static_cast<int>(l), rows, n);
     if (observe) observe(int(l), 1, att_.data(), n, NH * hs);
     packed_linear(y.o, att_.data(), n, k_.data(), threads_, gemm);
     for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
@@ -304,7 +355,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
       const float* g = gate_.data() + i * 2 * I;
       const float* u = g + I;
       float* h = up_.data() + i * I;
-      for (int64_t j = 0; j < I; ++j) h[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+      tensor::cpu::swiglu(h, g, u, I);
     }
     if (observe) observe(int(l), 3, up_.data(), n, I);
     packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);

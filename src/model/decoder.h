@@ -85,6 +85,9 @@ class Decoder {
   // Runs rows through every layer; writes logits for rows[want[i]] into logits + i·V.
   void forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm);
   void attention(int l, const Row* rows, int n);
+  // Prompt rows of one slot at positions p0 .. p0 + n − 1: the scores of a tile of query rows
+  // against all its keys, and their product with V, each one sgemm per head.
+  void attention_prefill(int l, int slot, int p0, int n);
   float* kv(int slot, int l, bool v) const;
 
   ModelConfig config_;
@@ -102,6 +105,7 @@ class Decoder {
   // Activations for up to `cap_` rows.
   int cap_ = 0;
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;
+  std::vector<float> tile_scores_;  // attention_prefill's per-thread score tiles, sized on first use
 };
 
 }  // namespace nlm::model

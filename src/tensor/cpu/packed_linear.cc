@@ -2,12 +2,14 @@
 // accumulator per output row and walk four rows at once, so each load of x feeds four FMAs and
 // a row's sum is formed the same way whichever block it falls in. The ISA is picked at compile
 // time from the build's -march (the default build uses -march=native; a portable build gets the
-// reference loops).
+// reference loops). The loops over those rows are unrolled by pragma (-O2 does not), so the
+// accumulators stay in registers instead of going through the stack on every multiply-add.
 #include "tensor/cpu/packed_linear.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <omp.h>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define NLM_PACKED_AVX512 1
@@ -24,6 +26,7 @@
 
 #include "core/error.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/q8_gemm.h"
 #include "tensor/dtype.h"
 #include "tensor/quantize.h"
 
@@ -222,18 +225,9 @@ struct QuantizedRow {
   std::vector<float> scale;
   void set(const float* x, int64_t cols) {
     const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
-    u.assign(static_cast<size_t>(blocks * kQ8Block), 128);
-    scale.assign(static_cast<size_t>(blocks), 0.0f);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t c0 = b * kQ8Block, c1 = std::min(cols, c0 + kQ8Block);
-      float amax = 0;
-      for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[c]));
-      if (!(amax > 0) || !std::isfinite(amax)) continue;  // zeros (or non-finite: garbage in, zeros out)
-      const float inv = 127.0f / amax;
-      scale[static_cast<size_t>(b)] = amax / 127.0f;
-      for (int64_t c = c0; c < c1; ++c)
-        u[static_cast<size_t>(c)] = static_cast<uint8_t>(std::clamp(std::lrint(x[c] * inv), -127L, 127L) + 128);
-    }
+    u.resize(static_cast<size_t>(blocks * kQ8Block));
+    scale.resize(static_cast<size_t>(blocks));
+    quantize_rows_q8(x, 1, cols, cols, u.data(), scale.data());  // the same bytes as its plain loops
   }
 };
 
@@ -378,15 +372,19 @@ void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, in
   for (int m = 0; m < M; ++m) {
     const float* xm = x + m * ldx;
     __m512 acc[R];
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
     for (int64_t c = 0; c < full; c += 16) {
       const __m512 xv = _mm512_loadu_ps(xm + c);
+#pragma GCC unroll 8
       for (int i = 0; i < R; ++i) acc[i] = _mm512_fmadd_ps(ld(r + i, c), xv, acc[i]);
     }
     if (tail) {
       const __m512 xv = _mm512_maskz_loadu_ps(tail, xm + full);
+#pragma GCC unroll 8
       for (int i = 0; i < R; ++i) acc[i] = _mm512_fmadd_ps(ld(r + i, full, tail), xv, acc[i]);
     }
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
       float s = _mm512_reduce_add_ps(acc[i]);
       y[m * ldy + r + i] = scale ? s * scale[r + i] : s;
@@ -439,11 +437,14 @@ void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, in
   for (int m = 0; m < M; ++m) {
     const float* xm = x + m * ldx;
     __m256 acc[R];
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) acc[i] = _mm256_setzero_ps();
     for (int64_t c = 0; c < full; c += 8) {
       const __m256 xv = _mm256_loadu_ps(xm + c);
+#pragma GCC unroll 8
       for (int i = 0; i < R; ++i) acc[i] = _mm256_fmadd_ps(ld(r + i, c), xv, acc[i]);
     }
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
       float s = hsum(acc[i]);
       for (int64_t c = full; c < cols; ++c) s += ld.at(r + i, c) * xm[c];
@@ -463,10 +464,12 @@ void q8_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
   const int64_t full = cols / kQ8Block;
   const __mmask64 tail = cols % kQ8Block ? (~0ull >> (64 - cols % kQ8Block)) : 0;
   __m512 acc[R];
+#pragma GCC unroll 8
   for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const __m512i xv = _mm512_loadu_si512(x.u.data() + b * kQ8Block);
     const __m512 sx = _mm512_set1_ps(x.scale[static_cast<size_t>(b)]);
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
       const int8_t* p = w.q8.data() + (r + i) * cols + b * kQ8Block;
       const __m512i wv = b < full ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(tail, p);
@@ -474,6 +477,7 @@ void q8_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
       acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sx, acc[i]);
     }
   }
+#pragma GCC unroll 8
   for (int i = 0; i < R; ++i) {
     const int32_t* bsum = w.block_sum.data() + (r + i) * blocks;
     float corr = 0;
@@ -491,6 +495,7 @@ void q4_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
   const __m512i eight = _mm512_set1_epi8(8);
   __m512 acc[R];
   float corr[R];
+#pragma GCC unroll 8
   for (int i = 0; i < R; ++i) {
     acc[i] = _mm512_setzero_ps();
     corr[i] = 0;
@@ -498,6 +503,7 @@ void q4_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
   for (int64_t b = 0; b < blocks; ++b) {
     const __m512i xv = _mm512_loadu_si512(x.u.data() + b * kQ8Block);
     const float sx = x.scale[static_cast<size_t>(b)];
+#pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.q4.data() + (r + i) * cols / 2 + b * 32));
       const __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
@@ -508,6 +514,7 @@ void q4_rows_vnni(const PackedMatrix& w, const QuantizedRow& x, float* y, int64_
       corr[i] += s * float(128 * w.block_sum[static_cast<size_t>((r + i) * blocks + b)]);
     }
   }
+#pragma GCC unroll 8
   for (int i = 0; i < R; ++i) y[i] = _mm512_reduce_add_ps(acc[i]) - corr[i];
 }
 #endif
@@ -612,6 +619,38 @@ void packed_linear(const PackedMatrix& w, const float* x, int M, float* y, int t
                   buf.data(), static_cast<int>(cols), 0.0f, y + b, static_cast<int>(rows));
     }
   };
+  if (gemm_rows && w.format == WeightFormat::Q8 && q8_gemm_available()) {
+    // Integer prefill: each thread quantises a share of x's rows, then multiplies its rows of W
+    // by all of them.
+    thread_local std::vector<uint8_t> qu;  // the calling thread's buffers, reused across calls
+    thread_local std::vector<float> qs;
+    const int64_t blocks = (cols + kQ8Block - 1) / kQ8Block;
+    qu.resize(static_cast<size_t>(M * blocks * kQ8Block));
+    qs.resize(static_cast<size_t>(M * blocks));
+    uint8_t* U = qu.data();
+    float* S = qs.data();
+    auto quantize = [&](int t) {
+      const int m0 = M * t / nt, m1 = M * (t + 1) / nt;
+      quantize_rows_q8(x + m0 * cols, m1 - m0, cols, cols, U + m0 * blocks * kQ8Block, S + m0 * blocks);
+    };
+    auto multiply = [&](int t) {
+      const int64_t r0 = std::min(rows, groups * t / nt * 16), r1 = std::min(rows, groups * (t + 1) / nt * 16);
+      if (r0 < r1) q8_gemm_rows(w, U, S, M, y, rows, r0, r1);
+    };
+    if (nt == 1) {
+      quantize(0);
+      multiply(0);
+      return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+      const int t = omp_get_thread_num();
+      quantize(t);
+#pragma omp barrier
+      multiply(t);
+    }
+    return;
+  }
   if (nt == 1) {
     body(0);
     return;

@@ -29,7 +29,7 @@ fresh=()
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   fresh=(-DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DCMAKE_C_COMPILER="$CC_FUZZ" -DNATIVELM_TESTS=OFF -DNATIVELM_BENCH=OFF)
 fi
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_FUZZ=ON "${fresh[@]}" >/dev/null
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_FUZZ=ON -DNATIVELM_CUDA:STRING=OFF "${fresh[@]}" >/dev/null
 start=$(date +%s)
 cmake --build "$BUILD" -j "$JOBS" --target "${harnesses[@]}"
 echo "fuzz: build took $(( $(date +%s) - start )) s"

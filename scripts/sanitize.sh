@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds nativelm with ASan+UBSan (NATIVELM_SANITIZE=ON; the compiler CMake finds, or $CXX) into
-# build-asan/ (override with SANITIZE_BUILD_DIR) and runs test suites under it; any memory error or
-# undefined behaviour fails the test that hit it. Arguments are test binaries to build and run
-# (default: all), e.g.
+# Builds nativelm with ASan+UBSan (NATIVELM_SANITIZE=ON; the compiler CMake finds, or $CXX; CUDA
+# off, since nvcc takes no sanitizer) into build-asan/ (override with SANITIZE_BUILD_DIR) and runs
+# test suites under it; any memory error or undefined behaviour fails the test that hit it.
+# Arguments are test binaries to build and run (default: all), e.g.
 #   scripts/sanitize.sh test_core test_corpus test_data
 # SANITIZE_BUILD_DIR=build-fuzz reuses the fuzz build of scripts/fuzz.sh (clang, already built
 # with ASan+UBSan), so CI compiles the library once for both.
@@ -12,7 +12,7 @@ BUILD=${SANITIZE_BUILD_DIR:-build-asan}
 JOBS=${JOBS:-$(nproc)}
 targets=("$@")
 
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_SANITIZE=ON -DNATIVELM_TESTS=ON \
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNATIVELM_SANITIZE=ON -DNATIVELM_CUDA:STRING=OFF -DNATIVELM_TESTS=ON \
   -DNATIVELM_BENCH=OFF >/dev/null
 start=$(date +%s)
 if [[ ${#targets[@]} -gt 0 ]]; then

@@ -6,6 +6,9 @@
 #include "core/error.h"
 #include "tensor/backend.h"
 #include "tensor/cpu/cpu_backend.h"
+#ifdef NATIVELM_HAS_CUDA
+#include "tensor/cuda/cuda_devices.h"
+#endif
 
 namespace nlm::tensor {
 
@@ -16,8 +19,17 @@ struct Registry {
   std::map<std::string, Backend*> extra;  // register_backend() names
 };
 
+// The GPUs join on first use ("cuda:0", ...), in CUDA builds; a machine without a GPU or a
+// driver has none and says nothing.
 Registry& registry() {
   static Registry r;
+#ifdef NATIVELM_HAS_CUDA
+  static const bool gpus = [] {
+    for (const auto& [name, backend] : cuda::device_backends()) r.extra.emplace(name, backend);
+    return true;
+  }();
+  (void)gpus;
+#endif
   return r;
 }
 
@@ -58,10 +70,16 @@ Backend& backend_for(const std::string& device) {
     if (it == r.extra.end() && device == "cuda") it = r.extra.find("cuda:0");
     if (it != r.extra.end()) return *it->second;
   }
-  if (device == "cuda" || device.starts_with("cuda:"))
+  if (device == "cuda" || device.starts_with("cuda:")) {
+    std::string why = " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU)";
+#ifdef NATIVELM_HAS_CUDA
+    if (std::string reason = cuda::no_device_reason(); !reason.empty())
+      why = " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU; this build has CUDA, which "
+            "says: " + reason + ")";
+#endif
     usage_error("device '" + device + "' is not available", "device",
-                "this build has: " + device_list() +
-                    " (CUDA needs a build with -DNATIVELM_CUDA=ON and a GPU)");
+                "this build has: " + device_list() + why);
+  }
   usage_error("unknown device '" + device + "'", "device", "this build has: " + device_list());
 }
 

@@ -1,0 +1,168 @@
+// What the attention kernels (flash_attention_forward.cu, flash_attention_backward.cu) share:
+// the tile sizes and thread layout, element conversions, warp reductions, the tile loader, the
+// host-side shape checks and the launch check. Private to those files.
+//
+// The layout every kernel uses (so each can be checked by reading one place): a block has 8 warps
+// (256 threads) and works on a 32×32 tile of scores. Warp w owns tile rows w, w+8, w+16, w+24
+// (kRowsPerWarp = 4) and lane l owns column l, so a row's softmax max and sum are warp shuffles.
+// Row vectors of head size (accumulators of out, dq, dk, dv) are spread the same way: warp w
+// keeps the rows it owns, lane l keeps columns l, l+32, … (HS/32 of them). Tiles live in shared
+// memory as fp32 with a row stride of HS+1 floats, so lanes reading 32 different rows at the same
+// column hit 32 different banks; columns hs..HS−1 and rows past the end are zero.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include "core/error.h"
+
+namespace nlm::tensor::cuda::attn {
+
+constexpr int kTile = 32;                   // query rows and key rows per tile (BQ = BK)
+constexpr int kWarps = 8;
+constexpr int kThreads = kWarps * 32;
+constexpr int kRowsPerWarp = kTile / kWarps;  // 4
+constexpr int kMaxHeadSize = 256;
+constexpr float kNegInf = -__builtin_huge_valf();
+
+__device__ __forceinline__ float to_f32(float x) { return x; }
+__device__ __forceinline__ float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
+template <class T>
+__device__ __forceinline__ T from_f32(float x);
+template <>
+__device__ __forceinline__ float from_f32<float>(float x) { return x; }
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
+
+__device__ __forceinline__ float warp_max(float x) {
+  for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+__device__ __forceinline__ float warp_sum(float x) {
+  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  return x;
+}
+
+// Copies rows row0 .. row0+kTile−1 of a strided [rows, hs] matrix into a shared fp32 tile of
+// stride HS+1; rows ≥ nrows and columns ≥ hs become 0. Called by all threads of the block.
+template <int HS, class T>
+__device__ __forceinline__ void load_tile(float* tile, const T* base, int64_t row_stride, int row0,
+                                          int nrows, int hs) {
+  for (int i = threadIdx.x; i < kTile * HS; i += kThreads) {
+    const int r = i / HS, d = i % HS, row = row0 + r;
+    tile[r * (HS + 1) + d] =
+        (row < nrows && d < hs) ? to_f32(base[static_cast<int64_t>(row) * row_stride + d]) : 0.f;
+  }
+}
+
+// dst[i] = docs[pos0 + i] for the kTile positions from pos0 (0 at positions ≥ end or without
+// docs). Threads 0..kTile−1 write; the caller synchronises before reading.
+__device__ __forceinline__ void load_docs(int* dst, const int32_t* docs, int pos0, int end) {
+  if (threadIdx.x < kTile) {
+    const int pos = pos0 + static_cast<int>(threadIdx.x);
+    dst[threadIdx.x] = (docs && pos < end) ? docs[pos] : 0;
+  }
+}
+
+// out[i] = Σ_d rows[w + 8i][d] · cols[lane][d] for the warp w: the 4×32 scores of the rows this
+// warp owns against the 32 rows of `cols`, both tiles of stride HS+1.
+template <int HS>
+__device__ __forceinline__ void row_dots(float (&out)[kRowsPerWarp], const float* rows,
+                                         const float* cols) {
+  constexpr int LD = HS + 1;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+#pragma unroll
+  for (int i = 0; i < kRowsPerWarp; ++i) out[i] = 0.f;
+#pragma unroll 8
+  for (int d = 0; d < HS; ++d) {
+    const float c = cols[lane * LD + d];
+#pragma unroll
+    for (int i = 0; i < kRowsPerWarp; ++i) out[i] += rows[(warp + kWarps * i) * LD + d] * c;
+  }
+}
+
+// acc[i][j] += Σ_c x_i(c) · tile[c][lane + 32j], where x_i(c) is lane c's x[i]: adds the 4×32
+// weights the warp holds (one per lane and row) times the 32 rows of `tile` into its rows.
+template <int HS>
+__device__ __forceinline__ void accumulate_rows(float (&acc)[kRowsPerWarp][HS / 32],
+                                                const float (&x)[kRowsPerWarp],
+                                                const float* tile) {
+  constexpr int LD = HS + 1, NJ = HS / 32;
+  const int lane = threadIdx.x % 32;
+  for (int c = 0; c < kTile; ++c) {
+    float row[NJ];
+#pragma unroll
+    for (int j = 0; j < NJ; ++j) row[j] = tile[c * LD + lane + 32 * j];
+#pragma unroll
+    for (int i = 0; i < kRowsPerWarp; ++i) {
+      const float xc = __shfl_sync(0xffffffffu, x[i], c);
+#pragma unroll
+      for (int j = 0; j < NJ; ++j) acc[i][j] += xc * row[j];
+    }
+  }
+}
+
+// Shared-memory bytes of n tiles of head-size bucket HS.
+template <int HS>
+constexpr size_t tile_bytes(int n) {
+  return static_cast<size_t>(n) * kTile * (HS + 1) * sizeof(float);
+}
+
+// The head-size bucket a call runs in: the smallest of 32/64/128/256 that holds hs.
+inline int head_bucket(int hs) { return hs <= 32 ? 32 : hs <= 64 ? 64 : hs <= 128 ? 128 : 256; }
+
+inline void check_shapes(const char* what, int B, int Tlen, int NH, int NKV, int hs) {
+  auto fail = [&](const std::string& why) {
+    runtime_error(std::string(what) + ": " + why,
+                  "B=" + std::to_string(B) + " T=" + std::to_string(Tlen) +
+                      " NH=" + std::to_string(NH) + " NKV=" + std::to_string(NKV) +
+                      " hs=" + std::to_string(hs),
+                  "");
+  };
+  if (B < 0 || Tlen < 0) fail("negative batch or sequence length");
+  if (NH < 1 || NKV < 1 || hs < 1) fail("heads and head size must be positive");
+  if (NH % NKV != 0) fail("the query heads NH must be a multiple of the key/value heads NKV");
+  if (hs > kMaxHeadSize) fail("head size over 256 is not supported by the CUDA attention kernels");
+  if (NH > 65535 || B > 65535) fail("more than 65535 heads or batch rows");
+}
+
+// Throws with CUDA's message when the last launch (or anything before it) failed.
+inline void check_launch(const char* kernel) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess)
+    runtime_error(std::string("CUDA attention kernel ") + kernel + " failed: " +
+                      cudaGetErrorString(err),
+                  "", "");
+}
+inline void check_cuda(cudaError_t err, const char* call) {
+  if (err != cudaSuccess)
+    runtime_error(std::string(call) + " failed: " + cudaGetErrorString(err), "", "");
+}
+
+// Lets `kernel` use `bytes` of dynamic shared memory (over the 48 KiB default) and launches it.
+// A head size of 256 needs 129 KiB per block in backward: fine on sm_80 and sm_90 (163 and 227
+// KiB), too much for sm_86/sm_89 (99 KiB), which then get this error instead of a failed launch.
+template <class Kernel, class... Args>
+void launch(const char* name, Kernel kernel, dim3 grid, size_t bytes, cudaStream_t stream,
+            Args... args) {
+  int device = 0, optin = 0;
+  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
+  check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+             "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
+  if (bytes > static_cast<size_t>(optin))
+    runtime_error(std::string("CUDA attention kernel ") + name + " needs " +
+                      std::to_string(bytes) + " bytes of shared memory per block",
+                  "this GPU allows " + std::to_string(optin),
+                  "use a smaller head size on this GPU");
+  check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(bytes)),
+             "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
+  kernel<<<grid, kThreads, bytes, stream>>>(args...);
+  check_launch(name);
+}
+
+}  // namespace nlm::tensor::cuda::attn

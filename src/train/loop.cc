@@ -159,6 +159,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     }
   }
   TrainResult r;
+  r.rank = rank;
   // Rank 0 alone writes metrics.jsonl and logs to MLflow; the other ranks write to nowhere.
   if (lead && start == 0) write_file_atomic(metrics_path, "");
   else if (lead) truncate_metrics(metrics_path, start, r);

@@ -98,6 +98,7 @@ struct TrainResult {
   std::vector<double> losses;     // per step run in this process
   std::string model_dir;          // out_dir/model, or "" for an unmerged LoRA run
   std::string adapter_dir;        // out_dir/adapter for LoRA runs, else ""
+  int rank = 0;                   // data-parallel rank that returned this; rank 0 wrote the outputs
 };
 
 // Where the run's result went, for the last line of a command: "model in DIR", or the LoRA

@@ -99,7 +99,9 @@ AdamW::AdamW(model::Llama& model, AdamWOptions options, dist::DeviceComm* comm)
     p.grad = grad;
   }
   if (R > 1 && n_ > 0) comm_->broadcast(flat_value_, 0);
-  shard_grad_ = R == 1 ? flat_grad_ : be.zeros({std::max<int64_t>(mine, 1)}, gdt).view(0, {mine});
+  // Reduced in place: this rank's range of the flat gradients receives the sums (no extra buffer,
+  // so gradients cost 4 bytes per parameter whatever the rank count).
+  shard_grad_ = flat_grad_.view(lo_, {mine});
   own_master_ = gdt != dtype;
   if (own_master_) {
     master_ = be.zeros({std::max<int64_t>(mine, 1)}, gdt).view(0, {mine});

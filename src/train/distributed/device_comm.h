@@ -35,7 +35,8 @@ class DeviceComm {
   // Host figures summed over ranks, in place (losses, squared norms, stop flags).
   virtual void all_reduce_sum(std::vector<double>& values) = 0;
   // flat (Σ counts elements, the same layout on every rank) summed over ranks; this rank's part
-  // (counts[rank] elements after the counts of lower ranks) lands in shard. F32 tensors.
+  // (counts[rank] elements after the counts of lower ranks) lands in shard, which may be the view
+  // of flat at that place (in place). F32 tensors.
   virtual void reduce_scatter_sum(const tensor::Tensor& flat, tensor::Tensor& shard,
                                   const std::vector<int64_t>& counts) = 0;
   // Every rank's shard (counts[r] elements) into flat, in rank order; shard may be a view of

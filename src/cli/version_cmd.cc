@@ -1,6 +1,8 @@
-// `nativelm version`: version, compiler, BLAS, CUDA/MPI and CPU features, for bug reports.
+// `nativelm version`: version, compiler, BLAS, CUDA/MPI, the devices this process sees and CPU
+// features, for bug reports.
 #include "cli/command.h"
 #include "core/build_info.h"
+#include "tensor/backend.h"
 
 namespace {
 
@@ -14,6 +16,9 @@ void setup(CLI::App& root, nlm::cli::Actions& actions) {
     std::printf("compiler:  %s (%s build)\n", b.compiler.c_str(), b.build_flags.c_str());
     std::printf("blas:      %s\n", b.blas.c_str());
     std::printf("cuda:      %s\n", b.cuda ? "on" : "off");
+    std::string devices;
+    for (const auto& d : nlm::tensor::registered_devices()) devices += (devices.empty() ? "" : ", ") + d;
+    std::printf("devices:   %s\n", devices.c_str());
     std::printf("mpi:       %s\n", b.mpi ? "on" : "off");
     std::printf("cpu:       %s (%d hardware threads)\n", features.empty() ? "baseline" : features.c_str(),
                 b.hardware_threads);

@@ -34,21 +34,21 @@ std::string shard_name(size_t i, size_t n) {
 }  // namespace
 
 void save_hf_model(const std::string& dir, const Llama& model, const SaveOptions& options) {
-  if (options.dtype != DType::F32 && options.dtype != DType::BF16 && options.dtype != DType::F16)
+  const DType dtype = options.dtype.value_or(model.dtype() == DType::BF16 ? DType::BF16 : DType::F32);
+  if (dtype != DType::F32 && dtype != DType::BF16 && dtype != DType::F16)
     usage_error("save dtype must be F32, BF16 or F16", "save_hf_model");
   make_dirs(dir);
   ModelConfig cfg = model.config();
-  cfg.torch_dtype = options.dtype == DType::F32 ? "float32"
-                    : options.dtype == DType::BF16 ? "bfloat16" : "float16";
+  cfg.torch_dtype = dtype == DType::F32 ? "float32" : dtype == DType::BF16 ? "bfloat16" : "float16";
   // Convert every parameter to the storage dtype on the host.
   std::vector<std::vector<char>> host;
   std::vector<SafetensorsTensor> tensors;
   host.reserve(model.params().size());
   for (const Param& p : model.params()) {
     if (p.adapter) continue;  // LoRA matrices go to a PEFT adapter (peft_adapter.h), not the model
-    host.emplace_back(static_cast<size_t>(p.value.numel()) * tensor::dtype_size(options.dtype));
-    model.backend().download(p.value, host.back().data(), options.dtype);
-    tensors.push_back({p.name, options.dtype, p.value.shape(), host.back().data()});
+    host.emplace_back(static_cast<size_t>(p.value.numel()) * tensor::dtype_size(dtype));
+    model.backend().download(p.value, host.back().data(), dtype);
+    tensors.push_back({p.name, dtype, p.value.shape(), host.back().data()});
   }
   // Group into shards in parameter order.
   std::vector<std::vector<SafetensorsTensor>> shards(1);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,9 @@
 namespace nlm::model {
 
 struct SaveOptions {
-  // Storage dtype of the weights: F32 (default, exact), BF16 or F16 (half the size).
-  tensor::DType dtype = tensor::DType::F32;
+  // Storage dtype of the weights: F32 (exact for an F32 model), BF16 or F16 (half the size).
+  // Unset: the model's own dtype when it is BF16 (exact, and what it computes in), else F32.
+  std::optional<tensor::DType> dtype;
   // Split into shards of at most this many bytes (0 = one model.safetensors).
   uint64_t max_shard_bytes = 0;
 };
@@ -35,7 +37,8 @@ VocabExtension read_vocab_extension(const std::string& path);
 
 // Loads the weights of dir into `model`. Every model tensor must be present with the model's
 // shape, except that the vocabulary dimension may be smaller in the checkpoint when `extension`
-// covers every missing row. Stored F32/BF16/F16/F64 convert to the model's dtype.
+// covers every missing row. Stored F32/BF16/F16/F64 convert to the model's dtype (a BF16 model
+// rounds F32 weights to nearest even; BF16 weights load into an F32 model exactly).
 void load_hf_weights(const std::string& dir, Llama& model, const VocabExtension* extension = nullptr);
 
 // Reads config.json (vocab_size raised to cover `extension`), builds the model, loads weights.

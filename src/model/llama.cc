@@ -74,8 +74,13 @@ struct Llama::Scratch {
 Llama::Llama(const ModelConfig& config, tensor::Backend& backend, ModelOptions options)
     : config_(config), backend_(backend), options_(options) {
   config_.validate("model config");
-  if (options_.dtype != DType::F32 && options_.dtype != DType::F64)
-    usage_error("model compute dtype must be F32 or F64", "model");
+  const DType dt = options_.dtype;
+  if (dt == DType::F16)
+    usage_error("model dtype F16 is not supported", "model",
+                "use BF16 for mixed precision (F16 would need loss scaling), or F32");
+  if (dt != DType::F32 && dt != DType::F64 && dt != DType::BF16)
+    usage_error("model dtype must be F32, BF16 or F64, not " + std::string(tensor::dtype_name(dt)),
+                "model");
   require_ops(false);
   build_params();
 }
@@ -142,7 +147,7 @@ void Llama::build_params() {
   params_.reserve(specs.size());
   for (auto& s : specs)
     params_.push_back({s.name, backend_.zeros(s.shape, options_.dtype),
-                       backend_.zeros(s.shape, options_.dtype), s.norm_or_bias});
+                       backend_.zeros(s.shape, grad_dtype()), s.norm_or_bias});
   bind_params();
 }
 
@@ -200,11 +205,11 @@ void Llama::add_lora(const LoraConfig& config, uint64_t seed) {
       const Param* w = find(name + ".weight");
       const int64_t out = w->value.dim(0), in = w->value.dim(1), r = config.rank;
       Param a{name + ".lora_A.weight", backend_.empty({r, in}, options_.dtype),
-              backend_.zeros({r, in}, options_.dtype), false, true, true};
+              backend_.zeros({r, in}, grad_dtype()), false, true, true};
       std::vector<double> init = lora_init_a(r, in, seed ^ hash64(name));
       backend_.upload(a.value, init.data(), DType::F64);
       Param b{name + ".lora_B.weight", backend_.zeros({out, r}, options_.dtype),
-              backend_.zeros({out, r}, options_.dtype), false, true, true};
+              backend_.zeros({out, r}, grad_dtype()), false, true, true};
       params_.push_back(std::move(a));
       params_.push_back(std::move(b));
       auto adapter = std::make_unique<LoraLinear>();
@@ -242,7 +247,7 @@ void Llama::merge_lora() {
   std::erase_if(params_, [](const Param& p) { return p.adapter; });
   for (auto& p : params_) {
     p.trainable = true;
-    if (!p.grad.defined()) p.grad = be.zeros(p.value.shape(), options_.dtype);
+    if (!p.grad.defined()) p.grad = be.zeros(p.value.shape(), grad_dtype());
   }
   lora_ = LoraConfig{};
   bind_params();
@@ -314,8 +319,8 @@ void Llama::ensure_rope(int positions) {
   std::vector<float> cos, sin;
   rope_tables(config_, positions, cos, sin);
   const int64_t half = config_.hs() / 2;
-  rope_cos_ = backend_.empty({positions, half}, options_.dtype);
-  rope_sin_ = backend_.empty({positions, half}, options_.dtype);
+  rope_cos_ = backend_.empty({positions, half}, grad_dtype());
+  rope_sin_ = backend_.empty({positions, half}, grad_dtype());
   backend_.upload(rope_cos_, cos.data(), DType::F32);
   backend_.upload(rope_sin_, sin.data(), DType::F32);
   rope_positions_ = positions;
@@ -338,9 +343,9 @@ void Llama::ensure_buffers(int B, int T) {
   for (int64_t l = 0; l <= L; ++l) s_->resid.push_back(be.empty({N, C}, dt));
   for (int64_t l = 0; l < (options_.recompute ? 1 : L); ++l) s_->acts.push_back(make_acts(B, T));
   s_->lnf = be.empty({N, C}, dt);
-  s_->rstdf = be.empty({N}, dt);
+  s_->rstdf = be.empty({N}, grad_dtype());
   s_->logits = be.empty({N, V}, dt);
-  s_->losses = be.empty({N}, dt);
+  s_->losses = be.empty({N}, grad_dtype());
   s_->dres = be.empty({N, C}, dt);
   s_->dln = be.empty({N, C}, dt);
   s_->dattn = be.empty({N, NH * hs}, dt);
@@ -360,14 +365,14 @@ Llama::LayerActs Llama::make_acts(int B, int T) const {
                 hs = config_.hs();
   LayerActs a;
   a.ln1 = be.empty({N, C}, dt);
-  a.rstd1 = be.empty({N}, dt);
+  a.rstd1 = be.empty({N}, grad_dtype());
   a.q = be.empty({B, T, NH, hs}, dt);
   a.k = be.empty({B, T, NKV, hs}, dt);
   a.v = be.empty({B, T, NKV, hs}, dt);
   a.attn = be.empty({N, NH * hs}, dt);
   a.x2 = be.empty({N, C}, dt);
   a.ln2 = be.empty({N, C}, dt);
-  a.rstd2 = be.empty({N}, dt);
+  a.rstd2 = be.empty({N}, grad_dtype());
   a.gate = be.empty({N, I}, dt);
   a.up = be.empty({N, I}, dt);
   a.h = be.empty({N, I}, dt);
@@ -649,7 +654,7 @@ std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
   }
   past_ += Tq;
   // Only the last position's logits are needed.
-  Tensor last = be.empty({1, C}, dt), lnl = be.empty({1, C}, dt), r1 = be.empty({1}, dt);
+  Tensor last = be.empty({1, C}, dt), lnl = be.empty({1, C}, dt), r1 = be.empty({1}, grad_dtype());
   be.copy_range(last, 0, x, int64_t(Tq - 1) * C, C);
   be.rmsnorm_forward(lnl, r1, last, final_norm_->value, config_.rms_norm_eps);
   Tensor logits = be.empty({1, V}, dt);

@@ -20,8 +20,8 @@ namespace nlm::model {
 
 struct Param {
   std::string name;  // HF name, e.g. "model.layers.0.self_attn.q_proj.weight"
-  tensor::Tensor value;
-  tensor::Tensor grad;
+  tensor::Tensor value;  // in the model's dtype (BF16 for a mixed-precision model)
+  tensor::Tensor grad;   // in Llama::grad_dtype() (F32 for a BF16 model); undefined when frozen
   bool is_norm_or_bias = false;  // excluded from weight decay by default
   bool trainable = true;         // false: frozen under LoRA (no optimizer state, no dW)
   bool adapter = false;          // a LoRA matrix: not part of the HF model's weights
@@ -38,7 +38,11 @@ struct Batch {
 };
 
 struct ModelOptions {
-  // Compute dtype: F32 for training, F64 for reference gradient checks.
+  // Data dtype of the weights and activations: F32 (the default), BF16 for mixed precision, F64
+  // for reference gradient checks. F16 and the integer types are refused with a usage error.
+  // With BF16, what accumulates or keeps statistics is in accum_dtype(BF16) = F32 (backend.h):
+  // every Param::grad (LoRA adapters' too), the rmsnorm rstd, the per-token losses and the RoPE
+  // tables. The optimizer's fp32 master weights live outside the model (the trainer's).
   tensor::DType dtype = tensor::DType::F32;
   // Keep only each layer's input in forward and recompute the rest during backward:
   // saves most activation memory for about a third more compute.
@@ -54,6 +58,9 @@ class Llama {
 
   const ModelConfig& config() const { return config_; }
   tensor::Backend& backend() const { return backend_; }
+  // ModelOptions::dtype, and the dtype of every parameter gradient: accum_dtype(dtype()).
+  tensor::DType dtype() const { return options_.dtype; }
+  tensor::DType grad_dtype() const { return tensor::accum_dtype(options_.dtype); }
   std::vector<Param>& params() { return params_; }
   const std::vector<Param>& params() const { return params_; }
   Param* find(const std::string& name);
@@ -63,6 +70,8 @@ class Llama {
   void init_random(uint64_t seed);
 
   // Forward pass; returns the mean loss over targets ≥ 0 (0 if none). Keeps activations.
+  // Everything read back to the host (losses, logits, residuals, decode's logits) is widened
+  // to float or double whatever the model's dtype.
   double forward(const Batch& batch);
   // Per-token losses of the last forward (0 at ignored targets), on the host.
   std::vector<double> token_losses() const;

@@ -33,6 +33,7 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_NE(r.out.find("nativelm " NATIVELM_VERSION), std::string::npos);
   EXPECT_NE(r.out.find("blas:"), std::string::npos);
   EXPECT_NE(r.out.find("cuda:"), std::string::npos);
+  EXPECT_NE(r.out.find("devices:   cpu"), std::string::npos);
   EXPECT_NE(r.out.find("cpu:"), std::string::npos);
 }
 

@@ -35,23 +35,7 @@ TEST(LlamaGrad, TiedGqa) { check_model_gradients(tiny_config(true), false, 2); }
 TEST(LlamaGrad, UntiedMhaWithDocumentMask) { check_model_gradients(tiny_config(false, false), true, 3); }
 TEST(LlamaGrad, TiedGqaWithDocumentMask) { check_model_gradients(tiny_config(true), true, 4); }
 TEST(LlamaGrad, QkvBiasAndLlama3Rope) {
-  auto c = tiny_config(false);
-  c.model_type = "qwen2";
-  c.attention_bias = true;
-  c.rope_scaling.type = "llama3";
-  c.rope_scaling.factor = 8;
-  c.rope_scaling.original_max_position_embeddings = 4;
-  check_model_gradients(c, true, 5);
-}
-
-std::vector<double> all_grads(model::Llama& m) {
-  std::vector<double> out;
-  for (auto& p : m.params()) {
-    std::vector<double> g(p.grad.numel());
-    m.backend().download(p.grad, g.data(), DType::F64);
-    out.insert(out.end(), g.begin(), g.end());
-  }
-  return out;
+  check_model_gradients(with_bias_and_llama3_rope(tiny_config(false)), true, 5);
 }
 
 TEST(Llama, RecomputationGivesIdenticalGradients) {

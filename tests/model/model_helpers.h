@@ -26,6 +26,29 @@ inline model::ModelConfig tiny_config(bool tied, bool gqa = true) {
   return c;
 }
 
+// c as a Qwen2-style model with QKV biases and Llama 3.1 RoPE scaling (short original context,
+// so the scaling changes every frequency band).
+inline model::ModelConfig with_bias_and_llama3_rope(model::ModelConfig c) {
+  c.model_type = "qwen2";
+  c.attention_bias = true;
+  c.rope_scaling.type = "llama3";
+  c.rope_scaling.factor = 8;
+  c.rope_scaling.original_max_position_embeddings = 4;
+  return c;
+}
+
+// Every defined parameter gradient of m, concatenated in parameter order, on the host.
+inline std::vector<double> all_grads(model::Llama& m) {
+  std::vector<double> out;
+  for (auto& p : m.params()) {
+    if (!p.grad.defined()) continue;
+    std::vector<double> g(static_cast<size_t>(p.grad.numel()));
+    m.backend().download(p.grad, g.data(), tensor::DType::F64);
+    out.insert(out.end(), g.begin(), g.end());
+  }
+  return out;
+}
+
 // B rows of T tokens; with docs, each row holds two documents and positions restart.
 inline model::Batch random_batch(int B, int T, int V, uint32_t seed, bool docs) {
   std::mt19937 rng(seed);

@@ -62,10 +62,12 @@ TEST(BackendRegistry, SupportsAndOpNames) {
   auto& cpu = tensor::backend_for("cpu");
   for (int i = 0; i < tensor::kOpCount; ++i) {
     auto op = static_cast<tensor::Op>(i);
-    EXPECT_TRUE(cpu.supports(op, tensor::DType::F32)) << tensor::op_name(op);
+    for (auto dt : {tensor::DType::F32, tensor::DType::F64, tensor::DType::BF16})
+      EXPECT_TRUE(cpu.supports(op, dt)) << tensor::op_name(op) << " " << tensor::dtype_name(dt);
+    EXPECT_FALSE(cpu.supports(op, tensor::DType::F16)) << tensor::op_name(op);
+    EXPECT_FALSE(cpu.supports(op, tensor::DType::I32)) << tensor::op_name(op);
     EXPECT_STRNE(tensor::op_name(op), "unknown op");
   }
-  EXPECT_FALSE(cpu.supports(tensor::Op::MatmulForward, tensor::DType::BF16));
   EXPECT_GT(cpu.peak_flops(), 1e8);  // any machine that runs the tests does 0.1 GFLOP/s
   // An unsupported op throws instead of computing something.
   FakeBackend fake;

@@ -2,13 +2,14 @@
 // forward (out and logsumexp), backward (dq, dk, dv) and KV-cache decoding, on random shapes with
 // odd T, grouped-query heads, head sizes 16 to 256 and document masks, in fp32 (tight tolerance)
 // and bf16 (bf16 tolerance). The kernels are called directly on cudaMalloc'ed buffers, without
-// the backend class. Without a CUDA device every GPU test skips with "no CUDA device: skipped".
+// the backend class. Without a CUDA device every GPU test skips with "no CUDA device: skipped"
+// and CUDA's reason. The file is empty in builds without CUDA.
 //
 // The comparison code is shared by two implementations: "cuda" (the kernels) and "cpu" (the CPU
 // backend's BLAS attention kernels, which exist everywhere). The cpu run exercises, on a machine
 // with no GPU, the very reference side, input rounding, logsumexp layout and tolerances that the
 // cuda run relies on, so a GPU session only has the kernels left to find wrong.
-#ifdef NATIVELM_HAVE_CUDA
+#ifdef NATIVELM_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -185,7 +186,8 @@ std::string cuda_unavailable() {
   const cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess || n == 0) {
     cudaGetLastError();  // clear the sticky "no device" error
-    return "no CUDA device: skipped";
+    return std::string("no CUDA device: skipped (") +
+           (err != cudaSuccess ? cudaGetErrorString(err) : "none found") + ")";
   }
   return {};
 }
@@ -309,14 +311,15 @@ Impl& impl_named(const std::string& name) {
 }
 
 // ---- the comparisons ------------------------------------------------------------------------
-// |a − b| / max(1, |b|) over all elements. fp32: accumulation order only. bf16: inputs are exact
-// in both, the kernels round out, dq, dk, dv to bf16 (relative 2⁻⁹) and compute D from the
-// rounded out.
+// |a − b| / max(1, |b|) over all elements. fp32: accumulation order only (the kernels' source run
+// on CPU threads came within 2e-6). bf16: inputs are exact in both, the kernels round out, dq,
+// dk, dv to bf16 (relative 2⁻⁹) and compute D = rowsum(dout·out) from the rounded out, an error
+// that dk sums over the queries and the group's heads: 1.1e-2 at T=160 with two heads a group.
 struct Tolerance {
   double out, lse, grad;
 };
 Tolerance tolerance(Prec p) {
-  return p == Prec::F32 ? Tolerance{2e-5, 2e-5, 1e-4} : Tolerance{1e-2, 2e-5, 2e-2};
+  return p == Prec::F32 ? Tolerance{2e-5, 2e-5, 1e-4} : Tolerance{1e-2, 2e-5, 5e-2};
 }
 
 class CudaAttention : public ::testing::TestWithParam<std::string> {
@@ -368,6 +371,8 @@ const Case kCases[] = {
     {1, 41, 2, 1, 80, true},    // head size between buckets
     {1, 100, 4, 2, 64, true},   // several tiles, some skipped by the document mask
     {1, 35, 2, 2, 256, true},   // the largest head size
+    {2, 160, 4, 2, 128, true},  // five tiles each way
+    {1, 129, 6, 2, 64, false},  // one row past a tile boundary
 };
 
 TEST_P(CudaAttention, ForwardBackwardFp32) {
@@ -388,6 +393,7 @@ TEST_P(CudaAttention, CachedPrefillAndDecode) {
     check_cached(20, 5, 6, 1, 128, p, seed += 10);   // a few tokens, multi-query
     check_cached(300, 1, 4, 2, 64, p, seed += 10);   // long cache: split over the keys
     check_cached(250, 3, 6, 1, 128, p, seed += 10);  // split, several new tokens
+    check_cached(1200, 1, 4, 2, 64, p, seed += 10);  // many splits
     check_cached(70, 40, 2, 1, 16, p, seed += 10);   // prefill after a cache, small head
   }
 }
@@ -453,4 +459,4 @@ TEST(CudaAttentionShapes, BadShapesAreClearErrors) {
 
 }  // namespace
 }  // namespace nlm::testing
-#endif  // NATIVELM_HAVE_CUDA
+#endif  // NATIVELM_HAS_CUDA

@@ -1,4 +1,5 @@
-// CpuBackend: shape and dtype checks, then dispatch to the templated kernels (see cpu_backend.h).
+// CpuBackend: shape and dtype checks, then dispatch to the templated kernels (see cpu_backend.h),
+// or for BF16 data to bf16_ops.h, which runs the same fp32 kernels on widened copies.
 #include "tensor/cpu/cpu_backend.h"
 
 #include <cblas.h>
@@ -9,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/runtime.h"
+#include "tensor/cpu/bf16_ops.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/sgemm_peak.h"
 
@@ -25,13 +27,26 @@ void same_shape(const Tensor& a, const Tensor& b, const char* op) {
   check(a.shape() == b.shape(), op,
         "shape mismatch " + shape_string(a.shape()) + " vs " + shape_string(b.shape()));
 }
+// The op's data dtype: F32, F64 or BF16.
 void floating(const Tensor& t, const char* op) {
-  check(t.dtype() == DType::F32 || t.dtype() == DType::F64, op,
-        "expected F32 or F64, got " + std::string(dtype_name(t.dtype())));
+  check(t.dtype() == DType::F32 || t.dtype() == DType::F64 || t.dtype() == DType::BF16, op,
+        "expected F32, F64 or BF16, got " + std::string(dtype_name(t.dtype())));
 }
 void same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.dtype() == b.dtype(), op, "dtype mismatch");
+  check(a.dtype() == b.dtype(), op,
+        "dtype mismatch " + std::string(dtype_name(a.dtype())) + " vs " +
+            std::string(dtype_name(b.dtype())));
 }
+// `t` (a gradient, rstd, losses, a rope table, an AdamW moment) is in the accumulation dtype
+// of the op's data dtype (backend.h): F32 for BF16 data, the data dtype itself otherwise.
+void accum(const Tensor& t, const Tensor& data, const char* op, const char* what) {
+  const DType want = accum_dtype(data.dtype());
+  check(t.dtype() == want, op,
+        std::string(what) + " must be " + std::string(dtype_name(want)) + " for " +
+            std::string(dtype_name(data.dtype())) + " data, got " +
+            std::string(dtype_name(t.dtype())));
+}
+bool bf16(const Tensor& t) { return t.dtype() == DType::BF16; }
 void ints(const Tensor& t, const char* op) { check(t.dtype() == DType::I32, op, "expected I32"); }
 int last(const Tensor& t) { return static_cast<int>(t.shape().back()); }
 int rows(const Tensor& t) { return static_cast<int>(t.numel() / t.shape().back()); }
@@ -57,7 +72,8 @@ T* mut_or_null(Tensor* t) {
   return t ? t->as<T>() : nullptr;
 }
 
-// The softmax probabilities P [B,NH,T,T] of one attention_forward.
+// The softmax probabilities P [B,NH,T,T] of one attention_forward, in the accumulation dtype
+// (fp32 for BF16 attention).
 struct CpuAttentionState final : AttentionState {
   Tensor att;
   int B = 0, T = 0;
@@ -76,7 +92,7 @@ void CpuBackend::set_threads(int threads) {
 }
 
 bool CpuBackend::supports(Op, DType dtype) const {
-  return dtype == DType::F32 || dtype == DType::F64;
+  return dtype == DType::F32 || dtype == DType::F64 || dtype == DType::BF16;
 }
 
 double CpuBackend::peak_flops() { return measure_sgemm_gflops(512, 2) * 1e9; }
@@ -118,26 +134,31 @@ void CpuBackend::add(Tensor& a, const Tensor& b) {
   same_shape(a, b, "add");
   same_dtype(a, b, "add");
   floating(a, "add");
+  if (bf16(a)) return cpu::bf16::add(a, b);
   NLM_DISPATCH(a, cpu::add<T>(a.as<T>(), b.as<T>(), a.numel()));
 }
 void CpuBackend::scale(Tensor& x, double s) {
   floating(x, "scale");
+  if (bf16(x)) return cpu::bf16::scale(x, s);
   NLM_DISPATCH(x, cpu::scale<T>(x.as<T>(), x.numel(), T(s)));
 }
 void CpuBackend::mul(Tensor& a, const Tensor& b) {
   same_shape(a, b, "mul");
   same_dtype(a, b, "mul");
   floating(a, "mul");
+  if (bf16(a)) return cpu::bf16::mul(a, b);
   NLM_DISPATCH(a, cpu::mul<T>(a.as<T>(), b.as<T>(), a.numel()));
 }
 double CpuBackend::sum(const Tensor& x) {
   floating(x, "sum");
+  if (bf16(x)) return cpu::bf16::sum(x);
   double r = 0;
   NLM_DISPATCH(x, r = cpu::sum<T>(x.as<T>(), x.numel()));
   return r;
 }
 double CpuBackend::sum_squares(const Tensor& x) {
   floating(x, "sum_squares");
+  if (bf16(x)) return cpu::bf16::sum_squares(x);
   double r = 0;
   NLM_DISPATCH(x, r = cpu::sum_squares<T>(x.as<T>(), x.numel()));
   return r;
@@ -145,6 +166,7 @@ double CpuBackend::sum_squares(const Tensor& x) {
 
 void CpuBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor& table) {
   ints(ids, "embedding_forward");
+  floating(table, "embedding_forward");
   same_dtype(out, table, "embedding_forward");
   const int N = static_cast<int>(ids.numel()), C = last(table), V = rows(table);
   check(out.numel() == static_cast<int64_t>(N) * C, "embedding_forward", "out must be [N,C]");
@@ -154,12 +176,17 @@ void CpuBackend::embedding_forward(Tensor& out, const Tensor& ids, const Tensor&
       runtime_error("token id " + std::to_string(id[n]) + " out of range for vocabulary of " +
                         std::to_string(V),
                     "embedding", "the data was made with a different tokenizer");
+  if (bf16(out)) return cpu::bf16::embedding_forward(out, id, table, N, C);
   NLM_DISPATCH(out, cpu::embedding_forward<T>(out.as<T>(), id, table.as<T>(), N, C));
 }
 void CpuBackend::embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
   ints(ids, "embedding_backward");
+  floating(dout, "embedding_backward");
+  accum(dtable, dout, "embedding_backward", "dtable");
   const int N = static_cast<int>(ids.numel()), C = last(dtable);
   check(dout.numel() == static_cast<int64_t>(N) * C, "embedding_backward", "dout must be [N,C]");
+  if (bf16(dout))
+    return cpu::bf16::embedding_backward(dtable.as<float>(), dout, ids.as<int32_t>(), N, C);
   NLM_DISPATCH(dtable, cpu::embedding_backward<T>(dtable.as<T>(), dout.as<T>(), ids.as<int32_t>(), N, C));
 }
 
@@ -173,15 +200,27 @@ void CpuBackend::matmul_forward(Tensor& out, const Tensor& inp, const Tensor& we
                                               shape_string(weight.shape()));
   check(out.numel() == static_cast<int64_t>(N) * OC, "matmul_forward", "out must be [N,OC]");
   check(!bias || bias->numel() == OC, "matmul_forward", "bias must be [OC]");
+  if (bias) same_dtype(*bias, weight, "matmul_forward");
+  if (bf16(inp)) return cpu::bf16::matmul_forward(out, inp, weight, bias, N, C, OC);
   NLM_DISPATCH(inp, cpu::matmul_forward<T>(out.as<T>(), inp.as<T>(), weight.as<T>(),
                                            ptr_or_null<T>(bias), N, C, OC));
 }
 void CpuBackend::matmul_backward(Tensor* dinp, Tensor* dweight, Tensor* dbias, const Tensor& dout,
                                  const Tensor& inp, const Tensor& weight, bool accumulate_dinp) {
   const int C = last(weight), OC = rows(weight), N = rows(inp);
+  floating(inp, "matmul_backward");
+  same_dtype(inp, weight, "matmul_backward");
+  same_dtype(dout, weight, "matmul_backward");
+  if (dinp) same_dtype(*dinp, weight, "matmul_backward");
   if (dweight) same_shape(*dweight, weight, "matmul_backward");
+  if (dweight) accum(*dweight, inp, "matmul_backward", "dweight");
+  if (dbias) accum(*dbias, inp, "matmul_backward", "dbias");
+  check(!dbias || dbias->numel() == OC, "matmul_backward", "dbias must be [OC]");
   check(dout.numel() == static_cast<int64_t>(N) * OC, "matmul_backward", "dout must be [N,OC]");
   check(!dinp || dinp->numel() == inp.numel(), "matmul_backward", "dinp must be [N,C]");
+  if (bf16(inp))
+    return cpu::bf16::matmul_backward(dinp, mut_or_null<float>(dweight), mut_or_null<float>(dbias),
+                                      dout, inp, weight, N, C, OC, accumulate_dinp);
   NLM_DISPATCH(inp, cpu::matmul_backward<T>(mut_or_null<T>(dinp), mut_or_null<T>(dweight),
                                             mut_or_null<T>(dbias), dout.as<T>(), inp.as<T>(),
                                             weight.as<T>(), N, C, OC, accumulate_dinp));
@@ -191,8 +230,13 @@ void CpuBackend::rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& inp, c
                                  double eps) {
   floating(inp, "rmsnorm_forward");
   same_shape(out, inp, "rmsnorm_forward");
+  same_dtype(out, inp, "rmsnorm_forward");
+  same_dtype(weight, inp, "rmsnorm_forward");
+  accum(rstd, inp, "rmsnorm_forward", "rstd");
   const int C = last(inp), N = rows(inp);
   check(weight.numel() == C && rstd.numel() == N, "rmsnorm_forward", "weight [C], rstd [N]");
+  if (bf16(inp))
+    return cpu::bf16::rmsnorm_forward(out, rstd.as<float>(), inp, weight, N, C, float(eps));
   NLM_DISPATCH(inp, cpu::rmsnorm_forward<T>(out.as<T>(), rstd.as<T>(), inp.as<T>(), weight.as<T>(),
                                             N, C, T(eps)));
 }
@@ -200,7 +244,18 @@ void CpuBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& d
                                   const Tensor& inp, const Tensor& weight, const Tensor& rstd) {
   same_shape(dinp, inp, "rmsnorm_backward");
   same_shape(dout, inp, "rmsnorm_backward");
+  floating(inp, "rmsnorm_backward");
+  same_dtype(dinp, inp, "rmsnorm_backward");
+  same_dtype(dout, inp, "rmsnorm_backward");
+  same_dtype(weight, inp, "rmsnorm_backward");
+  accum(dweight, inp, "rmsnorm_backward", "dweight");
+  accum(rstd, inp, "rmsnorm_backward", "rstd");
   const int C = last(inp), N = rows(inp);
+  check(weight.numel() == C && dweight.numel() == C && rstd.numel() == N, "rmsnorm_backward",
+        "weight and dweight [C], rstd [N]");
+  if (bf16(inp))
+    return cpu::bf16::rmsnorm_backward(dinp, dweight.as<float>(), dout, inp, weight,
+                                       rstd.as<float>(), N, C);
   NLM_DISPATCH(inp, cpu::rmsnorm_backward<T>(dinp.as<T>(), dweight.as<T>(), dout.as<T>(),
                                              inp.as<T>(), weight.as<T>(), rstd.as<T>(), N, C));
 }
@@ -208,10 +263,12 @@ void CpuBackend::rmsnorm_backward(Tensor& dinp, Tensor& dweight, const Tensor& d
 void CpuBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin, int sign) {
   floating(x, "rope");
   ints(pos, "rope");
-  same_dtype(x, cos, "rope");
+  accum(cos, x, "rope", "the cos table");
+  accum(sin, x, "rope", "the sin table");
   check(x.rank() >= 2, "rope", "x must be [N,H,D]");
   const int D = last(x), H = static_cast<int>(x.shape()[x.rank() - 2]);
   const int N = static_cast<int>(x.numel() / (static_cast<int64_t>(H) * D));
+  same_shape(cos, sin, "rope");
   check(pos.numel() == N && D % 2 == 0 && last(cos) == D / 2, "rope", "pos [N], cos [P,D/2]");
   const int P = rows(cos);
   const int32_t* p = pos.as<int32_t>();
@@ -220,6 +277,8 @@ void CpuBackend::rope(Tensor& x, const Tensor& pos, const Tensor& cos, const Ten
       runtime_error("position " + std::to_string(p[n]) + " beyond the RoPE table of " +
                         std::to_string(P),
                     "rope", "use a shorter sequence or raise max_position_embeddings");
+  if (bf16(x))
+    return cpu::bf16::rope_rotate(x, p, cos.as<float>(), sin.as<float>(), N, H, D, sign);
   NLM_DISPATCH(x, cpu::rope_rotate<T>(x.as<T>(), p, cos.as<T>(), sin.as<T>(), N, H, D, sign));
 }
 void CpuBackend::rope_forward(Tensor& x, const Tensor& pos, const Tensor& cos, const Tensor& sin) {
@@ -233,6 +292,9 @@ void CpuBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>&
                                    const Tensor& q, const Tensor& k, const Tensor& v,
                                    const Tensor* docs, int B, int Tn) {
   floating(q, "attention_forward");
+  same_dtype(k, q, "attention_forward");
+  same_dtype(v, q, "attention_forward");
+  same_dtype(out, q, "attention_forward");
   same_shape(k, v, "attention_forward");
   same_shape(out, q, "attention_forward");
   const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
@@ -244,15 +306,18 @@ void CpuBackend::attention_forward(Tensor& out, std::unique_ptr<AttentionState>&
         "attention_forward", "docs must be I32 [B,T]");
   const Shape att_shape = {B, NH, Tn, Tn};
   auto* s = dynamic_cast<CpuAttentionState*>(state.get());
-  if (!s || s->att.shape() != att_shape || s->att.dtype() != q.dtype()) {
+  const DType att_dtype = accum_dtype(q.dtype());
+  if (!s || s->att.shape() != att_shape || s->att.dtype() != att_dtype) {
     auto fresh = std::make_unique<CpuAttentionState>();
-    fresh->att = empty(att_shape, q.dtype());
+    fresh->att = empty(att_shape, att_dtype);
     s = fresh.get();
     state = std::move(fresh);
   }
   s->B = B;
   s->T = Tn;
   const int32_t* d = docs ? docs->as<int32_t>() : nullptr;
+  if (bf16(q))
+    return cpu::bf16::attention_forward(out, s->att.as<float>(), q, k, v, d, B, Tn, NH, NKV, hs);
   NLM_DISPATCH(q, cpu::attention_forward<T>(out.as<T>(), s->att.as<T>(), q.as<T>(), k.as<T>(),
                                             v.as<T>(), d, B, Tn, NH, NKV, hs));
 }
@@ -263,12 +328,18 @@ void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Te
   same_shape(dk, k, "attention_backward");
   same_shape(dv, v, "attention_backward");
   same_shape(dout, q, "attention_backward");
+  floating(q, "attention_backward");
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&dq, &dk, &dv, &dout, &k, &v})
+    same_dtype(*t, q, "attention_backward");
   auto* s = dynamic_cast<CpuAttentionState*>(&state);
   check(s != nullptr, "attention_backward", "the state comes from another backend");
-  check(s->B == B && s->T == Tn && s->att.dtype() == q.dtype(), "attention_backward",
-        "the state belongs to a forward of another shape");
+  check(s->B == B && s->T == Tn && s->att.dtype() == accum_dtype(q.dtype()), "attention_backward",
+        "the state belongs to a forward of another shape or dtype");
   const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(B) * Tn * hs));
   const int NKV = static_cast<int>(k.numel() / (int64_t(B) * Tn * hs));
+  if (bf16(q))
+    return cpu::bf16::attention_backward(dq, dk, dv, dout, s->att.as<float>(), q, k, v, B, Tn, NH,
+                                         NKV, hs);
   NLM_DISPATCH(q, cpu::attention_backward<T>(dq.as<T>(), dk.as<T>(), dv.as<T>(), dout.as<T>(),
                                              s->att.as<T>(), q.as<T>(), k.as<T>(), v.as<T>(), B,
                                              Tn, NH, NKV, hs));
@@ -276,10 +347,17 @@ void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Te
 void CpuBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kcache,
                                   const Tensor& vcache, int past, int Tq) {
   same_shape(out, q, "attention_cached");
+  floating(q, "attention_cached");
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&out, &kcache, &vcache})
+    same_dtype(*t, q, "attention_cached");
+  same_shape(kcache, vcache, "attention_cached");
   check(kcache.rank() == 3, "attention_cached", "caches must be [Tmax,NKV,hs]");
   const int hs = last(q), NH = static_cast<int>(q.numel() / (int64_t(Tq) * hs));
   const int NKV = static_cast<int>(kcache.dim(1));
-  check(past + Tq <= kcache.dim(0) && NH % NKV == 0, "attention_cached", "cache too short");
+  check(past >= 0 && Tq > 0 && past + Tq <= kcache.dim(0) && NH % NKV == 0 &&
+            kcache.dim(2) == hs,
+        "attention_cached", "cache too short or of another head size");
+  if (bf16(q)) return cpu::bf16::attention_cached(out, q, kcache, vcache, past, Tq, NH, NKV, hs);
   NLM_DISPATCH(q, cpu::attention_cached<T>(out.as<T>(), q.as<T>(), kcache.as<T>(), vcache.as<T>(),
                                            past, Tq, NH, NKV, hs));
 }
@@ -287,6 +365,10 @@ void CpuBackend::attention_cached(Tensor& out, const Tensor& q, const Tensor& kc
 void CpuBackend::swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
   same_shape(out, gate, "swiglu_forward");
   same_shape(up, gate, "swiglu_forward");
+  floating(gate, "swiglu_forward");
+  same_dtype(out, gate, "swiglu_forward");
+  same_dtype(up, gate, "swiglu_forward");
+  if (bf16(gate)) return cpu::bf16::swiglu_forward(out, gate, up);
   NLM_DISPATCH(gate, cpu::swiglu_forward<T>(out.as<T>(), gate.as<T>(), up.as<T>(), gate.numel()));
 }
 void CpuBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate,
@@ -294,25 +376,38 @@ void CpuBackend::swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout,
   same_shape(dgate, gate, "swiglu_backward");
   same_shape(dup, gate, "swiglu_backward");
   same_shape(dout, gate, "swiglu_backward");
+  floating(gate, "swiglu_backward");
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&dgate, &dup, &dout, &up})
+    same_dtype(*t, gate, "swiglu_backward");
+  if (bf16(gate)) return cpu::bf16::swiglu_backward(dgate, dup, dout, gate, up);
   NLM_DISPATCH(gate, cpu::swiglu_backward<T>(dgate.as<T>(), dup.as<T>(), dout.as<T>(), gate.as<T>(),
                                              up.as<T>(), gate.numel()));
 }
 
 void CpuBackend::cross_entropy_forward(Tensor& losses, const Tensor& logits, const Tensor& targets) {
   ints(targets, "cross_entropy_forward");
+  floating(logits, "cross_entropy_forward");
+  accum(losses, logits, "cross_entropy_forward", "losses");
   const int V = last(logits), N = rows(logits);
   check(targets.numel() == N && losses.numel() == N, "cross_entropy_forward", "targets, losses [N]");
   const int32_t* tg = targets.as<int32_t>();
   for (int n = 0; n < N; ++n)
     if (tg[n] >= V) runtime_error("target id " + std::to_string(tg[n]) + " >= vocabulary " +
                                       std::to_string(V), "cross_entropy");
+  if (bf16(logits)) return cpu::bf16::cross_entropy_forward(losses.as<float>(), logits, tg, N, V);
   NLM_DISPATCH(logits, cpu::cross_entropy_forward<T>(losses.as<T>(), logits.as<T>(), tg, N, V));
 }
 void CpuBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& logits, const Tensor& targets,
                                         double scale) {
   same_shape(dlogits, logits, "cross_entropy_backward");
+  floating(logits, "cross_entropy_backward");
+  same_dtype(dlogits, logits, "cross_entropy_backward");
+  ints(targets, "cross_entropy_backward");
   const int V = last(logits), N = rows(logits);
   check(targets.numel() == N, "cross_entropy_backward", "targets [N]");
+  if (bf16(logits))
+    return cpu::bf16::cross_entropy_backward(dlogits, logits, targets.as<int32_t>(), N, V,
+                                             float(scale));
   NLM_DISPATCH(logits, cpu::cross_entropy_backward<T>(dlogits.as<T>(), logits.as<T>(),
                                                       targets.as<int32_t>(), N, V, T(scale)));
 }
@@ -323,6 +418,13 @@ void CpuBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tens
   same_shape(param, grad, "adamw_update");
   same_shape(param, m, "adamw_update");
   same_shape(param, v, "adamw_update");
+  floating(param, "adamw_update");
+  accum(grad, param, "adamw_update", "grad");
+  accum(m, param, "adamw_update", "m");
+  accum(v, param, "adamw_update", "v");
+  if (bf16(param))
+    return cpu::bf16::adamw_update(param, grad.as<float>(), m.as<float>(), v.as<float>(), lr, beta1,
+                                   beta2, eps, weight_decay, t);
   NLM_DISPATCH(param, cpu::adamw_update<T>(param.as<T>(), grad.as<T>(), m.as<T>(), v.as<T>(),
                                            param.numel(), lr, beta1, beta2, eps, weight_decay, t));
 }

@@ -1,5 +1,7 @@
 // The CPU backend: host memory (64-byte aligned), OpenBLAS for matmuls, OpenMP + SIMD loops for
-// everything else. Dispatches each op on dtype to the float or double kernels in kernels.h.
+// everything else. Dispatches each op on dtype to the float or double kernels in kernels.h, and
+// BF16 ops to bf16_ops.h (fp32 kernels on widened copies, results rounded once, the accum_dtype
+// tensors kept in fp32), so mixed precision runs and is tested without a GPU.
 // Only src/tensor/ names this class; everything else gets it as backend_for("cpu").
 #pragma once
 #include "tensor/backend.h"
@@ -15,7 +17,8 @@ class CpuBackend final : public Backend {
 
   Device device() const override { return {}; }
   std::string name() const override { return "cpu"; }
-  // Every op, in F32 and F64.
+  // Every op, in F32, F64 and BF16. In BF16 the accum_dtype tensors of backend.h are F32, and
+  // adamw_update takes a BF16 param with F32 grad and moments (a model without master weights).
   bool supports(Op op, DType dtype) const override;
   // Times a 512³ sgemm through OpenBLAS on nlm::thread_count() threads (best of 2).
   double peak_flops() override;

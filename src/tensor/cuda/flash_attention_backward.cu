@@ -43,8 +43,8 @@ __global__ void __launch_bounds__(kThreads) rowdot_kernel(BackwardArgs<T> a, int
 // key rows w, w+8, … of the tile and lane l the query row l of the current query tile.
 template <class T, int HS>
 __global__ void __launch_bounds__(kThreads) dkdv_kernel(BackwardArgs<T> a) {
-  constexpr int LD = HS + 1, NJ = HS / 32;
-  extern __shared__ float smem[];
+  constexpr int LD = kLd<HS>, NJ = HS / 32;
+  extern __shared__ __align__(16) float smem[];
   float* Ks = smem;
   float* Vs = Ks + kTile * LD;
   float* Qs = Vs + kTile * LD;
@@ -127,8 +127,8 @@ __global__ void __launch_bounds__(kThreads) dkdv_kernel(BackwardArgs<T> a) {
 // owns the query rows w, w+8, … and lane l the key row l of the current key tile (as forward).
 template <class T, int HS>
 __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardArgs<T> a) {
-  constexpr int LD = HS + 1, NJ = HS / 32;
-  extern __shared__ float smem[];
+  constexpr int LD = kLd<HS>, NJ = HS / 32;
+  extern __shared__ __align__(16) float smem[];
   float* Qs = smem;
   float* dOs = Qs + kTile * LD;
   float* Ks = dOs + kTile * LD;

@@ -1,14 +1,14 @@
 // What the attention kernels (flash_attention_forward.cu, flash_attention_backward.cu) share:
-// the tile sizes and thread layout, element conversions, warp reductions, the tile loader, the
-// host-side shape checks and the launch check. Private to those files.
+// the tile sizes and thread layout, the warp max, the tile loader and tile products, the
+// host-side shape checks and the launch. Private to those files.
 //
 // The layout every kernel uses (so each can be checked by reading one place): a block has 8 warps
 // (256 threads) and works on a 32×32 tile of scores. Warp w owns tile rows w, w+8, w+16, w+24
 // (kRowsPerWarp = 4) and lane l owns column l, so a row's softmax max and sum are warp shuffles.
 // Row vectors of head size (accumulators of out, dq, dk, dv) are spread the same way: warp w
 // keeps the rows it owns, lane l keeps columns l, l+32, … (HS/32 of them). Tiles live in shared
-// memory as fp32 with a row stride of HS+1 floats, so lanes reading 32 different rows at the same
-// column hit 32 different banks; columns hs..HS−1 and rows past the end are zero.
+// memory as fp32 with a row stride of kLd<HS> = HS+4 floats (16-byte aligned rows), read 4 columns
+// at a time as float4; columns hs..HS−1 and rows past the end are zero.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -17,6 +17,8 @@
 #include <cuda_runtime.h>
 
 #include "core/error.h"
+#include "tensor/cuda/cuda_check.h"
+#include "tensor/cuda/kernel_util.cuh"  // to_f32, from_f32, warp_sum
 
 namespace nlm::tensor::cuda::attn {
 
@@ -27,34 +29,25 @@ constexpr int kRowsPerWarp = kTile / kWarps;  // 4
 constexpr int kMaxHeadSize = 256;
 constexpr float kNegInf = -__builtin_huge_valf();
 
-__device__ __forceinline__ float to_f32(float x) { return x; }
-__device__ __forceinline__ float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <class T>
-__device__ __forceinline__ T from_f32(float x);
-template <>
-__device__ __forceinline__ float from_f32<float>(float x) { return x; }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) {
-  return __float2bfloat16_rn(x);
-}
+// Row stride of a tile in floats. A warp's float4 loads go to shared memory 8 lanes at a time;
+// when the 8 lanes read 8 different rows at the same column, the +4 puts row r at bank offset 4r,
+// so the 8 × 4 words fall in 32 different banks. Rows of HS+4 floats keep 16-byte alignment.
+template <int HS>
+constexpr int kLd = HS + 4;
 
 __device__ __forceinline__ float warp_max(float x) {
   for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
   return x;
 }
-__device__ __forceinline__ float warp_sum(float x) {
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
 
 // Copies rows row0 .. row0+kTile−1 of a strided [rows, hs] matrix into a shared fp32 tile of
-// stride HS+1; rows ≥ nrows and columns ≥ hs become 0. Called by all threads of the block.
+// stride kLd<HS>; rows ≥ nrows and columns ≥ hs become 0. Called by all threads of the block.
 template <int HS, class T>
 __device__ __forceinline__ void load_tile(float* tile, const T* base, int64_t row_stride, int row0,
                                           int nrows, int hs) {
   for (int i = threadIdx.x; i < kTile * HS; i += kThreads) {
     const int r = i / HS, d = i % HS, row = row0 + r;
-    tile[r * (HS + 1) + d] =
+    tile[r * kLd<HS> + d] =
         (row < nrows && d < hs) ? to_f32(base[static_cast<int64_t>(row) * row_stride + d]) : 0.f;
   }
 }
@@ -69,19 +62,23 @@ __device__ __forceinline__ void load_docs(int* dst, const int32_t* docs, int pos
 }
 
 // out[i] = Σ_d rows[w + 8i][d] · cols[lane][d] for the warp w: the 4×32 scores of the rows this
-// warp owns against the 32 rows of `cols`, both tiles of stride HS+1.
+// warp owns against the 32 rows of `cols`, both tiles of stride kLd<HS>. The `rows` loads are
+// broadcasts (one address per warp), the `cols` loads conflict-free (kLd).
 template <int HS>
 __device__ __forceinline__ void row_dots(float (&out)[kRowsPerWarp], const float* rows,
                                          const float* cols) {
-  constexpr int LD = HS + 1;
+  constexpr int LD = kLd<HS>;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 #pragma unroll
   for (int i = 0; i < kRowsPerWarp; ++i) out[i] = 0.f;
-#pragma unroll 8
-  for (int d = 0; d < HS; ++d) {
-    const float c = cols[lane * LD + d];
+#pragma unroll 4
+  for (int d = 0; d < HS; d += 4) {
+    const float4 c = *reinterpret_cast<const float4*>(cols + lane * LD + d);
 #pragma unroll
-    for (int i = 0; i < kRowsPerWarp; ++i) out[i] += rows[(warp + kWarps * i) * LD + d] * c;
+    for (int i = 0; i < kRowsPerWarp; ++i) {
+      const float4 r = *reinterpret_cast<const float4*>(rows + (warp + kWarps * i) * LD + d);
+      out[i] += r.x * c.x + r.y * c.y + r.z * c.z + r.w * c.w;
+    }
   }
 }
 
@@ -91,7 +88,7 @@ template <int HS>
 __device__ __forceinline__ void accumulate_rows(float (&acc)[kRowsPerWarp][HS / 32],
                                                 const float (&x)[kRowsPerWarp],
                                                 const float* tile) {
-  constexpr int LD = HS + 1, NJ = HS / 32;
+  constexpr int LD = kLd<HS>, NJ = HS / 32;
   const int lane = threadIdx.x % 32;
   for (int c = 0; c < kTile; ++c) {
     float row[NJ];
@@ -109,7 +106,7 @@ __device__ __forceinline__ void accumulate_rows(float (&acc)[kRowsPerWarp][HS / 
 // Shared-memory bytes of n tiles of head-size bucket HS.
 template <int HS>
 constexpr size_t tile_bytes(int n) {
-  return static_cast<size_t>(n) * kTile * (HS + 1) * sizeof(float);
+  return static_cast<size_t>(n) * kTile * kLd<HS> * sizeof(float);
 }
 
 // The head-size bucket a call runs in: the smallest of 32/64/128/256 that holds hs.
@@ -130,21 +127,7 @@ inline void check_shapes(const char* what, int B, int Tlen, int NH, int NKV, int
   if (NH > 65535 || B > 65535) fail("more than 65535 heads or batch rows");
 }
 
-// Throws with CUDA's message when the last launch (or anything before it) failed.
-inline void check_launch(const char* kernel) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    runtime_error(std::string("CUDA attention kernel ") + kernel + " failed: " +
-                      cudaGetErrorString(err),
-                  "", "");
-}
-inline void check_cuda(cudaError_t err, const char* call) {
-  if (err != cudaSuccess)
-    runtime_error(std::string(call) + " failed: " + cudaGetErrorString(err), "", "");
-}
-
-// Lets `kernel` use `bytes` of dynamic shared memory (over the 48 KiB default) and launches it.
-// A head size of 256 needs 129 KiB per block in backward: fine on sm_80 and sm_90 (163 and 227
+// A head size of 256 needs 130 KiB per block in backward: fine on sm_80 and sm_90 (163 and 227
 // KiB), too much for sm_86/sm_89 (99 KiB), which then get this error instead of a failed launch.
 template <class Kernel, class... Args>
 void launch(const char* name, Kernel kernel, dim3 grid, size_t bytes, cudaStream_t stream,

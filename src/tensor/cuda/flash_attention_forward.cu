@@ -34,8 +34,8 @@ struct ForwardArgs {
 // Grid: x = query tile (longest first), y = head, z = batch row · nsplit + split.
 template <class T, int HS>
 __global__ void __launch_bounds__(kThreads) forward_kernel(ForwardArgs<T> a) {
-  constexpr int LD = HS + 1, NJ = HS / 32;
-  extern __shared__ float smem[];
+  constexpr int LD = kLd<HS>, NJ = HS / 32;
+  extern __shared__ __align__(16) float smem[];
   float* Qs = smem;
   float* Ks = Qs + kTile * LD;
   float* Vs = Ks + kTile * LD;
@@ -251,11 +251,16 @@ void attention_cached(T* out, const T* q, const T* kcache, const T* vcache, int 
              "cudaMallocAsync(attention_cached split scratch)");
   a.o_part = static_cast<float*>(scratch);
   a.lse_part = a.o_part + rows * hs;
-  run_forward(a, 1, stream);
-  const int nrows = Tq * NH;
-  combine_kernel<T><<<(nrows + kWarps - 1) / kWarps, kThreads, 0, stream>>>(
-      out, a.o_part, a.lse_part, 1, Tq, NH, hs, nsplit);
-  check_launch("combine_kernel");
+  try {
+    run_forward(a, 1, stream);
+    const int nrows = Tq * NH;
+    combine_kernel<T><<<(nrows + kWarps - 1) / kWarps, kThreads, 0, stream>>>(
+        out, a.o_part, a.lse_part, 1, Tq, NH, hs, nsplit);
+    check_launch("combine_kernel");
+  } catch (...) {
+    cudaFreeAsync(scratch, stream);
+    throw;
+  }
   check_cuda(cudaFreeAsync(scratch, stream), "cudaFreeAsync(attention_cached split scratch)");
 }
 

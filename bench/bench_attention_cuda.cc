@@ -1,11 +1,13 @@
 // Throughput of the CUDA flash-attention kernels (tensor/cuda/flash_attention.h) in bf16 at
 // GPT-2 / Llama training shapes: forward, backward, and the two together, in TFLOP/s. FLOPs
-// counted as usual for causal attention: forward 4·B·NH·T²·hs / 2, backward 2.5× that. Built
-// only with -DNATIVELM_CUDA=ON; without a GPU it says it was skipped and exits 0.
+// counted as usual for causal attention: forward 4·B·NH·T²·hs / 2, backward 2.5× that. In a
+// build without CUDA, or without a GPU, it says it was skipped and exits 0.
+#include <cstdio>
+
+#ifdef NATIVELM_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -80,8 +82,10 @@ void bench_shape(int B, int T, int NH, int hs) {
 
 int main() {
   int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("bench_attention_cuda: no CUDA device: skipped\n");
+  cudaError_t err = cudaGetDeviceCount(&devices);
+  if (err != cudaSuccess || devices == 0) {
+    std::printf("bench_attention_cuda: no CUDA device: skipped (%s)\n",
+                err != cudaSuccess ? cudaGetErrorString(err) : "none found");
     return 0;
   }
   cudaDeviceProp prop{};
@@ -92,3 +96,9 @@ int main() {
       for (int hs : {64, 128}) bench_shape(8, T, NH, hs);
   return 0;
 }
+#else
+int main() {
+  std::printf("bench_attention_cuda: a build without CUDA: skipped\n");
+  return 0;
+}
+#endif

@@ -23,6 +23,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     const auto& o = c->options;
     return cli::run_training([&] {
       auto r = c->run([&] { return train::run_train(o); });
+      if (r.rank != 0) return;  // data parallel: rank 0 reports for all
       std::printf("trained %lld steps: loss %.4f", static_cast<long long>(r.steps), r.last_loss);
       if (r.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.last_eval_loss);
       if (r.last_eval_bpb >= 0) std::printf(", eval bits/byte %.4f", r.last_eval_bpb);

@@ -70,6 +70,100 @@ void Comm::allreduce_sum(std::vector<uint64_t>& values) {
 #endif
 }
 
+#ifdef NATIVELM_HAVE_MPI
+namespace {
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
+template <>
+MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
+
+template <class T>
+void allreduce_in_place(T* values, size_t n) {
+  if (g_mpi && n > 0)
+    MPI_Allreduce(MPI_IN_PLACE, values, count_of(n * sizeof(T)) / static_cast<int>(sizeof(T)), mpi_type<T>(), MPI_SUM,
+                  MPI_COMM_WORLD);
+}
+
+// Element counts and displacements as MPI's ints (each part, and the whole, under 2 GiB).
+void int_counts(const std::vector<int64_t>& counts, std::vector<int>& c, std::vector<int>& d) {
+  c.resize(counts.size());
+  d.resize(counts.size());
+  size_t total = 0;
+  for (size_t r = 0; r < counts.size(); ++r) {
+    d[r] = count_of(total * sizeof(float)) / static_cast<int>(sizeof(float));
+    c[r] = count_of(static_cast<size_t>(counts[r]) * sizeof(float)) / static_cast<int>(sizeof(float));
+    total += static_cast<size_t>(counts[r]);
+  }
+}
+}  // namespace
+#endif
+
+void Comm::allreduce_sum(double* values, size_t n) {
+#ifdef NATIVELM_HAVE_MPI
+  allreduce_in_place(values, n);
+#else
+  (void)values, (void)n;
+#endif
+}
+
+void Comm::allreduce_sum(float* values, size_t n) {
+#ifdef NATIVELM_HAVE_MPI
+  allreduce_in_place(values, n);
+#else
+  (void)values, (void)n;
+#endif
+}
+
+void Comm::reduce_scatter_sum(const float* send, float* recv, const std::vector<int64_t>& counts) {
+  if (counts.size() != static_cast<size_t>(size_))
+    runtime_error("reduce_scatter_sum needs one count per rank", "comm");
+#ifdef NATIVELM_HAVE_MPI
+  if (g_mpi) {
+    std::vector<int> c, d;
+    int_counts(counts, c, d);
+    MPI_Reduce_scatter(send, recv, c.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    return;
+  }
+#endif
+  if (send != recv && counts[0] > 0) std::memmove(recv, send, static_cast<size_t>(counts[0]) * sizeof(float));
+}
+
+void Comm::allgatherv(const float* mine, float* all, const std::vector<int64_t>& counts) {
+  if (counts.size() != static_cast<size_t>(size_)) runtime_error("allgatherv needs one count per rank", "comm");
+  int64_t before = 0;
+  for (int r = 0; r < rank_; ++r) before += counts[static_cast<size_t>(r)];
+#ifdef NATIVELM_HAVE_MPI
+  if (g_mpi) {
+    std::vector<int> c, d;
+    int_counts(counts, c, d);
+    if (mine == all + before)
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, all, c.data(), d.data(), MPI_FLOAT, MPI_COMM_WORLD);
+    else
+      MPI_Allgatherv(mine, c[static_cast<size_t>(rank_)], MPI_FLOAT, all, c.data(), d.data(), MPI_FLOAT,
+                     MPI_COMM_WORLD);
+    return;
+  }
+#endif
+  if (mine != all + before && counts[0] > 0)
+    std::memmove(all + before, mine, static_cast<size_t>(counts[0]) * sizeof(float));
+}
+
+void Comm::broadcast(void* data, size_t bytes, int root) {
+#ifdef NATIVELM_HAVE_MPI
+  if (g_mpi && bytes > 0) MPI_Bcast(data, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
+#else
+  (void)data, (void)bytes, (void)root;
+#endif
+}
+
+void Comm::barrier() {
+#ifdef NATIVELM_HAVE_MPI
+  if (g_mpi) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
 bool Comm::all_true(bool flag) {
 #ifdef NATIVELM_HAVE_MPI
   if (g_mpi) {

@@ -20,6 +20,19 @@ class Comm {
   int size() const { return size_; }
 
   void allreduce_sum(std::vector<uint64_t>& values);
+  // In-place sums over ranks of n floating values (data parallel: losses, squared norms).
+  void allreduce_sum(double* values, size_t n);
+  void allreduce_sum(float* values, size_t n);
+  // Sums `send` (the sum of counts elements, the same layout on every rank) over ranks and leaves
+  // this rank's part, counts[rank] elements starting at the sum of the counts before it, in
+  // `recv`. Counts may be uneven or zero.
+  void reduce_scatter_sum(const float* send, float* recv, const std::vector<int64_t>& counts);
+  // The inverse: every rank's counts[r] elements, concatenated in rank order, into `all` on every
+  // rank. `mine` may point at this rank's part of `all` (in place).
+  void allgatherv(const float* mine, float* all, const std::vector<int64_t>& counts);
+  // Rank `root`'s `bytes` bytes at `data` into `data` on every rank.
+  void broadcast(void* data, size_t bytes, int root = 0);
+  void barrier();
   bool all_true(bool flag);
   // Sends send[d] to rank d; returns what every rank sent to this one, in rank order.
   std::vector<char> alltoallv(const std::vector<std::vector<char>>& send);

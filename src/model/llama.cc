@@ -602,13 +602,16 @@ void Llama::backward_from_dlogits() {
                      lm_head_->value, false);
   be.zero(s.dres);
   be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);
+  if (grad_ready_) grad_ready_(L);
   for (int l = L - 1; l >= 0; --l) {
     LayerActs& a = s.acts[options_.recompute ? 0 : l];
     if (options_.recompute) layer_forward(l, a, tok, s.resid[l], s.resid[l + 1]);
     layer_backward(l, a, s.resid[l], s.dres);
+    if (grad_ready_) grad_ready_(l);
   }
   // Tied: the lm_head gradient above already went into embed_->grad; this adds the lookup's.
   if (embed_->trainable) be.embedding_backward(embed_->grad, s.dres, s.ids);
+  if (grad_ready_) grad_ready_(-1);
 }
 
 void Llama::reset_cache(int max_tokens) {

@@ -7,6 +7,7 @@
 // training forward and KV-cache decoding run the same per-layer function (layer_forward).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +93,11 @@ class Llama {
   void freeze();
   bool frozen() const { return frozen_; }
   void zero_grad();
+  // Called by backward (every variant) as soon as a group of trainable parameter gradients is
+  // final for this backward: group L (= num_hidden_layers) holds the final norm and an untied LM
+  // head, then L−1 … 0 each layer's weights (with its LoRA adapters), then −1 the embeddings (and
+  // a tied head). Data parallel starts reducing a group while backward goes on. Empty = none.
+  void set_grad_ready_hook(std::function<void(int group)> hook) { grad_ready_ = std::move(hook); }
 
   // ---- generation -----------------------------------------------------------------------
   // Starts a new sequence with room for max_tokens positions.
@@ -162,6 +168,7 @@ class Llama {
   std::vector<std::unique_ptr<LoraLinear>> adapters_;  // layer-major, lora_target_names() order
   bool training_ = false;
   bool frozen_ = false;
+  std::function<void(int)> grad_ready_;
   uint64_t lora_seed_ = 0, dropout_key_ = 0, forward_count_ = 0;  // dropout masks: a function of these
   Param* embed_ = nullptr;
   Param* final_norm_ = nullptr;

@@ -30,7 +30,20 @@ Tensor Tensor::reshaped(Shape shape) const {
   if (shape_numel(shape) != numel())
     runtime_error("cannot reshape " + shape_string(shape_) + " to " + shape_string(shape),
                   "tensor::reshaped");
-  return Tensor(storage_, std::move(shape), dtype_);
+  Tensor t(storage_, std::move(shape), dtype_);
+  t.offset_bytes_ = offset_bytes_;
+  return t;
+}
+
+Tensor Tensor::view(int64_t offset, Shape shape) const {
+  const int64_t n = shape_numel(shape);
+  if (!storage_ || offset < 0 || n < 0 || offset + n > numel())
+    runtime_error("view of " + std::to_string(n) + " elements at " + std::to_string(offset) + " is outside " +
+                      shape_string(shape_),
+                  "tensor::view");
+  Tensor t(storage_, std::move(shape), dtype_);
+  t.offset_bytes_ = offset_bytes_ + static_cast<size_t>(offset) * dtype_size(dtype_);
+  return t;
 }
 
 }  // namespace nlm::tensor

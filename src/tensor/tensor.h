@@ -1,7 +1,9 @@
 // A tensor is a handle to a block of memory that a backend owns on its device, plus a shape and a
 // dtype. Model code creates tensors through a Backend, moves data in and out only with
 // Backend::upload/download, and computes only through Backend ops; it never dereferences
-// raw(), which may be device memory. Handles are cheap to copy and share their storage.
+// raw(), which may be device memory. Handles are cheap to copy and share their storage. A view
+// (Tensor::view) is a handle onto a contiguous element range of another tensor's storage, so one
+// flat buffer can back many tensors (the optimizer's flat gradient and parameter buffers).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -56,8 +58,12 @@ class Tensor {
   // The same storage seen with another shape of equal element count (no copy).
   Tensor reshaped(Shape shape) const;
 
-  // The memory on the tensor's device. Only backends may dereference it.
-  void* raw() const { return storage_ ? storage_->ptr : nullptr; }
+  // `shape`'s elements starting `offset` elements into this tensor, sharing its storage (no
+  // copy): writes through either handle are seen by both. A runtime error when out of range.
+  Tensor view(int64_t offset, Shape shape) const;
+
+  // The memory on the tensor's device (the view's first element). Only backends may dereference it.
+  void* raw() const { return storage_ ? static_cast<char*>(storage_->ptr) + offset_bytes_ : nullptr; }
   template <class T>
   T* as() const {
     return static_cast<T*>(raw());
@@ -67,6 +73,7 @@ class Tensor {
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   DType dtype_ = DType::F32;
+  size_t offset_bytes_ = 0;  // where a view starts in storage_
 };
 
 }  // namespace nlm::tensor

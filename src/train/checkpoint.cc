@@ -93,8 +93,21 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(state.step));
   std::string base = run_dir + "/checkpoints";
   std::string final_dir = base + "/" + name, tmp = base + "/." + std::string(name) + ".tmp";
-  fs::remove_all(tmp);
-  make_dirs(tmp);
+  // Data parallel: rank 0 writes the model and the state, every rank its optimizer shard into
+  // the same temp folder (a shared filesystem across nodes), and rank 0 renames it when all are in.
+  dist::DeviceComm& comm = opt.comm();
+  const bool lead = comm.rank() == 0;
+  if (lead) {
+    fs::remove_all(tmp);
+    make_dirs(tmp);
+  }
+  comm.barrier();
+  opt.save_dir(tmp);
+  comm.barrier();
+  if (!lead) {
+    comm.barrier();
+    return final_dir;
+  }
   if (model.lora().enabled()) {
     // LoRA: the adapter only (a PEFT folder); resume reloads the frozen base from its source.
     model::save_peft_adapter(tmp, model, "");
@@ -102,7 +115,6 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   } else {
     model::save_hf_model(tmp, model, {});
   }
-  opt.save(tmp + "/optimizer.safetensors");
   write_model_files(tmp, model.config(), tokenizer_json);
   nlohmann::json j;
   j["step"] = state.step;
@@ -110,12 +122,14 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
   j["fingerprint"] = state.fingerprint;
   if (!state.config.empty()) j["config"] = nlohmann::json::parse(state.config);
   if (state.tokens >= 0) j["tokens"] = state.tokens;
+  if (comm.size() > 1) j["ranks"] = comm.size();
   write_file_atomic(tmp + "/trainer_state.json", j.dump(2) + "\n");
   sync_dir(tmp);
   fs::remove_all(final_dir);
   fs::rename(tmp, final_dir);
   sync_dir(base);
   prune_checkpoints(run_dir, keep);
+  comm.barrier();
   return final_dir;
 }
 
@@ -167,7 +181,7 @@ TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW&
                 dir, "resume with the lora settings the run started with");
   if (model.lora().enabled()) model::load_peft_adapter(dir, model);
   else model::load_hf_weights(dir, model);
-  opt.load(dir + "/optimizer.safetensors", s.step);
+  opt.load_dir(dir, s.step);
   return s;
 }
 

@@ -25,7 +25,9 @@ struct TrainerState {
 // (BOS/EOS ids and model::SamplingOptions' defaults), so HF and chat tooling can load the folder.
 void write_model_files(const std::string& dir, const model::ModelConfig& config, const std::string& tokenizer_path);
 
-// Writes <run>/checkpoints/step-NNNNNNNN atomically; keeps the newest `keep` checkpoints.
+// Writes <run>/checkpoints/step-NNNNNNNN atomically; keeps the newest `keep` checkpoints. With
+// data parallel every rank calls it: each writes its optimizer shard (AdamW::save_dir), rank 0
+// the rest, and rank 0 publishes the folder once all shards are in.
 std::string save_checkpoint(const std::string& run_dir, const model::Llama& model,
                             const AdamW& opt, const TrainerState& state, int keep,
                             const std::string& tokenizer_json);
@@ -35,8 +37,8 @@ std::string save_checkpoint(const std::string& run_dir, const model::Llama& mode
 void prune_checkpoints(const std::string& run_dir, int keep);
 // The newest complete checkpoint directory, or "" when there is none.
 std::string latest_checkpoint(const std::string& run_dir);
-// Loads weights, optimizer and state from `dir`; usage errors for mismatches, runtime errors for
-// corrupt files.
+// Loads weights, optimizer and state from `dir` (on any rank count, whatever count wrote it);
+// usage errors for mismatches, runtime errors for corrupt files.
 TrainerState load_checkpoint(const std::string& dir, model::Llama& model, AdamW& opt);
 
 }  // namespace nlm::train

@@ -15,6 +15,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/lm_batches.h"
 #include "train/lm_loop_data.h"
+#include "train/distributed/launch.h"
 #include "train/run_fields.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -147,6 +148,7 @@ DistillResult run_distill(const DistillOptions& options) {
   }
   o.data = expand_shards(o.data, "data");
   o.eval_shards = expand_shards(o.eval_shards, "data.eval");
+  dist::require_one_rank("distill");
   auto& be = tensor::backend_for(o.device);
   LoopOptions lo = loop_options(o);
   lo.command = "distill";

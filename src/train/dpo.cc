@@ -16,6 +16,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/dpo_data.h"
 #include "train/dpo_step.h"
+#include "train/distributed/launch.h"
 #include "train/run_fields.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -134,6 +135,7 @@ bool reference_logps(model::Llama& m, const std::string& path, const std::string
 DpoRunResult run_dpo(const DpoTrainOptions& options) {
   check_options(options, "dpo");
   const DpoTrainOptions& o = options;
+  dist::require_one_rank("dpo");
   auto& be = tensor::backend_for(o.device);
   LoopOptions lo = loop_options(o);
   lo.command = "dpo";

@@ -127,7 +127,18 @@ void check_run_dir(const LoopOptions& o) {
 TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
                      const std::function<EvalFigures(model::Llama&)>& evaluate) {
   auto& be = m.backend();
-  AdamW opt(m, o.optimizer);
+  const int ranks = o.comm ? o.comm->size() : 1, rank = o.comm ? o.comm->rank() : 0;
+  const bool lead = rank == 0;
+  if (o.grad_accum % ranks != 0)
+    usage_error("grad_accum " + std::to_string(o.grad_accum) + " is not a multiple of the " + std::to_string(ranks) +
+                    " data-parallel ranks",
+                o.command, "make grad_accum a multiple of the rank count (each rank computes grad_accum/ranks micro-batches)");
+  AdamW opt(m, o.optimizer, o.comm);
+  // Sums host figures over the ranks (the identity with one).
+  auto sum_over_ranks = [&](std::vector<double> v) {
+    if (ranks > 1) o.comm->all_reduce_sum(v);
+    return v;
+  };
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
 
   int64_t start = 0;
@@ -148,10 +159,16 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     }
   }
   TrainResult r;
-  if (start == 0) write_file_atomic(metrics_path, "");
-  else truncate_metrics(metrics_path, start, r);
-  std::ofstream metrics(metrics_path, std::ios::app);
-  RunTracker tracker(o, start);
+  r.rank = rank;
+  // Rank 0 alone writes metrics.jsonl and logs to MLflow; the other ranks write to nowhere.
+  if (lead && start == 0) write_file_atomic(metrics_path, "");
+  else if (lead) truncate_metrics(metrics_path, start, r);
+  else r.steps = start;
+  std::ofstream metrics;
+  if (lead) metrics.open(metrics_path, std::ios::app);
+  LoopOptions untracked = o;
+  untracked.mlflow.clear();
+  RunTracker tracker(lead ? o : untracked, start);
 
   r.sgemm_gflops = be.peak_flops() / 1e9;
   const double flops_per_token = m.train_flops_per_token(o.seq_len);
@@ -170,6 +187,11 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       int64_t n = 0;
       model::Batch b = data.next(n);
       step_tokens += static_cast<double>(n);
+      if (micro % ranks != rank) continue;  // another rank's micro-batch
+      // In this rank's last micro-batch, each layer's gradients are reduce-scattered as soon as
+      // backward finishes them. A custom micro_step may run several backwards: reduced in step().
+      if (ranks > 1 && micro + ranks >= o.grad_accum && !o.micro_step)
+        m.set_grad_ready_hook([&opt](int group) { opt.grads_ready(group); });
       // LoRA dropout, in these forwards only, with masks named by (step, micro) so resume redraws them.
       m.set_training(true, static_cast<uint64_t>(step) * 4096 + static_cast<uint64_t>(micro) + 1);
       if (o.micro_step) {
@@ -179,9 +201,11 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
         m.backward(1.0 / o.grad_accum);
       }
       m.set_training(false);
+      m.set_grad_ready_hook(nullptr);
     }
     double lr = lr_at(o.schedule, step, o.steps);
     double norm = opt.step(lr);
+    loss = sum_over_ranks({loss})[0];  // the global mean: each rank's share is already over grad_accum
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!std::isfinite(loss))
       runtime_error("loss became " + std::to_string(loss) + " at step " + std::to_string(step + 1), o.command,
@@ -200,7 +224,13 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     metrics << "{\"step\":" << step + 1 << ",\"loss\":" << fmt("%.6f", loss) << ",\"lr\":" << fmt("%.6g", lr)
             << ",\"grad_norm\":" << fmt("%.6g", norm) << ",\"tokens\":" << fmt("%.0f", tokens_done)
             << ",\"tokens_per_s\":" << fmt("%.1f", tps) << ",\"mfu\":" << fmt("%.4f", mfu);
-    const Figures extra = o.step_figures ? o.step_figures() : Figures{};
+    Figures extra = o.step_figures ? o.step_figures() : Figures{};
+    if (ranks > 1 && !extra.empty()) {  // the mean of the ranks' figures (each over its micro-batches)
+      std::vector<double> v;
+      for (const auto& f : extra) v.push_back(f.second);
+      v = sum_over_ranks(v);
+      for (size_t i = 0; i < extra.size(); ++i) extra[i].second = v[i] / ranks;
+    }
     std::string shown;
     for (const auto& [name, v] : extra) {
       metrics << ",\"" << name << "\":" << fmt("%.6g", v);
@@ -212,7 +242,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
                       {"tokens_per_s", tps}, {"mfu", mfu}};
     logged.insert(logged.end(), extra.begin(), extra.end());
     tracker.log(step + 1, logged);
-    if (o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
+    if (lead && o.log_every > 0 && ((step + 1) % o.log_every == 0 || step + 1 == o.steps)) {
       double per_step = timed_seconds > 0 && step > start ? timed_seconds / double(step - start) : dt;
       double eta = double(o.steps - step - 1) * per_step;
       log::info("step " + std::to_string(step + 1) + "/" + std::to_string(o.steps) + " | loss " +
@@ -220,7 +250,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
                 " tok/s | MFU " + fmt("%.1f", 100 * mfu) + "% | ETA " + human_duration(eta) + shown);
     }
     bool last = step + 1 == o.steps;
-    if (evaluate && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
+    if (lead && evaluate && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
       EvalFigures e = evaluate(m);
       r.last_eval_loss = e.loss;
       r.last_eval_bpb = e.bpb;
@@ -242,14 +272,24 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
     }
     std::string saved;
     if ((o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0) || last) saved = save(step + 1);
-    if (signals.pending() && !last) {
+    // Every rank stops after the same step (a signal may reach the ranks at different times).
+    int stop = signals.pending();
+    if (ranks > 1 && sum_over_ranks({static_cast<double>(stop)})[0] > 0 && stop == 0) stop = SIGTERM;
+    if (stop && !last) {
       if (saved.empty()) saved = save(step + 1);
       tracker.killed();
-      throw Interrupted(signals.pending(), step + 1, saved, o.command);
+      throw Interrupted(stop, step + 1, saved, o.command);
     }
   }
   if (timed_seconds > 0) r.tokens_per_second = timed_tokens / timed_seconds;
   r.mfu = r.tokens_per_second * flops_per_token / (r.sgemm_gflops * 1e9);
+  if (!lead) {  // rank 0 saves the model; the others only wait for it to finish
+    r.model_dir = m.lora().enabled() && !o.merge_lora ? "" : o.out_dir + "/model";
+    if (m.lora().enabled()) r.adapter_dir = o.out_dir + "/adapter";
+    tracker.finished(metrics_path);
+    o.comm->barrier();
+    return r;
+  }
   model::SaveOptions so;
   so.dtype = o.save_dtype;
   if (m.lora().enabled()) {
@@ -274,6 +314,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   if (!r.model_dir.empty()) remove_stale_temps(r.model_dir);
   metrics.close();
   tracker.finished(metrics_path);
+  if (ranks > 1) o.comm->barrier();
   return r;
 }
 

@@ -70,6 +70,11 @@ struct LoopOptions {
   std::function<double(model::Llama&, const model::Batch&, double scale)> micro_step;
   // When set, the step's extra figures (over its micro-batches), called once per step after them.
   std::function<Figures()> step_figures;
+  // Data-parallel ranks (nullptr = one process). Every rank draws every micro-batch of a step, in
+  // the same order, and computes those with index ≡ rank (mod ranks), so grad_accum must be a
+  // multiple of the rank count and any rank count sees the same global batch; rank 0 alone
+  // writes metrics, logs, evaluates and saves the model (each rank writes its optimizer shard).
+  dist::DeviceComm* comm = nullptr;
 };
 
 // Thrown when SIGINT or SIGTERM arrived: the step in progress was finished and checkpointed, and
@@ -93,6 +98,7 @@ struct TrainResult {
   std::vector<double> losses;     // per step run in this process
   std::string model_dir;          // out_dir/model, or "" for an unmerged LoRA run
   std::string adapter_dir;        // out_dir/adapter for LoRA runs, else ""
+  int rank = 0;                   // data-parallel rank that returned this; rank 0 wrote the outputs
 };
 
 // Where the run's result went, for the last line of a command: "model in DIR", or the LoRA

@@ -87,6 +87,9 @@ void declare(opt::Schema& s, TrainOptions& o) {
   declare(s, o.optimizer);
   s.add("eval_every", o.eval_every, "Steps between evals (0 = only at the end)").min(0);
   s.add("eval_batches", o.eval_batches, "Micro-batches per eval (from the start of the eval shards)").min(0);
+  s.choice("precision", o.precision, {{"fp32", tensor::DType::F32}, {"bf16", tensor::DType::BF16}},
+           "Weights and activations dtype: fp32, or bf16 with fp32 gradients, master weights and AdamW state "
+           "(the choice for CUDA; needs a backend with bf16 ops)");
   declare_run_fields(s, o, "Seed of the initial weights and of data mixing");
 }
 

@@ -16,6 +16,7 @@
 #include "data/sft_example.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
+#include "train/distributed/launch.h"
 #include "train/run_fields.h"
 #include "train/sft_batches.h"
 #include "train/sft_data.h"
@@ -200,6 +201,7 @@ EvalFigures evaluate(model::Llama& m, const SftBatches& eval, int B) {
 SftRunResult run_sft(const SftTrainOptions& options) {
   check_options(options, "sft");
   const SftTrainOptions& o = options;
+  dist::require_one_rank("sft");
   auto& be = tensor::backend_for(o.device);
   LoopOptions lo = loop_options(o);
   lo.command = "sft";

@@ -8,12 +8,15 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
+#include "core/comm.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/options.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/lm_loop_data.h"
+#include "train/distributed/device_comm.h"
 #include "train/run_fields.h"
 
 namespace nlm::train {
@@ -108,9 +111,13 @@ std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok) {
   return bytes;
 }
 
-TrainResult run_train(const TrainOptions& options) {
-  options.validate();
-  auto& be = tensor::backend_for(options.device);
+namespace {
+
+TrainResult train_on(const TrainOptions& options, const dist::LaunchInfo& launch) {
+  const std::string device = dist::rank_device(options.device, launch);
+  auto& be = tensor::backend_for(device);
+  std::unique_ptr<dist::DeviceComm> comm = dist::connect(launch, device, be);
+  const bool lead = comm->rank() == 0;
   TrainOptions o = options;
   for (auto& src : o.train_data) src.shards = expand_shards(src.shards, "data.train");
   o.eval_shards = expand_shards(o.eval_shards, "data.eval");
@@ -118,13 +125,16 @@ TrainResult run_train(const TrainOptions& options) {
   lo.steps = o.steps;
   lo.tokenizer = o.tokenizer;
   lo.seq_len = o.seq_len;
-  check_run_dir(lo);
+  lo.comm = comm.get();
+  if (lead) check_run_dir(lo);  // may delete old checkpoints (force): once, before anyone reads
+  comm->barrier();
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
     o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
   make_dirs(o.out_dir);
   model::ModelOptions mopt;
   mopt.recompute = o.recompute;
+  mopt.dtype = o.precision;
   std::unique_ptr<model::Llama> m;
   if (!o.init_from.empty()) {
     model::VocabExtension ext;
@@ -151,7 +161,25 @@ TrainResult run_train(const TrainOptions& options) {
   lo.config_json = config_json(o);
   std::function<EvalFigures(model::Llama&)> eval;
   if (!o.eval_shards.empty()) eval = [&o](model::Llama& model) { return evaluate(model, o); };
+  if (launch.distributed() && lead) log::info("data parallel: " + std::to_string(comm->size()) + " ranks over " + comm->name());
   return run_loop(*m, data, lo, eval);
+}
+
+}  // namespace
+
+TrainResult run_train(const TrainOptions& options) {
+  options.validate();
+  const dist::LaunchInfo launch = dist::detect_launch();
+  if (!launch.distributed()) return train_on(options, launch);
+  try {
+    return train_on(options, launch);
+  } catch (const Interrupted&) {
+    throw;  // every rank stops after the same step, each with its Interrupted
+  } catch (const Error& e) {
+    // One rank's error must not leave the others waiting in a collective.
+    if (Comm::world().size() > 1) Comm::world().abort_on(e);
+    throw;
+  }
 }
 
 }  // namespace nlm::train

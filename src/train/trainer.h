@@ -60,6 +60,9 @@ struct TrainOptions {
   int64_t log_every = 10;      // steps between progress lines
   uint64_t seed = 1234;        // weights init and data mixing
   bool recompute = false;      // activation recomputation (less memory, ~1/3 more compute)
+  // Weights and activations dtype: F32 (the default, and what CPU runs use) or BF16 (mixed
+  // precision: fp32 gradients, master weights and AdamW moments; the choice for CUDA runs).
+  tensor::DType precision = tensor::DType::F32;
   bool resume = false;         // continue from the newest checkpoint in out_dir
   // Start from step 0 although out_dir holds checkpoints (they are deleted). Without it, such a
   // folder is a usage error that offers resume, so a rerun never silently trains over a run.
@@ -99,6 +102,8 @@ std::string config_json(const TrainOptions& options);
 
 // Runs the training. SIGINT and SIGTERM are caught while it runs: the current step finishes, a
 // checkpoint is written and Interrupted is thrown (a second signal ends the process at once).
+// Launched as several ranks (mpirun, srun, or RANK/WORLD_SIZE with --device cuda; see
+// distributed/launch.h) it trains data parallel; an error on one rank ends all of them.
 TrainResult run_train(const TrainOptions& options);
 
 // UTF-8 bytes that each token id stands for in decoded text (TrainOptions::token_bytes): raw bytes

@@ -14,6 +14,7 @@
 #include "model/sampler.h"
 #include "tensor/backend.h"
 #include "test_util.h"
+#include "tiny_llama.h"
 #include "train/adamw.h"
 #include "train/trainer.h"
 
@@ -21,40 +22,6 @@ namespace nlm::testing {
 namespace {
 
 using tensor::Op;
-
-model::ModelConfig seam_config() {
-  model::ModelConfig c;
-  c.vocab_size = 29;
-  c.hidden_size = 16;
-  c.intermediate_size = 24;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 32;
-  c.attention_bias = true;
-  c.initializer_range = 0.3;
-  return c;
-}
-
-// Two rows of 8 tokens, two documents per row (positions restart), one ignored target.
-model::Batch seam_batch(int step) {
-  model::Batch b;
-  b.B = 2;
-  b.T = 8;
-  for (int i = 0; i < 16; ++i) {
-    b.inputs.push_back((i * 7 + step * 3 + 1) % 29);
-    b.targets.push_back((i * 5 + step + 2) % 29);
-  }
-  b.targets[3] = -1;
-  b.set_default_positions();
-  for (int r = 0; r < 2; ++r)
-    for (int t = 0; t < 8; ++t) {
-      int cut = 3 + r;
-      b.docs.push_back(t < cut ? 0 : 1);
-      b.positions[r * 8 + t] = t < cut ? t : t - cut;
-    }
-  return b;
-}
 
 std::vector<float> host(const tensor::Tensor& t) {
   std::vector<float> v(static_cast<size_t>(t.numel()));

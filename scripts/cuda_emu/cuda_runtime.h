@@ -17,6 +17,9 @@
 #include <thread>
 #include <vector>
 #include <algorithm>
+#include <cstdio>
+#include <map>
+#include <mutex>
 #define __global__
 #define __device__
 #define __host__
@@ -29,8 +32,8 @@ struct uint3 { unsigned x, y, z; };
 struct float4 { float x, y, z, w; };
 typedef int cudaError_t;
 typedef void* cudaStream_t;
-enum { cudaSuccess = 0, cudaErrorMemoryAllocation = 2, cudaErrorNoKernelImageForDevice = 209 };
-enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount, cudaDevAttrMaxSharedMemoryPerBlockOptin };
+enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorMemoryAllocation = 2, cudaErrorInvalidDevice = 101, cudaErrorNoKernelImageForDevice = 209 };
+enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount, cudaDevAttrMaxSharedMemoryPerBlockOptin, cudaDevAttrComputeCapabilityMajor, cudaDevAttrComputeCapabilityMinor, cudaDevAttrClockRate };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize };
 inline thread_local uint3 threadIdx, blockIdx;
 inline thread_local dim3 gridDim, blockDim;
@@ -38,10 +41,115 @@ inline const char* cudaGetErrorString(cudaError_t) { return "emu"; }
 inline cudaError_t cudaGetLastError() { return 0; }
 inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
 inline int emu_sms = 132;
-inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMultiProcessorCount ? emu_sms : 232448; return 0; }
+inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) {
+  switch (a) {  // an H100 SXM
+    case cudaDevAttrMultiProcessorCount: *v = emu_sms; break;
+    case cudaDevAttrComputeCapabilityMajor: *v = 9; break;
+    case cudaDevAttrComputeCapabilityMinor: *v = 0; break;
+    case cudaDevAttrClockRate: *v = 1980000; break;
+    default: *v = 232448;
+  }
+  return 0;
+}
 template <class K> cudaError_t cudaFuncSetAttribute(K, cudaFuncAttribute, int) { return 0; }
-inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { *p = std::malloc(n); return 0; }
-inline cudaError_t cudaFreeAsync(void* p, cudaStream_t) { std::free(p); return 0; }
+// ---- "device" memory: host memory, registered so copies and cuBLAS operands can be checked to
+// lie inside one live allocation (an out-of-range leading dimension or a host pointer given as a
+// device one fails loudly). New memory is filled with NaN bytes, as cudaMalloc promises nothing.
+struct EmuMemory {
+  std::mutex mu;
+  std::map<uintptr_t, size_t> live;  // start -> bytes
+  size_t allocations = 0, frees = 0;
+};
+inline EmuMemory& emu_memory() { static EmuMemory m; return m; }
+[[noreturn]] inline void emu_fail(const char* what) {
+  std::fprintf(stderr, "cuda emulation: %s\n", what);
+  std::abort();
+}
+// True when [p, p+bytes) lies inside one live allocation.
+inline bool emu_is_device(const void* p, size_t bytes = 1) {
+  EmuMemory& m = emu_memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  auto a = reinterpret_cast<uintptr_t>(p);
+  auto it = m.live.upper_bound(a);
+  if (it == m.live.begin()) return false;
+  --it;
+  return a >= it->first && a + bytes <= it->first + it->second;
+}
+inline cudaError_t cudaMalloc(void** p, size_t n) {
+  if (n == 0) { *p = nullptr; return cudaSuccess; }
+  *p = std::aligned_alloc(256, (n + 255) / 256 * 256);  // cudaMalloc aligns to 256 bytes
+  if (!*p) return cudaErrorMemoryAllocation;
+  std::memset(*p, 0xff, n);
+  EmuMemory& m = emu_memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.live[reinterpret_cast<uintptr_t>(*p)] = n;
+  ++m.allocations;
+  return cudaSuccess;
+}
+// The C++ overload of cuda_runtime.h.
+template <class T> cudaError_t cudaMalloc(T** p, size_t n) { return cudaMalloc(reinterpret_cast<void**>(p), n); }
+inline cudaError_t cudaFree(void* p) {
+  if (!p) return cudaSuccess;
+  EmuMemory& m = emu_memory();
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    auto it = m.live.find(reinterpret_cast<uintptr_t>(p));
+    if (it == m.live.end()) emu_fail("cudaFree of a pointer that is not a live allocation");
+    m.live.erase(it);
+    ++m.frees;
+  }
+  std::free(p);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { return cudaMalloc(p, n); }
+inline cudaError_t cudaFreeAsync(void* p, cudaStream_t) { return cudaFree(p); }
+// ---- devices, streams, pools: one device, every stream runs its work at once (in order).
+inline int emu_device_count = 1;
+inline cudaError_t cudaGetDeviceCount(int* n) { *n = emu_device_count; return cudaSuccess; }
+inline cudaError_t cudaSetDevice(int d) { return d >= 0 && d < emu_device_count ? cudaSuccess : cudaErrorInvalidDevice; }
+enum { cudaStreamDefault = 0, cudaStreamNonBlocking = 1 };
+struct EmuStream { unsigned flags; };
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags) { *s = new EmuStream{flags}; return cudaSuccess; }
+inline cudaError_t cudaStreamDestroy(cudaStream_t s) { delete static_cast<EmuStream*>(s); return cudaSuccess; }
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+typedef struct EmuMemPool* cudaMemPool_t;
+enum cudaMemPoolAttr { cudaMemPoolAttrReleaseThreshold = 4 };
+struct EmuMemPool { uint64_t release_threshold = 0; };
+inline cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
+  static EmuMemPool the_pool;
+  if (device < 0 || device >= emu_device_count) return cudaErrorInvalidDevice;
+  *pool = &the_pool;
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* v) {
+  if (attr != cudaMemPoolAttrReleaseThreshold) return cudaErrorInvalidValue;
+  pool->release_threshold = *static_cast<uint64_t*>(v);  // a cuuint64_t, as documented
+  return cudaSuccess;
+}
+// ---- copies: the direction is checked against where the pointers live.
+enum cudaMemcpyKind { cudaMemcpyHostToHost = 0, cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2, cudaMemcpyDeviceToDevice = 3 };
+inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t = nullptr) {
+  if (n == 0) return cudaSuccess;
+  const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if (dst_dev != emu_is_device(dst, n) || src_dev != emu_is_device(src, n))
+    emu_fail("cudaMemcpy: a pointer is not where its cudaMemcpyKind says, or the range overruns its allocation");
+  std::memmove(dst, src, n);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) { return cudaMemcpyAsync(dst, src, n, kind); }
+inline cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t = nullptr) {
+  if (n == 0) return cudaSuccess;
+  if (!emu_is_device(p, n)) emu_fail("cudaMemset outside a device allocation");
+  std::memset(p, v, n);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemset2DAsync(void* p, size_t pitch, int v, size_t width, size_t height, cudaStream_t = nullptr) {
+  if (width > pitch) return cudaErrorInvalidValue;
+  for (size_t r = 0; r < height; ++r) cudaMemsetAsync(static_cast<char*>(p) + r * pitch, v, width);
+  return cudaSuccess;
+}
 using std::min; using std::max;
 inline float fmaxf(float a, float b) { return std::fmax(a, b); }
 inline float expf(float x) { return std::exp(x); }

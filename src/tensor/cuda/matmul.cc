@@ -3,6 +3,7 @@
 
 #include <cuda_bf16.h>
 
+#include "core/error.h"
 #include "tensor/cuda/cublas_loader.h"
 #include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/kernels.h"
@@ -33,6 +34,21 @@ void add_bias_kernel(const Gemm& g, cudaStream_t stream) {
     add_bias(static_cast<bf16*>(g.d), static_cast<const bf16*>(g.bias), g.n, g.m, stream);
   else
     add_bias(static_cast<float*>(g.d), static_cast<const float*>(g.bias), g.n, g.m, stream);
+}
+// D = bias in every column, exactly (0 + bias in D's own type). A product with β = 1 then adds
+// to it in fp32 and rounds once, as the BIAS epilogue does; adding the bias after a bf16 product
+// would round twice (beyond the one rounding backend.h allows a bf16 result).
+void fill_with_bias(const Gemm& g, cudaStream_t stream) {
+  const size_t es = element_bytes(g.d_type);
+  NLM_CUDA(cudaMemset2DAsync(g.d, g.ldd * es, 0, g.m * es, g.n, stream));
+  add_bias_kernel(g, stream);
+}
+// g with its bias already in D (fill_with_bias): a plain accumulating product.
+Gemm onto_bias(const Gemm& g) {
+  Gemm plain = g;
+  plain.bias = nullptr;
+  plain.beta = 1.0f;
+  return plain;
 }
 }  // namespace
 
@@ -121,6 +137,14 @@ Matmul::Plan& Matmul::plan(const Gemm& g) {
   if (st == CUBLAS_STATUS_SUCCESS && returned > 0) {
     p.algo = result.algo;
     p.usable = true;
+  } else if (st != CUBLAS_STATUS_SUCCESS && st != CUBLAS_STATUS_NOT_SUPPORTED) {
+    // Not "no algorithm" but descriptors in conflict: a bug here, not for the fallback to hide.
+    api.LtMatrixLayoutDestroy(p.a);
+    api.LtMatrixLayoutDestroy(p.b);
+    api.LtMatrixLayoutDestroy(p.d);
+    api.LtMatmulDescDestroy(p.desc);
+    plans_.erase(key);
+    check_cublas(st, "cublasLtMatmulAlgoGetHeuristic");
   }
   return p;
 }
@@ -136,26 +160,29 @@ void Matmul::fallback(const Gemm& g, cudaStream_t stream) {
 
 void Matmul::run(const Gemm& g, cudaStream_t stream) {
   if (g.m <= 0 || g.n <= 0) return;
+  if (g.bias && (g.beta != 0 || g.ldd != g.m))
+    runtime_error("a bias needs beta = 0 and an unpadded D (ldd == m)", "cuda matmul",
+                  "this is a bug in the caller");
   init();
-  // A bias the epilogue may not read (misaligned, or D with a padded leading dimension) is
-  // added by a kernel after a plain product.
-  if (g.bias && (alignment(g.bias) < 16 || g.ldd != g.m)) {
-    Gemm plain = g;
-    plain.bias = nullptr;
-    run(plain, stream);
-    add_bias_kernel(g, stream);
-    return;
-  }
   if (g.k <= 0) {  // an empty sum: D = β·D (+ bias)
     const size_t es = element_bytes(g.d_type);
-    if (g.beta == 0) NLM_CUDA(cudaMemset2DAsync(g.d, g.ldd * es, 0, g.m * es, g.n, stream));
-    if (g.bias) add_bias_kernel(g, stream);
+    if (g.bias)
+      fill_with_bias(g, stream);
+    else if (g.beta == 0)
+      NLM_CUDA(cudaMemset2DAsync(g.d, g.ldd * es, 0, g.m * es, g.n, stream));
+    return;
+  }
+  // A bias the epilogue may not read (misaligned) goes into D first, under an accumulating
+  // product.
+  if (g.bias && alignment(g.bias) < 16) {
+    fill_with_bias(g, stream);
+    run(onto_bias(g), stream);
     return;
   }
   Plan& p = plan(g);
   if (!p.usable) {
-    fallback(g, stream);
-    if (g.bias) add_bias_kernel(g, stream);
+    if (g.bias) fill_with_bias(g, stream);
+    fallback(g.bias ? onto_bias(g) : g, stream);
     return;
   }
   const CublasApi& api = cublas();
@@ -167,8 +194,8 @@ void Matmul::run(const Gemm& g, cudaStream_t stream) {
                                    p.d, &p.algo, workspace_, workspace_bytes_, stream);
   if (st == CUBLAS_STATUS_NOT_SUPPORTED) {  // the heuristic's pick refuses these operands after all
     p.usable = false;
-    fallback(g, stream);
-    if (g.bias) add_bias_kernel(g, stream);
+    if (g.bias) fill_with_bias(g, stream);
+    fallback(g.bias ? onto_bias(g) : g, stream);
     return;
   }
   check_cublas(st, "cublasLtMatmul");

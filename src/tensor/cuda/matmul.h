@@ -2,8 +2,9 @@
 // (+ bias per row of D through the BIAS epilogue), fp32 compute, A/B and D of their own types
 // (bf16 inputs into an fp32 D for weight gradients). Descriptors and the heuristic's algorithm
 // are cached per shape, types and pointer alignments. Where cuBLASLt offers no algorithm (odd
-// leading dimensions, misaligned views) the product falls back to cublasGemmEx and a bias
-// kernel, so every shape works.
+// leading dimensions, misaligned views) the product falls back to cublasGemmEx, accumulating
+// onto D prefilled with the bias (one rounding of the result, as with the epilogue), so every
+// shape works.
 #pragma once
 #include <cublasLt.h>
 #include <cublas_v2.h>
@@ -27,7 +28,7 @@ struct Gemm {
   cudaDataType_t ab_type = CUDA_R_32F;  // A and B
   cudaDataType_t d_type = CUDA_R_32F;   // C = D
   float beta = 0;                       // 0: D is overwritten; 1: accumulated
-  const void* bias = nullptr;           // [m], of d_type; only with beta == 0
+  const void* bias = nullptr;           // [m], of d_type; only with beta == 0, ldd == m
 };
 
 class Matmul {

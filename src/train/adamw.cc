@@ -149,6 +149,9 @@ double AdamW::step(double lr) {
       if (!g.reduced) reduce_range(g.begin, g.end);
       g.reduced = false;
     }
+  // The reduce-scatters may still run on the communicator's own stream (NCCL): everything below
+  // reads the reduced shards, and the next step's zero_grad writes the gradients again.
+  comm_->wait_for_pending();
   std::vector<double> sq = {0};
   for (const Piece& pc : pieces_) sq[0] += be.sum_squares(shard_grad_.view(pc.local, {pc.n}));
   comm_->all_reduce_sum(sq);

@@ -1,7 +1,8 @@
 // The ZeRO-1 AdamW on one rank: bit for bit the unsharded AdamW it replaced (reimplemented here
 // as the reference, per parameter), its parameters and gradients as views of flat buffers, the
 // gradient groups the model's backward announces, fp32 master weights under BF16 parameters,
-// and its one-file optimizer state. Several ranks are tested over MPI in data_parallel_test.cc.
+// its one-file optimizer state, and the order in which a step waits for asynchronous
+// reduce-scatters. Several ranks are tested over MPI in data_parallel_test.cc.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -120,6 +121,63 @@ TEST(ZeroOptimizer, ParamsAndGradsAreViewsOfOneFlatBuffer) {
   EXPECT_EQ(groups, (std::vector<int>{3, 2, 1, 0, -1}));
   // A view past the end of its tensor is an error, not a wild pointer.
   EXPECT_THROW(m.params()[0].value.view(1, {m.params()[0].value.numel()}), Error);
+}
+
+// Rank 0 of two whose peer contributes zero gradients, logging the order of its calls: what an
+// asynchronous communicator (NCCL's reduce-scatters on their own stream) relies on the optimizer for.
+class OrderLoggingComm final : public train::dist::DeviceComm {
+ public:
+  std::vector<std::string> log;
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  int local_rank() const override { return 0; }
+  std::string name() const override { return "logging"; }
+  void all_reduce_sum(tensor::Tensor&) override { log.push_back("all_reduce"); }
+  void all_reduce_sum(std::vector<double>&) override { log.push_back("all_reduce"); }
+  void reduce_scatter_sum(const tensor::Tensor& flat, tensor::Tensor& shard, const std::vector<int64_t>& counts) override {
+    EXPECT_EQ(counts.size(), 2u);
+    EXPECT_EQ(shard.numel(), counts[0]);
+    if (shard.numel() > 0 && shard.raw() != flat.raw()) flat.backend().convert(shard, flat.view(0, {counts[0]}));
+    log.push_back("reduce_scatter");
+  }
+  void all_gather(const tensor::Tensor&, tensor::Tensor&, const std::vector<int64_t>&) override {
+    log.push_back("all_gather");  // rank 0's part is already in place; the peer's stays as it was
+  }
+  void broadcast(tensor::Tensor&, int) override { log.push_back("broadcast"); }
+  void barrier() override {}
+  void wait_for_pending() override { log.push_back("wait"); }
+};
+
+TEST(ZeroOptimizer, StepWaitsForTheReduceScattersBeforeReadingTheShards) {
+  auto& be = one_thread();
+  model::Llama m(config(false), be);
+  m.init_random(3);
+  OrderLoggingComm comm;
+  train::AdamW opt(m, {}, &comm);
+  m.zero_grad();
+  m.set_grad_ready_hook([&opt](int group) { opt.grads_ready(group); });
+  m.forward(batch(0));
+  m.backward();
+  m.set_grad_ready_hook(nullptr);
+  // Backward reduced every group (L, L−1 … 0, −1) as it finished, before the step.
+  std::vector<std::string> during(comm.log.begin() + 1, comm.log.end());  // after the first broadcast
+  EXPECT_EQ(during, std::vector<std::string>(5, "reduce_scatter"));
+  const size_t before_step = comm.log.size();
+  const double norm = opt.step(1e-3);
+  EXPECT_GT(norm, 0);
+  // The step issues no reduce-scatter again and waits for them before the norm's all-reduce
+  // (the first read of the reduced shards) and before all-gathering the updated parameters.
+  std::vector<std::string> step(comm.log.begin() + static_cast<std::ptrdiff_t>(before_step), comm.log.end());
+  EXPECT_EQ(step, (std::vector<std::string>{"wait", "all_reduce", "all_gather"}));
+  // A step whose groups were not announced reduces them all in step(), and still waits after.
+  comm.log.clear();
+  m.zero_grad();
+  m.forward(batch(1));
+  m.backward();
+  opt.step(1e-3);
+  ASSERT_EQ(comm.log.size(), 8u);
+  EXPECT_EQ(comm.log[4], "reduce_scatter");
+  EXPECT_EQ(comm.log[5], "wait");
 }
 
 TEST(ZeroOptimizer, BF16ParametersKeepFp32MasterWeights) {

@@ -115,7 +115,7 @@ std::unique_ptr<DeviceComm> connect(const LaunchInfo& info, const std::string& d
   Comm& world = Comm::world();
   const bool mpi_up = world.size() == info.world_size && world.rank() == info.rank && world.size() > 1;
   if (device.rfind("cuda", 0) == 0) {
-    void* stream = nullptr;  // NCCL queues on the backend's stream, after the ops that made its inputs
+    void* stream = nullptr;  // the backend's: NCCL's collectives are ordered against it
 #ifdef NATIVELM_HAS_NCCL
     if (auto* cuda = dynamic_cast<tensor::cuda::CudaBackend*>(&backend)) stream = cuda->stream();
 #endif

@@ -135,6 +135,7 @@ PY
 
 # ---- 7. benchmarks ---------------------------------------------------------------------------
 if [[ -z "${SKIP_BENCH:-}" ]]; then
+  "$BUILD/bench_cuda_ops" || fail "bench_cuda_ops"
   "$BUILD/bench_attention_cuda" || fail "bench_attention_cuda"
   "$BUILD/bench_train_gpu" both 10 || fail "bench_train_gpu"
 fi

@@ -169,7 +169,9 @@ template <class E> void embedding(int V, int C) {
   ids[4] = V; ids[6] = -2;
   cuda::embedding_forward<E>(out.data(), ids.data(), tf.data(), N, C, V, &err, nullptr);
   bool zero = true; for (int c = 0; c < C; ++c) zero &= from_e(out[size_t(4) * C + c]) == 0 && from_e(out[size_t(6) * C + c]) == 0;
-  expect("embedding: bad id reported, zero rows", err.code == cuda::kBadTokenId && err.row == 4 && err.value == V && zero);
+  // Two bad rows race to report (on a GPU too): the error names one of them, with its own id.
+  const bool named = (err.row == 4 && err.value == V) || (err.row == 6 && err.value == -2);
+  expect("embedding: bad id reported, zero rows", err.code == cuda::kBadTokenId && named && zero);
 }
 
 template <class E> void classifier(int N, int V) {

@@ -18,7 +18,8 @@ namespace nlm::tensor::cuda {
 
 using bf16 = __nv_bfloat16;
 
-// The device error word: what went wrong first since the last check, and the bad value.
+// The device error word: one failure since the last check (when several threads fail at once, one
+// of them wins the race), and its bad value.
 struct DeviceError {
   int code;   // 0: none; see ErrorCode
   int value;  // the offending index

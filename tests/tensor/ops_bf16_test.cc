@@ -66,8 +66,10 @@ TEST_P(Bf16Ops, ElementwiseAndSums) {
   REQUIRE_BF16(Op::Sum);
   REQUIRE_BF16(Op::SumSquares);
   const Vec a = random_vec(1001, 1), b = random_vec(1001, 2);
-  auto [ab, af] = pair(a, {7, 11, 13});
-  auto [bb, bf] = pair(b, {7, 11, 13});
+  // Named tensors rather than structured bindings: the resync lambda captures them, which
+  // clang before 16 refuses for bindings.
+  auto a_pair = pair(a, {7, 11, 13}), b_pair = pair(b, {7, 11, 13});
+  Tensor &ab = a_pair.first, &af = a_pair.second, &bb = b_pair.first, &bf = b_pair.second;
   EXPECT_NEAR(be().sum(ab), be().sum(af), 1e-4);
   EXPECT_NEAR(be().sum_squares(ab), be().sum_squares(af), 1e-4 * be().sum_squares(af));
   // Each op compared from the same bf16 start: af takes ab's values before the next one.

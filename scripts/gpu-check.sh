@@ -70,12 +70,6 @@ train_args=(--train "$data/tok" --tokenizer "$data/tokenizer" --model-vocab-size
   --model-num-attention-heads 4 --model-num-key-value-heads 2 --batch-size 8 --seq-len 256
   --grad-accum 2 --steps 20 --warmup-steps 5 --lr 1e-3 --log-every 5 --eval-every 0
   --checkpoint-every 10 --seed 7)
-losses() { python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if "loss" in r and "step" in r and r.get("split", "train") == "train": print(r["step"], r["loss"])
-' "$1/metrics.jsonl"; }
 # Largest |a-b|/max(1,|a|) between two runs' per-step losses, against a relative tolerance.
 compare() { python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
@@ -83,7 +77,7 @@ def read(d):
     out = {}
     for line in open(d + "/metrics.jsonl"):
         r = json.loads(line)
-        if "loss" in r and "step" in r and "eval" not in json.dumps(r.get("split", "")):
+        if "loss" in r and "step" in r:  # training steps (evals log eval_loss)
             out[r["step"]] = r["loss"]
     return out
 a, b, tol = read(sys.argv[1]), read(sys.argv[2]), float(sys.argv[3])

@@ -13,6 +13,7 @@
 #include "tensor/cpu/bf16_ops.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/sgemm_peak.h"
+#include "tensor/op_checks.h"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 
@@ -20,22 +21,25 @@ namespace nlm::tensor {
 
 namespace {
 
+constexpr const char* kBackend = "cpu backend";
+using op_checks::last;
+using op_checks::rows;
 void check(bool ok, const char* op, const std::string& what) {
-  if (!ok) runtime_error(what, std::string("cpu backend ") + op, "this is a bug in the caller");
+  op_checks::check(ok, kBackend, op, what);
 }
 void same_shape(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.shape() == b.shape(), op,
-        "shape mismatch " + shape_string(a.shape()) + " vs " + shape_string(b.shape()));
+  op_checks::same_shape(kBackend, a, b, op);
+}
+void same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  op_checks::same_dtype(kBackend, a, b, op);
+}
+void ints(const Tensor& t, const char* op) {
+  op_checks::ints(kBackend, t, op);
 }
 // The op's data dtype: F32, F64 or BF16.
 void floating(const Tensor& t, const char* op) {
   check(t.dtype() == DType::F32 || t.dtype() == DType::F64 || t.dtype() == DType::BF16, op,
         "expected F32, F64 or BF16, got " + std::string(dtype_name(t.dtype())));
-}
-void same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.dtype() == b.dtype(), op,
-        "dtype mismatch " + std::string(dtype_name(a.dtype())) + " vs " +
-            std::string(dtype_name(b.dtype())));
 }
 // `t` (a gradient, rstd, losses, a rope table, an AdamW moment) is in the accumulation dtype
 // of the op's data dtype (backend.h): F32 for BF16 data, the data dtype itself otherwise.
@@ -47,9 +51,6 @@ void accum(const Tensor& t, const Tensor& data, const char* op, const char* what
             std::string(dtype_name(t.dtype())));
 }
 bool bf16(const Tensor& t) { return t.dtype() == DType::BF16; }
-void ints(const Tensor& t, const char* op) { check(t.dtype() == DType::I32, op, "expected I32"); }
-int last(const Tensor& t) { return static_cast<int>(t.shape().back()); }
-int rows(const Tensor& t) { return static_cast<int>(t.numel() / t.shape().back()); }
 
 // Runs body with T = float or double according to the tensor's dtype.
 #define NLM_DISPATCH(tensor, ...)            \

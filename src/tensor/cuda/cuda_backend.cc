@@ -14,22 +14,26 @@
 #include "tensor/cuda/flash_attention.h"
 #include "tensor/cuda/kernels.h"
 #include "tensor/cuda/matmul.h"
+#include "tensor/op_checks.h"
 
 namespace nlm::tensor::cuda {
 
 namespace {
 
+constexpr const char* kBackend = "cuda backend";
+using op_checks::last;
+using op_checks::rows;
 void check(bool ok, const char* op, const std::string& what) {
-  if (!ok) runtime_error(what, std::string("cuda backend ") + op, "this is a bug in the caller");
+  op_checks::check(ok, kBackend, op, what);
 }
 void same_shape(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.shape() == b.shape(), op,
-        "shape mismatch " + shape_string(a.shape()) + " vs " + shape_string(b.shape()));
+  op_checks::same_shape(kBackend, a, b, op);
 }
 void same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.dtype() == b.dtype(), op,
-        std::string("dtype mismatch ") + std::string(dtype_name(a.dtype())) + " vs " +
-            std::string(dtype_name(b.dtype())));
+  op_checks::same_dtype(kBackend, a, b, op);
+}
+void ints(const Tensor& t, const char* op) {
+  op_checks::ints(kBackend, t, op);
 }
 // A data tensor: F32 or BF16.
 void floating(const Tensor& t, const char* op) {
@@ -41,9 +45,6 @@ void accum(const Tensor& t, const char* op, const char* what) {
   check(t.dtype() == DType::F32, op,
         std::string(what) + " must be F32, got " + std::string(dtype_name(t.dtype())));
 }
-void ints(const Tensor& t, const char* op) { check(t.dtype() == DType::I32, op, "expected I32"); }
-int last(const Tensor& t) { return static_cast<int>(t.shape().back()); }
-int rows(const Tensor& t) { return static_cast<int>(t.numel() / t.shape().back()); }
 
 // Runs body with T = float or bf16 according to the tensor's dtype (checked by floating()).
 #define NLM_CUDA_DISPATCH(tensor, ...)     \

@@ -107,6 +107,42 @@ TEST(ChatTemplateRobust, WorkAndSizeAreBounded) {
   EXPECT_EQ(rendered("{% for i in range(100) %}{% for j in range(1000) %}{% endfor %}{% endfor %}done"), "done");
 }
 
+// A loop that reads, copies or compares one large string on every turn did a 16 MB memcpy per
+// turn within the step budget (fuzz_chat_template timed out in CI, stop 24): strings are shared,
+// and operators, method lookups and loops pay for the bytes they touch.
+TEST(ChatTemplateRobust, LargeStringWorkIsBounded) {
+  const std::string big = "{% set x = 'x' * 16000000 %}{% for i in range(300000) %}";
+  EXPECT_TRUE(fails(big + "{% if x == x %}{% endif %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% if 'y' in x %}{% endif %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% set y = x ~ '' %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% set y = x + '' %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% set y = x.upper %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% set y = x[5:] %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% set y = x[-1] %}{% endfor %}"));
+  EXPECT_TRUE(fails(big + "{% for c in x %}{% endfor %}{% endfor %}"));
+  // A list holding a large list compares item by item at every level: charged by its weight.
+  const std::string deep = "{% set a = [[0] * 200000] %}{% for i in range(300000) %}";
+  EXPECT_TRUE(fails(deep + "{% if a == a %}{% endif %}{% endfor %}"));
+  EXPECT_TRUE(fails(deep + "{% if a in [a] %}{% endif %}{% endfor %}"));
+  EXPECT_TRUE(fails(deep + "{% if a | unique | list %}{% endif %}{% endfor %}"));
+  // Reading it is a pointer copy: 50,000 lookups of a 1 MB string (50 GB of copying before).
+  EXPECT_EQ(rendered("{% set x = 'x' * 1000000 %}{% for i in range(50000) %}{% if x %}{% endif %}{% endfor %}"
+                     "{{ x | length }}"),
+            "1000000");
+}
+
+// A long conversation still renders: 4 MB of message text through trim and concatenation.
+TEST(ChatTemplateRobust, LongConversationFitsTheBudget) {
+  json msgs = json::array();
+  for (int i = 0; i < 64; ++i)
+    msgs.push_back({{"role", i % 2 ? "assistant" : "user"}, {"content", std::string(65536, 'a' + i % 26)}});
+  const std::string t =
+      "{% for m in messages %}{{ '<|' ~ m['role'] ~ '|>\\n' ~ m['content'] | trim ~ '<|end|>' }}{% endfor %}";
+  std::string out = render_chat(t, msgs, ChatRenderOptions{});
+  EXPECT_EQ(out.size(), 64u * 65536 + 32 * (std::string("<|user|>\n<|end|>").size() +
+                                         std::string("<|assistant|>\n<|end|>").size()));
+}
+
 // A namespace attribute wrapped in a list at every loop turn built a 100,000-level chain that
 // overflowed the stack when printed; storing a value nested past kMaxValueDepth is an error.
 TEST(ChatTemplateRobust, DeeplyNestedValuesAreRefused) {

@@ -62,28 +62,33 @@ class Renderer {
 
   // The work budget: every statement run and every loop turn is a step, so nested loops over
   // range(100000) end in an error rather than running for hours.
-  void step(int line) {
-    if (++steps_ > kMaxSteps) template_error(line, "the template runs more than " + std::to_string(kMaxSteps) + " steps");
-  }
-  // Work one step does not cover: a call, filter or test that reads or builds a list, dict or
-  // string costs a step per item (per 64 bytes of a string), so a loop that builds range(100000)
-  // on every turn (fuzz_chat_template: 10^10 items, hours) ends in the same error.
-  void charge(const Value& v, int line) {
-    int64_t k = 0;
-    if (v.is_list()) k = static_cast<int64_t>(v.as_list().size());
-    else if (v.is_dict()) k = static_cast<int64_t>(v.as_dict().items.size());
-    else if (v.is_string()) k = static_cast<int64_t>(v.as_string().size() / 64);
-    if (k == 0) return;
+  void step(int line) { add_steps(1, line); }
+  void add_steps(int64_t k, int line) {
     steps_ += k;
     if (steps_ > kMaxSteps) template_error(line, "the template runs more than " + std::to_string(kMaxSteps) + " steps");
   }
-  // Strings built by + and ~ and the output are capped like repetition, so doubling a string in
-  // a loop ends in an error rather than exhausting memory.
+  // Work one step does not cover: a call, filter or test that reads or builds a list, dict or
+  // string costs a step per item at every level of it (Value::weight) and per 64 bytes of a
+  // string, so a loop that builds range(100000) on every turn (fuzz_chat_template: 10^10 items,
+  // hours) ends in the same error.
+  void charge(const Value& v, int line) {
+    add_steps(v.is_string() ? static_cast<int64_t>(v.as_string().size() / 64) : v.weight(), line);
+  }
+  // Copying or comparing is cheaper than the per-character work of a filter: strings pay a step
+  // per KB (lists and dicts still per item). Operators (+, ~, *, ==, in), method lookups on
+  // strings and output pay this, so a loop that concatenates or compares a 16 MB string, or a
+  // list holding a large list, on every turn (fuzz_chat_template, CI stop 24: a timeout) ends in
+  // the budget error too.
+  void charge_copy(const Value& v, int line) { add_steps(v.weight(), line); }
+  static void fit_size(size_t size, int line) {
+    if (size > kMaxText) template_error(line, "string result larger than " + std::to_string(kMaxText >> 20) + " MB");
+  }
   static std::string fit(std::string s, int line) {
-    if (s.size() > kMaxText) template_error(line, "string result larger than " + std::to_string(kMaxText >> 20) + " MB");
+    fit_size(s.size(), line);
     return s;
   }
   Flow emit(const std::string& text, int line) {
+    add_steps(static_cast<int64_t>(text.size() / 1024), line);
     if (out_.size() + text.size() > kMaxText)
       template_error(line, "output larger than " + std::to_string(kMaxText >> 20) + " MB");
     out_ += text;
@@ -158,7 +163,9 @@ class Renderer {
   }
 
   Flow exec_for(const Node& n) {
-    List all = iterate(eval(*n.args[0]), n.line);
+    Value seq = eval(*n.args[0]);
+    if (seq.is_string()) charge(seq, n.line);  // iterating decodes it into a list of characters
+    List all = iterate(seq, n.line);
     List items;
     if (n.args[1]) {
       for (auto& item : all) {
@@ -172,23 +179,31 @@ class Renderer {
       items = std::move(all);
     }
     auto len = static_cast<int64_t>(items.size());
+    // loop.cycle picks by the turn it is called in, as Jinja's does.
+    auto turn = std::make_shared<int64_t>(0);
+    Value cycle = Value::callable("loop.cycle", [turn](const CallArgs& a) {
+      if (a.pos.empty()) template_error(a.line, "loop.cycle() needs at least one value");
+      return a.pos[static_cast<size_t>(*turn) % a.pos.size()];
+    });
     for (int64_t i = 0; i < len; ++i) {
+      *turn = i;
+      // Built fresh each turn (a template may keep a loop object), with distinct keys, so
+      // without Dict::set's search: every turn of a 300,000-step loop pays for it.
       Dict loop;
-      loop.set("index", Value(i + 1));
-      loop.set("index0", Value(i));
-      loop.set("revindex", Value(len - i));
-      loop.set("revindex0", Value(len - i - 1));
-      loop.set("first", Value(i == 0));
-      loop.set("last", Value(i == len - 1));
-      loop.set("length", Value(len));
-      loop.set("depth", Value(1));
-      loop.set("depth0", Value(0));
-      if (i > 0) loop.set("previtem", items[static_cast<size_t>(i - 1)]);
-      if (i + 1 < len) loop.set("nextitem", items[static_cast<size_t>(i + 1)]);
-      loop.set("cycle", Value::callable("loop.cycle", [i](const CallArgs& a) {
-                 if (a.pos.empty()) template_error(a.line, "loop.cycle() needs at least one value");
-                 return a.pos[static_cast<size_t>(i) % a.pos.size()];
-               }));
+      auto& e = loop.items;
+      e.reserve(12);
+      e.emplace_back("index", Value(i + 1));
+      e.emplace_back("index0", Value(i));
+      e.emplace_back("revindex", Value(len - i));
+      e.emplace_back("revindex0", Value(len - i - 1));
+      e.emplace_back("first", Value(i == 0));
+      e.emplace_back("last", Value(i == len - 1));
+      e.emplace_back("length", Value(len));
+      e.emplace_back("depth", Value(1));
+      e.emplace_back("depth0", Value(0));
+      if (i > 0) e.emplace_back("previtem", items[static_cast<size_t>(i - 1)]);
+      if (i + 1 < len) e.emplace_back("nextitem", items[static_cast<size_t>(i + 1)]);
+      e.emplace_back("cycle", cycle);
       step(n.line);
       frames_.push_back(std::make_shared<Dict>());
       frames_.back()->set("loop", Value(std::move(loop)));
@@ -268,11 +283,23 @@ class Renderer {
         }
         return Value(std::move(d));
       }
-      case NodeKind::Attr: return get_attr(eval(*n.args[0]), n.name, n.line);
-      case NodeKind::Index: return get_item(eval(*n.args[0]), eval(*n.args[1]), n.line);
+      case NodeKind::Attr: {
+        Value obj = eval(*n.args[0]);
+        if (obj.is_string()) charge_copy(obj, n.line);  // a string method holds a copy of it
+        return get_attr(obj, n.name, n.line);
+      }
+      case NodeKind::Index: {
+        Value obj = eval(*n.args[0]);
+        if (obj.is_string()) charge(obj, n.line);  // indexing decodes code points
+        return get_item(obj, eval(*n.args[1]), n.line);
+      }
       case NodeKind::Slice: {
         auto opt = [&](size_t i) { return n.args[i] ? eval(*n.args[i]) : Value::none(); };
-        return slice(eval(*n.args[0]), opt(1), opt(2), opt(3), n.line);
+        Value obj = eval(*n.args[0]);
+        if (obj.is_string()) charge(obj, n.line);
+        Value r = slice(obj, opt(1), opt(2), opt(3), n.line);
+        charge_copy(r, n.line);
+        return r;
       }
       case NodeKind::Call: {
         Value callee = eval(*n.args[0]);
@@ -300,11 +327,24 @@ class Renderer {
         if (n.kind == NodeKind::Pos) return v.is_bool() ? Value(v.as_int()) : v;
         return v.is_float() ? Value(-v.as_double()) : Value(int_neg(v.as_int(), n.line));
       }
-      case NodeKind::Binary: return binary(n.name, eval(*n.args[0]), eval(*n.args[1]), n.line);
+      case NodeKind::Binary: {
+        Value a = eval(*n.args[0]);
+        Value b = eval(*n.args[1]);
+        if (n.name == "*") {  // the result is checked against its cap before it is built
+          Value r = binary(n.name, a, b, n.line);
+          charge_copy(r, n.line);
+          return r;
+        }
+        charge_copy(a, n.line);
+        charge_copy(b, n.line);
+        return binary(n.name, a, b, n.line);
+      }
       case NodeKind::Compare: {
         Value left = eval(*n.args[0]);
+        charge_copy(left, n.line);
         for (size_t i = 0; i < n.names.size(); ++i) {
           Value right = eval(*n.args[i + 1]);
+          charge_copy(right, n.line);
           if (!compare(n.names[i], left, right, n.line)) return Value(false);
           left = std::move(right);
         }
@@ -324,7 +364,12 @@ class Renderer {
         return n.args[2] ? eval(*n.args[2]) : Value();
       case NodeKind::Concat: {
         std::string s;
-        for (auto& a : n.args) s += eval(*a).str();
+        for (auto& a : n.args) {
+          std::string piece = eval(*a).str();
+          add_steps(static_cast<int64_t>(piece.size() / 1024), n.line);
+          fit_size(s.size() + piece.size(), n.line);
+          s += piece;
+        }
         return Value(fit(std::move(s), n.line));
       }
       default: template_error(n.line, "internal: statement used as an expression");

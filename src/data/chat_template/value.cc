@@ -30,16 +30,20 @@ const Value* CallArgs::get(size_t index, const char* name) const {
   return nullptr;
 }
 
-int Value::depth_of(const List& l) {
-  int deepest = 0;
-  for (const auto& v : l) deepest = std::max(deepest, v.depth_);
-  return deepest + 1;
+void Value::measure(const List& l) {
+  for (const auto& v : l) {
+    depth_ = std::max(depth_, v.depth_);
+    weight_ += 1 + v.weight_;
+  }
+  depth_ += 1;
 }
 
-int Value::depth_of(const Dict& d) {
-  int deepest = 0;
-  for (const auto& [key, v] : d.items) deepest = std::max(deepest, v.depth_);
-  return deepest + 1;
+void Value::measure(const Dict& d) {
+  for (const auto& [key, v] : d.items) {
+    depth_ = std::max(depth_, v.depth_);
+    weight_ += 1 + v.weight_;
+  }
+  depth_ += 1;
 }
 
 int64_t Value::as_int() const { return is_bool() ? (as_bool() ? 1 : 0) : std::get<int64_t>(v_); }

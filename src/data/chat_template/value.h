@@ -51,16 +51,27 @@ class Value {
   Value(int i) : v_(static_cast<int64_t>(i)) {}
   Value(int64_t i) : v_(i) {}
   Value(double d) : v_(d) {}
-  Value(std::string s) : v_(std::move(s)) {}
-  Value(const char* s) : v_(std::string(s)) {}
-  Value(List l) : depth_(depth_of(l)) { v_ = std::make_shared<const List>(std::move(l)); }
+  // Strings are shared, not copied: a name lookup, a loop variable or a dict read of a 16 MB
+  // string is a pointer copy (fuzz_chat_template: a loop reading one large string 300,000
+  // times copied terabytes).
+  Value(std::string s) : weight_(static_cast<int64_t>(s.size() / 1024)) {
+    v_ = std::make_shared<const std::string>(std::move(s));
+  }
+  Value(const char* s) : Value(std::string(s)) {}
+  Value(List l) {
+    measure(l);
+    v_ = std::make_shared<const List>(std::move(l));
+  }
   // A Python tuple: a list that prints as (a, b) and never equals a list.
   static Value tuple(List l) {
     Value v(std::move(l));
     v.tuple_ = true;
     return v;
   }
-  Value(Dict d) : depth_(depth_of(d)) { v_ = std::make_shared<const Dict>(std::move(d)); }
+  Value(Dict d) {
+    measure(d);
+    v_ = std::make_shared<const Dict>(std::move(d));
+  }
   static Value make_namespace(Dict d) {
     Value v;
     v.v_ = std::make_shared<Dict>(std::move(d));
@@ -89,7 +100,7 @@ class Value {
   bool as_bool() const { return std::get<bool>(v_); }
   int64_t as_int() const;    // bool and int
   double as_double() const;  // bool, int and float
-  const std::string& as_string() const { return std::get<std::string>(v_); }
+  const std::string& as_string() const { return *std::get<std::shared_ptr<const std::string>>(v_); }
   const List& as_list() const { return *std::get<std::shared_ptr<const List>>(v_); }
   const Dict& as_dict() const { return *std::get<std::shared_ptr<const Dict>>(v_); }
   Dict& as_namespace() const { return *std::get<std::shared_ptr<Dict>>(v_); }
@@ -107,7 +118,7 @@ class Value {
 
  private:
   explicit Value(None) : v_(None{}) {}
-  std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<const List>,
+  std::variant<Undefined, None, bool, int64_t, double, std::shared_ptr<const std::string>, std::shared_ptr<const List>,
                std::shared_ptr<const Dict>, std::shared_ptr<Dict>, std::shared_ptr<const Callable>>
       v_;
   bool tuple_ = false;
@@ -115,11 +126,17 @@ class Value {
   // as it prints without its contents). Printing, tojson and the destructor recurse this deep,
   // so the renderer refuses to store a value nested deeper than kMaxValueDepth.
   int depth_ = 0;
-  static int depth_of(const List& l);
-  static int depth_of(const Dict& d);
+  // The work of visiting the whole value: one per list item or dict entry at every level, plus
+  // one per KB of every string in it. Comparing, copying or printing it costs about this much, so
+  // the renderer charges it to its step budget (a loop comparing a list that holds a large list
+  // does that work on every turn).
+  int64_t weight_ = 0;
+  void measure(const List& l);
+  void measure(const Dict& d);
 
  public:
   int depth() const { return depth_; }
+  int64_t weight() const { return weight_; }
 };
 
 // How deeply a template may nest lists and dicts in a value it stores ({% set %}); a namespace

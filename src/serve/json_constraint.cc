@@ -1,35 +1,14 @@
-// The schema compiler and the byte-level JSON recogniser (see json_constraint.h).
+// The byte-level JSON recogniser (see json_constraint.h); the schema compiler is json_schema.cc.
 #include "serve/json_constraint.h"
 
 #include <algorithm>
-#include <set>
 
-#include "serve/api_error.h"
 
 namespace nlm::serve {
 
 namespace {
 
 using json = nlohmann::json;
-
-[[noreturn]] void refuse(const std::string& param, const std::string& where, const std::string& what) {
-  throw ApiError(400, "response_format schema" + (where.empty() ? std::string() : " at " + where) + ": " + what, param);
-}
-
-// Keywords that only describe a schema and constrain nothing.
-const std::set<std::string>& annotations() {
-  static const std::set<std::string> a = {"title", "description", "default", "examples", "$schema", "$id", "$comment"};
-  return a;
-}
-
-uint32_t count_of(const json& v, const std::string& key, const std::string& param, const std::string& where) {
-  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<int64_t>() < 0) ||
-      (v.is_number_unsigned() && v.get<uint64_t>() > 1000000))
-    refuse(param, where, "'" + key + "' must be an integer from 0 to 1000000");
-  return static_cast<uint32_t>(v.get<uint64_t>());
-}
-
-std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::strict); }
 
 bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
@@ -48,6 +27,12 @@ enum : uint8_t { kStrNormal, kStrEscape, kStrHex, kStrUtf8, kStrLowSlash, kStrLo
 enum : uint8_t { kNumBegin, kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumExpSign, kNumExp };
 constexpr uint32_t kMaxIntDigits = 15, kMaxFracDigits = 15, kMaxExpDigits = 3;
 
+// Whether key i of a closed object is still free: not given yet, and its value (pushed at
+// `height` frames) can be finished within the nesting bound.
+bool key_fits(const SchemaNode& object, uint64_t seen, uint32_t i, size_t height) {
+  return !(seen >> i & 1) && height + object.values[i]->depth <= JsonSchema::kMaxNesting;
+}
+
 bool number_can_end(uint8_t st) { return st == kNumZero || st == kNumInt || st == kNumFrac || st == kNumExp; }
 
 // Narrows the sorted literal range [lo, hi) to those with byte c at pos.
@@ -61,215 +46,6 @@ void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, ui
 }
 
 }  // namespace
-
-// ---- schema ----------------------------------------------------------------------------------
-
-JsonSchema::JsonSchema() {
-  SchemaNode* any = make(SchemaNode::Any);
-  any_ = any;
-  SchemaNode* words = make(SchemaNode::Literal);
-  words->literals = {"false", "null", "true"};
-  words_ = words;
-}
-
-SchemaNode* JsonSchema::make(SchemaNode::Kind k) {
-  nodes_.push_back(std::make_unique<SchemaNode>());
-  nodes_.back()->kind = k;
-  return nodes_.back().get();
-}
-
-std::shared_ptr<const JsonSchema> JsonSchema::any_object() {
-  std::shared_ptr<JsonSchema> s(new JsonSchema());
-  s->root_ = s->make(SchemaNode::Object);
-  return s;
-}
-
-std::shared_ptr<const JsonSchema> JsonSchema::compile(const json& schema, const std::string& param) {
-  std::shared_ptr<JsonSchema> s(new JsonSchema());
-  s->root_ = s->build(schema, 0, "", param);
-  return s;
-}
-
-const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string& where, const std::string& param) {
-  const std::string at = where.empty() ? "the root" : where;
-  if (depth > kMaxDepth) refuse(param, at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
-  if (nodes_.size() >= kMaxNodes) refuse(param, at, "more than " + std::to_string(kMaxNodes) + " subschemas");
-  if (s.is_boolean()) {
-    if (!s.get<bool>()) refuse(param, at, "the schema false accepts nothing");
-    return any_;
-  }
-  if (!s.is_object()) refuse(param, at, "a schema must be an object");
-  static const std::set<std::string> known = {"type",     "properties", "required",  "additionalProperties",
-                                              "items",    "minItems",   "maxItems",  "enum",
-                                              "const",    "anyOf",      "minLength", "maxLength"};
-  for (auto& [k, v] : s.items())
-    if (!known.count(k) && !annotations().count(k))
-      refuse(param, at, "the keyword '" + k + "' is not supported (supported: type, properties, required, "
-                        "additionalProperties, items, minItems, maxItems, enum, const, anyOf, minLength, maxLength)");
-  auto has = [&](const char* k) { return s.contains(k); };
-
-  if (has("anyOf")) {
-    for (auto& [k, v] : s.items())
-      if (k != "anyOf" && !annotations().count(k)) refuse(param, at, "'" + k + "' beside 'anyOf' is not supported");
-    const json& alts = s["anyOf"];
-    if (!alts.is_array() || alts.empty()) refuse(param, at, "'anyOf' must be a non-empty list of schemas");
-    if (alts.size() > 16) refuse(param, at, "'anyOf' has more than 16 alternatives");
-    SchemaNode* n = make(SchemaNode::AnyOf);
-    for (size_t i = 0; i < alts.size(); ++i)
-      n->alternatives.push_back(build(alts[i], depth + 1, at + ".anyOf[" + std::to_string(i) + "]", param));
-    return n;
-  }
-
-  // The type(s): a list is the anyOf of each type with the same keywords.
-  std::vector<std::string> types;
-  if (has("type")) {
-    const json& t = s["type"];
-    if (t.is_string()) {
-      types.push_back(t.get<std::string>());
-    } else if (t.is_array() && !t.empty() && t.size() <= 7) {
-      for (auto& x : t) {
-        if (!x.is_string()) refuse(param, at, "'type' must be a string or a list of strings");
-        types.push_back(x.get<std::string>());
-      }
-    } else {
-      refuse(param, at, "'type' must be a string or a non-empty list of strings");
-    }
-    static const std::set<std::string> names = {"object", "array", "string", "number", "integer", "boolean", "null"};
-    for (auto& t2 : types)
-      if (!names.count(t2)) refuse(param, at, "unknown type '" + t2 + "'");
-  }
-
-  if (has("enum") || has("const")) {
-    for (auto& [k, v] : s.items())
-      if (k != "enum" && k != "const" && k != "type" && !annotations().count(k))
-        refuse(param, at, "'" + k + "' beside 'enum' or 'const' is not supported");
-    if (has("enum") && has("const")) refuse(param, at, "give 'enum' or 'const', not both");
-    std::vector<json> values;
-    if (has("const")) {
-      values.push_back(s["const"]);
-    } else {
-      if (!s["enum"].is_array() || s["enum"].empty()) refuse(param, at, "'enum' must be a non-empty list");
-      values.assign(s["enum"].begin(), s["enum"].end());
-    }
-    literal_count_ += values.size();
-    if (literal_count_ > kMaxLiterals)
-      refuse(param, at, "more than " + std::to_string(kMaxLiterals) + " enum values in all");
-    auto type_of = [](const json& v) -> std::string {
-      if (v.is_object()) return "object";
-      if (v.is_array()) return "array";
-      if (v.is_string()) return "string";
-      if (v.is_number_integer()) return "integer";
-      if (v.is_number()) return "number";
-      if (v.is_boolean()) return "boolean";
-      return "null";
-    };
-    SchemaNode* n = make(SchemaNode::Literal);
-    for (auto& v : values) {
-      if (!types.empty()) {
-        const std::string t = type_of(v);
-        bool ok = std::find(types.begin(), types.end(), t) != types.end() ||
-                  (t == "integer" && std::find(types.begin(), types.end(), "number") != types.end());
-        if (!ok) refuse(param, at, "the enum value " + dump(v).substr(0, 64) + " does not have the schema's type");
-      }
-      std::string d = dump(v);
-      if (d.size() > 4096) refuse(param, at, "an enum value longer than 4096 bytes");
-      n->literals.push_back(std::move(d));
-    }
-    std::sort(n->literals.begin(), n->literals.end());
-    n->literals.erase(std::unique(n->literals.begin(), n->literals.end()), n->literals.end());
-    return n;
-  }
-
-  if (types.empty()) {  // inferred from the keywords, when they name one kind of value
-    std::set<std::string> kinds;
-    if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
-    if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
-    if (has("minLength") || has("maxLength")) kinds.insert("string");
-    if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
-    if (kinds.empty()) return any_;
-    types.push_back(*kinds.begin());
-  }
-  if (types.size() > 1) {
-    SchemaNode* n = make(SchemaNode::AnyOf);
-    for (auto& t : types) {
-      json one = s;
-      one["type"] = t;
-      n->alternatives.push_back(build(one, depth + 1, at, param));
-    }
-    return n;
-  }
-
-  // One type; keywords of other types do not apply to it (as in JSON Schema).
-  const std::string& type = types[0];
-  if (type == "boolean") {
-    SchemaNode* n = make(SchemaNode::Literal);
-    n->literals = {"false", "true"};
-    return n;
-  }
-  if (type == "null") {
-    SchemaNode* n = make(SchemaNode::Literal);
-    n->literals = {"null"};
-    return n;
-  }
-  if (type == "number") return make(SchemaNode::Number);
-  if (type == "integer") return make(SchemaNode::Integer);
-  if (type == "string") {
-    SchemaNode* n = make(SchemaNode::String);
-    if (has("minLength")) n->min_length = count_of(s["minLength"], "minLength", param, at);
-    if (has("maxLength")) n->max_length = count_of(s["maxLength"], "maxLength", param, at);
-    if (n->min_length > n->max_length) refuse(param, at, "'minLength' is above 'maxLength'");
-    return n;
-  }
-  if (type == "array") {
-    SchemaNode* n = make(SchemaNode::Array);
-    n->items = has("items") ? build(s["items"], depth + 1, at + ".items", param) : any_;
-    if (has("minItems")) n->min_items = count_of(s["minItems"], "minItems", param, at);
-    if (has("maxItems")) n->max_items = count_of(s["maxItems"], "maxItems", param, at);
-    if (n->min_items > n->max_items) refuse(param, at, "'minItems' is above 'maxItems'");
-    return n;
-  }
-  // object
-  SchemaNode* n = make(SchemaNode::Object);
-  if (has("additionalProperties")) {
-    const json& a = s["additionalProperties"];
-    if (!a.is_boolean())
-      refuse(param, at, "'additionalProperties' must be true or false (schemas for extra keys are not supported)");
-    if (!a.get<bool>()) n->closed = true;
-  }
-  std::vector<std::string> required;
-  if (has("required")) {
-    const json& r = s["required"];
-    if (!r.is_array()) refuse(param, at, "'required' must be a list of property names");
-    for (auto& x : r) {
-      if (!x.is_string()) refuse(param, at, "'required' must be a list of property names");
-      required.push_back(x.get<std::string>());
-    }
-  }
-  if (has("properties")) {
-    const json& p = s["properties"];
-    if (!p.is_object()) refuse(param, at, "'properties' must be an object");
-    if (p.size() > kMaxProperties)
-      refuse(param, at, "more than " + std::to_string(kMaxProperties) + " properties in one object");
-    // With properties, only the listed keys are generated (additionalProperties or not): the
-    // answer still validates, and each value has a schema to follow.
-    n->closed = true;
-    std::vector<std::pair<std::string, std::string>> keyed;  // (quoted key, name)
-    for (auto& [k, v] : p.items()) keyed.emplace_back(dump(json(k)), k);
-    std::sort(keyed.begin(), keyed.end());
-    for (auto& [quoted, name] : keyed) {
-      n->keys.push_back(quoted);
-      n->values.push_back(build(p[name], depth + 1, at + ".properties." + name, param));
-    }
-  }
-  for (auto& name : required) {
-    const std::string quoted = dump(json(name));
-    auto it = std::lower_bound(n->keys.begin(), n->keys.end(), quoted);
-    if (it == n->keys.end() || *it != quoted)
-      refuse(param, at, "the required property '" + name + "' is not in 'properties'");
-    n->required |= uint64_t(1) << (it - n->keys.begin());
-  }
-  return n;
-}
 
 // ---- recogniser ------------------------------------------------------------------------------
 
@@ -374,17 +150,26 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
       case kValue: {
         if (is_ws(c)) return count_ws();
         if (node->kind == SchemaNode::AnyOf) {
-          // Alternatives after the first run as forks; the first continues in place.
-          const size_t n = node->alternatives.size();
-          for (size_t i = 1; i < n; ++i) {
+          // Alternatives after the first that fits run as forks; that one continues in place.
+          // One that could not be finished within the nesting bound is not entered (the parent
+          // made sure that one of them can).
+          const size_t height = s.frames.size() - 1;
+          const SchemaNode* first = nullptr;
+          for (const SchemaNode* alt : node->alternatives) {
+            if (height + alt->depth > JsonSchema::kMaxNesting) continue;
+            if (!first) {
+              first = alt;
+              continue;
+            }
             Stack t = s;
-            t.frames.back().node = node->alternatives[i];
+            t.frames.back().node = alt;
             std::vector<Stack> more;
             if (step(t, c, more) && forks.size() < kMaxThreads) forks.push_back(std::move(t));
             for (auto& m : more)
               if (forks.size() < kMaxThreads) forks.push_back(std::move(m));
           }
-          f.node = node->alternatives[0];
+          if (!first) return false;
+          f.node = first;
           continue;
         }
         s.ws = 0;
@@ -433,7 +218,9 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         s.ws = 0;
         const bool closed = node->kind == SchemaNode::Object && node->closed;
         const uint32_t nkeys = closed ? static_cast<uint32_t>(node->keys.size()) : 0;
-        const bool unseen_left = !closed || (nkeys > 0 && (f.seen != (nkeys == 64 ? ~uint64_t(0) : (uint64_t(1) << nkeys) - 1)));
+        bool unseen_left = !closed;  // a key that may still come (not given yet, and it fits)
+        for (uint32_t i = 0; i < nkeys && !unseen_left; ++i)
+          unseen_left = key_fits(*node, f.seen, i, s.frames.size());
         const bool may_close = node->kind != SchemaNode::Object || (node->required & ~f.seen) == 0;
         auto start_key = [&] {
           if (!unseen_left) return;
@@ -479,19 +266,20 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const SchemaNode* items = node->kind == SchemaNode::Array ? node->items : schema_->any();
         const uint32_t min_items = node->kind == SchemaNode::Array ? node->min_items : 0;
         const uint32_t max_items = node->kind == SchemaNode::Array ? node->max_items : UINT32_MAX;
+        const bool item_fits = s.frames.size() + items->depth <= JsonSchema::kMaxNesting;
         if (c == ']') {
           if (f.n < min_items) return false;
           pop();
           return true;
         }
         if (f.st == kArrOpen) {
-          if (max_items == 0) return false;
+          if (max_items == 0 || !item_fits) return false;
           f.st = kArrValue;
           f.n = 1;
           push_value(items);
           continue;
         }
-        if (c == ',' && f.n < max_items) {
+        if (c == ',' && f.n < max_items && item_fits) {
           ++f.n;
           push_value(items);
           return true;
@@ -609,10 +397,10 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const auto& lits = f.is_key ? node->keys : node->literals;
         uint32_t lo = f.lo, hi = f.hi;
         narrow(lits, lo, hi, f.pos, c);
-        if (lo < hi && f.is_key) {  // keys already present are not offered again
+        if (lo < hi && f.is_key) {  // keys already present (or too deep) are not offered again
           const uint64_t seen = s.frames[s.frames.size() - 2].seen;
           bool fresh = false;
-          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = !(seen >> i & 1);
+          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = key_fits(*node, seen, i, s.frames.size() - 1);
           if (!fresh) hi = lo;
         }
         if (lo < hi) {

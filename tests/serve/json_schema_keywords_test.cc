@@ -1,0 +1,304 @@
+// The schema keywords that real clients (the openai SDK's zod and pydantic helpers) emit beyond
+// the basic subset: $ref/$defs (recursive ones too), oneOf, allOf, number ranges, nullable and
+// string formats. For each: the schema compiles, hostile or contradictory ones are a 400, the
+// recogniser takes valid text and refuses invalid text, and random generation through the
+// constraint (a random "model" over a small vocabulary with Thai and Basque pieces) always ends in
+// JSON that an independent validator (json_schema_validator.h) accepts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "json_schema_validator.h"
+#include "serve/api_error.h"
+#include "serve/json_constraint.h"
+
+namespace nlm::testing {
+namespace {
+
+using nlohmann::json;
+using serve::JsonConstraint;
+using serve::JsonSchema;
+
+std::shared_ptr<const JsonSchema> schema(const std::string& text) { return JsonSchema::compile(json::parse(text)); }
+
+bool prefix_ok(const JsonSchema& s, const std::string& text) {
+  JsonConstraint c(&s);
+  return c.advance(text);
+}
+bool whole_ok(const JsonSchema& s, const std::string& text) {
+  JsonConstraint c(&s);
+  return c.advance(text) && c.can_end();
+}
+
+// The 400's message, or "" when the schema compiles.
+std::string refusal(const std::string& text) {
+  try {
+    schema(text);
+    return "";
+  } catch (const serve::ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.param, "response_format");
+    return e.what();
+  }
+}
+
+// A vocabulary: every byte, JSON pieces, digits, and Thai and Basque words; the last id is the end.
+const std::vector<std::string>& vocabulary() {
+  static const std::vector<std::string> v = [] {
+    std::vector<std::string> b;
+    for (int i = 0; i < 256; ++i) b.push_back(std::string(1, char(i)));
+    for (const char* p : {"{\"", "\":", "\",", "\"}", "true", "false", "null", "[]", "{}", "12", "-3", "0.", "e5",
+                          "ต้นไม้", "ชื่อ", "ไม่", "กิ่ง", "zuhaitza", "izena", "Kaixo", "ñ", "adarra", "2024-", "02-29",
+                          "T12:", "00:00Z", "+05:30", "name", "children", "next", "value", "kind", "-4", "9999"})
+      b.push_back(p);
+    b.push_back("");  // the end
+    return b;
+  }();
+  return v;
+}
+
+// Samples one answer: at each step a random token among those the constraint allows (structural
+// bytes and the end weighted up, so answers finish), as the server's masked sampler does.
+// Returns false when it did not finish within `steps` tokens.
+bool sample(const JsonSchema& s, std::mt19937& rng, std::string& text, int steps = 600) {
+  const auto& vocab = vocabulary();
+  JsonConstraint c(&s), scratch(&s);
+  text.clear();
+  std::vector<size_t> ok;
+  std::vector<double> weight;
+  for (int step = 0; step < steps; ++step) {
+    if (c.complete()) return true;
+    ok.clear();
+    weight.clear();
+    for (size_t id = 0; id < vocab.size(); ++id) {
+      const std::string& t = vocab[id];
+      const bool allowed = t.empty() ? c.can_end() : c.accepts(t, scratch);
+      if (!allowed) continue;
+      ok.push_back(id);
+      const bool structural = t.size() == 1 && std::string("\"}],").find(t[0]) != std::string::npos;
+      weight.push_back(t.empty() ? 50 : structural ? 8 : t.size() > 1 ? 2 : 1);
+    }
+    if (ok.empty()) {
+      ADD_FAILURE() << "no token is allowed after: " << text;  // a dead end
+      return false;
+    }
+    const size_t id = ok[std::discrete_distribution<size_t>(weight.begin(), weight.end())(rng)];
+    if (vocab[id].empty()) return true;
+    EXPECT_TRUE(c.advance(vocab[id]));
+    text += vocab[id];
+  }
+  return false;
+}
+
+// `n` random answers all finish and validate; returns them.
+std::vector<json> generate_valid(const std::string& schema_text, int n = 40, uint32_t seed = 1) {
+  auto s = schema(schema_text);
+  const json doc = json::parse(schema_text);
+  SchemaValidator validator(doc);
+  std::mt19937 rng(seed);
+  std::vector<json> out;
+  int finished = 0;
+  for (int i = 0; i < n; ++i) {
+    std::string text;
+    if (!sample(*s, rng, text)) continue;
+    ++finished;
+    json v = json::parse(text, nullptr, false);
+    EXPECT_FALSE(v.is_discarded()) << text;
+    if (v.is_discarded()) continue;
+    EXPECT_EQ(validator.check(v), "") << text;
+    out.push_back(v);
+  }
+  EXPECT_GE(finished, n * 3 / 4) << schema_text;
+  return out;
+}
+
+// ---- $ref --------------------------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, RefToDefsAndDefinitions) {
+  const std::string text = R"({"$defs":{"Izena":{"enum":["ชื่อ","izena","Miren Etxeberria"]}},
+    "definitions":{"Count":{"type":"integer"}},
+    "type":"object","properties":{"a":{"$ref":"#/$defs/Izena","description":"pydantic puts annotations beside"},
+    "b":{"$ref":"#/definitions/Count"},"c":{"$ref":"#/properties/b"},"d":{"$ref":"#/$defs/Izena"}},
+    "required":["a","b"],"additionalProperties":false})";
+  auto s = schema(text);
+  EXPECT_TRUE(whole_ok(*s, R"({"a":"ชื่อ","b":3,"c":-1,"d":"izena"})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"a":"x)"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"a":"izena","b":"3")"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"a":"izena","c":1.5)"));
+  EXPECT_FALSE(whole_ok(*s, R"({"a":"izena"})"));
+  // A pointer with escapes: ~1 is '/', ~0 is '~', %25 is '%'.
+  auto e = schema(R"({"$defs":{"a/b":{"const":"bai"},"c~d%":{"const":"ez"}},
+                      "anyOf":[{"$ref":"#/$defs/a~1b"},{"$ref":"#/$defs/c~0d%25"}]})");
+  EXPECT_TRUE(whole_ok(*e, "\"bai\""));
+  EXPECT_TRUE(whole_ok(*e, "\"ez\""));
+  EXPECT_FALSE(prefix_ok(*e, "\"b\"x"));
+  generate_valid(text);
+}
+
+const char* kTree = R"({"$defs":{"Node":{"type":"object","properties":{
+    "name":{"type":"string","maxLength":12},
+    "children":{"type":"array","items":{"$ref":"#/$defs/Node"},"maxItems":3}},
+    "required":["name","children"],"additionalProperties":false}},
+  "$ref":"#/$defs/Node"})";
+
+TEST(JsonSchemaKeywords, RecursiveTreeIsBoundedAndGeneratesValidTrees) {
+  auto s = schema(kTree);
+  EXPECT_TRUE(whole_ok(*s, R"({"name":"ต้นไม้","children":[{"name":"adarra","children":[]},)"
+                           R"({"children":[{"name":"hostoa","children":[]}],"name":"กิ่ง"}]})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"name":"a","children":[{"name":1)"));
+  EXPECT_FALSE(whole_ok(*s, R"({"name":"a","children":[{"name":"b"}]})"));  // children is required below too
+  // Nesting is bounded: each level is an object and an array (two frames).
+  auto nest = [](int levels) {
+    std::string t;
+    for (int i = 0; i < levels; ++i) t += R"({"name":"x","children":[)";
+    return t;
+  };
+  EXPECT_TRUE(prefix_ok(*s, nest(20)));
+  const int most = int(JsonSchema::kMaxNesting) / 2;
+  EXPECT_TRUE(prefix_ok(*s, nest(most)));
+  EXPECT_FALSE(prefix_ok(*s, nest(most + 1)));
+  // At the bound the innermost array can still close, so the answer can always be finished.
+  JsonConstraint c(s.get());
+  std::string deepest = nest(most);
+  ASSERT_TRUE(c.advance(deepest));
+  EXPECT_FALSE(c.accepts("{"));
+  EXPECT_TRUE(c.accepts("]}"));
+  auto trees = generate_valid(kTree, 40, 7);
+  size_t nested = 0;
+  for (auto& t : trees) nested += !t["children"].empty();
+  EXPECT_GT(nested, 0u);  // the recursion is taken, not just the base case
+}
+
+TEST(JsonSchemaKeywords, RootRefAndOptionalRecursion) {
+  // A linked list through '#', with Basque and Thai values.
+  const std::string list = R"({"type":"object","properties":{"value":{"enum":["bat","bi","หนึ่ง"]},
+    "next":{"$ref":"#"}},"required":["value"],"additionalProperties":false})";
+  auto s = schema(list);
+  EXPECT_TRUE(whole_ok(*s, R"({"value":"bat","next":{"value":"หนึ่ง","next":{"value":"bi"}}})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"value":"bat","next":{"value":"hiru")"));
+  generate_valid(list, 40, 3);
+  // Optional recursion through anyOf with null (pydantic's Optional["Node"]).
+  const std::string opt = R"({"$defs":{"N":{"type":"object","properties":{"v":{"type":"integer"},
+    "child":{"anyOf":[{"$ref":"#/$defs/N"},{"type":"null"}]}},"required":["v","child"]}},"$ref":"#/$defs/N"})";
+  auto o = schema(opt);
+  EXPECT_TRUE(whole_ok(*o, R"({"v":1,"child":{"v":2,"child":null}})"));
+  EXPECT_FALSE(whole_ok(*o, R"({"v":1,"child":{"v":2}})"));
+  // At the nesting bound only null is left, so the answer still finishes.
+  std::string deep;
+  for (uint32_t i = 0; i + 1 < JsonSchema::kMaxNesting; ++i) deep += R"({"v":1,"child":)";
+  EXPECT_TRUE(prefix_ok(*o, deep));
+  EXPECT_FALSE(prefix_ok(*o, deep + "{"));
+  EXPECT_TRUE(prefix_ok(*o, deep + "null"));
+  generate_valid(opt, 40, 5);
+}
+
+TEST(JsonSchemaKeywords, BadRefsAndCyclesWithoutABaseCaseAre400) {
+  for (const char* bad : {
+           R"({"$ref":"#/$defs/Missing"})",                      // points at nothing
+           R"({"$ref":"https://example.com/s.json"})",           // not local
+           R"({"$ref":"#foo"})",                                 // an anchor
+           R"({"$ref":"#/%zz"})",                                // a bad escape
+           R"({"$ref":5})",                                      // not a string
+           R"({"$defs":3,"type":"string"})",                     // $defs not an object
+           R"({"$defs":{"A":{"$ref":"#/$defs/A"}},"$ref":"#/$defs/A"})",                         // itself
+           R"({"$defs":{"A":{"$ref":"#/$defs/B"},"B":{"$ref":"#/$defs/A"}},"$ref":"#/$defs/A"})",  // A -> B -> A
+           R"({"$ref":"#"})",                                                                     // the root itself
+           R"({"$defs":{"A":{"anyOf":[{"$ref":"#/$defs/A"},{"type":"string"}]}},"$ref":"#/$defs/A"})",  // left recursion
+           R"({"$defs":{"N":{"type":"object","properties":{"c":{"$ref":"#/$defs/N"}},"required":["c"]}},"$ref":"#/$defs/N"})",
+           R"({"$defs":{"L":{"type":"array","items":{"$ref":"#/$defs/L"},"minItems":1}},"$ref":"#/$defs/L"})",
+           R"({"$defs":{"A":{"allOf":[{"$ref":"#/$defs/A"}],"type":"object"}},"$ref":"#/$defs/A"})",  // allOf loop
+           R"({"type":"object","properties":{"x":{"$ref":"#/$defs/N"}},"$defs":{"N":false}})",
+       })
+    EXPECT_NE(refusal(bad), "") << bad;
+  EXPECT_NE(refusal(R"({"$defs":{"N":{"type":"object","properties":{"c":{"$ref":"#/$defs/N"}},"required":["c"]}},)"
+                    R"("$ref":"#/$defs/N"})")
+                .find("no finite value"),
+            std::string::npos);
+  // A chain of definitions that must nest deeper than the bound.
+  json chain = {{"$defs", json::object()}};
+  for (int i = 0; i < 40; ++i)
+    chain["$defs"]["D" + std::to_string(i)] = {
+        {"type", "array"}, {"minItems", 1}, {"items", {{"$ref", "#/$defs/D" + std::to_string(i + 1)}}}};
+  chain["$defs"]["D40"] = {{"type", "integer"}};
+  chain["$ref"] = "#/$defs/D0";
+  EXPECT_NE(refusal(chain.dump()), "");
+  // allOf that would multiply out: each level merges 16 copies of the next.
+  json blow = {{"$defs", json::object()}};
+  for (int i = 0; i < 10; ++i) {
+    json all = json::array();
+    for (int k = 0; k < 16; ++k) all.push_back({{"$ref", "#/$defs/L" + std::to_string(i + 1)}});
+    blow["$defs"]["L" + std::to_string(i)] = {{"allOf", all}};
+  }
+  blow["$defs"]["L10"] = {{"type", "object"}};
+  blow["$ref"] = "#/$defs/L0";
+  EXPECT_NE(refusal(blow.dump()), "");
+}
+
+// ---- oneOf and allOf -----------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, OneOfGeneratesLikeAnyOf) {
+  const std::string text = R"({"oneOf":[{"const":"ต้นไม้"},{"const":"zuhaitza"},{"type":"integer"},
+    {"type":"object","properties":{"kind":{"const":"adar"}},"required":["kind"],"additionalProperties":false}]})";
+  auto s = schema(text);
+  for (const char* ok : {"\"ต้นไม้\"", "\"zuhaitza\"", "-12", R"({"kind":"adar"})"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
+  for (const char* bad : {"\"ต้น\"", "1.5", R"({"kind":"x")", "true"}) EXPECT_FALSE(whole_ok(*s, bad)) << bad;
+  generate_valid(text);
+  EXPECT_NE(refusal(R"({"oneOf":[]})"), "");
+  EXPECT_NE(refusal(R"({"oneOf":[{}],"anyOf":[{}]})"), "");
+}
+
+TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
+  const std::string text = R"({"allOf":[
+    {"type":"object","properties":{"izena":{"type":"string","maxLength":10}},"required":["izena"]},
+    {"properties":{"adina":{"type":"integer"},"izena":{"minLength":2}},"required":["adina"]}]})";
+  auto s = schema(text);
+  EXPECT_TRUE(whole_ok(*s, R"({"izena":"Miren","adina":40})"));
+  EXPECT_FALSE(whole_ok(*s, R"({"izena":"Miren"})"));             // both required lists hold
+  EXPECT_FALSE(prefix_ok(*s, R"({"izena":"M")"));                 // minLength 2 from the second
+  EXPECT_FALSE(prefix_ok(*s, R"({"izena":"Mirenmirenmiren")"));   // maxLength 10 from the first
+  generate_valid(text);
+
+  // A single-element allOf around a $ref (older pydantic), and $ref beside other keywords.
+  const std::string wrapped = R"({"$defs":{"P":{"type":"object","properties":{"x":{"type":"boolean"},
+    "y":{"const":"ไม่"}}}},"type":"object","properties":{"p":{"allOf":[{"$ref":"#/$defs/P"}],"description":"d"},
+    "q":{"$ref":"#/$defs/P","required":["y"]}},"required":["p","q"],"additionalProperties":false})";
+  auto w = schema(wrapped);
+  EXPECT_TRUE(whole_ok(*w, R"({"p":{},"q":{"y":"ไม่"}})"));
+  EXPECT_FALSE(whole_ok(*w, R"({"p":{},"q":{"x":true}})"));       // y is required beside the $ref
+  generate_valid(wrapped);
+
+  // A closed object keeps its own properties only; enums intersect.
+  auto closed = schema(R"({"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":false},
+                                    {"properties":{"b":{"type":"integer"}}}]})");
+  EXPECT_TRUE(whole_ok(*closed, R"({"a":1})"));
+  EXPECT_FALSE(prefix_ok(*closed, R"({"b")"));
+  auto both = schema(R"({"allOf":[{"enum":["bai","ez","ไม่"]},{"enum":["ez","ไม่",3]}]})");
+  EXPECT_TRUE(whole_ok(*both, "\"ไม่\""));
+  EXPECT_FALSE(prefix_ok(*both, "\"bai\""));
+  EXPECT_FALSE(prefix_ok(*both, "3"));
+  generate_valid(R"({"allOf":[{"enum":["bai","ez","ไม่"]},{"enum":["ez","ไม่",3]}]})");
+
+  // Keywords beside anyOf apply to every alternative.
+  const std::string beside = R"({"type":"object","properties":{"k":{"type":"string","maxLength":4}},
+    "anyOf":[{"required":["k"]},{"properties":{"j":{"type":"null"}},"required":["j"]}]})";
+  auto b = schema(beside);
+  EXPECT_TRUE(whole_ok(*b, R"({"k":"ez"})"));
+  EXPECT_TRUE(whole_ok(*b, R"({"j":null})"));
+  EXPECT_FALSE(whole_ok(*b, R"({})"));
+  generate_valid(beside);
+
+  for (const char* bad : {
+           R"({"allOf":[{"type":"string"},{"type":"integer"}]})",            // no type in common
+           R"({"allOf":[{"enum":[1,2]},{"enum":[3]}]})",                      // no value in common
+           R"({"allOf":[{"type":"object","properties":{"a":{}},"additionalProperties":false},
+                       {"properties":{"b":{}},"required":["b"]}]})",            // b required, yet forbidden
+           R"({"allOf":[]})", R"({"allOf":{}})", R"({"allOf":[5]})",
+           R"({"allOf":[{"anyOf":[{"type":"string"}]},{"anyOf":[{"type":"integer"}]}]})",  // two choices
+       })
+    EXPECT_NE(refusal(bad), "") << bad;
+}
+
+}  // namespace
+}  // namespace nlm::testing

@@ -2,6 +2,8 @@
 #include "serve/json_constraint.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 
 namespace nlm::serve {
@@ -34,6 +36,67 @@ bool key_fits(const SchemaNode& object, uint64_t seen, uint32_t i, size_t height
 }
 
 bool number_can_end(uint8_t st) { return st == kNumZero || st == kNumInt || st == kNumFrac || st == kNumExp; }
+
+// Number ranges. A frame holds the sign (aux), the integer part's digits (seen, n of them until
+// the point) and the fraction's (frac, n of them after the point).
+using Frame = JsonConstraint::Frame;
+constexpr int64_t kPow10[16] = {1,         10,         100,         1000,         10000,         100000,
+                                1000000,   10000000,   100000000,   1000000000,   10000000000,   100000000000,
+                                1000000000000, 10000000000000, 100000000000000, 1000000000000000};
+
+// The value so far is within the node's range (the number may end here).
+bool number_in_range(const SchemaNode& node, const Frame& f) {
+  const bool neg = f.aux == 1;
+  if (node.kind == SchemaNode::Integer) {
+    const int64_t v = neg ? -int64_t(f.seen) : int64_t(f.seen);
+    return v >= node.int_min && v <= node.int_max;
+  }
+  // As a validator sees it: the text parsed into a double.
+  char text[64];
+  if (f.st == kNumFrac)
+    std::snprintf(text, sizeof text, "%s%llu.%0*llu", neg ? "-" : "", static_cast<unsigned long long>(f.seen),
+                  int(f.n), static_cast<unsigned long long>(f.frac));
+  else
+    std::snprintf(text, sizeof text, "%s%llu", neg ? "-" : "", static_cast<unsigned long long>(f.seen));
+  const double v = std::strtod(text, nullptr);
+  return v >= node.num_min && v <= node.num_max;
+}
+
+// Some way to go on from this number prefix ends within the node's range. The values reachable
+// from a prefix are a few intervals of magnitudes: k more integer digits give
+// [m·10^k, (m+1)·10^k), a fraction so far gives [v, v + 10^-digits).
+bool number_reachable(const SchemaNode& node, const Frame& f) {
+  const bool neg = f.aux == 1;
+  const bool started = f.st != kNumBegin && f.st != kNumMinus;
+  if (node.kind == SchemaNode::Integer) {
+    auto hit = [&](int64_t a, int64_t b) {  // magnitudes a..b
+      const int64_t x = neg ? -b : a, y = neg ? -a : b;
+      return x <= node.int_max && y >= node.int_min;
+    };
+    if (!started) return hit(0, kPow10[kMaxIntDigits] - 1);
+    if (f.seen == 0) return hit(0, 0);  // nothing may follow a leading 0
+    for (uint32_t k = 0; f.n + k <= kMaxIntDigits; ++k) {
+      const int64_t a = int64_t(f.seen) * kPow10[k];
+      if (hit(a, a + kPow10[k] - 1)) return true;
+    }
+    return false;
+  }
+  auto hit = [&](long double a, long double b) {  // magnitudes in [a, b)
+    if (!neg) return a <= node.num_max && b > node.num_min;
+    return -b < node.num_max && -a >= node.num_min;
+  };
+  if (!started) return hit(0, 1e15L);
+  const long double m = static_cast<long double>(f.seen);
+  if (f.st == kNumDot || f.st == kNumFrac) {
+    const long double unit = 1 / static_cast<long double>(kPow10[f.st == kNumDot ? 0 : f.n]);
+    const long double v = m + static_cast<long double>(f.frac) * unit;
+    return hit(v, v + unit);
+  }
+  if (f.seen == 0) return hit(0, 1);
+  for (uint32_t k = 0; f.n + k <= kMaxIntDigits; ++k)
+    if (hit(m * kPow10[k], (m + 1) * kPow10[k])) return true;
+  return false;
+}
 
 // Narrows the sorted literal range [lo, hi) to those with byte c at pos.
 void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, uint32_t pos, uint8_t c) {
@@ -115,7 +178,7 @@ bool JsonConstraint::can_end() const {
     if (t.frames.empty()) return true;
     if (t.frames.size() != 1) continue;
     const Frame& f = t.frames[0];
-    if (f.kind == kNumber && number_can_end(f.st)) return true;
+    if (f.kind == kNumber && number_can_end(f.st) && (!f.node->bounded || number_in_range(*f.node, f))) return true;
     if (f.kind == kLiteral && f.node->literals[f.lo].size() == f.pos) return true;
   }
   return false;
@@ -358,38 +421,45 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const bool integer = node->kind == SchemaNode::Integer;
         const bool digit = c >= '0' && c <= '9';
         const uint8_t st = f.st;
+        Frame g = f;  // the frame after this byte, if the number takes it
         bool took = true;
         if (st == kNumBegin && c == '-') {
-          f.st = kNumMinus;
+          g.st = kNumMinus;
+          g.aux = 1;
         } else if ((st == kNumBegin || st == kNumMinus) && digit) {
-          f.st = c == '0' ? kNumZero : kNumInt;
-          f.n = 1;
+          g.st = c == '0' ? kNumZero : kNumInt;
+          g.n = 1;
+          g.seen = uint64_t(c - '0');
         } else if (st == kNumInt && digit && f.n < kMaxIntDigits) {
-          ++f.n;
+          ++g.n;
+          g.seen = g.seen * 10 + uint64_t(c - '0');
         } else if ((st == kNumZero || st == kNumInt) && c == '.' && !integer) {
-          f.st = kNumDot;
-        } else if ((st == kNumZero || st == kNumInt || st == kNumFrac) && (c == 'e' || c == 'E') && !integer) {
-          f.st = kNumE;
-        } else if (st == kNumDot && digit) {
-          f.st = kNumFrac;
-          f.n = 1;
-        } else if (st == kNumFrac && digit && f.n < kMaxFracDigits) {
-          ++f.n;
+          g.st = kNumDot;
+          g.n = 0;
+        } else if ((st == kNumZero || st == kNumInt || st == kNumFrac) && (c == 'e' || c == 'E') && !integer &&
+                   !node->bounded) {
+          g.st = kNumE;
+        } else if ((st == kNumDot || st == kNumFrac) && digit && f.n < kMaxFracDigits) {
+          g.st = kNumFrac;
+          ++g.n;
+          g.frac = g.frac * 10 + uint64_t(c - '0');
         } else if (st == kNumE && (c == '+' || c == '-')) {
-          f.st = kNumExpSign;
+          g.st = kNumExpSign;
         } else if ((st == kNumE || st == kNumExpSign) && digit) {
-          f.st = kNumExp;
-          f.n = 1;
+          g.st = kNumExp;
+          g.n = 1;
         } else if (st == kNumExp && digit && f.n < kMaxExpDigits) {
-          ++f.n;
+          ++g.n;
         } else {
           took = false;
         }
         if (took) {
+          if (node->bounded && !number_reachable(*node, g)) return false;
+          f = g;
           s.ws = 0;
           return true;
         }
-        if (!number_can_end(st)) return false;
+        if (!number_can_end(st) || (node->bounded && !number_in_range(*node, f))) return false;
         pop();
         continue;  // the byte belongs to the parent
       }

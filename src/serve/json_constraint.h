@@ -29,6 +29,12 @@ struct SchemaNode {
   // Array
   const SchemaNode* items = nullptr;
   uint32_t min_items = 0, max_items = UINT32_MAX;
+  // Integer and Number ranges, inclusive (exclusive bounds are moved inward when compiled):
+  // `bounded` when the schema gave one. Integers within 15 digits; a bounded number is written
+  // without an exponent.
+  bool bounded = false;
+  int64_t int_min = 0, int_max = 0;
+  double num_min = 0, num_max = 0;
   // String (lengths in code points; an escape counts one)
   uint32_t min_length = 0, max_length = UINT32_MAX;
   // Literal: the allowed values as compact JSON, sorted (enum, const, true/false/null)
@@ -118,7 +124,8 @@ class JsonConstraint {
     bool is_key = false;
     uint32_t n = 0;                  // items / code points / digits in the current part
     uint32_t lo = 0, hi = 0, pos = 0;  // literal range and position; \u value
-    uint64_t seen = 0;               // object: keys present
+    uint64_t seen = 0;               // object: keys present; number: the integer part's digits
+    uint64_t frac = 0;               // number: the fraction's digits
     bool operator==(const Frame&) const = default;
   };
   struct Stack {

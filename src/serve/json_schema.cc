@@ -4,6 +4,8 @@
 // schema before it is compiled; anything the recogniser cannot enforce is an ApiError 400.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "serve/api_error.h"
@@ -21,7 +23,8 @@ using json = nlohmann::json;
 
 const char* kSupported =
     "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
-    "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength";
+    "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
+    "exclusiveMaximum, nullable";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -66,6 +69,52 @@ std::set<std::string> types_of(const json& s) {
       if (x.is_string()) t.insert(x.get<std::string>());
   if (t.count("number")) t.insert("integer");
   return t;
+}
+
+// Integers are generated with at most 15 digits (the recogniser's bound).
+constexpr int64_t kIntLimit = 999999999999999;
+
+// A number schema's bounds: [lo, hi], with the exclusive ones as flags.
+struct Range {
+  double lo = -INFINITY, hi = INFINITY;
+  bool lo_open = false, hi_open = false;
+};
+
+Range range_of(const json& s, const std::string& param, const std::string& at) {
+  Range r;
+  auto num = [&](const char* k) {
+    const json& v = s[k];
+    if (v.is_boolean())
+      refuse(param, at, "'" + std::string(k) + "' must be a number (the draft-4 true/false form is not supported)");
+    if (!v.is_number() || !std::isfinite(v.get<double>())) refuse(param, at, "'" + std::string(k) + "' must be a number");
+    return v.get<double>();
+  };
+  if (s.contains("minimum")) r.lo = num("minimum");
+  if (s.contains("maximum")) r.hi = num("maximum");
+  if (s.contains("exclusiveMinimum")) {
+    const double v = num("exclusiveMinimum");
+    if (v >= r.lo) r.lo = v, r.lo_open = true;
+  }
+  if (s.contains("exclusiveMaximum")) {
+    const double v = num("exclusiveMaximum");
+    if (v <= r.hi) r.hi = v, r.hi_open = true;
+  }
+  return r;
+}
+
+// Whether some decimal the recogniser can write (15 digits before and after the point, no
+// exponent) parses into [lo, hi]; a range narrower than that grid is refused.
+bool decimal_fits(double lo, double hi) {
+  for (double x : {lo, hi, lo / 2 + hi / 2}) {
+    if (!std::isfinite(x) || std::fabs(x) >= 1e15) continue;
+    for (int digits = 0; digits <= 15; ++digits) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.*f", digits, x);
+      const double v = std::strtod(text, nullptr);
+      if (v >= lo && v <= hi) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -324,13 +373,26 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   if (!s.is_object()) refuse(param, at, "a schema must be an object");
   static const std::set<std::string> known = {
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
-      "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength"};
+      "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
+      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k))
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
   auto has = [&](const char* k) { return s.contains(k); };
   for (const char* defs : {"$defs", "definitions"})
     if (has(defs) && !s[defs].is_object()) refuse(param, at, "'" + std::string(defs) + "' must be an object of schemas");
+  // OpenAPI's nullable: true adds null to whatever the rest allows.
+  if (has("nullable")) {
+    if (!s["nullable"].is_boolean()) refuse(param, at, "'nullable' must be true or false");
+    json rest = s;
+    rest.erase("nullable");
+    if (!s["nullable"].get<bool>()) return build(rest, depth + 1, at);
+    SchemaNode* n = make(SchemaNode::AnyOf);
+    SchemaNode* null = make(SchemaNode::Literal);
+    null->literals = {"null"};
+    n->alternatives = {build(rest, depth + 1, at), null};
+    return n;
+  }
   bool only_annotations_beside_ref = true;
   for (auto& [k, v] : s.items())
     if (k != "$ref" && !is_annotation(k)) only_annotations_beside_ref = false;
@@ -440,6 +502,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
     if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
     if (has("minLength") || has("maxLength")) kinds.insert("string");
+    if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum")) kinds.insert("number");
     if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
     if (kinds.empty()) return any_;
     types.push_back(*kinds.begin());
@@ -466,8 +529,29 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     n->literals = {"null"};
     return n;
   }
-  if (type == "number") return make(SchemaNode::Number);
-  if (type == "integer") return make(SchemaNode::Integer);
+  if (type == "number" || type == "integer") {
+    SchemaNode* n = make(type == "number" ? SchemaNode::Number : SchemaNode::Integer);
+    n->bounded = has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum");
+    if (!n->bounded) return n;
+    const Range r = range_of(s, param, at);
+    if (type == "integer") {
+      // The integers in the range, within the 15 digits an integer may have.
+      const double lo = r.lo_open ? std::floor(r.lo) + 1 : std::ceil(r.lo);
+      const double hi = r.hi_open ? std::ceil(r.hi) - 1 : std::floor(r.hi);
+      if (lo > hi) refuse(param, at, "no integer lies in the range ('minimum' above 'maximum')");
+      if (lo > double(kIntLimit) || hi < -double(kIntLimit))
+        refuse(param, at, "the range holds no integer of at most 15 digits");
+      n->int_min = lo < -double(kIntLimit) ? -kIntLimit : int64_t(lo);
+      n->int_max = hi > double(kIntLimit) ? kIntLimit : int64_t(hi);
+    } else {
+      n->num_min = r.lo_open ? std::nextafter(r.lo, INFINITY) : r.lo;
+      n->num_max = r.hi_open ? std::nextafter(r.hi, -INFINITY) : r.hi;
+      if (n->num_min > n->num_max) refuse(param, at, "no number lies in the range ('minimum' above 'maximum')");
+      if (!decimal_fits(std::max(n->num_min, -1e15), std::min(n->num_max, 1e15)))
+        refuse(param, at, "the range holds no decimal of at most 15 digits before and after the point");
+    }
+    return n;
+  }
   if (type == "string") {
     SchemaNode* n = make(SchemaNode::String);
     if (has("minLength")) n->min_length = count_of(s["minLength"], "minLength", param, at);

@@ -300,5 +300,74 @@ TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
     EXPECT_NE(refusal(bad), "") << bad;
 }
 
+// ---- numbers and nullable -------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, IntegerRangesAreExactDigitByDigit) {
+  auto s = schema(R"({"type":"integer","minimum":3,"maximum":12})");
+  for (const char* ok : {"3", "7", "10", "12"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
+  EXPECT_TRUE(prefix_ok(*s, "1"));    // 10, 11, 12 are still ahead
+  EXPECT_FALSE(whole_ok(*s, "1"));
+  for (const char* bad : {"2", "13", "-", "0", "30", "1.0", "1e1"}) EXPECT_FALSE(prefix_ok(*s, bad)) << bad;
+  auto neg = schema(R"({"type":"integer","minimum":-20,"exclusiveMaximum":-4.5})");
+  for (const char* ok : {"-5", "-20", "-19", "-10"}) EXPECT_TRUE(whole_ok(*neg, ok)) << ok;
+  for (const char* bad : {"-4", "-21", "-3", "0", "5", "-0"}) EXPECT_FALSE(whole_ok(*neg, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*neg, "-3"));  // -3x is below -20
+  auto pos = schema(R"({"type":"integer","exclusiveMinimum":0})");
+  EXPECT_FALSE(prefix_ok(*pos, "0"));
+  EXPECT_FALSE(prefix_ok(*pos, "-"));
+  EXPECT_TRUE(whole_ok(*pos, "999999999999999"));
+  for (const char* bad : {
+           R"({"type":"integer","minimum":5,"maximum":4})", R"({"type":"integer","exclusiveMinimum":3,"exclusiveMaximum":4})",
+           R"({"type":"integer","minimum":1e20})", R"({"type":"integer","maximum":-1e16})",
+           R"({"type":"integer","minimum":"1"})", R"({"type":"number","exclusiveMinimum":true,"minimum":1})",
+           R"({"type":"number","minimum":2,"exclusiveMaximum":2})", R"({"type":"number","minimum":1e-20,"maximum":1e-20})",
+           R"({"allOf":[{"type":"integer","minimum":10},{"maximum":3}]})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  EXPECT_NE(refusal(R"({"type":"integer","minimum":5,"maximum":4})").find("'minimum' above 'maximum'"), std::string::npos);
+}
+
+TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
+  auto s = schema(R"({"type":"number","minimum":0.5,"exclusiveMaximum":2.5})");
+  for (const char* ok : {"0.5", "1", "2.49", "2.499999999999999", "0.50"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
+  for (const char* bad : {"0.4", "2.5", "-0.1", "3", "1e0", "0.49"}) EXPECT_FALSE(whole_ok(*s, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*s, "-"));
+  EXPECT_FALSE(prefix_ok(*s, "2.5"));
+  EXPECT_TRUE(prefix_ok(*s, "0."));
+  EXPECT_FALSE(whole_ok(*s, "0"));
+  auto one = schema(R"({"type":"number","minimum":0.1,"maximum":0.1})");
+  EXPECT_TRUE(whole_ok(*one, "0.1"));
+  EXPECT_FALSE(whole_ok(*one, "0.11"));
+
+  auto n = schema(R"({"type":"string","enum":["bai","ez","ไม่"],"nullable":true})");
+  for (const char* ok : {"null", "\"bai\"", "\"ไม่\""}) EXPECT_TRUE(whole_ok(*n, ok)) << ok;
+  EXPECT_FALSE(prefix_ok(*n, "\"x"));
+  auto ni = schema(R"({"type":["integer","null"],"minimum":5})");
+  EXPECT_TRUE(whole_ok(*ni, "null"));
+  EXPECT_TRUE(whole_ok(*ni, "5"));
+  EXPECT_FALSE(whole_ok(*ni, "4"));
+  EXPECT_NE(refusal(R"({"type":"string","nullable":"yes"})"), "");
+  auto merged = schema(R"({"allOf":[{"type":"integer","minimum":0},{"minimum":3,"maximum":10}]})");
+  EXPECT_TRUE(whole_ok(*merged, "3"));
+  EXPECT_FALSE(whole_ok(*merged, "2"));
+  EXPECT_FALSE(prefix_ok(*merged, "11"));
+
+  const std::string text = R"({"type":"object","properties":{
+    "adina":{"type":"integer","minimum":18,"maximum":120},
+    "t":{"type":"number","exclusiveMinimum":-1.5,"maximum":2},
+    "n":{"type":"integer","exclusiveMaximum":-7},
+    "p":{"type":"number","minimum":0.1,"maximum":0.1},
+    "q":{"type":"number","minimum":1000,"nullable":true},
+    "izena":{"type":["string","null"],"maxLength":6}},
+    "required":["adina","t","n","p","q","izena"],"additionalProperties":false})";
+  auto values = generate_valid(text, 60, 11);
+  bool some_null = false, some_frac = false;
+  for (auto& v : values) {
+    some_null = some_null || v["q"].is_null() || v["izena"].is_null();
+    some_frac = some_frac || v["t"].is_number_float();
+  }
+  EXPECT_TRUE(some_null);
+  EXPECT_TRUE(some_frac);
+}
+
 }  // namespace
 }  // namespace nlm::testing

@@ -137,7 +137,7 @@ TEST_F(JsonSchemaServe, HostileResponseFormatsAre400) {
       {{"type", "xml"}},
       {{"type", "json_schema"}},
       {{"type", "json_schema"}, {"json_schema", "x"}},
-      {{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", "integer"}, {"minimum", 3}}}}}},
+      {{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", "integer"}, {"multipleOf", 3}}}}}},
       {{"type", "json_schema"}, {"json_schema", {{"schema", json::parse(deep)}}}},
       {{"type", "json_schema"}, {"json_schema", {{"schema", {{"enum", big_enum}}}}}},
       {{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", 3}}}}}},

@@ -98,6 +98,103 @@ bool number_reachable(const SchemaNode& node, const Frame& f) {
   return false;
 }
 
+// String formats, one character at a time. A string frame with a format holds the automaton's
+// state (pos), the year (lo), the month (hi), a tens digit (seen) and fraction digits (frac).
+uint32_t days_in(uint32_t month, uint32_t year) {
+  static const uint32_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return days[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+// YYYY-MM-DD, position j: years 0001-9999, real months and days (29 February in leap years).
+bool date_char(uint32_t j, uint8_t c, Frame& f) {
+  const bool digit = c >= '0' && c <= '9';
+  const uint32_t d = c - '0';
+  switch (j) {
+    case 0: case 1: case 2: case 3:
+      if (!digit) return false;
+      f.lo = f.lo * 10 + d;
+      return j < 3 || f.lo != 0;
+    case 4: case 7:
+      return c == '-';
+    case 5:
+      f.hi = d;
+      return digit && d <= 1;
+    case 6:
+      f.hi = f.hi * 10 + d;
+      return digit && f.hi >= 1 && f.hi <= 12;
+    case 8:
+      f.seen = d;
+      return digit && (d < 3 || (d == 3 && days_in(f.hi, f.lo) >= 30));
+    case 9: {
+      const uint32_t day = uint32_t(f.seen) * 10 + d;
+      return digit && day >= 1 && day <= days_in(f.hi, f.lo);
+    }
+  }
+  return false;
+}
+
+// The states of HH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) (RFC 3339's full-time; no leap second, at
+// most 9 fraction digits), and the state after the last character.
+constexpr uint32_t kTimeDone = 16, kTimeAt = 11;  // a date-time's time starts after "YYYY-MM-DDT"
+
+bool time_char(uint32_t& st, uint8_t c, Frame& f) {
+  const bool digit = c >= '0' && c <= '9';
+  const uint32_t d = c - '0';
+  switch (st) {
+    case 0: case 11:  // hour tens
+      f.seen = d;
+      return digit && d <= 2 && (++st, true);
+    case 1: case 12:  // hour units
+      return digit && (f.seen < 2 || d <= 3) && (++st, true);
+    case 2: case 5: case 13:
+      return c == ':' && (++st, true);
+    case 3: case 6: case 14:  // minute or second tens
+      return digit && d <= 5 && (++st, true);
+    case 4: case 7: case 15:
+      return digit && (++st, true);
+    case 8:  // after the seconds
+    case 10:  // in the fraction
+      if (st == 10 && digit && f.frac < 9) return ++f.frac, true;
+      if (st == 8 && c == '.') return st = 9, true;
+      if (c == 'Z') return st = kTimeDone, true;
+      if (c == '+' || c == '-') return st = 11, true;
+      return false;
+    case 9:
+      f.frac = 1;
+      return digit && (st = 10, true);
+  }
+  return false;
+}
+
+bool format_char(SchemaNode::Format fmt, Frame& f, uint8_t c) {
+  if (fmt == SchemaNode::Uuid) {
+    if (f.pos >= 36) return false;
+    const uint32_t j = f.pos++;
+    return j == 8 || j == 13 || j == 18 || j == 23 ? c == '-' : hex_value(c) >= 0;
+  }
+  if (fmt == SchemaNode::Date || fmt == SchemaNode::DateTime) {
+    if (f.pos < 10) return date_char(f.pos++, c, f);
+    if (fmt == SchemaNode::Date) return false;
+    if (f.pos == 10) return c == 'T' && (++f.pos, true);
+  }
+  const uint32_t base = fmt == SchemaNode::DateTime ? kTimeAt : 0;
+  uint32_t st = f.pos - base;
+  if (!time_char(st, c, f)) return false;
+  f.pos = base + st;
+  return true;
+}
+
+bool format_done(SchemaNode::Format fmt, const Frame& f) {
+  switch (fmt) {
+    case SchemaNode::Uuid: return f.pos == 36;
+    case SchemaNode::Date: return f.pos == 10;
+    case SchemaNode::Time: return f.pos == kTimeDone;
+    case SchemaNode::DateTime: return f.pos == kTimeAt + kTimeDone;
+    default: return true;
+  }
+}
+
 // Narrows the sorted literal range [lo, hi) to those with byte c at pos.
 void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, uint32_t pos, uint8_t c) {
   auto key = [pos](const std::string& s) { return s.size() > pos ? int(uint8_t(s[pos])) : -1; };
@@ -353,6 +450,17 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         s.ws = 0;
         const uint32_t max_len = node->kind == SchemaNode::String ? node->max_length : UINT32_MAX;
         const uint32_t min_len = node->kind == SchemaNode::String ? node->min_length : 0;
+        const auto format = node->kind == SchemaNode::String ? node->format : SchemaNode::NoFormat;
+        if (format != SchemaNode::NoFormat) {  // plain ASCII characters, no escapes
+          if (c == '"') {
+            if (!format_done(format, f)) return false;
+            pop();
+            return true;
+          }
+          if (c < 0x20 || c >= 0x80 || c == '\\' || !format_char(format, f, c)) return false;
+          ++f.n;
+          return true;
+        }
         switch (f.st) {
           case kStrNormal:
             if (c == '"') {

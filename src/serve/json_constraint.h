@@ -35,8 +35,11 @@ struct SchemaNode {
   bool bounded = false;
   int64_t int_min = 0, int_max = 0;
   double num_min = 0, num_max = 0;
-  // String (lengths in code points; an escape counts one)
+  // String (lengths in code points; an escape counts one), and its format: a fixed character
+  // pattern (date YYYY-MM-DD, time HH:MM:SS[.f](Z|±HH:MM), date-time DATE"T"TIME, uuid 8-4-4-4-12
+  // hex digits) checked character by character, calendar included.
   uint32_t min_length = 0, max_length = UINT32_MAX;
+  enum Format : uint8_t { NoFormat, Date, Time, DateTime, Uuid } format = NoFormat;
   // Literal: the allowed values as compact JSON, sorted (enum, const, true/false/null)
   std::vector<std::string> literals;
   // AnyOf (also oneOf, $ref targets that are a choice, and type lists)

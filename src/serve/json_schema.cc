@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "serve/api_error.h"
@@ -24,7 +25,7 @@ using json = nlohmann::json;
 const char* kSupported =
     "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
-    "exclusiveMaximum, nullable";
+    "exclusiveMaximum, nullable, format (date, time, date-time, uuid)";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -374,7 +375,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   static const std::set<std::string> known = {
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
-      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable"};
+      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k))
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
@@ -501,7 +502,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     std::set<std::string> kinds;
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
     if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
-    if (has("minLength") || has("maxLength")) kinds.insert("string");
+    if (has("minLength") || has("maxLength") || has("format")) kinds.insert("string");
     if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum")) kinds.insert("number");
     if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
     if (kinds.empty()) return any_;
@@ -557,6 +558,19 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     if (has("minLength")) n->min_length = count_of(s["minLength"], "minLength", param, at);
     if (has("maxLength")) n->max_length = count_of(s["maxLength"], "maxLength", param, at);
     if (n->min_length > n->max_length) refuse(param, at, "'minLength' is above 'maxLength'");
+    if (has("format")) {
+      // Formats are enforced as character patterns; one the recogniser cannot enforce is refused
+      // rather than taken as a mere annotation (the answer would not validate with a checker).
+      static const std::map<std::string, SchemaNode::Format> formats = {
+          {"date", SchemaNode::Date}, {"time", SchemaNode::Time}, {"date-time", SchemaNode::DateTime}, {"uuid", SchemaNode::Uuid}};
+      const json& f = s["format"];
+      if (!f.is_string()) refuse(param, at, "'format' must be a string");
+      auto it = formats.find(f.get<std::string>());
+      if (it == formats.end())
+        refuse(param, at, "the format '" + f.get<std::string>().substr(0, 40) + "' is not supported (supported: date, time, date-time, uuid)");
+      if (has("minLength") || has("maxLength")) refuse(param, at, "'minLength' or 'maxLength' beside 'format' is not supported");
+      n->format = it->second;
+    }
     return n;
   }
   if (type == "array") {

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "json_schema_validator.h"
+#include "test_util.h"
 #include "serve/api_error.h"
 #include "serve/json_constraint.h"
 
@@ -114,14 +115,52 @@ std::vector<json> generate_valid(const std::string& schema_text, int n = 40, uin
   return out;
 }
 
-// ---- $ref --------------------------------------------------------------------------------------
-
-TEST(JsonSchemaKeywords, RefToDefsAndDefinitions) {
-  const std::string text = R"({"$defs":{"Izena":{"enum":["ชื่อ","izena","Miren Etxeberria"]}},
+// The schemas that random generation is checked on (also by Python's jsonschema, below).
+const char* kRefs = R"({"$defs":{"Izena":{"enum":["ชื่อ","izena","Miren Etxeberria"]}},
     "definitions":{"Count":{"type":"integer"}},
     "type":"object","properties":{"a":{"$ref":"#/$defs/Izena","description":"pydantic puts annotations beside"},
     "b":{"$ref":"#/definitions/Count"},"c":{"$ref":"#/properties/b"},"d":{"$ref":"#/$defs/Izena"}},
     "required":["a","b"],"additionalProperties":false})";
+
+const char* kList = R"({"type":"object","properties":{"value":{"enum":["bat","bi","หนึ่ง"]},
+    "next":{"$ref":"#"}},"required":["value"],"additionalProperties":false})";
+
+const char* kOptional = R"({"$defs":{"N":{"type":"object","properties":{"v":{"type":"integer"},
+    "child":{"anyOf":[{"$ref":"#/$defs/N"},{"type":"null"}]}},"required":["v","child"]}},"$ref":"#/$defs/N"})";
+
+const char* kOneOf = R"({"oneOf":[{"const":"ต้นไม้"},{"const":"zuhaitza"},{"type":"integer"},
+    {"type":"object","properties":{"kind":{"const":"adar"}},"required":["kind"],"additionalProperties":false}]})";
+
+const char* kAllOf = R"({"allOf":[
+    {"type":"object","properties":{"izena":{"type":"string","maxLength":10}},"required":["izena"]},
+    {"properties":{"adina":{"type":"integer"},"izena":{"minLength":2}},"required":["adina"]}]})";
+
+const char* kWrapped = R"({"$defs":{"P":{"type":"object","properties":{"x":{"type":"boolean"},
+    "y":{"const":"ไม่"}}}},"type":"object","properties":{"p":{"allOf":[{"$ref":"#/$defs/P"}],"description":"d"},
+    "q":{"$ref":"#/$defs/P","required":["y"]}},"required":["p","q"],"additionalProperties":false})";
+
+const char* kBeside = R"({"type":"object","properties":{"k":{"type":"string","maxLength":4}},
+    "anyOf":[{"required":["k"]},{"properties":{"j":{"type":"null"}},"required":["j"]}]})";
+
+const char* kNumbers = R"({"type":"object","properties":{
+    "adina":{"type":"integer","minimum":18,"maximum":120},
+    "t":{"type":"number","exclusiveMinimum":-1.5,"maximum":2},
+    "n":{"type":"integer","exclusiveMaximum":-7},
+    "p":{"type":"number","minimum":0.1,"maximum":0.1},
+    "q":{"type":"number","minimum":1000,"nullable":true},
+    "izena":{"type":["string","null"],"maxLength":6}},
+    "required":["adina","t","n","p","q","izena"],"additionalProperties":false})";
+
+const char* kFormats = R"({"type":"object","properties":{"eguna":{"type":"string","format":"date"},
+    "ordua":{"type":"string","format":"time"},"noiz":{"type":"string","format":"date-time"},
+    "id":{"type":"string","format":"uuid"},"izena":{"enum":["Kaixo","สวัสดี"]},
+    "aukera":{"type":["string","null"],"format":"date"}},
+    "required":["eguna","ordua","noiz","id","izena","aukera"],"additionalProperties":false})";
+
+// ---- $ref --------------------------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, RefToDefsAndDefinitions) {
+  const std::string text = kRefs;
   auto s = schema(text);
   EXPECT_TRUE(whole_ok(*s, R"({"a":"ชื่อ","b":3,"c":-1,"d":"izena"})"));
   EXPECT_FALSE(prefix_ok(*s, R"({"a":"x)"));
@@ -173,15 +212,13 @@ TEST(JsonSchemaKeywords, RecursiveTreeIsBoundedAndGeneratesValidTrees) {
 
 TEST(JsonSchemaKeywords, RootRefAndOptionalRecursion) {
   // A linked list through '#', with Basque and Thai values.
-  const std::string list = R"({"type":"object","properties":{"value":{"enum":["bat","bi","หนึ่ง"]},
-    "next":{"$ref":"#"}},"required":["value"],"additionalProperties":false})";
+  const std::string list = kList;
   auto s = schema(list);
   EXPECT_TRUE(whole_ok(*s, R"({"value":"bat","next":{"value":"หนึ่ง","next":{"value":"bi"}}})"));
   EXPECT_FALSE(prefix_ok(*s, R"({"value":"bat","next":{"value":"hiru")"));
   generate_valid(list, 40, 3);
   // Optional recursion through anyOf with null (pydantic's Optional["Node"]).
-  const std::string opt = R"({"$defs":{"N":{"type":"object","properties":{"v":{"type":"integer"},
-    "child":{"anyOf":[{"$ref":"#/$defs/N"},{"type":"null"}]}},"required":["v","child"]}},"$ref":"#/$defs/N"})";
+  const std::string opt = kOptional;
   auto o = schema(opt);
   EXPECT_TRUE(whole_ok(*o, R"({"v":1,"child":{"v":2,"child":null}})"));
   EXPECT_FALSE(whole_ok(*o, R"({"v":1,"child":{"v":2}})"));
@@ -239,8 +276,7 @@ TEST(JsonSchemaKeywords, BadRefsAndCyclesWithoutABaseCaseAre400) {
 // ---- oneOf and allOf -----------------------------------------------------------------------
 
 TEST(JsonSchemaKeywords, OneOfGeneratesLikeAnyOf) {
-  const std::string text = R"({"oneOf":[{"const":"ต้นไม้"},{"const":"zuhaitza"},{"type":"integer"},
-    {"type":"object","properties":{"kind":{"const":"adar"}},"required":["kind"],"additionalProperties":false}]})";
+  const std::string text = kOneOf;
   auto s = schema(text);
   for (const char* ok : {"\"ต้นไม้\"", "\"zuhaitza\"", "-12", R"({"kind":"adar"})"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
   for (const char* bad : {"\"ต้น\"", "1.5", R"({"kind":"x")", "true"}) EXPECT_FALSE(whole_ok(*s, bad)) << bad;
@@ -250,9 +286,7 @@ TEST(JsonSchemaKeywords, OneOfGeneratesLikeAnyOf) {
 }
 
 TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
-  const std::string text = R"({"allOf":[
-    {"type":"object","properties":{"izena":{"type":"string","maxLength":10}},"required":["izena"]},
-    {"properties":{"adina":{"type":"integer"},"izena":{"minLength":2}},"required":["adina"]}]})";
+  const std::string text = kAllOf;
   auto s = schema(text);
   EXPECT_TRUE(whole_ok(*s, R"({"izena":"Miren","adina":40})"));
   EXPECT_FALSE(whole_ok(*s, R"({"izena":"Miren"})"));             // both required lists hold
@@ -261,9 +295,7 @@ TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
   generate_valid(text);
 
   // A single-element allOf around a $ref (older pydantic), and $ref beside other keywords.
-  const std::string wrapped = R"({"$defs":{"P":{"type":"object","properties":{"x":{"type":"boolean"},
-    "y":{"const":"ไม่"}}}},"type":"object","properties":{"p":{"allOf":[{"$ref":"#/$defs/P"}],"description":"d"},
-    "q":{"$ref":"#/$defs/P","required":["y"]}},"required":["p","q"],"additionalProperties":false})";
+  const std::string wrapped = kWrapped;
   auto w = schema(wrapped);
   EXPECT_TRUE(whole_ok(*w, R"({"p":{},"q":{"y":"ไม่"}})"));
   EXPECT_FALSE(whole_ok(*w, R"({"p":{},"q":{"x":true}})"));       // y is required beside the $ref
@@ -281,8 +313,7 @@ TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
   generate_valid(R"({"allOf":[{"enum":["bai","ez","ไม่"]},{"enum":["ez","ไม่",3]}]})");
 
   // Keywords beside anyOf apply to every alternative.
-  const std::string beside = R"({"type":"object","properties":{"k":{"type":"string","maxLength":4}},
-    "anyOf":[{"required":["k"]},{"properties":{"j":{"type":"null"}},"required":["j"]}]})";
+  const std::string beside = kBeside;
   auto b = schema(beside);
   EXPECT_TRUE(whole_ok(*b, R"({"k":"ez"})"));
   EXPECT_TRUE(whole_ok(*b, R"({"j":null})"));
@@ -351,14 +382,7 @@ TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
   EXPECT_FALSE(whole_ok(*merged, "2"));
   EXPECT_FALSE(prefix_ok(*merged, "11"));
 
-  const std::string text = R"({"type":"object","properties":{
-    "adina":{"type":"integer","minimum":18,"maximum":120},
-    "t":{"type":"number","exclusiveMinimum":-1.5,"maximum":2},
-    "n":{"type":"integer","exclusiveMaximum":-7},
-    "p":{"type":"number","minimum":0.1,"maximum":0.1},
-    "q":{"type":"number","minimum":1000,"nullable":true},
-    "izena":{"type":["string","null"],"maxLength":6}},
-    "required":["adina","t","n","p","q","izena"],"additionalProperties":false})";
+  const std::string text = kNumbers;
   auto values = generate_valid(text, 60, 11);
   bool some_null = false, some_frac = false;
   for (auto& v : values) {
@@ -367,6 +391,64 @@ TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
   }
   EXPECT_TRUE(some_null);
   EXPECT_TRUE(some_frac);
+}
+
+// ---- string formats --------------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, FormatsAreCharacterPatternsWithTheCalendar) {
+  auto date = schema(R"({"type":"string","format":"date"})");
+  for (const char* ok : {"\"2024-02-29\"", "\"2023-12-31\"", "\"0001-01-01\"", "\"2000-02-29\""})
+    EXPECT_TRUE(whole_ok(*date, ok)) << ok;
+  for (const char* bad : {"\"2023-02-29\"", "\"1900-02-29\"", "\"2024-13-01\"", "\"2024-04-31\"", "\"2024-00-10\"",
+                          "\"2024-01-00\"", "\"0000-01-01\"", "\"2024-1-01\"", "\"24-01-01\"", "\"2024-01-011\"",
+                          "\"2024-01-01T\"", "\"\\u0032024-01-01\""})
+    EXPECT_FALSE(whole_ok(*date, bad)) << bad;
+  auto time = schema(R"({"type":"string","format":"time"})");
+  for (const char* ok : {"\"23:59:59Z\"", "\"00:00:00.123456789+05:30\"", "\"12:30:00-08:00\"", "\"08:15:00.5Z\""})
+    EXPECT_TRUE(whole_ok(*time, ok)) << ok;
+  for (const char* bad : {"\"24:00:00Z\"", "\"12:60:00Z\"", "\"12:00:60Z\"", "\"12:00:00\"", "\"12:00:00.Z\"",
+                          "\"12:00:00.1234567890Z\"", "\"12:00:00+24:00\"", "\"12:00:00+05:60\"", "\"12:00Z\""})
+    EXPECT_FALSE(whole_ok(*time, bad)) << bad;
+  auto dt = schema(R"({"format":"date-time"})");  // the type follows from the format
+  EXPECT_TRUE(whole_ok(*dt, "\"2024-02-29T12:00:00Z\""));
+  EXPECT_FALSE(whole_ok(*dt, "\"2024-02-29 12:00:00Z\""));
+  EXPECT_FALSE(whole_ok(*dt, "\"2024-02-29\""));
+  auto uuid = schema(R"({"type":"string","format":"uuid"})");
+  EXPECT_TRUE(whole_ok(*uuid, "\"123e4567-e89b-12d3-A456-426614174000\""));
+  EXPECT_FALSE(prefix_ok(*uuid, "\"123e4567e"));
+  EXPECT_FALSE(prefix_ok(*uuid, "\"123g"));
+  EXPECT_FALSE(whole_ok(*uuid, "\"123e4567-e89b-12d3-a456-42661417400\""));
+  // Formats on other types are annotations (a validator checks them on strings only).
+  EXPECT_TRUE(whole_ok(*schema(R"({"type":"integer","format":"int32"})"), "7"));
+  for (const char* bad : {R"({"type":"string","format":"email"})", R"({"format":"uri"})", R"({"type":"string","format":5})",
+                          R"({"type":"string","format":"date","maxLength":12})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  EXPECT_NE(refusal(R"({"type":"string","format":"email"})").find("'email' is not supported"), std::string::npos);
+
+  const std::string text = kFormats;
+  generate_valid(text, 40, 13);
+}
+
+// The same answers pass Python's jsonschema (with its format checker), when it is installed.
+TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
+  if (std::system("python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3 with jsonschema (Debian python3-jsonschema) is not installed";
+  TempDir dir;
+  std::string lines;
+  size_t n = 0;
+  // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
+  for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats}) {
+    for (auto& v : generate_valid(text, 20, 21)) {
+      lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
+      ++n;
+    }
+  }
+  ASSERT_GT(n, 150u);
+  write_text(dir.file("answers.jsonl"), lines);
+  const std::string cmd = "python3 " + std::string(NATIVELM_SOURCE_DIR) + "/tests/serve/validate_json_schema.py " +
+                          dir.file("answers.jsonl") + " >" + dir.file("out") + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_text(dir.file("out"));
+  std::printf("[ python  ] %s", read_text(dir.file("out")).c_str());
 }
 
 }  // namespace

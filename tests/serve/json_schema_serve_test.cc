@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_schema_validator.h"
 #include "serve_fixture.h"
 
 namespace nlm::testing {
@@ -47,7 +48,7 @@ class JsonSchemaServe : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     write_tiny_model(dir_->file("model"));
-    server_ = new ServerProcess(dir_->file("model"), dir_->path(), {"--max-tokens", "200", "--model-name", "tiny"});
+    server_ = new ServerProcess(dir_->file("model"), dir_->path(), {"--max-tokens", "1500", "--model-name", "tiny"});
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -94,6 +95,60 @@ TEST_F(JsonSchemaServe, GreedyAndSampledAnswersValidate) {
   auto k = post("/v1/chat/completions", chat({{"temperature", 0.7}, {"top_k", 5}, {"seed", 1},
                                               {"response_format", schema_format()}}));
   expect_person(k["choices"][0]["message"]["content"].get<std::string>());
+}
+
+// What real clients send: $defs with a recursive tree, oneOf, allOf, number ranges, nullable
+// types and formats, with Thai and Basque consts. Every answer finishes and validates.
+const json kRich = json::parse(R"({
+  "$defs": {
+    "Node": {"type": "object", "properties": {"izena": {"type": "string", "maxLength": 8},
+             "umeak": {"type": "array", "items": {"$ref": "#/$defs/Node"}, "maxItems": 2}},
+             "required": ["izena", "umeak"], "additionalProperties": false},
+    "Kind": {"oneOf": [{"const": "ต้นไม้"}, {"const": "zuhaitza"}], "description": "Thai or Basque"}},
+  "type": "object",
+  "properties": {
+    "tree": {"$ref": "#/$defs/Node"},
+    "kind": {"$ref": "#/$defs/Kind"},
+    "adina": {"type": "integer", "minimum": 1, "maximum": 99},
+    "neurria": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    "eguna": {"type": "string", "format": "date"},
+    "noiz": {"type": "string", "format": "date-time"},
+    "id": {"type": "string", "format": "uuid"},
+    "oharra": {"type": ["string", "null"], "maxLength": 10},
+    "meta": {"allOf": [{"type": "object", "properties": {"a": {"type": "boolean"}}, "required": ["a"]},
+                       {"properties": {"b": {"type": "integer", "exclusiveMaximum": 0}}, "required": ["b"]}]}},
+  "required": ["tree", "kind", "adina", "neurria", "eguna", "noiz", "id", "oharra", "meta"],
+  "additionalProperties": false})");
+
+TEST_F(JsonSchemaServe, RefsChoicesRangesAndFormatsValidate) {
+  const json format = {{"type", "json_schema"}, {"json_schema", {{"name", "rich"}, {"schema", kRich}, {"strict", true}}}};
+  SchemaValidator validator(kRich);
+  std::vector<std::string> answers;
+  auto g = post("/v1/chat/completions", chat({{"temperature", 0}, {"max_tokens", 1500}, {"response_format", format}}));
+  answers.push_back(g["choices"][0]["message"]["content"].get<std::string>());
+  EXPECT_EQ(g["choices"][0]["finish_reason"], "stop") << g;
+  auto s = post("/v1/chat/completions", chat({{"temperature", 1.0}, {"n", 3}, {"seed", 5}, {"max_tokens", 1500},
+                                              {"response_format", format}}));
+  for (auto& c : s["choices"]) {
+    answers.push_back(c["message"]["content"].get<std::string>());
+    EXPECT_EQ(c["finish_reason"], "stop") << c;
+  }
+  for (auto& text : answers) {
+    json j = json::parse(text, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << text;
+    EXPECT_EQ(validator.check(j), "") << text;
+  }
+  // A ref cycle with no base case, and a contradiction, are 400s naming the problem.
+  const json no_base = json::parse(R"({"$defs":{"N":{"type":"object","properties":{"c":{"$ref":"#/$defs/N"}},
+                                      "required":["c"]}},"$ref":"#/$defs/N"})");
+  for (const json& bad : {no_base, json::parse(R"({"type":"integer","minimum":9,"maximum":2})"),
+                          json::parse(R"({"$ref":"#/$defs/Missing"})"), json::parse(R"({"type":"string","format":"email"})")}) {
+    auto r = post_raw("/v1/chat/completions",
+                      chat({{"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", bad}}}}}}).dump());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_EQ(json::parse(r->body)["error"]["param"], "response_format") << r->body;
+  }
 }
 
 TEST_F(JsonSchemaServe, JsonObjectStreamedAndCompletions) {

@@ -353,6 +353,7 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
           f = Frame{};
           f.kind = kString;
           f.node = node;
+          if (!any && node->pattern) f.seen = Pattern::kStart;
           return true;
         }
         if ((any || node->kind == SchemaNode::Number || node->kind == SchemaNode::Integer) &&
@@ -451,6 +452,35 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const uint32_t max_len = node->kind == SchemaNode::String ? node->max_length : UINT32_MAX;
         const uint32_t min_len = node->kind == SchemaNode::String ? node->min_length : 0;
         const auto format = node->kind == SchemaNode::String ? node->format : SchemaNode::NoFormat;
+        const Pattern* pattern = node->kind == SchemaNode::String ? node->pattern : nullptr;
+        auto matches = [&](uint32_t cp) {  // the pattern can still match after code point cp
+          if (!pattern) return true;
+          const uint64_t next = pattern->step(f.seen, cp);
+          f.seen = next;
+          return next != 0;
+        };
+        // A code point begun (UTF-8 bytes, \u digits) must be one that the pattern can take next;
+        // these are the code points it can still become.
+        auto may_become = [&](uint32_t lo, uint32_t hi) { return !pattern || pattern->can_step(f.seen, lo, hi); };
+        auto utf8_ok = [&] {  // pos: the bits so far; aux bytes to come, the next in [lo, hi]
+          const uint32_t rest = 6 * (f.aux - 1u), head = f.pos << (6 * f.aux);
+          return may_become(head | (f.lo & 0x3F) << rest, head | (f.hi & 0x3F) << rest | ((1u << rest) - 1));
+        };
+        auto pair_ok = [&](uint32_t high, uint32_t lo, uint32_t hi) {  // low surrogates in [lo, hi]
+          const uint32_t base = 0x10000 + ((high - 0xD800) << 10);
+          lo = std::max(lo, 0xDC00u), hi = std::min(hi, 0xDFFFu);
+          return lo <= hi && may_become(base + lo - 0xDC00, base + hi - 0xDC00);
+        };
+        auto hex_ok = [&] {  // f.aux of 4 digits read, their value in pos
+          const uint32_t shift = 4 * (4 - f.aux), a = f.pos << shift, b = a | ((1u << shift) - 1);
+          if (f.st == kStrLowHex) return pair_ok(f.lo, a, b);
+          bool ok = false;
+          if (a <= 0xD7FF) ok = may_become(a, std::min(b, 0xD7FFu));
+          if (!ok && b >= 0xE000) ok = may_become(std::max(a, 0xE000u), b);
+          const uint32_t ha = std::max(a, 0xD800u), hb = std::min(b, 0xDBFFu);  // high surrogates: a pair
+          if (!ok && ha <= hb) ok = may_become(0x10000 + ((ha - 0xD800) << 10), 0x10000 + ((hb - 0xD800) << 10) + 0x3FF);
+          return ok;
+        };
         if (format != SchemaNode::NoFormat) {  // plain ASCII characters, no escapes
           if (c == '"') {
             if (!format_done(format, f)) return false;
@@ -464,14 +494,18 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         switch (f.st) {
           case kStrNormal:
             if (c == '"') {
-              if (f.n < min_len) return false;
+              if (f.n < min_len || (pattern && !pattern->accepts(f.seen))) return false;
               pop();
               return true;
             }
             if (c < 0x20 || f.n >= max_len) return false;
             if (c == '\\') {
+              if (!may_become(0, 0x10FFFF)) return false;
               f.st = kStrEscape;
-            } else if (c >= 0x80) {
+            } else if (c < 0x80) {
+              if (!matches(c)) return false;
+            } else {
+              f.pos = c & (c >= 0xF0 ? 0x07 : c >= 0xE0 ? 0x0F : 0x1F);  // the code point's first bits
               if (c >= 0xC2 && c <= 0xDF) {
                 f.aux = 1, f.lo = 0x80, f.hi = 0xBF;
               } else if (c >= 0xE0 && c <= 0xEF) {
@@ -482,22 +516,30 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
                 return false;
               }
               f.st = kStrUtf8;
+              if (!utf8_ok()) return false;
             }
             ++f.n;
             return true;
           case kStrUtf8:
             if (c < f.lo || c > f.hi) return false;
             f.lo = 0x80, f.hi = 0xBF;
-            if (--f.aux == 0) f.st = kStrNormal;
-            return true;
-          case kStrEscape:
+            f.pos = f.pos << 6 | (c & 0x3F);
+            if (--f.aux == 0) {
+              f.st = kStrNormal;
+              return matches(f.pos);
+            }
+            return utf8_ok();
+          case kStrEscape: {
             if (c == 'u') {
               f.st = kStrHex, f.aux = 0, f.pos = 0;
               return true;
             }
-            if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't') return false;
+            static const std::string_view from = "\"\\/bfnrt", to = "\"\\/\b\f\n\r\t";
+            const size_t k = from.find(char(c));
+            if (k == std::string_view::npos) return false;
             f.st = kStrNormal;
-            return true;
+            return matches(uint8_t(to[k]));
+          }
           case kStrHex:
           case kStrLowHex: {
             const int v = hex_value(c);
@@ -506,13 +548,23 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
             ++f.aux;
             if (f.st == kStrHex) {
               if (f.aux == 2 && f.pos >= 0xDC && f.pos <= 0xDF) return false;  // a lone low surrogate
-              if (f.aux == 4) f.st = f.pos >= 0xD800 && f.pos <= 0xDBFF ? kStrLowSlash : kStrNormal;
+              if (f.aux == 4) {
+                const bool high = f.pos >= 0xD800 && f.pos <= 0xDBFF;
+                f.st = high ? kStrLowSlash : kStrNormal;
+                if (!high) return matches(f.pos);
+                f.lo = f.pos;  // kept for the pair's code point
+                return pair_ok(f.lo, 0xDC00, 0xDFFF);
+              }
+              return hex_ok();
             } else {
               if (f.aux == 1 && f.pos != 0xD) return false;  // a high surrogate needs a low one
               if (f.aux == 2 && (f.pos < 0xDC || f.pos > 0xDF)) return false;
-              if (f.aux == 4) f.st = kStrNormal;
+              if (f.aux == 4) {
+                f.st = kStrNormal;
+                return matches(0x10000 + ((f.lo - 0xD800) << 10) + (f.pos - 0xDC00));
+              }
+              return hex_ok();
             }
-            return true;
           }
           case kStrLowSlash:
             if (c != '\\') return false;

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve/json_pattern.h"
+
 namespace nlm::serve {
 
 // One compiled schema node (owned by JsonSchema).
@@ -40,6 +42,7 @@ struct SchemaNode {
   // hex digits) checked character by character, calendar included.
   uint32_t min_length = 0, max_length = UINT32_MAX;
   enum Format : uint8_t { NoFormat, Date, Time, DateTime, Uuid } format = NoFormat;
+  const Pattern* pattern = nullptr;  // `pattern`, stepped per code point (owned by JsonSchema)
   // Literal: the allowed values as compact JSON, sorted (enum, const, true/false/null)
   std::vector<std::string> literals;
   // AnyOf (also oneOf, $ref targets that are a choice, and type lists)
@@ -84,6 +87,7 @@ class JsonSchema {
   // through choices without reading a byte, or nests past kMaxNesting.
   void finish();
   std::vector<std::unique_ptr<SchemaNode>> nodes_;
+  std::vector<std::unique_ptr<Pattern>> patterns_;
   // While compiling: the document, the nodes of the `$ref`s seen (by pointer), and the ones
   // whose schema is still being built.
   const nlohmann::json* doc_ = nullptr;

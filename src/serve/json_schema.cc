@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "serve/api_error.h"
 #include "serve/json_constraint.h"
@@ -25,7 +26,7 @@ using json = nlohmann::json;
 const char* kSupported =
     "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
-    "exclusiveMaximum, nullable, format (date, time, date-time, uuid)";
+    "exclusiveMaximum, nullable, format (date, time, date-time, uuid), pattern";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -375,7 +376,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   static const std::set<std::string> known = {
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
-      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format"};
+      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k))
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
@@ -502,7 +503,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     std::set<std::string> kinds;
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
     if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
-    if (has("minLength") || has("maxLength") || has("format")) kinds.insert("string");
+    if (has("minLength") || has("maxLength") || has("format") || has("pattern")) kinds.insert("string");
     if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum")) kinds.insert("number");
     if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
     if (kinds.empty()) return any_;
@@ -570,6 +571,18 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
         refuse(param, at, "the format '" + f.get<std::string>().substr(0, 40) + "' is not supported (supported: date, time, date-time, uuid)");
       if (has("minLength") || has("maxLength")) refuse(param, at, "'minLength' or 'maxLength' beside 'format' is not supported");
       n->format = it->second;
+    }
+    if (has("pattern")) {
+      const json& p = s["pattern"];
+      if (!p.is_string() || p.get<std::string>().size() > 1000) refuse(param, at, "'pattern' must be a string of at most 1000 bytes");
+      if (has("format") || has("minLength") || has("maxLength"))
+        refuse(param, at, "'pattern' beside 'format', 'minLength' or 'maxLength' is not supported");
+      try {
+        patterns_.push_back(std::make_unique<Pattern>(p.get<std::string>()));
+      } catch (const std::invalid_argument& e) {
+        refuse(param, at, "the pattern " + dump(p).substr(0, 80) + " is not supported: " + e.what());
+      }
+      n->pattern = patterns_.back().get();
     }
     return n;
   }

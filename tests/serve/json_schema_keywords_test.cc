@@ -157,6 +157,15 @@ const char* kFormats = R"({"type":"object","properties":{"eguna":{"type":"string
     "aukera":{"type":["string","null"],"format":"date"}},
     "required":["eguna","ordua","noiz","id","izena","aukera"],"additionalProperties":false})";
 
+const char* kPatterns = R"({"type":"object","properties":{
+    "kodea":{"type":"string","pattern":"^[A-Z]{2}-\\d{4}$"},
+    "erantzuna":{"type":"string","pattern":"^(bai|ez|agian)$"},
+    "helbidea":{"type":"string","pattern":"^[a-z]{1,8}@[a-z]{1,8}\\.(eus|th)$"},
+    "telefonoa":{"type":"string","pattern":"^\\+?[1-9]\\d{1,14}$"},
+    "thai":{"type":"string","pattern":"^[ก-๙]{2,5}$"},
+    "lerroak":{"type":"string","pattern":"^a\\nb?$"}},
+  "required":["kodea","erantzuna","helbidea","telefonoa","thai","lerroak"],"additionalProperties":false})";
+
 // ---- $ref --------------------------------------------------------------------------------------
 
 TEST(JsonSchemaKeywords, RefToDefsAndDefinitions) {
@@ -429,6 +438,59 @@ TEST(JsonSchemaKeywords, FormatsAreCharacterPatternsWithTheCalendar) {
   generate_valid(text, 40, 13);
 }
 
+// ---- pattern ---------------------------------------------------------------------------------
+
+TEST(JsonSchemaKeywords, PatternsDriveAnAutomatonPerCodePoint) {
+  auto code = schema(R"({"type":"string","pattern":"^[A-Z]{2}-\\d{4}$"})");
+  EXPECT_TRUE(whole_ok(*code, "\"EU-1234\""));
+  for (const char* bad : {"\"eu-1234\"", "\"EU-12345\"", "\"EU-123\"", "\"E-1234\""}) EXPECT_FALSE(whole_ok(*code, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*code, "\"EU1"));
+  // Unanchored: the match may be anywhere; escapes and UTF-8 are read as code points.
+  auto some = schema(R"({"type":"string","pattern":"ต้น|zuhaitz"})");
+  for (const char* ok : {"\"ต้น\"", "\"a ต้นไม้\"", "\"Zuhaitza: zuhaitza\"", "\"\\u0e15\\u0e49\\u0e19\""})
+    EXPECT_TRUE(whole_ok(*some, ok)) << ok;
+  EXPECT_FALSE(whole_ok(*some, "\"ต้\""));
+  EXPECT_TRUE(prefix_ok(*some, "\"ต้"));
+  auto nl = schema(R"({"type":"string","pattern":"^a\\nb?$"})");
+  EXPECT_TRUE(whole_ok(*nl, "\"a\\nb\""));
+  EXPECT_TRUE(whole_ok(*nl, "\"a\\u000a\""));
+  EXPECT_FALSE(prefix_ok(*nl, "\"a\\t"));
+  auto emoji = schema(R"({"type":"string","pattern":"^.$"})");  // one code point, a surrogate pair too
+  EXPECT_TRUE(whole_ok(*emoji, "\"\\ud83d\\ude00\""));
+  EXPECT_TRUE(whole_ok(*emoji, "\"\xf0\x9f\x98\x80\""));
+  EXPECT_FALSE(whole_ok(*emoji, "\"ab\""));
+  auto notd = schema(R"({"type":"string","pattern":"^[^\\d]+$"})");
+  EXPECT_TRUE(whole_ok(*notd, "\"abc\""));
+  EXPECT_FALSE(prefix_ok(*notd, "\"a1"));
+  EXPECT_FALSE(prefix_ok(*notd, "\"ไ"));  // a negated class with a shorthand takes ASCII only
+  // A code point begun (a UTF-8 lead byte, \u digits, a backslash) must be able to match.
+  auto thai = schema(R"({"type":"string","pattern":"^[ก-๙]+$"})");
+  JsonConstraint t(thai.get());
+  ASSERT_TRUE(t.advance("\""));
+  EXPECT_TRUE(t.accepts("\xe0"));
+  EXPECT_FALSE(t.accepts("\xc3"));   // a Latin letter could not match
+  EXPECT_FALSE(t.accepts("\xe1"));
+  EXPECT_TRUE(t.accepts("\\u0e"));
+  EXPECT_FALSE(t.accepts("\\u00"));
+  EXPECT_FALSE(t.accepts("\\ud83d"));  // nor any pair
+  auto only_a = schema(R"({"type":"string","pattern":"^a$"})");
+  JsonConstraint o(only_a.get());
+  ASSERT_TRUE(o.advance("\"a"));
+  EXPECT_FALSE(o.accepts("\\"));
+  EXPECT_TRUE(o.accepts("\""));
+  for (const char* bad : {
+           R"({"type":"string","pattern":"(a)\\1"})", R"({"type":"string","pattern":"(?=a)b"})",
+           R"({"type":"string","pattern":"\\bhitz"})", R"({"type":"string","pattern":"a^b"})",
+           R"({"type":"string","pattern":"[]"})", R"({"type":"string","pattern":"x{2,1}"})",
+           R"({"type":"string","pattern":"\\d{100}"})", R"({"type":"string","pattern":"(ab"})",
+           R"({"type":"string","pattern":"*a"})", R"({"type":"string","pattern":"\\p{L}"})",
+           R"({"type":"string","pattern":"a","maxLength":3})", R"({"type":"string","pattern":5})",
+           R"({"type":"string","pattern":"a{1001}"})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  EXPECT_NE(refusal(R"({"type":"string","pattern":"(a)\\1"})").find("backreferences"), std::string::npos);
+  generate_valid(kPatterns, 40, 17);
+}
+
 // The same answers pass Python's jsonschema (with its format checker), when it is installed.
 TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   if (std::system("python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
@@ -437,7 +499,8 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   std::string lines;
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
-  for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats}) {
+  for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
+                           kPatterns}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

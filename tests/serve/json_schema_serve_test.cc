@@ -98,7 +98,7 @@ TEST_F(JsonSchemaServe, GreedyAndSampledAnswersValidate) {
 }
 
 // What real clients send: $defs with a recursive tree, oneOf, allOf, number ranges, nullable
-// types and formats, with Thai and Basque consts. Every answer finishes and validates.
+// types, formats and a pattern, with Thai and Basque consts. Every answer finishes and validates.
 const json kRich = json::parse(R"({
   "$defs": {
     "Node": {"type": "object", "properties": {"izena": {"type": "string", "maxLength": 8},
@@ -115,9 +115,10 @@ const json kRich = json::parse(R"({
     "noiz": {"type": "string", "format": "date-time"},
     "id": {"type": "string", "format": "uuid"},
     "oharra": {"type": ["string", "null"], "maxLength": 10},
+    "kodea": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$"},
     "meta": {"allOf": [{"type": "object", "properties": {"a": {"type": "boolean"}}, "required": ["a"]},
                        {"properties": {"b": {"type": "integer", "exclusiveMaximum": 0}}, "required": ["b"]}]}},
-  "required": ["tree", "kind", "adina", "neurria", "eguna", "noiz", "id", "oharra", "meta"],
+  "required": ["tree", "kind", "adina", "neurria", "eguna", "noiz", "id", "oharra", "kodea", "meta"],
   "additionalProperties": false})");
 
 TEST_F(JsonSchemaServe, RefsChoicesRangesAndFormatsValidate) {

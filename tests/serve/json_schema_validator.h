@@ -2,7 +2,8 @@
 // against a schema in the subset that serve/json_constraint enforces while sampling (type,
 // properties, required, additionalProperties, items, min/maxItems, min/maxLength, enum, const,
 // anyOf, oneOf (exactly one), allOf, local $ref, minimum/maximum and their exclusive forms,
-// nullable, format date/time/date-time/uuid). It is written apart from the recogniser (it works
+// nullable, format date/time/date-time/uuid, pattern through std::wregex's ECMAScript grammar
+// over code points). It is written apart from the recogniser (it works
 // on the whole value, not byte by byte), so the two check each other.
 #pragma once
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 
 namespace nlm::testing {
@@ -28,6 +30,18 @@ class SchemaValidator {
     size_t n = 0;
     for (unsigned char c : s) n += (c & 0xC0) != 0x80;
     return n;
+  }
+  static std::wstring wide(const std::string& s) {
+    std::wstring w;
+    for (size_t i = 0; i < s.size();) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      const int n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+      for (int k = 1; k < n && i + size_t(k) < s.size(); ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + size_t(k)]) & 0x3F);
+      w += static_cast<wchar_t>(cp);
+      i += size_t(n);
+    }
+    return w;
   }
   static bool digits(const std::string& s, size_t at, size_t n) {
     if (at + n > s.size()) return false;
@@ -132,6 +146,9 @@ class SchemaValidator {
       const std::string& t = v.get_ref<const std::string&>();
       if (s.contains("minLength") && code_points(t) < s["minLength"].get<size_t>()) return at + ": too short";
       if (s.contains("maxLength") && code_points(t) > s["maxLength"].get<size_t>()) return at + ": too long";
+      if (s.contains("pattern") &&
+          !std::regex_search(wide(t), std::wregex(wide(s["pattern"].get<std::string>()), std::regex::ECMAScript)))
+        return at + ": does not match " + s["pattern"].dump() + ": " + t;
       if (s.contains("format")) {
         const std::string f = s["format"];
         const size_t tpos = t.find('T');

@@ -170,7 +170,7 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
       x = both;
     } else if (k == "properties") {
       if (!x.is_object() || !v.is_object()) refuse(param, where, "'properties' must be an object");
-      for (auto& [name, ps] : v.items()) x[name] = x.contains(name) ? json{{"allOf", {x[name], ps}}} : ps;
+      for (auto& [name, ps] : v.items()) x[name] = x.contains(name) ? json{{"allOf", json::array({x[name], ps})}} : ps;
     } else if (k == "required") {
       if (!x.is_array() || !v.is_array()) refuse(param, where, "'required' must be a list of property names");
       for (auto& name : v)
@@ -178,7 +178,7 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
     } else if (k == "additionalProperties" && x.is_boolean() && v.is_boolean()) {
       x = x.get<bool>() && v.get<bool>();
     } else if (k == "items") {
-      x = json{{"allOf", {x, v}}};
+      x = json{{"allOf", json::array({x, v})}};
     } else if ((k == "minItems" || k == "minLength" || k == "minimum" || k == "exclusiveMinimum") &&
                x.is_number() && v.is_number()) {
       if (v.get<double>() > x.get<double>()) x = v;

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "serve/api_error.h"
+#include "json_constraint_util.h"
 #include "serve/json_constraint.h"
 #include "serve/token_mask.h"
 #include "tokenizer/tokenizer.h"
@@ -23,18 +24,6 @@ namespace {
 using nlohmann::json;
 using serve::JsonConstraint;
 using serve::JsonSchema;
-
-std::shared_ptr<const JsonSchema> schema(const std::string& text) { return JsonSchema::compile(json::parse(text)); }
-
-// Whether `text` is a valid prefix (and, with `whole`, a complete value).
-bool prefix_ok(const JsonSchema& s, const std::string& text) {
-  JsonConstraint c(&s);
-  return c.advance(text);
-}
-bool whole_ok(const JsonSchema& s, const std::string& text) {
-  JsonConstraint c(&s);
-  return c.advance(text) && c.can_end();
-}
 
 TEST(JsonConstraint, AnyObjectAcceptsJsonObjectsOnly) {
   auto s = JsonSchema::any_object();

@@ -11,8 +11,9 @@
 #include <random>
 
 #include "json_schema_validator.h"
-#include "test_util.h"
+#include "json_constraint_util.h"
 #include "serve/api_error.h"
+#include "test_util.h"
 #include "serve/json_constraint.h"
 
 namespace nlm::testing {
@@ -21,17 +22,6 @@ namespace {
 using nlohmann::json;
 using serve::JsonConstraint;
 using serve::JsonSchema;
-
-std::shared_ptr<const JsonSchema> schema(const std::string& text) { return JsonSchema::compile(json::parse(text)); }
-
-bool prefix_ok(const JsonSchema& s, const std::string& text) {
-  JsonConstraint c(&s);
-  return c.advance(text);
-}
-bool whole_ok(const JsonSchema& s, const std::string& text) {
-  JsonConstraint c(&s);
-  return c.advance(text) && c.can_end();
-}
 
 // The 400's message, or "" when the schema compiles.
 std::string refusal(const std::string& text) {

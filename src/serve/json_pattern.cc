@@ -335,7 +335,9 @@ Pattern::Pattern(const std::string& source) {
       if (a.last >> q & 1) follow_[q] |= a.first;
     return a;
   };
+  size_t evaluations = 0;  // repeats of empty groups, ((){1000}){1000}, must not run away
   std::function<Info(const Ast&)> eval = [&](const Ast& n) -> Info {
+    if (++evaluations > 100000) throw std::invalid_argument("the pattern repeats too much");
     switch (n.kind) {
       case Ast::Empty:
         return Info{};

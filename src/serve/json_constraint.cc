@@ -1,35 +1,16 @@
-// The schema compiler and the byte-level JSON recogniser (see json_constraint.h).
+// The byte-level JSON recogniser (see json_constraint.h); the schema compiler is json_schema.cc.
 #include "serve/json_constraint.h"
 
 #include <algorithm>
-#include <set>
+#include <cstdio>
+#include <cstdlib>
 
-#include "serve/api_error.h"
 
 namespace nlm::serve {
 
 namespace {
 
 using json = nlohmann::json;
-
-[[noreturn]] void refuse(const std::string& param, const std::string& where, const std::string& what) {
-  throw ApiError(400, "response_format schema" + (where.empty() ? std::string() : " at " + where) + ": " + what, param);
-}
-
-// Keywords that only describe a schema and constrain nothing.
-const std::set<std::string>& annotations() {
-  static const std::set<std::string> a = {"title", "description", "default", "examples", "$schema", "$id", "$comment"};
-  return a;
-}
-
-uint32_t count_of(const json& v, const std::string& key, const std::string& param, const std::string& where) {
-  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<int64_t>() < 0) ||
-      (v.is_number_unsigned() && v.get<uint64_t>() > 1000000))
-    refuse(param, where, "'" + key + "' must be an integer from 0 to 1000000");
-  return static_cast<uint32_t>(v.get<uint64_t>());
-}
-
-std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::strict); }
 
 bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
@@ -48,7 +29,171 @@ enum : uint8_t { kStrNormal, kStrEscape, kStrHex, kStrUtf8, kStrLowSlash, kStrLo
 enum : uint8_t { kNumBegin, kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumExpSign, kNumExp };
 constexpr uint32_t kMaxIntDigits = 15, kMaxFracDigits = 15, kMaxExpDigits = 3;
 
+// Whether key i of a closed object is still free: not given yet, and its value (pushed at
+// `height` frames) can be finished within the nesting bound.
+bool key_fits(const SchemaNode& object, uint64_t seen, uint32_t i, size_t height) {
+  return !(seen >> i & 1) && height + object.values[i]->depth <= JsonSchema::kMaxNesting;
+}
+
 bool number_can_end(uint8_t st) { return st == kNumZero || st == kNumInt || st == kNumFrac || st == kNumExp; }
+
+// Number ranges. A frame holds the sign (aux), the integer part's digits (seen, n of them until
+// the point) and the fraction's (frac, n of them after the point).
+using Frame = JsonConstraint::Frame;
+constexpr int64_t kPow10[16] = {1,         10,         100,         1000,         10000,         100000,
+                                1000000,   10000000,   100000000,   1000000000,   10000000000,   100000000000,
+                                1000000000000, 10000000000000, 100000000000000, 1000000000000000};
+
+// The value so far is within the node's range (the number may end here).
+bool number_in_range(const SchemaNode& node, const Frame& f) {
+  const bool neg = f.aux == 1;
+  if (node.kind == SchemaNode::Integer) {
+    const int64_t v = neg ? -int64_t(f.seen) : int64_t(f.seen);
+    return v >= node.int_min && v <= node.int_max;
+  }
+  // As a validator sees it: the text parsed into a double.
+  char text[64];
+  if (f.st == kNumFrac)
+    std::snprintf(text, sizeof text, "%s%llu.%0*llu", neg ? "-" : "", static_cast<unsigned long long>(f.seen),
+                  int(f.n), static_cast<unsigned long long>(f.frac));
+  else
+    std::snprintf(text, sizeof text, "%s%llu", neg ? "-" : "", static_cast<unsigned long long>(f.seen));
+  const double v = std::strtod(text, nullptr);
+  return v >= node.num_min && v <= node.num_max;
+}
+
+// Some way to go on from this number prefix ends within the node's range. The values reachable
+// from a prefix are a few intervals of magnitudes: k more integer digits give
+// [m·10^k, (m+1)·10^k), a fraction so far gives [v, v + 10^-digits).
+bool number_reachable(const SchemaNode& node, const Frame& f) {
+  const bool neg = f.aux == 1;
+  const bool started = f.st != kNumBegin && f.st != kNumMinus;
+  if (node.kind == SchemaNode::Integer) {
+    auto hit = [&](int64_t a, int64_t b) {  // magnitudes a..b
+      const int64_t x = neg ? -b : a, y = neg ? -a : b;
+      return x <= node.int_max && y >= node.int_min;
+    };
+    if (!started) return hit(0, kPow10[kMaxIntDigits] - 1);
+    if (f.seen == 0) return hit(0, 0);  // nothing may follow a leading 0
+    for (uint32_t k = 0; f.n + k <= kMaxIntDigits; ++k) {
+      const int64_t a = int64_t(f.seen) * kPow10[k];
+      if (hit(a, a + kPow10[k] - 1)) return true;
+    }
+    return false;
+  }
+  auto hit = [&](long double a, long double b) {  // magnitudes in [a, b)
+    if (!neg) return a <= node.num_max && b > node.num_min;
+    return -b < node.num_max && -a >= node.num_min;
+  };
+  if (!started) return hit(0, 1e15L);
+  const long double m = static_cast<long double>(f.seen);
+  if (f.st == kNumDot || f.st == kNumFrac) {
+    const long double unit = 1 / static_cast<long double>(kPow10[f.st == kNumDot ? 0 : f.n]);
+    const long double v = m + static_cast<long double>(f.frac) * unit;
+    return hit(v, v + unit);
+  }
+  if (f.seen == 0) return hit(0, 1);
+  for (uint32_t k = 0; f.n + k <= kMaxIntDigits; ++k)
+    if (hit(m * kPow10[k], (m + 1) * kPow10[k])) return true;
+  return false;
+}
+
+// String formats, one character at a time. A string frame with a format holds the automaton's
+// state (pos), the year (lo), the month (hi), a tens digit (seen) and fraction digits (frac).
+uint32_t days_in(uint32_t month, uint32_t year) {
+  static const uint32_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return days[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+// YYYY-MM-DD, position j: years 0001-9999, real months and days (29 February in leap years).
+bool date_char(uint32_t j, uint8_t c, Frame& f) {
+  const bool digit = c >= '0' && c <= '9';
+  const uint32_t d = c - '0';
+  switch (j) {
+    case 0: case 1: case 2: case 3:
+      if (!digit) return false;
+      f.lo = f.lo * 10 + d;
+      return j < 3 || f.lo != 0;
+    case 4: case 7:
+      return c == '-';
+    case 5:
+      f.hi = d;
+      return digit && d <= 1;
+    case 6:
+      f.hi = f.hi * 10 + d;
+      return digit && f.hi >= 1 && f.hi <= 12;
+    case 8:
+      f.seen = d;
+      return digit && (d < 3 || (d == 3 && days_in(f.hi, f.lo) >= 30));
+    case 9: {
+      const uint32_t day = uint32_t(f.seen) * 10 + d;
+      return digit && day >= 1 && day <= days_in(f.hi, f.lo);
+    }
+  }
+  return false;
+}
+
+// The states of HH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) (RFC 3339's full-time; no leap second, at
+// most 9 fraction digits), and the state after the last character.
+constexpr uint32_t kTimeDone = 16, kTimeAt = 11;  // a date-time's time starts after "YYYY-MM-DDT"
+
+bool time_char(uint32_t& st, uint8_t c, Frame& f) {
+  const bool digit = c >= '0' && c <= '9';
+  const uint32_t d = c - '0';
+  switch (st) {
+    case 0: case 11:  // hour tens
+      f.seen = d;
+      return digit && d <= 2 && (++st, true);
+    case 1: case 12:  // hour units
+      return digit && (f.seen < 2 || d <= 3) && (++st, true);
+    case 2: case 5: case 13:
+      return c == ':' && (++st, true);
+    case 3: case 6: case 14:  // minute or second tens
+      return digit && d <= 5 && (++st, true);
+    case 4: case 7: case 15:
+      return digit && (++st, true);
+    case 8:  // after the seconds
+    case 10:  // in the fraction
+      if (st == 10 && digit && f.frac < 9) return ++f.frac, true;
+      if (st == 8 && c == '.') return st = 9, true;
+      if (c == 'Z') return st = kTimeDone, true;
+      if (c == '+' || c == '-') return st = 11, true;
+      return false;
+    case 9:
+      f.frac = 1;
+      return digit && (st = 10, true);
+  }
+  return false;
+}
+
+bool format_char(SchemaNode::Format fmt, Frame& f, uint8_t c) {
+  if (fmt == SchemaNode::Uuid) {
+    if (f.pos >= 36) return false;
+    const uint32_t j = f.pos++;
+    return j == 8 || j == 13 || j == 18 || j == 23 ? c == '-' : hex_value(c) >= 0;
+  }
+  if (fmt == SchemaNode::Date || fmt == SchemaNode::DateTime) {
+    if (f.pos < 10) return date_char(f.pos++, c, f);
+    if (fmt == SchemaNode::Date) return false;
+    if (f.pos == 10) return c == 'T' && (++f.pos, true);
+  }
+  const uint32_t base = fmt == SchemaNode::DateTime ? kTimeAt : 0;
+  uint32_t st = f.pos - base;
+  if (!time_char(st, c, f)) return false;
+  f.pos = base + st;
+  return true;
+}
+
+bool format_done(SchemaNode::Format fmt, const Frame& f) {
+  switch (fmt) {
+    case SchemaNode::Uuid: return f.pos == 36;
+    case SchemaNode::Date: return f.pos == 10;
+    case SchemaNode::Time: return f.pos == kTimeDone;
+    case SchemaNode::DateTime: return f.pos == kTimeAt + kTimeDone;
+    default: return true;
+  }
+}
 
 // Narrows the sorted literal range [lo, hi) to those with byte c at pos.
 void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, uint32_t pos, uint8_t c) {
@@ -61,215 +206,6 @@ void narrow(const std::vector<std::string>& lits, uint32_t& lo, uint32_t& hi, ui
 }
 
 }  // namespace
-
-// ---- schema ----------------------------------------------------------------------------------
-
-JsonSchema::JsonSchema() {
-  SchemaNode* any = make(SchemaNode::Any);
-  any_ = any;
-  SchemaNode* words = make(SchemaNode::Literal);
-  words->literals = {"false", "null", "true"};
-  words_ = words;
-}
-
-SchemaNode* JsonSchema::make(SchemaNode::Kind k) {
-  nodes_.push_back(std::make_unique<SchemaNode>());
-  nodes_.back()->kind = k;
-  return nodes_.back().get();
-}
-
-std::shared_ptr<const JsonSchema> JsonSchema::any_object() {
-  std::shared_ptr<JsonSchema> s(new JsonSchema());
-  s->root_ = s->make(SchemaNode::Object);
-  return s;
-}
-
-std::shared_ptr<const JsonSchema> JsonSchema::compile(const json& schema, const std::string& param) {
-  std::shared_ptr<JsonSchema> s(new JsonSchema());
-  s->root_ = s->build(schema, 0, "", param);
-  return s;
-}
-
-const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string& where, const std::string& param) {
-  const std::string at = where.empty() ? "the root" : where;
-  if (depth > kMaxDepth) refuse(param, at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
-  if (nodes_.size() >= kMaxNodes) refuse(param, at, "more than " + std::to_string(kMaxNodes) + " subschemas");
-  if (s.is_boolean()) {
-    if (!s.get<bool>()) refuse(param, at, "the schema false accepts nothing");
-    return any_;
-  }
-  if (!s.is_object()) refuse(param, at, "a schema must be an object");
-  static const std::set<std::string> known = {"type",     "properties", "required",  "additionalProperties",
-                                              "items",    "minItems",   "maxItems",  "enum",
-                                              "const",    "anyOf",      "minLength", "maxLength"};
-  for (auto& [k, v] : s.items())
-    if (!known.count(k) && !annotations().count(k))
-      refuse(param, at, "the keyword '" + k + "' is not supported (supported: type, properties, required, "
-                        "additionalProperties, items, minItems, maxItems, enum, const, anyOf, minLength, maxLength)");
-  auto has = [&](const char* k) { return s.contains(k); };
-
-  if (has("anyOf")) {
-    for (auto& [k, v] : s.items())
-      if (k != "anyOf" && !annotations().count(k)) refuse(param, at, "'" + k + "' beside 'anyOf' is not supported");
-    const json& alts = s["anyOf"];
-    if (!alts.is_array() || alts.empty()) refuse(param, at, "'anyOf' must be a non-empty list of schemas");
-    if (alts.size() > 16) refuse(param, at, "'anyOf' has more than 16 alternatives");
-    SchemaNode* n = make(SchemaNode::AnyOf);
-    for (size_t i = 0; i < alts.size(); ++i)
-      n->alternatives.push_back(build(alts[i], depth + 1, at + ".anyOf[" + std::to_string(i) + "]", param));
-    return n;
-  }
-
-  // The type(s): a list is the anyOf of each type with the same keywords.
-  std::vector<std::string> types;
-  if (has("type")) {
-    const json& t = s["type"];
-    if (t.is_string()) {
-      types.push_back(t.get<std::string>());
-    } else if (t.is_array() && !t.empty() && t.size() <= 7) {
-      for (auto& x : t) {
-        if (!x.is_string()) refuse(param, at, "'type' must be a string or a list of strings");
-        types.push_back(x.get<std::string>());
-      }
-    } else {
-      refuse(param, at, "'type' must be a string or a non-empty list of strings");
-    }
-    static const std::set<std::string> names = {"object", "array", "string", "number", "integer", "boolean", "null"};
-    for (auto& t2 : types)
-      if (!names.count(t2)) refuse(param, at, "unknown type '" + t2 + "'");
-  }
-
-  if (has("enum") || has("const")) {
-    for (auto& [k, v] : s.items())
-      if (k != "enum" && k != "const" && k != "type" && !annotations().count(k))
-        refuse(param, at, "'" + k + "' beside 'enum' or 'const' is not supported");
-    if (has("enum") && has("const")) refuse(param, at, "give 'enum' or 'const', not both");
-    std::vector<json> values;
-    if (has("const")) {
-      values.push_back(s["const"]);
-    } else {
-      if (!s["enum"].is_array() || s["enum"].empty()) refuse(param, at, "'enum' must be a non-empty list");
-      values.assign(s["enum"].begin(), s["enum"].end());
-    }
-    literal_count_ += values.size();
-    if (literal_count_ > kMaxLiterals)
-      refuse(param, at, "more than " + std::to_string(kMaxLiterals) + " enum values in all");
-    auto type_of = [](const json& v) -> std::string {
-      if (v.is_object()) return "object";
-      if (v.is_array()) return "array";
-      if (v.is_string()) return "string";
-      if (v.is_number_integer()) return "integer";
-      if (v.is_number()) return "number";
-      if (v.is_boolean()) return "boolean";
-      return "null";
-    };
-    SchemaNode* n = make(SchemaNode::Literal);
-    for (auto& v : values) {
-      if (!types.empty()) {
-        const std::string t = type_of(v);
-        bool ok = std::find(types.begin(), types.end(), t) != types.end() ||
-                  (t == "integer" && std::find(types.begin(), types.end(), "number") != types.end());
-        if (!ok) refuse(param, at, "the enum value " + dump(v).substr(0, 64) + " does not have the schema's type");
-      }
-      std::string d = dump(v);
-      if (d.size() > 4096) refuse(param, at, "an enum value longer than 4096 bytes");
-      n->literals.push_back(std::move(d));
-    }
-    std::sort(n->literals.begin(), n->literals.end());
-    n->literals.erase(std::unique(n->literals.begin(), n->literals.end()), n->literals.end());
-    return n;
-  }
-
-  if (types.empty()) {  // inferred from the keywords, when they name one kind of value
-    std::set<std::string> kinds;
-    if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
-    if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
-    if (has("minLength") || has("maxLength")) kinds.insert("string");
-    if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
-    if (kinds.empty()) return any_;
-    types.push_back(*kinds.begin());
-  }
-  if (types.size() > 1) {
-    SchemaNode* n = make(SchemaNode::AnyOf);
-    for (auto& t : types) {
-      json one = s;
-      one["type"] = t;
-      n->alternatives.push_back(build(one, depth + 1, at, param));
-    }
-    return n;
-  }
-
-  // One type; keywords of other types do not apply to it (as in JSON Schema).
-  const std::string& type = types[0];
-  if (type == "boolean") {
-    SchemaNode* n = make(SchemaNode::Literal);
-    n->literals = {"false", "true"};
-    return n;
-  }
-  if (type == "null") {
-    SchemaNode* n = make(SchemaNode::Literal);
-    n->literals = {"null"};
-    return n;
-  }
-  if (type == "number") return make(SchemaNode::Number);
-  if (type == "integer") return make(SchemaNode::Integer);
-  if (type == "string") {
-    SchemaNode* n = make(SchemaNode::String);
-    if (has("minLength")) n->min_length = count_of(s["minLength"], "minLength", param, at);
-    if (has("maxLength")) n->max_length = count_of(s["maxLength"], "maxLength", param, at);
-    if (n->min_length > n->max_length) refuse(param, at, "'minLength' is above 'maxLength'");
-    return n;
-  }
-  if (type == "array") {
-    SchemaNode* n = make(SchemaNode::Array);
-    n->items = has("items") ? build(s["items"], depth + 1, at + ".items", param) : any_;
-    if (has("minItems")) n->min_items = count_of(s["minItems"], "minItems", param, at);
-    if (has("maxItems")) n->max_items = count_of(s["maxItems"], "maxItems", param, at);
-    if (n->min_items > n->max_items) refuse(param, at, "'minItems' is above 'maxItems'");
-    return n;
-  }
-  // object
-  SchemaNode* n = make(SchemaNode::Object);
-  if (has("additionalProperties")) {
-    const json& a = s["additionalProperties"];
-    if (!a.is_boolean())
-      refuse(param, at, "'additionalProperties' must be true or false (schemas for extra keys are not supported)");
-    if (!a.get<bool>()) n->closed = true;
-  }
-  std::vector<std::string> required;
-  if (has("required")) {
-    const json& r = s["required"];
-    if (!r.is_array()) refuse(param, at, "'required' must be a list of property names");
-    for (auto& x : r) {
-      if (!x.is_string()) refuse(param, at, "'required' must be a list of property names");
-      required.push_back(x.get<std::string>());
-    }
-  }
-  if (has("properties")) {
-    const json& p = s["properties"];
-    if (!p.is_object()) refuse(param, at, "'properties' must be an object");
-    if (p.size() > kMaxProperties)
-      refuse(param, at, "more than " + std::to_string(kMaxProperties) + " properties in one object");
-    // With properties, only the listed keys are generated (additionalProperties or not): the
-    // answer still validates, and each value has a schema to follow.
-    n->closed = true;
-    std::vector<std::pair<std::string, std::string>> keyed;  // (quoted key, name)
-    for (auto& [k, v] : p.items()) keyed.emplace_back(dump(json(k)), k);
-    std::sort(keyed.begin(), keyed.end());
-    for (auto& [quoted, name] : keyed) {
-      n->keys.push_back(quoted);
-      n->values.push_back(build(p[name], depth + 1, at + ".properties." + name, param));
-    }
-  }
-  for (auto& name : required) {
-    const std::string quoted = dump(json(name));
-    auto it = std::lower_bound(n->keys.begin(), n->keys.end(), quoted);
-    if (it == n->keys.end() || *it != quoted)
-      refuse(param, at, "the required property '" + name + "' is not in 'properties'");
-    n->required |= uint64_t(1) << (it - n->keys.begin());
-  }
-  return n;
-}
 
 // ---- recogniser ------------------------------------------------------------------------------
 
@@ -339,7 +275,7 @@ bool JsonConstraint::can_end() const {
     if (t.frames.empty()) return true;
     if (t.frames.size() != 1) continue;
     const Frame& f = t.frames[0];
-    if (f.kind == kNumber && number_can_end(f.st)) return true;
+    if (f.kind == kNumber && number_can_end(f.st) && (!f.node->bounded || number_in_range(*f.node, f))) return true;
     if (f.kind == kLiteral && f.node->literals[f.lo].size() == f.pos) return true;
   }
   return false;
@@ -374,17 +310,26 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
       case kValue: {
         if (is_ws(c)) return count_ws();
         if (node->kind == SchemaNode::AnyOf) {
-          // Alternatives after the first run as forks; the first continues in place.
-          const size_t n = node->alternatives.size();
-          for (size_t i = 1; i < n; ++i) {
+          // Alternatives after the first that fits run as forks; that one continues in place.
+          // One that could not be finished within the nesting bound is not entered (the parent
+          // made sure that one of them can).
+          const size_t height = s.frames.size() - 1;
+          const SchemaNode* first = nullptr;
+          for (const SchemaNode* alt : node->alternatives) {
+            if (height + alt->depth > JsonSchema::kMaxNesting) continue;
+            if (!first) {
+              first = alt;
+              continue;
+            }
             Stack t = s;
-            t.frames.back().node = node->alternatives[i];
+            t.frames.back().node = alt;
             std::vector<Stack> more;
             if (step(t, c, more) && forks.size() < kMaxThreads) forks.push_back(std::move(t));
             for (auto& m : more)
               if (forks.size() < kMaxThreads) forks.push_back(std::move(m));
           }
-          f.node = node->alternatives[0];
+          if (!first) return false;
+          f.node = first;
           continue;
         }
         s.ws = 0;
@@ -408,6 +353,7 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
           f = Frame{};
           f.kind = kString;
           f.node = node;
+          if (!any && node->pattern) f.seen = Pattern::kStart;
           return true;
         }
         if ((any || node->kind == SchemaNode::Number || node->kind == SchemaNode::Integer) &&
@@ -433,7 +379,9 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         s.ws = 0;
         const bool closed = node->kind == SchemaNode::Object && node->closed;
         const uint32_t nkeys = closed ? static_cast<uint32_t>(node->keys.size()) : 0;
-        const bool unseen_left = !closed || (nkeys > 0 && (f.seen != (nkeys == 64 ? ~uint64_t(0) : (uint64_t(1) << nkeys) - 1)));
+        bool unseen_left = !closed;  // a key that may still come (not given yet, and it fits)
+        for (uint32_t i = 0; i < nkeys && !unseen_left; ++i)
+          unseen_left = key_fits(*node, f.seen, i, s.frames.size());
         const bool may_close = node->kind != SchemaNode::Object || (node->required & ~f.seen) == 0;
         auto start_key = [&] {
           if (!unseen_left) return;
@@ -479,19 +427,20 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const SchemaNode* items = node->kind == SchemaNode::Array ? node->items : schema_->any();
         const uint32_t min_items = node->kind == SchemaNode::Array ? node->min_items : 0;
         const uint32_t max_items = node->kind == SchemaNode::Array ? node->max_items : UINT32_MAX;
+        const bool item_fits = s.frames.size() + items->depth <= JsonSchema::kMaxNesting;
         if (c == ']') {
           if (f.n < min_items) return false;
           pop();
           return true;
         }
         if (f.st == kArrOpen) {
-          if (max_items == 0) return false;
+          if (max_items == 0 || !item_fits) return false;
           f.st = kArrValue;
           f.n = 1;
           push_value(items);
           continue;
         }
-        if (c == ',' && f.n < max_items) {
+        if (c == ',' && f.n < max_items && item_fits) {
           ++f.n;
           push_value(items);
           return true;
@@ -502,17 +451,61 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         s.ws = 0;
         const uint32_t max_len = node->kind == SchemaNode::String ? node->max_length : UINT32_MAX;
         const uint32_t min_len = node->kind == SchemaNode::String ? node->min_length : 0;
+        const auto format = node->kind == SchemaNode::String ? node->format : SchemaNode::NoFormat;
+        const Pattern* pattern = node->kind == SchemaNode::String ? node->pattern : nullptr;
+        auto matches = [&](uint32_t cp) {  // the pattern can still match after code point cp
+          if (!pattern) return true;
+          const uint64_t next = pattern->step(f.seen, cp);
+          f.seen = next;
+          return next != 0;
+        };
+        // A code point begun (UTF-8 bytes, \u digits) must be one that the pattern can take next;
+        // these are the code points it can still become.
+        auto may_become = [&](uint32_t lo, uint32_t hi) { return !pattern || pattern->can_step(f.seen, lo, hi); };
+        auto utf8_ok = [&] {  // pos: the bits so far; aux bytes to come, the next in [lo, hi]
+          const uint32_t rest = 6 * (f.aux - 1u), head = f.pos << (6 * f.aux);
+          return may_become(head | (f.lo & 0x3F) << rest, head | (f.hi & 0x3F) << rest | ((1u << rest) - 1));
+        };
+        auto pair_ok = [&](uint32_t high, uint32_t lo, uint32_t hi) {  // low surrogates in [lo, hi]
+          const uint32_t base = 0x10000 + ((high - 0xD800) << 10);
+          lo = std::max(lo, 0xDC00u), hi = std::min(hi, 0xDFFFu);
+          return lo <= hi && may_become(base + lo - 0xDC00, base + hi - 0xDC00);
+        };
+        auto hex_ok = [&] {  // f.aux of 4 digits read, their value in pos
+          const uint32_t shift = 4 * (4 - f.aux), a = f.pos << shift, b = a | ((1u << shift) - 1);
+          if (f.st == kStrLowHex) return pair_ok(f.lo, a, b);
+          bool ok = false;
+          if (a <= 0xD7FF) ok = may_become(a, std::min(b, 0xD7FFu));
+          if (!ok && b >= 0xE000) ok = may_become(std::max(a, 0xE000u), b);
+          const uint32_t ha = std::max(a, 0xD800u), hb = std::min(b, 0xDBFFu);  // high surrogates: a pair
+          if (!ok && ha <= hb) ok = may_become(0x10000 + ((ha - 0xD800) << 10), 0x10000 + ((hb - 0xD800) << 10) + 0x3FF);
+          return ok;
+        };
+        if (format != SchemaNode::NoFormat) {  // plain ASCII characters, no escapes
+          if (c == '"') {
+            if (!format_done(format, f)) return false;
+            pop();
+            return true;
+          }
+          if (c < 0x20 || c >= 0x80 || c == '\\' || !format_char(format, f, c)) return false;
+          ++f.n;
+          return true;
+        }
         switch (f.st) {
           case kStrNormal:
             if (c == '"') {
-              if (f.n < min_len) return false;
+              if (f.n < min_len || (pattern && !pattern->accepts(f.seen))) return false;
               pop();
               return true;
             }
             if (c < 0x20 || f.n >= max_len) return false;
             if (c == '\\') {
+              if (!may_become(0, 0x10FFFF)) return false;
               f.st = kStrEscape;
-            } else if (c >= 0x80) {
+            } else if (c < 0x80) {
+              if (!matches(c)) return false;
+            } else {
+              f.pos = c & (c >= 0xF0 ? 0x07 : c >= 0xE0 ? 0x0F : 0x1F);  // the code point's first bits
               if (c >= 0xC2 && c <= 0xDF) {
                 f.aux = 1, f.lo = 0x80, f.hi = 0xBF;
               } else if (c >= 0xE0 && c <= 0xEF) {
@@ -523,22 +516,30 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
                 return false;
               }
               f.st = kStrUtf8;
+              if (!utf8_ok()) return false;
             }
             ++f.n;
             return true;
           case kStrUtf8:
             if (c < f.lo || c > f.hi) return false;
             f.lo = 0x80, f.hi = 0xBF;
-            if (--f.aux == 0) f.st = kStrNormal;
-            return true;
-          case kStrEscape:
+            f.pos = f.pos << 6 | (c & 0x3F);
+            if (--f.aux == 0) {
+              f.st = kStrNormal;
+              return matches(f.pos);
+            }
+            return utf8_ok();
+          case kStrEscape: {
             if (c == 'u') {
               f.st = kStrHex, f.aux = 0, f.pos = 0;
               return true;
             }
-            if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't') return false;
+            static const std::string_view from = "\"\\/bfnrt", to = "\"\\/\b\f\n\r\t";
+            const size_t k = from.find(char(c));
+            if (k == std::string_view::npos) return false;
             f.st = kStrNormal;
-            return true;
+            return matches(uint8_t(to[k]));
+          }
           case kStrHex:
           case kStrLowHex: {
             const int v = hex_value(c);
@@ -547,13 +548,23 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
             ++f.aux;
             if (f.st == kStrHex) {
               if (f.aux == 2 && f.pos >= 0xDC && f.pos <= 0xDF) return false;  // a lone low surrogate
-              if (f.aux == 4) f.st = f.pos >= 0xD800 && f.pos <= 0xDBFF ? kStrLowSlash : kStrNormal;
+              if (f.aux == 4) {
+                const bool high = f.pos >= 0xD800 && f.pos <= 0xDBFF;
+                f.st = high ? kStrLowSlash : kStrNormal;
+                if (!high) return matches(f.pos);
+                f.lo = f.pos;  // kept for the pair's code point
+                return pair_ok(f.lo, 0xDC00, 0xDFFF);
+              }
+              return hex_ok();
             } else {
               if (f.aux == 1 && f.pos != 0xD) return false;  // a high surrogate needs a low one
               if (f.aux == 2 && (f.pos < 0xDC || f.pos > 0xDF)) return false;
-              if (f.aux == 4) f.st = kStrNormal;
+              if (f.aux == 4) {
+                f.st = kStrNormal;
+                return matches(0x10000 + ((f.lo - 0xD800) << 10) + (f.pos - 0xDC00));
+              }
+              return hex_ok();
             }
-            return true;
           }
           case kStrLowSlash:
             if (c != '\\') return false;
@@ -570,38 +581,45 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const bool integer = node->kind == SchemaNode::Integer;
         const bool digit = c >= '0' && c <= '9';
         const uint8_t st = f.st;
+        Frame g = f;  // the frame after this byte, if the number takes it
         bool took = true;
         if (st == kNumBegin && c == '-') {
-          f.st = kNumMinus;
+          g.st = kNumMinus;
+          g.aux = 1;
         } else if ((st == kNumBegin || st == kNumMinus) && digit) {
-          f.st = c == '0' ? kNumZero : kNumInt;
-          f.n = 1;
+          g.st = c == '0' ? kNumZero : kNumInt;
+          g.n = 1;
+          g.seen = uint64_t(c - '0');
         } else if (st == kNumInt && digit && f.n < kMaxIntDigits) {
-          ++f.n;
+          ++g.n;
+          g.seen = g.seen * 10 + uint64_t(c - '0');
         } else if ((st == kNumZero || st == kNumInt) && c == '.' && !integer) {
-          f.st = kNumDot;
-        } else if ((st == kNumZero || st == kNumInt || st == kNumFrac) && (c == 'e' || c == 'E') && !integer) {
-          f.st = kNumE;
-        } else if (st == kNumDot && digit) {
-          f.st = kNumFrac;
-          f.n = 1;
-        } else if (st == kNumFrac && digit && f.n < kMaxFracDigits) {
-          ++f.n;
+          g.st = kNumDot;
+          g.n = 0;
+        } else if ((st == kNumZero || st == kNumInt || st == kNumFrac) && (c == 'e' || c == 'E') && !integer &&
+                   !node->bounded) {
+          g.st = kNumE;
+        } else if ((st == kNumDot || st == kNumFrac) && digit && f.n < kMaxFracDigits) {
+          g.st = kNumFrac;
+          ++g.n;
+          g.frac = g.frac * 10 + uint64_t(c - '0');
         } else if (st == kNumE && (c == '+' || c == '-')) {
-          f.st = kNumExpSign;
+          g.st = kNumExpSign;
         } else if ((st == kNumE || st == kNumExpSign) && digit) {
-          f.st = kNumExp;
-          f.n = 1;
+          g.st = kNumExp;
+          g.n = 1;
         } else if (st == kNumExp && digit && f.n < kMaxExpDigits) {
-          ++f.n;
+          ++g.n;
         } else {
           took = false;
         }
         if (took) {
+          if (node->bounded && !number_reachable(*node, g)) return false;
+          f = g;
           s.ws = 0;
           return true;
         }
-        if (!number_can_end(st)) return false;
+        if (!number_can_end(st) || (node->bounded && !number_in_range(*node, f))) return false;
         pop();
         continue;  // the byte belongs to the parent
       }
@@ -609,10 +627,10 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         const auto& lits = f.is_key ? node->keys : node->literals;
         uint32_t lo = f.lo, hi = f.hi;
         narrow(lits, lo, hi, f.pos, c);
-        if (lo < hi && f.is_key) {  // keys already present are not offered again
+        if (lo < hi && f.is_key) {  // keys already present (or too deep) are not offered again
           const uint64_t seen = s.frames[s.frames.size() - 2].seen;
           bool fresh = false;
-          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = !(seen >> i & 1);
+          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = key_fits(*node, seen, i, s.frames.size() - 1);
           if (!fresh) hi = lo;
         }
         if (lo < hi) {

@@ -1,17 +1,21 @@
 // Structured output for the server (`response_format`): a JSON-schema subset compiled into a small
-// tree, and an incremental JSON recogniser fed byte by byte (a pushdown automaton; anyOf and type
+// graph (a tree, with cycles where local `$ref`s recurse), and an incremental JSON recogniser fed byte by byte (a pushdown automaton; anyOf and type
 // lists run as parallel stacks) that says whether a prefix can still become a JSON value the
 // schema accepts. The scheduler asks it, for every candidate token, whether the token's bytes keep
 // the answer valid, so sampling can only produce such JSON. Schema keywords it does not enforce
 // are refused with ApiError 400 naming them, never silently ignored.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "serve/json_pattern.h"
 
 namespace nlm::serve {
 
@@ -27,12 +31,26 @@ struct SchemaNode {
   // Array
   const SchemaNode* items = nullptr;
   uint32_t min_items = 0, max_items = UINT32_MAX;
-  // String (lengths in code points; an escape counts one)
+  // Integer and Number ranges, inclusive (exclusive bounds are moved inward when compiled):
+  // `bounded` when the schema gave one. Integers within 15 digits; a bounded number is written
+  // without an exponent.
+  bool bounded = false;
+  int64_t int_min = 0, int_max = 0;
+  double num_min = 0, num_max = 0;
+  // String (lengths in code points; an escape counts one), and its format: a fixed character
+  // pattern (date YYYY-MM-DD, time HH:MM:SS[.f](Z|±HH:MM), date-time DATE"T"TIME, uuid 8-4-4-4-12
+  // hex digits) checked character by character, calendar included.
   uint32_t min_length = 0, max_length = UINT32_MAX;
+  enum Format : uint8_t { NoFormat, Date, Time, DateTime, Uuid } format = NoFormat;
+  const Pattern* pattern = nullptr;  // `pattern`, stepped per code point (owned by JsonSchema)
   // Literal: the allowed values as compact JSON, sorted (enum, const, true/false/null)
   std::vector<std::string> literals;
-  // AnyOf
+  // AnyOf (also oneOf, $ref targets that are a choice, and type lists)
   std::vector<const SchemaNode*> alternatives;
+  // The fewest recogniser frames an instance needs, this value's own included (1 for a scalar);
+  // the recogniser never enters a node that could not be finished within its nesting bound, so
+  // recursive schemas stay finite and no state is a dead end.
+  uint32_t depth = 1;
 };
 
 class JsonSchema {
@@ -52,12 +70,31 @@ class JsonSchema {
   static constexpr size_t kMaxNodes = 4096;
   static constexpr size_t kMaxLiterals = 4096;  // enum values in all
   static constexpr size_t kMaxProperties = 64;  // per object
+  // Frames the recogniser may stack (values nested in values, recursive `$ref`s included).
+  static constexpr uint32_t kMaxNesting = 64;
 
  private:
   JsonSchema();
   SchemaNode* make(SchemaNode::Kind k);
-  const SchemaNode* build(const nlohmann::json& s, int depth, const std::string& where, const std::string& param);
+  const SchemaNode* build(const nlohmann::json& s, int depth, const std::string& where);
+  const SchemaNode* build_ref(const std::string& ref, int depth, const std::string& where);
+  // allOf: a schema with its allOf and top-level $ref merged into one, and one merge step.
+  nlohmann::json flatten(const nlohmann::json& s, int depth, const std::string& where);
+  void merge(nlohmann::json& a, const nlohmann::json& b, const std::string& where) const;
+  // The schema a local `$ref` points at, in the document being compiled.
+  const nlohmann::json& resolve(const std::string& ref, const std::string& where) const;
+  // Computes every node's `depth`, and refuses a schema that has no finite instance, loops
+  // through choices without reading a byte, or nests past kMaxNesting.
+  void finish();
   std::vector<std::unique_ptr<SchemaNode>> nodes_;
+  std::vector<std::unique_ptr<Pattern>> patterns_;
+  // While compiling: the document, the nodes of the `$ref`s seen (by pointer), and the ones
+  // whose schema is still being built.
+  const nlohmann::json* doc_ = nullptr;
+  std::string param_;
+  std::map<std::string, SchemaNode*> refs_;
+  std::set<const SchemaNode*> pending_;
+  size_t merges_ = 0;
   const SchemaNode* root_ = nullptr;
   const SchemaNode* any_ = nullptr;
   const SchemaNode* words_ = nullptr;
@@ -94,7 +131,8 @@ class JsonConstraint {
     bool is_key = false;
     uint32_t n = 0;                  // items / code points / digits in the current part
     uint32_t lo = 0, hi = 0, pos = 0;  // literal range and position; \u value
-    uint64_t seen = 0;               // object: keys present
+    uint64_t seen = 0;               // object: keys present; number: the integer part's digits
+    uint64_t frac = 0;               // number: the fraction's digits
     bool operator==(const Frame&) const = default;
   };
   struct Stack {

@@ -25,7 +25,7 @@ const o = await client.chat.completions.create({
 out.object = { content: o.choices[0].message.content, finish: o.choices[0].finish_reason };
 try {
   await client.chat.completions.create({
-    model, messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "a+" } } },
+    model, messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "(a)\\1" } } },
   });
   out.bad = { status: 200 };
 } catch (e) {

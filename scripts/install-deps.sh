@@ -26,6 +26,8 @@ PACKAGES=(
   python3-torch libopenblas0-pthread
   # the reference Jinja2 engine for the chat-template differential test (tests/data/chat_template_hf_test.cc)
   python3-jinja2
+  # an independent JSON Schema validator for structured output (tests/serve/json_schema_keywords_test.cc)
+  python3-jsonschema
 )
 # Extra packages can be added by later stages through NATIVELM_EXTRA_PACKAGES.
 if [[ -n "${NATIVELM_EXTRA_PACKAGES:-}" ]]; then

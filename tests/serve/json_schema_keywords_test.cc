@@ -483,8 +483,8 @@ TEST(JsonSchemaKeywords, PatternsDriveAnAutomatonPerCodePoint) {
 
 // The same answers pass Python's jsonschema (with its format checker), when it is installed.
 TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
-  if (std::system("python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "python3 with jsonschema (Debian python3-jsonschema) is not installed";
+  if (std::system("/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 has no jsonschema; run scripts/install-deps.sh (installs python3-jsonschema)";
   TempDir dir;
   std::string lines;
   size_t n = 0;
@@ -498,7 +498,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   }
   ASSERT_GT(n, 150u);
   write_text(dir.file("answers.jsonl"), lines);
-  const std::string cmd = "python3 " + std::string(NATIVELM_SOURCE_DIR) + "/tests/serve/validate_json_schema.py " +
+  const std::string cmd = "/usr/bin/python3 " + std::string(NATIVELM_SOURCE_DIR) + "/tests/serve/validate_json_schema.py " +
                           dir.file("answers.jsonl") + " >" + dir.file("out") + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << read_text(dir.file("out"));
   std::printf("[ python  ] %s", read_text(dir.file("out")).c_str());

@@ -22,6 +22,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     const auto& o = c->options;
     return cli::run_training([&] {
       auto r = c->run([&] { return train::run_distill(o); });
+      if (r.train.rank != 0) return;  // data parallel: rank 0 reports for all
       std::printf("distilled %lld steps: loss %.4f", static_cast<long long>(r.train.steps), r.train.last_loss);
       if (r.train.last_eval_loss >= 0) std::printf(", eval loss %.4f", r.train.last_eval_loss);
       if (r.train.last_eval_bpb >= 0) std::printf(", eval bits/byte %.4f", r.train.last_eval_bpb);

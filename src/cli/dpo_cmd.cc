@@ -23,6 +23,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     const auto& o = c->options;
     return cli::run_training([&] {
       auto r = c->run([&] { return train::run_dpo(o); });
+      if (r.train.rank != 0) return;  // data parallel: rank 0 reports for all
       std::printf("trained %lld steps on %llu pairs of %llu records (%llu bad, %llu truncated, %llu dropped)",
                   static_cast<long long>(r.train.steps), static_cast<unsigned long long>(r.pairs),
                   static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.bad),

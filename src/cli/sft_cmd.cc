@@ -23,6 +23,7 @@ void setup(CLI::App& root, cli::Actions& actions) {
     const auto& o = c->options;
     return cli::run_training([&] {
       auto r = c->run([&] { return train::run_sft(o); });
+      if (r.train.rank != 0) return;  // data parallel: rank 0 reports for all
       std::printf("fine-tuned %lld steps on %llu of %llu records (%llu bad, %llu truncated, %llu dropped)",
                   static_cast<long long>(r.train.steps), static_cast<unsigned long long>(r.examples),
                   static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.bad),

@@ -1,7 +1,11 @@
-// MPI-backed collectives (when NATIVELM_HAVE_MPI) and their one-process equivalents. Message
-// sizes are checked against MPI's int counts so an oversized exchange fails loudly.
+// MPI-backed collectives (when NATIVELM_HAVE_MPI) and their one-process equivalents. The float
+// collectives and broadcast split what is larger than mpi_chunk_bytes() into several messages,
+// so they carry any size; the byte exchanges (alltoallv, gatherv) check their sizes against MPI's
+// int counts so an oversized one fails loudly.
 #include "core/comm.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <numeric>
 
@@ -14,6 +18,8 @@
 
 namespace nlm {
 namespace {
+
+size_t g_chunk_bytes = 0;  // 0: not set yet (NATIVELM_MPI_CHUNK_BYTES, else 1 GiB)
 
 #ifdef NATIVELM_HAVE_MPI
 bool launched_by_mpi() {
@@ -28,6 +34,12 @@ int count_of(size_t bytes) {
   return static_cast<int>(bytes);
 }
 
+// Elements of T per message of the chunked collectives (at least one).
+template <class T>
+size_t chunk_elements() {
+  return std::max<size_t>(1, mpi_chunk_bytes() / sizeof(T));
+}
+
 void finalize_mpi() {
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -38,6 +50,29 @@ bool g_mpi = false;
 #endif
 
 }  // namespace
+
+size_t mpi_chunk_bytes() {
+  if (g_chunk_bytes == 0) {
+    g_chunk_bytes = kMpiChunkBytes;
+    if (const char* v = std::getenv("NATIVELM_MPI_CHUNK_BYTES"); v && *v) {
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long b = std::strtoull(v, &end, 10);
+      if (*end != '\0' || errno != 0 || b == 0 || b > kMpiChunkBytes || v[0] == '-')
+        usage_error(std::string("NATIVELM_MPI_CHUNK_BYTES=") + v + " is not a byte count in 1.." +
+                        std::to_string(kMpiChunkBytes),
+                    "comm", "unset it (1 GiB chunks) or give a smaller positive number of bytes");
+      g_chunk_bytes = static_cast<size_t>(b);
+    }
+  }
+  return g_chunk_bytes;
+}
+
+void set_mpi_chunk_bytes(size_t bytes) {
+  if (bytes == 0 || bytes > kMpiChunkBytes)
+    usage_error("MPI chunk size " + std::to_string(bytes) + " is outside 1.." + std::to_string(kMpiChunkBytes), "comm");
+  g_chunk_bytes = bytes;
+}
 
 Comm& Comm::world() {
   static Comm comm = [] {
@@ -61,15 +96,6 @@ Comm& Comm::world() {
   return comm;
 }
 
-void Comm::allreduce_sum(std::vector<uint64_t>& values) {
-#ifdef NATIVELM_HAVE_MPI
-  if (g_mpi)
-    MPI_Allreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-#else
-  (void)values;
-#endif
-}
-
 #ifdef NATIVELM_HAVE_MPI
 namespace {
 template <class T>
@@ -78,12 +104,27 @@ template <>
 MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
 template <>
 MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
+template <>
+MPI_Datatype mpi_type<uint64_t>() { return MPI_UINT64_T; }
 
 template <class T>
 void allreduce_in_place(T* values, size_t n) {
-  if (g_mpi && n > 0)
-    MPI_Allreduce(MPI_IN_PLACE, values, count_of(n * sizeof(T)) / static_cast<int>(sizeof(T)), mpi_type<T>(), MPI_SUM,
+  if (!g_mpi) return;
+  for (size_t at = 0, step = chunk_elements<T>(); at < n; at += step)
+    MPI_Allreduce(MPI_IN_PLACE, values + at, static_cast<int>(std::min(step, n - at)), mpi_type<T>(), MPI_SUM,
                   MPI_COMM_WORLD);
+}
+
+// Displacements (in elements) of each rank's part, and whether the whole fits in one message.
+std::vector<size_t> displacements(const std::vector<int64_t>& counts, bool& one_message) {
+  std::vector<size_t> d(counts.size());
+  size_t total = 0;
+  for (size_t r = 0; r < counts.size(); ++r) {
+    d[r] = total;
+    total += static_cast<size_t>(counts[r]);
+  }
+  one_message = total <= chunk_elements<float>();
+  return d;
 }
 
 // Element counts and displacements as MPI's ints (each part, and the whole, under 2 GiB).
@@ -99,6 +140,14 @@ void int_counts(const std::vector<int64_t>& counts, std::vector<int>& c, std::ve
 }
 }  // namespace
 #endif
+
+void Comm::allreduce_sum(std::vector<uint64_t>& values) {
+#ifdef NATIVELM_HAVE_MPI
+  allreduce_in_place(values.data(), values.size());
+#else
+  (void)values;
+#endif
+}
 
 void Comm::allreduce_sum(double* values, size_t n) {
 #ifdef NATIVELM_HAVE_MPI
@@ -121,9 +170,25 @@ void Comm::reduce_scatter_sum(const float* send, float* recv, const std::vector<
     runtime_error("reduce_scatter_sum needs one count per rank", "comm");
 #ifdef NATIVELM_HAVE_MPI
   if (g_mpi) {
-    std::vector<int> c, d;
-    int_counts(counts, c, d);
-    MPI_Reduce_scatter(send, recv, c.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    bool one_message = false;
+    const std::vector<size_t> at = displacements(counts, one_message);
+    if (one_message) {
+      std::vector<int> c, d;
+      int_counts(counts, c, d);
+      MPI_Reduce_scatter(send, recv, c.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      return;
+    }
+    // Larger: each rank's part is reduced to it in chunks (the same sums, element by element).
+    for (int r = 0; r < size_; ++r) {
+      const size_t n = static_cast<size_t>(counts[static_cast<size_t>(r)]);
+      for (size_t off = 0, step = chunk_elements<float>(); off < n; off += step) {
+        const int k = static_cast<int>(std::min(step, n - off));
+        const float* part = send + at[static_cast<size_t>(r)] + off;
+        if (r != rank_) MPI_Reduce(part, nullptr, k, MPI_FLOAT, MPI_SUM, r, MPI_COMM_WORLD);
+        else if (part == recv + off) MPI_Reduce(MPI_IN_PLACE, recv + off, k, MPI_FLOAT, MPI_SUM, r, MPI_COMM_WORLD);
+        else MPI_Reduce(part, recv + off, k, MPI_FLOAT, MPI_SUM, r, MPI_COMM_WORLD);
+      }
+    }
     return;
   }
 #endif
@@ -136,6 +201,16 @@ void Comm::allgatherv(const float* mine, float* all, const std::vector<int64_t>&
   for (int r = 0; r < rank_; ++r) before += counts[static_cast<size_t>(r)];
 #ifdef NATIVELM_HAVE_MPI
   if (g_mpi) {
+    bool one_message = false;
+    const std::vector<size_t> at = displacements(counts, one_message);
+    if (!one_message) {  // each rank's part broadcast from it in chunks
+      const size_t n = static_cast<size_t>(counts[static_cast<size_t>(rank_)]);
+      if (mine != all + before && n > 0) std::memmove(all + before, mine, n * sizeof(float));
+      for (int r = 0; r < size_; ++r)
+        broadcast(all + at[static_cast<size_t>(r)], static_cast<size_t>(counts[static_cast<size_t>(r)]) * sizeof(float),
+                  r);
+      return;
+    }
     std::vector<int> c, d;
     int_counts(counts, c, d);
     if (mine == all + before)
@@ -152,7 +227,10 @@ void Comm::allgatherv(const float* mine, float* all, const std::vector<int64_t>&
 
 void Comm::broadcast(void* data, size_t bytes, int root) {
 #ifdef NATIVELM_HAVE_MPI
-  if (g_mpi && bytes > 0) MPI_Bcast(data, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
+  if (!g_mpi) return;
+  char* p = static_cast<char*>(data);
+  for (size_t at = 0, step = chunk_elements<char>(); at < bytes; at += step)
+    MPI_Bcast(p + at, static_cast<int>(std::min(step, bytes - at)), MPI_BYTE, root, MPI_COMM_WORLD);
 #else
   (void)data, (void)bytes, (void)root;
 #endif

@@ -12,6 +12,14 @@
 
 namespace nlm {
 
+// The float collectives (allreduce_sum, reduce_scatter_sum, allgatherv) and broadcast send what
+// is larger than this many bytes as several messages of at most this size, since MPI counts are
+// ints (2 GiB of bytes). 1 GiB unless NATIVELM_MPI_CHUNK_BYTES (read at first use) or
+// set_mpi_chunk_bytes says less; tests force tiny chunks to check they give the same results.
+inline constexpr size_t kMpiChunkBytes = size_t(1) << 30;
+size_t mpi_chunk_bytes();
+void set_mpi_chunk_bytes(size_t bytes);
+
 class Comm {
  public:
   // The world communicator; initialises MPI on first use when launched under an MPI launcher.
@@ -30,7 +38,7 @@ class Comm {
   // The inverse: every rank's counts[r] elements, concatenated in rank order, into `all` on every
   // rank. `mine` may point at this rank's part of `all` (in place).
   void allgatherv(const float* mine, float* all, const std::vector<int64_t>& counts);
-  // Rank `root`'s `bytes` bytes at `data` into `data` on every rank.
+  // Rank `root`'s `bytes` bytes at `data` into `data` on every rank (any size: see above).
   void broadcast(void* data, size_t bytes, int root = 0);
   void barrier();
   bool all_true(bool flag);

@@ -15,7 +15,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/lm_batches.h"
 #include "train/lm_loop_data.h"
-#include "train/distributed/launch.h"
+#include "train/data_parallel.h"
 #include "train/run_fields.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -137,22 +137,15 @@ EvalFigures evaluate(model::Llama& student, model::Llama& teacher, const Distill
 
 }  // namespace
 
-DistillResult run_distill(const DistillOptions& options) {
-  check_options(options, "distill");
-  DistillOptions o = options;
-  for (const auto& [role, dir] : {std::pair{"teacher", o.teacher}, std::pair{"student", o.student}}) {
-    if (!fs::is_directory(dir))
-      usage_error(std::string("the ") + role + " model folder does not exist", dir,
-                  std::string("name the ") + role + "'s HF model folder (config.json, model.safetensors, tokenizer.json)");
-    check_model_folder(dir, 0);
-  }
-  o.data = expand_shards(o.data, "data");
-  o.eval_shards = expand_shards(o.eval_shards, "data.eval");
-  dist::require_one_rank("distill");
-  auto& be = tensor::backend_for(o.device);
+namespace {
+
+// The run on one rank of `ranks` (of one, without a launcher); the teacher's forward runs on the
+// micro-batches of this rank only (run_loop's micro_step).
+DistillResult distill_on(const DistillOptions& o, const Ranks& ranks) {
+  auto& be = ranks.backend();
   LoopOptions lo = loop_options(o);
   lo.command = "distill";
-  check_run_dir(lo);
+  ranks.attach(lo);
 
   const auto teacher_tok = tokenizer::Tokenizer::load(o.teacher + "/tokenizer.json");
   const auto student_tok = tokenizer::Tokenizer::load(o.student + "/tokenizer.json");
@@ -223,6 +216,22 @@ DistillResult run_distill(const DistillOptions& options) {
     };
   r.train = run_loop(*student, data, lo, eval_fn);
   return r;
+}
+
+}  // namespace
+
+DistillResult run_distill(const DistillOptions& options) {
+  check_options(options, "distill");
+  DistillOptions o = options;
+  for (const auto& [role, dir] : {std::pair{"teacher", o.teacher}, std::pair{"student", o.student}}) {
+    if (!fs::is_directory(dir))
+      usage_error(std::string("the ") + role + " model folder does not exist", dir,
+                  std::string("name the ") + role + "'s HF model folder (config.json, model.safetensors, tokenizer.json)");
+    check_model_folder(dir, 0);
+  }
+  o.data = expand_shards(o.data, "data");
+  o.eval_shards = expand_shards(o.eval_shards, "data.eval");
+  return run_data_parallel(o.device, "distill", [&](Ranks& ranks) { return distill_on(o, ranks); });
 }
 
 }  // namespace nlm::train

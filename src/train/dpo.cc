@@ -16,7 +16,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/dpo_data.h"
 #include "train/dpo_step.h"
-#include "train/distributed/launch.h"
+#include "train/data_parallel.h"
 #include "train/run_fields.h"
 #include "train/sft.h"
 #include "train/trainer.h"
@@ -110,36 +110,42 @@ bool from_json(const nlohmann::json& j, SeqLogps& s, size_t n) {
   return s.sum.size() == n && s.tokens.size() == n;
 }
 
-// Loads OUT/reference_logps.json when it was written for the same model and data; else scores
-// the pairs with the model as loaded (the initial weights: run_loop loads checkpoints later) and
-// writes the file.
-bool reference_logps(model::Llama& m, const std::string& path, const std::string& key, const DpoBatches& train,
-                     const DpoBatches* eval, int B, SeqLogps& ref_train, SeqLogps& ref_eval) {
+// Loads OUT/reference_logps.json when it was written for the same model and data (on every rank,
+// or else on none); else scores the pairs with the model as loaded (the initial weights: run_loop
+// loads checkpoints later), each rank its share of the batches, and rank 0 writes the file.
+bool reference_logps(model::Llama& m, const Ranks& ranks, const std::string& path, const std::string& key,
+                     const DpoBatches& train, const DpoBatches* eval, int B, SeqLogps& ref_train, SeqLogps& ref_eval) {
+  bool reuse = false;
   if (fs::exists(path)) {
     auto j = nlohmann::json::parse(read_file(path), nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.value("key", "") == key &&
-        from_json(j["train"], ref_train, 2 * train.pairs()) &&
-        from_json(j["eval"], ref_eval, eval ? 2 * eval->pairs() : 0))
-      return true;
-    log::warn("reference log-probs in " + path + " are for other data or another model; scoring again");
+    reuse = !j.is_discarded() && j.is_object() && j.value("key", "") == key &&
+            from_json(j["train"], ref_train, 2 * train.pairs()) &&
+            from_json(j["eval"], ref_eval, eval ? 2 * eval->pairs() : 0);
+    if (!reuse) log::warn("reference log-probs in " + path + " are for other data or another model; scoring again");
   }
-  ref_train = score_pairs(m, train, B);
-  ref_eval = eval ? score_pairs(m, *eval, B) : SeqLogps{};
-  nlohmann::json j = {{"key", key}, {"train", to_json(ref_train)}, {"eval", to_json(ref_eval)}};
-  write_file_atomic(path, j.dump() + "\n");
+  if (ranks.all(reuse)) return true;
+  auto score = [&](const DpoBatches& data) {
+    SeqLogps s = score_pairs(m, data, B, ranks.rank(), ranks.size());
+    std::vector<double> tokens(s.tokens.begin(), s.tokens.end());
+    ranks.sum(s.sum);  // each pair was scored on one rank, zeros elsewhere: the sums are exact
+    ranks.sum(tokens);
+    for (size_t k = 0; k < tokens.size(); ++k) s.tokens[k] = static_cast<int64_t>(tokens[k]);
+    return s;
+  };
+  ref_train = score(train);
+  ref_eval = eval ? score(*eval) : SeqLogps{};
+  if (ranks.lead()) {
+    nlohmann::json j = {{"key", key}, {"train", to_json(ref_train)}, {"eval", to_json(ref_eval)}};
+    write_file_atomic(path, j.dump() + "\n");
+  }
   return false;
 }
 
-}  // namespace
-
-DpoRunResult run_dpo(const DpoTrainOptions& options) {
-  check_options(options, "dpo");
-  const DpoTrainOptions& o = options;
-  dist::require_one_rank("dpo");
-  auto& be = tensor::backend_for(o.device);
+DpoRunResult dpo_on(const DpoTrainOptions& o, const Ranks& ranks) {
+  auto& be = ranks.backend();
   LoopOptions lo = loop_options(o);
   lo.command = "dpo";
-  check_run_dir(lo);
+  ranks.attach(lo);
   check_model_folder(o.model_dir, o.encode.max_length);
   const std::string tokenizer_path = o.model_dir + "/tokenizer.json";
   auto tok = tokenizer::Tokenizer::load(tokenizer_path);
@@ -177,7 +183,7 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
   std::unique_ptr<DpoBatches> eval_pairs;
   if (eval.pairs()) eval_pairs = std::make_unique<DpoBatches>(eval, o.batch_size, T, 0);
   SeqLogps ref_train, ref_eval;
-  r.reference_reused = reference_logps(*m, o.out_dir + "/reference_logps.json",
+  r.reference_reused = reference_logps(*m, ranks, o.out_dir + "/reference_logps.json",
                                        o.model_dir + " " + data_hash(train, eval), batches, eval_pairs.get(),
                                        o.batch_size, ref_train, ref_eval);
   log::info(std::string("dpo: reference log-probs ") + (r.reference_reused ? "reused from" : "written to") + " " +
@@ -210,9 +216,17 @@ DpoRunResult run_dpo(const DpoTrainOptions& options) {
       return e;
     };
   r.train = run_loop(*m, batches, lo, eval_fn);
-  for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
-    if (!dir.empty()) finish_chat_model(dir, tok, chat);
+  if (ranks.lead())
+    for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
+      if (!dir.empty()) finish_chat_model(dir, tok, chat);
   return r;
+}
+
+}  // namespace
+
+DpoRunResult run_dpo(const DpoTrainOptions& options) {
+  check_options(options, "dpo");
+  return run_data_parallel(options.device, "dpo", [&](Ranks& ranks) { return dpo_on(options, ranks); });
 }
 
 }  // namespace nlm::train

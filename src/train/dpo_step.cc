@@ -1,6 +1,7 @@
 // DPO batches, sequence scoring, the training micro-step and the eval (see dpo_step.h).
 #include "train/dpo_step.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -91,9 +92,16 @@ void append_seq_logps(const model::Llama& m, const model::Batch& b, SeqLogps& ou
   }
 }
 
-SeqLogps score_pairs(model::Llama& m, const DpoBatches& data, int B) {
+SeqLogps score_pairs(model::Llama& m, const DpoBatches& data, int B, int rank, int ranks) {
   SeqLogps out;
-  for (size_t first = 0; first < data.pairs(); first += static_cast<size_t>(B)) {
+  size_t batch = 0;
+  for (size_t first = 0; first < data.pairs(); first += static_cast<size_t>(B), ++batch) {
+    if (batch % static_cast<size_t>(ranks) != static_cast<size_t>(rank)) {  // another rank's
+      const size_t rows = 2 * std::min(static_cast<size_t>(B), data.pairs() - first);
+      out.sum.insert(out.sum.end(), rows, 0.0);
+      out.tokens.insert(out.tokens.end(), rows, 0);
+      continue;
+    }
     int64_t tokens = 0;
     model::Batch b = data.pairs_batch(first, static_cast<size_t>(B), tokens);
     m.forward(b);

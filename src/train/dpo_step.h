@@ -53,8 +53,10 @@ class DpoBatches : public LoopData {
 // response tokens).
 void append_seq_logps(const model::Llama& model, const model::Batch& batch, SeqLogps& out);
 
-// Scores every pair of `data` with the model as it is (forward only), B pairs at a time.
-SeqLogps score_pairs(model::Llama& model, const DpoBatches& data, int B);
+// Scores every pair of `data` with the model as it is (forward only), B pairs at a time. On one
+// of several data-parallel ranks, only batches with index ≡ rank (mod ranks); the other pairs'
+// entries are left 0 (summed over the ranks, the result is one rank's).
+SeqLogps score_pairs(model::Llama& model, const DpoBatches& data, int B, int rank = 0, int ranks = 1);
 
 // The running means a DPO step or eval reports (TRL's names).
 struct DpoFigures {

@@ -114,6 +114,14 @@ std::string outputs_text(const TrainResult& r) {
   return "LoRA adapter (PEFT) in " + r.adapter_dir + ", merged model in " + r.model_dir;
 }
 
+void check_ranks(const LoopOptions& o) {
+  const int ranks = o.comm ? o.comm->size() : 1;
+  if (o.grad_accum % ranks != 0)
+    usage_error("grad_accum " + std::to_string(o.grad_accum) + " is not a multiple of the " + std::to_string(ranks) +
+                    " data-parallel ranks",
+                o.command, "make grad_accum a multiple of the rank count (each rank computes grad_accum/ranks micro-batches)");
+}
+
 void check_run_dir(const LoopOptions& o) {
   if (o.resume) return;
   std::string old = latest_checkpoint(o.out_dir);
@@ -129,10 +137,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
   auto& be = m.backend();
   const int ranks = o.comm ? o.comm->size() : 1, rank = o.comm ? o.comm->rank() : 0;
   const bool lead = rank == 0;
-  if (o.grad_accum % ranks != 0)
-    usage_error("grad_accum " + std::to_string(o.grad_accum) + " is not a multiple of the " + std::to_string(ranks) +
-                    " data-parallel ranks",
-                o.command, "make grad_accum a multiple of the rank count (each rank computes grad_accum/ranks micro-batches)");
+  check_ranks(o);
   AdamW opt(m, o.optimizer, o.comm);
   // Sums host figures over the ranks (the identity with one).
   auto sum_over_ranks = [&](std::vector<double> v) {

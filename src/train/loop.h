@@ -105,6 +105,9 @@ struct TrainResult {
 // adapter's folder (and the merged model's).
 std::string outputs_text(const TrainResult& result);
 
+// A usage error unless grad_accum is a multiple of the rank count of options.comm.
+void check_ranks(const LoopOptions& options);
+
 // Refuses (usage error) an out_dir holding checkpoints unless resume or force; with force they
 // are deleted. Call before anything is written.
 void check_run_dir(const LoopOptions& options);

@@ -16,7 +16,7 @@
 #include "data/sft_example.h"
 #include "model/hf_checkpoint.h"
 #include "tokenizer/tokenizer.h"
-#include "train/distributed/launch.h"
+#include "train/data_parallel.h"
 #include "train/run_fields.h"
 #include "train/sft_batches.h"
 #include "train/sft_data.h"
@@ -198,14 +198,13 @@ EvalFigures evaluate(model::Llama& m, const SftBatches& eval, int B) {
 
 }  // namespace
 
-SftRunResult run_sft(const SftTrainOptions& options) {
-  check_options(options, "sft");
-  const SftTrainOptions& o = options;
-  dist::require_one_rank("sft");
-  auto& be = tensor::backend_for(o.device);
+namespace {
+
+SftRunResult sft_on(const SftTrainOptions& o, const Ranks& ranks) {
+  auto& be = ranks.backend();
   LoopOptions lo = loop_options(o);
   lo.command = "sft";
-  check_run_dir(lo);
+  ranks.attach(lo);
 
   const std::string tokenizer_path = o.model_dir + "/tokenizer.json";
   check_model_folder(o.model_dir, o.encode.max_length);
@@ -263,9 +262,17 @@ SftRunResult run_sft(const SftTrainOptions& options) {
   std::function<EvalFigures(model::Llama&)> eval_fn;
   if (eval_rows) eval_fn = [&](model::Llama& model) { return evaluate(model, *eval_rows, o.batch_size); };
   r.train = run_loop(*m, batches, lo, eval_fn);
-  for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
-    if (!dir.empty()) finish_chat_model(dir, tok, chat);
+  if (ranks.lead())
+    for (const auto& dir : {r.train.model_dir, r.train.adapter_dir})
+      if (!dir.empty()) finish_chat_model(dir, tok, chat);
   return r;
+}
+
+}  // namespace
+
+SftRunResult run_sft(const SftTrainOptions& options) {
+  check_options(options, "sft");
+  return run_data_parallel(options.device, "sft", [&](Ranks& ranks) { return sft_on(options, ranks); });
 }
 
 }  // namespace nlm::train

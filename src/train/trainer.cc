@@ -8,7 +8,6 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
-#include "core/comm.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/options.h"
@@ -16,7 +15,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/lm_loop_data.h"
-#include "train/distributed/device_comm.h"
+#include "train/data_parallel.h"
 #include "train/run_fields.h"
 
 namespace nlm::train {
@@ -113,11 +112,8 @@ std::vector<uint32_t> token_byte_lengths(const tokenizer::Tokenizer& tok) {
 
 namespace {
 
-TrainResult train_on(const TrainOptions& options, const dist::LaunchInfo& launch) {
-  const std::string device = dist::rank_device(options.device, launch);
-  auto& be = tensor::backend_for(device);
-  std::unique_ptr<dist::DeviceComm> comm = dist::connect(launch, device, be);
-  const bool lead = comm->rank() == 0;
+TrainResult train_on(const TrainOptions& options, const Ranks& ranks) {
+  auto& be = ranks.backend();
   TrainOptions o = options;
   for (auto& src : o.train_data) src.shards = expand_shards(src.shards, "data.train");
   o.eval_shards = expand_shards(o.eval_shards, "data.eval");
@@ -125,9 +121,7 @@ TrainResult train_on(const TrainOptions& options, const dist::LaunchInfo& launch
   lo.steps = o.steps;
   lo.tokenizer = o.tokenizer;
   lo.seq_len = o.seq_len;
-  lo.comm = comm.get();
-  if (lead) check_run_dir(lo);  // may delete old checkpoints (force): once, before anyone reads
-  comm->barrier();
+  ranks.attach(lo);
   if (o.token_bytes.empty() && !o.tokenizer.empty()) {
     o.token_bytes = token_byte_lengths(tokenizer::Tokenizer::load(o.tokenizer));
   }
@@ -161,7 +155,6 @@ TrainResult train_on(const TrainOptions& options, const dist::LaunchInfo& launch
   lo.config_json = config_json(o);
   std::function<EvalFigures(model::Llama&)> eval;
   if (!o.eval_shards.empty()) eval = [&o](model::Llama& model) { return evaluate(model, o); };
-  if (launch.distributed() && lead) log::info("data parallel: " + std::to_string(comm->size()) + " ranks over " + comm->name());
   return run_loop(*m, data, lo, eval);
 }
 
@@ -169,17 +162,7 @@ TrainResult train_on(const TrainOptions& options, const dist::LaunchInfo& launch
 
 TrainResult run_train(const TrainOptions& options) {
   options.validate();
-  const dist::LaunchInfo launch = dist::detect_launch();
-  if (!launch.distributed()) return train_on(options, launch);
-  try {
-    return train_on(options, launch);
-  } catch (const Interrupted&) {
-    throw;  // every rank stops after the same step, each with its Interrupted
-  } catch (const Error& e) {
-    // One rank's error must not leave the others waiting in a collective.
-    if (Comm::world().size() > 1) Comm::world().abort_on(e);
-    throw;
-  }
+  return run_data_parallel(options.device, "train", [&](Ranks& ranks) { return train_on(options, ranks); });
 }
 
 }  // namespace nlm::train

@@ -119,22 +119,6 @@ TEST(Launch, BrokenEnvironmentsAreClearErrors) {
   EXPECT_NE(error_of({{"SLURM_PROCID", "0"}}).find("SLURM_PROCID is set without SLURM_NTASKS"), std::string::npos);
 }
 
-TEST(Launch, OneRankCommandsRefuseSeveralRanks) {
-  // sft, dpo and distill call require_one_rank: under a multi-rank launch they stop at once.
-  setenv("RANK", "1", 1);
-  setenv("WORLD_SIZE", "2", 1);
-  std::string what;
-  try {
-    require_one_rank("sft");
-  } catch (const nlm::Error& e) {
-    what = e.what();
-  }
-  unsetenv("RANK");
-  unsetenv("WORLD_SIZE");
-  EXPECT_NE(what.find("sft runs on one process; this is rank 1 of 2"), std::string::npos) << what;
-  EXPECT_NO_THROW(require_one_rank("sft"));
-}
-
 TEST(Rendezvous, RankZeroHandsTheIdToEveryPeer) {
   RendezvousServer server(0);  // any free port
   ASSERT_GT(server.port(), 0);

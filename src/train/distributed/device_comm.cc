@@ -104,13 +104,13 @@ std::string rank_device(const std::string& device, const LaunchInfo& info) {
 
 #ifndef NATIVELM_HAS_NCCL
 std::unique_ptr<DeviceComm> make_nccl_comm(const LaunchInfo&, Comm*, void*) {
-  usage_error("data parallel on GPUs needs a CUDA build with NCCL", "train",
+  usage_error("data parallel on GPUs needs a CUDA build with NCCL", "launch",
               "configure with -DNATIVELM_CUDA=ON where nccl.h and libnccl are installed");
 }
 #endif
 
 std::unique_ptr<DeviceComm> connect(const LaunchInfo& info, const std::string& device,
-                                    [[maybe_unused]] tensor::Backend& backend) {
+                                    [[maybe_unused]] tensor::Backend& backend, const std::string& command) {
   if (!info.distributed()) return make_local_comm();
   Comm& world = Comm::world();
   const bool mpi_up = world.size() == info.world_size && world.rank() == info.rank && world.size() > 1;
@@ -124,7 +124,7 @@ std::unique_ptr<DeviceComm> connect(const LaunchInfo& info, const std::string& d
   if (!mpi_up)
     usage_error("data parallel on " + device + " runs over MPI, but this process (" + info.describe() +
                     ") is not part of an MPI world of " + std::to_string(info.world_size) + " ranks",
-                "train",
+                command,
                 "launch CPU ranks with mpirun -np N or srun --mpi=pmix; RANK/WORLD_SIZE alone work only with --device cuda");
   return make_mpi_comm(world, info.local_rank);
 }

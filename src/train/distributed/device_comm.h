@@ -69,7 +69,8 @@ std::string rank_device(const std::string& device, const LaunchInfo& info);
 
 // The communicator a run on `device` with this launch uses: local for one rank, MPI on CPU
 // (a usage error unless the MPI world matches the launch: env-only launches need a GPU), NCCL on
-// CUDA (a usage error in builds without CUDA).
-std::unique_ptr<DeviceComm> connect(const LaunchInfo& info, const std::string& device, tensor::Backend& backend);
+// CUDA (a usage error in builds without CUDA). `command` names the errors.
+std::unique_ptr<DeviceComm> connect(const LaunchInfo& info, const std::string& device, tensor::Backend& backend,
+                                    const std::string& command = "train");
 
 }  // namespace nlm::train::dist

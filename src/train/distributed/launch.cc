@@ -129,13 +129,6 @@ LaunchInfo parse_launch(const Environment& env) {
   return info;
 }
 
-void require_one_rank(const std::string& command) {
-  LaunchInfo info = detect_launch();
-  if (info.distributed())
-    usage_error(command + " runs on one process; this is " + info.describe(), command,
-                "run it without mpirun/srun (data parallel is built for train)");
-}
-
 LaunchInfo detect_launch() {
   Environment env;
   for (char** e = environ; e && *e; ++e) {

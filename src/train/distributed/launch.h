@@ -32,10 +32,6 @@ LaunchInfo parse_launch(const Environment& env);
 // parse_launch over this process's environment.
 LaunchInfo detect_launch();
 
-// For commands that do not train data parallel yet (sft, dpo, distill): a usage error when this
-// process is one of several ranks, instead of every rank training the same run into one folder.
-void require_one_rank(const std::string& command);
-
 // The first host name of a Slurm node list: "gpu[03-05,9],cpu1" → "gpu03", "a1,a2" → "a1".
 // A usage error for an empty or malformed list.
 std::string first_slurm_host(const std::string& nodelist);

@@ -22,8 +22,7 @@ double step_seconds(model::Llama& m, const model::Batch& batch) {
   return bench::time_runs(
              [&] {
                m.zero_grad();
-               m.forward(batch);
-               m.backward();
+               m.forward_backward(batch);
              },
              1, 0)
       .median;

@@ -130,8 +130,7 @@ int main(int argc, char** argv) {
   std::printf("nativelm params %lld\n", static_cast<long long>(cfg.parameter_count()));
   auto step = [&] {
     m.zero_grad();
-    m.forward(batch);
-    m.backward();
+    m.forward_backward(batch);
     opt.step(3e-4);
   };
   bench::Sample s = bench::time_runs(step, steps, 1);

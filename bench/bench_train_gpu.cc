@@ -90,8 +90,7 @@ void run(Shape s, int steps, tensor::Backend& be) {
   double loss = 0;
   auto step = [&] {
     m.zero_grad();
-    loss = m.forward(batch);
-    m.backward();
+    loss = m.forward_backward(batch);
     opt.step(3e-4);
     be.synchronize();
   };

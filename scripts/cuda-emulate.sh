@@ -12,7 +12,8 @@
 #                conversion, dispatch, shape checks, attention state, device errors, and the
 #                cuBLASLt/cublasGemmEx plumbing of matmul.cc through the host cuBLAS of
 #                scripts/cuda_emu/cublas_emu.cc), driven by the real tests cuda_ops_test.cc and
-#                ops_bf16_test.cc; further arguments go to gtest (a few minutes; needs libgtest,
+#                ops_bf16_test.cc (with the chunked classifier, src/model/classifier.cc, on top of
+#                the backend); further arguments go to gtest (a few minutes; needs libgtest,
 #                OpenBLAS and OpenMP like the main build)
 #     all        ops and attention (default)
 #     --all      larger shapes too (several minutes)
@@ -62,7 +63,7 @@ if [ "$what" = backend ]; then
   for f in cuda_backend matmul cuda_check; do units+=("$src/$f.cc"); done
   for f in scripts/cuda_emu/cublas_emu.cc scripts/cuda_emu/cublas_loader_emu.cc \
            scripts/cuda_emu/backend_emu_main.cc src/tensor/*.cc src/tensor/cpu/*.cc \
-           src/core/error.cc src/core/runtime.cc src/core/log.cc tests/message_check_env.cc \
+           src/core/error.cc src/core/runtime.cc src/core/log.cc src/model/classifier.cc tests/message_check_env.cc \
            tests/tensor/cuda_ops_test.cc tests/tensor/ops_bf16_test.cc; do
     units+=("$f")
   done

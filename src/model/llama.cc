@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/rng.h"
+#include "model/classifier.h"
 #include "model/rope_table.h"
 
 namespace nlm::model {
@@ -66,7 +67,8 @@ struct Llama::Scratch {
   bool has_docs = false;
   std::vector<Tensor> resid;       // L+1 × [N,C]: input of each layer, then the final stream
   std::vector<LayerActs> acts;     // L entries, or 1 when recomputing
-  Tensor lnf, rstdf, logits, losses;
+  Tensor lnf, rstdf, losses;
+  Tensor logits;  // [R, V]: one chunk of the classifier's logits (classifier.h), R ≤ N rows
   // Gradient buffers, reused across layers.
   Tensor dres, dln, dattn, dq, dk, dv, dh, dgate, dup;
 };
@@ -344,7 +346,7 @@ void Llama::ensure_buffers(int B, int T) {
   for (int64_t l = 0; l < (options_.recompute ? 1 : L); ++l) s_->acts.push_back(make_acts(B, T));
   s_->lnf = be.empty({N, C}, dt);
   s_->rstdf = be.empty({N}, grad_dtype());
-  s_->logits = be.empty({N, V}, dt);
+  s_->logits = be.empty({classifier_chunk_rows(options_.classifier_chunk_rows, N, V, dt), V}, dt);
   s_->losses = be.empty({N}, grad_dtype());
   s_->dres = be.empty({N, C}, dt);
   s_->dln = be.empty({N, C}, dt);
@@ -463,12 +465,22 @@ void Llama::layer_backward(int l, LayerActs& a, const Tensor& x, Tensor& dres) {
   be.rmsnorm_backward(dres, p.ln1->grad, s.dln, x, p.ln1->value, a.rstd1);  // dres = ∂L/∂x
 }
 
-double Llama::forward(const Batch& batch) {
+Classifier Llama::classifier() const {
+  return {backend_, s_->lnf, lm_head_->value, s_->targets, s_->logits};
+}
+
+void Llama::forward_trunk(const Batch& batch) {
   const int B = batch.B, T = batch.T;
   const size_t N = static_cast<size_t>(B) * T;
   if (B <= 0 || T <= 0 || batch.inputs.size() != N || batch.targets.size() != N ||
       batch.positions.size() != N || (!batch.docs.empty() && batch.docs.size() != N))
     runtime_error("batch arrays do not match B·T = " + std::to_string(N), "model forward");
+  // Checked here rather than by the loss kernels, which see one chunk and would name its row.
+  for (size_t n = 0; n < N; ++n)
+    if (batch.targets[n] >= config_.vocab_size)
+      runtime_error("target id " + std::to_string(batch.targets[n]) + " >= vocabulary " +
+                        std::to_string(config_.vocab_size) + " (row " + std::to_string(n) + ")",
+                    "cross_entropy");
   ensure_buffers(B, T);
   int max_pos = 0;
   for (int32_t p : batch.positions) max_pos = std::max(max_pos, p);
@@ -490,9 +502,28 @@ double Llama::forward(const Batch& batch) {
   for (int l = 0; l < L; ++l)
     layer_forward(l, s.acts[options_.recompute ? 0 : l], tok, s.resid[l], s.resid[l + 1]);
   be.rmsnorm_forward(s.lnf, s.rstdf, s.resid[L], final_norm_->value, config_.rms_norm_eps);
-  be.matmul_forward(s.logits, s.lnf, lm_head_->value, nullptr);
-  be.cross_entropy_forward(s.losses, s.logits, s.targets);
-  return valid_ ? be.sum(s.losses) / static_cast<double>(valid_) : 0.0;
+}
+
+double Llama::forward(const Batch& batch) {
+  forward_trunk(batch);
+  classifier().loss(s_->losses);
+  return valid_ ? backend_.sum(s_->losses) / static_cast<double>(valid_) : 0.0;
+}
+
+double Llama::forward_backward(const Batch& batch, double loss_scale) {
+  forward_trunk(batch);
+  start_backward();
+  Scratch& s = *s_;
+  if (valid_ == 0) {  // nothing to learn from: backward() would do nothing either
+    classifier().loss(s.losses);
+    return 0.0;
+  }
+  // loss = Σ losses / valid: each chunk's losses, then its ∂loss/∂logits = (softmax − onehot)/valid.
+  classifier().backward(s.dln, lm_head_->trainable ? &lm_head_->grad : nullptr,
+                        loss_scale / static_cast<double>(valid_), nullptr, &s.losses);
+  const double loss = backend_.sum(s.losses) / static_cast<double>(valid_);
+  backward_below_head();
+  return loss;
 }
 
 namespace {
@@ -526,62 +557,43 @@ std::vector<double> Llama::token_losses() const {
 
 std::vector<float> Llama::logits() const {
   if (!s_) runtime_error("logits asked for before forward", "model");
-  std::vector<float> out(static_cast<size_t>(s_->logits.numel()));
-  backend_.download(s_->logits, out.data(), DType::F32);
+  std::vector<float> out(static_cast<size_t>(s_->lnf.dim(0) * config_.vocab_size));
+  classifier().logits(out.data());
   return out;
 }
 
-void Llama::backward(double loss_scale) {
+void Llama::start_backward() const {
   if (!s_) runtime_error("backward called before forward", "model");
-  auto& be = backend_;
-  Scratch& s = *s_;
-  if (valid_ == 0) return;
+  if (frozen_) runtime_error("backward through a frozen model", "model backward");
   require_ops(true);
-  // loss = Σ losses / valid → ∂loss/∂logits = (softmax − onehot) / valid, in place on logits.
-  be.cross_entropy_backward(s.logits, s.logits, s.targets, loss_scale / static_cast<double>(valid_));
-  backward_from_dlogits();
+}
+
+void Llama::backward(double loss_scale) {
+  start_backward();
+  if (valid_ == 0) return;
+  // loss = Σ losses / valid → ∂loss/∂logits = (softmax − onehot) / valid, chunk by chunk.
+  classifier().backward(s_->dln, lm_head_->trainable ? &lm_head_->grad : nullptr,
+                        loss_scale / static_cast<double>(valid_), nullptr, nullptr);
+  backward_below_head();
 }
 
 void Llama::backward_weighted(const std::vector<double>& weights) {
-  if (!s_) runtime_error("backward called before forward", "model");
-  Scratch& s = *s_;
+  start_backward();
   const int64_t N = static_cast<int64_t>(B_) * T_;
   if (static_cast<int64_t>(weights.size()) != N)
     runtime_error("token weights do not match B·T = " + std::to_string(N), "model backward");
   if (valid_ == 0) return;
-  require_ops(true);
-  auto& be = backend_;
-  // (softmax − onehot) per row, then each row scaled by its weight on the host.
-  be.cross_entropy_backward(s.logits, s.logits, s.targets, 1.0);
-  const int64_t V = s.logits.numel() / N;
-  auto scale_rows = [&](auto zero, DType host) {
-    std::vector<decltype(zero)> d(static_cast<size_t>(s.logits.numel()));
-    be.download(s.logits, d.data(), host);
-    for (int64_t n = 0; n < N; ++n) {
-      const auto w = static_cast<decltype(zero)>(weights[static_cast<size_t>(n)]);
-      auto* row = d.data() + n * V;
-      for (int64_t v = 0; v < V; ++v) row[v] *= w;
-    }
-    be.upload(s.logits, d.data(), host);
-  };
-  if (s.logits.dtype() == DType::F64) scale_rows(0.0, DType::F64);
-  else scale_rows(0.0f, DType::F32);
-  backward_from_dlogits();
+  classifier().backward(s_->dln, lm_head_->trainable ? &lm_head_->grad : nullptr, 1.0, &weights, nullptr);
+  backward_below_head();
 }
 
 void Llama::backward_logits(const std::vector<float>& dlogits) {
-  if (!s_) runtime_error("backward called before forward", "model");
-  Scratch& s = *s_;
-  if (static_cast<int64_t>(dlogits.size()) != s.logits.numel())
-    runtime_error("logit gradients do not match B·T·V = " + std::to_string(s.logits.numel()), "model backward");
-  require_ops(true);
-  if (s.logits.dtype() == DType::F64) {
-    const std::vector<double> d(dlogits.begin(), dlogits.end());
-    backend_.upload(s.logits, d.data(), DType::F64);
-  } else {
-    backend_.upload(s.logits, dlogits.data(), DType::F32);
-  }
-  backward_from_dlogits();
+  start_backward();
+  const int64_t NV = s_->lnf.dim(0) * config_.vocab_size;
+  if (static_cast<int64_t>(dlogits.size()) != NV)
+    runtime_error("logit gradients do not match B·T·V = " + std::to_string(NV), "model backward");
+  classifier().backward_from(dlogits.data(), s_->dln, lm_head_->trainable ? &lm_head_->grad : nullptr);
+  backward_below_head();
 }
 
 void Llama::freeze() {
@@ -592,14 +604,11 @@ void Llama::freeze() {
   frozen_ = true;
 }
 
-void Llama::backward_from_dlogits() {
-  if (frozen_) runtime_error("backward through a frozen model", "model backward");
+void Llama::backward_below_head() {
   auto& be = backend_;
   Scratch& s = *s_;
   const int L = static_cast<int>(config_.num_hidden_layers);
   const Tokens tok{B_, T_, &s.pos, s.has_docs ? &s.docs : nullptr, -1};
-  be.matmul_backward(&s.dln, lm_head_->trainable ? &lm_head_->grad : nullptr, nullptr, s.logits, s.lnf,
-                     lm_head_->value, false);
   be.zero(s.dres);
   be.rmsnorm_backward(s.dres, final_norm_->grad, s.dln, s.resid[L], final_norm_->value, s.rstdf);
   if (grad_ready_) grad_ready_(L);

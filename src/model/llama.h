@@ -5,6 +5,7 @@
 //   logits = lm_head(rmsnorm(x)); loss = mean cross-entropy over targets ≥ 0.
 // The model only calls Backend ops and upload/download; it never touches device memory, and
 // training forward and KV-cache decoding run the same per-layer function (layer_forward).
+// The LM head and loss run over chunks of rows (classifier.h): no [B·T, V] logits tensor exists.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -17,6 +18,8 @@
 #include "tensor/backend.h"
 
 namespace nlm::model {
+
+struct Classifier;  // classifier.h
 
 struct Param {
   std::string name;  // HF name, e.g. "model.layers.0.self_attn.q_proj.weight"
@@ -47,6 +50,11 @@ struct ModelOptions {
   // Keep only each layer's input in forward and recompute the rest during backward:
   // saves most activation memory for about a third more compute.
   bool recompute = false;
+  // Rows of logits the classifier (LM head + cross-entropy) holds at once in training, loss and
+  // logits(): peak logits memory is rows·V instead of B·T·V. 0 = automatic: as many rows as fit
+  // 128 MiB in the model's dtype, at least 512 (classifier.h); results do not depend on it
+  // beyond rounding.
+  int64_t classifier_chunk_rows = 0;
 };
 
 class Llama {
@@ -69,16 +77,24 @@ class Llama {
   // 1/sqrt(2L)), ones for norms, zeros for biases. Deterministic in `seed`.
   void init_random(uint64_t seed);
 
-  // Forward pass; returns the mean loss over targets ≥ 0 (0 if none). Keeps activations.
+  // Forward pass; returns the mean loss over targets ≥ 0 (0 if none). Keeps activations up to
+  // the final norm; the logits are computed chunk by chunk and dropped (classifier.h).
   // Everything read back to the host (losses, logits, residuals, decode's logits) is widened
   // to float or double whatever the model's dtype.
   double forward(const Batch& batch);
+  // forward(batch) then backward(loss_scale) with one pass over the LM head: each chunk's logits
+  // give its losses and gradient at once, so the head's matmul is not recomputed. The training
+  // step; token_losses() and logits() work after it as after forward.
+  double forward_backward(const Batch& batch, double loss_scale = 1.0);
   // Per-token losses of the last forward (0 at ignored targets), on the host.
   std::vector<double> token_losses() const;
-  // Logits of the last forward, [B·T, V] row-major, on the host (before any backward, which
-  // overwrites them with gradients). For scoring: log-probabilities, greedy and top-k tokens.
+  // Logits of the last forward, [B·T, V] row-major, on the host: recomputed chunk by chunk from
+  // the last forward's final hidden states and the current LM head (so call it before an
+  // optimizer step changes the head). For scoring: log-probabilities, greedy and top-k tokens.
+  // This host vector is the one place the whole [B·T, V] exists.
   std::vector<float> logits() const;
   // Backward of the last forward's mean loss, scaled by loss_scale; accumulates into grads.
+  // Recomputes the head's logits chunk by chunk (forward_backward avoids that).
   void backward(double loss_scale = 1.0);
   // Backward of L = Σ_n weights[n] · losses[n] over the last forward's tokens (weights[n] = ∂L/∂loss_n,
   // any sign; ignored targets contribute nothing): the per-token weighted cross-entropy that
@@ -143,7 +159,10 @@ class Llama {
   struct Tokens;
   void build_params();
   void require_ops(bool backward) const;
-  void backward_from_dlogits();  // the backward below the loss, from ∂L/∂logits in s_->logits
+  void start_backward() const;  // the checks every backward variant makes first
+  Classifier classifier() const;  // the LM head over the last forward's rows
+  void forward_trunk(const Batch& batch);  // forward up to the final norm (s_->lnf)
+  void backward_below_head();  // the backward below the LM head, from ∂L/∂lnf in s_->dln
   void ensure_rope(int positions);
   void ensure_buffers(int B, int T);
   LayerActs make_acts(int B, int T) const;

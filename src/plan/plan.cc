@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/manifest.h"
 #include "data/token_shard.h"
+#include "model/classifier.h"
 #include "model/config.h"
 #include "tensor/backend.h"
 
@@ -140,8 +141,10 @@ MemoryEstimate estimate_memory(const model::ModelConfig& m, int rows, int seq_le
   const double per_layer = bytes * tokens * (6 * C + 2 * kv + 3 * F);
   const double layers = static_cast<double>(m.num_hidden_layers);
   e.activations = recompute ? bytes * tokens * C * layers + per_layer : per_layer * layers;
-  // Logits and their gradient in fp32.
-  e.activations += 2 * 4 * tokens * static_cast<double>(m.vocab_size);
+  // Logits and their gradient in fp32, for the rows the classifier holds at once (model/classifier.h).
+  const int64_t chunk = model::classifier_chunk_rows(0, static_cast<int64_t>(tokens), m.vocab_size,
+                                                     gpu ? tensor::DType::BF16 : tensor::DType::F32);
+  e.activations += 2 * 4 * static_cast<double>(chunk) * static_cast<double>(m.vocab_size);
   // Fitted to the peak RSS of CPU train runs (three widths, 2 steps with the final checkpoint):
   // beyond the terms above the process holds about 12 bytes per parameter.
   if (!gpu) e.buffers = 12 * n;

@@ -202,8 +202,7 @@ TrainResult run_loop(model::Llama& m, LoopData& data, const LoopOptions& o,
       if (o.micro_step) {
         loss += o.micro_step(m, b, 1.0 / o.grad_accum) / o.grad_accum;
       } else {
-        loss += m.forward(b) / o.grad_accum;
-        m.backward(1.0 / o.grad_accum);
+        loss += m.forward_backward(b, 1.0 / o.grad_accum) / o.grad_accum;  // one pass over the LM head
       }
       m.set_training(false);
       m.set_grad_ready_hook(nullptr);

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model/classifier.h"
 #include "tensor/backend.h"
 #include "tensor/cpu/reference.h"
 #include "tensor_helpers.h"
@@ -192,6 +193,52 @@ TEST_F(CudaBf16, CrossEntropyForwardAndBackwardInPlace) {
     expect_close(dg, dc, "dlogits V=" + std::to_string(V), 1e-2);
     gpu().cross_entropy_backward(zg, zg, tgg, 0.25);  // in place
     EXPECT_EQ(get(zg), get(dg)) << "in place V=" << V;
+  }
+}
+
+// The chunked LM head + cross-entropy of model/classifier.h on the GPU, in chunks of 3 of 10 rows
+// (views whose offsets are not the 256-byte alignment a GEMM may assume, a short last chunk, a
+// chunk of only ignored targets), against the CPU in fp32 with all rows in one chunk: losses,
+// logits, and every backward (fused, per-row weights, given dlogits) into dh (=) and dW (+=).
+TEST_F(CudaBf16, ChunkedClassifierMatchesCpu) {
+  const int N = 10, C = 24, V = 37;
+  auto [hg, hc] = pair(random_vec(N * C, 601), {N, C});
+  auto [wg, wc] = pair(random_vec(V * C, 602, 0.5), {V, C});
+  const std::vector<int32_t> tg = {0, 5, V - 1, -1, -1, -1, 7, 3, -1, 12};
+  Tensor tgg = make_ids(tg, gpu()), tgc = make_ids(tg, cpu());
+  Tensor chunk_g = gpu().empty({3, V}, DType::BF16), chunk_c = cpu().empty({N, V}, DType::F32);
+  const model::Classifier g{gpu(), hg, wg, tgg, chunk_g}, c{cpu(), hc, wc, tgc, chunk_c};
+  Tensor lg = gpu().empty({N}, DType::F32), lc = cpu().empty({N}, DType::F32);
+  g.loss(lg);
+  c.loss(lc);
+  expect_close(lg, lc, "losses", 2e-2);
+  EXPECT_EQ(get(lg)[4], 0.0);
+  std::vector<float> zg(N * V), zc(N * V);
+  g.logits(zg.data());
+  c.logits(zc.data());
+  EXPECT_LT(max_rel_diff(Vec(zg.begin(), zg.end()), Vec(zc.begin(), zc.end())), kTol) << "logits";
+  std::vector<double> w(N);
+  for (int n = 0; n < N; ++n) w[static_cast<size_t>(n)] = 0.25 * (n % 3) - 0.3;
+  const Vec dv = random_vec(N * V, 603, 0.1);
+  const std::vector<float> d(dv.begin(), dv.end());
+  for (int variant = 0; variant < 3; ++variant) {
+    const std::string what = variant == 0 ? "fused" : variant == 1 ? "weighted" : "given dlogits";
+    Tensor dhg = gpu().empty({N, C}, DType::BF16), dhc = cpu().empty({N, C}, DType::F32);
+    Tensor dwg = make(Vec(V * C, 0.5), {V, C}, DType::F32, gpu()), dwc = make(Vec(V * C, 0.5), {V, C}, DType::F32, cpu());
+    Tensor lfg = gpu().empty({N}, DType::F32), lfc = cpu().empty({N}, DType::F32);
+    if (variant == 0) {
+      g.backward(dhg, &dwg, 0.125, nullptr, &lfg);
+      c.backward(dhc, &dwc, 0.125, nullptr, &lfc);
+      expect_close(lfg, lfc, "fused losses", 2e-2);
+    } else if (variant == 1) {
+      g.backward(dhg, &dwg, 1.0, &w, nullptr);
+      c.backward(dhc, &dwc, 1.0, &w, nullptr);
+    } else {
+      g.backward_from(d.data(), dhg, &dwg);
+      c.backward_from(d.data(), dhc, &dwc);
+    }
+    expect_close(dhg, dhc, what + " dh");
+    expect_close(dwg, dwc, what + " dW +=");
   }
 }
 

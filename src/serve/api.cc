@@ -82,6 +82,31 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
 
 namespace {
 
+// An answer's text beside tool calls: null when it is only whitespace.
+ojson content_or_null(const std::string& text) {
+  const size_t b = text.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return nullptr;
+  const size_t e = text.find_last_not_of(" \t\r\n");
+  return text.substr(b, e - b + 1);
+}
+
+// OpenAI's tool_calls list (with "index" in a streamed delta); only the first call when
+// parallel calls are off.
+ojson tool_calls_json(const std::vector<ToolCall>& calls, bool parallel, bool streamed) {
+  ojson list = ojson::array();
+  for (size_t i = 0; i < calls.size() && (parallel || i == 0); ++i) {
+    ojson c;
+    if (streamed) c["index"] = i;
+    std::string id = new_id("call");
+    id[4] = '_';  // OpenAI spells call ids call_...
+    c["id"] = id;
+    c["type"] = "function";
+    c["function"] = {{"name", calls[i].name}, {"arguments", calls[i].arguments}};
+    list.push_back(c);
+  }
+  return list;
+}
+
 }  // namespace
 
 Reply Api::models() const {
@@ -96,7 +121,19 @@ Reply Api::generate(const std::string& body, bool chat) {
                    "model", "model_not_found");
   // Validate and encode every prompt before generating anything.
   std::vector<std::vector<int32_t>> prompts;
-  if (chat) prompts.push_back(engine_.encode_chat(req.messages));
+  // Tools: the template sees them unless tool_choice is "none"; "required" or a named function
+  // makes the answer begin with the format's call prefix and constrains the JSON after it.
+  const bool tools_on = chat && !req.tools.is_null() && req.tool_choice != "none";
+  const ToolCallFormat format = engine_.tool_format();
+  std::vector<std::string> tool_names;
+  if (tools_on)
+    for (auto& t : req.tools) tool_names.push_back(t["function"]["name"].get<std::string>());
+  ForcedToolCall forced;
+  if (tools_on && (req.tool_choice == "required" || req.tool_choice == "function")) {
+    forced = forced_tool_call(format, nlohmann::json::parse(req.tools.dump()), req.tool_name);
+    req.response_schema = forced.schema;
+  }
+  if (chat) prompts.push_back(engine_.encode_chat(req.messages, tools_on ? req.tools : nlohmann::ordered_json(), forced.prefix));
   for (auto& p : req.prompts) prompts.push_back(engine_.encode_prompt(p));
   model::SamplingOptions base;
   base.temperature = req.temperature;
@@ -107,6 +144,7 @@ Reply Api::generate(const std::string& body, bool chat) {
   base.presence_penalty = req.presence_penalty;
   base.frequency_penalty = req.frequency_penalty;
   base.max_tokens = req.max_tokens;
+  base.logit_bias = req.logit_bias;
   base.seed = req.seed ? *req.seed : std::random_device{}() * 0x100000001ull;
   auto ticket = engine_.admit();
   if (!ticket) ++engine_.metrics().requests_rejected;
@@ -142,13 +180,25 @@ Reply Api::generate(const std::string& body, bool chat) {
       completion_tokens += g.completion_tokens;
       cached += g.cached_prompt_tokens;
       ojson choice = {{"index", c}};
-      if (chat)
+      std::string finish = g.finish_reason;
+      if (chat && tools_on) {
+        ParsedAnswer parsed = parse_tool_calls(forced.prefix + g.text, format, tool_names);
+        if (!parsed.calls.empty()) {
+          ojson message = {{"role", "assistant"}, {"content", content_or_null(parsed.content)}};
+          message["tool_calls"] = tool_calls_json(parsed.calls, req.parallel_tool_calls, false);
+          choice["message"] = message;
+          finish = "tool_calls";
+        } else {
+          choice["message"] = {{"role", "assistant"}, {"content", forced.prefix + g.text}};
+        }
+      } else if (chat) {
         choice["message"] = {{"role", "assistant"}, {"content", g.text}};
-      else
+      } else {
         choice["text"] = g.text;
+      }
       size_t offset = 0;
       choice["logprobs"] = want_logprobs ? logprobs_json(g.logprobs, chat, offset) : ojson(nullptr);
-      choice["finish_reason"] = g.finish_reason;
+      choice["finish_reason"] = finish;
       list.push_back(choice);
     }
     ojson out = {{"id", id}, {"object", object}, {"created", created}, {"model", model}, {"choices", list}};
@@ -189,12 +239,49 @@ Reply Api::generate(const std::string& body, bool chat) {
           first["delta"] = {{"role", "assistant"}, {"content", ""}};
           event(ojson::array({first}), nullptr);
         }
+        if (!tools_on) {
+          Generation g = run(c, [&](const Piece& piece) {
+            event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+          });
+          completion_tokens += g.completion_tokens;
+          cached += g.cached_prompt_tokens;
+          event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
+          continue;
+        }
+        // Content streams until a tool call may have begun; the rest is held and parsed at the
+        // end, and a call goes out whole in one tool_calls delta.
+        ToolCallStream calls(format, tool_names);
+        Piece held;  // the logprobs of held-back text
+        calls.push(forced.prefix);
         Generation g = run(c, [&](const Piece& piece) {
-          event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+          Piece out;
+          out.text = calls.push(piece.text);
+          if (calls.holding() && out.text.empty()) {
+            held.logprobs.insert(held.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
+            return;
+          }
+          out.logprobs = piece.logprobs;
+          if (!out.text.empty() || !out.logprobs.empty()) event(ojson::array({choice(c, &out.text, nullptr, &out)}), nullptr);
         });
         completion_tokens += g.completion_tokens;
         cached += g.cached_prompt_tokens;
-        event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
+        ParsedAnswer rest = calls.finish();
+        std::string finish = g.finish_reason;
+        if (rest.calls.empty()) {
+          held.text = rest.content;
+          if (!held.text.empty() || !held.logprobs.empty()) event(ojson::array({choice(c, &held.text, nullptr, &held)}), nullptr);
+        } else {
+          if (rest.content.find_first_not_of(" \t\r\n") != std::string::npos) {
+            Piece text;
+            text.text = rest.content;
+            event(ojson::array({choice(c, &text.text, nullptr, &text)}), nullptr);
+          }
+          ojson delta = choice(c, nullptr, nullptr, &held);
+          delta["delta"]["tool_calls"] = tool_calls_json(rest.calls, req.parallel_tool_calls, true);
+          event(ojson::array({delta}), nullptr);
+          finish = "tool_calls";
+        }
+        event(ojson::array({choice(c, nullptr, &finish)}), nullptr);
       }
       if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens, cached));
       send("data: [DONE]\n\n");

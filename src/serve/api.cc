@@ -67,13 +67,13 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
   for (const auto& t : tokens) {
     const std::string text = engine_.token_text(t.token);
     toks.push_back(text);
-    lps.push_back(t.logprob);
+    lps.push_back(t.none ? ojson(nullptr) : ojson(t.logprob));
     ojson top = ojson::object();
     for (auto [id, lp] : t.top) {  // tokens whose text is the same (byte pieces) keep the likelier
       const std::string alt = engine_.token_text(id);
       if (!top.contains(alt)) top[alt] = lp;
     }
-    tops.push_back(top);
+    tops.push_back(t.none ? ojson(nullptr) : top);
     offs.push_back(text_offset);
     text_offset += text.size();
   }
@@ -81,6 +81,23 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
 }
 
 namespace {
+
+// echo's prompt tokens with their logprobs: `scored[i]` is ids[i + 1]'s; a leading BOS is left out
+// (it is no part of the prompt's text), and a first token with nothing before it has none.
+std::vector<TokenLogprob> echoed(const std::vector<int32_t>& ids, const std::vector<TokenLogprob>& scored, bool bos) {
+  std::vector<TokenLogprob> out;
+  for (size_t k = bos ? 1 : 0; k < ids.size(); ++k) {
+    if (k == 0) {
+      TokenLogprob first;
+      first.token = ids[0];
+      first.none = true;
+      out.push_back(first);
+    } else if (k - 1 < scored.size()) {
+      out.push_back(scored[k - 1]);
+    }
+  }
+  return out;
+}
 
 // An answer's text beside tool calls: null when it is only whitespace.
 ojson content_or_null(const std::string& text) {
@@ -159,7 +176,8 @@ Reply Api::generate(const std::string& body, bool chat) {
   auto run = [this, prompts, base, req](size_t choice, const std::function<void(const Piece&)>& on_piece) {
     model::SamplingOptions s = base;
     s.seed = base.seed + choice;
-    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema);
+    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema,
+                            req.echo && req.logprobs >= 0 ? req.logprobs : -1);
   };
   const bool want_logprobs = req.logprobs >= 0;
   const size_t choices = prompts.size() * static_cast<size_t>(req.n);
@@ -194,10 +212,16 @@ Reply Api::generate(const std::string& body, bool chat) {
       } else if (chat) {
         choice["message"] = {{"role", "assistant"}, {"content", g.text}};
       } else {
-        choice["text"] = g.text;
+        choice["text"] = req.echo ? req.prompts[c / size_t(req.n)] + g.text : g.text;
       }
       size_t offset = 0;
-      choice["logprobs"] = want_logprobs ? logprobs_json(g.logprobs, chat, offset) : ojson(nullptr);
+      std::vector<TokenLogprob> lps;
+      if (req.echo && want_logprobs) {
+        const auto& ids = prompts[c / size_t(req.n)];
+        lps = echoed(ids, g.prompt_logprobs, engine_.starts_with_bos(ids));
+      }
+      lps.insert(lps.end(), g.logprobs.begin(), g.logprobs.end());
+      choice["logprobs"] = want_logprobs ? logprobs_json(lps, chat, offset) : ojson(nullptr);
       choice["finish_reason"] = finish;
       list.push_back(choice);
     }
@@ -240,9 +264,24 @@ Reply Api::generate(const std::string& body, bool chat) {
           event(ojson::array({first}), nullptr);
         }
         if (!tools_on) {
+          // echo: the prompt first, with its logprobs when asked for (they come before any text).
+          bool echo_sent = false;
+          auto send_echo = [&](const std::vector<TokenLogprob>& scored) {
+            Piece e;
+            e.text = req.prompts[c / size_t(req.n)];
+            const auto& ids = prompts[c / size_t(req.n)];
+            if (want_logprobs) e.logprobs = echoed(ids, scored, engine_.starts_with_bos(ids));
+            event(ojson::array({choice(c, &e.text, nullptr, &e)}), nullptr);
+            echo_sent = true;
+          };
+          if (req.echo && !want_logprobs) send_echo({});
           Generation g = run(c, [&](const Piece& piece) {
-            event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+            if (piece.prompt)
+              send_echo(piece.logprobs);
+            else
+              event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
           });
+          if (req.echo && !echo_sent) send_echo({});
           completion_tokens += g.completion_tokens;
           cached += g.cached_prompt_tokens;
           event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);

@@ -124,19 +124,24 @@ std::string Engine::detokenize(const std::vector<uint32_t>& ids) const {
 
 Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingOptions s,
                             const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                            int logprobs, std::shared_ptr<const JsonSchema> schema) {
+                            int logprobs, std::shared_ptr<const JsonSchema> schema, int prompt_logprobs) {
   int64_t room = context_length() - static_cast<int64_t>(prompt.size());
   s.max_tokens = static_cast<int>(std::clamp<int64_t>(s.max_tokens, 0, std::max<int64_t>(room, 0)));
   Generation g;
-  if (s.max_tokens == 0) {
+  if (s.max_tokens == 0 && (prompt_logprobs < 0 || prompt.size() < 2)) {
     g.finish_reason = "length";
     return g;
   }
   s.vocab_limit = tok_.vocab_size();  // padding rows past the tokenizer have no text
-  auto job = scheduler_->submit(prompt, s, stop, logprobs, std::move(schema));
+  auto job = scheduler_->submit(prompt, s, stop, logprobs, std::move(schema), prompt_logprobs);
   Piece piece;
   try {
     while (job->next(piece)) {
+      if (piece.prompt) {
+        g.prompt_logprobs = piece.logprobs;
+        on_piece(piece);
+        continue;
+      }
       g.text += piece.text;
       g.logprobs.insert(g.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
       on_piece(piece);

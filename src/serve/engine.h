@@ -28,6 +28,7 @@ struct Generation {
   std::string finish_reason;  // "stop" or "length"
   int cached_prompt_tokens = 0;
   std::vector<TokenLogprob> logprobs;  // per generated token, when asked for
+  std::vector<TokenLogprob> prompt_logprobs;  // echo: of prompt tokens 1, 2, ... (when asked for)
 };
 
 class Engine {
@@ -64,9 +65,15 @@ class Engine {
   // on_piece gets the continuation in pieces (with their tokens' logprobs when logprobs >= 0:
   // that many alternatives per token); it may throw to abandon the request, which cancels it.
   // With a schema (response_format), the answer is JSON it accepts, or cut by max_tokens.
+  // prompt_logprobs >= 0 (echo): the prompt's logprobs come first, as a Piece with `prompt` set.
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                      int logprobs = -1, std::shared_ptr<const JsonSchema> schema = nullptr);
+                      int logprobs = -1, std::shared_ptr<const JsonSchema> schema = nullptr,
+                      int prompt_logprobs = -1);
+  // Whether ids begin with the model's BOS token (not part of a prompt's text; echo leaves it out).
+  bool starts_with_bos(const std::vector<int32_t>& ids) const {
+    return config_.bos_token_id >= 0 && !ids.empty() && ids[0] == config_.bos_token_id;
+  }
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
   // The text of one token (for logprobs).

@@ -206,7 +206,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};
+  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};  // echo: chat's
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
@@ -261,6 +261,8 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
         if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
         r.include_usage = boolean(v2, "stream_options.include_usage");
       }
+    } else if (!chat && key == "echo") {
+      if (!v.is_null()) r.echo = boolean(v, key);
     } else if (chat && key == "tools") {
       if (!v.is_null() && !v.empty()) r.tools = tools_of(v);
     } else if (chat && key == "tool_choice") {

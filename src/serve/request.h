@@ -40,6 +40,7 @@ struct GenerationRequest {
   int n = 1;
   std::vector<std::string> stop;
   std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, bias in [-100, 100])
+  bool echo = false;                  // completions: the prompt comes back before the completion
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
   // Chat tools: the OpenAI tool list (null when none), tool_choice ("none", "auto", "required",

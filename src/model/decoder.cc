@@ -196,7 +196,7 @@ float* Decoder::kv(int slot, int l, bool v) const {
   return const_cast<float*>(cache_.data()) + off;
 }
 
-void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
+void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits, bool every_row) {
   const int have = length(slot);
   if (n < 1) usage_error("an empty prompt", "generate", "give at least one token");
   if (int64_t(have) + n > ctx_)
@@ -208,7 +208,10 @@ void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits) {
     for (int i = 0; i < m; ++i) rows_[static_cast<size_t>(i)] = {slot, have + start + i, ids[start + i]};
     const bool last = start + m == n;
     const int want = m - 1;
-    forward(rows_.data(), m, &want, last ? 1 : 0, logits, m >= 16);
+    if (every_row)
+      forward(rows_.data(), m, want_.data(), m, logits + int64_t(start) * vocab_size(), m >= 16);
+    else
+      forward(rows_.data(), m, &want, last ? 1 : 0, logits, m >= 16);
     auto& cached = tokens_[static_cast<size_t>(slot)];
     cached.insert(cached.end(), ids + start, ids + start + m);
   }

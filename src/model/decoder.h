@@ -64,9 +64,10 @@ class Decoder {
   // many prompt tokens are already cached.
   int reuse_prefix(int slot, const std::vector<int32_t>& prompt);
 
-  // Feeds n tokens to `slot` after its cached ones and writes the last one's logits [V].
+  // Feeds n tokens to `slot` after its cached ones and writes the last one's logits [V], or with
+  // every_row the logits of each fed token [n, V] (scoring a prompt: row i predicts ids[i + 1]).
   // Throws a usage error when they do not fit the slot's context.
-  void prefill(int slot, const int32_t* ids, int n, float* logits);
+  void prefill(int slot, const int32_t* ids, int n, float* logits, bool every_row = false);
   // One token for each of n distinct slots at once; writes logits [n, V].
   void step(const int32_t* slots, const int32_t* ids, int n, float* logits);
 

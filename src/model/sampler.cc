@@ -51,6 +51,36 @@ void declare(opt::Schema& s, SamplingOptions& o) {
     return t + "]";
   };
   stop.flag("--stop-id");
+  opt::Field& bias = s.custom(
+      "logit_bias",
+      [&o] {
+        std::string t;
+        for (auto [id, b] : o.logit_bias) t += (t.empty() ? "" : " ") + std::to_string(id) + "=" + opt::real_text(b);
+        return t;
+      },
+      [&o](const std::string& v) { o.logit_bias = {parse_logit_bias(v)}; }, "ID=BIAS...",
+      "Add BIAS (-100 to 100) to token ID's logit before sampling (OpenAI's logit_bias; -100 bans, 100 forces)");
+  bias.type = opt::Type::List;
+  bias.set_list = [&o](const std::vector<std::string>& items) {
+    o.logit_bias.clear();
+    for (const auto& v : items) o.logit_bias.push_back(parse_logit_bias(v));
+  };
+  bias.json = [&o] {
+    std::string t = "{";
+    for (size_t i = 0; i < o.logit_bias.size(); ++i)
+      t += (i ? ",\"" : "\"") + std::to_string(o.logit_bias[i].first) + "\":" + opt::real_text(o.logit_bias[i].second);
+    return t + "}";
+  };
+}
+
+std::pair<int32_t, float> parse_logit_bias(const std::string& item) {
+  const size_t eq = item.find('=');
+  if (eq == std::string::npos) opt::fail("logit_bias", "wants ID=BIAS, got " + echoed(item));
+  const uint64_t id = opt::parse_uint(item.substr(0, eq), "logit_bias");
+  if (id > 0x7fffffff) opt::fail("logit_bias", "holds an id out of range, got " + echoed(item));
+  const double b = opt::parse_real(item.substr(eq + 1), "logit_bias");
+  if (!(b >= -100 && b <= 100)) opt::fail("logit_bias", "wants a bias from -100 to 100, got " + echoed(item));
+  return {static_cast<int32_t>(id), static_cast<float>(b)};
 }
 
 
@@ -60,6 +90,8 @@ int32_t Sampler::sample_in_place(std::span<float> logits, const std::vector<int3
   const int V = static_cast<int>(logits.size());
   if (o_.vocab_limit > 0 && o_.vocab_limit < V)
     std::fill(logits.begin() + o_.vocab_limit, logits.end(), -std::numeric_limits<float>::infinity());
+  for (auto [t, b] : o_.logit_bias)  // -inf (masked, past the vocabulary) stays -inf
+    if (t >= 0 && t < V) logits[t] += b;
   if (o_.repetition_penalty != 1.0 || o_.presence_penalty != 0 || o_.frequency_penalty != 0) {
     // Each distinct token of the history once, with its count.
     counts_.clear();

@@ -1,4 +1,5 @@
-// Token sampling for generation, applied in the usual order: repetition penalty (CTRL style:
+// Token sampling for generation, applied in the usual order: logit bias (OpenAI's logit_bias:
+// a per-token value added to the raw logit), repetition penalty (CTRL style:
 // positive logits of seen tokens divided, negative multiplied), presence and frequency penalties
 // (OpenAI's), temperature, top-k, top-p
 // (nucleus), min-p (relative to the most likely token), then a draw from a seeded RNG.
@@ -7,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "model/llama.h"
@@ -28,6 +31,10 @@ struct SamplingOptions {
   uint64_t seed = 0;
   int max_tokens = 128;            // new tokens at most
   std::vector<int32_t> stop_ids;   // e.g. the EOS id; generation ends after emitting one
+  // OpenAI's logit_bias: (token id, bias in [-100, 100]) added to that token's raw logit before
+  // the penalties and sampling; -100 in effect bans a token, +100 in effect forces it. Ids at or
+  // past the logits' size are ignored here (front ends refuse them).
+  std::vector<std::pair<int32_t, float>> logit_bias;
   // Ids at or above this are never sampled (0 = no limit): a model's embedding rows past the
   // tokenizer's vocabulary (padding) have no text. Set by callers, not a user option.
   int64_t vocab_limit = 0;
@@ -36,6 +43,8 @@ struct SamplingOptions {
 // The sampling keys, each once (`nativelm generate` flags, the pipeline's eval stage keys; the
 // defaults also go to generation_config.json). max_tokens is spelled max_new_tokens, as in HF.
 void declare(opt::Schema& schema, SamplingOptions& options);
+// One logit_bias item "ID=BIAS" (BIAS from -100 to 100); throws OptionError naming logit_bias.
+std::pair<int32_t, float> parse_logit_bias(const std::string& item);
 
 class Sampler {
  public:

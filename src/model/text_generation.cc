@@ -169,6 +169,11 @@ void run_generate(const GenerateOptions& o, const std::string& prompt, std::istr
     usage_error("--weights " + o.weights + " is for the CPU inference engine", "generate", "drop --weights or use --device cpu");
   auto m = load_hf_model(o.model_dir, tensor::backend_for(o.device));
   SamplingOptions s = o.sampling;
+  for (auto [id, b] : s.logit_bias)
+    if (id >= m->config().vocab_size)
+      usage_error("--logit-bias names token " + std::to_string(id) + ", past the model's vocabulary of " +
+                      std::to_string(m->config().vocab_size),
+                  "generate", "give ids below " + std::to_string(m->config().vocab_size));
   if (o.eos_stop && m->config().eos_token_id >= 0) s.stop_ids.push_back(static_cast<int32_t>(m->config().eos_token_id));
   if (o.eos_stop)  // a chat model's end-of-turn token (written by `nativelm sft`, or by transformers)
     for (int64_t id : load_generation_eos_ids(o.model_dir))

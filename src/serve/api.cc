@@ -67,13 +67,13 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
   for (const auto& t : tokens) {
     const std::string text = engine_.token_text(t.token);
     toks.push_back(text);
-    lps.push_back(t.logprob);
+    lps.push_back(t.none ? ojson(nullptr) : ojson(t.logprob));
     ojson top = ojson::object();
     for (auto [id, lp] : t.top) {  // tokens whose text is the same (byte pieces) keep the likelier
       const std::string alt = engine_.token_text(id);
       if (!top.contains(alt)) top[alt] = lp;
     }
-    tops.push_back(top);
+    tops.push_back(t.none ? ojson(nullptr) : top);
     offs.push_back(text_offset);
     text_offset += text.size();
   }
@@ -81,6 +81,48 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
 }
 
 namespace {
+
+// echo's prompt tokens with their logprobs: `scored[i]` is ids[i + 1]'s; a leading BOS is left out
+// (it is no part of the prompt's text), and a first token with nothing before it has none.
+std::vector<TokenLogprob> echoed(const std::vector<int32_t>& ids, const std::vector<TokenLogprob>& scored, bool bos) {
+  std::vector<TokenLogprob> out;
+  for (size_t k = bos ? 1 : 0; k < ids.size(); ++k) {
+    if (k == 0) {
+      TokenLogprob first;
+      first.token = ids[0];
+      first.none = true;
+      out.push_back(first);
+    } else if (k - 1 < scored.size()) {
+      out.push_back(scored[k - 1]);
+    }
+  }
+  return out;
+}
+
+// An answer's text beside tool calls: null when it is only whitespace.
+ojson content_or_null(const std::string& text) {
+  const size_t b = text.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return nullptr;
+  const size_t e = text.find_last_not_of(" \t\r\n");
+  return text.substr(b, e - b + 1);
+}
+
+// OpenAI's tool_calls list (with "index" in a streamed delta); only the first call when
+// parallel calls are off.
+ojson tool_calls_json(const std::vector<ToolCall>& calls, bool parallel, bool streamed) {
+  ojson list = ojson::array();
+  for (size_t i = 0; i < calls.size() && (parallel || i == 0); ++i) {
+    ojson c;
+    if (streamed) c["index"] = i;
+    std::string id = new_id("call");
+    id[4] = '_';  // OpenAI spells call ids call_...
+    c["id"] = id;
+    c["type"] = "function";
+    c["function"] = {{"name", calls[i].name}, {"arguments", calls[i].arguments}};
+    list.push_back(c);
+  }
+  return list;
+}
 
 }  // namespace
 
@@ -96,7 +138,19 @@ Reply Api::generate(const std::string& body, bool chat) {
                    "model", "model_not_found");
   // Validate and encode every prompt before generating anything.
   std::vector<std::vector<int32_t>> prompts;
-  if (chat) prompts.push_back(engine_.encode_chat(req.messages));
+  // Tools: the template sees them unless tool_choice is "none"; "required" or a named function
+  // makes the answer begin with the format's call prefix and constrains the JSON after it.
+  const bool tools_on = chat && !req.tools.is_null() && req.tool_choice != "none";
+  const ToolCallFormat format = engine_.tool_format();
+  std::vector<std::string> tool_names;
+  if (tools_on)
+    for (auto& t : req.tools) tool_names.push_back(t["function"]["name"].get<std::string>());
+  ForcedToolCall forced;
+  if (tools_on && (req.tool_choice == "required" || req.tool_choice == "function")) {
+    forced = forced_tool_call(format, nlohmann::json::parse(req.tools.dump()), req.tool_name);
+    req.response_schema = forced.schema;
+  }
+  if (chat) prompts.push_back(engine_.encode_chat(req.messages, tools_on ? req.tools : nlohmann::ordered_json(), forced.prefix));
   for (auto& p : req.prompts) prompts.push_back(engine_.encode_prompt(p));
   model::SamplingOptions base;
   base.temperature = req.temperature;
@@ -107,6 +161,7 @@ Reply Api::generate(const std::string& body, bool chat) {
   base.presence_penalty = req.presence_penalty;
   base.frequency_penalty = req.frequency_penalty;
   base.max_tokens = req.max_tokens;
+  base.logit_bias = req.logit_bias;
   base.seed = req.seed ? *req.seed : std::random_device{}() * 0x100000001ull;
   auto ticket = engine_.admit();
   if (!ticket) ++engine_.metrics().requests_rejected;
@@ -121,7 +176,8 @@ Reply Api::generate(const std::string& body, bool chat) {
   auto run = [this, prompts, base, req](size_t choice, const std::function<void(const Piece&)>& on_piece) {
     model::SamplingOptions s = base;
     s.seed = base.seed + choice;
-    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema);
+    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema,
+                            req.echo && req.logprobs >= 0 ? req.logprobs : -1);
   };
   const bool want_logprobs = req.logprobs >= 0;
   const size_t choices = prompts.size() * static_cast<size_t>(req.n);
@@ -142,13 +198,31 @@ Reply Api::generate(const std::string& body, bool chat) {
       completion_tokens += g.completion_tokens;
       cached += g.cached_prompt_tokens;
       ojson choice = {{"index", c}};
-      if (chat)
+      std::string finish = g.finish_reason;
+      if (chat && tools_on) {
+        ParsedAnswer parsed = parse_tool_calls(forced.prefix + g.text, format, tool_names);
+        if (!parsed.calls.empty()) {
+          ojson message = {{"role", "assistant"}, {"content", content_or_null(parsed.content)}};
+          message["tool_calls"] = tool_calls_json(parsed.calls, req.parallel_tool_calls, false);
+          choice["message"] = message;
+          finish = "tool_calls";
+        } else {
+          choice["message"] = {{"role", "assistant"}, {"content", forced.prefix + g.text}};
+        }
+      } else if (chat) {
         choice["message"] = {{"role", "assistant"}, {"content", g.text}};
-      else
-        choice["text"] = g.text;
+      } else {
+        choice["text"] = req.echo ? req.prompts[c / size_t(req.n)] + g.text : g.text;
+      }
       size_t offset = 0;
-      choice["logprobs"] = want_logprobs ? logprobs_json(g.logprobs, chat, offset) : ojson(nullptr);
-      choice["finish_reason"] = g.finish_reason;
+      std::vector<TokenLogprob> lps;
+      if (req.echo && want_logprobs) {
+        const auto& ids = prompts[c / size_t(req.n)];
+        lps = echoed(ids, g.prompt_logprobs, engine_.starts_with_bos(ids));
+      }
+      lps.insert(lps.end(), g.logprobs.begin(), g.logprobs.end());
+      choice["logprobs"] = want_logprobs ? logprobs_json(lps, chat, offset) : ojson(nullptr);
+      choice["finish_reason"] = finish;
       list.push_back(choice);
     }
     ojson out = {{"id", id}, {"object", object}, {"created", created}, {"model", model}, {"choices", list}};
@@ -189,12 +263,64 @@ Reply Api::generate(const std::string& body, bool chat) {
           first["delta"] = {{"role", "assistant"}, {"content", ""}};
           event(ojson::array({first}), nullptr);
         }
+        if (!tools_on) {
+          // echo: the prompt first, with its logprobs when asked for (they come before any text).
+          bool echo_sent = false;
+          auto send_echo = [&](const std::vector<TokenLogprob>& scored) {
+            Piece e;
+            e.text = req.prompts[c / size_t(req.n)];
+            const auto& ids = prompts[c / size_t(req.n)];
+            if (want_logprobs) e.logprobs = echoed(ids, scored, engine_.starts_with_bos(ids));
+            event(ojson::array({choice(c, &e.text, nullptr, &e)}), nullptr);
+            echo_sent = true;
+          };
+          if (req.echo && !want_logprobs) send_echo({});
+          Generation g = run(c, [&](const Piece& piece) {
+            if (piece.prompt)
+              send_echo(piece.logprobs);
+            else
+              event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+          });
+          if (req.echo && !echo_sent) send_echo({});
+          completion_tokens += g.completion_tokens;
+          cached += g.cached_prompt_tokens;
+          event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
+          continue;
+        }
+        // Content streams until a tool call may have begun; the rest is held and parsed at the
+        // end, and a call goes out whole in one tool_calls delta.
+        ToolCallStream calls(format, tool_names);
+        Piece held;  // the logprobs of held-back text
+        calls.push(forced.prefix);
         Generation g = run(c, [&](const Piece& piece) {
-          event(ojson::array({choice(c, &piece.text, nullptr, &piece)}), nullptr);
+          Piece out;
+          out.text = calls.push(piece.text);
+          if (calls.holding() && out.text.empty()) {
+            held.logprobs.insert(held.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
+            return;
+          }
+          out.logprobs = piece.logprobs;
+          if (!out.text.empty() || !out.logprobs.empty()) event(ojson::array({choice(c, &out.text, nullptr, &out)}), nullptr);
         });
         completion_tokens += g.completion_tokens;
         cached += g.cached_prompt_tokens;
-        event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
+        ParsedAnswer rest = calls.finish();
+        std::string finish = g.finish_reason;
+        if (rest.calls.empty()) {
+          held.text = rest.content;
+          if (!held.text.empty() || !held.logprobs.empty()) event(ojson::array({choice(c, &held.text, nullptr, &held)}), nullptr);
+        } else {
+          if (rest.content.find_first_not_of(" \t\r\n") != std::string::npos) {
+            Piece text;
+            text.text = rest.content;
+            event(ojson::array({choice(c, &text.text, nullptr, &text)}), nullptr);
+          }
+          ojson delta = choice(c, nullptr, nullptr, &held);
+          delta["delta"]["tool_calls"] = tool_calls_json(rest.calls, req.parallel_tool_calls, true);
+          event(ojson::array({delta}), nullptr);
+          finish = "tool_calls";
+        }
+        event(ojson::array({choice(c, nullptr, &finish)}), nullptr);
       }
       if (include_usage) event(ojson::array(), usage(prompt_tokens, completion_tokens, cached));
       send("data: [DONE]\n\n");

@@ -21,7 +21,9 @@ struct Reply {
 
 class Api {
  public:
-  Api(Engine& engine, RequestLimits limits) : engine_(engine), limits_(limits) {}
+  Api(Engine& engine, RequestLimits limits) : engine_(engine), limits_(limits) {
+    if (limits_.vocab_size == 0) limits_.vocab_size = engine.vocab_size();
+  }
   Reply models() const;
   // /v1/completions (chat = false) and /v1/chat/completions (chat = true). Throws ApiError.
   Reply generate(const std::string& body, bool chat);

@@ -33,6 +33,7 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
   bos_token_ = t.bos_token;
   eos_token_ = t.eos_token;
   ct::ChatTemplate check(template_source_);  // a broken template fails at start, not per request
+  tool_format_ = tool_call_format_of(template_source_);
   if (config_.eos_token_id >= 0) stop_ids_.push_back(static_cast<int32_t>(config_.eos_token_id));
   if (!eos_token_.empty()) {
     uint32_t id = tok_.token_id(eos_token_);
@@ -90,20 +91,22 @@ std::vector<int32_t> Engine::encode_prompt(const std::string& prompt) const {
   return checked(std::move(ids), "prompt");
 }
 
-std::string Engine::render_chat(const nlohmann::ordered_json& messages) const {
+std::string Engine::render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const {
   ct::ChatRenderOptions o;
   o.add_generation_prompt = true;
   o.bos_token = bos_token_;
   o.eos_token = eos_token_;
+  o.tools = tools;
   try {
-    return ct::render_chat(template_source_, messages, o);
+    return ct::render_chat(template_source_, messages_for_template(messages), o);
   } catch (const std::exception& e) {  // e.g. raise_exception on a role order the template refuses
     throw ApiError(400, std::string("the chat template refused the messages: ") + e.what(), "messages");
   }
 }
 
-std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages) const {
-  std::string text = render_chat(messages);
+std::vector<int32_t> Engine::encode_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                                         const std::string& suffix) const {
+  std::string text = render_chat(messages, tools) + suffix;
   std::vector<int32_t> ids;
   for (uint32_t t : tok_.encode(text, false)) ids.push_back(static_cast<int32_t>(t));
   return checked(std::move(ids), "messages");
@@ -121,19 +124,24 @@ std::string Engine::detokenize(const std::vector<uint32_t>& ids) const {
 
 Generation Engine::generate(const std::vector<int32_t>& prompt, model::SamplingOptions s,
                             const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                            int logprobs, std::shared_ptr<const JsonSchema> schema) {
+                            int logprobs, std::shared_ptr<const JsonSchema> schema, int prompt_logprobs) {
   int64_t room = context_length() - static_cast<int64_t>(prompt.size());
   s.max_tokens = static_cast<int>(std::clamp<int64_t>(s.max_tokens, 0, std::max<int64_t>(room, 0)));
   Generation g;
-  if (s.max_tokens == 0) {
+  if (s.max_tokens == 0 && (prompt_logprobs < 0 || prompt.size() < 2)) {
     g.finish_reason = "length";
     return g;
   }
   s.vocab_limit = tok_.vocab_size();  // padding rows past the tokenizer have no text
-  auto job = scheduler_->submit(prompt, s, stop, logprobs, std::move(schema));
+  auto job = scheduler_->submit(prompt, s, stop, logprobs, std::move(schema), prompt_logprobs);
   Piece piece;
   try {
     while (job->next(piece)) {
+      if (piece.prompt) {
+        g.prompt_logprobs = piece.logprobs;
+        on_piece(piece);
+        continue;
+      }
       g.text += piece.text;
       g.logprobs.insert(g.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
       on_piece(piece);

@@ -16,6 +16,7 @@
 #include "model/text_generation.h"
 #include "serve/metrics.h"
 #include "serve/scheduler.h"
+#include "serve/tool_calls.h"
 
 namespace nlm::serve {
 
@@ -27,6 +28,7 @@ struct Generation {
   std::string finish_reason;  // "stop" or "length"
   int cached_prompt_tokens = 0;
   std::vector<TokenLogprob> logprobs;  // per generated token, when asked for
+  std::vector<TokenLogprob> prompt_logprobs;  // echo: of prompt tokens 1, 2, ... (when asked for)
 };
 
 class Engine {
@@ -43,12 +45,19 @@ class Engine {
   // A /v1/completions prompt as ids (BOS as the options say); throws ApiError 400 when it is
   // empty or longer than the prompt limit.
   std::vector<int32_t> encode_prompt(const std::string& prompt) const;
-  // Renders messages through the model's chat template with the generation prompt; throws ApiError
-  // 400 when the template refuses them (e.g. raise_exception on a role order).
-  std::string render_chat(const nlohmann::ordered_json& messages) const;
-  // render_chat, encoded as HF does after apply_chat_template (no special tokens added); throws
-  // ApiError 400 when longer than the prompt limit.
-  std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages) const;
+  // Renders messages through the model's chat template with the generation prompt, and `tools`
+  // (OpenAI tool objects; null = none) as the template's tools; tool-call arguments given as JSON
+  // text are passed to the template as objects. Throws ApiError 400 when the template refuses
+  // them (e.g. raise_exception on a role order).
+  std::string render_chat(const nlohmann::ordered_json& messages,
+                          const nlohmann::ordered_json& tools = nullptr) const;
+  // render_chat plus `suffix` (text the answer is made to begin with), encoded as HF does after
+  // apply_chat_template (no special tokens added); throws ApiError 400 when longer than the
+  // prompt limit.
+  std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools = nullptr,
+                                   const std::string& suffix = "") const;
+  // The tool-call format the chat template asks for (see tool_calls.h).
+  ToolCallFormat tool_format() const { return tool_format_; }
   std::vector<uint32_t> tokenize(const std::string& text, bool add_special) const;
   std::string detokenize(const std::vector<uint32_t>& ids) const;
 
@@ -56,9 +65,15 @@ class Engine {
   // on_piece gets the continuation in pieces (with their tokens' logprobs when logprobs >= 0:
   // that many alternatives per token); it may throw to abandon the request, which cancels it.
   // With a schema (response_format), the answer is JSON it accepts, or cut by max_tokens.
+  // prompt_logprobs >= 0 (echo): the prompt's logprobs come first, as a Piece with `prompt` set.
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const Piece&)>& on_piece,
-                      int logprobs = -1, std::shared_ptr<const JsonSchema> schema = nullptr);
+                      int logprobs = -1, std::shared_ptr<const JsonSchema> schema = nullptr,
+                      int prompt_logprobs = -1);
+  // Whether ids begin with the model's BOS token (not part of a prompt's text; echo leaves it out).
+  bool starts_with_bos(const std::vector<int32_t>& ids) const {
+    return config_.bos_token_id >= 0 && !ids.empty() && ids[0] == config_.bos_token_id;
+  }
   Generation generate(const std::vector<int32_t>& prompt, model::SamplingOptions sampling,
                       const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
   // The text of one token (for logprobs).
@@ -88,6 +103,7 @@ class Engine {
   tokenizer::Tokenizer tok_;
   model::ModelConfig config_;
   std::string template_source_, bos_token_, eos_token_;
+  ToolCallFormat tool_format_ = ToolCallFormat::Hermes;
   std::vector<int32_t> stop_ids_;  // the model's EOS and the template's eos_token
   Metrics metrics_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -65,6 +65,19 @@ nlohmann::ordered_json messages_of(const json& v) {
       if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
         bad("messages", "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
   }
+  for (auto& m : v) {
+    if (!m.contains("tool_calls") || m["tool_calls"].is_null()) continue;
+    if (!m["tool_calls"].is_array()) bad("messages", "a message's 'tool_calls' must be a list");
+    for (auto& tc : m["tool_calls"]) {
+      const bool ok = tc.is_object() && tc.contains("function") && tc["function"].is_object() &&
+                      tc["function"].contains("name") && tc["function"]["name"].is_string() &&
+                      (!tc["function"].contains("arguments") || tc["function"]["arguments"].is_string() ||
+                       tc["function"]["arguments"].is_object());
+      if (!ok)
+        bad("messages", "each of a message's 'tool_calls' must be {\"id\", \"type\": \"function\", \"function\": "
+                        "{\"name\": string, \"arguments\": JSON string}}");
+    }
+  }
   // Round-trip keeps the key order the client sent for the template.
   return nlohmann::ordered_json::parse(v.dump());
 }
@@ -72,6 +85,79 @@ nlohmann::ordered_json messages_of(const json& v) {
 // Fields accepted only at their "off" value: anything else would be silently ignored.
 bool is_off(const json& v) {
   return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_number() && v.get<double>() == 0.0);
+}
+
+// tools: [{"type": "function", "function": {"name", "description", "parameters", "strict"}}], at
+// most 128, names of 1-64 letters, digits, '_' or '-', each once.
+nlohmann::ordered_json tools_of(const json& v) {
+  const std::string key = "tools";
+  if (!v.is_array()) bad(key, "'tools' must be a list of {\"type\": \"function\", \"function\": {...}}");
+  if (v.size() > 128) bad(key, "'tools' has more than 128 tools");
+  std::set<std::string> names;
+  for (auto& t : v) {
+    if (!t.is_object() || t.value("type", json()) != "function" || !t.contains("function") || !t["function"].is_object())
+      bad(key, "each tool must be {\"type\": \"function\", \"function\": {\"name\", ...}}");
+    for (auto& [k, x] : t.items())
+      if (k != "type" && k != "function") bad(key, "unknown field 'tools[]." + k + "'");
+    const json& f = t["function"];
+    for (auto& [k, x] : f.items()) {
+      if (k == "name") {
+        const std::string name = x.is_string() ? x.get<std::string>() : std::string();
+        const bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        });
+        if (!ok) bad(key, "a tool's 'function.name' must be 1 to 64 letters, digits, '_' or '-'");
+        if (!names.insert(name).second) bad(key, "the tool name '" + name + "' is given twice");
+      } else if (k == "description") {
+        if (!x.is_string()) bad(key, "a tool's 'function.description' must be a string");
+      } else if (k == "parameters") {
+        if (!x.is_object()) bad(key, "a tool's 'function.parameters' must be a JSON schema object");
+      } else if (k == "strict") {
+        if (!x.is_null() && !x.is_boolean()) bad(key, "a tool's 'function.strict' must be true or false");
+      } else {
+        bad(key, "unknown field 'tools[].function." + k + "'");
+      }
+    }
+    if (!f.contains("name")) bad(key, "each tool's 'function' needs a 'name'");
+  }
+  return nlohmann::ordered_json::parse(v.dump());
+}
+
+// tool_choice: "none", "auto", "required", or {"type": "function", "function": {"name"}}.
+void tool_choice_of(const json& v, GenerationRequest& r) {
+  const std::string key = "tool_choice";
+  if (v.is_string()) {
+    r.tool_choice = v.get<std::string>();
+    if (r.tool_choice == "none" || r.tool_choice == "auto" || r.tool_choice == "required") return;
+  } else if (v.is_object() && v.size() == 2 && v.value("type", json()) == "function" && v.contains("function") &&
+             v["function"].is_object() && v["function"].size() == 1 && v["function"].contains("name") &&
+             v["function"]["name"].is_string()) {
+    r.tool_choice = "function";
+    r.tool_name = v["function"]["name"].get<std::string>();
+    return;
+  }
+  bad(key, "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+}
+
+// logit_bias: {"TOKEN_ID": bias, ...}, ids as decimal strings below the vocabulary size, biases
+// from -100 to 100 (OpenAI's). At most 1024 entries.
+std::vector<std::pair<int32_t, float>> logit_bias_of(const json& v, int64_t vocab) {
+  const std::string key = "logit_bias";
+  if (!v.is_object()) bad(key, "'logit_bias' must be an object mapping token ids (as strings) to biases from -100 to 100");
+  if (v.size() > 1024) bad(key, "'logit_bias' has more than 1024 entries");
+  std::vector<std::pair<int32_t, float>> out;
+  for (auto& [k, b] : v.items()) {
+    const bool digits = !k.empty() && k.size() <= 10 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const int64_t id = digits ? std::stoll(k) : -1;
+    if (id < 0 || id > INT32_MAX)
+      bad(key, "invalid key in 'logit_bias': " + json(k).dump() + " is not a token id (a decimal integer string)");
+    if (vocab > 0 && id >= vocab)
+      bad(key, "'logit_bias' names token " + k + ", past the model's vocabulary of " + std::to_string(vocab));
+    if (!b.is_number() || !std::isfinite(b.get<double>()) || b.get<double>() < -100 || b.get<double>() > 100)
+      bad(key, "'logit_bias' values must be numbers from -100 to 100 (token " + k + ")");
+    out.emplace_back(static_cast<int32_t>(id), static_cast<float>(b.get<double>()));
+  }
+  return out;
 }
 
 // response_format: {"type": "text"} (nullptr), {"type": "json_object"} or {"type": "json_schema",
@@ -120,8 +206,8 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "logit_bias", "suffix",
-                                                         "parallel_tool_calls", "tools", "tool_choice"};
+  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};  // echo: chat's
+  static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
   for (auto& [key, v] : j.items()) {
@@ -175,6 +261,18 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
         if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
         r.include_usage = boolean(v2, "stream_options.include_usage");
       }
+    } else if (!chat && key == "echo") {
+      if (!v.is_null()) r.echo = boolean(v, key);
+    } else if (chat && key == "tools") {
+      if (!v.is_null() && !v.empty()) r.tools = tools_of(v);
+    } else if (chat && key == "tool_choice") {
+      if (!v.is_null()) tool_choice_of(v, r);
+    } else if (chat && key == "parallel_tool_calls") {
+      if (!v.is_null()) r.parallel_tool_calls = boolean(v, key);
+    } else if (chat_only.count(key)) {
+      if (!is_off(v)) bad(key, "'" + key + "' is only for /v1/chat/completions");
+    } else if (key == "logit_bias") {
+      if (!v.is_null()) r.logit_bias = logit_bias_of(v, limits.vocab_size);
     } else if (key == "user") {
       if (!v.is_string()) bad(key, "'user' must be a string");
     } else if (ignored_when_off.count(key)) {
@@ -189,6 +287,15 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   if (chat && chat_logprobs) r.logprobs = std::max(top_logprobs, 0);
   if (!chat && r.prompts.empty()) bad("prompt", "'prompt' is required");
   if (chat && r.messages.is_null()) bad("messages", "'messages' is required");
+  if (r.tool_choice == "required" || r.tool_choice == "function") {
+    if (r.tools.is_null()) bad("tool_choice", "'tool_choice' \"" + r.tool_choice + "\" needs 'tools'");
+    if (r.response_schema) bad("tool_choice", "'tool_choice' \"" + r.tool_choice + "\" cannot be combined with a JSON 'response_format'");
+  }
+  if (r.tool_choice == "function") {
+    bool found = false;
+    for (auto& t : r.tools) found |= t["function"]["name"] == r.tool_name;
+    if (!found) bad("tool_choice", "'tool_choice' names the function '" + r.tool_name + "', which 'tools' does not declare");
+  }
   if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");
   if (r.prompts.size() * static_cast<size_t>(r.n) > 64) bad("n", "prompts times n must be at most 64");
   return r;

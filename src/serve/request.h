@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@ struct RequestLimits {
   int max_tokens = 512;          // ceiling on max_tokens
   int default_max_tokens = 128;  // when the request gives none
   int max_n = 8;
+  int64_t vocab_size = 0;        // logit_bias ids must be below it (0 = not checked)
 };
 
 struct GenerationRequest {
@@ -37,8 +39,16 @@ struct GenerationRequest {
   std::optional<uint64_t> seed;
   int n = 1;
   std::vector<std::string> stop;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, bias in [-100, 100])
+  bool echo = false;                  // completions: the prompt comes back before the completion
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
+  // Chat tools: the OpenAI tool list (null when none), tool_choice ("none", "auto", "required",
+  // or "function" with tool_name), and parallel_tool_calls (false keeps only the first call).
+  nlohmann::ordered_json tools;
+  std::string tool_choice = "auto";
+  std::string tool_name;
+  bool parallel_tool_calls = true;
   // response_format json_object or json_schema: the answer must be JSON this schema accepts.
   std::shared_ptr<const JsonSchema> response_schema;
 };

@@ -71,8 +71,9 @@ Scheduler::~Scheduler() {
 
 std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, model::SamplingOptions sampling,
                                        std::vector<std::string> stop, int logprobs,
-                                       std::shared_ptr<const JsonSchema> schema) {
+                                       std::shared_ptr<const JsonSchema> schema, int prompt_logprobs) {
   auto j = std::make_shared<Job>();
+  j->prompt_logprobs_ = prompt_logprobs;
   j->schema_ = std::move(schema);
   j->prompt_ = std::move(prompt);
   j->sampling_ = std::move(sampling);
@@ -94,8 +95,9 @@ std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, model::Sampl
   return j;
 }
 
-void Scheduler::emit(Job& j, const std::string& text) {
+void Scheduler::emit(Job& j, const std::string& text, bool prompt) {
   Piece p;
+  p.prompt = prompt;
   p.text = text;
   p.logprobs = std::move(j.pending_logprobs_);
   j.pending_logprobs_.clear();
@@ -116,11 +118,32 @@ void Scheduler::start(Job& j, int slot) {
     j.scratch_.emplace(j.schema_.get());
   }
   j.text_ = std::make_unique<model::TextStream>(tok_, j.stop_, [this, &j](const std::string& t) { emit(j, t); });
-  j.fed_ = decoder_->reuse_prefix(slot, j.prompt_);
+  // Scoring the prompt needs the logits of all of it: nothing comes from the cache.
+  j.fed_ = decoder_->reuse_prefix(slot, j.prompt_logprobs_ >= 0 ? std::vector<int32_t>() : j.prompt_);
   j.cached_prompt_tokens = j.fed_;
   last_used_[static_cast<size_t>(slot)] = ++clock_;
   metrics_.prompt_tokens += j.prompt_.size();
   metrics_.prompt_tokens_cached += static_cast<uint64_t>(j.fed_);
+}
+
+void Scheduler::prefill(Job& j, int slot, float* logits) {
+  const int n = std::min(kPrefillChunk, static_cast<int>(j.prompt_.size()) - j.fed_);
+  if (j.prompt_logprobs_ < 0) {
+    decoder_->prefill(slot, j.prompt_.data() + j.fed_, n, logits);
+    j.fed_ += n;
+    return;
+  }
+  const int64_t V = decoder_->vocab_size();
+  rows_.resize(size_t(n) * size_t(V));
+  decoder_->prefill(slot, j.prompt_.data() + j.fed_, n, rows_.data(), /*every_row=*/true);
+  for (int i = 0; i < n; ++i) {
+    const size_t next = size_t(j.fed_) + size_t(i) + 1;
+    if (next < j.prompt_.size())
+      j.pending_logprobs_.push_back(logprob_of(rows_.data() + i * V, V, j.prompt_[next], j.prompt_logprobs_));
+  }
+  std::copy(rows_.data() + (n - 1) * V, rows_.data() + n * V, logits);
+  j.fed_ += n;
+  if (j.fed_ == static_cast<int>(j.prompt_.size())) emit(j, "", /*prompt=*/true);  // the prompt's logprobs go first
 }
 
 void Scheduler::finish(Job& j, const std::string& reason, const std::string& error) {
@@ -241,11 +264,13 @@ void Scheduler::run() {
       }
       try {
         if (j->fed_ < static_cast<int>(j->prompt_.size())) {
-          const int n = std::min(kPrefillChunk, static_cast<int>(j->prompt_.size()) - j->fed_);
-          decoder_->prefill(s, j->prompt_.data() + j->fed_, n, logits.data());
-          j->fed_ += n;
-          if (j->fed_ == static_cast<int>(j->prompt_.size()))
-            deliver(*j, sample(*j, logits.data()), logits.data());
+          prefill(*j, s, logits.data());
+          if (j->fed_ == static_cast<int>(j->prompt_.size())) {
+            if (j->sampling_.max_tokens <= 0)  // echo with max_tokens 0: only the prompt's logprobs
+              finish(*j, "length");
+            else
+              deliver(*j, sample(*j, logits.data()), logits.data());
+          }
         } else if (j->next_) {
           stepping.push_back(j.get());
           slots.push_back(s);

@@ -30,11 +30,13 @@ namespace nlm::serve {
 // adjustments), and the most likely alternatives when asked for.
 struct TokenLogprob {
   int32_t token = 0;
+  bool none = false;  // no log-probability: the first prompt token, with nothing before it (echo)
   float logprob = 0;
   std::vector<std::pair<int32_t, float>> top;
 };
 
 struct Piece {
+  bool prompt = false;  // echo: the prompt's logprobs (logprobs[i] is prompt token i + 1's), sent first
   std::string text;
   std::vector<TokenLogprob> logprobs;  // the tokens that produced this text (when requested)
 };
@@ -58,6 +60,7 @@ class Job {
   model::SamplingOptions sampling_;
   std::vector<std::string> stop_;
   int logprobs_ = -1;  // -1 off; else how many alternatives per token
+  int prompt_logprobs_ = -1;  // echo with logprobs: alternatives per prompt token (-1 off)
   std::shared_ptr<const JsonSchema> schema_;  // response_format: the answer must be this JSON
   std::optional<JsonConstraint> constraint_, scratch_;
   std::vector<float> logits_;  // the sampler's copy of this step's logits
@@ -86,10 +89,11 @@ class Scheduler {
 
   // Queues a request; its max_tokens must leave room in a slot (prompt + max_tokens <= context).
   // With a schema, sampling is masked so the answer is JSON it accepts; the job ends ("stop") as
-  // soon as that JSON is complete.
+  // soon as that JSON is complete. prompt_logprobs >= 0 (echo) scores the whole prompt first
+  // (no prompt cache) and sends its logprobs as the first piece; max_tokens may then be 0.
   std::shared_ptr<Job> submit(std::vector<int32_t> prompt, model::SamplingOptions sampling,
                               std::vector<std::string> stop, int logprobs = -1,
-                              std::shared_ptr<const JsonSchema> schema = nullptr);
+                              std::shared_ptr<const JsonSchema> schema = nullptr, int prompt_logprobs = -1);
   const model::Decoder& decoder() const { return *decoder_; }
 
  private:
@@ -98,12 +102,14 @@ class Scheduler {
   void deliver(Job& j, int32_t token, const float* logits);
   int32_t sample(Job& j, const float* logits);  // logits [V], masked first for a constrained job
   void finish(Job& j, const std::string& reason, const std::string& error = "");
-  void emit(Job& j, const std::string& text);
+  void emit(Job& j, const std::string& text, bool prompt = false);  // a piece with the pending logprobs
+  void prefill(Job& j, int slot, float* logits);  // one prompt chunk; logits: its last row's
 
   std::unique_ptr<model::Decoder> decoder_;
   const tokenizer::Tokenizer& tok_;
   std::vector<int32_t> stop_ids_;
   Metrics& metrics_;
+  std::vector<float> rows_;  // echo: a prompt chunk's logits [n, V]
   std::unique_ptr<TokenBytes> token_bytes_;  // built on the first constrained job
   std::vector<std::shared_ptr<Job>> active_;  // per slot; worker thread only
   std::vector<uint64_t> last_used_;          // per slot, for least-recently-used choice

@@ -62,8 +62,9 @@ int mask_logits(const JsonConstraint& constraint, const TokenBytes& tokens, cons
     if (t.empty() || !first_ok[uint8_t(t[0])]) return false;
     return t.size() == 1 || constraint.accepts(t, scratch);
   };
-  // The sampler reorders nothing before its top-k cut when no penalty applies.
-  const bool penalties = o.repetition_penalty != 1.0 || o.presence_penalty != 0 || o.frequency_penalty != 0;
+  // The sampler reorders nothing before its top-k cut when no penalty or logit bias applies.
+  const bool penalties = o.repetition_penalty != 1.0 || o.presence_penalty != 0 || o.frequency_penalty != 0 ||
+                         !o.logit_bias.empty();
   int64_t need = 0;  // allowed tokens the sampler can use at most; 0 = all
   if (!penalties) need = o.temperature <= 0 ? 1 : o.top_k > 0 ? o.top_k : 0;
   int tried = 0;

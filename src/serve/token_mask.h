@@ -30,7 +30,7 @@ class TokenBytes {
 // Masks logits [V] in place for the next token under `constraint`: tokens whose bytes it does not
 // accept get -inf; the end ids (EOS, the template's end token) are allowed only when the JSON so
 // far can end, and once it is complete only they are. When the sampling options use only the top
-// of the distribution (greedy, or top-k without penalties that could reorder it), tokens are
+// of the distribution (greedy, or top-k without penalties or a logit bias that could reorder it), tokens are
 // tried in order of logit and the search stops once enough are allowed: the sampler then picks
 // exactly what it would pick after a full mask. `scratch` is reused between calls. Returns the
 // number of tokens tried.

@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "core/options.h"
 #include "model/sampler.h"
 
 namespace nlm::testing {
@@ -89,6 +90,38 @@ TEST(Sampler, NeverSamplesPastTheVocabLimit) {
   g.top_p = 1.0;
   model::Sampler s(g);
   for (int i = 0; i < 100; ++i) EXPECT_LT(s.sample(logits, {}), 2);
+}
+
+TEST(Sampler, LogitBiasIsAddedBeforePenaltiesAndSampling) {
+  std::vector<float> logits = {0.0f, 3.0f, 2.6f, 2.2f};
+  model::SamplingOptions g;
+  g.temperature = 0;
+  g.logit_bias = {{1, -0.5f}};  // 2.5 < 2.6
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 2);
+  g.logit_bias = {{0, 100.0f}};  // +100 forces
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 0);
+  g.logit_bias = {{1, -100.0f}, {2, -100.0f}, {99, 100.0f}, {-1, 100.0f}};  // ids outside the logits are ignored
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 3);
+  // Sampled, -100 bans: over 2000 draws token 1 (the likeliest) never comes.
+  g.temperature = 1.0;
+  g.top_k = 0;
+  g.top_p = 1.0;
+  g.seed = 5;
+  g.logit_bias = {{1, -100.0f}};
+  model::Sampler s(g);
+  for (int i = 0; i < 2000; ++i) ASSERT_NE(s.sample(logits, {}), 1);
+  // A masked token (-inf, e.g. past the vocabulary limit) stays masked whatever its bias.
+  g.temperature = 0;
+  g.vocab_limit = 2;
+  g.logit_bias = {{3, 100.0f}};
+  EXPECT_EQ(model::Sampler(g).sample(logits, {}), 1);
+}
+
+TEST(Sampler, LogitBiasOptionParsesIdEqualsBias) {
+  EXPECT_EQ(model::parse_logit_bias("42=-100"), (std::pair<int32_t, float>{42, -100.0f}));
+  EXPECT_EQ(model::parse_logit_bias("7=2.5"), (std::pair<int32_t, float>{7, 2.5f}));
+  for (const char* bad : {"", "42", "=1", "x=1", "42=", "42=abc", "42=100.5", "42=-101", "-1=3", "99999999999=1", "42=nan"})
+    EXPECT_THROW(model::parse_logit_bias(bad), opt::OptionError) << bad;
 }
 
 TEST(Sampler, WholeDistributionAndLongNucleusAreSampledRight) {

@@ -6,38 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "serve/api.h"
 #include "serve/api_error.h"
-#include "serve/options.h"
-#include "serve_fixture.h"
+#include "api_fixture.h"
 
 namespace nlm::testing {
 namespace {
 
 using nlohmann::json;
-
-struct TinyServer {
-  TempDir dir;
-  serve::ServeOptions options;
-  std::unique_ptr<serve::Engine> engine;
-  std::unique_ptr<serve::Api> api;
-  explicit TinyServer(int queue = 1, int max_prompt_tokens = 0, const std::string& chat_template = "") {
-    write_tiny_model(dir.file("m"));
-    if (!chat_template.empty()) write_text(dir.file("m/chat_template.jinja"), chat_template);
-    options.model_dir = dir.file("m");
-    options.queue = queue;
-    options.max_prompt_tokens = max_prompt_tokens;
-    engine = std::make_unique<serve::Engine>(options);
-    api = std::make_unique<serve::Api>(*engine, serve::RequestLimits{64, 16, 4});
-  }
-  int status_of(const std::string& body, bool chat = false) {
-    try {
-      return api->generate(body, chat).status;
-    } catch (const serve::ApiError& e) {
-      return e.status;
-    }
-  }
-};
 
 TEST(ServeApi, FullQueueIs429UntilItDrains) {
   TinyServer s(/*queue=*/2);

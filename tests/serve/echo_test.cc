@@ -1,0 +1,112 @@
+// echo on /v1/completions through the API layer on the tiny model: the prompt comes back before
+// the completion (plain, streamed, n > 1); with logprobs its tokens come first with their
+// log-probabilities, which equal those of scoring each prefix alone; a leading BOS is not echoed
+// and without one the first token's logprob is null; max_tokens 0 scores the prompt only.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "api_fixture.h"
+
+namespace nlm::testing {
+namespace {
+
+using nlohmann::json;
+
+TEST(Echo, PromptComesBackBeforeTheCompletion) {
+  TinyServer s;
+  json req = {{"prompt", "Tá sé"}, {"max_tokens", 5}, {"temperature", 0}};
+  const std::string plain = s.call(req)["choices"][0]["text"];
+  req["echo"] = true;
+  EXPECT_EQ(s.call(req)["choices"][0]["text"], "Tá sé" + plain);
+  req["stream"] = true;
+  auto events = s.stream(req);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0]["choices"][0]["text"], "Tá sé");
+  std::string streamed;
+  for (auto& e : events) streamed += e["choices"][0]["text"].get<std::string>();
+  EXPECT_EQ(streamed, "Tá sé" + plain);
+  req = {{"prompt", {"The", "ขอบคุณ"}}, {"n", 2}, {"max_tokens", 2}, {"echo", true}, {"seed", 1}};
+  auto r = s.call(req);
+  ASSERT_EQ(r["choices"].size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(r["choices"][i]["text"].get<std::string>().rfind(i < 2 ? "The" : "ขอบคุณ", 0), 0u) << r;
+  EXPECT_EQ(s.error_of({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"echo", true}}, true).param, "echo");
+  EXPECT_EQ(s.error_of({{"prompt", "x"}, {"echo", "yes"}}).param, "echo");
+}
+
+TEST(Echo, PromptLogprobsEqualScoringEachPrefix) {
+  TinyServer s;
+  const std::string prompt = "The cat sat on the mat";
+  auto ids = json::parse(s.api->tokenize(json({{"content", prompt}}).dump()).body)["tokens"];
+  ASSERT_GE(ids.size(), 4u);
+  json req = {{"prompt", prompt}, {"max_tokens", 2}, {"temperature", 0}, {"logprobs", 2}, {"echo", true}};
+  auto r = s.call(req);
+  const json& lp = r["choices"][0]["logprobs"];
+  // The BOS the server puts first is not echoed; every prompt token has a logprob after it.
+  ASSERT_EQ(lp["tokens"].size(), ids.size() + 2) << lp;
+  std::string joined;
+  for (size_t k = 0; k < ids.size(); ++k) joined += lp["tokens"][k].get<std::string>();
+  EXPECT_EQ(joined, prompt);
+  EXPECT_EQ(lp["text_offset"][ids.size()], prompt.size());
+  for (size_t k = 0; k < ids.size(); ++k) {
+    ASSERT_TRUE(lp["token_logprobs"][k].is_number()) << k;
+    EXPECT_LE(lp["token_logprobs"][k].get<double>(), 0.0);
+    EXPECT_LE(lp["top_logprobs"][k].size(), 2u);
+    // The same token scored alone after its prefix: forced by logit_bias (logprobs are the raw
+    // model's, before the bias).
+    std::string prefix;
+    for (size_t i = 0; i < k; ++i) prefix += lp["tokens"][i].get<std::string>();
+    json one = {{"prompt", prefix}, {"max_tokens", 1}, {"logprobs", 0},
+                {"logit_bias", {{std::to_string(ids[k].get<int>()), 100}}}};
+    auto alone = s.call(one);
+    EXPECT_EQ(alone["choices"][0]["logprobs"]["tokens"][0], lp["tokens"][k]);
+    EXPECT_NEAR(alone["choices"][0]["logprobs"]["token_logprobs"][0].get<double>(),
+                lp["token_logprobs"][k].get<double>(), 1e-3) << k;
+  }
+  // The completion's logprobs are those of the same request without echo.
+  req["echo"] = false;
+  auto plain = s.call(req);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NEAR(plain["choices"][0]["logprobs"]["token_logprobs"][i].get<double>(),
+                lp["token_logprobs"][ids.size() + size_t(i)].get<double>(), 1e-3);
+  // max_tokens 0 scores the prompt alone.
+  req = {{"prompt", prompt}, {"max_tokens", 0}, {"logprobs", 0}, {"echo", true}};
+  auto scored = s.call(req);
+  EXPECT_EQ(scored["choices"][0]["text"], prompt);
+  EXPECT_EQ(scored["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(scored["usage"]["completion_tokens"], 0);
+  ASSERT_EQ(scored["choices"][0]["logprobs"]["token_logprobs"].size(), ids.size());
+  for (size_t k = 0; k < ids.size(); ++k)
+    EXPECT_NEAR(scored["choices"][0]["logprobs"]["token_logprobs"][k].get<double>(),
+                lp["token_logprobs"][k].get<double>(), 1e-4);
+  // Streamed: the first chunk is the prompt with its logprobs.
+  req = {{"prompt", prompt}, {"max_tokens", 2}, {"temperature", 0}, {"logprobs", 2}, {"echo", true}, {"stream", true}};
+  auto events = s.stream(req);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0]["choices"][0]["text"], prompt);
+  EXPECT_EQ(events[0]["choices"][0]["logprobs"]["token_logprobs"], json(std::vector<json>(
+      lp["token_logprobs"].begin(), lp["token_logprobs"].begin() + long(ids.size()))));
+}
+
+TEST(Echo, WithoutBosTheFirstTokenHasNoLogprob) {
+  TinyServer s;
+  serve::ServeOptions o = s.options;
+  o.add_bos = false;
+  serve::Engine engine(o);
+  serve::Api api(engine, serve::RequestLimits{64, 16, 4});
+  auto r = json::parse(api.generate(R"({"prompt": "The cat", "max_tokens": 0, "logprobs": 1, "echo": true})", false).body);
+  const json& lp = r["choices"][0]["logprobs"];
+  ASSERT_GE(lp["tokens"].size(), 2u) << r;
+  EXPECT_TRUE(lp["token_logprobs"][0].is_null());
+  EXPECT_TRUE(lp["top_logprobs"][0].is_null());
+  EXPECT_TRUE(lp["token_logprobs"][1].is_number());
+  EXPECT_EQ(lp["text_offset"][0], 0);
+  // A one-token prompt: only the null.
+  r = json::parse(api.generate(R"({"prompt": "The", "max_tokens": 0, "logprobs": 0, "echo": true})", false).body);
+  EXPECT_EQ(r["choices"][0]["logprobs"]["token_logprobs"], json::array({nullptr}));
+}
+
+}  // namespace
+}  // namespace nlm::testing

@@ -354,6 +354,23 @@ put("fuzz_serve_request", "chat_parts_stream", b"\x01" + json.dumps(
      "seed": 1}, ensure_ascii=False).encode())
 put("fuzz_serve_request", "chat_bad_role", b"\x01" + json.dumps(
     {"messages": [{"role": "tool", "content": "x"}]}).encode())
+put("fuzz_serve_request", "chat_json_schema_refs", b"\x01" + json.dumps(
+    {"messages": [{"role": "user", "content": "Tabla"}], "max_tokens": 8, "temperature": 0,
+     "response_format": {"type": "json_schema", "json_schema": {"name": "t", "schema": {
+         "$defs": {"Node": {"type": "object", "properties": {
+             "v": {"type": "integer", "minimum": -3, "maximum": 250},
+             "kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}, "maxItems": 2}},
+             "required": ["v"]}},
+         "anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}}}}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "chat_json_schema_formats", b"\x01" + json.dumps(
+    {"messages": [{"role": "user", "content": "ข้อมูล"}], "max_tokens": 8,
+     "response_format": {"type": "json_schema", "json_schema": {"name": "f", "schema": {
+         "type": "object", "properties": {
+             "d": {"type": "string", "format": "date"}, "id": {"type": "string", "format": "uuid"},
+             "code": {"type": "string", "pattern": "^[A-Z]{2}-\\d{3}(x|yz)?$"},
+             "k": {"oneOf": [{"const": "bai"}, {"enum": ["ez", "ไม่"]}]},
+             "n": {"type": "number", "exclusiveMinimum": 0.5, "maximum": 9.25, "nullable": True}},
+         "allOf": [{"required": ["d"]}, {"required": ["k"]}]}}}}, ensure_ascii=False).encode())
 put("fuzz_serve_request", "tokenize", b"\x02" + json.dumps({"content": "The cat sat", "add_special": True}).encode())
 put("fuzz_serve_request", "detokenize", b"\x03" + json.dumps({"tokens": [1, 2, 40, 250]}).encode())
 print("seeds written to " + OUT)

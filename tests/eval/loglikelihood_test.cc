@@ -194,8 +194,10 @@ TEST(EvalLogprobs, CommandPrintsWhatLoglikelihoodSums) {
     EXPECT_EQ(tk["top"].size(), 2u);
   }
   EXPECT_EQ(text, " sat on the mat");
-  EXPECT_NEAR(sum, ll[0].logprob, 1e-6);
-  EXPECT_NEAR(lines[0]["logprob"].get<double>(), ll[0].logprob, 1e-6);
+  // The command scores with --batch-size 2 and the scorer with its default: the LM head runs
+  // over differently sized row chunks, so fp32 rounding differs (about 1e-7 relative).
+  EXPECT_NEAR(sum, ll[0].logprob, 1e-5);
+  EXPECT_NEAR(lines[0]["logprob"].get<double>(), ll[0].logprob, 1e-5);
   EXPECT_EQ(lines[0]["is_greedy"].get<bool>(), ll[0].is_greedy);
   // A text without --bos: its first token has no prediction.
   EXPECT_TRUE(lines[1]["tokens"][0]["logprob"].is_null());

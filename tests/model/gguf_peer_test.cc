@@ -227,12 +227,13 @@ TEST_F(PeerFixture, LlamaCppAgreesWithNativelmPerType) {
   expect_f32_agreement("llama f32");
   // Documented bounds (docs/export.md), with margin over the measured figures: against the
   // original weights (rounding of the weights plus llama.cpp's activation rounding) and against
-  // the weights the file holds (llama.cpp's activation rounding alone).
+  // the weights the file holds (llama.cpp's activation rounding alone, which depends on the CPU
+  // llama.cpp picks its kernels for: f16 measured 1.8e-4 on one machine and 1.9e-3 on another).
   struct Case { model::GgufOutType type; const char* what; double original, held; };
   // The tiny random model (weights of std 0.4) amplifies rounding far more than a trained one:
   // Q4_0 moves its logits by most of their range, yet llama.cpp reads the blocks exactly as
   // nativelm's decoder does (the `held` figure stays at the activation-rounding level).
-  for (Case c : {Case{model::GgufOutType::F16, "llama f16", 1e-2, 1e-3}, Case{model::GgufOutType::BF16, "llama bf16", 1e-1, 5e-2},
+  for (Case c : {Case{model::GgufOutType::F16, "llama f16", 1e-2, 5e-3}, Case{model::GgufOutType::BF16, "llama bf16", 1e-1, 5e-2},
                  Case{model::GgufOutType::Q8_0, "llama q8_0", 1.5e-1, 1e-1}, Case{model::GgufOutType::Q4_0, "llama q4_0", 1.5, 1e-1},
                  Case{model::GgufOutType::Q4_K_M, "llama q4_k_m (Q5_0/Q8_0 at hidden 64)", 1.0, 1.5e-1}}) {
     Agreement held;

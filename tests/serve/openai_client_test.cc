@@ -15,9 +15,7 @@ using nlohmann::json;
 
 TEST(OpenAiClient, TalksToTheServer) {
   const std::string root = NATIVELM_SOURCE_DIR;
-  if (std::system("node --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "node is not installed";
-  if (!std::filesystem::exists(root + "/node_modules/openai"))
-    GTEST_SKIP() << "node_modules/openai is absent (run scripts/install-npm-peers.sh)";
+  if (std::string why = openai_client_missing(); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
   write_tiny_model(dir.file("m"));
   ServerProcess s(dir.file("m"), dir.path(), {"--api-key", "sk-local", "--model-name", "tiny-llama"});

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -99,5 +101,14 @@ class ServerProcess {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+// Why the official `openai` npm client cannot run here, or "" when it can (node and
+// node_modules/openai, from scripts/install-npm-peers.sh).
+inline std::string openai_client_missing() {
+  if (std::system("node --version >/dev/null 2>&1") != 0) return "node is not installed";
+  if (!std::filesystem::exists(std::string(NATIVELM_SOURCE_DIR) + "/node_modules/openai"))
+    return "node_modules/openai is absent (run scripts/install-npm-peers.sh)";
+  return "";
+}
 
 }  // namespace nlm::testing

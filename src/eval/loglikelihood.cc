@@ -88,8 +88,8 @@ std::vector<std::vector<TokenScore>> score_tokens(model::Llama& model, const std
       }
     }
     batch.set_default_positions();
-    model.forward(batch);
-    const std::vector<float> logits = model.logits();
+    std::vector<float> logits;
+    model.forward(batch, &logits);
     for (size_t k = 0; k < nb; ++k) {
       const Window& w = windows[order[b0 + k]];
       const auto& tok = requests[w.request].tokens;

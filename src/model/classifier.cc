@@ -37,12 +37,13 @@ void scale_rows(tensor::Backend& be, Tensor& dst, const Tensor& src, const std::
 
 }  // namespace
 
-void Classifier::loss(Tensor& losses) const {
+void Classifier::loss(Tensor& losses, float* logits_out) const {
   const int64_t N = h.dim(0), C = h.dim(1), V = weight.dim(0);
   for_chunks(N, chunk.dim(0), [&](int64_t r0, int64_t n) {
     Tensor logits = chunk.view(0, {n, V}), l = losses.view(r0, {n});
     be.matmul_forward(logits, h.view(r0 * C, {n, C}), weight, nullptr);
     be.cross_entropy_forward(l, logits, targets.view(r0, {n}));
+    if (logits_out) be.download(logits, logits_out + r0 * V, DType::F32);
   });
 }
 

@@ -31,8 +31,10 @@ struct Classifier {
   const tensor::Tensor& targets;  // I32 [N]; < 0 = ignored
   tensor::Tensor& chunk;          // [R,V]
 
-  // losses[N] (=): logsumexp(logits_n) − logits_n[target_n], 0 where ignored.
-  void loss(tensor::Tensor& losses) const;
+  // losses[N] (=): logsumexp(logits_n) − logits_n[target_n], 0 where ignored. With logits_out,
+  // also the logits [N,V] row-major into that host memory from the same chunks (scoring needs
+  // both, and the head's matmul then runs once).
+  void loss(tensor::Tensor& losses, float* logits_out = nullptr) const;
   // The logits [N,V] row-major into host memory `out`, widened to float.
   void logits(float* out) const;
   // The backward of L = Σ_n w_n·losses_n, w_n = scale·(row_weights ? (*row_weights)[n] : 1):

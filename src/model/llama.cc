@@ -504,9 +504,10 @@ void Llama::forward_trunk(const Batch& batch) {
   be.rmsnorm_forward(s.lnf, s.rstdf, s.resid[L], final_norm_->value, config_.rms_norm_eps);
 }
 
-double Llama::forward(const Batch& batch) {
+double Llama::forward(const Batch& batch, std::vector<float>* logits) {
   forward_trunk(batch);
-  classifier().loss(s_->losses);
+  if (logits) logits->resize(static_cast<size_t>(s_->lnf.dim(0) * config_.vocab_size));
+  classifier().loss(s_->losses, logits ? logits->data() : nullptr);
   return valid_ ? backend_.sum(s_->losses) / static_cast<double>(valid_) : 0.0;
 }
 

@@ -80,8 +80,9 @@ class Llama {
   // Forward pass; returns the mean loss over targets ≥ 0 (0 if none). Keeps activations up to
   // the final norm; the logits are computed chunk by chunk and dropped (classifier.h).
   // Everything read back to the host (losses, logits, residuals, decode's logits) is widened
-  // to float or double whatever the model's dtype.
-  double forward(const Batch& batch);
+  // to float or double whatever the model's dtype. With `logits`, it also receives the logits
+  // [B·T, V] row-major from the same pass over the head (what logits() would recompute).
+  double forward(const Batch& batch, std::vector<float>* logits = nullptr);
   // forward(batch) then backward(loss_scale) with one pass over the LM head: each chunk's logits
   // give its losses and gradient at once, so the head's matmul is not recomputed. The training
   // step; token_losses() and logits() work after it as after forward.

@@ -93,10 +93,14 @@ void check_same_vocabulary(const tokenizer::Tokenizer& t, const std::string& tea
 
 namespace {
 
-// The teacher's targets for a batch: one frozen forward, its logits cut to the loss's support.
-TeacherTargets teacher_forward(model::Llama& teacher, const model::Batch& b, const DistillLossOptions& o) {
-  teacher.forward(b);
-  return teacher_targets(teacher.logits(), int64_t(b.B) * b.T, teacher.config().vocab_size, o);
+// The teacher's targets for a batch: one frozen forward, its logits cut to the loss's support
+// (and kept in *logits when asked).
+TeacherTargets teacher_forward(model::Llama& teacher, const model::Batch& b, const DistillLossOptions& o,
+                               std::vector<float>* logits = nullptr) {
+  std::vector<float> own;
+  std::vector<float>& l = logits ? *logits : own;
+  teacher.forward(b, &l);
+  return teacher_targets(l, int64_t(b.B) * b.T, teacher.config().vocab_size, o);
 }
 
 struct StepSums {
@@ -112,10 +116,9 @@ EvalFigures evaluate(model::Llama& student, model::Llama& teacher, const Distill
   int64_t count = 0;
   for (int i = 0; i < o.eval_batches; ++i) {
     model::Batch b = eval.next();
-    const TeacherTargets tt = teacher_forward(teacher, b, o.loss);
-    const std::vector<float> tl = teacher.logits();
-    student.forward(b);
-    const std::vector<float> sl = student.logits();
+    std::vector<float> tl, sl;
+    const TeacherTargets tt = teacher_forward(teacher, b, o.loss, &tl);
+    student.forward(b, &sl);
     const DistillLoss l = distill_loss(sl, b.targets, tt, o.loss, 1.0, nullptr);
     kl += kl_sum(tl, sl, b.targets, V);
     kd += l.kd * static_cast<double>(l.positions);
@@ -191,9 +194,9 @@ DistillResult distill_on(const DistillOptions& o, const Ranks& ranks) {
   StepSums sums;
   lo.micro_step = [&](model::Llama& m, const model::Batch& b, double scale) {
     const TeacherTargets tt = teacher_forward(*teacher, b, o.loss);
-    m.forward(b);
-    std::vector<float> grad;
-    const DistillLoss l = distill_loss(m.logits(), b.targets, tt, o.loss, scale, &grad);
+    std::vector<float> logits, grad;
+    m.forward(b, &logits);
+    const DistillLoss l = distill_loss(logits, b.targets, tt, o.loss, scale, &grad);
     m.backward_logits(grad);
     sums.kd += l.kd;
     sums.ce += l.ce;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_paths.h"
 #include "core/json_escape.h"
 #include "curate/dedup/synthetic.h"
 #include "harness.h"

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "test_paths.h"
 #include "bench_inference_model.h"
 #include "harness.h"
 #include "llama_cpp_tools.h"

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_paths.h"
 #include "core/runtime.h"
 #include "harness.h"
 #include "tokenizer/split_rules.h"

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "test_paths.h"
+
 extern char** environ;
 
 namespace nlm::testing {

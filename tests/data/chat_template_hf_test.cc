@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "test_paths.h"
 #include "jinja_reference.h"
 
 namespace {

@@ -2,6 +2,7 @@
 // + end marker) of conversations rendered through real chat templates (Llama 3, Qwen3, Gemma 3
 // from the npm peers) and ChatML with a tokenizer trained here; prompt/completion and full modes,
 // bad records and overlong examples are counted.
+#include "test_paths.h"
 #include "data/sft_example.h"
 
 #include <gtest/gtest.h>

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "test_paths.h"
 #include "gguf_fixture.h"
 #include "gguf_held_weights.h"
 #include "model/decoder.h"

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "test_paths.h"
 #include "model/gguf_export.h"
 #include "model/gguf_reader.h"
 #include "model/safetensors.h"

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_paths.h"
 #include "pipeline/option_tables.h"
 
 namespace {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "test_paths.h"
 #include "serve_fixture.h"
 
 namespace nlm::testing {

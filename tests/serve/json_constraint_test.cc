@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "test_paths.h"
 #include "serve/api_error.h"
 #include "json_constraint_util.h"
 #include "serve/json_constraint.h"

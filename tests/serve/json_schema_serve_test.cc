@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "test_paths.h"
 #include "json_schema_validator.h"
 #include "serve/json_constraint.h"
 #include "serve_fixture.h"

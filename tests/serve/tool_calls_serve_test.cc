@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "test_paths.h"
 #include "api_fixture.h"
 
 namespace nlm::testing {

@@ -2,6 +2,8 @@
 // field's own parser, so the command line and YAML accept exactly the same values.
 #include "cli/option_flags.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace nlm::cli {
@@ -40,6 +42,17 @@ FlagBinding::FlagBinding(CLI::App& app, opt::Schema& schema) : schema_(&schema) 
     std::string doc = f.doc;
     if (f.type == opt::Type::Bool) {
       bool neg = negating(f.flags);
+      // The field's doc says what the setting does when on; the help line is for the flag, which
+      // turns it off ("--no-bos  Turn off, on by default: put the BOS token before ...").
+      if (neg && !doc.empty()) {
+        std::string what = doc;
+        // Lower-case the first word unless it is a name ("MinHash", "BOS", "LoRA").
+        const std::string first = what.substr(0, what.find_first_of(" :,;("));
+        if (std::isupper(static_cast<unsigned char>(first[0])) &&
+            std::none_of(first.begin() + 1, first.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
+          what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+        doc = (f.text() == "true" ? "Turn off, on by default: " : "Turn off: ") + what;
+      }
       app.add_flag_function(
           f.flags, [this, fp, neg](int64_t) { given_.push_back({fp, {neg ? "false" : "true"}}); }, doc);
       continue;

@@ -8,7 +8,7 @@ namespace {
 using namespace nlm;
 
 void setup(CLI::App& root, cli::Actions& actions) {
-  auto* sub = root.add_subcommand("serve", "Serve a model over the OpenAI HTTP API (one request at a time)");
+  auto* sub = root.add_subcommand("serve", "Serve a model over the OpenAI HTTP API, decoding several requests in one batch (continuous batching)");
   auto c = std::make_shared<cli::Bound<serve::ServeOptions>>("serve");
   auto dir = std::make_shared<std::string>();
   sub->add_option("model_dir", *dir, "HF model folder (config.json, safetensors, tokenizer.json)");

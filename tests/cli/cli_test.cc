@@ -28,6 +28,11 @@ TEST(Cli, HelpAndVersion) {
   r = run_nativelm("corpus stats --help", dir.path());
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--text-mode"), std::string::npos);
+  // A --no-X flag's help says that it turns the setting off, not what the setting does when on.
+  r = run_nativelm("serve --help", dir.path());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Turn off, on by default: put the tokenizer's BOS token"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Put the tokenizer's BOS token"), std::string::npos) << r.out;
   r = run_nativelm("version", dir.path());
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("nativelm " NATIVELM_VERSION), std::string::npos);

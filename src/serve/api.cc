@@ -47,8 +47,10 @@ ojson bytes_of(const std::string& s) {
 }  // namespace
 
 // OpenAI's logprobs object for `tokens`: chat's {"content": [{token, logprob, bytes,
-// top_logprobs}]}, or the legacy completions' parallel lists (text_offset counts bytes from the
-// start of the completion and advances across calls).
+// top_logprobs}]}, or the legacy completions' parallel lists. text_offset counts characters
+// (code points, as Python's str and so OpenAI and vLLM index the text), not bytes, from the start
+// of the choice's text, and advances across calls: `text_offset` holds the code points begun so
+// far. A byte-level token that starts inside a character points at that character.
 ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, size_t& text_offset) const {
   if (chat) {
     ojson content = ojson::array();
@@ -57,9 +59,10 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
       ojson top = ojson::array();
       for (auto [id, lp] : t.top) {
         const std::string alt = engine_.token_text(id);
-        top.push_back({{"token", alt}, {"logprob", lp}, {"bytes", bytes_of(alt)}});
+        top.push_back({{"token", alt}, {"logprob", lp}, {"bytes", bytes_of(engine_.token_bytes(id))}});
       }
-      content.push_back({{"token", text}, {"logprob", t.logprob}, {"bytes", bytes_of(text)}, {"top_logprobs", top}});
+      content.push_back({{"token", text}, {"logprob", t.logprob}, {"bytes", bytes_of(engine_.token_bytes(t.token))},
+                         {"top_logprobs", top}});
     }
     return {{"content", content}, {"refusal", nullptr}};
   }
@@ -74,8 +77,10 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
       if (!top.contains(alt)) top[alt] = lp;
     }
     tops.push_back(t.none ? ojson(nullptr) : top);
-    offs.push_back(text_offset);
-    text_offset += text.size();
+    const std::string bytes = engine_.token_bytes(t.token);
+    const bool inside = !bytes.empty() && (static_cast<unsigned char>(bytes[0]) & 0xC0) == 0x80;
+    offs.push_back(inside && text_offset > 0 ? text_offset - 1 : text_offset);
+    for (unsigned char c : bytes) text_offset += (c & 0xC0) != 0x80;
   }
   return {{"tokens", toks}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }

@@ -71,6 +71,11 @@ std::string Engine::token_text(int32_t id) const {
   return tok_.decode({static_cast<uint32_t>(id)}, false);
 }
 
+std::string Engine::token_bytes(int32_t id) const {
+  if (id < 0 || uint32_t(id) >= tok_.vocab_size()) return "";
+  return tok_.decode_bytes({static_cast<uint32_t>(id)}, false);
+}
+
 std::vector<int32_t> Engine::checked(std::vector<int32_t> ids, const char* param) const {
   if (ids.empty() && config_.bos_token_id >= 0) ids.push_back(static_cast<int32_t>(config_.bos_token_id));
   if (ids.empty()) throw ApiError(400, "the prompt is empty and the model has no BOS token", param);

@@ -78,6 +78,8 @@ class Engine {
                       const std::vector<std::string>& stop, const std::function<void(const std::string&)>& on_text);
   // The text of one token (for logprobs).
   std::string token_text(int32_t id) const;
+  // The token's own bytes: a piece of a character stays that piece (token_text() shows U+FFFD).
+  std::string token_bytes(int32_t id) const;
   Metrics& metrics() { return metrics_; }
   const Metrics& metrics() const { return metrics_; }
   // One line on the engine: weights, slots, cache size.

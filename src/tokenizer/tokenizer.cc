@@ -372,6 +372,14 @@ bool Tokenizer::encode_with_offsets(std::string_view text, std::vector<uint32_t>
 }
 
 std::string Tokenizer::decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
+  return decode_impl(ids, skip_special_tokens, true);
+}
+
+std::string Tokenizer::decode_bytes(const std::vector<uint32_t>& ids, bool skip_special_tokens) const {
+  return decode_impl(ids, skip_special_tokens, false);
+}
+
+std::string Tokenizer::decode_impl(const std::vector<uint32_t>& ids, bool skip_special_tokens, bool repair) const {
   bool byte_level_decoder = false;
   for (auto& d : decoders) byte_level_decoder |= d.kind == DecoderStep::ByteLevel;
   std::vector<std::string> pieces;
@@ -398,7 +406,10 @@ std::string Tokenizer::decode(const std::vector<uint32_t>& ids, bool skip_specia
         std::string all;
         for (auto& p : pieces) all += p;
         std::string fixed;
-        text::utf8_repair(all, fixed);
+        if (repair)
+          text::utf8_repair(all, fixed);
+        else
+          fixed.swap(all);
         pieces.assign(1, fixed);
         break;
       }
@@ -411,7 +422,7 @@ std::string Tokenizer::decode(const std::vector<uint32_t>& ids, bool skip_specia
         size_t nbytes = 0;
         auto flush = [&] {
           if (!nbytes) return;
-          if (text::utf8_valid(bytes)) {
+          if (!repair || text::utf8_valid(bytes)) {
             next.push_back(bytes);
           } else {
             for (size_t k = 0; k < nbytes; ++k) next.push_back("\xEF\xBF\xBD");

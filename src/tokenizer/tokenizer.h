@@ -86,6 +86,9 @@ class Tokenizer {
                            std::vector<std::pair<size_t, size_t>>& offsets) const;
   // Ids -> text. Ids >= vocab size raise a usage error.
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
+  // decode() without repairing UTF-8: a byte-level or byte-fallback token that is a piece of a
+  // character gives its own bytes, not U+FFFD (OpenAI's logprob `bytes`, character offsets).
+  std::string decode_bytes(const std::vector<uint32_t>& ids, bool skip_special_tokens = false) const;
 
   // Normalizes and pre-tokenizes one segment (text without added tokens) into words, exactly as
   // encode() does before the model runs; trainers count these words.
@@ -118,6 +121,7 @@ class Tokenizer {
   struct Index;
   std::unique_ptr<Index> index_;
   void encode_segment(std::string_view segment, bool first_segment, std::vector<uint32_t>& out) const;
+  std::string decode_impl(const std::vector<uint32_t>& ids, bool skip_special_tokens, bool repair) const;
 };
 
 // Conventional names of BOS and EOS tokens across model families (Llama 3, Llama 2 / Mistral,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api_fixture.h"
+#include "text/utf8.h"
 
 namespace nlm::testing {
 namespace {
@@ -88,6 +89,60 @@ TEST(Echo, PromptLogprobsEqualScoringEachPrefix) {
   EXPECT_EQ(events[0]["choices"][0]["text"], prompt);
   EXPECT_EQ(events[0]["choices"][0]["logprobs"]["token_logprobs"], json(std::vector<json>(
       lp["token_logprobs"].begin(), lp["token_logprobs"].begin() + long(ids.size()))));
+}
+
+// text_offset counts characters (code points, as OpenAI's Python-indexed offsets), so a client
+// can slice Irish, Thai or Cantonese text with it; a byte token inside a character points at it.
+TEST(Echo, TextOffsetsCountCharactersNotBytes) {
+  TinyServer s;
+  const std::string prompt = "Tá sé ag obair ขอบคุณ 粵語";
+  auto ids = json::parse(s.api->tokenize(json({{"content", prompt}}).dump()).body)["tokens"];
+  // The character each token's first byte falls in, from the prompt's own code point starts.
+  std::vector<size_t> char_of_byte;
+  size_t chars = 0;
+  for (unsigned char c : prompt) {
+    if ((c & 0xC0) != 0x80) ++chars;
+    char_of_byte.push_back(chars - 1);
+  }
+  std::vector<size_t> expected;
+  size_t byte = 0;
+  int thai = -1;  // the first token of "ขอบคุณ"
+  for (const auto& id : ids) {
+    if (byte == prompt.find("ข")) thai = id.get<int>();
+    expected.push_back(char_of_byte.at(byte));
+    byte += s.engine->token_bytes(id.get<int>()).size();
+  }
+  ASSERT_EQ(byte, prompt.size());
+  json req = {{"prompt", prompt}, {"max_tokens", 0}, {"logprobs", 0}, {"echo", true}};
+  auto r = s.call(req);
+  EXPECT_EQ(r["choices"][0]["logprobs"]["text_offset"], json(expected)) << r;
+  EXPECT_LT(expected.back(), chars);  // 24 characters, 42 bytes
+  // Streamed with a completion: the chunks' offsets run on from the prompt's, as unstreamed.
+  req = {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"logprobs", 0}, {"echo", true}};
+  const json whole = s.call(req)["choices"][0]["logprobs"]["text_offset"];
+  ASSERT_EQ(whole.size(), ids.size() + 3);
+  EXPECT_GE(whole[ids.size()].get<size_t>() + 1, chars);
+  req["stream"] = true;
+  json streamed = json::array();
+  for (auto& e : s.stream(req))
+    if (e["choices"][0]["logprobs"].is_object())
+      for (auto& o : e["choices"][0]["logprobs"]["text_offset"]) streamed.push_back(o);
+  EXPECT_EQ(streamed, whole);
+  // Chat logprobs: `bytes` are the token's own bytes, a piece of a Thai character here (forced by
+  // logit_bias), while `token` shows it as valid UTF-8.
+  ASSERT_GE(thai, 0);
+  const int piece = thai;
+  const std::string piece_bytes = s.engine->token_bytes(piece);
+  ASSERT_FALSE(nlm::text::utf8_valid(piece_bytes)) << "the tiny tokenizer has a whole Thai character as one token";
+  json chat = {{"messages", {{{"role", "user"}, {"content", "ขอบคุณ"}}}}, {"max_tokens", 1}, {"logprobs", true},
+               {"logit_bias", {{std::to_string(piece), 100}}}};
+  auto c = s.call(chat, true);
+  const json& content = c["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 1u) << c;
+  json want = json::array();
+  for (unsigned char b : piece_bytes) want.push_back(int(b));
+  EXPECT_EQ(content[0]["bytes"], want);
+  EXPECT_TRUE(nlm::text::utf8_valid(content[0]["token"].get<std::string>()));
 }
 
 TEST(Echo, WithoutBosTheFirstTokenHasNoLogprob) {

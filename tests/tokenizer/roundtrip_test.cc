@@ -103,6 +103,40 @@ TEST(RoundTrip, InvalidUtf8IsRepairedToReplacementChars) {
   EXPECT_TRUE(nlm::text::utf8_valid(t.decode(t.encode(bad))));
 }
 
+// decode_bytes() of one token keeps the piece of a character it holds (serve's logprob bytes and
+// character offsets need it); decode() repairs that piece to U+FFFD.
+TEST(RoundTrip, DecodeBytesKeepsPiecesOfCharacters) {
+  Tokenizer t = tiny_byte_level();
+  const std::string text = "ขอบคุณ 你好 the 𠀀";
+  auto ids = t.encode(text);
+  std::string joined;
+  size_t pieces = 0;
+  for (uint32_t id : ids) {
+    const std::string one = t.decode_bytes({id});
+    joined += one;
+    EXPECT_TRUE(nlm::text::utf8_valid(t.decode({id})));
+    if (!nlm::text::utf8_valid(one)) {
+      ++pieces;
+      EXPECT_EQ(t.decode({id}).find("\xEF\xBF\xBD"), 0u);
+    }
+  }
+  EXPECT_EQ(joined, text);
+  EXPECT_GT(pieces, 0u);
+  EXPECT_EQ(t.decode_bytes(ids), t.decode(ids));
+  // SentencePiece byte fallback (<0xF0> ...): a character outside the vocabulary is four tokens.
+  const std::string path = npm_tokenizer("llama2");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "npm peers missing; run scripts/install-deps.sh";
+  Tokenizer sp = Tokenizer::load(path);
+  std::string bytes;
+  for (uint32_t id : sp.encode("𠀀")) {
+    if (sp.is_byte_fallback(id)) {
+      EXPECT_EQ(sp.decode_bytes({id}).size(), 1u);
+      bytes += sp.decode_bytes({id});
+    }
+  }
+  EXPECT_EQ(bytes, "𠀀");
+}
+
 TEST(RoundTrip, DecodeRejectsOutOfRangeIds) {
   Tokenizer t = tiny_byte_level();
   EXPECT_THROW(t.decode({t.vocab_size()}), nlm::Error);

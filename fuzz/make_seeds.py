@@ -371,6 +371,8 @@ put("fuzz_serve_request", "chat_json_schema_formats", b"\x01" + json.dumps(
              "k": {"oneOf": [{"const": "bai"}, {"enum": ["ez", "ไม่"]}]},
              "n": {"type": "number", "exclusiveMinimum": 0.5, "maximum": 9.25, "nullable": True}},
          "allOf": [{"required": ["d"]}, {"required": ["k"]}]}}}}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "completion_token_ids_echo", b"\x00" + json.dumps(
+    {"prompt": [[1, 40, 41, 250], [7]], "max_tokens": 0, "echo": True, "logprobs": 1}).encode())
 put("fuzz_serve_request", "tokenize", b"\x02" + json.dumps({"content": "The cat sat", "add_special": True}).encode())
 put("fuzz_serve_request", "detokenize", b"\x03" + json.dumps({"tokens": [1, 2, 40, 250]}).encode())
 print("seeds written to " + OUT)

@@ -157,6 +157,13 @@ Reply Api::generate(const std::string& body, bool chat) {
   }
   if (chat) prompts.push_back(engine_.encode_chat(req.messages, tools_on ? req.tools : nlohmann::ordered_json(), forced.prefix));
   for (auto& p : req.prompts) prompts.push_back(engine_.encode_prompt(p));
+  // Token-id prompts go in as sent (no BOS added, so a BOS the client put first is echoed like
+  // any token); their text, for echo and text_offset, is their decoding.
+  const bool id_prompts = !req.prompt_ids.empty();
+  for (auto& ids : req.prompt_ids) {
+    prompts.push_back(engine_.prompt_of_ids(ids));
+    req.prompts.push_back(engine_.detokenize(std::vector<uint32_t>(ids.begin(), ids.end())));
+  }
   model::SamplingOptions base;
   base.temperature = req.temperature;
   base.top_p = req.top_p;
@@ -223,7 +230,7 @@ Reply Api::generate(const std::string& body, bool chat) {
       std::vector<TokenLogprob> lps;
       if (req.echo && want_logprobs) {
         const auto& ids = prompts[c / size_t(req.n)];
-        lps = echoed(ids, g.prompt_logprobs, engine_.starts_with_bos(ids));
+        lps = echoed(ids, g.prompt_logprobs, !id_prompts && engine_.starts_with_bos(ids));
       }
       lps.insert(lps.end(), g.logprobs.begin(), g.logprobs.end());
       choice["logprobs"] = want_logprobs ? logprobs_json(lps, chat, offset) : ojson(nullptr);
@@ -275,7 +282,7 @@ Reply Api::generate(const std::string& body, bool chat) {
             Piece e;
             e.text = req.prompts[c / size_t(req.n)];
             const auto& ids = prompts[c / size_t(req.n)];
-            if (want_logprobs) e.logprobs = echoed(ids, scored, engine_.starts_with_bos(ids));
+            if (want_logprobs) e.logprobs = echoed(ids, scored, !id_prompts && engine_.starts_with_bos(ids));
             event(ojson::array({choice(c, &e.text, nullptr, &e)}), nullptr);
             echo_sent = true;
           };

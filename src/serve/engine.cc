@@ -96,6 +96,16 @@ std::vector<int32_t> Engine::encode_prompt(const std::string& prompt) const {
   return checked(std::move(ids), "prompt");
 }
 
+std::vector<int32_t> Engine::prompt_of_ids(std::vector<int32_t> ids) const {
+  for (int32_t t : ids)
+    if (t < 0 || static_cast<uint32_t>(t) >= tok_.vocab_size())
+      throw ApiError(400,
+                     "prompt token " + std::to_string(t) + " is outside the tokenizer's vocabulary of " +
+                         std::to_string(tok_.vocab_size()),
+                     "prompt");
+  return checked(std::move(ids), "prompt");
+}
+
 std::string Engine::render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const {
   ct::ChatRenderOptions o;
   o.add_generation_prompt = true;

@@ -45,6 +45,8 @@ class Engine {
   // A /v1/completions prompt as ids (BOS as the options say); throws ApiError 400 when it is
   // empty or longer than the prompt limit.
   std::vector<int32_t> encode_prompt(const std::string& prompt) const;
+  // A token-id prompt as the client sent it (no BOS added), checked like an encoded one.
+  std::vector<int32_t> prompt_of_ids(std::vector<int32_t> ids) const;
   // Renders messages through the model's chat template with the generation prompt, and `tools`
   // (OpenAI tool objects; null = none) as the template's tools; tool-call arguments given as JSON
   // text are passed to the template as objects. Throws ApiError 400 when the template refuses

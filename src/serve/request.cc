@@ -44,10 +44,37 @@ std::vector<std::string> strings(const json& v, const std::string& key, size_t m
   if (!v.is_array() || v.empty()) bad(key, "'" + key + "' must be a string or a non-empty list of strings");
   if (v.size() > max_items) bad(key, "'" + key + "' has more than " + std::to_string(max_items) + " items");
   for (auto& s : v) {
-    if (!s.is_string()) bad(key, "'" + key + "' must be a string or a list of strings (token-id prompts are not supported)");
+    if (!s.is_string()) bad(key, "'" + key + "' must be a string or a list of strings");
     out.push_back(s.get<std::string>());
   }
   return out;
+}
+
+// OpenAI's four shapes of `prompt`: a string, a list of strings, a list of token ids, or a list of
+// such lists (lm-evaluation-harness's local-completions sends token ids).
+void prompts_of(const json& v, GenerationRequest& r) {
+  const char* shapes = "'prompt' must be a string, a list of strings, a list of token ids or a list of lists of token ids";
+  auto ids_of = [&](const json& list) {
+    if (!list.is_array() || list.empty()) bad("prompt", shapes);
+    std::vector<int32_t> ids;
+    for (auto& t : list) {
+      if (!t.is_number_integer()) bad("prompt", shapes);
+      const bool ok = t.is_number_unsigned() ? t.get<uint64_t>() <= 0x7fffffffu
+                                             : t.get<int64_t>() >= 0 && t.get<int64_t>() <= 0x7fffffff;
+      if (!ok) bad("prompt", "'prompt' token ids must be between 0 and 2147483647");
+      ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+    }
+    r.prompt_ids.push_back(std::move(ids));
+  };
+  if (v.is_string() || (v.is_array() && !v.empty() && v[0].is_string())) {
+    r.prompts = strings(v, "prompt", 64);
+  } else if (v.is_array() && !v.empty() && v[0].is_number()) {
+    ids_of(v);
+  } else {
+    if (!v.is_array() || v.empty()) bad("prompt", shapes);
+    if (v.size() > 64) bad("prompt", "'prompt' has more than 64 items");
+    for (auto& p : v) ids_of(p);
+  }
 }
 
 // Chat messages: objects with a string role and string (or text-part list) content, passed to
@@ -215,7 +242,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
       if (!v.is_string()) bad(key, "'model' must be a string");
       r.model = v.get<std::string>();
     } else if (!chat && key == "prompt") {
-      r.prompts = strings(v, key, 64);
+      prompts_of(v, r);
     } else if (chat && key == "messages") {
       r.messages = messages_of(v);
     } else if (key == "max_tokens" || (chat && key == "max_completion_tokens")) {
@@ -285,7 +312,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   }
   if (chat && top_logprobs >= 0 && !chat_logprobs) bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
   if (chat && chat_logprobs) r.logprobs = std::max(top_logprobs, 0);
-  if (!chat && r.prompts.empty()) bad("prompt", "'prompt' is required");
+  if (!chat && r.prompts.empty() && r.prompt_ids.empty()) bad("prompt", "'prompt' is required");
   if (chat && r.messages.is_null()) bad("messages", "'messages' is required");
   if (r.tool_choice == "required" || r.tool_choice == "function") {
     if (r.tools.is_null()) bad("tool_choice", "'tool_choice' \"" + r.tool_choice + "\" needs 'tools'");
@@ -297,7 +324,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     if (!found) bad("tool_choice", "'tool_choice' names the function '" + r.tool_name + "', which 'tools' does not declare");
   }
   if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");
-  if (r.prompts.size() * static_cast<size_t>(r.n) > 64) bad("n", "prompts times n must be at most 64");
+  if ((r.prompts.size() + r.prompt_ids.size()) * static_cast<size_t>(r.n) > 64) bad("n", "prompts times n must be at most 64");
   return r;
 }
 

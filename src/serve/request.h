@@ -26,6 +26,7 @@ struct RequestLimits {
 struct GenerationRequest {
   std::string model;                  // "" when absent
   std::vector<std::string> prompts;   // /v1/completions: one or more prompts
+  std::vector<std::vector<int32_t>> prompt_ids;  // or token-id prompts (then `prompts` is empty)
   nlohmann::ordered_json messages;    // /v1/chat/completions: the conversation
   int max_tokens = 0;
   double temperature = 1.0;           // OpenAI's defaults: temperature 1, top_p 1, no top-k

@@ -145,6 +145,51 @@ TEST(Echo, TextOffsetsCountCharactersNotBytes) {
   EXPECT_TRUE(nlm::text::utf8_valid(content[0]["token"].get<std::string>()));
 }
 
+// Token-id prompts (lm-evaluation-harness's local-completions sends them with echo, logprobs and
+// max_tokens 0): the ids go in as sent, with no BOS added, and score as the same text does.
+TEST(Echo, TokenIdPromptsScoreAsTheirText) {
+  TinyServer s;
+  const std::string prompt = "Tá sé ag cur báistí";
+  json with_bos = json::parse(s.api->tokenize(json({{"content", prompt}, {"add_special", true}}).dump()).body)["tokens"];
+  json ids = json::parse(s.api->tokenize(json({{"content", prompt}}).dump()).body)["tokens"];
+  ASSERT_EQ(with_bos.size(), ids.size() + 1);
+  json text_req = {{"prompt", prompt}, {"max_tokens", 0}, {"logprobs", 1}, {"echo", true}};
+  const json by_text = s.call(text_req)["choices"][0];
+  json id_req = text_req;
+  id_req["prompt"] = with_bos;
+  const json by_ids = s.call(id_req)["choices"][0];
+  // The client's BOS is echoed like any token (first, so no logprob); the rest as for the text.
+  const json& a = by_text["logprobs"];
+  const json& b = by_ids["logprobs"];
+  ASSERT_EQ(b["tokens"].size(), a["tokens"].size() + 1) << by_ids;
+  EXPECT_TRUE(b["token_logprobs"][0].is_null());
+  for (size_t k = 0; k < a["tokens"].size(); ++k) {
+    EXPECT_EQ(b["tokens"][k + 1], a["tokens"][k]);
+    EXPECT_NEAR(b["token_logprobs"][k + 1].get<double>(), a["token_logprobs"][k].get<double>(), 1e-4) << k;
+  }
+  EXPECT_EQ(by_ids["text"].get<std::string>(), s.engine->token_text(with_bos[0].get<int>()) + prompt);
+  // Without the BOS the first token has nothing before it.
+  id_req["prompt"] = ids;
+  EXPECT_TRUE(s.call(id_req)["choices"][0]["logprobs"]["token_logprobs"][0].is_null());
+  // Generation from ids equals generation from the text; a list of lists gives a choice each.
+  json gen = {{"prompt", prompt}, {"max_tokens", 6}, {"temperature", 0}};
+  const std::string from_text = s.call(gen)["choices"][0]["text"];
+  gen["prompt"] = json::array({with_bos, with_bos});
+  auto two = s.call(gen);
+  ASSERT_EQ(two["choices"].size(), 2u);
+  EXPECT_EQ(two["choices"][0]["text"], from_text);
+  EXPECT_EQ(two["choices"][1]["text"], from_text);
+  EXPECT_EQ(two["usage"]["prompt_tokens"], 2 * int(with_bos.size()));
+  // Bad shapes and ids are 400s on `prompt`.
+  for (const json& bad : {json::array(), json::array({1, "a"}), json::array({-1}), json::array({1.5}),
+                          json::array({json::array({1}), json::array()}), json::array({json::array({1}), "x"}),
+                          json::array({100000}), json::array({true}), json::array({json::array({json::array({1})})})}) {
+    auto e = s.error_of({{"prompt", bad}, {"max_tokens", 1}});
+    EXPECT_EQ(e.status, 400) << bad;
+    EXPECT_EQ(e.param, "prompt") << bad;
+  }
+}
+
 TEST(Echo, WithoutBosTheFirstTokenHasNoLogprob) {
   TinyServer s;
   serve::ServeOptions o = s.options;

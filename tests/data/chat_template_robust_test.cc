@@ -131,6 +131,13 @@ TEST(ChatTemplateRobust, LargeStringWorkIsBounded) {
             "1000000");
 }
 
+// An empty string or list times 2^32 looped 2^32 times to build nothing (fuzz_chat_template timed
+// out in a CI rehearsal on '' * 4294967296): it is empty at once.
+TEST(ChatTemplateRobust, EmptyRepeatedHugeTimesIsEmptyAtOnce) {
+  EXPECT_EQ(rendered("[{{ '' * 4294967296 }}|{{ 4611686018427387904 * '' }}|{{ [] * 4294967296 }}]"), "[||[]]");
+  EXPECT_EQ(rendered("{{ (('' ~ '') * 9223372036854775807) | length }}"), "0");
+}
+
 // A long conversation still renders: 4 MB of message text through trim and concatenation.
 TEST(ChatTemplateRobust, LongConversationFitsTheBudget) {
   json msgs = json::array();

@@ -451,17 +451,15 @@ class Renderer {
       size_t unit = seq.is_string() ? seq.as_string().size() : seq.is_list() ? seq.as_list().size() : 0;
       const uint64_t cap = seq.is_string() ? kMaxText : kMaxListItems;
       if (k > 0 && unit > 0 && static_cast<uint64_t>(k) > cap / unit) template_error(line, "repetition result too large");
-      // An empty string or list repeated stays empty: no loop (k may be 2^62).
+      if (unit == 0) k = 0;  // an empty string or list repeated stays empty: no loop (k may be 2^62)
       if (seq.is_string()) {
         std::string s;
-        if (unit > 0)
-          for (int64_t i = 0; i < k; ++i) s += seq.as_string();
+        for (int64_t i = 0; i < k; ++i) s += seq.as_string();
         return Value(std::move(s));
       }
       if (seq.is_list()) {
         List l;
-        if (unit > 0)
-          for (int64_t i = 0; i < k; ++i) l.insert(l.end(), seq.as_list().begin(), seq.as_list().end());
+        for (int64_t i = 0; i < k; ++i) l.insert(l.end(), seq.as_list().begin(), seq.as_list().end());
         return Value(std::move(l));
       }
       return bad();

@@ -47,10 +47,12 @@ TEST(PackedLinear, ResultOfARowDoesNotDependOnBatchOrRange) {
   for (auto fmt : kFormats) {
     auto w = randn(static_cast<size_t>(rows * cols), 3);
     auto p = PackedMatrix::pack(w.data(), rows, cols, fmt);
-    auto x = randn(static_cast<size_t>(4 * cols), 4);
-    std::vector<float> all(static_cast<size_t>(4 * rows));
-    packed_linear_rows(p, x.data(), 4, cols, all.data(), rows, 0, rows);
-    for (int m = 0; m < 4; ++m) {
+    // 11 rows of x: tiles of 4 (AVX-512) or 2 (AVX2) rows and single rows after them.
+    const int M = 11;
+    auto x = randn(static_cast<size_t>(M * cols), 4);
+    std::vector<float> all(static_cast<size_t>(M * rows));
+    packed_linear_rows(p, x.data(), M, cols, all.data(), rows, 0, rows);
+    for (int m = 0; m < M; ++m) {
       std::vector<float> one(static_cast<size_t>(rows));
       // Split at odd row offsets, so rows fall in different 4-row blocks than above.
       packed_linear_rows(p, x.data() + m * cols, 1, cols, one.data(), rows, 0, 3);

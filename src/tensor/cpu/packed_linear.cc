@@ -364,32 +364,69 @@ struct Fp8Load {
   __m512 operator()(int64_t r, int64_t c, __mmask16 m) const { return widen(_mm_maskz_loadu_epi8(m, w + r * cols + c)); }
 };
 
+// _mm512_reduce_add_ps's sum in its order ((hi + lo) halves down to (t0 + t2) + (t1 + t3)), written
+// without its undefined-register extract, which GCC 12 warns about once inlined into rows_tile.
+inline float reduce_add(__m512 v) {
+  const __m256d hi = _mm512_mask_extractf64x4_pd(_mm256_setzero_pd(), 0xFF, _mm512_castps_pd(v), 1);
+  const __m256d lo = _mm512_mask_extractf64x4_pd(_mm256_setzero_pd(), 0xFF, _mm512_castps_pd(v), 0);
+  const __m256 a = _mm256_add_ps(_mm256_castpd_ps(hi), _mm256_castpd_ps(lo));
+  __m128 b = _mm_add_ps(_mm256_extractf128_ps(a, 1), _mm256_castps256_ps128(a));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  b = _mm_add_ss(b, _mm_movehdup_ps(b));
+  return _mm_cvtss_f32(b);
+}
+
+// R rows of W against MT rows of x: each weight vector is loaded (and widened) once for the MT
+// rows, and every (m, r) sum is formed by the same sequence of FMAs as with MT = 1, so a row's
+// result does not depend on how many rows it was batched with.
+template <int R, int MT, class Load>
+void rows_tile(const Load& ld, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r, int64_t cols,
+               const float* scale) {
+  const int64_t full = cols / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (cols - full)) - 1u);
+  __m512 acc[MT][R];
+#pragma GCC unroll 8
+  for (int m = 0; m < MT; ++m)
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) acc[m][i] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < full; c += 16) {
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) wv[i] = ld(r + i, c);
+#pragma GCC unroll 8
+    for (int m = 0; m < MT; ++m) {
+      const __m512 xv = _mm512_loadu_ps(x + m * ldx + c);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) acc[m][i] = _mm512_fmadd_ps(wv[i], xv, acc[m][i]);
+    }
+  }
+  if (tail) {
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) wv[i] = ld(r + i, full, tail);
+#pragma GCC unroll 8
+    for (int m = 0; m < MT; ++m) {
+      const __m512 xv = _mm512_maskz_loadu_ps(tail, x + m * ldx + full);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) acc[m][i] = _mm512_fmadd_ps(wv[i], xv, acc[m][i]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MT; ++m)
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      float s = reduce_add(acc[m][i]);
+      y[m * ldy + r + i] = scale ? s * scale[r + i] : s;
+    }
+}
+
+// Four rows of x at a time (16 accumulators, 4 weight vectors and x: 21 of the 32 registers).
 template <int R, class Load>
 void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, int64_t ldy, int64_t r,
                 int64_t cols, const float* scale) {
-  const int64_t full = cols / 16 * 16;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (cols - full)) - 1u);
-  for (int m = 0; m < M; ++m) {
-    const float* xm = x + m * ldx;
-    __m512 acc[R];
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
-    for (int64_t c = 0; c < full; c += 16) {
-      const __m512 xv = _mm512_loadu_ps(xm + c);
-#pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) acc[i] = _mm512_fmadd_ps(ld(r + i, c), xv, acc[i]);
-    }
-    if (tail) {
-      const __m512 xv = _mm512_maskz_loadu_ps(tail, xm + full);
-#pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) acc[i] = _mm512_fmadd_ps(ld(r + i, full, tail), xv, acc[i]);
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) {
-      float s = _mm512_reduce_add_ps(acc[i]);
-      y[m * ldy + r + i] = scale ? s * scale[r + i] : s;
-    }
-  }
+  int m = 0;
+  for (; m + 4 <= M; m += 4) rows_tile<R, 4>(ld, x + m * ldx, ldx, y + m * ldy, ldy, r, cols, scale);
+  for (; m < M; ++m) rows_tile<R, 1>(ld, x + m * ldx, ldx, y + m * ldy, ldy, r, cols, scale);
 }
 #elif NLM_PACKED_AVX2
 struct F32Load {
@@ -430,27 +467,46 @@ float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-template <int R, class Load>
-void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, int64_t ldy, int64_t r,
-                int64_t cols, const float* scale) {
+// As the AVX-512 rows_tile, with two rows of x at a time (8 accumulators, 4 weight vectors and
+// x fit the 16 registers).
+template <int R, int MT, class Load>
+void rows_tile(const Load& ld, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r, int64_t cols,
+               const float* scale) {
   const int64_t full = cols / 8 * 8;
-  for (int m = 0; m < M; ++m) {
-    const float* xm = x + m * ldx;
-    __m256 acc[R];
+  __m256 acc[MT][R];
 #pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) acc[i] = _mm256_setzero_ps();
-    for (int64_t c = 0; c < full; c += 8) {
-      const __m256 xv = _mm256_loadu_ps(xm + c);
+  for (int m = 0; m < MT; ++m)
 #pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) acc[i] = _mm256_fmadd_ps(ld(r + i, c), xv, acc[i]);
+    for (int i = 0; i < R; ++i) acc[m][i] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < full; c += 8) {
+    __m256 wv[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) wv[i] = ld(r + i, c);
+#pragma GCC unroll 8
+    for (int m = 0; m < MT; ++m) {
+      const __m256 xv = _mm256_loadu_ps(x + m * ldx + c);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) acc[m][i] = _mm256_fmadd_ps(wv[i], xv, acc[m][i]);
     }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MT; ++m) {
+    const float* xm = x + m * ldx;
 #pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
-      float s = hsum(acc[i]);
+      float s = hsum(acc[m][i]);
       for (int64_t c = full; c < cols; ++c) s += ld.at(r + i, c) * xm[c];
       y[m * ldy + r + i] = scale ? s * scale[r + i] : s;
     }
   }
+}
+
+template <int R, class Load>
+void rows_block(const Load& ld, const float* x, int M, int64_t ldx, float* y, int64_t ldy, int64_t r,
+                int64_t cols, const float* scale) {
+  int m = 0;
+  for (; m + 2 <= M; m += 2) rows_tile<R, 2>(ld, x + m * ldx, ldx, y + m * ldy, ldy, r, cols, scale);
+  for (; m < M; ++m) rows_tile<R, 1>(ld, x + m * ldx, ldx, y + m * ldy, ldy, r, cols, scale);
 }
 #endif
 

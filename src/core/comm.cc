@@ -1,7 +1,7 @@
 // MPI-backed collectives (when NATIVELM_HAVE_MPI) and their one-process equivalents. The float
 // collectives and broadcast split what is larger than mpi_chunk_bytes() into several messages,
-// so they carry any size; the byte exchanges (alltoallv, gatherv) check their sizes against MPI's
-// int counts so an oversized one fails loudly.
+// and the byte exchanges (alltoallv, gatherv, allgatherv) go in rounds of at most that many bytes
+// per rank, so every collective carries any size despite MPI's int counts.
 #include "core/comm.h"
 
 #include <algorithm>
@@ -253,27 +253,102 @@ bool Comm::all_true(bool flag) {
   return flag;
 }
 
+#ifdef NATIVELM_HAVE_MPI
+namespace {
+// Bytes per (sender, receiver) pair and round in the byte exchanges: a round's buffers and MPI's
+// int counts stay under the chunk size whatever the number of ranks.
+size_t pair_bytes(int ranks) { return std::max<size_t>(1, mpi_chunk_bytes() / static_cast<size_t>(ranks)); }
+
+// The rounds every rank must take part in: enough for the largest of `sizes` on any rank.
+uint64_t rounds_for(const std::vector<uint64_t>& sizes, size_t per) {
+  uint64_t rounds = 0;
+  for (uint64_t b : sizes) rounds = std::max<uint64_t>(rounds, (b + per - 1) / per);
+  MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return rounds;
+}
+
+// The slice of a part of `bytes` bytes that round r carries.
+size_t slice(uint64_t bytes, uint64_t r, size_t per) {
+  const uint64_t off = r * per;
+  return off < bytes ? static_cast<size_t>(std::min<uint64_t>(per, bytes - off)) : 0;
+}
+
+// Everyone's bytes in rank order on rank 0 (all = false) or on every rank, in rounds.
+std::vector<char> gather_bytes(const std::vector<char>& send, int rank, int ranks, bool all) {
+  const size_t n = static_cast<size_t>(ranks), per = pair_bytes(ranks);
+  uint64_t mine = send.size();
+  std::vector<uint64_t> sizes(n);
+  MPI_Allgather(&mine, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  const uint64_t rounds = rounds_for({mine}, per);
+  std::vector<size_t> at(n);
+  size_t total = 0;
+  for (size_t d = 0; d < n; ++d) {
+    at[d] = total;
+    total += static_cast<size_t>(sizes[d]);
+  }
+  const bool keep = all || rank == 0;
+  std::vector<char> out(keep ? total : 0), buf;
+  std::vector<int> counts(n), displ(n);
+  for (uint64_t r = 0; r < rounds; ++r) {
+    size_t round = 0;
+    for (size_t d = 0; d < n; ++d) {
+      counts[d] = static_cast<int>(slice(sizes[d], r, per));
+      displ[d] = static_cast<int>(round);
+      round += static_cast<size_t>(counts[d]);
+    }
+    buf.resize(keep ? std::max<size_t>(round, 1) : 1);
+    const int k = counts[static_cast<size_t>(rank)];
+    const char* part = send.data() + (k > 0 ? r * per : 0);
+    if (all)
+      MPI_Allgatherv(part, k, MPI_BYTE, buf.data(), counts.data(), displ.data(), MPI_BYTE, MPI_COMM_WORLD);
+    else
+      MPI_Gatherv(part, k, MPI_BYTE, buf.data(), counts.data(), displ.data(), MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (keep)
+      for (size_t d = 0; d < n; ++d)
+        if (counts[d] > 0)
+          std::memcpy(out.data() + at[d] + r * per, buf.data() + displ[d], static_cast<size_t>(counts[d]));
+  }
+  return out;
+}
+}  // namespace
+#endif
+
 std::vector<char> Comm::alltoallv(const std::vector<std::vector<char>>& send) {
 #ifdef NATIVELM_HAVE_MPI
   if (g_mpi) {
-    std::vector<int> scount(size_), sdispl(size_), rcount(size_), rdispl(size_);
-    std::vector<char> sbuf;
-    for (int d = 0; d < size_; ++d) {
-      sdispl[d] = count_of(sbuf.size());
-      scount[d] = count_of(send[d].size());
-      sbuf.insert(sbuf.end(), send[d].begin(), send[d].end());
-    }
-    MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    const size_t n = static_cast<size_t>(size_), per = pair_bytes(size_);
+    std::vector<uint64_t> ssize(n), rsize(n);
+    for (size_t d = 0; d < n; ++d) ssize[d] = send[d].size();
+    MPI_Alltoall(ssize.data(), 1, MPI_UINT64_T, rsize.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    const uint64_t rounds = rounds_for(ssize, per);
+    std::vector<size_t> at(n);
     size_t total = 0;
-    for (int d = 0; d < size_; ++d) {
-      rdispl[d] = count_of(total);
-      total += static_cast<size_t>(rcount[d]);
+    for (size_t d = 0; d < n; ++d) {
+      at[d] = total;
+      total += static_cast<size_t>(rsize[d]);
     }
-    std::vector<char> rbuf(std::max<size_t>(total, 1));
-    MPI_Alltoallv(sbuf.data(), scount.data(), sdispl.data(), MPI_BYTE, rbuf.data(), rcount.data(),
-                  rdispl.data(), MPI_BYTE, MPI_COMM_WORLD);
-    rbuf.resize(total);
-    return rbuf;
+    std::vector<char> out(total), sbuf, rbuf;
+    std::vector<int> sc(n), sd(n), rc(n), rd(n);
+    for (uint64_t r = 0; r < rounds; ++r) {
+      size_t sent = 0, got = 0;
+      for (size_t d = 0; d < n; ++d) {
+        sc[d] = static_cast<int>(slice(ssize[d], r, per));
+        sd[d] = static_cast<int>(sent);
+        sent += static_cast<size_t>(sc[d]);
+        rc[d] = static_cast<int>(slice(rsize[d], r, per));
+        rd[d] = static_cast<int>(got);
+        got += static_cast<size_t>(rc[d]);
+      }
+      sbuf.resize(std::max<size_t>(sent, 1));
+      rbuf.resize(std::max<size_t>(got, 1));
+      for (size_t d = 0; d < n; ++d)
+        if (sc[d] > 0) std::memcpy(sbuf.data() + sd[d], send[d].data() + r * per, static_cast<size_t>(sc[d]));
+      MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), MPI_BYTE, rbuf.data(), rc.data(), rd.data(), MPI_BYTE,
+                    MPI_COMM_WORLD);
+      for (size_t d = 0; d < n; ++d)
+        if (rc[d] > 0) std::memcpy(out.data() + at[d] + r * per, rbuf.data() + rd[d], static_cast<size_t>(rc[d]));
+    }
+    return out;
   }
 #endif
   return send.at(0);
@@ -281,40 +356,14 @@ std::vector<char> Comm::alltoallv(const std::vector<std::vector<char>>& send) {
 
 std::vector<char> Comm::gatherv(const std::vector<char>& send) {
 #ifdef NATIVELM_HAVE_MPI
-  if (g_mpi) {
-    int mine = count_of(send.size());
-    std::vector<int> counts(size_), displ(size_);
-    MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-    size_t total = 0;
-    for (int d = 0; d < size_; ++d) {
-      displ[d] = count_of(total);
-      total += static_cast<size_t>(counts[d]);
-    }
-    std::vector<char> out(rank_ == 0 ? std::max<size_t>(total, 1) : 1);
-    MPI_Gatherv(send.data(), mine, MPI_BYTE, out.data(), counts.data(), displ.data(), MPI_BYTE, 0, MPI_COMM_WORLD);
-    out.resize(rank_ == 0 ? total : 0);
-    return out;
-  }
+  if (g_mpi) return gather_bytes(send, rank_, size_, false);
 #endif
   return send;
 }
 
 std::vector<char> Comm::allgatherv(const std::vector<char>& send) {
 #ifdef NATIVELM_HAVE_MPI
-  if (g_mpi) {
-    int mine = count_of(send.size());
-    std::vector<int> counts(size_), displ(size_);
-    MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    size_t total = 0;
-    for (int d = 0; d < size_; ++d) {
-      displ[d] = count_of(total);
-      total += static_cast<size_t>(counts[d]);
-    }
-    std::vector<char> out(std::max<size_t>(total, 1));
-    MPI_Allgatherv(send.data(), mine, MPI_BYTE, out.data(), counts.data(), displ.data(), MPI_BYTE, MPI_COMM_WORLD);
-    out.resize(total);
-    return out;
-  }
+  if (g_mpi) return gather_bytes(send, rank_, size_, true);
 #endif
   return send;
 }

@@ -14,7 +14,8 @@ namespace nlm {
 
 // The float collectives (allreduce_sum, reduce_scatter_sum, allgatherv) and broadcast send what
 // is larger than this many bytes as several messages of at most this size, since MPI counts are
-// ints (2 GiB of bytes). 1 GiB unless NATIVELM_MPI_CHUNK_BYTES (read at first use) or
+// ints (2 GiB of bytes); the byte exchanges (alltoallv, gatherv) go in rounds that move at most
+// this many bytes per rank. 1 GiB unless NATIVELM_MPI_CHUNK_BYTES (read at first use) or
 // set_mpi_chunk_bytes says less; tests force tiny chunks to check they give the same results.
 inline constexpr size_t kMpiChunkBytes = size_t(1) << 30;
 size_t mpi_chunk_bytes();

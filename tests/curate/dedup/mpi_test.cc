@@ -1,5 +1,5 @@
-// `mpirun -np 2|3 nativelm dedup` gives the same output bytes as one process, with spills and
-// with the Jaccard check. Skipped only when mpirun is absent.
+// `mpirun -np 2|3|4 nativelm dedup` gives the same output bytes as one process, with spills and
+// with the Jaccard check, and with the byte exchanges forced into many small rounds. Skipped only when mpirun is absent.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -35,9 +35,12 @@ TEST(DedupMpi, RanksGiveTheSameBytesAsOneProcess) {
     ASSERT_EQ(one.exit_code, 0) << one.err;
     std::string reference = testing::concat_shards(dir.file("one"));
     ASSERT_FALSE(reference.empty());
-    for (int np : {2, 3}) {
+    // np 4 runs with 64-byte MPI chunks: every byte exchange (alltoallv, gatherv) goes in many
+    // rounds of 16 bytes per rank pair, as one over 2 GiB would in rounds of 256 MiB.
+    for (int np : {2, 3, 4}) {
       std::string out = dir.file("np" + std::to_string(np));
-      std::string cmd = mpirun + "-np " + std::to_string(np) + " " + NATIVELM_BIN + " " + args + out + " >" +
+      std::string env = np == 4 ? "NATIVELM_MPI_CHUNK_BYTES=64 " : "";
+      std::string cmd = env + mpirun + "-np " + std::to_string(np) + " " + NATIVELM_BIN + " " + args + out + " >" +
                         dir.file("mpi.log") + " 2>&1";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << nlm::testing::read_text(dir.file("mpi.log"));
       EXPECT_EQ(testing::concat_shards(out), reference) << np << " ranks," << flags;

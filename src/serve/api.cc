@@ -1,6 +1,7 @@
 // OpenAI response shapes for completions, chat completions and their streamed chunks (see api.h).
 #include "serve/api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -86,6 +87,26 @@ ojson Api::logprobs_json(const std::vector<TokenLogprob>& tokens, bool chat, siz
 }
 
 namespace {
+
+// The candidates to return, k per prompt in order: all of them when k == n, else per prompt the
+// n with the highest mean logprob per generated token (OpenAI's best_of), best first; ties keep
+// the earlier candidate. A candidate with no tokens scores 0 (nothing improbable was said).
+std::vector<size_t> best_candidates(const std::vector<Generation>& done, size_t k, size_t n) {
+  std::vector<size_t> out;
+  for (size_t p0 = 0; p0 < done.size(); p0 += k) {
+    std::vector<std::pair<double, size_t>> scored;
+    for (size_t c = p0; c < p0 + k && c < done.size(); ++c) {
+      double sum = 0;
+      for (const TokenLogprob& t : done[c].logprobs) sum += t.logprob;
+      const size_t count = done[c].logprobs.size();
+      scored.emplace_back(k == n || count == 0 ? 0.0 : sum / double(count), c);
+    }
+    if (k > n)
+      std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < std::min(n, scored.size()); ++i) out.push_back(scored[i].second);
+  }
+  return out;
+}
 
 // echo's prompt tokens with their logprobs: `scored[i]` is ids[i + 1]'s; a leading BOS is left out
 // (it is no part of the prompt's text), and a first token with nothing before it has none.
@@ -184,17 +205,20 @@ Reply Api::generate(const std::string& body, bool chat) {
   const std::string object = chat ? "chat.completion" : "text_completion";
   const int64_t created = now_seconds();
   const std::string model = engine_.model_name();
-  // Each choice in order: prompt-major, then n; choice i uses seed + i so n > 1 differ.
-  auto run = [this, prompts, base, req](size_t choice, const std::function<void(const Piece&)>& on_piece) {
+  // Each candidate in order: prompt-major, then k = max(n, best_of) per prompt; candidate i uses
+  // seed + i so they differ. best_of > n scores candidates by their tokens' logprobs.
+  const size_t k = static_cast<size_t>(std::max(req.n, req.best_of));
+  const bool scoring = k > static_cast<size_t>(req.n);
+  auto run = [this, prompts, base, req, k, scoring](size_t choice, const std::function<void(const Piece&)>& on_piece) {
     model::SamplingOptions s = base;
     s.seed = base.seed + choice;
-    return engine_.generate(prompts[choice / req.n], s, req.stop, on_piece, req.logprobs, req.response_schema,
-                            req.echo && req.logprobs >= 0 ? req.logprobs : -1);
+    return engine_.generate(prompts[choice / k], s, req.stop, on_piece, scoring ? std::max(req.logprobs, 0) : req.logprobs,
+                            req.response_schema, req.echo && req.logprobs >= 0 ? req.logprobs : -1);
   };
   const bool want_logprobs = req.logprobs >= 0;
-  const size_t choices = prompts.size() * static_cast<size_t>(req.n);
+  const size_t choices = prompts.size() * k;
   int prompt_tokens = 0;
-  for (auto& p : prompts) prompt_tokens += static_cast<int>(p.size()) * req.n;
+  for (auto& p : prompts) prompt_tokens += static_cast<int>(p.size() * k);
 
   if (!req.stream) {
     // Every choice at once: they share decode steps in the batch.
@@ -203,13 +227,17 @@ Reply Api::generate(const std::string& body, bool chat) {
       running.push_back(std::async(std::launch::async, [&run, c] { return run(c, [](const Piece&) {}); }));
     std::vector<Generation> done;
     for (auto& f : running) done.push_back(f.get());
-    ojson list = ojson::array();
-    int completion_tokens = 0, cached = 0;
-    for (size_t c = 0; c < choices; ++c) {
-      const Generation& g = done[c];
+    int completion_tokens = 0, cached = 0;  // of every candidate, returned or not
+    for (const Generation& g : done) {
       completion_tokens += g.completion_tokens;
       cached += g.cached_prompt_tokens;
-      ojson choice = {{"index", c}};
+    }
+    const std::vector<size_t> returned = best_candidates(done, k, static_cast<size_t>(req.n));
+    ojson list = ojson::array();
+    for (size_t index = 0; index < returned.size(); ++index) {
+      const size_t c = returned[index];
+      const Generation& g = done[c];
+      ojson choice = {{"index", index}};
       std::string finish = g.finish_reason;
       if (chat && tools_on) {
         ParsedAnswer parsed = parse_tool_calls(forced.prefix + g.text, format, tool_names);
@@ -224,12 +252,12 @@ Reply Api::generate(const std::string& body, bool chat) {
       } else if (chat) {
         choice["message"] = {{"role", "assistant"}, {"content", g.text}};
       } else {
-        choice["text"] = req.echo ? req.prompts[c / size_t(req.n)] + g.text : g.text;
+        choice["text"] = req.echo ? req.prompts[c / k] + g.text : g.text;
       }
       size_t offset = 0;
       std::vector<TokenLogprob> lps;
       if (req.echo && want_logprobs) {
-        const auto& ids = prompts[c / size_t(req.n)];
+        const auto& ids = prompts[c / k];
         lps = echoed(ids, g.prompt_logprobs, !id_prompts && engine_.starts_with_bos(ids));
       }
       lps.insert(lps.end(), g.logprobs.begin(), g.logprobs.end());
@@ -280,8 +308,8 @@ Reply Api::generate(const std::string& body, bool chat) {
           bool echo_sent = false;
           auto send_echo = [&](const std::vector<TokenLogprob>& scored) {
             Piece e;
-            e.text = req.prompts[c / size_t(req.n)];
-            const auto& ids = prompts[c / size_t(req.n)];
+            e.text = req.prompts[c / k];
+            const auto& ids = prompts[c / k];
             if (want_logprobs) e.logprobs = echoed(ids, scored, !id_prompts && engine_.starts_with_bos(ids));
             event(ojson::array({choice(c, &e.text, nullptr, &e)}), nullptr);
             echo_sent = true;

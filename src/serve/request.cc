@@ -233,7 +233,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};  // echo: chat's
+  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};  // echo, best_of: chat's
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
@@ -288,6 +288,8 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
         if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
         r.include_usage = boolean(v2, "stream_options.include_usage");
       }
+    } else if (!chat && key == "best_of") {
+      if (!v.is_null()) r.best_of = static_cast<int>(integer(v, key, 1, limits.max_n));
     } else if (!chat && key == "echo") {
       if (!v.is_null()) r.echo = boolean(v, key);
     } else if (chat && key == "tools") {
@@ -324,7 +326,10 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     if (!found) bad("tool_choice", "'tool_choice' names the function '" + r.tool_name + "', which 'tools' does not declare");
   }
   if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");
-  if ((r.prompts.size() + r.prompt_ids.size()) * static_cast<size_t>(r.n) > 64) bad("n", "prompts times n must be at most 64");
+  if (r.best_of && r.best_of < r.n) bad("best_of", "'best_of' must be at least 'n'");
+  if (r.best_of > r.n && r.stream) bad("best_of", "'best_of' above 'n' cannot be streamed (the best are known at the end)");
+  if ((r.prompts.size() + r.prompt_ids.size()) * static_cast<size_t>(std::max(r.n, r.best_of)) > 64)
+    bad(r.best_of > r.n ? "best_of" : "n", "prompts times n (or best_of) must be at most 64");
   return r;
 }
 

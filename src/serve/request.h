@@ -39,6 +39,9 @@ struct GenerationRequest {
   int logprobs = -1;                  // -1 off; else alternatives per token (chat: top_logprobs)
   std::optional<uint64_t> seed;
   int n = 1;
+  // completions: candidates generated per prompt, of which the n with the highest mean logprob
+  // per token are returned (0: n). Not with stream.
+  int best_of = 0;
   std::vector<std::string> stop;
   std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, bias in [-100, 100])
   bool echo = false;                  // completions: the prompt comes back before the completion

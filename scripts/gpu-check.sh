@@ -127,6 +127,28 @@ PY
   cmp -s "$WORK/gen-gpu.txt" "$WORK/gen-cpu.txt" && pass "generate --device cuda (greedy = CPU's)" ||
   fail "generate --device cuda (greedy = CPU's)"
 
+# The server on the GPU: a greedy completion equals the CPU server's.
+serve_text() {  # serve_text DEVICE OUT: one greedy /v1/completions answer's text into OUT
+  local log="$WORK/serve-$1.log" url="" pid
+  "$NLM" serve "$WORK/gpu32/model" --device "$1" --port 0 >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    url=$(grep -o 'http://[0-9.:]*' "$log" | head -n1 || true)
+    [[ -n $url ]] && break
+    sleep 0.2
+  done
+  [[ -n $url ]] && curl -sf "$url/v1/completions" -H 'Content-Type: application/json' \
+    -d '{"prompt": "The", "max_tokens": 16, "temperature": 0}' |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["choices"][0]["text"])' >"$2"
+  local rc=$?
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  [[ -n $url ]] && return $rc
+}
+serve_text "$DEV" "$WORK/serve-gpu.txt" && serve_text cpu "$WORK/serve-cpu.txt" &&
+  cmp -s "$WORK/serve-gpu.txt" "$WORK/serve-cpu.txt" && pass "serve --device cuda (greedy = CPU's)" ||
+  fail "serve --device cuda (greedy = CPU's)"
+
 # ---- 7. benchmarks ---------------------------------------------------------------------------
 if [[ -z "${SKIP_BENCH:-}" ]]; then
   "$BUILD/bench_cuda_ops" || fail "bench_cuda_ops"

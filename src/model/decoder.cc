@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <omp.h>
@@ -63,13 +64,11 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
     : config_(model.config()), options_(options) {
   if (model.lora().enabled())
     usage_error("the model has unmerged LoRA adapters", "decoder", "merge them first (nativelm merge)");
-  if (options_.slots < 1) usage_error("slots must be at least 1", "decoder", "");
   if (options_.prefill_chunk < 1) options_.prefill_chunk = 256;
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
                 NKV = c.num_key_value_heads, hs = c.hs(), V = c.vocab_size, L = c.num_hidden_layers;
-  ctx_ = options_.context > 0 ? options_.context : static_cast<int>(c.max_position_embeddings);
-  if (ctx_ < 1) usage_error("context must be at least 1", "decoder", "");
+  init_slots(options_.slots, options_.context > 0 ? options_.context : static_cast<int>(c.max_position_embeddings));
   threads_ = options_.threads > 0 ? options_.threads : thread_count();
   const auto fmt = options_.weights;
 
@@ -136,8 +135,6 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
 
   const size_t per_slot = static_cast<size_t>(L) * 2 * static_cast<size_t>(ctx_) * static_cast<size_t>(NKV * hs);
   cache_.assign(per_slot * static_cast<size_t>(options_.slots), 0.0f);
-  tokens_.resize(static_cast<size_t>(options_.slots));
-  for (auto& t : tokens_) t.reserve(static_cast<size_t>(ctx_));
   cap_ = std::max(options_.prefill_chunk, options_.slots);
   const size_t cap = static_cast<size_t>(cap_);
   rows_.resize(cap);
@@ -156,30 +153,6 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
 
 Decoder::~Decoder() = default;
 
-int Decoder::length(int slot) const {
-  if (slot < 0 || slot >= options_.slots) runtime_error("slot " + std::to_string(slot) + " out of range", "decoder");
-  return static_cast<int>(tokens_[static_cast<size_t>(slot)].size());
-}
-
-const std::vector<int32_t>& Decoder::tokens(int slot) const {
-  length(slot);  // range check
-  return tokens_[static_cast<size_t>(slot)];
-}
-
-void Decoder::truncate(int slot, int length) {
-  const int now = this->length(slot);
-  tokens_[static_cast<size_t>(slot)].resize(static_cast<size_t>(std::clamp(length, 0, now)));
-}
-
-int Decoder::reuse_prefix(int slot, const std::vector<int32_t>& prompt) {
-  const auto& have = tokens(slot);
-  size_t n = 0;
-  const size_t limit = prompt.empty() ? 0 : prompt.size() - 1;
-  while (n < limit && n < have.size() && have[n] == prompt[n]) ++n;
-  truncate(slot, static_cast<int>(n));
-  return static_cast<int>(n);
-}
-
 size_t Decoder::weight_bytes() const {
   size_t b = embed_.bytes() + head_.bytes() + final_norm_.size() * 4;
   for (const Layer& l : layers_)
@@ -190,6 +163,14 @@ size_t Decoder::weight_bytes() const {
 
 size_t Decoder::cache_bytes() const { return cache_.size() * sizeof(float); }
 
+std::string Decoder::describe() const {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%s weights (%.1f MB), %d slots of %d positions (KV cache %.1f MB), %s kernels",
+                tensor::cpu::weight_format_name(options_.weights), double(weight_bytes()) / 1e6, slots(), context(),
+                double(cache_bytes()) / 1e6, tensor::cpu::packed_linear_isa());
+  return buf;
+}
+
 float* Decoder::kv(int slot, int l, bool v) const {
   const size_t plane = static_cast<size_t>(ctx_) * static_cast<size_t>(config_.num_key_value_heads * config_.hs());
   const size_t off = ((static_cast<size_t>(slot) * layers_.size() + static_cast<size_t>(l)) * 2 + (v ? 1 : 0)) * plane;
@@ -197,12 +178,8 @@ float* Decoder::kv(int slot, int l, bool v) const {
 }
 
 void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits, bool every_row) {
+  check_feed(slot, ids, n);
   const int have = length(slot);
-  if (n < 1) usage_error("an empty prompt", "generate", "give at least one token");
-  if (int64_t(have) + n > ctx_)
-    usage_error("sequence of " + std::to_string(int64_t(have) + n) + " tokens exceeds the context of " +
-                    std::to_string(ctx_),
-                "generate", "shorten the prompt or raise the context");
   for (int start = 0; start < n; start += cap_) {
     const int m = std::min(cap_, n - start);
     for (int i = 0; i < m; ++i) rows_[static_cast<size_t>(i)] = {slot, have + start + i, ids[start + i]};
@@ -220,15 +197,8 @@ void Decoder::prefill(int slot, const int32_t* ids, int n, float* logits, bool e
 void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logits) {
   if (n < 1) return;
   if (n > cap_) runtime_error("step of " + std::to_string(n) + " rows exceeds " + std::to_string(cap_), "decoder");
-  for (int i = 0; i < n; ++i) {
-    const int s = slots[i], len = length(s);
-    for (int j = 0; j < i; ++j)
-      if (slots[j] == s) runtime_error("slot " + std::to_string(s) + " twice in one step", "decoder");
-    if (len >= ctx_)
-      usage_error("sequence exceeds the context of " + std::to_string(ctx_), "generate",
-                  "lower max_tokens or raise the context");
-    rows_[static_cast<size_t>(i)] = {s, len, ids[i]};
-  }
+  check_step(slots, ids, n);
+  for (int i = 0; i < n; ++i) rows_[static_cast<size_t>(i)] = {slots[i], length(slots[i]), ids[i]};
   forward(rows_.data(), n, want_.data(), n, logits, false);
   for (int i = 0; i < n; ++i) tokens_[static_cast<size_t>(slots[i])].push_back(ids[i]);
 }
@@ -316,15 +286,10 @@ void Decoder::attention_prefill(int l, int slot, int p0, int n) {
 void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm) {
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
-                NKV = c.num_key_value_heads, hs = c.hs(), V = c.vocab_size;
+                NKV = c.num_key_value_heads, hs = c.hs();
   const int64_t qkv = (NH + 2 * NKV) * hs, kvw = NKV * hs, half = hs / 2;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  for (int i = 0; i < n; ++i) {
-    if (rows[i].id < 0 || rows[i].id >= V)
-      usage_error("token id " + std::to_string(rows[i].id) + " is outside the vocabulary of " + std::to_string(V),
-                  "generate", "use ids below the vocabulary size");
-    embed_.row(rows[i].id, x_.data() + i * C);
-  }
+  for (int i = 0; i < n; ++i) embed_.row(rows[i].id, x_.data() + i * C);  // ids checked by prefill/step
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& y = layers_[l];
     const auto& observe = observe_;

@@ -5,6 +5,7 @@
 // matrix-vector kernels) — with the same layer arithmetic as Llama::layer_forward:
 //   x += o(attn(rope(q,k), v)(rmsnorm(x))); x += down(silu(gate)·up)(rmsnorm(x)); logits = head(rmsnorm(x))
 // It runs on the CPU; the training model (llama.h) stays the reference it is tested against.
+// The slot bookkeeping (lengths, prefix reuse) is SlotDecoder's, shared with backend_decoder.h.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/slot_decoder.h"
 #include "tensor/cpu/packed_linear.h"
 
 namespace nlm::model {
@@ -37,39 +39,23 @@ using QuantizedLinears = std::shared_ptr<const std::map<std::string, tensor::cpu
 // input_layernorm), 1 = o_proj, 2 = gate/up (after post_attention_layernorm), 3 = down_proj.
 using LinearInputObserver = std::function<void(int layer, int site, const float* x, int rows, int64_t cols)>;
 
-class Decoder {
+class Decoder final : public SlotDecoder {
  public:
   // Copies (and packs) the model's weights; the Llama may be freed afterwards. Throws a usage
   // error for a model with unmerged LoRA adapters. `quantized` linears replace those weights of
   // the model; the rest pack as options.weights says (null: every matrix packs from the model).
   Decoder(const Llama& model, const DecoderOptions& options = {}, QuantizedLinears quantized = nullptr);
-  ~Decoder();
+  ~Decoder() override;
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
   const ModelConfig& config() const { return config_; }
   const DecoderOptions& options() const { return options_; }
-  int slots() const { return options_.slots; }
-  int context() const { return ctx_; }
-  int64_t vocab_size() const { return config_.vocab_size; }
-  // Cached positions of a slot.
-  int length(int slot) const;
-  // Keeps the first `length` cached positions of a slot (0 clears it): a new request that shares
-  // a prefix with the slot's previous one only feeds the rest.
-  void truncate(int slot, int length);
-  // The tokens cached in a slot, in order.
-  const std::vector<int32_t>& tokens(int slot) const;
-  // Prefix reuse: truncates the slot to the longest common prefix of its tokens and `prompt`,
-  // leaving at least the prompt's last token to feed (its logits are needed), and returns how
-  // many prompt tokens are already cached.
-  int reuse_prefix(int slot, const std::vector<int32_t>& prompt);
+  int64_t vocab_size() const override { return config_.vocab_size; }
 
-  // Feeds n tokens to `slot` after its cached ones and writes the last one's logits [V], or with
-  // every_row the logits of each fed token [n, V] (scoring a prompt: row i predicts ids[i + 1]).
-  // Throws a usage error when they do not fit the slot's context.
-  void prefill(int slot, const int32_t* ids, int n, float* logits, bool every_row = false);
-  // One token for each of n distinct slots at once; writes logits [n, V].
-  void step(const int32_t* slots, const int32_t* ids, int n, float* logits);
+  void prefill(int slot, const int32_t* ids, int n, float* logits, bool every_row = false) override;
+  void step(const int32_t* slots, const int32_t* ids, int n, float* logits) override;
+  std::string describe() const override;
 
   // Observes every linear's input from the next forward on (empty: none).
   void set_observer(LinearInputObserver observer) { observe_ = std::move(observer); }
@@ -94,7 +80,7 @@ class Decoder {
   ModelConfig config_;
   DecoderOptions options_;
   LinearInputObserver observe_;
-  int ctx_ = 0, threads_ = 1;
+  int threads_ = 1;
   std::vector<Layer> layers_;
   tensor::cpu::PackedMatrix embed_, head_;  // head_ unused (rows 0) when tied
   bool tied_ = false;
@@ -102,7 +88,6 @@ class Decoder {
   std::vector<float> cache_;  // [slot][layer][k|v][ctx][NKV·hs]
   std::vector<Row> rows_;   // the current forward's rows, reused (no allocation per step)
   std::vector<int> want_;
-  std::vector<std::vector<int32_t>> tokens_;  // per slot; its size is the slot's length
   // Activations for up to `cap_` rows.
   int cap_ = 0;
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;

@@ -401,8 +401,8 @@ void Llama::layer_forward(int l, LayerActs& a, const Tokens& tok, const Tensor& 
   if (tok.past < 0) {
     be.attention_forward(attn4, a.att, a.q, a.k, a.v, tok.docs, tok.B, tok.T);
   } else {
-    be.copy_into(kcache_[l], tok.past * (a.k.numel() / N), a.k);
-    be.copy_into(vcache_[l], tok.past * (a.v.numel() / N), a.v);
+    be.copy_into(cache_.k[l], tok.past * (a.k.numel() / N), a.k);
+    be.copy_into(cache_.v[l], tok.past * (a.v.numel() / N), a.v);
     cached_attention(l, attn4, a.q, tok.past, tok.T);
   }
   project(l, 3, a.x2, a.attn, p.o, nullptr, drop);
@@ -422,7 +422,7 @@ void Llama::layer_forward(int l, LayerActs& a, const Tokens& tok, const Tensor& 
 void Llama::cached_attention(int l, Tensor& out, const Tensor& q, int past, int Tq) {
   auto& be = backend_;
   if (be.supports(tensor::Op::AttentionCached, options_.dtype)) {
-    be.attention_cached(out, q, kcache_[l], vcache_[l], past, Tq);
+    be.attention_cached(out, q, cache_.k[l], cache_.v[l], past, Tq);
     return;
   }
   const DType dt = options_.dtype;
@@ -431,8 +431,8 @@ void Llama::cached_attention(int l, Tensor& out, const Tensor& q, int past, int 
   Tensor qa = be.zeros({1, Tk, NH, hs}, dt), ka = be.empty({1, Tk, NKV, hs}, dt),
          va = be.empty({1, Tk, NKV, hs}, dt), oa = be.empty({1, Tk, NH, hs}, dt);
   be.copy_into(qa, past * NH * hs, q);
-  be.copy_range(ka, 0, kcache_[l], 0, ka.numel());
-  be.copy_range(va, 0, vcache_[l], 0, va.numel());
+  be.copy_range(ka, 0, cache_.k[l], 0, ka.numel());
+  be.copy_range(va, 0, cache_.v[l], 0, va.numel());
   std::unique_ptr<tensor::AttentionState> state;
   be.attention_forward(oa, state, qa, ka, va, nullptr, 1, static_cast<int>(Tk));
   be.copy_range(out, 0, oa, past * NH * hs, out.numel());
@@ -626,23 +626,23 @@ void Llama::backward_below_head() {
 
 void Llama::reset_cache(int max_tokens) {
   const int64_t NKV = config_.num_key_value_heads, hs = config_.hs();
-  kcache_.clear();
-  vcache_.clear();
+  cache_.k.clear();
+  cache_.v.clear();
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
-    kcache_.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
-    vcache_.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
+    cache_.k.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
+    cache_.v.push_back(backend_.empty({max_tokens, NKV, hs}, options_.dtype));
   }
   ensure_rope(max_tokens);
-  past_ = 0;
+  cache_.past = 0;
 }
 
-std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
-  if (kcache_.empty()) runtime_error("decode called before reset_cache", "model");
+std::vector<float> Llama::decode(const std::vector<int32_t>& tokens, bool every_row) {
+  if (cache_.k.empty()) runtime_error("decode called before reset_cache", "model");
   const int Tq = static_cast<int>(tokens.size());
-  const int64_t cap = kcache_[0].dim(0);
+  const int64_t cap = cache_.k[0].dim(0);
   if (Tq == 0) runtime_error("decode needs at least one token", "model");
-  if (past_ + Tq > cap)
-    usage_error("sequence of " + std::to_string(past_ + Tq) + " tokens exceeds the cache of " +
+  if (cache_.past + Tq > cap)
+    usage_error("sequence of " + std::to_string(cache_.past + Tq) + " tokens exceeds the cache of " +
                     std::to_string(cap),
                 "generate", "lower --max-tokens or the prompt length");
   auto& be = backend_;
@@ -650,11 +650,11 @@ std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
   const int64_t C = config_.hidden_size, V = config_.vocab_size;
   Tensor ids = be.empty({Tq}, DType::I32), pos = be.empty({Tq}, DType::I32);
   std::vector<int32_t> p(Tq);
-  for (int t = 0; t < Tq; ++t) p[t] = past_ + t;
+  for (int t = 0; t < Tq; ++t) p[t] = cache_.past + t;
   be.upload(ids, tokens.data(), DType::I32);
   be.upload(pos, p.data(), DType::I32);
   // The same layer function as training, on one row of Tq tokens reading the KV cache.
-  const Tokens tok{1, Tq, &pos, nullptr, past_};
+  const Tokens tok{1, Tq, &pos, nullptr, cache_.past};
   LayerActs a = make_acts(1, Tq);
   Tensor x = be.empty({Tq, C}, dt), y = be.empty({Tq, C}, dt);
   be.embedding_forward(x, ids, embed_->value);
@@ -662,14 +662,15 @@ std::vector<float> Llama::decode(const std::vector<int32_t>& tokens) {
     layer_forward(l, a, tok, x, y);
     std::swap(x, y);
   }
-  past_ += Tq;
-  // Only the last position's logits are needed.
-  Tensor last = be.empty({1, C}, dt), lnl = be.empty({1, C}, dt), r1 = be.empty({1}, grad_dtype());
-  be.copy_range(last, 0, x, int64_t(Tq - 1) * C, C);
+  cache_.past += Tq;
+  // Only the last position's logits are needed, unless every row's are.
+  const int rows = every_row ? Tq : 1;
+  Tensor last = be.empty({rows, C}, dt), lnl = be.empty({rows, C}, dt), r1 = be.empty({rows}, grad_dtype());
+  be.copy_range(last, 0, x, int64_t(Tq - rows) * C, int64_t(rows) * C);
   be.rmsnorm_forward(lnl, r1, last, final_norm_->value, config_.rms_norm_eps);
-  Tensor logits = be.empty({1, V}, dt);
+  Tensor logits = be.empty({rows, V}, dt);
   be.matmul_forward(logits, lnl, lm_head_->value, nullptr);
-  std::vector<float> out(static_cast<size_t>(V));
+  std::vector<float> out(static_cast<size_t>(rows) * static_cast<size_t>(V));
   be.download(logits, out.data(), DType::F32);
   return out;
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/config.h"
@@ -117,11 +118,21 @@ class Llama {
   void set_grad_ready_hook(std::function<void(int group)> hook) { grad_ready_ = std::move(hook); }
 
   // ---- generation -----------------------------------------------------------------------
+  // One sequence's KV cache (per layer [Tmax, NKV, hs]) and its filled length. The model decodes
+  // into the one it holds; several sequences take turns through swap_cache (backend_decoder.h).
+  struct KvCache {
+    std::vector<tensor::Tensor> k, v;
+    int past = 0;
+  };
   // Starts a new sequence with room for max_tokens positions.
   void reset_cache(int max_tokens);
-  // Feeds tokens at the next positions and returns the logits [V] of the last one.
-  std::vector<float> decode(const std::vector<int32_t>& tokens);
-  int cache_length() const { return past_; }
+  // Feeds tokens at the next positions and returns the logits [V] of the last one, or with
+  // every_row those of every fed token [Tq, V].
+  std::vector<float> decode(const std::vector<int32_t>& tokens, bool every_row = false);
+  int cache_length() const { return cache_.past; }
+  // Exchanges the model's cache with `other` (an empty one is fine: decode then refuses until
+  // a cache with room is swapped back in or reset_cache runs).
+  void swap_cache(KvCache& other) { std::swap(cache_, other); }
 
   // FLOPs of one training step's forward+backward per token (6·params + attention), for MFU.
   double train_flops_per_token(int T) const;
@@ -199,9 +210,7 @@ class Llama {
   int B_ = 0, T_ = 0;
   int64_t valid_ = 0;
   std::unique_ptr<Scratch> s_;
-  // KV cache: per layer [Tmax, NKV, hs].
-  std::vector<tensor::Tensor> kcache_, vcache_;
-  int past_ = 0;
+  KvCache cache_;
 };
 
 }  // namespace nlm::model

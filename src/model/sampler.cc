@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/rng.h"
-#include "model/decoder.h"
+#include "model/slot_decoder.h"
 
 namespace nlm::model {
 
@@ -223,7 +223,7 @@ std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
                      [&](int32_t t, std::vector<float>& logits) { logits = model.decode({t}); }, on_token);
 }
 
-std::vector<int32_t> generate(Decoder& decoder, int slot, const std::vector<int32_t>& prompt,
+std::vector<int32_t> generate(SlotDecoder& decoder, int slot, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options, const std::function<bool(int32_t)>& on_token) {
   check_prompt(prompt, options, decoder.vocab_size(), decoder.context());
   const int reused = decoder.reuse_prefix(slot, prompt);

@@ -66,15 +66,15 @@ class Sampler {
   std::vector<std::pair<int32_t, int>> counts_;  // (token, times seen) for the penalties
 };
 
-class Decoder;
+class SlotDecoder;
 
 // Feeds the prompt, then samples up to max_tokens tokens, calling on_token for each; stops at a
 // stop id or when on_token returns false. Returns the new tokens.
 std::vector<int32_t> generate(Llama& model, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options,
                               const std::function<bool(int32_t)>& on_token);
-// The same on the inference engine's `slot`; cached tokens that begin the prompt are reused.
-std::vector<int32_t> generate(Decoder& decoder, int slot, const std::vector<int32_t>& prompt,
+// The same on an inference engine's `slot`; cached tokens that begin the prompt are reused.
+std::vector<int32_t> generate(SlotDecoder& decoder, int slot, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options, const std::function<bool(int32_t)>& on_token);
 
 }  // namespace nlm::model

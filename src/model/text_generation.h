@@ -16,6 +16,8 @@ class Schema;
 
 namespace nlm::model {
 
+class Decoder;
+
 // `nativelm generate`'s options beside the model and the prompt.
 struct GenerateOptions {
   std::string model_dir;          // HF model folder (with tokenizer.json for text prompts)

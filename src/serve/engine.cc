@@ -8,6 +8,7 @@
 #include "data/chat_template/chat_template.h"
 #include "data/chat_template/model_template.h"
 #include "core/error.h"
+#include "model/backend_decoder.h"
 #include "model/decoder.h"
 #include "model/hf_checkpoint.h"
 #include "model/quantized_checkpoint.h"
@@ -23,8 +24,10 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
     : name_(o.model_name), add_bos_(o.add_bos), max_prompt_tokens_(o.max_prompt_tokens), queue_(o.queue) {
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().filename().string();
   if (name_.empty()) name_ = std::filesystem::path(o.model_dir).lexically_normal().parent_path().filename().string();
-  if (o.device != "cpu")
-    usage_error("the server decodes on the CPU inference engine", "--device " + o.device, "use --device cpu");
+  const auto format = tensor::cpu::parse_weight_format(o.weights, "--weights");
+  if (o.device != "cpu" && format != tensor::cpu::WeightFormat::F32)
+    usage_error("--weights " + o.weights + " is for the CPU inference engine", "--device " + o.device,
+                "drop --weights or use --device cpu");
   tok_ = tokenizer::Tokenizer::load(o.model_dir + "/tokenizer.json");
   auto model = model::load_hf_model(o.model_dir, tensor::backend_for(o.device));
   config_ = model->config();
@@ -41,13 +44,21 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
   }
   for (int64_t id : model::load_generation_eos_ids(o.model_dir))  // e.g. the end of turn `nativelm sft` lists
     if (id >= 0 && id < config_.vocab_size) stop_ids_.push_back(static_cast<int32_t>(id));
-  model::DecoderOptions d;
-  d.weights = tensor::cpu::parse_weight_format(o.weights, "--weights");
-  d.slots = o.parallel;
-  d.context = static_cast<int>(std::min<int64_t>(config_.max_position_embeddings, o.context > 0 ? o.context : 4096));
-  // A `nativelm quantize` folder's linears run as stored.
-  auto decoder = std::make_unique<model::Decoder>(*model, d, model::load_packed_linears(o.model_dir, *model));
-  model.reset();  // the engine holds its own copy of the weights
+  const int context =
+      static_cast<int>(std::min<int64_t>(config_.max_position_embeddings, o.context > 0 ? o.context : 4096));
+  std::unique_ptr<model::SlotDecoder> decoder;
+  if (o.device == "cpu") {
+    model::DecoderOptions d;
+    d.weights = format;
+    d.slots = o.parallel;
+    d.context = context;
+    // A `nativelm quantize` folder's linears run as stored.
+    decoder = std::make_unique<model::Decoder>(*model, d, model::load_packed_linears(o.model_dir, *model));
+    model.reset();  // the engine holds its own copy of the weights
+  } else {
+    // Other devices decode with the model's own layer code on that backend, a cache per slot.
+    decoder = std::make_unique<model::BackendDecoder>(std::move(model), o.parallel, context);
+  }
   scheduler_ = std::make_unique<Scheduler>(std::move(decoder), tok_, stop_ids_, metrics_);
   int64_t ctx = context_length();
   if (max_prompt_tokens_ <= 0 || max_prompt_tokens_ >= ctx) max_prompt_tokens_ = static_cast<int>(ctx - 1);
@@ -57,14 +68,7 @@ Engine::~Engine() = default;
 
 int64_t Engine::context_length() const { return scheduler_->decoder().context(); }
 
-std::string Engine::describe() const {
-  const auto& d = scheduler_->decoder();
-  char buf[200];
-  std::snprintf(buf, sizeof buf, "%s weights (%.1f MB), %d slots of %d positions (KV cache %.1f MB), %s kernels",
-                tensor::cpu::weight_format_name(d.options().weights), double(d.weight_bytes()) / 1e6, d.slots(),
-                d.context(), double(d.cache_bytes()) / 1e6, tensor::cpu::packed_linear_isa());
-  return buf;
-}
+std::string Engine::describe() const { return scheduler_->decoder().describe(); }
 
 std::string Engine::token_text(int32_t id) const {
   if (id < 0 || uint32_t(id) >= tok_.vocab_size()) return "";

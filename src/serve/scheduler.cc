@@ -50,7 +50,7 @@ bool Job::next(Piece& piece) {
   return true;
 }
 
-Scheduler::Scheduler(std::unique_ptr<model::Decoder> decoder, const tokenizer::Tokenizer& tok,
+Scheduler::Scheduler(std::unique_ptr<model::SlotDecoder> decoder, const tokenizer::Tokenizer& tok,
                      std::vector<int32_t> stop_ids, Metrics& metrics)
     : decoder_(std::move(decoder)), tok_(tok), stop_ids_(std::move(stop_ids)), metrics_(metrics) {
   active_.resize(static_cast<size_t>(decoder_->slots()));

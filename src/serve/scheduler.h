@@ -1,4 +1,4 @@
-// Continuous batching for the server: one worker thread owns the inference engine (a Decoder with
+// Continuous batching for the server: one worker thread owns the inference engine (a SlotDecoder with
 // one KV-cache slot per parallel sequence) and loops — admit waiting requests into free slots,
 // feed each new prompt a chunk at a time, then one decode step for every generating slot at once.
 // Requests join and leave between iterations. A free slot keeps its tokens, and a new request
@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "model/decoder.h"
+#include "model/slot_decoder.h"
 #include "model/sampler.h"
 #include "model/text_generation.h"
 #include "serve/json_constraint.h"
@@ -83,7 +83,7 @@ class Job {
 class Scheduler {
  public:
   // Takes the engine; `tok` must outlive the scheduler. stop_ids end every request.
-  Scheduler(std::unique_ptr<model::Decoder> decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> stop_ids,
+  Scheduler(std::unique_ptr<model::SlotDecoder> decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> stop_ids,
             Metrics& metrics);
   ~Scheduler();  // finishes nothing more: jobs still running end with an error
 
@@ -94,7 +94,7 @@ class Scheduler {
   std::shared_ptr<Job> submit(std::vector<int32_t> prompt, model::SamplingOptions sampling,
                               std::vector<std::string> stop, int logprobs = -1,
                               std::shared_ptr<const JsonSchema> schema = nullptr, int prompt_logprobs = -1);
-  const model::Decoder& decoder() const { return *decoder_; }
+  const model::SlotDecoder& decoder() const { return *decoder_; }
 
  private:
   void run();
@@ -105,7 +105,7 @@ class Scheduler {
   void emit(Job& j, const std::string& text, bool prompt = false);  // a piece with the pending logprobs
   void prefill(Job& j, int slot, float* logits);  // one prompt chunk; logits: its last row's
 
-  std::unique_ptr<model::Decoder> decoder_;
+  std::unique_ptr<model::SlotDecoder> decoder_;
   const tokenizer::Tokenizer& tok_;
   std::vector<int32_t> stop_ids_;
   Metrics& metrics_;

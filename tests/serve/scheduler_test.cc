@@ -6,6 +6,8 @@
 #include <future>
 #include <thread>
 
+#include "fake_backend.h"
+#include "model/backend_decoder.h"
 #include "model/decoder.h"
 #include "model/llama.h"
 #include "model/model_helpers.h"
@@ -91,6 +93,27 @@ TEST(Scheduler, BatchedJobsGenerateWhatEachGeneratesAlone) {
   EXPECT_EQ(metrics.requests_ok.load(), 6u);
   EXPECT_EQ(metrics.generated_tokens.load(), uint64_t(20 + 21 + 22 + 23 + 24 + 25));
   EXPECT_LT(metrics.steps.load(), metrics.generated_tokens.load());  // steps were shared
+}
+
+// `serve --device cuda` batches through BackendDecoder (the model's own decode on its backend, a
+// cache per slot); on the test's "fake" backend it generates what the CPU engine does alone.
+TEST(Scheduler, BackendDecoderJobsGenerateWhatTheEngineGenerates) {
+  Fixture f;
+  auto single = f.decoder(1);
+  std::vector<std::vector<int32_t>> want;
+  for (int i = 0; i < 5; ++i)
+    want.push_back(model::generate(*single, 0, prompt_of(i), sampling_of(i), [](int32_t) { return true; }));
+  auto m = std::make_unique<model::Llama>(f.model->config(), fake_backend());
+  m->init_random(4);
+  Metrics metrics;
+  Scheduler sched(std::make_unique<model::BackendDecoder>(std::move(m), 2, 96), f.tok, {}, metrics);
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back(sched.submit(prompt_of(i), sampling_of(i), {}, 0));
+  std::vector<std::future<std::vector<int32_t>>> got;
+  for (auto& j : jobs) got.push_back(std::async(std::launch::async, [j] { return run_job(*j); }));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].get(), want[static_cast<size_t>(i)]) << "request " << i;
+  EXPECT_EQ(metrics.requests_ok.load(), 5u);
+  EXPECT_NE(sched.decoder().describe().find("on fake"), std::string::npos);
 }
 
 TEST(Scheduler, RepeatedPromptComesFromThePrefixCache) {

@@ -1,7 +1,8 @@
 // The MPI collectives that CPU data parallel runs on (core/comm.h) split messages larger than
 // mpi_chunk_bytes() (1 GiB; MPI counts are ints):
 // on 2 ranks, with chunks forced down to 1000 and 4096 bytes, allreduce, reduce-scatter (uneven and zero
-// counts, in place and not), allgatherv and broadcast give exactly the unchunked results. The
+// counts, in place and not), allgatherv and broadcast give exactly the unchunked results, and so do
+// the byte exchanges (alltoallv, gatherv, allgatherv), which go in rounds of the chunk size. The
 // ranks are this test binary again, started by mpirun with a filter on CommChunksRank; run
 // alone, CommChunksRank skips saying so. Skipped only when mpirun is absent.
 #include <gtest/gtest.h>
@@ -66,6 +67,20 @@ std::vector<float> exchange(Comm& c) {
     c.allgatherv(in_place.data() + before, in_place.data(), counts);
     out.insert(out.end(), in_place.begin(), in_place.begin() + static_cast<long>(total));
   }
+  // The byte exchanges, in rounds: uneven parts, one of them empty, to every rank and gathered.
+  auto pattern = [&](size_t n, int salt) {
+    std::vector<char> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<char>(i * 13 + static_cast<size_t>(me) * 7 + static_cast<size_t>(salt));
+    return v;
+  };
+  const std::vector<std::vector<char>> to = {pattern(me == 0 ? 3001 : 0, 1), pattern(me == 0 ? 17 : 4500, 2)};
+  auto keep = [&](const std::vector<char>& got) {
+    out.push_back(static_cast<float>(got.size()));
+    for (char b : got) out.push_back(static_cast<float>(static_cast<unsigned char>(b)));
+  };
+  keep(c.alltoallv(to));
+  keep(c.gatherv(pattern(me == 0 ? 2500 : 1, 3)));
+  keep(c.allgatherv(pattern(me == 0 ? 0 : 2222, 4)));
   // broadcast of 10001 bytes from rank 1.
   std::vector<char> bytes(10001);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(me == 1 ? i * 7 : 0);

@@ -51,11 +51,12 @@ std::vector<TensorType> gguf_tensor_types(const std::vector<TensorSource>& plan,
     }
     const int64_t cols = s.shape.back();
     TensorType t = uniform_type(type);
-    if (type == GgufOutType::Q4_0 && s.logits) t = TensorType::Q8_0;
-    if (k_mix) {
-      if (s.logits) {
-        t = cols % 256 == 0 ? TensorType::Q6_K : TensorType::Q8_0;
-      } else if (s.name.ends_with(".attn_v.weight")) {
+    // The matrix that makes the logits (output, or a tied token_embd): llama-quantize gives it
+    // Q6_K in the 4-bit types, or Q8_0 when its rows are not whole blocks of the file's type.
+    if ((type == GgufOutType::Q4_0 || k_mix) && s.logits)
+      t = cols % gguf::block_elements(t) == 0 ? TensorType::Q6_K : TensorType::Q8_0;
+    if (k_mix && !s.logits) {
+      if (s.name.ends_with(".attn_v.weight")) {
         if (q4_k_m_more_bits(attn_v++, n_attn_v)) t = TensorType::Q6_K;
       } else if (s.name.ends_with(".ffn_down.weight")) {
         if (q4_k_m_more_bits(ffn_down++, layers)) t = TensorType::Q6_K;

@@ -1,7 +1,7 @@
-// nativelm's Q4_K_M export checked against llama.cpp's own command-line tools (built by
+// nativelm's Q4_K_M and Q4_0 exports checked against llama.cpp's own command-line tools (built by
 // scripts/build-llama-cpp.sh into build-peers/llama.cpp/build/bin, or LLAMA_CPP_BIN):
-// llama-quantize turns nativelm's F32 export of the same model into Q4_K_M, and the two files must
-// hold the same tensor types and the same bytes; llama-perplexity's figure on nativelm's Q4_K_M
+// llama-quantize turns nativelm's F32 export of the same model into Q4_K_M or Q4_0, and the two
+// files must hold the same tensor types and the same bytes; llama-perplexity's figure on nativelm's Q4_K_M
 // file must agree with nativelm's own perplexity, computed the way llama-perplexity computes it,
 // on the weights that file holds. Skips with the reason when the tools are absent.
 #include <gtest/gtest.h>
@@ -12,6 +12,9 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "test_paths.h"
 #include "gguf_fixture.h"
@@ -49,44 +52,35 @@ struct ToolsFixture : ::testing::Test {
     save_gguf_test_model(model_dir, cfg, tok);
     return model_dir;
   }
-  // llama-quantize's Q4_K_M of nativelm's F32 export of model_dir.
-  std::string llama_q4_k_m(const std::string& model_dir, const std::string& name) {
+  // llama-quantize's `type` (Q4_K_M, Q4_0) of nativelm's F32 export of model_dir.
+  std::string llama_quantize(const std::string& model_dir, const std::string& name, const std::string& type) {
     const std::string f32 = export_gguf_file(model_dir, dir.file(name + "-f32.gguf"), model::GgufOutType::F32);
-    const std::string out = dir.file(name + "-llama-q4km.gguf"), log = dir.file("quantize.log");
-    const int rc = run(tools_dir() + "/llama-quantize " + f32 + " " + out + " Q4_K_M 2 >" + log + " 2>&1");
+    const std::string out = dir.file(name + "-llama-" + type + ".gguf"), log = dir.file("quantize.log");
+    const int rc = run(tools_dir() + "/llama-quantize " + f32 + " " + out + " " + type + " 2 >" + log + " 2>&1");
     EXPECT_EQ(rc, 0) << read_text(log);
     return out;
   }
-};
-
-// 256-wide rows (Q4_K and Q6_K super-blocks) with a SwiGLU width of 384 (ffn_down falls back to
-// Q5_0, or Q8_0 where the mix wants Q6_K), 8 layers so the use_more_bits rule picks layers 0, 3,
-// 6 and 7; untied and tied; and the all-fallback shapes of hidden 64 and 48.
-TEST_F(ToolsFixture, LlamaQuantizeWritesTheSameQ4_K_MBytes) {
-  REQUIRE_TOOL("llama-quantize");
-  auto wide = [](bool tied, int layers) {
-    return [=](model::ModelConfig& c) {
-      c.hidden_size = 256, c.intermediate_size = 384, c.head_dim = 64, c.num_hidden_layers = layers;
-      c.tie_word_embeddings = tied;
-    };
-  };
-  struct Case { const char* name; std::function<void(model::ModelConfig&)> edit; };
-  for (const Case& c : {Case{"wide8", wide(false, 8)}, Case{"tied4", wide(true, 4)},
-                        Case{"h64", [](model::ModelConfig&) {}}, Case{"h48", [](model::ModelConfig& m) { m.hidden_size = 48, m.intermediate_size = 72; }}}) {
-    const std::string model_dir = make(c.name, c.edit);
-    const std::string ours = export_gguf_file(model_dir, dir.file(std::string(c.name) + "-q4km.gguf"), model::GgufOutType::Q4_K_M);
-    const std::string theirs = llama_q4_k_m(model_dir, c.name);
-    if (!fs::exists(theirs)) continue;
-    model::gguf::Reader a(ours), b(theirs);
-    EXPECT_EQ(a.get_int("general.file_type"), b.get_int("general.file_type")) << c.name;
-    EXPECT_EQ(a.get_int("general.file_type"), 15);
-    ASSERT_EQ(a.tensors().size(), b.tensors().size()) << c.name;
+  // nativelm's `ours` export of model_dir against llama-quantize's `type` of its F32 export: the
+  // same file type, tensor types and bytes (failures name the tensor). Returns the tensors per
+  // type, and prints how many are byte-identical.
+  std::map<std::string, int> expect_same_as_llama(const std::string& model_dir, const std::string& name,
+                                                  model::GgufOutType ours_type, const std::string& type, int file_type) {
     std::map<std::string, int> types;
+    const std::string ours = export_gguf_file(model_dir, dir.file(name + "-" + type + ".gguf"), ours_type);
+    const std::string theirs = llama_quantize(model_dir, name, type);
+    if (!fs::exists(theirs)) return types;
+    model::gguf::Reader a(ours), b(theirs);
+    EXPECT_EQ(a.get_int("general.file_type"), b.get_int("general.file_type")) << name;
+    EXPECT_EQ(a.get_int("general.file_type"), file_type);
+    EXPECT_EQ(a.tensors().size(), b.tensors().size()) << name;
     int same_bytes = 0;
     for (const auto& t : a.tensors()) {
       const auto* u = b.find_tensor(t.name);
-      ASSERT_NE(u, nullptr) << c.name << " " << t.name;
-      EXPECT_EQ(t.type, u->type) << c.name << " " << t.name;
+      if (!u) {
+        ADD_FAILURE() << name << " " << t.name << " is not in llama-quantize's file";
+        continue;
+      }
+      EXPECT_EQ(t.type, u->type) << name << " " << t.name;
       ++types[std::string(model::gguf::tensor_type_name(static_cast<model::gguf::TensorType>(t.type)))];
       if (t.type != u->type || t.bytes != u->bytes) continue;
       const bool same = std::memcmp(a.data(t), b.data(*u), t.bytes) == 0;
@@ -95,18 +89,60 @@ TEST_F(ToolsFixture, LlamaQuantizeWritesTheSameQ4_K_MBytes) {
         auto x = a.read_f32(t), y = b.read_f32(*u);
         float d = 0;
         for (size_t i = 0; i < x.size(); ++i) d = std::max(d, std::fabs(x[i] - y[i]));
-        ADD_FAILURE() << c.name << " " << t.name << ": bytes differ, max |Δ| of the decoded values " << d;
+        ADD_FAILURE() << name << " " << t.name << ": bytes differ, max |Δ| of the decoded values " << d;
       }
     }
     std::string mix;
     for (auto& [t, n] : types) mix += " " + std::to_string(n) + " " + t;
-    std::printf("[ figures  ] %s: %d of %zu tensors byte-identical to llama-quantize's Q4_K_M;%s\n", c.name, same_bytes,
-                a.tensors().size(), mix.c_str());
+    std::printf("[ figures  ] %s: %d of %zu tensors byte-identical to llama-quantize's %s;%s\n", name.c_str(), same_bytes,
+                a.tensors().size(), type.c_str(), mix.c_str());
+    return types;
+  }
+  static std::function<void(model::ModelConfig&)> wide(bool tied, int layers) {
+    return [=](model::ModelConfig& c) {
+      c.hidden_size = 256, c.intermediate_size = 384, c.head_dim = 64, c.num_hidden_layers = layers;
+      c.tie_word_embeddings = tied;
+    };
+  }
+  struct Case {
+    const char* name;
+    std::function<void(model::ModelConfig&)> edit;
+  };
+  static std::vector<Case> cases() {
+    return {Case{"wide8", wide(false, 8)}, Case{"tied4", wide(true, 4)}, Case{"h64", [](model::ModelConfig&) {}},
+            Case{"h48", [](model::ModelConfig& m) { m.hidden_size = 48, m.intermediate_size = 72; }}};
+  }
+};
+
+// 256-wide rows (Q4_K and Q6_K super-blocks) with a SwiGLU width of 384 (ffn_down falls back to
+// Q5_0, or Q8_0 where the mix wants Q6_K), 8 layers so the use_more_bits rule picks layers 0, 3,
+// 6 and 7; untied and tied; and the all-fallback shapes of hidden 64 and 48.
+TEST_F(ToolsFixture, LlamaQuantizeWritesTheSameQ4_K_MBytes) {
+  REQUIRE_TOOL("llama-quantize");
+  for (const Case& c : cases()) {
+    auto types = expect_same_as_llama(make(c.name, c.edit), c.name, model::GgufOutType::Q4_K_M, "Q4_K_M", 15);
     if (std::string(c.name) == "wide8") {
       EXPECT_EQ(types["Q4_K"], 1 + 8 * 5 + 4);  // token_embd, q/k/o/gate/up, attn_v of 4 layers
       EXPECT_EQ(types["Q6_K"], 1 + 4);          // output, attn_v of layers 0, 3, 6, 7
       EXPECT_EQ(types["Q8_0"], 4);              // ffn_down of those layers: Q6_K's fallback
       EXPECT_EQ(types["Q5_0"], 4);              // the other ffn_down: Q4_K's fallback
+    }
+  }
+}
+
+// Q4_0 too: every matrix Q4_0 but the logits matrix, Q6_K where its rows are whole super-blocks
+// (wide8's output, tied4's token_embd), else Q8_0 (h64), and F16 where rows are not whole 32-blocks
+// (h48).
+TEST_F(ToolsFixture, LlamaQuantizeWritesTheSameQ4_0Bytes) {
+  REQUIRE_TOOL("llama-quantize");
+  for (const Case& c : cases()) {
+    auto types = expect_same_as_llama(make(c.name, c.edit), c.name, model::GgufOutType::Q4_0, "Q4_0", 2);
+    if (std::string(c.name) == "wide8") {
+      EXPECT_EQ(types["Q6_K"], 1);  // output
+      EXPECT_EQ(types["Q4_0"], 1 + 8 * 7);
+    }
+    if (std::string(c.name) == "tied4") {
+      EXPECT_EQ(types["Q6_K"], 1);  // token_embd makes the logits
     }
   }
 }

@@ -4,8 +4,8 @@
 // perplexity and bits per byte on held-out text (llama-perplexity on both files, 8 chunks of 128
 // tokens, F32 KV cache), decode tokens/s (llama-bench tg128 on both files), how many tensors hold
 // identical bytes, and nativelm's own decode engine (model::Decoder) at tg128 where it has the
-// format (F32, and its int8 weights for the Q8_0 row; it has no 4-bit weights, so the Q4_0 and
-// Q4_K_M rows are llama.cpp running both files).
+// format: F32, its int8 weights for the Q8_0 row, and its int4 weights (groups of 128, where the
+// widths allow) for the Q4_0 row; the Q4_K_M row is llama.cpp running both files.
 // Models: "tiny" (vocab 512, d=256, 4 layers: every matrix a whole number of Q4_K super-blocks),
 // and bench_inference_model.h's ~10M (d=320: Q4_K_M falls back to Q5_0/Q8_0 there, as
 // llama-quantize does) and ~110M (d=768) Llamas, random weights; or MODEL_DIR, a trained HF model
@@ -175,6 +175,11 @@ int main(int argc, char** argv) {
       double engine = 0;
       if (f.ours == model::GgufOutType::F32) engine = nativelm_tg128(*m, tensor::cpu::WeightFormat::F32, threads, reps);
       if (f.ours == model::GgufOutType::Q8_0) engine = nativelm_tg128(*m, tensor::cpu::WeightFormat::Q8, threads, reps);
+      // int4 in groups of 128 needs every matrix's rows (hidden, intermediate, heads) in whole groups.
+      const model::ModelConfig& mc = m->config();
+      if (f.ours == model::GgufOutType::Q4_0 && mc.hidden_size % 128 == 0 && mc.intermediate_size % 128 == 0 &&
+          (mc.num_attention_heads * mc.hs()) % 128 == 0)
+        engine = nativelm_tg128(*m, tensor::cpu::WeightFormat::Q4, threads, reps);
       char engine_s[32] = "-";
       if (engine > 0) std::snprintf(engine_s, sizeof engine_s, "%.1f", engine);
       std::printf("%-7s | %9.2f %9.2f | %7.2f %7.2f | %9.3f %9.3f | %7.4f %7.4f | %8.1f %8.1f | %9s | %s\n", f.name, a.mib,

@@ -233,7 +233,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo", "best_of", "suffix"};  // echo, best_of: chat's
+  static const std::set<std::string> ignored_when_off = {"echo", "suffix"};  // echo: chat's
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
@@ -288,8 +288,9 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
         if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
         r.include_usage = boolean(v2, "stream_options.include_usage");
       }
-    } else if (!chat && key == "best_of") {
-      if (!v.is_null()) r.best_of = static_cast<int>(integer(v, key, 1, limits.max_n));
+    } else if (key == "best_of") {
+      if (chat && !is_off(v)) bad(key, "'best_of' is only for /v1/completions; chat has none (use n)");
+      if (!chat && !v.is_null()) r.best_of = static_cast<int>(integer(v, key, 1, limits.max_n));
     } else if (!chat && key == "echo") {
       if (!v.is_null()) r.echo = boolean(v, key);
     } else if (chat && key == "tools") {

@@ -26,7 +26,7 @@ using json = nlohmann::json;
 const char* kSupported =
     "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
-    "exclusiveMaximum, nullable, format (date, time, date-time, uuid), pattern";
+    "exclusiveMaximum, nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -564,13 +564,28 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
       // rather than taken as a mere annotation (the answer would not validate with a checker).
       static const std::map<std::string, SchemaNode::Format> formats = {
           {"date", SchemaNode::Date}, {"time", SchemaNode::Time}, {"date-time", SchemaNode::DateTime}, {"uuid", SchemaNode::Uuid}};
+      // The formats OpenAI's structured outputs also take, as built-in patterns: each accepts a
+      // subset of what the format allows (an IPv6 address in its full eight-group form, an email
+      // address as dot-separated local@domain.tld), so every answer validates.
+      static const std::map<std::string, std::string> format_patterns = {
+          {"email", R"(^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]+(-[A-Za-z0-9]+)*(\.[A-Za-z0-9]+(-[A-Za-z0-9]+)*)*\.[A-Za-z]{2,}$)"},
+          {"ipv4", R"(^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$)"},
+          {"ipv6", R"(^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$)"},
+          {"duration", R"(^P(([0-9]+Y([0-9]+M)?([0-9]+D)?|[0-9]+M([0-9]+D)?|[0-9]+D)(T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S))?|T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S)|[0-9]+W)$)"}};
       const json& f = s["format"];
       if (!f.is_string()) refuse(param, at, "'format' must be a string");
       auto it = formats.find(f.get<std::string>());
-      if (it == formats.end())
-        refuse(param, at, "the format '" + f.get<std::string>().substr(0, 40) + "' is not supported (supported: date, time, date-time, uuid)");
+      auto pit = format_patterns.find(f.get<std::string>());
+      if (it == formats.end() && pit == format_patterns.end())
+        refuse(param, at, "the format '" + f.get<std::string>().substr(0, 40) +
+                              "' is not supported (supported: date, time, date-time, uuid, email, ipv4, ipv6, duration)");
       if (has("minLength") || has("maxLength")) refuse(param, at, "'minLength' or 'maxLength' beside 'format' is not supported");
-      n->format = it->second;
+      if (it != formats.end()) {
+        n->format = it->second;
+      } else if (!has("pattern")) {  // a pattern beside the format is refused below
+        patterns_.push_back(std::make_unique<Pattern>(pit->second));
+        n->pattern = patterns_.back().get();
+      }
     }
     if (has("pattern")) {
       const json& p = s["pattern"];

@@ -147,6 +147,11 @@ const char* kFormats = R"({"type":"object","properties":{"eguna":{"type":"string
     "aukera":{"type":["string","null"],"format":"date"}},
     "required":["eguna","ordua","noiz","id","izena","aukera"],"additionalProperties":false})";
 
+// The formats enforced as built-in patterns.
+const char* kPatternFormats = R"({"type":"object","properties":{"posta":{"type":"string","format":"email"},
+    "ip":{"type":"string","format":"ipv4"},"ip6":{"type":"string","format":"ipv6"},
+    "iraupena":{"type":"string","format":"duration"}},"required":["posta","ip","ip6","iraupena"]})";
+
 const char* kPatterns = R"({"type":"object","properties":{
     "kodea":{"type":"string","pattern":"^[A-Z]{2}-\\d{4}$"},
     "erantzuna":{"type":"string","pattern":"^(bai|ez|agian)$"},
@@ -417,15 +422,37 @@ TEST(JsonSchemaKeywords, FormatsAreCharacterPatternsWithTheCalendar) {
   EXPECT_FALSE(prefix_ok(*uuid, "\"123e4567e"));
   EXPECT_FALSE(prefix_ok(*uuid, "\"123g"));
   EXPECT_FALSE(whole_ok(*uuid, "\"123e4567-e89b-12d3-a456-42661417400\""));
+  // email, ipv4, ipv6 and duration as built-in patterns, each a subset of its format.
+  auto email = schema(R"({"type":"string","format":"email"})");
+  for (const char* ok : {"\"eolas@example.ie\"", "\"sean.o.briain+x@mail.co.uk\"", "\"a_b@x-y.eus\""})
+    EXPECT_TRUE(whole_ok(*email, ok)) << ok;
+  // An ASCII address only (an internationalised one is outside the subset).
+  for (const char* bad : {"\"@example.ie\"", "\"a@b\"", "\"a..b@x.ie\"", "\"a@-x.ie\"", "\"a@x.i\"", "\"a b@x.ie\"",
+                          "\"seán@x.ie\""})
+    EXPECT_FALSE(whole_ok(*email, bad)) << bad;
+  auto ipv4 = schema(R"({"type":"string","format":"ipv4"})");
+  for (const char* ok : {"\"192.168.0.1\"", "\"0.0.0.0\"", "\"255.255.255.255\""}) EXPECT_TRUE(whole_ok(*ipv4, ok)) << ok;
+  for (const char* bad : {"\"256.1.1.1\"", "\"01.2.3.4\"", "\"1.2.3\"", "\"1.2.3.4.5\""}) EXPECT_FALSE(whole_ok(*ipv4, bad)) << bad;
+  auto ipv6 = schema(R"({"type":"string","format":"ipv6"})");
+  EXPECT_TRUE(whole_ok(*ipv6, "\"2001:db8:0:0:0:ff00:42:8329\""));
+  EXPECT_FALSE(whole_ok(*ipv6, "\"2001:db8::8329\""));  // the compressed form is outside the subset
+  EXPECT_FALSE(prefix_ok(*ipv6, "\"2001g"));
+  auto duration = schema(R"({"type":"string","format":"duration"})");
+  for (const char* ok : {"\"P3Y6M4DT12H30M5S\"", "\"PT36H\"", "\"P2W\"", "\"P1M\"", "\"PT1M\""})
+    EXPECT_TRUE(whole_ok(*duration, ok)) << ok;
+  for (const char* bad : {"\"P\"", "\"PT\"", "\"P1DT\"", "\"P1H\"", "\"P1W2D\"", "\"3Y\""})
+    EXPECT_FALSE(whole_ok(*duration, bad)) << bad;
   // Formats on other types are annotations (a validator checks them on strings only).
   EXPECT_TRUE(whole_ok(*schema(R"({"type":"integer","format":"int32"})"), "7"));
-  for (const char* bad : {R"({"type":"string","format":"email"})", R"({"format":"uri"})", R"({"type":"string","format":5})",
-                          R"({"type":"string","format":"date","maxLength":12})"})
+  for (const char* bad : {R"({"type":"string","format":"hostname"})", R"({"format":"uri"})", R"({"type":"string","format":5})",
+                          R"({"type":"string","format":"date","maxLength":12})",
+                          R"({"type":"string","format":"email","pattern":"^a"})"})
     EXPECT_NE(refusal(bad), "") << bad;
-  EXPECT_NE(refusal(R"({"type":"string","format":"email"})").find("'email' is not supported"), std::string::npos);
+  EXPECT_NE(refusal(R"({"format":"uri"})").find("'uri' is not supported"), std::string::npos);
 
   const std::string text = kFormats;
   generate_valid(text, 40, 13);
+  generate_valid(kPatternFormats, 40, 14);
 }
 
 // ---- pattern ---------------------------------------------------------------------------------
@@ -490,7 +517,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
   for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
-                           kPatterns}) {
+                           kPatternFormats, kPatterns}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

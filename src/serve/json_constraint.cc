@@ -49,7 +49,7 @@ bool number_in_range(const SchemaNode& node, const Frame& f) {
   const bool neg = f.aux == 1;
   if (node.kind == SchemaNode::Integer) {
     const int64_t v = neg ? -int64_t(f.seen) : int64_t(f.seen);
-    return v >= node.int_min && v <= node.int_max;
+    return v >= node.int_min && v <= node.int_max && (node.multiple == 0 || v % node.multiple == 0);
   }
   // As a validator sees it: the text parsed into a double.
   char text[64];
@@ -69,9 +69,12 @@ bool number_reachable(const SchemaNode& node, const Frame& f) {
   const bool neg = f.aux == 1;
   const bool started = f.st != kNumBegin && f.st != kNumMinus;
   if (node.kind == SchemaNode::Integer) {
-    auto hit = [&](int64_t a, int64_t b) {  // magnitudes a..b
-      const int64_t x = neg ? -b : a, y = neg ? -a : b;
-      return x <= node.int_max && y >= node.int_min;
+    auto hit = [&](int64_t a, int64_t b) {  // magnitudes a..b, holding a multiple when one is asked for
+      const int64_t lo = std::max(neg ? -b : a, node.int_min), hi = std::min(neg ? -a : b, node.int_max);
+      if (lo > hi) return false;
+      if (node.multiple == 0) return true;
+      const int64_t k = node.multiple, below = hi / k - (hi % k < 0 ? 1 : 0);  // floor(hi / k)
+      return below * k >= lo;
     };
     if (!started) return hit(0, kPow10[kMaxIntDigits] - 1);
     if (f.seen == 0) return hit(0, 0);  // nothing may follow a leading 0

@@ -36,6 +36,7 @@ struct SchemaNode {
   // without an exponent.
   bool bounded = false;
   int64_t int_min = 0, int_max = 0;
+  int64_t multiple = 0;  // Integer: multipleOf (a whole number; 0 = none), which also sets bounded
   double num_min = 0, num_max = 0;
   // String (lengths in code points; an escape counts one), and its format: a fixed character
   // pattern (date YYYY-MM-DD, time HH:MM:SS[.f](Z|±HH:MM), date-time DATE"T"TIME, uuid 8-4-4-4-12

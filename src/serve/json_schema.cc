@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 
@@ -26,7 +27,7 @@ using json = nlohmann::json;
 const char* kSupported =
     "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
-    "exclusiveMaximum, nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern";
+    "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -187,6 +188,14 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
       if (v.get<double>() < x.get<double>()) x = v;
     } else if (k == "nullable" && x.is_boolean() && v.is_boolean()) {
       x = x.get<bool>() && v.get<bool>();
+    } else if (k == "multipleOf" && x.is_number_unsigned() && v.is_number_unsigned() && x.get<uint64_t>() > 0 &&
+               v.get<uint64_t>() > 0) {
+      const uint64_t p = x.get<uint64_t>(), q = v.get<uint64_t>();
+      const unsigned __int128 l = static_cast<unsigned __int128>(p / std::gcd(p, q)) * q;  // their least common multiple
+      if (l > uint64_t(kIntLimit))
+        refuse(param, where, "'allOf' asks for multiples of both " + std::to_string(p) + " and " + std::to_string(q) +
+                                 ", whose least common multiple is past 15 digits");
+      x = static_cast<uint64_t>(l);
     } else {
       refuse(param, where, "'allOf' cannot merge two different '" + k + "'");
     }
@@ -376,7 +385,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   static const std::set<std::string> known = {
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
-      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern"};
+      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k))
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
@@ -504,7 +513,8 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
     if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
     if (has("minLength") || has("maxLength") || has("format") || has("pattern")) kinds.insert("string");
-    if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum")) kinds.insert("number");
+    if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum") || has("multipleOf"))
+      kinds.insert("number");
     if (kinds.size() > 1) refuse(param, at, "give 'type': its keywords belong to several types");
     if (kinds.empty()) return any_;
     types.push_back(*kinds.begin());
@@ -532,11 +542,30 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     return n;
   }
   if (type == "number" || type == "integer") {
-    SchemaNode* n = make(type == "number" ? SchemaNode::Number : SchemaNode::Integer);
+    // multipleOf: a whole number k; the answer is an integer that k divides (for "number" too: a
+    // subset of its values, as decimal multiples would depend on a validator's float rounding).
+    int64_t multiple = 0;
+    if (has("multipleOf")) {
+      const json& m = s["multipleOf"];
+      if (!m.is_number() || !(m.get<double>() > 0)) refuse(param, at, "'multipleOf' must be a number above 0");
+      const double k = m.get<double>();
+      if (k != std::floor(k) || k > double(kIntLimit))
+        refuse(param, at, "'multipleOf' is supported as a whole number up to 15 digits, not " + dump(m).substr(0, 40));
+      multiple = int64_t(k);
+    }
+    SchemaNode* n = make(type == "number" && !multiple ? SchemaNode::Number : SchemaNode::Integer);
+    n->multiple = multiple;
     n->bounded = has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum");
-    if (!n->bounded) return n;
+    if (!n->bounded && !multiple) return n;
+    if (!n->bounded) {
+      n->bounded = true;
+      n->int_min = -kIntLimit;
+      n->int_max = kIntLimit;
+      return n;
+    }
+    n->bounded = true;
     const Range r = range_of(s, param, at);
-    if (type == "integer") {
+    if (type == "integer" || multiple) {
       // The integers in the range, within the 15 digits an integer may have.
       const double lo = r.lo_open ? std::floor(r.lo) + 1 : std::ceil(r.lo);
       const double hi = r.hi_open ? std::ceil(r.hi) - 1 : std::floor(r.hi);
@@ -545,6 +574,10 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
         refuse(param, at, "the range holds no integer of at most 15 digits");
       n->int_min = lo < -double(kIntLimit) ? -kIntLimit : int64_t(lo);
       n->int_max = hi > double(kIntLimit) ? kIntLimit : int64_t(hi);
+      if (multiple) {
+        const int64_t first = (n->int_min / multiple + (n->int_min % multiple > 0 ? 1 : 0)) * multiple;  // ceil
+        if (first > n->int_max) refuse(param, at, "no multiple of 'multipleOf' lies in the range");
+      }
     } else {
       n->num_min = r.lo_open ? std::nextafter(r.lo, INFINITY) : r.lo;
       n->num_max = r.hi_open ? std::nextafter(r.hi, -INFINITY) : r.hi;

@@ -147,6 +147,11 @@ const char* kFormats = R"({"type":"object","properties":{"eguna":{"type":"string
     "aukera":{"type":["string","null"],"format":"date"}},
     "required":["eguna","ordua","noiz","id","izena","aukera"],"additionalProperties":false})";
 
+// multipleOf, alone, in a range, on a number, and negative.
+const char* kMultiples = R"({"type":"object","properties":{"a":{"type":"integer","multipleOf":7},
+    "b":{"type":"integer","multipleOf":25,"minimum":-100,"maximum":1000},"c":{"type":"number","multipleOf":3},
+    "d":{"type":"integer","multipleOf":4,"maximum":-1}},"required":["a","b","c","d"],"additionalProperties":false})";
+
 // The formats enforced as built-in patterns.
 const char* kPatternFormats = R"({"type":"object","properties":{"posta":{"type":"string","format":"email"},
     "ip":{"type":"string","format":"ipv4"},"ip6":{"type":"string","format":"ipv6"},
@@ -361,6 +366,42 @@ TEST(JsonSchemaKeywords, IntegerRangesAreExactDigitByDigit) {
   EXPECT_NE(refusal(R"({"type":"integer","minimum":5,"maximum":4})").find("'minimum' above 'maximum'"), std::string::npos);
 }
 
+// multipleOf: a whole number k; the answer is an integer k divides, within any range, digit by digit.
+TEST(JsonSchemaKeywords, MultipleOfIsExactDigitByDigit) {
+  auto by5 = schema(R"({"type":"integer","multipleOf":5})");
+  for (const char* ok : {"0", "5", "-15", "100", "999999999999995"}) EXPECT_TRUE(whole_ok(*by5, ok)) << ok;
+  for (const char* bad : {"1", "-7", "12"}) EXPECT_FALSE(whole_ok(*by5, bad)) << bad;
+  EXPECT_TRUE(prefix_ok(*by5, "1"));  // 10, 15, ... are ahead
+  // In a range: 7 .. 23 holds 10, 15, 20 only, so "2" can only go on to 20 and "1" to 10 or 15.
+  auto ranged = schema(R"({"type":"integer","multipleOf":5,"minimum":7,"maximum":23})");
+  for (const char* ok : {"10", "15", "20"}) EXPECT_TRUE(whole_ok(*ranged, ok)) << ok;
+  for (const char* bad : {"5", "25", "12", "2", "7"}) EXPECT_FALSE(whole_ok(*ranged, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*ranged, "3"));
+  EXPECT_FALSE(prefix_ok(*ranged, "-"));
+  auto neg = schema(R"({"type":"integer","multipleOf":7,"maximum":-8,"minimum":-30})");
+  for (const char* ok : {"-14", "-21", "-28"}) EXPECT_TRUE(whole_ok(*neg, ok)) << ok;
+  for (const char* bad : {"-7", "-35", "-15", "14"}) EXPECT_FALSE(whole_ok(*neg, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*neg, "-3"));  // -3x is below -30 and -3 is no multiple of 7
+  // On a number, a whole multipleOf makes the answer an integer multiple (a subset of its values).
+  auto num = schema(R"({"type":"number","multipleOf":4,"minimum":1.5})");
+  EXPECT_TRUE(whole_ok(*num, "8"));
+  EXPECT_FALSE(whole_ok(*num, "8.0"));
+  EXPECT_FALSE(whole_ok(*num, "0"));
+  // allOf: the least common multiple.
+  auto both = schema(R"({"allOf":[{"type":"integer","multipleOf":4},{"multipleOf":6}]})");
+  EXPECT_TRUE(whole_ok(*both, "36"));
+  EXPECT_FALSE(whole_ok(*both, "8"));
+  EXPECT_FALSE(whole_ok(*both, "18"));
+  for (const char* bad : {R"({"type":"integer","multipleOf":0})", R"({"type":"integer","multipleOf":-3})",
+                          R"({"type":"number","multipleOf":0.5})", R"({"type":"integer","multipleOf":"3"})",
+                          R"({"type":"integer","multipleOf":1e16})",
+                          R"({"type":"integer","multipleOf":10,"minimum":11,"maximum":19})",
+                          R"({"allOf":[{"type":"integer","multipleOf":999999999989},{"multipleOf":999999999959}]})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  EXPECT_NE(refusal(R"({"type":"number","multipleOf":0.5})").find("whole number"), std::string::npos);
+  generate_valid(kMultiples, 40, 19);
+}
+
 TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
   auto s = schema(R"({"type":"number","minimum":0.5,"exclusiveMaximum":2.5})");
   for (const char* ok : {"0.5", "1", "2.49", "2.499999999999999", "0.50"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
@@ -517,7 +558,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
   for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
-                           kPatternFormats, kPatterns}) {
+                           kPatternFormats, kMultiples, kPatterns}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

@@ -166,6 +166,7 @@ class SchemaValidator {
       if (s.contains("maximum") && !(x <= s["maximum"].get<double>())) return at + ": above maximum";
       if (s.contains("exclusiveMinimum") && !(x > s["exclusiveMinimum"].get<double>())) return at + ": not above exclusiveMinimum";
       if (s.contains("exclusiveMaximum") && !(x < s["exclusiveMaximum"].get<double>())) return at + ": not below exclusiveMaximum";
+      if (s.contains("multipleOf") && std::fmod(x, s["multipleOf"].get<double>()) != 0) return at + ": not a multiple of multipleOf";
     }
     return "";
   }

@@ -169,7 +169,7 @@ const json kTools = json::parse(R"([
   {"type": "function", "function": {"name": "get_weather", "description": "Weather now",
    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
   {"type": "function", "function": {"name": "lookup-word",
-   "parameters": {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 3}}}}},
+   "parameters": {"type": "object", "properties": {"n": {"type": "array", "uniqueItems": true}}}}},
   {"type": "function", "function": {"name": "count",
    "parameters": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}}}])");
 
@@ -184,7 +184,7 @@ TEST(ToolCalls, ForcedCallSchemas) {
   EXPECT_TRUE(accepts(any, R"({"name":"get_weather","arguments":{"city":"ฮ่องกง"}})"));
   EXPECT_FALSE(accepts(any, R"({"name":"get_weather","arguments":{}})"));  // city is required
   EXPECT_FALSE(accepts(any, R"({"name":"other","arguments":{}})"));
-  // lookup-word's parameters use "multipleOf" (outside the subset): any object as its arguments.
+  // lookup-word's parameters use "uniqueItems" (outside the subset): any object as its arguments.
   EXPECT_TRUE(accepts(any, R"({"arguments":{"n":1,"x":[true]},"name":"lookup-word"})"));
   // count's "minimum" is in the subset, so its arguments are held to it.
   EXPECT_TRUE(accepts(any, R"({"name":"count","arguments":{"n":7}})"));

@@ -382,7 +382,9 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         s.ws = 0;
         const bool closed = node->kind == SchemaNode::Object && node->closed;
         const uint32_t nkeys = closed ? static_cast<uint32_t>(node->keys.size()) : 0;
-        bool unseen_left = !closed;  // a key that may still come (not given yet, and it fits)
+        const SchemaNode* extra = !closed && node->kind == SchemaNode::Object ? node->extra : nullptr;
+        // a key that may still come (not given yet, and its value fits)
+        bool unseen_left = !closed && (!extra || s.frames.size() + extra->depth <= JsonSchema::kMaxNesting);
         for (uint32_t i = 0; i < nkeys && !unseen_left; ++i)
           unseen_left = key_fits(*node, f.seen, i, s.frames.size());
         const bool may_close = node->kind != SchemaNode::Object || (node->required & ~f.seen) == 0;
@@ -414,7 +416,7 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
         }
         if (f.st == kObjKey && c == ':') {
           f.st = kObjValue;
-          push_value(closed ? node->values[f.pos] : schema_->any());
+          push_value(closed ? node->values[f.pos] : extra ? extra : schema_->any());
           return true;
         }
         if (f.st == kObjValue && c == ',') {

@@ -27,6 +27,9 @@ struct SchemaNode {
   bool closed = false;
   std::vector<std::string> keys;
   std::vector<const SchemaNode*> values;
+  // Object without properties: the schema of every value (additionalProperties as a schema; null:
+  // any value), its keys free strings.
+  const SchemaNode* extra = nullptr;
   uint64_t required = 0;
   // Array
   const SchemaNode* items = nullptr;

@@ -25,7 +25,7 @@ using json = nlohmann::json;
 }
 
 const char* kSupported =
-    "supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, "
+    "supported: type, properties, required, additionalProperties (true, false or a schema), items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
     "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern";
 
@@ -178,6 +178,11 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
         if (std::find(x.begin(), x.end(), name) == x.end()) x.push_back(name);
     } else if (k == "additionalProperties" && x.is_boolean() && v.is_boolean()) {
       x = x.get<bool>() && v.get<bool>();
+    } else if (k == "additionalProperties" && (x.is_object() || v.is_object())) {
+      // false wins; true gives way to the schema; two schemas: the allOf of both
+      if (x == false || v == false) x = false;
+      else if (x.is_object() && v.is_object()) x = json{{"allOf", json::array({x, v})}};
+      else if (v.is_object()) x = v;
     } else if (k == "items") {
       x = json{{"allOf", json::array({x, v})}};
     } else if ((k == "minItems" || k == "minLength" || k == "minimum" || k == "exclusiveMinimum") &&
@@ -646,9 +651,11 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   SchemaNode* n = make(SchemaNode::Object);
   if (has("additionalProperties")) {
     const json& a = s["additionalProperties"];
-    if (!a.is_boolean())
-      refuse(param, at, "'additionalProperties' must be true or false (schemas for extra keys are not supported)");
-    if (!a.get<bool>()) n->closed = true;
+    if (!a.is_boolean() && !a.is_object()) refuse(param, at, "'additionalProperties' must be true, false or a schema");
+    if (a.is_boolean() && !a.get<bool>()) n->closed = true;
+    // A schema for the values of a map (no properties): its keys are free strings. Beside
+    // properties only the listed keys are generated (below), which the schema also accepts.
+    if (a.is_object() && !has("properties")) n->extra = build(a, depth + 1, at + ".additionalProperties");
   }
   std::vector<std::string> required;
   if (has("required")) {

@@ -152,6 +152,13 @@ const char* kMultiples = R"({"type":"object","properties":{"a":{"type":"integer"
     "b":{"type":"integer","multipleOf":25,"minimum":-100,"maximum":1000},"c":{"type":"number","multipleOf":3},
     "d":{"type":"integer","multipleOf":4,"maximum":-1}},"required":["a","b","c","d"],"additionalProperties":false})";
 
+// Maps: additionalProperties as a schema (the recursive one is checked by hand above: random
+// answers there grow past the sampler's budget).
+const char* kMaps = R"({"type":"object","properties":{
+    "daonra":{"type":"object","additionalProperties":{"type":"integer","minimum":0}},
+    "teangacha":{"type":"object","additionalProperties":{"enum":["ga","eu","th"]}}},
+    "required":["daonra","teangacha"],"additionalProperties":false})";
+
 // The formats enforced as built-in patterns.
 const char* kPatternFormats = R"({"type":"object","properties":{"posta":{"type":"string","format":"email"},
     "ip":{"type":"string","format":"ipv4"},"ip6":{"type":"string","format":"ipv6"},
@@ -402,6 +409,35 @@ TEST(JsonSchemaKeywords, MultipleOfIsExactDigitByDigit) {
   generate_valid(kMultiples, 40, 19);
 }
 
+// additionalProperties as a schema: a map whose keys are free strings and whose values follow it.
+TEST(JsonSchemaKeywords, AdditionalPropertiesSchemaMakesAMap) {
+  auto counts = schema(R"({"type":"object","additionalProperties":{"type":"integer","minimum":0}})");
+  for (const char* ok : {"{}", R"({"a":1,"b":0})", R"({"contae":32,"cúige":4,"ประเทศ":77})"})
+    EXPECT_TRUE(whole_ok(*counts, ok)) << ok;
+  for (const char* bad : {R"({"a":"x"})", R"({"a":-1})", R"({"a":1.5})", R"({"a":{}})"}) EXPECT_FALSE(whole_ok(*counts, bad)) << bad;
+  // Recursive: a tree of maps.
+  auto tree = schema(R"({"$defs":{"T":{"type":"object","additionalProperties":{"$ref":"#/$defs/T"}}},"$ref":"#/$defs/T"})");
+  EXPECT_TRUE(whole_ok(*tree, R"({"a":{"b":{},"c":{"d":{}}}})"));
+  EXPECT_FALSE(whole_ok(*tree, R"({"a":1})"));
+  // Beside properties only the listed keys are generated (the schema accepts those answers too).
+  auto listed = schema(R"({"type":"object","properties":{"ainm":{"type":"string"}},"required":["ainm"],
+                           "additionalProperties":{"type":"integer"}})");
+  EXPECT_TRUE(whole_ok(*listed, R"({"ainm":"Síle"})"));
+  EXPECT_FALSE(prefix_ok(*listed, R"({"x")"));
+  // allOf: two schemas for extra values hold both; false wins.
+  auto both = schema(R"({"allOf":[{"type":"object","additionalProperties":{"type":"integer"}},
+                                  {"additionalProperties":{"minimum":10}}]})");
+  EXPECT_TRUE(whole_ok(*both, R"({"a":12})"));
+  EXPECT_FALSE(whole_ok(*both, R"({"a":9})"));
+  EXPECT_FALSE(whole_ok(*both, R"({"a":12.5})"));
+  auto shut = schema(R"({"allOf":[{"type":"object","additionalProperties":{"type":"integer"}},{"additionalProperties":false}]})");
+  EXPECT_TRUE(whole_ok(*shut, "{}"));
+  EXPECT_FALSE(prefix_ok(*shut, R"({")"));
+  for (const char* bad : {R"({"type":"object","additionalProperties":5})", R"({"type":"object","additionalProperties":{"type":"x"}})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  generate_valid(kMaps, 40, 23);
+}
+
 TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
   auto s = schema(R"({"type":"number","minimum":0.5,"exclusiveMaximum":2.5})");
   for (const char* ok : {"0.5", "1", "2.49", "2.499999999999999", "0.50"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;
@@ -558,7 +594,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
   for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
-                           kPatternFormats, kMultiples, kPatterns}) {
+                           kPatternFormats, kMultiples, kMaps, kPatterns}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

@@ -132,6 +132,8 @@ class SchemaValidator {
           if (auto e = check(x, props[k], at + "." + k, depth + 1); !e.empty()) return e;
         } else if (s.contains("additionalProperties") && s["additionalProperties"] == false) {
           return at + ": extra property " + k;
+        } else if (s.contains("additionalProperties") && s["additionalProperties"].is_object()) {
+          if (auto e = check(x, s["additionalProperties"], at + "." + k, depth + 1); !e.empty()) return e;
         }
       }
     }

@@ -371,6 +371,18 @@ put("fuzz_serve_request", "chat_json_schema_formats", b"\x01" + json.dumps(
              "k": {"oneOf": [{"const": "bai"}, {"enum": ["ez", "ไม่"]}]},
              "n": {"type": "number", "exclusiveMinimum": 0.5, "maximum": 9.25, "nullable": True}},
          "allOf": [{"required": ["d"]}, {"required": ["k"]}]}}}}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "chat_json_schema_maps_multiples", b"\x01" + json.dumps(
+    {"messages": [{"role": "user", "content": "Daonra"}], "max_tokens": 12,
+     "response_format": {"type": "json_schema", "json_schema": {"name": "m", "schema": {
+         "type": "object", "properties": {
+             "daonra": {"type": "object", "additionalProperties": {"type": "integer", "multipleOf": 5, "minimum": -20}},
+             "ip": {"type": "string", "format": "ipv4"}, "r": {"type": "string", "format": "email"},
+             "t": {"type": "string", "format": "duration"}},
+         "allOf": [{"properties": {"n": {"multipleOf": 4}}}, {"properties": {"n": {"type": "integer", "multipleOf": 6}}}],
+         "required": ["daonra"]}}}}, ensure_ascii=False).encode())
+put("fuzz_serve_request", "completion_best_of", b"\x00" + json.dumps(
+    {"prompt": ["Tá sé", "The"], "max_tokens": 3, "n": 2, "best_of": 3, "temperature": 1.2, "seed": 3,
+     "logprobs": 1}, ensure_ascii=False).encode())
 put("fuzz_serve_request", "completion_token_ids_echo", b"\x00" + json.dumps(
     {"prompt": [[1, 40, 41, 250], [7]], "max_tokens": 0, "echo": True, "logprobs": 1}).encode())
 put("fuzz_serve_request", "tokenize", b"\x02" + json.dumps({"content": "The cat sat", "add_special": True}).encode())

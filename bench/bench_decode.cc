@@ -1,7 +1,8 @@
 // Inference speed of model::Decoder against llama.cpp on the same weights, in one run:
 // decode tokens/s at batch 1 (tg128: 128 tokens from an empty context) and prompt tokens/s
 // (pp512), for a ~10M and a ~100M-parameter Llama, F32 and int8 (llama.cpp: F32 and Q8_0), on
-// 1 and 2 threads — the figures `llama-bench -p 512 -n 128` prints. Also the training model's
+// 1 and 2 threads — the figures `llama-bench -p 512 -n 128` prints. The two alternate, one
+// repetition each, and the medians of `reps` are compared. Also the training model's
 // KV-cache path (Llama::decode) at tg128, the path `generate` used before the Decoder.
 // The models have random weights (speed does not depend on them); each is saved as an HF folder
 // with a small byte-level tokenizer and exported to GGUF with `nativelm export gguf`'s code, and
@@ -101,11 +102,24 @@ int main(int argc, char** argv) {
         model::Decoder d(m, {fmt, threads, 1, 1024, 512});
         const std::string name = "decode/" + size + "/" + tensor::cpu::weight_format_name(fmt) + "/t" +
                                  std::to_string(threads);
-        const double tg = bench::tg128(d, reps), pp = pp512(d, reps);
+        // nativelm and llama-bench alternate, one repetition each (each with its warm-up run), so
+        // load that comes and goes on the machine falls on both alike; medians are reported.
+        std::vector<double> tgs, pps, ltgs, lpps;
+        for (int r = 0; r < reps; ++r) {
+          tgs.push_back(bench::tg128(d, 1));
+          pps.push_back(pp512(d, 1));
+          if (llama.empty()) continue;
+          const auto one = bench::llama_bench(llama, fmt == WeightFormat::F32 ? f32_gguf : q8_gguf, threads, 1);
+          ltgs.push_back(one.tg);
+          lpps.push_back(one.pp);
+        }
+        const double tg = bench::sample_of(tgs).median, pp = bench::sample_of(pps).median;
         bench::report_value(name + " tg128", tg, "tokens/s");
         bench::report_value(name + " pp512", pp, "tokens/s");
         if (llama.empty()) continue;
-        const auto f = bench::llama_bench(llama, fmt == WeightFormat::F32 ? f32_gguf : q8_gguf, threads, reps);
+        bench::LlamaBenchFigures f;
+        f.tg = bench::sample_of(ltgs).median;
+        f.pp = bench::sample_of(lpps).median;
         const std::string lname = std::string("llama.cpp ") + (fmt == WeightFormat::F32 ? "F32" : "Q8_0");
         bench::report_value(name + " tg128 " + lname, f.tg, "tokens/s");
         bench::report_value(name + " pp512 " + lname, f.pp, "tokens/s");

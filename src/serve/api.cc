@@ -177,7 +177,7 @@ Reply Api::generate(const std::string& body, bool chat) {
     req.response_schema = forced.schema;
   }
   if (chat) prompts.push_back(engine_.encode_chat(req.messages, tools_on ? req.tools : nlohmann::ordered_json(), forced.prefix));
-  for (auto& p : req.prompts) prompts.push_back(engine_.encode_prompt(p));
+  for (auto& p : req.prompts) prompts.push_back(req.suffix ? engine_.encode_infill(p, *req.suffix) : engine_.encode_prompt(p));
   // Token-id prompts go in as sent (no BOS added, so a BOS the client put first is echoed like
   // any token); their text, for echo and text_offset, is their decoding.
   const bool id_prompts = !req.prompt_ids.empty();

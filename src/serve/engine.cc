@@ -37,6 +37,21 @@ Engine::Engine(const ServeOptions& o, const std::string& chat_template)
   eos_token_ = t.eos_token;
   ct::ChatTemplate check(template_source_);  // a broken template fails at start, not per request
   tool_format_ = tool_call_format_of(template_source_);
+  // Fill-in-the-middle tokens, as FIM-trained families name them (prefix, suffix, middle).
+  static const char* const kFim[][3] = {{"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"},
+                                        {"<fim_prefix>", "<fim_suffix>", "<fim_middle>"},
+                                        {"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"}};
+  for (const auto& names : kFim) {
+    std::vector<int32_t> ids;
+    for (const char* name : names) {
+      const uint32_t id = tok_.token_id(name);
+      if (id != tokenizer::kNoToken && id < config_.vocab_size) ids.push_back(static_cast<int32_t>(id));
+    }
+    if (ids.size() == 3) {
+      fim_ = ids;
+      break;
+    }
+  }
   if (config_.eos_token_id >= 0) stop_ids_.push_back(static_cast<int32_t>(config_.eos_token_id));
   if (!eos_token_.empty()) {
     uint32_t id = tok_.token_id(eos_token_);
@@ -97,6 +112,22 @@ std::vector<int32_t> Engine::checked(std::vector<int32_t> ids, const char* param
 std::vector<int32_t> Engine::encode_prompt(const std::string& prompt) const {
   std::vector<int32_t> ids;
   for (uint32_t t : tok_.encode(prompt, add_bos_)) ids.push_back(static_cast<int32_t>(t));
+  return checked(std::move(ids), "prompt");
+}
+
+std::vector<int32_t> Engine::encode_infill(const std::string& prefix, const std::string& suffix) const {
+  if (fim_.empty())
+    throw ApiError(400,
+                   "'suffix' needs a model trained to fill in the middle; this tokenizer has no FIM tokens "
+                   "(<|fim_prefix|> <|fim_suffix|> <|fim_middle|>, <fim_prefix> ..., or DeepSeek-Coder's)",
+                   "suffix");
+  std::vector<int32_t> ids;
+  if (add_bos_ && config_.bos_token_id >= 0) ids.push_back(static_cast<int32_t>(config_.bos_token_id));
+  ids.push_back(fim_[0]);
+  for (uint32_t t : tok_.encode(prefix, false)) ids.push_back(static_cast<int32_t>(t));
+  ids.push_back(fim_[1]);
+  for (uint32_t t : tok_.encode(suffix, false)) ids.push_back(static_cast<int32_t>(t));
+  ids.push_back(fim_[2]);
   return checked(std::move(ids), "prompt");
 }
 

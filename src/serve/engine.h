@@ -45,6 +45,11 @@ class Engine {
   // A /v1/completions prompt as ids (BOS as the options say); throws ApiError 400 when it is
   // empty or longer than the prompt limit.
   std::vector<int32_t> encode_prompt(const std::string& prompt) const;
+  // A fill-in-the-middle prompt (completions' `suffix`): BOS as the options say, then the model's
+  // prefix token, `prefix`, its suffix token, `suffix` and its middle token, the order FIM-trained
+  // models (StarCoder, Qwen2.5-Coder, DeepSeek-Coder) and llama-server's /infill use. Throws
+  // ApiError 400 when the tokenizer has no FIM tokens or the prompt is too long.
+  std::vector<int32_t> encode_infill(const std::string& prefix, const std::string& suffix) const;
   // A token-id prompt as the client sent it (no BOS added), checked like an encoded one.
   std::vector<int32_t> prompt_of_ids(std::vector<int32_t> ids) const;
   // Renders messages through the model's chat template with the generation prompt, and `tools`
@@ -108,6 +113,7 @@ class Engine {
   model::ModelConfig config_;
   std::string template_source_, bos_token_, eos_token_;
   ToolCallFormat tool_format_ = ToolCallFormat::Hermes;
+  std::vector<int32_t> fim_;  // prefix, suffix and middle token ids; empty: the tokenizer has none
   std::vector<int32_t> stop_ids_;  // the model's EOS and the template's eos_token
   Metrics metrics_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -233,7 +233,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo", "suffix"};  // echo: chat's
+  static const std::set<std::string> ignored_when_off = {"echo"};  // chat's
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
@@ -288,6 +288,12 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
         if (k2 != "include_usage") bad(key, "unknown field 'stream_options." + k2 + "'");
         r.include_usage = boolean(v2, "stream_options.include_usage");
       }
+    } else if (key == "suffix") {
+      if (chat && !is_off(v) && v != "") bad(key, "'suffix' is only for /v1/completions");
+      if (!chat && !v.is_null()) {
+        if (!v.is_string()) bad(key, "'suffix' must be a string");
+        if (!v.get<std::string>().empty()) r.suffix = v.get<std::string>();
+      }
     } else if (key == "best_of") {
       if (chat && !is_off(v)) bad(key, "'best_of' is only for /v1/completions; chat has none (use n)");
       if (!chat && !v.is_null()) r.best_of = static_cast<int>(integer(v, key, 1, limits.max_n));
@@ -327,6 +333,8 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     if (!found) bad("tool_choice", "'tool_choice' names the function '" + r.tool_name + "', which 'tools' does not declare");
   }
   if (r.include_usage && !r.stream) bad("stream_options", "'stream_options' needs 'stream': true");
+  if (r.suffix && !r.prompt_ids.empty()) bad("suffix", "'suffix' needs text prompts, not token ids");
+  if (r.suffix && r.echo) bad("suffix", "'suffix' cannot be combined with 'echo'");
   if (r.best_of && r.best_of < r.n) bad("best_of", "'best_of' must be at least 'n'");
   if (r.best_of > r.n && r.stream) bad("best_of", "'best_of' above 'n' cannot be streamed (the best are known at the end)");
   if ((r.prompts.size() + r.prompt_ids.size()) * static_cast<size_t>(std::max(r.n, r.best_of)) > 64)

@@ -45,6 +45,9 @@ struct GenerationRequest {
   std::vector<std::string> stop;
   std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, bias in [-100, 100])
   bool echo = false;                  // completions: the prompt comes back before the completion
+  // completions: text after the insertion point; the prompt is the text before it, and the model
+  // fills in the middle through its FIM tokens (Engine::encode_infill).
+  std::optional<std::string> suffix;
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
   // Chat tools: the OpenAI tool list (null when none), tool_choice ("none", "auto", "required",

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
@@ -24,11 +25,14 @@ namespace nlm::testing {
 
 // demo_shape: the shape of the demo's model (examples/demo.yaml: vocab 4096 — here mostly rows
 // past the tokenizer's, as a padded vocabulary has —, d=192, 4 layers, 6 heads, 2 KV heads).
-inline void write_tiny_model(const std::string& dir, bool demo_shape = false) {
+// extra_specials: more special tokens (e.g. fill-in-the-middle ones), after the three.
+inline void write_tiny_model(const std::string& dir, bool demo_shape = false,
+                             const std::vector<std::string>& extra_specials = {}) {
   tokenizer::TrainOptions o;
   o.vocab_size = 300;
   o.min_frequency = 1;
   o.special_tokens = {"<|begin_of_text|>", "<|im_start|>", "<|im_end|>"};
+  o.special_tokens.insert(o.special_tokens.end(), extra_specials.begin(), extra_specials.end());
   std::vector<std::pair<std::string, uint64_t>> counts = {
       {"The", 9}, {" cat", 7}, {" sat", 6}, {" on", 5}, {" the", 8}, {" mat", 4}, {"Tá", 3}, {" sé", 3}};
   auto tok = tokenizer::train_bpe_from_counts(counts, o);

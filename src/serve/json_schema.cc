@@ -392,7 +392,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
       "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf"};
   for (auto& [k, v] : s.items())
-    if (!known.count(k) && !is_annotation(k))
+    if (!known.count(k) && !is_annotation(k) && !(k == "uniqueItems" && v == false))  // false asks nothing
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
   auto has = [&](const char* k) { return s.contains(k); };
   for (const char* defs : {"$defs", "definitions"})

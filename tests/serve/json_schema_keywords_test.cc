@@ -436,6 +436,9 @@ TEST(JsonSchemaKeywords, AdditionalPropertiesSchemaMakesAMap) {
   for (const char* bad : {R"({"type":"object","additionalProperties":5})", R"({"type":"object","additionalProperties":{"type":"x"}})"})
     EXPECT_NE(refusal(bad), "") << bad;
   generate_valid(kMaps, 40, 23);
+  // uniqueItems false asks nothing and is accepted; true stays a 400.
+  EXPECT_TRUE(whole_ok(*schema(R"({"type":"array","items":{"enum":[1,2]},"uniqueItems":false})"), "[1,1]"));
+  EXPECT_NE(refusal(R"({"type":"array","uniqueItems":true})"), "");
 }
 
 TEST(JsonSchemaKeywords, NumberRangesAndNullable) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <numeric>
 #include <random>
 
 #include "serve/api_error.h"
@@ -92,17 +93,17 @@ namespace {
 // n with the highest mean logprob per generated token (OpenAI's best_of), best first; ties keep
 // the earlier candidate. A candidate with no tokens scores 0 (nothing improbable was said).
 std::vector<size_t> best_candidates(const std::vector<Generation>& done, size_t k, size_t n) {
-  std::vector<size_t> out;
+  std::vector<size_t> out(k == n ? done.size() : 0);
+  std::iota(out.begin(), out.end(), size_t(0));
+  if (k == n) return out;
   for (size_t p0 = 0; p0 < done.size(); p0 += k) {
     std::vector<std::pair<double, size_t>> scored;
     for (size_t c = p0; c < p0 + k && c < done.size(); ++c) {
       double sum = 0;
       for (const TokenLogprob& t : done[c].logprobs) sum += t.logprob;
-      const size_t count = done[c].logprobs.size();
-      scored.emplace_back(k == n || count == 0 ? 0.0 : sum / double(count), c);
+      scored.emplace_back(done[c].logprobs.empty() ? 0.0 : sum / double(done[c].logprobs.size()), c);
     }
-    if (k > n)
-      std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (size_t i = 0; i < std::min(n, scored.size()); ++i) out.push_back(scored[i].second);
   }
   return out;

@@ -76,6 +76,9 @@ std::set<std::string> types_of(const json& s) {
 
 // Integers are generated with at most 15 digits (the recogniser's bound).
 constexpr int64_t kIntLimit = 999999999999999;
+// A duration's date part (Y[M][D], M[D] or D) and its time part (T then H[M][S], M[S] or S).
+constexpr const char* kDurationDate = "[0-9]+Y([0-9]+M)?([0-9]+D)?|[0-9]+M([0-9]+D)?|[0-9]+D";
+constexpr const char* kDurationTime = "T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S)";
 
 // A number schema's bounds: [lo, hi], with the exclusive ones as flags.
 struct Range {
@@ -560,15 +563,11 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     }
     SchemaNode* n = make(type == "number" && !multiple ? SchemaNode::Number : SchemaNode::Integer);
     n->multiple = multiple;
-    n->bounded = has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum");
-    if (!n->bounded && !multiple) return n;
-    if (!n->bounded) {
-      n->bounded = true;
-      n->int_min = -kIntLimit;
-      n->int_max = kIntLimit;
-      return n;
-    }
-    n->bounded = true;
+    const bool ranged = has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum");
+    n->bounded = ranged || multiple;
+    n->int_min = -kIntLimit;  // a multipleOf alone: any integer of at most 15 digits
+    n->int_max = kIntLimit;
+    if (!ranged) return n;
     const Range r = range_of(s, param, at);
     if (type == "integer" || multiple) {
       // The integers in the range, within the 15 digits an integer may have.
@@ -609,7 +608,8 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
           {"email", R"(^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]+(-[A-Za-z0-9]+)*(\.[A-Za-z0-9]+(-[A-Za-z0-9]+)*)*\.[A-Za-z]{2,}$)"},
           {"ipv4", R"(^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$)"},
           {"ipv6", R"(^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$)"},
-          {"duration", R"(^P(([0-9]+Y([0-9]+M)?([0-9]+D)?|[0-9]+M([0-9]+D)?|[0-9]+D)(T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S))?|T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S)|[0-9]+W)$)"}};
+          // ISO 8601: at least one component, date parts in order, then T and time parts, or weeks
+          {"duration", "^P((" + std::string(kDurationDate) + ")(" + kDurationTime + ")?|" + kDurationTime + "|[0-9]+W)$"}};
       const json& f = s["format"];
       if (!f.is_string()) refuse(param, at, "'format' must be a string");
       auto it = formats.find(f.get<std::string>());

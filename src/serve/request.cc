@@ -233,7 +233,6 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
   json j = parse_object(body);
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
-  static const std::set<std::string> ignored_when_off = {"echo"};  // chat's
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
   bool chat_logprobs = false;
   int top_logprobs = -1;
@@ -297,8 +296,9 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     } else if (key == "best_of") {
       if (chat && !is_off(v)) bad(key, "'best_of' is only for /v1/completions; chat has none (use n)");
       if (!chat && !v.is_null()) r.best_of = static_cast<int>(integer(v, key, 1, limits.max_n));
-    } else if (!chat && key == "echo") {
-      if (!v.is_null()) r.echo = boolean(v, key);
+    } else if (key == "echo") {  // chat has no echo: accepted only when off
+      if (chat && !is_off(v)) bad(key, "'echo' is not supported by this server yet");
+      if (!chat && !v.is_null()) r.echo = boolean(v, key);
     } else if (chat && key == "tools") {
       if (!v.is_null() && !v.empty()) r.tools = tools_of(v);
     } else if (chat && key == "tool_choice") {
@@ -311,8 +311,6 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
       if (!v.is_null()) r.logit_bias = logit_bias_of(v, limits.vocab_size);
     } else if (key == "user") {
       if (!v.is_string()) bad(key, "'user' must be a string");
-    } else if (ignored_when_off.count(key)) {
-      if (!is_off(v)) bad(key, "'" + key + "' is not supported by this server yet");
     } else if (key == "response_format") {
       if (!v.is_null()) r.response_schema = response_format(v);
     } else {

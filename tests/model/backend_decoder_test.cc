@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "decoder_config.h"
 #include "fake_backend.h"
 #include "model/backend_decoder.h"
 #include "model/decoder.h"
@@ -18,19 +19,7 @@
 namespace nlm {
 namespace {
 
-model::ModelConfig config() {
-  model::ModelConfig c;
-  c.vocab_size = 67;
-  c.hidden_size = 48;
-  c.intermediate_size = 72;
-  c.num_hidden_layers = 3;
-  c.num_attention_heads = 6;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 96;
-  c.tie_word_embeddings = false;
-  c.initializer_range = 0.2;
-  return c;
-}
+model::ModelConfig config() { return testing::decoder_config(/*tied=*/false, /*bias=*/false, /*llama3=*/false, 96); }
 
 std::vector<int32_t> tokens(int n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "decoder_config.h"
 #include "model/decoder.h"
 #include "model/llama.h"
 #include "tensor/backend.h"
@@ -18,25 +19,7 @@ namespace {
 
 using tensor::cpu::WeightFormat;
 
-model::ModelConfig decoder_config(bool tied, bool bias, bool llama3) {
-  model::ModelConfig c;
-  c.vocab_size = 67;
-  c.hidden_size = 48;
-  c.intermediate_size = 72;
-  c.num_hidden_layers = 3;
-  c.num_attention_heads = 6;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  c.tie_word_embeddings = tied;
-  c.attention_bias = bias;
-  c.initializer_range = 0.2;
-  if (llama3) {
-    c.rope_scaling.type = "llama3";
-    c.rope_scaling.factor = 8;
-    c.rope_scaling.original_max_position_embeddings = 16;
-  }
-  return c;
-}
+using testing::decoder_config;
 
 std::vector<int32_t> tokens(int n, int V, uint32_t seed) {
   std::mt19937 rng(seed);

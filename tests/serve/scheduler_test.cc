@@ -71,22 +71,35 @@ std::vector<int32_t> run_job(Job& j, std::string* text = nullptr) {
   return ids;
 }
 
+// Requests 0 .. n-1 generated alone: one slot, one request at a time, through model::generate.
+std::vector<std::vector<int32_t>> alone(Fixture& f, int n) {
+  auto single = f.decoder(1);
+  std::vector<std::vector<int32_t>> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(model::generate(*single, 0, prompt_of(i), sampling_of(i), [](int32_t) { return true; }));
+  return out;
+}
+
+// Requests 0 .. n-1 submitted at once and read concurrently; their tokens, and the jobs.
+std::vector<std::vector<int32_t>> together(Scheduler& sched, int n, std::vector<std::shared_ptr<Job>>& jobs) {
+  for (int i = 0; i < n; ++i) jobs.push_back(sched.submit(prompt_of(i), sampling_of(i), {}, 0));
+  std::vector<std::future<std::vector<int32_t>>> running;
+  for (auto& j : jobs) running.push_back(std::async(std::launch::async, [j] { return run_job(*j); }));
+  std::vector<std::vector<int32_t>> out;
+  for (auto& r : running) out.push_back(r.get());
+  return out;
+}
+
 TEST(Scheduler, BatchedJobsGenerateWhatEachGeneratesAlone) {
   Fixture f;
-  // Alone: one slot, one request at a time, through model::generate.
-  auto single = f.decoder(1);
-  std::vector<std::vector<int32_t>> want;
-  for (int i = 0; i < 6; ++i)
-    want.push_back(model::generate(*single, 0, prompt_of(i), sampling_of(i), [](int32_t) { return true; }));
+  const auto want = alone(f, 6);
   // Together: 3 slots for 6 concurrent requests, so they join and leave between steps.
   Metrics metrics;
   Scheduler sched(f.decoder(3), f.tok, {}, metrics);
   std::vector<std::shared_ptr<Job>> jobs;
-  for (int i = 0; i < 6; ++i) jobs.push_back(sched.submit(prompt_of(i), sampling_of(i), {}, 0));
-  std::vector<std::future<std::vector<int32_t>>> got;
-  for (auto& j : jobs) got.push_back(std::async(std::launch::async, [j] { return run_job(*j); }));
+  const auto got = together(sched, 6, jobs);
   for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(got[static_cast<size_t>(i)].get(), want[static_cast<size_t>(i)]) << "request " << i;
+    EXPECT_EQ(got[static_cast<size_t>(i)], want[static_cast<size_t>(i)]) << "request " << i;
     EXPECT_EQ(jobs[static_cast<size_t>(i)]->finish_reason, "length");
     EXPECT_EQ(jobs[static_cast<size_t>(i)]->completion_tokens, 20 + i);
   }
@@ -99,19 +112,14 @@ TEST(Scheduler, BatchedJobsGenerateWhatEachGeneratesAlone) {
 // cache per slot); on the test's "fake" backend it generates what the CPU engine does alone.
 TEST(Scheduler, BackendDecoderJobsGenerateWhatTheEngineGenerates) {
   Fixture f;
-  auto single = f.decoder(1);
-  std::vector<std::vector<int32_t>> want;
-  for (int i = 0; i < 5; ++i)
-    want.push_back(model::generate(*single, 0, prompt_of(i), sampling_of(i), [](int32_t) { return true; }));
+  const auto want = alone(f, 5);
   auto m = std::make_unique<model::Llama>(f.model->config(), fake_backend());
   m->init_random(4);
   Metrics metrics;
   Scheduler sched(std::make_unique<model::BackendDecoder>(std::move(m), 2, 96), f.tok, {}, metrics);
   std::vector<std::shared_ptr<Job>> jobs;
-  for (int i = 0; i < 5; ++i) jobs.push_back(sched.submit(prompt_of(i), sampling_of(i), {}, 0));
-  std::vector<std::future<std::vector<int32_t>>> got;
-  for (auto& j : jobs) got.push_back(std::async(std::launch::async, [j] { return run_job(*j); }));
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].get(), want[static_cast<size_t>(i)]) << "request " << i;
+  const auto got = together(sched, 5, jobs);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[static_cast<size_t>(i)], want[static_cast<size_t>(i)]) << "request " << i;
   EXPECT_EQ(metrics.requests_ok.load(), 5u);
   EXPECT_NE(sched.decoder().describe().find("on fake"), std::string::npos);
 }

@@ -71,11 +71,17 @@ class Decoder final : public SlotDecoder {
   };
   // Runs rows through every layer; writes logits for rows[want[i]] into logits + i·V.
   void forward(const Row* rows, int n, const int* want, int nwant, float* logits, bool gemm);
+  // The same as forward without sgemm, every op split over one thread team (decode steps).
+  void forward_team(const Row* rows, int n, const int* want, int nwant, float* logits);
   void attention(int l, const Row* rows, int n);
+  // One query row's attention in one head over the slot's cached keys 0 .. pos; sc holds ctx
+  // floats of scores.
+  void attend(int l, const Row& r, int i, int64_t h, float* sc);
   // Prompt rows of one slot at positions p0 .. p0 + n − 1: the scores of a tile of query rows
   // against all its keys, and their product with V, each one sgemm per head.
   void attention_prefill(int l, int slot, int p0, int n);
-  float* kv(int slot, int l, bool v) const;
+  // Key (or value) head kh of a slot's layer: ctx positions of hs floats, one after the other.
+  float* kv(int slot, int l, bool v, int64_t kh) const;
 
   ModelConfig config_;
   DecoderOptions options_;
@@ -85,7 +91,9 @@ class Decoder final : public SlotDecoder {
   tensor::cpu::PackedMatrix embed_, head_;  // head_ unused (rows 0) when tied
   bool tied_ = false;
   std::vector<float> final_norm_, cos_, sin_;
-  std::vector<float> cache_;  // [slot][layer][k|v][ctx][NKV·hs]
+  // [slot][layer][k|v][NKV][ctx][hs]: a head's keys are contiguous, so decode attention streams
+  // them (with all heads of a position side by side it read 256 bytes every 1,280).
+  std::vector<float> cache_;
   std::vector<Row> rows_;   // the current forward's rows, reused (no allocation per step)
   std::vector<int> want_;
   // Activations for up to `cap_` rows.

@@ -83,6 +83,38 @@ void expect_matches_forward(bool tied, bool bias, bool llama3, int T = 40, int c
   EXPECT_EQ(d.length(0), T);
 }
 
+// Decode steps on 2 and 3 threads (one thread team splitting every op, in uneven shares with 3)
+// give the single-threaded forward's logits bit for bit, for every weight format: each value is
+// computed by the same code whichever thread owns it. Heads of 16 take the vector attention.
+TEST(Decoder, ThreadTeamsGiveTheSingleThreadLogitsBitForBit) {
+  auto cfg = decoder_config(false, true, false);
+  cfg.hidden_size = 64;
+  cfg.num_attention_heads = 4;  // heads of 16 over 2 KV heads
+  cfg.intermediate_size = 96;
+  model::Llama m(cfg, tensor::cpu_backend());
+  m.init_random(11);
+  const int64_t V = cfg.vocab_size;
+  const auto ids = tokens(30, 67, 4);
+  for (auto fmt : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::Q8}) {
+    std::vector<std::vector<float>> got;
+    for (int threads : {1, 2, 3}) {
+      model::Decoder d(m, {fmt, threads, 2, 32, 256});
+      std::vector<float> z(static_cast<size_t>(2 * V)), all;
+      d.prefill(0, ids.data(), 5, z.data());
+      d.prefill(1, ids.data() + 5, 3, z.data());
+      for (int t = 8; t < 30; t += 2) {
+        const int32_t slots[2] = {0, 1};
+        d.step(slots, &ids[static_cast<size_t>(t)], 2, z.data());
+        all.insert(all.end(), z.begin(), z.end());
+      }
+      got.push_back(all);
+    }
+    for (size_t k = 1; k < got.size(); ++k)
+      for (size_t i = 0; i < got[0].size(); ++i)
+        ASSERT_EQ(got[k][i], got[0][i]) << tensor::cpu::weight_format_name(fmt) << " threads " << k + 1 << " at " << i;
+  }
+}
+
 // Chunks of 8, 8 and 3 rows: the row-by-row kernels.
 TEST(Decoder, MatchesTrainingForwardUntied) { expect_matches_forward(false, false, false); }
 // Chunks of 100 and 50 rows: the prompt path (sgemm linears, attention in tiles of 64 query rows

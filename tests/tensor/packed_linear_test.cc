@@ -269,5 +269,34 @@ TEST(VectorMath, ExpAndSwigluMatchStdExp) {
   }
 }
 
+// One query row's attention over a cache against the plain loops: the head widths the engine
+// meets (64, 128), the other multiples of 16 and a width that is not one, keys from 1 to past a
+// vector's width, and a row of scores far apart (the softmax picks one key).
+TEST(VectorMath, AttentionRowMatchesPlainLoops) {
+  for (int64_t hs : {16, 24, 32, 48, 64, 80, 96, 128, 160}) {
+    const int64_t ld = 3 * hs + 16;  // other heads between two positions, as in the cache
+    for (int n : {1, 2, 15, 17, 64, 200}) {
+      auto K = randn(static_cast<size_t>(ld * n), 21), V = randn(static_cast<size_t>(ld * n), 22);
+      auto q = randn(static_cast<size_t>(hs), 23, 2.0f);
+      std::vector<float> sc(static_cast<size_t>(n)), out(static_cast<size_t>(hs), 9.0f), ref(out);
+      const float scale = 1.0f / std::sqrt(float(hs));
+      attention_row(q.data(), K.data(), V.data(), ld, hs, n, scale, sc.data(), out.data());
+      attention_row_reference(q.data(), K.data(), V.data(), ld, hs, n, scale, sc.data(), ref.data());
+      for (int64_t d = 0; d < hs; ++d)
+        ASSERT_NEAR(out[static_cast<size_t>(d)], ref[static_cast<size_t>(d)], 2e-5f) << "hs " << hs << " n " << n << " d " << d;
+    }
+  }
+  // A score 100 above the rest: the answer is that key's V row.
+  const int64_t hs = 64;
+  const int n = 9;
+  auto K = randn(static_cast<size_t>(hs * n), 31), V = randn(static_cast<size_t>(hs * n), 32);
+  std::vector<float> q(static_cast<size_t>(hs), 0.0f), sc(n), out(static_cast<size_t>(hs));
+  for (int64_t d = 0; d < hs; ++d) K[static_cast<size_t>(5 * hs + d)] = 0.0f;
+  K[static_cast<size_t>(5 * hs)] = 100.0f;
+  q[0] = 1.0f;
+  attention_row(q.data(), K.data(), V.data(), hs, hs, n, 1.0f, sc.data(), out.data());
+  for (int64_t d = 0; d < hs; ++d) ASSERT_NEAR(out[static_cast<size_t>(d)], V[static_cast<size_t>(5 * hs + d)], 1e-6f);
+}
+
 }  // namespace
 }  // namespace nlm::tensor::cpu

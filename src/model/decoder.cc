@@ -30,17 +30,13 @@ struct Decoder::Layer {
 
 namespace {
 
-// Columns [c0, c1) of the row's RMS norm. Every thread of a team forms the whole row's sum
-// itself, so a column comes out the same whichever thread writes it.
-void rmsnorm_cols(float* y, const float* x, const float* w, int64_t C, float eps, int64_t c0, int64_t c1) {
+void rmsnorm_row(float* y, const float* x, const float* w, int64_t C, float eps) {
   float ss = 0;
 #pragma omp simd reduction(+ : ss)
   for (int64_t c = 0; c < C; ++c) ss += x[c] * x[c];
   const float r = 1.0f / std::sqrt(ss / float(C) + eps);
-  for (int64_t c = c0; c < c1; ++c) y[c] = x[c] * r * w[c];
+  for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * w[c];
 }
-
-void rmsnorm_row(float* y, const float* x, const float* w, int64_t C, float eps) { rmsnorm_cols(y, x, w, C, eps, 0, C); }
 
 // Thread t's share of [0, total) among T, in whole units of `align` (16 floats: one cache line,
 // so no two threads write the same line).
@@ -164,6 +160,7 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
   k_.resize(cap * C);         // o_proj / down_proj outputs before the residual add
   lnf_.resize(cap * C);
   scores_.resize(static_cast<size_t>(threads_) * static_cast<size_t>(ctx_));
+  if (threads_ > 1) lnt_.resize(static_cast<size_t>(threads_) * cap * C);
 }
 
 Decoder::~Decoder() = default;
@@ -337,11 +334,13 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
 
 // The decode forward on one OpenMP team for the whole step. A 10M model's step is ~30 matrix
 // products of 20-40 µs each; opening a parallel region for each (fork and join, ~1 µs) and
-// running the norms, RoPE and SwiGLU on one thread while the other waited cost ~8 % at 2
-// threads. Here the team splits every op and meets at a barrier between them (~0.3 µs): the
-// linears by output rows (and o/down add their own rows into the residual), the norms and SwiGLU
-// by columns, RoPE and attention by heads. Each value is computed by the same code as in the
-// single-threaded forward, so the two agree bit for bit.
+// running the norms, RoPE and SwiGLU on one thread while the other waited cost several percent
+// at 2 threads. Here the team splits every op and meets at a barrier between them (~0.5 µs):
+// the linears by output rows (o and down add their own rows into the residual), SwiGLU by
+// columns, RoPE and attention by heads. Each thread forms the norms' whole output in a buffer of
+// its own (a few hundred multiply-adds), which saves the barrier a shared one would need. Each
+// value is computed by the same code as in the single-threaded forward, so the two agree bit for
+// bit.
 void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, float* logits) {
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
@@ -349,13 +348,15 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
   const int64_t qkv = (NH + 2 * NKV) * hs, half = hs / 2;
   const float eps = static_cast<float>(c.rms_norm_eps);
   float* x = x_.data();
-  float* ln = ln_.data();
   float* q = q_.data();
   float* o = k_.data();
 #pragma omp parallel num_threads(threads_)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const Span cols = share(C, 16, t, T), inner = share(I, 16, t, T);
+    const Span inner = share(I, 16, t, T);
+    // The norms' output is the thread's own: each forms every column, so the linear after a norm
+    // starts without a barrier.
+    float* ln = lnt_.data() + static_cast<size_t>(t) * static_cast<size_t>(cap_ * C);
     float* sc = scores_.data() + static_cast<size_t>(t) * static_cast<size_t>(ctx_);
     // y[m, r] for this thread's output rows r of w; returns them.
     auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out) {
@@ -372,8 +373,7 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
     for (size_t l = 0; l < layers_.size(); ++l) {
       const Layer& y = layers_[l];
       const int li = static_cast<int>(l);
-      for (int i = 0; i < n; ++i) rmsnorm_cols(ln + i * C, x + i * C, y.ln1.data(), C, eps, cols.begin, cols.end);
-#pragma omp barrier
+      for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln1.data(), C, eps);
       const Span sq = linear(y.qkv, ln, n, q);
       if (!y.qkv_bias.empty())
         for (int i = 0; i < n; ++i)
@@ -401,8 +401,7 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
       }
       residual(linear(y.o, att_.data(), n, o));
 #pragma omp barrier
-      for (int i = 0; i < n; ++i) rmsnorm_cols(ln + i * C, x + i * C, y.ln2.data(), C, eps, cols.begin, cols.end);
-#pragma omp barrier
+      for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln2.data(), C, eps);
       linear(y.gate_up, ln, n, gate_.data());
 #pragma omp barrier
       for (int i = 0; i < n; ++i) {
@@ -416,11 +415,10 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
     }
     if (nwant > 0) {
       for (int i = 0; i < nwant; ++i)
-        rmsnorm_cols(lnf_.data() + i * C, x + int64_t(want[i]) * C, final_norm_.data(), C, eps, cols.begin, cols.end);
-#pragma omp barrier
+        rmsnorm_row(ln + i * C, x + int64_t(want[i]) * C, final_norm_.data(), C, eps);
       const PackedMatrix& head = tied_ ? embed_ : head_;
       const Span s = share(V, 16, t, T);
-      if (s.begin < s.end) tensor::cpu::packed_linear_rows(head, lnf_.data(), nwant, C, logits, V, s.begin, s.end);
+      if (s.begin < s.end) tensor::cpu::packed_linear_rows(head, ln, nwant, C, logits, V, s.begin, s.end);
     }
   }
 }

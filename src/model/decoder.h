@@ -99,7 +99,8 @@ class Decoder final : public SlotDecoder {
   // Activations for up to `cap_` rows.
   int cap_ = 0;
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;
-  std::vector<float> tile_scores_;  // attention_prefill's per-thread score tiles, sized on first use
+  std::vector<float> tile_scores_;
+  std::vector<float> lnt_;  // forward_team's per-thread norm outputs (cap_ rows each)  // attention_prefill's per-thread score tiles, sized on first use
 };
 
 }  // namespace nlm::model

@@ -136,14 +136,17 @@ ojson content_or_null(const std::string& text) {
 
 // OpenAI's tool_calls list (with "index" in a streamed delta); only the first call when
 // parallel calls are off.
-ojson tool_calls_json(const std::vector<ToolCall>& calls, bool parallel, bool streamed) {
+std::string call_id() {
+  std::string id = new_id("call");
+  id[4] = '_';  // OpenAI spells call ids call_...
+  return id;
+}
+
+ojson tool_calls_json(const std::vector<ToolCall>& calls, bool parallel) {
   ojson list = ojson::array();
   for (size_t i = 0; i < calls.size() && (parallel || i == 0); ++i) {
     ojson c;
-    if (streamed) c["index"] = i;
-    std::string id = new_id("call");
-    id[4] = '_';  // OpenAI spells call ids call_...
-    c["id"] = id;
+    c["id"] = call_id();
     c["type"] = "function";
     c["function"] = {{"name", calls[i].name}, {"arguments", calls[i].arguments}};
     list.push_back(c);
@@ -244,7 +247,7 @@ Reply Api::generate(const std::string& body, bool chat) {
         ParsedAnswer parsed = parse_tool_calls(forced.prefix + g.text, format, tool_names);
         if (!parsed.calls.empty()) {
           ojson message = {{"role", "assistant"}, {"content", content_or_null(parsed.content)}};
-          message["tool_calls"] = tool_calls_json(parsed.calls, req.parallel_tool_calls, false);
+          message["tool_calls"] = tool_calls_json(parsed.calls, req.parallel_tool_calls);
           choice["message"] = message;
           finish = "tool_calls";
         } else {
@@ -328,37 +331,71 @@ Reply Api::generate(const std::string& body, bool chat) {
           event(ojson::array({choice(c, nullptr, &g.finish_reason)}), nullptr);
           continue;
         }
-        // Content streams until a tool call may have begun; the rest is held and parsed at the
-        // end, and a call goes out whole in one tool_calls delta.
-        ToolCallStream calls(format, tool_names);
+        // Content streams until a tool call may have begun. A call then streams as OpenAI's do:
+        // a first tool_calls delta with its id and name, then its arguments piece by piece
+        // (ToolCallStream says which calls can); the rest is held and parsed at the end.
+        ToolCallStream calls(format, tool_names, req.parallel_tool_calls);
         Piece held;  // the logprobs of held-back text
+        auto send_calls = [&](const std::vector<ToolCallDelta>& ds) {
+          ojson list = ojson::array();
+          for (const ToolCallDelta& d : ds) {
+            ojson one = {{"index", d.index}};
+            if (!d.name.empty()) {
+              one["id"] = call_id();
+              one["type"] = "function";
+              one["function"] = {{"name", d.name}, {"arguments", d.arguments}};
+            } else {
+              one["function"] = {{"arguments", d.arguments}};
+            }
+            list.push_back(one);
+          }
+          ojson delta = choice(c, nullptr, nullptr, &held);
+          if (!list.empty()) delta["delta"]["tool_calls"] = list;
+          event(ojson::array({delta}), nullptr);
+          held.logprobs.clear();
+        };
         calls.push(forced.prefix);
         Generation g = run(c, [&](const Piece& piece) {
           Piece out;
           out.text = calls.push(piece.text);
-          if (calls.holding() && out.text.empty()) {
+          const auto deltas = calls.take_deltas();
+          if (!out.text.empty() || (!calls.holding() && !piece.logprobs.empty())) {
+            out.logprobs = piece.logprobs;
+            event(ojson::array({choice(c, &out.text, nullptr, &out)}), nullptr);
+          } else {
             held.logprobs.insert(held.logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
-            return;
           }
-          out.logprobs = piece.logprobs;
-          if (!out.text.empty() || !out.logprobs.empty()) event(ojson::array({choice(c, &out.text, nullptr, &out)}), nullptr);
+          if (!deltas.empty()) send_calls(deltas);
         });
         completion_tokens += g.completion_tokens;
         cached += g.cached_prompt_tokens;
         ParsedAnswer rest = calls.finish();
+        const size_t streamed = calls.streamed();
         std::string finish = g.finish_reason;
-        if (rest.calls.empty()) {
+        if (rest.calls.empty() && streamed == 0) {
           held.text = rest.content;
           if (!held.text.empty() || !held.logprobs.empty()) event(ojson::array({choice(c, &held.text, nullptr, &held)}), nullptr);
+        } else if (rest.calls.empty()) {
+          // A streamed call that does not parse: the answer was cut off in it (finish_reason
+          // "length", as OpenAI's) or went wrong after its name.
+          if (finish != "length") finish = "tool_calls";
+          if (!held.logprobs.empty()) send_calls({});
         } else {
           if (rest.content.find_first_not_of(" \t\r\n") != std::string::npos) {
             Piece text;
             text.text = rest.content;
             event(ojson::array({choice(c, &text.text, nullptr, &text)}), nullptr);
           }
-          ojson delta = choice(c, nullptr, nullptr, &held);
-          delta["delta"]["tool_calls"] = tool_calls_json(rest.calls, req.parallel_tool_calls, true);
-          event(ojson::array({delta}), nullptr);
+          // What did not stream: calls after the streamed ones whole, and the arguments of a
+          // streamed call that were not an object (a JSON string) in one piece.
+          std::vector<ToolCallDelta> tail;
+          for (size_t i = 0; i < rest.calls.size() && (req.parallel_tool_calls || i == 0); ++i) {
+            if (i >= streamed)
+              tail.push_back({i, rest.calls[i].name, rest.calls[i].arguments});
+            else if (calls.args_sent(i) == 0)
+              tail.push_back({i, "", rest.calls[i].arguments});
+          }
+          if (!tail.empty() || !held.logprobs.empty()) send_calls(tail);
           finish = "tool_calls";
         }
         event(ojson::array({choice(c, nullptr, &finish)}), nullptr);

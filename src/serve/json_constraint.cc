@@ -29,10 +29,13 @@ enum : uint8_t { kStrNormal, kStrEscape, kStrHex, kStrUtf8, kStrLowSlash, kStrLo
 enum : uint8_t { kNumBegin, kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumExpSign, kNumExp };
 constexpr uint32_t kMaxIntDigits = 15, kMaxFracDigits = 15, kMaxExpDigits = 3;
 
-// Whether key i of a closed object is still free: not given yet, and its value (pushed at
-// `height` frames) can be finished within the nesting bound.
+// Whether key i of a closed object is still free: not given yet, in its place when the object
+// orders its keys, and its value (pushed at `height` frames) can be finished within the nesting
+// bound.
 bool key_fits(const SchemaNode& object, uint64_t seen, uint32_t i, size_t height) {
-  return !(seen >> i & 1) && height + object.values[i]->depth <= JsonSchema::kMaxNesting;
+  if (seen >> i & 1) return false;
+  if (!object.after.empty() && ((seen & object.after[i]) || (object.before_required[i] & ~seen))) return false;
+  return height + object.values[i]->depth <= JsonSchema::kMaxNesting;
 }
 
 bool number_can_end(uint8_t st) { return st == kNumZero || st == kNumInt || st == kNumFrac || st == kNumExp; }

@@ -31,6 +31,10 @@ struct SchemaNode {
   // any value), its keys free strings.
   const SchemaNode* extra = nullptr;
   uint64_t required = 0;
+  // With `x-property-order` (an extension; forced tool calls use it so that a call's name comes
+  // before its arguments and can stream): per key, the keys that must not come before it (after)
+  // and the required keys that must (before_required). Empty: any order.
+  std::vector<uint64_t> after, before_required;
   // Array
   const SchemaNode* items = nullptr;
   uint32_t min_items = 0, max_items = UINT32_MAX;

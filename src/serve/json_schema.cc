@@ -27,7 +27,7 @@ using json = nlohmann::json;
 const char* kSupported =
     "supported: type, properties, required, additionalProperties (true, false or a schema), items, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
-    "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern";
+    "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern, x-property-order";
 
 // Keywords that only describe a schema and constrain nothing ($defs hold schemas for $ref).
 bool is_annotation(const std::string& k) {
@@ -393,7 +393,8 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   static const std::set<std::string> known = {
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
-      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf"};
+      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf",
+      "x-property-order"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k) && !(k == "uniqueItems" && v == false))  // false asks nothing
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
@@ -688,6 +689,27 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     if (it == n->keys.end() || *it != quoted)
       refuse(param, at, "the required property '" + name + "' is not in 'properties'");
     n->required |= uint64_t(1) << (it - n->keys.begin());
+  }
+  if (has("x-property-order")) {
+    // The listed properties come in this order, each after the required ones listed before it;
+    // the others may come anywhere after them.
+    const json& o = s["x-property-order"];
+    if (!o.is_array()) refuse(param, at, "'x-property-order' must be a list of property names");
+    std::vector<size_t> position(n->keys.size(), o.size());
+    for (size_t r = 0; r < o.size(); ++r) {
+      if (!o[r].is_string()) refuse(param, at, "'x-property-order' must be a list of property names");
+      auto it = std::lower_bound(n->keys.begin(), n->keys.end(), dump(o[r]));
+      if (it == n->keys.end() || *it != dump(o[r]))
+        refuse(param, at, "'x-property-order' names '" + o[r].get<std::string>() + "', which is not in 'properties'");
+      position[static_cast<size_t>(it - n->keys.begin())] = r;
+    }
+    n->after.assign(n->keys.size(), 0);
+    n->before_required.assign(n->keys.size(), 0);
+    for (size_t i = 0; i < n->keys.size(); ++i)
+      for (size_t j = 0; j < n->keys.size(); ++j) {
+        if (position[j] > position[i] && position[i] < o.size()) n->after[i] |= uint64_t(1) << j;
+        if (position[j] < position[i] && (n->required >> j & 1)) n->before_required[i] |= uint64_t(1) << j;
+      }
   }
   return n;
 }

@@ -25,7 +25,11 @@ size_t skip_space(const std::string& s, size_t i) {
 
 // One call object: {"name": declared name, "arguments" or "parameters": object or JSON text};
 // "type" and "id" keys are allowed beside them. nullopt for anything else.
-std::optional<ToolCall> call_of(const json& j, const std::vector<std::string>& names) {
+// Answers are parsed keeping their keys in order: the arguments text then reads as the model
+// wrote it (and as a streamed call's pieces join up).
+using answer_json = nlohmann::ordered_json;
+
+std::optional<ToolCall> call_of(const answer_json& j, const std::vector<std::string>& names) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return std::nullopt;
   ToolCall c;
   c.name = j["name"].get<std::string>();
@@ -37,7 +41,7 @@ std::optional<ToolCall> call_of(const json& j, const std::vector<std::string>& n
       ++args;
       if (v.is_object()) {
         c.arguments = v.dump();  // UTF-8 kept as it is (no \u escapes)
-      } else if (v.is_string() && json::parse(v.get<std::string>(), nullptr, false).is_object()) {
+      } else if (v.is_string() && answer_json::parse(v.get<std::string>(), nullptr, false).is_object()) {
         c.arguments = v.get<std::string>();
       } else {
         return std::nullopt;
@@ -51,7 +55,7 @@ std::optional<ToolCall> call_of(const json& j, const std::vector<std::string>& n
 }
 
 std::optional<ToolCall> call_of(const std::string& text, const std::vector<std::string>& names) {
-  json j = json::parse(text, nullptr, false);  // invalid JSON or UTF-8: discarded
+  answer_json j = answer_json::parse(text, nullptr, false);  // invalid JSON or UTF-8: discarded
   if (j.is_discarded()) return std::nullopt;
   return call_of(j, names);
 }
@@ -130,7 +134,7 @@ ParsedAnswer parse_mistral(const std::string& text, const std::vector<std::strin
   if (i >= text.size() || text[i] != '[') return plain(text);
   const size_t e = json_end(text, i);
   if (e == std::string::npos) return plain(text);
-  json list = json::parse(text.substr(i, e - i), nullptr, false);
+  answer_json list = answer_json::parse(text.substr(i, e - i), nullptr, false);
   if (!list.is_array() || list.empty()) return plain(text);
   for (auto& item : list) {
     auto call = call_of(item, names);
@@ -139,6 +143,112 @@ ParsedAnswer parse_mistral(const std::string& text, const std::vector<std::strin
   }
   r.content += text.substr(e);
   return r;
+}
+
+// What the text shows so far of one call object, for streaming it (see ToolCallStream).
+struct CallView {
+  std::string name;          // the "name" string, once it is complete
+  bool args_first = false;   // an arguments value began before the name was complete
+  bool object_args = false;  // "arguments" (or "parameters") holds an object ...
+  std::string args;          // ... whose text so far, without the spaces between tokens, is this
+  bool bad = false;          // not the JSON of a call object: nothing more streams
+};
+
+// Scans the call object starting at s[i] ('{'); returns the index after it, or npos while it is
+// open (or when it went wrong: v.bad).
+size_t scan_call(const std::string& s, size_t i, CallView& v) {
+  enum State { ExpectKey, InKey, ExpectColon, ExpectValue, InString, InScalar, InNested, AfterValue };
+  State st = ExpectKey;
+  int depth = 0;  // inside a nested value
+  bool in_string = false, escape = false, copying = false;
+  size_t begin = 0;
+  std::string key;
+  auto is_args = [&] { return key == "arguments" || key == "parameters"; };
+  for (++i; i < s.size(); ++i) {
+    const char c = s[i];
+    switch (st) {
+      case ExpectKey:
+        if (c == '"') {
+          st = InKey;
+          begin = i + 1;
+        } else if (c == '}') {
+          return i + 1;
+        } else if (!is_space(c)) {
+          v.bad = true;
+          return std::string::npos;
+        }
+        break;
+      case InKey:
+      case InString:
+        if (escape) {
+          escape = false;
+        } else if (c == '\\') {
+          escape = true;
+        } else if (c == '"') {
+          if (st == InKey) {
+            key = s.substr(begin, i - begin);
+            st = ExpectColon;
+          } else {
+            if (key == "name") v.name = s.substr(begin, i - begin);
+            st = AfterValue;
+          }
+        }
+        break;
+      case ExpectColon:
+        if (c == ':') {
+          st = ExpectValue;
+        } else if (!is_space(c)) {
+          v.bad = true;
+          return std::string::npos;
+        }
+        break;
+      case ExpectValue:
+        if (is_space(c)) break;
+        if (is_args() && v.name.empty()) v.args_first = true;
+        if (c == '"') {
+          st = InString;
+          begin = i + 1;
+        } else if (c == '{' || c == '[') {
+          st = InNested;
+          depth = 1;
+          copying = is_args() && c == '{';
+          if (copying) {
+            v.object_args = true;
+            v.args = "{";
+          }
+        } else {
+          st = InScalar;
+        }
+        break;
+      case InNested:
+        if (copying && (in_string || !is_space(c))) v.args += c;
+        if (in_string) {
+          if (escape) escape = false;
+          else if (c == '\\') escape = true;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          st = AfterValue;
+          copying = false;
+        }
+        break;
+      case InScalar:
+      case AfterValue:
+        if (c == ',') {
+          st = ExpectKey;
+        } else if (c == '}') {
+          return i + 1;
+        } else if (st == AfterValue && !is_space(c)) {
+          v.bad = true;
+          return std::string::npos;
+        }
+        break;
+    }
+  }
+  return std::string::npos;
 }
 
 // The length of the longest proper prefix of `marker` that `s` ends with.
@@ -178,7 +288,10 @@ ParsedAnswer parse_tool_calls(const std::string& text, ToolCallFormat f, const s
 
 std::string ToolCallStream::push(const std::string& piece) {
   all_ += piece;
-  if (holding_) return "";
+  if (holding_) {
+    scan_held();
+    return "";
+  }
   // Formats whose call may be the whole answer: decided by its first non-space character.
   if (sent_ == 0 && f_ != ToolCallFormat::Hermes) {
     const size_t i = skip_space(all_, 0);
@@ -189,6 +302,7 @@ std::string ToolCallStream::push(const std::string& piece) {
                                  : all_[i] == '[';
     if (starts_call) {
       holding_ = true;
+      scan_held();
       return "";
     }
   }
@@ -206,7 +320,69 @@ std::string ToolCallStream::push(const std::string& piece) {
   }
   std::string out = all_.substr(sent_, upto - sent_);
   sent_ = upto;
+  if (holding_) scan_held();
   return out;
+}
+
+void ToolCallStream::scan_held() {
+  // The start of each call object in the held text, in order, as far as it goes.
+  size_t i = sent_, index = 0;
+  auto next_object = [&](size_t from) -> size_t {  // '{' of the next call, or npos
+    switch (f_) {
+      case ToolCallFormat::Hermes: {
+        const size_t p = all_.find(kHermesOpen, from);
+        if (p == std::string::npos) return p;
+        const size_t j = skip_space(all_, p + kHermesOpen.size());
+        return j < all_.size() && all_[j] == '{' ? j : std::string::npos;
+      }
+      case ToolCallFormat::Mistral: {
+        size_t j = skip_space(all_, from);
+        if (index == 0) {
+          if (all_.compare(j, kMistralMarker.size(), kMistralMarker) == 0) j = skip_space(all_, j + kMistralMarker.size());
+          if (j >= all_.size() || all_[j] != '[') return std::string::npos;
+        } else if (j >= all_.size() || all_[j] != ',') {
+          return std::string::npos;
+        }
+        j = skip_space(all_, j + 1);
+        return j < all_.size() && all_[j] == '{' ? j : std::string::npos;
+      }
+      case ToolCallFormat::Llama3Json: {
+        size_t j = skip_space(all_, from);
+        if (index == 0 && all_.compare(j, kPythonTag.size(), kPythonTag) == 0) j = skip_space(all_, j + kPythonTag.size());
+        if (index > 0) {
+          if (j >= all_.size() || all_[j] != ';') return std::string::npos;
+          j = skip_space(all_, j + 1);
+        }
+        return j < all_.size() && all_[j] == '{' ? j : std::string::npos;
+      }
+    }
+    return std::string::npos;
+  };
+  while (index <= args_sent_.size() && (parallel_ || index == 0)) {
+    const size_t start = next_object(i);
+    if (start == std::string::npos) return;
+    CallView v;
+    const size_t end = scan_call(all_, start, v);
+    if (index == args_sent_.size()) {  // not begun: its name first, when it is a declared one
+      if (v.bad || v.args_first || v.name.empty() ||
+          std::find(names_.begin(), names_.end(), v.name) == names_.end())
+        return;
+      args_sent_.push_back(0);
+      deltas_.push_back({index, v.name, ""});
+    }
+    size_t& sent = args_sent_[index];
+    if (v.object_args && v.args.size() > sent) {
+      deltas_.push_back({index, "", v.args.substr(sent)});
+      sent = v.args.size();
+    }
+    if (end == std::string::npos) return;
+    i = end;
+    ++index;
+  }
+}
+
+size_t ToolCallStream::args_sent(size_t index) const {
+  return index < args_sent_.size() ? args_sent_[index] : 0;
 }
 
 ParsedAnswer ToolCallStream::finish() {
@@ -237,12 +413,14 @@ ForcedToolCall forced_tool_call(ToolCallFormat f, const json& tools, const std::
     alternatives.push_back({{"type", "object"},
                             {"properties", {{"name", {{"const", name}}}, {args_key, params}}},
                             {"required", {"name", args_key}},
+                            {"x-property-order", {"name", args_key}},
                             {"additionalProperties", false}});
   }
   // The name from the list and any object as arguments.
   const json names_only = {{"type", "object"},
                            {"properties", {{"name", {{"enum", names}}}, {args_key, {{"type", "object"}}}}},
                            {"required", {"name", args_key}},
+                           {"x-property-order", {"name", args_key}},
                            {"additionalProperties", false}};
   auto whole = [f](const json& call) {  // Mistral writes a list of calls
     return f == ToolCallFormat::Mistral ? json{{"type", "array"}, {"items", call}, {"minItems", 1}, {"maxItems", 1}}

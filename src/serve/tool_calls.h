@@ -46,23 +46,47 @@ struct ParsedAnswer {
 // not a call). Never throws: malformed calls give the text back as content.
 ParsedAnswer parse_tool_calls(const std::string& text, ToolCallFormat f, const std::vector<std::string>& names);
 
+// A part of a streamed tool call: the first one of call `index` carries its name (the caller adds
+// the id and type), the later ones the next part of its arguments' JSON text.
+struct ToolCallDelta {
+  size_t index = 0;
+  std::string name;  // on the call's first delta only
+  std::string arguments;
+};
+
 // Streaming: passes text through as content until a tool call may have begun, then holds the
-// rest back; finish() parses what was held.
+// rest back. Within the held text, a call whose JSON gives its declared name before an object of
+// arguments streams as deltas: the name once it is complete, then the arguments as they grow
+// (the model's JSON text without the spaces between tokens, so the pieces join to what
+// parse_tool_calls gives for the usual answer). Any other call (arguments as a string, or before
+// the name) goes out whole at the end. finish() parses what was held.
 class ToolCallStream {
  public:
-  ToolCallStream(ToolCallFormat f, std::vector<std::string> names) : f_(f), names_(std::move(names)) {}
-  // The part of the text so far that can be sent as content now.
+  ToolCallStream(ToolCallFormat f, std::vector<std::string> names, bool parallel = true)
+      : f_(f), names_(std::move(names)), parallel_(parallel) {}
+  // The part of the text so far that can be sent as content now; the call deltas it completed
+  // are in take_deltas().
   std::string push(const std::string& piece);
+  std::vector<ToolCallDelta> take_deltas() { return std::move(deltas_); }
   // At the end: the content not yet sent (only when the held text is not a call), and the calls.
   ParsedAnswer finish();
   bool holding() const { return holding_; }
+  // How many calls have sent their first delta (finish()'s calls before this index went out).
+  size_t streamed() const { return args_sent_.size(); }
+  // The bytes of call `index`'s arguments streamed so far.
+  size_t args_sent(size_t index) const;
 
  private:
+  void scan_held();
+
   ToolCallFormat f_;
   std::vector<std::string> names_;
+  bool parallel_ = true;
   std::string all_;
   size_t sent_ = 0;
   bool holding_ = false;
+  std::vector<size_t> args_sent_;  // per streamed call: bytes of its (space-free) arguments sent
+  std::vector<ToolCallDelta> deltas_;
 };
 
 // tool_choice "required" or a named function: the text put after the generation prompt (the

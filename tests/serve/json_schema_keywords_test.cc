@@ -349,6 +349,39 @@ TEST(JsonSchemaKeywords, AllOfMergesObjectsAndTightens) {
 
 // ---- numbers and nullable -------------------------------------------------------------------
 
+// x-property-order (the extension forced tool calls use): listed keys in their order, a required
+// one never skipped, unlisted keys only after the listed required ones; generation never gets
+// stuck and always writes the keys in order.
+TEST(JsonSchemaKeywords, PropertyOrderFixesTheKeysOrder) {
+  const std::string text = R"({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"},
+      "c": {"type": "boolean"}, "z": {"type": "null"}}, "required": ["b", "a"], "x-property-order": ["b", "c", "a"]})";
+  auto s = schema(text);
+  EXPECT_TRUE(whole_ok(*s, R"({"b":"ekaitza","a":1})"));
+  EXPECT_TRUE(whole_ok(*s, R"({"b":"ฝน","c":true,"a":1,"z":null})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"a":1)"));           // a before the required b
+  EXPECT_FALSE(prefix_ok(*s, R"({"b":"x","a":1,"c")"));  // c after a
+  EXPECT_FALSE(prefix_ok(*s, R"({"z":null)"));        // an unlisted key before the required ones
+  EXPECT_FALSE(prefix_ok(*s, R"({"c":true)"));        // c before the required b
+  generate_valid(text, 40, 3);  // valid answers, none stuck
+  std::mt19937 rng(5);
+  int ordered = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::string answer;
+    if (!sample(*s, rng, answer)) continue;
+    std::string keys;  // the keys as written
+    const auto parsed = nlohmann::ordered_json::parse(answer);
+    for (auto& [k, v] : parsed.items()) keys += k;
+    const std::string listed = keys.substr(0, keys.find('z'));
+    EXPECT_TRUE(listed == "ba" || listed == "bca") << answer;
+    EXPECT_TRUE(keys.find('z') == std::string::npos || keys.back() == 'z') << answer;
+    ++ordered;
+  }
+  EXPECT_GT(ordered, 30);
+  for (const char* bad : {R"({"type": "object", "properties": {"a": {}}, "x-property-order": "a"})",
+                          R"({"type": "object", "properties": {"a": {}}, "x-property-order": ["b"]})"})
+    EXPECT_THROW(schema(bad), serve::ApiError) << bad;
+}
+
 TEST(JsonSchemaKeywords, IntegerRangesAreExactDigitByDigit) {
   auto s = schema(R"({"type":"integer","minimum":3,"maximum":12})");
   for (const char* ok : {"3", "7", "10", "12"}) EXPECT_TRUE(whole_ok(*s, ok)) << ok;

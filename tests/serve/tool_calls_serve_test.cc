@@ -1,7 +1,8 @@
 // Tool calling through the API layer on the tiny random model: tools and tool-call history render
 // through the model's own template; tool_choice "required" and a named function give parsed
 // tool_calls (finish_reason "tool_calls") in the Hermes, Llama 3 and Mistral formats, plain and
-// streamed (the call whole in one delta), with n > 1; "none" keeps the tools out of the prompt;
+// streamed (a first delta with the call's id and name, then its arguments piece by piece), with
+// n > 1; "none" keeps the tools out of the prompt;
 // bad tools, tool_choice and tool-call history are 400.
 #include <gtest/gtest.h>
 
@@ -120,7 +121,7 @@ TEST(ToolCallsServe, RequiredAndNamedCallsInEachFormat) {
   EXPECT_EQ(ToolServer(kMistral).engine->tool_format(), serve::ToolCallFormat::Mistral);
 }
 
-TEST(ToolCallsServe, StreamedCallComesWholeInOneDelta) {
+TEST(ToolCallsServe, StreamedCallComesAsItIsWritten) {
   ToolServer s(kHermes);
   json req = ask({{"tool_choice", {{"type", "function"}, {"function", {{"name", "get_weather"}}}}}});
   auto plain = s.call(req, true);
@@ -128,22 +129,35 @@ TEST(ToolCallsServe, StreamedCallComesWholeInOneDelta) {
   req["stream"] = true;
   req["stream_options"] = {{"include_usage", true}};
   auto events = s.stream(req, true);
-  json call;
-  std::string content, finish;
+  json first;
+  std::string content, finish, arguments;
+  int deltas = 0, argument_pieces = 0;
   for (auto& e : events)
     for (auto& c : e["choices"]) {
       if (c["delta"].contains("content")) content += c["delta"]["content"].get<std::string>();
       if (c["delta"].contains("tool_calls")) {
-        EXPECT_TRUE(call.is_null()) << "two tool_calls deltas";
-        call = c["delta"]["tool_calls"];
+        ASSERT_EQ(c["delta"]["tool_calls"].size(), 1u);
+        const json& d = c["delta"]["tool_calls"][0];
+        EXPECT_EQ(d["index"], 0);
+        if (deltas++ == 0) {
+          first = d;  // id, type and name first
+        } else {
+          EXPECT_FALSE(d.contains("id")) << d;
+          EXPECT_FALSE(d["function"].contains("name")) << d;
+        }
+        const std::string piece = d["function"]["arguments"];
+        arguments += piece;
+        argument_pieces += !piece.empty();
       }
       if (!c["finish_reason"].is_null()) finish = c["finish_reason"];
     }
   EXPECT_EQ(content, "");
   EXPECT_EQ(finish, "tool_calls");
-  ASSERT_EQ(call.size(), 1u);
-  EXPECT_EQ(call[0]["index"], 0);
-  EXPECT_EQ(call[0]["function"], plain["choices"][0]["message"]["tool_calls"][0]["function"]);
+  EXPECT_EQ(first["type"], "function");
+  EXPECT_EQ(first["function"]["name"], "get_weather");
+  EXPECT_EQ(first["id"].get<std::string>().rfind("call_", 0), 0u);
+  EXPECT_GT(argument_pieces, 2) << "the arguments came in " << argument_pieces << " pieces: " << json(events).dump();
+  EXPECT_EQ(arguments, plain["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]);
   EXPECT_EQ(events.back()["usage"]["completion_tokens"], plain["usage"]["completion_tokens"]);
 }
 

@@ -165,6 +165,95 @@ TEST(ToolCalls, StreamingHoldsBackOnlyWhatMayBeACall) {
   EXPECT_EQ(rest.calls.size(), 1u);
 }
 
+// Streams `text` in pieces of `step` bytes and joins the call deltas: per call, its name (from
+// its first delta) and its arguments. Checks that a call's name comes first and once.
+struct Joined {
+  std::vector<std::string> names, args;
+  serve::ParsedAnswer rest;
+  size_t streamed = 0;
+};
+Joined joined(const std::string& text, ToolCallFormat f, size_t step, bool parallel = true) {
+  serve::ToolCallStream s(f, kNames, parallel);
+  Joined j;
+  for (size_t i = 0; i < text.size(); i += step) {
+    s.push(text.substr(i, step));
+    for (auto& d : s.take_deltas()) {
+      if (d.index == j.names.size()) {
+        EXPECT_FALSE(d.name.empty()) << "call " << d.index << " began without its name";
+        j.names.push_back(d.name);
+        j.args.emplace_back();
+      } else {
+        EXPECT_LT(d.index, j.names.size());
+        EXPECT_TRUE(d.name.empty()) << "a second name for call " << d.index;
+      }
+      if (d.index < j.args.size()) j.args[d.index] += d.arguments;
+    }
+  }
+  j.rest = s.finish();
+  j.streamed = s.streamed();
+  return j;
+}
+
+TEST(ToolCalls, StreamingSendsNamesThenArgumentsAsTheyGrow) {
+  const std::string hermes =
+      "Seo duit. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Baile Átha Cliath\", "
+      "\"days\": [1, 2], \"note\": \"a \\\"quoted\\\" } word\"}}\n</tool_call>\n<tool_call>{\"name\": "
+      "\"lookup-word\", \"arguments\": {\"word\": \"ฝนตก\"}}</tool_call>";
+  for (size_t step : {1, 2, 5, 13, 1000}) {
+    Joined j = joined(hermes, ToolCallFormat::Hermes, step);
+    ASSERT_EQ(j.rest.calls.size(), 2u) << step;
+    ASSERT_EQ(j.names, (std::vector<std::string>{"get_weather", "lookup-word"})) << step;
+    // The pieces join to the arguments the whole answer parses to (spaces between tokens gone,
+    // those inside strings kept).
+    for (size_t k = 0; k < 2; ++k) EXPECT_EQ(j.args[k], j.rest.calls[k].arguments) << step;
+    EXPECT_EQ(j.args[0], R"({"city":"Baile Átha Cliath","days":[1,2],"note":"a \"quoted\" } word"})");
+  }
+  // The arguments arrive before the call closes.
+  serve::ToolCallStream s(ToolCallFormat::Hermes, kNames);
+  s.push("<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Cor");
+  auto d = s.take_deltas();
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].name, "get_weather");
+  EXPECT_EQ(d[1].arguments, "{\"city\":\"Cor");
+  s.push("k\"}}</tool_call>");
+  d = s.take_deltas();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].arguments, "k\"}");
+  // Mistral's list and Llama 3's ';'-separated objects.
+  Joined m = joined("[TOOL_CALLS][{\"name\": \"lookup-word\", \"arguments\": {\"word\": \"x\"}}, {\"name\": "
+                    "\"get_weather\", \"arguments\": {}}]",
+                    ToolCallFormat::Mistral, 3);
+  ASSERT_EQ(m.names, (std::vector<std::string>{"lookup-word", "get_weather"}));
+  EXPECT_EQ(m.args, (std::vector<std::string>{"{\"word\":\"x\"}", "{}"}));
+  Joined l = joined("<|python_tag|>{\"name\": \"lookup-word\", \"parameters\": {\"word\": \"y\"}}; {\"name\": "
+                    "\"get_weather\", \"parameters\": {\"city\": \"Bilbo\"}}",
+                    ToolCallFormat::Llama3Json, 4);
+  ASSERT_EQ(l.names, (std::vector<std::string>{"lookup-word", "get_weather"}));
+  EXPECT_EQ(l.args[1], "{\"city\":\"Bilbo\"}");
+  // parallel_tool_calls false: only the first call streams.
+  Joined one = joined(hermes, ToolCallFormat::Hermes, 7, false);
+  EXPECT_EQ(one.names, (std::vector<std::string>{"get_weather"}));
+  // What cannot stream goes out whole at the end: arguments as a JSON string (name only), the
+  // arguments before the name, an undeclared name (not a call at all).
+  Joined str = joined("<tool_call>{\"name\": \"lookup-word\", \"arguments\": \"{\\\"word\\\": 1}\"}</tool_call>",
+                      ToolCallFormat::Hermes, 2);
+  EXPECT_EQ(str.names, (std::vector<std::string>{"lookup-word"}));
+  EXPECT_EQ(str.args, (std::vector<std::string>{""}));
+  ASSERT_EQ(str.rest.calls.size(), 1u);
+  EXPECT_EQ(str.rest.calls[0].arguments, "{\"word\": 1}");
+  Joined late = joined("<tool_call>{\"arguments\": {\"word\": \"z\"}, \"name\": \"lookup-word\"}</tool_call>",
+                       ToolCallFormat::Hermes, 3);
+  EXPECT_EQ(late.streamed, 0u);
+  EXPECT_EQ(late.rest.calls.size(), 1u);
+  Joined other = joined("<tool_call>{\"name\": \"rm_rf\", \"arguments\": {}}</tool_call>", ToolCallFormat::Hermes, 1);
+  EXPECT_EQ(other.streamed, 0u);
+  EXPECT_TRUE(other.rest.calls.empty());
+  // An answer cut off inside the arguments: what came streamed, and nothing parses.
+  Joined cut = joined("<tool_call>{\"name\": \"lookup-word\", \"arguments\": {\"word\": \"half", ToolCallFormat::Hermes, 4);
+  EXPECT_EQ(cut.args, (std::vector<std::string>{"{\"word\":\"half"}));
+  EXPECT_TRUE(cut.rest.calls.empty());
+}
+
 const json kTools = json::parse(R"([
   {"type": "function", "function": {"name": "get_weather", "description": "Weather now",
    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
@@ -185,7 +274,10 @@ TEST(ToolCalls, ForcedCallSchemas) {
   EXPECT_FALSE(accepts(any, R"({"name":"get_weather","arguments":{}})"));  // city is required
   EXPECT_FALSE(accepts(any, R"({"name":"other","arguments":{}})"));
   // lookup-word's parameters use "uniqueItems" (outside the subset): any object as its arguments.
-  EXPECT_TRUE(accepts(any, R"({"arguments":{"n":1,"x":[true]},"name":"lookup-word"})"));
+  EXPECT_TRUE(accepts(any, R"({"name":"lookup-word","arguments":{"n":1,"x":[true]}})"));
+  // The name comes first (x-property-order), so that a forced call can stream.
+  EXPECT_FALSE(accepts(any, R"({"arguments":{"n":1},"name":"lookup-word"})"));
+  EXPECT_FALSE(accepts(any, R"({"arguments":{"city":"x"},"name":"get_weather"})"));
   // count's "minimum" is in the subset, so its arguments are held to it.
   EXPECT_TRUE(accepts(any, R"({"name":"count","arguments":{"n":7}})"));
   EXPECT_FALSE(accepts(any, R"({"name":"count","arguments":{"n":0}})"));

@@ -2,6 +2,7 @@
 // key checks, body-size and queue limits, OpenAI-style errors for every 4xx, one access-log line
 // per request on stderr, and a graceful stop on SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,7 +10,9 @@
 #include <memory>
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -24,6 +27,9 @@
 namespace nlm::serve {
 
 namespace {
+
+// Connections the kernel queues for accept() (it caps them at net.core.somaxconn).
+constexpr int kListenBacklog = 1024;
 
 constexpr const char* kJson = "application/json";
 
@@ -175,10 +181,22 @@ void run_serve(const ServeOptions& o) {
     with_api(res, [&](Api& api) { set_reply(res, api.detokenize(req.body)); });
   });
 
+  // Debian's httplib is a compiled library that listens with a backlog of 5. Clients that open a
+  // connection per request (OpenAI clients without keep-alive, a load test's 32 streams) overflow
+  // that queue whenever the accepting thread waits a moment for a core, and the kernel then
+  // resets connections whose requests were sent already. The listening socket is noted as it is
+  // made and listened on again with a deeper queue (Linux takes a second listen() as a resize).
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;  // the last socket made is the one that bound
+  });
   int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0)
     runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port), "serve",
                   "pick another --port or --host");
+  if (listen_fd >= 0 && ::listen(listen_fd, kListenBacklog) != 0)
+    std::fprintf(stderr, "nativelm serve: warning: could not deepen the listen queue (%s)\n", std::strerror(errno));
   // SIGINT/SIGTERM only set a flag (any thread may take them, BLAS and OpenMP ones included);
   // the main thread turns the flag into svr.stop(), which lets the requests in flight finish.
   g_stop_signal = 0;

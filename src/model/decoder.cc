@@ -48,16 +48,13 @@ Span share(int64_t total, int64_t align, int t, int T) {
   return {std::min(total, units * t / T * align), std::min(total, units * (t + 1) / T * align)};
 }
 
-// HF's rotate_half layout: element i pairs with i + hs/2.
-void rope_row(float* x, int heads, int64_t hs, const float* cs, const float* sn) {
+// One head, in HF's rotate_half layout: element i pairs with i + hs/2.
+void rope_head(float* x, int64_t hs, const float* cs, const float* sn) {
   const int64_t half = hs / 2;
-  for (int h = 0; h < heads; ++h) {
-    float* row = x + h * hs;
-    for (int64_t i = 0; i < half; ++i) {
-      const float a = row[i], b = row[i + half];
-      row[i] = a * cs[i] - b * sn[i];
-      row[i + half] = b * cs[i] + a * sn[i];
-    }
+  for (int64_t i = 0; i < half; ++i) {
+    const float a = x[i], b = x[i + half];
+    x[i] = a * cs[i] - b * sn[i];
+    x[i + half] = b * cs[i] + a * sn[i];
   }
 }
 
@@ -220,7 +217,19 @@ void Decoder::step(const int32_t* slots, const int32_t* ids, int n, float* logit
 void Decoder::attend(int l, const Row& r, int i, int64_t h, float* sc) {
   const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
   const int64_t kh = h / (NH / NKV), qkv = (NH + 2 * NKV) * hs;
-  tensor::cpu::attention_row(q_.data() + i * qkv + h * hs, kv(r.slot, l, false, kh), kv(r.slot, l, true, kh), hs, hs, r.pos + 1, 1.0f / std::sqrt(float(hs)), sc, att_.data() + i * NH * hs + h * hs);
+  tensor::cpu::attention_row(q_.data() + i * qkv + h * hs, kv(r.slot, l, false, kh), kv(r.slot, l, true, kh), hs, hs,
+                             r.pos + 1, 1.0f / std::sqrt(float(hs)), sc, att_.data() + i * NH * hs + h * hs);
+}
+
+void Decoder::rope_and_store(int l, const Row& r, float* qkv_row, int64_t h) {
+  const int64_t NH = config_.num_attention_heads, NKV = config_.num_key_value_heads, hs = config_.hs();
+  const int64_t half = hs / 2;
+  rope_head(qkv_row + h * hs, hs, cos_.data() + int64_t(r.pos) * half, sin_.data() + int64_t(r.pos) * half);
+  if (h < NH) return;
+  const int64_t kh = h - NH;
+  const size_t bytes = static_cast<size_t>(hs) * sizeof(float);
+  std::memcpy(kv(r.slot, l, false, kh) + int64_t(r.pos) * hs, qkv_row + h * hs, bytes);
+  std::memcpy(kv(r.slot, l, true, kh) + int64_t(r.pos) * hs, qkv_row + (NH + NKV + kh) * hs, bytes);
 }
 
 void Decoder::attention(int l, const Row* rows, int n) {
@@ -282,7 +291,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
                 NKV = c.num_key_value_heads, hs = c.hs();
-  const int64_t qkv = (NH + 2 * NKV) * hs, half = hs / 2;
+  const int64_t qkv = (NH + 2 * NKV) * hs;
   const float eps = static_cast<float>(c.rms_norm_eps);
   for (int i = 0; i < n; ++i) embed_.row(rows[i].id, x_.data() + i * C);  // ids checked by prefill/step
   for (size_t l = 0; l < layers_.size(); ++l) {
@@ -295,16 +304,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
       float* row = q_.data() + i * qkv;
       if (!y.qkv_bias.empty())
         for (int64_t j = 0; j < qkv; ++j) row[j] += y.qkv_bias[static_cast<size_t>(j)];
-      const float* cs = cos_.data() + int64_t(rows[i].pos) * half;
-      const float* sn = sin_.data() + int64_t(rows[i].pos) * half;
-      rope_row(row, static_cast<int>(NH), hs, cs, sn);
-      rope_row(row + NH * hs, static_cast<int>(NKV), hs, cs, sn);
-      for (int64_t kh = 0; kh < NKV; ++kh) {
-        std::memcpy(kv(rows[i].slot, static_cast<int>(l), false, kh) + int64_t(rows[i].pos) * hs,
-                    row + (NH + kh) * hs, static_cast<size_t>(hs) * 4);
-        std::memcpy(kv(rows[i].slot, static_cast<int>(l), true, kh) + int64_t(rows[i].pos) * hs,
-                    row + (NH + NKV + kh) * hs, static_cast<size_t>(hs) * 4);
-      }
+      for (int64_t h = 0; h < NH + NKV; ++h) rope_and_store(static_cast<int>(l), rows[i], row, h);
     }
     if (gemm && prompt_rows(rows, n))
       attention_prefill(static_cast<int>(l), rows[0].slot, rows[0].pos, n);
@@ -344,8 +344,8 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
 void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, float* logits) {
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
-                NKV = c.num_key_value_heads, hs = c.hs(), V = c.vocab_size;
-  const int64_t qkv = (NH + 2 * NKV) * hs, half = hs / 2;
+                NKV = c.num_key_value_heads, hs = c.hs();
+  const int64_t qkv = (NH + 2 * NKV) * hs;
   const float eps = static_cast<float>(c.rms_norm_eps);
   float* x = x_.data();
   float* q = q_.data();
@@ -383,16 +383,7 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
 #pragma omp for schedule(static)
       for (int64_t task = 0; task < int64_t(n) * (NH + NKV); ++task) {
         const int i = static_cast<int>(task / (NH + NKV));
-        const int64_t h = task % (NH + NKV);
-        float* row = q + i * qkv;
-        const Row& r = rows[i];
-        rope_row(row + h * hs, 1, hs, cos_.data() + int64_t(r.pos) * half, sin_.data() + int64_t(r.pos) * half);
-        if (h >= NH) {
-          const int64_t kh = h - NH;
-          std::memcpy(kv(r.slot, li, false, kh) + int64_t(r.pos) * hs, row + h * hs, static_cast<size_t>(hs) * 4);
-          std::memcpy(kv(r.slot, li, true, kh) + int64_t(r.pos) * hs, row + (NH + NKV + kh) * hs,
-                      static_cast<size_t>(hs) * 4);
-        }
+        rope_and_store(li, rows[i], q + i * qkv, task % (NH + NKV));
       }
 #pragma omp for schedule(dynamic, 1)
       for (int64_t task = 0; task < int64_t(n) * NH; ++task) {
@@ -416,9 +407,7 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
     if (nwant > 0) {
       for (int i = 0; i < nwant; ++i)
         rmsnorm_row(ln + i * C, x + int64_t(want[i]) * C, final_norm_.data(), C, eps);
-      const PackedMatrix& head = tied_ ? embed_ : head_;
-      const Span s = share(V, 16, t, T);
-      if (s.begin < s.end) tensor::cpu::packed_linear_rows(head, ln, nwant, C, logits, V, s.begin, s.end);
+      linear(tied_ ? embed_ : head_, ln, nwant, logits);
     }
   }
 }

@@ -77,6 +77,9 @@ class Decoder final : public SlotDecoder {
   // One query row's attention in one head over the slot's cached keys 0 .. pos; sc holds ctx
   // floats of scores.
   void attend(int l, const Row& r, int i, int64_t h, float* sc);
+  // RoPE on head h of row i's q/k/v (h < NH: a query head, else key head h − NH), and a key head
+  // goes into the cache with its value head.
+  void rope_and_store(int l, const Row& r, float* qkv_row, int64_t h);
   // Prompt rows of one slot at positions p0 .. p0 + n − 1: the scores of a tile of query rows
   // against all its keys, and their product with V, each one sgemm per head.
   void attention_prefill(int l, int slot, int p0, int n);
@@ -99,8 +102,8 @@ class Decoder final : public SlotDecoder {
   // Activations for up to `cap_` rows.
   int cap_ = 0;
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;
-  std::vector<float> tile_scores_;
-  std::vector<float> lnt_;  // forward_team's per-thread norm outputs (cap_ rows each)  // attention_prefill's per-thread score tiles, sized on first use
+  std::vector<float> tile_scores_;  // attention_prefill's per-thread score tiles, sized on first use
+  std::vector<float> lnt_;          // forward_team's per-thread norm outputs (cap_ rows each)
 };
 
 }  // namespace nlm::model

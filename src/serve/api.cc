@@ -136,21 +136,16 @@ ojson content_or_null(const std::string& text) {
 
 // OpenAI's tool_calls list (with "index" in a streamed delta); only the first call when
 // parallel calls are off.
-std::string call_id() {
+// One call as OpenAI writes it, with a fresh id (call_...).
+ojson call_json(const std::string& name, const std::string& arguments) {
   std::string id = new_id("call");
-  id[4] = '_';  // OpenAI spells call ids call_...
-  return id;
+  id[4] = '_';
+  return {{"id", id}, {"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
 }
 
 ojson tool_calls_json(const std::vector<ToolCall>& calls, bool parallel) {
   ojson list = ojson::array();
-  for (size_t i = 0; i < calls.size() && (parallel || i == 0); ++i) {
-    ojson c;
-    c["id"] = call_id();
-    c["type"] = "function";
-    c["function"] = {{"name", calls[i].name}, {"arguments", calls[i].arguments}};
-    list.push_back(c);
-  }
+  for (size_t i = 0; i < calls.size() && (parallel || i == 0); ++i) list.push_back(call_json(calls[i].name, calls[i].arguments));
   return list;
 }
 
@@ -340,13 +335,8 @@ Reply Api::generate(const std::string& body, bool chat) {
           ojson list = ojson::array();
           for (const ToolCallDelta& d : ds) {
             ojson one = {{"index", d.index}};
-            if (!d.name.empty()) {
-              one["id"] = call_id();
-              one["type"] = "function";
-              one["function"] = {{"name", d.name}, {"arguments", d.arguments}};
-            } else {
-              one["function"] = {{"arguments", d.arguments}};
-            }
+            if (d.name.empty()) one["function"] = {{"arguments", d.arguments}};
+            else one.update(call_json(d.name, d.arguments));
             list.push_back(one);
           }
           ojson delta = choice(c, nullptr, nullptr, &held);

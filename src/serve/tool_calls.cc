@@ -326,7 +326,7 @@ std::string ToolCallStream::push(const std::string& piece) {
 
 void ToolCallStream::scan_held() {
   // The start of each call object in the held text, in order, as far as it goes.
-  size_t i = sent_, index = 0;
+  size_t i = std::max(sent_, resume_), index = resume_index_;
   auto next_object = [&](size_t from) -> size_t {  // '{' of the next call, or npos
     switch (f_) {
       case ToolCallFormat::Hermes: {
@@ -378,6 +378,8 @@ void ToolCallStream::scan_held() {
     if (end == std::string::npos) return;
     i = end;
     ++index;
+    resume_ = i;  // a closed call is sent in full: the next scan starts after it
+    resume_index_ = index;
   }
 }
 

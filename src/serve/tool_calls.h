@@ -86,6 +86,7 @@ class ToolCallStream {
   size_t sent_ = 0;
   bool holding_ = false;
   std::vector<size_t> args_sent_;  // per streamed call: bytes of its (space-free) arguments sent
+  size_t resume_ = 0, resume_index_ = 0;  // where scan_held starts: after the last closed call
   std::vector<ToolCallDelta> deltas_;
 };
 

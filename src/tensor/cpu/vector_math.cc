@@ -96,6 +96,7 @@ void swiglu(float* h, const float* g, const float* u, int64_t n) {
     _mm512_mask_storeu_ps(h + i, m, v);
   }
 }
+
 namespace {
 
 // q·K_t for every key, 16 columns at a time; two accumulators halve the add chain.

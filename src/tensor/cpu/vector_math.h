@@ -2,9 +2,9 @@
 // and one query row's attention over a KV cache (decode). glibc's expf is called one value at a
 // time, which over a 512-token prompt costs as much as a sizeable share of the matrix products;
 // and a decode step's attention written as plain loops (a horizontal sum through the stack for
-// every key, expf per key) took 10 % of a 10M model's token. The AVX-512 version reduces x to n·ln2 + r and
-// evaluates a degree-6 polynomial (Cephes' expf), within a few ulp of std::exp; the plain
-// version calls std::exp.
+// every key, expf per key) took 10 % of a 10M model's token. The AVX-512 exp reduces x to
+// n·ln2 + r and evaluates a degree-6 polynomial (Cephes' expf), within a few ulp of std::exp;
+// the plain version calls std::exp.
 #pragma once
 #include <cstdint>
 

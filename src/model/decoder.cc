@@ -23,6 +23,11 @@ namespace nlm::model {
 using tensor::cpu::PackedMatrix;
 using tensor::cpu::packed_linear;
 
+// gate_up's rows alternate between gate and up in blocks of kGateUpBlock (interleave_rows), so a
+// thread's rows of the product cover whole columns of SwiGLU, which then needs no barrier of its
+// own (1-2 % of a 2-thread 10M step).
+constexpr int64_t kGateUpBlock = 16;
+
 struct Decoder::Layer {
   PackedMatrix qkv, o, gate_up, down;
   std::vector<float> ln1, ln2, qkv_bias;  // qkv_bias empty without attention_bias
@@ -126,7 +131,8 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
       append(y.qkv_bias, host(p + "self_attn.v_proj.bias"));
     }
     y.o = pack({p + "self_attn.o_proj.weight"}, C, NH * hs);
-    y.gate_up = pack({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, 2 * I, C);
+    y.gate_up = PackedMatrix::interleave_rows(pack({p + "mlp.gate_proj.weight"}, I, C),
+                                              pack({p + "mlp.up_proj.weight"}, I, C), kGateUpBlock);
     y.down = pack({p + "mlp.down_proj.weight"}, C, I);
     y.ln1 = host(p + "input_layernorm.weight");
     y.ln2 = host(p + "post_attention_layernorm.weight");
@@ -316,12 +322,7 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
     for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln2.data(), C, eps);
     if (observe) observe(int(l), 2, ln_.data(), n, C);
     packed_linear(y.gate_up, ln_.data(), n, gate_.data(), threads_, gemm);
-    for (int i = 0; i < n; ++i) {
-      const float* g = gate_.data() + i * 2 * I;
-      const float* u = g + I;
-      float* h = up_.data() + i * I;
-      tensor::cpu::swiglu(h, g, u, I);
-    }
+    for (int i = 0; i < n; ++i) tensor::cpu::swiglu_blocks(up_.data() + i * I, gate_.data() + i * 2 * I, I, kGateUpBlock);
     if (observe) observe(int(l), 3, up_.data(), n, I);
     packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);
     for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
@@ -345,24 +346,28 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
                 NKV = c.num_key_value_heads, hs = c.hs();
-  const int64_t qkv = (NH + 2 * NKV) * hs;
+  const int64_t qkv = (NH + 2 * NKV) * hs, group = NH / NKV;
   const float eps = static_cast<float>(c.rms_norm_eps);
+  const bool one_slot = n > 1 && rows[0].slot == rows[1].slot;
   float* x = x_.data();
   float* q = q_.data();
   float* o = k_.data();
 #pragma omp parallel num_threads(threads_)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const Span inner = share(I, 16, t, T);
+    // SwiGLU's columns: whole blocks of kGateUpBlock, matching this thread's rows of gate_up.
+    const Span inner = share(I, kGateUpBlock, t, T);
     // The norms' output is the thread's own: each forms every column, so the linear after a norm
     // starts without a barrier.
     float* ln = lnt_.data() + static_cast<size_t>(t) * static_cast<size_t>(cap_ * C);
     float* sc = scores_.data() + static_cast<size_t>(t) * static_cast<size_t>(ctx_);
     // y[m, r] for this thread's output rows r of w; returns them.
-    auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out) {
-      const Span s = share(w.rows, 16, t, T);
+    auto rows_of = [&](const Span& s, const PackedMatrix& w, const float* in, int M, float* out) {
       if (s.begin < s.end) tensor::cpu::packed_linear_rows(w, in, M, w.cols, out, w.rows, s.begin, s.end);
       return s;
+    };
+    auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out) {
+      return rows_of(share(w.rows, 16, t, T), w, in, M, out);
     };
     auto residual = [&](const Span& s) {
       for (int i = 0; i < n; ++i)
@@ -379,27 +384,28 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
         for (int i = 0; i < n; ++i)
           for (int64_t j = sq.begin; j < sq.end; ++j) q[i * qkv + j] += y.qkv_bias[static_cast<size_t>(j)];
 #pragma omp barrier
-      // RoPE per head of q and k; a k head then goes to the cache with its v head.
-#pragma omp for schedule(static)
-      for (int64_t task = 0; task < int64_t(n) * (NH + NKV); ++task) {
-        const int i = static_cast<int>(task / (NH + NKV));
-        rope_and_store(li, rows[i], q + i * qkv, task % (NH + NKV));
-      }
+      // Per KV head: RoPE on its key head, which goes to the cache with its value head, then RoPE
+      // and attention for the query heads that read it, with no barrier between (a step's rows
+      // are distinct slots, one task each; a prompt chunk's rows share one slot, so a task stores
+      // all their keys before the first query reads them).
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t task = 0; task < int64_t(n) * NH; ++task) {
-        const int i = static_cast<int>(task / NH);
-        attend(li, rows[i], i, task % NH, sc);
+      for (int64_t task = 0; task < (one_slot ? NKV : int64_t(n) * NKV); ++task) {
+        const int64_t kh = task % NKV;
+        const int i0 = one_slot ? 0 : static_cast<int>(task / NKV), i1 = one_slot ? n : i0 + 1;
+        for (int i = i0; i < i1; ++i) rope_and_store(li, rows[i], q + i * qkv, NH + kh);
+        for (int i = i0; i < i1; ++i)
+          for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+            rope_and_store(li, rows[i], q + i * qkv, h);
+            attend(li, rows[i], i, h, sc);
+          }
       }
       residual(linear(y.o, att_.data(), n, o));
 #pragma omp barrier
       for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln2.data(), C, eps);
-      linear(y.gate_up, ln, n, gate_.data());
-#pragma omp barrier
-      for (int i = 0; i < n; ++i) {
-        const float* g = gate_.data() + i * 2 * I;
-        tensor::cpu::swiglu(up_.data() + i * I + inner.begin, g + inner.begin, g + I + inner.begin,
-                            inner.end - inner.begin);
-      }
+      rows_of({2 * inner.begin, 2 * inner.end}, y.gate_up, ln, n, gate_.data());
+      for (int i = 0; i < n; ++i)
+        tensor::cpu::swiglu_blocks(up_.data() + i * I + inner.begin, gate_.data() + i * 2 * I + 2 * inner.begin,
+                                   inner.end - inner.begin, kGateUpBlock);
 #pragma omp barrier
       residual(linear(y.down, up_.data(), n, o));
 #pragma omp barrier

@@ -27,7 +27,10 @@ enum : uint8_t { kObjOpen, kObjKey, kObjValue, kObjComma };
 enum : uint8_t { kArrOpen, kArrValue };
 enum : uint8_t { kStrNormal, kStrEscape, kStrHex, kStrUtf8, kStrLowSlash, kStrLowU, kStrLowHex };
 enum : uint8_t { kNumBegin, kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumExpSign, kNumExp };
-constexpr uint32_t kMaxIntDigits = 15, kMaxFracDigits = 15, kMaxExpDigits = 3;
+// Two exponent digits keep every number finite as a double (at most 15 digits times 1e99): with
+// three, "12e519" fits the grammar but is out of range for strict parsers (nlohmann, Go, serde),
+// and JavaScript reads it as Infinity.
+constexpr uint32_t kMaxIntDigits = 15, kMaxFracDigits = 15, kMaxExpDigits = 2;
 
 // Whether key i of a closed object is still free: not given yet, in its place when the object
 // orders its keys, and its value (pushed at `height` frames) can be finished within the nesting
@@ -432,9 +435,11 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
       case kArray: {
         if (is_ws(c)) return count_ws();
         s.ws = 0;
-        const SchemaNode* items = node->kind == SchemaNode::Array ? node->items : schema_->any();
-        const uint32_t min_items = node->kind == SchemaNode::Array ? node->min_items : 0;
-        const uint32_t max_items = node->kind == SchemaNode::Array ? node->max_items : UINT32_MAX;
+        const bool typed = node->kind == SchemaNode::Array;
+        // The next item's schema (f.n items so far; 0 before the first).
+        const SchemaNode* items = typed ? node->item(f.n) : schema_->any();
+        const uint32_t min_items = typed ? node->min_items : 0;
+        const uint32_t max_items = typed ? node->max_items : UINT32_MAX;
         const bool item_fits = s.frames.size() + items->depth <= JsonSchema::kMaxNesting;
         if (c == ']') {
           if (f.n < min_items) return false;

@@ -36,8 +36,11 @@ struct SchemaNode {
   // and the required keys that must (before_required). Empty: any order.
   std::vector<uint64_t> after, before_required;
   // Array
+  // Array: item i's schema is prefix[i] (prefixItems, a tuple) or, past the prefix, items.
   const SchemaNode* items = nullptr;
+  std::vector<const SchemaNode*> prefix;
   uint32_t min_items = 0, max_items = UINT32_MAX;
+  const SchemaNode* item(uint32_t i) const { return i < prefix.size() ? prefix[i] : items; }
   // Integer and Number ranges, inclusive (exclusive bounds are moved inward when compiled):
   // `bounded` when the schema gave one. Integers within 15 digits; a bounded number is written
   // without an exponent.

@@ -25,7 +25,7 @@ using json = nlohmann::json;
 }
 
 const char* kSupported =
-    "supported: type, properties, required, additionalProperties (true, false or a schema), items, minItems, maxItems, enum, const, anyOf, "
+    "supported: type, properties, required, additionalProperties (true, false or a schema), items, prefixItems, minItems, maxItems, enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
     "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern, x-property-order";
 
@@ -133,6 +133,12 @@ bool decimal_fits(double lo, double hi) {
 // properties), bounds tighten, enums intersect. What cannot be merged is refused.
 void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
   const std::string& param = param_;
+  // A tuple's items apply after its prefix only, so two array schemas with a prefix do not merge
+  // key by key.
+  auto array_items = [](const json& s) { return s.contains("items") || s.contains("prefixItems"); };
+  if ((a.contains("prefixItems") || b.contains("prefixItems")) && array_items(a) && array_items(b) &&
+      (a.value("prefixItems", json()) != b.value("prefixItems", json()) || a.value("items", json()) != b.value("items", json())))
+    refuse(param, where, "'allOf' of two array schemas with 'prefixItems' is not supported");
   auto closed_keys = [](const json& s, std::set<std::string>& keys) {
     if (!s.contains("additionalProperties") || s["additionalProperties"] != false) return false;
     if (s.contains("properties") && s["properties"].is_object())
@@ -337,7 +343,9 @@ void JsonSchema::finish() {
         for (size_t k = 0; k < n.values.size(); ++k)
           if (n.required >> k & 1) d = std::max(d, std::min(INF, 1 + n.values[k]->depth));
       } else if (n.kind == SchemaNode::Array) {
-        if (n.min_items > 0) d = std::min(INF, 1 + n.items->depth);
+        // the items every instance holds: the first min_items (past the prefix, all alike)
+        for (uint32_t i = 0; i < n.min_items && i <= n.prefix.size(); ++i)
+          d = std::max(d, std::min(INF, 1 + n.item(i)->depth));
       } else if (n.kind == SchemaNode::AnyOf) {
         d = INF;
         for (auto* a : n.alternatives) d = std::min(d, a->depth);
@@ -394,7 +402,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
       "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf",
-      "x-property-order"};
+      "x-property-order", "prefixItems"};
   for (auto& [k, v] : s.items())
     if (!known.count(k) && !is_annotation(k) && !(k == "uniqueItems" && v == false))  // false asks nothing
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
@@ -520,7 +528,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   if (types.empty()) {  // inferred from the keywords, when they name one kind of value
     std::set<std::string> kinds;
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
-    if (has("items") || has("minItems") || has("maxItems")) kinds.insert("array");
+    if (has("items") || has("prefixItems") || has("minItems") || has("maxItems")) kinds.insert("array");
     if (has("minLength") || has("maxLength") || has("format") || has("pattern")) kinds.insert("string");
     if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum") || has("multipleOf"))
       kinds.insert("number");
@@ -644,8 +652,21 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     SchemaNode* n = make(SchemaNode::Array);
     if (has("minItems")) n->min_items = count_of(s["minItems"], "minItems", param, at);
     if (has("maxItems")) n->max_items = count_of(s["maxItems"], "maxItems", param, at);
-    if (n->min_items > n->max_items) refuse(param, at, "'minItems' is above 'maxItems'");
-    n->items = has("items") ? build(s["items"], depth + 1, at + ".items") : any_;
+    if (has("prefixItems")) {  // a tuple: item i follows prefixItems[i], the rest follow items
+      const json& p = s["prefixItems"];
+      if (!p.is_array()) refuse(param, at, "'prefixItems' must be an array of schemas");
+      if (p.size() > kMaxProperties) refuse(param, at, "'prefixItems' has more than " + std::to_string(kMaxProperties) + " schemas");
+      for (size_t i = 0; i < p.size(); ++i)
+        n->prefix.push_back(build(p[i], depth + 1, at + ".prefixItems[" + std::to_string(i) + "]"));
+    }
+    if (has("items") && s["items"] == false) {  // no items past the prefix
+      n->max_items = std::min<uint32_t>(n->max_items, static_cast<uint32_t>(n->prefix.size()));
+      n->items = any_;
+    } else {
+      n->items = has("items") ? build(s["items"], depth + 1, at + ".items") : any_;
+    }
+    if (n->min_items > n->max_items)
+      refuse(param, at, has("prefixItems") ? "'minItems' is above the items the tuple allows" : "'minItems' is above 'maxItems'");
     return n;
   }
   // object

@@ -49,6 +49,16 @@ TEST(JsonConstraint, AnyObjectAcceptsJsonObjectsOnly) {
   EXPECT_FALSE(whole_ok(*s, "{\"a\":[{\"b\":\"\\u00"));
 }
 
+// Every number the recogniser takes is finite as a double: exponents have at most two digits.
+TEST(JsonConstraint, NumbersStayFiniteAsDoubles) {
+  auto s = schema(R"({"type":"object","properties":{"x":{"type":"number"}},"required":["x"]})");
+  for (const char* ok : {R"({"x":999999999999999e99})", R"({"x":-1.5E-99})", R"({"x":12e+05})"}) {
+    ASSERT_TRUE(whole_ok(*s, ok)) << ok;
+    EXPECT_TRUE(std::isfinite(nlohmann::json::parse(ok)["x"].get<double>())) << ok;
+  }
+  for (const char* bad : {R"({"x":12e519})", R"({"x":1e-100})", R"({"x":1E308})"}) EXPECT_FALSE(whole_ok(*s, bad)) << bad;
+}
+
 TEST(JsonConstraint, WhitespaceRunsAreBounded) {
   auto s = JsonSchema::any_object();
   const std::string run(JsonConstraint::kMaxWhitespace, ' ');

@@ -164,6 +164,13 @@ const char* kPatternFormats = R"({"type":"object","properties":{"posta":{"type":
     "ip":{"type":"string","format":"ipv4"},"ip6":{"type":"string","format":"ipv6"},
     "iraupena":{"type":"string","format":"duration"}},"required":["posta","ip","ip6","iraupena"]})";
 
+// Tuples (pydantic's Tuple[...] and zod's z.tuple): prefixItems, closed or with a rest.
+const char* kTuples = R"({"type":"object","properties":{
+    "puntua":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],"items":false,"minItems":2},
+    "izena_adina":{"type":"array","prefixItems":[{"enum":["Miren","สมชาย"]},{"type":"integer","minimum":0}],
+                   "items":{"type":"string","maxLength":3},"maxItems":4}},
+  "required":["puntua","izena_adina"],"additionalProperties":false})";
+
 const char* kPatterns = R"({"type":"object","properties":{
     "kodea":{"type":"string","pattern":"^[A-Z]{2}-\\d{4}$"},
     "erantzuna":{"type":"string","pattern":"^(bai|ez|agian)$"},
@@ -622,6 +629,39 @@ TEST(JsonSchemaKeywords, PatternsDriveAnAutomatonPerCodePoint) {
 }
 
 // The same answers pass Python's jsonschema (with its format checker), when it is installed.
+TEST(JsonSchemaKeywords, PrefixItemsMakeTuples) {
+  auto pair = schema(R"({"type":"array","prefixItems":[{"type":"string"},{"type":"integer"}],"items":false,"minItems":2})");
+  for (const char* ok : {R"(["Gaillimh",3])", R"(["กรุงเทพ",-12])"}) EXPECT_TRUE(whole_ok(*pair, ok)) << ok;
+  for (const char* bad : {R"([3,"a"])", R"(["a"])", R"(["a",1,2])", "[]", R"(["a",1.5])"})
+    EXPECT_FALSE(whole_ok(*pair, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*pair, R"(["a",1,)"));  // the comma itself is refused: nothing may follow
+  // Without items: false the rest is free; with an items schema the rest follows it.
+  auto open = schema(R"({"prefixItems":[{"const":"eu"}]})");
+  EXPECT_TRUE(whole_ok(*open, R"(["eu",1,{"a":null}])"));
+  EXPECT_TRUE(whole_ok(*open, "[]"));
+  EXPECT_FALSE(whole_ok(*open, R"(["ga"])"));
+  auto rest = schema(R"({"type":"array","prefixItems":[{"type":"integer"}],"items":{"type":"boolean"}})");
+  EXPECT_TRUE(whole_ok(*rest, "[1,true,false]"));
+  EXPECT_FALSE(whole_ok(*rest, "[1,2]"));
+  EXPECT_FALSE(whole_ok(*rest, "[true]"));
+  // A required tuple item that is an object counts towards the depth an instance needs.
+  auto nested = schema(R"({"type":"array","prefixItems":[{"type":"array","prefixItems":[{"type":"integer"}],"minItems":1}],"minItems":1})");
+  EXPECT_TRUE(whole_ok(*nested, "[[7]]"));
+  EXPECT_FALSE(whole_ok(*nested, "[[]]"));
+  for (const char* bad : {R"({"type":"array","prefixItems":{"type":"integer"}})",
+                          R"({"type":"array","prefixItems":[{"type":"integer"}],"items":false,"minItems":2})",
+                          R"({"type":"array","prefixItems":[{"type":"nothing"}]})",
+                          R"({"allOf":[{"prefixItems":[{"type":"integer"}]},{"items":{"type":"string"}}]})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  // allOf of the same tuple twice, or a tuple beside non-array keywords, merges.
+  EXPECT_TRUE(whole_ok(*schema(R"({"allOf":[{"prefixItems":[{"type":"integer"}],"items":false},{"maxItems":1}]})"), "[4]"));
+  for (auto& v : generate_valid(kTuples, 40, 31)) {
+    ASSERT_GE(v["puntua"].size(), 2u);
+    EXPECT_EQ(v["puntua"].size(), 2u);
+    EXPECT_LE(v["izena_adina"].size(), 4u);
+  }
+}
+
 TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   if (std::system("/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "/usr/bin/python3 has no jsonschema; run scripts/install-deps.sh (installs python3-jsonschema)";
@@ -630,7 +670,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
   for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
-                           kPatternFormats, kMultiples, kMaps, kPatterns}) {
+                           kPatternFormats, kMultiples, kMaps, kPatterns, kTuples}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

@@ -1,6 +1,6 @@
 // A small JSON Schema validator for the tests of structured output: it checks a parsed value
 // against a schema in the subset that serve/json_constraint enforces while sampling (type,
-// properties, required, additionalProperties, items, min/maxItems, min/maxLength, enum, const,
+// properties, required, additionalProperties, items, prefixItems, min/maxItems, min/maxLength, enum, const,
 // anyOf, oneOf (exactly one), allOf, local $ref, minimum/maximum and their exclusive forms,
 // nullable, format date/time/date-time/uuid, pattern through std::wregex's ECMAScript grammar
 // over code points). It is written apart from the recogniser (it works
@@ -140,9 +140,17 @@ class SchemaValidator {
     if (v.is_array()) {
       if (s.contains("minItems") && v.size() < s["minItems"].get<size_t>()) return at + ": too few items";
       if (s.contains("maxItems") && v.size() > s["maxItems"].get<size_t>()) return at + ": too many items";
-      if (s.contains("items"))
-        for (size_t i = 0; i < v.size(); ++i)
-          if (auto e = check(v[i], s["items"], at + "[" + std::to_string(i) + "]", depth + 1); !e.empty()) return e;
+      // prefixItems: item i follows prefixItems[i]; items applies to the items past the prefix.
+      const size_t prefix = s.contains("prefixItems") ? s["prefixItems"].size() : 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string where = at + "[" + std::to_string(i) + "]";
+        if (i < prefix) {
+          if (auto e = check(v[i], s["prefixItems"][i], where, depth + 1); !e.empty()) return e;
+        } else if (s.contains("items")) {
+          if (s["items"] == false) return where + ": no items past the prefix";
+          if (auto e = check(v[i], s["items"], where, depth + 1); !e.empty()) return e;
+        }
+      }
     }
     if (v.is_string()) {
       const std::string& t = v.get_ref<const std::string&>();

@@ -300,9 +300,13 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
   auto pop = [&] {
     Frame child = s.frames.back();
     s.frames.pop_back();
-    if (child.is_key && child.kind == kLiteral && !s.frames.empty()) {
-      s.frames.back().seen |= uint64_t(1) << child.lo;
-      s.frames.back().pos = child.lo;
+    if (child.kind != kLiteral || s.frames.empty()) return;
+    Frame& up = s.frames.back();
+    if (child.is_key) {
+      up.seen |= uint64_t(1) << child.lo;
+      up.pos = child.lo;
+    } else if (up.kind == kArray && up.node->kind == SchemaNode::Array && up.node->unique) {
+      up.seen |= uint64_t(1) << child.lo;  // this value is taken
     }
   };
   auto push_value = [&](const SchemaNode* node) {
@@ -638,12 +642,20 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
       }
       case kLiteral: {
         const auto& lits = f.is_key ? node->keys : node->literals;
+        // An item of a uniqueItems array: the values its array has written are not offered again.
+        const Frame* up = s.frames.size() >= 2 ? &s.frames[s.frames.size() - 2] : nullptr;
+        const bool unique = !f.is_key && up && up->kind == kArray && up->node->kind == SchemaNode::Array && up->node->unique;
         uint32_t lo = f.lo, hi = f.hi;
         narrow(lits, lo, hi, f.pos, c);
         if (lo < hi && f.is_key) {  // keys already present (or too deep) are not offered again
-          const uint64_t seen = s.frames[s.frames.size() - 2].seen;
+          const uint64_t seen = up->seen;
           bool fresh = false;
           for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = key_fits(*node, seen, i, s.frames.size() - 1);
+          if (!fresh) hi = lo;
+        }
+        if (lo < hi && unique) {
+          bool fresh = false;
+          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = !(up->seen >> i & 1);
           if (!fresh) hi = lo;
         }
         if (lo < hi) {
@@ -653,6 +665,7 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
           return true;
         }
         if (lits[f.lo].size() != f.pos) return false;
+        if (unique && (up->seen >> f.lo & 1)) return false;  // it ends as a value already written
         pop();
         continue;
       }

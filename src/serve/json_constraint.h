@@ -40,6 +40,7 @@ struct SchemaNode {
   const SchemaNode* items = nullptr;
   std::vector<const SchemaNode*> prefix;
   uint32_t min_items = 0, max_items = UINT32_MAX;
+  bool unique = false;  // uniqueItems: items are literals (at most 64), each written at most once
   const SchemaNode* item(uint32_t i) const { return i < prefix.size() ? prefix[i] : items; }
   // Integer and Number ranges, inclusive (exclusive bounds are moved inward when compiled):
   // `bounded` when the schema gave one. Integers within 15 digits; a bounded number is written
@@ -92,6 +93,8 @@ class JsonSchema {
   // allOf: a schema with its allOf and top-level $ref merged into one, and one merge step.
   nlohmann::json flatten(const nlohmann::json& s, int depth, const std::string& where);
   void merge(nlohmann::json& a, const nlohmann::json& b, const std::string& where) const;
+  // uniqueItems: true on an array node (refused unless its items are at most 64 literals).
+  void unique_items(SchemaNode& n, const std::string& at) const;
   // The schema a local `$ref` points at, in the document being compiled.
   const nlohmann::json& resolve(const std::string& ref, const std::string& where) const;
   // Computes every node's `depth`, and refuses a schema that has no finite instance, loops

@@ -25,7 +25,7 @@ using json = nlohmann::json;
 }
 
 const char* kSupported =
-    "supported: type, properties, required, additionalProperties (true, false or a schema), items, prefixItems, minItems, maxItems, enum, const, anyOf, "
+    "supported: type, properties, required, additionalProperties (true, false or a schema), items, prefixItems, minItems, maxItems, uniqueItems (on enum, const or boolean items), enum, const, anyOf, "
     "oneOf, allOf, $ref, $defs, definitions, minLength, maxLength, minimum, maximum, exclusiveMinimum, "
     "exclusiveMaximum, multipleOf (whole numbers), nullable, format (date, time, date-time, uuid, email, ipv4, ipv6, duration), pattern, x-property-order";
 
@@ -200,6 +200,8 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
     } else if ((k == "maxItems" || k == "maxLength" || k == "maximum" || k == "exclusiveMaximum") &&
                x.is_number() && v.is_number()) {
       if (v.get<double>() < x.get<double>()) x = v;
+    } else if (k == "uniqueItems" && x.is_boolean() && v.is_boolean()) {
+      x = x.get<bool>() || v.get<bool>();
     } else if (k == "nullable" && x.is_boolean() && v.is_boolean()) {
       x = x.get<bool>() && v.get<bool>();
     } else if (k == "multipleOf" && x.is_number_unsigned() && v.is_number_unsigned() && x.get<uint64_t>() > 0 &&
@@ -329,6 +331,26 @@ std::shared_ptr<const JsonSchema> JsonSchema::compile(const json& schema, const 
   return s;
 }
 
+void JsonSchema::unique_items(SchemaNode& n, const std::string& at) const {
+  // Enforced as object keys are: the array remembers which of the items' values it has written
+  // (a bit each), and a value is begun only towards one not yet written.
+  const std::string why = "'uniqueItems': true is enforced on items that are an enum, const or boolean of at most 64 values";
+  if (n.items->kind != SchemaNode::Literal || !n.prefix.empty()) refuse(param_, at, why + " (not on a tuple)");
+  const auto& lits = n.items->literals;
+  if (lits.size() > 64) refuse(param_, at, why);
+  // Literals are distinct texts; numbers that differ only in how they are written (1 and 1.0) are
+  // one value to a validator.
+  std::set<double> numbers;
+  for (const auto& l : lits) {
+    const json v = json::parse(l);
+    if (v.is_number() && !numbers.insert(v.get<double>()).second)
+      refuse(param_, at, "'uniqueItems' with an enum that holds one number twice (" + l + ")");
+  }
+  n.unique = true;
+  n.max_items = std::min<uint32_t>(n.max_items, static_cast<uint32_t>(lits.size()));
+  if (n.min_items > n.max_items) refuse(param_, at, "'minItems' is above the distinct values the items allow");
+}
+
 void JsonSchema::finish() {
   // Least fixpoint of the frames each node needs (INF: no finite instance). Children are mostly
   // made after their parents, so a backward sweep settles most of it in one pass.
@@ -402,9 +424,9 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
       "type",  "properties", "required", "additionalProperties", "items", "minItems",  "maxItems", "enum",
       "const", "anyOf",      "oneOf",    "allOf",                "$ref",  "minLength", "maxLength",
       "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "format", "pattern", "multipleOf",
-      "x-property-order", "prefixItems"};
+      "x-property-order", "prefixItems", "uniqueItems"};
   for (auto& [k, v] : s.items())
-    if (!known.count(k) && !is_annotation(k) && !(k == "uniqueItems" && v == false))  // false asks nothing
+    if (!known.count(k) && !is_annotation(k))
       refuse(param, at, "the keyword '" + k + "' is not supported (" + kSupported + ")");
   auto has = [&](const char* k) { return s.contains(k); };
   for (const char* defs : {"$defs", "definitions"})
@@ -528,7 +550,7 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
   if (types.empty()) {  // inferred from the keywords, when they name one kind of value
     std::set<std::string> kinds;
     if (has("properties") || has("required") || has("additionalProperties")) kinds.insert("object");
-    if (has("items") || has("prefixItems") || has("minItems") || has("maxItems")) kinds.insert("array");
+    if (has("items") || has("prefixItems") || has("minItems") || has("maxItems") || has("uniqueItems")) kinds.insert("array");
     if (has("minLength") || has("maxLength") || has("format") || has("pattern")) kinds.insert("string");
     if (has("minimum") || has("maximum") || has("exclusiveMinimum") || has("exclusiveMaximum") || has("multipleOf"))
       kinds.insert("number");
@@ -667,6 +689,10 @@ const SchemaNode* JsonSchema::build(const json& s, int depth, const std::string&
     }
     if (n->min_items > n->max_items)
       refuse(param, at, has("prefixItems") ? "'minItems' is above the items the tuple allows" : "'minItems' is above 'maxItems'");
+    if (has("uniqueItems")) {
+      if (!s["uniqueItems"].is_boolean()) refuse(param, at, "'uniqueItems' must be true or false");
+      if (s["uniqueItems"] == true) unique_items(*n, at);
+    }
     return n;
   }
   // object

@@ -476,9 +476,44 @@ TEST(JsonSchemaKeywords, AdditionalPropertiesSchemaMakesAMap) {
   for (const char* bad : {R"({"type":"object","additionalProperties":5})", R"({"type":"object","additionalProperties":{"type":"x"}})"})
     EXPECT_NE(refusal(bad), "") << bad;
   generate_valid(kMaps, 40, 23);
-  // uniqueItems false asks nothing and is accepted; true stays a 400.
+  // uniqueItems false asks nothing and is accepted.
   EXPECT_TRUE(whole_ok(*schema(R"({"type":"array","items":{"enum":[1,2]},"uniqueItems":false})"), "[1,1]"));
-  EXPECT_NE(refusal(R"({"type":"array","uniqueItems":true})"), "");
+}
+
+// A set of enum values (pydantic's Set[Enum], zod's z.set): each value at most once.
+const char* kSets = R"({"type":"object","properties":{
+    "hizkuntzak":{"type":"array","items":{"enum":["eu","ga","th","yue","es","en"]},"uniqueItems":true,"minItems":1},
+    "zenbakiak":{"type":"array","items":{"enum":[1,12,123,-1]},"uniqueItems":true},
+    "egia":{"type":"array","items":{"type":"boolean"},"uniqueItems":true}},
+  "required":["hizkuntzak","zenbakiak","egia"],"additionalProperties":false})";
+
+TEST(JsonSchemaKeywords, UniqueItemsOnEnumsWritesEachValueOnce) {
+  auto langs = schema(R"({"type":"array","items":{"enum":["eu","ga","ไทย"]},"uniqueItems":true})");
+  for (const char* ok : {"[]", R"(["eu"])", R"(["ไทย","eu","ga"])"}) EXPECT_TRUE(whole_ok(*langs, ok)) << ok;
+  for (const char* bad : {R"(["eu","eu"])", R"(["ga","eu","ga"])"}) EXPECT_FALSE(whole_ok(*langs, bad)) << bad;
+  EXPECT_FALSE(prefix_ok(*langs, R"(["eu","e)"));        // the one value that begins so is taken
+  EXPECT_FALSE(prefix_ok(*langs, R"(["eu","ga","ไทย",)"));  // every value written: only ] may follow
+  // A value that is a prefix of another: 1 taken, 12 still open, so "1" may go on but not end.
+  auto nums = schema(R"({"type":"array","items":{"enum":[1,12]},"uniqueItems":true})");
+  EXPECT_TRUE(prefix_ok(*nums, "[1,1"));
+  EXPECT_TRUE(whole_ok(*nums, "[1,12]"));
+  EXPECT_FALSE(whole_ok(*nums, "[1,1]"));
+  EXPECT_FALSE(prefix_ok(*nums, "[1,1,"));
+  auto bools = schema(R"({"items":{"type":"boolean"},"uniqueItems":true,"minItems":2})");
+  EXPECT_TRUE(whole_ok(*bools, "[true,false]"));
+  EXPECT_FALSE(whole_ok(*bools, "[true,true]"));
+  // allOf: true wins.
+  EXPECT_FALSE(whole_ok(*schema(R"({"allOf":[{"items":{"const":"a"}},{"uniqueItems":true},{"uniqueItems":false}]})"), R"(["a","a"])"));
+  for (const char* bad : {R"({"type":"array","uniqueItems":true})", R"({"type":"array","items":{"type":"string"},"uniqueItems":true})",
+                          R"({"type":"array","items":{"enum":[1,2]},"uniqueItems":"yes"})",
+                          R"({"type":"array","items":{"enum":[1,2]},"uniqueItems":true,"minItems":3})",
+                          R"({"type":"array","items":{"enum":[1,1.0]},"uniqueItems":true})",
+                          R"({"type":"array","prefixItems":[{"const":1}],"items":{"enum":[2]},"uniqueItems":true})"})
+    EXPECT_NE(refusal(bad), "") << bad;
+  for (auto& v : generate_valid(kSets, 40, 41)) {
+    EXPECT_GE(v["hizkuntzak"].size(), 1u);
+    EXPECT_LE(v["egia"].size(), 2u);
+  }
 }
 
 TEST(JsonSchemaKeywords, NumberRangesAndNullable) {
@@ -670,7 +705,7 @@ TEST(JsonSchemaKeywords, PythonJsonschemaAgrees) {
   size_t n = 0;
   // The root $ref of kOptional and kTree points into $defs, as Python resolves it too.
   for (const char* text : {kRefs, kTree, kList, kOptional, kOneOf, kAllOf, kWrapped, kBeside, kNumbers, kFormats,
-                           kPatternFormats, kMultiples, kMaps, kPatterns, kTuples}) {
+                           kPatternFormats, kMultiples, kMaps, kPatterns, kTuples, kSets}) {
     for (auto& v : generate_valid(text, 20, 21)) {
       lines += json({{"schema", json::parse(text)}, {"value", v}}).dump() + "\n";
       ++n;

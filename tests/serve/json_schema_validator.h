@@ -1,6 +1,6 @@
 // A small JSON Schema validator for the tests of structured output: it checks a parsed value
 // against a schema in the subset that serve/json_constraint enforces while sampling (type,
-// properties, required, additionalProperties, items, prefixItems, min/maxItems, min/maxLength, enum, const,
+// properties, required, additionalProperties, items, prefixItems, min/maxItems, uniqueItems, min/maxLength, enum, const,
 // anyOf, oneOf (exactly one), allOf, local $ref, minimum/maximum and their exclusive forms,
 // nullable, format date/time/date-time/uuid, pattern through std::wregex's ECMAScript grammar
 // over code points). It is written apart from the recogniser (it works
@@ -140,6 +140,11 @@ class SchemaValidator {
     if (v.is_array()) {
       if (s.contains("minItems") && v.size() < s["minItems"].get<size_t>()) return at + ": too few items";
       if (s.contains("maxItems") && v.size() > s["maxItems"].get<size_t>()) return at + ": too many items";
+      if (s.value("uniqueItems", false))  // JSON equality: 1 and 1.0 are one value
+        for (size_t i = 0; i < v.size(); ++i)
+          for (size_t j = i + 1; j < v.size(); ++j)
+            if (v[i] == v[j] || (v[i].is_number() && v[j].is_number() && v[i].get<double>() == v[j].get<double>()))
+              return at + ": items " + std::to_string(i) + " and " + std::to_string(j) + " are equal";
       // prefixItems: item i follows prefixItems[i]; items applies to the items past the prefix.
       const size_t prefix = s.contains("prefixItems") ? s["prefixItems"].size() : 0;
       for (size_t i = 0; i < v.size(); ++i) {

@@ -335,7 +335,8 @@ void JsonSchema::unique_items(SchemaNode& n, const std::string& at) const {
   // Enforced as object keys are: the array remembers which of the items' values it has written
   // (a bit each), and a value is begun only towards one not yet written.
   const std::string why = "'uniqueItems': true is enforced on items that are an enum, const or boolean of at most 64 values";
-  if (n.items->kind != SchemaNode::Literal || !n.prefix.empty()) refuse(param_, at, why + " (not on a tuple)");
+  if (!n.prefix.empty()) refuse(param_, at, why + ", not on a tuple");
+  if (n.items->kind != SchemaNode::Literal) refuse(param_, at, why);
   const auto& lits = n.items->literals;
   if (lits.size() > 64) refuse(param_, at, why);
   // Literals are distinct texts; numbers that differ only in how they are written (1 and 1.0) are

@@ -27,6 +27,13 @@ using tensor::cpu::packed_linear;
 // thread's rows of the product cover whole columns of SwiGLU, which then needs no barrier of its
 // own (1-2 % of a 2-thread 10M step).
 constexpr int64_t kGateUpBlock = 16;
+// In a team step, the last 1/kPooledShare of each product's rows (those of F32, BF16 and FP8
+// weights) go in chunks of 16 to whichever thread is free. On this 2-core VM one core often runs
+// a few percent slower than the other for a while, and with equal static shares the faster
+// waited at every barrier; a quarter pooled took 1.03-1.04x of a 10M F32 step then, and cost
+// nothing measurable when the cores ran alike. All-dynamic chunks lost 5 %. int8 and int4 keep
+// static shares: each call quantises the input row again.
+constexpr int64_t kPooledShare = 4;
 
 struct Decoder::Layer {
   PackedMatrix qkv, o, gate_up, down;
@@ -164,6 +171,8 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
   lnf_.resize(cap * C);
   scores_.resize(static_cast<size_t>(threads_) * static_cast<size_t>(ctx_));
   if (threads_ > 1) lnt_.resize(static_cast<size_t>(threads_) * cap * C);
+  pool_size_ = 4 * static_cast<size_t>(L) + 1;
+  pool_next_ = std::make_unique<std::atomic<int64_t>[]>(pool_size_);
 }
 
 Decoder::~Decoder() = default;
@@ -337,8 +346,9 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
 // products of 20-40 µs each; opening a parallel region for each (fork and join, ~1 µs) and
 // running the norms, RoPE and SwiGLU on one thread while the other waited cost several percent
 // at 2 threads. Here the team splits every op and meets at a barrier between them (~0.5 µs):
-// the linears by output rows (o and down add their own rows into the residual), SwiGLU by
-// columns, RoPE and attention by heads. Each thread forms the norms' whole output in a buffer of
+// the linears by output rows (o and down add their own rows into the residual; a quarter of the
+// rows pooled, kPooledShare), SwiGLU with the gate/up rows it follows, RoPE and attention by KV
+// heads. Each thread forms the norms' whole output in a buffer of
 // its own (a few hundred multiply-adds), which saves the barrier a shared one would need. Each
 // value is computed by the same code as in the single-threaded forward, so the two agree bit for
 // bit.
@@ -352,24 +362,36 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
   float* x = x_.data();
   float* q = q_.data();
   float* o = k_.data();
+  for (size_t i = 0; i < pool_size_; ++i) pool_next_[i].store(0, std::memory_order_relaxed);
 #pragma omp parallel num_threads(threads_)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    // SwiGLU's columns: whole blocks of kGateUpBlock, matching this thread's rows of gate_up.
-    const Span inner = share(I, kGateUpBlock, t, T);
     // The norms' output is the thread's own: each forms every column, so the linear after a norm
     // starts without a barrier.
     float* ln = lnt_.data() + static_cast<size_t>(t) * static_cast<size_t>(cap_ * C);
     float* sc = scores_.data() + static_cast<size_t>(t) * static_cast<size_t>(ctx_);
-    // y[m, r] for this thread's output rows r of w; returns them.
-    auto rows_of = [&](const Span& s, const PackedMatrix& w, const float* in, int M, float* out) {
-      if (s.begin < s.end) tensor::cpu::packed_linear_rows(w, in, M, w.cols, out, w.rows, s.begin, s.end);
-      return s;
+    // Calls fn(u0, u1) on this thread's units of a product's `units`: an equal static share of the
+    // first ones, then (for w's formats that pool) one unit at a time from the shared counter.
+    size_t product = 0;
+    auto units_of = [&](const PackedMatrix& w, int64_t units, auto&& fn) {
+      std::atomic<int64_t>& next = pool_next_[product++];
+      const bool pooled = w.format != tensor::cpu::WeightFormat::Q8 && w.format != tensor::cpu::WeightFormat::Q4;
+      const int64_t fixed = pooled ? units - units / kPooledShare : units;
+      const Span s = share(fixed, 1, t, T);
+      if (s.begin < s.end) fn(s.begin, s.end);
+      if (!pooled) return;
+      for (int64_t u; (u = fixed + next.fetch_add(1, std::memory_order_relaxed)) < units;) fn(u, u + 1);
     };
-    auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out) {
-      return rows_of(share(w.rows, 16, t, T), w, in, M, out);
+    // y[m, r] = w · in for rows r in units of 16, then after(rows) on the rows just made.
+    auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out, auto&& after) {
+      units_of(w, (w.rows + 15) / 16, [&](int64_t u0, int64_t u1) {
+        const Span s{u0 * 16, std::min(w.rows, u1 * 16)};
+        tensor::cpu::packed_linear_rows(w, in, M, w.cols, out, w.rows, s.begin, s.end);
+        after(s);
+      });
     };
-    auto residual = [&](const Span& s) {
+    auto nothing = [](const Span&) {};
+    auto residual = [&](const Span& s) {  // o and down add their rows into x
       for (int i = 0; i < n; ++i)
         for (int64_t j = s.begin; j < s.end; ++j) x[i * C + j] += o[i * C + j];
     };
@@ -379,10 +401,11 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
       const Layer& y = layers_[l];
       const int li = static_cast<int>(l);
       for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln1.data(), C, eps);
-      const Span sq = linear(y.qkv, ln, n, q);
-      if (!y.qkv_bias.empty())
-        for (int i = 0; i < n; ++i)
-          for (int64_t j = sq.begin; j < sq.end; ++j) q[i * qkv + j] += y.qkv_bias[static_cast<size_t>(j)];
+      linear(y.qkv, ln, n, q, [&](const Span& s) {
+        if (!y.qkv_bias.empty())
+          for (int i = 0; i < n; ++i)
+            for (int64_t j = s.begin; j < s.end; ++j) q[i * qkv + j] += y.qkv_bias[static_cast<size_t>(j)];
+      });
 #pragma omp barrier
       // Per KV head: RoPE on its key head, which goes to the cache with its value head, then RoPE
       // and attention for the query heads that read it, with no barrier between (a step's rows
@@ -399,21 +422,24 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
             attend(li, rows[i], i, h, sc);
           }
       }
-      residual(linear(y.o, att_.data(), n, o));
+      linear(y.o, att_.data(), n, o, residual);
 #pragma omp barrier
       for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln2.data(), C, eps);
-      rows_of({2 * inner.begin, 2 * inner.end}, y.gate_up, ln, n, gate_.data());
-      for (int i = 0; i < n; ++i)
-        tensor::cpu::swiglu_blocks(up_.data() + i * I + inner.begin, gate_.data() + i * 2 * I + 2 * inner.begin,
-                                   inner.end - inner.begin, kGateUpBlock);
+      // gate_up in units of one block of columns (its gate and up rows), SwiGLU right after.
+      units_of(y.gate_up, (I + kGateUpBlock - 1) / kGateUpBlock, [&](int64_t u0, int64_t u1) {
+        const int64_t c0 = u0 * kGateUpBlock, c1 = std::min(I, u1 * kGateUpBlock);
+        tensor::cpu::packed_linear_rows(y.gate_up, ln, n, C, gate_.data(), 2 * I, 2 * c0, 2 * c1);
+        for (int i = 0; i < n; ++i)
+          tensor::cpu::swiglu_blocks(up_.data() + i * I + c0, gate_.data() + i * 2 * I + 2 * c0, c1 - c0, kGateUpBlock);
+      });
 #pragma omp barrier
-      residual(linear(y.down, up_.data(), n, o));
+      linear(y.down, up_.data(), n, o, residual);
 #pragma omp barrier
     }
     if (nwant > 0) {
       for (int i = 0; i < nwant; ++i)
         rmsnorm_row(ln + i * C, x + int64_t(want[i]) * C, final_norm_.data(), C, eps);
-      linear(tied_ ? embed_ : head_, ln, nwant, logits);
+      linear(tied_ ? embed_ : head_, ln, nwant, logits, nothing);
     }
   }
 }

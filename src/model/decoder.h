@@ -7,6 +7,7 @@
 // It runs on the CPU; the training model (llama.h) stays the reference it is tested against.
 // The slot bookkeeping (lengths, prefix reuse) is SlotDecoder's, shared with backend_decoder.h.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -104,6 +105,9 @@ class Decoder final : public SlotDecoder {
   std::vector<float> x_, ln_, q_, k_, v_, att_, gate_, up_, lnf_, scores_;
   std::vector<float> tile_scores_;  // attention_prefill's per-thread score tiles, sized on first use
   std::vector<float> lnt_;          // forward_team's per-thread norm outputs (cap_ rows each)
+  // forward_team's chunk counters, one per matrix product of a step (reset at its start).
+  std::unique_ptr<std::atomic<int64_t>[]> pool_next_;
+  size_t pool_size_ = 0;
 };
 
 }  // namespace nlm::model

@@ -23,18 +23,6 @@ namespace nlm::model {
 using tensor::cpu::PackedMatrix;
 using tensor::cpu::packed_linear;
 
-// gate_up's rows alternate between gate and up in blocks of kGateUpBlock (interleave_rows), so a
-// thread's rows of the product cover whole columns of SwiGLU, which then needs no barrier of its
-// own (1-2 % of a 2-thread 10M step).
-constexpr int64_t kGateUpBlock = 16;
-// In a team step, the last 1/kPooledShare of each product's rows (those of F32, BF16 and FP8
-// weights) go in chunks of 16 to whichever thread is free. On this 2-core VM one core often runs
-// a few percent slower than the other for a while, and with equal static shares the faster
-// waited at every barrier; a quarter pooled took 1.03-1.04x of a 10M F32 step then, and cost
-// nothing measurable when the cores ran alike. All-dynamic chunks lost 5 %. int8 and int4 keep
-// static shares: each call quantises the input row again.
-constexpr int64_t kPooledShare = 4;
-
 struct Decoder::Layer {
   PackedMatrix qkv, o, gate_up, down;
   std::vector<float> ln1, ln2, qkv_bias;  // qkv_bias empty without attention_bias
@@ -49,6 +37,15 @@ void rmsnorm_row(float* y, const float* x, const float* w, int64_t C, float eps)
   const float r = 1.0f / std::sqrt(ss / float(C) + eps);
   for (int64_t c = 0; c < C; ++c) y[c] = x[c] * r * w[c];
 }
+
+// In a one-row team step, the last 1/kPooledShare of each product's rows (F32, BF16 and FP8
+// weights) go in chunks of 16 to whichever thread is free. On this 2-core VM one core often runs
+// a few percent slower than the other for a while, and with equal static shares the faster one
+// waited at every barrier: a quarter pooled made a 10M F32 token 1-4 % faster then, and cost
+// nothing measurable when the cores ran alike (all-dynamic chunks lost 5 %). Steps of several
+// rows (batched slots) multiply more per weight byte and lost 4 % to the chunks; they, and int8
+// and int4 weights (each call quantises the input rows again), keep static shares.
+constexpr int64_t kPooledShare = 4;
 
 // Thread t's share of [0, total) among T, in whole units of `align` (16 floats: one cache line,
 // so no two threads write the same line).
@@ -138,8 +135,7 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
       append(y.qkv_bias, host(p + "self_attn.v_proj.bias"));
     }
     y.o = pack({p + "self_attn.o_proj.weight"}, C, NH * hs);
-    y.gate_up = PackedMatrix::interleave_rows(pack({p + "mlp.gate_proj.weight"}, I, C),
-                                              pack({p + "mlp.up_proj.weight"}, I, C), kGateUpBlock);
+    y.gate_up = pack({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, 2 * I, C);
     y.down = pack({p + "mlp.down_proj.weight"}, C, I);
     y.ln1 = host(p + "input_layernorm.weight");
     y.ln2 = host(p + "post_attention_layernorm.weight");
@@ -331,7 +327,12 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
     for (int i = 0; i < n; ++i) rmsnorm_row(ln_.data() + i * C, x_.data() + i * C, y.ln2.data(), C, eps);
     if (observe) observe(int(l), 2, ln_.data(), n, C);
     packed_linear(y.gate_up, ln_.data(), n, gate_.data(), threads_, gemm);
-    for (int i = 0; i < n; ++i) tensor::cpu::swiglu_blocks(up_.data() + i * I, gate_.data() + i * 2 * I, I, kGateUpBlock);
+    for (int i = 0; i < n; ++i) {
+      const float* g = gate_.data() + i * 2 * I;
+      const float* u = g + I;
+      float* h = up_.data() + i * I;
+      tensor::cpu::swiglu(h, g, u, I);
+    }
     if (observe) observe(int(l), 3, up_.data(), n, I);
     packed_linear(y.down, up_.data(), n, k_.data(), threads_, gemm);
     for (int64_t j = 0; j < int64_t(n) * C; ++j) x_[static_cast<size_t>(j)] += k_[static_cast<size_t>(j)];
@@ -346,9 +347,9 @@ void Decoder::forward(const Row* rows, int n, const int* want, int nwant, float*
 // products of 20-40 µs each; opening a parallel region for each (fork and join, ~1 µs) and
 // running the norms, RoPE and SwiGLU on one thread while the other waited cost several percent
 // at 2 threads. Here the team splits every op and meets at a barrier between them (~0.5 µs):
-// the linears by output rows (o and down add their own rows into the residual; a quarter of the
-// rows pooled, kPooledShare), SwiGLU with the gate/up rows it follows, RoPE and attention by KV
-// heads. Each thread forms the norms' whole output in a buffer of
+// the linears by output rows (o and down add their own rows into the residual; in one-row steps
+// a quarter of the rows pooled, kPooledShare), SwiGLU by
+// columns, RoPE and attention by heads. Each thread forms the norms' whole output in a buffer of
 // its own (a few hundred multiply-adds), which saves the barrier a shared one would need. Each
 // value is computed by the same code as in the single-threaded forward, so the two agree bit for
 // bit.
@@ -356,9 +357,8 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
   const ModelConfig& c = config_;
   const int64_t C = c.hidden_size, I = c.intermediate_size, NH = c.num_attention_heads,
                 NKV = c.num_key_value_heads, hs = c.hs();
-  const int64_t qkv = (NH + 2 * NKV) * hs, group = NH / NKV;
+  const int64_t qkv = (NH + 2 * NKV) * hs;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  const bool one_slot = n > 1 && rows[0].slot == rows[1].slot;
   float* x = x_.data();
   float* q = q_.data();
   float* o = k_.data();
@@ -366,29 +366,28 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
 #pragma omp parallel num_threads(threads_)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const Span inner = share(I, 16, t, T);
     // The norms' output is the thread's own: each forms every column, so the linear after a norm
     // starts without a barrier.
     float* ln = lnt_.data() + static_cast<size_t>(t) * static_cast<size_t>(cap_ * C);
     float* sc = scores_.data() + static_cast<size_t>(t) * static_cast<size_t>(ctx_);
-    // Calls fn(u0, u1) on this thread's units of a product's `units`: an equal static share of the
-    // first ones, then (for w's formats that pool) one unit at a time from the shared counter.
+    // y[m, r] = w · in for this thread's output rows r of w — an equal static share of the first
+    // ones, then (pooled) 16 rows at a time from the product's shared counter — calling after(rows)
+    // on each run of rows it made.
     size_t product = 0;
-    auto units_of = [&](const PackedMatrix& w, int64_t units, auto&& fn) {
-      std::atomic<int64_t>& next = pool_next_[product++];
-      const bool pooled = w.format != tensor::cpu::WeightFormat::Q8 && w.format != tensor::cpu::WeightFormat::Q4;
-      const int64_t fixed = pooled ? units - units / kPooledShare : units;
-      const Span s = share(fixed, 1, t, T);
-      if (s.begin < s.end) fn(s.begin, s.end);
-      if (!pooled) return;
-      for (int64_t u; (u = fixed + next.fetch_add(1, std::memory_order_relaxed)) < units;) fn(u, u + 1);
-    };
-    // y[m, r] = w · in for rows r in units of 16, then after(rows) on the rows just made.
     auto linear = [&](const PackedMatrix& w, const float* in, int M, float* out, auto&& after) {
-      units_of(w, (w.rows + 15) / 16, [&](int64_t u0, int64_t u1) {
+      std::atomic<int64_t>& next = pool_next_[product++];
+      const bool pooled = M == 1 && w.format != tensor::cpu::WeightFormat::Q8 && w.format != tensor::cpu::WeightFormat::Q4;
+      const int64_t units = (w.rows + 15) / 16, fixed = pooled ? units - units / kPooledShare : units;
+      auto rows_of = [&](int64_t u0, int64_t u1) {
         const Span s{u0 * 16, std::min(w.rows, u1 * 16)};
         tensor::cpu::packed_linear_rows(w, in, M, w.cols, out, w.rows, s.begin, s.end);
         after(s);
-      });
+      };
+      const Span s = share(fixed, 1, t, T);
+      if (s.begin < s.end) rows_of(s.begin, s.end);
+      if (pooled)
+        for (int64_t u; (u = fixed + next.fetch_add(1, std::memory_order_relaxed)) < units;) rows_of(u, u + 1);
     };
     auto nothing = [](const Span&) {};
     auto residual = [&](const Span& s) {  // o and down add their rows into x
@@ -407,31 +406,27 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
             for (int64_t j = s.begin; j < s.end; ++j) q[i * qkv + j] += y.qkv_bias[static_cast<size_t>(j)];
       });
 #pragma omp barrier
-      // Per KV head: RoPE on its key head, which goes to the cache with its value head, then RoPE
-      // and attention for the query heads that read it, with no barrier between (a step's rows
-      // are distinct slots, one task each; a prompt chunk's rows share one slot, so a task stores
-      // all their keys before the first query reads them).
+      // RoPE per head of q and k; a k head then goes to the cache with its v head.
+#pragma omp for schedule(static)
+      for (int64_t task = 0; task < int64_t(n) * (NH + NKV); ++task) {
+        const int i = static_cast<int>(task / (NH + NKV));
+        rope_and_store(li, rows[i], q + i * qkv, task % (NH + NKV));
+      }
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t task = 0; task < (one_slot ? NKV : int64_t(n) * NKV); ++task) {
-        const int64_t kh = task % NKV;
-        const int i0 = one_slot ? 0 : static_cast<int>(task / NKV), i1 = one_slot ? n : i0 + 1;
-        for (int i = i0; i < i1; ++i) rope_and_store(li, rows[i], q + i * qkv, NH + kh);
-        for (int i = i0; i < i1; ++i)
-          for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
-            rope_and_store(li, rows[i], q + i * qkv, h);
-            attend(li, rows[i], i, h, sc);
-          }
+      for (int64_t task = 0; task < int64_t(n) * NH; ++task) {
+        const int i = static_cast<int>(task / NH);
+        attend(li, rows[i], i, task % NH, sc);
       }
       linear(y.o, att_.data(), n, o, residual);
 #pragma omp barrier
       for (int i = 0; i < n; ++i) rmsnorm_row(ln + i * C, x + i * C, y.ln2.data(), C, eps);
-      // gate_up in units of one block of columns (its gate and up rows), SwiGLU right after.
-      units_of(y.gate_up, (I + kGateUpBlock - 1) / kGateUpBlock, [&](int64_t u0, int64_t u1) {
-        const int64_t c0 = u0 * kGateUpBlock, c1 = std::min(I, u1 * kGateUpBlock);
-        tensor::cpu::packed_linear_rows(y.gate_up, ln, n, C, gate_.data(), 2 * I, 2 * c0, 2 * c1);
-        for (int i = 0; i < n; ++i)
-          tensor::cpu::swiglu_blocks(up_.data() + i * I + c0, gate_.data() + i * 2 * I + 2 * c0, c1 - c0, kGateUpBlock);
-      });
+      linear(y.gate_up, ln, n, gate_.data(), nothing);
+#pragma omp barrier
+      for (int i = 0; i < n; ++i) {
+        const float* g = gate_.data() + i * 2 * I;
+        tensor::cpu::swiglu(up_.data() + i * I + inner.begin, g + inner.begin, g + I + inner.begin,
+                            inner.end - inner.begin);
+      }
 #pragma omp barrier
       linear(y.down, up_.data(), n, o, residual);
 #pragma omp barrier

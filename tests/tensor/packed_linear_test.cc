@@ -269,25 +269,6 @@ TEST(VectorMath, ExpAndSwigluMatchStdExp) {
   }
 }
 
-// SwiGLU from gate and up interleaved in blocks gives what it gives from them apart, bit for bit.
-TEST(VectorMath, SwigluFromInterleavedBlocks) {
-  for (int64_t n : {0, 5, 16, 37, 64}) {
-    for (int64_t block : {1, 16, 32}) {
-      auto g = randn(static_cast<size_t>(n), 21, 4.0f), u = randn(static_cast<size_t>(n), 22);
-      std::vector<float> gu;
-      for (int64_t c = 0; c < n; c += block) {
-        const int64_t w = std::min(block, n - c);
-        gu.insert(gu.end(), g.begin() + c, g.begin() + c + w);
-        gu.insert(gu.end(), u.begin() + c, u.begin() + c + w);
-      }
-      std::vector<float> h(static_cast<size_t>(n) + 1, 7.0f), want(h.size(), 7.0f);
-      swiglu_blocks(h.data(), gu.data(), n, block);
-      swiglu(want.data(), g.data(), u.data(), n);
-      EXPECT_EQ(h, want) << n << " " << block;  // the sentinel past n untouched in both
-    }
-  }
-}
-
 // One query row's attention over a cache against the plain loops: the head widths the engine
 // meets (64, 128), the other multiples of 16 and a width that is not one, keys from 1 to past a
 // vector's width, and a row of scores far apart (the softmax picks one key).

@@ -186,34 +186,6 @@ TEST(QuantizedKernels, ConcatenatedRowsMultiplyLikeTheParts) {
   EXPECT_THROW(PackedMatrix::pack(a.data(), 1, cols, WeightFormat::Q4, 96), Error);
 }
 
-// gate and up interleaved in blocks (the decoder's gate_up): every row multiplies exactly as in
-// its own matrix and sits where the layout says, in every format, with a short last block.
-TEST(QuantizedKernels, InterleavedRowsMultiplyLikeTheParts) {
-  const int64_t cols = 128, rows = 37, block = 16;
-  for (auto fmt : {WeightFormat::F32, WeightFormat::BF16, WeightFormat::Q8, WeightFormat::Q4, WeightFormat::FP8}) {
-    auto a = randn(static_cast<size_t>(rows * cols), 7), b = randn(static_cast<size_t>(rows * cols), 8, 2.0f);
-    auto pa = PackedMatrix::pack(a.data(), rows, cols, fmt, 64), pb = PackedMatrix::pack(b.data(), rows, cols, fmt, 64);
-    auto joined = PackedMatrix::interleave_rows(pa, pb, block);
-    ASSERT_EQ(joined.rows, 2 * rows);
-    EXPECT_EQ(joined.bytes(), pa.bytes() + pb.bytes());
-    auto x = randn(static_cast<size_t>(cols), 9);
-    std::vector<float> y(static_cast<size_t>(2 * rows)), ya(static_cast<size_t>(rows)), yb(ya.size());
-    cpu::packed_linear_rows(joined, x.data(), 1, cols, y.data(), 2 * rows, 0, 2 * rows);
-    cpu::packed_linear_rows(pa, x.data(), 1, cols, ya.data(), rows, 0, rows);
-    cpu::packed_linear_rows(pb, x.data(), 1, cols, yb.data(), rows, 0, rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t start = r / block * block, w = std::min(block, rows - start);
-      EXPECT_EQ(y[static_cast<size_t>(2 * start + r - start)], ya[static_cast<size_t>(r)]) << r;
-      EXPECT_EQ(y[static_cast<size_t>(2 * start + w + r - start)], yb[static_cast<size_t>(r)]) << r;
-    }
-  }
-  auto a = randn(static_cast<size_t>(2 * cols), 3);
-  auto one = PackedMatrix::pack(a.data(), 1, cols, WeightFormat::Q8), two = PackedMatrix::pack(a.data(), 2, cols, WeightFormat::Q8);
-  auto q4 = PackedMatrix::pack(a.data(), 1, cols, WeightFormat::Q4, 64);
-  EXPECT_THROW(PackedMatrix::interleave_rows(one, two, 16), Error);
-  EXPECT_THROW(PackedMatrix::interleave_rows(one, q4, 16), Error);
-}
-
 TEST(QuantizedKernels, GemmAndThreadedPathsAgree) {
   const int64_t rows = 150, cols = 256;
   for (auto fmt : {WeightFormat::Q4, WeightFormat::FP8}) {

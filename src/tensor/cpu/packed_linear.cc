@@ -146,54 +146,26 @@ PackedMatrix PackedMatrix::from_fp8(const uint8_t* e4m3, const float* row_scale,
   return p;
 }
 
-namespace {
-
-// Rows [r0, r1) of src appended to dst: every array of a PackedMatrix is empty or holds the same
-// count of values per row (weights, scales, block sums, group scales), so one slice fits all.
-void append_rows(PackedMatrix& dst, const PackedMatrix& src, int64_t r0, int64_t r1) {
-  if (src.format != dst.format || src.cols != dst.cols || src.group != dst.group)
-    runtime_error("matrices stored in different formats or widths cannot be joined (q/k/v or gate/up)",
-                  "quantized weights", "quantise every linear of the model the same way");
-  auto add = [&](auto& d, const auto& s) {
-    if (s.empty() || src.rows == 0) return;
-    const auto per = static_cast<std::ptrdiff_t>(s.size() / static_cast<size_t>(src.rows));
-    d.insert(d.end(), s.begin() + r0 * per, s.begin() + r1 * per);
-  };
-  add(dst.f32, src.f32);
-  add(dst.bf16, src.bf16);
-  add(dst.q8, src.q8);
-  add(dst.scale, src.scale);
-  add(dst.block_sum, src.block_sum);
-  add(dst.q4, src.q4);
-  add(dst.group_scale, src.group_scale);
-  add(dst.f8, src.f8);
-  dst.rows += r1 - r0;
-}
-
-PackedMatrix empty_like(const PackedMatrix& m) {
-  PackedMatrix p;
-  p.format = m.format;
-  p.cols = m.cols;
-  p.group = m.group;
-  return p;
-}
-
-}  // namespace
-
 PackedMatrix PackedMatrix::concat_rows(const std::vector<const PackedMatrix*>& parts) {
   if (parts.empty()) runtime_error("internal: concatenating no matrices", "packed_linear");
-  PackedMatrix p = empty_like(*parts[0]);
-  for (const PackedMatrix* m : parts) append_rows(p, *m, 0, m->rows);
-  return p;
-}
-
-PackedMatrix PackedMatrix::interleave_rows(const PackedMatrix& a, const PackedMatrix& b, int64_t block) {
-  if (a.rows != b.rows || block < 1) runtime_error("internal: interleaving matrices of different heights", "packed_linear");
-  PackedMatrix p = empty_like(a);
-  for (int64_t r = 0; r < a.rows; r += block) {
-    const int64_t e = std::min(a.rows, r + block);
-    append_rows(p, a, r, e);
-    append_rows(p, b, r, e);
+  PackedMatrix p;
+  p.format = parts[0]->format;
+  p.cols = parts[0]->cols;
+  p.group = parts[0]->group;
+  auto add = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+  for (const PackedMatrix* m : parts) {
+    if (m->format != p.format || m->cols != p.cols || m->group != p.group)
+      runtime_error("matrices stored in different formats or widths cannot be joined (q/k/v or gate/up)",
+                    "quantized weights", "quantise every linear of the model the same way");
+    p.rows += m->rows;
+    add(p.f32, m->f32);
+    add(p.bf16, m->bf16);
+    add(p.q8, m->q8);
+    add(p.scale, m->scale);
+    add(p.block_sum, m->block_sum);
+    add(p.q4, m->q4);
+    add(p.group_scale, m->group_scale);
+    add(p.f8, m->f8);
   }
   return p;
 }

@@ -52,10 +52,6 @@ struct PackedMatrix {
   static PackedMatrix from_fp8(const uint8_t* e4m3, const float* row_scale, int64_t rows, int64_t cols);
   // The rows of `parts` one after the other (q, k, v as one matrix); same format, cols and group.
   static PackedMatrix concat_rows(const std::vector<const PackedMatrix*>& parts);
-  // a's and b's rows in alternating blocks of `block` (a 0..15, b 0..15, a 16..31, ...; the last
-  // blocks shorter): gate and up, so that a thread's share of the product holds both halves of
-  // the columns it covers. Same rows, format, cols and group.
-  static PackedMatrix interleave_rows(const PackedMatrix& a, const PackedMatrix& b, int64_t block);
   size_t bytes() const;
   // Row r as fp32 (embedding lookup; dequantised for BF16/Q8/Q4/FP8).
   void row(int64_t r, float* out) const;

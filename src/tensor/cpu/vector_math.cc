@@ -28,13 +28,6 @@ float exp_shifted_sum_reference(float* x, int64_t n, float shift) {
   return sum;
 }
 
-void swiglu_blocks(float* h, const float* gu, int64_t n, int64_t block) {
-  for (int64_t c = 0; c < n; c += block) {
-    const int64_t w = std::min(block, n - c);
-    swiglu(h + c, gu + 2 * c, gu + 2 * c + w, w);
-  }
-}
-
 void swiglu_reference(float* h, const float* g, const float* u, int64_t n) {
   for (int64_t i = 0; i < n; ++i) h[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }

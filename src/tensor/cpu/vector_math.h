@@ -14,10 +14,6 @@ namespace nlm::tensor::cpu {
 float exp_shifted_sum(float* x, int64_t n, float shift);
 // h[i] = g[i] · sigmoid(g[i]) · u[i] (SwiGLU).
 void swiglu(float* h, const float* g, const float* u, int64_t n);
-// The same from gate and up values interleaved in blocks (PackedMatrix::interleave_rows's
-// layout): gu holds `block` gate values, then those columns' up values, and so on; the last
-// block may be shorter. h[0, n) is written.
-void swiglu_blocks(float* h, const float* gu, int64_t n, int64_t block);
 // out[0, hs) = Σ_{t<n} p_t · V_t with p = softmax(scale · q·K_t): one query row of one head over
 // n cached keys, K_t = K + t·ld and V_t = V + t·ld. sc is scratch for n scores.
 void attention_row(const float* q, const float* K, const float* V, int64_t ld, int64_t hs, int n, float scale,

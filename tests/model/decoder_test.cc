@@ -107,6 +107,12 @@ TEST(Decoder, ThreadTeamsGiveTheSingleThreadLogitsBitForBit) {
         d.step(slots, &ids[static_cast<size_t>(t)], 2, z.data());
         all.insert(all.end(), z.begin(), z.end());
       }
+      // One-row steps, where part of each product's rows goes to whichever thread is free.
+      for (int t = 0; t < 6; ++t) {
+        const int32_t slot = 1;
+        d.step(&slot, &ids[static_cast<size_t>(t)], 1, z.data());
+        all.insert(all.end(), z.begin(), z.begin() + V);
+      }
       got.push_back(all);
     }
     for (size_t k = 1; k < got.size(); ++k)

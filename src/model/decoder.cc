@@ -167,8 +167,7 @@ Decoder::Decoder(const Llama& model, const DecoderOptions& options, QuantizedLin
   lnf_.resize(cap * C);
   scores_.resize(static_cast<size_t>(threads_) * static_cast<size_t>(ctx_));
   if (threads_ > 1) lnt_.resize(static_cast<size_t>(threads_) * cap * C);
-  pool_size_ = 4 * static_cast<size_t>(L) + 1;
-  pool_next_ = std::make_unique<std::atomic<int64_t>[]>(pool_size_);
+  pool_next_ = std::vector<std::atomic<int64_t>>(4 * static_cast<size_t>(L) + 1);
 }
 
 Decoder::~Decoder() = default;
@@ -362,7 +361,7 @@ void Decoder::forward_team(const Row* rows, int n, const int* want, int nwant, f
   float* x = x_.data();
   float* q = q_.data();
   float* o = k_.data();
-  for (size_t i = 0; i < pool_size_; ++i) pool_next_[i].store(0, std::memory_order_relaxed);
+  for (auto& next : pool_next_) next.store(0, std::memory_order_relaxed);
 #pragma omp parallel num_threads(threads_)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();

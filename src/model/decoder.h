@@ -106,8 +106,7 @@ class Decoder final : public SlotDecoder {
   std::vector<float> tile_scores_;  // attention_prefill's per-thread score tiles, sized on first use
   std::vector<float> lnt_;          // forward_team's per-thread norm outputs (cap_ rows each)
   // forward_team's chunk counters, one per matrix product of a step (reset at its start).
-  std::unique_ptr<std::atomic<int64_t>[]> pool_next_;
-  size_t pool_size_ = 0;
+  std::vector<std::atomic<int64_t>> pool_next_;
 };
 
 }  // namespace nlm::model

@@ -297,6 +297,8 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
     return true;
   };
   // Ends the top frame; its parent's state was set when it was pushed.
+  // An array whose items must differ (uniqueItems): its frame's `seen` holds the values written.
+  auto unique_array = [](const Frame& a) { return a.kind == kArray && a.node->unique; };
   auto pop = [&] {
     Frame child = s.frames.back();
     s.frames.pop_back();
@@ -305,7 +307,7 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
     if (child.is_key) {
       up.seen |= uint64_t(1) << child.lo;
       up.pos = child.lo;
-    } else if (up.kind == kArray && up.node->kind == SchemaNode::Array && up.node->unique) {
+    } else if (unique_array(up)) {
       up.seen |= uint64_t(1) << child.lo;  // this value is taken
     }
   };
@@ -642,20 +644,16 @@ bool JsonConstraint::step(Stack& s, uint8_t c, std::vector<Stack>& forks) const 
       }
       case kLiteral: {
         const auto& lits = f.is_key ? node->keys : node->literals;
-        // An item of a uniqueItems array: the values its array has written are not offered again.
+        // Keys already present (or too deep) are not offered again, nor the values a uniqueItems
+        // array has written.
         const Frame* up = s.frames.size() >= 2 ? &s.frames[s.frames.size() - 2] : nullptr;
-        const bool unique = !f.is_key && up && up->kind == kArray && up->node->kind == SchemaNode::Array && up->node->unique;
+        const bool unique = !f.is_key && up && unique_array(*up);
         uint32_t lo = f.lo, hi = f.hi;
         narrow(lits, lo, hi, f.pos, c);
-        if (lo < hi && f.is_key) {  // keys already present (or too deep) are not offered again
-          const uint64_t seen = up->seen;
+        if (lo < hi && (f.is_key || unique)) {
           bool fresh = false;
-          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = key_fits(*node, seen, i, s.frames.size() - 1);
-          if (!fresh) hi = lo;
-        }
-        if (lo < hi && unique) {
-          bool fresh = false;
-          for (uint32_t i = lo; i < hi && !fresh; ++i) fresh = !(up->seen >> i & 1);
+          for (uint32_t i = lo; i < hi && !fresh; ++i)
+            fresh = f.is_key ? key_fits(*node, up->seen, i, s.frames.size() - 1) : !(up->seen >> i & 1);
           if (!fresh) hi = lo;
         }
         if (lo < hi) {

@@ -35,7 +35,6 @@ struct SchemaNode {
   // before its arguments and can stream): per key, the keys that must not come before it (after)
   // and the required keys that must (before_required). Empty: any order.
   std::vector<uint64_t> after, before_required;
-  // Array
   // Array: item i's schema is prefix[i] (prefixItems, a tuple) or, past the prefix, items.
   const SchemaNode* items = nullptr;
   std::vector<const SchemaNode*> prefix;

@@ -1,11 +1,14 @@
 // HF config.json <-> ModelConfig (see config.h).
 #include "model/config.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/json_ints.h"
 #include "core/options.h"
 
 namespace nlm::model {
@@ -66,6 +69,15 @@ std::pair<std::string, std::string> ModelConfig::shape_problem() const {
   if (rope_theta <= 0) return {"rope_theta", "must be positive"};
   if (!rope_scaling.type.empty() && rope_scaling.type != "llama3")
     return {"rope_scaling", "type '" + rope_scaling.type + "' is not supported (only llama3)"};
+  if (rope_scaling.type == "llama3") {
+    const RopeScaling& r = rope_scaling;
+    if (!(r.factor > 0)) return {"rope_scaling", "factor must be positive"};
+    if (!(r.low_freq_factor > 0)) return {"rope_scaling", "low_freq_factor must be positive"};
+    if (!(r.high_freq_factor > r.low_freq_factor))
+      return {"rope_scaling", "high_freq_factor must be above low_freq_factor"};
+    if (r.original_max_position_embeddings <= 0)
+      return {"rope_scaling", "original_max_position_embeddings must be positive"};
+  }
   return {};
 }
 
@@ -131,7 +143,7 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
       if (!j.contains(f.key) || j[f.key].is_null()) continue;
       const json& v = j[f.key];
       if (f.key == "eos_token_id" && v.is_array()) {  // Llama 3.1 lists several; the first stops generation
-        if (!v.empty() && v[0].is_number_integer()) c.eos_token_id = v[0];
+        if (!v.empty() && !v[0].is_object() && !v[0].is_array()) f.assign(v[0].dump());
         continue;
       }
       if (v.is_object() || v.is_array()) opt::fail(f.key, "must be a single value");
@@ -145,18 +157,31 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
   if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"];
   if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
     const json& r = j["rope_scaling"];
-    try {  // json::value() throws its own type_error when a member has the wrong type
-      std::string type = r.value("rope_type", r.value("type", std::string()));
-      if (type != "default") c.rope_scaling.type = type;
-      c.rope_scaling.factor = r.value("factor", 1.0);
-      c.rope_scaling.low_freq_factor = r.value("low_freq_factor", 1.0);
-      c.rope_scaling.high_freq_factor = r.value("high_freq_factor", 4.0);
-      c.rope_scaling.original_max_position_embeddings =
-          r.value("original_max_position_embeddings", int64_t{8192});
-    } catch (const json::exception& e) {
-      usage_error(std::string("'rope_scaling' has a member of the wrong type: ") + e.what(), where,
-                  "rope_type must be a string, the factors numbers");
+    // Each member is checked for its JSON type before it is read: json::value() would convert a
+    // float such as 8.2e44 to int64_t with undefined behaviour (found by fuzz/fuzz_hf_config).
+    auto bad = [&](const char* key, const char* want) {
+      usage_error(std::string("'rope_scaling' member '") + key + "' must be " + want + ", got " +
+                      echoed(r[key].dump()),
+                  where, "rope_type must be a string, the factors numbers");
+    };
+    auto number = [&](const char* key, double fallback) {
+      if (!r.contains(key) || r[key].is_null()) return fallback;
+      if (!r[key].is_number() || !std::isfinite(r[key].get<double>())) bad(key, "a finite number");
+      return r[key].get<double>();
+    };
+    std::string type;
+    for (const char* key : {"type", "rope_type"}) {  // rope_type (newer files) wins over type
+      if (!r.contains(key) || r[key].is_null()) continue;
+      if (!r[key].is_string()) bad(key, "a string");
+      type = r[key].get<std::string>();
     }
+    if (type != "default") c.rope_scaling.type = type;
+    c.rope_scaling.factor = number("factor", 1.0);
+    c.rope_scaling.low_freq_factor = number("low_freq_factor", 1.0);
+    c.rope_scaling.high_freq_factor = number("high_freq_factor", 4.0);
+    if (r.contains("original_max_position_embeddings") && !r["original_max_position_embeddings"].is_null())
+      c.rope_scaling.original_max_position_embeddings =
+          json_int(r["original_max_position_embeddings"], "rope_scaling.original_max_position_embeddings", where);
   }
   c.validate(where);
   return c;

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/json_ints.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama.h"
 #include "tensor/dtype.h"
@@ -34,9 +35,10 @@ QuantizationInfo read_quantization_info(const std::string& dir) {
                 "nativelm loads the folders 'nativelm quantize' writes; start from the unquantised model");
   }
   const json& n = c["nativelm"];
-  q.format = n.value("format", std::string());
-  q.group_size = n.value("group_size", int64_t{0});
-  q.awq = n.value("awq", false);
+  if (n.contains("format") && n["format"].is_string()) q.format = n["format"].get<std::string>();
+  if (n.contains("group_size") && !n["group_size"].is_null())
+    q.group_size = json_int(n["group_size"], "quantization_config.nativelm.group_size", path);
+  q.awq = n.contains("awq") && n["awq"].is_boolean() && n["awq"].get<bool>();
   if (q.format != "int8" && q.format != "int4" && q.format != "fp8")
     usage_error("quantization_config names an unknown format '" + q.format + "'", path, "use int8, int4 or fp8");
   return q;

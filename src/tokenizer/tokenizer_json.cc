@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/json_ints.h"
 #include "core/options.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
@@ -121,8 +122,16 @@ void parse_decoder(const json& j, std::vector<DecoderStep>& out, const std::stri
   } else if (t == "Strip") {
     d.kind = DecoderStep::Strip;
     d.a = j.at("content").get<std::string>();
-    d.start = j.value("start", 0);
-    d.stop = j.value("stop", 0);
+    // Counts of `content` to strip from each end; json::value() would convert a float or a huge
+    // integer to int with undefined behaviour.
+    auto count = [&](const char* key) {
+      if (!j.contains(key) || j[key].is_null()) return 0;
+      const int64_t n = json_int(j[key], std::string("Strip decoder ") + key, where);
+      if (n < 0 || n > 1 << 20) usage_error(std::string("Strip decoder '") + key + "' must be in [0, 2^20]", where);
+      return static_cast<int>(n);
+    };
+    d.start = count("start");
+    d.stop = count("stop");
   } else if (t == "Metaspace") {
     d.kind = DecoderStep::Metaspace;
     d.a = str_or(j, "replacement", "\xE2\x96\x81");

@@ -240,6 +240,32 @@ TEST(HfCheckpoint, ConfigJsonKeysGoThroughTheModelDeclaration) {
   EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": "8"})").find("'rope_scaling'"),
             std::string::npos);
   EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": 3})").find("(m/config.json)"), std::string::npos);
+  // Found by fuzz/fuzz_hf_config (fuzz/findings/fuzz_hf_config/hf_config_rope_context_float.json):
+  // a float original_max_position_embeddings was converted to int64_t, undefined behaviour when
+  // out of range. Members are type-checked first; llama3 factors that would divide by zero or
+  // scale backwards are refused.
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "original_max_position_embeddings": 8.19222e+44})")
+                .find("'rope_scaling.original_max_position_embeddings' is not an integer"),
+            std::string::npos)
+      << error_of(R"(, "rope_scaling": {"rope_type": "llama3", "original_max_position_embeddings": 8.19222e+44})");
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "original_max_position_embeddings": 99999999999999999999})")
+                .find("is not an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": 0})").find("factor must be positive"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "low_freq_factor": 4, "high_freq_factor": 4})")
+                .find("high_freq_factor must be above low_freq_factor"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "original_max_position_embeddings": 0})")
+                .find("original_max_position_embeddings must be positive"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"(, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})"),
+            "no error");
+  EXPECT_EQ(error_of(R"(, "rope_scaling": {"type": "default", "rope_type": null})"), "no error");
+  // An eos_token_id list's first id goes through the same bounds as a single id.
+  EXPECT_NE(error_of(R"(, "eos_token_id": [-5, 2])").find("'eos_token_id' must be at least -1"), std::string::npos);
+  EXPECT_NE(error_of(R"(, "eos_token_id": [1.5])").find("'eos_token_id' must be an integer"), std::string::npos);
   // Found by fuzz/fuzz_hf_config (fuzz/findings/fuzz_hf_config/hf_config_size_product_overflow.json):
   // a huge intermediate_size overflowed the parameter count (signed overflow, UB). Each size has a
   // cap far above released models, and the total is bounded too.

@@ -2,6 +2,7 @@
 // documented handling of invalid UTF-8, and tokenizer.json save/load round trips. Uses the real
 // npm tokenizers when installed and always a small tokenizer built in the test.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
@@ -135,6 +136,28 @@ TEST(RoundTrip, DecodeBytesKeepsPiecesOfCharacters) {
     }
   }
   EXPECT_EQ(bytes, "𠀀");
+}
+
+TEST(RoundTrip, StripDecoderCountsMustBeSmallIntegers) {
+  // A Strip decoder's start/stop were read with json::value<int>(), which converts 1e300 or a
+  // 20-digit integer with undefined behaviour; now they are range-checked usage errors.
+  const nlohmann::json base = nlohmann::json::parse(tiny_byte_level().to_json());
+  auto with_strip = [&](const std::string& start) {
+    nlohmann::json j = base;
+    j["decoder"] = nlohmann::json::parse(R"({"type":"Strip","content":" ","stop":0,"start":)" + start + "}");
+    return j.dump();
+  };
+  for (const char* bad : {"1e300", "-1", "99999999999999999999", "2097152", "1.5"}) {
+    try {
+      Tokenizer::from_json(with_strip(bad), "t.json");
+      ADD_FAILURE() << "start " << bad << " was accepted";
+    } catch (const nlm::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("Strip decoder"), std::string::npos) << e.what();
+    }
+  }
+  Tokenizer ok = Tokenizer::from_json(with_strip("1"), "t.json");
+  ASSERT_EQ(ok.decoders.size(), 1u);
+  EXPECT_EQ(ok.decoders[0].start, 1);
 }
 
 TEST(RoundTrip, DecodeRejectsOutOfRangeIds) {

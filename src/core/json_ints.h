@@ -28,4 +28,18 @@ int64_t json_int(const J& v, const std::string& field, const std::string& where)
   runtime_error("'" + field + "' is not an integer", where);
 }
 
+// obj[key] through json_uint/json_int, or `fallback` when obj is not an object or has no such key
+// (or holds null there): the checked form of json::value(key, 0).
+template <class J>
+uint64_t json_uint_at(const J& obj, const std::string& key, uint64_t fallback, const std::string& where) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return fallback;
+  return json_uint(obj[key], key, where);
+}
+
+template <class J>
+int64_t json_int_at(const J& obj, const std::string& key, int64_t fallback, const std::string& where) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return fallback;
+  return json_int(obj[key], key, where);
+}
+
 }  // namespace nlm

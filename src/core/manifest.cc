@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/json_depth.h"
 #include "core/hash.h"
 
@@ -38,9 +39,9 @@ std::vector<FileEntry> entries_from_json(const json& a) {
   for (const auto& o : a) {
     FileEntry e;
     e.path = o.at("path").get<std::string>();
-    e.bytes = o.at("bytes").get<uint64_t>();
+    e.bytes = json_uint(o.at("bytes"), "bytes", "manifest entry " + e.path);  // get<uint64_t>() of a float is UB
     e.hash = o.value("hash", "");
-    e.records = o.value("records", uint64_t{0});
+    e.records = json_uint_at(o, "records", 0, "manifest entry " + e.path);
     v.push_back(std::move(e));
   }
   return v;

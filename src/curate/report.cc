@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/progress.h"
 
 namespace nlm::curate {
@@ -26,25 +27,36 @@ void CurateStats::merge(const CurateStats& o) {
 }
 
 namespace {
+// ReadStats' counts by their JSON names, for writing and reading back alike.
+constexpr std::pair<const char*, uint64_t corpus::ReadStats::*> kReadCounts[] = {
+    {"files", &corpus::ReadStats::files},
+    {"docs", &corpus::ReadStats::docs},
+    {"text_bytes", &corpus::ReadStats::text_bytes},
+    {"raw_bytes", &corpus::ReadStats::raw_bytes},
+    {"bad_json", &corpus::ReadStats::bad_json},
+    {"missing_text", &corpus::ReadStats::missing_text},
+    {"wrong_type", &corpus::ReadStats::wrong_type},
+    {"invalid_utf8_docs", &corpus::ReadStats::invalid_utf8_docs},
+    {"utf8_replacements", &corpus::ReadStats::utf8_replacements},
+    {"truncated_files", &corpus::ReadStats::truncated_files}};
 ordered_json read_json(const corpus::ReadStats& r) {
-  return {{"files", r.files},           {"docs", r.docs},
-          {"text_bytes", r.text_bytes}, {"raw_bytes", r.raw_bytes},
-          {"bad_json", r.bad_json},     {"missing_text", r.missing_text},
-          {"wrong_type", r.wrong_type}, {"invalid_utf8_docs", r.invalid_utf8_docs},
-          {"utf8_replacements", r.utf8_replacements}, {"truncated_files", r.truncated_files}};
+  ordered_json j = ordered_json::object();
+  for (const auto& [key, field] : kReadCounts) j[key] = r.*field;
+  return j;
+}
+// Counts read back from a shard's manifest go through json_uint: get<uint64_t>() would convert a
+// float written into a hand-edited or corrupt file with undefined behaviour.
+uint64_t count_at(const json& j, const char* key) { return json_uint_at(j, key, 0, "shard manifest"); }
+std::map<std::string, uint64_t> counts_of(const json& j, const char* key) {
+  std::map<std::string, uint64_t> m;
+  const json& o = j.at(key);
+  if (!o.is_object()) runtime_error(std::string("'") + key + "' is not an object", "shard manifest");
+  for (const auto& [k, v] : o.items()) m[k] = json_uint(v, std::string(key) + "." + k, "shard manifest");
+  return m;
 }
 corpus::ReadStats read_from(const json& j) {
   corpus::ReadStats r;
-  r.files = j.value("files", uint64_t{0});
-  r.docs = j.value("docs", uint64_t{0});
-  r.text_bytes = j.value("text_bytes", uint64_t{0});
-  r.raw_bytes = j.value("raw_bytes", uint64_t{0});
-  r.bad_json = j.value("bad_json", uint64_t{0});
-  r.missing_text = j.value("missing_text", uint64_t{0});
-  r.wrong_type = j.value("wrong_type", uint64_t{0});
-  r.invalid_utf8_docs = j.value("invalid_utf8_docs", uint64_t{0});
-  r.utf8_replacements = j.value("utf8_replacements", uint64_t{0});
-  r.truncated_files = j.value("truncated_files", uint64_t{0});
+  for (const auto& [key, field] : kReadCounts) r.*field = count_at(j, key);
   return r;
 }
 }  // namespace
@@ -67,14 +79,18 @@ CurateStats CurateStats::from_json(const std::string& text) {
   try {
     json j = json::parse(text);
     CurateStats s;
-    s.docs_in = j.at("docs_in").get<uint64_t>();
-    s.bytes_in = j.at("bytes_in").get<uint64_t>();
-    s.docs_out = j.at("docs_out").get<uint64_t>();
-    s.bytes_out = j.at("bytes_out").get<uint64_t>();
-    s.removed_by_step = j.at("removed_by_step").get<std::map<std::string, uint64_t>>();
-    s.removed_by_reason = j.at("removed_by_reason").get<std::map<std::string, uint64_t>>();
-    s.languages = j.at("languages").get<std::map<std::string, uint64_t>>();
-    s.counters = j.at("counters").get<Counters>();
+    for (const char* key : {"docs_in", "bytes_in", "docs_out", "bytes_out"})
+      if (!j.contains(key)) runtime_error(std::string("no '") + key + "'", "shard manifest");
+    s.docs_in = count_at(j, "docs_in");
+    s.bytes_in = count_at(j, "bytes_in");
+    s.docs_out = count_at(j, "docs_out");
+    s.bytes_out = count_at(j, "bytes_out");
+    s.removed_by_step = counts_of(j, "removed_by_step");
+    s.removed_by_reason = counts_of(j, "removed_by_reason");
+    s.languages = counts_of(j, "languages");
+    const json& groups = j.at("counters");
+    if (!groups.is_object()) runtime_error("'counters' is not an object", "shard manifest");
+    for (const auto& [g, m] : groups.items()) s.counters[g] = counts_of(groups, g.c_str());
     s.read = read_from(j.at("read"));
     return s;
   } catch (const json::exception& e) {

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/json_ints.h"
 #include "core/progress.h"
 #include "pipeline/svg_chart.h"
 
@@ -112,7 +113,7 @@ std::string synth_section(const json& s) {
   h += "</table>";
   if (s.contains("tokens") && s["tokens"].is_object()) {
     const json& t = s["tokens"];
-    const int64_t p = t.value("prompt", int64_t(0)), c = t.value("completion", int64_t(0));
+    const int64_t p = json_int_at(t, "prompt", 0, "synth stats"), c = json_int_at(t, "completion", 0, "synth stats");
     char cost[48];
     std::snprintf(cost, sizeof cost, "$%.4f", s.value("cost_usd", 0.0));
     h += "<h3>Synthetic data: tokens and cost</h3><table><tr><th>prompt tokens</th><td>" + std::to_string(p) +
@@ -195,7 +196,7 @@ std::string stage_section(const StageReport& st) {
     std::vector<int64_t> shots;
     std::vector<std::pair<std::string, std::string>> keys;
     for (const auto& r : j["leaderboard"]) {
-      const int64_t n = r.value("n_shot", int64_t(0));
+      const int64_t n = json_int_at(r, "n_shot", 0, "leaderboard");
       if (std::find(shots.begin(), shots.end(), n) == shots.end()) shots.push_back(n);
       std::pair<std::string, std::string> k{r.value("task", std::string()), r.value("metric", std::string())};
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
@@ -210,7 +211,7 @@ std::string stage_section(const StageReport& st) {
         std::string cell = "–";
         for (const auto& r : j["leaderboard"])
           if (r.value("task", std::string()) == task && r.value("metric", std::string()) == metric &&
-              r.value("n_shot", int64_t(0)) == n && r["value"].is_number()) {
+              json_int_at(r, "n_shot", 0, "leaderboard") == n && r["value"].is_number()) {
             char buf[64];
             std::snprintf(buf, sizeof buf, "%.4f", r["value"].get<double>());
             cell = buf;

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/log.h"
 #include "curate/dedup/decontam.h"
 #include "curate/lang_codes.h"
@@ -60,14 +61,14 @@ std::optional<ShardOutcome> ShardStore::finished(uint64_t k, size_t items) const
   const std::string part = base + ".jsonl", stats = base + ".stats.json";
   if (!fs::exists(part) || !fs::exists(stats)) return std::nullopt;
   auto s = ojson::parse(read_file(stats), nullptr, false);
-  if (!s.is_object() || s.value("chunks_in_shard", uint64_t{0}) != items || !s.contains("counts") ||
+  if (!s.is_object() || json_uint_at(s, "chunks_in_shard", 0, stats) != items || !s.contains("counts") ||
       !s["counts"].is_object() || !s.contains("tokens") || !s["tokens"].is_object())
     return std::nullopt;
   ShardOutcome r;
   for (const auto& [key, v] : s["counts"].items())
     if (v.is_number_unsigned()) r.counts[key] = v.get<uint64_t>();
-  r.prompt_tokens = s["tokens"].value("prompt", int64_t{0});
-  r.completion_tokens = s["tokens"].value("completion", int64_t{0});
+  r.prompt_tokens = json_int_at(s["tokens"], "prompt", 0, stats);
+  r.completion_tokens = json_int_at(s["tokens"], "completion", 0, stats);
   r.records = read_file(part);
   return r;
 }

@@ -112,6 +112,22 @@ TEST(Manifest, MalformedManifestIsTreatedAsMissing) {
   nlm::testing::write_text(dir.file("manifest.json"), "{not json");
   EXPECT_FALSE(read_manifest(dir.path()).has_value());
   EXPECT_THROW(manifest_from_json("{\"stage\": 3}"), Error);
+  // A float or negative size in an entry is an error naming the entry, not a conversion with
+  // undefined behaviour (get<uint64_t>() of 1e300).
+  for (const char* bytes : {"1e300", "-4", "\"12\"", "2.5"}) {
+    try {
+      manifest_from_json(std::string(R"({"stage": "s", "outputs": [{"path": "part-00000.jsonl", "bytes": )") + bytes + "}]}");
+      ADD_FAILURE() << "bytes " << bytes << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'bytes' is not a non-negative integer"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("part-00000.jsonl"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(manifest_from_json(R"({"stage": "s", "outputs": [{"path": "p", "bytes": 18446744073709551615, "records": 3}]})")
+                .outputs.at(0).records,
+            3u);
+  nlm::testing::write_text(dir.file("manifest.json"), R"({"stage": "s", "inputs": [{"path": "p", "bytes": 1e300}]})");
+  EXPECT_FALSE(read_manifest(dir.path()).has_value());
 }
 
 TEST(Progress, RenderShowsRatesAndEta) {

@@ -191,4 +191,38 @@ TEST(CurateRun, QuietPrintsNoTable) {
   EXPECT_NE(r.out.find("documents in / out"), std::string::npos) << r.out;
 }
 
+TEST(CurateStatsJson, RoundTripsAndRefusesNonIntegerCounts) {
+  // A shard's stats are read back on resume; a corrupt or hand-edited count is an error naming
+  // the count, not a float converted to uint64_t with undefined behaviour.
+  curate::CurateStats s;
+  s.docs_in = 7;
+  s.bytes_in = 900;
+  s.docs_out = 5;
+  s.bytes_out = 640;
+  s.removed_by_step["quality"] = 2;
+  s.languages["eu"] = 3;
+  s.languages["yue"] = 2;
+  s.counters["pii"]["email"] = 4;
+  s.read.truncated_files = 1;
+  curate::CurateStats back = curate::CurateStats::from_json(s.to_json());
+  EXPECT_EQ(back.to_json(), s.to_json());
+  EXPECT_EQ(back.languages["yue"], 2u);
+  EXPECT_EQ(back.counters["pii"]["email"], 4u);
+  auto with = [&](const std::string& pointer, const nlohmann::json& v) {
+    nlohmann::json j = nlohmann::json::parse(s.to_json());
+    j[nlohmann::json::json_pointer(pointer)] = v;
+    return j.dump();
+  };
+  for (const auto& [pointer, v] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"/docs_in", 1e300}, {"/languages/eu", -1}, {"/counters/pii/email", 2.5}, {"/read/docs", "3"}}) {
+    try {
+      curate::CurateStats::from_json(with(pointer, v));
+      ADD_FAILURE() << pointer << " = " << v.dump() << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a non-negative integer"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(curate::CurateStats::from_json(with("/languages", 3)), Error);
+}
+
 }  // namespace

@@ -294,6 +294,21 @@ TEST(JudgeStub, ResumeSkipsFinishedRecordsAndEqualsAnUninterruptedRun) {
   // Resuming a finished run judges nothing.
   run_judge(dir.file("in.jsonl"), o, printed);
   EXPECT_EQ(stub.requests(), 3u);
+  // Lines edited by hand so that they lack what the summary reads (tokens, a score) are judged
+  // again rather than crashing the summary; the result equals the uninterrupted run's.
+  {
+    auto edited = read_jsonl(dir.file("part/judgments.jsonl"));
+    ASSERT_EQ(edited.size(), 6u);
+    ASSERT_TRUE(edited[1].contains("score"));
+    edited[0].erase("tokens");
+    edited[1].erase("score");
+    std::string text;
+    for (const auto& j : edited) text += j.dump() + "\n";
+    testing::write_text(dir.file("part/judgments.jsonl"), text);
+  }
+  run_judge(dir.file("in.jsonl"), o, printed);
+  EXPECT_EQ(stub.requests(), 5u);
+  EXPECT_EQ(testing::read_text(dir.file("part/summary.json")), testing::read_text(dir.file("whole/summary.json")));
   // Another judge model is not a resumption.
   o.judge_model = "other";
   try {

@@ -15,6 +15,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "core/log.h"
 #include "eval/judge/chat_client.h"
 #include "eval/judge/prompts.h"
@@ -175,7 +176,7 @@ ojson judge_record(const JudgeRecord& r, const JudgePrompt& p, bool pairwise, Ch
 
 std::string key_of(const ojson& j) {
   if (j.contains("id") && !j["id"].is_null()) return "id:" + j["id"].dump();
-  return "line:" + std::to_string(j.value("line", uint64_t{0}));
+  return "line:" + std::to_string(json_uint_at(j, "line", 0, "judge input"));
 }
 
 // What must not change between a run and its resumption.
@@ -205,6 +206,12 @@ std::map<std::string, ojson> resumable(const std::string& path, const std::vecto
     if (status != "parsed" && status != "unparsed") continue;
     auto it = by_key.find(key_of(j));
     if (it == by_key.end() || !j.contains("judgments") || !j["judgments"].is_array() || j["judgments"].empty())
+      continue;
+    // What summarize() reads of a line; one without it (edited by hand) is judged again.
+    if (!j.contains("tokens") || !j["tokens"].is_object()) continue;
+    if (status == "parsed" && !(pairwise ? j.contains("winner") && j["winner"].is_string() &&
+                                               j.contains("consistent") && j["consistent"].is_boolean()
+                                         : j.contains("score") && j["score"].is_number()))
       continue;
     const JudgeRecord& r = *it->second;
     const JudgePrompt& p = book.pick(r);
@@ -236,13 +243,13 @@ ojson summarize(const std::vector<ojson>& lines, const std::vector<std::string>&
     if (status == "parsed") ++t.parsed;
     if (status == "unparsed") ++t.unparsed;
     if (status == "failed") ++t.failed;
-    t.prompt_tokens += j["tokens"].value("prompt", int64_t{0});
-    t.completion_tokens += j["tokens"].value("completion", int64_t{0});
+    t.prompt_tokens += json_int_at(j["tokens"], "prompt", 0, "judge results");
+    t.completion_tokens += json_int_at(j["tokens"], "completion", 0, "judge results");
     if (status != "parsed") continue;
     if (!pairwise) {
       const double s = j["score"].get<double>();
       score_sum += s;
-      auto& bin = hist[std::to_string(std::clamp(int(std::floor(s)), 1, 10))];
+      auto& bin = hist[std::to_string(int(std::clamp(std::floor(s), 1.0, 10.0)))];  // clamped before int: 1e300
       bin = bin.get<int>() + 1;
     } else {
       const std::string w = j["winner"].get<std::string>();

@@ -16,6 +16,14 @@ std::string byte_fallback_token(uint8_t b) {
   return buf;
 }
 
+int byte_fallback_byte(std::string_view t) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  if (t.size() != 6 || !t.starts_with("<0x") || t[5] != '>' || hex(t[3]) < 0 || hex(t[4]) < 0) return -1;
+  return hex(t[3]) * 16 + hex(t[4]);
+}
+
 uint32_t BpeModel::add_token(std::string token) {
   auto it = ids.find(token);
   if (it != ids.end()) return it->second;

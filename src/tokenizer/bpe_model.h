@@ -66,5 +66,7 @@ struct BpeModel {
 
 // "<0x4A>" for byte 0x4A.
 std::string byte_fallback_token(uint8_t b);
+// The byte a "<0xXX>" token stands for (two hex digits, either case), or -1 for any other text.
+int byte_fallback_byte(std::string_view token);
 
 }  // namespace nlm::tokenizer

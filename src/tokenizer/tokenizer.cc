@@ -342,8 +342,8 @@ bool Tokenizer::encode_with_offsets(std::string_view text, std::vector<uint32_t>
       if (!(byte_level_decoder && byte_level_to_bytes(a->content, piece))) piece = a->content;
     } else if (id < model.tokens.size() && model.present[id]) {
       const std::string& t = model.tokens[id];
-      if (byte_fallback && t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
-        piece.push_back(static_cast<char>(std::stoi(t.substr(3, 2), nullptr, 16)));
+      if (const int b = byte_fallback ? byte_fallback_byte(t) : -1; b >= 0) {
+        piece.push_back(static_cast<char>(b));
       } else {
         piece = t;
         for (auto& d : decoders) {
@@ -431,8 +431,8 @@ std::string Tokenizer::decode_impl(const std::vector<uint32_t>& ids, bool skip_s
           nbytes = 0;
         };
         for (auto& p : pieces) {
-          if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>') {
-            bytes.push_back(static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+          if (const int b = byte_fallback_byte(p); b >= 0) {
+            bytes.push_back(static_cast<char>(b));
             ++nbytes;
           } else {
             flush();

@@ -28,6 +28,9 @@ TEST(JudgeVerdict, Ratings) {
   EXPECT_FALSE(parse_rating("[[10.5]]"));
   EXPECT_FALSE(parse_rating("[[-3]]"));
   EXPECT_FALSE(parse_rating("[[ 7 ]]"));
+  // A number too long for a double is out of range, not an exception.
+  EXPECT_FALSE(parse_rating("Rating: [[" + std::string(400, '9') + "]]"));
+  EXPECT_EQ(parse_rating("[[7." + std::string(400, '0') + "1]]"), 7.0);
   EXPECT_FALSE(parse_rating(""));
   EXPECT_FALSE(parse_rating("[["));
 }

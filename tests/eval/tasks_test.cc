@@ -109,6 +109,16 @@ TEST(TaskConfig, BadKeysAndFeaturesNameTheKeyAndLine) {
   EXPECT_FALSE(e.empty());  // duplicate key or missing doc_to_choice: either way an error
   e = error_of([&] { eval::tasks::parse_task(base + "metric_list:\n  - metric: acc_norm\n", "t.yaml"); });
   EXPECT_NE(e.find("acc_norm"), std::string::npos) << e;
+  // Numbers past the C++ types: an int key is an error naming it (4294967296 wrapped to 0 through
+  // a cast), and a digit string too long for int64 stays text (std::stoll threw out_of_range).
+  e = error_of([&] { eval::tasks::parse_task(base + "num_fewshot: 4294967296\n", "t.yaml"); });
+  EXPECT_NE(e.find("num_fewshot"), std::string::npos) << e;
+  EXPECT_NE(e.find("must be an integer"), std::string::npos) << e;
+  e = error_of([&] {
+    eval::tasks::parse_task("task: t\ndataset_path: d.jsonl\ntest_split: test\noutput_type: generate_until\n"
+                            "doc_to_text: '{{q}}'\ndoc_to_target: 123456789012345678901234567890\n", "t.yaml");
+  });
+  EXPECT_EQ(e, "") << e;
 }
 
 TEST(TaskDocs, PythonListsAndCounting) {

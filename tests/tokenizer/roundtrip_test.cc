@@ -13,6 +13,7 @@
 #include "test_util.h"
 #include "text/utf8.h"
 #include "core/error.h"
+#include "tokenizer/bpe_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -136,6 +137,24 @@ TEST(RoundTrip, DecodeBytesKeepsPiecesOfCharacters) {
     }
   }
   EXPECT_EQ(bytes, "𠀀");
+}
+
+TEST(RoundTrip, ByteFallbackDecodesOnlyHexTokensAsBytes) {
+  // A "<0xZZ>" token in a byte-fallback vocabulary is text, as HF's ByteFallback decoder keeps a
+  // token whose digits do not parse; std::stoi threw invalid_argument on it before.
+  EXPECT_EQ(nlm::tokenizer::byte_fallback_byte("<0x4A>"), 0x4A);
+  EXPECT_EQ(nlm::tokenizer::byte_fallback_byte("<0xfe>"), 0xFE);
+  for (const char* t : {"<0xZZ>", "<0x-1>", "<0x 1>", "<0x4A", "<0x4A>>", "0x4A", ""})
+    EXPECT_EQ(nlm::tokenizer::byte_fallback_byte(t), -1) << t;
+  Tokenizer t = tiny_byte_level();
+  t.added.clear();  // its <|eot|> took the next id
+  const uint32_t zz = t.model.add_token("<0xZZ>"), a = t.model.add_token("<0x41>");
+  t.decoders.clear();
+  nlm::tokenizer::DecoderStep fallback;
+  fallback.kind = nlm::tokenizer::DecoderStep::ByteFallback;
+  t.decoders.push_back(fallback);
+  t.finalize("fallback");
+  EXPECT_EQ(t.decode({zz, a}), "<0xZZ>A");
 }
 
 TEST(RoundTrip, StripDecoderCountsMustBeSmallIntegers) {

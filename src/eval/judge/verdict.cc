@@ -2,6 +2,7 @@
 #include "eval/judge/verdict.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <string>
 
 namespace nlm::eval::judge {
@@ -22,7 +23,9 @@ std::optional<double> first_bracketed(std::string_view text, std::string_view op
       while (i < text.size() && digit(text[i])) ++i;
     }
     if (text.substr(i, close.size()) != close) continue;
-    return std::stod(std::string(text.substr(start, i - start)));
+    // strtod, not stod: a judge that answers [[1000…0]] with 400 digits gets HUGE_VAL (out of
+    // the 1–10 range, so unparsed) instead of an std::out_of_range that would end the run.
+    return std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
   }
   return std::nullopt;
 }

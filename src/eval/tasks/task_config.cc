@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -39,7 +40,7 @@ struct Reader {
     try {
       size_t used = 0;
       long v = std::stol(s, &used);
-      if (used == s.size()) return static_cast<int>(v);
+      if (used == s.size() && v >= INT_MIN && v <= INT_MAX) return static_cast<int>(v);
     } catch (const std::exception&) {
     }
     fail(key, n, "must be an integer, got '" + s + "'");
@@ -61,7 +62,9 @@ struct Reader {
       return t;
     }
     t.text = str(key, n);
-    if (n.Tag() != "!" && !t.text.empty() && t.text.find_first_not_of("0123456789") == std::string::npos) {
+    // At most 18 digits, so that stoll cannot throw out_of_range; longer ones stay text.
+    if (n.Tag() != "!" && !t.text.empty() && t.text.size() < 19 &&
+        t.text.find_first_not_of("0123456789") == std::string::npos) {
       t.is_int = true;
       t.int_value = std::stoll(t.text);
     }

@@ -26,6 +26,9 @@ std::optional<Manifest> finished_stage(const std::string& dir, const Manifest& p
   if (force) return std::nullopt;
   auto old = read_manifest(dir);
   if (!old || !manifest_matches(*old, dir, plan.stage, plan.options_json, plan.inputs)) return std::nullopt;
+  // A run killed between its manifest and its sweep (publish_stage) is finished, but the temps of
+  // runs killed before it are still there; the skipping rerun sweeps them.
+  remove_stale_temps(dir);
   return old;
 }
 

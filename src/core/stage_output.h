@@ -19,7 +19,9 @@ Manifest plan_stage(const std::string& stage, const std::string& options_json, s
 
 // DIR/manifest.json when it records the run `plan` describes (same stage, options and inputs, and
 // every output it lists still there with its size): that run is finished and can be skipped.
-// nullopt when it is missing, differs or is unreadable, and always with `force`.
+// nullopt when it is missing, differs or is unreadable, and always with `force`. A finished DIR is
+// swept of dead runs' temp files (remove_stale_temps), which a kill right after the manifest
+// leaves behind.
 std::optional<Manifest> finished_stage(const std::string& dir, const Manifest& plan, bool force);
 
 // Removes DIR/manifest.json, so that a run killed from here on is never taken for a finished one.

@@ -2,6 +2,8 @@
 // the same plan, and not when forced, when an input or the options change, when an output is
 // gone, or after the manifest is retracted.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -40,6 +42,28 @@ TEST(StageOutput, RerunOfTheSamePlanIsFinished) {
   write_text(in, "hello\n");
   std::filesystem::remove(out + "/part.txt");
   EXPECT_FALSE(finished_stage(out, plan_stage("s", "{\"k\":1}", {in}), false));  // lost output
+}
+
+TEST(StageOutput, AFinishedRunIsSweptOfDeadRunsTemps) {
+  // Found by the kill matrix (decontam): one run killed mid-write leaves a temp; the rerun is
+  // killed after its manifest but before publish_stage's sweep; the next rerun finds the stage
+  // finished and skips it, and must still sweep the temp.
+  TempDir dir;
+  const std::string out = dir.file("out");
+  make_dirs(out);
+  publish_stage(out, plan_stage("s", "{}", std::vector<FileEntry>{}), 0, "{}");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  int status = 0;
+  waitpid(child, &status, 0);  // a pid that is gone, as a killed writer's is
+  const std::string dead = out + "/.part-00002.jsonl.zst.tmp." + std::to_string(child) + ".2";
+  const std::string live = out + "/.part-00003.jsonl.zst.tmp." + std::to_string(getpid()) + ".9";
+  write_text(dead, "half a shard");
+  write_text(live, "this process is still writing it");
+  EXPECT_TRUE(finished_stage(out, plan_stage("s", "{}", std::vector<FileEntry>{}), false));
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
 }
 
 TEST(StageOutput, RetractRemovesTheClaimOfBeingFinished) {

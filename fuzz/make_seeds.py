@@ -6,6 +6,7 @@ are generated, not committed. Standard library only."""
 import gzip
 import json
 import os
+import re
 import struct
 import sys
 
@@ -277,6 +278,22 @@ put("fuzz_train_yaml", "full.yaml",
     "steps: 3\nseq_len: 16\nbatch_size: 2\nshuffle_documents: true\nsave_dtype: bf16\n")
 put("fuzz_train_yaml", "init_from.yaml", "out_dir: run\ninit_from: model\ndata:\n  train: [a.tok, b.tok]\n"
     "steps: 10\ngrad_accum: 2\nresume: true\n")
+
+# ---- fuzz_eval_task: mode byte (bit 0: docs.csv), the task YAML, "\n#DOCS\n", the data file.
+# Each shipped task file, its data paths pointed at the harness's file, with its data's first rows.
+for name in sorted(os.listdir(os.path.join(ROOT, "tasks"))):
+    if not name.endswith(".yaml"):
+        continue
+    with open(os.path.join(ROOT, "tasks", name), encoding="utf-8") as f:
+        yaml_text = f.read()
+    paths = re.findall(r"data/[^\s\"',}]+\.(?:jsonl|csv)", yaml_text)
+    if not paths:
+        continue
+    csv = paths[0].endswith(".csv")
+    with open(os.path.join(ROOT, "tasks", paths[0]), encoding="utf-8") as f:
+        rows = "".join(f.readlines()[:6])
+    yaml_text = re.sub(r"data/[^\s\"',}]+\.(jsonl|csv)", lambda m: "docs." + m.group(1), yaml_text)
+    put("fuzz_eval_task", name, (b"\x01" if csv else b"\x00") + (yaml_text + "\n#DOCS\n" + rows).encode())
 
 # ---- fuzz_trainer_state (the fixture is a 1-source shard of 3 documents, 18 tokens)
 for name, data in [

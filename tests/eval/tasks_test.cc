@@ -119,6 +119,15 @@ TEST(TaskConfig, BadKeysAndFeaturesNameTheKeyAndLine) {
                             "doc_to_text: '{{q}}'\ndoc_to_target: 123456789012345678901234567890\n", "t.yaml");
   });
   EXPECT_EQ(e, "") << e;
+  // Found by fuzz/fuzz_eval_task: a filter step that is not a mapping escaped as yaml-cpp's
+  // InvalidNode exception (fuzz/findings/fuzz_eval_task/filter_step_scalar.bin).
+  for (const char* filter : {"      - take_first\n", "      regex: x\n", "      - [function, take_first]\n"}) {
+    e = error_of([&] {
+      eval::tasks::parse_task(base + "filter_list:\n  - name: f\n    filter:\n" + filter, "t.yaml");
+    });
+    EXPECT_NE(e.find("filter_list.filter"), std::string::npos) << filter << ": " << e;
+    EXPECT_NE(e.find("t.yaml:"), std::string::npos) << e;
+  }
 }
 
 TEST(TaskDocs, PythonListsAndCounting) {

@@ -166,7 +166,9 @@ void read_filters(const Reader& r, const YAML::Node& n, TaskConfig& c) {
       r.fail("filter_list." + kv.first.Scalar(), kv.second, "is not supported");
   if (f["name"]) c.filter_name = r.str("filter_list.name", f["name"]);
   bool took_first = false;
+  if (!f["filter"].IsSequence()) r.fail("filter_list.filter", f["filter"], "must be a list of steps");
   for (const auto& step : f["filter"]) {
+    if (!step.IsMap()) r.fail("filter_list.filter", step, "each step must be a mapping with 'function'");
     std::string fn = step["function"] ? r.str("filter_list.filter.function", step["function"]) : "";
     if (fn == "regex") {
       for (const auto& kv : step)
@@ -202,7 +204,9 @@ const char* output_type_name(OutputType t) {
   return "";
 }
 
-TaskConfig parse_task(const std::string& text, const std::string& file) {
+namespace {
+
+TaskConfig parse_task_nodes(const std::string& text, const std::string& file) {
   YAML::Node root = opt::load_yaml(text, file);
   Reader r{file};
   if (!root.IsMap()) usage_error("a task file must be a YAML mapping", file);
@@ -306,6 +310,19 @@ TaskConfig parse_task(const std::string& text, const std::string& file) {
       usage_error("metric '" + m + "' does not apply to output_type " + output_type_name(c.output_type), file);
   if (!c.until_set) c.until = {c.fewshot_delimiter};
   return c;
+}
+
+}  // namespace
+
+TaskConfig parse_task(const std::string& text, const std::string& file) {
+  try {
+    return parse_task_nodes(text, file);
+  } catch (const YAML::Exception& e) {
+    // A node of a shape no check above foresaw (yaml-cpp throws on a subscript of a scalar):
+    // still a usage error naming the file and line, never an escaped library exception.
+    usage_error("task file: " + e.msg, file + (e.mark.is_null() ? "" : ":" + std::to_string(e.mark.line + 1)),
+                "see docs/eval.md, \"Task files\"");
+  }
 }
 
 TaskConfig load_task(const std::string& path) {

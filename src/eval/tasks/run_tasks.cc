@@ -106,7 +106,12 @@ std::string apply_filter(const TaskConfig& c, const std::string& text) {
     usage_error("filter regex_pattern '" + c.regex_filter + "' is invalid: " + e.what(), c.file);
   }
   std::smatch m;
-  if (!std::regex_search(text, m, re)) return "[invalid]";
+  try {
+    if (!std::regex_search(text, m, re)) return "[invalid]";
+  } catch (const std::regex_error& e) {  // error_complexity or error_stack on a long generation
+    runtime_error("filter regex_pattern '" + c.regex_filter + "' failed on a generation: " + e.what(), c.file,
+                  "simplify the pattern (no nested repetition)");
+  }
   std::string got = m.str(0);
   for (size_t g = 1; g < m.size(); ++g)
     if (m[g].matched && m[g].length() > 0) { got = m.str(g); break; }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_ints.h"
 #include "data/token_shard.h"
 
 namespace nlm::plan {
@@ -149,29 +150,29 @@ AutoSize auto_size_from_json(const std::string& text, const std::string& path) {
     q.achieved_tflops = p.at("achieved_tflops").get<double>();
     if (p.at("measured").get<bool>()) q.probes.resize(1);  // only "measured" is read back
     q.hours = p.at("hours").get<double>();
-    q.dataset_tokens = p.at("dataset_tokens").get<uint64_t>();
+    q.dataset_tokens = json_uint(p.at("dataset_tokens"), "dataset_tokens", path);
     q.binds = p.at("binds").get<std::string>();
     q.binds_why = p.at("binds_why").get<std::string>();
     const json& m = p.at("shape");
-    q.shape.num_hidden_layers = m.at("num_hidden_layers").get<int64_t>();
-    q.shape.hidden_size = m.at("hidden_size").get<int64_t>();
-    q.shape.num_attention_heads = m.at("num_attention_heads").get<int64_t>();
-    q.shape.num_key_value_heads = m.at("num_key_value_heads").get<int64_t>();
-    q.shape.intermediate_size = m.at("intermediate_size").get<int64_t>();
-    q.shape.vocab_size = m.at("vocab_size").get<int64_t>();
+    q.shape.num_hidden_layers = json_int(m.at("num_hidden_layers"), "num_hidden_layers", path);
+    q.shape.hidden_size = json_int(m.at("hidden_size"), "hidden_size", path);
+    q.shape.num_attention_heads = json_int(m.at("num_attention_heads"), "num_attention_heads", path);
+    q.shape.num_key_value_heads = json_int(m.at("num_key_value_heads"), "num_key_value_heads", path);
+    q.shape.intermediate_size = json_int(m.at("intermediate_size"), "intermediate_size", path);
+    q.shape.vocab_size = json_int(m.at("vocab_size"), "vocab_size", path);
     q.shape.tie_word_embeddings = m.at("tie_word_embeddings").get<bool>();
     q.params = p.at("params").get<double>();
     q.train_tokens = p.at("train_tokens").get<double>();
     q.epochs = p.at("epochs").get<double>();
-    q.seq_len = p.at("seq_len").get<int>();
+    q.seq_len = static_cast<int>(json_int(p.at("seq_len"), "seq_len", path));
     q.shape.max_position_embeddings = q.seq_len;
-    q.batch_tokens = p.at("batch_tokens").get<int64_t>();
-    q.micro_batch = p.at("micro_batch").get<int>();
-    q.grad_accum = p.at("grad_accum").get<int>();
-    q.steps = p.at("steps").get<int64_t>();
+    q.batch_tokens = json_int(p.at("batch_tokens"), "batch_tokens", path);
+    q.micro_batch = static_cast<int>(json_int(p.at("micro_batch"), "micro_batch", path));
+    q.grad_accum = static_cast<int>(json_int(p.at("grad_accum"), "grad_accum", path));
+    q.steps = json_int(p.at("steps"), "steps", path);
     q.lr = p.at("lr").get<double>();
     q.min_lr = p.at("min_lr").get<double>();
-    q.warmup_steps = p.at("warmup_steps").get<int64_t>();
+    q.warmup_steps = json_int(p.at("warmup_steps"), "warmup_steps", path);
     q.recompute = p.at("recompute").get<bool>();
     q.expected_hours = p.at("expected_hours").get<double>();
   } catch (const json::exception& e) {

@@ -115,7 +115,12 @@ TEST(SizeAuto, PlansTrainsAndReportsThePlannedShape) {
   EXPECT_TRUE(fs::exists(dir.file("work/train/model/config.json")));
   // A damaged plan.json is planned again: the same plan here (the throughput is fixed), so the
   // fingerprint matches and nothing runs.
+  json damaged = read_json(dir.file("work/train/plan.json"));
   write_text(dir.file("work/train/plan.json"), "{\"inputs\": [");
+  EXPECT_EQ(build(dir.file("p.yaml")).ran, 0);
+  // So is one whose numbers are not integers (a float read as int was undefined behaviour).
+  damaged["plan"]["seq_len"] = 1e300;
+  write_text(dir.file("work/train/plan.json"), damaged.dump());
   EXPECT_EQ(build(dir.file("p.yaml")).ran, 0);
 
   // A larger budget reruns train (and only train) with more tokens.

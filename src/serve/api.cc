@@ -9,6 +9,7 @@
 #include <random>
 
 #include "serve/api_error.h"
+#include "serve/schema_order.h"
 
 namespace nlm::serve {
 
@@ -172,7 +173,12 @@ Reply Api::generate(const std::string& body, bool chat) {
     for (auto& t : req.tools) tool_names.push_back(t["function"]["name"].get<std::string>());
   ForcedToolCall forced;
   if (tools_on && (req.tool_choice == "required" || req.tool_choice == "function")) {
-    forced = forced_tool_call(format, nlohmann::json::parse(req.tools.dump()), req.tool_name);
+    // Each tool's arguments follow its parameters' property order, as a response schema does.
+    nlohmann::json tools = nlohmann::json::parse(req.tools.dump());
+    for (size_t i = 0; i < tools.size(); ++i)
+      if (req.tools[i]["function"].contains("parameters") && req.tools[i]["function"]["parameters"].is_object())
+        tools[i]["function"]["parameters"] = with_source_property_order(req.tools[i]["function"]["parameters"]);
+    forced = forced_tool_call(format, tools, req.tool_name);
     req.response_schema = forced.schema;
   }
   if (chat) prompts.push_back(engine_.encode_chat(req.messages, tools_on ? req.tools : nlohmann::ordered_json(), forced.prefix));

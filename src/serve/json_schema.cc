@@ -181,6 +181,11 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
     } else if (k == "properties") {
       if (!x.is_object() || !v.is_object()) refuse(param, where, "'properties' must be an object");
       for (auto& [name, ps] : v.items()) x[name] = x.contains(name) ? json{{"allOf", json::array({x[name], ps})}} : ps;
+    } else if (k == "x-property-order" && x.is_array() && v.is_array()) {
+      // The first side's order, then the second's names not yet listed (each part of an allOf
+      // carries its own order, from the schema's source order or from the client).
+      for (auto& name : v)
+        if (std::find(x.begin(), x.end(), name) == x.end()) x.push_back(name);
     } else if (k == "required") {
       if (!x.is_array() || !v.is_array()) refuse(param, where, "'required' must be a list of property names");
       for (auto& name : v)
@@ -230,6 +235,12 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
       }
     }
     a["properties"] = kept;
+    if (a.contains("x-property-order") && a["x-property-order"].is_array()) {
+      json order = json::array();
+      for (auto& name : a["x-property-order"])
+        if (name.is_string() && kept.contains(name.get<std::string>())) order.push_back(name);
+      a["x-property-order"] = order;
+    }
   }
 }
 

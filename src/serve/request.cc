@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdint>
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "serve/api_error.h"
+#include "serve/schema_order.h"
 
 namespace nlm::serve {
 
@@ -79,7 +81,7 @@ void prompts_of(const json& v, GenerationRequest& r) {
 
 // Chat messages: objects with a string role and string (or text-part list) content, passed to
 // the template as they came.
-nlohmann::ordered_json messages_of(const json& v) {
+nlohmann::ordered_json messages_of(const json& v, const nlohmann::ordered_json& in_order) {
   if (!v.is_array() || v.empty()) bad("messages", "'messages' must be a non-empty list");
   for (auto& m : v) {
     if (!m.is_object()) bad("messages", "each message must be an object");
@@ -105,8 +107,9 @@ nlohmann::ordered_json messages_of(const json& v) {
                         "{\"name\": string, \"arguments\": JSON string}}");
     }
   }
-  // Round-trip keeps the key order the client sent for the template.
-  return nlohmann::ordered_json::parse(v.dump());
+  // The same messages with the keys in the order the client sent them, for the template (HF
+  // renders tool-call arguments given as objects in that order).
+  return in_order;
 }
 
 // Fields accepted only at their "off" value: anything else would be silently ignored.
@@ -116,7 +119,7 @@ bool is_off(const json& v) {
 
 // tools: [{"type": "function", "function": {"name", "description", "parameters", "strict"}}], at
 // most 128, names of 1-64 letters, digits, '_' or '-', each once.
-nlohmann::ordered_json tools_of(const json& v) {
+nlohmann::ordered_json tools_of(const json& v, const nlohmann::ordered_json& in_order) {
   const std::string key = "tools";
   if (!v.is_array()) bad(key, "'tools' must be a list of {\"type\": \"function\", \"function\": {...}}");
   if (v.size() > 128) bad(key, "'tools' has more than 128 tools");
@@ -147,7 +150,7 @@ nlohmann::ordered_json tools_of(const json& v) {
     }
     if (!f.contains("name")) bad(key, "each tool's 'function' needs a 'name'");
   }
-  return nlohmann::ordered_json::parse(v.dump());
+  return in_order;  // in the client's key order, as the template renders them
 }
 
 // tool_choice: "none", "auto", "required", or {"type": "function", "function": {"name"}}.
@@ -189,7 +192,7 @@ std::vector<std::pair<int32_t, float>> logit_bias_of(const json& v, int64_t voca
 
 // response_format: {"type": "text"} (nullptr), {"type": "json_object"} or {"type": "json_schema",
 // "json_schema": {"name", "description", "schema", "strict"}}.
-std::shared_ptr<const JsonSchema> response_format(const json& v) {
+std::shared_ptr<const JsonSchema> response_format(const json& v, const nlohmann::ordered_json& in_order) {
   const std::string key = "response_format";
   if (!v.is_object() || !v.contains("type") || !v["type"].is_string())
     bad(key, "'response_format' must be an object with a string 'type'");
@@ -217,7 +220,9 @@ std::shared_ptr<const JsonSchema> response_format(const json& v) {
   }
   // Without a schema, OpenAI takes any JSON object.
   if (!js.contains("schema") || js["schema"].is_null()) return JsonSchema::any_object();
-  return JsonSchema::compile(js["schema"], key);
+  if (!js["schema"].is_object()) return JsonSchema::compile(js["schema"], key);
+  // Properties come in the schema's order, as OpenAI, llama.cpp and vLLM write them (schema_order.h).
+  return JsonSchema::compile(with_source_property_order(in_order["json_schema"]["schema"]), key);
 }
 
 }  // namespace
@@ -231,6 +236,13 @@ json parse_object(const std::string& body) {
 
 GenerationRequest parse_generation_request(const std::string& body, bool chat, const RequestLimits& limits) {
   json j = parse_object(body);
+  // nlohmann::json sorts object keys; where the client's order matters (messages and tools for the
+  // template, a response schema's properties) the body is read once more with its keys in order.
+  std::optional<nlohmann::ordered_json> ordered;
+  auto in_order = [&](const std::string& key) -> const nlohmann::ordered_json& {
+    if (!ordered) ordered = nlohmann::ordered_json::parse(body);
+    return (*ordered)[key];
+  };
   GenerationRequest r;
   r.max_tokens = limits.default_max_tokens;
   static const std::set<std::string> chat_only = {"tools", "tool_choice", "parallel_tool_calls"};
@@ -243,7 +255,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     } else if (!chat && key == "prompt") {
       prompts_of(v, r);
     } else if (chat && key == "messages") {
-      r.messages = messages_of(v);
+      r.messages = messages_of(v, in_order(key));
     } else if (key == "max_tokens" || (chat && key == "max_completion_tokens")) {
       if (v.is_null()) continue;
       r.max_tokens = static_cast<int>(integer(v, key, 0, limits.max_tokens));
@@ -300,7 +312,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
       if (chat && !is_off(v)) bad(key, "'echo' is not supported by this server yet");
       if (!chat && !v.is_null()) r.echo = boolean(v, key);
     } else if (chat && key == "tools") {
-      if (!v.is_null() && !v.empty()) r.tools = tools_of(v);
+      if (!v.is_null() && !v.empty()) r.tools = tools_of(v, in_order(key));
     } else if (chat && key == "tool_choice") {
       if (!v.is_null()) tool_choice_of(v, r);
     } else if (chat && key == "parallel_tool_calls") {
@@ -312,7 +324,7 @@ GenerationRequest parse_generation_request(const std::string& body, bool chat, c
     } else if (key == "user") {
       if (!v.is_string()) bad(key, "'user' must be a string");
     } else if (key == "response_format") {
-      if (!v.is_null()) r.response_schema = response_format(v);
+      if (!v.is_null()) r.response_schema = response_format(v, in_order(key));
     } else {
       bad(key, "unknown field '" + key + "'");
     }

@@ -13,6 +13,7 @@
 #include "json_schema_validator.h"
 #include "json_constraint_util.h"
 #include "serve/api_error.h"
+#include "serve/request.h"
 #include "test_util.h"
 #include "serve/json_constraint.h"
 
@@ -387,6 +388,55 @@ TEST(JsonSchemaKeywords, PropertyOrderFixesTheKeysOrder) {
   for (const char* bad : {R"({"type": "object", "properties": {"a": {}}, "x-property-order": "a"})",
                           R"({"type": "object", "properties": {"a": {}}, "x-property-order": ["b"]})"})
     EXPECT_THROW(schema(bad), serve::ApiError) << bad;
+}
+
+TEST(JsonSchemaKeywords, RequestsWriteKeysInTheSchemasOrder) {
+  // As OpenAI's structured outputs, llama.cpp and vLLM do: the properties come in the order the
+  // request's schema lists them ("zergatik", the reasoning, before "erantzuna", the answer), in
+  // nested objects, $defs and allOf parts too, though nlohmann::json sorts keys. An optional
+  // property may be left out, but never written out of order.
+  const std::string body = R"({"messages": [{"role": "user", "content": "Zenbat?"}], "response_format":
+      {"type": "json_schema", "json_schema": {"name": "a", "schema": {"type": "object",
+       "properties": {"zergatik": {"type": "string"}, "erantzuna": {"type": "integer"},
+                      "xehetasunak": {"$ref": "#/$defs/X"}, "bai": {"type": "boolean"}},
+       "required": ["zergatik", "erantzuna", "xehetasunak"],
+       "$defs": {"X": {"type": "object", "allOf": [
+           {"properties": {"ต้นไม้": {"type": "string"}, "adarra": {"type": "integer"}}, "required": ["ต้นไม้", "adarra"]},
+           {"properties": {"kind": {"type": "null"}}, "required": ["kind"]}]}}}}}})";
+  const serve::GenerationRequest r = serve::parse_generation_request(body, true, serve::RequestLimits{});
+  ASSERT_TRUE(r.response_schema);
+  std::mt19937 rng(11);
+  int seen = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::string answer;
+    if (!sample(*r.response_schema, rng, answer)) continue;
+    const auto parsed = nlohmann::ordered_json::parse(answer);
+    std::vector<std::string> keys, inner;
+    for (auto& [k, v] : parsed.items()) keys.push_back(k);
+    for (auto& [k, v] : parsed["xehetasunak"].items()) inner.push_back(k);
+    EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + 3),
+              (std::vector<std::string>{"zergatik", "erantzuna", "xehetasunak"})) << answer;
+    EXPECT_EQ(inner, (std::vector<std::string>{"ต้นไม้", "adarra", "kind"})) << answer;
+    ++seen;
+  }
+  EXPECT_GT(seen, 30);
+  // Text in another order is refused; a schema's own x-property-order still wins.
+  EXPECT_FALSE(prefix_ok(*r.response_schema, R"({"erantzuna":1)"));
+  const std::string own = R"({"prompt": "x", "response_format": {"type": "json_schema", "json_schema": {"name": "o",
+      "schema": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                 "required": ["a", "b"], "x-property-order": ["b", "a"]}}}})";
+  const serve::GenerationRequest o = serve::parse_generation_request(own, false, serve::RequestLimits{});
+  EXPECT_TRUE(whole_ok(*o.response_schema, R"({"b":1,"a":2})"));
+  EXPECT_FALSE(prefix_ok(*o.response_schema, R"({"a":1)"));
+  // Messages and tools reach the chat template in the client's key order too (a sorted copy put
+  // "content" before "role" and "function" before "type").
+  const std::string chat = R"({"messages": [{"role": "user", "content": "Kaixo", "name": "ane"}],
+      "tools": [{"type": "function", "function": {"name": "eguraldia", "parameters": {"type": "object",
+        "properties": {"hiria": {"type": "string"}, "eguna": {"type": "string"}}}}}]})";
+  const serve::GenerationRequest c = serve::parse_generation_request(chat, true, serve::RequestLimits{});
+  EXPECT_EQ(c.messages.dump(), R"([{"role":"user","content":"Kaixo","name":"ane"}])");
+  EXPECT_EQ(c.tools[0].dump().substr(0, 29), R"({"type":"function","function")");
+  EXPECT_EQ(c.tools[0]["function"]["parameters"]["properties"].dump(), R"({"hiria":{"type":"string"},"eguna":{"type":"string"}})");
 }
 
 TEST(JsonSchemaKeywords, IntegerRangesAreExactDigitByDigit) {

@@ -91,7 +91,8 @@ nlohmann::ordered_json messages_of(const json& v, const nlohmann::ordered_json& 
     if (c.is_string() || c.is_null()) continue;
     if (!c.is_array()) bad("messages", "a message's 'content' must be a string or a list of text parts");
     for (auto& part : c)
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+      if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") ||
+          !part["text"].is_string())
         bad("messages", "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
   }
   for (auto& m : v) {

@@ -215,6 +215,8 @@ TEST_F(Serve, HostileRequestsGet4xxAndTheServerKeepsAnswering) {
       {"/v1/chat/completions", R"({"messages": []})"},
       {"/v1/chat/completions", R"({"messages": [{"content": "hi"}]})"},
       {"/v1/chat/completions", R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})"},
+      // Found by fuzz_serve_request: a part's non-string type escaped as a JSON library exception.
+      {"/v1/chat/completions", R"({"messages": [{"role": "user", "content": [{"type": true, "text": "x"}]}]})"},
       {"/v1/chat/completions", R"({"messages": "hi"})"},
       {"/v1/chat/completions", R"({"prompt": "hi"})"},
       {"/tokenize", R"({"content": 7})"},

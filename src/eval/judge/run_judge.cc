@@ -202,7 +202,7 @@ std::map<std::string, ojson> resumable(const std::string& path, const std::vecto
     ++n;
     auto j = ojson::parse(line, nullptr, false);
     if (!j.is_object()) continue;  // a line torn by the interruption
-    const std::string status = j.value("status", "");
+    const std::string status = j.contains("status") && j["status"].is_string() ? j["status"].get<std::string>() : "";
     if (status != "parsed" && status != "unparsed") continue;
     auto it = by_key.find(key_of(j));
     if (it == by_key.end() || !j.contains("judgments") || !j["judgments"].is_array() || j["judgments"].empty())
@@ -216,7 +216,8 @@ std::map<std::string, ojson> resumable(const std::string& path, const std::vecto
     const JudgeRecord& r = *it->second;
     const JudgePrompt& p = book.pick(r);
     if (uses_reference(p) && !r.reference) continue;
-    if (j["judgments"][0].value("user", "") != render(p.templ, fields_of(r, pairwise)))
+    const ojson& first = j["judgments"][0];
+    if (!first.is_object() || !first.contains("user") || first["user"] != render(p.templ, fields_of(r, pairwise)))
       usage_error("judgments.jsonl line " + std::to_string(n) + " was judged with another record or prompt", path,
                   "resume with the same input and options, or start over with --force");
     j["line"] = r.line;
@@ -239,7 +240,7 @@ ojson summarize(const std::vector<ojson>& lines, const std::vector<std::string>&
   std::string model_a, model_b;
   for (const auto& j : lines) {
     ++t.records;
-    const std::string status = j.value("status", "");
+    const std::string status = j.contains("status") && j["status"].is_string() ? j["status"].get<std::string>() : "";
     if (status == "parsed") ++t.parsed;
     if (status == "unparsed") ++t.unparsed;
     if (status == "failed") ++t.failed;

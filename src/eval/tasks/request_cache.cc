@@ -25,7 +25,7 @@ RequestCache::RequestCache(const std::string& path, const std::string& fingerpri
     size_t first_end = text.find('\n');
     if (first_end != std::string::npos) {
       json head = json::parse(text.substr(0, first_end), nullptr, false);
-      keep = head.is_object() && head.value("fingerprint", "") == fingerprint;
+      keep = head.is_object() && head.contains("fingerprint") && head["fingerprint"] == fingerprint;
     }
     if (!keep && !text.empty())
       log::info("eval: " + path + " was made by another model or other settings; scoring from scratch");

@@ -79,12 +79,11 @@ CurateStats CurateStats::from_json(const std::string& text) {
   try {
     json j = json::parse(text);
     CurateStats s;
-    for (const char* key : {"docs_in", "bytes_in", "docs_out", "bytes_out"})
-      if (!j.contains(key)) runtime_error(std::string("no '") + key + "'", "shard manifest");
-    s.docs_in = count_at(j, "docs_in");
-    s.bytes_in = count_at(j, "bytes_in");
-    s.docs_out = count_at(j, "docs_out");
-    s.bytes_out = count_at(j, "bytes_out");
+    auto total = [&](const char* key) { return json_uint(j.at(key), key, "shard manifest"); };  // at(): required
+    s.docs_in = total("docs_in");
+    s.bytes_in = total("bytes_in");
+    s.docs_out = total("docs_out");
+    s.bytes_out = total("bytes_out");
     s.removed_by_step = counts_of(j, "removed_by_step");
     s.removed_by_reason = counts_of(j, "removed_by_reason");
     s.languages = counts_of(j, "languages");

@@ -181,13 +181,10 @@ void JsonSchema::merge(json& a, const json& b, const std::string& where) const {
     } else if (k == "properties") {
       if (!x.is_object() || !v.is_object()) refuse(param, where, "'properties' must be an object");
       for (auto& [name, ps] : v.items()) x[name] = x.contains(name) ? json{{"allOf", json::array({x[name], ps})}} : ps;
-    } else if (k == "x-property-order" && x.is_array() && v.is_array()) {
-      // The first side's order, then the second's names not yet listed (each part of an allOf
-      // carries its own order, from the schema's source order or from the client).
-      for (auto& name : v)
-        if (std::find(x.begin(), x.end(), name) == x.end()) x.push_back(name);
-    } else if (k == "required") {
-      if (!x.is_array() || !v.is_array()) refuse(param, where, "'required' must be a list of property names");
+    } else if (k == "required" || k == "x-property-order") {
+      // Unite, keeping the first side's order, then the second's names not yet listed (each part
+      // of an allOf carries its own x-property-order, from the schema's source order or the client).
+      if (!x.is_array() || !v.is_array()) refuse(param, where, "'" + k + "' must be a list of property names");
       for (auto& name : v)
         if (std::find(x.begin(), x.end(), name) == x.end()) x.push_back(name);
     } else if (k == "additionalProperties" && x.is_boolean() && v.is_boolean()) {

@@ -221,7 +221,6 @@ std::shared_ptr<const JsonSchema> response_format(const json& v, const nlohmann:
   }
   // Without a schema, OpenAI takes any JSON object.
   if (!js.contains("schema") || js["schema"].is_null()) return JsonSchema::any_object();
-  if (!js["schema"].is_object()) return JsonSchema::compile(js["schema"], key);
   // Properties come in the schema's order, as OpenAI, llama.cpp and vLLM write them (schema_order.h).
   return JsonSchema::compile(with_source_property_order(in_order["json_schema"]["schema"]), key);
 }

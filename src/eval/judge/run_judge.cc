@@ -174,6 +174,11 @@ ojson judge_record(const JudgeRecord& r, const JudgePrompt& p, bool pairwise, Ch
   return j;
 }
 
+// A judgment line's "status", or "" when it has none (or not a string: a hand-edited line).
+std::string status_of(const ojson& j) {
+  return j.contains("status") && j["status"].is_string() ? j["status"].get<std::string>() : "";
+}
+
 std::string key_of(const ojson& j) {
   if (j.contains("id") && !j["id"].is_null()) return "id:" + j["id"].dump();
   return "line:" + std::to_string(json_uint_at(j, "line", 0, "judge input"));
@@ -202,7 +207,7 @@ std::map<std::string, ojson> resumable(const std::string& path, const std::vecto
     ++n;
     auto j = ojson::parse(line, nullptr, false);
     if (!j.is_object()) continue;  // a line torn by the interruption
-    const std::string status = j.contains("status") && j["status"].is_string() ? j["status"].get<std::string>() : "";
+    const std::string status = status_of(j);
     if (status != "parsed" && status != "unparsed") continue;
     auto it = by_key.find(key_of(j));
     if (it == by_key.end() || !j.contains("judgments") || !j["judgments"].is_array() || j["judgments"].empty())
@@ -240,7 +245,7 @@ ojson summarize(const std::vector<ojson>& lines, const std::vector<std::string>&
   std::string model_a, model_b;
   for (const auto& j : lines) {
     ++t.records;
-    const std::string status = j.contains("status") && j["status"].is_string() ? j["status"].get<std::string>() : "";
+    const std::string status = status_of(j);
     if (status == "parsed") ++t.parsed;
     if (status == "unparsed") ++t.unparsed;
     if (status == "failed") ++t.failed;
